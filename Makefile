@@ -1,0 +1,66 @@
+# Convoscope — every install step the project needs lives here (nothing by hand).
+#   make demo       venv + packages + models, then the demo (ingest, analyse, digest)
+#   make test       everything above + test-only system packages, then the whole suite
+#   make test-fast  the quick loop: no model-heavy tests (marked `slow`)
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CACHE ?= $(HOME)/.cache/convoscope
+export CONVOSCOPE_CACHE ?= $(CACHE)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+PYTEST_ARGS ?=
+
+# Debian packages: the demo decodes audio with PyAV (bundled FFmpeg) and needs none;
+# the tests synthesise speech (espeak-ng, sox) and run a real IMAP server (dovecot).
+TEST_DEBS := espeak-ng sox libsox-fmt-all dovecot-imapd openssl
+
+.PHONY: demo test test-fast venv models sysdeps-test lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null || { echo "error: $(PY) not found; install Python 3.11 or run make PY=/path/to/python3.11"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first and pinned: the CPU build on this machine's disk, not a multi-GB CUDA one
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+sysdeps-test:
+	@missing=$$(for p in $(TEST_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "error: the tests need these Debian packages, which are missing: $$missing"; \
+	    echo "       install them as root: apt-get install $$missing"; exit 1; \
+	  fi; \
+	fi
+
+models: venv
+	$(BIN)/convoscope models prepare
+
+demo: venv models
+	$(BIN)/convoscope demo
+
+test: venv sysdeps-test models
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test-fast: venv sysdeps-test
+	$(BIN)/pytest -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+
+bench: venv models
+	$(BIN)/python bench/asr.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info demo

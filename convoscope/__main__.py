@@ -1,0 +1,5 @@
+import sys
+
+from convoscope.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per `convoscope` sub-command; each defines `register(subparsers)`."""

@@ -1,0 +1,168 @@
+"""Configuration: the one place that reads, expands and validates `convoscope.toml`.
+
+Each component declares its own options as a plain dataclass next to the code that uses
+them (so the docstring of an option sits beside its use); this module composes them into
+`Config` and lets pydantic validate the whole file at start, so that a mistake is reported
+as `dropfolder.poll_seconds: Input should be a valid integer` instead of a traceback later.
+
+Secrets never live in the file: any string value may be `${ENV_NAME}` (or contain it),
+which is replaced by that environment variable; a missing variable is an error naming
+the key that referenced it. Lookup order for the file: `--config`, then
+`$CONVOSCOPE_CONFIG`, then `./convoscope.toml`; with none, the built-in defaults (the
+demo setup) are used.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+CONFIG_ENV = "CONVOSCOPE_CONFIG"
+DEFAULT_FILE = "convoscope.toml"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names each key and its problem."""
+
+
+@dataclass
+class StoreOptions:
+    """Where the DuckDB file lives."""
+
+    __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
+    path: str = "convoscope.duckdb"
+
+
+@dataclass
+class ServiceOptions:
+    """`convoscope serve`: how often the jobs run and where the local API listens."""
+
+    __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
+    ingest_interval_seconds: int = 60
+    analyze_interval_seconds: int = 60
+    api_host: str = "127.0.0.1"
+    api_port: int = 8765
+    api_token: str = ""  # use "${CONVOSCOPE_API_TOKEN}"; empty means a random token per run
+
+    def __post_init__(self) -> None:
+        if self.ingest_interval_seconds < 1 or self.analyze_interval_seconds < 1:
+            raise ValueError("intervals must be at least 1 second")
+        if not 0 < self.api_port < 65536:
+            raise ValueError(f"api_port must be 1..65535, got {self.api_port}")
+
+
+class Config(BaseModel):
+    """The whole configuration. Sections are added by the components' option dataclasses."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    timezone: str = "UTC"
+    #: models, the joined Whisper file and the trained sentiment classifier live here
+    cache_dir: str = Field(
+        default_factory=lambda: os.environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope")
+    )
+    store: StoreOptions = Field(default_factory=StoreOptions)
+    service: ServiceOptions = Field(default_factory=ServiceOptions)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name like Europe/Berlin)") from exc
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def cache_path(self) -> Path:
+        return Path(self.cache_dir).expanduser()
+
+
+def _expand_env(value: Any, path: str, env: dict[str, str], errors: list[str]) -> Any:
+    if isinstance(value, str):
+
+        def sub(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in env:
+                errors.append(f"{path}: environment variable {name} is not set")
+                return ""
+            return env[name]
+
+        return _ENV_REF.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: _expand_env(v, f"{path}.{k}" if path else k, env, errors) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, f"{path}[{i}]", env, errors) for i, v in enumerate(value)]
+    return value
+
+
+def _format_validation(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if p != "__root__") or "(top level)"
+        msg = err["msg"]
+        if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+            msg = "unknown key (check the spelling against config.example.toml)"
+        out.append(f"{loc}: {msg}")
+    return out
+
+
+def from_dict(data: dict[str, Any], *, env: dict[str, str] | None = None, base_dir: Path | None = None) -> Config:
+    """Validate a parsed TOML document. Relative paths are resolved against `base_dir`."""
+    errors: list[str] = []
+    expanded = _expand_env(data, "", dict(os.environ if env is None else env), errors)
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
+    try:
+        cfg = Config.model_validate(expanded)
+    except ValidationError as exc:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(_format_validation(exc))) from None
+    if base_dir is not None:
+        _resolve_paths(cfg, base_dir)
+    return cfg
+
+
+def _resolve_paths(cfg: Config, base_dir: Path) -> None:
+    if cfg.store.path != ":memory:" and not Path(cfg.store.path).expanduser().is_absolute():
+        cfg.store.path = str((base_dir / cfg.store.path).resolve())
+
+
+def find_config_file(explicit: str | None) -> Path | None:
+    """--config, then $CONVOSCOPE_CONFIG, then ./convoscope.toml; None means defaults."""
+    if explicit:
+        p = Path(explicit).expanduser()
+        if not p.is_file():
+            raise ConfigError(f"config file {p} does not exist")
+        return p
+    env_path = os.environ.get(CONFIG_ENV)
+    if env_path:
+        p = Path(env_path).expanduser()
+        if not p.is_file():
+            raise ConfigError(f"{CONFIG_ENV}={env_path} does not name a file")
+        return p
+    p = Path(DEFAULT_FILE)
+    return p if p.is_file() else None
+
+
+def load(explicit: str | None = None, *, env: dict[str, str] | None = None) -> Config:
+    """Find, read and validate the configuration (see module docstring)."""
+    path = find_config_file(explicit)
+    if path is None:
+        return from_dict({}, env=env, base_dir=Path.cwd())
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return from_dict(data, env=env, base_dir=path.parent.resolve())

@@ -1,0 +1,51 @@
+"""What a command needs: the validated config and (lazily) the open store.
+
+Commands never read the config file or open DuckDB themselves; they ask the context, so
+`--config`, `--db` and the user-facing error messages are handled in one place.
+"""
+
+from __future__ import annotations
+
+from convoscope import config as config_mod
+from store import Store, StoreError
+
+
+class UserError(RuntimeError):
+    """An error whose message is for the user (printed without a traceback)."""
+
+
+class Context:
+    def __init__(self, config_path: str | None = None, db_override: str | None = None) -> None:
+        self.config_path = config_path
+        self.db_override = db_override
+        self._config: config_mod.Config | None = None
+        self._store: Store | None = None
+
+    @property
+    def config(self) -> config_mod.Config:
+        if self._config is None:
+            try:
+                self._config = config_mod.load(self.config_path)
+            except config_mod.ConfigError as exc:
+                raise UserError(str(exc)) from None
+            if self.db_override:
+                self._config.store.path = self.db_override
+        return self._config
+
+    @property
+    def db_path(self) -> str:
+        return self.config.store.path
+
+    def store(self, *, read_only: bool = False) -> Store:
+        """The open store (opened on first use; read-only opens never migrate)."""
+        if self._store is None:
+            try:
+                self._store = Store.open(self.db_path, read_only=read_only)
+            except StoreError as exc:
+                raise UserError(str(exc)) from None
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None

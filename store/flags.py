@@ -1,0 +1,127 @@
+"""Flags: what analysis raised, and the human verdict on it.
+
+Analysis owns `kind/severity/score/summary/evidence/active`; people own the review columns
+(`review_status`, `reviewer`, `review_reason`, `reviewed_at`). `replace_for_interaction`
+is how a (re)score writes: flags keep their id and review across rescoring (keyed by
+`dedupe_key` = interaction + kind + rule), flags no longer raised become inactive rather
+than deleted, so a confirmed verdict is never lost. `set_review` is the single review
+path used by the Slack buttons, the TUI and the API; it writes the audit log in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from store import audit
+from store.db import Store
+from store.records import REVIEW_STATUSES, Flag
+
+
+def dedupe_key(flag: Flag) -> str:
+    return f"{flag.interaction_id}:{flag.kind}:{flag.rule or ''}"
+
+
+def replace_for_interaction(
+    store: Store,
+    interaction_id: int,
+    flags: Sequence[Flag],
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> list[int]:
+    """Write the current set of flags for one interaction; returns ids of *new* flags."""
+    cur = con or store.cursor()
+    keys = [dedupe_key(f) for f in flags]
+    existing = {
+        r[0]: int(r[1])
+        for r in cur.execute(
+            "SELECT dedupe_key, id FROM flags WHERE interaction_id = ?", [interaction_id]
+        ).fetchall()
+    }
+    new_ids: list[int] = []
+    for f, key in zip(flags, keys, strict=True):
+        evidence = json.dumps(f.evidence, default=str, ensure_ascii=False)
+        if key in existing:
+            cur.execute(
+                "UPDATE flags SET severity = ?, score = ?, summary = ?, evidence = ?, active = TRUE "
+                "WHERE id = ?",
+                [f.severity, f.score, f.summary, evidence, existing[key]],
+            )
+            f.id = existing[key]
+        else:
+            row = cur.execute(
+                "INSERT INTO flags (interaction_id, kind, rule, dedupe_key, severity, score, "
+                "summary, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [interaction_id, f.kind, f.rule, key, f.severity, f.score, f.summary, evidence],
+            ).fetchone()
+            f.id = int(row[0])  # type: ignore[index]
+            new_ids.append(f.id)
+    gone = [fid for key, fid in existing.items() if key not in set(keys)]
+    if gone:
+        cur.execute(
+            "UPDATE flags SET active = FALSE WHERE id IN (SELECT unnest(?::BIGINT[]))", [gone]
+        )
+    return new_ids
+
+
+_COLS = (
+    "id, interaction_id, kind, rule, severity, score, summary, evidence, review_status, "
+    "reviewer, review_reason, reviewed_at, created_at"
+)
+
+
+def _to_flag(r: tuple[Any, ...]) -> Flag:
+    return Flag(
+        id=int(r[0]), interaction_id=int(r[1]), kind=r[2], rule=r[3], severity=int(r[4]),
+        score=r[5], summary=r[6], evidence=json.loads(r[7]) if r[7] else [],
+        review_status=r[8], reviewer=r[9], review_reason=r[10], reviewed_at=r[11],
+        created_at=r[12],
+    )
+
+
+def get(store: Store, flag_id: int) -> Flag | None:
+    r = store.cursor().execute(f"SELECT {_COLS} FROM flags WHERE id = ?", [flag_id]).fetchone()
+    return _to_flag(r) if r else None
+
+
+def for_interaction(store: Store, interaction_id: int, *, active_only: bool = True) -> list[Flag]:
+    sql = f"SELECT {_COLS} FROM flags WHERE interaction_id = ?"
+    if active_only:
+        sql += " AND active"
+    sql += " ORDER BY severity DESC, id"
+    return [_to_flag(r) for r in store.cursor().execute(sql, [interaction_id]).fetchall()]
+
+
+def set_review(
+    store: Store,
+    flag_id: int,
+    status: str,
+    reviewer: str,
+    reason: str | None = None,
+    *,
+    via: str = "api",
+) -> Flag:
+    """Confirm, dismiss or reopen a flag; audit-logged in the same transaction."""
+    if status not in REVIEW_STATUSES:
+        raise ValueError(f"review status must be one of {', '.join(REVIEW_STATUSES)}")
+    with store.transaction() as tx:
+        row = tx.execute("SELECT review_status FROM flags WHERE id = ?", [flag_id]).fetchone()
+        if row is None:
+            raise KeyError(f"no flag {flag_id}")
+        tx.execute(
+            "UPDATE flags SET review_status = ?, reviewer = ?, review_reason = ?, reviewed_at = ? "
+            "WHERE id = ?",
+            [status, reviewer, reason, datetime.now(UTC), flag_id],
+        )
+        audit.log(
+            store, reviewer, f"review.{status}", f"flag:{flag_id}",
+            {"from": row[0], "to": status, "reason": reason, "via": via}, con=tx,
+        )
+    flag = get(store, flag_id)
+    assert flag is not None
+    return flag
