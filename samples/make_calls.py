@@ -197,7 +197,7 @@ def speak(line: Line, tmp: Path, idx: int) -> np.ndarray:
     )
     # Band-limit like a phone line, resample, and normalise to the line's peak level.
     subprocess.run(
-        ["sox", str(raw), "-r", str(RATE), "-b", "16", str(out),
+        ["sox", "-R", str(raw), "-r", str(RATE), "-b", "16", str(out),
          "sinc", "200-3800", "gain", "-n", str(line.level_db)],
         check=True,
     )
