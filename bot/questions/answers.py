@@ -1,0 +1,395 @@
+"""Answer a parsed question from the store: text, JSON-able items and Block Kit.
+
+One engine serves Slack (mentions, DMs, `/convoscope`) and `convoscope ask`. Roles decide
+what leaves: a supervisor sees lists, redacted excerpts and review buttons; a viewer sees
+counts only. No raw transcript text ever goes into an answer: excerpts come from
+`turn_scores.redacted_text`, or are redacted on the fly when the analysis redaction
+module is installed, or are withheld.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import blocks as bk
+from bot.questions.parser import Query, parse
+from store import questions as sq
+from store.db import Store
+
+log = logging.getLogger(__name__)
+
+HELP_EXAMPLES = (
+    "angry calls today?",
+    "compliance violations this week",
+    "escalations yesterday in billing",
+    "emails about refunds since Monday",
+    "show call 4211",
+    "how is agent 1042 doing this week?",
+    "how many chats today vs yesterday",
+    "top topics this week",
+    "rising issues this week",
+    "calls today",
+)
+CHANNEL_NOUN = {"call": "calls", "email": "emails", "chat": "chats", None: "interactions"}
+
+
+@dataclass(slots=True)
+class Answer:
+    """What the bot says: fallback `text`, structured `items`, and Slack `blocks`."""
+
+    question: str
+    text: str
+    items: list[dict[str, Any]] = field(default_factory=list)
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    intent: str = "help"
+    page: int = 0
+    pages: int = 1
+    total: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"question": self.question, "text": self.text, "items": self.items}
+
+
+Redactor = Callable[[str], str]
+
+
+def default_redactor() -> Redactor | None:
+    """analysis.redaction.redact when that module exists (it may not be installed yet)."""
+    try:
+        from analysis import redaction  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    fn = getattr(redaction, "redact", None)
+    if fn is None:
+        return None
+
+    def run(text: str) -> str:
+        out = fn(text)
+        if isinstance(out, str):
+            return out
+        return str(getattr(out, "text", getattr(out, "redacted", "")))
+
+    return run
+
+
+class Engine:
+    """Answers questions over one store in one time zone."""
+
+    def __init__(
+        self,
+        store: Store,
+        tz: ZoneInfo,
+        *,
+        page_size: int = 10,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        redactor: Redactor | str | None = "auto",
+    ) -> None:
+        self.store = store
+        self.tz = tz
+        self.page_size = page_size
+        self.clock = clock
+        self.redactor: Redactor | None = default_redactor() if redactor == "auto" else redactor  # type: ignore[assignment]
+
+    def ask(self, question: str, *, role: str = "supervisor", page: int = 0) -> Answer:
+        """Answer one question. Never raises on what a user typed: problems become help."""
+        try:
+            query = parse(question, self.tz, self.clock())
+        except Exception:  # a parser bug must not show a stack trace to the asker
+            log.exception("could not parse %r", question)
+            return self.help(question, "I could not read that question.")
+        try:
+            return self.answer(query, role=role, page=max(0, page))
+        except Exception:
+            log.exception("could not answer %r", question)
+            return self.help(question, "Something went wrong answering that; try rephrasing.")
+
+    def answer(self, q: Query, *, role: str, page: int = 0) -> Answer:
+        if q.intent == "help":
+            return self.help(q.text)
+        if role == "viewer" and q.intent == "show":
+            return _plain(q, "Sorry, only supervisors can open single interactions. "
+                             "You can ask for counts, e.g. \"how many calls today\".")  # fmt: skip
+        handler = getattr(self, f"_{q.intent}")
+        return handler(q, role, page)
+
+    # -- help ----------------------------------------------------------------------------
+
+    def help(self, question: str, lead: str | None = None) -> Answer:
+        intro = lead or "I did not understand that."
+        examples = "\n".join(f"• `{e}`" for e in HELP_EXAMPLES)
+        text = f"{intro} You can ask me things like:\n{examples}"
+        return Answer(question, text, [], [bk.section(text)], intent="help")
+
+    # -- lists of interactions -------------------------------------------------------------
+
+    def _filter(self, q: Query, period_start: datetime | None = None,
+                period_end: datetime | None = None) -> sq.Filter:  # fmt: skip
+        return sq.Filter(
+            start=period_start or q.period.start, end=period_end or q.period.end,
+            channel=q.channel, agent=q.agent, queue=q.queue, topic=q.topic, kinds=list(q.kinds),
+        )  # fmt: skip
+
+    def _describe(self, q: Query, *, with_period: bool = True) -> str:
+        noun = CHANNEL_NOUN[q.channel]
+        if q.kind_label and q.channel is None and q.kind_label.endswith("s"):
+            parts = [q.kind_label]  # "compliance violations", not "... interactions"
+        else:
+            parts = [f"{q.kind_label} {noun}" if q.kind_label else noun]
+        if q.topic:
+            parts.append(f"about “{q.topic}”")
+        if q.queue:
+            parts.append(f"in {q.queue}")
+        if q.agent:
+            parts.append(f"by agent {q.agent}")
+        if with_period:
+            parts.append(q.period.label)
+        return " ".join(parts)
+
+    def _find(self, q: Query, role: str, page: int) -> Answer:
+        f = self._filter(q)
+        what = self._describe(q)
+        if role != "supervisor":
+            n = sq.count(self.store, f)
+            text = f"{n} {what}."
+            return Answer(q.text, text, [{"count": n}], [bk.section(text)], intent="find", total=n)
+        found = sq.find(self.store, f, limit=self.page_size, offset=page * self.page_size)
+        pages = max(1, math.ceil(found.total / self.page_size))
+        items = [self._item(r) for r in found.rows]
+        if found.total == 0:
+            text = f"No {what}."
+            return Answer(q.text, text, [], [bk.section(text)], intent="find", total=0)
+        first = page * self.page_size + 1
+        head = f"{found.total} {what}" + (
+            f" (showing {first}–{first + len(items) - 1})" if pages > 1 else ""
+        )
+        lines = [self._line(it) for it in items]
+        text = head + ":\n" + "\n".join(lines)
+        blocks = [bk.section(f"*{bk.escape(head)}*")]
+        blocks += [bk.section(line) for line in lines]
+        blocks += bk.pager(q.text, page, pages)
+        return Answer(q.text, text, items, blocks, intent="find", page=page, pages=pages,
+                      total=found.total)  # fmt: skip
+
+    def _item(self, r: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": r["id"],
+            "channel": r["channel"],
+            "started_at": r["started_at"].astimezone(self.tz).isoformat() if r["started_at"] else None,
+            "agent": r["agent"],
+            "queue": r["queue"],
+            "topic": r["top_topic"],
+            "sentiment": None if r["sentiment"] is None else round(float(r["sentiment"]), 2),
+            "anger": None if r["anger"] is None else round(float(r["anger"]), 2),
+            "flags": [
+                {"id": fl["id"], "kind": fl["kind"], "severity": bk.severity_name(fl["severity"]),
+                 "review_status": fl["review_status"]}
+                for fl in r["flags"]
+            ],
+        }  # fmt: skip
+
+    def _line(self, it: dict[str, Any]) -> str:
+        when = datetime.fromisoformat(it["started_at"]).strftime("%a %d %b %H:%M") if it["started_at"] else "?"
+        bits = [f"#{it['id']} {it['channel']} {when}"]
+        if it["agent"]:
+            bits.append(f"agent {bk.escape(str(it['agent']))}")
+        if it["queue"]:
+            bits.append(bk.escape(str(it["queue"])))
+        if it["sentiment"] is not None:
+            bits.append(f"sentiment {it['sentiment']:+.1f}")
+        if it["topic"]:
+            bits.append(f"topic {bk.escape(str(it['topic']))}")
+        flags = ", ".join(f"{fl['kind']} ({fl['severity']})" for fl in it["flags"])
+        if flags:
+            bits.append(f"flags: {bk.escape(flags)}")
+        return " · ".join(bits)
+
+    # -- one interaction ------------------------------------------------------------------
+
+    def _show(self, q: Query, role: str, page: int) -> Answer:
+        assert q.ref is not None
+        iid = sq.resolve_interaction(self.store, q.ref, q.channel)
+        if iid is None:
+            noun = q.channel or "interaction"
+            text = f"I found no {noun} {q.ref}."
+            return Answer(q.text, text, [], [bk.section(bk.escape(text))], intent="show")
+        d = sq.interaction_detail(self.store, iid)
+        assert d is not None
+        excerpt = self._excerpt(d)
+        flags = [
+            {"id": f["id"], "kind": f["kind"], "severity": bk.severity_name(f["severity"]),
+             "summary": f["summary"], "review_status": f["review_status"]}
+            for f in d["flags"]
+        ]  # fmt: skip
+        item = {
+            "id": d["id"], "channel": d["channel"], "external_id": d["external_id"],
+            "started_at": d["started_at"].astimezone(self.tz).isoformat() if d["started_at"] else None,
+            "duration": d["duration"], "agent": d["agent"], "queue": d["queue"],
+            "status": d["status"], "topic": d["top_topic"],
+            "sentiment": d["sentiment"], "sentiment_agent": d["sentiment_agent"],
+            "sentiment_customer": d["sentiment_customer"], "anger": d["anger"],
+            "flags": flags, "excerpt": excerpt,
+        }  # fmt: skip
+        title = f"{d['channel'].title()} #{d['id']}"
+        summary = (
+            f"{bk.fmt_time(d['started_at'], self.tz)}"
+            + (f" · {d['duration']:.0f}s" if d["duration"] else "")
+            + (f" · agent {d['agent']}" if d["agent"] else "")
+            + (f" · {d['queue']}" if d["queue"] else "")
+            + f" · status {d['status']}"
+        )
+        scores = (
+            f"sentiment {bk.fmt_num(d['sentiment'])} (agent {bk.fmt_num(d['sentiment_agent'])}, "
+            f"customer {bk.fmt_num(d['sentiment_customer'])}) · anger "
+            + ("–" if d["anger"] is None else f"{d['anger']:.2f}")
+            + (f" · topic {d['top_topic']}" if d["top_topic"] else "")
+        )
+        flag_lines = [
+            f"{bk.SEVERITY_ICON.get(f['severity'], '')} {f['kind']} ({bk.severity_name(f['severity'])})"
+            + (f": {f['summary']}" if f["summary"] else "") + f" — {f['review_status']}"
+            for f in d["flags"]
+        ]  # fmt: skip
+        ex_lines = [f"{e['speaker']}: {e['text']}" for e in excerpt]
+        text = "\n".join(
+            [f"{title} — {summary}", scores]
+            + (["Flags:", *flag_lines] if flag_lines else ["No flags."])
+            + (["Excerpt (redacted):", *ex_lines] if ex_lines else [])
+        )
+        blocks = [bk.header(title), bk.section(bk.escape(summary)), bk.context(bk.escape(scores))]
+        for f, line in zip(d["flags"], flag_lines, strict=True):
+            blocks.append(bk.section(bk.escape(line)))
+            if role == "supervisor" and f["review_status"] == "open":
+                blocks.append(bk.review_buttons(f["id"], d["id"]))
+        if ex_lines:
+            blocks.append(bk.section("*Excerpt (redacted)*\n>" + "\n>".join(bk.escape(x) for x in ex_lines)))
+        return Answer(q.text, text, [item], blocks, intent="show")
+
+    def _excerpt(self, d: dict[str, Any], around: int = 1, max_chars: int = 300) -> list[dict[str, Any]]:
+        """Redacted turns around the first flag's evidence (or the opening turns)."""
+        turns = d["turns"]
+        if not turns:
+            return []
+        center = None
+        for f in d["flags"]:
+            for ev in f["evidence"] or []:
+                if isinstance(ev, dict):
+                    for key in ("seq", "turn", "turn_seq"):
+                        if isinstance(ev.get(key), int):
+                            center = ev[key]
+                            break
+                if center is not None:
+                    break
+            if center is not None:
+                break
+        by_seq = {t["seq"]: i for i, t in enumerate(turns)}
+        idx = by_seq.get(center, around) if center is not None else around
+        chosen = turns[max(0, idx - around): idx + around + 1]
+        out = []
+        for t in chosen:
+            text = t["redacted_text"]
+            if text is None and self.redactor is not None and t["_raw"]:
+                try:
+                    text = self.redactor(t["_raw"])
+                except Exception:
+                    log.exception("on-the-fly redaction failed")
+                    text = None
+            if text is None:
+                text = "[not yet redacted: text withheld]"
+            out.append({"seq": t["seq"], "speaker": t["speaker"], "text": bk.clip(text, max_chars)})
+        return out
+
+    # -- agent ----------------------------------------------------------------------------
+
+    def _agent(self, q: Query, role: str, page: int) -> Answer:
+        assert q.agent is not None
+        s = sq.agent_summary(self.store, q.agent, q.period.start, q.period.end)
+        prev = q.period.previous()
+        before = sq.agent_summary(self.store, q.agent, prev.start, prev.end)
+        if s["interactions"] == 0:
+            like = sq.known_agents(self.store, q.agent)
+            hint = f" Did you mean: {', '.join(like)}?" if like and like != [q.agent] else ""
+            text = f"Agent {q.agent} has no interactions {q.period.label}.{hint}"
+            return Answer(q.text, text, [], [bk.section(bk.escape(text))], intent="agent")
+        delta = ""
+        if s["sentiment"] is not None and before["sentiment"] is not None:
+            delta = f" ({s['sentiment'] - before['sentiment']:+.1f} vs {prev.label})"
+        chans = ", ".join(f"{c['count']} {CHANNEL_NOUN[c['channel']]}" for c in s["by_channel"])
+        flags = ", ".join(f"{f['kind']} {f['count']} ({f['open']} open)" for f in s["flags"]) or "none"
+        lines = [
+            f"Agent {q.agent} {q.period.label}: {s['interactions']} interactions ({chans}); "
+            f"{before['interactions']} {prev.label}.",
+            f"Average sentiment {bk.fmt_num(s['sentiment'])}{delta}; average anger "
+            + ("–" if s["anger"] is None else f"{s['anger']:.2f}") + ".",
+            f"Flags: {flags}.",
+        ]
+        text = "\n".join(lines)
+        item = {
+            "agent": q.agent, "period": q.period.label, "interactions": s["interactions"],
+            "previous_interactions": before["interactions"],
+            "sentiment": s["sentiment"], "previous_sentiment": before["sentiment"],
+            "anger": s["anger"], "by_channel": s["by_channel"], "flags": s["flags"],
+        }  # fmt: skip
+        return Answer(q.text, text, [item], [bk.section(bk.escape(x)) for x in lines], intent="agent")
+
+    # -- counts ---------------------------------------------------------------------------
+
+    def _count(self, q: Query, role: str, page: int) -> Answer:
+        periods = [q.period] + ([q.compare] if q.compare else [])
+        items = []
+        for p in periods:
+            by = sq.count_by_channel(self.store, self._filter(q, p.start, p.end))
+            n = sum(by.values()) if q.channel is None else by.get(q.channel, 0)
+            items.append({"period": p.label, "start": p.start.isoformat(), "end": p.end.isoformat(),
+                          "count": n, "by_channel": by})  # fmt: skip
+        noun = self._describe(q, with_period=False)
+        parts = [f"{it['count']} {noun} {it['period']}" for it in items]
+        text = " vs ".join(parts)
+        if len(items) == 2:
+            a, b = items[0]["count"], items[1]["count"]
+            change = "no change" if a == b else (f"{a - b:+d}" + (f" ({(a - b) / b:+.0%})" if b else ""))
+            text += f" — {change}."
+        else:
+            text += "."
+        if q.channel is None and items[0]["by_channel"]:
+            text += " By channel: " + ", ".join(
+                f"{CHANNEL_NOUN[c]} {n}" for c, n in items[0]["by_channel"].items()
+            ) + "."  # fmt: skip
+        return Answer(q.text, text, items, [bk.section(bk.escape(text))], intent="count",
+                      total=items[0]["count"])  # fmt: skip
+
+    # -- topics ---------------------------------------------------------------------------
+
+    def _topics(self, q: Query, role: str, page: int) -> Answer:
+        rows = sq.top_topics(self.store, self._filter(q), limit=self.page_size)
+        noun = CHANNEL_NOUN[q.channel]
+        if not rows:
+            text = f"No topics recorded for {noun} {q.period.label}."
+            return Answer(q.text, text, [], [bk.section(text)], intent="topics")
+        items = [{"topic": t, "count": n} for t, n in rows]
+        text = f"Top topics in {noun} {q.period.label}: " + ", ".join(f"{t} ({n})" for t, n in rows) + "."
+        lines = "\n".join(f"{i + 1}. {bk.escape(t)} — {n}" for i, (t, n) in enumerate(rows))
+        blocks = [bk.section(f"*Top topics in {noun} {q.period.label}*\n{lines}")]
+        return Answer(q.text, text, items, blocks, intent="topics")
+
+    def _rising(self, q: Query, role: str, page: int) -> Answer:
+        prev = q.period.previous()
+        rows = sq.rising_topics(self.store, self._filter(q), prev.start, prev.end,
+                                limit=self.page_size)  # fmt: skip
+        noun = CHANNEL_NOUN[q.channel]
+        if not rows:
+            text = f"Nothing is rising in {noun} {q.period.label} compared with {prev.label}."
+            return Answer(q.text, text, [], [bk.section(text)], intent="rising")
+        text = (f"Rising in {noun} {q.period.label} (vs {prev.label}): "
+                + ", ".join(f"{r['topic']} {r['before']}→{r['count']}" for r in rows) + ".")  # fmt: skip
+        lines = "\n".join(f"• {bk.escape(r['topic'])}: {r['before']} → {r['count']}" for r in rows)
+        blocks = [bk.section(f"*Rising in {noun} {q.period.label}* (vs {prev.label})\n{lines}")]
+        return Answer(q.text, text, rows, blocks, intent="rising")
+
+
+def _plain(q: Query, text: str) -> Answer:
+    return Answer(q.text, text, [], [bk.section(bk.escape(text))], intent=q.intent)

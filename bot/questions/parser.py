@@ -1,0 +1,214 @@
+"""Turn a supervisor's question into a `Query`: what they want, about which interactions.
+
+The vocabulary is small and explicit on purpose: contact-center questions use a few
+dozen words ("angry", "compliance", "escalations", "calls", "in billing", "agent 1042",
+"this week"), and a fixed mapping is predictable and testable where a statistical parser
+would not be. Anything that matches no intent becomes `intent="help"`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.questions.timeexpr import Period, parse_period
+
+INTENTS = ("find", "show", "agent", "count", "topics", "rising", "help")
+
+# word (regex) -> (label, ILIKE patterns on flags.kind)
+FLAG_WORDS: list[tuple[str, str, list[str]]] = [
+    (r"angry|anger|furious|upset|irate|mad", "angry", ["%ang%", "%irate%"]),
+    (r"compliance|violations?|non-?compliant|disclosures?", "compliance violations",
+     ["compliance%", "%disclosure%", "%violation%"]),
+    (r"escalat\w*", "escalations", ["%escalat%"]),
+    (r"churn\w*|cancel\w*", "churn risks", ["%churn%", "%cancel%"]),
+    (r"profan\w*|abus\w*|swear\w*", "profanity", ["%profan%", "%abus%"]),
+    (r"silen\w*|dead air|long holds?", "long silences", ["%silence%", "%hold%", "%non_talk%"]),
+    (r"negative|unhappy|dissatisfied", "negative", ["%negative%", "%sentiment%"]),
+    (r"flag(?:ged|s)?|problems?|issues? flagged|alerts?", "flagged", ["%"]),
+]  # fmt: skip
+_FLAG_RX = [(re.compile(rf"\b(?:{w})\b", re.I), label, pats) for w, label, pats in FLAG_WORDS]
+
+CHANNEL_WORDS = {
+    "call": r"calls?|phone calls?|phone",
+    "email": r"e-?mails?|mails?",
+    "chat": r"chats?|messages?|conversations? on chat",
+}
+_CHANNEL_RX = {ch: re.compile(rf"\b(?:{w})\b", re.I) for ch, w in CHANNEL_WORDS.items()}
+
+_SHOW_RX = re.compile(
+    r"\b(?:show|open|details?(?:\s+(?:of|for|on))?|what happened (?:in|on))\s+(?:me\s+)?(?:the\s+)?"
+    r"(?:(call|email|chat|interaction|conversation|ticket|thread)\s*)?#?\s*"
+    r"(\d+|[a-z][\w.-]*\d[\w.-]*)\b",
+    re.I,
+)
+_BARE_REF_RX = re.compile(r"^\s*(call|email|chat|interaction)\s+#?(\d+)\s*\??\s*$", re.I)
+_AGENT_RX = re.compile(r"\bagent\s+#?([\w.@-]+)", re.I)
+_AGENT_INTENT_RX = re.compile(
+    r"\bhow(?:'s| is| are)\b|\bdoing\b|\bsummary\b|\bperformance\b|\bscorecard\b|\bstats\b", re.I
+)
+_QUEUE_RX = re.compile(
+    r"\b(?:in|queue|for|from)\s+(?:the\s+)?([a-z][\w-]*)(\s+queue)?\b", re.I
+)
+_QUEUE_STOP = {
+    "the", "last", "past", "this", "previous", "a", "an", "my", "our", "agent", "today",
+    "yesterday", "total", "all", "general", "calls", "emails", "chats", "call", "email", "chat",
+    "week", "month", "day", "days", "hours", "since", "on", "monday", "tuesday", "wednesday",
+    "thursday", "friday", "saturday", "sunday", "me", "us", "them", "it",
+}  # fmt: skip
+_TOPIC_RX = re.compile(
+    r"\b(?:about|regarding|re|mentioning|concerning|on the topic of)\s+([a-z][\w -]*?)"
+    r"(?=$|\s+(?:today|yesterday|this|last|past|since|on|in|for|by|from|vs|versus|"
+    r"compared|agent|queue)\b|[?!.,])",
+    re.I,
+)
+_TOPICS_RX = re.compile(
+    r"\btop (?:topics|issues|reasons|drivers)\b|\btopics?\b|\btrending\b|\bcontact reasons?\b|"
+    r"\bwhat are (?:customers|people|they) (?:calling|writing|chatting|contacting us) about\b",
+    re.I,
+)
+_RISING_RX = re.compile(r"\brising\b|\bemerging\b|\bspik\w*\b|\bgrowing\b|\bnew issues\b", re.I)
+_COUNT_RX = re.compile(r"\bhow many\b|\bcount\b|\bnumber of\b|\bvolumes?\b|\btotals?\b", re.I)
+_VS_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\b", re.I)
+_LIST_RX = re.compile(r"\binteractions?\b|\bconversations?\b|\bcontacts?\b|\btickets?\b", re.I)
+_HELP_RX = re.compile(r"^\s*(?:help|\?|what can you do|commands|usage)\s*\??\s*$", re.I)
+
+
+@dataclass(slots=True)
+class Query:
+    """What a question asks for. `period` is always set (a default when none was said);
+    `period_said` tells whether the question named it."""
+
+    text: str
+    intent: str
+    period: Period
+    period_said: bool = False
+    compare: Period | None = None
+    kinds: list[str] = field(default_factory=list)
+    kind_label: str | None = None
+    channel: str | None = None
+    agent: str | None = None
+    queue: str | None = None
+    topic: str | None = None
+    ref: str | None = None
+
+
+def _singular(word: str) -> str:
+    w = word.strip().lower()
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
+        return w[:-1]
+    return w
+
+
+def _default_period(intent: str, tz: ZoneInfo, now: datetime) -> Period:
+    got = parse_period("last 7 days" if intent in ("find", "topics", "rising") else "today", tz, now)
+    if intent == "agent":
+        got = parse_period("this week", tz, now)
+    assert got is not None
+    return got[0]
+
+
+def parse(text: str, tz: ZoneInfo, now: datetime) -> Query:
+    """Parse one question. Never raises on user input: unknown questions become help."""
+    q = " ".join(text.replace("\u2019", "'").split())
+    lowered = q.lower()
+    if not q or _HELP_RX.match(q):
+        return Query(q, "help", _default_period("help", tz, now))
+
+    # One interaction by id.
+    m = _SHOW_RX.search(q) or _BARE_REF_RX.match(q)
+    if m:
+        return Query(q, "show", _default_period("show", tz, now), ref=m.group(2),
+                     channel=_channel_of(m.group(1)))  # fmt: skip
+
+    # Time: the first expression is the period; one after "vs" is the comparison.
+    period: Period | None = None
+    compare: Period | None = None
+    rest = q
+    vs = _VS_RX.search(q)
+    head, tail = (q[: vs.start()], q[vs.end():]) if vs else (q, "")
+    got = parse_period(head, tz, now)
+    if got:
+        period = got[0]
+        rest = head[: got[1][0]] + " " + head[got[1][1]:]
+    if tail:
+        got_tail = parse_period(tail, tz, now)
+        if got_tail:
+            compare = got_tail[0]
+    elif vs is None and re.search(r"\bvs\.? (?:before|previous|prior)\b", lowered):
+        compare = period.previous() if period else None
+
+    kinds: list[str] = []
+    kind_labels: list[str] = []
+    for rx, label, pats in _FLAG_RX:
+        if rx.search(rest):
+            kind_labels.append(label)
+            kinds.extend(p for p in pats if p not in kinds)
+    if "%" in kinds:
+        kinds = ["%"]
+
+    channel = None
+    for ch, rx in _CHANNEL_RX.items():
+        if rx.search(rest):
+            channel = ch
+            break
+
+    agent = None
+    am = _AGENT_RX.search(rest)
+    if am:
+        agent = am.group(1).rstrip("?.,!")
+        rest = rest[: am.start()] + " " + rest[am.end():]
+
+    topic = None
+    tm = _TOPIC_RX.search(rest)
+    if tm:
+        topic = _singular(tm.group(1))
+        rest = rest[: tm.start()] + " " + rest[tm.end():]
+
+    queue = None
+    for qm in _QUEUE_RX.finditer(rest):
+        word = qm.group(1).lower()
+        if word in _QUEUE_STOP or any(rx.fullmatch(word) for rx in _CHANNEL_RX.values()):
+            continue
+        if any(rx.fullmatch(word) for rx, _l, _p in _FLAG_RX):
+            continue
+        queue = word
+        break
+
+    if agent and (_AGENT_INTENT_RX.search(q) or not (kinds or channel or topic)):
+        intent = "agent"
+    elif _RISING_RX.search(rest):
+        intent = "rising"
+    elif _TOPICS_RX.search(rest) and not topic:
+        intent = "topics"
+    elif _COUNT_RX.search(rest) or compare is not None:
+        intent = "count"
+    elif kinds or channel or topic or _LIST_RX.search(rest):
+        intent = "find"
+    else:
+        return Query(q, "help", _default_period("help", tz, now))
+
+    return Query(
+        text=q,
+        intent=intent,
+        period=period or _default_period(intent, tz, now),
+        period_said=period is not None,
+        compare=compare,
+        kinds=kinds,
+        kind_label=" and ".join(kind_labels) or None,
+        channel=channel,
+        agent=agent,
+        queue=queue,
+        topic=topic,
+    )
+
+
+def _channel_of(word: str | None) -> str | None:
+    if not word:
+        return None
+    w = word.lower()
+    return w if w in ("call", "email", "chat") else None

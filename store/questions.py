@@ -1,0 +1,317 @@
+"""Read queries behind the question engine (Slack bot and `convoscope ask`).
+
+Every query takes an explicit half-open time range `[start, end)` of aware datetimes:
+the caller resolves "today" or "since Monday" in the configured time zone, the store
+only compares instants. They are written to stay fast on a million interactions:
+the time filter on `interactions.started_at` runs first (DuckDB zone maps prune row
+groups, since rows arrive roughly in time order) and joins only touch what survives.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from store.db import Store
+
+
+@dataclass(slots=True)
+class Filter:
+    """Which interactions a question is about. Empty fields mean "any"."""
+
+    start: datetime
+    end: datetime
+    channel: str | None = None
+    agent: str | None = None
+    queue: str | None = None
+    topic: str | None = None
+    #: ILIKE patterns on flags.kind; non-empty means "flagged with one of these"
+    kinds: list[str] = field(default_factory=list)
+    open_only: bool = False
+
+
+@dataclass(slots=True)
+class Found:
+    total: int
+    rows: list[dict[str, Any]]
+
+
+def _where(f: Filter, params: list[Any]) -> str:
+    sql = ["i.started_at >= ?", "i.started_at < ?"]
+    params += [f.start, f.end]
+    if f.channel:
+        sql.append("i.channel = ?")
+        params.append(f.channel)
+    if f.agent:
+        sql.append("i.agent ILIKE ?")
+        params.append(f.agent)
+    if f.queue:
+        sql.append("i.queue ILIKE ?")
+        params.append(f"%{f.queue}%")
+    if f.topic:
+        pat = f"%{f.topic}%"
+        sql.append(
+            "(s.top_topic ILIKE ? OR i.subject ILIKE ? OR array_to_string(s.keywords, ' ') ILIKE ?"
+            " OR CAST(s.topics AS VARCHAR) ILIKE ?)"
+        )
+        params += [pat, pat, pat, pat]
+    return " AND ".join(sql)
+
+
+def _flag_cond(f: Filter, params: list[Any]) -> str:
+    cond = "fl.active AND (" + " OR ".join("fl.kind ILIKE ?" for _ in f.kinds) + ")"
+    params += list(f.kinds)
+    if f.open_only:
+        cond += " AND fl.review_status = 'open'"
+    return cond
+
+
+def find(store: Store, f: Filter, *, limit: int = 10, offset: int = 0) -> Found:
+    """Interactions matching `f`, worst first when flagged, newest first otherwise,
+    each with its active flags (id, kind, severity, summary, review_status)."""
+    params: list[Any] = []
+    where = _where(f, params)
+    if f.kinds:
+        fparams: list[Any] = []
+        cond = _flag_cond(f, fparams)
+        sql = (
+            "WITH hit AS (SELECT fl.interaction_id AS iid, max(fl.severity) AS sev FROM flags fl "
+            f"WHERE {cond} GROUP BY fl.interaction_id) "
+            "SELECT i.id, i.channel, i.started_at, i.agent, i.queue, i.subject, s.sentiment, "
+            "s.anger, s.top_topic, hit.sev, count(*) OVER () AS total "
+            "FROM interactions i JOIN hit ON hit.iid = i.id "
+            f"LEFT JOIN scores s ON s.interaction_id = i.id WHERE {where} "
+            "ORDER BY hit.sev DESC, i.started_at DESC, i.id DESC LIMIT ? OFFSET ?"
+        )
+        params = fparams + params
+    else:
+        sql = (
+            "SELECT i.id, i.channel, i.started_at, i.agent, i.queue, i.subject, s.sentiment, "
+            "s.anger, s.top_topic, NULL AS sev, count(*) OVER () AS total "
+            f"FROM interactions i LEFT JOIN scores s ON s.interaction_id = i.id WHERE {where} "
+            "ORDER BY i.started_at DESC, i.id DESC LIMIT ? OFFSET ?"
+        )
+    params += [int(limit), int(offset)]
+    res = store.cursor().execute(sql, params).fetchall()
+    if not res and offset:
+        total = count(store, f)
+        return Found(total, [])
+    rows = [
+        {
+            "id": int(r[0]), "channel": r[1], "started_at": r[2], "agent": r[3], "queue": r[4],
+            "subject": r[5], "sentiment": r[6], "anger": r[7], "top_topic": r[8],
+            "max_severity": r[9], "flags": [],
+        }
+        for r in res
+    ]  # fmt: skip
+    total = int(res[0][10]) if res else 0
+    if rows:
+        by_id = {r["id"]: r for r in rows}
+        for fr in store.cursor().execute(
+            "SELECT id, interaction_id, kind, severity, summary, review_status FROM flags "
+            "WHERE active AND interaction_id IN (SELECT unnest(?::BIGINT[])) "
+            "ORDER BY severity DESC, id",
+            [list(by_id)],
+        ).fetchall():
+            by_id[int(fr[1])]["flags"].append(
+                {"id": int(fr[0]), "kind": fr[2], "severity": int(fr[3]), "summary": fr[4],
+                 "review_status": fr[5]}
+            )  # fmt: skip
+    return Found(total, rows)
+
+
+def count(store: Store, f: Filter) -> int:
+    """How many interactions match `f`."""
+    params: list[Any] = []
+    where = _where(f, params)
+    join = "LEFT JOIN scores s ON s.interaction_id = i.id" if f.topic else ""
+    sql = f"SELECT count(*) FROM interactions i {join} WHERE {where}"
+    if f.kinds:
+        fparams: list[Any] = []
+        cond = _flag_cond(f, fparams)
+        sql += f" AND i.id IN (SELECT fl.interaction_id FROM flags fl WHERE {cond})"
+        params += fparams
+    row = store.cursor().execute(sql, params).fetchone()
+    return int(row[0]) if row else 0
+
+
+def count_by_channel(store: Store, f: Filter) -> dict[str, int]:
+    """Matching interactions per channel (channels with none are left out)."""
+    params: list[Any] = []
+    where = _where(f, params)
+    join = "LEFT JOIN scores s ON s.interaction_id = i.id" if f.topic else ""
+    sql = f"SELECT i.channel, count(*) FROM interactions i {join} WHERE {where}"
+    if f.kinds:
+        fparams: list[Any] = []
+        cond = _flag_cond(f, fparams)
+        sql += f" AND i.id IN (SELECT fl.interaction_id FROM flags fl WHERE {cond})"
+        params += fparams
+    sql += " GROUP BY i.channel ORDER BY i.channel"
+    return {r[0]: int(r[1]) for r in store.cursor().execute(sql, params).fetchall()}
+
+
+def resolve_interaction(store: Store, ref: str, channel: str | None = None) -> int | None:
+    """An interaction id from what a person typed: the numeric id, else an external id."""
+    cur = store.cursor()
+    if ref.isdigit():
+        sql = "SELECT id FROM interactions WHERE id = ?"
+        params: list[Any] = [int(ref)]
+        if channel:
+            sql += " AND channel = ?"
+            params.append(channel)
+        row = cur.execute(sql, params).fetchone()
+        if row:
+            return int(row[0])
+    row = cur.execute(
+        "SELECT id FROM interactions WHERE external_id = ? ORDER BY id LIMIT 1", [ref]
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def interaction_detail(store: Store, interaction_id: int) -> dict[str, Any] | None:
+    """Header, scores, active flags and the redacted turns of one interaction.
+
+    Turns carry only `redacted_text` (None where analysis has not redacted yet) plus the
+    raw `text` under `_raw` for callers that redact on the fly; callers must never send
+    `_raw` anywhere.
+    """
+    cur = store.cursor()
+    res = cur.execute(
+        "SELECT i.id, i.channel, i.source, i.external_id, i.started_at, i.duration, i.agent, "
+        "i.customer_key, i.queue, i.subject, i.status, s.sentiment, s.sentiment_agent, "
+        "s.sentiment_customer, s.anger, s.top_topic, s.metrics "
+        "FROM interactions i LEFT JOIN scores s ON s.interaction_id = i.id WHERE i.id = ?",
+        [interaction_id],
+    )
+    cols = [c[0] for c in res.description]
+    row = res.fetchone()
+    if row is None:
+        return None
+    d = dict(zip(cols, row, strict=True))
+    d["metrics"] = json.loads(d["metrics"]) if d["metrics"] else {}
+    d["flags"] = [
+        {"id": int(r[0]), "kind": r[1], "severity": int(r[2]), "summary": r[3],
+         "evidence": json.loads(r[4]) if r[4] else [], "review_status": r[5], "reviewer": r[6]}
+        for r in cur.execute(
+            "SELECT id, kind, severity, summary, evidence, review_status, reviewer FROM flags "
+            "WHERE interaction_id = ? AND active ORDER BY severity DESC, id", [interaction_id]
+        ).fetchall()
+    ]  # fmt: skip
+    d["turns"] = [
+        {"seq": int(r[0]), "speaker": r[1], "start": r[2], "redacted_text": r[3], "_raw": r[4]}
+        for r in cur.execute(
+            "SELECT t.seq, t.speaker, t.start_s, ts.redacted_text, t.text FROM turns t "
+            "LEFT JOIN turn_scores ts ON ts.interaction_id = t.interaction_id AND ts.seq = t.seq "
+            "WHERE t.interaction_id = ? ORDER BY t.seq", [interaction_id]
+        ).fetchall()
+    ]  # fmt: skip
+    return d
+
+
+def agent_summary(store: Store, agent: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """One agent's interactions in `[start, end)`: volume per channel, average sentiment
+    and anger, flags per kind and how many are still open."""
+    cur = store.cursor()
+    rows = cur.execute(
+        "SELECT i.channel, count(*), avg(s.sentiment), avg(s.anger) FROM interactions i "
+        "LEFT JOIN scores s ON s.interaction_id = i.id "
+        "WHERE i.started_at >= ? AND i.started_at < ? AND i.agent ILIKE ? GROUP BY i.channel "
+        "ORDER BY i.channel",
+        [start, end, agent],
+    ).fetchall()
+    total = cur.execute(
+        "SELECT count(*), avg(s.sentiment), avg(s.anger) FROM interactions i "
+        "LEFT JOIN scores s ON s.interaction_id = i.id "
+        "WHERE i.started_at >= ? AND i.started_at < ? AND i.agent ILIKE ?",
+        [start, end, agent],
+    ).fetchone()
+    flags = cur.execute(
+        "SELECT fl.kind, count(*), count(*) FILTER (WHERE fl.review_status = 'open') "
+        "FROM flags fl JOIN interactions i ON i.id = fl.interaction_id "
+        "WHERE fl.active AND i.started_at >= ? AND i.started_at < ? AND i.agent ILIKE ? "
+        "GROUP BY fl.kind ORDER BY count(*) DESC, fl.kind",
+        [start, end, agent],
+    ).fetchall()
+    assert total is not None
+    return {
+        "agent": agent,
+        "interactions": int(total[0]),
+        "sentiment": total[1],
+        "anger": total[2],
+        "by_channel": [
+            {"channel": r[0], "count": int(r[1]), "sentiment": r[2], "anger": r[3]} for r in rows
+        ],
+        "flags": [{"kind": r[0], "count": int(r[1]), "open": int(r[2])} for r in flags],
+    }
+
+
+def known_agents(store: Store, like: str, limit: int = 5) -> list[str]:
+    """Agent names containing `like` (to suggest when an exact name matched nothing)."""
+    return [
+        r[0]
+        for r in store.cursor().execute(
+            "SELECT agent FROM interactions WHERE agent ILIKE ? GROUP BY agent "
+            "ORDER BY count(*) DESC LIMIT ?",
+            [f"%{like}%", limit],
+        ).fetchall()
+    ]
+
+
+def top_topics(store: Store, f: Filter, limit: int = 10) -> list[tuple[str, int]]:
+    """Most frequent `scores.top_topic` among matching interactions."""
+    params: list[Any] = []
+    where = _where(f, params)
+    rows = store.cursor().execute(
+        "SELECT s.top_topic, count(*) AS n FROM interactions i "
+        f"JOIN scores s ON s.interaction_id = i.id WHERE {where} AND s.top_topic IS NOT NULL "
+        "GROUP BY s.top_topic ORDER BY n DESC, s.top_topic LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+    return [(r[0], int(r[1])) for r in rows]
+
+
+def rising_topics(
+    store: Store, f: Filter, prev_start: datetime, prev_end: datetime, limit: int = 10,
+    min_count: int = 2,
+) -> list[dict[str, Any]]:
+    """Topics whose count in `f`'s range grew the most against `[prev_start, prev_end)`.
+
+    Growth is ranked by (now + 1) / (before + 1) so a topic that appears from nothing
+    ranks high without dividing by zero; topics seen fewer than `min_count` times now
+    are ignored as noise.
+    """
+    params: list[Any] = []
+    where = _where(f, params)
+    prev = Filter(prev_start, prev_end, f.channel, f.agent, f.queue)
+    pparams: list[Any] = []
+    pwhere = _where(prev, pparams)
+    rows = store.cursor().execute(
+        "WITH cur AS (SELECT s.top_topic AS t, count(*) AS n FROM interactions i "
+        f"JOIN scores s ON s.interaction_id = i.id WHERE {where} AND s.top_topic IS NOT NULL "
+        "GROUP BY 1), prev AS (SELECT s.top_topic AS t, count(*) AS n FROM interactions i "
+        f"JOIN scores s ON s.interaction_id = i.id WHERE {pwhere} AND s.top_topic IS NOT NULL "
+        "GROUP BY 1) SELECT cur.t, cur.n, coalesce(prev.n, 0) AS before FROM cur "
+        "LEFT JOIN prev ON prev.t = cur.t WHERE cur.n >= ? AND cur.n > coalesce(prev.n, 0) "
+        "ORDER BY (cur.n + 1.0) / (coalesce(prev.n, 0) + 1.0) DESC, cur.n DESC, cur.t LIMIT ?",
+        [*params, *pparams, min_count, limit],
+    ).fetchall()
+    return [{"topic": r[0], "count": int(r[1]), "before": int(r[2])} for r in rows]
+
+
+def flag_kinds(store: Store) -> list[str]:
+    """Distinct flag kinds present (to explain what can be asked for)."""
+    return [r[0] for r in store.cursor().execute(
+        "SELECT DISTINCT kind FROM flags ORDER BY kind"
+    ).fetchall()]
+
+
+def interaction_ids_exist(store: Store, ids: Sequence[int]) -> set[int]:
+    return {
+        int(r[0])
+        for r in store.cursor().execute(
+            "SELECT id FROM interactions WHERE id IN (SELECT unnest(?::BIGINT[]))", [list(ids)]
+        ).fetchall()
+    }
