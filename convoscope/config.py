@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.options import AccessOptions, AlertOptions, DigestOptions, SlackOptions
+
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 CONFIG_ENV = "CONVOSCOPE_CONFIG"
 DEFAULT_FILE = "convoscope.toml"
@@ -71,6 +73,10 @@ class Config(BaseModel):
     )
     store: StoreOptions = Field(default_factory=StoreOptions)
     service: ServiceOptions = Field(default_factory=ServiceOptions)
+    slack: SlackOptions = Field(default_factory=SlackOptions)
+    alerts: AlertOptions = Field(default_factory=AlertOptions)
+    digests: list[DigestOptions] = Field(default_factory=list)
+    access: AccessOptions = Field(default_factory=AccessOptions)
 
     @field_validator("timezone")
     @classmethod
