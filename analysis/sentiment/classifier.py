@@ -1,0 +1,132 @@
+"""Per-turn sentiment: one loaded model, batched predictions, a label and a −1…1 score.
+
+Two backends share the `TurnClassifier` protocol: the flair classifier (default; the
+packaged model trained by `training.ensure_model`, a local `.pt`, or a hub name) and
+VADER (a lexicon, no model; useful where torch is unwanted). A turn's score is
+P(positive) − P(negative), so a confident neutral turn scores near 0.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from analysis.sentiment.corpus import LABELS, normalise
+from analysis.sentiment.options import PACKAGED, SentimentOptions
+from analysis.sentiment.training import cached_model, model_dir
+
+_ALIASES = {"pos": "positive", "neg": "negative", "neu": "neutral"}
+
+
+class ModelNotPrepared(RuntimeError):
+    """The packaged classifier has not been trained on this machine yet."""
+
+
+@dataclass(slots=True)
+class TurnSentiment:
+    """One turn's verdict: `label` is negative/neutral/positive, `score` in [−1, 1]."""
+
+    label: str
+    score: float
+    probs: dict[str, float] = field(default_factory=dict)
+
+
+class TurnClassifier(Protocol):
+    name: str
+
+    def predict(self, texts: Sequence[str]) -> list[TurnSentiment]: ...
+
+
+def _from_probs(probs: dict[str, float]) -> TurnSentiment:
+    full = {label: float(probs.get(label, 0.0)) for label in LABELS}
+    label = max(full, key=full.__getitem__)
+    score = max(-1.0, min(1.0, full["positive"] - full["negative"]))
+    return TurnSentiment(label, round(score, 4), full)
+
+
+_NEUTRAL = TurnSentiment("neutral", 0.0, {"negative": 0.0, "neutral": 1.0, "positive": 0.0})
+
+
+class FlairTurnClassifier:
+    """A flair `TextClassifier`; thread-safe (one lock around the torch module)."""
+
+    def __init__(self, model_path_or_name: str, name: str, batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from flair.models import TextClassifier
+
+        self.model = TextClassifier.load(model_path_or_name)
+        self.model.eval()
+        self.name = name
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+
+    def predict(self, texts: Sequence[str]) -> list[TurnSentiment]:
+        import torch
+        from flair.data import Sentence
+
+        out: list[TurnSentiment] = [_NEUTRAL] * len(texts)
+        cleaned = [(i, normalise(t or "")) for i, t in enumerate(texts)]
+        todo = [(i, t) for i, t in cleaned if t]
+        if not todo:
+            return out
+        sents = [Sentence(t) for _, t in todo]
+        with self._lock, torch.inference_mode():
+            self.model.predict(
+                sents, mini_batch_size=self.batch_size, return_probabilities_for_all_classes=True,
+                label_name="predicted",
+            )
+        for (i, _), s in zip(todo, sents, strict=True):
+            probs: dict[str, float] = {}
+            for lab in s.get_labels("predicted"):
+                key = lab.value.lower()
+                probs[_ALIASES.get(key, key)] = float(lab.score)
+            out[i] = _from_probs(probs)
+        return out
+
+
+class VaderTurnClassifier:
+    """VADER: compound ≥ 0.05 positive, ≤ −0.05 negative (the authors' thresholds)."""
+
+    name = "vader"
+
+    def __init__(self) -> None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        self.analyzer = SentimentIntensityAnalyzer()
+
+    def predict(self, texts: Sequence[str]) -> list[TurnSentiment]:
+        out = []
+        for text in texts:
+            if not (text or "").strip():
+                out.append(_NEUTRAL)
+                continue
+            s = self.analyzer.polarity_scores(text)
+            compound = float(s["compound"])
+            label = "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
+            probs = {"negative": float(s["neg"]), "neutral": float(s["neu"]), "positive": float(s["pos"])}
+            out.append(TurnSentiment(label, round(compound, 4), probs))
+        return out
+
+
+def load_turn_classifier(options: SentimentOptions, cache_dir: Path) -> TurnClassifier:
+    """The configured classifier, loaded once; never trains (see `ensure_model`)."""
+    if options.backend == "vader":
+        return VaderTurnClassifier()
+    if options.model == PACKAGED:
+        path = cached_model(options, cache_dir)
+        if path is None:
+            raise ModelNotPrepared(
+                f"the sentiment model is not prepared (expected in {model_dir(options, cache_dir)}); "
+                "run `convoscope models prepare` or `convoscope train sentiment` once"
+            )
+        return FlairTurnClassifier(str(path), f"flair:packaged:{path.parent.name}", options.batch_size)
+    local = Path(options.model).expanduser()
+    if local.suffix == ".pt" and not local.is_file():
+        raise FileNotFoundError(f"sentiment model file {local} does not exist")
+    target = str(local) if local.is_file() else options.model
+    return FlairTurnClassifier(target, f"flair:{options.model}", options.batch_size)

