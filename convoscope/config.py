@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from analysis.sentiment.options import SentimentOptions
 from bot.options import AccessOptions, AlertOptions, DigestOptions, SlackOptions
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -77,6 +78,7 @@ class Config(BaseModel):
     alerts: AlertOptions = Field(default_factory=AlertOptions)
     digests: list[DigestOptions] = Field(default_factory=list)
     access: AccessOptions = Field(default_factory=AccessOptions)
+    sentiment: SentimentOptions = Field(default_factory=SentimentOptions)
 
     @field_validator("timezone")
     @classmethod
