@@ -13,7 +13,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -364,8 +364,19 @@ class Engine:
 
     # -- topics ---------------------------------------------------------------------------
 
+    def _unscoped(self, q: Query) -> bool:
+        """True when the question has no filter the pattern tables cannot apply."""
+        return not (q.channel or q.agent or q.queue or q.topic or q.kinds)
+
     def _topics(self, q: Query, role: str, page: int) -> Answer:
-        rows = sq.top_topics(self.store, self._filter(q), limit=self.page_size)
+        rows: list[tuple[str, int]] = []
+        if self._unscoped(q):
+            # Issue groups from the pattern engine (clusters) when it has run.
+            clusters = pattern_top_clusters(self.store, q.period.start, q.period.end,
+                                            self.page_size)  # fmt: skip
+            rows = [(c.label or ", ".join(c.terms[:3]), c.count) for c in clusters]
+        if not rows:
+            rows = sq.top_topics(self.store, self._filter(q), limit=self.page_size)
         noun = CHANNEL_NOUN[q.channel]
         if not rows:
             text = f"No topics recorded for {noun} {q.period.label}."
@@ -378,9 +389,21 @@ class Engine:
 
     def _rising(self, q: Query, role: str, page: int) -> Answer:
         prev = q.period.previous()
+        noun = CHANNEL_NOUN[q.channel]
+        if self._unscoped(q):
+            trends = pattern_rising(self.store, q.period.start, q.period.end, self.tz)
+            if trends:
+                items = [{"topic": t.label, "count": t.n, "baseline": round(t.baseline, 2),
+                          "ratio": round(t.ratio, 2), "day": t.day.isoformat(),
+                          "summary": t.summary} for t in trends[: self.page_size]]  # fmt: skip
+                text = f"Rising issues {q.period.label}: " + "; ".join(
+                    f"{it['topic']} {it['count']} vs usual {it['baseline']:g} ({it['day']})" for it in items
+                ) + "."  # fmt: skip
+                lines = "\n".join(f"• {bk.escape(it['summary'] or it['topic'])}" for it in items)
+                blocks = [bk.section(f"*Rising issues {q.period.label}*\n{lines}")]
+                return Answer(q.text, text, items, blocks, intent="rising")
         rows = sq.rising_topics(self.store, self._filter(q), prev.start, prev.end,
                                 limit=self.page_size)  # fmt: skip
-        noun = CHANNEL_NOUN[q.channel]
         if not rows:
             text = f"Nothing is rising in {noun} {q.period.label} compared with {prev.label}."
             return Answer(q.text, text, [], [bk.section(text)], intent="rising")
@@ -393,3 +416,33 @@ class Engine:
 
 def _plain(q: Query, text: str) -> Answer:
     return Answer(q.text, text, [], [bk.section(bk.escape(text))], intent=q.intent)
+
+
+def pattern_top_clusters(store: Store, start: datetime, end: datetime, limit: int) -> list[Any]:
+    """`store.patterns.top_clusters` when the patterns engine is installed and has run."""
+    try:
+        from store import patterns
+    except ImportError:
+        return []
+    try:
+        return list(patterns.top_clusters(store, start, end, limit=limit))
+    except Exception:  # tables missing on an old file, or not computed yet
+        log.debug("top_clusters unavailable", exc_info=True)
+        return []
+
+
+def pattern_rising(store: Store, start: datetime, end: datetime, tz: ZoneInfo) -> list[Any]:
+    """`store.patterns.rising_issues` over the local days of [start, end), strongest first."""
+    try:
+        from store import patterns
+    except ImportError:
+        return []
+    since = start.astimezone(tz).date()
+    until = (end - timedelta(microseconds=1)).astimezone(tz).date() + timedelta(days=1)
+    try:
+        rows = list(patterns.rising_issues(store, since=since, until=until))
+    except Exception:
+        log.debug("rising_issues unavailable", exc_info=True)
+        return []
+    rows.sort(key=lambda t: (-float(t.z or 0), t.label))
+    return rows
