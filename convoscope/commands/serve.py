@@ -1,0 +1,23 @@
+"""`convoscope serve`: the scheduler, the Slack bot and the local API in one process."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from convoscope.context import Context
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from convoscope.service import Service
+
+    if args.verbose == 0:
+        logging.getLogger().setLevel(logging.INFO)
+    svc = Service(ctx.config, ctx.store())
+    svc.run_forever()
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run ingest + analysis on a schedule, the Slack bot and the API")
+    p.set_defaults(func=run)
