@@ -1,0 +1,312 @@
+"""What the chat connectors share: the sync loop, and turning vendor parts into records.
+
+Every vendor source (API or JSON export) is a `ChatSource`: its `batches()` generator
+yields `Batch`es — the normalised interactions of one vendor page plus the cursor that is
+true *after* them — and `ChatSource.sync` commits each batch's interactions and its cursor
+in one transaction. So a crash or an error between pages never skips data: at worst the
+next run re-reads a page, and the idempotent upsert (same content hash → unchanged)
+makes that harmless.
+
+Failures are kept, not dropped:
+* a malformed list page (`MalformedResponse`) is quarantined with the response excerpt,
+  and the sync stops at the last committed cursor, so the next run asks for it again;
+* a conversation whose detail cannot be read or normalised is quarantined; the page is
+  retried on the next run until that conversation has failed `max_attempts` times, after
+  which the page goes on without it (it stays in quarantine, with the reason) so one
+  poisoned conversation cannot stall a source forever.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import phonenumbers
+
+from connectors.base import Source, SyncReport
+from connectors.http import MalformedResponse, RetriesExhausted
+from store import Store, quarantine, sync
+from store import interactions as interactions_q
+from store.records import Interaction, QuarantineItem, Turn, content_hash
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+EXCERPT_CHARS = 1000
+
+
+class ConversationError(Exception):
+    """One conversation could not be read or normalised; carries what to quarantine."""
+
+    def __init__(self, key: str, reason: str, excerpt: str | None = None) -> None:
+        super().__init__(reason)
+        self.key = key
+        self.reason = reason
+        self.excerpt = excerpt
+
+
+class _StopPage(Exception):
+    """Internal: a conversation on this page failed and should be retried next run."""
+
+    def __init__(self, error: ConversationError) -> None:
+        super().__init__(error.reason)
+        self.error = error
+
+
+@dataclass(slots=True)
+class Batch:
+    """One unit of commit: interactions + the cursor that holds once they are stored."""
+
+    interactions: list[Interaction]
+    cursor: dict[str, Any] | None
+    #: a key naming the vendor page, so a page quarantined earlier is cleared once it loads
+    page_key: str | None = None
+    #: conversations given up on (already past max_attempts); recorded in the same transaction
+    given_up: list[QuarantineItem] = field(default_factory=list)
+    #: items quarantined that do not stop the source (e.g. one bad file of an export)
+    quarantined: list[QuarantineItem] = field(default_factory=list)
+    #: `sync_state.key` of the cursor ('' for the API cursor; exports keep one per path)
+    cursor_key: str = ""
+
+
+class ChatSource(Source):
+    """The sync loop shared by the vendor API sources and the export importer."""
+
+    #: the vendor name used in `Interaction.metadata["vendor"]`
+    vendor: str = ""
+
+    def __init__(self, name: str, *, max_attempts: int = 3, concurrency: int = 4) -> None:
+        self.name = name
+        self.max_attempts = max_attempts
+        self.concurrency = max(1, concurrency)
+        self._store: Store | None = None
+
+    # -- to implement ---------------------------------------------------------------------
+
+    def batches(self, store: Store, cursor: dict[str, Any] | None) -> Iterator[Batch]:
+        """Yield batches past `cursor` (None: the first run)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections (API sources close their HTTP client)."""
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def sync(self, store: Store) -> SyncReport:
+        report = SyncReport(source=self.name)
+        cursor = sync.get_cursor(store, self.name)
+        quarantined_pages = {
+            q.item_key for q in quarantine.list_items(store, self.name, limit=1000)
+            if q.item_key.startswith("page:")
+        }
+        try:
+            for batch in self.batches(store, cursor):
+                with store.transaction() as tx:
+                    res = interactions_q.upsert(store, batch.interactions, con=tx)
+                    for item in (*batch.given_up, *batch.quarantined):
+                        quarantine.record(store, item, con=tx)
+                    if batch.cursor is not None:
+                        sync.save_cursor(store, self.name, batch.cursor, batch.cursor_key, con=tx)
+                if batch.page_key and batch.page_key in quarantined_pages:
+                    quarantine.remove(store, self.name, batch.page_key)
+                report.inserted += len(res.inserted)
+                report.updated += len(res.updated)
+                report.unchanged += len(res.unchanged)
+                report.quarantined += len(batch.given_up) + len(batch.quarantined)
+                for item in batch.given_up:
+                    report.errors.append(
+                        f"{self.name}: gave up on {item.item_key} after {self.max_attempts} "
+                        f"attempts ({item.reason}); it stays in quarantine"
+                    )
+        except MalformedResponse as exc:
+            quarantine.record(
+                store,
+                QuarantineItem(
+                    source=self.name, item_key=f"page:{exc.url}", reason=str(exc),
+                    raw_ref=exc.url, excerpt=exc.excerpt,
+                ),
+            )
+            report.quarantined += 1
+            report.errors.append(f"{exc} — quarantined; the cursor stays before this page")
+        except _StopPage as stop:
+            err = stop.error
+            quarantine.record(
+                store,
+                QuarantineItem(source=self.name, item_key=err.key, reason=err.reason,
+                               excerpt=err.excerpt),
+            )
+            report.quarantined += 1
+            report.errors.append(
+                f"{self.name}: {err.key}: {err.reason} — quarantined; its page is retried next run"
+            )
+        except RetriesExhausted as exc:
+            report.errors.append(str(exc))
+        for line in report.errors:
+            log.warning("%s", line)
+        return report
+
+    # -- helpers for vendor code -----------------------------------------------------------
+
+    def fetch_all(
+        self, store: Store, items: Sequence[T], key: Callable[[T], str], fetch: Callable[[T], R]
+    ) -> tuple[list[R], list[QuarantineItem]]:
+        """Run `fetch` over a page's items in parallel, in order; sort out failures.
+
+        `fetch` raises `ConversationError` (or `MalformedResponse`) for an item it cannot
+        read. Such an item stops the page (`_StopPage`, retried next run) until it has
+        failed `max_attempts` times; after that it is returned in the give-up list and
+        the page proceeds without it.
+        """
+
+        def guarded(item: T) -> R | ConversationError:
+            try:
+                return fetch(item)
+            except ConversationError as err:
+                return err
+            except MalformedResponse as exc:
+                return ConversationError(key(item), str(exc), exc.excerpt)
+
+        if self.concurrency > 1 and len(items) > 1:
+            with ThreadPoolExecutor(self.concurrency, thread_name_prefix=self.name) as pool:
+                results = list(pool.map(guarded, items))
+        else:
+            results = [guarded(i) for i in items]
+        good: list[R] = []
+        given_up: list[QuarantineItem] = []
+        for res in results:
+            if not isinstance(res, ConversationError):
+                good.append(res)
+                continue
+            if quarantine.attempts(store, self.name, res.key) + 1 < self.max_attempts:
+                raise _StopPage(res)
+            given_up.append(
+                QuarantineItem(source=self.name, item_key=res.key, reason=res.reason,
+                               excerpt=res.excerpt)
+            )
+        return good, given_up
+
+
+# -- normalisation helpers ---------------------------------------------------------------
+
+
+def html_to_text(html: str | None) -> str:
+    """Vendor message bodies are HTML; analysis wants the text a person would read."""
+    if not html:
+        return ""
+    if "<" not in html and "&" not in html:
+        return html.strip()
+    from inscriptis import get_text
+
+    lines = [ln.strip() for ln in get_text(html).splitlines()]
+    out: list[str] = []
+    for ln in lines:
+        if ln or (out and out[-1]):
+            out.append(ln)
+    return "\n".join(out).strip()
+
+
+def normalize_phone(phone: str | None, region: str | None = None) -> str | None:
+    """E.164 (`+15551234567`) when the number parses, else None."""
+    if not phone:
+        return None
+    try:
+        num = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(num):
+        return None
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+def customer_key(
+    vendor: str, *, email: str | None = None, phone: str | None = None, user_id: str | None = None
+) -> str | None:
+    """The cross-channel customer identity: email, else E.164 phone, else `vendor:user-id`.
+
+    Repeat-contact detection joins calls, emails and chats on this key, so it must be
+    normalised the same way everywhere (lower-cased email, E.164 phone).
+    """
+    if email and "@" in email:
+        return email.strip().lower()
+    normalized = normalize_phone(phone)
+    if normalized:
+        return normalized
+    if user_id not in (None, ""):
+        return f"{vendor}:{user_id}"
+    return None
+
+
+def chat_content_hash(subject: str | None, turns: Sequence[Turn]) -> str:
+    """The version key of a conversation: its subject and its parts (who, when, what).
+
+    Status or assignment changes alone do not make a new version (nothing to re-analyse);
+    a new or edited message does.
+    """
+    return content_hash(
+        subject or "",
+        [
+            [t.speaker, t.speaker_name, t.sent_at.isoformat() if t.sent_at else None, t.text,
+             t.meta.get("part_id")]
+            for t in turns
+        ],
+    )
+
+
+def make_interaction(
+    *,
+    source: str,
+    vendor: str,
+    external_id: str,
+    turns: list[Turn],
+    subject: str | None,
+    agent: str | None,
+    customer: str | None,
+    customer_key_value: str | None,
+    queue: str | None,
+    started_at: datetime | None,
+    raw_ref: str | None,
+    metadata: dict[str, Any],
+) -> Interaction:
+    """Assemble a chat `Interaction` (turns numbered in time order, hash over the parts)."""
+    turns.sort(key=lambda t: (t.sent_at is None, t.sent_at or datetime.min, t.seq))
+    for i, t in enumerate(turns):
+        t.seq = i
+    sent = [t.sent_at for t in turns if t.sent_at is not None]
+    start = started_at or (sent[0] if sent else None)
+    end = sent[-1] if sent else start
+    if start is not None and sent and sent[0] < start:
+        start = sent[0]
+    duration = (end - start).total_seconds() if start is not None and end is not None else None
+    return Interaction(
+        channel="chat",
+        source=source,
+        external_id=external_id,
+        content_hash=chat_content_hash(subject, turns),
+        started_at=start,
+        ended_at=end,
+        duration=duration,
+        agent=agent,
+        customer=customer,
+        customer_key=customer_key_value,
+        queue=queue,
+        direction="inbound",
+        subject=subject or None,
+        raw_ref=raw_ref,
+        metadata={"vendor": vendor, **metadata},
+        turns=turns,
+    )
+
+
+def excerpt_of(obj: Any) -> str:
+    """A bounded JSON excerpt of a vendor object for the quarantine."""
+    try:
+        return json.dumps(obj, default=str, ensure_ascii=False)[:EXCERPT_CHARS]
+    except (TypeError, ValueError):
+        return repr(obj)[:EXCERPT_CHARS]
