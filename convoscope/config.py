@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from analysis.sentiment.options import SentimentOptions
 from bot.options import AccessOptions, AlertOptions, DigestOptions, SlackOptions
+from connectors.chat.options import ChatOptions
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 CONFIG_ENV = "CONVOSCOPE_CONFIG"
@@ -79,6 +80,7 @@ class Config(BaseModel):
     digests: list[DigestOptions] = Field(default_factory=list)
     access: AccessOptions = Field(default_factory=AccessOptions)
     sentiment: SentimentOptions = Field(default_factory=SentimentOptions)
+    chat: ChatOptions = Field(default_factory=ChatOptions)
 
     @field_validator("timezone")
     @classmethod
@@ -145,6 +147,9 @@ def from_dict(data: dict[str, Any], *, env: dict[str, str] | None = None, base_d
 def _resolve_paths(cfg: Config, base_dir: Path) -> None:
     if cfg.store.path != ":memory:" and not Path(cfg.store.path).expanduser().is_absolute():
         cfg.store.path = str((base_dir / cfg.store.path).resolve())
+    for export in cfg.chat.exports:
+        if not Path(export.path).expanduser().is_absolute():
+            export.path = str((base_dir / export.path).resolve())
 
 
 def find_config_file(explicit: str | None) -> Path | None:
