@@ -24,9 +24,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from analysis.options import AnalysisOptions
+from analysis.redaction import RedactionOptions
+from analysis.rules import RuleOptions, default_rules
 from analysis.sentiment.options import SentimentOptions
+from analysis.topics import TopicOptions
 from bot.options import AccessOptions, AlertOptions, DigestOptions, SlackOptions
 from connectors.chat.options import ChatOptions
+from connectors.email.options import EmailOptions
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 CONFIG_ENV = "CONVOSCOPE_CONFIG"
@@ -80,7 +85,13 @@ class Config(BaseModel):
     digests: list[DigestOptions] = Field(default_factory=list)
     access: AccessOptions = Field(default_factory=AccessOptions)
     sentiment: SentimentOptions = Field(default_factory=SentimentOptions)
+    analysis: AnalysisOptions = Field(default_factory=AnalysisOptions)
+    topics: TopicOptions = Field(default_factory=TopicOptions)
+    #: `[[rules]]`; none in the file means the shipped examples (analysis/rules_default.toml)
+    rules: list[RuleOptions] = Field(default_factory=default_rules)
+    redaction: RedactionOptions = Field(default_factory=RedactionOptions)
     chat: ChatOptions = Field(default_factory=ChatOptions)
+    email: EmailOptions = Field(default_factory=EmailOptions)
 
     @field_validator("timezone")
     @classmethod
@@ -150,6 +161,9 @@ def _resolve_paths(cfg: Config, base_dir: Path) -> None:
     for export in cfg.chat.exports:
         if not Path(export.path).expanduser().is_absolute():
             export.path = str((base_dir / export.path).resolve())
+    for archive in cfg.email.local:
+        if not Path(archive.path).expanduser().is_absolute():
+            archive.path = str((base_dir / archive.path).resolve())
 
 
 def find_config_file(explicit: str | None) -> Path | None:

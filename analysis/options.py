@@ -1,0 +1,52 @@
+"""`[analysis]` options: batching, retries and metric thresholds of the analysis job.
+
+Kept apart from `analysis.pipeline` so the config loader can validate the section without
+importing the models' code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analysis import metrics
+
+PACKAGED_EMBEDDINGS = "packaged:all-MiniLM-L6-v2"
+
+
+@dataclass
+class AnalysisOptions:
+    """`[analysis]`: batching, retries, and the metric thresholds."""
+
+    __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
+    #: interactions per batch (one model call and one transaction per batch)
+    batch_size: int = 64
+    #: an interaction that failed this many times stays 'failed'
+    max_attempts: int = 3
+    #: first retry after this many seconds, doubling per attempt, capped by backoff_max_seconds
+    backoff_seconds: float = 60.0
+    backoff_max_seconds: float = 3600.0
+    #: transcribe calls with status 'new' before scoring
+    transcribe: bool = True
+    #: keywords kept per interaction
+    keywords: int = 8
+    #: sentence-embedding model for topics and semantic rules
+    embedding_model: str = PACKAGED_EMBEDDINGS
+    non_talk_min_seconds: float = 3.0
+    interruption_min_overlap: float = 0.5
+    merge_gap_seconds: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError("analysis.batch_size must be at least 1")
+        if self.max_attempts < 1:
+            raise ValueError("analysis.max_attempts must be at least 1")
+        if self.backoff_seconds < 0 or self.backoff_max_seconds < self.backoff_seconds:
+            raise ValueError("analysis.backoff_seconds must be >= 0 and <= backoff_max_seconds")
+        if self.keywords < 0:
+            raise ValueError("analysis.keywords must be >= 0")
+        self.metric_options()  # validates the thresholds
+
+    def metric_options(self) -> metrics.MetricsOptions:
+        return metrics.MetricsOptions(
+            self.non_talk_min_seconds, self.interruption_min_overlap, self.merge_gap_seconds
+        )

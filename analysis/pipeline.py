@@ -1,0 +1,388 @@
+"""The analysis job: transcribe pending calls, then score every waiting interaction.
+
+`Analyzer.run(store)` is what `convoscope analyze` and the scheduled job call:
+
+1. calls with status 'new' are transcribed first (`analysis.asr.transcribe_pending`);
+2. waiting interactions (`store.scores.pending_ids`: transcribed calls, new chats and
+   e-mails, earlier analysis failures past their back-off) are loaded in batches of
+   `batch_size`; the models (sentiment classifier, MiniLM, anger scorer) are loaded once
+   per Analyzer and every model call is batched across the whole batch of interactions;
+3. per interaction: turn sentiment, the Contact-Lens summary, anger, metrics, redaction,
+   keywords (of the redacted text), topics, rules and flags (`Analyzer.analyse`, a pure
+   function of records in -> records out, also used by `convoscope score`);
+4. one transaction per batch writes turn_scores, scores, flags and the status 'analysed'
+   (replace-by-key, so a run killed half way is simply finished by the next run and never
+   leaves duplicates). An interaction whose analysis raises is marked 'failed' with the
+   reason and retried with exponential back-off up to `max_attempts`.
+
+`rescore=True` also re-analyses interactions already analysed (after a rule, taxonomy or
+model change); flags keep their id and human review (`store.flags.replace_for_interaction`).
+New flag ids are returned in the report and passed to the `on_flags` hooks right after
+each batch commits, so the Slack alerter can post within seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from analysis import embeddings, keywords, metrics
+from analysis import flags as flag_rules
+from analysis.options import AnalysisOptions
+from analysis.redaction import RedactionOptions, RedactionResult, redact
+from analysis.rules import RuleEngine, RuleOptions, flatten_values
+from analysis.topics import TopicModel, TopicOptions
+from store import flags as flag_store
+from store import interactions as interaction_store
+from store import scores as score_store
+from store.db import Store
+from store.records import Flag, Interaction, InteractionScores, Turn, TurnScores
+
+if TYPE_CHECKING:
+    from analysis.anger import AngerOptions, AngerResult
+    from analysis.asr.options import AsrOptions
+    from analysis.sentiment import SentimentOptions, SentimentSummary, TurnSentiment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Analysis:
+    """The result for one interaction (not yet stored)."""
+
+    interaction: Interaction
+    scores: InteractionScores
+    turn_scores: list[TurnScores]
+    flags: list[Flag]
+    redactions: list[RedactionResult]
+    sentiments: list[TurnSentiment]
+
+
+@dataclass(slots=True)
+class AnalyzeReport:
+    """What one `run` did."""
+
+    transcribed: int = 0
+    transcribe_failed: int = 0
+    analysed: int = 0
+    failed: int = 0
+    turns: int = 0
+    new_flag_ids: list[int] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def interactions_per_second(self) -> float:
+        return self.analysed / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["interactions_per_second"] = round(self.interactions_per_second, 2)
+        d["seconds"] = round(self.seconds, 3)
+        return d
+
+
+FlagHook = Callable[[list[int]], None]
+
+
+class Analyzer:
+    """The analysis core with its models loaded once (lazily, on first use)."""
+
+    def __init__(
+        self,
+        options: AnalysisOptions,
+        *,
+        sentiment: SentimentOptions,
+        anger: AngerOptions,
+        topics: TopicOptions,
+        rules: Sequence[RuleOptions],
+        redaction: RedactionOptions,
+        cache_dir: Path | str,
+        asr: AsrOptions | None = None,
+        on_flags: Sequence[FlagHook] = (),
+    ) -> None:
+        self.options = options
+        self.sentiment_options = sentiment
+        self.anger_options = anger
+        self.topic_options = topics
+        self.rule_options = list(rules)
+        self.redaction = redaction
+        self.asr_options = asr
+        self.cache_dir = Path(cache_dir).expanduser()
+        self.on_flags: list[FlagHook] = list(on_flags)
+        self._classifier: Any = None
+        self._anger: Any = None
+        self._topics: TopicModel | None = None
+        self._rules: RuleEngine | None = None
+        self._transcriber: Any = None
+        self.analysis_key = self._fingerprint()
+
+    # -- models, loaded once -------------------------------------------------------------
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return embeddings.encode(texts, self.options.embedding_model)
+
+    @property
+    def classifier(self) -> Any:
+        if self._classifier is None:
+            from analysis.sentiment import load_turn_classifier
+
+            self._classifier = load_turn_classifier(self.sentiment_options, self.cache_dir)
+        return self._classifier
+
+    @property
+    def anger_scorer(self) -> Any:
+        if self._anger is None:
+            from analysis.anger import AngerScorer
+
+            self._anger = AngerScorer(self.anger_options)
+        return self._anger
+
+    @property
+    def topic_model(self) -> TopicModel:
+        if self._topics is None:
+            self._topics = TopicModel(self.topic_options, self.embed)
+        return self._topics
+
+    @property
+    def rule_engine(self) -> RuleEngine:
+        if self._rules is None:
+            self._rules = RuleEngine(self.rule_options, self.embed)
+        return self._rules
+
+    def _fingerprint(self) -> str:
+        """Which configuration produced a score (stored as scores.analysis_key)."""
+        blob = json.dumps(
+            {
+                "rules": [asdict(r) for r in self.rule_options],
+                "topics": asdict(self.topic_options),
+                "sentiment": asdict(self.sentiment_options),
+                "anger": asdict(self.anger_options) if hasattr(self.anger_options, "__dataclass_fields__") else None,
+                "redaction": asdict(self.redaction),
+                "analysis": asdict(self.options),
+            },
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    # -- the pure part: records in, records out --------------------------------------------
+
+    def analyse(self, batch: Sequence[Interaction]) -> list[Analysis | Exception]:
+        """Analyse interactions (no store access); an entry is the exception where one failed."""
+        texts = [t.text for it in batch for t in it.turns]
+        sentiments = self.classifier.predict(texts) if texts else []
+        need_vectors = bool(self.topic_options.taxonomy) or self.rule_engine.needs_embeddings
+        vectors = self.embed(texts) if need_vectors and texts else np.zeros((len(texts), embeddings.DIM), np.float32)
+        out: list[Analysis | Exception] = []
+        pos = 0
+        for it in batch:
+            n = len(it.turns)
+            try:
+                out.append(self._analyse_one(it, sentiments[pos : pos + n], vectors[pos : pos + n]))
+            except Exception as exc:  # one bad interaction must not stop the batch
+                log.exception("analysis of interaction %s failed", it.id)
+                out.append(exc)
+            pos += n
+        return out
+
+    def _analyse_one(
+        self, it: Interaction, sents: Sequence[TurnSentiment], vecs: np.ndarray
+    ) -> Analysis:
+        from analysis.sentiment import summarise
+
+        iid = it.id if it.id is not None else 0
+        summary: SentimentSummary = summarise(it.turns, sents)
+        audio = it.raw_ref if it.channel == "call" and it.raw_ref and os.path.isfile(it.raw_ref) else None
+        anger: AngerResult = self.anger_scorer.score(it, sents, audio)
+        mets = metrics.compute(it, self.options.metric_options())
+        redactions = [redact(t.text, self.redaction) for t in it.turns]
+        redacted_turns = [_with_text(t, r.text) for t, r in zip(it.turns, redactions, strict=True)]
+        kws = keywords.extract(redacted_turns, top=self.options.keywords) if self.options.keywords else []
+        topics = [t.as_dict() for t in self.topic_model.score(it.turns, vecs)] if len(it.turns) else []
+        ctrend = summary.customer_trend or []
+        atrend = summary.agent_trend or []
+        values = flatten_values(
+            mets,
+            {
+                "sentiment": summary.overall,
+                "sentiment_agent": summary.agent,
+                "sentiment_customer": summary.customer,
+                "customer_trend_start": _first(ctrend),
+                "customer_trend_end": _last(ctrend),
+                "agent_trend_start": _first(atrend),
+                "agent_trend_end": _last(atrend),
+                "anger": anger.overall,
+            },
+        )
+        hits = self.rule_engine.evaluate(it, values, vecs if len(vecs) else None)
+        flags = flag_rules.collect(iid, anger.flag, hits)
+        turn_scores = [
+            TurnScores(
+                interaction_id=iid,
+                seq=t.seq,
+                sentiment=s.score,
+                sentiment_label=s.label,
+                anger=anger.per_turn[i] if i < len(anger.per_turn) else None,
+                loudness=anger.loudness[i] if i < len(anger.loudness) else None,
+                redacted_text=r.text,
+                emotions={k: round(float(v), 4) for k, v in s.probs.items()},
+            )
+            for i, (t, s, r) in enumerate(zip(it.turns, sents, redactions, strict=True))
+        ]
+        scores = InteractionScores(
+            interaction_id=iid,
+            version=it.version,
+            sentiment=summary.overall,
+            sentiment_agent=summary.agent,
+            sentiment_customer=summary.customer,
+            customer_trend=list(ctrend) or None,
+            agent_trend=list(atrend) or None,
+            anger=anger.overall,
+            metrics=mets,
+            topics=topics,
+            keywords=kws,
+            top_topic=topics[0]["topic"] if topics else None,
+            model=getattr(self.classifier, "name", None),
+        )
+        return Analysis(it, scores, turn_scores, flags, redactions, list(sents))
+
+    # -- the job ---------------------------------------------------------------------------
+
+    def transcriber(self) -> Any:
+        if self._transcriber is None:
+            from analysis.asr import Transcriber
+
+            self._transcriber = Transcriber(self.asr_options, self.cache_dir)
+        return self._transcriber
+
+    def transcribe_pending(self, store: Store, limit: int | None = None) -> tuple[int, int]:
+        """Transcribe calls waiting with status 'new'; returns (transcribed, failed)."""
+        if not self.options.transcribe or self.asr_options is None:
+            return 0, 0
+        if not interaction_store.ids_with_status(store, ["new"], channel="call", limit=1):
+            return 0, 0  # no call waiting: do not load Whisper at all
+        from analysis.asr import transcribe_pending
+
+        rep = transcribe_pending(store, self.transcriber(), limit=limit, max_attempts=self.options.max_attempts)
+        return int(getattr(rep, "transcribed", 0)), int(getattr(rep, "failed", 0))
+
+    def run(self, store: Store, *, limit: int | None = None, rescore: bool = False) -> AnalyzeReport:
+        """Transcribe, then analyse everything waiting (see module docstring)."""
+        t0 = time.perf_counter()
+        report = AnalyzeReport()
+        report.transcribed, report.transcribe_failed = self.transcribe_pending(store, limit)
+        ids = score_store.pending_ids(
+            store, limit=limit, max_attempts=self.options.max_attempts, rescore=rescore
+        )
+        for start in range(0, len(ids), self.options.batch_size):
+            chunk = ids[start : start + self.options.batch_size]
+            batch = interaction_store.get_many(store, chunk)
+            self._run_batch(store, batch, report)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _run_batch(self, store: Store, batch: Sequence[Interaction], report: AnalyzeReport) -> None:
+        try:
+            results = self.analyse(batch)
+        except Exception as exc:  # a model failure fails the whole batch: record it on each
+            log.exception("analysis batch failed")
+            results = [exc] * len(batch)
+        done = [r for r in results if isinstance(r, Analysis)]
+        new_ids: list[int] = []
+        try:
+            with store.transaction() as tx:
+                new_ids = self._write(store, done, tx)
+        except Exception as exc:  # e.g. one bad row: retry one by one so the others still land
+            log.warning("writing a batch failed (%s); writing one by one", exc)
+            new_ids = []
+            kept = []
+            for a in done:
+                try:
+                    with store.transaction() as tx:
+                        new_ids += self._write(store, [a], tx)
+                    kept.append(a)
+                except Exception as one_exc:
+                    results[next(i for i, r in enumerate(results) if r is a)] = one_exc
+            done = kept
+        for it, r in zip(batch, results, strict=True):
+            if isinstance(r, Exception):
+                reason = f"{type(r).__name__}: {r}"
+                attempts = score_store.mark_failed(
+                    store, it.id, reason,  # type: ignore[arg-type]
+                    backoff_seconds=self.options.backoff_seconds,
+                    backoff_max_seconds=self.options.backoff_max_seconds,
+                )  # fmt: skip
+                report.failed += 1
+                report.failures.append({"id": it.id, "reason": reason, "attempts": attempts})
+        report.analysed += len(done)
+        report.turns += sum(len(a.interaction.turns) for a in done)
+        report.new_flag_ids += new_ids
+        if new_ids:
+            for hook in self.on_flags:
+                try:
+                    hook(list(new_ids))
+                except Exception:  # an alerting problem must not fail analysis
+                    log.exception("on_flags hook failed")
+
+    def _write(self, store: Store, done: Sequence[Analysis], tx: Any) -> list[int]:
+        score_store.write(
+            store,
+            [score_store.ScoredInteraction(a.scores, a.turn_scores, self.analysis_key) for a in done],
+            con=tx,
+        )
+        new_ids: list[int] = []
+        for a in done:
+            new_ids += flag_store.replace_for_interaction(store, a.scores.interaction_id, a.flags, con=tx)
+        if not self.redaction.keep_original:
+            rows = []
+            for a in done:
+                for t, r in zip(a.interaction.turns, a.redactions, strict=True):
+                    if r.changed:
+                        rows.append((a.scores.interaction_id, t.seq, r.text, _redacted_words(t, r)))
+            score_store.overwrite_turn_texts(store, rows, con=tx)
+        score_store.mark_analysed(store, [a.scores.interaction_id for a in done], con=tx)
+        return new_ids
+
+
+def _with_text(t: Turn, text: str) -> Turn:
+    return Turn(seq=t.seq, speaker=t.speaker, text=text, start=t.start, end=t.end, sent_at=t.sent_at)
+
+
+def _first(xs: Sequence[float | None]) -> float | None:
+    return next((x for x in xs if x is not None), None)
+
+
+def _last(xs: Sequence[float | None]) -> float | None:
+    return next((x for x in reversed(xs) if x is not None), None)
+
+
+def _redacted_words(turn: Turn, result: RedactionResult) -> str | None:
+    """The word list with every word inside a redacted span replaced by its marker."""
+    if not turn.words:
+        return None
+    out = []
+    pos = 0
+    for w in turn.words:
+        token = w.word.strip()
+        at = turn.text.find(token, pos) if token else -1
+        word = w.word
+        if at >= 0:
+            pos = at + len(token)
+            for sp in result.spans:
+                if at < sp.end and at + len(token) > sp.start:
+                    word = sp.replacement
+                    break
+        elif any(ch.isdigit() for ch in token):
+            word = "[PII]"  # cannot place it: never keep a stray digit group
+        out.append([word, round(w.start, 3), round(w.end, 3), round(w.probability, 3)])
+    return json.dumps(out, ensure_ascii=False)
