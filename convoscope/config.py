@@ -32,7 +32,6 @@ from analysis.topics import TopicOptions
 from bot.options import AccessOptions, AlertOptions, DigestOptions, SlackOptions
 from connectors.chat.options import ChatOptions
 from connectors.email.options import EmailOptions
-from connectors.email.options import EmailOptions
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 CONFIG_ENV = "CONVOSCOPE_CONFIG"
@@ -92,7 +91,6 @@ class Config(BaseModel):
     rules: list[RuleOptions] = Field(default_factory=default_rules)
     redaction: RedactionOptions = Field(default_factory=RedactionOptions)
     chat: ChatOptions = Field(default_factory=ChatOptions)
-    email: EmailOptions = Field(default_factory=EmailOptions)
     email: EmailOptions = Field(default_factory=EmailOptions)
 
     @field_validator("timezone")
@@ -163,9 +161,6 @@ def _resolve_paths(cfg: Config, base_dir: Path) -> None:
     for export in cfg.chat.exports:
         if not Path(export.path).expanduser().is_absolute():
             export.path = str((base_dir / export.path).resolve())
-    for archive in cfg.email.local:
-        if not Path(archive.path).expanduser().is_absolute():
-            archive.path = str((base_dir / archive.path).resolve())
     for archive in cfg.email.local:
         if not Path(archive.path).expanduser().is_absolute():
             archive.path = str((base_dir / archive.path).resolve())
