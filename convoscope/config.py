@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from analysis.options import AnalysisOptions
+from analysis.patterns.options import PatternsOptions, ScorecardOptions
 from analysis.redaction import RedactionOptions
 from analysis.rules import RuleOptions, default_rules
 from analysis.sentiment.options import SentimentOptions
@@ -92,6 +93,8 @@ class Config(BaseModel):
     redaction: RedactionOptions = Field(default_factory=RedactionOptions)
     chat: ChatOptions = Field(default_factory=ChatOptions)
     email: EmailOptions = Field(default_factory=EmailOptions)
+    patterns: PatternsOptions = Field(default_factory=PatternsOptions)
+    scorecards: list[ScorecardOptions] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod

@@ -1,0 +1,376 @@
+"""The pattern jobs the service schedules: a full recompute and incremental assignment.
+
+`run_patterns(store, options, now=...)` recomputes, over the last `window_days`:
+clusters (re-cluster with stable ids) -> repeat contacts and FCR -> rising issues ->
+low-satisfaction traits, best agent phrases and stage orders -> QA scorecards. Each
+step's results replace the previous ones inside one transaction, so a re-run (or a run
+after a crash) is safe. `assign_new(store, options)` puts newly analysed interactions
+into the existing clusters between full runs (nearest centroid above a threshold).
+
+Embeddings are stored per interaction with the hash of the text they were made from, so
+a re-cluster only encodes what is new or changed. The encoder is injectable for benches;
+the default is the packaged MiniLM (`analysis.embeddings.encode`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from analysis.patterns import clusters as cl
+from analysis.patterns import repeats as rp
+from analysis.patterns import trends as tr
+from analysis.patterns.options import PatternsOptions, ScorecardOptions
+from analysis.patterns.outcomes import success
+from analysis.patterns.phrases import distinctive_phrases
+from analysis.patterns.scorecards import score_all
+from analysis.patterns.stages import StageDetector, stage_orders
+from analysis.patterns.traits import low_satisfaction_traits
+from store import patterns as sp
+from store.db import Store
+from store.records import Flag, content_hash, severity_value
+
+log = logging.getLogger(__name__)
+
+Encoder = Callable[[Sequence[str]], np.ndarray]
+MAX_TEXT_CHARS = 4000  # MiniLM reads 256 word pieces; more text only costs time
+
+
+@dataclass(slots=True)
+class ClusterReport:
+    interactions: int = 0
+    encoded: int = 0
+    clusters: int = 0
+    kept: int = 0
+    new: int = 0
+    retired: int = 0
+    noise: int = 0
+    fitted: int = 0
+
+
+@dataclass(slots=True)
+class PatternsReport:
+    """What one full run did (the service logs it; `convoscope patterns run` prints it)."""
+
+    interactions: int = 0
+    clusters: ClusterReport = field(default_factory=ClusterReport)
+    rises: list[str] = field(default_factory=list)
+    repeats: int = 0
+    issues: int = 0
+    fcr: float | None = None
+    traits: int = 0
+    phrases: int = 0
+    stage_orders: int = 0
+    scorecards: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def default_encoder(model: str) -> Encoder:
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        from analysis.embeddings import encode as minilm
+
+        return minilm(texts, model)
+
+    return encode
+
+
+# -- embeddings -------------------------------------------------------------------------------------
+
+
+def customer_texts(store: Store, facts: Sequence[sp.InteractionFacts]) -> dict[int, str]:
+    """What is clustered: the subject plus the customer's side (all turns if none)."""
+    ids = [f.id for f in facts]
+    texts = sp.interaction_texts(store, ids, ["customer"])
+    missing = [i for i in ids if not texts.get(i, "").strip()]
+    if missing:
+        texts.update(sp.interaction_texts(store, missing))
+    out = {}
+    for f in facts:
+        body = texts.get(f.id, "")
+        text = f"{f.subject}\n{body}" if f.subject and f.channel == "email" else body
+        out[f.id] = text[:MAX_TEXT_CHARS]
+    return out
+
+
+def ensure_embeddings(
+    store: Store, texts: dict[int, str], model: str, encode: Encoder, *, batch: int = 512
+) -> int:
+    """Encode and store the texts whose embedding is missing or stale; returns how many."""
+    ids = list(texts)
+    hashes = {i: content_hash(texts[i]) for i in ids}
+    stored = sp.embedding_hashes(store, ids, model)
+    todo = [i for i in ids if stored.get(i) != hashes[i]]
+    for lo in range(0, len(todo), batch):
+        chunk = todo[lo:lo + batch]
+        vecs = encode([texts[i] or " " for i in chunk])
+        sp.save_embeddings(store, chunk, [hashes[i] for i in chunk], vecs, model)
+    return len(todo)
+
+
+# -- clusters ------------------------------------------------------------------------------------------
+
+
+def run_clusters(
+    store: Store, options: PatternsOptions, *, now: datetime, encode: Encoder | None = None
+) -> ClusterReport:
+    """Full re-cluster of the window, keeping ids of clusters whose members mostly stay."""
+    co = options.clusters
+    encode = encode or default_encoder(co.model)
+    facts = sp.interaction_facts(store, now - timedelta(days=options.window_days), now)
+    texts = customer_texts(store, facts)
+    report = ClusterReport(interactions=len(facts))
+    report.encoded = ensure_embeddings(store, texts, co.model, encode)
+    ids, emb = sp.load_embeddings(store, [f.id for f in facts], co.model)
+    if not ids:
+        return report
+    result = cl.cluster_embeddings(emb, co)
+    old = sp.cluster_membership(store, ids)
+    match = cl.match_identities(
+        old, ids, result.labels, result.k, next_id=sp.max_cluster_id(store) + 1,
+        min_jaccard=co.stable_jaccard,
+    )
+    id_texts = [texts.get(i, "") for i in ids]
+    terms = cl.cluster_terms(id_texts, result.labels, result.k, co.terms)
+    examples = cl.examples_of(result.labels, result.similarities, ids, result.k, co.examples)
+    sizes = np.bincount(result.labels[result.labels >= 0], minlength=result.k)
+    records = [
+        sp.ClusterRecord(
+            id=match.ids[c], label=cl.label_from_terms(terms[c]), terms=terms[c], size=int(sizes[c]),
+            examples=examples[c], centroid=result.centroids[c], threshold=float(result.thresholds[c]),
+        )
+        for c in range(result.k)
+    ]
+    global_labels = [match.ids[lab] if lab >= 0 else -1 for lab in result.labels]
+    sp.save_clustering(
+        store, records, match.retired, ids, global_labels, result.similarities.tolist(),
+        assigned_by="recluster", now=now,
+    )
+    report.clusters = result.k
+    report.kept = sum(1 for c in match.ids if c in set(old.values()))
+    report.new = result.k - report.kept
+    report.retired = len(match.retired)
+    report.noise = int((result.labels < 0).sum())
+    report.fitted = result.fitted
+    return report
+
+
+def assign_new(
+    store: Store,
+    options: PatternsOptions,
+    *,
+    now: datetime | None = None,
+    encode: Encoder | None = None,
+    limit: int | None = 5000,
+) -> int:
+    """Put analysed interactions without a cluster into the nearest existing one.
+
+    Returns how many interactions were processed (members written, noise included, so
+    they are not retried until the next full re-cluster). Does nothing before the first
+    full run has created clusters.
+    """
+    co = options.clusters
+    clusters = sp.active_clusters(store)
+    if not clusters:
+        return 0
+    ids = sp.unclustered_ids(store, limit=limit)
+    if not ids:
+        return 0
+    facts = sp.interaction_facts(store, ids=ids)
+    texts = customer_texts(store, facts)
+    ensure_embeddings(store, texts, co.model, encode or default_encoder(co.model))
+    got, emb = sp.load_embeddings(store, ids, co.model)
+    centroids = np.stack([c.centroid for c in clusters])  # type: ignore[misc]
+    thresholds = np.array([c.threshold if c.threshold is not None else co.assign_min_similarity
+                           for c in clusters])
+    labels, sims = cl.assign(emb, centroids, thresholds)
+    cluster_ids = [clusters[lab].id if lab >= 0 else -1 for lab in labels]
+    sp.add_members(store, got, cluster_ids, sims.tolist(), now=now or datetime.now(UTC))
+    return len(got)
+
+
+# -- repeats -----------------------------------------------------------------------------------------
+
+
+def run_repeats(store: Store, options: PatternsOptions, *, now: datetime) -> rp.RepeatResult:
+    """Find repeat contacts in the window, write them, FCR rows and `repeat_contact` flags."""
+    ro = options.repeats
+    facts = sp.interaction_facts(store, now - timedelta(days=options.window_days), now)
+    result = rp.find_repeats(facts, ro)
+    channel_of = {f.id: f.channel for f in facts}
+    labels = {str(c.id): c.label for c in sp.active_clusters(store, with_centroids=False)}
+    flags = []
+    for r in result.repeats:
+        label = labels.get(r.match_value or "") if r.matched_on == "cluster" else r.match_value
+        flags.append(Flag(
+            interaction_id=r.interaction_id, kind="repeat_contact", severity=severity_value(ro.severity),
+            score=float(r.contact_number), summary=rp.describe(r, channel_of, label),
+            evidence=[{"previous_interaction": r.previous_id, "first_interaction": r.first_id,
+                       "matched_on": r.matched_on, "value": r.match_value, "label": label,
+                       "gap_hours": r.gap_hours, "contact_number": r.contact_number}],
+        ))
+    sp.save_repeats(store, [f.id for f in facts], result.repeats, result.resolutions, flags)
+    return result
+
+
+# -- trends ----------------------------------------------------------------------------------------------
+
+
+def run_trends(store: Store, options: PatternsOptions, *, now: datetime, tz: str = "UTC") -> list[sp.TrendRow]:
+    """Count per day and flag clear rises on the last `check_days` days (in time zone `tz`)."""
+    to = options.trends
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    first_day = today - timedelta(days=to.baseline_days + to.check_days)
+    since = datetime.combine(first_day, datetime.min.time(), tzinfo=zone)
+    counts = sp.compute_daily_counts(store, since, now, tz, ignore_flag_kinds=to.ignore_flag_kinds)
+    sp.save_daily_counts(store, first_day, counts)
+    check = [today - timedelta(days=k) for k in range(to.check_days)]
+    rises = tr.find_rises(counts, check, to, min_history_days=min(7, to.baseline_days))
+    labels = {str(c.id): c.label for c in sp.active_clusters(store, with_centroids=False)}
+    rows: list[sp.TrendRow] = []
+    flags: list[Flag] = []
+    for r in rises:
+        label = labels.get(r.key, f"cluster {r.key}") if r.dimension == "cluster" else r.key
+        summary = tr.describe(r, label, today, to.baseline_days)
+        rep = sp.representative_interaction(store, r.dimension, r.key, r.day, tz)
+        if rep is None:
+            continue
+        rows.append(sp.TrendRow(
+            day=r.day, dimension=r.dimension, key=r.key, label=label, n=r.n, baseline=r.baseline,
+            ratio=r.ratio, z=r.z, p_value=r.p_value, summary=summary, interaction_id=rep,
+        ))
+        flags.append(Flag(
+            interaction_id=rep, kind="trend", rule=f"{r.dimension}:{r.key}",
+            severity=severity_value(to.severity), score=round(r.z, 3), summary=summary,
+            evidence=[{"dimension": r.dimension, "key": r.key, "label": label,
+                       "day": r.day.isoformat(), "count": r.n, "baseline": round(r.baseline, 3),
+                       "ratio": round(r.ratio, 3), "z": round(r.z, 3), "p_value": r.p_value}],
+        ))
+    sp.save_trends(store, rows, flags)
+    return rows
+
+
+# -- traits, phrases, stages ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TraitReport:
+    traits: list[sp.TraitRow]
+    phrases: list[sp.PhraseRow]
+    stage_orders: list[sp.StageOrderRow]
+
+
+def run_traits(store: Store, options: PatternsOptions, *, now: datetime) -> TraitReport:
+    """Low-satisfaction traits, best agent phrases (overall, per topic, per queue), stage orders."""
+    to = options.traits
+    facts = sp.interaction_facts(store, now - timedelta(days=options.window_days), now)
+    ids = [f.id for f in facts]
+    traits = low_satisfaction_traits(facts, sp.interaction_texts(store, ids), to)
+    agent = sp.agent_turns(store, ids)
+    good = [f for f in facts if success(f, to) is True]
+    bad = [f for f in facts if success(f, to) is False]
+    phrases: list[sp.PhraseRow] = []
+    scopes: list[tuple[str, list[sp.InteractionFacts], list[sp.InteractionFacts]]] = [("all", good, bad)]
+    for topic in sorted({f.top_topic for f in good + bad if f.top_topic}):
+        scopes.append((f"topic:{topic}", [f for f in good if f.top_topic == topic],
+                       [f for f in bad if f.top_topic == topic]))
+    for queue in sorted({f.queue for f in good + bad if f.queue}):
+        scopes.append((f"queue:{queue}", [f for f in good if f.queue == queue],
+                       [f for f in bad if f.queue == queue]))
+    for scope, g, b in scopes:
+        if len(g) < to.min_group or len(b) < to.min_group:
+            continue
+        found = distinctive_phrases(
+            ["\n".join(agent.get(f.id, [])) for f in g], ["\n".join(agent.get(f.id, [])) for f in b], to
+        )
+        phrases += [
+            sp.PhraseRow(scope=scope, phrase=p.phrase, z=p.z, delta=p.delta, count_good=p.count_a,
+                         count_bad=p.count_b, n_good=len(g), n_bad=len(b), rank=k)
+            for k, p in enumerate(found, start=1)
+        ]
+    detector = StageDetector(options.stages)
+    seqs = [("good", detector.sequence(agent.get(f.id, []))) for f in good]
+    seqs += [("bad", detector.sequence(agent.get(f.id, []))) for f in bad]
+    orders = stage_orders(seqs, top=10)
+    sp.save_traits(store, traits)
+    sp.save_phrases(store, phrases)
+    sp.save_stage_orders(store, orders)
+    return TraitReport(traits=traits, phrases=phrases, stage_orders=orders)
+
+
+# -- scorecards -------------------------------------------------------------------------------------------
+
+
+def run_scorecards(
+    store: Store,
+    options: PatternsOptions,
+    forms: Sequence[ScorecardOptions],
+    *,
+    now: datetime,
+    ids: Sequence[int] | None = None,
+) -> int:
+    """Score every interaction of the window (or the given ids) with every applicable form."""
+    if not forms:
+        return 0
+    if ids is not None:
+        facts = sp.interaction_facts(store, ids=ids)
+    else:
+        facts = sp.interaction_facts(store, now - timedelta(days=options.window_days), now)
+    fids = [f.id for f in facts]
+    detector = StageDetector(options.stages)
+    stages = {i: detector.sequence(t) for i, t in sp.agent_turns(store, fids).items()}
+    results = score_all(forms, facts, sp.active_flag_kinds(store, fids), stages)
+    sp.save_scorecard_results(store, results)
+    return len(results)
+
+
+# -- everything ---------------------------------------------------------------------------------------------
+
+
+def run_patterns(
+    store: Store,
+    options: PatternsOptions,
+    *,
+    now: datetime,
+    scorecards: Sequence[ScorecardOptions] = (),
+    tz: str = "UTC",
+    encode: Encoder | None = None,
+) -> PatternsReport:
+    """The full recompute (see module docstring); `now` is injected for fixed-clock tests."""
+    report = PatternsReport()
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        report.seconds[name] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+
+    report.clusters = run_clusters(store, options, now=now, encode=encode)
+    report.interactions = report.clusters.interactions
+    lap("clusters")
+    rep = run_repeats(store, options, now=now)
+    report.repeats = len(rep.repeats)
+    report.issues = len(rep.resolutions)
+    if rep.resolutions:
+        report.fcr = sum(r.resolved for r in rep.resolutions) / len(rep.resolutions)
+    lap("repeats")
+    report.rises = [r.summary for r in run_trends(store, options, now=now, tz=tz)]
+    lap("trends")
+    traits = run_traits(store, options, now=now)
+    report.traits, report.phrases = len(traits.traits), len(traits.phrases)
+    report.stage_orders = len(traits.stage_orders)
+    lap("traits")
+    report.scorecards = run_scorecards(store, options, scorecards, now=now)
+    lap("scorecards")
+    log.info("patterns: %s", report)
+    return report
+
+
+def today_in(tz: str, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(tz)).date()

@@ -1,0 +1,1010 @@
+"""Queries of the pattern jobs (analysis/patterns) and the reads the bot and TUI use.
+
+Write side (used by `analysis.patterns.job`): embeddings, cluster membership and
+centroids, daily counts, trend rows, repeat contacts and first-contact resolution, traits,
+best phrases, stage orders, scorecard results. Each writer replaces its slice inside one
+transaction, so a re-run is safe and readers never see half a result.
+
+Read side (for "top issues this week", "what do low-satisfaction calls have in common?",
+"repeat callers this month", "best phrases for billing", agent QA): `top_clusters`,
+`rising_issues`, `repeat_contacts`, `fcr_rates`, `low_satisfaction_traits`,
+`best_phrases`, `stage_orders`, `agent_scorecards`, `interaction_scorecards`.
+
+Trend and repeat-contact flags are written here rather than through
+`store.flags.replace_for_interaction`, because that function retires every flag of the
+interaction it is not given (the analysis core's flags included); `upsert_flags` touches
+only the flags it names and keeps human reviews.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from store.db import Store
+from store.records import Flag
+
+DIM = 384
+_ANALYSED = ("analysed",)
+
+
+# -- records ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class InteractionFacts:
+    """What the pattern jobs know of one interaction: its row, its scores, its cluster."""
+
+    id: int
+    channel: str
+    started_at: datetime | None
+    agent: str | None
+    queue: str | None
+    customer: str | None
+    customer_key: str | None
+    metadata: dict[str, Any]
+    sentiment: float | None
+    sentiment_customer: float | None
+    customer_trend: list[float] | None
+    metrics: dict[str, Any]
+    topics: list[dict[str, Any]]
+    top_topic: str | None
+    cluster_id: int | None
+    subject: str | None = None
+
+
+@dataclass(slots=True)
+class ClusterRecord:
+    """One cluster as stored: label, distinctive terms, examples, centroid and threshold."""
+
+    id: int
+    label: str
+    terms: list[str]
+    size: int
+    examples: list[int]
+    centroid: np.ndarray | None = None
+    threshold: float | None = None
+    active: bool = True
+
+
+@dataclass(slots=True)
+class TrendRow:
+    day: date
+    dimension: str
+    key: str
+    label: str
+    n: int
+    baseline: float
+    ratio: float
+    z: float
+    p_value: float
+    summary: str
+    interaction_id: int | None = None
+    flag_id: int | None = None
+
+
+@dataclass(slots=True)
+class RepeatRow:
+    interaction_id: int
+    previous_id: int
+    first_id: int
+    customer_key: str
+    matched_on: str
+    match_value: str | None
+    gap_hours: float
+    contact_number: int
+
+
+@dataclass(slots=True)
+class ResolutionRow:
+    interaction_id: int
+    customer_key: str
+    started_at: datetime | None
+    agent: str | None
+    queue: str | None
+    topic: str | None
+    repeats: int
+    resolved: bool
+
+
+@dataclass(slots=True)
+class TraitRow:
+    scope: str
+    kind: str
+    feature: str
+    statistic: str
+    effect: float
+    ci_low: float | None
+    ci_high: float | None
+    value_low: float | None
+    value_high: float | None
+    n_low: int
+    n_high: int
+    rank: int
+
+
+@dataclass(slots=True)
+class PhraseRow:
+    scope: str
+    phrase: str
+    z: float
+    delta: float
+    count_good: int
+    count_bad: int
+    n_good: int
+    n_bad: int
+    rank: int
+
+
+@dataclass(slots=True)
+class StageOrderRow:
+    outcome: str
+    sequence: str
+    n: int
+    share: float
+    rank: int
+
+
+@dataclass(slots=True)
+class ScorecardResult:
+    interaction_id: int
+    scorecard: str
+    agent: str | None
+    queue: str | None
+    started_at: datetime | None
+    score: float | None
+    answered: int
+    not_applicable: int
+    answers: list[dict[str, Any]] = field(default_factory=list)
+
+
+# Read-side results ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ClusterSummary:
+    """A cluster with how many interactions it had in the period asked about."""
+
+    id: int
+    label: str
+    terms: list[str]
+    count: int
+    size: int
+    examples: list[int]
+
+
+@dataclass(slots=True)
+class RepeatCustomer:
+    """One customer who contacted more than once about the same issue in the period."""
+
+    customer_key: str
+    contacts: int
+    interaction_ids: list[int]
+    channels: list[str]
+    topics: list[str]
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+@dataclass(slots=True)
+class FcrRate:
+    """First-contact resolution for one agent / queue / topic."""
+
+    key: str | None
+    issues: int
+    resolved: int
+    rate: float
+
+
+@dataclass(slots=True)
+class AgentScorecard:
+    agent: str | None
+    scorecard: str
+    interactions: int
+    mean_score: float | None
+    min_score: float | None
+    max_score: float | None
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _cur(store: Store, con: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyConnection:
+    return con or store.cursor()
+
+
+def _loads(v: Any, default: Any) -> Any:
+    if v is None:
+        return default
+    if isinstance(v, str):
+        try:
+            return json.loads(v)
+        except ValueError:
+            return default
+    return v
+
+
+def _vectors_to_arrow(matrix: np.ndarray) -> pa.FixedSizeListArray:
+    flat = pa.array(np.ascontiguousarray(matrix, dtype=np.float32).reshape(-1))
+    return pa.FixedSizeListArray.from_arrays(flat, DIM)
+
+
+def _arrow_to_vectors(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks else pa.array([], type=pa.list_(pa.float32(), DIM))
+    if len(col) == 0:
+        return np.zeros((0, DIM), dtype=np.float32)
+    return np.asarray(col.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(-1, DIM)
+
+
+# -- interactions as the pattern jobs see them --------------------------------------------------
+
+
+def interaction_facts(
+    store: Store,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    ids: Sequence[int] | None = None,
+    statuses: Sequence[str] = _ANALYSED,
+) -> list[InteractionFacts]:
+    """Interactions started in [since, until) (or the given ids) with their scores and cluster."""
+    sql = (
+        "SELECT i.id, i.channel, i.started_at, i.agent, i.queue, i.customer, i.customer_key, "
+        "i.metadata, s.sentiment, s.sentiment_customer, s.customer_trend, s.metrics, s.topics, "
+        "s.top_topic, m.cluster_id, i.subject "
+        "FROM interactions i LEFT JOIN scores s ON s.interaction_id = i.id "
+        "LEFT JOIN cluster_members m ON m.interaction_id = i.id "
+        "WHERE i.status IN (SELECT unnest(?::VARCHAR[]))"
+    )
+    params: list[Any] = [list(statuses)]
+    if since is not None:
+        sql += " AND i.started_at >= ?"
+        params.append(since)
+    if until is not None:
+        sql += " AND i.started_at < ?"
+        params.append(until)
+    if ids is not None:
+        sql += " AND i.id IN (SELECT unnest(?::BIGINT[]))"
+        params.append(list(ids))
+    sql += " ORDER BY i.started_at NULLS LAST, i.id"
+    out = []
+    for r in store.cursor().execute(sql, params).fetchall():
+        out.append(
+            InteractionFacts(
+                id=int(r[0]), channel=r[1], started_at=r[2], agent=r[3], queue=r[4],
+                customer=r[5], customer_key=r[6], metadata=_loads(r[7], {}) or {},
+                sentiment=r[8], sentiment_customer=r[9],
+                customer_trend=list(r[10]) if r[10] is not None else None,
+                metrics=_loads(r[11], {}) or {}, topics=_loads(r[12], []) or [],
+                top_topic=r[13], cluster_id=int(r[14]) if r[14] is not None else None,
+                subject=r[15],
+            )
+        )
+    return out
+
+
+def interaction_texts(
+    store: Store, ids: Sequence[int], speakers: Sequence[str] | None = None
+) -> dict[int, str]:
+    """id -> the interaction's turns (of the given speakers) joined in order, one per line."""
+    if not ids:
+        return {}
+    sql = (
+        "SELECT interaction_id, string_agg(text, '\n' ORDER BY seq) FROM turns "
+        "WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))"
+    )
+    params: list[Any] = [list(ids)]
+    if speakers is not None:
+        sql += " AND speaker IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(list(speakers))
+    sql += " GROUP BY interaction_id"
+    return {int(r[0]): r[1] or "" for r in store.cursor().execute(sql, params).fetchall()}
+
+
+def agent_turns(store: Store, ids: Sequence[int]) -> dict[int, list[str]]:
+    """id -> the agent's turns in order (for stage detection)."""
+    if not ids:
+        return {}
+    rows = store.cursor().execute(
+        "SELECT interaction_id, list(text ORDER BY seq) FROM turns "
+        "WHERE speaker = 'agent' AND interaction_id IN (SELECT unnest(?::BIGINT[])) "
+        "GROUP BY interaction_id",
+        [list(ids)],
+    ).fetchall()
+    return {int(r[0]): list(r[1]) for r in rows}
+
+
+def active_flag_kinds(store: Store, ids: Sequence[int]) -> dict[int, set[str]]:
+    """id -> the kinds of its active flags (`rule:<name>` for configured rules)."""
+    if not ids:
+        return {}
+    rows = store.cursor().execute(
+        "SELECT interaction_id, kind, rule FROM flags WHERE active "
+        "AND interaction_id IN (SELECT unnest(?::BIGINT[]))",
+        [list(ids)],
+    ).fetchall()
+    out: dict[int, set[str]] = {}
+    for iid, kind, rule in rows:
+        kinds = out.setdefault(int(iid), set())
+        kinds.add(kind)
+        if rule and not kind.startswith("rule:"):
+            kinds.add(f"rule:{rule}")
+    return out
+
+
+def unclustered_ids(store: Store, *, limit: int | None = None) -> list[int]:
+    """Analysed interactions that have no cluster membership yet, oldest first."""
+    sql = (
+        "SELECT i.id FROM interactions i LEFT JOIN cluster_members m ON m.interaction_id = i.id "
+        "WHERE i.status = 'analysed' AND m.interaction_id IS NULL ORDER BY i.id"
+    )
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return [int(r[0]) for r in store.cursor().execute(sql).fetchall()]
+
+
+# -- embeddings -----------------------------------------------------------------------------------
+
+
+def embedding_hashes(store: Store, ids: Sequence[int], model: str) -> dict[int, str]:
+    """id -> text hash of the stored embedding made with `model`."""
+    if not ids:
+        return {}
+    rows = store.cursor().execute(
+        "SELECT interaction_id, text_hash FROM interaction_embeddings "
+        "WHERE model = ? AND interaction_id IN (SELECT unnest(?::BIGINT[]))",
+        [model, list(ids)],
+    ).fetchall()
+    return {int(r[0]): r[1] for r in rows}
+
+
+def save_embeddings(
+    store: Store, ids: Sequence[int], hashes: Sequence[str], matrix: np.ndarray, model: str
+) -> None:
+    """Store (replace) the embeddings of these interactions."""
+    if not len(ids):
+        return
+    table = pa.table({
+        "interaction_id": pa.array(list(ids), type=pa.int64()),
+        "model": pa.array([model] * len(ids)),
+        "text_hash": pa.array(list(hashes)),
+        "embedding": _vectors_to_arrow(matrix),
+    })
+    with store.transaction() as tx:
+        tx.execute(
+            "DELETE FROM interaction_embeddings WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))",
+            [list(ids)],
+        )
+        store.insert_arrow("interaction_embeddings", table, con=tx)
+
+
+def load_embeddings(store: Store, ids: Sequence[int], model: str) -> tuple[list[int], np.ndarray]:
+    """(ids found, matrix) for the given ids, in the order given."""
+    if not ids:
+        return [], np.zeros((0, DIM), dtype=np.float32)
+    tbl = store.cursor().execute(
+        "SELECT interaction_id, embedding FROM interaction_embeddings "
+        "WHERE model = ? AND interaction_id IN (SELECT unnest(?::BIGINT[]))",
+        [model, list(ids)],
+    ).fetch_arrow_table()
+    got = [int(x) for x in tbl.column("interaction_id").to_pylist()]
+    mat = _arrow_to_vectors(tbl.column("embedding"))
+    pos = {iid: k for k, iid in enumerate(got)}
+    order = [pos[i] for i in ids if i in pos]
+    return [got[k] for k in order], mat[order] if order else mat[:0]
+
+
+# -- clusters ---------------------------------------------------------------------------------------
+
+
+def active_clusters(store: Store, *, with_centroids: bool = True) -> list[ClusterRecord]:
+    """The current clusters (with centroid and threshold for incremental assignment)."""
+    tbl = store.cursor().execute(
+        "SELECT id, label, terms, size, examples, centroid, threshold FROM clusters "
+        "WHERE coalesce(active, TRUE) AND centroid IS NOT NULL ORDER BY id"
+    ).fetch_arrow_table()
+    cents = _arrow_to_vectors(tbl.column("centroid")) if with_centroids else None
+    out = []
+    for k, (cid, label, terms, size, examples, thr) in enumerate(zip(
+        tbl.column("id").to_pylist(), tbl.column("label").to_pylist(),
+        tbl.column("terms").to_pylist(), tbl.column("size").to_pylist(),
+        tbl.column("examples").to_pylist(), tbl.column("threshold").to_pylist(), strict=True,
+    )):
+        out.append(ClusterRecord(
+            id=int(cid), label=label or "", terms=list(terms or []), size=int(size or 0),
+            examples=[int(x) for x in (examples or [])],
+            centroid=cents[k] if cents is not None else None, threshold=thr,
+        ))
+    return out
+
+
+def max_cluster_id(store: Store) -> int:
+    row = store.cursor().execute("SELECT coalesce(max(id), -1) FROM clusters").fetchone()
+    return int(row[0]) if row else -1
+
+
+def cluster_membership(store: Store, ids: Sequence[int] | None = None) -> dict[int, int]:
+    """interaction id -> cluster id (-1 = noise)."""
+    sql = "SELECT interaction_id, cluster_id FROM cluster_members"
+    params: list[Any] = []
+    if ids is not None:
+        sql += " WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))"
+        params.append(list(ids))
+    return {int(a): int(b) for a, b in store.cursor().execute(sql, params).fetchall()}
+
+
+def save_clustering(
+    store: Store,
+    clusters: Sequence[ClusterRecord],
+    retired: Sequence[int],
+    member_ids: Sequence[int],
+    labels: Sequence[int],
+    similarities: Sequence[float],
+    *,
+    assigned_by: str,
+    now: datetime,
+) -> None:
+    """Write a full re-cluster: clusters upserted, retired ones inactive, members replaced."""
+    with store.transaction() as tx:
+        if clusters:
+            ids = [c.id for c in clusters]
+            tx.execute(
+                "DELETE FROM clusters WHERE id IN (SELECT unnest(?::BIGINT[]))", [ids]
+            )
+            cents = np.stack([
+                c.centroid if c.centroid is not None else np.zeros(DIM, np.float32) for c in clusters
+            ])
+            store.insert_arrow("clusters", pa.table({
+                "id": pa.array(ids, type=pa.int64()),
+                "label": pa.array([c.label for c in clusters]),
+                "terms": pa.array([c.terms for c in clusters], type=pa.list_(pa.string())),
+                "size": pa.array([c.size for c in clusters], type=pa.int32()),
+                "examples": pa.array([c.examples for c in clusters], type=pa.list_(pa.int64())),
+                "created_at": pa.array([now] * len(ids), type=pa.timestamp("us", tz="UTC")),
+                "updated_at": pa.array([now] * len(ids), type=pa.timestamp("us", tz="UTC")),
+                "centroid": _vectors_to_arrow(cents),
+                "threshold": pa.array([c.threshold for c in clusters], type=pa.float64()),
+                "active": pa.array([True] * len(ids)),
+            }), con=tx)
+        if retired:
+            tx.execute(
+                "UPDATE clusters SET active = FALSE, size = 0, updated_at = ? "
+                "WHERE id IN (SELECT unnest(?::BIGINT[]))",
+                [now, list(retired)],
+            )
+        _replace_members(store, tx, member_ids, labels, similarities, assigned_by, now)
+
+
+def _replace_members(
+    store: Store,
+    tx: duckdb.DuckDBPyConnection,
+    member_ids: Sequence[int],
+    labels: Sequence[int],
+    similarities: Sequence[float],
+    assigned_by: str,
+    now: datetime,
+) -> None:
+    if not len(member_ids):
+        return
+    ids = [int(i) for i in member_ids]
+    tx.execute(
+        "DELETE FROM cluster_members WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))", [ids]
+    )
+    store.insert_arrow("cluster_members", pa.table({
+        "interaction_id": pa.array(ids, type=pa.int64()),
+        "cluster_id": pa.array([int(x) for x in labels], type=pa.int64()),
+        "similarity": pa.array([float(x) for x in similarities], type=pa.float64()),
+        "assigned_by": pa.array([assigned_by] * len(ids)),
+        "assigned_at": pa.array([now] * len(ids), type=pa.timestamp("us", tz="UTC")),
+    }), con=tx)
+    # scores.cluster_id mirrors the membership for readers that only join scores.
+    tx.execute(
+        "UPDATE scores SET cluster_id = m.cluster_id FROM cluster_members m "
+        "WHERE scores.interaction_id = m.interaction_id "
+        "AND m.interaction_id IN (SELECT unnest(?::BIGINT[]))",
+        [ids],
+    )
+
+
+def add_members(
+    store: Store,
+    member_ids: Sequence[int],
+    labels: Sequence[int],
+    similarities: Sequence[float],
+    *,
+    now: datetime,
+) -> None:
+    """Incremental assignment: record memberships and grow the clusters' sizes."""
+    with store.transaction() as tx:
+        _replace_members(store, tx, member_ids, labels, similarities, "incremental", now)
+        tx.execute(
+            "UPDATE clusters SET size = c.n, updated_at = ? FROM "
+            "(SELECT cluster_id, count(*) AS n FROM cluster_members GROUP BY cluster_id) c "
+            "WHERE clusters.id = c.cluster_id AND clusters.id IN "
+            "(SELECT DISTINCT unnest(?::BIGINT[]))",
+            [now, [int(x) for x in labels if int(x) >= 0]],
+        )
+
+
+# -- daily counts and trends ------------------------------------------------------------------------
+
+_DIMENSION_SQL = {
+    "cluster": (
+        "SELECT (i.started_at AT TIME ZONE ?)::DATE AS day, m.cluster_id::VARCHAR AS key, "
+        "count(*) AS n FROM interactions i JOIN cluster_members m ON m.interaction_id = i.id "
+        "WHERE m.cluster_id >= 0 AND i.started_at >= ? AND i.started_at < ? GROUP BY ALL"
+    ),
+    "topic": (
+        "SELECT (i.started_at AT TIME ZONE ?)::DATE AS day, s.top_topic AS key, count(*) AS n "
+        "FROM interactions i JOIN scores s ON s.interaction_id = i.id "
+        "WHERE s.top_topic IS NOT NULL AND i.started_at >= ? AND i.started_at < ? GROUP BY ALL"
+    ),
+    "flag": (
+        "SELECT (i.started_at AT TIME ZONE ?)::DATE AS day, f.kind AS key, "
+        "count(DISTINCT i.id) AS n FROM interactions i JOIN flags f ON f.interaction_id = i.id "
+        "WHERE f.active AND f.kind NOT IN (SELECT unnest(?::VARCHAR[])) "
+        "AND i.started_at >= ? AND i.started_at < ? GROUP BY ALL"
+    ),
+}
+
+
+def compute_daily_counts(
+    store: Store,
+    since: datetime,
+    until: datetime,
+    tz: str,
+    *,
+    ignore_flag_kinds: Sequence[str] = ("trend",),
+) -> list[tuple[date, str, str, int]]:
+    """(day, dimension, key, n) for interactions started in [since, until), days in `tz`."""
+    out: list[tuple[date, str, str, int]] = []
+    cur = store.cursor()
+    for dim, sql in _DIMENSION_SQL.items():
+        params: list[Any] = [tz]
+        if dim == "flag":
+            params.append(list(ignore_flag_kinds))
+        params += [since, until]
+        out += [(r[0], dim, str(r[1]), int(r[2])) for r in cur.execute(sql, params).fetchall()]
+    return out
+
+
+def save_daily_counts(
+    store: Store, first_day: date, rows: Sequence[tuple[date, str, str, int]]
+) -> None:
+    """Replace the stored counts from `first_day` on."""
+    with store.transaction() as tx:
+        tx.execute("DELETE FROM pattern_daily_counts WHERE day >= ?", [first_day])
+        if rows:
+            store.insert_arrow("pattern_daily_counts", pa.table({
+                "day": pa.array([r[0] for r in rows], type=pa.date32()),
+                "dimension": pa.array([r[1] for r in rows]),
+                "key": pa.array([r[2] for r in rows]),
+                "n": pa.array([r[3] for r in rows], type=pa.int32()),
+            }), con=tx)
+
+
+def daily_series(
+    store: Store, dimension: str, key: str, since: date, until: date
+) -> list[tuple[date, int]]:
+    """Stored daily counts of one key (days without interactions are absent)."""
+    rows = store.cursor().execute(
+        "SELECT day, n FROM pattern_daily_counts WHERE dimension = ? AND key = ? "
+        "AND day >= ? AND day < ? ORDER BY day",
+        [dimension, key, since, until],
+    ).fetchall()
+    return [(r[0], int(r[1])) for r in rows]
+
+
+def representative_interaction(
+    store: Store, dimension: str, key: str, day: date, tz: str
+) -> int | None:
+    """An interaction of that day behind a rise (the most recent one)."""
+    base = (
+        "SELECT i.id FROM interactions i {join} WHERE (i.started_at AT TIME ZONE ?)::DATE = ? "
+        "AND {cond} ORDER BY i.started_at DESC, i.id DESC LIMIT 1"
+    )
+    if dimension == "cluster":
+        sql = base.format(join="JOIN cluster_members m ON m.interaction_id = i.id",
+                          cond="m.cluster_id = ?::BIGINT")
+    elif dimension == "topic":
+        sql = base.format(join="JOIN scores s ON s.interaction_id = i.id", cond="s.top_topic = ?")
+    else:
+        sql = base.format(join="JOIN flags f ON f.interaction_id = i.id",
+                          cond="f.active AND f.kind = ?")
+    row = store.cursor().execute(sql, [tz, day, key]).fetchone()
+    return int(row[0]) if row else None
+
+
+def upsert_flags(
+    store: Store, flags: Sequence[Flag], keys: Sequence[str], *, con: duckdb.DuckDBPyConnection | None = None
+) -> list[int]:
+    """Insert or refresh flags by dedupe key (review columns untouched); returns their ids."""
+    cur = _cur(store, con)
+    ids: list[int] = []
+    for f, key in zip(flags, keys, strict=True):
+        row = cur.execute(
+            "INSERT INTO flags (interaction_id, kind, rule, dedupe_key, severity, score, summary, "
+            "evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO UPDATE SET "
+            "interaction_id = excluded.interaction_id, severity = excluded.severity, "
+            "score = excluded.score, summary = excluded.summary, evidence = excluded.evidence, "
+            "active = TRUE RETURNING id",
+            [f.interaction_id, f.kind, f.rule, key, f.severity, f.score, f.summary,
+             json.dumps(f.evidence, default=str, ensure_ascii=False)],
+        ).fetchone()
+        f.id = int(row[0])  # type: ignore[index]
+        ids.append(f.id)
+    return ids
+
+
+def deactivate_flags_except(
+    store: Store, kind: str, keep_keys: Sequence[str], *, con: duckdb.DuckDBPyConnection | None = None
+) -> int:
+    """Retire flags of `kind` whose dedupe key is not in `keep_keys` (reviews kept)."""
+    cur = _cur(store, con)
+    row = cur.execute(
+        "UPDATE flags SET active = FALSE WHERE kind = ? AND active "
+        "AND dedupe_key NOT IN (SELECT unnest(?::VARCHAR[])) RETURNING id",
+        [kind, list(keep_keys)],
+    ).fetchall()
+    return len(row)
+
+
+def save_trends(store: Store, rows: Sequence[TrendRow], flags: Sequence[Flag]) -> None:
+    """Write detected rises and their `trend` flags (one per day and key) atomically."""
+    with store.transaction() as tx:
+        keys = [f"trend:{r.dimension}:{r.key}:{r.day.isoformat()}" for r in rows]
+        flag_ids = upsert_flags(store, flags, keys, con=tx)
+        for r, fid in zip(rows, flag_ids, strict=True):
+            r.flag_id = fid
+            tx.execute(
+                "INSERT OR REPLACE INTO pattern_trends (day, dimension, key, label, n, baseline, "
+                "ratio, z, p_value, interaction_id, flag_id, summary) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [r.day, r.dimension, r.key, r.label, r.n, r.baseline, r.ratio, r.z, r.p_value,
+                 r.interaction_id, fid, r.summary],
+            )
+
+
+# -- repeat contacts ------------------------------------------------------------------------------
+
+
+def save_repeats(
+    store: Store,
+    processed_ids: Sequence[int],
+    repeats: Sequence[RepeatRow],
+    resolutions: Sequence[ResolutionRow],
+    flags: Sequence[Flag],
+) -> None:
+    """Replace repeat contacts, first-contact resolution and `repeat_contact` flags of the
+    processed interactions (older results stay, so history is not lost as it ages out)."""
+    ids = [int(i) for i in processed_ids]
+    with store.transaction() as tx:
+        for table in ("repeat_contacts", "contact_resolution"):
+            tx.execute(
+                f"DELETE FROM {table} WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))", [ids]
+            )
+        if repeats:
+            store.insert_arrow("repeat_contacts", [
+                {"interaction_id": r.interaction_id, "previous_id": r.previous_id,
+                 "first_id": r.first_id, "customer_key": r.customer_key,
+                 "matched_on": r.matched_on, "match_value": r.match_value,
+                 "gap_hours": r.gap_hours, "contact_number": r.contact_number}
+                for r in repeats
+            ], con=tx)
+        if resolutions:
+            store.insert_arrow("contact_resolution", pa.table({
+                "interaction_id": pa.array([r.interaction_id for r in resolutions], type=pa.int64()),
+                "customer_key": pa.array([r.customer_key for r in resolutions]),
+                "started_at": pa.array([r.started_at for r in resolutions], type=pa.timestamp("us", tz="UTC")),
+                "agent": pa.array([r.agent for r in resolutions], type=pa.string()),
+                "queue": pa.array([r.queue for r in resolutions], type=pa.string()),
+                "topic": pa.array([r.topic for r in resolutions], type=pa.string()),
+                "repeats": pa.array([r.repeats for r in resolutions], type=pa.int32()),
+                "resolved": pa.array([r.resolved for r in resolutions]),
+            }), con=tx)
+        keys = [f"{f.interaction_id}:repeat_contact:" for f in flags]
+        upsert_flags(store, flags, keys, con=tx)
+        tx.execute(
+            "UPDATE flags SET active = FALSE WHERE kind = 'repeat_contact' AND active "
+            "AND interaction_id IN (SELECT unnest(?::BIGINT[])) "
+            "AND dedupe_key NOT IN (SELECT unnest(?::VARCHAR[]))",
+            [ids, keys],
+        )
+
+
+# -- traits, phrases, stages --------------------------------------------------------------------
+
+
+def save_traits(store: Store, rows: Sequence[TraitRow]) -> None:
+    with store.transaction() as tx:
+        tx.execute("DELETE FROM pattern_traits")
+        if rows:
+            store.insert_arrow("pattern_traits", [
+                {"scope": r.scope, "kind": r.kind, "feature": r.feature, "statistic": r.statistic,
+                 "effect": r.effect, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                 "value_low": r.value_low, "value_high": r.value_high, "n_low": r.n_low,
+                 "n_high": r.n_high, "rank": r.rank}
+                for r in rows
+            ], con=tx)
+
+
+def save_phrases(store: Store, rows: Sequence[PhraseRow]) -> None:
+    with store.transaction() as tx:
+        tx.execute("DELETE FROM pattern_phrases")
+        if rows:
+            store.insert_arrow("pattern_phrases", [
+                {"scope": r.scope, "phrase": r.phrase, "z": r.z, "delta": r.delta,
+                 "count_good": r.count_good, "count_bad": r.count_bad, "n_good": r.n_good,
+                 "n_bad": r.n_bad, "rank": r.rank}
+                for r in rows
+            ], con=tx)
+
+
+def save_stage_orders(store: Store, rows: Sequence[StageOrderRow]) -> None:
+    with store.transaction() as tx:
+        tx.execute("DELETE FROM pattern_stage_orders")
+        if rows:
+            store.insert_arrow("pattern_stage_orders", [
+                {"outcome": r.outcome, "sequence": r.sequence, "n": r.n, "share": r.share,
+                 "rank": r.rank}
+                for r in rows
+            ], con=tx)
+
+
+# -- scorecards --------------------------------------------------------------------------------------
+
+
+def save_scorecard_results(store: Store, rows: Sequence[ScorecardResult]) -> None:
+    """Replace the results of these interactions (for the forms given)."""
+    if not rows:
+        return
+    with store.transaction() as tx:
+        tx.execute(
+            "DELETE FROM scorecard_results WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))",
+            [sorted({r.interaction_id for r in rows})],
+        )
+        store.insert_arrow("scorecard_results", pa.table({
+            "interaction_id": pa.array([r.interaction_id for r in rows], type=pa.int64()),
+            "scorecard": pa.array([r.scorecard for r in rows]),
+            "agent": pa.array([r.agent for r in rows], type=pa.string()),
+            "queue": pa.array([r.queue for r in rows], type=pa.string()),
+            "started_at": pa.array([r.started_at for r in rows], type=pa.timestamp("us", tz="UTC")),
+            "score": pa.array([r.score for r in rows], type=pa.float64()),
+            "answered": pa.array([r.answered for r in rows], type=pa.int32()),
+            "not_applicable": pa.array([r.not_applicable for r in rows], type=pa.int32()),
+            "answers": pa.array([json.dumps(r.answers, ensure_ascii=False) for r in rows]),
+        }), con=tx)
+
+
+# == read side (bot, TUI, CLI) ========================================================================
+
+
+def top_clusters(
+    store: Store, since: datetime | None = None, until: datetime | None = None, limit: int = 10
+) -> list[ClusterSummary]:
+    """The biggest issue groups among interactions started in [since, until): "top issues"."""
+    sql = (
+        "SELECT c.id, c.label, c.terms, count(*) AS n, c.size, c.examples FROM cluster_members m "
+        "JOIN clusters c ON c.id = m.cluster_id JOIN interactions i ON i.id = m.interaction_id "
+        "WHERE m.cluster_id >= 0"
+    )
+    params: list[Any] = []
+    if since is not None:
+        sql += " AND i.started_at >= ?"
+        params.append(since)
+    if until is not None:
+        sql += " AND i.started_at < ?"
+        params.append(until)
+    sql += " GROUP BY c.id, c.label, c.terms, c.size, c.examples ORDER BY n DESC, c.id LIMIT ?"
+    params.append(int(limit))
+    return [
+        ClusterSummary(id=int(r[0]), label=r[1] or "", terms=list(r[2] or []), count=int(r[3]),
+                       size=int(r[4] or 0), examples=[int(x) for x in (r[5] or [])])
+        for r in store.cursor().execute(sql, params).fetchall()
+    ]
+
+
+def cluster(store: Store, cluster_id: int) -> ClusterRecord | None:
+    """One cluster (active or retired) without its centroid."""
+    r = store.cursor().execute(
+        "SELECT id, label, terms, size, examples, threshold, coalesce(active, TRUE) FROM clusters "
+        "WHERE id = ?", [cluster_id],
+    ).fetchone()
+    if r is None:
+        return None
+    return ClusterRecord(id=int(r[0]), label=r[1] or "", terms=list(r[2] or []), size=int(r[3] or 0),
+                         examples=[int(x) for x in (r[4] or [])], threshold=r[5], active=bool(r[6]))
+
+
+def rising_issues(
+    store: Store, day: date | None = None, *, since: date | None = None, until: date | None = None
+) -> list[TrendRow]:
+    """Rises detected on `day` (or in [since, until)), strongest first."""
+    sql = (
+        "SELECT day, dimension, key, label, n, baseline, ratio, z, p_value, summary, "
+        "interaction_id, flag_id FROM pattern_trends WHERE TRUE"
+    )
+    params: list[Any] = []
+    if day is not None:
+        sql += " AND day = ?"
+        params.append(day)
+    if since is not None:
+        sql += " AND day >= ?"
+        params.append(since)
+    if until is not None:
+        sql += " AND day < ?"
+        params.append(until)
+    sql += " ORDER BY day DESC, z DESC"
+    return [
+        TrendRow(day=r[0], dimension=r[1], key=r[2], label=r[3], n=int(r[4]), baseline=r[5],
+                 ratio=r[6], z=r[7], p_value=r[8], summary=r[9], interaction_id=r[10], flag_id=r[11])
+        for r in store.cursor().execute(sql, params).fetchall()
+    ]
+
+
+def repeat_contacts(
+    store: Store, since: datetime | None = None, until: datetime | None = None
+) -> list[RepeatCustomer]:
+    """Customers with repeat contacts whose repeat happened in [since, until), most first."""
+    sql = (
+        "WITH chains AS (SELECT DISTINCT r.first_id, r.customer_key FROM repeat_contacts r "
+        "JOIN interactions i ON i.id = r.interaction_id WHERE TRUE{cond}), "
+        "members AS (SELECT c.customer_key, c.first_id AS iid FROM chains c UNION "
+        "SELECT c.customer_key, r.interaction_id FROM chains c JOIN repeat_contacts r "
+        "ON r.first_id = c.first_id) "
+        "SELECT m.customer_key, count(DISTINCT m.iid), list(DISTINCT m.iid ORDER BY m.iid), "
+        "list(DISTINCT i.channel ORDER BY i.channel), "
+        "list(DISTINCT s.top_topic ORDER BY s.top_topic) FILTER (WHERE s.top_topic IS NOT NULL), "
+        "min(i.started_at), max(i.started_at) FROM members m JOIN interactions i ON i.id = m.iid "
+        "LEFT JOIN scores s ON s.interaction_id = m.iid GROUP BY m.customer_key "
+        "ORDER BY count(DISTINCT m.iid) DESC, max(i.started_at) DESC"
+    )
+    cond = ""
+    params: list[Any] = []
+    if since is not None:
+        cond += " AND i.started_at >= ?"
+        params.append(since)
+    if until is not None:
+        cond += " AND i.started_at < ?"
+        params.append(until)
+    return [
+        RepeatCustomer(customer_key=r[0], contacts=int(r[1]), interaction_ids=[int(x) for x in r[2]],
+                       channels=list(r[3] or []), topics=list(r[4] or []), first_at=r[5], last_at=r[6])
+        for r in store.cursor().execute(sql.format(cond=cond), params).fetchall()
+    ]
+
+
+def repeat_of(store: Store, interaction_id: int) -> RepeatRow | None:
+    """Whether this interaction repeats an earlier one (and which)."""
+    r = store.cursor().execute(
+        "SELECT interaction_id, previous_id, first_id, customer_key, matched_on, match_value, "
+        "gap_hours, contact_number FROM repeat_contacts WHERE interaction_id = ?", [interaction_id],
+    ).fetchone()
+    return RepeatRow(*r) if r else None
+
+
+def fcr_rates(
+    store: Store, by: str = "agent", since: datetime | None = None, until: datetime | None = None
+) -> list[FcrRate]:
+    """First-contact resolution per agent, queue or topic (of the first contact).
+
+    An issue is a contact that does not repeat an earlier one; it is resolved at first
+    contact when no repeat followed within the repeat window.
+    """
+    if by not in ("agent", "queue", "topic"):
+        raise ValueError("by must be agent, queue or topic")
+    sql = (
+        f"SELECT {by}, count(*), count(*) FILTER (WHERE resolved) FROM contact_resolution WHERE TRUE"
+    )
+    params: list[Any] = []
+    if since is not None:
+        sql += " AND started_at >= ?"
+        params.append(since)
+    if until is not None:
+        sql += " AND started_at < ?"
+        params.append(until)
+    sql += f" GROUP BY {by} ORDER BY count(*) DESC, {by}"
+    return [
+        FcrRate(key=r[0], issues=int(r[1]), resolved=int(r[2]), rate=int(r[2]) / int(r[1]))
+        for r in store.cursor().execute(sql, params).fetchall()
+    ]
+
+
+def low_satisfaction_traits(
+    store: Store, queue: str | None = None, *, kind: str | None = None, limit: int = 20
+) -> list[TraitRow]:
+    """What low-satisfaction interactions have in common, strongest first per kind.
+
+    `kind` is 'topic' (odds ratio, 95 % CI), 'metric' (Cohen's d, 95 % CI) or 'phrase'
+    (log-odds z with an informative Dirichlet prior); positive effects are more typical of
+    low satisfaction. `queue` picks the per-queue comparison (None = all interactions).
+    """
+    scope = f"queue:{queue}" if queue else "all"
+    sql = (
+        "SELECT scope, kind, feature, statistic, effect, ci_low, ci_high, value_low, value_high, "
+        "n_low, n_high, rank FROM pattern_traits WHERE scope = ?"
+    )
+    params: list[Any] = [scope]
+    if kind is not None:
+        sql += " AND kind = ?"
+        params.append(kind)
+    sql += " AND rank <= ? ORDER BY kind, rank"
+    params.append(int(limit))
+    return [TraitRow(*r) for r in store.cursor().execute(sql, params).fetchall()]
+
+
+def best_phrases(
+    store: Store, topic: str | None = None, queue: str | None = None, limit: int = 20
+) -> list[PhraseRow]:
+    """Agent phrases over-represented in interactions that end well (or succeed)."""
+    scope = f"topic:{topic}" if topic else f"queue:{queue}" if queue else "all"
+    rows = store.cursor().execute(
+        "SELECT scope, phrase, z, delta, count_good, count_bad, n_good, n_bad, rank "
+        "FROM pattern_phrases WHERE scope = ? AND rank <= ? ORDER BY rank",
+        [scope, int(limit)],
+    ).fetchall()
+    return [PhraseRow(*r) for r in rows]
+
+
+def phrase_scopes(store: Store) -> list[str]:
+    """Scopes that have best-phrase results ('all', 'topic:<t>', 'queue:<q>')."""
+    return [r[0] for r in store.cursor().execute(
+        "SELECT DISTINCT scope FROM pattern_phrases ORDER BY scope").fetchall()]
+
+
+def stage_orders(store: Store, outcome: str | None = None, limit: int = 5) -> list[StageOrderRow]:
+    """The commonest conversation stage orders in good and bad interactions."""
+    sql = "SELECT outcome, sequence, n, share, rank FROM pattern_stage_orders WHERE rank <= ?"
+    params: list[Any] = [int(limit)]
+    if outcome is not None:
+        sql += " AND outcome = ?"
+        params.append(outcome)
+    sql += " ORDER BY outcome DESC, rank"
+    return [StageOrderRow(*r) for r in store.cursor().execute(sql, params).fetchall()]
+
+
+def agent_scorecards(
+    store: Store,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    scorecard: str | None = None,
+) -> list[AgentScorecard]:
+    """QA score per agent and form over interactions started in [since, until)."""
+    sql = (
+        "SELECT agent, scorecard, count(*), avg(score), min(score), max(score) "
+        "FROM scorecard_results WHERE score IS NOT NULL"
+    )
+    params: list[Any] = []
+    if since is not None:
+        sql += " AND started_at >= ?"
+        params.append(since)
+    if until is not None:
+        sql += " AND started_at < ?"
+        params.append(until)
+    if scorecard is not None:
+        sql += " AND scorecard = ?"
+        params.append(scorecard)
+    sql += " GROUP BY agent, scorecard ORDER BY scorecard, avg(score) DESC, agent"
+    return [
+        AgentScorecard(agent=r[0], scorecard=r[1], interactions=int(r[2]), mean_score=r[3],
+                       min_score=r[4], max_score=r[5])
+        for r in store.cursor().execute(sql, params).fetchall()
+    ]
+
+
+def interaction_scorecards(store: Store, interaction_id: int) -> list[ScorecardResult]:
+    """Every form's result for one interaction, with the per-question answers."""
+    rows = store.cursor().execute(
+        "SELECT interaction_id, scorecard, agent, queue, started_at, score, answered, "
+        "not_applicable, answers FROM scorecard_results WHERE interaction_id = ? ORDER BY scorecard",
+        [interaction_id],
+    ).fetchall()
+    return [ScorecardResult(*r[:8], answers=_loads(r[8], [])) for r in rows]
