@@ -199,6 +199,7 @@ def page(
     if drive == "s":
         conds.append("s.sentiment IS NOT NULL")
     if after is not None:
+        after = _typed_cursor(sort, after)
         conds.append(f"({key}, {idcol}) {'<' if descending else '>'} (?, ?)")
         params += [after[0], after[1]]
     direction = "DESC" if descending else "ASC"
@@ -224,6 +225,21 @@ def page(
     _attach_flags(cur, rows)
     nxt = [keys[-1][1], keys[-1][0]] if len(keys) == limit else None
     return Page(rows, nxt)
+
+
+def _typed_cursor(sort: str, after: list[Any]) -> list[Any]:
+    """A keyset cursor that travelled as JSON (the API) gets its SQL type back, so the row
+    comparison compares timestamps and numbers, not strings."""
+    if len(after) != 2:
+        raise ValueError("a page cursor is [sort value, id]")
+    v = after[0]
+    if sort == "started_at" and isinstance(v, str):
+        v = datetime.fromisoformat(v)
+    elif sort in ("sentiment", "duration") and v is not None:
+        v = float(v)
+    elif sort == "id":
+        v = int(v)
+    return [v, int(after[1])]
 
 
 def _id_list(ids: list[int]) -> str:
