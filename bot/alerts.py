@@ -1,0 +1,199 @@
+"""Instant alerts: each new flag at or above the configured severity, posted once.
+
+`Alerter.dispatch(store)` is cheap when there is nothing to do (one indexed-free scan of
+recent flags), so the service runs it every couple of seconds and the analysis pipeline
+may call it right after it commits — that is how an alert lands within ~5 s.
+
+Delivery guarantee (crash windows): a flag is *claimed* in `alerts_sent` (committed)
+before the post, and the message ts is recorded after it. So
+- a crash or restart before the claim: the flag is still pending and is posted later;
+- Slack refuses the post (error, network): the claim is released and retried next tick;
+- a crash between the claim and Slack's answer: the alert is *not* re-sent (at most
+  once — a duplicate page at 3 a.m. is worse than one missing message whose flag is
+  still in the TUI and the digest); such claims are logged as "in doubt" on the next
+  start so an operator can look.
+Re-running dispatch, or running it from two threads, never posts a flag twice (the
+claim is a primary-key insert).
+
+Bursts: when more than `burst_threshold` alerts would reach one channel within
+`burst_window_minutes`, the pending ones become a single summary message (and, while the
+burst lasts, at most one summary a minute). Quiet hours: nothing is posted; flags are
+held and, when the quiet hours end, posted — as one summary if there are more than the
+threshold, which is the usual case after a night.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import blocks as bk
+from bot.options import AlertOptions
+from store import alerts as store_alerts
+from store.db import Store
+
+log = logging.getLogger(__name__)
+SUMMARY_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchResult:
+    posted_messages: int
+    alerted_flags: int
+    held: int
+
+
+def in_window(t: time, window: tuple[time, time]) -> bool:
+    """Whether local time `t` falls in [start, end), a window that may wrap midnight."""
+    start, end = window
+    if start < end:
+        return start <= t < end
+    return t >= start or t < end
+
+
+class Alerter:
+    def __init__(
+        self,
+        options: AlertOptions,
+        client: Any,
+        tz: ZoneInfo,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.options = options
+        self.client = client
+        self.tz = tz
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._last_summary: dict[str, datetime] = {}
+        self._checked_doubt = False
+        self.last: DispatchResult | None = None
+
+    # -- routing -------------------------------------------------------------------------
+
+    def route(self, kind: str, queue: str | None) -> str | None:
+        """The channel for a flag of `kind` in `queue`: first matching route, else default."""
+        for r in self.options.routes:
+            if fnmatch.fnmatch(kind, r.kind) and (r.queue == "*" or fnmatch.fnmatch(queue or "", r.queue)):
+                return r.channel
+        return self.options.default_channel or None
+
+    def quiet_now(self, now: datetime) -> bool:
+        window = self.options.quiet_window()
+        return window is not None and in_window(now.astimezone(self.tz).time(), window)
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    def dispatch(self, store: Store) -> int:
+        """Post what is due; returns the number of flags alerted (0 when nothing to do)."""
+        with self._lock:
+            result = self._dispatch(store)
+        self.last = result
+        return result.alerted_flags
+
+    def _dispatch(self, store: Store) -> DispatchResult:
+        now = self.clock()
+        if not self._checked_doubt:
+            self._checked_doubt = True
+            doubt = store_alerts.in_doubt(store, now - timedelta(seconds=30))
+            if doubt:
+                log.warning("%d alert(s) claimed but not confirmed before the last stop "
+                            "(not re-sent): %s", len(doubt), doubt[:20])  # fmt: skip
+        since = now - timedelta(hours=self.options.max_age_hours)
+        pending = store_alerts.pending_flags(store, self.options.min_severity_value, since)
+        if not pending:
+            return DispatchResult(0, 0, 0)
+        if self.quiet_now(now):
+            return DispatchResult(0, 0, len(pending))
+        by_channel: dict[str, list[dict[str, Any]]] = {}
+        for f in pending:
+            ch = self.route(f["kind"], f["queue"])
+            if ch is None:
+                continue
+            by_channel.setdefault(ch, []).append(f)
+        posted = alerted = held = 0
+        window_start = now - timedelta(minutes=self.options.burst_window_minutes)
+        for channel, flags in by_channel.items():
+            recent = store_alerts.sent_since(store, channel, window_start)
+            if recent + len(flags) > self.options.burst_threshold:
+                last = self._last_summary.get(channel)
+                if last is not None and now - last < SUMMARY_EVERY:
+                    held += len(flags)
+                    continue
+                if self._post(store, channel, flags, now, summary=True):
+                    posted += 1
+                    alerted += len(flags)
+                    self._last_summary[channel] = now
+                continue
+            for f in flags:
+                if self._post(store, channel, [f], now, summary=False):
+                    posted += 1
+                    alerted += 1
+        return DispatchResult(posted, alerted, held)
+
+    def _post(self, store: Store, channel: str, flags: list[dict[str, Any]], now: datetime,
+              *, summary: bool) -> bool:  # fmt: skip
+        ids = store_alerts.claim(store, [f["id"] for f in flags], channel, now)
+        if not ids:
+            return False
+        mine = [f for f in flags if f["id"] in set(ids)]
+        text, blocks = self.render_summary(mine) if summary or len(mine) > 1 else self.render_one(mine[0])
+        try:
+            resp = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            ts = resp.get("ts") if hasattr(resp, "get") else None
+        except Exception as exc:
+            log.warning("posting %d alert(s) to %s failed, will retry: %s", len(ids), channel, exc)
+            store_alerts.release(store, ids, channel)
+            return False
+        store_alerts.mark_sent(store, ids, channel, str(ts or ""))
+        return True
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def _where(self, f: dict[str, Any]) -> str:
+        bits = [f"{f['channel']} #{f['interaction_id']}"]
+        if f.get("agent"):
+            bits.append(f"agent {bk.escape(str(f['agent']))}")
+        if f.get("queue"):
+            bits.append(bk.escape(str(f["queue"])))
+        bits.append(bk.fmt_time(f.get("started_at"), self.tz))
+        return " · ".join(bits)
+
+    def render_one(self, f: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+        sev = bk.severity_name(f["severity"])
+        text = f"{sev.title()} flag {f['kind']} on {f['channel']} #{f['interaction_id']}"
+        if f.get("summary"):
+            text += f": {f['summary']}"
+        blocks = [
+            bk.section(f"{bk.SEVERITY_ICON.get(int(f['severity']), '')} *{bk.escape(f['kind'])}* "
+                       f"({sev}) — {self._where(f)}"
+                       + (f"\n{bk.escape(str(f['summary']))}" if f.get("summary") else "")),
+            bk.review_buttons(int(f["id"]), int(f["interaction_id"])),
+            bk.context(f"Details: `/convoscope show {f['channel']} {f['interaction_id']}`"),
+        ]  # fmt: skip
+        return text, blocks
+
+    def render_summary(self, flags: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+        kinds = Counter(f["kind"] for f in flags)
+        parts = ", ".join(f"{n} {k}" for k, n in kinds.most_common())
+        text = f"{len(flags)} new flags: {parts}"
+        worst = sorted(flags, key=lambda f: (-int(f["severity"]), f["id"]))[:5]
+        lines = "\n".join(
+            f"• {bk.escape(f['kind'])} ({bk.severity_name(f['severity'])}) — {self._where(f)}"
+            for f in worst
+        )
+        more = len(flags) - len(worst)
+        blocks = [
+            bk.section(f":rotating_light: *{len(flags)} new flags* — {bk.escape(parts)}"),
+            bk.section(lines + (f"\n…and {more} more" if more > 0 else "")),
+            bk.context("Many flags at once, so they are summarised. Ask `/convoscope flagged "
+                       "interactions today` for the list."),
+        ]  # fmt: skip
+        return text, blocks
