@@ -1,0 +1,211 @@
+"""The daily digest's content: what happened on one local day, and a 14-day chart.
+
+Posting (Slack) and printing (terminal) are presentation and live elsewhere; this module
+computes one `Digest` from the store so both show the same numbers. Top topics, rising
+issues and repeat contacts come from the pattern engine's tables (`store.patterns`) when
+it has computed them for the period, otherwise from `scores.top_topic` and
+`customer_key` directly, so a digest is never empty just because clustering has not run.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from store import digest as sd
+from store import questions as sq
+from store.db import Store
+
+log = logging.getLogger(__name__)
+CHANNELS = ("call", "email", "chat")
+
+
+@dataclass(slots=True)
+class Digest:
+    day: date
+    timezone: str
+    volumes: dict[str, int]
+    volumes_before: dict[str, int]
+    sentiment: float | None
+    sentiment_before: float | None
+    top_topics: list[tuple[str, int]] = field(default_factory=list)
+    rising: list[dict[str, Any]] = field(default_factory=list)
+    angriest: list[dict[str, Any]] = field(default_factory=list)
+    compliance_open: int = 0
+    compliance: list[dict[str, Any]] = field(default_factory=list)
+    repeats: list[dict[str, Any]] = field(default_factory=list)
+    series: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.volumes.values())
+
+    @property
+    def total_before(self) -> int:
+        return sum(self.volumes_before.values())
+
+    @property
+    def sentiment_change(self) -> float | None:
+        if self.sentiment is None or self.sentiment_before is None:
+            return None
+        return self.sentiment - self.sentiment_before
+
+    def to_json(self) -> dict[str, Any]:
+        def conv(v: Any) -> Any:
+            if isinstance(v, datetime | date):
+                return v.isoformat()
+            if isinstance(v, dict):
+                return {k: conv(x) for k, x in v.items()}
+            if isinstance(v, list | tuple):
+                return [conv(x) for x in v]
+            return v
+
+        return {
+            "day": self.day.isoformat(), "timezone": self.timezone, "volumes": self.volumes,
+            "volumes_before": self.volumes_before, "sentiment": self.sentiment,
+            "sentiment_before": self.sentiment_before, "sentiment_change": self.sentiment_change,
+            "top_topics": [{"topic": t, "count": n} for t, n in self.top_topics],
+            "rising": conv(self.rising), "angriest": conv(self.angriest),
+            "compliance_open": self.compliance_open, "compliance": conv(self.compliance),
+            "repeats": conv(self.repeats), "series": conv(self.series),
+        }  # fmt: skip
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants a local calendar day starts and ends (DST days are 23 or 25 hours)."""
+    return (datetime.combine(day, time(0), tzinfo=tz),
+            datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz))  # fmt: skip
+
+
+def build(store: Store, day: date, tz: ZoneInfo, *, series_days: int = 14) -> Digest:
+    """Everything the digest says about local day `day`."""
+    start, end = day_bounds(day, tz)
+    prev_start, _ = day_bounds(day - timedelta(days=1), tz)
+    week_start, _ = day_bounds(day - timedelta(days=6), tz)
+    series_start, _ = day_bounds(day - timedelta(days=series_days - 1), tz)
+    d = Digest(
+        day=day, timezone=tz.key,
+        volumes=sd.volumes(store, start, end), volumes_before=sd.volumes(store, prev_start, start),
+        sentiment=sd.average_sentiment(store, start, end),
+        sentiment_before=sd.average_sentiment(store, prev_start, start),
+    )  # fmt: skip
+    d.top_topics = _top_topics(store, start, end)
+    d.rising = _rising(store, day, start, end, prev_start)
+    d.angriest = sd.angriest(store, start, end)
+    d.compliance_open, d.compliance = sd.open_flags(store, "compliance%", series_start, end)
+    d.repeats = _repeats(store, start, end, week_start)
+    d.series = _full_series(sd.daily_series(store, series_start, end, tz.key), day, series_days)
+    return d
+
+
+def _top_topics(store: Store, start: datetime, end: datetime) -> list[tuple[str, int]]:
+    try:
+        from store import patterns
+
+        clusters = patterns.top_clusters(store, start, end, limit=5)
+        if clusters:
+            return [(c.label or ", ".join(c.terms[:3]), c.count) for c in clusters]
+    except Exception:  # pattern tables absent or not computed
+        log.debug("top_clusters unavailable", exc_info=True)
+    return sq.top_topics(store, sq.Filter(start, end), limit=5)
+
+
+def _rising(store: Store, day: date, start: datetime, end: datetime, prev_start: datetime) -> list[dict[str, Any]]:
+    try:
+        from store import patterns
+
+        trends = patterns.rising_issues(store, day)
+        if trends:
+            return [{"topic": t.label, "count": t.n, "before": round(float(t.baseline), 1),
+                     "summary": t.summary} for t in trends[:5]]  # fmt: skip
+    except Exception:
+        log.debug("rising_issues unavailable", exc_info=True)
+    return sq.rising_topics(store, sq.Filter(start, end), prev_start, start, limit=5)
+
+
+def _repeats(store: Store, start: datetime, end: datetime, week_start: datetime) -> list[dict[str, Any]]:
+    try:
+        from store import patterns
+
+        rows = patterns.repeat_contacts(store, start, end)
+        if rows:
+            return [{"customer_key": r.customer_key, "contacts": r.contacts,
+                     "interaction_ids": r.interaction_ids, "channels": r.channels}
+                    for r in rows[:5]]  # fmt: skip
+    except Exception:
+        log.debug("repeat_contacts unavailable", exc_info=True)
+    return sd.repeat_customers(store, start, end, week_start)
+
+
+def _full_series(rows: list[dict[str, Any]], day: date, days: int) -> list[dict[str, Any]]:
+    """One entry per day of the window, zeros where nothing happened."""
+    have = {r["day"]: r for r in rows}
+    out = []
+    for k in range(days - 1, -1, -1):
+        d = day - timedelta(days=k)
+        r = have.get(d)
+        out.append({"day": d, "counts": {c: (r["counts"].get(c, 0) if r else 0) for c in CHANNELS},
+                    "sentiment": r["sentiment"] if r else None})  # fmt: skip
+    return out
+
+
+def chart_png(d: Digest) -> bytes:
+    """A 14-day chart: stacked daily volumes per channel, average sentiment on a second axis."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 3.2), dpi=100)
+    ax = fig.add_subplot(1, 1, 1)
+    days = [r["day"] for r in d.series]
+    labels = [x.strftime("%d %b") for x in days]
+    bottom = [0] * len(days)
+    colors = {"call": "#4C78A8", "email": "#F58518", "chat": "#54A24B"}
+    for ch in CHANNELS:
+        vals = [r["counts"][ch] for r in d.series]
+        ax.bar(labels, vals, bottom=bottom, label=f"{ch}s", color=colors[ch])
+        bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
+    ax.set_ylabel("interactions")
+    ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    ax2 = ax.twinx()
+    sent = [r["sentiment"] if r["sentiment"] is not None else float("nan") for r in d.series]
+    ax2.plot(labels, sent, color="#222222", marker="o", linewidth=1.5, label="avg sentiment")
+    ax2.set_ylim(-5, 5)
+    ax2.set_ylabel("sentiment (−5…+5)")
+    ax.set_title(f"Last {len(days)} days to {d.day.isoformat()} ({d.timezone})", fontsize=9)
+    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    names = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
+    ax.legend(handles, names, fontsize=7, loc="upper left")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def summary_lines(d: Digest) -> list[str]:
+    """The digest as plain lines (Slack fallback text, logs)."""
+    vol = ", ".join(f"{d.volumes.get(c, 0)} {c}s" for c in CHANNELS)
+    lines = [f"Convoscope digest for {d.day.isoformat()}: {d.total} interactions ({vol}); "
+             f"{d.total_before} the day before."]  # fmt: skip
+    if d.sentiment is not None:
+        change = f" ({d.sentiment_change:+.2f} vs the day before)" if d.sentiment_change is not None else ""
+        lines.append(f"Average sentiment {d.sentiment:+.2f}{change}.")
+    if d.top_topics:
+        lines.append("Top topics: " + ", ".join(f"{t} ({n})" for t, n in d.top_topics) + ".")
+    if d.rising:
+        lines.append("Rising: " + ", ".join(f"{r['topic']} {r['before']}→{r['count']}" for r in d.rising) + ".")
+    if d.angriest:
+        lines.append("Angriest: " + ", ".join(
+            f"{a['channel']} #{a['id']} (anger {a['anger']:.2f})" for a in d.angriest) + ".")  # fmt: skip
+    lines.append(f"Compliance violations awaiting review: {d.compliance_open}.")
+    if d.repeats:
+        # Customer keys can be phone numbers or addresses: only ids and counts leave.
+        lines.append("Repeat contacts: " + "; ".join(
+            f"{r['contacts']} contacts (#{', #'.join(str(i) for i in r['interaction_ids'][:4])})"
+            for r in d.repeats) + ".")  # fmt: skip
+    return lines
