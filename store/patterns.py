@@ -394,7 +394,7 @@ def load_embeddings(store: Store, ids: Sequence[int], model: str) -> tuple[list[
         "SELECT interaction_id, embedding FROM interaction_embeddings "
         "WHERE model = ? AND interaction_id IN (SELECT unnest(?::BIGINT[]))",
         [model, list(ids)],
-    ).fetch_arrow_table()
+    ).to_arrow_table()
     got = [int(x) for x in tbl.column("interaction_id").to_pylist()]
     mat = _arrow_to_vectors(tbl.column("embedding"))
     pos = {iid: k for k, iid in enumerate(got)}
@@ -410,7 +410,7 @@ def active_clusters(store: Store, *, with_centroids: bool = True) -> list[Cluste
     tbl = store.cursor().execute(
         "SELECT id, label, terms, size, examples, centroid, threshold FROM clusters "
         "WHERE coalesce(active, TRUE) AND centroid IS NOT NULL ORDER BY id"
-    ).fetch_arrow_table()
+    ).to_arrow_table()
     cents = _arrow_to_vectors(tbl.column("centroid")) if with_centroids else None
     out = []
     for k, (cid, label, terms, size, examples, thr) in enumerate(zip(

@@ -71,10 +71,23 @@ def distinctive_phrases(
     cb = np.asarray(x[len(docs_a):].sum(axis=0)).ravel()
     prior = (ca + cb) * prior_scale
     delta, z = log_odds_dirichlet(ca, cb, prior)
-    order = np.argsort(-z)
-    out = []
-    for j in order[: top or options.top]:
-        if z[j] <= 0:
+    lengths = np.array([len(t.split()) for t in vocab])
+    order = np.lexsort((-lengths, -np.round(z, 6)))  # by z, longer phrase first on ties
+    out: list[Distinctive] = []
+    for j in order:
+        if z[j] <= 0 or len(out) == (top or options.top):
             break
-        out.append(Distinctive(str(vocab[j]), float(z[j]), float(delta[j]), int(ca[j]), int(cb[j])))
+        cand = Distinctive(str(vocab[j]), float(z[j]), float(delta[j]), int(ca[j]), int(cb[j]))
+        if any(_redundant(cand, kept) for kept in out):
+            continue
+        out.append(cand)
     return out
+
+
+def _redundant(a: Distinctive, b: Distinctive, *, similar: float = 0.8) -> bool:
+    """One phrase inside the other, in nearly the same conversations: keep only the first."""
+    pa_, pb = f" {a.phrase} ", f" {b.phrase} "
+    if pa_ not in pb and pb not in pa_:
+        return False
+    lo, hi = sorted((a.count_a, b.count_a))
+    return hi > 0 and lo / hi >= similar
