@@ -1,0 +1,77 @@
+"""Word lists for anger: the NRC emotion lexicon (via nrclex), profanity, escalation phrases.
+
+No NLTK corpora are installed here, so text is tokenised with one regular expression and
+inflections are matched by trying a few stripped suffixes against the lexicon. The NRC
+lexicon tags many routine contact-centre words as "anger" (money, fee, delay, ...); those
+are ignored by default (`AngerOptions.lexicon_ignore`) because a customer asking about a
+fee is not angry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
+EMOTIONS = ("anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word tokens ("don't" stays one token)."""
+    return _TOKEN.findall(text.lower())
+
+
+@lru_cache(maxsize=1)
+def nrc() -> dict[str, frozenset[str]]:
+    """The NRC word → emotions map shipped with nrclex."""
+    from nrclex import NRCLex
+
+    return {w: frozenset(tags) for w, tags in NRCLex(None).__lexicon__.items()}
+
+
+def _candidates(word: str) -> Iterable[str]:
+    yield word
+    if word.endswith("'s"):
+        yield word[:-2]
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"),
+                         ("ing", ""), ("ing", "e"), ("ly", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            yield word[: -len(suffix)] + repl
+
+
+def lookup(word: str) -> frozenset[str]:
+    lex = nrc()
+    for cand in _candidates(word):
+        if cand in lex:
+            return lex[cand]
+    return frozenset()
+
+
+def anger_words(words: Sequence[str], ignore: Iterable[str] = ()) -> list[str]:
+    """The words of `words` that NRC tags as anger (minus `ignore`)."""
+    skip = set(ignore)
+    return [w for w in words if w not in skip and "anger" in lookup(w)]
+
+
+def emotions(words: Sequence[str]) -> dict[str, float]:
+    """Share of NRC emotion tags per emotion (as nrclex's affect frequencies); {} if none."""
+    counts: Counter[str] = Counter()
+    for w in words:
+        counts.update(e for e in lookup(w) if e in EMOTIONS)
+    total = sum(counts.values())
+    return {e: round(c / total, 3) for e, c in sorted(counts.items())} if total else {}
+
+
+def profanity(texts: Sequence[str]) -> list[float]:
+    """Probability each text is profane (alt-profanity-check's linear SVM)."""
+    if not texts:
+        return []
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the pickled model warns on newer scikit-learn
+        from profanity_check import predict_prob
+
+        return [float(p) for p in predict_prob(list(texts))]
