@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from analysis.anger import AngerOptions
 from analysis.options import AnalysisOptions
 from analysis.patterns.options import PatternsOptions, ScorecardOptions
 from analysis.redaction import RedactionOptions
@@ -86,6 +87,7 @@ class Config(BaseModel):
     digests: list[DigestOptions] = Field(default_factory=list)
     access: AccessOptions = Field(default_factory=AccessOptions)
     sentiment: SentimentOptions = Field(default_factory=SentimentOptions)
+    anger: AngerOptions = Field(default_factory=AngerOptions)
     analysis: AnalysisOptions = Field(default_factory=AnalysisOptions)
     topics: TopicOptions = Field(default_factory=TopicOptions)
     #: `[[rules]]`; none in the file means the shipped examples (analysis/rules_default.toml)
