@@ -15,7 +15,7 @@ shared/METRICS.md):
   overlapping seconds;
 - **talk speed**: words per minute of that speaker's talk time;
 - **longest monologue**: the longest stretch of one speaker's consecutive speech not broken
-  by the other speaker;
+  by the other speaker or by a non-talk gap;
 - **agent questions**: sentences of the agent ending in "?", or, in unpunctuated text,
   starting with a question word.
 
@@ -162,13 +162,16 @@ def overlap_seconds(intervals: Sequence[Interval]) -> float:
     return round(total, 3)
 
 
-def longest_monologue(intervals: Sequence[Interval]) -> dict[str, float]:
-    """Per speaker: the longest run of their stretches with no other speaker in between."""
+def longest_monologue(intervals: Sequence[Interval], max_gap: float = 3.0) -> dict[str, float]:
+    """Per speaker: the longest run of their stretches with no other speaker in between.
+
+    A silence longer than `max_gap` (the non-talk threshold) ends a monologue too.
+    """
     best: dict[str, float] = {}
     run_speaker: str | None = None
     run_start = run_end = 0.0
     for iv in sorted(intervals, key=lambda i: i.start):
-        if iv.speaker == run_speaker:
+        if iv.speaker == run_speaker and iv.start - run_end <= max_gap:
             run_end = max(run_end, iv.end)
         else:
             if run_speaker is not None:
@@ -226,7 +229,7 @@ def call_metrics(interaction: Interaction, options: MetricsOptions | None = None
     for t in turns:
         words[t.speaker] = words.get(t.speaker, 0) + word_count(t)
     wpm = {sp: round(words.get(sp, 0) / (talk[sp] / 60.0), 1) for sp in talk if talk[sp] > 0}
-    mono = longest_monologue(ivs)
+    mono = longest_monologue(ivs, opts.non_talk_min_seconds)
     return {
         "duration_seconds": round(duration, 3),
         "talk_seconds": {p: talk.get(p, 0.0) for p in sorted(set(talk) | set(PARTIES))},

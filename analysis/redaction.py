@@ -8,7 +8,7 @@ character span it came from, then classifies each run:
 
 - 13-19 digits passing the Luhn check -> `[PII:CARD]` (a 16-digit number that fails Luhn is
   left alone: order numbers and tracking ids are not cards);
-- 9 digits written ddd-dd-dddd, or 9 spoken digits -> `[PII:SSN]`;
+- 9 digits written ddd-dd-dddd, or 9 digits all spoken as words -> `[PII:SSN]`;
 - 10 digits, or 11 starting with 1 -> `[PII:PHONE]`.
 
 Written phone numbers in other shapes ("+44 20 7946 0958", "(555) 123-4567") are found by
@@ -79,7 +79,7 @@ _DIGIT_WORDS = {
 }  # fmt: skip
 _REPEAT_WORDS = {"double": 2, "triple": 3}
 _TOKEN = re.compile(r"\d+|[A-Za-z]+|\S")
-_SEPARATORS = {"-", ",", ".", "/", "(", ")", "dash", "hyphen"}
+_SEPARATORS = {"-", ",", ".", "(", ")", "dash", "hyphen"}
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b")
 _SSN_WRITTEN = re.compile(r"^\d{3}-\d{2}-\d{4}$")
@@ -119,6 +119,7 @@ class _Run:
     start: int
     end: int
     spoken: bool
+    written: bool = False
 
 
 def _digit_runs(text: str) -> list[_Run]:
@@ -134,9 +135,15 @@ def _digit_runs(text: str) -> list[_Run]:
         digits: str | None = None
         end = e
         spoken = False
+        written = False
         if tok.isdigit():
             digits = tok
-        elif low in _DIGIT_WORDS and (low not in ("o", "oh") or cur is not None or _next_is_digit(tokens, i)):
+            written = True
+        elif low in _DIGIT_WORDS and (
+            low not in ("o", "oh")
+            or _next_is_digit(tokens, i)
+            or (cur is not None and cur.spoken and not pending_sep)
+        ):
             digits = _DIGIT_WORDS[low]
             spoken = True
         elif low in _REPEAT_WORDS and i + 1 < len(tokens) and (
@@ -149,11 +156,12 @@ def _digit_runs(text: str) -> list[_Run]:
             i += 1
         if digits is not None:
             if cur is None:
-                cur = _Run(digits, s, end, spoken)
+                cur = _Run(digits, s, end, spoken, written)
             else:
                 cur.digits += digits
                 cur.end = end
                 cur.spoken = cur.spoken or spoken
+                cur.written = cur.written or written
             pending_sep = False
         elif cur is not None and low in _SEPARATORS and not pending_sep:
             pending_sep = True
@@ -181,7 +189,7 @@ def _classify(run: _Run, text: str) -> str | None:
     if 13 <= n <= 19 and luhn_ok(run.digits):
         return "CARD"
     raw = text[run.start : run.end]
-    if n == 9 and (_SSN_WRITTEN.match(raw) or run.spoken):
+    if n == 9 and (_SSN_WRITTEN.match(raw) or (run.spoken and not run.written)):
         return "SSN"
     if n == 10 or (n == 11 and run.digits.startswith("1")):
         return "PHONE"

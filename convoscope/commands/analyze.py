@@ -1,0 +1,71 @@
+"""`convoscope analyze [--rescore] [--limit N] [--json]`: run the analysis job once.
+
+Transcribes calls waiting for ASR, then scores every waiting interaction (see
+`analysis.pipeline`). `--rescore` also re-analyses interactions already analysed, after a
+change of rules, taxonomy or models; human reviews of flags are kept. `build_analyzer` is
+the one place that turns the config into an `Analyzer` (the service and the demo use it too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+
+from analysis.pipeline import Analyzer, AnalyzeReport, FlagHook
+from convoscope.config import Config
+from convoscope.context import Context, UserError
+
+
+def build_analyzer(cfg: Config, on_flags: Sequence[FlagHook] = ()) -> Analyzer:
+    """The Analyzer for this configuration (models load lazily, on first use)."""
+    from analysis.anger import AngerOptions
+
+    return Analyzer(
+        cfg.analysis,
+        sentiment=cfg.sentiment,
+        anger=getattr(cfg, "anger", None) or AngerOptions(),
+        topics=cfg.topics,
+        rules=cfg.rules,
+        redaction=cfg.redaction,
+        asr=getattr(cfg, "asr", None),
+        cache_dir=cfg.cache_path,
+        on_flags=on_flags,
+    )
+
+
+def run_once(analyzer: Analyzer, ctx: Context, *, limit: int | None, rescore: bool) -> AnalyzeReport:
+    """Run the job, turning "model not prepared" into a one-line user error."""
+    from analysis.sentiment import ModelNotPrepared
+
+    try:
+        return analyzer.run(ctx.store(), limit=limit, rescore=rescore)
+    except ModelNotPrepared as exc:
+        raise UserError(str(exc)) from None
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise UserError("--limit must be a positive number")
+    report = run_once(build_analyzer(ctx.config), ctx, limit=args.limit, rescore=args.rescore)
+    if args.json:
+        print(json.dumps(report.as_dict(), default=str))
+    else:
+        print(
+            f"transcribed {report.transcribed} call(s) ({report.transcribe_failed} failed); "
+            f"analysed {report.analysed} interaction(s), {report.turns} turns in "
+            f"{report.seconds:.1f} s ({report.interactions_per_second:.1f}/s); "
+            f"{len(report.new_flag_ids)} new flag(s); {report.failed} failed"
+        )
+        for f in report.failures:
+            print(f"  interaction {f['id']} failed (attempt {f['attempts']}): {f['reason']}")
+    return 1 if report.failed else 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("analyze", help="transcribe waiting calls and score waiting interactions once")
+    p.add_argument("--rescore", action="store_true",
+                   help="also re-analyse interactions already analysed (keeps flag reviews)")
+    p.add_argument("--limit", type=int, help="at most N interactions")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.set_defaults(func=run)

@@ -1,0 +1,140 @@
+"""`convoscope score`: JSON lines in on stdin, JSON lines with verdicts out on stdout.
+
+Each input line is either a text (`{"id": "1", "text": "..."}`, scored as one customer
+message) or a whole interaction (`{"id": "2", "channel": "call", "agent": "1042",
+"queue": "billing", "duration": 30.5, "turns": [{"speaker": "agent", "text": "...",
+"start": 0.0, "end": 2.1}, ...]}`; chats/e-mails give `sent_at` instead of start/end).
+Each output line echoes `id` and carries `sentiment.label` (negative/neutral/positive),
+`sentiment.score` (−1..1: the mean over customer turns, or over all turns when there is no
+customer), `sentiment.overall` (−5..+5), `anger` (0..1), `topics`, `keywords`, `flags`,
+`metrics` and the `redacted` turn texts. Nothing is stored. A bad line yields
+`{"id": ..., "error": "..."}` and the stream goes on; the models load once for the stream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from typing import IO, Any
+
+from analysis.pipeline import Analysis, Analyzer
+from convoscope.commands.analyze import build_analyzer
+from convoscope.context import Context, UserError
+from store.records import CHANNELS, SPEAKERS, Interaction, Turn, content_hash
+
+
+class BadInput(ValueError):
+    """A line that is not a scorable text or interaction."""
+
+
+def _turn(i: int, d: Any) -> Turn:
+    if not isinstance(d, dict) or not isinstance(d.get("text"), str):
+        raise BadInput(f"turns[{i}] needs a 'text' string")
+    speaker = d.get("speaker", "customer")
+    if speaker not in SPEAKERS:
+        raise BadInput(f"turns[{i}].speaker must be one of {', '.join(SPEAKERS)}")
+    sent_at = d.get("sent_at")
+    try:
+        sent = datetime.fromisoformat(sent_at) if isinstance(sent_at, str) else None
+        start = float(d["start"]) if d.get("start") is not None else None
+        end = float(d["end"]) if d.get("end") is not None else None
+    except (TypeError, ValueError) as exc:
+        raise BadInput(f"turns[{i}]: {exc}") from None
+    return Turn(seq=i, speaker=speaker, text=d["text"], start=start, end=end, sent_at=sent)
+
+
+def parse_line(obj: Any) -> Interaction:
+    """A JSON object from one input line as an in-memory Interaction."""
+    if not isinstance(obj, dict):
+        raise BadInput("each line must be a JSON object")
+    if isinstance(obj.get("text"), str):
+        turns = [Turn(seq=0, speaker=obj.get("speaker", "customer"), text=obj["text"])]
+        channel = obj.get("channel", "chat")
+    elif isinstance(obj.get("turns"), list) and obj["turns"]:
+        turns = [_turn(i, t) for i, t in enumerate(obj["turns"])]
+        channel = obj.get("channel") or ("call" if any(t.start is not None for t in turns) else "chat")
+    else:
+        raise BadInput("give 'text' (a string) or 'turns' (a non-empty list)")
+    if channel not in CHANNELS:
+        raise BadInput(f"channel must be one of {', '.join(CHANNELS)}")
+    if turns[0].speaker not in SPEAKERS:
+        raise BadInput(f"speaker must be one of {', '.join(SPEAKERS)}")
+    duration = obj.get("duration")
+    return Interaction(
+        channel=channel, source="score", external_id=str(obj.get("id", "")),
+        content_hash=content_hash(json.dumps(obj, sort_keys=True, default=str)),
+        agent=obj.get("agent"), queue=obj.get("queue"), customer=obj.get("customer"),
+        duration=float(duration) if isinstance(duration, int | float) else None, turns=turns, id=0,
+    )  # fmt: skip
+
+
+def to_output(ident: Any, a: Analysis) -> dict[str, Any]:
+    """The output object for one analysed line."""
+    sents = a.sentiments
+    customer = [s for s, t in zip(sents, a.interaction.turns, strict=True) if t.speaker == "customer"]
+    pool = customer or sents
+    score = sum(s.score for s in pool) / len(pool) if pool else 0.0
+    probs: dict[str, float] = {}
+    for s in pool:
+        for k, v in s.probs.items():
+            probs[k] = probs.get(k, 0.0) + v / len(pool)
+    label = max(probs, key=probs.__getitem__) if probs else "neutral"
+    sc = a.scores
+    return {
+        "id": ident,
+        "sentiment": {
+            "label": label, "score": round(score, 4), "overall": sc.sentiment,
+            "customer": sc.sentiment_customer, "agent": sc.sentiment_agent,
+        },
+        "anger": round(float(sc.anger or 0.0), 4),
+        "topics": sc.topics,
+        "keywords": sc.keywords,
+        "flags": [
+            {"kind": f.kind, "rule": f.rule, "severity": f.severity, "score": f.score,
+             "summary": f.summary, "evidence": f.evidence}
+            for f in a.flags
+        ],
+        "metrics": sc.metrics,
+        "redacted": [r.text for r in a.redactions],
+    }  # fmt: skip
+
+
+def score_stream(analyzer: Analyzer, inp: IO[str], out: IO[str]) -> tuple[int, int]:
+    """Score every line of `inp` into `out`; returns (scored, errors)."""
+    ok = bad = 0
+    for n, line in enumerate(inp, 1):
+        if not line.strip():
+            continue
+        ident: Any = None
+        try:
+            obj = json.loads(line)
+            ident = obj.get("id") if isinstance(obj, dict) else None
+            it = parse_line(obj)
+            (result,) = analyzer.analyse([it])
+            if isinstance(result, Exception):
+                raise result
+            out.write(json.dumps(to_output(ident, result), default=str) + "\n")
+            ok += 1
+        except (json.JSONDecodeError, BadInput) as exc:
+            out.write(json.dumps({"id": ident, "line": n, "error": str(exc)}) + "\n")
+            bad += 1
+        except Exception as exc:
+            if type(exc).__name__ == "ModelNotPrepared":
+                raise UserError(str(exc)) from None
+            out.write(json.dumps({"id": ident, "line": n, "error": f"{type(exc).__name__}: {exc}"}) + "\n")
+            bad += 1
+        out.flush()
+    return ok, bad
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    analyzer = build_analyzer(ctx.config)
+    _ok, bad = score_stream(analyzer, sys.stdin, sys.stdout)
+    return 1 if bad else 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("score", help="score JSON lines from stdin (texts or interactions), print JSON lines")
+    p.set_defaults(func=run)
