@@ -59,6 +59,16 @@ AGENT_LINES = [
 ]
 
 
+class SleepRecorder:
+    """Stands in for time.sleep: records each wait so a test can assert on it."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
 @dataclass
 class Fault:
     fragment: str

@@ -15,19 +15,9 @@ FAKES_DIR = str(Path(__file__).resolve().parents[2] / "fakes")
 if FAKES_DIR not in sys.path:
     sys.path.append(FAKES_DIR)
 
-from vendors import FrontFake, IntercomFake, ZendeskFake  # noqa: E402
+from vendors import FrontFake, IntercomFake, SleepRecorder, ZendeskFake  # noqa: E402
 
 from store import Store  # noqa: E402
-
-
-class SleepRecorder:
-    """Stands in for time.sleep: records each wait so a test can assert on it."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 @pytest.fixture()
