@@ -8,12 +8,46 @@ is counted once per conversation (document frequency), so one long rant does not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from analysis.patterns.options import TraitOptions
+
+_SEGMENT = re.compile(r"[\n.!?;:]+")
+_TOKEN = re.compile(r"[a-z][a-z']*")
+#: words a phrase may not start or end with ("to you in" says nothing)
+DANGLING = frozenset(
+    ["a", "an", "the", "to", "of", "in", "on", "for", "and", "or", "but", "with", "at", "by", "from", "as", "is", "are", "was", "were", "be", "been", "that", "this", "these", "those", "my", "your", "our", "their", "its", "it"]
+)
+
+
+class PhraseAnalyzer:
+    """n-grams inside one sentence or turn (never across), without dangling function words.
+
+    A class rather than a closure so a fitted vectorizer can be pickled.
+    """
+
+    def __init__(self, ngram_min: int, ngram_max: int) -> None:
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        self.ngram_min = ngram_min
+        self.ngram_max = ngram_max
+        self.stop_words = ENGLISH_STOP_WORDS
+
+    def __call__(self, doc: str) -> Iterator[str]:
+        for seg in _SEGMENT.split(doc.lower()):
+            toks = _TOKEN.findall(seg)
+            for n in range(self.ngram_min, self.ngram_max + 1):
+                for i in range(len(toks) - n + 1):
+                    gram = toks[i:i + n]
+                    if gram[0] in DANGLING or gram[-1] in DANGLING:
+                        continue
+                    if all(t in self.stop_words for t in gram):
+                        continue
+                    yield " ".join(gram)
 
 
 @dataclass(slots=True)
@@ -49,24 +83,17 @@ def distinctive_phrases(
     prior_scale: float = 1.0,
 ) -> list[Distinctive]:
     """Phrases over-represented in `docs_a` relative to `docs_b`, strongest first (z > 0 only)."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer
 
     if not docs_a or not docs_b:
         return []
-    vec = CountVectorizer(
-        ngram_range=(options.ngram_min, options.ngram_max), min_df=options.min_df, binary=True,
-        token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z']*\b", lowercase=True,
-    )
+    vec = CountVectorizer(analyzer=PhraseAnalyzer(options.ngram_min, options.ngram_max),
+                          min_df=options.min_df, binary=True)
     try:
         x = vec.fit_transform(list(docs_a) + list(docs_b))
     except ValueError:  # vocabulary empty after min_df
         return []
     vocab = vec.get_feature_names_out()
-    keep = np.array([not set(t.split()) <= ENGLISH_STOP_WORDS for t in vocab])
-    if not keep.any():
-        return []
-    x = x[:, keep]
-    vocab = vocab[keep]
     ca = np.asarray(x[: len(docs_a)].sum(axis=0)).ravel()
     cb = np.asarray(x[len(docs_a):].sum(axis=0)).ravel()
     prior = (ca + cb) * prior_scale

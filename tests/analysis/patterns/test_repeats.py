@@ -23,7 +23,7 @@ def _active_repeat_flags(store: Store) -> list[tuple[int, str]]:
 
 def test_call_then_email_about_the_same_refund_is_one_repeat_contact(store: Store) -> None:
     t0 = NOW - timedelta(days=3)
-    call, email, other = put(store, [
+    call, email, _other = put(store, [
         Spec(started_at=t0, channel="call", customer_key="+14155550100", topic="refund",
              agent_name="alice", queue="billing", customer=["I still have not got my refund"]),
         Spec(started_at=t0 + timedelta(hours=26), channel="email", customer_key="ann@example.com",
