@@ -87,7 +87,8 @@ def serve_http(app: Any, host: str, port: int) -> tuple[WSGIServer, threading.Th
     handler = SlackRequestHandler(app, path=EVENTS_PATH)
     server = make_server(host, port, handler, server_class=_ThreadingWSGIServer,
                          handler_class=_QuietHandler)  # fmt: skip
-    thread = threading.Thread(target=server.serve_forever, name="slack-http", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              name="slack-http", daemon=True)
     thread.start()
     real_port = server.server_address[1]
     return server, thread, f"http://{host}:{real_port}{EVENTS_PATH}"

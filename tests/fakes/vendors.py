@@ -157,7 +157,7 @@ class VendorFake:
     def start(self) -> VendorFake:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True,
                                         name=f"fake-{self.vendor}")
         self._thread.start()
         return self

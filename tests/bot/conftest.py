@@ -1,0 +1,136 @@
+"""Fixtures of the bot's tests: a seeded store, the fake Slack API, the real Bolt app over
+HTTP with correctly signed requests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib.util
+import json
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from botdata import Seeded, seed
+
+from store import Store
+
+
+def _load_fake() -> Any:
+    path = Path(__file__).parents[1] / "fakes" / "slack.py"
+    spec = importlib.util.spec_from_file_location("convoscope_fake_slack", path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+fake_slack_mod = _load_fake()
+FakeSlack = fake_slack_mod.FakeSlack
+SECRET = "test-signing-secret"
+TZ = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def now() -> datetime:
+    """'Now' for seeded data: an hour ago, so everything seeded is in the past."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(tmp_path / "bot.duckdb")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def seeded(store: Store, now: datetime) -> Seeded:
+    return seed(store, now, days=3, per_day=8)
+
+
+@pytest.fixture
+def fake() -> Iterator[Any]:
+    with FakeSlack(usergroups={"S_SUPER": ["U_GROUPIE"]}) as f:
+        yield f
+
+
+def sign(body: str, ts: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    ts = int(time.time()) if ts is None else ts
+    base = f"v0:{ts}:{body}".encode()
+    sig = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sig}
+
+
+def post(url: str, body: str, ctype: str, headers: dict[str, str]) -> tuple[int, str]:
+    req = urllib.request.Request(url, data=body.encode(), method="POST",
+                                 headers={"Content-Type": ctype, **headers})  # fmt: skip
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+class SlackDriver:
+    """Sends correctly signed Slack requests to the bot's HTTP endpoint."""
+
+    def __init__(self, url: str, fake: Any) -> None:
+        self.url = url
+        self.fake = fake
+
+    def command(self, text: str, user: str = "U_SUPER", channel: str = "C_OPS", **kw: Any) -> tuple[int, str]:
+        body = urllib.parse.urlencode({
+            "token": "x", "team_id": "T1", "channel_id": channel, "user_id": user,
+            "command": "/convoscope", "text": text, "trigger_id": "t.1",
+            "response_url": self.fake.response_url("cmd"), "api_app_id": "A1",
+        })  # fmt: skip
+        return post(self.url, body, "application/x-www-form-urlencoded", kw.get("headers") or sign(body))
+
+    def event(self, event: dict[str, Any]) -> tuple[int, str]:
+        body = json.dumps({"token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
+                           "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()),
+                           "authorizations": [{"user_id": "UBOT", "team_id": "T1", "is_bot": True}],
+                           "event": event})  # fmt: skip
+        return post(self.url, body, "application/json", sign(body))
+
+    def interactive(self, payload: dict[str, Any]) -> tuple[int, str]:
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return post(self.url, body, "application/x-www-form-urlencoded", sign(body))
+
+
+@pytest.fixture
+def bot_http(store: Store, fake: Any) -> Iterator[tuple[Any, SlackDriver]]:
+    """The real Bolt app served over HTTP; its WebClient talks to the fake Slack API."""
+    from slack_sdk import WebClient
+
+    from bot.app import build_app
+    from bot.options import AccessOptions, RoleGrant, SlackOptions
+    from bot.service import serve_http
+
+    opts = SlackOptions(enabled=True, mode="http", bot_token="xoxb-test", signing_secret=SECRET,
+                        api_base_url=fake.api_url, http_host="127.0.0.1", http_port=0)  # fmt: skip
+    access = AccessOptions(
+        supervisors=RoleGrant(users=["U_SUPER"], usergroups=["S_SUPER"]),
+        viewers=RoleGrant(channels=["C_COUNTS"]),
+    )
+    client = WebClient(token="xoxb-test", base_url=fake.api_url)
+    app, deps = build_app(store, opts, access, TZ, web_client=client)
+    server, _thread, url = serve_http(app, "127.0.0.1", 0)
+    try:
+        yield deps, SlackDriver(url, fake)
+    finally:
+        server.shutdown()
+        server.server_close()
