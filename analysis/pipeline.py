@@ -235,7 +235,7 @@ class Analyzer:
                 anger=anger.per_turn[i] if i < len(anger.per_turn) else None,
                 loudness=anger.loudness[i] if i < len(anger.loudness) else None,
                 redacted_text=r.text,
-                emotions={k: round(float(v), 4) for k, v in s.probs.items()},
+                emotions=_emotions(anger, i),
             )
             for i, (t, s, r) in enumerate(zip(it.turns, sents, redactions, strict=True))
         ]
@@ -352,6 +352,12 @@ class Analyzer:
             score_store.overwrite_turn_texts(store, rows, con=tx)
         score_store.mark_analysed(store, [a.scores.interaction_id for a in done], con=tx)
         return new_ids
+
+
+def _emotions(anger: AngerResult, i: int) -> dict[str, float]:
+    """NRC emotion shares of turn i, as the anger scorer measured them."""
+    emos = getattr(anger, "emotions", None) or []
+    return {k: round(float(v), 4) for k, v in emos[i].items()} if i < len(emos) else {}
 
 
 def _with_text(t: Turn, text: str) -> Turn:

@@ -1,0 +1,294 @@
+"""The analysis job end to end on a real DuckDB file: scores, flags, redaction, retries,
+resumability after a crash mid-batch, rescore keeping reviews; and (slow) the sample calls
+through real Whisper + the flair classifier + MiniLM."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from analysis.anger import AngerOptions
+from analysis.options import AnalysisOptions
+from analysis.pipeline import Analyzer
+from analysis.redaction import RedactionOptions
+from analysis.rules import RuleOptions, default_rules
+from analysis.sentiment import SentimentOptions
+from analysis.topics import TopicOptions
+from store import flags as flag_store
+from store import interactions as istore
+from store import scores as score_store
+from store.db import Store
+from store.records import Interaction, Turn, content_hash
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+TEXT_RULES = [
+    {"name": "churn_threat", "flag": "churn_risk", "severity": "high",
+     "when": {"phrase": ["cancel my account"], "speaker": "customer"}},
+    {"name": "escalation_request", "flag": "escalation_request",
+     "when": {"near": ["manager", "speak"], "distance": 4, "speaker": "customer"}},
+    {"name": "prohibited_promise", "flag": "prohibited_phrase", "severity": "high",
+     "when": {"phrase": "guaranteed", "speaker": "agent"}},
+]  # fmt: skip
+
+
+def _chat(ext: str, *msgs: tuple[str, str]) -> Interaction:
+    turns = [Turn(i, sp, tx, sent_at=T0 + timedelta(minutes=i)) for i, (sp, tx) in enumerate(msgs)]
+    return Interaction("chat", "test", ext, content_hash(ext, [m[1] for m in msgs]), started_at=T0,
+                       queue="billing", agent="1042", turns=turns)
+
+
+ANGRY = _chat(
+    "angry",
+    ("customer", "This is ridiculous! You charged my card 4111 1111 1111 1111 twice. I want to speak to your manager."),
+    ("agent", "I am sorry. A refund is guaranteed by tomorrow."),
+    ("customer", "Useless. Cancel my account now, I am furious."),
+)
+CALM = _chat(
+    "calm",
+    ("customer", "Hi, could you tell me when my next invoice is due?"),
+    ("agent", "Of course, it is due on the first of next month."),
+    ("customer", "Great, thank you so much!"),
+)
+
+
+def _analyzer(rules: list[dict] | None = None, **kw: object) -> Analyzer:
+    opts = AnalysisOptions(batch_size=int(kw.pop("batch_size", 8)), transcribe=False, backoff_seconds=0.0)  # type: ignore[arg-type]
+    return Analyzer(
+        opts,
+        sentiment=SentimentOptions(backend="vader"),
+        anger=AngerOptions(),
+        topics=TopicOptions(taxonomy=[]),
+        rules=[RuleOptions(**r) for r in (TEXT_RULES if rules is None else rules)],
+        redaction=kw.pop("redaction", RedactionOptions()),  # type: ignore[arg-type]
+        cache_dir="/nonexistent-cache",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store.open(tmp_path / "t.duckdb")
+    istore.upsert(s, [_copy(ANGRY), _copy(CALM)])
+    yield s
+    s.close()
+
+
+def _copy(it: Interaction) -> Interaction:
+    return Interaction(it.channel, it.source, it.external_id, it.content_hash, started_at=it.started_at,
+                       queue=it.queue, agent=it.agent,
+                       turns=[Turn(t.seq, t.speaker, t.text, sent_at=t.sent_at) for t in it.turns])
+
+
+def _id(store: Store, ext: str) -> int:
+    return istore.existing_hashes(store, "test", [ext])[ext][0]
+
+
+def _count(store: Store, table: str, iid: int) -> int:
+    return store.conn.execute(f"SELECT count(*) FROM {table} WHERE interaction_id = ?", [iid]).fetchone()[0]
+
+
+def test_run_scores_flags_and_redacts(store: Store) -> None:
+    hooked: list[list[int]] = []
+    rep = _analyzer(on_flags=[hooked.append]).run(store)
+    assert (rep.analysed, rep.failed, rep.turns) == (2, 0, 6)
+    angry, calm = _id(store, "angry"), _id(store, "calm")
+    assert istore.get(store, angry).status == "analysed"  # type: ignore[union-attr]
+    kinds = {f.kind for f in flag_store.for_interaction(store, angry)}
+    assert {"churn_risk", "escalation_request", "prohibited_phrase", "angry_customer"} <= kinds
+    assert flag_store.for_interaction(store, calm) == []
+    assert sorted(rep.new_flag_ids) == sorted(f.id for f in flag_store.for_interaction(store, angry))
+    assert hooked == [rep.new_flag_ids]
+    s = score_store.get(store, angry)
+    assert s is not None and s.anger is not None and s.anger > score_store.get(store, calm).anger  # type: ignore[union-attr]
+    assert s.metrics["first_response_seconds"] == 60.0 and s.metrics["turns"] == 3
+    assert s.sentiment_customer is not None and s.sentiment_customer < 0
+    row = store.conn.execute(
+        "SELECT first_response_seconds, analysis_key FROM scores WHERE interaction_id = ?", [angry]
+    ).fetchone()
+    assert row[0] == 60.0 and row[1]
+    safe = score_store.redacted_turns(store, angry)
+    assert "[PII:CARD]" in safe[0][2] and "4111" not in safe[0][2]
+    assert "4111" in istore.get(store, angry).turns[0].text  # type: ignore[union-attr]  # kept (keep_original)
+    # nothing waits any more: a second run does nothing and duplicates nothing
+    assert _analyzer().run(store).analysed == 0
+    assert _count(store, "scores", angry) == 1 and _count(store, "turn_scores", angry) == 3
+
+
+def test_keep_original_false_overwrites_turn_text(store: Store) -> None:
+    _analyzer(redaction=RedactionOptions(keep_original=False)).run(store)
+    text = istore.get(store, _id(store, "angry")).turns[0].text  # type: ignore[union-attr]
+    assert "4111" not in text and "[PII:CARD]" in text
+    raw = store.conn.execute("SELECT count(*) FROM turns WHERE text LIKE '%4111%'").fetchone()[0]
+    assert raw == 0
+
+
+def test_rescore_after_rule_change_keeps_reviews(store: Store) -> None:
+    _analyzer().run(store)
+    angry = _id(store, "angry")
+    by_kind = {f.kind: f for f in flag_store.for_interaction(store, angry)}
+    flag_store.set_review(store, by_kind["churn_risk"].id, "confirmed", "sam", "called back")  # type: ignore[arg-type]
+    flag_store.set_review(store, by_kind["escalation_request"].id, "dismissed", "sam")  # type: ignore[arg-type]
+    # the escalation rule is dropped, a new rule is added; then --rescore
+    rules = [r for r in TEXT_RULES if r["name"] != "escalation_request"]
+    rules.append({"name": "furious", "when": {"phrase": "furious", "speaker": "customer"}})
+    rep = _analyzer(rules).run(store, rescore=True)
+    assert rep.analysed == 2
+    after = {f.kind: f for f in flag_store.for_interaction(store, angry)}
+    assert after["churn_risk"].id == by_kind["churn_risk"].id
+    assert after["churn_risk"].review_status == "confirmed" and after["churn_risk"].reviewer == "sam"
+    assert "escalation_request" not in after  # no longer raised: inactive, not deleted
+    old = flag_store.get(store, by_kind["escalation_request"].id)  # type: ignore[arg-type]
+    assert old is not None and old.review_status == "dismissed"
+    assert "rule:furious" in after and [f.id for f in after.values() if f.kind == "rule:furious"] == [
+        i for i in rep.new_flag_ids if flag_store.get(store, i).kind == "rule:furious"  # type: ignore[union-attr]
+    ]
+    assert _count(store, "scores", angry) == 1 and _count(store, "turn_scores", angry) == 3
+
+
+def test_a_crash_mid_batch_is_finished_by_the_next_run(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process dies after the first batch committed and inside the second's transaction."""
+    real_write = score_store.write
+    calls = {"n": 0}
+
+    def dying_write(*args: object, **kw: object) -> None:
+        real_write(*args, **kw)  # type: ignore[arg-type]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise SystemExit("killed")  # not an Exception: nothing in the job may swallow it
+
+    monkeypatch.setattr(score_store, "write", dying_write)
+    with pytest.raises(SystemExit):
+        _analyzer(batch_size=1).run(store)
+    monkeypatch.setattr(score_store, "write", real_write)
+    statuses = sorted(r[0] for r in store.conn.execute("SELECT status FROM interactions").fetchall())
+    assert statuses == ["analysed", "new"]
+    rep = _analyzer(batch_size=1).run(store)
+    assert rep.analysed == 1
+    for ext in ("angry", "calm"):
+        iid = _id(store, ext)
+        assert _count(store, "scores", iid) == 1 and _count(store, "turn_scores", iid) == 3
+    dupes = store.conn.execute("SELECT count(*) - count(DISTINCT dedupe_key) FROM flags").fetchone()[0]
+    assert dupes == 0
+
+
+def test_failures_record_the_reason_and_retry_with_backoff_up_to_the_limit(store: Store) -> None:
+    class Broken(Analyzer):
+        """Fault injection: analysis of the angry chat raises (as a corrupt input would)."""
+
+        def _analyse_one(self, it, sents, vecs):  # type: ignore[no-untyped-def]
+            if it.external_id == "angry":
+                raise ValueError("cannot parse this one")
+            return super()._analyse_one(it, sents, vecs)
+
+    def broken() -> Analyzer:
+        b = Broken.__new__(Broken)
+        b.__dict__.update(_analyzer().__dict__)
+        b.options = AnalysisOptions(transcribe=False, max_attempts=2, backoff_seconds=3600.0)
+        return b
+
+    rep = broken().run(store)
+    angry = _id(store, "angry")
+    assert (rep.analysed, rep.failed) == (1, 1)
+    assert rep.failures[0]["reason"] == "ValueError: cannot parse this one"
+    row = store.conn.execute(
+        "SELECT status, status_reason, attempts, next_attempt_at FROM interactions WHERE id = ?", [angry]
+    ).fetchone()
+    assert row[0] == "failed" and row[1] == "analysis: ValueError: cannot parse this one" and row[2] == 1
+    assert row[3] > datetime.now(UTC) + timedelta(minutes=50)  # back-off: not retried yet
+    assert broken().run(store).failed == 0
+    # once the back-off has passed it is retried; at max_attempts it stays failed
+    store.conn.execute("UPDATE interactions SET next_attempt_at = now() - INTERVAL 1 MINUTE")
+    assert broken().run(store).failed == 1
+    store.conn.execute("UPDATE interactions SET next_attempt_at = now() - INTERVAL 1 MINUTE")
+    assert broken().run(store).failed == 0  # two attempts used up
+    # a fixed analyser finishes it once allowed again (attempts reset on success)
+    store.conn.execute("UPDATE interactions SET attempts = 0")
+    assert _analyzer().run(store).analysed == 1
+    assert store.conn.execute("SELECT attempts FROM interactions WHERE id = ?", [angry]).fetchone()[0] == 0
+
+
+def test_analyse_is_pure_and_gives_topics_keywords(tmp_path: Path) -> None:
+    (a,) = _analyzer().analyse([_copy(ANGRY)])
+    assert not isinstance(a, Exception)
+    assert a.scores.keywords and all("pii" not in k for k in a.scores.keywords)
+    assert json.dumps(a.scores.metrics)  # JSON-serialisable as stored
+
+
+# -- slow: the sample calls, real models --------------------------------------------------
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "calls"
+
+
+@pytest.fixture(scope="module")
+def cache_dir() -> Path:
+    return Path(__import__("os").environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope")).expanduser()
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> tuple[Store, dict[str, int]]:
+    """The sample calls, transcribed by Whisper and analysed with flair + MiniLM, once."""
+    from analysis.asr.options import AsrOptions
+    from analysis.sentiment import ensure_model
+
+    sentiment = SentimentOptions()
+    ensure_model(sentiment, cache_dir)  # trains once per machine; cached afterwards
+    store = Store.open(tmp_path_factory.mktemp("samples") / "s.duckdb")
+    names = ["call_01_angry_refund", "call_02_calm_billing", "call_03_no_disclosure"]
+    records = []
+    for n in names:
+        side = json.loads((SAMPLES / f"{n}.json").read_text())
+        audio = SAMPLES / f"{n}.opus"
+        records.append(Interaction("call", "dropfolder", n, content_hash(audio.read_bytes()),
+                                   agent=side["agent"], queue=side["queue"], raw_ref=str(audio)))
+    istore.upsert(store, records)
+    analyzer = Analyzer(
+        AnalysisOptions(), sentiment=sentiment, anger=AngerOptions(), topics=TopicOptions(),
+        rules=default_rules(), redaction=RedactionOptions(), cache_dir=cache_dir, asr=AsrOptions(language="en"),
+    )  # fmt: skip
+    rep = analyzer.run(store)
+    assert rep.transcribed == 3 and rep.analysed == 3, rep
+    return store, {n: istore.existing_hashes(store, "dropfolder", [n])[n][0] for n in names}
+
+
+def _kinds(store: Store, iid: int) -> set[str]:
+    return {f.kind for f in flag_store.for_interaction(store, iid)}
+
+
+@pytest.mark.slow
+def test_sample_calls_angry_flagged_calm_not(sample_run: tuple[Store, dict[str, int]]) -> None:
+    store, ids = sample_run
+    assert "angry_customer" in _kinds(store, ids["call_01_angry_refund"])
+    assert "angry_customer" not in _kinds(store, ids["call_02_calm_billing"])
+    s = score_store.get(store, ids["call_01_angry_refund"])
+    assert s is not None and s.top_topic == "refund" and s.metrics["kind"] == "call"
+
+
+@pytest.mark.slow
+def test_sample_calls_disclosure(sample_run: tuple[Store, dict[str, int]]) -> None:
+    store, ids = sample_run
+    assert "compliance_missing" in _kinds(store, ids["call_03_no_disclosure"])
+    assert "compliance_missing" not in _kinds(store, ids["call_02_calm_billing"])
+    (flag,) = [f for f in flag_store.for_interaction(store, ids["call_03_no_disclosure"]) if f.kind == "compliance_missing"]
+    assert flag.evidence and "absent" in flag.evidence[0]
+
+
+@pytest.mark.slow
+def test_disclosure_found_when_asr_garbles_a_word(sample_run: tuple[Store, dict[str, int]]) -> None:
+    """The calm call's real transcript, with one word of the disclosure garbled, still passes."""
+    store, ids = sample_run
+    it = istore.get(store, ids["call_02_calm_billing"])
+    assert it is not None
+    seq = next(t.seq for t in it.turns if "record" in t.text.lower())
+    for t in it.turns:
+        if t.seq == seq:
+            t.text = t.text.replace("recorded", "ricorded")
+    engine_rules = default_rules()
+    from analysis import embeddings
+    from analysis.rules import RuleEngine
+
+    hits = RuleEngine(engine_rules, embeddings.encode).evaluate(it, {})
+    assert "compliance_missing" not in {h.rule.kind for h in hits}
