@@ -14,7 +14,8 @@ with no author (rules, automations, bots) → bot. Drafts are not part of the co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from connectors.chat.common import (
@@ -119,14 +120,15 @@ class FrontSource(ChatSource):
 
     vendor = VENDOR
 
-    def __init__(self, options: FrontOptions, *, client: HttpClient | None = None) -> None:
+    def __init__(self, options: FrontOptions, *, client: HttpClient | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(f"{VENDOR}:{options.name}", max_attempts=options.max_attempts,
                          concurrency=options.concurrency)
         self.options = options
         self.client = client or HttpClient(
             options.base_url, name=self.name,
             headers={"Authorization": f"Bearer {options.api_token}"},
-            options=options.http, max_connections=options.concurrency + 2,
+            options=options.http, sleep=sleep, max_connections=options.concurrency + 2,
         )
 
     def close(self) -> None:

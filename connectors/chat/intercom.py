@@ -17,7 +17,8 @@ system events) → system. Notes are internal and left out; parts without a body
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from connectors.chat.common import (
@@ -137,7 +138,8 @@ class IntercomSource(ChatSource):
 
     vendor = VENDOR
 
-    def __init__(self, options: IntercomOptions, *, client: HttpClient | None = None) -> None:
+    def __init__(self, options: IntercomOptions, *, client: HttpClient | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(f"{VENDOR}:{options.name}", max_attempts=options.max_attempts,
                          concurrency=options.concurrency)
         self.options = options
@@ -145,7 +147,7 @@ class IntercomSource(ChatSource):
             options.base_url, name=self.name,
             headers={"Authorization": f"Bearer {options.access_token}",
                      "Intercom-Version": API_VERSION},
-            options=options.http, max_connections=options.concurrency + 2,
+            options=options.http, sleep=sleep, max_connections=options.concurrency + 2,
         )
 
     def close(self) -> None:

@@ -14,7 +14,8 @@ Roles: the requester and other end-users → customer; comments made through a b
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -134,7 +135,8 @@ class ZendeskSource(ChatSource):
 
     vendor = VENDOR
 
-    def __init__(self, options: ZendeskOptions, *, client: HttpClient | None = None) -> None:
+    def __init__(self, options: ZendeskOptions, *, client: HttpClient | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(f"{VENDOR}:{options.name}", max_attempts=options.max_attempts,
                          concurrency=options.concurrency)
         self.options = options
@@ -146,7 +148,7 @@ class ZendeskSource(ChatSource):
                 raw = f"{options.email}/token:{options.api_token}".encode()
                 headers = {"Authorization": "Basic " + base64.b64encode(raw).decode()}
             client = HttpClient(options.base_url, name=self.name, headers=headers,
-                                options=options.http, max_connections=options.concurrency + 2)
+                                options=options.http, sleep=sleep, max_connections=options.concurrency + 2)
         self.client = client
 
     def close(self) -> None:
