@@ -1,0 +1,47 @@
+"""Fixtures for the email connector: a real DuckDB file, message builders, a real Dovecot.
+
+The Dovecot fixture runs Debian's `dovecot` binary with its own configuration on 127.0.0.1
+and a free port: passwd-file auth, a Maildir, STARTTLS with a self-signed certificate for
+IP 127.0.0.1. As root, Dovecot insists on an unprivileged login user (`dovenull`) and a
+non-root mail user (`dovecot`), so its directory lives in a world-traversable temp dir
+(pytest's tmp_path is private to root) that the fixture removes afterwards. The server runs
+in its own process group, stopped at teardown.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from mailtesting import Dovecot, launch_dovecot, make_cert
+
+from store import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(tmp_path / "test.duckdb")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def tls_cert() -> Iterator[tuple[Path, Path]]:
+    """A self-signed certificate for IP 127.0.0.1 (cert, key), made with openssl."""
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is missing: install it (make sysdeps-test)")
+    folder, cert, key = make_cert()
+    yield cert, key
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def dovecot(tls_cert: tuple[Path, Path]) -> Iterator[Dovecot]:
+    if shutil.which("dovecot") is None or shutil.which("doveadm") is None:
+        pytest.fail("dovecot-imapd is missing: install it (make sysdeps-test)")
+    server = launch_dovecot(*tls_cert)
+    yield server
+    server.stop()
+    shutil.rmtree(server.root, ignore_errors=True)
