@@ -1,0 +1,73 @@
+"""`[asr]` options: which Whisper model, where it runs, and how calls become turns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PACKAGED_BASE = "packaged:base"
+_DEVICES = ("auto", "cpu", "cuda")
+_COMPUTE = (
+    "auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16",
+    "int16", "float16", "bfloat16", "float32",
+)  # fmt: skip
+_CHANNELS = ("left", "right")
+_MONO = ("alternate", "agent", "customer")
+_SPEAKERS = ("agent", "customer")
+
+
+@dataclass
+class AsrOptions:
+    """How calls are transcribed (config section `[asr]`).
+
+    `model`: "packaged:base" (Whisper base shipped in PyPI packages, joined once into the
+    cache), a local CTranslate2 model directory, or a hub name/id (needs a network once).
+    Stereo calls are transcribed one channel per speaker (`stereo_agent_channel`); mono
+    calls get speakers by `mono_fallback` (see analysis/asr/turns.py for the heuristic).
+    """
+
+    __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
+
+    model: str = PACKAGED_BASE
+    device: str = "auto"  # auto = cuda when CTranslate2 sees a GPU, else cpu
+    compute_type: str = "auto"  # auto = int8 on cpu, float16 on cuda
+    cpu_threads: int = 0  # 0 = all cores
+    language: str = ""  # "" = detect per call; else an ISO code such as "en"
+    vad: bool = True
+    beam_size: int = 5
+    batch_size: int = 8
+    batched_min_seconds: float = 20.0  # calls at least this long use BatchedInferencePipeline
+    stereo_agent_channel: str = "left"
+    mono_fallback: str = "alternate"
+    mono_first_speaker: str = "agent"
+    mono_turn_gap_seconds: float = 0.8
+    turn_gap_seconds: float = 1.5  # a pause this long inside one channel starts a new turn
+
+    def __post_init__(self) -> None:
+        if not self.model.strip():
+            raise ValueError("model must not be empty (use \"packaged:base\")")
+        if self.device not in _DEVICES:
+            raise ValueError(f"device must be one of {', '.join(_DEVICES)}; got {self.device!r}")
+        if self.compute_type not in _COMPUTE:
+            raise ValueError(
+                f"compute_type must be one of {', '.join(_COMPUTE)}; got {self.compute_type!r}"
+            )
+        if self.cpu_threads < 0:
+            raise ValueError("cpu_threads must be >= 0 (0 = all cores)")
+        if self.language and not self.language.isalpha():
+            raise ValueError(f"language must be an ISO code like 'en' or empty; got {self.language!r}")
+        if self.beam_size < 1 or self.batch_size < 1:
+            raise ValueError("beam_size and batch_size must be >= 1")
+        if self.batched_min_seconds < 0:
+            raise ValueError("batched_min_seconds must be >= 0")
+        if self.stereo_agent_channel not in _CHANNELS:
+            raise ValueError(
+                f"stereo_agent_channel must be 'left' or 'right'; got {self.stereo_agent_channel!r}"
+            )
+        if self.mono_fallback not in _MONO:
+            raise ValueError(f"mono_fallback must be one of {', '.join(_MONO)}; got {self.mono_fallback!r}")
+        if self.mono_first_speaker not in _SPEAKERS:
+            raise ValueError(
+                f"mono_first_speaker must be 'agent' or 'customer'; got {self.mono_first_speaker!r}"
+            )
+        if self.mono_turn_gap_seconds <= 0 or self.turn_gap_seconds <= 0:
+            raise ValueError("mono_turn_gap_seconds and turn_gap_seconds must be > 0")

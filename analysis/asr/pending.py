@@ -1,0 +1,98 @@
+"""The ASR job: transcribe every call waiting in the store, once, safely re-runnable.
+
+For each call with status 'new' (or a failed transcription still under `max_attempts`
+whose back-off has passed) the audio at `raw_ref` is transcribed *outside* any
+transaction (it takes seconds), then the turns, the status 'transcribed', the language
+and the duration are written in ONE transaction, so a crash leaves the call either
+untouched ('new', picked up again next run) or complete. A failure marks it 'failed' with
+the reason, counts the attempt and schedules the retry with exponential back-off
+(`backoff_seconds * 2**attempts`); after `max_attempts` it stays failed for a person to see.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from store import Store
+from store import calls as calls_q
+from store import interactions as interactions_q
+
+if TYPE_CHECKING:
+    from analysis.asr.transcriber import Transcript
+
+log = logging.getLogger(__name__)
+
+
+class _Transcribes(Protocol):
+    """Anything with `transcribe(path) -> Transcript` (a `Transcriber`)."""
+
+    def transcribe(self, path: str | Path) -> Transcript: ...
+
+
+@dataclass(slots=True)
+class TranscribeReport:
+    """What one `transcribe_pending` run did."""
+
+    transcribed: int = 0
+    failed: int = 0
+    audio_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        rate = self.audio_seconds / self.wall_seconds if self.wall_seconds else 0.0
+        return (
+            f"asr: {self.transcribed} transcribed, {self.failed} failed, "
+            f"{self.audio_seconds:.0f} s of audio in {self.wall_seconds:.1f} s ({rate:.1f}x real time)"
+        )
+
+
+def transcribe_pending(
+    store: Store,
+    transcriber: _Transcribes,
+    *,
+    limit: int | None = None,
+    max_attempts: int = 3,
+    backoff_seconds: float = 60.0,
+    now: datetime | None = None,
+) -> TranscribeReport:
+    """Transcribe waiting calls (see module docstring); returns what happened."""
+    report = TranscribeReport()
+    t_start = time.perf_counter()
+    for iid, attempts in calls_q.pending_transcription(
+        store, max_attempts=max_attempts, limit=limit, now=now
+    ):
+        it = interactions_q.get(store, iid, with_turns=False)
+        if it is None:
+            continue
+        try:
+            if not it.raw_ref:
+                raise FileNotFoundError("the call has no audio reference (raw_ref)")
+            if not Path(it.raw_ref).is_file():
+                raise FileNotFoundError(f"audio file {it.raw_ref} not found")
+            tr = transcriber.transcribe(it.raw_ref)
+        except Exception as exc:
+            reason = f"{calls_q.TRANSCRIBE_FAILED}{type(exc).__name__}: {exc}"
+            retry_at = (now or datetime.now(UTC)) + timedelta(seconds=backoff_seconds * 2**attempts)
+            interactions_q.set_status(
+                store, iid, "failed", reason, next_attempt_at=retry_at, count_attempt=True
+            )
+            report.failed += 1
+            report.errors.append(f"call {iid}: {reason}")
+            log.warning("call %s: %s", iid, reason)
+            continue
+        with store.transaction() as tx:
+            interactions_q.replace_turns(store, iid, tr.turns, con=tx)
+            interactions_q.set_status(
+                store, iid, "transcribed", None,
+                language=tr.language or None, duration=tr.duration, con=tx,
+            )
+        report.transcribed += 1
+        report.audio_seconds += tr.duration
+    report.wall_seconds = time.perf_counter() - t_start
+    return report

@@ -1,0 +1,197 @@
+"""Transcribing one call: audio in, speaker turns with word timings out.
+
+The Whisper model (faster-whisper on CTranslate2) is loaded once per `Transcriber` and
+reused for every call, which is where most of the gain over running the
+`whisper-ctranslate2` CLI file by file comes from (it pays the model load per file).
+
+Stereo calls are transcribed per channel, so speaker labels come from the recording
+itself rather than from guessing. Calls shorter than `batched_min_seconds` run each
+channel through the sequential decoder (30 s windows conditioned on the previous text);
+longer ones go through `BatchedInferencePipeline`, which lets VAD cut a channel into
+speech chunks and decodes the chunks in batches. (Laying both channels end to end into
+one batched run was tried and dropped: a chunk could then span the end of one speaker's
+audio and the start of the other's, and words leaked across speakers.) `bench/asr.py`
+measures both modes; on the sample calls batching already pays at ~25 s per call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from analysis.asr.audio import Audio, load
+from analysis.asr.model import ensure_model
+from analysis.asr.options import AsrOptions
+from analysis.asr.turns import mono_turns, stereo_turns
+from store.records import Turn, Word
+
+if TYPE_CHECKING:
+    from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Transcript:
+    """One transcribed call. `turns` are in time order with `seq` 0..n-1."""
+
+    duration: float
+    language: str
+    turns: list[Turn]
+    channels: int = 1
+    language_probability: float | None = None
+    speaker_source: str = "channel"  # "channel" (stereo) or "mono_fallback"
+    batched: bool = False
+    wall_seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The `transcribe --json` shape (plus words)."""
+        return {
+            "duration": round(self.duration, 3),
+            "language": self.language,
+            "turns": [
+                {
+                    "speaker": t.speaker,
+                    "start": t.start,
+                    "end": t.end,
+                    "text": t.text,
+                }
+                for t in self.turns
+            ],
+        }
+
+
+def resolve_device(options: AsrOptions) -> tuple[str, str]:
+    """(device, compute_type) after resolving "auto": a GPU with float16 when present."""
+    device = options.device
+    if device == "auto":
+        import ctranslate2
+
+        device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    compute = options.compute_type
+    if compute == "auto":
+        compute = "float16" if device == "cuda" else "int8"
+    return device, compute
+
+
+def _words(segments: Any) -> list[list[Word]]:
+    """faster-whisper segments (a lazy generator) → one word list per segment."""
+    out: list[list[Word]] = []
+    for seg in segments:
+        ws = [
+            Word(w.word, float(w.start), float(w.end), float(w.probability))
+            for w in (seg.words or [])
+            if w.word.strip()
+        ]
+        if ws:
+            out.append(ws)
+    return out
+
+
+class Transcriber:
+    """Loads the configured Whisper model once; `transcribe(path)` per call.
+
+    Thread-safe in the sense that concurrent calls are serialised (CTranslate2 already
+    uses every configured core for one call).
+    """
+
+    def __init__(self, options: AsrOptions, cache_dir: Path) -> None:
+        from faster_whisper import WhisperModel
+
+        self.options = options
+        self.model_dir = ensure_model(options, cache_dir)
+        self.device, self.compute_type = resolve_device(options)
+        self.model: WhisperModel = WhisperModel(
+            str(self.model_dir),
+            device=self.device,
+            compute_type=self.compute_type,
+            cpu_threads=options.cpu_threads,
+        )
+        self._batched: BatchedInferencePipeline | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def batched(self) -> BatchedInferencePipeline:
+        if self._batched is None:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._batched = BatchedInferencePipeline(model=self.model)
+        return self._batched
+
+    def transcribe(self, path: str | Path) -> Transcript:
+        """Transcribe one audio file (raises analysis.asr.audio.AudioError if unreadable)."""
+        t0 = time.perf_counter()
+        audio = load(path)
+        with self._lock:
+            tr = self.transcribe_audio(audio)
+        tr.wall_seconds = time.perf_counter() - t0
+        return tr
+
+    # -- internals ------------------------------------------------------------------
+
+    def _common_kwargs(self, language: str | None) -> dict[str, Any]:
+        return {
+            "language": language or None,
+            "beam_size": self.options.beam_size,
+            "word_timestamps": True,
+        }
+
+    def _sequential(self, samples: np.ndarray, language: str | None) -> tuple[list[list[Word]], str, float]:
+        segments, info = self.model.transcribe(
+            samples, vad_filter=self.options.vad, **self._common_kwargs(language)
+        )
+        return _words(segments), info.language, float(info.language_probability)
+
+    def _batched_run(self, samples: np.ndarray, language: str | None) -> tuple[list[list[Word]], str, float]:
+        segments, info = self.batched.transcribe(
+            samples,
+            vad_filter=True,
+            batch_size=self.options.batch_size,
+            **self._common_kwargs(language),
+        )
+        return _words(segments), info.language, float(info.language_probability)
+
+    def transcribe_audio(self, audio: Audio) -> Transcript:
+        """Transcribe decoded audio (see the module docstring for the strategy)."""
+        opts = self.options
+        language = opts.language or None
+        duration = audio.duration
+        use_batched = opts.vad and duration >= opts.batched_min_seconds
+        if len(audio.channels) == 1:
+            run = self._batched_run if use_batched else self._sequential
+            segs, lang, prob = run(audio.channels[0], language)
+            turns = mono_turns(
+                segs,
+                fallback=opts.mono_fallback,
+                first_speaker=opts.mono_first_speaker,
+                turn_gap=opts.mono_turn_gap_seconds,
+            )
+            return Transcript(duration, lang, turns, audio.source_channels, prob,
+                              "mono_fallback", use_batched)
+        agent_idx = 0 if opts.stereo_agent_channel == "left" else 1
+        speakers = {agent_idx: "agent", 1 - agent_idx: "customer"}
+        per_channel: dict[int, list[Word]] = {}
+        # Detect the language on the agent's channel (agents speak first and most),
+        # then reuse it so both sides are decoded in the same language.
+        run = self._batched_run if use_batched else self._sequential
+        lang, prob = "", 0.0
+        for idx in (agent_idx, 1 - agent_idx):
+            segs, l_, p_ = run(audio.channels[idx], language)
+            per_channel[idx] = [w for s in segs for w in s]
+            if language is None and per_channel[idx]:
+                language, lang, prob = l_, l_, p_
+            elif not lang:
+                lang, prob = l_, p_
+        turns = stereo_turns(
+            [(speakers[i], i, per_channel.get(i, [])) for i in (0, 1)],
+            gap=opts.turn_gap_seconds,
+        )
+        return Transcript(duration, lang, turns, audio.source_channels, prob,
+                          "channel", use_batched)
