@@ -1,0 +1,138 @@
+"""Alerts: posted once (across restarts and failures), routed, bursts summarised, quiet hours."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botdata import add_interaction
+from conftest import TZ
+
+from bot.alerts import Alerter, in_window
+from bot.options import AlertOptions, AlertRoute
+from store import Store
+from store import alerts as store_alerts
+
+
+def _client(fake: Any) -> Any:
+    from slack_sdk import WebClient
+
+    return WebClient(token="xoxb-test", base_url=fake.api_url)
+
+
+def _flags(store: Store, n: int, *, kind: str = "angry_customer", severity: int = 3,
+           queue: str = "support", start: int = 0) -> list[int]:  # fmt: skip
+    ids = []
+    for k in range(start, start + n):
+        _iid, fids = add_interaction(
+            store, channel="call", started_at=datetime.now(UTC) - timedelta(minutes=5), agent="1042",
+            queue=queue, topic="refund", sentiment=-3, anger=0.9, flags=[(kind, severity)],
+            ext=f"al-{kind}-{queue}-{k}",
+        )  # fmt: skip
+        ids += fids
+    return ids
+
+
+def test_each_flag_is_alerted_once_even_across_a_restart(tmp_path: Path, fake: Any) -> None:
+    path = tmp_path / "a.duckdb"
+    store = Store.open(path)
+    ids = _flags(store, 3)
+    _flags(store, 1, severity=2, start=10)  # below min_severity: never alerted
+    opts = AlertOptions(default_channel="C_ALERTS", burst_threshold=5)
+    alerter = Alerter(opts, _client(fake), TZ)
+    assert alerter.dispatch(store) == 3
+    assert alerter.dispatch(store) == 0
+    store.close()
+    store = Store.open(path)  # a restarted service: new process state, same file
+    assert Alerter(opts, _client(fake), TZ).dispatch(store) == 0
+    posts = fake.of("chat.postMessage")
+    assert len(posts) == 3 and {p.args["channel"] for p in posts} == {"C_ALERTS"}
+    assert all("angry_customer" in p.args["text"] for p in posts)
+    assert all(any(b["type"] == "actions" for b in p.args["blocks"]) for p in posts)
+    sent = store_alerts.sent(store)
+    assert sorted(r["flag_id"] for r in sent) == sorted(ids)
+    assert all(r["message_ts"] for r in sent)
+    store.close()
+
+
+def test_routes_by_kind_and_queue(store: Store, fake: Any) -> None:
+    _flags(store, 1, kind="compliance_missing_disclosure", severity=4)
+    _flags(store, 1, kind="angry_customer", queue="billing")
+    _flags(store, 1, kind="angry_customer", queue="sales")
+    opts = AlertOptions(routes=[AlertRoute(channel="C_COMP", kind="compliance*"),
+                                AlertRoute(channel="C_BILL", kind="*", queue="billing")])  # fmt: skip
+    assert Alerter(opts, _client(fake), TZ).dispatch(store) == 2  # sales has no route, no default
+    assert sorted(p.args["channel"] for p in fake.of("chat.postMessage")) == ["C_BILL", "C_COMP"]
+
+
+def test_failed_post_is_retried_and_unconfirmed_claims_are_not_resent(
+    store: Store, fake: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = _flags(store, 2)
+    opts = AlertOptions(default_channel="C_ALERTS")
+    fake.fail_methods.add("chat.postMessage")
+    alerter = Alerter(opts, _client(fake), TZ)
+    assert alerter.dispatch(store) == 0
+    assert store_alerts.sent(store) == []  # claims released
+    fake.fail_methods.clear()
+    # The crash window: flag 0 was claimed by a process that died before Slack answered.
+    store_alerts.claim(store, [ids[0]], "C_ALERTS", datetime.now(UTC) - timedelta(minutes=5))
+    with caplog.at_level(logging.WARNING, logger="bot.alerts"):
+        assert Alerter(opts, _client(fake), TZ).dispatch(store) == 1
+    assert "claimed but not confirmed" in caplog.text
+    assert len(fake.of("chat.postMessage")) == 3  # two refused attempts + the one real post
+    by_flag = {r["flag_id"]: r["message_ts"] for r in store_alerts.sent(store)}
+    assert by_flag[ids[0]] is None  # in doubt: left alone, never posted twice
+    assert by_flag[ids[1]]
+
+
+def test_burst_becomes_one_summary(store: Store, fake: Any) -> None:
+    _flags(store, 8)
+    now = datetime.now(UTC)
+    clock = [now]
+    alerter = Alerter(AlertOptions(default_channel="C_ALERTS", burst_threshold=5, burst_window_minutes=10),
+                      _client(fake), TZ, clock=lambda: clock[0])  # fmt: skip
+    assert alerter.dispatch(store) == 8
+    (summary,) = fake.of("chat.postMessage")
+    assert summary.args["text"].startswith("8 new flags: 8 angry_customer")
+    assert len({r["message_ts"] for r in store_alerts.sent(store)}) == 1
+    # Two more while the burst lasts: held for a minute, then one more summary.
+    _flags(store, 2, start=100)
+    assert alerter.dispatch(store) == 0 and alerter.last is not None and alerter.last.held == 2
+    clock[0] = now + timedelta(seconds=61)
+    assert alerter.dispatch(store) == 2
+    assert fake.of("chat.postMessage")[-1].args["text"].startswith("2 new flags")
+    # After the window a single flag is an ordinary alert again.
+    _flags(store, 1, start=200)
+    clock[0] = now + timedelta(minutes=11)
+    assert alerter.dispatch(store) == 1
+    assert fake.of("chat.postMessage")[-1].args["text"].startswith("High flag angry_customer")
+
+
+def test_quiet_hours_hold_alerts_until_they_end(store: Store, fake: Any) -> None:
+    now = datetime.now(UTC)
+    local = now.astimezone(TZ)
+    window = f"{(local - timedelta(hours=1)):%H:%M}-{(local + timedelta(hours=1)):%H:%M}"
+    clock = [now]
+    opts = AlertOptions(default_channel="C_ALERTS", quiet_hours=window, burst_threshold=3)
+    alerter = Alerter(opts, _client(fake), TZ, clock=lambda: clock[0])
+    _flags(store, 5)
+    assert alerter.dispatch(store) == 0
+    assert alerter.last is not None and alerter.last.held == 5
+    assert fake.of("chat.postMessage") == [] and store_alerts.sent(store) == []
+    clock[0] = now + timedelta(hours=2)
+    assert alerter.dispatch(store) == 5
+    (summary,) = fake.of("chat.postMessage")
+    assert summary.args["text"].startswith("5 new flags")
+
+
+def test_quiet_window_wraps_midnight() -> None:
+    from datetime import time
+
+    w = (time(22, 0), time(7, 0))
+    assert in_window(time(23, 30), w) and in_window(time(6, 59), w)
+    assert not in_window(time(7, 0), w) and not in_window(time(12, 0), w)
+    assert in_window(time(12, 0), (time(9, 0), time(17, 0)))
