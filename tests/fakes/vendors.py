@@ -449,7 +449,9 @@ class IntercomFake(VendorFake):
 
     @staticmethod
     def author(kind: str, aid: str, name: str | None, email: str | None) -> dict[str, Any]:
-        return {"type": kind, "id": aid, "name": name, "email": email or ""}
+        # Intercom's bots (Operator, Fin) carry an intercom.io address as their email
+        return {"type": kind, "id": aid, "name": name,
+                "email": email or f"operator+{aid}@intercom.io"}
 
     def add_conversation(self, cid: str, *, author: dict[str, Any], body: str,
                          contact_id: str, admin_assignee_id: int | None = None,
@@ -482,7 +484,7 @@ class IntercomFake(VendorFake):
         self._part += 1
         part = {"type": "conversation_part", "id": str(self._part), "part_type": part_type,
                 "body": body, "created_at": now, "updated_at": now, "notified_at": now,
-                "assigned_to": None, "author": author, "attachments": [], "external_id": None,
+                "author": author, "attachments": [], "external_id": None,
                 "redacted": False}
         conv = self.conversations[cid]
         parts = conv["conversation_parts"]
