@@ -11,7 +11,7 @@ bytes, `files.completeUploadExternal`), which `WebClient.files_upload_v2` perfor
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -105,15 +105,17 @@ def digest_trigger(opts: DigestOptions, default_tz: ZoneInfo) -> Any:
 
 
 def schedule_digests(scheduler: Any, store: Store, client: Any, digests: Sequence[DigestOptions],
-                     tz: ZoneInfo) -> list[str]:  # fmt: skip
-    """Add one cron job per digest; returns the job ids."""
+                     tz: ZoneInfo, *,
+                     clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> list[str]:  # fmt: skip
+    """Add one cron job per digest; returns the job ids. Each run posts the digest of the
+    local day before the run (per `clock`)."""
     ids = []
     for i, opts in enumerate(digests):
         zone = ZoneInfo(opts.timezone) if opts.timezone else tz
         job_id = f"convoscope.digest.{i}.{opts.channel}"
 
         def run(opts: DigestOptions = opts, zone: ZoneInfo = zone) -> None:
-            day = datetime.now(UTC).astimezone(zone).date() - timedelta(days=1)
+            day = clock().astimezone(zone).date() - timedelta(days=1)
             try:
                 post_digest(store, client, opts.channel, day, zone, chart=opts.chart)
             except Exception:

@@ -124,7 +124,7 @@ def attach(
             replace_existing=True, max_instances=1, coalesce=True,
         )  # fmt: skip
         handle.job_ids.append(ALERT_JOB_ID)
-    handle.job_ids += schedule_digests(scheduler, store, client, digests, tz)
+    handle.job_ids += schedule_digests(scheduler, store, client, digests, tz, clock=clock)
     if start_listener:
         if slack.mode == "http":
             handle._http, handle._thread, handle.url = serve_http(app, slack.http_host, slack.http_port)
