@@ -292,18 +292,19 @@ def export_to(
     *,
     sort: str = "started_at",
     descending: bool = True,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> int:
     """Write the filtered view to CSV or Parquet with DuckDB's COPY; returns rows written.
 
-    Runs on the calling thread's cursor, so a UI can watch `cursor.query_progress()` from
-    another thread while this runs.
+    Pass your own cursor as `con` to watch `con.query_progress()` from another thread
+    while this runs (a UI's progress bar).
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"export format must be csv or parquet, got {fmt!r}")
     sql, params = export_sql(flt, sort=sort, descending=descending)
     opts = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
     target = path.replace("'", "''")
-    cur = store.cursor()
+    cur = con or store.cursor()
     res = cur.execute(f"COPY ({sql}) TO '{target}' ({opts})", params).fetchone()
     return int(res[0]) if res else 0
 

@@ -13,6 +13,7 @@ Calls block (DuckDB or HTTP); screens call them from Textual thread workers.
 from __future__ import annotations
 
 import getpass
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,7 +103,9 @@ class DataSource(ABC):
 
     @abstractmethod
     def export(self, flt: Filter, path: str, fmt: str, *, sort: str = "started_at",
-               descending: bool = True) -> int: ...
+               descending: bool = True,
+               progress: Callable[[float | None], None] | None = None) -> int:
+        """Write the view to `path`; `progress` gets 0..100 while it runs (None = unknown)."""
 
     def close(self) -> None:
         """Release what the source holds (nothing by default)."""
@@ -165,8 +168,33 @@ class LocalSource(DataSource):
         return browse.distinct_values(self.store)
 
     def export(self, flt: Filter, path: str, fmt: str, *, sort: str = "started_at",
-               descending: bool = True) -> int:
-        return browse.export_to(self.store, path, fmt, flt, sort=sort, descending=descending)
+               descending: bool = True,
+               progress: Callable[[float | None], None] | None = None) -> int:
+        cur = self.store.conn.cursor()
+        stop = threading.Event()
+        watcher = None
+        if progress is not None:
+            cur.execute("SET enable_progress_bar = true")
+            cur.execute("SET enable_progress_bar_print = false")
+
+            def watch() -> None:
+                while not stop.wait(0.1):
+                    pct = cur.query_progress()
+                    if pct >= 0:
+                        progress(min(float(pct), 99.0))
+
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
+        try:
+            n = browse.export_to(self.store, path, fmt, flt, sort=sort, descending=descending, con=cur)
+        finally:
+            stop.set()
+            if watcher is not None:
+                watcher.join()
+            cur.close()
+        if progress is not None:
+            progress(100.0)
+        return n
 
 
 def encode(obj: Any) -> Any:
@@ -270,7 +298,10 @@ class ApiSource(DataSource):
         return dict(self._call("GET", "/api/choices"))
 
     def export(self, flt: Filter, path: str, fmt: str, *, sort: str = "started_at",
-               descending: bool = True) -> int:
+               descending: bool = True,
+               progress: Callable[[float | None], None] | None = None) -> int:
+        if progress is not None:
+            progress(None)  # the service does not stream progress: indeterminate
         body = {"filter": filter_to_json(flt), "path": path, "format": fmt, "sort": sort,
                 "descending": descending}
         return int(self._call("POST", "/api/export", json=body)["rows"])

@@ -1,0 +1,186 @@
+"""Detail: one conversation as turns tinted by sentiment, flagged spans highlighted with the
+rule that matched, metrics, topics, cluster, QA score, and the review controls.
+
+Text is redacted by default (`turn_scores.redacted_text`); `u` shows the original for the
+moment (it is never the default, so a screenshot or a shoulder never sees PII by accident).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static
+
+from store.browse import Detail, FlagView, TurnView
+from tui.screens.base import DataScreen
+from tui.widgets.fmt import duration, highlight, sentiment_text, severity_text, tint_class, when
+
+
+def evidence_spans(flags: list[FlagView]) -> dict[int, list[tuple[int | None, int | None, str]]]:
+    """seq -> [(start, end, rule)] from the flags' evidence (keys seq/turn, start/end/span)."""
+    out: dict[int, list[tuple[int | None, int | None, str]]] = {}
+    for f in flags:
+        for ev in f.evidence or []:
+            if not isinstance(ev, dict):
+                continue
+            seq = ev.get("seq", ev.get("turn"))
+            if seq is None:
+                continue
+            start, end = ev.get("start"), ev.get("end")
+            if start is None and isinstance(ev.get("span"), list | tuple) and len(ev["span"]) == 2:
+                start, end = ev["span"]
+            rule = str(ev.get("rule") or f.rule or f.kind)
+            out.setdefault(int(seq), []).append((start, end, rule))
+    return out
+
+
+class DetailScreen(DataScreen):
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("c", "confirm", "Confirm flag"),
+        Binding("x", "dismiss_flag", "Dismiss flag"),
+        Binding("n", "reopen", "Reopen"),
+        Binding("u", "toggle_redaction", "Unredact"),
+        Binding("g", "refresh", "Reload"),
+    ]
+
+    def __init__(self, interaction_id: int) -> None:
+        super().__init__()
+        self.interaction_id = interaction_id
+        self.detail: Detail | None = None
+        self.redacted = True
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("loading…", id="detail-head")
+        with Horizontal(id="detail-body"):
+            yield VerticalScroll(id="turns")
+            with Vertical(id="side"):
+                yield Static("", id="metrics")
+                flags: DataTable[Any] = DataTable(id="flags", cursor_type="row")
+                yield flags
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.query_one("#flags", DataTable)
+        t.add_columns("flag", "sev", "review")
+        self.title = f"Interaction {self.interaction_id}"
+        super().on_mount()
+
+    def fetch(self) -> Detail | None:
+        return self.source.detail(self.interaction_id)
+
+    def show(self, d: Detail | None) -> None:
+        if d is None:
+            self.query_one("#detail-head", Static).update(f"no interaction {self.interaction_id}")
+            return
+        self.detail = d
+        tz = self.source.tz
+        head = Text()
+        head.append(f"#{d.id} {d.channel}", style="bold")
+        head.append(f"  {when(d.started_at, tz)}  {duration(d.duration)}  agent {d.agent or '–'}"
+                    f"  customer {d.customer or '–'}  queue {d.queue or '–'}\n")
+        if d.subject:
+            head.append(f"{d.subject}  ", style="italic")
+        head.append("sentiment ")
+        head.append_text(sentiment_text(d.sentiment))
+        head.append("  customer ")
+        head.append_text(sentiment_text(d.sentiment_customer))
+        if d.customer_trend:
+            head.append(" (" + " → ".join(f"{v:+.1f}" for v in d.customer_trend) + ")")
+        if d.anger is not None:
+            head.append(f"  anger {d.anger:.2f}", style="red" if d.anger >= 0.6 else "")
+        head.append("   " + ("REDACTED" if self.redacted else "ORIGINAL TEXT"),
+                    style="bold green" if self.redacted else "bold red")
+        self.query_one("#detail-head", Static).update(head)
+        self._render_turns(d)
+        self._render_side(d)
+
+    def _render_turns(self, d: Detail) -> None:
+        box = self.query_one("#turns", VerticalScroll)
+        box.remove_children()
+        spans = evidence_spans(d.flags)
+        widgets = []
+        for t in d.turns:
+            widgets.append(self._turn_widget(t, spans.get(t.seq, [])))
+        if not widgets:
+            widgets.append(Static("no turns (not transcribed yet?)", classes="dim"))
+        box.mount_all(widgets)
+
+    def _turn_widget(self, t: TurnView, marks: list[tuple[int | None, int | None, str]]) -> Static:
+        text = (t.redacted_text if t.redacted_text is not None else t.text) if self.redacted else t.text
+        at = (f"{int(t.start_s) // 60}:{int(t.start_s) % 60:02d}" if t.start_s is not None
+              else when(t.sent_at, self.source.tz)[11:] if t.sent_at else "")
+        label = Text()
+        label.append(f"{t.speaker_name or t.speaker}", style="bold")
+        label.append(f" {at}", style="dim")
+        if t.sentiment is not None:
+            label.append(f"  {t.sentiment_label or ''} {t.sentiment:+.2f}", style="dim")
+        body = highlight(text, [(a, b) for a, b, _r in marks if a is not None and b is not None],
+                         style="bold reverse")
+        label.append("\n")
+        label.append_text(body)
+        for _a, _b, rule in marks:
+            label.append(f"\n⚑ {rule}", style="bold red")
+        classes = f"turn {t.speaker} {tint_class(t.sentiment)}" + (" flagged" if marks else "")
+        return Static(label, classes=classes)
+
+    def _render_side(self, d: Detail) -> None:
+        m = Table(box=None, expand=True, show_header=False)
+        m.add_column("k", style="dim", no_wrap=True, overflow="ellipsis")
+        m.add_column("v", justify="right", no_wrap=True, overflow="ellipsis")
+        for k, v in list(d.metrics.items())[:10]:
+            m.add_row(k.replace("_", " "), f"{v:.1f}" if isinstance(v, float) else str(v))
+        if d.topics:
+            m.add_row("topics", ", ".join(str(t.get("topic", t)) if isinstance(t, dict) else str(t)
+                                          for t in d.topics[:3]))
+        m.add_row("cluster", f"{d.cluster_label or '–'}" + (f" #{d.cluster_id}" if d.cluster_id is not None else ""))
+        m.add_row("QA score", "–" if d.qa_score is None else f"{d.qa_score:.0f}")
+        self.query_one("#metrics", Static).update(m)
+        table = self.query_one("#flags", DataTable)
+        table.clear()
+        for f in d.flags:
+            status = Text(f.review_status, style={"open": "bold", "confirmed": "red",
+                                                   "dismissed": "dim"}.get(f.review_status, ""))
+            table.add_row(f.kind, severity_text(f.severity), status, key=str(f.id))
+
+    # -- review ------------------------------------------------------------------------------
+
+    def _current_flag(self) -> int | None:
+        table = self.query_one("#flags", DataTable)
+        if not table.row_count:
+            self.notify("this interaction has no flags")
+            return None
+        return int(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value or 0)
+
+    def action_confirm(self) -> None:
+        fid = self._current_flag()
+        if fid is not None:
+            self.capp.review(fid, "confirmed", None, self.reload)
+
+    def action_reopen(self) -> None:
+        fid = self._current_flag()
+        if fid is not None:
+            self.capp.review(fid, "open", None, self.reload)
+
+    def action_dismiss_flag(self) -> None:
+        fid = self._current_flag()
+        if fid is None:
+            return
+        from tui.screens.reason import ReasonScreen
+
+        def done(reason: str | None) -> None:
+            if reason:
+                self.capp.review(fid, "dismissed", reason, self.reload)
+
+        self.app.push_screen(ReasonScreen(), done)
+
+    def action_toggle_redaction(self) -> None:
+        self.redacted = not self.redacted
+        if self.detail is not None:
+            self.show(self.detail)

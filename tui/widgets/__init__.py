@@ -1,0 +1,1 @@
+"""Small rendering helpers and widgets shared by the screens."""
