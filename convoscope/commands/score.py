@@ -6,7 +6,8 @@ message) or a whole interaction (`{"id": "2", "channel": "call", "agent": "1042"
 "start": 0.0, "end": 2.1}, ...]}`; chats/e-mails give `sent_at` instead of start/end).
 Each output line echoes `id` and carries `sentiment.label` (negative/neutral/positive),
 `sentiment.score` (−1..1: the mean over customer turns, or over all turns when there is no
-customer), `sentiment.overall` (−5..+5), `anger` (0..1), `topics`, `keywords`, `flags`,
+customer; the label is that turn's label for one turn, else the sign of the mean with
+|score| <= 0.2 neutral), `sentiment.overall` (−5..+5), `anger` (0..1), `topics`, `keywords`, `flags`,
 `metrics` and the `redacted` turn texts. Nothing is stored. A bad line yields
 `{"id": ..., "error": "..."}` and the stream goes on; the models load once for the stream.
 """
@@ -23,6 +24,9 @@ from analysis.pipeline import Analysis, Analyzer
 from convoscope.commands.analyze import build_analyzer
 from convoscope.context import Context, UserError
 from store.records import CHANNELS, SPEAKERS, Interaction, Turn, content_hash
+
+#: |mean turn score| at or below this is "neutral" for a multi-turn line
+NEUTRAL_BAND = 0.2
 
 
 class BadInput(ValueError):
@@ -76,11 +80,10 @@ def to_output(ident: Any, a: Analysis) -> dict[str, Any]:
     customer = [s for s, t in zip(sents, a.interaction.turns, strict=True) if t.speaker == "customer"]
     pool = customer or sents
     score = sum(s.score for s in pool) / len(pool) if pool else 0.0
-    probs: dict[str, float] = {}
-    for s in pool:
-        for k, v in s.probs.items():
-            probs[k] = probs.get(k, 0.0) + v / len(pool)
-    label = max(probs, key=probs.__getitem__) if probs else "neutral"
+    if len(pool) == 1:
+        label = pool[0].label
+    else:  # several turns: the sign of the mean score, with a neutral band
+        label = "positive" if score > NEUTRAL_BAND else "negative" if score < -NEUTRAL_BAND else "neutral"
     sc = a.scores
     return {
         "id": ident,
