@@ -199,3 +199,25 @@ def test_flair_classifier_predicts_batches(small_model: tuple[SentimentOptions, 
     # a local .pt path works as `model`, too
     local = load_turn_classifier(SentimentOptions(model=str(cached_model(options, cache))), cache)
     assert local.predict([texts[0]])[0].probs == pytest.approx(out[0].probs, abs=1e-4)
+
+
+@pytest.mark.slow
+def test_train_command_on_a_user_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from convoscope.cli import main
+
+    rows = []
+    for i in range(60):
+        rows += [f"thank you, great service number {i},positive", f"terrible delay again {i},negative",
+                 f"my booking reference is {i},neutral"]
+    csv_path = tmp_path / "mine.csv"
+    csv_path.write_text("text,label\n" + "\n".join(rows) + "\n")
+    cfg = tmp_path / "convoscope.toml"
+    cfg.write_text(f'cache_dir = "{tmp_path / "cache"}"\n[store]\npath = "{tmp_path / "db.duckdb"}"\n')
+    assert main(["--config", str(cfg), "train", "sentiment", "--csv", str(csv_path), "--epochs", "2",
+                 "--lr", "1e-4", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert Path(result["model"]).is_file() and result["held_out_examples"] == 27
+    assert result["accuracy"] > 0.6  # three trivially separable classes
+    # the trained file is usable as `model`
+    clf = load_turn_classifier(SentimentOptions(model=result["model"]), tmp_path)
+    assert clf.predict(["terrible delay again 99"])[0].label == "negative"
