@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from analysis.anger import AngerOptions
+from analysis.asr.options import AsrOptions
 from analysis.options import AnalysisOptions
 from analysis.patterns.options import PatternsOptions, ScorecardOptions
 from analysis.redaction import RedactionOptions
@@ -33,6 +34,7 @@ from analysis.sentiment.options import SentimentOptions
 from analysis.topics import TopicOptions
 from bot.options import AccessOptions, AlertOptions, DigestOptions, SlackOptions
 from connectors.chat.options import ChatOptions
+from connectors.dropfolder import DropFolderOptions
 from connectors.email.options import EmailOptions
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -95,6 +97,8 @@ class Config(BaseModel):
     redaction: RedactionOptions = Field(default_factory=RedactionOptions)
     chat: ChatOptions = Field(default_factory=ChatOptions)
     email: EmailOptions = Field(default_factory=EmailOptions)
+    dropfolder: DropFolderOptions = Field(default_factory=DropFolderOptions)
+    asr: AsrOptions = Field(default_factory=AsrOptions)
     patterns: PatternsOptions = Field(default_factory=PatternsOptions)
     scorecards: list[ScorecardOptions] = Field(default_factory=list)
 
@@ -169,6 +173,11 @@ def _resolve_paths(cfg: Config, base_dir: Path) -> None:
     for archive in cfg.email.local:
         if not Path(archive.path).expanduser().is_absolute():
             archive.path = str((base_dir / archive.path).resolve())
+    if cfg.dropfolder.path and not Path(cfg.dropfolder.path).expanduser().is_absolute():
+        cfg.dropfolder.path = str((base_dir / cfg.dropfolder.path).resolve())
+    model = cfg.asr.model
+    if model.startswith(".") and not Path(model).expanduser().is_absolute():
+        cfg.asr.model = str((base_dir / model).resolve())
 
 
 def find_config_file(explicit: str | None) -> Path | None:
