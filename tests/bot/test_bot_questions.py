@@ -1,0 +1,181 @@
+"""The question engine: parsing (intents, filters, time in the configured zone) and answers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import TZ
+
+from bot.questions import Engine, parse
+from bot.questions.timeexpr import parse_period
+from store.db import Store
+
+BERLIN = ZoneInfo("Europe/Berlin")
+# Wednesday 25 March 2026, 10:00 in Berlin (CET, UTC+1); DST starts Sunday 29 March.
+WED = datetime(2026, 3, 25, 9, 0, tzinfo=UTC)
+
+
+def _p(text: str, now: datetime = WED) -> tuple[datetime, datetime, str]:
+    got = parse_period(text, BERLIN, now)
+    assert got is not None, text
+    return got[0].start, got[0].end, got[0].label
+
+
+def _local(y: int, m: int, d: int) -> datetime:
+    return datetime(y, m, d, tzinfo=BERLIN)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("calls today", _local(2026, 3, 25), _local(2026, 3, 26)),
+        ("yesterday", _local(2026, 3, 24), _local(2026, 3, 25)),
+        ("this week", _local(2026, 3, 23), _local(2026, 3, 26)),
+        ("last week", _local(2026, 3, 16), _local(2026, 3, 23)),
+        ("since Monday", _local(2026, 3, 23), _local(2026, 3, 26)),
+        ("since monday", _local(2026, 3, 23), _local(2026, 3, 26)),
+        ("since Wednesday", _local(2026, 3, 25), _local(2026, 3, 26)),
+        ("on Friday", _local(2026, 3, 20), _local(2026, 3, 21)),
+        ("in the last 7 days", _local(2026, 3, 19), _local(2026, 3, 26)),
+        ("past two weeks", _local(2026, 3, 12), _local(2026, 3, 26)),
+        ("this month", _local(2026, 3, 1), _local(2026, 3, 26)),
+        ("since 2026-03-10", _local(2026, 3, 10), _local(2026, 3, 26)),
+        ("since March 3", _local(2026, 3, 3), _local(2026, 3, 26)),
+    ],
+)
+def test_time_expressions(text: str, start: datetime, end: datetime) -> None:
+    got_start, got_end, _label = _p(text)
+    assert (got_start, got_end) == (start, end)
+
+
+def test_days_are_local_days_across_dst() -> None:
+    sunday_noon = datetime(2026, 3, 29, 10, 0, tzinfo=UTC)  # the 23-hour day
+    start, end, _ = _p("today", sunday_noon)
+    assert start.astimezone(UTC) == datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
+    assert end.astimezone(UTC) == datetime(2026, 3, 29, 22, 0, tzinfo=UTC)
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=23)
+    # Just after midnight UTC it is already "today" in Tokyo, still "yesterday" in New York.
+    t = datetime(2026, 6, 1, 0, 30, tzinfo=UTC)
+    assert parse_period("today", ZoneInfo("Asia/Tokyo"), t)[0].start.date() == date(2026, 6, 1)  # type: ignore[index]
+    assert parse_period("today", ZoneInfo("America/New_York"), t)[0].start.date() == date(2026, 5, 31)  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("question", "expect"),
+    [
+        ("angry calls today?", {"intent": "find", "channel": "call", "kind_label": "angry"}),
+        ("compliance violations this week", {"intent": "find", "kind_label": "compliance violations"}),
+        ("escalations yesterday in billing", {"intent": "find", "queue": "billing", "kind_label": "escalations"}),
+        ("emails about refunds since Monday", {"intent": "find", "channel": "email", "topic": "refund"}),
+        ("show call 4211", {"intent": "show", "ref": "4211", "channel": "call"}),
+        ("how is agent 1042 doing this week?", {"intent": "agent", "agent": "1042"}),
+        ("how many chats today vs yesterday", {"intent": "count", "channel": "chat"}),
+        ("top topics this week", {"intent": "topics"}),
+        ("what are the rising issues?", {"intent": "rising"}),
+        ("calls today", {"intent": "find", "channel": "call", "kinds": []}),
+        ("tell me a joke", {"intent": "help"}),
+        ("", {"intent": "help"}),
+    ],
+)
+def test_parse_questions(question: str, expect: dict[str, Any]) -> None:
+    q = parse(question, BERLIN, WED)
+    for key, value in expect.items():
+        assert getattr(q, key) == value, (question, key, getattr(q, key))
+
+
+def test_vs_sets_a_comparison_period() -> None:
+    q = parse("how many chats today vs yesterday", BERLIN, WED)
+    assert q.period.label == "today" and q.compare is not None and q.compare.label == "yesterday"
+
+
+@pytest.fixture
+def engine(store: Store, seeded: Any, now: datetime) -> Engine:
+    return Engine(store, TZ, page_size=4, clock=lambda: now, redactor=None)
+
+
+def _today(seeded: Any, now: datetime) -> list[tuple[int, dict[str, Any]]]:
+    day = now.astimezone(TZ).date()
+    return [(i, v) for i, v in seeded.by_id.items() if v["started_at"].astimezone(TZ).date() == day]
+
+
+def test_angry_calls_today_lists_exactly_those(engine: Engine, seeded: Any, now: datetime) -> None:
+    a = engine.ask("angry calls today?")
+    want = {i for i, v in _today(seeded, now)
+            if v["channel"] == "call" and any(k == "angry_customer" for k, _ in v["flags"])}  # fmt: skip
+    assert a.intent == "find" and a.total == len(want)
+    assert {it["id"] for it in a.items} == want  # fewer than a page here
+    assert all(any(f["kind"] == "angry_customer" for f in it["flags"]) for it in a.items)
+
+
+def test_calls_today_and_pagination(engine: Engine, seeded: Any, now: datetime) -> None:
+    a = engine.ask("interactions in the last 3 days")
+    assert a.total == len(seeded.by_id) and a.pages == -(-len(seeded.by_id) // 4)
+    assert len(a.items) == 4 and a.blocks[-1]["block_id"] == "convoscope_pager"
+    page2 = engine.ask("interactions in the last 3 days", page=1)
+    assert not {i["id"] for i in a.items} & {i["id"] for i in page2.items}
+    calls = engine.ask("calls today")
+    assert calls.total == sum(1 for _i, v in _today(seeded, now) if v["channel"] == "call")
+
+
+def test_show_call_is_redacted_and_has_review_buttons(engine: Engine, seeded: Any) -> None:
+    iid = next(i for i, v in seeded.by_id.items() if v["channel"] == "call" and v["flags"])
+    a = engine.ask(f"show call {iid}")
+    (item,) = a.items
+    assert item["id"] == iid and item["flags"]
+    text = json.dumps([a.text, a.items, a.blocks])
+    assert "[PII]" in text and "4111" not in text
+    assert [e["seq"] for e in item["excerpt"]] == [0, 1, 2]  # around the evidence turn 1
+    assert any(b["type"] == "actions" for b in a.blocks)
+    viewer = engine.ask(f"show call {iid}", role="viewer")
+    assert "only supervisors" in viewer.text and viewer.items == []
+
+
+def test_unredacted_turns_are_withheld_or_redacted_on_the_fly(store: Store, now: datetime) -> None:
+    from botdata import add_interaction
+
+    iid, _ = add_interaction(store, channel="chat", started_at=now, agent="7", queue="q", topic="x",
+                             sentiment=0, anger=0, ext="raw-1",
+                             texts=[("customer", "my card is 4111 1111 1111 1111", None)])  # type: ignore[list-item]  # fmt: skip
+    withheld = Engine(store, TZ, clock=lambda: now, redactor=None).ask(f"show chat {iid}")
+    assert "4111" not in json.dumps(withheld.to_json()) and "withheld" in withheld.text
+    on_the_fly = Engine(store, TZ, clock=lambda: now, redactor=lambda t: t.replace("4111 1111 1111 1111", "[PII]"))
+    assert "my card is [PII]" in on_the_fly.ask(f"show chat {iid}").text
+
+
+def test_agent_summary_counts_and_flags(engine: Engine, seeded: Any) -> None:
+    a = engine.ask("how is agent 1042 doing in the last 3 days?")
+    mine = [v for v in seeded.by_id.values() if v["agent"] == "1042"]
+    (item,) = a.items
+    assert item["interactions"] == len(mine)
+    angry = sum(1 for v in mine for k, _ in v["flags"] if k == "angry_customer")
+    assert {f["kind"]: f["count"] for f in item["flags"]}.get("angry_customer", 0) == angry
+    nobody = engine.ask("how is agent 9999 doing this week?")
+    assert "no interactions" in nobody.text
+
+
+def test_counts_today_vs_yesterday(engine: Engine, seeded: Any, now: datetime) -> None:
+    a = engine.ask("how many chats today vs yesterday")
+    today = now.astimezone(TZ).date()
+    n = lambda d: sum(1 for v in seeded.by_id.values() if v["channel"] == "chat"  # noqa: E731
+                      and v["started_at"].astimezone(TZ).date() == d)  # fmt: skip
+    assert [it["count"] for it in a.items] == [n(today), n(today - timedelta(days=1))]
+    assert " vs " in a.text
+
+
+def test_topics_rising_and_help(engine: Engine) -> None:
+    top = engine.ask("top topics in the last 3 days")
+    assert top.intent == "topics" and top.items and top.items[0]["count"] >= top.items[-1]["count"]
+    rising = engine.ask("rising issues today")
+    assert rising.intent == "rising"
+    for nonsense in ("asdf qwerty", "show", "🙂", "   "):
+        h = engine.ask(nonsense)
+        assert h.intent == "help" and "angry calls today?" in h.text
+
+
+def test_viewer_sees_counts_only(engine: Engine) -> None:
+    a = engine.ask("compliance violations in the last 3 days", role="viewer")
+    assert a.items == [{"count": a.total}] and "#" not in a.text
