@@ -97,7 +97,7 @@ class Service:
         new_flags = list(getattr(report, "new_flag_ids", []) or [])
         if new_flags and self.alerter is not None:
             # Alerts go out right after the commit that raised them (target: < 5 s).
-            self.scheduler.add_job(self.alerter.dispatch, args=[self.store], id="alerts-now",
+            self.scheduler.add_job(self.alerter.trigger_alerts, id="alerts-now",
                                    replace_existing=True)
         self._after_analysis()
 

