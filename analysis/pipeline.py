@@ -269,11 +269,16 @@ class Analyzer:
         """Transcribe calls waiting with status 'new'; returns (transcribed, failed)."""
         if not self.options.transcribe or self.asr_options is None:
             return 0, 0
-        if not interaction_store.ids_with_status(store, ["new"], channel="call", limit=1):
+        from store import calls as call_store
+
+        if not call_store.pending_transcription(store, max_attempts=self.options.max_attempts, limit=1):
             return 0, 0  # no call waiting: do not load Whisper at all
         from analysis.asr import transcribe_pending
 
-        rep = transcribe_pending(store, self.transcriber(), limit=limit, max_attempts=self.options.max_attempts)
+        rep = transcribe_pending(
+            store, self.transcriber(), limit=limit, max_attempts=self.options.max_attempts,
+            backoff_seconds=self.options.backoff_seconds,
+        )  # fmt: skip
         return int(getattr(rep, "transcribed", 0)), int(getattr(rep, "failed", 0))
 
     def run(self, store: Store, *, limit: int | None = None, rescore: bool = False) -> AnalyzeReport:

@@ -264,7 +264,8 @@ def test_sample_calls_angry_flagged_calm_not(sample_run: tuple[Store, dict[str, 
     assert "angry_customer" in _kinds(store, ids["call_01_angry_refund"])
     assert "angry_customer" not in _kinds(store, ids["call_02_calm_billing"])
     s = score_store.get(store, ids["call_01_angry_refund"])
-    assert s is not None and s.top_topic == "refund" and s.metrics["kind"] == "call"
+    assert s is not None and s.metrics["kind"] == "call"
+    assert "refund" in {t["topic"] for t in s.topics}
 
 
 @pytest.mark.slow
