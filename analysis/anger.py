@@ -3,7 +3,8 @@
 Each customer turn gets evidence features in [0, 1]:
 
 * `negative` – P(negative) from the sentiment classifier;
-* `lexicon` – NRC anger words (two or more = 1);
+* `lexicon` – anger words: NRC's count half each, our unambiguous list (furious, scam,
+  ridiculous, ...) fully;
 * `profanity` – alt-profanity-check's probability, counted from 0.5 up;
 * `escalation` – a configured phrase ("speak to your manager", "this is ridiculous", ...),
   matched fuzzily so ASR near-misses still count;
@@ -45,7 +46,9 @@ DEFAULT_ESCALATION = [
     "this is a joke", "absolutely ridiculous", "worst service", "worst customer service",
     "i am fed up", "i'm fed up", "sick and tired", "waste of my time", "wasting my time",
     "how many times", "file a complaint", "make a complaint", "report you", "i've had enough",
-    "i have had enough", "are you kidding me", "you people", "useless",
+    "i have had enough", "are you kidding me", "you people", "last straw", "are you even listening",
+    "i demand", "don't you dare", "get me someone", "enough is enough", "done with you",
+    "nobody cares", "what the hell",
 ]
 DEFAULT_IGNORE = [
     "money", "cash", "fee", "fees", "delay", "remove", "battery", "wireless", "words", "sentence",
@@ -56,7 +59,8 @@ DEFAULT_IGNORE = [
 ]
 _REPEAT = re.compile(
     r"\b((called|phoned|rang|contacted|emailed|written|told|asked|explained)\b[\w\s']{0,25}?"
-    r"\b(two|three|four|five|several|many|multiple|\d+)\s+times|again|already|still|for the \w+ time)\b"
+    r"\b(two|three|four|five|several|many|multiple|\d+)\s+times|again|already|still"
+    r"|(the|my) (second|third|fourth|fifth|\w+th) time|(days|weeks|months) and still)\b"
 )
 _STOP = frozenset(
     ["i", "me", "my", "we", "our", "you", "your", "it", "is", "am", "are", "was", "were", "be", "been", "to", "the", "a", "an", "and", "or", "of", "in", "on", "for", "at", "this", "that", "with", "have", "has", "had", "do", "does", "did", "not", "no", "so", "but", "just", "can", "will", "would", "could", "please", "there", "what", "about"]
@@ -70,7 +74,7 @@ class AngerOptions:
     __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
     bias: float = -4.0
     weight_negative: float = 2.5
-    weight_lexicon: float = 1.5
+    weight_lexicon: float = 2.0
     weight_profanity: float = 2.0
     weight_escalation: float = 3.0
     weight_repetition: float = 1.5
@@ -214,7 +218,7 @@ class AngerScorer:
             reasons.append(f"negative sentiment ({f['negative']:.2f})")
 
         angry_words = lexicons.anger_words(words, o.lexicon_ignore)
-        f["lexicon"] = _clip(len(angry_words) / 2)
+        f["lexicon"] = lexicons.anger_weight(angry_words)
         if angry_words:
             hits += angry_words
             reasons.append("anger words: " + ", ".join(dict.fromkeys(angry_words)))

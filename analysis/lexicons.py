@@ -18,6 +18,13 @@ _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
 EMOTIONS = ("anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust")
 
 
+# Unambiguous anger words (our list): one of these is full lexicon evidence, where an
+# ordinary NRC anger word counts half (NRC does not grade intensity and is broad).
+STRONG_ANGER = frozenset(
+    ["angry", "anger", "furious", "livid", "outraged", "outrageous", "infuriating", "infuriated", "fuming", "pissed", "mad", "disgraceful", "disgrace", "pathetic", "incompetent", "incompetence", "scam", "ridiculous", "absurd", "appalling", "appalled", "disgusted", "disgusting", "hate", "hated", "useless", "worst", "liar", "liars", "lied", "lying", "ripoff", "rude", "insulting", "unacceptable", "unbelievable"]
+)
+
+
 def tokens(text: str) -> list[str]:
     """Lower-case word tokens ("don't" stays one token)."""
     return _TOKEN.findall(text.lower())
@@ -52,7 +59,12 @@ def lookup(word: str) -> frozenset[str]:
 def anger_words(words: Sequence[str], ignore: Iterable[str] = ()) -> list[str]:
     """The words of `words` that NRC tags as anger (minus `ignore`)."""
     skip = set(ignore)
-    return [w for w in words if w not in skip and "anger" in lookup(w)]
+    return [w for w in words if w not in skip and (w in STRONG_ANGER or "anger" in lookup(w))]
+
+
+def anger_weight(words: Sequence[str]) -> float:
+    """Lexicon evidence in 0..1: a strong anger word counts 1, an NRC anger word 0.5."""
+    return min(1.0, sum(1.0 if w in STRONG_ANGER else 0.5 for w in words))
 
 
 def emotions(words: Sequence[str]) -> dict[str, float]:
