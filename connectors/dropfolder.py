@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 FIELDS = ("agent", "customer", "queue", "started_at", "direction")
 _TIME_FORMATS = ("%Y%m%dT%H%M%S", "%Y%m%d-%H%M%S", "%Y%m%d_%H%M%S", "%Y%m%d%H%M%S",
                  "%Y-%m-%d_%H-%M-%S", "%Y-%m-%dT%H-%M-%S")  # fmt: skip
-_PHONEISH = re.compile(r"^[+\d][\d\s().\-/]{5,}$")
+_PHONEISH = re.compile(r"^[+(\d][\d\s().\-/]{5,}$")
 
 
 @dataclass
