@@ -45,12 +45,7 @@ def add_interaction(
     texts: list[tuple[str, str, str]] | None = None,
 ) -> tuple[int, list[int]]:
     """One interaction with turns (raw + redacted), scores and flags; returns (id, flag ids)."""
-    texts = texts or [
-        ("agent", "Thank you for calling, how can I help?", "Thank you for calling, how can I help?"),
-        ("customer", f"My card 4111 1111 1111 1111 was charged twice, about {topic}.",
-         f"My card [PII] was charged twice, about {topic}."),
-        ("agent", "I am sorry about that, let me check.", "I am sorry about that, let me check."),
-    ]  # fmt: skip
+    texts = texts or _texts(topic)
     it = Interaction(
         channel=channel, source="gen", external_id=ext, content_hash=content_hash(ext),
         started_at=started_at, ended_at=started_at + timedelta(minutes=4), duration=240.0,
@@ -80,9 +75,13 @@ def add_interaction(
 
 
 def seed(store: Store, now: datetime, *, days: int = 14, per_day: int = 12, seed_: int = 7) -> Seeded:
-    """`per_day` interactions on each of the last `days` local days, varied but repeatable."""
+    """`per_day` interactions on each of the last `days` local days, varied but repeatable.
+
+    Written in batches (one upsert, one Arrow insert per table) to keep fixtures fast.
+    """
     rng = random.Random(seed_)
     out = Seeded()
+    plans: list[tuple[Interaction, dict[str, Any], float, float, list[tuple[str, int]]]] = []
     n = 0
     for d in range(days):
         for k in range(per_day):
@@ -99,16 +98,48 @@ def seed(store: Store, now: datetime, *, days: int = 14, per_day: int = 12, seed
             if k % 6 == 0:
                 flags.append(("escalation", 3))
             topic = TOPICS[(k + d) % len(TOPICS)]
-            iid, fids = add_interaction(
-                store, channel=channel, started_at=started, agent=AGENTS[k % len(AGENTS)],
-                queue=QUEUES[k % len(QUEUES)], topic=topic, sentiment=sentiment, anger=anger,
-                flags=flags, ext=f"gen-{n}", customer=f"cust-{k % 5}",
+            agent, queue, customer = AGENTS[k % len(AGENTS)], QUEUES[k % len(QUEUES)], f"cust-{k % 5}"
+            it = Interaction(
+                channel=channel, source="gen", external_id=f"gen-{n}", content_hash=content_hash(n),
+                started_at=started, ended_at=started + timedelta(minutes=4), duration=240.0,
+                agent=agent, customer=customer, customer_key=customer, queue=queue,
+                subject=f"About {topic}" if channel == "email" else None, status="analysed",
+                turns=[Turn(seq=i, speaker=sp, text=raw, start=float(i * 10), end=float(i * 10 + 8))
+                       for i, (sp, raw, _r) in enumerate(_texts(topic))],
             )  # fmt: skip
-            out.ids.append(iid)
-            for (kind, _s), fid in zip(flags, fids, strict=True):
-                out.flag_ids.setdefault(kind, []).append(fid)
-            out.by_id[iid] = {"channel": channel, "started_at": started, "flags": flags,
-                              "agent": AGENTS[k % len(AGENTS)], "queue": QUEUES[k % len(QUEUES)],
-                              "topic": topic}  # fmt: skip
+            info = {"channel": channel, "started_at": started, "flags": flags, "agent": agent,
+                    "queue": queue, "topic": topic}  # fmt: skip
+            plans.append((it, info, sentiment, anger, flags))
             n += 1
+    store_interactions.upsert(store, [p[0] for p in plans])
+    turn_rows, score_rows = [], []
+    for it, info, sentiment, anger, _flags in plans:
+        assert it.id is not None
+        turn_rows += [{"interaction_id": it.id, "seq": i, "sentiment": sentiment / 5, "redacted_text": red}
+                      for i, (_s, _raw, red) in enumerate(_texts(info["topic"]))]  # fmt: skip
+        score_rows.append({"interaction_id": it.id, "version": 1, "sentiment": sentiment, "anger": anger,
+                           "top_topic": info["topic"], "keywords": [info["topic"]], "model": "test"})  # fmt: skip
+    store.insert_arrow("turn_scores", turn_rows)
+    store.insert_arrow("scores", score_rows)
+    with store.transaction() as tx:
+        for it, info, _s, _a, flags in plans:
+            assert it.id is not None
+            fids = store_flags.replace_for_interaction(
+                store, it.id,
+                [Flag(interaction_id=it.id, kind=k, severity=sev, summary=f"{k} detected",
+                      evidence=[{"seq": 1}]) for k, sev in flags], con=tx,
+            )  # fmt: skip
+            out.ids.append(it.id)
+            for (kind, _sev), fid in zip(flags, fids, strict=True):
+                out.flag_ids.setdefault(kind, []).append(fid)
+            out.by_id[it.id] = info
     return out
+
+
+def _texts(topic: str | None) -> list[tuple[str, str, str]]:
+    return [
+        ("agent", "Thank you for calling, how can I help?", "Thank you for calling, how can I help?"),
+        ("customer", f"My card 4111 1111 1111 1111 was charged twice, about {topic}.",
+         f"My card [PII] was charged twice, about {topic}."),
+        ("agent", "I am sorry about that, let me check.", "I am sorry about that, let me check."),
+    ]  # fmt: skip

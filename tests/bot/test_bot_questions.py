@@ -92,8 +92,30 @@ def test_vs_sets_a_comparison_period() -> None:
     assert q.period.label == "today" and q.compare is not None and q.compare.label == "yesterday"
 
 
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One seeded store shared by the read-only answer tests of this module."""
+    from botdata import seed
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    s = Store.open(tmp_path_factory.mktemp("q") / "q.duckdb")
+    yield s, seed(s, now, days=3, per_day=8), now
+    s.close()
+
+
 @pytest.fixture
-def engine(store: Store, seeded: Any, now: datetime) -> Engine:
+def seeded(world: Any) -> Any:
+    return world[1]
+
+
+@pytest.fixture
+def now(world: Any) -> datetime:
+    return world[2]
+
+
+@pytest.fixture
+def engine(world: Any) -> Engine:
+    store, _seeded, now = world
     return Engine(store, TZ, page_size=4, clock=lambda: now, redactor=None)
 
 
@@ -134,9 +156,10 @@ def test_show_call_is_redacted_and_has_review_buttons(engine: Engine, seeded: An
     assert "only supervisors" in viewer.text and viewer.items == []
 
 
-def test_unredacted_turns_are_withheld_or_redacted_on_the_fly(store: Store, now: datetime) -> None:
+def test_unredacted_turns_are_withheld_or_redacted_on_the_fly(store: Store) -> None:
     from botdata import add_interaction
 
+    now = datetime.now(UTC)
     iid, _ = add_interaction(store, channel="chat", started_at=now, agent="7", queue="q", topic="x",
                              sentiment=0, anger=0, ext="raw-1",
                              texts=[("customer", "my card is 4111 1111 1111 1111", None)])  # type: ignore[list-item]  # fmt: skip
