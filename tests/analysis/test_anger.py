@@ -97,10 +97,12 @@ def test_repetition_and_severity_with_several_angry_turns(scorer: AngerScorer) -
 
 def test_thresholds_are_configurable_and_validated() -> None:
     inter = chat(("customer", "This is ridiculous"))
-    strict = AngerScorer(AngerOptions(flag_threshold=0.89, medium_threshold=0.9, high_threshold=0.95,
+    default = AngerScorer().score(inter, [NEG])
+    assert default.flag is not None and default.overall < 0.96
+    strict = AngerScorer(AngerOptions(flag_threshold=0.96, medium_threshold=0.97, high_threshold=0.98,
                                       critical_threshold=0.99))
-    assert strict.score(inter, [NEU]).flag is None
-    assert AngerScorer().score(inter, [NEG]).flag is not None
+    again = strict.score(inter, [NEG])
+    assert again.flag is None and again.overall == default.overall
     with pytest.raises(ValueError, match="flag <= medium"):
         AngerOptions(flag_threshold=0.8, medium_threshold=0.7)
     with pytest.raises(ValueError, match="stereo_agent_channel"):
