@@ -315,7 +315,7 @@ def _chunk(
         )
         n_turns = _turns(store, rng, inter, ids, ch, n_t, topic, sent, angry, start_ts,
                          duration, cust_phrases, topic_off, topic_cnt)
-        n_flags = _flags(store, rng, ids, angry, start_ts, now)
+        n_flags = _flags(store, rng, ids, ch, angry, start_ts, now)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -404,6 +404,7 @@ def _flags(
     store: Store,
     rng: np.random.Generator,
     ids: np.ndarray,
+    ch: np.ndarray,
     angry: np.ndarray,
     start_ts: np.ndarray,
     now: datetime,
@@ -447,9 +448,10 @@ def _flags(
         "severity": sev,
         "score": rng.uniform(0.5, 1.0, len(idx)).round(3),
         "summary": _take(summaries, kind),
+        # Evidence points at the customer's first turn (seq 1 on calls, 0 in text channels).
         "evidence": _take(
-            [f'[{{"seq": {s}, "start": 0, "end": 40, "rule": "{r}"}}]' for r in rules for s in (1, 3)],
-            kind * 2 + rng.integers(0, 2, len(idx)),
+            [f'[{{"seq": {s}, "start": 0, "end": 24, "rule": "{r}"}}]' for r in rules for s in (0, 1)],
+            kind * 2 + (ch[idx] == 0).astype(np.int64),
         ),
         "created_at": pa.array(created.astype("datetime64[us]"), pa.timestamp("us", tz="UTC")),
         "review_status": _take(["open", "confirmed", "dismissed"], status),

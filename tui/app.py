@@ -58,7 +58,7 @@ class ConvoscopeApp(App[None]):
     ]
 
     def __init__(self, source: DataSource, *, start: str = "dashboard", dark: bool = True,
-                 export_dir: str | None = None) -> None:
+                 export_dir: str | None = None, show_timings: bool = True) -> None:
         super().__init__()
         if start not in SCREENS:
             raise ValueError(f"start screen must be one of {', '.join(SCREENS)}")
@@ -67,6 +67,8 @@ class ConvoscopeApp(App[None]):
         self.export_dir = export_dir or str(Path.cwd())
         self.theme = "textual-dark" if dark else "textual-light"
         self._choices: dict[str, list[str]] | None = None
+        #: query times in status lines (off for snapshot tests, which must be deterministic)
+        self.show_timings = show_timings
 
     def on_mount(self) -> None:
         self.sub_title = self.source.describe()

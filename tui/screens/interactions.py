@@ -64,7 +64,14 @@ class InteractionsScreen(DataScreen):
         for label, _key in COLUMNS:
             table.add_column(label, key=label)
         table.focus()
+        # Scrolling with the mouse (no cursor move) also fetches the next page in time.
+        self.watch(table, "scroll_y", self._on_scroll, init=False)
         super().on_mount()
+
+    def _on_scroll(self, _old: float, new: float) -> None:
+        table = self.query_one(DataTable)
+        if new >= table.max_scroll_y - 20:
+            self.load_more()
 
     # -- loading -----------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -13,9 +12,6 @@ REASONS = ("false positive", "already handled", "duplicate", "not actionable")
 
 
 class ReasonScreen(ModalScreen[str | None]):
-    # Digits must reach the screen (one-key reasons), so the text box is not focused
-    # until the analyst tabs into it.
-    AUTO_FOCUS = None
     BINDINGS = [Binding("escape", "cancel", "Cancel")]  # noqa: RUF012
 
     def __init__(self, what: str = "Dismiss") -> None:
@@ -27,14 +23,13 @@ class ReasonScreen(ModalScreen[str | None]):
             yield Label(f"{self.what}: why?", classes="title")
             for i, r in enumerate(REASONS, 1):
                 yield Label(f" {i}  {r}")
-            yield Input(placeholder="or tab, type a reason, enter", id="reason-text", compact=True)
+            yield Input(placeholder="or type a reason, enter", id="reason-text", compact=True)
 
-    def on_key(self, event: events.Key) -> None:
-        inp = self.query_one(Input)
-        if not inp.value and event.character and event.character in "1234":
-            event.stop()
-            event.prevent_default()
-            self.dismiss(REASONS[int(event.character) - 1])
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A lone digit as the first key picks that reason (the box has focus, so the
+        digit arrives as text); a typed reason just has to not start with one."""
+        if event.value in {str(i) for i in range(1, len(REASONS) + 1)}:
+            self.dismiss(REASONS[int(event.value) - 1])
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()

@@ -62,9 +62,10 @@ class SearchScreen(DataScreen):
             t.append_text(highlight(h.snippet, h.spans, style="bold reverse"))
             opts.append(Option(t, id=str(h.interaction_id)))
         hits.add_options(opts)
+        took = f", {res.seconds * 1000:.0f} ms" if self.capp.show_timings else ""
         self.query_one("#search-bar", Static).update(
-            f"[b]{len(res.hits)}[/b] hits for [b]{res.query}[/b] ({res.method}, "
-            f"{res.seconds * 1000:.0f} ms)   enter opens · ctrl+l shows them as a list")
+            f"[b]{len(res.hits)}[/b] hits for [b]{res.query}[/b] ({res.method}{took})  "
+            "enter opens · ctrl+l as list")
         if res.hits:
             hits.focus()
             hits.highlighted = 0
