@@ -96,13 +96,13 @@ def test_repetition_and_severity_with_several_angry_turns(scorer: AngerScorer) -
 
 
 def test_thresholds_are_configurable_and_validated() -> None:
-    inter = chat(("customer", "This is ridiculous"))
-    default = AngerScorer().score(inter, [NEG])
-    assert default.flag is not None and default.overall < 0.96
-    strict = AngerScorer(AngerOptions(flag_threshold=0.96, medium_threshold=0.97, high_threshold=0.98,
-                                      critical_threshold=0.99))
-    again = strict.score(inter, [NEG])
-    assert again.flag is None and again.overall == default.overall
+    # a polite request for a manager: escalation evidence alone stays under the default flag
+    inter = chat(("customer", "Could I speak to a manager please"))
+    default = AngerScorer().score(inter, [NEU])
+    assert default.flag is None and 0.2 < default.overall < 0.6
+    lenient = AngerScorer(AngerOptions(turn_threshold=0.2, flag_threshold=0.2)).score(inter, [NEU])
+    assert lenient.flag is not None and lenient.flag.severity == SEVERITIES["low"]
+    assert lenient.overall == default.overall
     with pytest.raises(ValueError, match="flag <= medium"):
         AngerOptions(flag_threshold=0.8, medium_threshold=0.7)
     with pytest.raises(ValueError, match="stereo_agent_channel"):
