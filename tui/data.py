@@ -235,13 +235,15 @@ class ApiSource(DataSource):
         self._http.close()
 
     def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-              json: Any = None) -> Any:
+              json: Any = None, missing_ok: bool = False) -> Any:
         import httpx
 
         try:
             resp = self._http.request(method, path, params=params, json=json)
         except httpx.HTTPError as exc:
             raise DataSourceError(f"cannot reach the service at {self.base_url}: {exc}") from exc
+        if resp.status_code == 404 and missing_ok:
+            return None
         if resp.status_code >= 400:
             try:
                 msg = resp.json().get("error", resp.text)
@@ -266,8 +268,8 @@ class ApiSource(DataSource):
         return int(self._call("POST", "/api/interactions/count", json={"filter": filter_to_json(flt)})["count"])
 
     def detail(self, interaction_id: int) -> Detail | None:
-        got = self._call("GET", f"/api/interactions/{int(interaction_id)}")
-        return decode(Detail, got["interaction"]) if got.get("interaction") else None
+        got = self._call("GET", f"/api/interactions/{int(interaction_id)}", missing_ok=True)
+        return decode(Detail, got["interaction"]) if got and got.get("interaction") else None
 
     def search(self, query: str, *, limit: int = 50, channel: str | None = None) -> SearchResult:
         params: dict[str, Any] = {"q": query, "limit": limit}
