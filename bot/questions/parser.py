@@ -45,7 +45,9 @@ _SHOW_RX = re.compile(
     re.I,
 )
 _BARE_REF_RX = re.compile(r"^\s*(call|email|chat|interaction)\s+#?(\d+)\s*\??\s*$", re.I)
-_AGENT_RX = re.compile(r"\bagent\s+#?([\w.@-]+)", re.I)
+# "agent 1042", "agent alice", "agent Alex Novak" (following capitalised words belong to the
+# name: agents are named as the interaction metadata names them).
+_AGENT_RX = re.compile(r"\b[Aa]gent\s+#?([\w.@-]+(?:\s+[A-Z][\w.'-]*)*)")
 _AGENT_INTENT_RX = re.compile(
     r"\bhow(?:'s| is| are)\b|\bdoing\b|\bsummary\b|\bperformance\b|\bscorecard\b|\bstats\b", re.I
 )

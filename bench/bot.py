@@ -1,0 +1,108 @@
+"""Answer latency of the bot's question engine on a large generated store.
+
+Slack allows 3 s to acknowledge; the bot acks first, but an answer should still feel
+instant. Target: p95 <= 300 ms per question on 1,000,000 interactions.
+
+The store comes from `bench/generate_store.py` (created when `--db` does not exist yet).
+Each question is asked once to warm up, then `--repeat` times; the table shows p50/p95
+per question and overall, plus the process's peak RSS.
+
+    python bench/bot.py --db /tmp/cs1m.duckdb -n 1000000 --repeat 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+QUESTIONS = (
+    "angry calls today?",
+    "compliance violations this week",
+    "escalations yesterday in billing",
+    "emails about refunds since Monday",
+    "show call {call_id}",
+    "how is agent {agent} doing this week?",
+    "how many chats today vs yesterday",
+    "top topics this week",
+    "rising issues this week",
+    "calls today",
+    "flagged interactions in the last 30 days",
+)
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, round(q * (len(s) - 1))))
+    return s[k]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--db", default="/tmp/convoscope-bench-1m.duckdb", help="store (generated if missing)")
+    p.add_argument("-n", "--interactions", type=int, default=1_000_000, help="size when generating")
+    p.add_argument("--repeat", type=int, default=20, help="timed runs per question")
+    p.add_argument("--timezone", default="Europe/Berlin")
+    p.add_argument("--role", default="supervisor", choices=("supervisor", "viewer"))
+    a = p.parse_args(argv)
+
+    import psutil
+
+    from bot.questions import Engine
+    from store import Store
+    from store import questions as sq
+    from store.interactions import count_by_status
+
+    path = Path(a.db)
+    if not path.exists():
+        from generate_store import generate
+
+        print(f"generating {a.interactions:,} interactions into {path} …", file=sys.stderr)
+        rep = generate(path, a.interactions, 7, progress=True)
+        print(f"generated in {rep.seconds:.0f} s", file=sys.stderr)
+    store = Store.open(path)
+    n = sum(count_by_status(store).values())
+    call_id = sq.latest_id(store, "call")
+    agent = sq.busiest_agents(store, 1)[0]
+    engine = Engine(store, ZoneInfo(a.timezone), clock=lambda: datetime.now(UTC))
+    proc = psutil.Process()
+    rows = []
+    everything: list[float] = []
+    for template in QUESTIONS:
+        q = template.format(call_id=call_id, agent=agent)
+        first = engine.ask(q, role=a.role)
+        times = []
+        for _ in range(a.repeat):
+            t0 = time.perf_counter()
+            engine.ask(q, role=a.role)
+            times.append((time.perf_counter() - t0) * 1000)
+        everything += times
+        rows.append((q, first.intent, first.total if first.total is not None else len(first.items),
+                     statistics.median(times), _pct(times, 0.95)))  # fmt: skip
+    peak = getattr(proc.memory_info(), "rss", 0) / 1e6
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    except ImportError:
+        pass
+    print(f"store: {path} — {n:,} interactions; {a.repeat} runs per question; role {a.role}")
+    print(f"{'question':<46} {'intent':<7} {'hits':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    for q, intent, hits, p50, p95 in rows:
+        print(f"{q[:46]:<46} {intent:<7} {hits:>8,} {p50:>8.1f} {p95:>8.1f}")
+    print(f"{'all questions':<46} {'':<7} {'':>8} {statistics.median(everything):>8.1f} "
+          f"{_pct(everything, 0.95):>8.1f}")  # fmt: skip
+    print(f"peak RSS {peak:,.0f} MB")
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
