@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import blocks as bk
-from bot.questions.parser import Query, parse
+from bot.questions.parser import HELP_RX, Query, parse
 from store import questions as sq
 from store.db import Store
 
@@ -111,7 +111,8 @@ class Engine:
 
     def answer(self, q: Query, *, role: str, page: int = 0) -> Answer:
         if q.intent == "help":
-            return self.help(q.text)
+            asked = not q.text or HELP_RX.match(q.text)
+            return self.help(q.text, "Here is what I can answer." if asked else None)
         if role == "viewer" and q.intent == "show":
             return _plain(q, "Sorry, only supervisors can open single interactions. "
                              "You can ask for counts, e.g. \"how many calls today\".")  # fmt: skip

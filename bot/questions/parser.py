@@ -20,8 +20,10 @@ INTENTS = ("find", "show", "agent", "count", "topics", "rising", "help")
 # word (regex) -> (label, ILIKE patterns on flags.kind)
 FLAG_WORDS: list[tuple[str, str, list[str]]] = [
     (r"angry|anger|furious|upset|irate|mad", "angry", ["%ang%", "%irate%"]),
-    (r"compliance|violations?|non-?compliant|disclosures?", "compliance violations",
-     ["compliance%", "%disclosure%", "%violation%"]),
+    (r"compliance|violations?|non-?compliant|disclosures?|prohibited", "compliance violations",
+     ["compliance%", "%disclosure%", "%violation%", "%prohibited%"]),
+    (r"repeat(?:ed)? (?:contacts?|callers?|customers?)|repeats", "repeat contacts", ["%repeat%"]),
+    (r"trends?|anomal\w*", "trends", ["trend%"]),
     (r"escalat\w*", "escalations", ["%escalat%"]),
     (r"churn\w*|cancel\w*", "churn risks", ["%churn%", "%cancel%"]),
     (r"profan\w*|abus\w*|swear\w*", "profanity", ["%profan%", "%abus%"]),
@@ -75,7 +77,7 @@ _RISING_RX = re.compile(r"\brising\b|\bemerging\b|\bspik\w*\b|\bgrowing\b|\bnew 
 _COUNT_RX = re.compile(r"\bhow many\b|\bcount\b|\bnumber of\b|\bvolumes?\b|\btotals?\b", re.I)
 _VS_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\b", re.I)
 _LIST_RX = re.compile(r"\binteractions?\b|\bconversations?\b|\bcontacts?\b|\btickets?\b", re.I)
-_HELP_RX = re.compile(r"^\s*(?:help|\?|what can you do|commands|usage)\s*\??\s*$", re.I)
+HELP_RX = re.compile(r"^\s*(?:help|\?|what can you do|commands|usage)\s*\??\s*$", re.I)
 
 
 @dataclass(slots=True)
@@ -118,7 +120,7 @@ def parse(text: str, tz: ZoneInfo, now: datetime) -> Query:
     """Parse one question. Never raises on user input: unknown questions become help."""
     q = " ".join(text.replace("\u2019", "'").split())
     lowered = q.lower()
-    if not q or _HELP_RX.match(q):
+    if not q or HELP_RX.match(q):
         return Query(q, "help", _default_period("help", tz, now))
 
     # One interaction by id.
