@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -50,6 +52,10 @@ class ConversationError(Exception):
         self.key = key
         self.reason = reason
         self.excerpt = excerpt
+
+
+class _End:
+    """Internal: the producer thread has no more batches."""
 
 
 class _StopPage(Exception):
@@ -86,7 +92,7 @@ class ChatSource(Source):
         self.name = name
         self.max_attempts = max_attempts
         self.concurrency = max(1, concurrency)
-        self._store: Store | None = None
+        self._pool: ThreadPoolExecutor | None = None
 
     # -- to implement ---------------------------------------------------------------------
 
@@ -106,8 +112,10 @@ class ChatSource(Source):
             q.item_key for q in quarantine.list_items(store, self.name, limit=1000)
             if q.item_key.startswith("page:")
         }
+        self._pool = (ThreadPoolExecutor(self.concurrency, thread_name_prefix=self.name)
+                      if self.concurrency > 1 else None)
         try:
-            for batch in self.batches(store, cursor):
+            for batch in self._prefetched(store, cursor):
                 with store.transaction() as tx:
                     res = interactions_q.upsert(store, batch.interactions, con=tx)
                     for item in (*batch.given_up, *batch.quarantined):
@@ -148,9 +156,52 @@ class ChatSource(Source):
             )
         except RetriesExhausted as exc:
             report.errors.append(str(exc))
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
         for line in report.errors:
             log.warning("%s", line)
         return report
+
+    def _prefetched(self, store: Store, cursor: dict[str, Any] | None) -> Iterator[Batch]:
+        """`batches()` run one page ahead in a thread: the next page is fetched while this
+        one commits. Batches still arrive (and commit) strictly in order; an error raised
+        by the producer surfaces here after the batches before it."""
+        pending: queue.Queue[Batch | _End | BaseException] = queue.Queue(maxsize=1)
+        stop = threading.Event()
+
+        def offer(item: Batch | _End | BaseException) -> bool:
+            while not stop.is_set():
+                try:
+                    pending.put(item, timeout=0.2)
+                    return True
+                except queue.Full:
+                    continue
+            return False  # the consumer has gone: drop it and end
+
+        def produce() -> None:
+            try:
+                for batch in self.batches(store, cursor):
+                    if not offer(batch):
+                        return
+                offer(_End())
+            except BaseException as exc:  # handed to the consumer, re-raised there
+                offer(exc)
+
+        worker = threading.Thread(target=produce, name=f"{self.name}-fetch", daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = pending.get()
+                if isinstance(item, _End):
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            worker.join()
 
     # -- helpers for vendor code -----------------------------------------------------------
 
@@ -173,9 +224,8 @@ class ChatSource(Source):
             except MalformedResponse as exc:
                 return ConversationError(key(item), str(exc), exc.excerpt)
 
-        if self.concurrency > 1 and len(items) > 1:
-            with ThreadPoolExecutor(self.concurrency, thread_name_prefix=self.name) as pool:
-                results = list(pool.map(guarded, items))
+        if self._pool is not None and len(items) > 1:
+            results = list(self._pool.map(guarded, items))
         else:
             results = [guarded(i) for i in items]
         good: list[R] = []

@@ -134,7 +134,8 @@ class FrontSource(ChatSource):
     def close(self) -> None:
         self.client.close()
 
-    def _messages(self, conv: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _messages(self, conv: dict[str, Any]) -> tuple[float, Interaction | ConversationError]:
+        """A conversation's messages, normalised in the worker thread (its newest time first)."""
         out: list[dict[str, Any]] = []
         url: str | None = f"/conversations/{conv['id']}/messages"
         while url:
@@ -145,7 +146,12 @@ class FrontSource(ChatSource):
                                         "messages page has no '_results' list", excerpt_of(data))
             out.extend(page)
             url = (data.get("_pagination") or {}).get("next")
-        return conv, out
+        try:
+            it: Interaction | ConversationError = normalize_conversation(
+                self.name, conv, out, default_queue=self.options.queue)
+        except ConversationError as err:  # not worth retrying: the data itself is unusable
+            it = err
+        return last_activity(conv, out), it
 
     def batches(self, store: Store, cursor: dict[str, Any] | None) -> Iterator[Batch]:
         cursor = cursor or {}
@@ -167,17 +173,15 @@ class FrontSource(ChatSource):
             )
             good: list[Interaction] = []
             reached_old = False
-            for conv, msgs in fetched:
-                last = last_activity(conv, msgs)
+            for last, it in fetched:
                 if last < watermark:
                     reached_old = True  # everything from here down was loaded before
                     break
                 pending = max(pending, last)
-                try:
-                    good.append(normalize_conversation(self.name, conv, msgs,
-                                                       default_queue=self.options.queue))
-                except ConversationError as err:
-                    given_up.append(_item(self.name, err))
+                if isinstance(it, ConversationError):
+                    given_up.append(_item(self.name, it))
+                else:
+                    good.append(it)
             nxt = (data.get("_pagination") or {}).get("next")
             if reached_old or not nxt:
                 yield Batch(good, {"watermark": pending, "next": None}, page_key=f"page:{url}",
