@@ -6,8 +6,9 @@ Pure functions of arrays in -> arrays out (the job does the reading and writing)
   points in no dense region are noise, -1). Density estimates are poor in 384 dimensions,
   hence the PCA. Above `max_fit` points HDBSCAN is fitted on a random sample and the rest
   join their nearest centroid, which keeps 100k interactions to minutes on two cores.
-- `assign`: nearest centroid by cosine similarity, accepted only above the cluster's
-  threshold (else noise) — the incremental path for new interactions.
+- `assign`: nearest centroid by cosine similarity, accepted only when at least as close
+  as the cluster's farthest fitted member less `assign_slack` (never below
+  `assign_min_similarity`), else noise — the incremental path for new interactions.
 - `cluster_terms`: c-TF-IDF (class-based TF-IDF, as in BERTopic) over the members' text
   to name each cluster by its most distinctive words.
 - `match_identities`: a re-cluster keeps old ids where the members mostly stay, by
@@ -100,7 +101,7 @@ def cluster_embeddings(emb: np.ndarray, options: ClusterOptions, *, seed: int = 
     for c in range(k):
         own = member_sims[member_labels == c]
         if len(own):
-            thresholds[c] = max(options.assign_min_similarity, float(np.quantile(own, 0.05)))
+            thresholds[c] = max(options.assign_min_similarity, float(own.min()) - options.assign_slack)
     labels = np.full(n, -1, dtype=np.int64)
     labels[fit_idx] = fit_labels
     sims = np.zeros(n, dtype=np.float32)

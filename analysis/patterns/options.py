@@ -25,13 +25,15 @@ class ClusterOptions:
     #: HDBSCAN min_samples (0 = same as min_cluster_size); lower = fewer noise points
     min_samples: int = 3
     #: dimensions kept by PCA before HDBSCAN (density estimates degrade in 384 dims)
-    pca_dims: int = 16
+    pca_dims: int = 32
     #: above this many interactions HDBSCAN is fitted on a random sample of this size and
     #: the rest are assigned to the nearest centroid (keeps 100k under a few minutes)
     max_fit: int = 20000
-    #: a new interaction joins its nearest cluster only with at least this cosine similarity
-    #: (the cluster's own 5th-percentile member similarity is used when that is higher)
+    #: a new interaction joins its nearest cluster only when at least as similar to its
+    #: centroid as the cluster's least similar member minus `assign_slack`, and never below
+    #: this cosine similarity
     assign_min_similarity: float = 0.45
+    assign_slack: float = 0.1
     #: an old cluster keeps its id when its best new match overlaps this much (Jaccard)
     stable_jaccard: float = 0.3
     #: distinctive terms kept per cluster (c-TF-IDF) and example interactions
@@ -49,6 +51,8 @@ class ClusterOptions:
             raise ValueError("patterns.clusters.max_fit must be at least 100")
         if not -1.0 <= self.assign_min_similarity <= 1.0:
             raise ValueError("patterns.clusters.assign_min_similarity must be in -1..1")
+        if not 0.0 <= self.assign_slack <= 1.0:
+            raise ValueError("patterns.clusters.assign_slack must be in 0..1")
         if not 0.0 < self.stable_jaccard <= 1.0:
             raise ValueError("patterns.clusters.stable_jaccard must be in (0, 1]")
         if self.terms < 1 or self.examples < 1:
