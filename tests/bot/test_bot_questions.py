@@ -77,6 +77,9 @@ def test_days_are_local_days_across_dst() -> None:
         ("top topics this week", {"intent": "topics"}),
         ("what are the rising issues?", {"intent": "rising"}),
         ("calls today", {"intent": "find", "channel": "call", "kinds": []}),
+        ("how is agent Alex Novak doing last week?", {"intent": "agent", "agent": "Alex Novak"}),
+        ("angry chats by agent alice yesterday", {"intent": "find", "agent": "alice", "channel": "chat"}),
+        ("repeat callers this week", {"intent": "find", "kinds": ["%repeat%"]}),
         ("tell me a joke", {"intent": "help"}),
         ("", {"intent": "help"}),
     ],
@@ -197,6 +200,8 @@ def test_topics_rising_and_help(engine: Engine) -> None:
     for nonsense in ("asdf qwerty", "show", "🙂", "   "):
         h = engine.ask(nonsense)
         assert h.intent == "help" and "angry calls today?" in h.text
+    assert engine.ask("help").text.startswith("Here is what I can answer.")
+    assert engine.ask("asdf").text.startswith("I did not understand that.")
 
 
 def test_viewer_sees_counts_only(engine: Engine) -> None:
