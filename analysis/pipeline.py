@@ -28,7 +28,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,9 @@ if TYPE_CHECKING:
     from analysis.sentiment import SentimentOptions, SentimentSummary, TurnSentiment
 
 log = logging.getLogger(__name__)
+
+#: characters of a turn given to the sentence encoder (MiniLM reads 256 word pieces at most)
+EMBED_CHARS = 600
 
 
 @dataclass(slots=True)
@@ -129,7 +132,24 @@ class Analyzer:
     # -- models, loaded once -------------------------------------------------------------
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return embeddings.encode(texts, self.options.embedding_model)
+        """MiniLM vectors; identical texts are encoded once, long ones cut at EMBED_CHARS.
+
+        MiniLM only reads its first 256 word pieces anyway; ~600 characters keep the cost of
+        a long e-mail close to that of a chat message.
+        """
+        if not texts:
+            return np.zeros((0, embeddings.DIM), np.float32)
+        uniq, index = _unique(t[:EMBED_CHARS] for t in texts)
+        vecs = embeddings.encode(uniq, self.options.embedding_model)
+        return vecs[index]
+
+    def predict(self, texts: Sequence[str]) -> list[TurnSentiment]:
+        """Turn sentiment, each distinct text classified once ("Thank you!" is common)."""
+        if not texts:
+            return []
+        uniq, index = _unique(texts)
+        got = self.classifier.predict(uniq)
+        return [got[i] for i in index]
 
     @property
     def classifier(self) -> Any:
@@ -180,7 +200,7 @@ class Analyzer:
     def analyse(self, batch: Sequence[Interaction]) -> list[Analysis | Exception]:
         """Analyse interactions (no store access); an entry is the exception where one failed."""
         texts = [t.text for it in batch for t in it.turns]
-        sentiments = self.classifier.predict(texts) if texts else []
+        sentiments = self.predict(texts)
         need_vectors = bool(self.topic_options.taxonomy) or self.rule_engine.needs_embeddings
         vectors = self.embed(texts) if need_vectors and texts else np.zeros((len(texts), embeddings.DIM), np.float32)
         out: list[Analysis | Exception] = []
@@ -357,6 +377,13 @@ class Analyzer:
             score_store.overwrite_turn_texts(store, rows, con=tx)
         score_store.mark_analysed(store, [a.scores.interaction_id for a in done], con=tx)
         return new_ids
+
+
+def _unique(texts: Iterable[str]) -> tuple[list[str], np.ndarray]:
+    """Distinct texts in first-seen order, and for each input its index among them."""
+    pos: dict[str, int] = {}
+    index = [pos.setdefault(t, len(pos)) for t in texts]
+    return list(pos), np.asarray(index, dtype=np.int64)
 
 
 def _emotions(anger: AngerResult, i: int) -> dict[str, float]:

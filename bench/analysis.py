@@ -1,0 +1,161 @@
+"""Analysis throughput: N text interactions, DuckDB -> Analyzer -> DuckDB, end to end.
+
+    python bench/analysis.py                 # 10,000 chats/e-mails (the issue's size)
+    python bench/analysis.py --n 1000 --backend vader
+
+Generates N synthetic chat / e-mail conversations (customer and agent messages drawn from
+templates covering the taxonomy's topics, angry and calm customers, spoken and written card
+numbers, churn threats), stores them with status 'new' in a fresh DuckDB file, then runs
+`Analyzer.run` with the shipped rules and taxonomy and prints a table: interactions, turns,
+wall seconds, interactions/s, turns/s, peak RSS, and the flags raised. Models load before
+the clock starts (reported separately), so the rate is the steady-state one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CUSTOMER = [
+    "Hi, I was charged twice for my subscription this month, I want my money back.",
+    "My package has not arrived yet and the tracking number shows nothing.",
+    "I cannot log in to my account, the password reset email never comes.",
+    "This is ridiculous, the internet has been down for three days! Unacceptable.",
+    "Can you explain the extra fee on my latest invoice please?",
+    "I want to cancel my account, your service keeps failing.",
+    "My card number is 4111 1111 1111 1111, please update the payment method.",
+    "it's four one one one one one one one one one one one one one one one",
+    "Let me speak to your manager right now, I am fed up.",
+    "Thanks, that fixed it. Have a great day!",
+    "When does my contract renew and can I upgrade my plan?",
+    "The app crashes every time I open the settings page.",
+    "Hello, just checking the status of my refund request.",
+]
+AGENT = [
+    "Thanks for reaching out, I'm sorry for the trouble. Let me look into this.",
+    "I have issued a refund, it will show on your statement in 3-5 days.",
+    "Could you confirm the email address on the account?",
+    "I've reset your password, please check your inbox.",
+    "I understand your frustration. I've escalated this to our technical team.",
+    "Your contract renews on the first of next month; upgrades are possible anytime.",
+    "It is guaranteed to arrive tomorrow.",
+    "Is there anything else I can help you with?",
+]
+
+OPENERS = ["", "Hello,", "Hi there.", "Good morning.", "Okay.", "Well,", "Sorry,", "Right,"]
+DETAILS = [
+    "", "Order {order}.", "It has been {n} days.", "My name is {name}.", "Reference {order}.",
+    "This is the {n}th time.", "{name} said it would be sorted.", "Ticket {order} is still open.",
+]
+NAMES = ["Ana", "Ben", "Chloe", "Dmitri", "Elif", "Farah", "Goran", "Hana", "Ivo", "Jun", "Kofi", "Lena"]
+
+
+def generate(n: int, turns: int, seed: int) -> list:
+    from store.records import Interaction, Turn, content_hash
+
+    rnd = random.Random(seed)
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    out = []
+    for i in range(n):
+        start = t0 + timedelta(minutes=7 * i)
+        msgs = []
+        at = start
+        for k in range(turns):
+            speaker = "customer" if k % 2 == 0 else "agent"
+            # unique texts (names, order numbers, days): identical turns would be computed
+            # once by the Analyzer and flatter the rate
+            text = " ".join(
+                (rnd.choice(OPENERS), rnd.choice(CUSTOMER if speaker == "customer" else AGENT),
+                 rnd.choice(DETAILS).format(n=rnd.randint(2, 90), order=rnd.randint(10_000, 99_999),
+                                            name=rnd.choice(NAMES)))
+            )  # fmt: skip
+            msgs.append(Turn(k, speaker, text, sent_at=at))
+            at += timedelta(seconds=rnd.randint(20, 900))
+        channel = "chat" if i % 3 else "email"
+        out.append(
+            Interaction(channel, "bench", f"b{i}", content_hash(f"b{i}", [m.text for m in msgs]),
+                        started_at=start, agent=str(1000 + i % 25), queue=rnd.choice(["billing", "support"]),
+                        turns=msgs)
+        )  # fmt: skip
+    return out
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=10_000, help="interactions (default 10,000)")
+    ap.add_argument("--turns", type=int, default=6, help="messages per interaction")
+    ap.add_argument("--backend", choices=["flair", "vader"], default="flair", help="sentiment backend")
+    ap.add_argument("--batch-size", type=int, default=256, help="interactions per batch/transaction")
+    ap.add_argument("--cache-dir", default=None, help="model cache (default $CONVOSCOPE_CACHE)")
+    ap.add_argument("--db", default=None, help="DuckDB file (default: a temporary file)")
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+
+    import os
+
+    from analysis.anger import AngerOptions
+    from analysis.options import AnalysisOptions
+    from analysis.pipeline import Analyzer
+    from analysis.redaction import RedactionOptions
+    from analysis.rules import default_rules
+    from analysis.sentiment import SentimentOptions
+    from analysis.topics import TopicOptions
+    from store import interactions as istore
+    from store.db import Store
+
+    cache = Path(args.cache_dir or os.environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope")).expanduser()
+    db = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="cs-bench-")) / "bench.duckdb"
+    store = Store.open(db)
+    t = time.perf_counter()
+    items = generate(args.n, args.turns, args.seed)
+    for k in range(0, len(items), 5000):
+        istore.upsert(store, items[k : k + 5000])
+    load_s = time.perf_counter() - t
+
+    analyzer = Analyzer(
+        AnalysisOptions(batch_size=args.batch_size, transcribe=False),
+        sentiment=SentimentOptions(backend=args.backend), anger=AngerOptions(), topics=TopicOptions(),
+        rules=default_rules(), redaction=RedactionOptions(), cache_dir=cache,
+    )  # fmt: skip
+    t = time.perf_counter()
+    analyzer.analyse(generate(2, args.turns, args.seed + 1))  # loads every model once
+    warm_s = time.perf_counter() - t
+
+    rep = analyzer.run(store)
+    flags = store.conn.execute("SELECT kind, count(*) FROM flags GROUP BY kind ORDER BY 2 DESC").fetchall()
+    rows = [
+        ("interactions", f"{rep.analysed:,}"),
+        ("turns", f"{rep.turns:,}"),
+        ("sentiment backend", f"{args.backend} ({getattr(analyzer.classifier, 'name', '')})"),
+        ("store load (s)", f"{load_s:.1f}"),
+        ("model load (s)", f"{warm_s:.1f}"),
+        ("analysis wall (s)", f"{rep.seconds:.1f}"),
+        ("interactions/s", f"{rep.analysed / rep.seconds:.1f}"),
+        ("turns/s", f"{rep.turns / rep.seconds:.1f}"),
+        ("peak RSS (MB)", f"{peak_rss_mb():.0f}"),
+        ("failed", str(rep.failed)),
+        ("flags", ", ".join(f"{k}={c}" for k, c in flags)),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print(f"analysis throughput, {args.n:,} text interactions x {args.turns} turns, DuckDB -> DuckDB")
+    for k, v in rows:
+        print(f"  {k:<{width}}  {v}")
+    store.close()
+    return 0 if rep.failed == 0 and rep.analysed == args.n else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
