@@ -68,8 +68,8 @@ class ServiceOptions:
     def __post_init__(self) -> None:
         if self.ingest_interval_seconds < 1 or self.analyze_interval_seconds < 1:
             raise ValueError("intervals must be at least 1 second")
-        if not 0 < self.api_port < 65536:
-            raise ValueError(f"api_port must be 1..65535, got {self.api_port}")
+        if not 0 <= self.api_port < 65536:
+            raise ValueError(f"api_port must be 0..65535 (0 = any free port), got {self.api_port}")
 
 
 class Config(BaseModel):

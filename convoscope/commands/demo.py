@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -69,7 +70,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from store import Store
     from store.demo import latest_started_at, shift_timestamps
 
-    console = Console()
+    # Piped output (CI logs, `| less`) would otherwise be squeezed to 80 columns.
+    console = Console(width=None if sys.stdout.isatty() else 150)
     demo_dir = Path(args.dir).resolve()
     if not (SAMPLES / "calls").is_dir():
         raise UserError(f"samples not found at {SAMPLES}; run the demo from a source checkout")
