@@ -14,6 +14,7 @@ with no author (rules, automations, bots) → bot. Drafts are not part of the co
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -28,9 +29,11 @@ from connectors.chat.common import (
     make_interaction,
 )
 from connectors.chat.options import FrontOptions, parse_start_time
-from connectors.http import HttpClient, MalformedResponse, utc_from_epoch
+from connectors.http import HttpClient, HttpStatusError, MalformedResponse, utc_from_epoch
 from store import Store
 from store.records import Interaction, QuarantineItem, Turn
+
+log = logging.getLogger(__name__)
 
 VENDOR = "front"
 
@@ -160,8 +163,18 @@ class FrontSource(ChatSource):
         url: str = cursor.get("next") or self.client.url_for(
             "/conversations", {"limit": self.options.page_size}
         )
+        top = self.client.url_for("/conversations", {"limit": self.options.page_size})
         while True:
-            data = self.client.get_json(url)
+            try:
+                data = self.client.get_json(url)
+            except HttpStatusError as exc:
+                if url == top or exc.status not in (400, 404, 410):
+                    raise
+                # the saved `next` link of an interrupted walk has expired: walk again from
+                # the top (what was stored comes back unchanged; the watermark still holds)
+                log.warning("%s: next link refused (%s); walking from the top", self.name, exc)
+                url = top
+                continue
             convs = data.get("_results")
             if not isinstance(convs, list):
                 raise MalformedResponse(

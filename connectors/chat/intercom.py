@@ -17,6 +17,7 @@ system events) → system. Notes are internal and left out; parts without a body
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,9 +32,11 @@ from connectors.chat.common import (
     make_interaction,
 )
 from connectors.chat.options import IntercomOptions, parse_start_time
-from connectors.http import HttpClient, MalformedResponse, utc_from_epoch
+from connectors.http import HttpClient, HttpStatusError, MalformedResponse, utc_from_epoch
 from store import Store
 from store.records import Interaction, Turn
+
+log = logging.getLogger(__name__)
 
 VENDOR = "intercom"
 API_VERSION = "2.11"
@@ -177,7 +180,16 @@ class IntercomSource(ChatSource):
             if token:
                 body["pagination"]["starting_after"] = token
             page_key = f"page:{self.client.url_for('/conversations/search')}#{since}:{token or ''}"
-            data = self.client.post_json("/conversations/search", body)
+            try:
+                data = self.client.post_json("/conversations/search", body)
+            except HttpStatusError as exc:
+                if not token or exc.status not in (400, 404, 410):
+                    raise
+                # a saved page token from an interrupted run has expired: search again from
+                # the watermark (already stored conversations come back unchanged)
+                log.warning("%s: page token refused (%s); restarting the search", self.name, exc)
+                token = None
+                continue
             items = data.get("conversations")
             if not isinstance(items, list):
                 raise MalformedResponse(

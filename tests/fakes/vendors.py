@@ -151,6 +151,7 @@ class VendorFake:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.clock = BASE_TIME
+        self.token_epoch = 0  # page tokens carry it; expire_tokens() invalidates old ones
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -179,6 +180,22 @@ class VendorFake:
         assert self._server, "start() the fake first"
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+    def expire_tokens(self) -> None:
+        """Page tokens handed out so far stop working (as vendors' tokens do after a while)."""
+        with self.lock:
+            self.token_epoch += 1
+
+    def page_token(self, offset: int) -> str:
+        return _b64([self.token_epoch, offset])
+
+    def read_token(self, token: str) -> int | None:
+        """The offset in a page token, or None if it is unknown or expired."""
+        try:
+            epoch, offset = _unb64(token)
+        except (ValueError, TypeError):
+            return None
+        return int(offset) if epoch == self.token_epoch else None
 
     def tick(self, seconds: int = 60) -> int:
         self.clock += seconds
@@ -544,13 +561,18 @@ class IntercomFake(VendorFake):
         match.sort(key=lambda c: (c["updated_at"], c["id"]))
         pag = body.get("pagination") or {}
         per_page = min(int(pag.get("per_page", 20)), 150)
-        offset = int(_unb64(pag["starting_after"])) if pag.get("starting_after") else 0
+        offset = self.read_token(pag["starting_after"]) if pag.get("starting_after") else 0
+        if offset is None:
+            return 400, {"type": "error.list", "request_id": "req-fake",
+                         "errors": [{"code": "parameter_invalid",
+                                     "message": "starting_after is invalid or expired"}]}
         chunk = match[offset: offset + per_page]
         total_pages = max(1, -(-len(match) // per_page))
         pages: dict[str, Any] = {"type": "pages", "page": offset // per_page + 1,
                                  "per_page": per_page, "total_pages": total_pages}
         if offset + per_page < len(match):
-            pages["next"] = {"per_page": per_page, "starting_after": _b64(offset + per_page)}
+            pages["next"] = {"per_page": per_page,
+                             "starting_after": self.page_token(offset + per_page)}
         items = [{k: v for k, v in c.items() if k != "conversation_parts"} for c in chunk]
         return 200, {"type": "conversation.list", "conversations": items,
                      "total_count": len(match), "pages": pages}
@@ -653,13 +675,16 @@ class FrontFake(VendorFake):
         parts = path.strip("/").split("/")
         if method == "GET" and parts == ["conversations"]:
             limit = min(int(params.get("limit", 50)), 100)
-            offset = int(_unb64(params["page_token"])) if params.get("page_token") else 0
+            offset = self.read_token(params["page_token"]) if params.get("page_token") else 0
+            if offset is None:
+                return 400, {"_error": {"status": 400, "title": "Bad request",
+                                        "message": "page_token is invalid or expired"}}
             order = sorted(self.conversations, key=lambda c: (self.last_at[c], c), reverse=True)
             chunk = order[offset: offset + limit]
             nxt = None
             if offset + limit < len(order):
                 nxt = f"{self.url}/conversations?" + urlencode(
-                    {"limit": limit, "page_token": _b64(offset + limit)})
+                    {"limit": limit, "page_token": self.page_token(offset + limit)})
             return 200, {"_pagination": {"next": nxt},
                          "_links": {"self": f"{self.url}/conversations"},
                          "_results": [self.conversations[c] for c in chunk]}
@@ -669,13 +694,16 @@ class FrontFake(VendorFake):
             if cid not in self.conversations:
                 return 404, {"_error": {"status": 404, "title": "Not found", "message": "Unknown conversation"}}
             msgs = sorted(self.messages[cid], key=lambda m: m["created_at"], reverse=True)
-            offset = int(_unb64(params["page_token"])) if params.get("page_token") else 0
+            offset = self.read_token(params["page_token"]) if params.get("page_token") else 0
+            if offset is None:
+                return 400, {"_error": {"status": 400, "title": "Bad request",
+                                        "message": "page_token is invalid or expired"}}
             n = self.messages_per_page
             chunk = msgs[offset: offset + n]
             nxt = None
             if offset + n < len(msgs):
                 nxt = f"{self.url}/conversations/{cid}/messages?" + urlencode(
-                    {"page_token": _b64(offset + n)})
+                    {"page_token": self.page_token(offset + n)})
             return 200, {"_pagination": {"next": nxt},
                          "_links": {"self": f"{self.url}/conversations/{cid}/messages"},
                          "_results": chunk}

@@ -100,3 +100,15 @@ def test_wrong_token_is_a_clear_error(store: Store, front: FrontFake) -> None:
     _seed(front, 1)
     with pytest.raises(AuthError, match=r"front:acme.*\(401\)"):
         _source(front, api_token="bad").sync(store)
+
+
+def test_an_expired_next_link_walks_again_from_the_top(store: Store, front: FrontFake) -> None:
+    _seed(front, 9)
+    src = _source(front, page_size=3)
+    front.fail_next("page_token=", "malformed")  # interrupted after the first page
+    assert src.sync(store).inserted == 3
+    front.expire_tokens()  # the saved `next` link no longer works
+    resumed = src.sync(store)
+    assert (resumed.inserted, resumed.errors) == (6, [])
+    assert [s for _, s in front.requests].count("/conversations?limit=3") == 2
+    assert _count(store) == 9 and sync.get_cursor(store, "front:acme")["next"] is None

@@ -158,3 +158,19 @@ def test_wrong_token_is_a_clear_error(store: Store, intercom: IntercomFake) -> N
     _seed(intercom, 1)
     with pytest.raises(AuthError, match=r"intercom:acme.*\(401\)"):
         _source(intercom, access_token="nope").sync(store)
+
+
+def test_an_expired_page_token_restarts_the_search(store: Store, intercom: IntercomFake) -> None:
+    _seed(intercom)
+    src = _source(intercom, page_size=2)
+    assert src.sync(store).inserted == 6
+    # an interrupted run left a page token in the cursor, and the token has since expired
+    intercom.add_part("1004", intercom.author("user", "u4", "User 4", "user4@example.com"),
+                      "<p>one more thing</p>")
+    cur = sync.get_cursor(store, "intercom:acme")
+    sync.save_cursor(store, "intercom:acme", {**cur, "starting_after": intercom.page_token(2)})
+    intercom.expire_tokens()
+    resumed = src.sync(store)
+    assert (resumed.inserted, resumed.updated, resumed.errors) == (0, 1, [])
+    assert [ex.status for ex in intercom.exchanges].count(400) == 1
+    assert store.conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == 6
