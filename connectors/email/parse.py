@@ -184,14 +184,25 @@ def parse_message(
 # -- headers -----------------------------------------------------------------------------
 
 
-def _clean(text: str) -> str:
-    """Undeclared 8-bit header bytes come back as surrogates; decode them by detection."""
+def _clean(text: str, hint: str | None = None) -> str:
+    """Undeclared 8-bit header bytes come back as surrogates: decode them as UTF-8, else
+    as the message's declared charset (`hint`), else as Windows-1252 (what such mailers
+    almost always meant); statistical detection is unreliable on a few words."""
     if not any("\udc80" <= ch <= "\udcff" for ch in text):
         return text
-    return decode_bytes(text.encode("utf-8", "surrogateescape"), None)
+    data = text.encode("utf-8", "surrogateescape")
+    for charset in ("utf-8", hint, "windows-1252"):
+        if not charset:
+            continue
+        try:
+            return data.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("latin-1")
 
 
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
+_CHARSET_PARAM = re.compile(r'charset\s*=\s*"?([A-Za-z0-9_.:-]+)', re.IGNORECASE)
 
 
 class _Headers:
@@ -207,6 +218,12 @@ class _Headers:
         self._raw: dict[str, str] = {}
         for key, value in msg.raw_items():  # type: ignore[attr-defined]
             self._raw.setdefault(key.lower(), _FOLD.sub("", str(value)))
+        found = _CHARSET_PARAM.search(self._raw.get("content-type", ""))
+        #: the charset the message declares for its text: the best guess for raw 8-bit headers
+        self.hint = found.group(1).lower() if found else None
+
+    def clean(self, text: str) -> str:
+        return _clean(text, self.hint)
 
     def raw(self, name: str) -> str | None:
         return self._raw.get(name.lower())
@@ -217,13 +234,13 @@ class _Headers:
         if raw is None:
             return ""
         try:
-            return _clean(str(make_header(decode_header(raw)))).strip()
+            return self.clean(str(make_header(decode_header(raw)))).strip()
         except Exception:
             pass
         try:
-            return _clean(str(self.msg.get(name, ""))).strip()
+            return self.clean(str(self.msg.get(name, ""))).strip()
         except Exception:
-            return _clean(raw).strip()
+            return self.clean(raw).strip()
 
     def addresses(self, name: str) -> list[tuple[str, str]]:
         """[(display name, lower-cased address)]; malformed headers go to the registry."""
@@ -232,17 +249,17 @@ class _Headers:
             return []
         out: list[tuple[str, str]] = []
         for disp, spec in email.utils.getaddresses([raw]):
-            spec = _clean(spec).strip().lower()
+            spec = self.clean(spec).strip().lower()
             if _is_addr(spec):
-                out.append((_decode_words(disp), spec))
+                out.append((_decode_words(disp, self.hint), spec))
         if out:
             return out
         try:
             header = self.msg.get(name)
             for addr in getattr(header, "addresses", ()):
-                spec = _clean(addr.addr_spec or "").strip().lower()
+                spec = self.clean(addr.addr_spec or "").strip().lower()
                 if _is_addr(spec):
-                    out.append((_clean(addr.display_name or ""), spec))
+                    out.append((self.clean(addr.display_name or ""), spec))
         except Exception:
             return []
         return out
@@ -253,13 +270,13 @@ def _is_addr(spec: str) -> bool:
     return bool(at and local and domain) and not any(c in spec for c in " <>,;\"")
 
 
-def _decode_words(text: str) -> str:
+def _decode_words(text: str, hint: str | None) -> str:
     if "=?" not in text:
-        return _clean(text).strip()
+        return _clean(text, hint).strip()
     try:
-        return _clean(str(make_header(decode_header(text)))).strip()
+        return _clean(str(make_header(decode_header(text))), hint).strip()
     except Exception:
-        return _clean(text).strip()
+        return _clean(text, hint).strip()
 
 
 def _first_id(value: str) -> str | None:

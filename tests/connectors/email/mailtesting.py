@@ -230,3 +230,174 @@ service imap-login {{
     server = Dovecot(root=root, conf=conf, port=port, cert=cert)
     server.start()
     return server
+
+
+# -- real-world messages ------------------------------------------------------------------------
+
+
+def _mime(headers: str, body: bytes, encoding: str = "ascii") -> bytes:
+    return headers.strip("\n").replace("\n", "\r\n").encode(encoding) + b"\r\n\r\n" + body
+
+
+def real_world_corpus(big_attachment_mb: int = 0) -> dict[str, bytes]:
+    """Messages as real mailers send them, by name. The ones that cannot be ingested are
+    named 'bad_*'. With `big_attachment_mb`, also one with an attachment that large."""
+    from email.header import Header
+    from email.mime.application import MIMEApplication
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    c: dict[str, bytes] = {}
+    jp_body = "返金をお願いします。注文番号は1234です。".encode("iso-2022-jp")
+    c["iso2022jp"] = _mime(
+        """
+From: {jp_name} <taro@example.jp>
+To: support@acme.test
+Subject: {jp_subject}
+Date: Mon, 02 Mar 2026 10:00:00 +0900
+Message-ID: <jp-1@example.jp>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=ISO-2022-JP
+Content-Transfer-Encoding: 7bit
+""".format(jp_name=Header("山田 太郎", "iso-2022-jp").encode(),
+           jp_subject=Header("返金のお願い", "iso-2022-jp").encode()),
+        jp_body,
+    )
+    c["windows1252"] = _mime(
+        """
+From: "Zoë Müller" <zoe@example.de>
+To: support@acme.test
+Subject: Rechnung
+Date: Mon, 02 Mar 2026 11:00:00 +0100
+Message-ID: <cp1252-1@example.de>
+Content-Type: text/plain; charset="windows-1252"
+Content-Transfer-Encoding: 8bit
+""",
+        "Ich habe 49,90 € bezahlt – “doppelt”! Bitte prüfen.".encode("windows-1252"),
+        "windows-1252",
+    )
+    c["koi8r"] = _mime(
+        """
+From: ivan@example.ru
+To: support@acme.test
+Subject: {ru_subject}
+Date: Mon, 02 Mar 2026 12:00:00 +0300
+Message-ID: <koi8-1@example.ru>
+Content-Type: text/plain; charset=koi8-r
+Content-Transfer-Encoding: 8bit
+""".format(ru_subject=Header("Возврат платежа", "koi8-r").encode()),
+        "Верните, пожалуйста, деньги за заказ. Спасибо.".encode("koi8-r"),
+    )
+    c["undeclared_8bit"] = (
+        b"From: Fran\xc3\xa7ois <francois@example.fr>\r\n"
+        b"To: support@acme.test\r\n"
+        b"Subject: Probl\xc3\xa8me de facture\r\n"
+        b"Date: Mon, 02 Mar 2026 13:00:00 +0100\r\n"
+        b"Message-ID: <undeclared-1@example.fr>\r\n"
+        b"Content-Type: text/plain\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+        + "Ma facture est fausse, le montant débité est trop élevé. Merci de vérifier ce problème très rapidement.".encode("latin-1")
+    )
+    c["unknown_charset"] = _mime(
+        """
+From: legacy@example.com
+To: support@acme.test
+Subject: old mailer
+Date: Mon, 02 Mar 2026 13:30:00 +0000
+Message-ID: <unknown-cs@example.com>
+Content-Type: text/plain; charset=x-no-such-charset
+Content-Transfer-Encoding: 8bit
+""",
+        "Das Gerät ist kaputt, bitte um Rückruf wegen der Garantie für mein Gerät.".encode(),
+    )
+
+    outer = MIMEMultipart("mixed")
+    outer["From"] = "Nested Customer <nested@example.org>"
+    outer["To"] = "support@acme.test"
+    outer["Subject"] = "Photos of the damaged parcel"
+    outer["Date"] = "Tue, 03 Mar 2026 09:00:00 +0000"
+    outer["Message-ID"] = "<nested-1@example.org>"
+    alt = MIMEMultipart("alternative")
+    alt.attach(MIMEText("The parcel arrived broken, see the photos.", "plain", "utf-8"))
+    related = MIMEMultipart("related")
+    related.attach(MIMEText("<p>The parcel arrived <b>broken</b>, see the photos.</p>", "html", "utf-8"))
+    img = MIMEApplication(b"\x89PNG\r\n\x1a\n" + b"\x00" * 1000, "png", Name="inline.png")
+    img.replace_header("Content-Type", 'image/png; name="inline.png"')
+    img.add_header("Content-ID", "<img1>")
+    related.attach(img)
+    alt.attach(related)
+    outer.attach(alt)
+    pdf = MIMEApplication(b"%PDF-1.4\n" + b"x" * 5000, "pdf")
+    pdf.add_header("Content-Disposition", "attachment", filename="receipt.pdf")
+    outer.attach(pdf)
+    fwd = EmailMessage()
+    fwd["From"] = "courier@example.net"
+    fwd["Subject"] = "Delivery confirmation"
+    fwd.set_content("Delivered.")
+    from email.mime.message import MIMEMessage
+
+    outer.attach(MIMEMessage(fwd))
+    c["nested"] = outer.as_bytes()
+
+    c["no_date"] = _mime(
+        """
+From: nodate@example.org
+To: support@acme.test
+Subject: where is my order
+Message-ID: <nodate-1@example.org>
+""",
+        b"I am still waiting for my order.",
+    )
+    html = EmailMessage()
+    html["From"] = "html-only@example.org"
+    html["To"] = "support@acme.test"
+    html["Subject"] = "HTML only"
+    html["Date"] = "Tue, 03 Mar 2026 10:00:00 +0000"
+    html["Message-ID"] = "<html-1@example.org>"
+    html.set_content(
+        "<html><head><style>p{color:red}</style></head><body><p>I want to "
+        "<b>cancel</b> my subscription.</p><ul><li>plan: gold</li></ul></body></html>",
+        subtype="html",
+    )
+    c["html_only"] = html.as_bytes()
+    c["malformed_headers"] = (
+        b"From: Broken Person <broken@example.org>\r\n"
+        b"To: undisclosed-recipients:;\r\n"
+        b"Subject: =?utf-8?q?unterminated encoded word\r\n"
+        b"Date: 32 Foo 2026 99:99:99 +9999\r\n"
+        b"Message-ID: no-angle-brackets@example.org\r\n"
+        b"This line is not a header at all\r\n"
+        b"Content-Type: text/plain; charset=\"utf-8\r\n\r\n"
+        b"The headers are broken but the words are fine."
+    )
+    c["bad_no_from"] = _mime(
+        """
+To: support@acme.test
+Subject: who am I
+Date: Tue, 03 Mar 2026 11:00:00 +0000
+Message-ID: <nofrom@example.org>
+""",
+        b"A message without any sender.",
+    )
+    c["bad_from_without_address"] = _mime(
+        """
+From: just a name
+To: support@acme.test
+Subject: no address
+Date: Tue, 03 Mar 2026 11:00:00 +0000
+""",
+        b"text",
+    )
+    c["bad_binary"] = bytes(range(256)) * 4
+    if big_attachment_mb:
+        big = EmailMessage()
+        big["From"] = "bigfile@example.org"
+        big["To"] = "support@acme.test"
+        big["Subject"] = "the full log export"
+        big["Date"] = "Tue, 03 Mar 2026 12:00:00 +0000"
+        big["Message-ID"] = "<big-1@example.org>"
+        big.set_content("Attached is the export you asked for.")
+        big.add_attachment(os.urandom(big_attachment_mb * 1024 * 1024), maintype="application",
+                           subtype="zip", filename="export.zip")  # fmt: skip
+        c["big_attachment"] = big.as_bytes()
+    return c

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from mailtesting import SETTINGS, Dovecot, make_mail
+from mailtesting import SETTINGS, Dovecot, make_mail, real_world_corpus
 
 from connectors.email import EmailSourceError, ImapLoginError, ImapSource
 from store import email as email_store
@@ -185,3 +185,46 @@ def test_oversized_message_is_quarantined_with_its_uid(dovecot: Dovecot, store: 
     assert "max_message_mb" in item.reason
     assert item.raw_ref is not None and item.raw_ref.startswith("imap:support/INBOX/")
     assert item.raw_ref.endswith("/2")
+
+
+def _all_accounted(store: Store, source: str, n: int) -> None:
+    """Every appended message is either in the ledger or in quarantine: none lost."""
+    stored = email_store.count_messages(store, source)
+    quarantined = len(quarantine.list_items(store, source))
+    assert stored + quarantined == n
+
+
+def test_real_world_messages_are_ingested_or_quarantined(dovecot: Dovecot, store: Store) -> None:
+    corpus = real_world_corpus()
+    dovecot.append("INBOX", list(corpus.values()))
+    src = ImapSource(dovecot.account(), "s3cret-pw", settings=SETTINGS)
+    report = src.sync(store)
+    bad = [name for name in corpus if name.startswith("bad_")]
+    assert report.quarantined == len(bad)
+    _all_accounted(store, src.name, len(corpus))
+    reasons = {item.reason.split(":")[0] for item in quarantine.list_items(store, src.name)}
+    assert reasons == {"no From header", "From header has no e-mail address",
+                       "no header section"}  # fmt: skip
+    for item in quarantine.list_items(store, src.name):
+        assert item.raw_ref and item.raw_ref.startswith("imap:support/INBOX/")
+    # the message without a Date got the server's INTERNALDATE
+    row = store.conn.execute(
+        "SELECT sent_at, meta->>'date_source' FROM email_messages WHERE message_id = 'nodate-1@example.org'"
+    ).fetchone()
+    assert row is not None and row[1] == "received"
+    # a second run adds nothing and re-quarantines nothing new
+    again = src.sync(store)
+    assert (again.inserted, again.updated, again.quarantined) == (0, 0, 0)
+
+
+@pytest.mark.slow
+def test_25_mb_attachment_over_imap(dovecot: Dovecot, store: Store) -> None:
+    big = real_world_corpus(big_attachment_mb=25)["big_attachment"]
+    dovecot.append("INBOX", [make_mail(1), big, make_mail(2)])
+    src = ImapSource(dovecot.account(), "s3cret-pw", settings=SETTINGS)
+    report = src.sync(store)
+    assert (report.inserted, report.quarantined) == (3, 0)
+    meta = store.conn.execute(
+        "SELECT meta FROM email_messages WHERE message_id = 'big-1@example.org'"
+    ).fetchone()
+    assert meta is not None and '"size": 26214400' in meta[0]
