@@ -179,6 +179,12 @@ class Analyzer:
             self._rules = RuleEngine(self.rule_options, self.embed)
         return self._rules
 
+    def load_models(self) -> None:
+        """Load every model now (the service may call this at start to fail early)."""
+        _ = self.classifier, self.anger_scorer, self.rule_engine
+        if self.topic_options.taxonomy:
+            _ = self.topic_model
+
     def _fingerprint(self) -> str:
         """Which configuration produced a score (stored as scores.analysis_key)."""
         blob = json.dumps(
@@ -309,6 +315,10 @@ class Analyzer:
         ids = score_store.pending_ids(
             store, limit=limit, max_attempts=self.options.max_attempts, rescore=rescore
         )
+        if ids:
+            # a missing model is the installation's problem, not the interactions': raise it
+            # here instead of spending their attempts
+            self.load_models()
         for start in range(0, len(ids), self.options.batch_size):
             chunk = ids[start : start + self.options.batch_size]
             batch = interaction_store.get_many(store, chunk)

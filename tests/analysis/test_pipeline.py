@@ -293,3 +293,15 @@ def test_disclosure_found_when_asr_garbles_a_word(sample_run: tuple[Store, dict[
 
     hits = RuleEngine(engine_rules, embeddings.encode).evaluate(it, {})
     assert "compliance_missing" not in {h.rule.kind for h in hits}
+
+
+def test_a_missing_sentiment_model_fails_the_run_not_the_interactions(store: Store, tmp_path: Path) -> None:
+    from analysis.sentiment import ModelNotPrepared
+
+    an = _analyzer()
+    an.sentiment_options = SentimentOptions()  # the packaged flair model, not trained in this cache
+    an.cache_dir = tmp_path / "empty-cache"
+    with pytest.raises(ModelNotPrepared, match="models prepare"):
+        an.run(store)
+    rows = store.conn.execute("SELECT DISTINCT status, attempts FROM interactions").fetchall()
+    assert rows == [("new", 0)]
