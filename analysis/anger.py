@@ -26,6 +26,7 @@ else `low`.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Sequence
@@ -35,10 +36,12 @@ from typing import Any
 import numpy as np
 
 from analysis import lexicons
+from analysis.asr.audio import AudioError
 from analysis.sentiment.classifier import TurnSentiment
 from analysis.voice import TurnVoice, load_channels, measure
 from store.records import SEVERITIES, Flag, Interaction
 
+log = logging.getLogger(__name__)
 DEFAULT_ESCALATION = [
     "speak to your manager", "speak to a manager", "talk to your manager", "talk to a manager",
     "speak to your supervisor", "speak to a supervisor", "talk to your supervisor",
@@ -162,9 +165,15 @@ class AngerScorer:
             raise ValueError(f"{len(turns)} turns but {len(sentiments)} sentiments")
         voices: list[TurnVoice | None] = [None] * len(turns)
         if interaction.channel == "call" and (channels is not None or audio_path):
-            chans = list(channels) if channels is not None else load_channels(audio_path)  # type: ignore[arg-type]
-            voices = measure(chans, turns, self.options.stereo_agent_channel, self.options.min_voice_seconds)
-            _relate_to_other_party(voices)
+            try:
+                chans = list(channels) if channels is not None else load_channels(audio_path)  # type: ignore[arg-type]
+            except (AudioError, OSError) as exc:
+                # the transcript is still there: score the text, say why the voice is missing
+                log.warning("anger: no voice evidence for %s: %s", interaction.external_id, exc)
+                chans = []
+            if chans:
+                voices = measure(chans, turns, self.options.stereo_agent_channel, self.options.min_voice_seconds)
+                _relate_to_other_party(voices)
         words = [lexicons.tokens(t.text or "") for t in turns]
         cust = [i for i, t in enumerate(turns) if t.speaker == "customer"]
         prof = lexicons.profanity([turns[i].text or "" for i in cust])

@@ -175,3 +175,12 @@ def test_angry_sample_call_is_flagged_and_calm_one_is_not(sample_results: dict) 
     assert any(ev["word_times"] for ev in angry.flag.evidence)
     assert calm.flag is None and calm.overall < 0.3
     assert all(x is None or 0 <= x <= 100 for x in angry.loudness)
+
+
+def test_unreadable_audio_falls_back_to_text(scorer: AngerScorer, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF not really audio")
+    turns = [Turn(seq=0, speaker="customer", text="This is ridiculous", start=0.0, end=2.0)]
+    r = scorer.score(Interaction("call", "test", "c2", "h", turns=turns, id=3), [NEG], str(bad))
+    assert r.flag is not None and r.loudness == [None]
+    assert r.details[0].features["voice"] == 0.0
