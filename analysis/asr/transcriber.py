@@ -158,6 +158,20 @@ class Transcriber:
         )
         return _words(segments), info.language, float(info.language_probability)
 
+    def _detect_language(self, channels: list[np.ndarray]) -> tuple[str, float]:
+        """One language for the whole call from the summed per-channel probabilities.
+
+        Deciding on one channel alone misfires when that side says little (a short
+        greeting); both sides are then decoded in the language chosen here.
+        """
+        total: dict[str, float] = {}
+        for ch in channels:
+            _lang, _p, probs = self.model.detect_language(audio=ch, vad_filter=self.options.vad)
+            for code, p in probs:
+                total[code] = total.get(code, 0.0) + p
+        best = max(total, key=lambda c: total[c])
+        return best, total[best] / len(channels)
+
     def transcribe_audio(self, audio: Audio) -> Transcript:
         """Transcribe decoded audio (see the module docstring for the strategy)."""
         opts = self.options
@@ -178,17 +192,15 @@ class Transcriber:
         agent_idx = 0 if opts.stereo_agent_channel == "left" else 1
         speakers = {agent_idx: "agent", 1 - agent_idx: "customer"}
         per_channel: dict[int, list[Word]] = {}
-        # Detect the language on the agent's channel (agents speak first and most),
-        # then reuse it so both sides are decoded in the same language.
+        if language is None:
+            language, prob = self._detect_language(audio.channels)
+        else:
+            prob = 1.0
         run = self._batched_run if use_batched else self._sequential
-        lang, prob = "", 0.0
         for idx in (agent_idx, 1 - agent_idx):
-            segs, l_, p_ = run(audio.channels[idx], language)
+            segs, _lang, _prob = run(audio.channels[idx], language)
             per_channel[idx] = [w for s in segs for w in s]
-            if language is None and per_channel[idx]:
-                language, lang, prob = l_, l_, p_
-            elif not lang:
-                lang, prob = l_, p_
+        lang = language
         turns = stereo_turns(
             [(speakers[i], i, per_channel.get(i, [])) for i in (0, 1)],
             gap=opts.turn_gap_seconds,

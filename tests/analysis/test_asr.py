@@ -1,0 +1,314 @@
+"""ASR: model resolution, audio decoding, speaker turns, the real Whisper model end to end,
+and the transcription job over a real DuckDB file."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.asr import AsrOptions, ModelError, ensure_model, transcribe_pending
+from analysis.asr.audio import load
+from analysis.asr.model import PACKAGED_MODEL_SIZE
+from analysis.asr.turns import mono_turns, stereo_turns
+from store import Store
+from store import interactions as interactions_q
+from store.records import Interaction, Word
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "samples" / "calls"
+
+
+# -- model resolution -----------------------------------------------------------------
+
+
+def test_packaged_model_is_joined_once_and_reused(tmp_path: Path) -> None:
+    path = ensure_model(AsrOptions(), tmp_path)
+    model_bin = path / "model.bin"
+    assert path == tmp_path / "whisper-base"
+    assert model_bin.stat().st_size == PACKAGED_MODEL_SIZE
+    assert {p.name for p in path.iterdir()} == {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
+    before = model_bin.stat()
+    assert ensure_model(AsrOptions(), tmp_path) == path
+    after = model_bin.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    # a damaged (truncated) join is detected and redone
+    with model_bin.open("r+b") as f:
+        f.truncate(1000)
+    ensure_model(AsrOptions(), tmp_path)
+    assert model_bin.stat().st_size == PACKAGED_MODEL_SIZE
+
+
+def test_configured_local_path_wins(tmp_path: Path) -> None:
+    local = tmp_path / "my-model"
+    local.mkdir()
+    (local / "model.bin").write_bytes(b"x")
+    (local / "config.json").write_text("{}")
+    assert ensure_model(AsrOptions(model=str(local)), tmp_path / "cache") == local
+    assert not (tmp_path / "cache" / "whisper-base").exists()  # nothing joined
+
+
+def test_bad_model_path_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="does not exist"):
+        ensure_model(AsrOptions(model=str(tmp_path / "missing")), tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelError, match=r"missing model\.bin, config\.json"):
+        ensure_model(AsrOptions(model=str(empty)), tmp_path)
+
+
+def test_hub_name_offline_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError, match="offline machines should use"):
+        ensure_model(AsrOptions(model="Systran/faster-whisper-tiny"), tmp_path)
+
+
+def test_options_are_validated() -> None:
+    with pytest.raises(ValueError, match="stereo_agent_channel"):
+        AsrOptions(stereo_agent_channel="centre")
+    with pytest.raises(ValueError, match="device"):
+        AsrOptions(device="tpu")
+    with pytest.raises(ValueError, match="mono_fallback"):
+        AsrOptions(mono_fallback="guess")
+
+
+# -- audio ------------------------------------------------------------------------------
+
+
+def test_stereo_mono_and_dual_mono_files(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    stereo = load(SAMPLES / "call_01_angry_refund.opus")
+    assert len(stereo.channels) == 2 and stereo.duration == pytest.approx(35.0, abs=0.3)
+    assert load(SAMPLES / "call_08_mono_password.opus").channels.__len__() == 1
+    # the same signal on both sides is a mono recording stored as stereo
+    t = np.arange(16000 * 2) / 16000
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    sf.write(tmp_path / "dual.wav", np.stack([tone, tone], axis=1), 16000)
+    dual = load(tmp_path / "dual.wav")
+    assert dual.dual_mono and len(dual.channels) == 1
+
+
+# -- turns (pure) -----------------------------------------------------------------------
+
+
+def _w(text: str, start: float, end: float) -> Word:
+    return Word(f" {text}", start, end, 0.9)
+
+
+def test_stereo_turns_merge_in_time_order_and_keep_overlap() -> None:
+    agent = [_w("Hello", 0.0, 0.4), _w("there", 0.5, 0.9), _w("how", 3.0, 3.2), _w("can", 3.3, 3.5),
+             _w("I", 3.6, 3.7), _w("help", 3.8, 4.4)]  # fmt: skip
+    customer = [_w("Hi", 1.2, 1.5), _w("wait", 4.0, 4.3), _w("stop", 4.4, 4.8)]
+    turns = stereo_turns([("agent", 0, agent), ("customer", 1, customer)], gap=1.5)
+    assert [(t.seq, t.speaker, t.text) for t in turns] == [
+        (0, "agent", "Hello there"),
+        (1, "customer", "Hi"),
+        (2, "agent", "how can I help"),
+        (3, "customer", "wait stop"),  # cut in: starts before the agent's turn ends
+    ]
+    assert turns[3].start < turns[2].end
+    assert (turns[2].start, turns[2].end) == (3.0, 4.4)
+    assert turns[0].channel_index == 0 and turns[1].channel_index == 1
+    assert all(t.meta["speaker_source"] == "channel" for t in turns)
+
+
+def test_long_pause_in_one_channel_starts_a_new_turn() -> None:
+    agent = [_w("one", 0.0, 0.5), _w("two", 3.0, 3.5)]
+    turns = stereo_turns([("agent", 0, agent), ("customer", 1, [])], gap=1.5)
+    assert [t.text for t in turns] == ["one", "two"]
+
+
+def test_mono_fallback_alternates_on_pauses() -> None:
+    segs = [[_w("Hello", 0.0, 0.5), _w("caller", 0.6, 1.0)], [_w("hi", 2.0, 2.3)],
+            [_w("yes", 2.5, 2.8)], [_w("bye", 4.0, 4.3)]]  # fmt: skip
+    turns = mono_turns(segs, turn_gap=0.8)
+    assert [(t.speaker, t.text) for t in turns] == [
+        ("agent", "Hello caller"), ("customer", "hi yes"), ("agent", "bye"),
+    ]
+    assert all(t.meta["speaker_source"] == "mono_fallback" for t in turns)
+    first_customer = mono_turns(segs, turn_gap=0.8, first_speaker="customer")
+    assert first_customer[0].speaker == "customer"
+    one = mono_turns(segs, fallback="customer", turn_gap=0.8)
+    assert {t.speaker for t in one} == {"customer"}
+
+
+# -- the real model (slow) --------------------------------------------------------------
+
+
+@contextmanager
+def options(transcriber, **changes) -> Iterator[None]:
+    old = transcriber.options
+    transcriber.options = dataclasses.replace(old, **changes)
+    try:
+        yield
+    finally:
+        transcriber.options = old
+
+
+def _text(turns, speaker: str | None = None) -> str:
+    return " ".join(t.text for t in turns if speaker is None or t.speaker == speaker).lower()
+
+
+@pytest.mark.slow
+def test_angry_sample_call_end_to_end(asr_transcriber) -> None:
+    tr = asr_transcriber.transcribe(SAMPLES / "call_01_angry_refund.opus")
+    assert tr.language == "en" and tr.duration == pytest.approx(35.0, abs=0.3)
+    assert tr.speaker_source == "channel"
+    customer, agent = _text(tr.turns, "customer"), _text(tr.turns, "agent")
+    for words in ("refund", "manager", "ridiculous", "unacceptable"):
+        assert words in customer, (words, customer)
+    assert "recorded for quality and training purposes" in agent
+    assert "refund" in agent and "supervisor" in agent
+    assert tr.turns[0].speaker == "agent"
+    assert [t.seq for t in tr.turns] == list(range(len(tr.turns)))
+    starts = [t.start for t in tr.turns]
+    assert starts == sorted(starts)
+    # the customer cuts in on "I want to speak to your manager": overlap kept
+    cut_in = next(t for t in tr.turns if "manager" in t.text.lower())
+    before = tr.turns[cut_in.seq - 1]
+    assert before.speaker == "agent" and cut_in.start < before.end
+    for t in tr.turns:
+        assert t.words and t.words[0].start == pytest.approx(t.start, abs=0.01)
+        assert all(t.start - 0.01 <= w.start <= w.end <= t.end + 0.01 for w in t.words)
+
+
+@pytest.mark.slow
+def test_agent_channel_right_swaps_speakers(asr_transcriber) -> None:
+    with options(asr_transcriber, stereo_agent_channel="right", language="en"):
+        tr = asr_transcriber.transcribe(SAMPLES / "call_02_calm_billing.opus")
+    assert "recorded for quality" in _text(tr.turns, "customer")
+    assert "invoice" in _text(tr.turns, "agent")
+
+
+@pytest.mark.slow
+def test_sequential_and_batched_modes_agree_on_key_words(asr_transcriber) -> None:
+    path = SAMPLES / "call_04_churn_threat.opus"
+    with options(asr_transcriber, batched_min_seconds=1000.0):
+        seq = asr_transcriber.transcribe(path)
+    with options(asr_transcriber, batched_min_seconds=0.0):
+        bat = asr_transcriber.transcribe(path)
+    assert (seq.batched, bat.batched) == (False, True)
+    for tr in (seq, bat):
+        assert "cancel my account" in _text(tr.turns, "customer")
+        assert "technician" in _text(tr.turns, "agent")
+
+
+@pytest.mark.slow
+def test_mono_sample_uses_the_documented_fallback(asr_transcriber) -> None:
+    tr = asr_transcriber.transcribe(SAMPLES / "call_08_mono_password.opus")
+    assert tr.speaker_source == "mono_fallback" and tr.channels == 1
+    assert [t.speaker for t in tr.turns[:4]] == ["agent", "customer", "agent", "customer"]
+    assert "password" in tr.turns[1].text.lower()
+    assert "recorded" in tr.turns[0].text.lower()
+
+
+@pytest.mark.slow
+@pytest.mark.espeak
+def test_language_is_detected_or_configured(asr_transcriber, synth_call) -> None:
+    path = synth_call(
+        "de.opus",
+        [("agent", "Guten Tag, hier ist der Kundendienst. Wie kann ich Ihnen helfen?"),
+         ("customer", "Ich möchte meine Rechnung bezahlen, aber die Überweisung funktioniert nicht.")],
+        voice_lang="de",
+    )
+    assert asr_transcriber.transcribe(path).language == "de"
+    with options(asr_transcriber, language="de"):
+        tr = asr_transcriber.transcribe(path)
+    assert tr.language == "de" and "ihnen helfen" in _text(tr.turns, "agent")
+
+
+@pytest.mark.slow
+@pytest.mark.espeak
+def test_synthesised_call_words_and_speakers(asr_transcriber, synth_call) -> None:
+    path = synth_call(
+        "s.opus",
+        [("agent", "Welcome to Acme support, how can I help you?"),
+         ("customer", "My order number seven seven two never arrived.", 1.0),
+         ("agent", "I will send a replacement today.", 1.0)],
+    )
+    tr = asr_transcriber.transcribe(path)
+    assert [t.speaker for t in tr.turns] == ["agent", "customer", "agent"]
+    assert "replacement" in tr.turns[2].text.lower()
+    assert "order" in tr.turns[1].text.lower()
+
+
+# -- the job over the store (slow: it holds a real Transcriber) ------------------------
+
+
+def _add_call(store: Store, raw_ref: str, ext: str) -> int:
+    res = interactions_q.upsert(
+        store, [Interaction("call", "test", ext, ext, raw_ref=raw_ref, status="new")]
+    )
+    return res.ids[0]
+
+
+@pytest.mark.slow
+def test_transcribe_pending_new_to_transcribed_or_failed(asr_transcriber, tmp_path: Path) -> None:
+    store = Store.open(str(tmp_path / "p.duckdb"))
+    good = tmp_path / "good.opus"
+    shutil.copyfile(SAMPLES / "call_06_prohibited_promise.opus", good)
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(os.urandom(2048))
+    gid = _add_call(store, str(good), "g")
+    bid = _add_call(store, str(bad), "b")
+    mid = _add_call(store, str(tmp_path / "gone.wav"), "m")
+    now = datetime.now(UTC)
+    rep = transcribe_pending(store, asr_transcriber, max_attempts=2, backoff_seconds=60, now=now)
+    assert (rep.transcribed, rep.failed) == (1, 2)
+    ok = interactions_q.get(store, gid)
+    assert ok and ok.status == "transcribed" and ok.language == "en"
+    assert ok.duration == pytest.approx(27.8, abs=0.3)
+    assert "guarantee" in _text(ok.turns, "agent")
+    assert ok.turns[0].words and ok.turns[0].speaker == "agent"
+    failed = interactions_q.get(store, bid, with_turns=False)
+    assert failed and failed.status == "failed" and "not readable audio" in (failed.status_reason or "")
+    missing = interactions_q.get(store, mid, with_turns=False)
+    assert missing and "not found" in (missing.status_reason or "")
+    # back-off: not retried right away, retried once the time has come, then given up
+    assert transcribe_pending(store, asr_transcriber, max_attempts=2, now=now).failed == 0
+    later = now + timedelta(hours=1)
+    assert transcribe_pending(store, asr_transcriber, max_attempts=2, now=later).failed == 2
+    much_later = now + timedelta(days=1)
+    again = transcribe_pending(store, asr_transcriber, max_attempts=2, now=much_later)
+    assert (again.transcribed, again.failed) == (0, 0)
+    attempts = store.cursor().execute(
+        "SELECT attempts FROM interactions WHERE id = ?", [bid]
+    ).fetchone()
+    assert attempts == (2,)
+    # a transcribed call is not transcribed again; turns are stored once
+    n_turns = store.cursor().execute(
+        "SELECT count(*) FROM turns WHERE interaction_id = ?", [gid]
+    ).fetchone()
+    assert n_turns == (len(ok.turns),)
+    store.close()
+
+
+@pytest.mark.slow
+def test_transcribe_command_json_and_bad_file(tmp_path: Path, capsys, monkeypatch) -> None:
+    from convoscope.cli import main
+
+    cache = os.environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope")
+    monkeypatch.setenv("CONVOSCOPE_CACHE", str(Path(cache).expanduser()))
+    monkeypatch.chdir(tmp_path)
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio")
+    rc = main(["transcribe", "--json", str(SAMPLES / "call_03_no_disclosure.opus"), str(bad)])
+    out, err = capsys.readouterr()
+    assert rc == 1
+    (line,) = out.strip().splitlines()
+    obj = json.loads(line)
+    assert set(obj) == {"file", "duration", "language", "turns"}
+    assert obj["language"] == "en" and obj["duration"] == pytest.approx(24.3, abs=0.3)
+    assert set(obj["turns"][0]) == {"speaker", "start", "end", "text"}
+    assert "upgrade" in " ".join(t["text"] for t in obj["turns"] if t["speaker"] == "customer").lower()
+    assert "notes.wav" in err and "not readable audio" in err
+    assert not list(tmp_path.glob("*.duckdb"))  # stores nothing
