@@ -19,7 +19,7 @@ only the flags it names and keeps human reviews.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -231,6 +231,21 @@ def _loads(v: Any, default: Any) -> Any:
     return v
 
 
+def _ints(values: Iterable[int]) -> str:
+    """A list parameter for `?::BIGINT[]`, passed as text.
+
+    DuckDB's Python binding converts a list element by element and tries to import pandas
+    for each one; without pandas installed that costs ~0.4 ms per element (measured: 0.8 s
+    for 2,000 ids). A JSON string cast in SQL is ~100x faster.
+    """
+    return json.dumps([int(v) for v in values])
+
+
+def _strs(values: Iterable[str]) -> str:
+    """A list parameter for `?::JSON::VARCHAR[]` (see `_ints`)."""
+    return json.dumps([str(v) for v in values], ensure_ascii=False)
+
+
 def _vectors_to_arrow(matrix: np.ndarray) -> pa.FixedSizeListArray:
     flat = pa.array(np.ascontiguousarray(matrix, dtype=np.float32).reshape(-1))
     return pa.FixedSizeListArray.from_arrays(flat, DIM)
@@ -262,9 +277,9 @@ def interaction_facts(
         "s.top_topic, m.cluster_id, i.subject "
         "FROM interactions i LEFT JOIN scores s ON s.interaction_id = i.id "
         "LEFT JOIN cluster_members m ON m.interaction_id = i.id "
-        "WHERE i.status IN (SELECT unnest(?::VARCHAR[]))"
+        "WHERE i.status IN (SELECT unnest(?::JSON::VARCHAR[]))"
     )
-    params: list[Any] = [list(statuses)]
+    params: list[Any] = [_strs(statuses)]
     if since is not None:
         sql += " AND i.started_at >= ?"
         params.append(since)
@@ -273,7 +288,7 @@ def interaction_facts(
         params.append(until)
     if ids is not None:
         sql += " AND i.id IN (SELECT unnest(?::BIGINT[]))"
-        params.append(list(ids))
+        params.append(_ints(ids))
     sql += " ORDER BY i.started_at NULLS LAST, i.id"
     out = []
     for r in store.cursor().execute(sql, params).fetchall():
@@ -301,10 +316,10 @@ def interaction_texts(
         "SELECT interaction_id, string_agg(text, '\n' ORDER BY seq) FROM turns "
         "WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))"
     )
-    params: list[Any] = [list(ids)]
+    params: list[Any] = [_ints(ids)]
     if speakers is not None:
-        sql += " AND speaker IN (SELECT unnest(?::VARCHAR[]))"
-        params.append(list(speakers))
+        sql += " AND speaker IN (SELECT unnest(?::JSON::VARCHAR[]))"
+        params.append(_strs(speakers))
     sql += " GROUP BY interaction_id"
     return {int(r[0]): r[1] or "" for r in store.cursor().execute(sql, params).fetchall()}
 
@@ -317,7 +332,7 @@ def agent_turns(store: Store, ids: Sequence[int]) -> dict[int, list[str]]:
         "SELECT interaction_id, list(text ORDER BY seq) FROM turns "
         "WHERE speaker = 'agent' AND interaction_id IN (SELECT unnest(?::BIGINT[])) "
         "GROUP BY interaction_id",
-        [list(ids)],
+        [_ints(ids)],
     ).fetchall()
     return {int(r[0]): list(r[1]) for r in rows}
 
@@ -329,7 +344,7 @@ def active_flag_kinds(store: Store, ids: Sequence[int]) -> dict[int, set[str]]:
     rows = store.cursor().execute(
         "SELECT interaction_id, kind, rule FROM flags WHERE active "
         "AND interaction_id IN (SELECT unnest(?::BIGINT[]))",
-        [list(ids)],
+        [_ints(ids)],
     ).fetchall()
     out: dict[int, set[str]] = {}
     for iid, kind, rule in rows:
@@ -361,7 +376,7 @@ def embedding_hashes(store: Store, ids: Sequence[int], model: str) -> dict[int, 
     rows = store.cursor().execute(
         "SELECT interaction_id, text_hash FROM interaction_embeddings "
         "WHERE model = ? AND interaction_id IN (SELECT unnest(?::BIGINT[]))",
-        [model, list(ids)],
+        [model, _ints(ids)],
     ).fetchall()
     return {int(r[0]): r[1] for r in rows}
 
@@ -381,7 +396,7 @@ def save_embeddings(
     with store.transaction() as tx:
         tx.execute(
             "DELETE FROM interaction_embeddings WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))",
-            [list(ids)],
+            [_ints(ids)],
         )
         store.insert_arrow("interaction_embeddings", table, con=tx)
 
@@ -393,7 +408,7 @@ def load_embeddings(store: Store, ids: Sequence[int], model: str) -> tuple[list[
     tbl = store.cursor().execute(
         "SELECT interaction_id, embedding FROM interaction_embeddings "
         "WHERE model = ? AND interaction_id IN (SELECT unnest(?::BIGINT[]))",
-        [model, list(ids)],
+        [model, _ints(ids)],
     ).to_arrow_table()
     got = [int(x) for x in tbl.column("interaction_id").to_pylist()]
     mat = _arrow_to_vectors(tbl.column("embedding"))
@@ -437,7 +452,7 @@ def cluster_membership(store: Store, ids: Sequence[int] | None = None) -> dict[i
     params: list[Any] = []
     if ids is not None:
         sql += " WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))"
-        params.append(list(ids))
+        params.append(_ints(ids))
     return {int(a): int(b) for a, b in store.cursor().execute(sql, params).fetchall()}
 
 
@@ -457,7 +472,7 @@ def save_clustering(
         if clusters:
             ids = [c.id for c in clusters]
             tx.execute(
-                "DELETE FROM clusters WHERE id IN (SELECT unnest(?::BIGINT[]))", [ids]
+                "DELETE FROM clusters WHERE id IN (SELECT unnest(?::BIGINT[]))", [_ints(ids)]
             )
             cents = np.stack([
                 c.centroid if c.centroid is not None else np.zeros(DIM, np.float32) for c in clusters
@@ -478,7 +493,7 @@ def save_clustering(
             tx.execute(
                 "UPDATE clusters SET active = FALSE, size = 0, updated_at = ? "
                 "WHERE id IN (SELECT unnest(?::BIGINT[]))",
-                [now, list(retired)],
+                [now, _ints(retired)],
             )
         _replace_members(store, tx, member_ids, labels, similarities, assigned_by, now)
 
@@ -496,7 +511,7 @@ def _replace_members(
         return
     ids = [int(i) for i in member_ids]
     tx.execute(
-        "DELETE FROM cluster_members WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))", [ids]
+        "DELETE FROM cluster_members WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))", [_ints(ids)]
     )
     store.insert_arrow("cluster_members", pa.table({
         "interaction_id": pa.array(ids, type=pa.int64()),
@@ -510,7 +525,7 @@ def _replace_members(
         "UPDATE scores SET cluster_id = m.cluster_id FROM cluster_members m "
         "WHERE scores.interaction_id = m.interaction_id "
         "AND m.interaction_id IN (SELECT unnest(?::BIGINT[]))",
-        [ids],
+        [_ints(ids)],
     )
 
 
@@ -530,7 +545,7 @@ def add_members(
             "(SELECT cluster_id, count(*) AS n FROM cluster_members GROUP BY cluster_id) c "
             "WHERE clusters.id = c.cluster_id AND clusters.id IN "
             "(SELECT DISTINCT unnest(?::BIGINT[]))",
-            [now, [int(x) for x in labels if int(x) >= 0]],
+            [now, _ints(sorted({int(x) for x in labels if int(x) >= 0}))],
         )
 
 
@@ -550,7 +565,7 @@ _DIMENSION_SQL = {
     "flag": (
         "SELECT (i.started_at AT TIME ZONE ?)::DATE AS day, f.kind AS key, "
         "count(DISTINCT i.id) AS n FROM interactions i JOIN flags f ON f.interaction_id = i.id "
-        "WHERE f.active AND f.kind NOT IN (SELECT unnest(?::VARCHAR[])) "
+        "WHERE f.active AND f.kind NOT IN (SELECT unnest(?::JSON::VARCHAR[])) "
         "AND i.started_at >= ? AND i.started_at < ? GROUP BY ALL"
     ),
 }
@@ -570,7 +585,7 @@ def compute_daily_counts(
     for dim, sql in _DIMENSION_SQL.items():
         params: list[Any] = [tz]
         if dim == "flag":
-            params.append(list(ignore_flag_kinds))
+            params.append(_strs(ignore_flag_kinds))
         params += [since, until]
         out += [(r[0], dim, str(r[1]), int(r[2])) for r in cur.execute(sql, params).fetchall()]
     return out
@@ -651,8 +666,8 @@ def deactivate_flags_except(
     cur = _cur(store, con)
     row = cur.execute(
         "UPDATE flags SET active = FALSE WHERE kind = ? AND active "
-        "AND dedupe_key NOT IN (SELECT unnest(?::VARCHAR[])) RETURNING id",
-        [kind, list(keep_keys)],
+        "AND dedupe_key NOT IN (SELECT unnest(?::JSON::VARCHAR[])) RETURNING id",
+        [kind, _strs(keep_keys)],
     ).fetchall()
     return len(row)
 
@@ -689,7 +704,7 @@ def save_repeats(
     with store.transaction() as tx:
         for table in ("repeat_contacts", "contact_resolution"):
             tx.execute(
-                f"DELETE FROM {table} WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))", [ids]
+                f"DELETE FROM {table} WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))", [_ints(ids)]
             )
         if repeats:
             store.insert_arrow("repeat_contacts", [
@@ -715,8 +730,8 @@ def save_repeats(
         tx.execute(
             "UPDATE flags SET active = FALSE WHERE kind = 'repeat_contact' AND active "
             "AND interaction_id IN (SELECT unnest(?::BIGINT[])) "
-            "AND dedupe_key NOT IN (SELECT unnest(?::VARCHAR[]))",
-            [ids, keys],
+            "AND dedupe_key NOT IN (SELECT unnest(?::JSON::VARCHAR[]))",
+            [_ints(ids), _strs(keys)],
         )
 
 
@@ -769,7 +784,7 @@ def save_scorecard_results(store: Store, rows: Sequence[ScorecardResult]) -> Non
     with store.transaction() as tx:
         tx.execute(
             "DELETE FROM scorecard_results WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))",
-            [sorted({r.interaction_id for r in rows})],
+            [_ints(sorted({r.interaction_id for r in rows}))],
         )
         store.insert_arrow("scorecard_results", pa.table({
             "interaction_id": pa.array([r.interaction_id for r in rows], type=pa.int64()),
