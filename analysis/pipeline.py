@@ -39,6 +39,7 @@ from analysis import embeddings, keywords, metrics
 from analysis import flags as flag_rules
 from analysis.options import AnalysisOptions
 from analysis.redaction import RedactionOptions, RedactionResult, redact
+from analysis.redaction_audio import spans_in_time, write_silenced_copy
 from analysis.rules import RuleEngine, RuleOptions, flatten_values
 from analysis.topics import TopicModel, TopicOptions
 from store import flags as flag_store
@@ -232,6 +233,11 @@ class Analyzer:
         anger: AngerResult = self.anger_scorer.score(it, sents, audio)
         mets = metrics.compute(it, self.options.metric_options())
         redactions = [redact(t.text, self.redaction) for t in it.turns]
+        if audio and self.redaction.audio_dir and it.id is not None:
+            spans = spans_in_time(it.turns, redactions, self.redaction.audio_pad_seconds)
+            if spans:
+                out = Path(self.redaction.audio_dir).expanduser() / f"{it.id}.flac"
+                write_silenced_copy(audio, out, spans)
         redacted_turns = [_with_text(t, r.text) for t, r in zip(it.turns, redactions, strict=True)]
         kws = keywords.extract(redacted_turns, top=self.options.keywords) if self.options.keywords else []
         topics = [t.as_dict() for t in self.topic_model.score(it.turns, vecs)] if len(it.turns) else []

@@ -7,7 +7,9 @@ spaces, commas, dashes or the word "dash" between them) as one digit string that
 character span it came from, then classifies each run:
 
 - 13-19 digits passing the Luhn check -> `[PII:CARD]` (a 16-digit number that fails Luhn is
-  left alone: order numbers and tracking ids are not cards);
+  left alone: order numbers and tracking ids are not cards), and 12-19 digits right after
+  a card word ("card", "credit", "visa", "expiry" ... within 40 characters before): ASR
+  often drops or mishears one digit of a dictated card number, which breaks its Luhn check;
 - 9 digits written ddd-dd-dddd, or 9 digits all spoken as words -> `[PII:SSN]`;
 - 10 digits, or 11 starting with 1 -> `[PII:PHONE]`.
 
@@ -41,12 +43,19 @@ class RedactionOptions:
     kinds: list[str] = field(default_factory=lambda: list(KINDS))
     #: region used to read written phone numbers without a country code
     phone_region: str = "US"
+    #: when set, calls with redacted PII get a copy of their audio with those seconds
+    #: silenced, as <audio_dir>/<interaction id>.flac (see analysis/redaction_audio.py)
+    audio_dir: str = ""
+    #: seconds of extra silence around each redacted stretch (ASR word times are approximate)
+    audio_pad_seconds: float = 0.25
 
     def __post_init__(self) -> None:
         bad = [k for k in self.kinds if k.upper() not in KINDS]
         if bad:
             raise ValueError(f"redaction.kinds: unknown {bad}; allowed: {', '.join(KINDS)}")
         self.kinds = [k.upper() for k in self.kinds]
+        if self.audio_pad_seconds < 0:
+            raise ValueError("redaction.audio_pad_seconds must be >= 0")
         if len(self.phone_region) != 2:
             raise ValueError("redaction.phone_region must be a two-letter region code like US")
 
@@ -184,10 +193,18 @@ def _next_is_digit(tokens: list[tuple[str, int, int]], i: int) -> bool:
     return nxt.isdigit() or (nxt in _DIGIT_WORDS and nxt not in ("o", "oh"))
 
 
+_CARD_CONTEXT = re.compile(
+    r"\b(card|credit|debit|visa|mastercard|amex|maestro|cvv|expiry|expiration)\b", re.IGNORECASE
+)
+CARD_CONTEXT_CHARS = 40
+
+
 def _classify(run: _Run, text: str) -> str | None:
     n = len(run.digits)
     if 13 <= n <= 19 and luhn_ok(run.digits):
         return "CARD"
+    if 12 <= n <= 19 and _CARD_CONTEXT.search(text[max(0, run.start - CARD_CONTEXT_CHARS) : run.start]):
+        return "CARD"  # ASR lost or misheard a digit, but the customer said it is a card
     raw = text[run.start : run.end]
     if n == 9 and (_SSN_WRITTEN.match(raw) or (run.spoken and not run.written)):
         return "SSN"

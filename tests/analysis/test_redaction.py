@@ -58,3 +58,54 @@ def test_kinds_option_limits_what_is_redacted() -> None:
     assert r.text == "mail [PII:EMAIL] card 4111 1111 1111 1111"
     with pytest.raises(ValueError, match="unknown"):
         RedactionOptions(kinds=["passport"])
+
+
+# -- slow: a spoken card number through real Whisper, and the silenced audio copy ---------
+
+
+@pytest.mark.slow
+@pytest.mark.espeak
+def test_spoken_card_number_is_redacted_from_transcript_and_audio(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import numpy as np
+
+    from analysis.asr.audio import SAMPLE_RATE, load
+    from analysis.asr.options import AsrOptions
+    from analysis.asr.transcriber import Transcriber
+    from analysis.redaction_audio import spans_in_time, write_silenced_copy
+
+    if not (shutil.which("espeak-ng") and shutil.which("sox")):
+        pytest.fail("espeak-ng and sox are needed (make sysdeps-test)")
+    wav = tmp_path / "card.wav"
+    text = ("Thank you. My card number is four one one one, one one one one, one one one one, "
+            "one one one one. Please charge it today.")  # fmt: skip
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(wav), text], check=True)
+    call = tmp_path / "call.wav"
+    subprocess.run(["sox", str(wav), "-r", "16000", str(call)], check=True)
+
+    cache = Path(__import__("os").environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope")).expanduser()
+    transcript = Transcriber(AsrOptions(language="en"), cache).transcribe(call)
+    results = [redact(t.text) for t in transcript.turns]
+    joined = " ".join(r.text for r in results)
+    assert "[PII:CARD]" in joined, [t.text for t in transcript.turns]
+    assert "4111" not in joined and "four one one one" not in joined.lower()
+
+    spans = spans_in_time(transcript.turns, results)
+    assert len(spans) == 1
+    out = write_silenced_copy(call, tmp_path / "redacted" / "1.flac", spans)
+    original, copy = load(call).channels[0], load(out).channels[0]
+    a, b = (int(x * SAMPLE_RATE) for x in spans[0])
+    assert np.abs(copy[a:b]).max() == 0.0  # the card number is silence
+    assert np.abs(original[a:b]).max() > 0.05  # ...where there was speech
+    before = slice(0, max(a - SAMPLE_RATE // 4, 1))
+    assert np.abs(copy[before]).max() > 0.05  # the rest is kept
+
+
+def test_card_number_with_a_lost_digit_is_redacted_only_after_a_card_word() -> None:
+    # 15 digits, Luhn fails: ASR lost one digit of a dictated card number
+    assert redact("my card number is 411111111111111 thanks").text == "my card number is [PII:CARD] thanks"
+    assert redact("my visa is four one one one one one one one one one one one one one one").text == "my visa is [PII:CARD]"
+    assert redact("tracking number 411111111111111 thanks").text == "tracking number 411111111111111 thanks"
