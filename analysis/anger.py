@@ -196,17 +196,14 @@ class AngerScorer:
         )
 
     def score_text(self, texts: Sequence[str], sentiments: Sequence[TurnSentiment]) -> list[float]:
-        """Anger of standalone customer texts (e.g. `convoscope score` lines, the bench)."""
+        """Anger of standalone customer messages, each scored on its own (bench, ad hoc)."""
         from store.records import Turn
 
-        inter = Interaction("chat", "adhoc", "adhoc", "", turns=[
-            Turn(seq=i, speaker="customer", text=t) for i, t in enumerate(texts)
-        ])
-        out = []
-        for i, t in enumerate(inter.turns):
-            one = Interaction("chat", "adhoc", str(i), "", turns=[t])
-            out.append(self.score(one, [sentiments[i]]).overall)
-        return out
+        return [
+            self.score(Interaction("chat", "adhoc", str(i), "", turns=[Turn(seq=0, speaker="customer", text=t)]),
+                       [sentiments[i]]).overall
+            for i, t in enumerate(texts)
+        ]
 
     # ---- evidence -----------------------------------------------------------------------
     def _turn(
