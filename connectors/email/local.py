@@ -70,16 +70,23 @@ class MboxSource(Source):
         report = SyncReport(self.name)
         size = self.path.stat().st_size
         with self.path.open("rb") as fh:
-            head = hashlib.sha256(fh.read(_HEAD_BYTES)).hexdigest()
             cursor = sync.get_cursor(store, self.name) or {}
             offset = int(cursor.get("offset", 0))
-            if cursor.get("head") != head or offset > size:
+            # the fingerprint covers the bytes that existed when the cursor was saved
+            head_len = int(cursor.get("head_len", _HEAD_BYTES))
+            if cursor.get("head") != hashlib.sha256(fh.read(head_len)).hexdigest() or offset > size:
                 offset = 0  # rewritten or truncated: read again, the ledger dedupes
+            fh.seek(0)
+            head_bytes = fh.read(_HEAD_BYTES)
+            head, head_len = hashlib.sha256(head_bytes).hexdigest(), len(head_bytes)
             for batch in _batches(self._messages(fh, offset)):
                 end = int(batch[-1].item_key.rsplit("-", 1)[1])
 
                 def save(con: Any, end: int = end) -> None:
-                    sync.save_cursor(store, self.name, {"offset": end, "head": head}, con=con)
+                    sync.save_cursor(
+                        store, self.name, {"offset": end, "head": head, "head_len": head_len},
+                        con=con,
+                    )
 
                 report.add(self._ingestor.ingest(store, batch, save))
         return report
