@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import phonenumbers
 
 from connectors.base import Source, SyncReport
-from connectors.http import MalformedResponse, RetriesExhausted
+from connectors.http import HttpStatusError, MalformedResponse, RetriesExhausted
 from store import Store, quarantine, sync
 from store import interactions as interactions_q
 from store.records import Interaction, QuarantineItem, Turn, content_hash
@@ -114,8 +114,9 @@ class ChatSource(Source):
         }
         self._pool = (ThreadPoolExecutor(self.concurrency, thread_name_prefix=self.name)
                       if self.concurrency > 1 else None)
+        batches = self._prefetched(store, cursor)
         try:
-            for batch in self._prefetched(store, cursor):
+            for batch in batches:
                 with store.transaction() as tx:
                     res = interactions_q.upsert(store, batch.interactions, con=tx)
                     for item in (*batch.given_up, *batch.quarantined):
@@ -157,6 +158,7 @@ class ChatSource(Source):
         except RetriesExhausted as exc:
             report.errors.append(str(exc))
         finally:
+            batches.close()  # stops the fetch thread before its pool goes away
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
@@ -210,8 +212,8 @@ class ChatSource(Source):
     ) -> tuple[list[R], list[QuarantineItem]]:
         """Run `fetch` over a page's items in parallel, in order; sort out failures.
 
-        `fetch` raises `ConversationError` (or `MalformedResponse`) for an item it cannot
-        read. Such an item stops the page (`_StopPage`, retried next run) until it has
+        `fetch` raises `ConversationError` (or `MalformedResponse`, or a non-retryable
+        status such as 404) for an item it cannot read. Such an item stops the page (`_StopPage`, retried next run) until it has
         failed `max_attempts` times; after that it is returned in the give-up list and
         the page proceeds without it.
         """
@@ -223,6 +225,8 @@ class ChatSource(Source):
                 return err
             except MalformedResponse as exc:
                 return ConversationError(key(item), str(exc), exc.excerpt)
+            except HttpStatusError as exc:  # e.g. 404: deleted between the list and the fetch
+                return ConversationError(key(item), str(exc))
 
         if self._pool is not None and len(items) > 1:
             results = list(self._pool.map(guarded, items))

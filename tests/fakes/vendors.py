@@ -13,8 +13,8 @@ Each fake is a real HTTP server (stdlib `ThreadingHTTPServer`, HTTP/1.1 keep-ali
 * Front: `GET /conversations` (newest activity first, `_pagination.next`),
   `GET /conversations/{id}/messages` (newest first, paged); Bearer auth.
 
-Faults are injected with `fail_next(path_fragment, kind, times, headers)`: `429` (with
-Retry-After / X-RateLimit-Reset as given), `500`, `malformed` (a 200 with a truncated JSON
+Faults are injected with `fail_next(path_fragment, kind, times, headers)`: a status such as
+`429` (with Retry-After / X-RateLimit-Reset as given), `500` or `404`, `malformed` (a 200 with a truncated JSON
 body) and `drop` (the connection is closed without an answer). Data is added with the
 `add_*` helpers or generated with `populate(n)`; `touch`/`add_*` on an existing conversation
 moves it forward in the vendor's change order, as the real services do.
@@ -72,7 +72,7 @@ class SleepRecorder:
 @dataclass
 class Fault:
     fragment: str
-    kind: str  # "429" | "500" | "malformed" | "drop"
+    kind: str  # an HTTP status ("429", "500", "404"...) | "malformed" | "drop"
     times: int = 1
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -231,12 +231,11 @@ class VendorFake:
         if fault is not None:
             if fault.kind == "drop":
                 return None
-            if fault.kind == "429":
-                return 429, {"Content-Type": "application/json", **fault.headers}, \
-                    self.error_body(429, "rate limited")
-            if fault.kind == "500":
-                return 500, {"Content-Type": "application/json", **fault.headers}, \
-                    self.error_body(500, "internal error")
+            if fault.kind.isdigit():  # "429", "500", "404", ...: that status with an error body
+                status = int(fault.kind)
+                return status, {"Content-Type": "application/json", **fault.headers}, \
+                    self.error_body(status, {429: "rate limited", 500: "internal error"}.get(
+                        status, "error"))
         params = {k: v[-1] for k, v in parse_qs(query).items()}
         try:
             payload = json.loads(body) if body else None

@@ -123,3 +123,15 @@ def test_oauth_bearer_token(store: Store) -> None:
         src = ZendeskSource(ZendeskOptions(name="acme", base_url=fake.url,
                                            oauth_token="oauth-123"))
         assert src.sync(store).inserted == 2
+
+
+def test_a_ticket_gone_between_list_and_fetch_does_not_wedge_the_source(
+    store: Store, zendesk: ZendeskFake
+) -> None:
+    _seed(zendesk)
+    zendesk.fail_next("tickets/2/comments", "404", times=5)
+    src = _source(zendesk, max_attempts=2)
+    assert src.sync(store).inserted == 0  # retried next run first
+    second = src.sync(store)
+    assert second.inserted == 4 and "gave up on ticket:2" in second.errors[0]
+    assert "404" in quarantine.list_items(store, "zendesk:acme")[0].reason
