@@ -128,6 +128,9 @@ class Analyzer:
         self._topics: TopicModel | None = None
         self._rules: RuleEngine | None = None
         self._transcriber: Any = None
+        #: seconds spent per stage since this Analyzer was built (sentiment, embeddings,
+        #: per_interaction, write): where the time goes, for the bench and the logs
+        self.stage_seconds: dict[str, float] = {}
         self.analysis_key = self._fingerprint()
 
     # -- models, loaded once -------------------------------------------------------------
@@ -207,9 +210,12 @@ class Analyzer:
     def analyse(self, batch: Sequence[Interaction]) -> list[Analysis | Exception]:
         """Analyse interactions (no store access); an entry is the exception where one failed."""
         texts = [t.text for it in batch for t in it.turns]
+        t0 = time.perf_counter()
         sentiments = self.predict(texts)
+        t1 = time.perf_counter()
         need_vectors = bool(self.topic_options.taxonomy) or self.rule_engine.needs_embeddings
         vectors = self.embed(texts) if need_vectors and texts else np.zeros((len(texts), embeddings.DIM), np.float32)
+        t2 = time.perf_counter()
         out: list[Analysis | Exception] = []
         pos = 0
         for it in batch:
@@ -220,6 +226,9 @@ class Analyzer:
                 log.exception("analysis of interaction %s failed", it.id)
                 out.append(exc)
             pos += n
+        t3 = time.perf_counter()
+        for stage, secs in (("sentiment", t1 - t0), ("embeddings", t2 - t1), ("per_interaction", t3 - t2)):
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + secs
         return out
 
     def _analyse_one(
@@ -340,6 +349,7 @@ class Analyzer:
             results = [exc] * len(batch)
         done = [r for r in results if isinstance(r, Analysis)]
         new_ids: list[int] = []
+        t_write = time.perf_counter()
         try:
             with store.transaction() as tx:
                 new_ids = self._write(store, done, tx)
@@ -365,6 +375,7 @@ class Analyzer:
                 )  # fmt: skip
                 report.failed += 1
                 report.failures.append({"id": it.id, "reason": reason, "attempts": attempts})
+        self.stage_seconds["write"] = self.stage_seconds.get("write", 0.0) + time.perf_counter() - t_write
         report.analysed += len(done)
         report.turns += sum(len(a.interaction.turns) for a in done)
         report.new_flag_ids += new_ids

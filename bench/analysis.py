@@ -134,6 +134,7 @@ def main() -> int:
     analyzer.analyse(generate(2, args.turns, args.seed + 1))  # loads every model once
     warm_s = time.perf_counter() - t
 
+    analyzer.stage_seconds.clear()
     rep = analyzer.run(store)
     flags = store.conn.execute("SELECT kind, count(*) FROM flags GROUP BY kind ORDER BY 2 DESC").fetchall()
     rows = [
@@ -145,6 +146,7 @@ def main() -> int:
         ("analysis wall (s)", f"{rep.seconds:.1f}"),
         ("interactions/s", f"{rep.analysed / rep.seconds:.1f}"),
         ("turns/s", f"{rep.turns / rep.seconds:.1f}"),
+        ("stage seconds", ", ".join(f"{k} {v:.1f}" for k, v in analyzer.stage_seconds.items())),
         ("peak RSS (MB)", f"{peak_rss_mb():.0f}"),
         ("failed", str(rep.failed)),
         ("flags", ", ".join(f"{k}={c}" for k, c in flags)),
