@@ -254,17 +254,38 @@ class HttpClient:
             ) from None
 
     def _pace(self) -> None:
-        """Proactive spacing for `requests_per_minute` (shared by all threads)."""
+        """Wait for this request's slot: `requests_per_minute` spacing, and the window reset
+        announced by a response that said no requests remain (shared by all threads)."""
         rpm = self.options.requests_per_minute
-        if rpm <= 0:
-            return
-        interval = 60.0 / rpm
         with self._rate_lock:
             now = self._clock()
             slot = max(now, self._next_slot)
-            self._next_slot = slot + interval
+            if rpm > 0:
+                self._next_slot = slot + 60.0 / rpm
         if slot > now:
+            self.waited_seconds += slot - now
             self._sleep(slot - now)
+
+    def _note_quota(self, headers: httpx.Headers) -> None:
+        """Intercom and Front announce `X-RateLimit-Remaining` and the epoch second of the
+        reset (`X-RateLimit-Reset`): at 0 remaining, hold the next request until the reset
+        (at most `max_total_wait_seconds`) instead of spending a 429 on it."""
+        remaining = headers.get("x-ratelimit-remaining")
+        reset = headers.get("x-ratelimit-reset")
+        if remaining is None or reset is None:
+            return
+        try:
+            if float(remaining) > 0:
+                return
+        except ValueError:
+            return
+        now = self._clock()
+        wait = retry_after_seconds({"x-ratelimit-reset": reset}, now)
+        if wait:
+            wait = min(wait, self.options.max_total_wait_seconds)
+            log.info("%s: rate-limit quota used up; pausing %.1fs until it resets", self.name, wait)
+            with self._rate_lock:
+                self._next_slot = max(self._next_slot, now + wait)
 
     def _once(
         self, method: str, url: str, params: Mapping[str, Any] | None, json_body: Any
@@ -279,6 +300,7 @@ class HttpClient:
             ) from exc
         full_url = str(resp.request.url)
         status = resp.status_code
+        self._note_quota(resp.headers)
         if status == 429:
             wait = retry_after_seconds(resp.headers, self._clock())
             raise _Retryable("rate limited (429)", url=full_url, status=status, wait=wait)

@@ -447,6 +447,7 @@ class IntercomFake(VendorFake):
         self.teams = {"4501": {"type": "team", "id": "4501", "name": "Tier 1", "admin_ids": [991]},
                       "4502": {"type": "team", "id": "4502", "name": "Technical", "admin_ids": [992]}}
         self.rate_reset = BASE_TIME
+        self.rate_remaining = 9999
         self._part = 700000
 
     def authorized(self, headers: dict[str, str]) -> bool:
@@ -458,7 +459,7 @@ class IntercomFake(VendorFake):
                            "errors": [{"code": code, "message": message}]}).encode()
 
     def extra_headers(self) -> dict[str, str]:
-        return {"X-RateLimit-Limit": "10000", "X-RateLimit-Remaining": "9999",
+        return {"X-RateLimit-Limit": "10000", "X-RateLimit-Remaining": str(self.rate_remaining),
                 "X-RateLimit-Reset": str(self.rate_reset)}
 
     # -- data --------------------------------------------------------------------------

@@ -127,3 +127,28 @@ def test_requests_per_minute_spaces_requests(zendesk: ZendeskFake) -> None:
         for _ in range(3):
             client.get_json(GROUPS)
     assert waits == [pytest.approx(6.0), pytest.approx(6.0)]
+
+
+def test_quota_used_up_holds_the_next_request_until_the_reset() -> None:
+    """Intercom's X-RateLimit-Remaining: 0 + X-RateLimit-Reset: wait before asking again."""
+    from vendors import IntercomFake
+
+    clock = [2_000_000_000.0]
+    waits: list[float] = []
+
+    def sleep(s: float) -> None:
+        waits.append(s)
+        clock[0] += s
+
+    with IntercomFake() as fake, HttpClient(
+        fake.url, name="intercom:test", headers={"Authorization": f"Bearer {fake.token}"},
+        sleep=sleep, clock=lambda: clock[0],
+    ) as client:
+        fake.rate_remaining, fake.rate_reset = 0, int(clock[0]) + 7
+        client.get_json("/teams")
+        assert waits == []
+        fake.rate_remaining = 500
+        client.get_json("/teams")
+        assert waits == [7.0]
+        client.get_json("/teams")
+        assert waits == [7.0]
