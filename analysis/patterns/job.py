@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -152,8 +152,8 @@ def run_clusters(
         assigned_by="recluster", now=now,
     )
     report.clusters = result.k
-    report.kept = sum(1 for c in match.ids if c in set(old.values()))
-    report.new = result.k - report.kept
+    report.kept = match.kept
+    report.new = result.k - match.kept
     report.retired = len(match.retired)
     report.noise = int((result.labels < 0).sum())
     report.fitted = result.fitted
@@ -371,6 +371,3 @@ def run_patterns(
     log.info("patterns: %s", report)
     return report
 
-
-def today_in(tz: str, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(tz)).date()

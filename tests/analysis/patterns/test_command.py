@@ -67,3 +67,17 @@ def test_bad_input_is_one_line(setup: Path, capsys: pytest.CaptureFixture[str]) 
     assert "unknown step(s) everything" in capsys.readouterr().err
     assert main(["--config", str(setup), "patterns", "show", "fcr", "--since", "yesterday"]) == 2
     assert "--since must be a date" in capsys.readouterr().err
+
+
+def test_full_run_on_an_empty_store_does_nothing_and_loads_no_model(tmp_path: Path) -> None:
+    from analysis.patterns import job
+    from analysis.patterns.options import PatternsOptions
+
+    def no_model(texts: list[str]) -> list:  # fails the test if anything is encoded
+        raise AssertionError("nothing to encode in an empty store")
+
+    with Store.open(tmp_path / "empty.duckdb") as store:
+        report = job.run_patterns(store, PatternsOptions(), now=datetime.now(UTC), encode=no_model)
+        assert report.interactions == 0 and report.clusters.clusters == 0
+        assert report.rises == [] and report.repeats == 0 and report.fcr is None
+        assert job.assign_new(store, PatternsOptions(), encode=no_model) == 0
