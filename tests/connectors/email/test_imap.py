@@ -110,7 +110,7 @@ def test_starttls_with_self_signed_certificate(dovecot: Dovecot, store: Store) -
 def test_dropped_connection_between_batches_resumes_without_loss(
     dovecot: Dovecot, store: Store
 ) -> None:
-    dovecot.append("INBOX", [make_mail(i) for i in range(650)])
+    dovecot.append("INBOX", [make_mail(i) for i in range(450)])
     kicked: list[int] = []
 
     def progress(folder: str, last_uid: int, n: int) -> None:
@@ -118,13 +118,13 @@ def test_dropped_connection_between_batches_resumes_without_loss(
             kicked.append(last_uid)
             dovecot.kick()
 
-    src = ImapSource(dovecot.account(batch_size=250), "s3cret-pw", settings=SETTINGS,
+    src = ImapSource(dovecot.account(batch_size=200), "s3cret-pw", settings=SETTINGS,
                      progress=progress)  # fmt: skip
     report = src.sync(store)
-    assert kicked == [250]
+    assert kicked == [200]
     assert src.reconnects >= 1
-    assert report.inserted == 650 and report.quarantined == 0
-    assert _count(store) == (650, 650)
+    assert report.inserted == 450 and report.quarantined == 0
+    assert _count(store) == (450, 450)
 
 
 def test_server_restart_mid_sync_resumes_from_committed_cursor(
