@@ -1,7 +1,8 @@
 """Zendesk Support: tickets from the cursor-based incremental export, turns from comments.
 
-The incremental ticket export (`/api/v2/incremental/tickets/cursor.json`) lists every
-ticket created or changed since `start_time`, then pages with `after_cursor` until
+The incremental ticket export (`/api/v2/incremental/tickets/cursor.json`, with the
+requesters, assignees and groups sideloaded) lists every ticket created or changed since
+`start_time`, then pages with `after_cursor` until
 `end_of_stream`; a ticket changed again later simply reappears further down the stream,
 which the content hash turns into a new version. Each ticket's conversation is its public
 comments (`/api/v2/tickets/{id}/comments.json?include=users`, paged by `next_page`);
@@ -17,6 +18,7 @@ import base64
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from connectors.chat.common import (
@@ -165,9 +167,10 @@ class ZendeskSource(ChatSource):
             url = data.get("next_page")
         return groups
 
-    def _conversation(self, ticket: dict[str, Any], groups: dict[Any, dict[str, Any]]) -> Interaction:
+    def _conversation(self, ticket: dict[str, Any], groups: dict[Any, dict[str, Any]],
+                      page_users: dict[Any, dict[str, Any]]) -> Interaction:
         comments: list[dict[str, Any]] = []
-        users: dict[Any, dict[str, Any]] = {}
+        users: dict[Any, dict[str, Any]] = dict(page_users)
         url: str | None = f"/api/v2/tickets/{ticket['id']}/comments.json"
         params: dict[str, Any] | None = {"include": "users"}
         while url:
@@ -189,7 +192,8 @@ class ZendeskSource(ChatSource):
             params: dict[str, Any] = {"cursor": cursor["after_cursor"]}
         else:
             params = {"start_time": parse_start_time(self.options.start_time)}
-        params["per_page"] = self.options.page_size
+        # sideloads: the requester and assignee even when they never commented
+        params.update(per_page=self.options.page_size, include="users,groups")
         while True:
             page_key = "page:" + self.client.url_for(path, params)
             data = self.client.get_json(path, params)
@@ -200,9 +204,12 @@ class ZendeskSource(ChatSource):
                     url=page_key[5:], status=200, excerpt=excerpt_of(data),
                 )
             live = [t for t in tickets if t.get("status") != "deleted"]
+            page_users = {u.get("id"): u for u in data.get("users") or []}
+            for g in data.get("groups") or []:
+                groups.setdefault(g.get("id"), g)
             good, given_up = self.fetch_all(
                 store, live, key=lambda t: f"ticket:{t.get('id')}",
-                fetch=lambda t: self._conversation(t, groups),
+                fetch=partial(self._conversation, groups=groups, page_users=page_users),
             )
             after = data.get("after_cursor")
             new_cursor = {"after_cursor": after} if after else cursor
@@ -210,4 +217,5 @@ class ZendeskSource(ChatSource):
             if data.get("end_of_stream", True) or not after:
                 return
             cursor = new_cursor
-            params = {"cursor": after, "per_page": self.options.page_size}
+            params = {"cursor": after, "per_page": self.options.page_size,
+                      "include": "users,groups"}

@@ -402,13 +402,21 @@ class ZendeskFake(VendorFake):
         last = (page[-1]["generated_timestamp"], page[-1]["id"]) if page else pos
         cursor = _b64(list(last))
         base = self.url + "/api/v2/incremental/tickets/cursor.json"
-        return 200, {
+        data: dict[str, Any] = {
             "tickets": page,
             "after_url": f"{base}?{urlencode({'cursor': cursor})}",
             "after_cursor": cursor,
             "before_url": None, "before_cursor": None,
             "end_of_stream": len(after) <= per_page,
         }
+        include = params.get("include", "").split(",")
+        if "users" in include:  # sideloads, as Zendesk's `include=users,groups`
+            ids = {t[k] for t in page for k in ("requester_id", "assignee_id") if t.get(k)}
+            data["users"] = [self.users[i] for i in ids if i in self.users]
+        if "groups" in include:
+            gids = {t["group_id"] for t in page if t.get("group_id")}
+            data["groups"] = [self.groups[g] for g in gids if g in self.groups]
+        return 200, data
 
     def _comments(self, tid: int, params: dict[str, str]) -> tuple[int, Any]:
         if tid not in self.tickets:
@@ -425,9 +433,7 @@ class ZendeskFake(VendorFake):
             "previous_page": None, "count": len(allc),
         }
         if "users" in params.get("include", ""):
-            ids = {c["author_id"] for c in chunk} | {self.tickets[tid]["requester_id"]}
-            if self.tickets[tid].get("assignee_id"):
-                ids.add(self.tickets[tid]["assignee_id"])
+            ids = {c["author_id"] for c in chunk}  # the comments' authors only
             data["users"] = [self.users[i] for i in ids if i in self.users]
         return 200, data
 

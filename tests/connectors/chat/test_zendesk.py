@@ -30,15 +30,22 @@ def _seed(fake: ZendeskFake, tickets: int = 5) -> None:
     fake.add_comment(1, 100, "customer called twice already", public=False)
     fake.add_comment(1, 7, "Thanks.", channel="chat")
     fake.populate(tickets - 1, start_id=2)
+    # an outbound ticket: the requester has not written (yet); known from the export's sideload
+    fake.add_user(8, "Quiet Quinn", "end-user", "Quinn@Example.org")
+    fake.add_ticket(99, subject="We owe you a refund", requester_id=8, assignee_id=100)
+    fake.add_comment(99, 100, "Hi Quinn, we noticed a double charge and refunded it.")
 
 
 def test_initial_sync_pages_and_normalises(store: Store, zendesk: ZendeskFake) -> None:
     zendesk.comments_per_page = 2  # comments come in several pages too
     _seed(zendesk)
     report = _source(zendesk, page_size=2).sync(store)
-    assert (report.inserted, report.updated, report.quarantined, report.errors) == (5, 0, 0, [])
+    assert (report.inserted, report.updated, report.quarantined, report.errors) == (6, 0, 0, [])
     export_calls = [p for _, p in zendesk.requests if "incremental" in p]
-    assert len(export_calls) == 3  # 2 + 2 + 1 tickets
+    assert len(export_calls) == 3  # 2 + 2 + 2 tickets
+    outbound = iq.get(store, iq.existing_hashes(store, "zendesk:acme", ["99"])["99"][0])
+    assert outbound is not None and outbound.customer_key == "quinn@example.org"
+    assert [t.speaker for t in outbound.turns] == ["agent"]
     it = iq.get(store, iq.existing_hashes(store, "zendesk:acme", ["1"])["1"][0])
     assert it is not None
     assert (it.channel, it.subject, it.agent, it.queue) == ("chat", "Refund still missing",
@@ -55,7 +62,7 @@ def test_initial_sync_pages_and_normalises(store: Store, zendesk: ZendeskFake) -
 def test_resync_adds_nothing_and_an_update_is_version_2(store: Store, zendesk: ZendeskFake) -> None:
     _seed(zendesk)
     src = _source(zendesk)
-    assert src.sync(store).inserted == 5
+    assert src.sync(store).inserted == 6
     again = src.sync(store)
     assert (again.inserted, again.updated) == (0, 0)
     zendesk.add_comment(3, 500003, "Actually it broke again.", channel="chat")
@@ -64,7 +71,7 @@ def test_resync_adds_nothing_and_an_update_is_version_2(store: Store, zendesk: Z
     iid = iq.existing_hashes(store, "zendesk:acme", ["3"])["3"][0]
     it = iq.get(store, iid)
     assert it is not None and it.version == 2 and it.turns[-1].text == "Actually it broke again."
-    assert store.conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == 5
+    assert store.conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == 6
 
 
 def test_rate_limit_and_server_error_mid_sync(store: Store, zendesk: ZendeskFake) -> None:
@@ -73,7 +80,7 @@ def test_rate_limit_and_server_error_mid_sync(store: Store, zendesk: ZendeskFake
     zendesk.fail_next("incremental", "429", headers={"Retry-After": "2"})
     zendesk.fail_next("tickets/2/comments", "500")
     report = _source(zendesk, sleeps).sync(store)
-    assert (report.inserted, report.errors) == (5, [])
+    assert (report.inserted, report.errors) == (6, [])
     assert 2.0 in sleeps.waits and len(sleeps.waits) == 2
 
 
@@ -87,9 +94,9 @@ def test_malformed_page_is_quarantined_and_the_next_run_resumes(store: Store,
     [item] = quarantine.list_items(store, "zendesk:acme")
     assert item.item_key.startswith("page:") and item.excerpt.startswith('{"tickets": [')
     second = src.sync(store)
-    assert (second.inserted, second.quarantined, second.errors) == (3, 0, [])
+    assert (second.inserted, second.quarantined, second.errors) == (4, 0, [])
     assert quarantine.list_items(store, "zendesk:acme") == []  # it went through after all
-    assert store.conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == 5
+    assert store.conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == 6
 
 
 def test_a_poisoned_ticket_is_retried_then_given_up_without_losing_others(
@@ -102,7 +109,7 @@ def test_a_poisoned_ticket_is_retried_then_given_up_without_losing_others(
     assert (first.inserted, first.quarantined) == (0, 1)
     assert sync.get_cursor(store, "zendesk:acme") is None
     second = src.sync(store)  # second failure: give up on 3, keep going
-    assert (second.inserted, second.quarantined) == (4, 1)
+    assert (second.inserted, second.quarantined) == (5, 1)
     assert "gave up on ticket:3" in second.errors[0]
     [item] = quarantine.list_items(store, "zendesk:acme")
     assert item.item_key == "ticket:3" and item.attempts == 2 and item.excerpt
@@ -122,7 +129,7 @@ def test_oauth_bearer_token(store: Store) -> None:
         _seed(fake, 2)
         src = ZendeskSource(ZendeskOptions(name="acme", base_url=fake.url,
                                            oauth_token="oauth-123"))
-        assert src.sync(store).inserted == 2
+        assert src.sync(store).inserted == 3
 
 
 def test_a_ticket_gone_between_list_and_fetch_does_not_wedge_the_source(
@@ -133,5 +140,5 @@ def test_a_ticket_gone_between_list_and_fetch_does_not_wedge_the_source(
     src = _source(zendesk, max_attempts=2)
     assert src.sync(store).inserted == 0  # retried next run first
     second = src.sync(store)
-    assert second.inserted == 4 and "gave up on ticket:2" in second.errors[0]
+    assert second.inserted == 5 and "gave up on ticket:2" in second.errors[0]
     assert "404" in quarantine.list_items(store, "zendesk:acme")[0].reason
