@@ -176,6 +176,7 @@ class HttpClient:
         )
         self.requests_made = 0
         self.waited_seconds = 0.0
+        self._retrying = self._build_retrying()
 
     def close(self) -> None:
         self._client.close()
@@ -201,14 +202,8 @@ class HttpClient:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json_body: Any = None,
-    ) -> dict[str, Any]:
+    def _build_retrying(self) -> tenacity.Retrying:
+        """The retry policy, built once (tenacity keeps per-call state thread-local)."""
         opts = self.options
         backoff = tenacity.wait_random_exponential(
             multiplier=opts.backoff_initial_seconds, max=opts.backoff_max_seconds
@@ -233,7 +228,7 @@ class HttpClient:
             log.warning("%s: %s; retrying in %.1fs (attempt %d)", self.name, exc, nxt,
                         state.attempt_number)
 
-        retrying = tenacity.Retrying(
+        return tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Retryable),
             wait=wait,
             stop=stop,
@@ -241,8 +236,17 @@ class HttpClient:
             before_sleep=before_sleep,
             reraise=False,
         )
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> dict[str, Any]:
         try:
-            return retrying(self._once, method, url, params, json_body)
+            return self._retrying(self._once, method, url, params, json_body)
         except tenacity.RetryError as err:
             last = err.last_attempt.exception()
             assert isinstance(last, _Retryable)
