@@ -87,6 +87,10 @@ class ChatSource(Source):
 
     #: the vendor name used in `Interaction.metadata["vendor"]`
     vendor: str = ""
+    #: the idempotency key of what this source writes: `<vendor>:<name>` + conversation id
+    primary_key: tuple[str, ...] = ("source", "external_id")
+    #: what the saved cursor (`store.sync`, key '') tracks; set by each vendor
+    incremental_cursor: str = ""
 
     def __init__(self, name: str, *, max_attempts: int = 3, concurrency: int = 4) -> None:
         self.name = name
@@ -350,7 +354,8 @@ def make_interaction(
         customer=customer,
         customer_key=customer_key_value,
         queue=queue,
-        direction="inbound",
+        # who opened it: an agent's first message (a proactive or outbound chat) or the customer
+        direction="outbound" if turns and turns[0].speaker == "agent" else "inbound",
         subject=subject or None,
         raw_ref=raw_ref,
         metadata={"vendor": vendor, **metadata},

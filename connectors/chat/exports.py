@@ -83,6 +83,8 @@ READERS = {"zendesk": _zendesk, "intercom": _intercom, "front": _front}
 class ExportSource(ChatSource):
     """Imports one `[[chat.exports]]` entry (see module docstring)."""
 
+    incremental_cursor = "SHA-256 of each export file read (under the key 'export:<path>')"
+
     def __init__(self, options: ExportOptions) -> None:
         super().__init__(f"{options.vendor}:{options.name}", max_attempts=options.max_attempts,
                          concurrency=1)

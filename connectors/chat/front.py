@@ -122,6 +122,7 @@ class FrontSource(ChatSource):
     """Front conversations over its Core API (see module docstring)."""
 
     vendor = VENDOR
+    incremental_cursor = "newest committed message time (watermark) + the walk's next link"
 
     def __init__(self, options: FrontOptions, *, client: HttpClient | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:

@@ -140,6 +140,7 @@ class IntercomSource(ChatSource):
     """Intercom conversations over REST API 2.11 (see module docstring)."""
 
     vendor = VENDOR
+    incremental_cursor = "updated_at watermark + the search's starting_after token"
 
     def __init__(self, options: IntercomOptions, *, client: HttpClient | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:

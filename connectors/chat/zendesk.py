@@ -136,6 +136,7 @@ class ZendeskSource(ChatSource):
     """Zendesk Support over its REST API (see module docstring)."""
 
     vendor = VENDOR
+    incremental_cursor = "the incremental export's after_cursor"
 
     def __init__(self, options: ZendeskOptions, *, client: HttpClient | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:

@@ -46,6 +46,7 @@ def test_initial_sync_pages_and_normalises(store: Store, zendesk: ZendeskFake) -
     outbound = iq.get(store, iq.existing_hashes(store, "zendesk:acme", ["99"])["99"][0])
     assert outbound is not None and outbound.customer_key == "quinn@example.org"
     assert [t.speaker for t in outbound.turns] == ["agent"]
+    assert (outbound.direction, it_direction(store)) == ("outbound", "inbound")
     it = iq.get(store, iq.existing_hashes(store, "zendesk:acme", ["1"])["1"][0])
     assert it is not None
     assert (it.channel, it.subject, it.agent, it.queue) == ("chat", "Refund still missing",
@@ -57,6 +58,11 @@ def test_initial_sync_pages_and_normalises(store: Store, zendesk: ZendeskFake) -
     assert it.turns[0].sent_at < it.turns[-1].sent_at
     assert it.metadata["internal_notes"] == 1
     assert sync.get_cursor(store, "zendesk:acme")["after_cursor"]
+
+
+def it_direction(store: Store) -> str | None:
+    got = iq.get(store, iq.existing_hashes(store, "zendesk:acme", ["1"])["1"][0])
+    return got.direction if got else None
 
 
 def test_resync_adds_nothing_and_an_update_is_version_2(store: Store, zendesk: ZendeskFake) -> None:
