@@ -300,7 +300,8 @@ class HttpClient:
             resp = self._client.request(method, url, params=params, json=json_body)
         except httpx.TransportError as exc:  # connect/read timeouts, resets, refused
             raise _Retryable(
-                f"network error: {type(exc).__name__}: {exc}", url=str(url), status=None, wait=None
+                f"network error: {type(exc).__name__}: {exc}", url=self.url_for(url, params),
+                status=None, wait=None,
             ) from exc
         full_url = str(resp.request.url)
         status = resp.status_code
