@@ -19,9 +19,13 @@ from analysis.patterns.options import TraitOptions
 _SEGMENT = re.compile(r"[\n.!?;:]+")
 _TOKEN = re.compile(r"[a-z][a-z']*")
 #: words a phrase may not start or end with ("to you in" says nothing)
-DANGLING = frozenset(
-    ["a", "an", "the", "to", "of", "in", "on", "for", "and", "or", "but", "with", "at", "by", "from", "as", "is", "are", "was", "were", "be", "been", "that", "this", "these", "those", "my", "your", "our", "their", "its", "it"]
-)
+DANGLING = frozenset((
+    "a", "an", "the", "to", "of", "in", "on", "for", "and", "or", "but", "with", "at", "by",
+    "from", "as", "is", "are", "was", "were", "be", "been", "that", "this", "these", "those",
+    "my", "your", "our", "their", "its", "it",
+))
+#: ...and may not end with ("frustration and i")
+DANGLING_END = DANGLING | {"i", "we", "i'm", "i'll", "we'll"}
 
 
 class PhraseAnalyzer:
@@ -43,7 +47,7 @@ class PhraseAnalyzer:
             for n in range(self.ngram_min, self.ngram_max + 1):
                 for i in range(len(toks) - n + 1):
                     gram = toks[i:i + n]
-                    if gram[0] in DANGLING or gram[-1] in DANGLING:
+                    if gram[0] in DANGLING or gram[-1] in DANGLING_END:
                         continue
                     if all(t in self.stop_words for t in gram):
                         continue

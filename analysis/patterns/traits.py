@@ -3,10 +3,11 @@
 Three kinds of trait, each with an effect size rather than a raw count:
 
 - topics: odds ratio of the topic appearing in low vs high interactions, with a 95 %
-  Wald interval on log OR (Haldane-Anscombe +0.5 so empty cells stay finite);
+  Wald interval on log OR (Haldane-Anscombe +0.5 so empty cells stay finite), the most
+  over-represented in low satisfaction first;
 - metrics (every numeric key of scores.metrics: non-talk time, interruptions, talk ratio,
   response time...): Cohen's d (low minus high, pooled SD) with its normal-approximation
-  95 % interval;
+  95 % interval, largest |d| first (a metric lower in low satisfaction is a trait too);
 - phrases: log-odds z with an informative Dirichlet prior (see phrases.py), phrases
   over-represented in low-satisfaction interactions.
 
@@ -89,8 +90,9 @@ def compare(
         a = sum(topic in t for t in t_low)
         c = sum(topic in t for t in t_high)
         or_, lo, hi = odds_ratio(a, n_low - a, c, n_high - c)
+        # ranked by how much more typical of low satisfaction (under-represented last)
         topic_rows.append(("topic", topic, "odds_ratio", or_, lo, hi, a / n_low, c / n_high,
-                           abs(math.log(or_))))
+                           math.log(or_)))
     # metrics
     metric_rows = []
     m_low = [flatten_metrics(f.metrics) for f in low]
