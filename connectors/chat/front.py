@@ -161,10 +161,8 @@ class FrontSource(ChatSource):
         cursor = cursor or {}
         watermark = float(cursor.get("watermark", parse_start_time(self.options.start_time)))
         pending = float(cursor.get("pending_max", watermark))
-        url: str = cursor.get("next") or self.client.url_for(
-            "/conversations", {"limit": self.options.page_size}
-        )
         top = self.client.url_for("/conversations", {"limit": self.options.page_size})
+        url: str = cursor.get("next") or top
         while True:
             try:
                 data = self.client.get_json(url)
