@@ -203,8 +203,6 @@ class PatternsOptions:
     window_days: int = 90
     #: minutes between full recomputes (re-cluster, trends, repeats, traits, scorecards)
     full_interval_minutes: int = 60
-    #: seconds between incremental cluster assignments of newly analysed interactions
-    assign_interval_seconds: int = 60
     clusters: ClusterOptions = field(default_factory=ClusterOptions)
     trends: TrendOptions = field(default_factory=TrendOptions)
     repeats: RepeatOptions = field(default_factory=RepeatOptions)
@@ -216,8 +214,6 @@ class PatternsOptions:
             raise ValueError("patterns.window_days must be at least 1")
         if self.full_interval_minutes < 1:
             raise ValueError("patterns.full_interval_minutes must be at least 1")
-        if self.assign_interval_seconds < 1:
-            raise ValueError("patterns.assign_interval_seconds must be at least 1")
 
 
 # -- QA scorecards ----------------------------------------------------------------------
