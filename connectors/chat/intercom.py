@@ -183,6 +183,10 @@ class IntercomSource(ChatSource):
             page_key = f"page:{self.client.url_for('/conversations/search')}#{since}:{token or ''}"
             try:
                 data = self.client.post_json("/conversations/search", body)
+            except MalformedResponse as exc:
+                # one POST URL serves every page: name the page by its query and token
+                raise MalformedResponse(str(exc), url=page_key[5:], status=exc.status,
+                                        excerpt=exc.excerpt) from None
             except HttpStatusError as exc:
                 if not token or exc.status not in (400, 404, 410):
                     raise

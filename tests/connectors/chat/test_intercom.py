@@ -152,6 +152,7 @@ def test_malformed_search_page_then_resume(store: Store, intercom: IntercomFake)
     assert '"conversations"' in item.excerpt and "not JSON" in item.reason
     second = src.sync(store)
     assert (second.inserted, second.errors) == (6, [])
+    assert quarantine.list_items(store, "intercom:acme") == []  # it went through after all
 
 
 def test_wrong_token_is_a_clear_error(store: Store, intercom: IntercomFake) -> None:
