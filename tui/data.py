@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -127,7 +128,7 @@ class LocalSource(DataSource):
         self.store = store
 
     def describe(self) -> str:
-        return f"file {self.store.path}"
+        return f"file {Path(self.store.path).name}"
 
     def dashboard(self) -> Dashboard:
         return browse.dashboard(self.store, self.now(), self.tz)

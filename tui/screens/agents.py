@@ -47,8 +47,11 @@ class AgentsScreen(DataScreen):
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)
-        t.add_columns("agent", "n", "sent.", "flag %", "open", "QA", "talk %", "silence %",
-                      "interr.", "wpm")
+        # Fixed widths: stable layout at 80 columns and deterministic snapshots.
+        for label, width in (("agent", 16), ("n", 6), ("sent.", 5), ("flag %", 6), ("open", 5),
+                             ("QA", 4), ("talk %", 6), ("silence %", 9), ("interr.", 7),
+                             ("wpm", 4)):
+            t.add_column(label, width=width)
         t.focus()
         super().on_mount()
 

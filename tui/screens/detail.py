@@ -68,7 +68,8 @@ class DetailScreen(DataScreen):
 
     def on_mount(self) -> None:
         t = self.query_one("#flags", DataTable)
-        t.add_columns("flag", "sev", "review")
+        for label, width in (("flag", 14), ("sev", 8), ("review", 9)):
+            t.add_column(label, width=width)
         self.title = f"Interaction {self.interaction_id}"
         super().on_mount()
 

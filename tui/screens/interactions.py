@@ -22,10 +22,10 @@ from tui.data import DataSourceError
 from tui.screens.base import DataScreen
 from tui.widgets.fmt import duration, sentiment_text, severity_text, when
 
-COLUMNS = (
-    ("id", "id"), ("started", "started_at"), ("ch", None), ("agent", "agent"),
-    ("dur", "duration"), ("sent.", "sentiment"), ("flags", None), ("topic", None),
-    ("queue", None),
+COLUMNS = (  # label, sort key, width (fixed: stable at 80 columns, deterministic snapshots)
+    ("id", "id", 7), ("started", "started_at", 11), ("ch", None, 5), ("agent", "agent", 15),
+    ("dur", "duration", 7), ("sent.", "sentiment", 5), ("flags", None, 12),
+    ("topic", None, 16), ("queue", None, 10),
 )
 SORTS = ("started_at", "sentiment", "duration", "agent", "id")
 PAGE = 100
@@ -61,16 +61,16 @@ class InteractionsScreen(DataScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label, _key in COLUMNS:
-            table.add_column(label, key=label)
+        for label, _key, width in COLUMNS:
+            table.add_column(label, key=label, width=width)
         table.focus()
         # Scrolling with the mouse (no cursor move) also fetches the next page in time.
         self.watch(table, "scroll_y", self._on_scroll, init=False)
         super().on_mount()
 
-    def _on_scroll(self, _old: float, new: float) -> None:
+    def _on_scroll(self, old: float, new: float) -> None:
         table = self.query_one(DataTable)
-        if new >= table.max_scroll_y - 20:
+        if new > old and table.max_scroll_y > 0 and new >= table.max_scroll_y - 20:
             self.load_more()
 
     # -- loading -----------------------------------------------------------------------
@@ -167,7 +167,7 @@ class InteractionsScreen(DataScreen):
             self.app.push_screen(DetailScreen(int(key)))
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        sort = dict(COLUMNS).get(str(event.column_key.value))
+        sort = {label: key for label, key, _w in COLUMNS}.get(str(event.column_key.value))
         if sort:
             if sort == self.sort:
                 self.descending = not self.descending

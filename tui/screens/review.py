@@ -39,7 +39,9 @@ class ReviewScreen(DataScreen):
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)
-        t.add_columns("flag", "sev", "kind", "interaction", "ch", "agent", "raised", "summary")
+        for label, width in (("flag", 6), ("sev", 8), ("kind", 18), ("interaction", 11),
+                             ("ch", 5), ("agent", 16), ("raised", 16), ("summary", 32)):
+            t.add_column(label, width=width)
         t.focus()
         super().on_mount()
 

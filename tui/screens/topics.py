@@ -31,9 +31,14 @@ class TopicsScreen(DataScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#ttable", DataTable).add_columns("topic", "n", "sent.", "trend", "examples")
-        self.query_one("#ctable", DataTable).add_columns("cluster", "label", "size", "14 d",
-                                                         "trend", "examples")
+        tt = self.query_one("#ttable", DataTable)
+        for label, width in (("topic", 18), ("n", 7), ("sent.", 5), ("trend (14 d)", 14),
+                             ("examples", 20)):
+            tt.add_column(label, width=width)
+        ct = self.query_one("#ctable", DataTable)
+        for label, width in (("cluster", 7), ("label", 18), ("size", 7), ("14 d", 7),
+                             ("trend", 14), ("examples", 20)):
+            ct.add_column(label, width=width)
         self.query_one("#ttable", DataTable).focus()
         super().on_mount()
 
