@@ -7,7 +7,7 @@ The store comes from `bench/generate_store.py` (created when `--db` does not exi
 Each question is asked once to warm up, then `--repeat` times; the table shows p50/p95
 per question and overall, plus the process's peak RSS.
 
-    python bench/bot.py --db /tmp/cs1m.duckdb -n 1000000 --repeat 20
+    python bench/bot.py --db /tmp/convoscope-bench-1m.duckdb -n 1000000 --repeat 20
 """
 
 from __future__ import annotations

@@ -308,9 +308,9 @@ class Engine:
 
     def _agent(self, q: Query, role: str, page: int) -> Answer:
         assert q.agent is not None
-        s = sq.agent_summary(self.store, q.agent, q.period.start, q.period.end)
         prev = q.period.previous()
-        before = sq.agent_summary(self.store, q.agent, prev.start, prev.end)
+        s, before = sq.agent_summaries(self.store, q.agent, [(q.period.start, q.period.end),
+                                                            (prev.start, prev.end)])  # fmt: skip
         if s["interactions"] == 0:
             like = sq.known_agents(self.store, q.agent)
             hint = f" Did you mean: {', '.join(like)}?" if like and like != [q.agent] else ""
