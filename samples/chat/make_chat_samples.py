@@ -11,8 +11,9 @@ The conversations:
 * intercom 8801 — a happy one (quick fix, thanks);
 * intercom 8802 — a bot handover (Fin answers, the customer asks for a person, an admin
   takes over);
-* front cnv_sms0134 — an SMS chat from +1 415 555 0134, the customer of the repeat-refund
-  sample call (samples/calls/call_07_repeat_refund.json), the day after that call;
+* front cnv_sms0134 — an SMS chat from +1 415 555 0134 (Sam Rivera, account AC-20931), the
+  customer of the repeat-refund sample call (samples/calls/call_07_repeat_refund.json) and
+  email (samples/email/05_repeat_refund_*.eml), the morning after both;
 * front cnv_mail77 — a calm delivery question.
 """
 
@@ -120,21 +121,22 @@ def intercom_doc() -> dict:
 
 def front_doc() -> dict:
     fr = FrontFake()
-    alex = fr.teammate("tea_6b1", "Alex", "Rivera", "alex.rivera@acme.example")
+    alex = fr.teammate("tea_6b1", "Alex", "Moreno", "alex.moreno@acme.example")
     jo = fr.teammate("tea_6b2", "Jo", "Chen", "jo.chen@acme.example")
 
     fr.clock = at("2026-11-24T08:20:00")
     fr.add_conversation("cnv_sms0134", subject="Refund still missing", handle="+14155550134",
                         assignee=alex, tags=["billing"])
-    fr.add_message("cnv_sms0134", inbound=True, sender_name="Dan Whitaker",
-                   body="Hi, I called yesterday about my refund for account AC-20931 and it "
-                        "still hasn't arrived. This is the second time I'm asking.")
+    fr.add_message("cnv_sms0134", inbound=True, sender_name="Sam Rivera",
+                   body="Hi, this is Sam Rivera, account AC-20931. I called yesterday and "
+                        "emailed last night about the double charge (ticket T-5531) and the "
+                        "refund still hasn't arrived. This is the third time I'm asking.")
     fr.add_message("cnv_sms0134", inbound=False,
                    body="<p>Thanks for your message! An agent will reply shortly.</p>")
     fr.add_message("cnv_sms0134", inbound=False, author=alex,
-                   body="<div>Hi Dan, I'm sorry about the wait. I can see yesterday's call; the "
+                   body="<div>Hi Sam, I'm sorry about the wait. I can see yesterday's call; the "
                         "refund was approved but not sent. I've pushed it through now.</div>")
-    fr.add_message("cnv_sms0134", inbound=True, sender_name="Dan Whitaker",
+    fr.add_message("cnv_sms0134", inbound=True, sender_name="Sam Rivera",
                    body="I was promised that yesterday too. I'll believe it when I see it.")
 
     fr.clock = at("2026-11-20T11:40:00")
