@@ -322,14 +322,21 @@ class Analyzer:
         )  # fmt: skip
         return int(getattr(rep, "transcribed", 0)), int(getattr(rep, "failed", 0))
 
-    def run(self, store: Store, *, limit: int | None = None, rescore: bool = False) -> AnalyzeReport:
-        """Transcribe, then analyse everything waiting (see module docstring)."""
+    def run(
+        self, store: Store, *, limit: int | None = None, rescore: bool = False, stale: bool = False
+    ) -> AnalyzeReport:
+        """Transcribe, then analyse everything waiting (see module docstring).
+
+        `rescore` re-analyses every analysed interaction; `stale` only those whose scores
+        came from another configuration (rules, taxonomy, models: `analysis_key`).
+        """
         t0 = time.perf_counter()
         report = AnalyzeReport()
         report.transcribed, report.transcribe_failed = self.transcribe_pending(store, limit)
         ids = score_store.pending_ids(
-            store, limit=limit, max_attempts=self.options.max_attempts, rescore=rescore
-        )
+            store, limit=limit, max_attempts=self.options.max_attempts, rescore=rescore,
+            stale_key=self.analysis_key if stale else None,
+        )  # fmt: skip
         if ids:
             # a missing model is the installation's problem, not the interactions': raise it
             # here instead of spending their attempts
@@ -402,7 +409,7 @@ class Analyzer:
                     if r.changed:
                         rows.append((a.scores.interaction_id, t.seq, r.text, _redacted_words(t, r)))
             score_store.overwrite_turn_texts(store, rows, con=tx)
-        score_store.mark_analysed(store, [a.scores.interaction_id for a in done], con=tx)
+        score_store.mark_analysed(store, [(a.scores.interaction_id, a.scores.version) for a in done], con=tx)
         return new_ids
 
 

@@ -42,13 +42,15 @@ def pending_ids(
     limit: int | None = None,
     max_attempts: int = 3,
     rescore: bool = False,
+    stale_key: str | None = None,
     now: datetime | None = None,
 ) -> list[int]:
     """Interactions to analyse, oldest first.
 
     Calls once transcribed, chats/e-mails while new, and those that failed *in analysis*
     while under `max_attempts` and past their back-off time; with `rescore`, also every
-    interaction already analysed.
+    interaction already analysed; with `stale_key`, also those analysed whose score was
+    produced under a different analysis key (another configuration or model).
     """
     sql = (
         "SELECT id FROM interactions WHERE "
@@ -59,6 +61,12 @@ def pending_ids(
     params: list[Any] = [FAILED_PREFIX, max_attempts, now or _now()]
     if rescore:
         sql += " OR status = 'analysed'"
+    elif stale_key is not None:
+        sql += (
+            " OR (status = 'analysed' AND id NOT IN "
+            "(SELECT interaction_id FROM scores WHERE analysis_key = ?))"
+        )
+        params.append(stale_key)
     sql += " ORDER BY id"
     if limit:
         sql += f" LIMIT {int(limit)}"
@@ -194,13 +202,21 @@ def mark_failed(
     return attempts + 1
 
 
-def mark_analysed(store: Store, ids: Sequence[int], *, con: duckdb.DuckDBPyConnection) -> None:
-    """Status 'analysed'; a past analysis failure's attempts and back-off are cleared."""
-    if ids:
+def mark_analysed(
+    store: Store, id_versions: Sequence[tuple[int, int]], *, con: duckdb.DuckDBPyConnection
+) -> None:
+    """Status 'analysed' for these (id, version) pairs; attempts and back-off are cleared.
+
+    An interaction that a connector replaced by a newer version while it was being analysed
+    keeps its status 'new' (the version no longer matches), so the new text is analysed next.
+    """
+    if id_versions:
         con.execute(
             "UPDATE interactions SET status = 'analysed', status_reason = NULL, attempts = 0, "
-            "next_attempt_at = NULL, updated_at = ? WHERE id IN (SELECT unnest(?::BIGINT[]))",
-            [_now(), list(ids)],
+            "next_attempt_at = NULL, updated_at = $1 FROM (SELECT unnest($2::BIGINT[]) AS id, "
+            "unnest($3::INTEGER[]) AS version) AS done "
+            "WHERE interactions.id = done.id AND interactions.version = done.version",
+            [_now(), [i for i, _v in id_versions], [v for _i, v in id_versions]],
         )
 
 

@@ -1,8 +1,10 @@
-"""`convoscope analyze [--rescore] [--limit N] [--json]`: run the analysis job once.
+"""`convoscope analyze [--rescore | --stale] [--limit N] [--json]`: run the analysis job once.
 
 Transcribes calls waiting for ASR, then scores every waiting interaction (see
 `analysis.pipeline`). `--rescore` also re-analyses interactions already analysed, after a
-change of rules, taxonomy or models; human reviews of flags are kept. `build_analyzer` is
+change of rules, taxonomy or models; `--stale` only those whose stored analysis key (a hash
+of the rules, taxonomy, model and analysis options) differs from the current one. Human
+reviews of flags are kept. `build_analyzer` is
 the one place that turns the config into an `Analyzer` (the service and the demo use it too).
 """
 
@@ -34,12 +36,14 @@ def build_analyzer(cfg: Config, on_flags: Sequence[FlagHook] = ()) -> Analyzer:
     )
 
 
-def run_once(analyzer: Analyzer, ctx: Context, *, limit: int | None, rescore: bool) -> AnalyzeReport:
+def run_once(
+    analyzer: Analyzer, ctx: Context, *, limit: int | None, rescore: bool, stale: bool = False
+) -> AnalyzeReport:
     """Run the job, turning "model not prepared" into a one-line user error."""
     from analysis.sentiment import ModelNotPrepared
 
     try:
-        return analyzer.run(ctx.store(), limit=limit, rescore=rescore)
+        return analyzer.run(ctx.store(), limit=limit, rescore=rescore, stale=stale)
     except ModelNotPrepared as exc:
         raise UserError(str(exc)) from None
 
@@ -47,7 +51,8 @@ def run_once(analyzer: Analyzer, ctx: Context, *, limit: int | None, rescore: bo
 def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be a positive number")
-    report = run_once(build_analyzer(ctx.config), ctx, limit=args.limit, rescore=args.rescore)
+    report = run_once(build_analyzer(ctx.config), ctx, limit=args.limit, rescore=args.rescore,
+                      stale=args.stale)
     if args.json:
         print(json.dumps(report.as_dict(), default=str))
     else:
@@ -66,6 +71,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="transcribe waiting calls and score waiting interactions once")
     p.add_argument("--rescore", action="store_true",
                    help="also re-analyse interactions already analysed (keeps flag reviews)")
+    p.add_argument("--stale", action="store_true",
+                   help="also re-analyse those scored under another configuration (rules, models)")
     p.add_argument("--limit", type=int, help="at most N interactions")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.set_defaults(func=run)

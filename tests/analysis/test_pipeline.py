@@ -305,3 +305,34 @@ def test_a_missing_sentiment_model_fails_the_run_not_the_interactions(store: Sto
         an.run(store)
     rows = store.conn.execute("SELECT DISTINCT status, attempts FROM interactions").fetchall()
     assert rows == [("new", 0)]
+
+
+def test_stale_rescores_only_what_another_configuration_scored(store: Store) -> None:
+    _analyzer().run(store)
+    assert _analyzer().run(store, stale=True).analysed == 0  # same configuration: nothing stale
+    changed = _analyzer([*TEXT_RULES, {"name": "furious", "when": {"phrase": "furious"}}])
+    assert changed.analysis_key != _analyzer().analysis_key
+    assert changed.run(store, stale=True).analysed == 2
+    assert changed.run(store, stale=True).analysed == 0
+
+
+def test_a_new_version_arriving_during_analysis_is_analysed_again(store: Store) -> None:
+    """A connector stores version 2 while version 1 is being scored: v2 must not be lost."""
+    an = _analyzer()
+    real = an.analyse
+
+    def analyse_then_new_version(batch):  # type: ignore[no-untyped-def]
+        out = real(batch)
+        newer = _copy(CALM)
+        newer.content_hash = "v2"
+        newer.turns.append(Turn(3, "customer", "Actually, cancel my account.", sent_at=T0))
+        istore.upsert(store, [newer])
+        return out
+
+    an.analyse = analyse_then_new_version  # type: ignore[method-assign]
+    an.run(store)
+    calm = istore.get(store, _id(store, "calm"))
+    assert calm is not None and calm.version == 2 and calm.status == "new"
+    assert _analyzer().run(store).analysed == 1
+    assert "churn_risk" in {f.kind for f in flag_store.for_interaction(store, calm.id)}  # type: ignore[arg-type]
+    assert score_store.get(store, calm.id).version == 2  # type: ignore[arg-type, union-attr]
