@@ -176,5 +176,7 @@ def test_metrics_on_a_synthesised_stereo_call(tmp_path: Path) -> None:
     assert m["interruptions_by"]["customer"] == 1
     assert m["interruption_list"][0]["at"] == pytest.approx(c1_start, abs=0.5)
     assert m["interruption_seconds"] == pytest.approx(1.5, abs=0.5)
-    assert m["talk_seconds"]["agent"] == pytest.approx(d_a1 + d_a2, abs=1.0)
+    assert m["talk_seconds"]["agent"] == pytest.approx(d_a1 + d_a2, abs=0.5)
+    assert m["talk_seconds"]["customer"] == pytest.approx(d_c1, abs=0.5)
+    assert m["longest_monologue_seconds"]["customer"] == pytest.approx(d_c1, abs=0.5)
     assert m["agent_questions"] == 1
