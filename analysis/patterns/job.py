@@ -46,6 +46,7 @@ MAX_TEXT_CHARS = 4000  # MiniLM reads 256 word pieces; more text only costs time
 class ClusterReport:
     interactions: int = 0
     encoded: int = 0
+    waiting: int = 0  # not yet encoded (over max_encode_per_run): clustered on later runs
     clusters: int = 0
     kept: int = 0
     new: int = 0
@@ -99,18 +100,32 @@ def customer_texts(store: Store, facts: Sequence[sp.InteractionFacts]) -> dict[i
 
 
 def ensure_embeddings(
-    store: Store, texts: dict[int, str], model: str, encode: Encoder, *, batch: int = 512
-) -> int:
-    """Encode and store the texts whose embedding is missing or stale; returns how many."""
+    store: Store,
+    texts: dict[int, str],
+    model: str,
+    encode: Encoder,
+    *,
+    batch: int = 512,
+    limit: int | None = None,
+) -> tuple[int, int]:
+    """Encode and store the texts whose embedding is missing or stale.
+
+    At most `limit` are encoded, the last ones of `texts` first (callers pass them oldest
+    first, so the newest interactions are clustered first). Returns (encoded, still waiting).
+    """
     ids = list(texts)
     hashes = {i: content_hash(texts[i]) for i in ids}
     stored = sp.embedding_hashes(store, ids, model)
-    todo = [i for i in ids if stored.get(i) != hashes[i]]
+    todo = [i for i in reversed(ids) if stored.get(i) != hashes[i]]
+    waiting = 0
+    if limit is not None and len(todo) > limit:
+        waiting = len(todo) - limit
+        todo = todo[:limit]
     for lo in range(0, len(todo), batch):
         chunk = todo[lo:lo + batch]
         vecs = encode([texts[i] or " " for i in chunk])
         sp.save_embeddings(store, chunk, [hashes[i] for i in chunk], vecs, model)
-    return len(todo)
+    return len(todo), waiting
 
 
 # -- clusters ------------------------------------------------------------------------------------------
@@ -125,7 +140,9 @@ def run_clusters(
     facts = sp.interaction_facts(store, now - timedelta(days=options.window_days), now)
     texts = customer_texts(store, facts)
     report = ClusterReport(interactions=len(facts))
-    report.encoded = ensure_embeddings(store, texts, co.model, encode)
+    report.encoded, report.waiting = ensure_embeddings(
+        store, texts, co.model, encode, limit=co.max_encode_per_run or None
+    )
     ids, emb = sp.load_embeddings(store, [f.id for f in facts], co.model)
     if not ids:
         return report

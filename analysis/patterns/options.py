@@ -26,6 +26,9 @@ class ClusterOptions:
     min_samples: int = 3
     #: dimensions kept by PCA before HDBSCAN (density estimates degrade in 384 dims)
     pca_dims: int = 32
+    #: texts encoded per full run at most (0 = no limit), newest first: the first run over a
+    #: large history backfills over several runs instead of holding the writer for hours
+    max_encode_per_run: int = 20000
     #: above this many interactions HDBSCAN is fitted on a random sample of this size and
     #: the rest are assigned to the nearest centroid (keeps 100k under a few minutes)
     max_fit: int = 20000
@@ -47,6 +50,8 @@ class ClusterOptions:
             raise ValueError("patterns.clusters.min_samples must be >= 0")
         if not 2 <= self.pca_dims <= 384:
             raise ValueError("patterns.clusters.pca_dims must be between 2 and 384")
+        if self.max_encode_per_run < 0:
+            raise ValueError("patterns.clusters.max_encode_per_run must be >= 0")
         if self.max_fit < 100:
             raise ValueError("patterns.clusters.max_fit must be at least 100")
         if not -1.0 <= self.assign_min_similarity <= 1.0:

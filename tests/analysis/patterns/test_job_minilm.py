@@ -104,3 +104,21 @@ def test_planted_groups_recovered_named_and_new_ones_assigned(
     kept = sum(1 for i in ids if members[i] >= 0 and after[i] == members[i])
     assert kept >= 0.9 * sum(1 for i in ids if members[i] >= 0)
     assert again.clusters.kept >= 3
+
+
+def test_a_long_history_is_encoded_newest_first_over_several_runs(store: Store) -> None:
+    specs, _ = _specs(3, seed=3)
+    ids = put(store, specs)
+    facts = sp.interaction_facts(store, ids=ids)  # oldest first
+    texts = job.customer_texts(store, facts)
+    model = PatternsOptions().clusters.model
+    encode = job.default_encoder(model)
+    assert job.ensure_embeddings(store, texts, model, encode, limit=5) == (5, 7)
+    newest = [f.id for f in facts][-5:]
+    assert sorted(sp.embedding_hashes(store, ids, model)) == sorted(newest)
+    assert job.ensure_embeddings(store, texts, model, encode, limit=5) == (5, 2)
+    assert job.ensure_embeddings(store, texts, model, encode, limit=5) == (2, 0)
+    assert job.ensure_embeddings(store, texts, model, encode) == (0, 0)
+    # a changed text (a new version of the interaction) is encoded again
+    texts[ids[0]] += " and it is still broken"
+    assert job.ensure_embeddings(store, texts, model, encode) == (1, 0)
