@@ -75,7 +75,7 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
     if isinstance(report, job.PatternsReport):
         c = report.clusters
         print(f"{report.interactions} interaction(s) in the last {cfg.patterns.window_days} days; "
-              f"{c.encoded} encoded; {c.clusters} cluster(s) ({c.kept} kept, {c.new} new, "
+              f"{c.encoded} encoded ({c.waiting} waiting); {c.clusters} cluster(s) ({c.kept} kept, {c.new} new, "
               f"{c.retired} retired, {c.noise} unclustered)")
         fcr = f"{100 * report.fcr:.0f} %" if report.fcr is not None else "n/a"
         print(f"{report.repeats} repeat contact(s) over {report.issues} issue(s), FCR {fcr}")
