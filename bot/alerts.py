@@ -41,6 +41,20 @@ from store.db import Store
 
 log = logging.getLogger(__name__)
 SUMMARY_EVERY = timedelta(minutes=1)
+# Slack errors that a retry cannot fix (https://api.slack.com/methods/chat.postMessage).
+PERMANENT_ERRORS = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive",
+    "token_revoked", "missing_scope", "restricted_action", "invalid_blocks", "msg_too_long",
+})  # fmt: skip
+
+
+def _slack_error(exc: Exception) -> str | None:
+    """The `error` code of a Slack API error response, if that is what `exc` is."""
+    resp = getattr(exc, "response", None)
+    try:
+        return resp.get("error") if resp is not None else None  # type: ignore[union-attr]
+    except Exception:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +163,14 @@ class Alerter:
             resp = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
             ts = resp.get("ts") if hasattr(resp, "get") else None
         except Exception as exc:
+            code = _slack_error(exc)
+            if code in PERMANENT_ERRORS:
+                # Retrying cannot help (wrong channel, bot not invited, bad token): record
+                # the failure so the flag is not retried every tick, and say it loudly.
+                log.error("alerts to %s cannot be posted (%s): fix [alerts] routes or invite "
+                          "the bot; %d flag(s) skipped", channel, code, len(ids))  # fmt: skip
+                store_alerts.mark_sent(store, ids, channel, f"failed:{code}")
+                return False
             log.warning("posting %d alert(s) to %s failed, will retry: %s", len(ids), channel, exc)
             store_alerts.release(store, ids, channel)
             return False

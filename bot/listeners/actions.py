@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import threading
+import time
 from typing import Any
 
 from bot import blocks as bk
@@ -34,6 +35,21 @@ def _message_ref(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _set_review(store: Any, flag_id: int, status: str, reviewer: str, reason: str | None) -> None:
+    """`set_review`, retried when DuckDB reports a write conflict (analysis may be
+    rewriting the same flag row in the same instant)."""
+    import duckdb
+
+    for attempt in range(3):
+        try:
+            store_flags.set_review(store, flag_id, status, reviewer, reason, via="slack")
+            return
+        except duckdb.TransactionException:
+            if attempt == 2:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
 def register(app: Any, deps: Any) -> None:
     pending: dict[tuple[str, str], list[dict[str, Any]]] = {}
     lock = threading.Lock()
@@ -50,7 +66,7 @@ def register(app: Any, deps: Any) -> None:
     def review(client: Any, user: str, channel: str | None, flag_id: int, status: str,
                reason: str | None, ref: dict[str, Any], blocks: list[dict[str, Any]] | None) -> None:  # fmt: skip
         try:
-            store_flags.set_review(deps.store, flag_id, status, f"slack:{user}", reason, via="slack")
+            _set_review(deps.store, flag_id, status, f"slack:{user}", reason)
         except KeyError:
             client.chat_postEphemeral(channel=channel, user=user, text=f"Flag {flag_id} no longer exists.")
             return

@@ -136,3 +136,38 @@ def test_quiet_window_wraps_midnight() -> None:
     assert in_window(time(23, 30), w) and in_window(time(6, 59), w)
     assert not in_window(time(7, 0), w) and not in_window(time(12, 0), w)
     assert in_window(time(12, 0), (time(9, 0), time(17, 0)))
+
+
+def test_permanent_slack_error_is_recorded_not_retried_forever(store: Store, fake: Any,
+                                                               caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    _flags(store, 1)
+    fake.errors["chat.postMessage"] = "channel_not_found"
+    alerter = Alerter(AlertOptions(default_channel="C_GONE"), _client(fake), TZ)
+    with caplog.at_level(logging.ERROR, logger="bot.alerts"):
+        assert alerter.dispatch(store) == 0
+    assert "channel_not_found" in caplog.text
+    assert store_alerts.sent(store)[0]["message_ts"] == "failed:channel_not_found"
+    assert alerter.dispatch(store) == 0
+    assert len(fake.of("chat.postMessage")) == 1  # not retried every tick
+
+
+def test_running_scheduler_posts_a_new_flag_without_a_trigger(store: Store, fake: Any) -> None:
+    """The interval job alone delivers: the service needs no call from the pipeline."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bot.options import AccessOptions, SlackOptions
+    from bot.service import attach
+
+    sched = BackgroundScheduler(timezone=TZ)
+    handle = attach(sched, store, slack=SlackOptions(api_base_url=fake.api_url),
+                    alerts=AlertOptions(default_channel="C_ALERTS", interval_seconds=0.5),
+                    digests=[], access=AccessOptions(), tz=TZ, web_client=_client(fake),
+                    start_listener=False)  # fmt: skip
+    sched.start()
+    try:
+        _flags(store, 1, severity=4)
+        (msg,) = fake.wait_for("chat.postMessage", timeout=15)
+        assert msg.args["text"].startswith("Critical flag angry_customer")
+    finally:
+        sched.shutdown(wait=True)
+        handle.stop()

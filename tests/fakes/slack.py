@@ -38,6 +38,8 @@ class FakeSlack:
         self.bot_user_id = bot_user_id
         self.usergroups = usergroups or {}
         self.fail_methods = fail_methods or set()
+        #: method -> Slack error code to answer with (e.g. "channel_not_found")
+        self.errors: dict[str, str] = {}
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -138,6 +140,8 @@ class FakeSlack:
     def _reply(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method in self.fail_methods:
             return {"ok": False, "error": "internal_error"}
+        if method in self.errors:
+            return {"ok": False, "error": self.errors[method]}
         ts = f"{1700000000 + next(self._ts)}.000100"
         if method == "auth.test":
             return {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "convoscope",
