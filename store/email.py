@@ -102,13 +102,14 @@ def threads_by_subject(
     wanted = sorted(set(pairs))
     if not wanted:
         return {}
-    # one string per pair; a pair holding the separator is left out (it just won't match)
-    keys = [f"{s}{_SEP}{c}" for s, c in wanted if _SEP not in s and _SEP not in c]
+    # one string per pair, its halves joined by chr(30) (the list itself is split on
+    # chr(31)); a pair holding either separator is left out (it just won't match)
+    keys = [f"{s}\x1e{c}" for s, c in wanted if not {"\x1e", _SEP} & set(s + c)]
     in_sql, param = _in_list(keys)
     rows = (con or store.cursor()).execute(
         "SELECT norm_subject, customer_key, arg_max(thread_key, sent_at), max(sent_at) "
         "FROM email_messages WHERE source = ? AND sent_at >= ? "
-        f"AND norm_subject || chr(31) || customer_key IN {in_sql} "
+        f"AND norm_subject || chr(30) || customer_key IN {in_sql} "
         "GROUP BY norm_subject, customer_key",
         [source, since, param],
     ).fetchall()

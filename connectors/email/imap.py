@@ -25,12 +25,7 @@ from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
-from tenacity import (
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
+from tenacity import Retrying, retry_if_exception, wait_exponential_jitter
 
 from connectors.base import Source, SyncReport
 from connectors.email.ingest import MailIngestor, RawMail
@@ -80,6 +75,7 @@ class ImapSource(Source):
         self._ingestor = MailIngestor(self.name, self.settings)
         #: how many times the last sync reconnected after a dropped connection
         self.reconnects = 0
+        self._batches = 0  # committed batches, so retries can tell progress from none
 
     def __repr__(self) -> str:  # never show the password
         a = self.account
@@ -97,9 +93,19 @@ class ImapSource(Source):
 
     def _sync_folder_retrying(self, store: Store, folder: str, report: SyncReport) -> None:
         a = self.account
+        seen = {"batches": -1, "failures": 0}
+
+        def stop(state: Any) -> bool:
+            """Give up after `max_reconnects` drops in a row without a committed batch:
+            a flaky link that still makes progress is followed to the end."""
+            if self._batches != seen["batches"]:
+                seen["batches"], seen["failures"] = self._batches, 0
+            seen["failures"] += 1
+            return seen["failures"] > a.max_reconnects
+
         retrying = Retrying(
             retry=retry_if_exception(_transient),
-            stop=stop_after_attempt(a.max_reconnects + 1),
+            stop=stop,
             wait=wait_exponential_jitter(
                 initial=a.reconnect_initial_seconds, max=a.reconnect_max_seconds
             ),
@@ -119,7 +125,7 @@ class ImapSource(Source):
                 raise
             raise EmailSourceError(
                 f"IMAP account {a.name!r}: connection to {a.host}:{a.port} failed "
-                f"{a.max_reconnects + 1} times, giving up on folder {folder!r} for now "
+                f"{a.max_reconnects + 1} times in a row, giving up on folder {folder!r} for now "
                 f"({type(exc).__name__}: {exc}); committed batches are kept"
             ) from exc
 
@@ -212,6 +218,7 @@ class ImapSource(Source):
             )
 
         report.add(self._ingestor.ingest(store, batch, save, rejected=rejected))
+        self._batches += 1
         if self.progress is not None:
             self.progress(folder, last, len(group))
 

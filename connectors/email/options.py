@@ -27,7 +27,7 @@ class ImapAccountOptions:
     host: str
     username: str
     #: use "${ENV_NAME}": the loader expands it, the file never holds the secret
-    password: str = ""
+    password: str = field(default="", repr=False)
     #: 0 means the usual port for `security` (993 for tls, 143 otherwise)
     port: int = 0
     #: "tls" (implicit TLS, IMAPS), "starttls", or "plain" (only to a loopback host)
