@@ -35,6 +35,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import blocks as bk
+from bot import safety
 from bot.options import AlertOptions
 from store import alerts as store_alerts
 from store.db import Store
@@ -189,6 +190,7 @@ class Alerter:
         return " · ".join(bits)
 
     def render_one(self, f: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+        f = {**f, "summary": safety.safe(f.get("summary"))}
         sev = bk.severity_name(f["severity"])
         text = f"{sev.title()} flag {f['kind']} on {f['channel']} #{f['interaction_id']}"
         if f.get("summary"):

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import blocks as bk
+from bot import safety
 from bot.questions.parser import HELP_RX, Query, parse
 from store import questions as sq
 from store.db import Store
@@ -61,21 +62,7 @@ Redactor = Callable[[str], str]
 
 def default_redactor() -> Redactor | None:
     """analysis.redaction.redact when that module exists (it may not be installed yet)."""
-    try:
-        from analysis import redaction  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    fn = getattr(redaction, "redact", None)
-    if fn is None:
-        return None
-
-    def run(text: str) -> str:
-        out = fn(text)
-        if isinstance(out, str):
-            return out
-        return str(getattr(out, "text", getattr(out, "redacted", "")))
-
-    return run
+    return safety.redactor()
 
 
 class Engine:
@@ -222,6 +209,8 @@ class Engine:
         d = sq.interaction_detail(self.store, iid)
         assert d is not None
         excerpt = self._excerpt(d)
+        for f in d["flags"]:
+            f["summary"] = safety.safe(f["summary"])  # rule summaries quote matched words
         flags = [
             {"id": f["id"], "kind": f["kind"], "severity": bk.severity_name(f["severity"]),
              "summary": f["summary"], "review_status": f["review_status"]}

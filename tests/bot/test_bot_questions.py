@@ -207,3 +207,28 @@ def test_topics_rising_and_help(engine: Engine) -> None:
 def test_viewer_sees_counts_only(engine: Engine) -> None:
     a = engine.ask("compliance violations in the last 3 days", role="viewer")
     assert a.items == [{"count": a.total}] and "#" not in a.text
+
+
+def test_flag_summaries_quoting_transcript_words_are_redacted(store: Store) -> None:
+    from botdata import add_interaction
+
+    from bot.alerts import Alerter
+    from bot.options import AlertOptions
+    from store import flags as store_flags
+    from store.records import Flag
+
+    now = datetime.now(UTC)
+    iid, _ = add_interaction(store, channel="call", started_at=now, agent="7", queue="q", topic="x",
+                             sentiment=0, anger=0, ext="pii-summary")  # fmt: skip
+    summary = 'Card number read out ("4111 1111 1111 1111", turn 1)'
+    store_flags.replace_for_interaction(
+        store, iid, [Flag(interaction_id=iid, kind="rule:card", severity=4, summary=summary)]
+    )
+    shown = Engine(store, TZ, clock=lambda: now).ask(f"show call {iid}")
+    assert "4111" not in json.dumps([shown.text, shown.items, shown.blocks])
+    assert "Card number read out" in shown.text
+    text, blocks = Alerter(AlertOptions(), None, TZ).render_one(
+        {"id": 1, "interaction_id": iid, "kind": "rule:card", "severity": 4, "summary": summary,
+         "channel": "call", "agent": "7", "queue": "q", "started_at": now}
+    )  # fmt: skip
+    assert "4111" not in json.dumps([text, blocks]) and "Card number read out" in text
