@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+from pathlib import Path
 from typing import Any
 
-from convoscope.context import Context
+from convoscope.context import Context, UserError
 
 
 def register(subparsers: Any) -> None:
@@ -28,6 +29,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from store import audit
 
     question = " ".join(args.question)
+    if ctx.db_path != ":memory:" and not Path(ctx.db_path).expanduser().exists():
+        raise UserError(f"database {ctx.db_path} does not exist (run `convoscope init` or "
+                        "`convoscope demo` first)")  # fmt: skip
     store = ctx.store()
     engine = Engine(store, ctx.config.tz, page_size=ctx.config.slack.page_size)
     answer = engine.ask(question, role="supervisor", page=max(0, args.page - 1))

@@ -105,3 +105,11 @@ def test_attach_http_mode_serves_and_schedules(store: Store, fake: Any, seeded: 
     finally:
         handle.stop()
     assert sched.get_jobs() == []
+
+
+def test_ask_without_a_database_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    assert main(["--db", str(tmp_path / "none.duckdb"), "ask", "calls today"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "none.duckdb").exists()
