@@ -355,15 +355,22 @@ def active_flag_kinds(store: Store, ids: Sequence[int]) -> dict[int, set[str]]:
     return out
 
 
-def unclustered_ids(store: Store, *, limit: int | None = None) -> list[int]:
-    """Analysed interactions that have no cluster membership yet, oldest first."""
+def unclustered_ids(
+    store: Store, *, since: datetime | None = None, limit: int | None = None
+) -> list[int]:
+    """Analysed interactions (started at or after `since`) without a cluster yet, newest first."""
     sql = (
         "SELECT i.id FROM interactions i LEFT JOIN cluster_members m ON m.interaction_id = i.id "
-        "WHERE i.status = 'analysed' AND m.interaction_id IS NULL ORDER BY i.id"
+        "WHERE i.status = 'analysed' AND m.interaction_id IS NULL"
     )
+    params: list[Any] = []
+    if since is not None:
+        sql += " AND i.started_at >= ?"
+        params.append(since)
+    sql += " ORDER BY i.started_at DESC NULLS LAST, i.id DESC"
     if limit:
         sql += f" LIMIT {int(limit)}"
-    return [int(r[0]) for r in store.cursor().execute(sql).fetchall()]
+    return [int(r[0]) for r in store.cursor().execute(sql, params).fetchall()]
 
 
 # -- embeddings -----------------------------------------------------------------------------------

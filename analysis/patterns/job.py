@@ -183,19 +183,21 @@ def assign_new(
     *,
     now: datetime | None = None,
     encode: Encoder | None = None,
-    limit: int | None = 5000,
+    limit: int | None = 2000,
 ) -> int:
-    """Put analysed interactions without a cluster into the nearest existing one.
+    """Put analysed interactions of the window without a cluster into the nearest one.
 
-    Returns how many interactions were processed (members written, noise included, so
-    they are not retried until the next full re-cluster). Does nothing before the first
-    full run has created clusters.
+    Newest first, at most `limit` per call (each needs one MiniLM encode, so this bounds
+    how long the call holds the writer). Returns how many interactions were processed
+    (members written, noise included, so they are not retried until the next full
+    re-cluster). Does nothing before the first full run has created clusters.
     """
     co = options.clusters
     clusters = sp.active_clusters(store)
     if not clusters:
         return 0
-    ids = sp.unclustered_ids(store, limit=limit)
+    now = now or datetime.now(UTC)
+    ids = sp.unclustered_ids(store, since=now - timedelta(days=options.window_days), limit=limit)
     if not ids:
         return 0
     facts = sp.interaction_facts(store, ids=ids)
@@ -207,7 +209,7 @@ def assign_new(
                            for c in clusters])
     labels, sims = cl.assign(emb, centroids, thresholds)
     cluster_ids = [clusters[lab].id if lab >= 0 else -1 for lab in labels]
-    sp.add_members(store, got, cluster_ids, sims.tolist(), now=now or datetime.now(UTC))
+    sp.add_members(store, got, cluster_ids, sims.tolist(), now=now)
     return len(got)
 
 

@@ -175,7 +175,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--json", action="store_true", help="print the report as JSON")
     r.set_defaults(func=_run)
     a = psub.add_parser("assign", help="put newly analysed interactions into existing clusters")
-    a.add_argument("--limit", type=int, default=5000, help="at most N interactions (default 5000)")
+    a.add_argument("--limit", type=int, default=2000, help="at most N interactions (default 2000)")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=_assign)
     s = psub.add_parser("show", help="print stored results")
