@@ -89,3 +89,22 @@ def test_forms_limited_to_queues_skip_other_interactions(store: Store) -> None:
     put(store, [Spec(started_at=NOW - timedelta(hours=1), queue="sales", agent=["hello"])])
     form = config.from_dict({"scorecards": [{**FORM, "queues": ["support"]}]}).scorecards
     assert job.run_scorecards(store, PatternsOptions(), form, now=NOW) == 0
+
+
+def test_rule_questions_read_the_rule_behind_a_flag(store: Store) -> None:
+    from store import flags as store_flags
+    from store.records import Flag
+
+    missing, fine = put(store, [
+        Spec(started_at=NOW - timedelta(hours=2), agent=["hello"]),
+        Spec(started_at=NOW - timedelta(hours=1), agent=["hello"]),
+    ])
+    store_flags.replace_for_interaction(store, missing, [
+        Flag(interaction_id=missing, kind="compliance_missing", rule="recording_disclosure", severity=3)
+    ])
+    form = config.from_dict({"scorecards": [{"name": "Compliance", "sections": [{"name": "s", "questions": [
+        {"id": "disclosure", "text": "Recording disclosure given", "flag": "rule:recording_disclosure",
+         "expect": "absent"}]}]}]}).scorecards
+    job.run_scorecards(store, PatternsOptions(), form, now=NOW)
+    assert [r.score for r in sp.interaction_scorecards(store, missing)] == [0.0]
+    assert [r.score for r in sp.interaction_scorecards(store, fine)] == [100.0]

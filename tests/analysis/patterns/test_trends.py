@@ -78,3 +78,18 @@ def test_overdispersed_series_needs_a_bigger_jump() -> None:
     assert not rise and ratio >= 2.0 and z < 3.0
     rise, *_ = tr.judge_day([5] * 28, 16, opts)
     assert rise
+
+
+def test_days_are_counted_in_the_configured_time_zone(store: Store) -> None:
+    # 01:30 UTC on the 24th is still the 23rd in New York
+    late = NOW.replace(hour=1, minute=30)
+    put(store, [Spec(started_at=late, customer=["x"], topic="refund")])
+    first = NOW.date() - timedelta(days=30)
+    job.run_trends(store, PatternsOptions(), now=NOW, tz="America/New_York")
+    assert sp.daily_series(store, "topic", "refund", first, NOW.date() + timedelta(days=1)) == [
+        (NOW.date() - timedelta(days=1), 1)
+    ]
+    job.run_trends(store, PatternsOptions(), now=NOW, tz="UTC")
+    assert sp.daily_series(store, "topic", "refund", first, NOW.date() + timedelta(days=1)) == [
+        (NOW.date(), 1)
+    ]
