@@ -10,6 +10,7 @@ message of the thread, so it is the same whatever order the messages arrived in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,32 @@ from store.email import EmailMessageRow
 from store.records import Interaction, Turn, content_hash
 
 _SYSTEM_LOCALPARTS = ("mailer-daemon", "postmaster")
+#: international phone numbers ("+1 415 555 0134") in a customer's signature
+_PHONE = re.compile(r"\+\d[\d \t().-]{6,18}\d")
+
+
+def phones_in(text: str) -> list[str]:
+    """E.164 numbers written in international form in `text` (valid numbers only).
+
+    Calls are keyed by the caller's E.164 number, emails by address; the numbers a
+    customer signs with let repeat-contact detection join the two channels.
+    """
+    found: list[str] = []
+    candidates = _PHONE.findall(text)
+    if not candidates:
+        return found
+    import phonenumbers
+
+    for cand in candidates:
+        try:
+            num = phonenumbers.parse(cand, None)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num):
+            e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+            if e164 not in found:
+                found.append(e164)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +153,15 @@ def build_interaction(
     customer: tuple[str | None, str] | None = None
     agent: str | None = None
     participants: set[str] = set()
+    phones: list[str] = []
     n_attachments = 0
     for seq, m in enumerate(rows):
         speaker = settings.speaker(m.from_addr)
         participants.update([m.from_addr, *m.to_addrs, *m.cc_addrs])
-        if speaker == "customer" and customer is None:
-            customer = (m.from_name, m.from_addr)
+        if speaker == "customer":
+            if customer is None:
+                customer = (m.from_name, m.from_addr)
+            phones += [p for p in phones_in(m.text) if p not in phones]
         if speaker == "agent" and agent is None:
             agent = m.from_name or m.from_addr
         n_attachments += len(m.meta.get("attachments", []))
@@ -177,6 +207,7 @@ def build_interaction(
             "messages": len(rows),
             "participants": sorted(participants),
             "attachments": n_attachments,
+            **({"customer_phones": phones} if phones else {}),
         },
         turns=turns,
     )

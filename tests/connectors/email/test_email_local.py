@@ -152,6 +152,11 @@ def test_demo_samples_make_five_threads(tmp_path: Path, store: Store) -> None:
         "nora.lind@example.se": 2,
         "sam.rivera@example.com": 2,
     }
+    # the repeat-refund customer signs with the phone number calls 01 and 07 came from
+    meta = store.conn.execute(
+        "SELECT metadata->'customer_phones' FROM interactions WHERE customer_key = 'sam.rivera@example.com'"
+    ).fetchone()
+    assert meta is not None and meta[0] == '["+14155550134"]'
 
 
 def test_build_email_sources_from_options(tmp_path: Path) -> None:
