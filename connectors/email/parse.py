@@ -405,7 +405,8 @@ def _body(leaves: list[_Leaf]) -> tuple[str, str, _Leaf | None]:
         if kind == "text/html":
             from inscriptis import get_text
 
-            return get_text(text), "html", leaf
+            # a newsletter-sized page would only be cut to MAX_TEXT_CHARS afterwards
+            return get_text(text[: MAX_TEXT_CHARS * 20]), "html", leaf
         return text, "plain", leaf
     return "", "none", None
 
@@ -419,7 +420,10 @@ def _attachments(leaves: list[_Leaf], body: _Leaf | None) -> list[Attachment]:
         if leaf.ctype == "message/rfc822":
             inner = leaf.part.get_payload()
             inner_msg = inner[0] if isinstance(inner, list) and inner else None
-            size = len(inner_msg.as_bytes()) if isinstance(inner_msg, Message) else 0
+            try:
+                size = len(inner_msg.as_bytes()) if isinstance(inner_msg, Message) else 0
+            except Exception:  # an attached message too broken to re-serialise
+                size = 0
             if not filename and isinstance(inner_msg, Message):
                 filename = _Headers(inner_msg).text("Subject") or "message.eml"
         else:
