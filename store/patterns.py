@@ -478,9 +478,6 @@ def save_clustering(
     with store.transaction() as tx:
         if clusters:
             ids = [c.id for c in clusters]
-            tx.execute(
-                "DELETE FROM clusters WHERE id IN (SELECT unnest(?::BIGINT[]))", [_ints(ids)]
-            )
             cents = np.stack([
                 c.centroid if c.centroid is not None else np.zeros(DIM, np.float32) for c in clusters
             ])
@@ -495,7 +492,12 @@ def save_clustering(
                 "centroid": _vectors_to_arrow(cents),
                 "threshold": pa.array([c.threshold for c in clusters], type=pa.float64()),
                 "active": pa.array([True] * len(ids)),
-            }), con=tx)
+            }), con=tx, on_conflict=(
+                # a kept cluster keeps its created_at
+                "ON CONFLICT (id) DO UPDATE SET label = excluded.label, terms = excluded.terms, "
+                "size = excluded.size, examples = excluded.examples, updated_at = excluded.updated_at, "
+                "centroid = excluded.centroid, threshold = excluded.threshold, active = TRUE"
+            ))
         if retired:
             tx.execute(
                 "UPDATE clusters SET active = FALSE, size = 0, updated_at = ? "
