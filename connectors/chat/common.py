@@ -254,6 +254,30 @@ class ChatSource(Source):
 # -- normalisation helpers ---------------------------------------------------------------
 
 
+_inscriptis = threading.local()
+
+
+def _inscriptis_config() -> Any:
+    """This thread's own inscriptis configuration.
+
+    inscriptis (2.7) attaches each document's output canvas to the `body` element of the
+    *shared* CSS profile, so two threads converting at once can write into each other's
+    canvas and one of them gets an empty text (seen here: 1 message in ~100k lost while
+    the detail fetches run in parallel). A deep copy of the default profile per thread
+    keeps the library's output and removes the sharing.
+    """
+    cfg = getattr(_inscriptis, "config", None)
+    if cfg is None:
+        from copy import deepcopy
+
+        from inscriptis.css_profiles import CSS_PROFILES
+        from inscriptis.model.config import DEFAULT_CSS_PROFILE_NAME, ParserConfig
+
+        cfg = ParserConfig(css=deepcopy(CSS_PROFILES[DEFAULT_CSS_PROFILE_NAME]))
+        _inscriptis.config = cfg
+    return cfg
+
+
 def html_to_text(html: str | None) -> str:
     """Vendor message bodies are HTML; analysis wants the text a person would read."""
     if not html:
@@ -262,7 +286,7 @@ def html_to_text(html: str | None) -> str:
         return html.strip()
     from inscriptis import get_text
 
-    lines = [ln.strip() for ln in get_text(html).splitlines()]
+    lines = [ln.strip() for ln in get_text(html, _inscriptis_config()).splitlines()]
     out: list[str] = []
     for ln in lines:
         if ln or (out and out[-1]):
