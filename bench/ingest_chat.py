@@ -102,7 +102,7 @@ def run(n: int = 10_000, sizes: list[int] | None = None, vendors: tuple[str, ...
                 proc.terminate()
                 proc.join()
             res = json.loads(out.strip().splitlines()[-1])
-            if res["errors"] or res["conversations"] != size:
+            if res["errors"] or res["conversations"] != size or res["turns"] != size * parts:
                 raise RuntimeError(f"{vendor} n={size}: {res}")
             rows.append({
                 "source": LABELS[vendor],
