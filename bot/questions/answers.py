@@ -123,10 +123,15 @@ class Engine:
             channel=q.channel, agent=q.agent, queue=q.queue, topic=q.topic, kinds=list(q.kinds),
         )  # fmt: skip
 
-    def _describe(self, q: Query, *, with_period: bool = True) -> str:
+    def _describe(self, q: Query, *, with_period: bool = True, n: int | None = None) -> str:
+        """e.g. "angry calls in billing today"; singular when `n` is 1 ("1 angry call")."""
+        one = n == 1
         noun = CHANNEL_NOUN[q.channel]
+        if one:
+            noun = noun[:-1]
         if q.kind_label and q.channel is None and q.kind_label.endswith("s"):
-            parts = [q.kind_label]  # "compliance violations", not "... interactions"
+            label = q.kind_label[:-1] if one else q.kind_label
+            parts = [label]  # "compliance violations", not "... interactions"
         else:
             parts = [f"{q.kind_label} {noun}" if q.kind_label else noun]
         if q.topic:
@@ -144,7 +149,7 @@ class Engine:
         what = self._describe(q)
         if role != "supervisor":
             n = sq.count(self.store, f)
-            text = f"{n} {what}."
+            text = f"{n} {self._describe(q, n=n)}."
             return Answer(q.text, text, [{"count": n}], [bk.section(text)], intent="find", total=n)
         found = sq.find(self.store, f, limit=self.page_size, offset=page * self.page_size)
         pages = max(1, math.ceil(found.total / self.page_size))
@@ -153,7 +158,7 @@ class Engine:
             text = f"No {what}."
             return Answer(q.text, text, [], [bk.section(text)], intent="find", total=0)
         first = page * self.page_size + 1
-        head = f"{found.total} {what}" + (
+        head = f"{found.total} {self._describe(q, n=found.total)}" + (
             f" (showing {first}–{first + len(items) - 1})" if pages > 1 else ""
         )
         lines = [self._line(it) for it in items]
@@ -336,8 +341,8 @@ class Engine:
             n = sum(by.values()) if q.channel is None else by.get(q.channel, 0)
             items.append({"period": p.label, "start": p.start.isoformat(), "end": p.end.isoformat(),
                           "count": n, "by_channel": by})  # fmt: skip
-        noun = self._describe(q, with_period=False)
-        parts = [f"{it['count']} {noun} {it['period']}" for it in items]
+        parts = [f"{it['count']} {self._describe(q, with_period=False, n=it['count'])} {it['period']}"
+                 for it in items]  # fmt: skip
         text = " vs ".join(parts)
         if len(items) == 2:
             a, b = items[0]["count"], items[1]["count"]

@@ -27,10 +27,18 @@ class Period:
     start: datetime
     end: datetime
     label: str
+    #: how far back the comparison period lies, when not simply "just before"
+    #: ("this week" so far compares with the same days of last week)
+    shift: timedelta | None = None
 
     def previous(self) -> Period:
-        """The period of the same length just before this one (for "vs before")."""
+        """The period to compare with: the same days of last week for "this week",
+        yesterday for "today", else the period of the same length just before."""
+        if self.shift is not None:
+            return Period(self.start - self.shift, self.end - self.shift, "the same days last week")
         span = self.end - self.start
+        if self.label == "today":
+            return Period(self.start - span, self.start, "yesterday")
         return Period(self.start - span, self.start, f"the {_span_words(span)} before")
 
 
@@ -118,7 +126,7 @@ def _build(name: str, m: re.Match[str], tz: ZoneInfo, now: datetime, today: date
         return day_period(today - timedelta(days=1), tz, "yesterday")
     if name == "this_week":
         monday = today - timedelta(days=today.weekday())
-        return Period(_midnight(monday, tz), end_today, "this week")
+        return Period(_midnight(monday, tz), end_today, "this week", shift=timedelta(days=7))
     if name == "last_week":
         monday = today - timedelta(days=today.weekday() + 7)
         return Period(_midnight(monday, tz), _midnight(monday + timedelta(days=7), tz), "last week")
