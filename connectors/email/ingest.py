@@ -178,10 +178,10 @@ class MailIngestor:
             k.message_id: k.thread_key
             for k in email_store.find_message_ids(store, self.source, refs, con=tx)
         }
-        no_refs = [c for c in candidates if not c.in_reply_to and not c.references]
         existing = email_store.existing_thread_keys(
-            store, self.source, [c.message_id for c in no_refs], con=tx
+            store, self.source, [c.message_id for c in candidates], con=tx
         )
+        no_refs = [c for c in candidates if not c.references]
         pairs = [(c.norm_subject, c.customer_key) for c in no_refs if c.norm_subject and c.customer_key]
         by_subject = {}
         if pairs:

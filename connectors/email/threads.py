@@ -118,25 +118,33 @@ def assign_threads(
     """Message-ID -> thread key for a batch; parents are placed before their replies."""
     window = timedelta(days=window_days)
     in_batch: dict[str, str] = {}
+    keys_in_batch: set[str] = set()
     subject_in_batch: dict[tuple[str, str], tuple[str, datetime]] = {}
     for c in sorted(candidates, key=lambda c: c.sent_at):
         key: str | None = None
+        # 1. a referenced message we already have (direct parent first)
         for ref in [*c.in_reply_to, *reversed(c.references)]:
             key = in_batch.get(ref) or lookups.by_message_id.get(ref)
             if key:
                 break
-        if key is None and (c.references or c.in_reply_to):
-            key = c.references[0] if c.references else c.in_reply_to[0]
-        if key is None and c.message_id in lookups.existing_keys:
-            key = c.message_id  # its replies came first
+        # 2. replies to this message came first and already named a thread after it
+        if key is None and (c.message_id in lookups.existing_keys or c.message_id in keys_in_batch):
+            key = c.message_id
+        # 3. References[0] is the root by convention: stable whatever arrives first
+        if key is None and c.references:
+            key = c.references[0]
+        # 4. same normalised subject and customer, recently (also for a reply whose
+        #    In-Reply-To parent we have not seen, e.g. an agent's message in Sent)
         pair = (c.norm_subject, c.customer_key) if c.norm_subject and c.customer_key else None
         if key is None and pair is not None:
             for found in (subject_in_batch.get(pair), lookups.by_subject.get(pair)):
                 if found and abs(c.sent_at - found[1]) <= window:
                     key = found[0]
                     break
-        key = key or c.message_id
+        # 5. the unseen parent, else a thread of its own
+        key = key or (c.in_reply_to[0] if c.in_reply_to else c.message_id)
         in_batch[c.message_id] = key
+        keys_in_batch.add(key)
         if pair is not None:
             prev = subject_in_batch.get(pair)
             if prev is None or prev[1] <= c.sent_at:

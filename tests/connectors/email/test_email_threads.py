@@ -122,3 +122,16 @@ def test_unparseable_message_is_quarantined_and_the_batch_goes_on(store: Store) 
     assert (report.inserted, report.quarantined) == (2, 1)
     row = store.conn.execute("SELECT reason, raw_ref FROM quarantine").fetchone()
     assert row is not None and "not an RFC 5322 message" in row[0] and row[1] == "test#1"
+
+
+def test_in_reply_to_only_reply_to_an_unseen_message_joins_by_subject(store: Store) -> None:
+    # INBOX is read before Sent: the customer's second mail (In-Reply-To the agent's answer,
+    # no References) arrives before that answer does.
+    ingest(store, make_mail(1, sender="anna@example.org", subject="Broken kettle"))
+    ingest(store, make_mail(3, sender="anna@example.org", subject="Re: Broken kettle",
+                            reply_to="m2@test"))  # fmt: skip
+    ingest(store, make_mail(2, sender="dana@acme.test", to="anna@example.org",
+                            subject="Re: Broken kettle", reply_to="m1@test"))  # fmt: skip
+    [t] = threads(store)
+    assert [x.speaker for x in t.turns] == ["customer", "agent", "customer"]
+    assert t.external_id == "m1@test"
