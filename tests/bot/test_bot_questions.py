@@ -232,3 +232,15 @@ def test_flag_summaries_quoting_transcript_words_are_redacted(store: Store) -> N
          "channel": "call", "agent": "7", "queue": "q", "started_at": now}
     )  # fmt: skip
     assert "4111" not in json.dumps([text, blocks]) and "Card number read out" in text
+
+
+def test_comparison_periods() -> None:
+    week = parse_period("this week", BERLIN, WED)[0]  # type: ignore[index]
+    prev = week.previous()
+    assert (prev.start, prev.end) == (_local(2026, 3, 16), _local(2026, 3, 19))  # Mon–Wed before
+    assert prev.label == "the same days last week"
+    today = parse_period("today", BERLIN, WED)[0]  # type: ignore[index]
+    assert today.previous().label == "yesterday"
+    assert today.previous().start == _local(2026, 3, 24)
+    last3 = parse_period("last 3 days", BERLIN, WED)[0]  # type: ignore[index]
+    assert (last3.previous().start, last3.previous().end) == (_local(2026, 3, 20), _local(2026, 3, 23))
