@@ -231,14 +231,18 @@ def cache_dir() -> Path:
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> tuple[Store, dict[str, int]]:
     """The sample calls, transcribed by Whisper and analysed with flair + MiniLM, once."""
+    from analysis.asr import ensure_model as ensure_whisper
     from analysis.asr.options import AsrOptions
     from analysis.sentiment import cached_model, ensure_model
 
+    asr = AsrOptions(language="en", model=str(ensure_whisper(AsrOptions(), cache_dir)))
     sentiment = SentimentOptions()
     if cached_model(sentiment, cache_dir) is None:
         # `make test` prepares the full classifier (`convoscope models prepare`); where it is
-        # not there yet, a smaller flair model trained the same way (cached under its own key)
+        # not there yet, a smaller flair model trained the same way, in its own cache (the
+        # full one may be training right now under the cache's lock)
         sentiment = SentimentOptions(max_examples=1500, epochs=1)
+        cache_dir = cache_dir / "tests"
     ensure_model(sentiment, cache_dir, progress=lambda _m: None)  # trains once; cached after
     store = Store.open(tmp_path_factory.mktemp("samples") / "s.duckdb")
     names = ["call_01_angry_refund", "call_02_calm_billing", "call_03_no_disclosure"]
@@ -251,7 +255,7 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> tup
     istore.upsert(store, records)
     analyzer = Analyzer(
         AnalysisOptions(), sentiment=sentiment, anger=AngerOptions(), topics=TopicOptions(),
-        rules=default_rules(), redaction=RedactionOptions(), cache_dir=cache_dir, asr=AsrOptions(language="en"),
+        rules=default_rules(), redaction=RedactionOptions(), cache_dir=cache_dir, asr=asr,
     )  # fmt: skip
     rep = analyzer.run(store)
     assert rep.transcribed == 3 and rep.analysed == 3, rep
