@@ -68,6 +68,14 @@ class AccessControl:
                 best = Decision(role, why)
         return best
 
+    def channel_role(self, channel: str | None) -> str:
+        """The role a channel itself is granted (what everyone reading it may see)."""
+        if channel and channel in self.options.supervisors.channels:
+            return "supervisor"
+        if channel and channel in self.options.viewers.channels:
+            return "viewer"
+        return "none"
+
     def _grants(self, grant: RoleGrant, user: str | None, channel: str | None) -> str | None:
         if user and user in grant.users:
             return f"user {user}"

@@ -87,11 +87,14 @@ def register(app: Any, deps: Any) -> None:
     @app.action(re.compile(rf"^{bk.PAGE_ACTION}_\d+$"))
     def on_page(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         ack()
-        value = json.loads(action.get("value") or "{}")
+        try:
+            value = json.loads(action.get("value") or "{}")
+            question, page = str(value.get("q", "")), int(value.get("p", 0))
+        except (ValueError, TypeError, AttributeError):
+            question, page = "", 0  # a mangled button value: answer with the help
         ref = _message_ref(body)
         user = (body.get("user") or {}).get("id")
-        answer = answer_for(deps, user, ref["channel"], str(value.get("q", "")), via="page",
-                            page=int(value.get("p", 0)))  # fmt: skip
+        answer = answer_for(deps, user, ref["channel"], question, via="page", page=page)
         respond(text=answer.text, blocks=answer.blocks, replace_original=True)
 
     @app.action(bk.CONFIRM_ACTION)

@@ -12,7 +12,8 @@ from store import audit
 
 def answer_for(deps: Any, user: str | None, channel: str | None, question: str, *,
                via: str, page: int = 0) -> Answer:  # fmt: skip
-    """Decide the role, log the question (refused or not) and answer it."""
+    """Decide the role, log the question (refused or not) and answer it. The answer's
+    `role` says what the asker was allowed to see."""
     decision = deps.access.role_for(user, channel)
     actor = f"slack:{user or 'unknown'}"
     if not decision.allowed:
@@ -20,9 +21,17 @@ def answer_for(deps: Any, user: str | None, channel: str | None, question: str, 
                   {"question": question, "via": via, "why": decision.why})  # fmt: skip
         from bot import blocks as bk
 
-        return Answer(question, REFUSAL, [], [bk.section(REFUSAL)], intent="refused")
+        return Answer(question, REFUSAL, [], [bk.section(REFUSAL)], intent="refused", role="none")
     answer = deps.engine.ask(question, role=decision.role, page=page)
+    answer.role = decision.role
     audit.log(deps.store, actor, "ask", channel,
               {"question": question, "via": via, "role": decision.role, "intent": answer.intent,
                "page": page})  # fmt: skip
     return answer
+
+
+def private_to_asker(deps: Any, answer: Answer, channel: str | None) -> bool:
+    """Whether an answer must go only to the asker: lists and excerpts a supervisor may
+    see, asked in a channel that is not itself granted the supervisor role."""
+    return (answer.role == "supervisor" and answer.intent in ("find", "show")
+            and deps.access.channel_role(channel) != "supervisor")  # fmt: skip

@@ -52,6 +52,7 @@ class Answer:
     page: int = 0
     pages: int = 1
     total: int | None = None
+    role: str = "supervisor"
 
     def to_json(self) -> dict[str, Any]:
         return {"question": self.question, "text": self.text, "items": self.items}

@@ -123,7 +123,7 @@ def bot_http(store: Store, fake: Any) -> Iterator[tuple[Any, SlackDriver]]:
     opts = SlackOptions(enabled=True, mode="http", bot_token="xoxb-test", signing_secret=SECRET,
                         api_base_url=fake.api_url, http_host="127.0.0.1", http_port=0)  # fmt: skip
     access = AccessOptions(
-        supervisors=RoleGrant(users=["U_SUPER"], usergroups=["S_SUPER"]),
+        supervisors=RoleGrant(users=["U_SUPER"], usergroups=["S_SUPER"], channels=["C_SUPERS"]),
         viewers=RoleGrant(channels=["C_COUNTS"]),
     )
     client = WebClient(token="xoxb-test", base_url=fake.api_url)

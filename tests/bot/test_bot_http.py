@@ -190,3 +190,25 @@ def test_next_page_button_replaces_the_list(bot_http: Any, fake: Any, seeded: An
     assert second.args["replace_original"] is True
     assert "(showing 4–6)" in second.args["text"]
     assert "Page 2 of" in json.dumps(second.args["blocks"])
+
+
+def test_lists_asked_by_mention_stay_with_the_supervisor(bot_http: Any, fake: Any, seeded: Any) -> None:
+    """In an ordinary channel a supervisor's list goes to them alone (ephemeral); in a
+    supervisors' channel it is posted for everyone."""
+    _deps, slack = bot_http
+    slack.event({"type": "app_mention", "user": "U_SUPER", "channel": "C_OPS",
+                 "text": "<@UBOT> angry calls in the last 3 days", "ts": "1.7"})  # fmt: skip
+    (eph,) = fake.wait_for("chat.postEphemeral")
+    assert eph.args["user"] == "U_SUPER" and eph.args["channel"] == "C_OPS"
+    assert "angry calls" in eph.args["text"] and "#" in eph.args["text"]
+    assert fake.of("chat.postMessage") == []
+    slack.event({"type": "app_mention", "user": "U_SUPER", "channel": "C_SUPERS",
+                 "text": "<@UBOT> angry calls in the last 3 days", "ts": "1.8"})  # fmt: skip
+    (msg,) = fake.wait_for("chat.postMessage")
+    assert msg.args["channel"] == "C_SUPERS" and "#" in msg.args["text"]
+    # a stranger's mention is refused privately, not in front of the channel
+    slack.event({"type": "app_mention", "user": "U_STRANGER", "channel": "C_OPS",
+                 "text": "<@UBOT> calls today", "ts": "1.9"})  # fmt: skip
+    refusal = fake.wait_for("chat.postEphemeral", 2)[1]
+    assert refusal.args["user"] == "U_STRANGER" and refusal.args["text"].startswith("Sorry")
+    assert len(fake.of("chat.postMessage")) == 1
