@@ -52,6 +52,7 @@ def build_app(
         request_verification_enabled=slack.mode == "http",
         # auth.test at start gives Bolt the bot's own user id (to ignore its own messages)
         token_verification_enabled=True,
+        # listeners run in Bolt's worker threads: each acks first, then does the work
         process_before_response=False,
     )
     deps = BotDeps(

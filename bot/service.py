@@ -30,6 +30,10 @@ ALERT_JOB_ID = "convoscope.alerts"
 EVENTS_PATH = "/slack/events"
 
 
+class BotStartError(RuntimeError):
+    """The bot could not start (bad token, Slack unreachable); the message says what to check."""
+
+
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
@@ -115,7 +119,11 @@ def attach(
     from bot.digest import schedule_digests
 
     client = web_client or WebClient(token=slack.bot_token, base_url=slack.api_base_url)
-    app, deps = build_app(store, slack, access, tz, web_client=client, clock=clock)
+    try:
+        app, deps = build_app(store, slack, access, tz, web_client=client, clock=clock)
+    except Exception as exc:  # auth.test failed: bad token or Slack unreachable
+        raise BotStartError(f"the Slack bot could not start: {exc} "
+                            "(check [slack] bot_token and the network)") from exc  # fmt: skip
     handle = BotHandle(app=app, deps=deps, client=client, scheduler=scheduler)
     if alerts.enabled:
         handle.alerter = Alerter(alerts, client, tz, clock=clock)
@@ -133,6 +141,11 @@ def attach(
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             handle._socket = SocketModeHandler(app, slack.app_token, web_client=client)
-            handle._socket.connect()
+            try:
+                handle._socket.connect()
+            except Exception as exc:
+                handle.stop()
+                raise BotStartError(f"Slack Socket Mode could not connect: {exc} "
+                                    "(check [slack] app_token)") from exc  # fmt: skip
             log.info("Slack Socket Mode connected")
     return handle

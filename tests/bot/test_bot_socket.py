@@ -51,3 +51,18 @@ def test_socket_mode_round_trip(store: Store, fake: Any, seeded: Any) -> None:
     finally:
         handle.stop()
     assert scheduler.get_job(ALERT_JOB_ID) is None
+
+
+def test_bad_token_is_a_clear_start_error(store: Store, fake: Any) -> None:
+    import pytest
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from slack_sdk import WebClient
+
+    from bot.service import BotStartError
+
+    fake.errors["auth.test"] = "invalid_auth"
+    with pytest.raises(BotStartError, match="invalid_auth"):
+        attach(BackgroundScheduler(timezone=TZ), store,
+               slack=SlackOptions(enabled=True, bot_token="xoxb-bad", app_token="xapp", api_base_url=fake.api_url),
+               alerts=AlertOptions(), digests=[], access=AccessOptions(), tz=TZ,
+               web_client=WebClient(token="xoxb-bad", base_url=fake.api_url))  # fmt: skip
