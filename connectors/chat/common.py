@@ -382,9 +382,17 @@ def make_interaction(
         direction="outbound" if turns and turns[0].speaker == "agent" else "inbound",
         subject=subject or None,
         raw_ref=raw_ref,
-        metadata={"vendor": vendor, **metadata},
+        metadata={"vendor": vendor, "bot_handover": _bot_handover(turns), **metadata},
         turns=turns,
     )
+
+
+def _bot_handover(turns: Sequence[Turn]) -> bool:
+    """A bot answered first and a person took over later (containment vs escalation)."""
+    speakers = [t.speaker for t in turns]
+    if "bot" not in speakers:
+        return False
+    return "agent" in speakers[speakers.index("bot"):]
 
 
 def excerpt_of(obj: Any) -> str:

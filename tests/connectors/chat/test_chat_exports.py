@@ -34,6 +34,8 @@ def test_demo_samples_import_once(store: Store) -> None:
     # the bot handover, the repeat-refund customer (same phone as the sample call), the bad one
     assert [t.speaker for t in items["8802"].turns][:5] == ["customer", "bot", "customer", "bot",
                                                             "agent"]
+    assert items["8802"].metadata["bot_handover"] is True
+    assert items["5101"].metadata["bot_handover"] is False
     assert items["cnv_sms0134"].customer_key == "+14155550134"
     calls = json.loads((SAMPLES.parent / "calls" / "call_07_repeat_refund.json").read_text())
     assert calls["customer"].replace(" ", "") == "+14155550134"
