@@ -334,22 +334,6 @@ def rising_topics(
     return [{"topic": r[0], "count": int(r[1]), "before": int(r[2])} for r in rows]
 
 
-def flag_kinds(store: Store) -> list[str]:
-    """Distinct flag kinds present (to explain what can be asked for)."""
-    return [r[0] for r in store.cursor().execute(
-        "SELECT DISTINCT kind FROM flags ORDER BY kind"
-    ).fetchall()]
-
-
-def interaction_ids_exist(store: Store, ids: Sequence[int]) -> set[int]:
-    return {
-        int(r[0])
-        for r in store.cursor().execute(
-            "SELECT id FROM interactions WHERE id IN (SELECT unnest(?::BIGINT[]))", [list(ids)]
-        ).fetchall()
-    }
-
-
 def latest_id(store: Store, channel: str | None = None) -> int | None:
     """The newest interaction id (of a channel): examples and benchmarks pick from it."""
     sql = "SELECT max(id) FROM interactions" + (" WHERE channel = ?" if channel else "")

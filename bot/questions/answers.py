@@ -101,7 +101,7 @@ class Engine:
         if q.intent == "help":
             asked = not q.text or HELP_RX.match(q.text)
             return self.help(q.text, "Here is what I can answer." if asked else None)
-        if role == "viewer" and q.intent == "show":
+        if role != "supervisor" and q.intent == "show":
             return _plain(q, "Sorry, only supervisors can open single interactions. "
                              "You can ask for counts, e.g. \"how many calls today\".")  # fmt: skip
         handler = getattr(self, f"_{q.intent}")
