@@ -56,6 +56,46 @@ def _is_dual_mono(left: np.ndarray, right: np.ndarray) -> bool:
     return level == 0.0 or diff < 0.02 * level
 
 
+def suppress_crosstalk(left: np.ndarray, right: np.ndarray, db: float) -> tuple[np.ndarray, np.ndarray]:
+    """Silence the parts of each channel that are `db` quieter than the other channel.
+
+    Stereo call recordings carry some of each speaker on the other side (line echo, a
+    headset's sidetone, low-bitrate joint-stereo codecs). VAD does not care about level,
+    so that faint copy would be transcribed a second time under the wrong speaker. Frames
+    (25 ms) where one side is more than `db` below the other are zeroed on the quiet
+    side; a 200 ms hold keeps the edges of real words. Both people talking at once stay
+    (both sides are loud). `db <= 0` turns this off.
+    """
+    if db <= 0:
+        return left, right
+    n = min(len(left), len(right))
+    frame = SAMPLE_RATE // 40
+    nf = n // frame
+    if nf == 0:
+        return left, right
+    lf = left[: nf * frame].reshape(nf, frame)
+    rf = right[: nf * frame].reshape(nf, frame)
+    l_rms = np.sqrt((lf.astype(np.float64) ** 2).mean(axis=1))
+    r_rms = np.sqrt((rf.astype(np.float64) ** 2).mean(axis=1))
+    k = 10 ** (db / 20)
+    hold = np.ones(2 * 8 + 1)
+
+    def keep(own: np.ndarray, other: np.ndarray) -> np.ndarray:
+        # frames where this side really speaks: loud enough and not the other side's echo;
+        # silence on both sides must not count, or the hold would spread it over echo
+        floor = max(1e-4, float(own.max()) * 1e-3)
+        active = ((own * k >= other) & (own > floor)).astype(np.float64)
+        return np.convolve(active, hold, mode="same") > 0
+
+    out = []
+    for data, own, other in ((left, l_rms, r_rms), (right, r_rms, l_rms)):
+        gate = np.repeat(keep(own, other), frame)
+        cleaned = data.copy()
+        cleaned[: nf * frame] *= gate
+        out.append(cleaned)
+    return out[0], out[1]
+
+
 def load(path: str | Path) -> Audio:
     """Decode `path`: stereo files as [left, right], everything else as one mono array."""
     import av

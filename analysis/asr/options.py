@@ -41,6 +41,7 @@ class AsrOptions:
     mono_first_speaker: str = "agent"
     mono_turn_gap_seconds: float = 0.8
     turn_gap_seconds: float = 1.5  # a pause this long inside one channel starts a new turn
+    crosstalk_db: float = 30.0  # stereo: silence a side this much quieter than the other (0 = off)
 
     def __post_init__(self) -> None:
         if not self.model.strip():
@@ -69,5 +70,7 @@ class AsrOptions:
             raise ValueError(
                 f"mono_first_speaker must be 'agent' or 'customer'; got {self.mono_first_speaker!r}"
             )
+        if self.crosstalk_db < 0:
+            raise ValueError("crosstalk_db must be >= 0 (0 = off)")
         if self.mono_turn_gap_seconds <= 0 or self.turn_gap_seconds <= 0:
             raise ValueError("mono_turn_gap_seconds and turn_gap_seconds must be > 0")

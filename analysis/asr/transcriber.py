@@ -4,14 +4,13 @@ The Whisper model (faster-whisper on CTranslate2) is loaded once per `Transcribe
 reused for every call, which is where most of the gain over running the
 `whisper-ctranslate2` CLI file by file comes from (it pays the model load per file).
 
-Stereo calls are transcribed per channel, so speaker labels come from the recording
-itself rather than from guessing. Calls shorter than `batched_min_seconds` run each
-channel through the sequential decoder (30 s windows conditioned on the previous text);
-longer ones go through `BatchedInferencePipeline`, which lets VAD cut a channel into
-speech chunks and decodes the chunks in batches. (Laying both channels end to end into
-one batched run was tried and dropped: a chunk could then span the end of one speaker's
-audio and the start of the other's, and words leaked across speakers.) `bench/asr.py`
-measures both modes; on the sample calls batching already pays at ~25 s per call.
+Stereo calls keep one speaker per channel, so speaker labels come from the recording
+itself rather than from guessing. Calls at least `batched_min_seconds` long (and with
+VAD on) go through `BatchedInferencePipeline`: for stereo, the speech of both channels is
+packed into shared 30 s windows (analysis.asr.packing), so a stereo call costs about what
+its mono mix-down would; each word is mapped back to its channel and its time. Shorter
+calls (or VAD off) run each channel through the sequential decoder (30 s windows
+conditioned on the previous text). `bench/asr.py` measures both modes.
 """
 
 from __future__ import annotations
@@ -25,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from analysis.asr.audio import Audio, load
+from analysis.asr.audio import Audio, load, suppress_crosstalk
 from analysis.asr.model import ensure_model
 from analysis.asr.options import AsrOptions
+from analysis.asr.packing import pack
 from analysis.asr.turns import mono_turns, stereo_turns
 from store.records import Turn, Word
 
@@ -159,18 +159,37 @@ class Transcriber:
         return _words(segments), info.language, float(info.language_probability)
 
     def _detect_language(self, channels: list[np.ndarray]) -> tuple[str, float]:
-        """One language for the whole call from the summed per-channel probabilities.
+        """One language for the whole call, detected on the mix of all channels.
 
-        Deciding on one channel alone misfires when that side says little (a short
-        greeting); both sides are then decoded in the language chosen here.
+        Deciding on one side alone misfires when that side says little (a short
+        greeting); the mix holds both speakers, and costs one encoder pass.
         """
-        total: dict[str, float] = {}
+        n = max(len(c) for c in channels)
+        mix = np.zeros(n, dtype=np.float32)
         for ch in channels:
-            _lang, _p, probs = self.model.detect_language(audio=ch, vad_filter=self.options.vad)
-            for code, p in probs:
-                total[code] = total.get(code, 0.0) + p
-        best = max(total, key=lambda c: total[c])
-        return best, total[best] / len(channels)
+            mix[: len(ch)] += ch / len(channels)
+        lang, prob, _all = self.model.detect_language(audio=mix, vad_filter=self.options.vad)
+        return lang, float(prob)
+
+    def _packed_run(self, channels: list[np.ndarray], language: str | None) -> tuple[dict[int, list[Word]], str, float]:
+        """Both channels' speech in shared windows, decoded in batches (see analysis.asr.packing)."""
+        packed = pack(channels)
+        per_channel: dict[int, list[Word]] = {i: [] for i in range(len(channels))}
+        if not packed.windows:
+            return per_channel, language or "", 0.0
+        segments, info = self.batched.transcribe(
+            packed.audio,
+            clip_timestamps=packed.windows,
+            vad_filter=False,
+            batch_size=self.options.batch_size,
+            **self._common_kwargs(language),
+        )
+        for seg in _words(segments):
+            for w in seg:
+                located = packed.locate(w)
+                if located:
+                    per_channel[located[0]].append(located[1])
+        return per_channel, info.language, float(info.language_probability)
 
     def transcribe_audio(self, audio: Audio) -> Transcript:
         """Transcribe decoded audio (see the module docstring for the strategy)."""
@@ -189,18 +208,21 @@ class Transcriber:
             )
             return Transcript(duration, lang, turns, audio.source_channels, prob,
                               "mono_fallback", use_batched)
+        channels = list(suppress_crosstalk(audio.channels[0], audio.channels[1], opts.crosstalk_db))
         agent_idx = 0 if opts.stereo_agent_channel == "left" else 1
         speakers = {agent_idx: "agent", 1 - agent_idx: "customer"}
-        per_channel: dict[int, list[Word]] = {}
-        if language is None:
-            language, prob = self._detect_language(audio.channels)
+        if use_batched:
+            per_channel, lang, prob = self._packed_run(channels, language)
         else:
-            prob = 1.0
-        run = self._batched_run if use_batched else self._sequential
-        for idx in (agent_idx, 1 - agent_idx):
-            segs, _lang, _prob = run(audio.channels[idx], language)
-            per_channel[idx] = [w for s in segs for w in s]
-        lang = language
+            if language is None:
+                language, prob = self._detect_language(channels)
+            else:
+                prob = 1.0
+            per_channel = {}
+            for idx in (0, 1):
+                segs, _lang, _prob = self._sequential(channels[idx], language)
+                per_channel[idx] = [w for s in segs for w in s]
+            lang = language
         turns = stereo_turns(
             [(speakers[i], i, per_channel.get(i, [])) for i in (0, 1)],
             gap=opts.turn_gap_seconds,

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""ASR benchmark: Convoscope's call pipeline vs the `whisper-ctranslate2` CLI file by file.
+
+Both sides use the same model directory (the packaged Whisper base, joined into the
+cache), the same compute type and thread count, word timestamps and VAD. Convoscope runs
+in one child process that loads the model once and transcribes every file per channel
+(stereo = one speaker per channel); the CLI is started once per file, as a script that
+shells out to it would. Wall time includes model loading on both sides. Peak memory is
+the peak RSS of each child process (from wait4), so the two are measured the same way.
+
+The set: the committed sample calls plus one long synthetic call (default 300 s, made by
+samples/make_calls.py into the cache and reused). The CPU here may be shared: the table
+says how many cores the machine has and the load average before the run.
+
+    python bench/asr.py                         # samples + a 5-minute call
+    python bench/asr.py --long-seconds 60 --no-cli   # quicker, Convoscope only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope")).expanduser()
+
+
+def long_call(seconds: float) -> Path:
+    """The synthetic long call, generated once per length into the cache."""
+    out = cache_dir() / "bench" / f"long_call_{int(seconds)}s.opus"
+    if not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".tmp.opus")
+        subprocess.run(
+            [sys.executable, str(ROOT / "samples" / "make_calls.py"), "--long", str(seconds),
+             "--out", str(tmp)],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        tmp.replace(out)
+    return out
+
+
+def run_child(cmd: list[str]) -> tuple[float, int, str]:
+    """Run a child; (wall seconds, peak RSS bytes, stdout)."""
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"child failed: {' '.join(cmd)}\n{err[-2000:]}")
+        out.seek(0)
+        text = out.read().decode()
+    return wall, usage.ru_maxrss * 1024, text
+
+
+def worker(args: argparse.Namespace) -> int:
+    """Child process: load Convoscope's Transcriber once and transcribe every file."""
+    from analysis.asr import AsrOptions, Transcriber
+
+    t0 = time.perf_counter()
+    opts = AsrOptions(
+        compute_type=args.compute_type, device="cpu", cpu_threads=args.threads,
+        beam_size=args.beam_size, batched_min_seconds=args.batched_min_seconds,
+    )  # fmt: skip
+    tr = Transcriber(opts, cache_dir())
+    load = time.perf_counter() - t0
+    rows = []
+    for f in args.files:
+        t = tr.transcribe(f)
+        rows.append({"file": f, "duration": t.duration, "wall": t.wall_seconds,
+                     "batched": t.batched, "turns": len(t.turns),
+                     "words": sum(len(x.words or []) for x in t.turns)})  # fmt: skip
+    print(json.dumps({"load": load, "rows": rows}))
+    return 0
+
+
+def fmt_table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))  # noqa: E731
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--calls", type=Path, default=ROOT / "samples" / "calls")
+    ap.add_argument("--long-seconds", type=float, default=300.0, help="length of the long call (0 = none)")
+    ap.add_argument("--threads", type=int, default=2, help="CPU threads for both sides")
+    ap.add_argument("--compute-type", default="int8")
+    ap.add_argument("--beam-size", type=int, default=5)
+    ap.add_argument("--batched-min-seconds", type=float, default=None,
+                    help="Convoscope's asr.batched_min_seconds (default: the config default)")
+    ap.add_argument("--no-cli", action="store_true", help="skip the whisper-ctranslate2 baseline")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("files", nargs="*", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.batched_min_seconds is None:
+        from analysis.asr import AsrOptions
+
+        args.batched_min_seconds = AsrOptions().batched_min_seconds
+    if args.worker:
+        return worker(args)
+
+    from analysis.asr import AsrOptions, ensure_model
+
+    model_dir = ensure_model(AsrOptions(), cache_dir())
+    files = sorted(str(p) for p in args.calls.glob("*.opus"))
+    if args.long_seconds:
+        files.append(str(long_call(args.long_seconds)))
+    load_before = os.getloadavg()
+    common = ["--threads", str(args.threads), "--compute-type", args.compute_type,
+              "--beam-size", str(args.beam_size), "--batched-min-seconds", str(args.batched_min_seconds)]  # fmt: skip
+    wall, rss, out = run_child([sys.executable, __file__, "--worker", *common, *files])
+    res = json.loads(out.strip().splitlines()[-1])
+    conv = {Path(r["file"]).name: r for r in res["rows"]}
+
+    cli: dict[str, tuple[float, int]] = {}
+    if not args.no_cli:
+        exe = Path(sys.executable).parent / "whisper-ctranslate2"
+        with tempfile.TemporaryDirectory() as td:
+            for f in files:
+                cmd = [str(exe), f, "--model_directory", str(model_dir), "--device", "cpu",
+                       "--compute_type", args.compute_type, "--threads", str(args.threads),
+                       "--beam_size", str(args.beam_size), "--word_timestamps", "True",
+                       "--vad_filter", "True", "--output_dir", td, "--output_format", "json",
+                       "--verbose", "False"]  # fmt: skip
+                w, r, _ = run_child(cmd)
+                cli[Path(f).name] = (w, r)
+
+    headers = ["file", "audio s", "convoscope s", "x real time", "mode"]
+    if cli:
+        headers += ["cli s", "cli x real time", "speed-up"]
+    rows: list[list[str]] = []
+    tot_audio = tot_conv = tot_cli = 0.0
+    short_audio = short_conv = short_cli = 0.0
+    for name, r in conv.items():
+        dur, w = r["duration"], r["wall"]
+        tot_audio += dur
+        tot_conv += w
+        row = [name, f"{dur:.1f}", f"{w:.2f}", f"{dur / w:.1f}", "batched" if r["batched"] else "sequential"]
+        if name in cli:
+            cw = cli[name][0]
+            tot_cli += cw
+            row += [f"{cw:.2f}", f"{dur / cw:.1f}", f"{cw / w:.2f}x"]
+        if not name.startswith("long_call"):
+            short_audio += dur
+            short_conv += w
+            short_cli += cli.get(name, (0.0, 0))[0]
+        rows.append(row)
+    load = res["load"]
+    total_conv = tot_conv + load
+    rows.append(["(model load, once)", "", f"{load:.2f}", "", ""] + (["(per file)", "", ""] if cli else []))
+    for label, audio, c, k in (
+        ("samples only (+load)", short_audio, short_conv + load, short_cli),
+        ("TOTAL (+load)", tot_audio, total_conv, tot_cli),
+    ):
+        row = [label, f"{audio:.1f}", f"{c:.2f}", f"{audio / c:.1f}", ""]
+        if cli:
+            row += [f"{k:.2f}", f"{audio / k:.1f}", f"{k / c:.2f}x"]
+        rows.append(row)
+    print(f"ASR benchmark: Whisper base ({model_dir}), {args.compute_type}, {args.threads} threads, "
+          f"beam {args.beam_size}, VAD + word timestamps; batched_min_seconds={args.batched_min_seconds}")
+    print(f"machine: {os.cpu_count()} cores, load average before the run "
+          f"{load_before[0]:.1f}/{load_before[1]:.1f} (shared CPU: timings are noisy)")
+    print(fmt_table(headers, rows))
+    print(f"peak RSS: convoscope process {rss / 2**20:.0f} MiB (whole run, {len(files)} files)"
+          + (f"; whisper-ctranslate2 per file: max {max(r for _w, r in cli.values()) / 2**20:.0f} MiB" if cli else ""))
+    print(f"convoscope wall incl. process start: {wall:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
