@@ -107,7 +107,9 @@ class ImapSource(Source):
             retry=retry_if_exception(_transient),
             stop=stop,
             wait=wait_exponential_jitter(
-                initial=a.reconnect_initial_seconds, max=a.reconnect_max_seconds
+                initial=a.reconnect_initial_seconds,
+                max=a.reconnect_max_seconds,
+                jitter=a.reconnect_initial_seconds,
             ),
             before_sleep=self._log_retry,
             reraise=True,
