@@ -117,6 +117,31 @@ def test_crosstalk_is_silenced_but_double_talk_kept() -> None:
     assert off_r is right and off_l is left
 
 
+def test_packing_shares_windows_and_maps_words_back() -> None:
+    from analysis.asr.audio import suppress_crosstalk
+    from analysis.asr.packing import GAP_S, WINDOW_S, Packed, Piece, pack
+
+    audio = load(SAMPLES / "call_01_angry_refund.opus")
+    packed = pack(list(suppress_crosstalk(*audio.channels, db=30)))
+    assert {p.channel for p in packed.pieces} == {0, 1}
+    assert [p.orig_start for p in packed.pieces] == sorted(p.orig_start for p in packed.pieces)
+    assert all(w["end"] - w["start"] <= WINDOW_S for w in packed.windows)
+    # both speakers share windows: fewer windows than each side on its own would need
+    assert len(packed.windows) < 2 * 2
+    speech = sum(p.length for p in packed.pieces)
+    assert speech < audio.duration * 1.1
+    assert len(packed.audio) / 16000 == pytest.approx(packed.windows[-1]["end"], abs=0.01)
+    # a word is mapped to its piece's channel and back to call time
+    pieces = [Piece(0, 10.0, 0.0, 2.0), Piece(1, 11.0, 2.0 + GAP_S, 3.0)]
+    pk = Packed(np.zeros(1), [{"start": 0.0, "end": 5.3}], pieces)
+    assert pk.locate(_w("hi", 0.5, 0.9)) == (0, Word(" hi", 10.5, 10.9, 0.9))
+    p1 = 2.0 + GAP_S
+    ch, w = pk.locate(_w("yes", p1 + 0.2, p1 + 0.6)) or (None, None)
+    assert ch == 1 and w and (w.start, w.end) == pytest.approx((11.2, 11.6))
+    ch, w = pk.locate(_w("edge", 1.9, 2.1)) or (None, None)  # mostly in piece 0 and the gap
+    assert ch == 0 and w and w.end <= 12.0
+
+
 # -- turns (pure) -----------------------------------------------------------------------
 
 
