@@ -304,9 +304,11 @@ def _chunk(
                 least(5, sent * 0.4 + 1.5), sent - 0.3,
                 [sent - 0.8, sent - 0.2, sent + 0.2, sent + 0.5],
                 [1.0, 1.2, 1.1, 1.4], anger,
-                json_object('agent_talk_pct', talk, 'non_talk_pct', nontalk,
-                            'interruptions', interrupt, 'agent_wpm', awpm,
-                            'customer_wpm', cwpm, 'longest_monologue_s', mono),
+                json_object('agent_talk_ratio', round(talk / 100, 4),
+                            'agent_talk_share', round(talk / (talk + 40), 4),
+                            'non_talk_pct', nontalk, 'interruptions', interrupt,
+                            'words_per_minute', json_object('agent', awpm, 'customer', cwpm),
+                            'longest_monologue_seconds', mono),
                 json_array(json_object('topic', topic, 'score', 0.9)),
                 string_split(topic, ' '), topic,
                 CASE WHEN cluster > 0 THEN cluster END, 'generated'
@@ -448,9 +450,11 @@ def _flags(
         "severity": sev,
         "score": rng.uniform(0.5, 1.0, len(idx)).round(3),
         "summary": _take(summaries, kind),
-        # Evidence points at the customer's first turn (seq 1 on calls, 0 in text channels).
+        # Evidence as analysis/rules.py writes it, pointing at the customer's first turn
+        # (seq 1 on calls, 0 in text channels); char_* index the turn's text.
         "evidence": _take(
-            [f'[{{"seq": {s}, "start": 0, "end": 24, "rule": "{r}"}}]' for r in rules for s in (0, 1)],
+            [f'[{{"seq": {s}, "speaker": "customer", "char_start": 0, "char_end": 24, '
+             f'"condition": "{r}"}}]' for r in rules for s in (0, 1)],
             kind * 2 + (ch[idx] == 0).astype(np.int64),
         ),
         "created_at": pa.array(created.astype("datetime64[us]"), pa.timestamp("us", tz="UTC")),

@@ -670,9 +670,9 @@ class Scorecards:
 def agents(store: Store, now: datetime, days: int = 30) -> Scorecards:
     """Per-agent scorecard over the last `days` days, and the whole team's for comparison.
 
-    Talk metrics come from `scores.metrics` (keys agent_talk_pct, non_talk_pct,
-    interruptions, agent_wpm — see METRICS.md); the QA score from the patterns engine's
-    `scorecard_results` when that table exists.
+    Talk metrics come from `scores.metrics` as analysis/metrics.py writes them
+    (agent_talk_ratio, non_talk_pct, interruptions, words_per_minute.agent — METRICS.md);
+    the QA score from the patterns engine's `scorecard_results` when that table exists.
     """
     cur = store.cursor()
     since = now - timedelta(days=days)
@@ -688,8 +688,8 @@ def agents(store: Store, now: datetime, days: int = 30) -> Scorecards:
         f"FROM flags WHERE active GROUP BY 1) "
         f"SELECT coalesce(i.agent, '(none)') AS agent, count(*), avg(s.sentiment), "
         f"coalesce(sum(fl.n), 0), coalesce(sum(fl.o), 0), count(fl.n) / count(*), {qa_col}, "
-        f"avg({m.format('agent_talk_pct')}), avg({m.format('non_talk_pct')}), "
-        f"avg({m.format('interruptions')}), avg({m.format('agent_wpm')}) "
+        f"avg({m.format('agent_talk_ratio')}) * 100, avg({m.format('non_talk_pct')}), "
+        f"avg({m.format('interruptions')}), avg({m.format('words_per_minute.agent')}) "
         f"FROM interactions i LEFT JOIN scores s ON s.interaction_id = i.id "
         f"LEFT JOIN fl ON fl.interaction_id = i.id{qa_join} "
         f"WHERE i.started_at >= ? AND i.started_at <= ? GROUP BY GROUPING SETS ((1), ())"

@@ -135,7 +135,8 @@ async def test_detail_is_redacted_by_default_and_shows_evidence(source: LocalSou
         assert "REDACTED" in _text(screen.query_one("#detail-head", Static))
         flags = screen.query_one("#flags", DataTable)
         assert flags.row_count >= 1
-        assert "agent talk pct" in _text(screen.query_one("#metrics", Static))
+        metrics = _text(screen.query_one("#metrics", Static))
+        assert "agent talk ratio" in metrics and "wpm agent" in metrics
         await pilot.press("u")
         await settle(pilot)
         turns = "\n".join(_text(w) for w in screen.query(".turn").results(Static))

@@ -7,6 +7,7 @@ moment (it is never the default, so a screenshot or a shoulder never sees PII by
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.table import Table
@@ -21,22 +22,63 @@ from tui.screens.base import DataScreen
 from tui.widgets.fmt import duration, highlight, sentiment_text, severity_text, tint_class, when
 
 
-def evidence_spans(flags: list[FlagView]) -> dict[int, list[tuple[int | None, int | None, str]]]:
-    """seq -> [(start, end, rule)] from the flags' evidence (keys seq/turn, start/end/span)."""
-    out: dict[int, list[tuple[int | None, int | None, str]]] = {}
+@dataclass(slots=True)
+class Mark:
+    """One piece of flag evidence on a turn: a character span of the original text (when
+    known), the matched words, and the rule that matched."""
+
+    start: int | None
+    end: int | None
+    matched: str | None
+    rule: str
+
+
+def evidence_marks(flags: list[FlagView]) -> dict[int, list[Mark]]:
+    """seq -> marks, from evidence as analysis/rules.py writes it (seq, char_start,
+    char_end, matched, condition); `start`/`end` there are times in seconds, not offsets."""
+    out: dict[int, list[Mark]] = {}
     for f in flags:
         for ev in f.evidence or []:
-            if not isinstance(ev, dict):
+            if not isinstance(ev, dict) or ev.get("seq", ev.get("turn")) is None:
                 continue
-            seq = ev.get("seq", ev.get("turn"))
-            if seq is None:
-                continue
-            start, end = ev.get("start"), ev.get("end")
-            if start is None and isinstance(ev.get("span"), list | tuple) and len(ev["span"]) == 2:
-                start, end = ev["span"]
-            rule = str(ev.get("rule") or f.rule or f.kind)
-            out.setdefault(int(seq), []).append((start, end, rule))
+            seq = int(ev.get("seq", ev.get("turn")))
+            a, b = ev.get("char_start"), ev.get("char_end")
+            rule = str(ev.get("condition") or ev.get("rule") or f.rule or f.kind)
+            matched = ev.get("matched")
+            out.setdefault(seq, []).append(
+                Mark(int(a) if a is not None else None, int(b) if b is not None else None,
+                     str(matched) if matched else None, f"{f.kind}: {rule}"))
     return out
+
+
+def mark_spans(text: str, original: str, marks: list[Mark]) -> list[tuple[int, int]]:
+    """Where to highlight `marks` in the shown `text`. Offsets index the original text, so
+    they are used as they are only when the shown text is the original; in redacted text
+    the matched words are searched for instead (a redacted match is not highlighted)."""
+    spans = []
+    for mk in marks:
+        if text == original and mk.start is not None and mk.end is not None:
+            spans.append((mk.start, mk.end))
+        elif mk.matched:
+            i = text.lower().find(mk.matched.lower())
+            if i >= 0:
+                spans.append((i, i + len(mk.matched)))
+        elif mk.start is not None and mk.end is not None and mk.end <= len(text):
+            spans.append((mk.start, mk.end))
+    return spans
+
+
+def _flat_metrics(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """Scalar metrics, one level of nesting flattened ('words per minute agent')."""
+    out = []
+    for k, v in metrics.items():
+        if isinstance(v, dict):
+            short = {"words_per_minute": "wpm", "talk_seconds": "talk s"}.get(k, k)
+            out += [(f"{short} {k2}", v2) for k2, v2 in v.items() if isinstance(v2, int | float)]
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            out.append((k, v))
+    return [(k.replace("_", " "), f"{v:.2f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v))
+            for k, v in out]
 
 
 class DetailScreen(DataScreen):
@@ -105,7 +147,7 @@ class DetailScreen(DataScreen):
     def _render_turns(self, d: Detail) -> None:
         box = self.query_one("#turns", VerticalScroll)
         box.remove_children()
-        spans = evidence_spans(d.flags)
+        spans = evidence_marks(d.flags)
         widgets = []
         for t in d.turns:
             widgets.append(self._turn_widget(t, spans.get(t.seq, [])))
@@ -113,7 +155,7 @@ class DetailScreen(DataScreen):
             widgets.append(Static("no turns (not transcribed yet?)", classes="dim"))
         box.mount_all(widgets)
 
-    def _turn_widget(self, t: TurnView, marks: list[tuple[int | None, int | None, str]]) -> Static:
+    def _turn_widget(self, t: TurnView, marks: list[Mark]) -> Static:
         text = (t.redacted_text if t.redacted_text is not None else t.text) if self.redacted else t.text
         at = (f"{int(t.start_s) // 60}:{int(t.start_s) % 60:02d}" if t.start_s is not None
               else when(t.sent_at, self.source.tz)[11:] if t.sent_at else "")
@@ -122,12 +164,11 @@ class DetailScreen(DataScreen):
         label.append(f" {at}", style="dim")
         if t.sentiment is not None:
             label.append(f"  {t.sentiment_label or ''} {t.sentiment:+.2f}", style="dim")
-        body = highlight(text, [(a, b) for a, b, _r in marks if a is not None and b is not None],
-                         style="bold reverse")
+        body = highlight(text, mark_spans(text, t.text, marks), style="bold reverse")
         label.append("\n")
         label.append_text(body)
-        for _a, _b, rule in marks:
-            label.append(f"\n⚑ {rule}", style="bold red")
+        for mk in marks:
+            label.append(f"\n⚑ {mk.rule}", style="bold red")
         classes = f"turn {t.speaker} {tint_class(t.sentiment)}" + (" flagged" if marks else "")
         return Static(label, classes=classes)
 
@@ -135,8 +176,8 @@ class DetailScreen(DataScreen):
         m = Table(box=None, expand=True, show_header=False)
         m.add_column("k", style="dim", no_wrap=True, overflow="ellipsis")
         m.add_column("v", justify="right", no_wrap=True, overflow="ellipsis")
-        for k, v in list(d.metrics.items())[:10]:
-            m.add_row(k.replace("_", " "), f"{v:.1f}" if isinstance(v, float) else str(v))
+        for k, v in _flat_metrics(d.metrics)[:12]:
+            m.add_row(k, v)
         if d.topics:
             m.add_row("topics", ", ".join(str(t.get("topic", t)) if isinstance(t, dict) else str(t)
                                           for t in d.topics[:3]))
