@@ -306,7 +306,8 @@ def run_traits(store: Store, options: PatternsOptions, *, now: datetime) -> Trai
         if len(g) < to.min_group or len(b) < to.min_group:
             continue
         found = distinctive_phrases(
-            ["\n".join(agent.get(f.id, [])) for f in g], ["\n".join(agent.get(f.id, [])) for f in b], to
+            ["\n".join(agent.get(f.id, [])) for f in g], ["\n".join(agent.get(f.id, [])) for f in b], to,
+            min_z=to.min_phrase_z,
         )
         phrases += [
             sp.PhraseRow(scope=scope, phrase=p.phrase, z=p.z, delta=p.delta, count_good=p.count_a,

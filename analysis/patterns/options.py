@@ -138,6 +138,8 @@ class TraitOptions:
     ngram_min: int = 1
     ngram_max: int = 3
     min_df: int = 3
+    #: phrases need at least this log-odds z-score (1.96 ~ 95 %); weaker ones are noise
+    min_phrase_z: float = 1.96
     #: fewest interactions per side before a scope (a queue, a topic) is compared
     min_group: int = 10
     #: rows kept per kind and scope
@@ -148,6 +150,8 @@ class TraitOptions:
             raise ValueError("patterns.traits.low_at must be below high_at")
         if not 1 <= self.ngram_min <= self.ngram_max <= 5:
             raise ValueError("patterns.traits.ngram_min/ngram_max must satisfy 1 <= min <= max <= 5")
+        if self.min_phrase_z < 0:
+            raise ValueError("patterns.traits.min_phrase_z must be >= 0")
         if self.min_df < 1 or self.min_group < 2 or self.top < 1:
             raise ValueError("patterns.traits.min_df >= 1, min_group >= 2 and top >= 1 are required")
 

@@ -2,7 +2,9 @@
 
 Raw counts favour frequent words and tiny groups produce huge ratios; Monroe, Colaresi &
 Quinn (2008, "Fightin' Words") fix both with the log-odds ratio under an informative
-Dirichlet prior (the pooled corpus) and its z-score, which is what ranks here. Each phrase
+Dirichlet prior and its z-score, which is what ranks here. The prior is the pooled corpus
+scaled to a tenth of its counts (`prior_scale`): at full weight it doubles the data and
+shrinks even a phrase said in 40 of 40 good calls and none of the bad ones to z ~ 1.3. Each phrase
 is counted once per conversation (document frequency), so one long rant does not decide.
 """
 
@@ -84,9 +86,15 @@ def distinctive_phrases(
     options: TraitOptions,
     *,
     top: int | None = None,
-    prior_scale: float = 1.0,
+    prior_scale: float = 0.1,
+    min_z: float = 0.0,
+    similar: float = 0.8,
 ) -> list[Distinctive]:
-    """Phrases over-represented in `docs_a` relative to `docs_b`, strongest first (z > 0 only)."""
+    """Phrases over-represented in `docs_a` relative to `docs_b`, strongest first.
+
+    Only phrases with z > 0 and z >= `min_z`; a phrase that shares a word and nearly the
+    same conversations with a stronger one is left out (see `_same_docs`).
+    """
     from sklearn.feature_extraction.text import CountVectorizer
 
     if not docs_a or not docs_b:
@@ -104,21 +112,29 @@ def distinctive_phrases(
     delta, z = log_odds_dirichlet(ca, cb, prior)
     lengths = np.array([len(t.split()) for t in vocab])
     order = np.lexsort((-lengths, -np.round(z, 6)))  # by z, longer phrase first on ties
+    cols = x.tocsc()
     out: list[Distinctive] = []
+    kept: list[tuple[set[str], np.ndarray]] = []
     for j in order:
-        if z[j] <= 0 or len(out) == (top or options.top):
+        if z[j] < min_z or z[j] <= 0 or len(out) == (top or options.top):
             break
-        cand = Distinctive(str(vocab[j]), float(z[j]), float(delta[j]), int(ca[j]), int(cb[j]))
-        if any(_redundant(cand, kept) for kept in out):
+        docs = cols.indices[cols.indptr[j]:cols.indptr[j + 1]]
+        words = set(str(vocab[j]).split())
+        if any(words & w and _same_docs(docs, d, similar) for w, d in kept):
             continue
-        out.append(cand)
+        out.append(Distinctive(str(vocab[j]), float(z[j]), float(delta[j]), int(ca[j]), int(cb[j])))
+        kept.append((words, docs))
     return out
 
 
-def _redundant(a: Distinctive, b: Distinctive, *, similar: float = 0.8) -> bool:
-    """One phrase inside the other, in nearly the same conversations: keep only the first."""
-    pa_, pb = f" {a.phrase} ", f" {b.phrase} "
-    if pa_ not in pb and pb not in pa_:
-        return False
-    lo, hi = sorted((a.count_a, b.count_a))
-    return hi > 0 and lo / hi >= similar
+def _same_docs(a: np.ndarray, b: np.ndarray, similar: float) -> bool:
+    """Found in nearly the same conversations (Jaccard >= `similar`).
+
+    Two phrases sharing a word and the conversations they occur in are pieces of one
+    sentence ("plan i never", "i never ordered"), so only the first (stronger, or longer on
+    a tie) is kept; phrases without a common word stay separate even when always said
+    together.
+    """
+    both = len(np.intersect1d(a, b, assume_unique=True))
+    union = len(a) + len(b) - both
+    return union > 0 and both / union >= similar

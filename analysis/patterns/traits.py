@@ -108,7 +108,8 @@ def compare(
     # phrases (only over-represented in low)
     phrase_rows = []
     for p in distinctive_phrases(
-        [texts.get(f.id, "") for f in low], [texts.get(f.id, "") for f in high], options
+        [texts.get(f.id, "") for f in low], [texts.get(f.id, "") for f in high], options,
+        min_z=options.min_phrase_z,
     ):
         phrase_rows.append(("phrase", p.phrase, "log_odds_z", p.z, None, None, float(p.count_a),
                             float(p.count_b), p.z))

@@ -143,7 +143,8 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
         lines = [f"{r.key or '(none)':<24} {100 * r.rate:5.1f} %  ({r.resolved}/{r.issues})" for r in rows]
     elif what == "traits":
         rows = sp.low_satisfaction_traits(store, args.queue, limit=args.limit)
-        lines = [f"{r.kind:<7} {r.feature:<40} {r.statistic} {r.effect:+.2f}"
+        lines = [f"{r.kind:<7} {r.feature:<40} {r.statistic} "
+                 + (f"{r.effect:.2f}" if r.statistic == "odds_ratio" else f"{r.effect:+.2f}")
                  + (f" [{r.ci_low:.2f}, {r.ci_high:.2f}]" if r.ci_low is not None else "")
                  for r in rows]
     elif what == "phrases":

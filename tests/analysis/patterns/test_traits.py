@@ -81,7 +81,9 @@ def test_planted_phrase_tops_the_low_satisfaction_list(store: Store) -> None:
 
 
 def test_best_agents_phrases_and_stage_order(store: Store) -> None:
-    put(store, planted())
+    # 40 good and 40 bad per queue: a phrase said in every good call and no bad one reaches
+    # z ~ 2.2 there (the informative prior is conservative), 20 vs 20 would not pass 1.96
+    put(store, planted(n_per_side=80))
     job.run_traits(store, PatternsOptions(traits=TraitOptions(min_group=8)), now=NOW)
     best = sp.best_phrases(store)
     top = [p.phrase for p in best[:6]]
