@@ -117,12 +117,16 @@ def _worker(port: int, folder: str, db: str) -> None:
     t, cpu = time.perf_counter(), time.process_time()
     report = ImapSource(account, PASSWORD, settings=settings).sync(store)
     wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+    duck_mb = store.conn.execute(
+        "SELECT sum(memory_usage_bytes) / 1048576 FROM duckdb_memory()"
+    ).fetchone()[0]
     threads = store.conn.execute("SELECT count(*) FROM interactions").fetchone()[0]
     turns = store.conn.execute("SELECT count(*) FROM turns").fetchone()[0]
     store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak_mb, "threads": threads,
-                      "turns": turns, "quarantined": report.quarantined}))  # fmt: skip
+                      "turns": turns, "quarantined": report.quarantined,
+                      "duckdb_mb": float(duck_mb or 0)}))  # fmt: skip
 
 
 def run(n: int = 10_000, sizes: list[int] | None = None) -> list[dict]:
@@ -158,6 +162,8 @@ def run(n: int = 10_000, sizes: list[int] | None = None) -> list[dict]:
                 "cpu_s": round(res["cpu_s"], 2),
                 "msgs_per_cpu_s": round(size / res["cpu_s"]),
                 "peak_rss_mb": round(res["peak_rss_mb"]),
+                # of which DuckDB's buffer manager holds (table data cached in memory)
+                "duckdb_mb_at_end": round(res["duckdb_mb"]),
             })  # fmt: skip
     finally:
         server.stop()
