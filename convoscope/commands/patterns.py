@@ -161,7 +161,7 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         _print_json(rows)
     elif not lines:
-        print(f"no {what} results for this period (has `convoscope patterns run` run?)")
+        print(f"no {what} results (has `convoscope patterns run` run? is the period right?)")
     else:
         print("\n".join(lines))
     return 0
