@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         print(json.dumps(d.to_json(), default=str, indent=2, ensure_ascii=False))
         return 0
-    _render(d)
+    render(d)
     return 0
 
 
@@ -80,14 +80,15 @@ def _post(ctx: Context, day: date, channel: str | None) -> int:
     return 0
 
 
-def _render(d: Any) -> None:
+def render(d: Any, console: Any | None = None) -> None:
+    """Print a digest (analysis.digest.Digest) in the terminal with rich."""
     from rich.console import Console
     from rich.table import Table
 
     from analysis.digest import CHANNELS
     from store.records import SEVERITY_NAMES
 
-    console = Console()
+    console = console or Console()
     console.rule(f"[bold]Convoscope digest — {d.day:%a %d %b %Y} ({d.timezone})")
     t = Table(show_header=True, header_style="bold")
     t.add_column("channel")
@@ -117,3 +118,6 @@ def _render(d: Any) -> None:
             console.print(f"  • {row}")
     spark = " ".join(f"{r['day']:%d}:{sum(r['counts'].values())}" for r in d.series)
     console.print(f"\n[dim]Last {len(d.series)} days (day:interactions): {spark}[/]")
+
+
+_render = render  # the name `convoscope demo` imports
