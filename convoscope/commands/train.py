@@ -3,7 +3,7 @@
 Without options it builds the configured packaged model (the same one `convoscope models
 prepare` builds) and exits at once if it is already cached. `--csv` trains on the user's own
 labelled file (`text,label` columns, labels negative/neutral/positive) and `--epochs`,
-`--lr`, `--max-examples`, `--quick` override the `[sentiment]` knobs; each combination is
+`--lr`, `--max-examples`, `--fine-tune`, `--quick` override the `[sentiment]` knobs; each combination is
 cached under its own key, and the command prints the `.pt` path and its held-out numbers so
 the user can point `sentiment.model` at it.
 """
@@ -17,7 +17,7 @@ import sys
 
 from convoscope.context import Context, UserError
 
-QUICK = {"max_examples": 600, "epochs": 1}
+QUICK = {"max_examples": 600}
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -30,6 +30,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         changes.update(QUICK)
     if args.csv:
         changes["corpus"] = args.csv
+    if args.fine_tune:
+        changes["fine_tune"] = True
     for key, value in (("epochs", args.epochs), ("learning_rate", args.lr),
                        ("max_examples", args.max_examples), ("train_batch_size", args.batch_size)):
         if value is not None:
@@ -60,11 +62,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train the sentiment classifier (cached; once per machine)")
     p.add_argument("what", choices=["sentiment"], help="which model to train")
     p.add_argument("--csv", help="your own labelled CSV (columns text,label)")
-    p.add_argument("--epochs", type=int, help="fine-tuning epochs (default: [sentiment] epochs)")
+    p.add_argument("--fine-tune", action="store_true",
+                   help="fine-tune MiniLM end to end (better; much more compute) instead of the frozen model")
+    p.add_argument("--epochs", type=int, help="training epochs (default: [sentiment] epochs)")
     p.add_argument("--lr", type=float, help="learning rate (default: [sentiment] learning_rate)")
     p.add_argument("--batch-size", type=int, help="training batch size")
     p.add_argument("--max-examples", type=int, help="cap on training examples (0 = all)")
     p.add_argument("--quick", action="store_true",
-                   help="a small model in about a minute (600 examples, 1 epoch) to try things out")
+                   help="a small model from 600 examples, to try things out")
     p.add_argument("--json", action="store_true", help="print the result as JSON (progress to stderr)")
     p.set_defaults(func=run)

@@ -100,7 +100,8 @@ def test_summarise_rejects_mismatched_lengths() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"backend": "bert"}, "backend"), ({"epochs": 0}, "epochs"), ({"held_out_fraction": 0.9}, "held_out")],
+    [({"backend": "bert"}, "backend"), ({"epochs": -1}, "epochs"), ({"held_out_fraction": 0.9}, "held_out"),
+     ({"learning_rate": 2.0}, "learning_rate")],
 )
 def test_options_reject_bad_values(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -138,6 +139,9 @@ def test_cache_key_changes_with_knobs(tmp_path: Path) -> None:
     base = SentimentOptions()
     assert cache_key(base, "c") == cache_key(SentimentOptions(), "c")
     assert cache_key(base, "c") != cache_key(SentimentOptions(epochs=4), "c")
+    assert cache_key(base, "c") != cache_key(SentimentOptions(fine_tune=True), "c")
+    # "auto" and its resolved value are the same model
+    assert cache_key(base, "c") == cache_key(SentimentOptions(epochs=20, learning_rate=1e-3), "c")
     assert cache_key(base, "c") != cache_key(base, "other corpus")
     assert cached_model(base, tmp_path) is None
 
@@ -160,7 +164,7 @@ def test_vader_backend_labels_and_scores() -> None:
 @pytest.fixture(scope="module")
 def small_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[SentimentOptions, Path, list[str]]:
     cache = tmp_path_factory.mktemp("cache")
-    options = SentimentOptions(max_examples=900, epochs=2, learning_rate=1e-4, train_batch_size=16)
+    options = SentimentOptions(max_examples=1500)  # the default (frozen MiniLM) recipe, smaller
     messages: list[str] = []
     ensure_model(options, cache, progress=messages.append)
     return options, cache, messages
@@ -213,11 +217,32 @@ def test_train_command_on_a_user_csv(tmp_path: Path, capsys: pytest.CaptureFixtu
     csv_path.write_text("text,label\n" + "\n".join(rows) + "\n")
     cfg = tmp_path / "convoscope.toml"
     cfg.write_text(f'cache_dir = "{tmp_path / "cache"}"\n[store]\npath = "{tmp_path / "db.duckdb"}"\n')
-    assert main(["--config", str(cfg), "train", "sentiment", "--csv", str(csv_path), "--epochs", "2",
-                 "--lr", "1e-4", "--json"]) == 0
+    assert main(["--config", str(cfg), "train", "sentiment", "--csv", str(csv_path), "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert Path(result["model"]).is_file() and result["held_out_examples"] == 27
     assert result["accuracy"] > 0.6  # three trivially separable classes
     # the trained file is usable as `model`
     clf = load_turn_classifier(SentimentOptions(model=result["model"]), tmp_path)
     assert clf.predict(["terrible delay again 99"])[0].label == "negative"
+
+
+@pytest.mark.slow
+def test_fine_tune_recipe_runs_and_freezes_only_word_embeddings(tmp_path: Path) -> None:
+    """Fine-tuning is the expensive recipe: a few dozen examples prove the path works."""
+    import torch
+
+    options = SentimentOptions(fine_tune=True, max_examples=64, train_batch_size=16, held_out_fraction=0.05)
+    path = ensure_model(options, tmp_path, progress=lambda _m: None)
+    meta = json.loads((path.parent / META_FILE).read_text())
+    assert meta["options"]["fine_tune"] is True and meta["train_examples"] == 64
+    from transformers import AutoModel
+
+    from analysis.embeddings import packaged_model_path
+
+    clf = load_turn_classifier(options, tmp_path)
+    assert clf.predict(["thanks"])[0].label in LABELS
+    tuned = clf.model.embeddings.model  # type: ignore[attr-defined]
+    base = AutoModel.from_pretrained(packaged_model_path())
+    assert torch.equal(tuned.embeddings.word_embeddings.weight, base.embeddings.word_embeddings.weight)
+    top = "encoder.layer.5.output.dense.weight"
+    assert not torch.equal(dict(tuned.named_parameters())[top], dict(base.named_parameters())[top])
