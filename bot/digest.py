@@ -21,6 +21,7 @@ from analysis import digest as content
 from bot import blocks as bk
 from bot.options import DigestOptions, parse_hhmm
 from store import audit
+from store import digest as store_digest
 from store.db import Store
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,12 @@ def schedule_digests(scheduler: Any, store: Store, client: Any, digests: Sequenc
                      tz: ZoneInfo, *,
                      clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> list[str]:  # fmt: skip
     """Add one cron job per digest; returns the job ids. Each run posts the digest of the
-    local day before the run (per `clock`)."""
+    local day before the run (per `clock`).
+
+    Catch-up: the scheduler keeps its jobs in memory, so a service that was down at
+    digest time would skip that day. When today's time has already passed and the audit
+    log shows no digest for yesterday in that channel, one is posted right away.
+    """
     ids = []
     for i, opts in enumerate(digests):
         zone = ZoneInfo(opts.timezone) if opts.timezone else tz
@@ -124,4 +130,11 @@ def schedule_digests(scheduler: Any, store: Store, client: Any, digests: Sequenc
         scheduler.add_job(run, digest_trigger(opts, tz), id=job_id, replace_existing=True,
                           misfire_grace_time=3600, coalesce=True, max_instances=1)  # fmt: skip
         ids.append(job_id)
+        local_now = clock().astimezone(zone)
+        due = local_now.time() >= parse_hhmm(opts.time, "digests.time")
+        yesterday = local_now.date() - timedelta(days=1)
+        if due and yesterday not in store_digest.posted_days(store, opts.channel, yesterday):
+            scheduler.add_job(run, "date", run_date=datetime.now(UTC), id=f"{job_id}.catchup",
+                              replace_existing=True, misfire_grace_time=3600)  # fmt: skip
+            ids.append(f"{job_id}.catchup")
     return ids

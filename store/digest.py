@@ -102,3 +102,13 @@ def daily_series(store: Store, since: datetime, until: datetime, tz: str) -> lis
         e = by_day[d]
         out.append({"day": d, "counts": e["counts"], "sentiment": e["_s"] / e["_n"] if e["_n"] else None})
     return out
+
+
+def posted_days(store: Store, channel: str, since: date) -> set[date]:
+    """Days whose digest was already posted to `channel` (from the audit log)."""
+    rows = store.cursor().execute(
+        "SELECT DISTINCT json_extract_string(detail, '$.day') FROM audit_log "
+        "WHERE action = 'digest.post' AND target = ? AND json_extract_string(detail, '$.day') >= ?",
+        [channel, since.isoformat()],
+    ).fetchall()
+    return {date.fromisoformat(r[0]) for r in rows if r[0]}

@@ -92,3 +92,25 @@ def test_scheduled_job_posts_yesterday(store: Store, seeded: Any, fake: Any) -> 
     (msg,) = fake.of("chat.postMessage")
     assert "2026-03-28" in msg.args["text"]  # the day before, in Berlin
     assert fake.of("files.getUploadURLExternal") == []  # chart = false
+
+
+def test_missed_digest_is_caught_up_once(store: Store, seeded: Any, fake: Any) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    opts = [DigestOptions(channel="C_D", time="08:00", timezone="Europe/Berlin", chart=False)]
+    nine = datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # 09:00 in Berlin: 08:00 has passed
+    sched = BackgroundScheduler(timezone=TZ)
+    ids = schedule_digests(sched, store, _client(fake), opts, TZ, clock=lambda: nine)
+    catchup = [i for i in ids if i.endswith(".catchup")]
+    assert len(catchup) == 1
+    sched.get_job(catchup[0]).func()  # what the scheduler runs at start
+    assert "2026-03-29" in fake.of("chat.postMessage")[0].args["text"]
+    # a restart the same morning: yesterday's digest is in the audit log, nothing to catch up
+    again = schedule_digests(BackgroundScheduler(timezone=TZ), store, _client(fake), opts, TZ,
+                             clock=lambda: nine)  # fmt: skip
+    assert not [i for i in again if i.endswith(".catchup")]
+    # before digest time there is nothing to catch up either
+    seven = datetime(2026, 3, 31, 5, 0, tzinfo=UTC)  # 07:00 in Berlin
+    early = schedule_digests(BackgroundScheduler(timezone=TZ), store, _client(fake), opts, TZ,
+                             clock=lambda: seven)  # fmt: skip
+    assert not [i for i in early if i.endswith(".catchup")]
