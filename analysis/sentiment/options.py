@@ -32,6 +32,9 @@ class SentimentOptions:
     # computed once (minutes even on a busy CPU); True: fine-tune MiniLM end to end
     # (better, ~3x the compute per epoch and the whole corpus every epoch).
     fine_tune: bool = False
+    # MiniLM layers whose mean-pooled outputs are concatenated: "-1" (the last) or e.g.
+    # "-1,-2,-3,-4"; more layers give the frozen model richer features at the same cost.
+    layers: str = "-1"
     epochs: int = 0  # 0 = auto: 1 when fine-tuning, 20 for the frozen decoder
     learning_rate: float = 0.0  # 0 = auto: 5e-5 when fine-tuning, 1e-3 for the frozen decoder
     train_batch_size: int = 32
@@ -51,6 +54,12 @@ class SentimentOptions:
             raise ValueError(f"learning_rate must be 0 (auto) or in (0, 1), got {self.learning_rate}")
         if self.train_batch_size < 1 or self.batch_size < 1:
             raise ValueError("train_batch_size and batch_size must be at least 1")
+        try:
+            ids = [int(x) for x in self.layers.split(",")]
+        except ValueError:
+            ids = []
+        if not ids or any(not -7 <= i <= 6 for i in ids):
+            raise ValueError(f'layers must be comma-separated layer numbers such as "-1,-2"; got {self.layers!r}')
         if self.max_examples < 0:
             raise ValueError("max_examples must be 0 (all) or a positive count")
         if not 0.05 <= self.held_out_fraction <= 0.5:

@@ -55,6 +55,8 @@ def cache_key(options: SentimentOptions, corpus_hash: str) -> str:
         "max_examples": options.max_examples, "held_out": options.held_out_fraction,
         "seed": options.seed,
     }
+    if options.layers != "-1":  # added later: keys of last-layer models stay as they were
+        knobs["layers"] = options.layers
     return hashlib.sha256(json.dumps(knobs, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -181,6 +183,7 @@ def _train_flair(options: SentimentOptions, train: list[Example], work: Path):  
         labels.add_item(label)
     embeddings = TransformerDocumentEmbeddings(
         packaged_model_path(), fine_tune=options.fine_tune, cls_pooling="mean", name="all-MiniLM-L6-v2",
+        layers=options.layers, layer_mean=False,
     )
     if options.fine_tune:
         # The 30k x 384 word-embedding matrix is half of MiniLM's parameters; freezing it
