@@ -36,6 +36,7 @@ from bot.options import AccessOptions, AlertOptions, DigestOptions, SlackOptions
 from connectors.chat.options import ChatOptions
 from connectors.dropfolder import DropFolderOptions
 from connectors.email.options import EmailOptions
+from tui.options import TuiOptions
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 CONFIG_ENV = "CONVOSCOPE_CONFIG"
@@ -101,6 +102,7 @@ class Config(BaseModel):
     asr: AsrOptions = Field(default_factory=AsrOptions)
     patterns: PatternsOptions = Field(default_factory=PatternsOptions)
     scorecards: list[ScorecardOptions] = Field(default_factory=list)
+    tui: TuiOptions = Field(default_factory=TuiOptions)
 
     @field_validator("timezone")
     @classmethod

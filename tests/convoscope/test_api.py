@@ -198,7 +198,7 @@ def test_state_file_round_trip(store: Store, served: api.ApiHandle, tmp_path: Pa
 
 
 def _args(**kw: object) -> argparse.Namespace:
-    base = {"api": None, "token": None, "file": False, "screen": "dashboard", "light": False,
+    base = {"api": None, "token": None, "file": False, "screen": None, "light": False, "dark": False,
             "read_only": False}
     base.update(kw)
     return argparse.Namespace(**base)
