@@ -7,7 +7,7 @@ The store comes from `bench/generate_store.py` (created when `--db` does not exi
 Each question is asked once to warm up, then `--repeat` times; the table shows p50/p95
 per question and overall, plus the process's peak RSS.
 
-    python bench/bot.py --db /tmp/convoscope-bench-1m.duckdb -n 1000000 --repeat 20
+    python bench/bot.py --db /tmp/convoscope-bench-1m.duckdb -n 1000000 --repeat 20 --alerts 5
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=20, help="timed runs per question")
     p.add_argument("--timezone", default="Europe/Berlin")
     p.add_argument("--role", default="supervisor", choices=("supervisor", "viewer"))
+    p.add_argument("--alerts", type=int, default=0, metavar="N",
+                   help="also time N alerts from flag commit to post (writes N flags)")
     a = p.parse_args(argv)
 
     import psutil
@@ -100,8 +102,56 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'all questions':<46} {'':<7} {'':>8} {statistics.median(everything):>8.1f} "
           f"{_pct(everything, 0.95):>8.1f}")  # fmt: skip
     print(f"peak RSS {peak:,.0f} MB")
+    if a.alerts:
+        _alert_latency(store, a.alerts, ZoneInfo(a.timezone))
     store.close()
     return 0
+
+
+def _alert_latency(store: object, n: int, tz: ZoneInfo) -> None:
+    """Commit a new critical flag, time until the scheduled alert job has posted it to a
+    local fake Slack API (the service's own 2 s interval; no direct trigger)."""
+    import importlib.util
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from slack_sdk import WebClient
+
+    from bot.options import AccessOptions, AlertOptions, SlackOptions
+    from bot.service import attach
+    from store import flags as store_flags
+    from store import questions as sq
+    from store.records import Flag
+
+    path = Path(__file__).resolve().parents[1] / "tests" / "fakes" / "slack.py"
+    spec = importlib.util.spec_from_file_location("convoscope_fake_slack", path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    lat = []
+    with mod.FakeSlack() as fake:
+        sched = BackgroundScheduler(timezone=tz)
+        handle = attach(sched, store, slack=SlackOptions(api_base_url=fake.api_url),  # type: ignore[arg-type]
+                        alerts=AlertOptions(default_channel="C_BENCH", burst_threshold=1000),
+                        digests=[], access=AccessOptions(), tz=tz,
+                        web_client=WebClient(token="xoxb", base_url=fake.api_url),
+                        start_listener=False)  # fmt: skip
+        sched.start()
+        try:
+            base = sq.latest_id(store) or 1  # type: ignore[arg-type]
+            for k in range(n):
+                iid = base - k
+                t0 = time.perf_counter()
+                store_flags.replace_for_interaction(store, iid, [  # type: ignore[arg-type]
+                    Flag(interaction_id=iid, kind=f"bench_alert_{time.time_ns()}", severity=4,
+                         summary="bench")])  # fmt: skip
+                fake.wait_for("chat.postMessage", k + 1, timeout=30)
+                lat.append(time.perf_counter() - t0)
+        finally:
+            sched.shutdown(wait=True)
+            handle.stop()
+    print(f"alert latency (flag commit -> chat.postMessage, {n} flags): "
+          f"p50 {statistics.median(lat):.2f} s, max {max(lat):.2f} s (target <= 5 s)")  # fmt: skip
 
 
 if __name__ == "__main__":
