@@ -29,6 +29,13 @@ def clip(text: str, limit: int = SECTION_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def fit(blocks: list[Block], limit: int = 50) -> list[Block]:
+    """At most `limit` blocks (Slack refuses more), the last saying what was left out."""
+    if len(blocks) <= limit:
+        return blocks
+    return [*blocks[: limit - 1], context(f"…{len(blocks) - limit + 1} more blocks left out")]
+
+
 def escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn treats as control characters."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

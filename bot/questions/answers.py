@@ -92,7 +92,9 @@ class Engine:
             log.exception("could not parse %r", question)
             return self.help(question, "I could not read that question.")
         try:
-            return self.answer(query, role=role, page=max(0, page))
+            answer = self.answer(query, role=role, page=max(0, page))
+            answer.blocks = bk.fit(answer.blocks)
+            return answer
         except Exception:
             log.exception("could not answer %r", question)
             return self.help(question, "Something went wrong answering that; try rephrasing.")

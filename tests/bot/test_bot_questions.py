@@ -244,3 +244,15 @@ def test_comparison_periods() -> None:
     assert today.previous().start == _local(2026, 3, 24)
     last3 = parse_period("last 3 days", BERLIN, WED)[0]  # type: ignore[index]
     assert (last3.previous().start, last3.previous().end) == (_local(2026, 3, 20), _local(2026, 3, 23))
+
+
+def test_many_flags_still_fit_slacks_block_limit(store: Store) -> None:
+    from botdata import add_interaction
+
+    now = datetime.now(UTC)
+    iid, _ = add_interaction(store, channel="call", started_at=now, agent="7", queue="q", topic="x",
+                             sentiment=0, anger=0, ext="many-flags",
+                             flags=[(f"rule:r{k}", 2) for k in range(40)])  # fmt: skip
+    a = Engine(store, TZ, clock=lambda: now).ask(f"show call {iid}")
+    assert len(a.items[0]["flags"]) == 40 and len(a.blocks) == 50
+    assert "more blocks left out" in json.dumps(a.blocks[-1])
