@@ -444,3 +444,17 @@ def pattern_rising(store: Store, start: datetime, end: datetime, tz: ZoneInfo) -
         return []
     rows.sort(key=lambda t: (-float(t.z or 0), t.label))
     return rows
+
+
+def answer_payload(store: Store, tz: ZoneInfo, question: str, *, page: int = 0,
+                   page_size: int = 10, actor: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """`{question, text, items, page, pages}` for one question, as a supervisor: what
+    `convoscope ask` prints, and what the service's API returns to it while the service
+    owns the database. With `actor` the question is written to the audit log."""
+    answer = Engine(store, tz, page_size=page_size).ask(question, role="supervisor", page=page)
+    if actor:
+        from store import audit
+
+        audit.log(store, actor, "ask", None,
+                  {"question": question, "intent": answer.intent, "page": page})  # fmt: skip
+    return {**answer.to_json(), "page": answer.page, "pages": answer.pages}

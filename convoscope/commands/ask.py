@@ -2,7 +2,9 @@
 
 The local user is treated as a supervisor (they can open the database file anyway);
 the question is written to the audit log like a Slack question. `--json` prints
-{question, text, items}.
+{question, text, items}. While `convoscope serve` owns the database, the question goes
+to the service's API (`POST /api/ask`, found through the state file next to the
+database, like `convoscope tui` does).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +28,51 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from bot.questions import Engine
-    from store import audit
-
     question = " ".join(args.question)
+    page = max(0, args.page - 1)
     if ctx.db_path != ":memory:" and not Path(ctx.db_path).expanduser().exists():
         raise UserError(f"database {ctx.db_path} does not exist (run `convoscope init` or "
                         "`convoscope demo` first)")  # fmt: skip
-    store = ctx.store()
-    engine = Engine(store, ctx.config.tz, page_size=ctx.config.slack.page_size)
-    answer = engine.ask(question, role="supervisor", page=max(0, args.page - 1))
-    if not store.read_only:
-        audit.log(store, f"cli:{getpass.getuser()}", "ask", None,
-                  {"question": question, "intent": answer.intent})  # fmt: skip
-    if args.json:
-        print(json.dumps(answer.to_json(), default=str, ensure_ascii=False, indent=2))
+    from convoscope.api import read_state
+
+    state = read_state(ctx.db_path) if ctx.db_path != ":memory:" else None
+    if state is not None:
+        out = _ask_service(state.url, state.token, question, page)
     else:
-        print(answer.text)
-        if answer.pages > 1:
-            print(f"(page {answer.page + 1} of {answer.pages}; --page N for more)")
+        out = _ask_file(ctx, question, page)
+    if args.json:
+        print(json.dumps({k: out[k] for k in ("question", "text", "items")}, default=str,
+                         ensure_ascii=False, indent=2))  # fmt: skip
+    else:
+        print(out["text"])
+        if out.get("pages", 1) > 1:
+            print(f"(page {out['page'] + 1} of {out['pages']}; --page N for more)")
     return 0
+
+
+def _ask_file(ctx: Context, question: str, page: int) -> dict[str, Any]:
+    from bot.questions import answer_payload
+
+    return answer_payload(ctx.store(), ctx.config.tz, question, page=page,
+                          page_size=ctx.config.slack.page_size, actor=f"cli:{getpass.getuser()}")  # fmt: skip
+
+
+def _ask_service(url: str, token: str | None, question: str, page: int) -> dict[str, Any]:
+    import httpx
+
+    from convoscope.api import TOKEN_ENV
+
+    token = token or os.environ.get(TOKEN_ENV)
+    if not token:
+        raise UserError(f"the running service at {url} needs a token: set {TOKEN_ENV}")
+    try:
+        resp = httpx.post(f"{url}/api/ask", json={"question": question, "page": page},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=30)  # fmt: skip
+    except httpx.HTTPError as exc:
+        raise UserError(f"cannot reach the running service at {url}: {exc}") from None
+    if resp.status_code == 404:
+        raise UserError(f"the running service at {url} does not answer questions "
+                        "(no /api/ask); stop `convoscope serve` to ask from the file")  # fmt: skip
+    if resp.status_code != 200:
+        raise UserError(f"the service at {url} answered {resp.status_code}: {resp.text[:200]}")
+    return dict(resp.json())

@@ -113,3 +113,58 @@ def test_ask_without_a_database_says_so(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["--db", str(tmp_path / "none.duckdb"), "ask", "calls today"]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_ask_goes_through_the_running_service(db: tuple[Path, Any], capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """With a service advertised next to the database, `ask` posts to its /api/ask (here a
+    stand-in answering with the same engine) instead of opening the locked file."""
+    import os
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from bot.questions import answer_payload
+
+    path, _ = db
+    monkeypatch.chdir(tmp_path)
+    store = Store.open(path)
+    seen: list[dict[str, Any]] = []
+    routes = {"/api/ask": True}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *a: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append({"auth": self.headers["Authorization"], **body})
+            if not routes.get(self.path):
+                self.send_response(404)
+                self.end_headers()
+                return
+            out = json.dumps(answer_payload(store, TZ, body["question"], page=body["page"],
+                                            actor="api"), default=str).encode()  # fmt: skip
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state = Path(f"{path}.service.json")
+    state.write_text(json.dumps({"host": "127.0.0.1", "port": server.server_address[1],
+                                 "pid": os.getpid(), "token": "tok"}))  # fmt: skip
+    try:
+        assert main(["--db", str(path), "ask", "--json", "calls", "today"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["question"] == "calls today" and all(i["channel"] == "call" for i in out["items"])
+        assert seen[0] == {"auth": "Bearer tok", "question": "calls today", "page": 0}
+        routes.clear()  # a service without the route: a clear message, exit 2
+        assert main(["--db", str(path), "ask", "calls today"]) == 2
+        assert "does not answer questions" in capsys.readouterr().err
+    finally:
+        server.shutdown()
+        server.server_close()
+        state.unlink()
+        store.close()
