@@ -121,7 +121,8 @@ class Service:
         self.scheduler.add_job(self.analyze_job, "interval", seconds=svc.analyze_interval_seconds,
                                id="analyze", executor="writer",
                                next_run_time=now + timedelta(seconds=1))
-        self.scheduler.add_job(self.patterns_job, "interval", hours=1, id="patterns",
+        self.scheduler.add_job(self.patterns_job, "interval",
+                               minutes=self.cfg.patterns.full_interval_minutes, id="patterns",
                                executor="writer", next_run_time=now + timedelta(minutes=1))
         from convoscope.wiring import attach_extras
 
