@@ -95,7 +95,7 @@ def ensure_model(options: SentimentOptions, cache_dir: Path, progress: Progress 
         progress(f"sentiment: using cached model {target / MODEL_FILE}")
         return target / MODEL_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / ".lock", "w") as lock:
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be training the same model
         if (target / MODEL_FILE).is_file():
             return target / MODEL_FILE
