@@ -23,6 +23,11 @@ from store.db import Store
 from store.records import REVIEW_STATUSES, Flag
 
 
+#: Kinds the patterns job raises and retires itself (store.patterns); a rescore by the
+#: analysis core must not retire them just because it did not produce them.
+PATTERN_KINDS: frozenset[str] = frozenset({"trend", "repeat_contact"})
+
+
 def dedupe_key(flag: Flag) -> str:
     return f"{flag.interaction_id}:{flag.kind}:{flag.rule or ''}"
 
@@ -32,16 +37,21 @@ def replace_for_interaction(
     interaction_id: int,
     flags: Sequence[Flag],
     *,
+    keep_kinds: frozenset[str] = PATTERN_KINDS,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> list[int]:
-    """Write the current set of flags for one interaction; returns ids of *new* flags."""
+    """Write the current set of flags for one interaction; returns ids of *new* flags.
+
+    Flags of `keep_kinds` (owned by another writer) are neither retired nor touched.
+    """
     cur = con or store.cursor()
     keys = [dedupe_key(f) for f in flags]
     existing = {
         r[0]: int(r[1])
         for r in cur.execute(
-            "SELECT dedupe_key, id FROM flags WHERE interaction_id = ?", [interaction_id]
+            "SELECT dedupe_key, id, kind FROM flags WHERE interaction_id = ?", [interaction_id]
         ).fetchall()
+        if r[2] not in keep_kinds
     }
     new_ids: list[int] = []
     for f, key in zip(flags, keys, strict=True):

@@ -106,3 +106,15 @@ def test_cursor_saved_with_data_or_not_at_all(store: Store) -> None:
         raise RuntimeError("crash before commit")
     assert sync.get_cursor(store, "zendesk") is None
     assert store.conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == 0
+
+
+def test_rescore_does_not_retire_flags_owned_by_the_patterns_job(store: Store) -> None:
+    (iid,) = iq.upsert(store, [_chat("6", "refund again")]).inserted
+    store.conn.execute(
+        "INSERT INTO flags (interaction_id, kind, dedupe_key, severity) VALUES (?, 'repeat_contact', 'r', 2)",
+        [iid],
+    )
+    flag_q.replace_for_interaction(store, iid, [Flag(iid, "churn_risk", 3)])
+    flag_q.replace_for_interaction(store, iid, [])
+    kinds = [f.kind for f in flag_q.for_interaction(store, iid)]
+    assert kinds == ["repeat_contact"]
