@@ -204,12 +204,15 @@ def search(
     chan_p = [channel] if channel else []
     if use_fts:
         chan_fts = " AND docs.name IN (SELECT id FROM interactions WHERE channel = ?)" if channel else ""
-        rows = cur.execute(_BM25.format(s=_FTS_SCHEMA, chan=chan_fts, limit=int(limit)),
-                           [words, *chan_p]).fetchall()
-        scored = {int(r[0]): float(r[1]) for r in rows}
-        pending_filter = "NOT d.in_index"
-    else:
-        pending_filter = "TRUE"
+        try:
+            rows = cur.execute(_BM25.format(s=_FTS_SCHEMA, chan=chan_fts, limit=int(limit)),
+                               [words, *chan_p]).fetchall()
+            scored = {int(r[0]): float(r[1]) for r in rows}
+        except duckdb.CatalogException:
+            # The index is being rebuilt by refresh_search_index (another thread of the
+            # service) at this very moment: answer by scan rather than fail.
+            use_fts = False
+    pending_filter = "NOT d.in_index" if use_fts else "TRUE"
     # Scan: documents not in the index (all of them without FTS). The score counts
     # matched words first, then occurrences, so it ranks like a crude BM25.
     like = " OR ".join("d.body ILIKE ?" for _ in words)
