@@ -802,6 +802,8 @@ def topics(store: Store, now: datetime, tz: str = "UTC", limit: int = 30) -> Top
     }
     clusters = []
     for cid, (daily, n, _s, ex) in cl.items():
+        if int(cid) < 0:  # the patterns engine's "noise" (no cluster)
+            continue
         label, terms, size, examples = meta.get(int(cid), (None, [], 0, []))
         clusters.append(ClusterRow(int(cid), label, list(terms or []), int(size or n), n, daily,
                                    list(examples or ex)[:3]))
