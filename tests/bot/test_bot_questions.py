@@ -136,9 +136,15 @@ def test_angry_calls_today_lists_exactly_those(engine: Engine, seeded: Any, now:
     assert all(any(f["kind"] == "angry_customer" for f in it["flags"]) for it in a.items)
 
 
+def _in_last_3_days(seeded: Any, now: datetime) -> dict[int, dict[str, Any]]:
+    first = now.astimezone(TZ).date() - timedelta(days=2)
+    return {i: v for i, v in seeded.by_id.items() if v["started_at"].astimezone(TZ).date() >= first}
+
+
 def test_calls_today_and_pagination(engine: Engine, seeded: Any, now: datetime) -> None:
     a = engine.ask("interactions in the last 3 days")
-    assert a.total == len(seeded.by_id) and a.pages == -(-len(seeded.by_id) // 4)
+    want = _in_last_3_days(seeded, now)
+    assert a.total == len(want) and a.pages == -(-len(want) // 4)
     assert len(a.items) == 4 and a.blocks[-1]["block_id"] == "convoscope_pager"
     page2 = engine.ask("interactions in the last 3 days", page=1)
     assert not {i["id"] for i in a.items} & {i["id"] for i in page2.items}
@@ -172,9 +178,9 @@ def test_unredacted_turns_are_withheld_or_redacted_on_the_fly(store: Store) -> N
     assert "my card is [PII]" in on_the_fly.ask(f"show chat {iid}").text
 
 
-def test_agent_summary_counts_and_flags(engine: Engine, seeded: Any) -> None:
+def test_agent_summary_counts_and_flags(engine: Engine, seeded: Any, now: datetime) -> None:
     a = engine.ask("how is agent 1042 doing in the last 3 days?")
-    mine = [v for v in seeded.by_id.values() if v["agent"] == "1042"]
+    mine = [v for v in _in_last_3_days(seeded, now).values() if v["agent"] == "1042"]
     (item,) = a.items
     assert item["interactions"] == len(mine)
     angry = sum(1 for v in mine for k, _ in v["flags"] if k == "angry_customer")
