@@ -98,6 +98,8 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=10_000, help="interactions (default 10,000)")
     ap.add_argument("--turns", type=int, default=6, help="messages per interaction")
     ap.add_argument("--backend", choices=["flair", "vader"], default="flair", help="sentiment backend")
+    ap.add_argument("--sentiment-model", default="packaged",
+                    help='flair model: "packaged" (trained by `convoscope models prepare`) or a .pt file')
     ap.add_argument("--batch-size", type=int, default=256, help="interactions per batch/transaction")
     ap.add_argument("--cache-dir", default=None, help="model cache (default $CONVOSCOPE_CACHE)")
     ap.add_argument("--db", default=None, help="DuckDB file (default: a temporary file)")
@@ -127,7 +129,8 @@ def main() -> int:
 
     analyzer = Analyzer(
         AnalysisOptions(batch_size=args.batch_size, transcribe=False),
-        sentiment=SentimentOptions(backend=args.backend), anger=AngerOptions(), topics=TopicOptions(),
+        sentiment=SentimentOptions(backend=args.backend, model=args.sentiment_model), anger=AngerOptions(),
+        topics=TopicOptions(),
         rules=default_rules(), redaction=RedactionOptions(), cache_dir=cache,
     )  # fmt: skip
     t = time.perf_counter()
