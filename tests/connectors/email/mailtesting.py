@@ -77,11 +77,16 @@ class Dovecot:
     host: str = "127.0.0.1"
 
     def start(self) -> None:
-        for _ in range(3):
-            self.proc = subprocess.Popen(
-                ["dovecot", "-F", "-c", str(self.conf)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-            )  # fmt: skip
+        """Start and wait for the greeting; if the port was taken meanwhile (other test
+        runs share the machine), move to another free port and try again."""
+        for attempt in range(3):
+            if attempt:
+                self._move_port()
+            with (self.root / "stderr.log").open("ab") as err:
+                self.proc = subprocess.Popen(
+                    ["dovecot", "-F", "-c", str(self.conf)],
+                    stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+                )  # fmt: skip
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and self.proc.poll() is None:
                 try:
@@ -91,8 +96,17 @@ class Dovecot:
                 except OSError:
                     time.sleep(0.05)
             self.stop()
-        log = (self.root / "dovecot.log").read_text() if (self.root / "dovecot.log").exists() else ""
-        raise RuntimeError(f"dovecot did not start on port {self.port}:\n{log[-2000:]}")
+        log = ""
+        for name in ("dovecot.log", "stderr.log"):
+            if (self.root / name).exists():
+                log += (self.root / name).read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"dovecot did not start on port {self.port}:\n{log}")
+
+    def _move_port(self) -> None:
+        new = _free_port()
+        text = self.conf.read_text()
+        self.conf.write_text(text.replace(f"    port = {self.port}\n", f"    port = {new}\n"))
+        self.port = new
 
     def stop(self) -> None:
         if self.proc is None:
@@ -106,8 +120,6 @@ class Dovecot:
                 self.proc.wait(timeout=5)
             except ProcessLookupError:
                 pass
-        if self.proc.stderr:
-            self.proc.stderr.close()
         self.proc = None
         pid_file = self.root / "run" / "master.pid"
         pid_file.unlink(missing_ok=True)

@@ -86,11 +86,15 @@ def test_recreated_folder_with_same_messages_is_deduplicated(dovecot: Dovecot, s
     dovecot.append("Support", msgs)
     src = ImapSource(dovecot.account(folders=["Support"]), "s3cret-pw", settings=SETTINGS)
     src.sync(store)
+    before = sync.get_cursor(store, src.name, key="Support")
     c = dovecot.client()
     c.delete_folder("Support")
     c.logout()
     dovecot.append("Support", [*msgs, make_mail(10)])  # new folder, new UIDVALIDITY
     report = src.sync(store)
+    after = sync.get_cursor(store, src.name, key="Support")
+    assert before and after and before["uidvalidity"] != after["uidvalidity"]
+    assert after["last_uid"] == 11
     assert report.inserted == 1
     assert _count(store) == (11, 11)
 
