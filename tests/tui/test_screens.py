@@ -268,7 +268,7 @@ async def test_topics_drill_down(source: LocalSource, settle) -> None:  # type: 
         assert isinstance(app.screen, InteractionsScreen) and app.screen.flt.cluster_id is not None
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("fmt", ["csv", pytest.param("parquet", marks=pytest.mark.slow)])
 async def test_export_runs_in_a_worker(source: LocalSource, tmp_path: Path, fmt: str, settle) -> None:  # type: ignore[no-untyped-def]
     app = ConvoscopeApp(source, start="interactions", export_dir=str(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -291,6 +291,7 @@ async def test_export_runs_in_a_worker(source: LocalSource, tmp_path: Path, fmt:
     assert n == ids == 400
 
 
+@pytest.mark.slow  # visits every screen (~7 s)
 async def test_help_palette_theme_and_navigation(source: LocalSource, settle) -> None:  # type: ignore[no-untyped-def]
     app = ConvoscopeApp(source)
     async with app.run_test(size=(80, 24)) as pilot:

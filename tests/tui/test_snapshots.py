@@ -16,6 +16,10 @@ from tui.app import ConvoscopeApp
 from tui.data import LocalSource
 from tui.screens.detail import DetailScreen
 
+# Rendering ten full screens takes ~15 s on a shared 2-core box: part of `make test`,
+# not of the quick loop (the Pilot tests cover every screen there).
+pytestmark = pytest.mark.slow
+
 
 def _app(source: LocalSource, start: str = "dashboard", dark: bool = True) -> ConvoscopeApp:
     return ConvoscopeApp(source, start=start, dark=dark, show_timings=False)
