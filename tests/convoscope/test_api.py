@@ -261,3 +261,33 @@ async def test_tui_review_flow_against_the_running_service(store: Store, served:
     f = flags_mod.get(store, first)
     assert f is not None and f.review_status == "confirmed" and f.reviewer == "via-api"
     assert audit.recent(store, 1)[0]["detail"]["via"] == "api"
+
+
+def test_export_command_file_and_service(tmp_path: Path, base_db: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from convoscope.cli import main
+
+    monkeypatch.delenv(api.TOKEN_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "e.duckdb"
+    shutil.copyfile(base_db, db)
+    out = tmp_path / "calls.csv"
+    assert main(["--db", str(db), "export", str(out), "--channel", "call", "--json"]) == 0
+    got = capsys.readouterr().out
+    owner = Store.open(db)
+    try:
+        n = browse.count(owner, browse.Filter(channel="call"))
+        assert f'"rows": {n}' in got and out.exists()
+        handle = api.serve_api(owner, "127.0.0.1", 0, TOKEN)
+        api.write_state(db, handle)
+        try:
+            pq = tmp_path / "angry.parquet"
+            assert main(["--db", str(db), "export", str(pq), "--flag-kind", "angry_customer"]) == 0
+            assert "written to" in capsys.readouterr().out and pq.exists()
+        finally:
+            handle.stop()
+            api.remove_state(db)
+    finally:
+        owner.close()
+    assert main(["--db", str(db), "export", str(tmp_path / "x.txt")]) == 2
+    assert "--format" in capsys.readouterr().err
