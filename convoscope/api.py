@@ -284,10 +284,25 @@ def serve_api(
             "use 127.0.0.1 (or allow remote access explicitly)"
         )
     token = token or new_token()
-    config = uvicorn.Config(create_app(store, token), host=host, port=port, log_level="warning",
+    # Bind here, not in uvicorn's thread: a port in use becomes a clear error for the
+    # caller, and port 0 tells us the port the OS picked.
+    try:
+        family, kind, proto, _name, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise RuntimeError(f"the API could not start on {host}:{port}: {exc}") from exc
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+    except OSError as exc:
+        sock.close()
+        raise RuntimeError(f"the API could not start on {host}:{port}: {exc}") from exc
+    bound = int(sock.getsockname()[1])
+    config = uvicorn.Config(create_app(store, token), host=host, port=bound, log_level="warning",
                             access_log=False, lifespan="off")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="convoscope-api", daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                              name="convoscope-api", daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout
     while not server.started:
@@ -297,10 +312,6 @@ def serve_api(
             server.should_exit = True
             raise RuntimeError(f"the API did not start on {host}:{port} within {start_timeout} s")
         time.sleep(0.02)
-    bound = port
-    for srv in server.servers:
-        for sock in srv.sockets:
-            bound = int(sock.getsockname()[1])
     return ApiHandle(host, bound, token, server, thread)
 
 

@@ -291,3 +291,8 @@ def test_export_command_file_and_service(tmp_path: Path, base_db: Path, monkeypa
         owner.close()
     assert main(["--db", str(db), "export", str(tmp_path / "x.txt")]) == 2
     assert "--format" in capsys.readouterr().err
+
+
+def test_port_in_use_is_a_clear_error(store: Store, served: api.ApiHandle) -> None:
+    with pytest.raises(RuntimeError, match="could not start"):
+        api.serve_api(store, "127.0.0.1", served.port, TOKEN)
