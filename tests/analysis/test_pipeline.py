@@ -211,10 +211,11 @@ def test_failures_record_the_reason_and_retry_with_backoff_up_to_the_limit(store
     assert store.conn.execute("SELECT attempts FROM interactions WHERE id = ?", [angry]).fetchone()[0] == 0
 
 
-def test_analyse_is_pure_and_gives_topics_keywords(tmp_path: Path) -> None:
+def test_analyse_is_pure_and_keywords_come_from_redacted_text() -> None:
     (a,) = _analyzer().analyse([_copy(ANGRY)])
     assert not isinstance(a, Exception)
-    assert a.scores.keywords and all("pii" not in k for k in a.scores.keywords)
+    assert a.scores.keywords and all("pii" not in k and "4111" not in k for k in a.scores.keywords)
+    assert "[PII:CARD]" in a.redactions[0].text and a.interaction.turns[0].text == ANGRY.turns[0].text
     assert json.dumps(a.scores.metrics)  # JSON-serialisable as stored
 
 
