@@ -6,7 +6,8 @@ of these keys (the README and config.example.toml carry the full schema):
 - `phrase = "..."` (or a list: any of them) — exact, fuzzy (`fuzzy`, 0-100, default 85;
   100 = exact only) or phonetic (`phonetic = true`) match, see `analysis.matching`;
 - `near = ["refund", "never"]`, `distance = 5` — two words within N words of each other;
-- `semantic = "..."` (or a list), `threshold = 0.6` — MiniLM cosine similarity of a turn;
+- `semantic = "..."` (or a list), `threshold = 0.6` — MiniLM cosine similarity of a turn
+  (long turns such as e-mails also sentence by sentence, the best sentence is the evidence);
 - `metric = "non_talk_seconds"` with `gt`/`ge`/`lt`/`le`/`eq` — conversation metrics,
   sentiment (−5..+5) and anger (0..1), see `METRICS`;
 - `channel`, `queue`, `agent` = a value or a list — the interaction's attributes;
@@ -27,6 +28,7 @@ evidence format is what reviewers see.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +58,10 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b,
     "le": lambda a, b: a <= b, "eq": lambda a, b: a == b,
 }  # fmt: skip
+#: turns longer than this are also compared sentence by sentence in semantic conditions
+LONG_TURN_CHARS = 300
+MAX_SENTENCES = 40
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _TEXT_KEYS = ("phrase", "near", "semantic")
 _SCOPE_KEYS = ("speaker", "within_seconds", "within_turns")
 _KIND_KEYS = (*_TEXT_KEYS, "metric", "channel", "queue", "agent", "all", "any", "not")
@@ -125,6 +131,7 @@ class RuleContext:
         self.values = values
         self._vectors = turn_vectors
         self._embed = embed
+        self._sentences: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
         first: datetime | None = min((t.sent_at for t in interaction.turns if t.sent_at), default=None)
         self.offsets: list[float | None] = []
         for t in interaction.turns:
@@ -141,6 +148,21 @@ class RuleContext:
                 raise RuntimeError("a semantic rule needs an embedding function")
             self._vectors = self._embed([t.text for t in self.interaction.turns])
         return self._vectors
+
+    def sentences(self, i: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """Sentence spans of a long turn and their vectors (encoded once, on first use).
+
+        A whole e-mail as one vector blurs a single sentence that matters ("I want to speak
+        to a manager"), so semantic conditions compare long turns sentence by sentence.
+        """
+        if i not in self._sentences:
+            text = self.interaction.turns[i].text
+            spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+            spans = spans[:MAX_SENTENCES] or [(0, len(text))]
+            if self._embed is None:
+                raise RuntimeError("a semantic rule needs an embedding function")
+            self._sentences[i] = (spans, self._embed([text[a:b] for a, b in spans]))
+        return self._sentences[i]
 
 
 def flatten_values(metrics: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -291,10 +313,17 @@ class SemanticCondition(Condition):
         sims = ctx.vectors()[idx] @ self.vectors.T
         ev = []
         for row, i in enumerate(idx):
+            tt = ctx.turns[i]
+            span = (0, len(tt.turn.text))
             s = float(sims[row].max())
+            if len(tt.turn.text) > LONG_TURN_CHARS:
+                spans, vecs = ctx.sentences(i)
+                per_sentence = (vecs @ self.vectors.T).max(axis=1)
+                best = int(per_sentence.argmax())
+                if float(per_sentence[best]) > s:
+                    s, span = float(per_sentence[best]), spans[best]
             if s >= self.threshold:
-                tt = ctx.turns[i]
-                m = Match(0, len(tt.turn.text), round(100 * s, 1), "semantic")
+                m = Match(span[0], span[1], round(100 * s, 1), "semantic")
                 ev.append(_evidence(ctx, i, m, self.describe()))
         return Outcome(bool(ev), ev, max((e["score"] for e in ev), default=None))
 

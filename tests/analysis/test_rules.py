@@ -144,3 +144,21 @@ def test_config_without_rules_uses_the_shipped_ones_and_validates_rules() -> Non
     assert [r.kind for r in cfg.rules] == ["rule:r1"]
     with pytest.raises(ConfigError, match=r"rules\.0"):
         from_dict({"rules": [{"name": "r1", "severity": "urgent", "when": {"phrase": "refund"}}]})
+
+
+def test_semantic_condition_finds_one_sentence_in_a_long_email() -> None:
+    import numpy as np
+
+    vocab = ["supervisor", "weather", "invoice", "delivery", "garden"]
+
+    def embed(texts: list[str]) -> np.ndarray:
+        rows = np.array([[1.0 if w in t.lower() else 0.0 for w in vocab] + [0.05] for t in texts])
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    filler = "The weather was fine. My invoice arrived. The delivery came late. The garden is nice. "
+    email = filler * 3 + "I need a supervisor now. " + filler
+    it = Interaction("email", "t", "e", "h", turns=[Turn(0, "customer", email)])
+    eng = RuleEngine([RuleOptions(name="esc", when={"semantic": "supervisor", "threshold": 0.9})], embed)
+    (hit,) = eng.evaluate(it, {})
+    (ev,) = hit.evidence
+    assert ev["matched"].strip() == "I need a supervisor now."
