@@ -130,8 +130,17 @@ class Dovecot:
 
     def kick(self) -> None:
         """Disconnect every session of the test user (an admin action or a server hiccup)."""
-        subprocess.run(["doveadm", "-c", str(self.conf), "kick", USER], check=True,
-                       capture_output=True)  # fmt: skip
+        # A session that just logged in is registered with Dovecot's anvil a moment later
+        # ("no users kicked", exit 68): retry until it is there.
+        deadline = time.monotonic() + 10
+        while True:
+            done = subprocess.run(["doveadm", "-c", str(self.conf), "kick", USER],
+                                  capture_output=True)  # fmt: skip
+            if done.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"doveadm kick failed: {done.stdout!r} {done.stderr!r}")
+            time.sleep(0.05)
 
     def set_uidvalidity(self, folder: str, value: int) -> None:
         subprocess.run(
