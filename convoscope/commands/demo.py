@@ -32,7 +32,7 @@ def demo_config(base: config_mod.Config, demo_dir: Path) -> config_mod.Config:
     email_dir = SAMPLES / "email"
     data["email"] = {
         **data.get("email", {}),
-        "agent_domains": ["acme-support.com"],
+        "agent_domains": ["acme.example"],
         "imap": [],
         "local": [{"kind": "eml", "path": str(email_dir), "name": "samples"}]
         if any(email_dir.glob("*.eml")) else [],
