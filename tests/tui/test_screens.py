@@ -157,6 +157,15 @@ async def test_search_ranks_and_highlights(source: LocalSource, settle) -> None:
         assert "manager" in first.plain  # type: ignore[union-attr]
         assert any("reverse" in str(span.style) for span in first.spans)  # type: ignore[union-attr]
         assert "fts" in _text(app.screen.query_one("#search-bar", Static))
+        total = hits.option_count
+        channel = first.plain.split()[1]  # type: ignore[union-attr]
+        app.screen.query_one("#search-channel", Select).value = channel
+        await settle(pilot)
+        hits = app.screen.query_one(OptionList)
+        assert 0 < hits.option_count < total
+        assert all(hits.get_option_at_index(i).prompt.plain.split()[1] == channel  # type: ignore[union-attr]
+                   for i in range(hits.option_count))
+        hits.focus()
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, DetailScreen)

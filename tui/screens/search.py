@@ -5,9 +5,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.containers import Horizontal
+from textual.widgets import Footer, Header, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from store.records import CHANNELS
 from store.search import SearchResult
 from tui.screens.base import DataScreen
 from tui.widgets.fmt import highlight, when
@@ -26,8 +28,11 @@ class SearchScreen(DataScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(self.query_text, placeholder="search transcripts, emails, chats… (enter)",
-                    id="q")
+        with Horizontal(id="search-row"):
+            yield Input(self.query_text, placeholder="search transcripts, emails, chats… (enter)",
+                        id="q")
+            yield Select([(c, c) for c in CHANNELS], prompt="all channels", id="search-channel",
+                         compact=True)
         yield Static("", id="search-bar")
         yield OptionList(id="hits")
         yield Footer()
@@ -44,7 +49,16 @@ class SearchScreen(DataScreen):
             self.reload()
 
     def fetch(self) -> SearchResult:
-        return self.source.search(self.query_text, limit=50)
+        return self.source.search(self.query_text, limit=50, channel=self.channel)
+
+    @property
+    def channel(self) -> str | None:
+        v = self.query_one("#search-channel", Select).value
+        return None if v is Select.NULL or v is None else str(v)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if self.query_text:
+            self.reload()
 
     def show(self, res: SearchResult) -> None:
         self.result = res
