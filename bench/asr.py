@@ -50,8 +50,8 @@ def long_call(seconds: float) -> Path:
     return out
 
 
-def run_child(cmd: list[str]) -> tuple[float, int, str]:
-    """Run a child; (wall seconds, peak RSS bytes, stdout)."""
+def run_child(cmd: list[str]) -> tuple[float, int, str, float]:
+    """Run a child; (wall seconds, peak RSS bytes, stdout, CPU seconds)."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
@@ -62,7 +62,7 @@ def run_child(cmd: list[str]) -> tuple[float, int, str]:
             raise SystemExit(f"child failed: {' '.join(cmd)}\n{err[-2000:]}")
         out.seek(0)
         text = out.read().decode()
-    return wall, usage.ru_maxrss * 1024, text
+    return wall, usage.ru_maxrss * 1024, text, usage.ru_utime + usage.ru_stime
 
 
 def worker(args: argparse.Namespace) -> int:
@@ -76,13 +76,21 @@ def worker(args: argparse.Namespace) -> int:
     )  # fmt: skip
     tr = Transcriber(opts, cache_dir())
     load = time.perf_counter() - t0
+    import resource
+
+    def cpu() -> float:
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        return ru.ru_utime + ru.ru_stime
+
+    load_cpu = cpu()
     rows = []
     for f in args.files:
+        c0 = cpu()
         t = tr.transcribe(f)
-        rows.append({"file": f, "duration": t.duration, "wall": t.wall_seconds,
+        rows.append({"file": f, "duration": t.duration, "wall": t.wall_seconds, "cpu": cpu() - c0,
                      "batched": t.batched, "turns": len(t.turns),
                      "words": sum(len(x.words or []) for x in t.turns)})  # fmt: skip
-    print(json.dumps({"load": load, "rows": rows}))
+    print(json.dumps({"load": load, "load_cpu": load_cpu, "rows": rows}))
     return 0
 
 
@@ -121,11 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     common = ["--threads", str(args.threads), "--compute-type", args.compute_type,
               "--beam-size", str(args.beam_size), "--batched-min-seconds", str(args.batched_min_seconds)]  # fmt: skip
-    wall, rss, out = run_child([sys.executable, __file__, "--worker", *common, *files])
+    wall, rss, out, _cpu = run_child([sys.executable, __file__, "--worker", *common, *files])
     res = json.loads(out.strip().splitlines()[-1])
     conv = {Path(r["file"]).name: r for r in res["rows"]}
 
-    cli: dict[str, tuple[float, int]] = {}
+    cli: dict[str, tuple[float, int, float]] = {}
     if not args.no_cli:
         exe = Path(sys.executable).parent / "whisper-ctranslate2"
         with tempfile.TemporaryDirectory() as td:
@@ -135,39 +143,38 @@ def main(argv: list[str] | None = None) -> int:
                        "--beam_size", str(args.beam_size), "--word_timestamps", "True",
                        "--vad_filter", "True", "--output_dir", td, "--output_format", "json",
                        "--verbose", "False"]  # fmt: skip
-                w, r, _ = run_child(cmd)
-                cli[Path(f).name] = (w, r)
+                w, r, _, c = run_child(cmd)
+                cli[Path(f).name] = (w, r, c)
 
-    headers = ["file", "audio s", "convoscope s", "x real time", "mode"]
+    headers = ["file", "audio s", "convoscope s", "x real time", "cpu s", "mode"]
     if cli:
-        headers += ["cli s", "cli x real time", "speed-up"]
+        headers += ["cli s", "cli x real time", "cli cpu s", "speed-up"]
     rows: list[list[str]] = []
-    tot_audio = tot_conv = tot_cli = 0.0
-    short_audio = short_conv = short_cli = 0.0
+    tot = {"audio": 0.0, "conv": 0.0, "conv_cpu": 0.0, "cli": 0.0, "cli_cpu": 0.0}
+    short = dict.fromkeys(tot, 0.0)
     for name, r in conv.items():
-        dur, w = r["duration"], r["wall"]
-        tot_audio += dur
-        tot_conv += w
-        row = [name, f"{dur:.1f}", f"{w:.2f}", f"{dur / w:.1f}", "batched" if r["batched"] else "sequential"]
-        if name in cli:
-            cw = cli[name][0]
-            tot_cli += cw
-            row += [f"{cw:.2f}", f"{dur / cw:.1f}", f"{cw / w:.2f}x"]
-        if not name.startswith("long_call"):
-            short_audio += dur
-            short_conv += w
-            short_cli += cli.get(name, (0.0, 0))[0]
-        rows.append(row)
-    load = res["load"]
-    total_conv = tot_conv + load
-    rows.append(["(model load, once)", "", f"{load:.2f}", "", ""] + (["(per file)", "", ""] if cli else []))
-    for label, audio, c, k in (
-        ("samples only (+load)", short_audio, short_conv + load, short_cli),
-        ("TOTAL (+load)", tot_audio, total_conv, tot_cli),
-    ):
-        row = [label, f"{audio:.1f}", f"{c:.2f}", f"{audio / c:.1f}", ""]
+        dur, w, c = r["duration"], r["wall"], r["cpu"]
+        row = [name, f"{dur:.1f}", f"{w:.2f}", f"{dur / w:.1f}", f"{c:.1f}",
+               "batched" if r["batched"] else "sequential"]  # fmt: skip
+        cw, _r, cc = cli.get(name, (0.0, 0, 0.0))
         if cli:
-            row += [f"{k:.2f}", f"{audio / k:.1f}", f"{k / c:.2f}x"]
+            row += [f"{cw:.2f}", f"{dur / cw:.1f}", f"{cc:.1f}", f"{cw / w:.2f}x"]
+        for acc in (tot, short) if not name.startswith("long_call") else (tot,):
+            acc["audio"] += dur
+            acc["conv"] += w
+            acc["conv_cpu"] += c
+            acc["cli"] += cw
+            acc["cli_cpu"] += cc
+        rows.append(row)
+    load, load_cpu = res["load"], res["load_cpu"]
+    rows.append(["(model load, once)", "", f"{load:.2f}", "", f"{load_cpu:.1f}", ""]
+                + (["(per file)", "", "", ""] if cli else []))  # fmt: skip
+    for label, acc in (("samples only (+load)", short), ("TOTAL (+load)", tot)):
+        audio, c, ccpu = acc["audio"], acc["conv"] + load, acc["conv_cpu"] + load_cpu
+        row = [label, f"{audio:.1f}", f"{c:.2f}", f"{audio / c:.1f}", f"{ccpu:.1f}", ""]
+        if cli:
+            k = acc["cli"]
+            row += [f"{k:.2f}", f"{audio / k:.1f}", f"{acc['cli_cpu']:.1f}", f"{k / c:.2f}x"]
         rows.append(row)
     print(f"ASR benchmark: Whisper base ({model_dir}), {args.compute_type}, {args.threads} threads, "
           f"beam {args.beam_size}, VAD + word timestamps; batched_min_seconds={args.batched_min_seconds}")
@@ -175,8 +182,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{load_before[0]:.1f}/{load_before[1]:.1f} (shared CPU: timings are noisy)")
     print(fmt_table(headers, rows))
     print(f"peak RSS: convoscope process {rss / 2**20:.0f} MiB (whole run, {len(files)} files)"
-          + (f"; whisper-ctranslate2 per file: max {max(r for _w, r in cli.values()) / 2**20:.0f} MiB" if cli else ""))
-    print(f"convoscope wall incl. process start: {wall:.1f} s")
+          + (f"; whisper-ctranslate2 per file: max {max(r for _w, r, _c in cli.values()) / 2**20:.0f} MiB" if cli else ""))
+    print(f"convoscope wall incl. process start: {wall:.1f} s; cpu s = user+sys CPU seconds "
+          "(less sensitive to other load than wall time)")
     return 0
 
 
