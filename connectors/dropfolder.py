@@ -384,8 +384,8 @@ class DropFolderSource(Source):
                     state["seen"].pop(cand.rel, None)
                     continue
                 excerpt = None
-                with contextlib.suppress(OSError):
-                    excerpt = cand.path.read_bytes()[:200].decode("utf-8", "replace")
+                with contextlib.suppress(OSError), cand.path.open("rb") as f:
+                    excerpt = f.read(200).decode("utf-8", "replace")
                 failures.append(
                     (cand, QuarantineItem(self.name, meta_key, reason, str(cand.path.resolve()), excerpt))
                 )
