@@ -137,7 +137,9 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
             "seconds": round(time.monotonic() - started, 1), "labels": list(LABELS),
         }
         (work / META_FILE).write_text(json.dumps(meta, indent=2))
-        for leftover in ("loss.tsv", "training.log", "weights.txt"):
+        # keep the final model and meta.json only (the trainer also writes its best dev
+        # checkpoint, logs and predictions)
+        for leftover in ("best-model.pt", "dev.tsv", "test.tsv", "loss.tsv", "training.log", "weights.txt"):
             (work / leftover).unlink(missing_ok=True)
         if target.exists():
             shutil.rmtree(target)
