@@ -82,3 +82,33 @@ def test_score_lines_parse_to_interactions() -> None:
     for bad in ([], {"id": 1}, {"turns": []}, {"text": "x", "channel": "fax"}, {"turns": [{"text": 3}]}):
         with pytest.raises(BadInput):
             parse_line(bad)
+
+
+def test_batched_scoring_keeps_order_and_per_line_errors() -> None:
+    import io
+
+    from analysis.anger import AngerOptions
+    from analysis.options import AnalysisOptions
+    from analysis.pipeline import Analyzer
+    from analysis.redaction import RedactionOptions
+    from analysis.rules import RuleOptions
+    from analysis.sentiment import SentimentOptions
+    from analysis.topics import TopicOptions
+    from convoscope.commands.score import score_stream
+
+    analyzer = Analyzer(
+        AnalysisOptions(), sentiment=SentimentOptions(backend="vader"), anger=AngerOptions(),
+        topics=TopicOptions(taxonomy=[]), rules=[RuleOptions(name="r", when={"phrase": "cancel my account"})],
+        redaction=RedactionOptions(), cache_dir="/nonexistent",
+    )  # fmt: skip
+    lines = [json.dumps({"id": i, "text": t}) for i, t in enumerate(
+        ["great, thanks!", "please cancel my account", "awful service", "ok"])]  # fmt: skip
+    lines.insert(2, "[1, 2]")
+    out = io.StringIO()
+    ok, bad = score_stream(analyzer, io.StringIO("\n".join(lines) + "\n"), out, batch=3)
+    rows = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert (ok, bad) == (4, 1)
+    assert [r.get("id") for r in rows] == [0, 1, None, 2, 3]
+    assert "error" in rows[2] and rows[2]["line"] == 3
+    assert [f["kind"] for f in rows[1]["flags"]] == ["rule:r"]
+    assert rows[0]["sentiment"]["label"] == "positive" and rows[3]["sentiment"]["label"] == "negative"
