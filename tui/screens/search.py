@@ -30,7 +30,7 @@ class SearchScreen(DataScreen):
         yield Header()
         with Horizontal(id="search-row"):
             yield Input(self.query_text, placeholder="search transcripts, emails, chats… (enter)",
-                        id="q")
+                        id="q", compact=True)
             yield Select([(c, c) for c in CHANNELS], prompt="all channels", id="search-channel",
                          compact=True)
         yield Static("", id="search-bar")
