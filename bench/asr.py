@@ -8,6 +8,9 @@ in one child process that loads the model once and transcribes every file per ch
 shells out to it would. Wall time includes model loading on both sides. Peak memory is
 the peak RSS of each child process (from wait4), so the two are measured the same way.
 
+Each side runs `--repeat` times (alternating) and each file keeps its best time, which is
+the least load-dependent figure on a shared machine; user+sys CPU seconds are printed too.
+
 The set: the committed sample calls plus one long synthetic call (default 300 s, made by
 samples/make_calls.py into the cache and reused). The CPU here may be shared: the table
 says how many cores the machine has and the load average before the run.
@@ -110,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batched-min-seconds", type=float, default=None,
                     help="Convoscope's asr.batched_min_seconds (default: the config default)")
     ap.add_argument("--no-cli", action="store_true", help="skip the whisper-ctranslate2 baseline")
+    ap.add_argument("--repeat", type=int, default=2, help="rounds (alternating sides); best time per file")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("files", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -129,13 +133,26 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     common = ["--threads", str(args.threads), "--compute-type", args.compute_type,
               "--beam-size", str(args.beam_size), "--batched-min-seconds", str(args.batched_min_seconds)]  # fmt: skip
-    wall, rss, out, _cpu = run_child([sys.executable, __file__, "--worker", *common, *files])
-    res = json.loads(out.strip().splitlines()[-1])
-    conv = {Path(r["file"]).name: r for r in res["rows"]}
-
+    conv: dict[str, dict] = {}
     cli: dict[str, tuple[float, int, float]] = {}
-    if not args.no_cli:
-        exe = Path(sys.executable).parent / "whisper-ctranslate2"
+    res: dict = {}
+    rss = 0
+    wall = 0.0
+    exe = Path(sys.executable).parent / "whisper-ctranslate2"
+    # Alternate the two sides and keep each file's best time: the CPU is shared, and
+    # "best of N" is the least load-dependent number either side can get.
+    for _round in range(args.repeat):
+        w_all, r_all, out, _cpu = run_child([sys.executable, __file__, "--worker", *common, *files])
+        this = json.loads(out.strip().splitlines()[-1])
+        rss = max(rss, r_all)
+        if not res or this["load"] < res["load"]:
+            res, wall = this, w_all
+        for r in this["rows"]:
+            name = Path(r["file"]).name
+            if name not in conv or r["wall"] < conv[name]["wall"]:
+                conv[name] = r
+        if args.no_cli:
+            continue
         with tempfile.TemporaryDirectory() as td:
             for f in files:
                 cmd = [str(exe), f, "--model_directory", str(model_dir), "--device", "cpu",
@@ -144,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
                        "--vad_filter", "True", "--output_dir", td, "--output_format", "json",
                        "--verbose", "False"]  # fmt: skip
                 w, r, _, c = run_child(cmd)
-                cli[Path(f).name] = (w, r, c)
+                name = Path(f).name
+                if name not in cli or w < cli[name][0]:
+                    cli[name] = (w, r, c)
 
     headers = ["file", "audio s", "convoscope s", "x real time", "cpu s", "mode"]
     if cli:
@@ -178,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
     print(f"ASR benchmark: Whisper base ({model_dir}), {args.compute_type}, {args.threads} threads, "
           f"beam {args.beam_size}, VAD + word timestamps; batched_min_seconds={args.batched_min_seconds}")
-    print(f"machine: {os.cpu_count()} cores, load average before the run "
+    print(f"best of {args.repeat} alternating rounds per file; "
+          f"machine: {os.cpu_count()} cores, load average before the run "
           f"{load_before[0]:.1f}/{load_before[1]:.1f} (shared CPU: timings are noisy)")
     print(fmt_table(headers, rows))
     print(f"peak RSS: convoscope process {rss / 2**20:.0f} MiB (whole run, {len(files)} files)"
