@@ -102,6 +102,11 @@ async def test_filter_form_edits_the_current_filter(source: LocalSource, settle)
         assert 0 < table.row_count == min(expected, 100)
         assert set(_column(table, 2)) == {"email"}
         assert all(float(s) <= 0 for s in _column(table, 5))
+        # A page fetched for the previous filter that arrives late is dropped, not appended.
+        stale = source.page(browse.Filter(channel="call"), limit=100)
+        rows = table.row_count
+        screen._append(screen.generation - 1, stale)
+        assert table.row_count == rows and set(_column(table, 2)) == {"email"}
         # A bad value is refused with a message, the filter stays as it was.
         await pilot.press("f")
         await settle(pilot)

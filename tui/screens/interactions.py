@@ -49,6 +49,7 @@ class InteractionsScreen(DataScreen):
         self.descending = True
         self.after: list[Any] | None = None
         self.loading_more = False
+        self.generation = 0
         self.total: int | None = None
         self.heading = title
 
@@ -76,23 +77,31 @@ class InteractionsScreen(DataScreen):
     # -- loading -----------------------------------------------------------------------
 
     def reload(self) -> None:
+        # Results of queries started for an earlier filter/sort carry an older generation
+        # and are dropped when they arrive (a page for the old filter must not be appended).
+        self.generation += 1
         self.after = None
         self.total = None
+        self.loading_more = False
         self.query_one(DataTable).clear()
         self._update_bar()
         super().reload()
         self.run_worker(self._count_worker, thread=True, exclusive=True, group="count")
 
-    def fetch(self) -> Page:
-        return self.source.page(self.flt, sort=self.sort, descending=self.descending, limit=PAGE)
+    def fetch(self) -> tuple[int, Page]:
+        gen = self.generation
+        return gen, self.source.page(self.flt, sort=self.sort, descending=self.descending, limit=PAGE)
 
-    def show(self, page: Page) -> None:
-        self._append(page)
+    def show(self, data: tuple[int, Page]) -> None:
+        self._append(*data)
 
-    def _append(self, page: Page) -> None:
+    def _append(self, gen: int, page: Page) -> None:
+        if gen != self.generation:
+            return
         table = self.query_one(DataTable)
         for r in page.rows:
-            table.add_row(*self._cells(r), key=str(r.id))
+            if str(r.id) not in table.rows:
+                table.add_row(*self._cells(r), key=str(r.id))
         self.after = page.after
         self.loading_more = False
         self._update_bar()
@@ -133,17 +142,17 @@ class InteractionsScreen(DataScreen):
         if self.after is None or self.loading_more:
             return
         self.loading_more = True
-        after = self.after
-        self.run_worker(lambda: self._more_worker(after), thread=True, group="more")
+        after, gen = self.after, self.generation
+        self.run_worker(lambda: self._more_worker(gen, after), thread=True, group="more")
 
-    def _more_worker(self, after: list[Any]) -> None:
+    def _more_worker(self, gen: int, after: list[Any]) -> None:
         try:
             page = self.source.page(self.flt, sort=self.sort, descending=self.descending,
                                     limit=PAGE, after=after)
         except (DataSourceError, ValueError) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
-        self.app.call_from_thread(self._append, page)
+        self.app.call_from_thread(self._append, gen, page)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.cursor_row >= event.data_table.row_count - 20:
