@@ -67,7 +67,7 @@ def after_analysis(cfg: Config, store: Store) -> None:
     except Exception:
         log.exception("assigning new interactions to clusters failed")
     try:
-        refresh_search_index(store)
+        refresh_search_index(store, rebuild_fraction=cfg.tui.search_rebuild_fraction)
     except Exception:
         log.exception("refreshing the search index failed")
 

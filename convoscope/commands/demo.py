@@ -104,6 +104,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         )
         for f in report.failures:
             console.print(f"  [red]failed[/]: {f}")
+        from store.search import refresh_search_index
+
+        refresh_search_index(store, force=True)
         try:
             pr = run_patterns(cfg, store)
             console.print(f"  patterns: {_patterns_line(pr)}")
