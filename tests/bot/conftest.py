@@ -3,8 +3,6 @@ HTTP with correctly signed requests."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import importlib.util
 import json
 import sys
@@ -16,13 +14,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from botdata import Seeded, seed
+from slackhttp import SECRET, TZ, post, sign
 
 from store import Store
 
@@ -39,8 +37,6 @@ def _load_fake() -> Any:
 
 fake_slack_mod = _load_fake()
 FakeSlack = fake_slack_mod.FakeSlack
-SECRET = "test-signing-secret"
-TZ = ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture
@@ -65,23 +61,6 @@ def seeded(store: Store, now: datetime) -> Seeded:
 def fake() -> Iterator[Any]:
     with FakeSlack(usergroups={"S_SUPER": ["U_GROUPIE"]}) as f:
         yield f
-
-
-def sign(body: str, ts: int | None = None, secret: str = SECRET) -> dict[str, str]:
-    ts = int(time.time()) if ts is None else ts
-    base = f"v0:{ts}:{body}".encode()
-    sig = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sig}
-
-
-def post(url: str, body: str, ctype: str, headers: dict[str, str]) -> tuple[int, str]:
-    req = urllib.request.Request(url, data=body.encode(), method="POST",
-                                 headers={"Content-Type": ctype, **headers})  # fmt: skip
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
 
 
 class SlackDriver:

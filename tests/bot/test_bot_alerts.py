@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from botdata import add_interaction
-from conftest import TZ
+from slackhttp import TZ
 
 from bot.alerts import Alerter, in_window
 from bot.options import AlertOptions, AlertRoute

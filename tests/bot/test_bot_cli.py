@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SECRET, TZ, post, sign
+from slackhttp import SECRET, TZ, post, sign
 
 from convoscope.cli import main
 from store import audit

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from conftest import TZ
+from slackhttp import TZ
 
 from analysis import digest as content
 from bot.digest import digest_trigger, post_digest, schedule_digests

@@ -7,7 +7,7 @@ import re
 import time
 from typing import Any
 
-from conftest import sign
+from slackhttp import sign
 
 from store import audit
 from store import flags as store_flags
@@ -129,7 +129,7 @@ def test_bad_signature_and_stale_timestamp_get_401_and_nothing_is_posted(
 
     body = urllib.parse.urlencode({"command": "/convoscope", "text": "calls today", "user_id": "U_SUPER",
                                    "channel_id": "C_OPS", "response_url": fake.response_url("x")})  # fmt: skip
-    from conftest import post
+    from slackhttp import post
 
     stale = sign(body, ts=int(time.time()) - 10 * 60)
     status, _ = post(slack.url, body, "application/x-www-form-urlencoded", stale)

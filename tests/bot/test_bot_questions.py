@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import TZ
+from slackhttp import TZ
 
 from bot.questions import Engine, parse
 from bot.questions.timeexpr import parse_period

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conftest import TZ
+from slackhttp import TZ
 
 from bot.options import AccessOptions, AlertOptions, RoleGrant, SlackOptions
 from bot.service import ALERT_JOB_ID, attach
