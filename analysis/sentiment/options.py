@@ -42,6 +42,9 @@ class SentimentOptions:
     held_out_fraction: float = 0.15
     seed: int = 13
     batch_size: int = 128  # inference batch (bigger batches amortise flair's per-batch work)
+    # int8 dynamic quantisation of the transformer's linear layers at load: ~1.6x the
+    # turns/s on CPU for -0.001 held-out accuracy (inference only; the cache is unchanged)
+    quantize: bool = True
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:

@@ -157,7 +157,7 @@ def _train_flair(options: SentimentOptions, train: list[Example], work: Path):  
     import flair
     import torch
     from flair.data import Corpus, Dictionary, Sentence
-    from flair.datasets import SentenceDataset
+    from flair.datasets import FlairDatapointDataset
     from flair.embeddings import TransformerDocumentEmbeddings
     from flair.models import TextClassifier
     from flair.trainers import ModelTrainer
@@ -177,7 +177,7 @@ def _train_flair(options: SentimentOptions, train: list[Example], work: Path):  
 
     n_dev = min(400, max(10, len(train) // 20))
     corpus = Corpus(
-        train=SentenceDataset(sentences(train[n_dev:])), dev=SentenceDataset(sentences(train[:n_dev])),
+        train=FlairDatapointDataset(sentences(train[n_dev:])), dev=FlairDatapointDataset(sentences(train[:n_dev])),
         test=None, sample_missing_splits=False,
     )
     labels = Dictionary(add_unk=False)

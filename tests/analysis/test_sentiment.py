@@ -7,6 +7,8 @@ cache is reused rather than retrained.
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -164,7 +166,8 @@ def test_vader_backend_labels_and_scores() -> None:
 @pytest.fixture(scope="module")
 def small_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[SentimentOptions, Path, list[str]]:
     cache = tmp_path_factory.mktemp("cache")
-    options = SentimentOptions(max_examples=1500)  # the default (frozen MiniLM) recipe, smaller
+    # the default (frozen MiniLM) recipe on less data, evaluated on a smaller held-out split
+    options = SentimentOptions(max_examples=800, held_out_fraction=0.05)
     messages: list[str] = []
     ensure_model(options, cache, progress=messages.append)
     return options, cache, messages
@@ -180,6 +183,7 @@ def test_small_flair_model_learns_and_is_cached(small_model: tuple[SentimentOpti
     assert meta["held_out_hash"] == split(options.corpus, options.held_out_fraction, options.seed).held_out_hash
     assert meta["accuracy"] > majority + 0.03, (meta["accuracy"], majority)
     assert meta["macro_f1"] > 0.45
+    assert sorted(p.name for p in target.iterdir()) == ["final-model.pt", "meta.json"]
     assert any("held-out accuracy" in m for m in messages)
     # a second call finds the cache and does not train
     again: list[str] = []
@@ -192,7 +196,12 @@ def test_small_flair_model_learns_and_is_cached(small_model: tuple[SentimentOpti
 def test_flair_classifier_predicts_batches(small_model: tuple[SentimentOptions, Path, list[str]]) -> None:
     options, cache, _ = small_model
     clf = load_turn_classifier(options, cache)
-    assert clf.name.startswith("flair:packaged:")
+    assert clf.name.startswith("flair:packaged:") and clf.name.endswith("+int8")
+    plain = load_turn_classifier(dataclasses.replace(options, quantize=False), cache)
+    assert not plain.name.endswith("+int8")
+    p_int8 = clf.predict(["the flight was cancelled and nobody helped"])[0].probs
+    p_fp32 = plain.predict(["the flight was cancelled and nobody helped"])[0].probs
+    assert p_int8 == pytest.approx(p_fp32, abs=0.1)
     texts = ["the flight was cancelled and nobody helped, worst airline ever", "", "thank you so much, great crew"]
     out = clf.predict(texts)
     assert out[1].label == "neutral" and out[1].score == 0.0
@@ -214,7 +223,10 @@ def test_train_command_on_a_user_csv(tmp_path: Path, capsys: pytest.CaptureFixtu
         rows += [f"thank you, great service number {i},positive", f"terrible delay again {i},negative",
                  f"my booking reference is {i},neutral"]
     csv_path = tmp_path / "mine.csv"
-    csv_path.write_text("text,label\n" + "\n".join(rows) + "\n")
+    with csv_path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "label"])
+        writer.writerows(row.rsplit(",", 1) for row in rows)
     cfg = tmp_path / "convoscope.toml"
     cfg.write_text(f'cache_dir = "{tmp_path / "cache"}"\n[store]\npath = "{tmp_path / "db.duckdb"}"\n')
     assert main(["--config", str(cfg), "train", "sentiment", "--csv", str(csv_path), "--json"]) == 0
@@ -239,10 +251,11 @@ def test_fine_tune_recipe_runs_and_freezes_only_word_embeddings(tmp_path: Path) 
 
     from analysis.embeddings import packaged_model_path
 
-    clf = load_turn_classifier(options, tmp_path)
+    clf = load_turn_classifier(dataclasses.replace(options, quantize=False), tmp_path)
     assert clf.predict(["thanks"])[0].label in LABELS
     tuned = clf.model.embeddings.model  # type: ignore[attr-defined]
     base = AutoModel.from_pretrained(packaged_model_path())
-    assert torch.equal(tuned.embeddings.word_embeddings.weight, base.embeddings.word_embeddings.weight)
+    vocab = base.embeddings.word_embeddings.weight.shape[0]  # flair may append a separator token
+    assert torch.equal(tuned.embeddings.word_embeddings.weight[:vocab], base.embeddings.word_embeddings.weight)
     top = "encoder.layer.5.output.dense.weight"
     assert not torch.equal(dict(tuned.named_parameters())[top], dict(base.named_parameters())[top])
