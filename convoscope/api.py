@@ -104,8 +104,9 @@ async def _body(request: Request) -> dict[str, Any]:
 Handler = Callable[[Request], Awaitable[Any]]
 
 
-def create_app(store: Store, token: str) -> Starlette:
-    """The API as an ASGI app over an open store. `token` must be non-empty."""
+def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
+    """The API as an ASGI app over an open store. `token` must be non-empty; `tz` is the
+    configured time zone in which questions ("calls today") are answered."""
     if not token:
         raise ValueError("the API needs a token")
 
@@ -159,6 +160,20 @@ def create_app(store: Store, token: str) -> Starlette:
         return encode(await run_in_threadpool(
             lambda: search.search(store, q, limit=limit, channel=channel)))
 
+    async def ask(request: Request) -> Any:
+        from zoneinfo import ZoneInfo
+
+        from bot.questions import answer_payload
+
+        b = await _body(request)
+        question = str(b.get("question") or "").strip()
+        if not question:
+            raise ApiError("question is required")
+        page = int(b.get("page") or 0)
+        actor = str(b.get("actor") or "api")
+        return encode(await run_in_threadpool(
+            lambda: answer_payload(store, ZoneInfo(tz), question, page=page, actor=actor)))
+
     async def queue(request: Request) -> Any:
         order = request.query_params.get("order", "severity")
         kind = request.query_params.get("kind") or None
@@ -209,6 +224,7 @@ def create_app(store: Store, token: str) -> Starlette:
         Route("/api/interactions/count", wrap(count), methods=["POST"]),
         Route("/api/interactions/{iid:int}", wrap(detail)),
         Route("/api/search", wrap(do_search)),
+        Route("/api/ask", wrap(ask), methods=["POST"]),
         Route("/api/review-queue", wrap(queue)),
         Route("/api/flags/{fid:int}/review", wrap(review), methods=["POST"]),
         Route("/api/agents", wrap(agents)),
@@ -267,6 +283,7 @@ def serve_api(
     port: int = 8765,
     token: str | None = None,
     *,
+    tz: str = "UTC",
     allow_remote: bool = False,
     start_timeout: float = 15.0,
 ) -> ApiHandle:
@@ -298,7 +315,7 @@ def serve_api(
         sock.close()
         raise RuntimeError(f"the API could not start on {host}:{port}: {exc}") from exc
     bound = int(sock.getsockname()[1])
-    config = uvicorn.Config(create_app(store, token), host=host, port=bound, log_level="warning",
+    config = uvicorn.Config(create_app(store, token, tz), host=host, port=bound, log_level="warning",
                             access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},

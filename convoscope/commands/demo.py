@@ -153,9 +153,9 @@ def _print_summary(console: Any, store: Any, cfg: config_mod.Config) -> None:
 
 def _print_digest(console: Any, store: Any, cfg: config_mod.Config) -> None:
     from analysis.digest import build
-    from convoscope.commands.digest import _render
+    from convoscope.commands.digest import render
 
-    _render(build(store, datetime.now(cfg.tz).date(), cfg.tz))
+    render(build(store, datetime.now(cfg.tz).date(), cfg.tz), console)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

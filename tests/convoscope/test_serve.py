@@ -71,6 +71,14 @@ name = "samples"
 
         n = _wait(analysed, 240, "the service to ingest and analyse the sample chats")
         assert n >= 2
+        # Questions go through the service's API while it owns the file.
+        asked = subprocess.run(
+            [sys.executable, "-m", "convoscope", "--config", str(cfg), "ask", "--json", "how many chats this week"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )
+        assert asked.returncode == 0, asked.stderr
+        answer = json.loads(asked.stdout)
+        assert answer["question"] == "how many chats this week" and answer["text"]
         # A one-shot writer is refused while the service owns the file.
         other = subprocess.run(
             [sys.executable, "-m", "convoscope", "--config", str(cfg), "ingest"],
@@ -88,3 +96,6 @@ name = "samples"
     with Store.open(db) as s:
         statuses = dict(s.conn.execute("SELECT status, count(*) FROM interactions GROUP BY 1").fetchall())
     assert statuses.get("analysed", 0) == sum(statuses.values()) >= 2
+    with Store.open(db) as s:
+        actors = [r[0] for r in s.conn.execute("SELECT actor FROM audit_log WHERE action LIKE 'ask%'").fetchall()]
+    assert any(a.startswith("cli:") for a in actors)
