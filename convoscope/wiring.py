@@ -96,10 +96,16 @@ def attach_extras(svc: Service) -> list[Any]:
     handles += [api, _StateFile(svc.store.path)]
     log.info("API listening on http://%s:%d", api.host, api.port)
     if cfg.slack.enabled:
-        from bot.service import attach
+        from bot.service import BotStartError, attach
 
-        bot = attach(svc.scheduler, svc.store, slack=cfg.slack, alerts=cfg.alerts,
-                     digests=cfg.digests, access=cfg.access, tz=cfg.tz)
-        svc.alerter = bot
-        handles.append(bot)
+        try:
+            bot = attach(svc.scheduler, svc.store, slack=cfg.slack, alerts=cfg.alerts,
+                         digests=cfg.digests, access=cfg.access, tz=cfg.tz)
+        except BotStartError as exc:
+            # Slack being unreachable or misconfigured must not stop ingest and analysis:
+            # the service keeps working and says loudly what is wrong.
+            log.error("Slack bot not started: %s", exc)
+        else:
+            svc.alerter = bot
+            handles.append(bot)
     return handles
