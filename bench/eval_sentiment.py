@@ -39,14 +39,15 @@ def main() -> int:
     ap.add_argument("--cache-dir", default=os.environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope"))
     ap.add_argument("--held-out-limit", type=int, default=0, help="score only the first N held-out examples (0 = all)")
     ap.add_argument("--turns", type=int, default=5000, help="turns for the throughput run")
-    ap.add_argument("--batch-sizes", default="16,64,128")
+    ap.add_argument("--batch-sizes", default="32,128,256")
+    ap.add_argument("--no-quantize", action="store_true", help="keep the transformer in float32")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from analysis.sentiment import ModelNotPrepared, SentimentOptions, load_turn_classifier
     from analysis.sentiment.corpus import split
 
-    options = SentimentOptions(backend=args.backend, model=args.model)
+    options = SentimentOptions(backend=args.backend, model=args.model, quantize=not args.no_quantize)
     cache = Path(args.cache_dir).expanduser()
     t0 = time.perf_counter()
     try:
