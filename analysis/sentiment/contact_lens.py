@@ -6,9 +6,10 @@ same label"; the call's score is the mean of its period scores. AWS does not pub
 exact weights, so Convoscope fixes them as follows (documented in the README):
 
 * each turn's value is +1 (positive), 0 (neutral) or −1 (negative);
-* a turn that continues a streak of the same label by the same speaker weighs more: the
-  k-th turn of a streak has weight min(k, 3) (1, 2, 3, 3, …), so a run of angry turns
-  outweighs one isolated angry remark; streaks run across period boundaries;
+* a turn that continues a streak of the same label weighs more: the k-th turn of a streak
+  has weight min(k, 3) (1, 2, 3, 3, …), so a run of angry turns outweighs one isolated
+  angry remark; for a speaker's score the streak runs over that speaker's own turns, for
+  the overall score over the conversation's turns; streaks run across period boundaries;
 * a period's score = 5 × Σ(weight × value) / Σ(weight) over the turns in that period, so
   all-positive is +5, all-negative −5, all-neutral 0;
 * there are four periods (quarters): calls split the span first-turn-start → last-turn-end
