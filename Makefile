@@ -59,8 +59,16 @@ test-fast: venv sysdeps-test
 lint: venv
 	$(BIN)/ruff check .
 
+# Each script prints a table; see the README's Benchmarks section for sizes and flags.
 bench: venv models
 	$(BIN)/python bench/asr.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/eval_sentiment.py
+	$(BIN)/python bench/anger.py
+	$(BIN)/python bench/analysis.py
+	$(BIN)/python bench/patterns.py
+	$(BIN)/python bench/tui.py
+	$(BIN)/python bench/bot.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo
