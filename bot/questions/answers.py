@@ -35,6 +35,9 @@ HELP_EXAMPLES = (
     "how many chats today vs yesterday",
     "top topics this week",
     "rising issues this week",
+    "what do low-satisfaction calls have in common?",
+    "best phrases for billing",
+    "repeat callers this month",
     "calls today",
 )
 CHANNEL_NOUN = {"call": "calls", "email": "emails", "chat": "chats", None: "interactions"}
@@ -410,6 +413,66 @@ class Engine:
         lines = "\n".join(f"• {bk.escape(r['topic'])}: {r['before']} → {r['count']}" for r in rows)
         blocks = [bk.section(f"*Rising in {noun} {q.period.label}* (vs {prev.label})\n{lines}")]
         return Answer(q.text, text, rows, blocks, intent="rising")
+
+
+    def _traits(self, q: Query, role: str, page: int) -> Answer:
+        """What low-satisfaction interactions have in common (the patterns job's traits)."""
+        rows = _patterns_call("low_satisfaction_traits", self.store, q.queue, limit=5)
+        scope = f" in {q.queue}" if q.queue else ""
+        if not rows:
+            text = (f"No traits of low-satisfaction interactions{scope} computed yet "
+                    "(the patterns job needs interactions that end negative and positive).")
+            return Answer(q.text, text, [], [bk.section(bk.escape(text))], intent="traits")
+        items = [{"kind": r.kind, "feature": r.feature, "statistic": r.statistic,
+                  "effect": round(r.effect, 3), "low": r.value_low, "high": r.value_high,
+                  "n_low": r.n_low, "n_high": r.n_high} for r in rows]
+        names = {"topic": "Topics", "metric": "Metrics", "phrase": "Phrases"}
+        lines = []
+        for kind in ("topic", "metric", "phrase"):
+            got = [it for it in items if it["kind"] == kind]
+            if got:
+                lines.append(f"*{names[kind]}*: " + ", ".join(
+                    f"{bk.escape(str(it['feature']))} ({it['statistic']} {it['effect']:+.2f})" for it in got))
+        n_low, n_high = rows[0].n_low, rows[0].n_high
+        head = (f"What low-satisfaction interactions{scope} have in common "
+                f"({n_low} ending negative vs {n_high} ending positive)")
+        text = head + ": " + "; ".join(f"{it['feature']} ({it['statistic']} {it['effect']:+.2f})" for it in items) + "."
+        return Answer(q.text, text, items, [bk.section(f"*{bk.escape(head)}*\n" + "\n".join(lines))],
+                      intent="traits")
+
+    def _phrases(self, q: Query, role: str, page: int) -> Answer:
+        """Agent phrases over-represented in interactions that end well."""
+        scope_word = q.topic or q.queue
+        rows = []
+        if scope_word:
+            rows = _patterns_call("best_phrases", self.store, topic=scope_word, limit=self.page_size)
+            if not rows:
+                rows = _patterns_call("best_phrases", self.store, queue=scope_word, limit=self.page_size)
+        else:
+            rows = _patterns_call("best_phrases", self.store, limit=self.page_size)
+        scope = f" for {scope_word}" if scope_word else ""
+        if not rows:
+            text = f"No best-agent phrases{scope} computed yet (the patterns job needs more interactions)."
+            return Answer(q.text, text, [], [bk.section(bk.escape(text))], intent="phrases")
+        items = [{"phrase": r.phrase, "z": round(r.z, 2), "good": r.count_good, "bad": r.count_bad}
+                 for r in rows]
+        text = f"Phrases of agents whose interactions end well{scope}: " + ", ".join(
+            f"\u201c{it['phrase']}\u201d (z {it['z']:.1f})" for it in items) + "."
+        lines = "\n".join(f"{i + 1}. \u201c{bk.escape(it['phrase'])}\u201d — z {it['z']:.1f}, "
+                          f"in {it['good']} good / {it['bad']} bad" for i, it in enumerate(items))
+        return Answer(q.text, text, items,
+                      [bk.section(f"*Best agent phrases{bk.escape(scope)}*\n{lines}")], intent="phrases")
+
+
+def _patterns_call(name: str, *args: Any, **kwargs: Any) -> list[Any]:
+    """A `store.patterns` read, or [] when the patterns tables are missing or empty."""
+    try:
+        from store import patterns
+
+        return list(getattr(patterns, name)(*args, **kwargs))
+    except Exception:
+        log.debug("%s unavailable", name, exc_info=True)
+        return []
 
 
 def _plain(q: Query, text: str) -> Answer:

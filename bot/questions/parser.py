@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.questions.timeexpr import Period, parse_period
 
-INTENTS = ("find", "show", "agent", "count", "topics", "rising", "help")
+INTENTS = ("find", "show", "agent", "count", "topics", "rising", "traits", "phrases", "help")
 
 # word (regex) -> (label, ILIKE patterns on flags.kind)
 FLAG_WORDS: list[tuple[str, str, list[str]]] = [
@@ -60,7 +60,7 @@ _QUEUE_STOP = {
     "the", "last", "past", "this", "previous", "a", "an", "my", "our", "agent", "today",
     "yesterday", "total", "all", "general", "calls", "emails", "chats", "call", "email", "chat",
     "week", "month", "day", "days", "hours", "since", "on", "monday", "tuesday", "wednesday",
-    "thursday", "friday", "saturday", "sunday", "me", "us", "them", "it",
+    "thursday", "friday", "saturday", "sunday", "me", "us", "them", "it", "common",
 }  # fmt: skip
 _TOPIC_RX = re.compile(
     r"\b(?:about|regarding|re|mentioning|concerning|on the topic of)\s+([a-z][\w -]*?)"
@@ -74,6 +74,18 @@ _TOPICS_RX = re.compile(
     re.I,
 )
 _RISING_RX = re.compile(r"\brising\b|\bemerging\b|\bspik\w*\b|\bgrowing\b|\bnew issues\b", re.I)
+# "what do low-satisfaction calls have in common?", "traits of bad calls"
+_TRAITS_RX = re.compile(
+    r"\bin common\b|\btraits?\b|\bwhat makes\b.*\b(?:bad|go badly|fail)\b|"
+    r"\blow[- ]satisfaction\b|\bgo(?:es)? badly\b|\bwhy (?:do|are) .*\b(?:unhappy|negative|bad)\b",
+    re.I,
+)
+# "best phrases for billing", "what do the best agents say?"
+_PHRASES_RX = re.compile(
+    r"\b(?:best|winning|good|top|successful) (?:agent )?phrases?\b|\bphrases? (?:that|which) work\b|"
+    r"\bwhat do (?:the )?(?:best|top|good) agents say\b",
+    re.I,
+)
 _COUNT_RX = re.compile(r"\bhow many\b|\bcount\b|\bnumber of\b|\bvolumes?\b|\btotals?\b", re.I)
 _VS_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\b", re.I)
 _LIST_RX = re.compile(r"\binteractions?\b|\bconversations?\b|\bcontacts?\b|\btickets?\b", re.I)
@@ -183,7 +195,14 @@ def parse(text: str, tz: ZoneInfo, now: datetime) -> Query:
         queue = word
         break
 
-    if agent and (_AGENT_INTENT_RX.search(q) or not (kinds or channel or topic)):
+    if _PHRASES_RX.search(q):
+        intent = "phrases"
+        # "best phrases for billing": the word after for/in/about names a topic or a queue.
+        pm = re.search(r"\b(?:for|in|about|on)\s+(?:the\s+)?([a-z][\w-]*)", q[_PHRASES_RX.search(q).end():], re.I)
+        topic = topic or (_singular(pm.group(1)) if pm else None)
+    elif _TRAITS_RX.search(q):
+        intent = "traits"
+    elif agent and (_AGENT_INTENT_RX.search(q) or not (kinds or channel or topic)):
         intent = "agent"
     elif _RISING_RX.search(rest):
         intent = "rising"
