@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from convoscope.context import Context
+from convoscope.context import Context, UserError
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -14,6 +14,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.verbose == 0:
         logging.getLogger().setLevel(logging.INFO)
     svc = Service(ctx.config, ctx.store())
+    from analysis.sentiment import ModelNotPrepared
+
+    try:
+        # Fail at start, not at the first analysis tick, when a model is missing.
+        svc.analyzer().load_models()
+    except ModelNotPrepared as exc:
+        raise UserError(str(exc)) from None
     svc.run_forever()
     return 0
 
