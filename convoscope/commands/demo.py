@@ -118,7 +118,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         store.close()
     console.rule()
     console.print(f"done in {time.perf_counter() - t0:.0f} s. Next:")
-    console.print(f"  .venv/bin/convoscope --db {db} ask \"angry calls this week\"")
+    console.print(f"  .venv/bin/convoscope --db {db} ask \"angry calls in the last 14 days\"")
     console.print(f"  .venv/bin/convoscope --db {db} tui")
     return 0
 
@@ -137,8 +137,8 @@ def _print_summary(console: Any, store: Any, cfg: config_mod.Config) -> None:
     table = Table(title="Interactions", show_lines=False, expand=True)
     for col, kw in (("id", {"justify": "right"}), ("channel", {}), ("when", {}), ("agent", {}),
                     ("queue", {}), ("sentiment", {"justify": "right"}),
-                    ("anger", {"justify": "right"}), ("topic", {}), ("flags", {}),
-                    ("gist", {"overflow": "ellipsis", "no_wrap": True, "max_width": 36})):
+                    ("anger", {"justify": "right"}), ("topic", {}), ("flags", {"overflow": "fold", "min_width": 20}),
+                    ("gist", {"overflow": "ellipsis", "no_wrap": True, "max_width": 30})):
         table.add_column(col, **kw)
     for r in summary_rows(store):
         when = r["started_at"].astimezone(cfg.tz).strftime("%a %d %H:%M") if r["started_at"] else ""
@@ -147,7 +147,7 @@ def _print_summary(console: Any, store: Any, cfg: config_mod.Config) -> None:
         sent_s = f"[{colour}]{sent:+.1f}[/]" if colour else (f"{sent:+.1f}" if sent is not None else r["status"])
         anger = f"{r['anger']:.2f}" if r["anger"] is not None else ""
         table.add_row(str(r["id"]), r["channel"], when, r["agent"] or "", r["queue"] or "", sent_s,
-                      anger, r["top_topic"] or "", r["flags"] or "", (r["gist"] or "").replace("\n", " "))
+                      anger, r["top_topic"] or "", (r["flags"] or "").replace(", ", "\n"), (r["gist"] or "").replace("\n", " "))
     console.print(table)
 
 
