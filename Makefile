@@ -51,6 +51,7 @@ demo: venv models
 	$(BIN)/convoscope demo
 
 test: venv sysdeps-test models
+	$(BIN)/ruff check .
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 test-fast: venv sysdeps-test

@@ -22,7 +22,6 @@ from store import audit
 from store.db import Store
 from store.records import REVIEW_STATUSES, Flag
 
-
 #: Kinds the patterns job raises and retires itself (store.patterns); a rescore by the
 #: analysis core must not retire them just because it did not produce them.
 PATTERN_KINDS: frozenset[str] = frozenset({"trend", "repeat_contact"})
