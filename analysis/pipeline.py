@@ -38,6 +38,7 @@ import numpy as np
 from analysis import embeddings, keywords, metrics
 from analysis import flags as flag_rules
 from analysis.options import AnalysisOptions
+from analysis.patterns import embedding as cluster_embedding
 from analysis.redaction import RedactionOptions, RedactionResult, redact
 from analysis.redaction_audio import spans_in_time, write_silenced_copy
 from analysis.rules import RuleEngine, RuleOptions, flatten_values
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: characters of a turn given to the sentence encoder (MiniLM reads 256 word pieces at most)
-EMBED_CHARS = 600
+EMBED_CHARS = cluster_embedding.TURN_CHARS
 
 
 @dataclass(slots=True)
@@ -69,6 +70,8 @@ class Analysis:
     flags: list[Flag]
     redactions: list[RedactionResult]
     sentiments: list[TurnSentiment]
+    #: (source hash, vector) for interaction_embeddings; None when not stored
+    cluster_vector: tuple[str, np.ndarray] | None = None
 
 
 @dataclass(slots=True)
@@ -113,8 +116,14 @@ class Analyzer:
         cache_dir: Path | str,
         asr: AsrOptions | None = None,
         on_flags: Sequence[FlagHook] = (),
+        cluster_model: str | None = None,
     ) -> None:
         self.options = options
+        #: the patterns job's model (PatternsOptions.clusters.model): when it is the model
+        #: the turns are encoded with, each analysed interaction's clustering vector
+        #: (`analysis.patterns.embedding`) is stored with its scores, so assigning it to a
+        #: cluster later needs no encode. None (or another model): nothing is stored.
+        self.cluster_model = cluster_model if cluster_model == options.embedding_model else None
         self.sentiment_options = sentiment
         self.anger_options = anger
         self.topic_options = topics
@@ -213,7 +222,9 @@ class Analyzer:
         t0 = time.perf_counter()
         sentiments = self.predict(texts)
         t1 = time.perf_counter()
-        need_vectors = bool(self.topic_options.taxonomy) or self.rule_engine.needs_embeddings
+        need_vectors = (
+            bool(self.topic_options.taxonomy) or self.rule_engine.needs_embeddings or self.cluster_model is not None
+        )
         vectors = self.embed(texts) if need_vectors and texts else np.zeros((len(texts), embeddings.DIM), np.float32)
         t2 = time.perf_counter()
         out: list[Analysis | Exception] = []
@@ -295,7 +306,22 @@ class Analyzer:
             top_topic=topics[0]["topic"] if topics else None,
             model=getattr(self.classifier, "name", None),
         )
-        return Analysis(it, scores, turn_scores, flags, redactions, list(sents))
+        cluster_vector = self._cluster_vector(it, redactions, vecs) if self.cluster_model else None
+        return Analysis(it, scores, turn_scores, flags, redactions, list(sents), cluster_vector)
+
+    def _cluster_vector(
+        self, it: Interaction, redactions: Sequence[RedactionResult], vecs: np.ndarray
+    ) -> tuple[str, np.ndarray] | None:
+        """The clustering vector from this interaction's turn vectors, hashed over the turn
+        texts as they will be stored (redacted unless `keep_original`), which is what the
+        patterns job hashes to decide whether a stored vector is current."""
+        if len(vecs) != len(it.turns):
+            return None
+        stored = [t.text if self.redaction.keep_original or not r.changed else r.text
+                  for t, r in zip(it.turns, redactions, strict=True)]
+        chosen = cluster_embedding.clustering_turns([t.speaker for t in it.turns], stored)
+        return (cluster_embedding.source_hash([stored[k] for k in chosen]),
+                cluster_embedding.mean_vector(vecs[chosen]))
 
     # -- the job ---------------------------------------------------------------------------
 
@@ -409,6 +435,16 @@ class Analyzer:
                     if r.changed:
                         rows.append((a.scores.interaction_id, t.seq, r.text, _redacted_words(t, r)))
             score_store.overwrite_turn_texts(store, rows, con=tx)
+        with_vec = [a for a in done if a.cluster_vector is not None]
+        if with_vec and self.cluster_model:
+            from store import patterns as pattern_store
+
+            pattern_store.save_embeddings(
+                store, [a.scores.interaction_id for a in with_vec],
+                [a.cluster_vector[0] for a in with_vec],  # type: ignore[index]
+                np.stack([a.cluster_vector[1] for a in with_vec]),  # type: ignore[index]
+                self.cluster_model, con=tx,
+            )  # fmt: skip
         score_store.mark_analysed(store, [(a.scores.interaction_id, a.scores.version) for a in done], con=tx)
         return new_ids
 

@@ -337,6 +337,18 @@ def agent_turns(store: Store, ids: Sequence[int]) -> dict[int, list[str]]:
     return {int(r[0]): list(r[1]) for r in rows}
 
 
+def speaker_turns(store: Store, ids: Sequence[int]) -> dict[int, tuple[list[str], list[str]]]:
+    """id -> (speakers, texts) of all its turns in order (to build clustering vectors)."""
+    if not ids:
+        return {}
+    rows = store.cursor().execute(
+        "SELECT interaction_id, list(speaker ORDER BY seq), list(coalesce(text, '') ORDER BY seq) "
+        "FROM turns WHERE interaction_id IN (SELECT unnest(?::BIGINT[])) GROUP BY interaction_id",
+        [_ints(ids)],
+    ).fetchall()
+    return {int(r[0]): (list(r[1]), list(r[2])) for r in rows}
+
+
 def active_flag_kinds(store: Store, ids: Sequence[int]) -> dict[int, set[str]]:
     """id -> the kinds of its active flags (`rule:<name>` for configured rules)."""
     if not ids:
@@ -389,9 +401,10 @@ def embedding_hashes(store: Store, ids: Sequence[int], model: str) -> dict[int, 
 
 
 def save_embeddings(
-    store: Store, ids: Sequence[int], hashes: Sequence[str], matrix: np.ndarray, model: str
+    store: Store, ids: Sequence[int], hashes: Sequence[str], matrix: np.ndarray, model: str,
+    *, con: duckdb.DuckDBPyConnection | None = None,
 ) -> None:
-    """Store (replace) the embeddings of these interactions."""
+    """Store (replace) the embeddings of these interactions (inside `con`'s transaction if given)."""
     if not len(ids):
         return
     table = pa.table({
@@ -400,12 +413,21 @@ def save_embeddings(
         "text_hash": pa.array(list(hashes)),
         "embedding": _vectors_to_arrow(matrix),
     })
+    if con is not None:
+        _replace_embeddings(store, ids, table, con)
+        return
     with store.transaction() as tx:
-        tx.execute(
-            "DELETE FROM interaction_embeddings WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))",
-            [_ints(ids)],
-        )
-        store.insert_arrow("interaction_embeddings", table, con=tx)
+        _replace_embeddings(store, ids, table, tx)
+
+
+def _replace_embeddings(
+    store: Store, ids: Sequence[int], table: pa.Table, con: duckdb.DuckDBPyConnection
+) -> None:
+    con.execute(
+        "DELETE FROM interaction_embeddings WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))",
+        [_ints(ids)],
+    )
+    store.insert_arrow("interaction_embeddings", table, con=con)
 
 
 def load_embeddings(store: Store, ids: Sequence[int], model: str) -> tuple[list[int], np.ndarray]:

@@ -7,8 +7,10 @@ step's results replace the previous ones inside one transaction, so a re-run (or
 after a crash) is safe. `assign_new(store, options)` puts newly analysed interactions
 into the existing clusters between full runs (nearest centroid above a threshold).
 
-Embeddings are stored per interaction with the hash of the text they were made from, so
-a re-cluster only encodes what is new or changed. The encoder is injectable for benches;
+Clustering vectors (`analysis.patterns.embedding`: the mean of the customer turns' MiniLM
+vectors) are stored per interaction with the hash of the turns they were made from; the
+analysis pipeline stores them as it encodes turns anyway, so assignment and re-clusters
+only encode what the pipeline did not cover or what changed since. The encoder is injectable for benches;
 the default is the packaged MiniLM (`analysis.embeddings.encode`).
 """
 
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from analysis.patterns import clusters as cl
+from analysis.patterns import embedding as ce
 from analysis.patterns import repeats as rp
 from analysis.patterns import trends as tr
 from analysis.patterns.options import PatternsOptions, ScorecardOptions
@@ -34,12 +37,12 @@ from analysis.patterns.stages import StageDetector, stage_orders
 from analysis.patterns.traits import low_satisfaction_traits
 from store import patterns as sp
 from store.db import Store
-from store.records import Flag, content_hash, severity_value
+from store.records import Flag, severity_value
 
 log = logging.getLogger(__name__)
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
-MAX_TEXT_CHARS = 4000  # MiniLM reads 256 word pieces; more text only costs time
+MAX_TEXT_CHARS = 4000  # per interaction, for c-TF-IDF naming
 
 
 @dataclass(slots=True)
@@ -85,7 +88,7 @@ def default_encoder(model: str) -> Encoder:
 
 
 def customer_texts(store: Store, facts: Sequence[sp.InteractionFacts]) -> dict[int, str]:
-    """What is clustered: the subject plus the customer's side (all turns if none)."""
+    """What names clusters (c-TF-IDF): the subject plus the customer's side (all turns if none)."""
     ids = [f.id for f in facts]
     texts = sp.interaction_texts(store, ids, ["customer"])
     missing = [i for i in ids if not texts.get(i, "").strip()]
@@ -99,22 +102,34 @@ def customer_texts(store: Store, facts: Sequence[sp.InteractionFacts]) -> dict[i
     return out
 
 
+def clustering_turns(store: Store, ids: Sequence[int]) -> dict[int, list[str]]:
+    """id -> the turn texts its clustering vector is made of (`embedding.clustering_turns`)."""
+    out: dict[int, list[str]] = {i: [] for i in ids}
+    for iid, (speakers, texts) in sp.speaker_turns(store, ids).items():
+        out[iid] = [texts[k] for k in ce.clustering_turns(speakers, texts)]
+    return out
+
+
 def ensure_embeddings(
     store: Store,
-    texts: dict[int, str],
+    turns: dict[int, list[str]],
     model: str,
     encode: Encoder,
     *,
     batch: int = 512,
     limit: int | None = None,
 ) -> tuple[int, int]:
-    """Encode and store the texts whose embedding is missing or stale.
+    """Build and store the clustering vectors that are missing or stale.
 
-    At most `limit` are encoded, the last ones of `texts` first (callers pass them oldest
-    first, so the newest interactions are clustered first). Returns (encoded, still waiting).
+    A vector is current when its stored hash matches `embedding.source_hash` of the turns
+    (the analysis pipeline stores them that way, so analysed interactions usually need no
+    encode here). Missing ones are made exactly as the pipeline makes them: each turn
+    encoded (cut at `TURN_CHARS`), then `embedding.mean_vector`. At most `limit` are built,
+    the last ones of `turns` first (callers pass them oldest first, so the newest
+    interactions are clustered first). Returns (built, still waiting).
     """
-    ids = list(texts)
-    hashes = {i: content_hash(texts[i]) for i in ids}
+    ids = list(turns)
+    hashes = {i: ce.source_hash(turns[i]) for i in ids}
     stored = sp.embedding_hashes(store, ids, model)
     todo = [i for i in reversed(ids) if stored.get(i) != hashes[i]]
     waiting = 0
@@ -123,8 +138,14 @@ def ensure_embeddings(
         todo = todo[:limit]
     for lo in range(0, len(todo), batch):
         chunk = todo[lo:lo + batch]
-        vecs = encode([texts[i] or " " for i in chunk])
-        sp.save_embeddings(store, chunk, [hashes[i] for i in chunk], vecs, model)
+        flat = [t[:ce.TURN_CHARS] for i in chunk for t in turns[i]]
+        vecs = encode(flat) if flat else np.zeros((0, ce.DIM), np.float32)
+        rows, pos = [], 0
+        for i in chunk:
+            n = len(turns[i])
+            rows.append(ce.mean_vector(np.asarray(vecs[pos:pos + n])))
+            pos += n
+        sp.save_embeddings(store, chunk, [hashes[i] for i in chunk], np.stack(rows), model)
     return len(todo), waiting
 
 
@@ -138,14 +159,15 @@ def run_clusters(
     co = options.clusters
     encode = encode or default_encoder(co.model)
     facts = sp.interaction_facts(store, now - timedelta(days=options.window_days), now)
-    texts = customer_texts(store, facts)
     report = ClusterReport(interactions=len(facts))
     report.encoded, report.waiting = ensure_embeddings(
-        store, texts, co.model, encode, limit=co.max_encode_per_run or None
+        store, clustering_turns(store, [f.id for f in facts]), co.model, encode,
+        limit=co.max_encode_per_run or None,
     )
     ids, emb = sp.load_embeddings(store, [f.id for f in facts], co.model)
     if not ids:
         return report
+    texts = customer_texts(store, facts)  # for naming (c-TF-IDF) only
     result = cl.cluster_embeddings(emb, co)
     old = sp.cluster_membership(store, ids)
     match = cl.match_identities(
@@ -187,8 +209,8 @@ def assign_new(
 ) -> int:
     """Put analysed interactions of the window without a cluster into the nearest one.
 
-    Newest first, at most `limit` per call (each needs one MiniLM encode, so this bounds
-    how long the call holds the writer). Returns how many interactions were processed
+    Newest first, at most `limit` per call. Interactions the analysis pipeline stored a
+    clustering vector for need no encode (the common case); others are encoded here. Returns how many interactions were processed
     (members written, noise included, so they are not retried until the next full
     re-cluster). Does nothing before the first full run has created clusters.
     """
@@ -200,9 +222,7 @@ def assign_new(
     ids = sp.unclustered_ids(store, since=now - timedelta(days=options.window_days), limit=limit)
     if not ids:
         return 0
-    facts = sp.interaction_facts(store, ids=ids)
-    texts = customer_texts(store, facts)
-    ensure_embeddings(store, texts, co.model, encode or default_encoder(co.model))
+    ensure_embeddings(store, clustering_turns(store, ids), co.model, encode or default_encoder(co.model))
     got, emb = sp.load_embeddings(store, ids, co.model)
     centroids = np.stack([c.centroid for c in clusters])  # type: ignore[misc]
     thresholds = np.array([c.threshold if c.threshold is not None else co.assign_min_similarity

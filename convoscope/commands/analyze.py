@@ -33,6 +33,7 @@ def build_analyzer(cfg: Config, on_flags: Sequence[FlagHook] = ()) -> Analyzer:
         asr=getattr(cfg, "asr", None),
         cache_dir=cfg.cache_path,
         on_flags=on_flags,
+        cluster_model=cfg.patterns.clusters.model,
     )
 
 

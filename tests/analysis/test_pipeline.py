@@ -345,3 +345,44 @@ def test_a_new_version_arriving_during_analysis_is_analysed_again(store: Store) 
     assert _analyzer().run(store).analysed == 1
     assert "churn_risk" in {f.kind for f in flag_store.for_interaction(store, calm.id)}  # type: ignore[arg-type]
     assert score_store.get(store, calm.id).version == 2  # type: ignore[arg-type, union-attr]
+
+
+# -- clustering vectors for the patterns job ------------------------------------------------
+
+
+def test_no_clustering_vector_is_stored_for_another_model(store: Store) -> None:
+    # the turns are encoded with the analysis model; a vector from it would lie about the
+    # patterns model, so none is stored (and no encoder is loaded for nothing)
+    analyzer = _analyzer(cluster_model="some-other-model")
+    assert analyzer.cluster_model is None
+    assert analyzer.run(store).analysed == 2
+    assert store.conn.execute("SELECT count(*) FROM interaction_embeddings").fetchone()[0] == 0
+
+
+@pytest.mark.slow
+def test_clustering_vectors_are_stored_and_current_for_the_patterns_job(store: Store) -> None:
+    import numpy as np
+
+    from analysis.embeddings import encode
+    from analysis.patterns import job
+    from analysis.patterns.options import PatternsOptions
+    from store import patterns as sp
+
+    model = PatternsOptions().clusters.model
+    analyzer = _analyzer(cluster_model=model, redaction=RedactionOptions(keep_original=False))
+    assert analyzer.run(store).analysed == 2
+    angry, calm = _id(store, "angry"), _id(store, "calm")
+    got, emb = sp.load_embeddings(store, [angry, calm], model)
+    assert sorted(got) == sorted([angry, calm])
+    # the normalised mean of the customer turns' vectors (encoded before redaction)
+    customer = [t.text for t in ANGRY.turns if t.speaker == "customer"]
+    want = encode(customer, model).mean(axis=0)
+    assert np.allclose(emb[got.index(angry)], want / np.linalg.norm(want), atol=1e-5)
+
+    # the job sees them as current (hashed over the stored, redacted turns): no encode
+    def no_encode(texts: object) -> np.ndarray:
+        raise AssertionError("the pipeline's vectors should have been reused")
+
+    turns = job.clustering_turns(store, [angry, calm])
+    assert "[PII:CARD]" in turns[angry][0]
+    assert job.ensure_embeddings(store, turns, model, no_encode) == (0, 0)

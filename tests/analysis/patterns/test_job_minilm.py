@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from patterns_data import NOW, Spec, put
 from sklearn.metrics import adjusted_rand_score
@@ -110,15 +111,21 @@ def test_a_long_history_is_encoded_newest_first_over_several_runs(store: Store) 
     specs, _ = _specs(3, seed=3)
     ids = put(store, specs)
     facts = sp.interaction_facts(store, ids=ids)  # oldest first
-    texts = job.customer_texts(store, facts)
+    turns = job.clustering_turns(store, [f.id for f in facts])
+    assert turns[ids[0]] == specs[0].customer  # the customer's turns, in order
     model = PatternsOptions().clusters.model
     encode = job.default_encoder(model)
-    assert job.ensure_embeddings(store, texts, model, encode, limit=5) == (5, 7)
+    assert job.ensure_embeddings(store, turns, model, encode, limit=5) == (5, 7)
     newest = [f.id for f in facts][-5:]
     assert sorted(sp.embedding_hashes(store, ids, model)) == sorted(newest)
-    assert job.ensure_embeddings(store, texts, model, encode, limit=5) == (5, 2)
-    assert job.ensure_embeddings(store, texts, model, encode, limit=5) == (2, 0)
-    assert job.ensure_embeddings(store, texts, model, encode) == (0, 0)
+    assert job.ensure_embeddings(store, turns, model, encode, limit=5) == (5, 2)
+    assert job.ensure_embeddings(store, turns, model, encode, limit=5) == (2, 0)
+    assert job.ensure_embeddings(store, turns, model, encode) == (0, 0)
+    # the stored vector is the normalised mean of the customer turns' MiniLM vectors
+    got, emb = sp.load_embeddings(store, [ids[0]], model)
+    expected = encode(specs[0].customer).mean(axis=0)
+    assert got == [ids[0]]
+    assert np.allclose(emb[0], expected / np.linalg.norm(expected), atol=1e-5)
     # a changed text (a new version of the interaction) is encoded again
-    texts[ids[0]] += " and it is still broken"
-    assert job.ensure_embeddings(store, texts, model, encode) == (1, 0)
+    turns[ids[0]] = [*turns[ids[0]], "and it is still broken"]
+    assert job.ensure_embeddings(store, turns, model, encode) == (1, 0)
