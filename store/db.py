@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -77,6 +77,8 @@ class Store:
         self.path = path
         self.read_only = read_only
         self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
 
     # -- opening ---------------------------------------------------------------------
 
@@ -110,7 +112,26 @@ class Store:
             raise
         return store
 
+    def checkpoint(self) -> None:
+        """Write the WAL into the database file now.
+
+        DuckDB 1.5 can fail to replay a WAL that holds full-text-index DDL (its macros)
+        ("Calling DatabaseManager::GetDefaultDatabase with no default database set"), so
+        the store checkpoints after such DDL and on close rather than leaving it in the WAL.
+        """
+        if not self.read_only:
+            self.cursor().execute("CHECKPOINT")
+
     def close(self) -> None:
+        """Checkpoint, close every thread's cursor, then the connection (the file is then
+        complete on disk even if the process exits abruptly right after)."""
+        with suppress(duckdb.Error):  # closing must not fail; the WAL replays on next open
+            self.checkpoint()
+        with self._cursors_lock:
+            for cur in self._cursors:
+                with suppress(duckdb.Error):
+                    cur.close()
+            self._cursors.clear()
         self.conn.close()
 
     def __enter__(self) -> Store:
@@ -176,6 +197,8 @@ class Store:
         if cur is None:
             cur = self.conn.cursor()
             self._local.cursor = cur
+            with self._cursors_lock:
+                self._cursors.append(cur)
         return cur
 
     @contextmanager

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 
 from convoscope.context import Context, UserError
 
@@ -22,7 +24,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     except ModelNotPrepared as exc:
         raise UserError(str(exc)) from None
     svc.run_forever()
-    return 0
+    # Everything is committed and stopped; close the database ourselves, then leave without
+    # the interpreter's teardown. Native thread pools (torch/oneDNN, CTranslate2) sometimes
+    # abort with "terminate called without an active exception" while Python destroys
+    # modules, which turned a clean SIGTERM stop into exit code -6.
+    ctx.close()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

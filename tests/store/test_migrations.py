@@ -90,3 +90,21 @@ def test_second_writer_gets_a_clear_lock_error(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_close_leaves_everything_in_the_file_not_the_wal(tmp_path: Path) -> None:
+    """Close checkpoints, so an abrupt exit right after loses nothing and needs no WAL replay."""
+    import threading
+
+    path = tmp_path / "c.duckdb"
+    s = Store.open(path)
+    t = threading.Thread(target=lambda: s.cursor().execute(
+        "INSERT INTO audit_log (actor, action) VALUES ('t', 'from a thread')"))
+    t.start()
+    t.join()
+    s.conn.execute("INSERT INTO audit_log (actor, action) VALUES ('m', 'from main')")
+    s.close()
+    wal = Path(f"{path}.wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    with Store.open(path) as again:
+        assert again.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 2
