@@ -18,6 +18,7 @@ only the flags it names and keeps human reviews.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -769,40 +770,24 @@ def save_repeats(
 # -- traits, phrases, stages --------------------------------------------------------------------
 
 
-def save_traits(store: Store, rows: Sequence[TraitRow]) -> None:
+def _replace_all(store: Store, table: str, rows: Sequence[Any]) -> None:
+    """Replace a whole result table with `rows` (dataclasses whose fields are its columns)."""
     with store.transaction() as tx:
-        tx.execute("DELETE FROM pattern_traits")
+        tx.execute(f"DELETE FROM {table}")
         if rows:
-            store.insert_arrow("pattern_traits", [
-                {"scope": r.scope, "kind": r.kind, "feature": r.feature, "statistic": r.statistic,
-                 "effect": r.effect, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                 "value_low": r.value_low, "value_high": r.value_high, "n_low": r.n_low,
-                 "n_high": r.n_high, "rank": r.rank}
-                for r in rows
-            ], con=tx)
+            store.insert_arrow(table, [dataclasses.asdict(r) for r in rows], con=tx)
+
+
+def save_traits(store: Store, rows: Sequence[TraitRow]) -> None:
+    _replace_all(store, "pattern_traits", rows)
 
 
 def save_phrases(store: Store, rows: Sequence[PhraseRow]) -> None:
-    with store.transaction() as tx:
-        tx.execute("DELETE FROM pattern_phrases")
-        if rows:
-            store.insert_arrow("pattern_phrases", [
-                {"scope": r.scope, "phrase": r.phrase, "z": r.z, "delta": r.delta,
-                 "count_good": r.count_good, "count_bad": r.count_bad, "n_good": r.n_good,
-                 "n_bad": r.n_bad, "rank": r.rank}
-                for r in rows
-            ], con=tx)
+    _replace_all(store, "pattern_phrases", rows)
 
 
 def save_stage_orders(store: Store, rows: Sequence[StageOrderRow]) -> None:
-    with store.transaction() as tx:
-        tx.execute("DELETE FROM pattern_stage_orders")
-        if rows:
-            store.insert_arrow("pattern_stage_orders", [
-                {"outcome": r.outcome, "sequence": r.sequence, "n": r.n, "share": r.share,
-                 "rank": r.rank}
-                for r in rows
-            ], con=tx)
+    _replace_all(store, "pattern_stage_orders", rows)
 
 
 # -- scorecards --------------------------------------------------------------------------------------
