@@ -211,6 +211,15 @@ def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
         if not path or not Path(path).is_absolute():
             raise ApiError("path must be an absolute file path on the service's machine")
         fmt = str(b.get("format") or "csv")
+        # A token holder must not be able to overwrite arbitrary files as the service user:
+        # only new .csv/.parquet files in an existing folder.
+        target = Path(path)
+        if target.suffix.lower() != f".{fmt}":
+            raise ApiError(f"a {fmt} export must be written to a .{fmt} file")
+        if target.exists() or target.is_symlink():
+            raise ApiError(f"{path} exists; exports never overwrite a file")
+        if not target.parent.is_dir():
+            raise ApiError(f"folder {target.parent} does not exist")
         flt = filter_from_json(b.get("filter"))
         rows = await run_in_threadpool(
             lambda: browse.export_to(store, path, fmt, flt, sort=str(b.get("sort") or "started_at"),

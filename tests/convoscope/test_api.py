@@ -152,6 +152,23 @@ def test_unknown_interaction_is_404_and_bad_input_400(store: Store, served: api.
     assert r.status_code == 400
 
 
+def test_export_never_overwrites_or_writes_other_kinds_of_file(
+    served: api.ApiHandle, tmp_path: Path
+) -> None:
+    h = {"Authorization": f"Bearer {TOKEN}"}
+    precious = tmp_path / "precious.csv"
+    precious.write_text("keep me")
+    for body in ({"path": str(precious)},
+                 {"path": str(tmp_path / "x.sh"), "format": "csv"},
+                 {"path": str(tmp_path / "nowhere" / "x.csv")}):
+        r = httpx.post(f"{served.url}/api/export", headers=h, json=body)
+        assert r.status_code == 400, body
+    assert precious.read_text() == "keep me"
+    assert not (tmp_path / "x.sh").exists()
+    r = httpx.post(f"{served.url}/api/export", headers=h, json={"path": str(tmp_path / "new.csv")})
+    assert r.status_code == 200 and (tmp_path / "new.csv").stat().st_size > 0
+
+
 def test_review_through_the_api_is_persisted_and_audited(store: Store, served: api.ApiHandle) -> None:
     remote = ApiSource(served.url, TOKEN, now=lambda: NOW, reviewer="ana")
     try:
