@@ -241,6 +241,17 @@ def _ints(values: Iterable[int]) -> str:
     """
     return json.dumps([int(v) for v in values])
 
+def _and(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """`' AND cond'` plus its parameter for each (cond, value) whose value is not None: the
+    optional since/until/day/... filters every read here takes."""
+    sql, params = "", []
+    for cond, value in conditions:
+        if value is not None:
+            sql += f" AND {cond}"
+            params.append(value)
+    return sql, params
+
+
 
 def _strs(values: Iterable[str]) -> str:
     """A list parameter for `?::JSON::VARCHAR[]` (see `_ints`)."""
@@ -280,16 +291,10 @@ def interaction_facts(
         "LEFT JOIN cluster_members m ON m.interaction_id = i.id "
         "WHERE i.status IN (SELECT unnest(?::JSON::VARCHAR[]))"
     )
-    params: list[Any] = [_strs(statuses)]
-    if since is not None:
-        sql += " AND i.started_at >= ?"
-        params.append(since)
-    if until is not None:
-        sql += " AND i.started_at < ?"
-        params.append(until)
-    if ids is not None:
-        sql += " AND i.id IN (SELECT unnest(?::BIGINT[]))"
-        params.append(_ints(ids))
+    cond, extra = _and(("i.started_at >= ?", since), ("i.started_at < ?", until),
+                       ("i.id IN (SELECT unnest(?::BIGINT[]))", None if ids is None else _ints(ids)))
+    sql += cond
+    params: list[Any] = [_strs(statuses), *extra]
     sql += " ORDER BY i.started_at NULLS LAST, i.id"
     out = []
     for r in store.cursor().execute(sql, params).fetchall():
@@ -827,13 +832,8 @@ def top_clusters(
         "JOIN clusters c ON c.id = m.cluster_id JOIN interactions i ON i.id = m.interaction_id "
         "WHERE m.cluster_id >= 0"
     )
-    params: list[Any] = []
-    if since is not None:
-        sql += " AND i.started_at >= ?"
-        params.append(since)
-    if until is not None:
-        sql += " AND i.started_at < ?"
-        params.append(until)
+    cond, params = _and(("i.started_at >= ?", since), ("i.started_at < ?", until))
+    sql += cond
     sql += " GROUP BY c.id, c.label, c.terms, c.size, c.examples ORDER BY n DESC, c.id LIMIT ?"
     params.append(int(limit))
     return [
@@ -863,16 +863,8 @@ def rising_issues(
         "SELECT day, dimension, key, label, n, baseline, ratio, z, p_value, summary, "
         "interaction_id, flag_id FROM pattern_trends WHERE TRUE"
     )
-    params: list[Any] = []
-    if day is not None:
-        sql += " AND day = ?"
-        params.append(day)
-    if since is not None:
-        sql += " AND day >= ?"
-        params.append(since)
-    if until is not None:
-        sql += " AND day < ?"
-        params.append(until)
+    cond, params = _and(("day = ?", day), ("day >= ?", since), ("day < ?", until))
+    sql += cond
     sql += " ORDER BY day DESC, z DESC"
     return [
         TrendRow(day=r[0], dimension=r[1], key=r[2], label=r[3], n=int(r[4]), baseline=r[5],
@@ -898,14 +890,7 @@ def repeat_contacts(
         "LEFT JOIN scores s ON s.interaction_id = m.iid GROUP BY m.customer_key "
         "ORDER BY count(DISTINCT m.iid) DESC, max(i.started_at) DESC"
     )
-    cond = ""
-    params: list[Any] = []
-    if since is not None:
-        cond += " AND i.started_at >= ?"
-        params.append(since)
-    if until is not None:
-        cond += " AND i.started_at < ?"
-        params.append(until)
+    cond, params = _and(("i.started_at >= ?", since), ("i.started_at < ?", until))
     return [
         RepeatCustomer(customer_key=r[0], contacts=int(r[1]), interaction_ids=[int(x) for x in r[2]],
                        channels=list(r[3] or []), topics=list(r[4] or []), first_at=r[5], last_at=r[6])
@@ -935,13 +920,8 @@ def fcr_rates(
     sql = (
         f"SELECT {by}, count(*), count(*) FILTER (WHERE resolved) FROM contact_resolution WHERE TRUE"
     )
-    params: list[Any] = []
-    if since is not None:
-        sql += " AND started_at >= ?"
-        params.append(since)
-    if until is not None:
-        sql += " AND started_at < ?"
-        params.append(until)
+    cond, params = _and(("started_at >= ?", since), ("started_at < ?", until))
+    sql += cond
     sql += f" GROUP BY {by} ORDER BY count(*) DESC, {by}"
     return [
         FcrRate(key=r[0], issues=int(r[1]), resolved=int(r[2]), rate=int(r[2]) / int(r[1]))
@@ -1013,16 +993,9 @@ def agent_scorecards(
         "SELECT agent, scorecard, count(*), avg(score), min(score), max(score) "
         "FROM scorecard_results WHERE score IS NOT NULL"
     )
-    params: list[Any] = []
-    if since is not None:
-        sql += " AND started_at >= ?"
-        params.append(since)
-    if until is not None:
-        sql += " AND started_at < ?"
-        params.append(until)
-    if scorecard is not None:
-        sql += " AND scorecard = ?"
-        params.append(scorecard)
+    cond, params = _and(("started_at >= ?", since), ("started_at < ?", until),
+                        ("scorecard = ?", scorecard))
+    sql += cond
     sql += " GROUP BY agent, scorecard ORDER BY scorecard, avg(score) DESC, agent"
     return [
         AgentScorecard(agent=r[0], scorecard=r[1], interactions=int(r[2]), mean_score=r[3],
