@@ -97,30 +97,34 @@ def register(app: Any, deps: Any) -> None:
         answer = answer_for(deps, user, ref["channel"], question, via="page", page=page)
         respond(text=answer.text, blocks=answer.blocks, replace_original=True)
 
-    @app.action(bk.CONFIRM_ACTION)
-    def on_confirm(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
-        ack()
-        value = json.loads(action.get("value") or "{}")
-        flag_id = int(value["flag"])
+    def review_button(
+        body: dict[str, Any], action: dict[str, Any], client: Any
+    ) -> tuple[int, str, dict[str, Any], Any] | None:
+        """(flag id, user, message ref, message blocks) of a review button press, or None
+        after politely refusing someone who is not a supervisor."""
+        flag_id = int(json.loads(action.get("value") or "{}")["flag"])
         user = body["user"]["id"]
         ref = _message_ref(body)
         if not deps.access.role_for(user, ref["channel"]).supervisor:
             refuse(client, user, ref["channel"], "review", flag_id)
-            return
-        blocks = (body.get("message") or {}).get("blocks")
-        review(client, user, ref["channel"], flag_id, "confirmed", None, ref, blocks)
+            return None
+        return flag_id, user, ref, (body.get("message") or {}).get("blocks")
+
+    @app.action(bk.CONFIRM_ACTION)
+    def on_confirm(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
+        ack()
+        got = review_button(body, action, client)
+        if got is not None:
+            flag_id, user, ref, blocks = got
+            review(client, user, ref["channel"], flag_id, "confirmed", None, ref, blocks)
 
     @app.action(bk.DISMISS_ACTION)
     def on_dismiss(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
         ack()
-        value = json.loads(action.get("value") or "{}")
-        flag_id = int(value["flag"])
-        user = body["user"]["id"]
-        ref = _message_ref(body)
-        if not deps.access.role_for(user, ref["channel"]).supervisor:
-            refuse(client, user, ref["channel"], "review", flag_id)
+        got = review_button(body, action, client)
+        if got is None:
             return
-        blocks = (body.get("message") or {}).get("blocks")
+        flag_id, _user, ref, blocks = got
         if ref["channel"] and ref["ts"] and blocks is not None:
             with lock:
                 pending[(ref["channel"], ref["ts"])] = blocks
