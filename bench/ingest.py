@@ -23,10 +23,9 @@ HERE = Path(__file__).resolve().parent
 TARGETS = {"email": 500, "chat": 1000}
 
 
-def _load(name: str) -> ModuleType | None:
+def _load(name: str) -> ModuleType:
+    """A sibling bench script as a module (bench/ is a folder of scripts, not a package)."""
     path = HERE / f"{name}.py"
-    if not path.exists():
-        return None
     spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -50,38 +49,18 @@ def _row(kind: str, raw: dict) -> dict:
     }
 
 
-def table(rows: list[dict]) -> str:
-    cols = list(rows[0])
-    widths = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
-    out = [" | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)),
-           "-+-".join("-" * w for w in widths)]
-    for r in rows:
-        out.append(" | ".join(str(r.get(c, "")).ljust(w) for c, w in zip(cols, widths, strict=True)))
-    return "\n".join(out)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=10_000, help="largest size (default 10,000)")
     ap.add_argument("--only", choices=("email", "chat"), help="run one side only")
     args = ap.parse_args()
     rows: list[dict] = []
-    notes: list[str] = []
+    email, chat = _load("ingest_email"), _load("ingest_chat")
     if args.only in (None, "email"):
-        email = _load("ingest_email")
-        if email is None:
-            notes.append("bench/ingest_email.py is not present: email skipped")
-        else:
-            rows += [_row("email", r) for r in email.run(args.n)]
+        rows += [_row("email", r) for r in email.run(args.n)]
     if args.only in (None, "chat"):
-        chat = _load("ingest_chat")
-        assert chat is not None
         rows += [_row("chat", r) for r in chat.run(args.n)]
-    if rows:
-        print(table(rows))
-    for note in notes:
-        print(note)
-
+    print(chat.table(rows))
 
 if __name__ == "__main__":
     main()
