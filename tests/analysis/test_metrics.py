@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -108,7 +107,6 @@ def test_chat_metrics() -> None:
 
 # -- a real stereo call: espeak-ng + sox, transcribed by the real Whisper model ----------
 
-_HAVE_AUDIO_TOOLS = shutil.which("espeak-ng") is not None and shutil.which("sox") is not None
 
 
 def _say(path: Path, text: str, voice: str) -> None:
@@ -145,7 +143,6 @@ def _channel(tmp: Path, name: str, pieces: list[tuple[float, Path]], total: floa
 
 @pytest.mark.slow
 @pytest.mark.espeak
-@pytest.mark.skipif(not _HAVE_AUDIO_TOOLS, reason="needs espeak-ng and sox (make sysdeps-test)")
 def test_metrics_on_a_synthesised_stereo_call(tmp_path: Path) -> None:
     from analysis.asr.options import AsrOptions
     from analysis.asr.transcriber import Transcriber
