@@ -19,6 +19,15 @@ body) and `drop` (the connection is closed without an answer). Data is added wit
 `add_*` helpers or generated with `populate(n)`; `touch`/`add_*` on an existing conversation
 moves it forward in the vendor's change order, as the real services do.
 
+Chaos mode (`fake.chaos(seed, rate, max_faults, ...)`) makes random requests fail the
+way networks and vendors do: 500/502/503/504 (503 with an HTML body), 429 with
+Retry-After, slow answers, answers slower than the client's timeout, bodies cut off
+mid-transfer (the Content-Length promises more, then the connection closes), 200s whose
+body is not JSON or is truncated JSON, and connections dropped without an answer. It is
+seeded (the sequence of draws repeats; which request gets which fault depends on thread
+timing when the client fetches in parallel) and bounded: at most `max_faults` faults, each
+delaying an answer by at most `hang_seconds`. `fake.chaos_faults` counts what was injected.
+
 Use as a context manager (`with ZendeskFake(...) as fake: fake.url`), or `serve_in_process`
 for a benchmark (the server then runs on its own core).
 """
@@ -26,10 +35,14 @@ for a benchmark (the server then runs on its own core).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import random
 import re
+import socket
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,6 +90,35 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+#: what chaos mode injects (see the module docstring)
+CHAOS_KINDS = ("500", "502", "503", "504", "429", "slow", "timeout", "cut", "nonjson", "badjson", "drop")
+
+
+@dataclass
+class Chaos:
+    """Random faults, seeded and bounded (`VendorFake.chaos`)."""
+
+    seed: int = 0
+    #: probability that a request gets a fault (until `max_faults` were injected)
+    rate: float = 0.25
+    max_faults: int = 40
+    kinds: tuple[str, ...] = CHAOS_KINDS
+    #: how long a `timeout` fault holds the answer (make it longer than the client's timeout)
+    hang_seconds: float = 0.5
+    #: how long a `slow` answer takes at most (shorter than the client's timeout)
+    slow_seconds: float = 0.1
+    #: seconds sent in Retry-After with a 429
+    retry_after: int = 1
+    rng: random.Random = field(init=False, repr=False)
+    injected: int = 0
+
+    def __post_init__(self) -> None:
+        unknown = set(self.kinds) - set(CHAOS_KINDS)
+        if unknown:
+            raise ValueError(f"unknown chaos kinds: {sorted(unknown)}")
+        self.rng = random.Random(self.seed)
+
+
 @dataclass
 class Exchange:
     """One request and the answer the fake gave (for spec validation in tests)."""
@@ -101,18 +143,73 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read `fake.exchanges` instead of the server log."""
 
+    def _drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
     def _serve(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         fake = self.server.fake
         url = urlsplit(self.path)
         headers = {k.lower(): v for k, v in self.headers.items()}
+        chaos, delay = fake.chaos_pick()
+        if chaos is not None and self._chaos_before(fake, chaos, delay, method, url, headers, body):
+            return
         result = fake.dispatch(method, url.path, url.query, headers, body)
         if result is None:  # drop the connection without an answer
-            self.close_connection = True
-            self.connection.shutdown(2)
+            self._drop()
             return
         status, resp_headers, resp_body = result
+        if chaos in ("nonjson", "badjson") and status == 200:
+            resp_body = (b"<html><body><h1>Upstream hiccup</h1></body></html>" if chaos == "nonjson"
+                         else resp_body[: max(1, len(resp_body) // 2)])
+            if chaos == "nonjson":
+                resp_headers = {**resp_headers, "Content-Type": "text/html"}
+        if chaos == "cut":  # the headers promise the whole body; half arrives, then EOF
+            self.send_response(status)
+            for k, v in resp_headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(resp_body)))
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                self.wfile.write(resp_body[: len(resp_body) // 2])
+                self.wfile.flush()
+            self._drop()
+            return
+        try:
+            self._answer(fake, method, url, headers, body, status, resp_headers, resp_body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a chaos `timeout`)
+
+    def _chaos_before(self, fake: VendorFake, kind: str, delay: float, method: str, url: Any,
+                      headers: dict[str, str], body: bytes) -> bool:
+        """Faults decided before the request is served; True when the answer is given."""
+        if kind == "drop":
+            self._drop()
+            return True
+        if kind in ("slow", "timeout"):
+            time.sleep(delay)
+            return False
+        if kind.isdigit():
+            status = int(kind)
+            hdrs = {"Content-Type": "application/json"}
+            if status == 429:
+                hdrs["Retry-After"] = str(int(delay))
+            body_out = fake.error_body(status, {429: "rate limited"}.get(status, "server error"))
+            if status == 503:  # a load balancer's page, not the vendor's JSON
+                hdrs["Content-Type"] = "text/html"
+                body_out = b"<html><body>503 Service Unavailable</body></html>"
+            try:
+                self._answer(fake, method, url, headers, body, status, hdrs, body_out)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+            return True
+        return False
+
+    def _answer(self, fake: VendorFake, method: str, url: Any, headers: dict[str, str], body: bytes,
+                status: int, resp_headers: dict[str, str], resp_body: bytes) -> None:
         self.send_response(status)
         for k, v in resp_headers.items():
             self.send_header(k, v)
@@ -152,6 +249,9 @@ class VendorFake:
         self._thread: threading.Thread | None = None
         self.clock = BASE_TIME
         self.token_epoch = 0  # page tokens carry it; expire_tokens() invalidates old ones
+        self._chaos: Chaos | None = None
+        #: faults injected by chaos mode, by kind
+        self.chaos_faults: Counter[str] = Counter()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -202,6 +302,30 @@ class VendorFake:
         return self.clock
 
     # -- faults --------------------------------------------------------------------------
+
+    def chaos(self, seed: int = 0, **kw: Any) -> Chaos:
+        """Turn chaos mode on (see `Chaos` for the knobs); `chaos_off()` ends it."""
+        with self.lock:
+            self._chaos = Chaos(seed=seed, **kw)
+            return self._chaos
+
+    def chaos_off(self) -> None:
+        with self.lock:
+            self._chaos = None
+
+    def chaos_pick(self) -> tuple[str | None, float]:
+        """The fault this request gets, if any, and its delay or Retry-After (one draw per
+        request, under the lock, so the seeded sequence repeats)."""
+        with self.lock:
+            c = self._chaos
+            if c is None or c.injected >= c.max_faults or c.rng.random() >= c.rate:
+                return None, 0.0
+            kind = c.rng.choice(c.kinds)
+            c.injected += 1
+            self.chaos_faults[kind] += 1
+            if kind == "slow":
+                return kind, c.rng.uniform(0, c.slow_seconds)
+            return kind, {"timeout": c.hang_seconds, "429": float(c.retry_after)}.get(kind, 0.0)
 
     def fail_next(self, fragment: str, kind: str, times: int = 1,
                   headers: dict[str, str] | None = None) -> None:
