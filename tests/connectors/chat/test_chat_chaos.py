@@ -125,6 +125,8 @@ def _check(vendor: str, tmp_path: Path, *, n: int, seed: int, rate: float, max_f
     assert set(got) == _expected_ids(vendor, fake), errors  # nothing lost, nothing extra
     assert got == want  # same turns and fields as the clean sync
     assert left == [], [(q.item_key, q.reason) for q in left]
+    if faults.get("429"):
+        assert 1.0 in waits  # the chaos 429s' Retry-After: 1 was honoured
     return {"faults": faults, "runs": runs, "errors": errors}
 
 
