@@ -26,7 +26,8 @@ mid-transfer (the Content-Length promises more, then the connection closes), 200
 body is not JSON or is truncated JSON, and connections dropped without an answer. It is
 seeded (the sequence of draws repeats; which request gets which fault depends on thread
 timing when the client fetches in parallel) and bounded: at most `max_faults` faults, each
-delaying an answer by at most `hang_seconds`. `fake.chaos_faults` counts what was injected.
+delaying an answer by at most `hang_seconds`, and none after `max_seconds` if given.
+`fake.chaos_faults` counts what was injected.
 
 Use as a context manager (`with ZendeskFake(...) as fake: fake.url`), or `serve_in_process`
 for a benchmark (the server then runs on its own core).
@@ -109,14 +110,23 @@ class Chaos:
     slow_seconds: float = 0.1
     #: seconds sent in Retry-After with a 429
     retry_after: int = 1
+    #: chaos ends this many seconds after it was turned on (None: only `max_faults` bounds it)
+    max_seconds: float | None = None
     rng: random.Random = field(init=False, repr=False)
     injected: int = 0
+    started: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         unknown = set(self.kinds) - set(CHAOS_KINDS)
         if unknown:
             raise ValueError(f"unknown chaos kinds: {sorted(unknown)}")
         self.rng = random.Random(self.seed)
+        self.started = time.monotonic()
+
+    def over(self) -> bool:
+        """The fault budget (count or time) is spent."""
+        return self.injected >= self.max_faults or (
+            self.max_seconds is not None and time.monotonic() - self.started > self.max_seconds)
 
 
 @dataclass
@@ -318,7 +328,7 @@ class VendorFake:
         request, under the lock, so the seeded sequence repeats)."""
         with self.lock:
             c = self._chaos
-            if c is None or c.injected >= c.max_faults or c.rng.random() >= c.rate:
+            if c is None or c.over() or c.rng.random() >= c.rate:
                 return None, 0.0
             kind = c.rng.choice(c.kinds)
             c.injected += 1

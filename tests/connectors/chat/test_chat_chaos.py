@@ -144,3 +144,31 @@ def test_sync_through_chaos_stores_what_a_clean_sync_stores(vendor: str, tmp_pat
 def test_sync_through_heavy_chaos(vendor: str, seed: int, tmp_path: Path) -> None:
     result = _check(vendor, tmp_path, n=120, seed=seed, rate=0.4, max_faults=150)
     assert sum(result["faults"].values()) >= 60
+
+
+def test_chaos_is_seeded_and_bounded() -> None:
+    """The same seed gives the same faults to the same sequence of requests; the count
+    and time budgets end it."""
+    import base64
+
+    import httpx
+
+    def answers(fake: ZendeskFake, **kw: Any) -> list[str]:
+        fake.chaos(**kw)
+        auth = base64.b64encode(f"{fake.email}/token:{fake.token}".encode()).decode()
+        out = []
+        for _ in range(10):
+            try:
+                r = httpx.get(f"{fake.url}/api/v2/groups.json", headers={"Authorization": f"Basic {auth}"})
+                out.append(str(r.status_code))
+            except httpx.TransportError:
+                out.append("drop")
+        return out
+
+    kinds = ("500", "503", "429", "drop")
+    with ZendeskFake() as a, ZendeskFake() as b:
+        first = answers(a, seed=5, rate=1.0, max_faults=6, kinds=kinds)
+        assert first == answers(b, seed=5, rate=1.0, max_faults=6, kinds=kinds)
+        assert all(x != "200" for x in first[:6]) and first[6:] == ["200"] * 4
+        assert sum(a.chaos_faults.values()) == 6
+        assert answers(a, seed=5, rate=1.0, max_faults=6, kinds=kinds, max_seconds=0) == ["200"] * 10
