@@ -182,3 +182,20 @@ def test_burst_summary_in_doubt_is_settled_by_its_one_message(store: Store, fake
     rows = store_alerts.sent(store)
     assert {(r["state"], r["message_ts"]) for r in rows} == {("posted", msg["ts"])}
     assert _flags_in_slack(fake) == {i: 1 for i in ids}
+
+
+def test_reconciliation_also_runs_periodically(store: Store, fake: Any) -> None:
+    """A claim left in doubt while the service runs (e.g. the store failed right after
+    Slack answered) is settled at the next reconcile interval, not on every tick."""
+    clock = Clock()
+    alerter = Alerter(_opts(reconcile_interval_seconds=60), _client(fake), TZ, clock=clock)
+    assert alerter.dispatch(store) == 0  # start-up check: nothing in doubt
+    ids = _flags(store, 1)
+    store_alerts.claim(store, ids, "C_ALERTS", clock.now - timedelta(seconds=10))
+    clock.advance(30)
+    assert alerter.dispatch(store) == 0
+    assert fake.of("conversations.history") == [] and fake.of("chat.postMessage") == []
+    clock.advance(31)
+    assert alerter.dispatch(store) == 1
+    assert len(fake.of("conversations.history")) == 1
+    assert _flags_in_slack(fake) == {ids[0]: 1}
