@@ -4,22 +4,30 @@
 recent flags), so the service runs it every couple of seconds and the analysis pipeline
 may call it right after it commits — that is how an alert lands within ~5 s.
 
-Delivery guarantee (crash windows): a flag is *claimed* in `alerts_sent` (committed)
-before the post, and the message ts is recorded after it. So
+Delivery guarantee: exactly once, where Slack lets us check. The flags of one message
+are *claimed* in `alerts_sent` (committed, with a fresh `post_key`) before the post, and
+the message carries Slack message metadata naming that post_key (bot/reconcile.py). Then
 - a crash or restart before the claim: the flag is still pending and is posted later;
-- Slack refuses the post (error, network): the claim is released and retried next tick;
-- a crash between the claim and Slack's answer: the alert is *not* re-sent (at most
-  once — a duplicate page at 3 a.m. is worse than one missing message whose flag is
-  still in the TUI and the digest); such claims are logged as "in doubt" on the next
-  start so an operator can look.
-Re-running dispatch, or running it from two threads, never posts a flag twice (the
-claim is a primary-key insert).
+- Slack refuses the post (an error answer, 429): the claim is released, retried next tick;
+- Slack refuses it for good (channel_not_found, ...): recorded as failed, said loudly;
+- no answer (timeout, dropped connection) or a crash before the answer was recorded:
+  the claim is *in doubt*. At start-up and every `reconcile_interval_seconds`, claims in
+  doubt for longer than `reconcile_grace_seconds` are looked up in the channel's history
+  (`conversations.history`, include_all_metadata, from the claim time minus
+  `reconcile_margin_seconds`): found ones are marked posted with their ts, the others
+  are released and posted again. If the history cannot be read (missing
+  channels:history / groups:history scope) they stay in doubt, and after
+  `max_age_hours` are given up — never posted twice.
+The client posts without the SDK's transport retry, which would re-send a request whose
+answer was lost. Re-running dispatch, or running it from two threads, never posts a
+flag twice (the claim is a primary-key insert).
 
 Bursts: when more than `burst_threshold` alerts would reach one channel within
 `burst_window_minutes`, the pending ones become a single summary message (and, while the
-burst lasts, at most one summary a minute). Quiet hours: nothing is posted; flags are
-held and, when the quiet hours end, posted — as one summary if there are more than the
-threshold, which is the usual case after a night.
+burst lasts, at most one summary a minute); its metadata lists the flags and one
+post_key settles them all. Quiet hours: nothing is posted; flags are held and, when the
+quiet hours end, posted — as one summary if there are more than the threshold, which is
+the usual case after a night.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import threading
+import time as _time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +46,7 @@ from zoneinfo import ZoneInfo
 from bot import blocks as bk
 from bot import safety
 from bot.options import AlertOptions
+from bot.reconcile import HistoryUnavailable, alert_metadata, find_posts, without_transport_retry
 from store import alerts as store_alerts
 from store.db import Store
 
@@ -56,6 +66,18 @@ def _slack_error(exc: Exception) -> str | None:
         return resp.get("error") if resp is not None else None  # type: ignore[union-attr]
     except Exception:
         return None
+
+
+def _http_status(exc: Exception) -> int | None:
+    return getattr(getattr(exc, "response", None), "status_code", None)
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileResult:
+    found: int = 0
+    reposted: int = 0
+    unresolved: int = 0
+    given_up: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,15 +103,19 @@ class Alerter:
         tz: ZoneInfo,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = _time.sleep,
     ) -> None:
         self.options = options
         self.client = client
+        self._post_client = without_transport_retry(client)
         self.tz = tz
         self.clock = clock
+        self.sleep = sleep
         self._lock = threading.Lock()
         self._last_summary: dict[str, datetime] = {}
-        self._checked_doubt = False
+        self._next_reconcile: datetime | None = None  # None: at the first dispatch
         self.last: DispatchResult | None = None
+        self.last_reconcile: ReconcileResult | None = None
 
     # -- routing -------------------------------------------------------------------------
 
@@ -115,12 +141,10 @@ class Alerter:
 
     def _dispatch(self, store: Store) -> DispatchResult:
         now = self.clock()
-        if not self._checked_doubt:
-            self._checked_doubt = True
-            doubt = store_alerts.in_doubt(store, now - timedelta(seconds=30))
-            if doubt:
-                log.warning("%d alert(s) claimed but not confirmed before the last stop "
-                            "(not re-sent): %s", len(doubt), doubt[:20])  # fmt: skip
+        if self._next_reconcile is None or now >= self._next_reconcile:
+            self._next_reconcile = now + timedelta(seconds=self.options.reconcile_interval_seconds)
+            if store_alerts.has_unsettled(store):
+                self.last_reconcile = self._reconcile(store, now)
         since = now - timedelta(hours=self.options.max_age_hours)
         pending = store_alerts.pending_flags(store, self.options.min_severity_value, since)
         if not pending:
@@ -153,18 +177,85 @@ class Alerter:
                     alerted += 1
         return DispatchResult(posted, alerted, held)
 
+    # -- reconciliation --------------------------------------------------------------------
+
+    def reconcile(self, store: Store) -> ReconcileResult:
+        """Settle the claims in doubt now (the dispatcher does it on its own schedule)."""
+        with self._lock:
+            result = self._reconcile(store, self.clock())
+        self.last_reconcile = result
+        return result
+
+    def _reconcile(self, store: Store, now: datetime) -> ReconcileResult:
+        """Look the in-doubt claims up in their channels' history (see module docstring)."""
+        opts = self.options
+        rows = store_alerts.unsettled(store, now - timedelta(seconds=opts.reconcile_grace_seconds))
+        if not rows:
+            return ReconcileResult()
+        found = reposted = unresolved = given_up = 0
+        too_old = now - timedelta(hours=opts.max_age_hours)
+        by_channel: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            if r["post_key"] is None or r["claimed_at"] < too_old:
+                # a claim from before message metadata, or older than any alert we would
+                # still send: whether it reached Slack cannot be known; never re-send
+                store_alerts.give_up(store, [r["flag_id"]], r["channel"])
+                given_up += 1
+                continue
+            by_channel.setdefault(r["channel"], []).append(r)
+        if given_up:
+            log.warning("%d alert(s) in doubt could not be checked against Slack and are not "
+                        "re-sent (claimed before message metadata, or older than "
+                        "max_age_hours)", given_up)  # fmt: skip
+        for channel, chan_rows in by_channel.items():
+            keys: dict[str, list[int]] = {}
+            for r in chan_rows:
+                keys.setdefault(r["post_key"], []).append(r["flag_id"])
+            oldest = min(r["claimed_at"] for r in chan_rows) - timedelta(seconds=opts.reconcile_margin_seconds)
+            try:
+                ts_by_key = find_posts(self.client, channel, oldest.timestamp(), keys, sleep=self.sleep)
+            except HistoryUnavailable as exc:
+                unresolved += len(chan_rows)
+                log.error("%d alert(s) to %s are in doubt and cannot be checked: %s; they are not "
+                          "re-sent until the history can be read", len(chan_rows), channel, exc)  # fmt: skip
+                continue
+            for key in keys:
+                if key in ts_by_key:
+                    found += store_alerts.mark_posted(store, key, ts_by_key[key], settled_by="history")
+                else:
+                    reposted += store_alerts.release_post(store, key)
+        if found or reposted:
+            log.warning("alerts in doubt settled from Slack's history: %d were in the channel "
+                        "(kept), %d were not (posted again)", found, reposted)  # fmt: skip
+        return ReconcileResult(found, reposted, unresolved, given_up)
+
+    # -- posting ---------------------------------------------------------------------------
+
     def _post(self, store: Store, channel: str, flags: list[dict[str, Any]], now: datetime,
               *, summary: bool) -> bool:  # fmt: skip
-        ids = store_alerts.claim(store, [f["id"] for f in flags], channel, now)
+        post_key = store_alerts.new_post_key()
+        ids = store_alerts.claim(store, [f["id"] for f in flags], channel, now, post_key)
         if not ids:
             return False
         mine = [f for f in flags if f["id"] in set(ids)]
         text, blocks = self.render_summary(mine) if summary or len(mine) > 1 else self.render_one(mine[0])
         try:
-            resp = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            resp = self._post_client.chat_postMessage(channel=channel, text=text, blocks=blocks,
+                                                      metadata=alert_metadata(post_key, mine))  # fmt: skip
             ts = resp.get("ts") if hasattr(resp, "get") else None
         except Exception as exc:
             code = _slack_error(exc)
+            status = _http_status(exc)
+            if status is None or status >= 500:
+                # No answer (timeout, dropped connection) or a server error: Slack may have
+                # stored the message. Leave it in doubt; the reconciliation decides soon.
+                log.warning("posting %d alert(s) to %s got no answer (%s); will check the "
+                            "channel's history before posting again", len(ids), channel, exc)  # fmt: skip
+                store_alerts.mark_unknown(store, post_key)
+                soon = now + timedelta(seconds=self.options.reconcile_grace_seconds + 1)
+                if self._next_reconcile is None or soon < self._next_reconcile:
+                    self._next_reconcile = soon
+                return False
             if code in PERMANENT_ERRORS:
                 # Retrying cannot help (wrong channel, bot not invited, bad token): record
                 # the failure so the flag is not retried every tick, and say it loudly.
@@ -175,7 +266,7 @@ class Alerter:
             log.warning("posting %d alert(s) to %s failed, will retry: %s", len(ids), channel, exc)
             store_alerts.release(store, ids, channel)
             return False
-        store_alerts.mark_sent(store, ids, channel, str(ts or ""))
+        store_alerts.mark_posted(store, post_key, str(ts or ""))
         return True
 
     # -- rendering -----------------------------------------------------------------------

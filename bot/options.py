@@ -97,9 +97,23 @@ class AlertOptions:
     quiet_hours: str = ""  # "22:00-07:00"; empty = none
     max_age_hours: int = 24
     interval_seconds: float = 2.0
+    #: how often claims in doubt (no answer from Slack, or a crash) are looked up in the
+    #: channel's history; also done at start-up
+    reconcile_interval_seconds: float = 60.0
+    #: a claim is only in doubt once it is this old (a request still on its way to Slack
+    #: must not be mistaken for a lost one)
+    reconcile_grace_seconds: float = 30.0
+    #: read the history from this long before the oldest doubtful claim (clock skew)
+    reconcile_margin_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         severity_value(self.min_severity)
+        if not 1 <= self.reconcile_interval_seconds <= 3600:
+            raise ValueError("reconcile_interval_seconds must be between 1 and 3600")
+        if not 0 <= self.reconcile_grace_seconds <= 600:
+            raise ValueError("reconcile_grace_seconds must be between 0 and 600")
+        if not 0 <= self.reconcile_margin_seconds <= 86400:
+            raise ValueError("reconcile_margin_seconds must be between 0 and 86400")
         if self.burst_threshold < 1:
             raise ValueError(f"burst_threshold must be at least 1, got {self.burst_threshold}")
         if self.burst_window_minutes < 1:

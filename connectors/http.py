@@ -5,9 +5,11 @@ not hand-roll a loop for each; it asks `HttpClient.get_json` / `post_json` and g
 parsed JSON or one of the typed errors below:
 
 * `AuthError` — 401/403: retrying will not help; the message names the source.
-* `MalformedResponse` — a 2xx whose body is not the JSON object we expected; carries the
-  URL and an excerpt of the body so the connector can quarantine it and stop *without*
-  moving its cursor past data it has not seen.
+* `MalformedResponse` — a 2xx whose body is not the JSON object we expected, again on
+  `malformed_retries` immediate re-asks (a body garbled by a proxy or cut short is
+  usually a one-off; one that stays bad is the vendor's); carries the URL and an excerpt
+  of the body so the connector can quarantine it and stop *without* moving its cursor
+  past data it has not seen.
 * `RetriesExhausted` — 429/5xx/network errors kept coming past the attempt cap or the
   maximum total wait.
 * `HttpStatusError` — any other non-2xx (404, 400...): a bug or a misconfiguration.
@@ -57,6 +59,8 @@ class RetryOptions:
     max_total_wait_seconds: float = 300.0
     #: space requests to stay under this rate (0 = no proactive limit)
     requests_per_minute: float = 0.0
+    #: ask again (at once) this many times when a 2xx body is not the JSON object expected
+    malformed_retries: int = 1
 
     def __post_init__(self) -> None:
         if self.timeout_seconds <= 0:
@@ -69,6 +73,8 @@ class RetryOptions:
             raise ValueError("max_total_wait_seconds must be >= 0")
         if self.requests_per_minute < 0:
             raise ValueError("requests_per_minute must be >= 0")
+        if not 0 <= self.malformed_retries <= 5:
+            raise ValueError("malformed_retries must be 0..5")
 
 
 class HttpError(RuntimeError):
@@ -98,6 +104,14 @@ class MalformedResponse(HttpError):
     def __init__(self, message: str, *, url: str, status: int | None, excerpt: str) -> None:
         super().__init__(message, url=url, status=status)
         self.excerpt = excerpt
+
+
+class _BadBody(Exception):
+    """Internal: a 2xx with an unusable body; re-asked `malformed_retries` times."""
+
+    def __init__(self, error: MalformedResponse) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class _Retryable(Exception):
@@ -213,7 +227,16 @@ class HttpClient:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, _Retryable) and exc.wait is not None:
                 return exc.wait
+            if isinstance(exc, _BadBody):
+                return 0.0
             return float(backoff(state))
+
+        def retry(state: tenacity.RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, _BadBody):
+                state.bad_bodies = getattr(state, "bad_bodies", 0) + 1  # type: ignore[attr-defined]
+                return state.bad_bodies <= opts.malformed_retries  # type: ignore[attr-defined]
+            return isinstance(exc, _Retryable)
 
         def stop(state: tenacity.RetryCallState) -> bool:
             if state.attempt_number >= opts.max_attempts:
@@ -229,7 +252,7 @@ class HttpClient:
                         state.attempt_number)
 
         return tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(_Retryable),
+            retry=retry,
             wait=wait,
             stop=stop,
             sleep=self._sleep,
@@ -247,8 +270,12 @@ class HttpClient:
     ) -> dict[str, Any]:
         try:
             return self._retrying(self._once, method, url, params, json_body)
+        except _BadBody as bad:  # still bad after the re-asks
+            raise bad.error from None
         except tenacity.RetryError as err:
             last = err.last_attempt.exception()
+            if isinstance(last, _BadBody):  # the attempt cap came first
+                raise last.error from None
             assert isinstance(last, _Retryable)
             raise RetriesExhausted(
                 f"{self.name}: giving up on {method} {last.url} after "
@@ -327,19 +354,19 @@ class HttpClient:
         try:
             data = json.loads(resp.content)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise MalformedResponse(
+            raise _BadBody(MalformedResponse(
                 f"{self.name}: {method} {full_url} returned a body that is not JSON ({exc})",
                 url=full_url,
                 status=status,
                 excerpt=resp.text[:EXCERPT_CHARS],
-            ) from None
+            )) from None  # fmt: skip
         if not isinstance(data, dict):
-            raise MalformedResponse(
+            raise _BadBody(MalformedResponse(
                 f"{self.name}: {method} {full_url} returned JSON that is not an object",
                 url=full_url,
                 status=status,
                 excerpt=resp.text[:EXCERPT_CHARS],
-            )
+            ))  # fmt: skip
         return data
 
 

@@ -14,6 +14,10 @@ Failures are kept, not dropped:
   retried on the next run until that conversation has failed `max_attempts` times, after
   which the page goes on without it (it stays in quarantine, with the reason) so one
   poisoned conversation cannot stall a source forever.
+A page or conversation that loads on a later run leaves the quarantine (after its batch
+committed): the quarantine lists what is still missing, and `attempts` counts failures
+since the item last loaded, so transient faults spread over months do not add up to a
+give-up.
 """
 
 from __future__ import annotations
@@ -91,6 +95,8 @@ class ChatSource(Source):
     primary_key: tuple[str, ...] = ("source", "external_id")
     #: what the saved cursor (`store.sync`, key '') tracks; set by each vendor
     incremental_cursor: str = ""
+    #: quarantine keys of single conversations are this prefix + the external id
+    item_prefix: str = "conversation:"
 
     def __init__(self, name: str, *, max_attempts: int = 3, concurrency: int = 4) -> None:
         self.name = name
@@ -112,10 +118,7 @@ class ChatSource(Source):
     def sync(self, store: Store) -> SyncReport:
         report = SyncReport(source=self.name)
         cursor = sync.get_cursor(store, self.name)
-        quarantined_pages = {
-            q.item_key for q in quarantine.list_items(store, self.name, limit=1000)
-            if q.item_key.startswith("page:")
-        }
+        quarantined = {q.item_key for q in quarantine.list_items(store, self.name, limit=100_000)}
         self._pool = (ThreadPoolExecutor(self.concurrency, thread_name_prefix=self.name)
                       if self.concurrency > 1 else None)
         batches = self._prefetched(store, cursor)
@@ -127,8 +130,8 @@ class ChatSource(Source):
                         quarantine.record(store, item, con=tx)
                     if batch.cursor is not None:
                         sync.save_cursor(store, self.name, batch.cursor, batch.cursor_key, con=tx)
-                if batch.page_key and batch.page_key in quarantined_pages:
-                    quarantine.remove(store, self.name, batch.page_key)
+                if quarantined:
+                    self._clear_recovered(store, batch, quarantined)
                 report.inserted += len(res.inserted)
                 report.updated += len(res.updated)
                 report.unchanged += len(res.unchanged)
@@ -138,6 +141,13 @@ class ChatSource(Source):
                         f"{self.name}: gave up on {item.item_key} after {self.max_attempts} "
                         f"attempts ({item.reason}); it stays in quarantine"
                     )
+            if not report.errors:
+                # The walk reached the end: every page (and side list such as groups or
+                # teams) quarantined on an earlier run has loaded since, under whatever
+                # key this run's pages had (a walk restarted from the top has other keys).
+                for key in [k for k in quarantined if k.startswith("page:")]:
+                    quarantine.remove(store, self.name, key)
+                    quarantined.discard(key)
         except MalformedResponse as exc:
             quarantine.record(
                 store,
@@ -169,6 +179,16 @@ class ChatSource(Source):
         for line in report.errors:
             log.warning("%s", line)
         return report
+
+    def _clear_recovered(self, store: Store, batch: Batch, quarantined: set[str]) -> None:
+        """Forget quarantine entries of a page and conversations that have now loaded."""
+        keys = [f"{self.item_prefix}{it.external_id}" for it in batch.interactions]
+        if batch.page_key:
+            keys.append(batch.page_key)
+        for key in keys:
+            if key in quarantined:
+                quarantine.remove(store, self.name, key)
+                quarantined.discard(key)
 
     def _prefetched(self, store: Store, cursor: dict[str, Any] | None) -> Iterator[Batch]:
         """`batches()` run one page ahead in a thread: the next page is fetched while this

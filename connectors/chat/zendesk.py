@@ -137,6 +137,7 @@ class ZendeskSource(ChatSource):
 
     vendor = VENDOR
     incremental_cursor = "the incremental export's after_cursor"
+    item_prefix = "ticket:"
 
     def __init__(self, options: ZendeskOptions, *, client: HttpClient | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:

@@ -19,6 +19,9 @@ body) and `drop` (the connection is closed without an answer). Data is added wit
 `add_*` helpers or generated with `populate(n)`; `touch`/`add_*` on an existing conversation
 moves it forward in the vendor's change order, as the real services do.
 
+Chaos mode (`fake.chaos(seed, rate, max_faults, ...)`, random seeded and bounded faults)
+and the shared server plumbing live in vendor_base.py.
+
 Use as a context manager (`with ZendeskFake(...) as fake: fake.url`), or `serve_in_process`
 for a benchmark (the server then runs on its own core).
 """
@@ -31,13 +34,20 @@ import random
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
-BASE_TIME = int(datetime(2026, 11, 2, 9, 0, tzinfo=UTC).timestamp())
+from vendor_base import (  # noqa: F401  (re-exported: tests import them from here)
+    BASE_TIME,
+    CHAOS_KINDS,
+    Chaos,
+    Exchange,
+    Fault,
+    VendorFake,
+    _b64,
+    _unb64,
+)
 
 CUSTOMER_LINES = [
     "Hi, I was charged twice for my order and I would like a refund.",
@@ -67,215 +77,6 @@ class SleepRecorder:
 
     def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
-
-
-@dataclass
-class Fault:
-    fragment: str
-    kind: str  # an HTTP status ("429", "500", "404"...) | "malformed" | "drop"
-    times: int = 1
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Exchange:
-    """One request and the answer the fake gave (for spec validation in tests)."""
-
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-    status: int
-    response_headers: dict[str, str]
-    response_body: bytes
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # headers and body go out in separate writes: without this, Nagle + delayed ACK add
-    # ~40 ms to every keep-alive answer
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read `fake.exchanges` instead of the server log."""
-
-    def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        fake = self.server.fake
-        url = urlsplit(self.path)
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        result = fake.dispatch(method, url.path, url.query, headers, body)
-        if result is None:  # drop the connection without an answer
-            self.close_connection = True
-            self.connection.shutdown(2)
-            return
-        status, resp_headers, resp_body = result
-        self.send_response(status)
-        for k, v in resp_headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(resp_body)))
-        self.end_headers()
-        self.wfile.write(resp_body)
-        if fake.record:
-            with fake.lock:
-                fake.exchanges.append(Exchange(method, url.path, url.query, headers, body, status,
-                                               resp_headers, resp_body))
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    fake: VendorFake
-
-
-class VendorFake:
-    """Shared plumbing: the server thread, auth, fault injection, recording."""
-
-    vendor = ""
-
-    def __init__(self, *, record: bool = True) -> None:
-        self.lock = threading.RLock()
-        self.faults: list[Fault] = []
-        self.exchanges: list[Exchange] = []
-        self.requests: list[tuple[str, str]] = []
-        self.record = record
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self.clock = BASE_TIME
-        self.token_epoch = 0  # page tokens carry it; expire_tokens() invalidates old ones
-
-    # -- lifecycle ---------------------------------------------------------------------
-
-    def start(self) -> VendorFake:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.fake = self
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True,
-                                        name=f"fake-{self.vendor}")
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> VendorFake:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def expire_tokens(self) -> None:
-        """Page tokens handed out so far stop working (as vendors' tokens do after a while)."""
-        with self.lock:
-            self.token_epoch += 1
-
-    def page_token(self, offset: int) -> str:
-        return _b64([self.token_epoch, offset])
-
-    def read_token(self, token: str) -> int | None:
-        """The offset in a page token, or None if it is unknown or expired."""
-        try:
-            epoch, offset = _unb64(token)
-        except (ValueError, TypeError):
-            return None
-        return int(offset) if epoch == self.token_epoch else None
-
-    def tick(self, seconds: int = 60) -> int:
-        self.clock += seconds
-        return self.clock
-
-    # -- faults --------------------------------------------------------------------------
-
-    def fail_next(self, fragment: str, kind: str, times: int = 1,
-                  headers: dict[str, str] | None = None) -> None:
-        """The next `times` requests whose path+query contain `fragment` fail as `kind`."""
-        with self.lock:
-            self.faults.append(Fault(fragment, kind, times, dict(headers or {})))
-
-    def _fault_for(self, target: str) -> Fault | None:
-        with self.lock:
-            for f in self.faults:
-                if f.fragment in target and f.times > 0:
-                    f.times -= 1
-                    if f.times == 0:
-                        self.faults.remove(f)
-                    return f
-        return None
-
-    # -- dispatch ------------------------------------------------------------------------
-
-    def dispatch(self, method: str, path: str, query: str, headers: dict[str, str],
-                 body: bytes) -> tuple[int, dict[str, str], bytes] | None:
-        with self.lock:
-            self.requests.append((method, f"{path}?{query}" if query else path))
-        if not self.authorized(headers):
-            return self.unauthorized()
-        fault = self._fault_for(f"{path}?{query}")
-        if fault is not None:
-            if fault.kind == "drop":
-                return None
-            if fault.kind.isdigit():  # "429", "500", "404", ...: that status with an error body
-                status = int(fault.kind)
-                return status, {"Content-Type": "application/json", **fault.headers}, \
-                    self.error_body(status, {429: "rate limited", 500: "internal error"}.get(
-                        status, "error"))
-        params = {k: v[-1] for k, v in parse_qs(query).items()}
-        try:
-            payload = json.loads(body) if body else None
-        except ValueError:
-            return 400, {"Content-Type": "application/json"}, self.error_body(400, "bad json")
-        with self.lock:
-            status, data = self.route(method, path, params, payload)
-        raw = json.dumps(data).encode()
-        if fault is not None and fault.kind == "malformed":
-            raw = raw[: max(1, len(raw) // 2)]  # truncated mid-document
-        return status, {"Content-Type": "application/json", **self.extra_headers()}, raw
-
-    # -- for subclasses ------------------------------------------------------------------
-
-    def authorized(self, headers: dict[str, str]) -> bool:
-        raise NotImplementedError
-
-    def unauthorized(self) -> tuple[int, dict[str, str], bytes]:
-        return 401, {"Content-Type": "application/json"}, self.error_body(401, "unauthorized")
-
-    def error_body(self, status: int, message: str) -> bytes:
-        return json.dumps({"error": message}).encode()
-
-    def extra_headers(self) -> dict[str, str]:
-        return {}
-
-    def route(self, method: str, path: str, params: dict[str, str],
-              payload: Any) -> tuple[int, Any]:
-        raise NotImplementedError
-
-    def _not_found(self) -> tuple[int, Any]:
-        return 404, {"error": "not found"}
-
-
-def _b64(obj: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode()
-
-
-def _unb64(token: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(token.encode()))
 
 
 def _iso(ts: int) -> str:

@@ -74,7 +74,7 @@ def test_second_run_stops_at_loaded_data_and_picks_up_new_activity(store: Store,
 def test_interrupted_walk_resumes_from_the_saved_next_link(store: Store, front: FrontFake) -> None:
     _seed(front, 9)
     src = _source(front, page_size=3)
-    front.fail_next("page_token=", "malformed")  # the second page of the walk
+    front.fail_next("page_token=", "malformed", times=2)  # the second page of the walk, still bad when re-asked
     first = src.sync(store)
     assert (first.inserted, first.quarantined) == (3, 1)
     cur = sync.get_cursor(store, "front:acme")
@@ -105,7 +105,7 @@ def test_wrong_token_is_a_clear_error(store: Store, front: FrontFake) -> None:
 def test_an_expired_next_link_walks_again_from_the_top(store: Store, front: FrontFake) -> None:
     _seed(front, 9)
     src = _source(front, page_size=3)
-    front.fail_next("page_token=", "malformed")  # interrupted after the first page
+    front.fail_next("page_token=", "malformed", times=2)  # interrupted after the first page
     assert src.sync(store).inserted == 3
     front.expire_tokens()  # the saved `next` link no longer works
     resumed = src.sync(store)

@@ -92,12 +92,25 @@ def test_total_wait_cap_stops_before_a_long_retry_after(zendesk: ZendeskFake,
 
 
 def test_malformed_json_carries_an_excerpt(zendesk: ZendeskFake, sleeps: SleepRecorder) -> None:
-    zendesk.fail_next("groups", "malformed")
+    zendesk.fail_next("groups", "malformed", times=2)  # bad, and bad again when re-asked
     with _client(zendesk, sleeps) as client, pytest.raises(MalformedResponse) as info:
         client.get_json(GROUPS)
     assert info.value.excerpt.startswith('{"groups": [')
     assert info.value.url.endswith(GROUPS)
-    assert sleeps.waits == []
+    assert sum(1 for _m, p in zendesk.requests if p.startswith(GROUPS)) == 2
+    assert all(w == 0 for w in sleeps.waits)  # re-asked at once, no backoff
+
+
+def test_a_single_garbled_body_is_asked_again(zendesk: ZendeskFake, sleeps: SleepRecorder) -> None:
+    """A 200 whose body is cut short or not JSON (a proxy's page) is usually a one-off:
+    one immediate re-ask, instead of quarantining a page for the next run."""
+    zendesk.fail_next("groups", "malformed")
+    with _client(zendesk, sleeps) as client:
+        assert client.get_json(GROUPS)["count"] == 2
+    with _client(zendesk, sleeps, malformed_retries=0) as client:
+        zendesk.fail_next("groups", "malformed")
+        with pytest.raises(MalformedResponse):
+            client.get_json(GROUPS)
 
 
 def test_wrong_credentials_are_an_auth_error(zendesk: ZendeskFake, sleeps: SleepRecorder) -> None:

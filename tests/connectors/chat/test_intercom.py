@@ -145,7 +145,7 @@ def test_rate_limit_reset_header_and_500(store: Store, intercom: IntercomFake) -
 def test_malformed_search_page_then_resume(store: Store, intercom: IntercomFake) -> None:
     _seed(intercom)
     src = _source(intercom, page_size=2)
-    intercom.fail_next("/conversations/search", "malformed")
+    intercom.fail_next("/conversations/search", "malformed", times=2)  # bad again when re-asked
     first = src.sync(store)
     assert (first.inserted, first.quarantined) == (0, 1)
     [item] = quarantine.list_items(store, "intercom:acme")

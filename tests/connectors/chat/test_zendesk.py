@@ -93,7 +93,7 @@ def test_rate_limit_and_server_error_mid_sync(store: Store, zendesk: ZendeskFake
 def test_malformed_page_is_quarantined_and_the_next_run_resumes(store: Store,
                                                                 zendesk: ZendeskFake) -> None:
     _seed(zendesk)
-    zendesk.fail_next("cursor.json?cursor=", "malformed")  # the second export page
+    zendesk.fail_next("cursor.json?cursor=", "malformed", times=2)  # the second export page, twice
     src = _source(zendesk, page_size=2)
     first = src.sync(store)
     assert (first.inserted, first.quarantined) == (2, 1)
@@ -109,7 +109,7 @@ def test_a_poisoned_ticket_is_retried_then_given_up_without_losing_others(
     store: Store, zendesk: ZendeskFake
 ) -> None:
     _seed(zendesk)
-    zendesk.fail_next("tickets/3/comments", "malformed", times=2)
+    zendesk.fail_next("tickets/3/comments", "malformed", times=4)  # bad on both runs, re-asks included
     src = _source(zendesk, max_attempts=2)
     first = src.sync(store)  # the page waits for ticket 3: nothing committed, nothing skipped
     assert (first.inserted, first.quarantined) == (0, 1)
