@@ -123,7 +123,7 @@ class SlackGuard:
         self.max_skew = max_skew_seconds
         # A signature is valid until its timestamp is max_skew old; a timestamp may be up
         # to max_skew in the future: remember signatures for twice the skew.
-        self.replay = replay or ReplayCache(ttl_seconds=2 * max_skew_seconds)
+        self.replay = replay if replay is not None else ReplayCache(ttl_seconds=2 * max_skew_seconds)
         self.clock = clock
         self.limiter = LogLimiter()
         self.counts: dict[str, int] = {}

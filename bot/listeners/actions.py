@@ -214,11 +214,11 @@ def register(app: Any, deps: Any) -> None:
                 refuse(client, user, channel, response_url, "review", flag_id)
             return
         if flag_id is None:
-            # Shown inside the modal, next to the reason field.
-            ack(response_action="errors", errors={"reason": BAD_BUTTON})
             audit.log(deps.store, f"slack:{user}", "review.malformed", channel,
                       {"via": "slack", "why": "modal metadata has no flag id",
                        "value": str(view.get("private_metadata"))[:200]})  # fmt: skip
+            # Shown inside the modal, next to the reason field.
+            ack(response_action="errors", errors={"reason": BAD_BUTTON})
             return
         ack()
         values = (view.get("state") or {}).get("values") or {}

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def register(app: Any, deps: Any) -> None:
-    @app.action({"type": "block_actions"})
+    @app.action({"type": "block_actions", "action_id": re.compile(".*")})
     def unknown_action(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
         ack()
         user = get_str(body, "user", "id")
