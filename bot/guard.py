@@ -144,8 +144,9 @@ class SlackGuard:
         length = int(length_raw) if length_raw.isdigit() and len(length_raw) < 16 else None
         unread = length or 0
 
-        def refuse(code: int, reason: str, *, signed: bool = False) -> tuple[str, list[tuple[str, str]], bytes, int]:  # fmt: skip
-            self._count(f"{code} {reason}")
+        def refuse(code: int, reason: str, *, signed: bool = False,
+                   kind: str | None = None) -> tuple[str, list[tuple[str, str]], bytes, int]:  # fmt: skip
+            self._count(f"{code} {kind or reason}")
             if signed:
                 self.limiter.warn("slack http: signed request from %s rejected: %s", peer, reason)
             else:
@@ -159,7 +160,8 @@ class SlackGuard:
         if length is None:
             return refuse(411 if not length_raw else 400, "missing or invalid Content-Length")
         if length > self.max_body_bytes:
-            return refuse(413, f"body of {length} bytes is over the {self.max_body_bytes}-byte limit")
+            return refuse(413, f"body of {length} bytes is over the {self.max_body_bytes}-byte limit",
+                          kind="body over the size limit")
         ts = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or "")
         sig = str(environ.get("HTTP_X_SLACK_SIGNATURE") or "")
         if not ts or not sig:
@@ -191,11 +193,11 @@ class SlackGuard:
             from slack_bolt.request.internals import parse_body
 
             parsed = parse_body(text, ctype.split(";")[0] or None)
-        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError; nesting too deep
             return refuse(400, f"malformed payload ({type(exc).__name__})", signed=True)
         bad = check_shape(parsed)
         if bad:
-            return refuse(400, f"malformed payload: {bad}", signed=True)
+            return refuse(400, f"malformed payload: {bad}", signed=True, kind="malformed payload shape")
         event_id = parsed.get("event_id") if parsed.get("type") == "event_callback" else None
         if event_id and not self.replay.first_seen(f"event:{event_id}"):
             retry = environ.get("HTTP_X_SLACK_RETRY_NUM") or "-"

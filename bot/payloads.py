@@ -32,10 +32,24 @@ _NOT_NULL = ("type", "command", "callback_id", "action_id", "event_id", "trigger
 _MAX_DEPTH = 3
 
 
+# The request types Slack sends an app's request URL (Events API, interactivity, options).
+SLACK_TYPES = frozenset({
+    "event_callback", "url_verification", "app_rate_limited", "block_actions", "block_suggestion",
+    "view_submission", "view_closed", "shortcut", "message_action", "interactive_message",
+    "dialog_submission", "dialog_cancellation", "dialog_suggestion", "workflow_step_edit",
+})  # fmt: skip
+
+
 def check_shape(body: Any) -> str | None:
     """None when `body` (a parsed request body) is safe to hand to Bolt, else the reason."""
     if not isinstance(body, dict):
         return f"payload is a JSON {type(body).__name__}, not an object"
+    if "command" not in body and "ssl_check" not in body:
+        kind = body.get("type")
+        if kind is None:
+            return "neither a payload type nor a slash command"
+        if not isinstance(kind, str) or kind not in SLACK_TYPES:
+            return "unknown payload type"
     return _check(body, "", 0)
 
 
