@@ -53,6 +53,10 @@ class SlackOptions:
     #: Longer questions are answered with a short "too long" note instead of being parsed;
     #: the audit log keeps at most this many characters of any question.
     max_question_chars: int = 500
+    #: HTTP mode: also keep accepted signatures and event ids in the store (table
+    #: slack_seen), so a replay is refused after a restart and by other instances on the
+    #: same store; costs one small write per request. Off: memory only.
+    replay_store: bool = True
 
     def __post_init__(self) -> None:
         if not 1024 <= self.max_body_bytes <= 16 * 1_048_576:

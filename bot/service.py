@@ -156,7 +156,7 @@ def attach(
         if slack.mode == "http":
             handle._http, handle._thread, handle.url = serve_http(
                 app, slack.http_host, slack.http_port, signing_secret=slack.signing_secret,
-                max_body_bytes=slack.max_body_bytes, store=store)
+                max_body_bytes=slack.max_body_bytes, store=store if slack.replay_store else None)
             log.info("Slack HTTP endpoint listening on %s", handle.url)
         else:
             from slack_bolt.adapter.socket_mode import SocketModeHandler

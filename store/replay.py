@@ -1,7 +1,8 @@
 """Keys of recently accepted Slack requests, shared by every bot instance on one store.
 
-`remember` is an atomic first-seen test: the INSERT either adds the key (first time:
-True) or hits the primary key (seen before, or another instance raced us: False). Rows
+`remember` is an atomic first-seen test: the upsert either adds the key (first time, or
+the old row expired: True) or hits a live row (seen before, or another instance raced
+us: False). Rows
 carry their own expiry; `purge_expired` deletes the old ones (the guard calls it now and
 then), so the table stays as small as the replay window.
 """
@@ -16,16 +17,17 @@ from store.db import Store
 
 
 def remember(store: Store, key: str, ttl_seconds: float, *, now: datetime | None = None) -> bool:
-    """True when `key` was not seen (or has expired) and is now recorded; False otherwise."""
+    """True when `key` was not seen (or has expired) and is now recorded; False otherwise.
+
+    One statement (one commit): a new key is inserted, an expired one is taken over, a
+    live one is left alone and reports 0 rows."""
     now = now or datetime.now(UTC)
     expires = now + timedelta(seconds=ttl_seconds)
-    cur = store.cursor()
     try:
-        # An expired row must not block its key: drop it first (no-op when absent).
-        cur.execute("DELETE FROM slack_seen WHERE key = ? AND expires_at <= ?", [key, now])
-        row = cur.execute(
-            "INSERT INTO slack_seen (key, seen_at, expires_at) VALUES (?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
+        row = store.cursor().execute(
+            "INSERT INTO slack_seen AS t (key, seen_at, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at, "
+            "expires_at = excluded.expires_at WHERE t.expires_at <= excluded.seen_at",
             [key, now, expires],
         ).fetchone()
     except duckdb.TransactionException:
