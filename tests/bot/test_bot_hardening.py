@@ -415,3 +415,10 @@ def test_a_body_shorter_than_its_content_length_is_400_without_reaching_bolt() -
     got: list[str] = []
     out = b"".join(guard(environ, lambda status, headers: got.append(status)))
     assert got == ["400 Bad Request"] and b"shorter" in out
+
+
+def test_audit_log_caps_any_long_text(store: Store) -> None:
+    audit.log(store, "api", "review.dismissed", "flag:1", {"reason": "r" * 50_000, "n": 3})
+    row = audit.recent(store, action="review.dismissed")[0]
+    assert len(row["detail"]["reason"]) < audit.MAX_DETAIL_TEXT + 30 and row["detail"]["n"] == 3
+    assert row["detail"]["reason"].endswith("[+48000 chars]")
