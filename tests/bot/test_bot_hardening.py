@@ -422,3 +422,22 @@ def test_audit_log_caps_any_long_text(store: Store) -> None:
     row = audit.recent(store, action="review.dismissed")[0]
     assert len(row["detail"]["reason"]) < audit.MAX_DETAIL_TEXT + 30 and row["detail"]["n"] == 3
     assert row["detail"]["reason"].endswith("[+48000 chars]")
+
+
+@pytest.mark.parametrize("body,ctype,expect", [
+    ('{"token": "x", "challenge": "c-123", "type": "url_verification"}', "application/json", "c-123"),
+    ("ssl_check=1&token=x", FORM, ""),
+])  # fmt: skip
+def test_slacks_own_setup_requests_still_pass_the_guard(slack: Any, fake: Any, body: str, ctype: str,
+                                                         expect: str) -> None:  # fmt: skip
+    status, text = post(slack.url, body, ctype, sign(body))
+    assert status == 200 and expect in text
+
+
+def test_limits_are_validated() -> None:
+    from bot.options import SlackOptions
+
+    with pytest.raises(ValueError, match="max_body_bytes"):
+        SlackOptions(max_body_bytes=10)
+    with pytest.raises(ValueError, match="max_question_chars"):
+        SlackOptions(max_question_chars=0)
