@@ -201,8 +201,8 @@ class SlackGuard:
         event_id = parsed.get("event_id") if parsed.get("type") == "event_callback" else None
         if event_id and not self.replay.first_seen(f"event:{event_id}"):
             retry = environ.get("HTTP_X_SLACK_RETRY_NUM") or "-"
-            log.info("slack http: event %s already handled; acknowledged without re-running "
-                     "(retry %s, reason %s)", event_id[:40], str(retry)[:8],
+            log.info("slack http: event %r already handled; acknowledged without re-running "
+                     "(retry %r, reason %r)", event_id[:40], str(retry)[:8],
                      str(environ.get("HTTP_X_SLACK_RETRY_REASON") or "-")[:40])  # fmt: skip
             self._count("200 duplicate event")
             return _status(200), [*_plain(), ("X-Slack-No-Retry", "1")], b"", 0
