@@ -9,7 +9,10 @@ runs once.
 
 Memory first (an OrderedDict in arrival order, so expiry and the size bound both pop
 from the front), then — when the bot has a store — the `slack_seen` table, which other
-bot instances on the same store consult too.
+bot instances on the same store consult too. The table is written from one worker
+thread of the cache's own: the HTTP server starts a thread per request, and
+`Store.cursor()` keeps one DuckDB cursor per thread until the store closes, so writing
+from the request threads would grow memory with every request.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import duckdb
@@ -41,6 +45,8 @@ class ReplayCache:
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
         self._inserts = 0
+        self._writer = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="slack-replay")
+                        if store is not None else None)  # fmt: skip
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -58,9 +64,15 @@ class ReplayCache:
             self._seen[key] = now + self.ttl
             while len(self._seen) > self.max_entries:
                 self._seen.popitem(last=False)
-        if self.store is None:
+        if self._writer is None:
             return True
-        return self._store_first_seen(key)
+        return self._writer.submit(self._store_first_seen, key).result()
+
+    def close(self) -> None:
+        """Stop the store writer thread (the memory cache keeps working)."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
 
     def _store_first_seen(self, key: str) -> bool:
         from store import replay

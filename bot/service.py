@@ -78,6 +78,7 @@ class BotHandle:
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
+            self._http.get_app().replay.close()
             self._http = None
         if self._socket is not None:
             try:

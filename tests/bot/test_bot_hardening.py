@@ -441,3 +441,15 @@ def test_limits_are_validated() -> None:
         SlackOptions(max_body_bytes=10)
     with pytest.raises(ValueError, match="max_question_chars"):
         SlackOptions(max_question_chars=0)
+
+
+def test_requests_do_not_accumulate_store_cursors(slack: Any, fake: Any, seeded: Any,
+                                                  store: Store) -> None:  # fmt: skip
+    """The HTTP server starts a thread per request and the store keeps a cursor per
+    thread: the replay table must be written from one thread, not from each request's."""
+    for i in range(40):
+        body = _command_body(fake, f"calls today {i}")
+        assert post(slack.url, body, FORM, sign(body))[0] == 200
+    fake.wait_for("response_url", 40)
+    # Bolt's listener pool (10 threads at most) and the replay writer: not one per request
+    assert len(store._cursors) <= 12
