@@ -114,3 +114,4 @@ def bot_http(store: Store, fake: Any) -> Iterator[tuple[Any, SlackDriver]]:
     finally:
         server.shutdown()
         server.server_close()
+        server.get_app().replay.close()

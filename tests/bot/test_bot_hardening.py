@@ -136,6 +136,7 @@ def test_replay_is_refused_by_another_instance_on_the_same_store(store: Store, f
         for s in servers:
             s.shutdown()
             s.server_close()
+            s.get_app().replay.close()
 
 
 def test_malformed_unsigned_payload_is_401_and_never_parsed(slack: Any, fake: Any, service_log: Path) -> None:
