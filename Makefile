@@ -70,6 +70,7 @@ bench: venv models
 	$(BIN)/python bench/patterns.py
 	$(BIN)/python bench/tui.py
 	$(BIN)/python bench/bot.py
+	$(BIN)/python bench/slack_attack.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo

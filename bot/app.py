@@ -1,13 +1,16 @@
 """Build the Bolt app: one `App`, listeners registered per kind (commands, events, actions).
 
 The app is the same in Socket Mode and HTTP mode; only the adapter differs (see
-`bot.service`). In HTTP mode Bolt verifies every request's signature and refuses
-timestamps older than five minutes with 401 (replay protection); in Socket Mode the
-connection itself is authenticated with the app-level token.
+`bot.service`). In HTTP mode `bot.guard.SlackGuard` stands in front of Bolt: body size,
+signature, timestamp, replays and retries are checked before Bolt parses anything; Bolt
+verifies the signature once more (defence in depth), but its refusal line, which writes
+the whole body at INFO, is silenced. In Socket Mode the connection itself is
+authenticated with the app-level token.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,9 +58,13 @@ def build_app(
         # listeners run in Bolt's worker threads: each acks first, then does the work
         process_before_response=False,
     )
+    # Bolt configures its loggers from the root logger when the App is built; its
+    # "Invalid request signature" line (INFO) contains the whole request body.
+    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
     deps = BotDeps(
         store=store,
-        engine=Engine(store, tz, page_size=slack.page_size, clock=clock),
+        engine=Engine(store, tz, page_size=slack.page_size, clock=clock,
+                      max_question_chars=slack.max_question_chars),
         access=AccessControl(access, client),
         tz=tz,
     )

@@ -47,8 +47,22 @@ class SlackOptions:
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     page_size: int = 10
+    #: HTTP mode: bodies larger than this are refused (413) before they are read; Slack's
+    #: own payloads are a few KB.
+    max_body_bytes: int = 1_048_576
+    #: Longer questions are answered with a short "too long" note instead of being parsed;
+    #: the audit log keeps at most this many characters of any question.
+    max_question_chars: int = 500
+    #: HTTP mode: also keep accepted signatures and event ids in the store (table
+    #: slack_seen), so a replay is refused after a restart and by other instances on the
+    #: same store; costs one small write per request. Off: memory only.
+    replay_store: bool = True
 
     def __post_init__(self) -> None:
+        if not 1024 <= self.max_body_bytes <= 16 * 1_048_576:
+            raise ValueError(f"max_body_bytes must be 1024..16777216, got {self.max_body_bytes}")
+        if not 20 <= self.max_question_chars <= 4000:
+            raise ValueError(f"max_question_chars must be 20..4000, got {self.max_question_chars}")
         if self.mode not in ("socket", "http"):
             raise ValueError(f"mode must be 'socket' or 'http', got {self.mode!r}")
         if not 0 <= self.http_port < 65536:

@@ -22,12 +22,12 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from zoneinfo import ZoneInfo
 
 from bot.app import BotDeps, build_app
+from bot.guard import EVENTS_PATH, MAX_BODY_BYTES, MAX_SKEW_SECONDS
 from bot.options import AccessOptions, AlertOptions, DigestOptions, SlackOptions
 from store.db import Store
 
 log = logging.getLogger(__name__)
 ALERT_JOB_ID = "convoscope.alerts"
-EVENTS_PATH = "/slack/events"
 
 
 class BotStartError(RuntimeError):
@@ -39,6 +39,10 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
+    # A client that stops sending mid-request (or declared more body than it sends)
+    # frees its thread after this long.
+    timeout = 10
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http: " + format, *args)
 
@@ -74,6 +78,7 @@ class BotHandle:
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
+            self._http.get_app().replay.close()
             self._http = None
         if self._socket is not None:
             try:
@@ -83,13 +88,28 @@ class BotHandle:
             self._socket = None
 
 
-def serve_http(app: Any, host: str, port: int) -> tuple[WSGIServer, threading.Thread, str]:
-    """Serve the Bolt app's single endpoint with a threaded WSGI server (Bolt's own
-    WSGI adapter does signature checks and dispatch)."""
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
+def serve_http(
+    app: Any,
+    host: str,
+    port: int,
+    *,
+    signing_secret: str | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    store: Store | None = None,
+) -> tuple[WSGIServer, threading.Thread, str]:
+    """Serve the Bolt app's single endpoint with a threaded WSGI server, behind
+    `bot.guard.SlackGuard` (size cap, signature and timestamp, replays, retries, shape)
+    so nothing unverified reaches Bolt. With `store`, accepted signatures and event ids
+    are also kept in the store (other instances on it refuse replays too)."""
+    from bot.guard import SlackGuard
+    from bot.replay import ReplayCache
 
-    handler = SlackRequestHandler(app, path=EVENTS_PATH)
-    server = make_server(host, port, handler, server_class=_ThreadingWSGIServer,
+    secret = signing_secret or getattr(app, "_signing_secret", None)
+    if not secret:
+        raise ValueError("HTTP mode needs the signing secret")
+    guard = SlackGuard(app, secret, path=EVENTS_PATH, max_body_bytes=max_body_bytes,
+                       replay=ReplayCache(ttl_seconds=2 * MAX_SKEW_SECONDS, store=store))  # fmt: skip
+    server = make_server(host, port, guard, server_class=_ThreadingWSGIServer,
                          handler_class=_QuietHandler)  # fmt: skip
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                               name="slack-http", daemon=True)
@@ -135,7 +155,9 @@ def attach(
     handle.job_ids += schedule_digests(scheduler, store, client, digests, tz, clock=clock)
     if start_listener:
         if slack.mode == "http":
-            handle._http, handle._thread, handle.url = serve_http(app, slack.http_host, slack.http_port)
+            handle._http, handle._thread, handle.url = serve_http(
+                app, slack.http_host, slack.http_port, signing_secret=slack.signing_secret,
+                max_body_bytes=slack.max_body_bytes, store=store if slack.replay_store else None)
             log.info("Slack HTTP endpoint listening on %s", handle.url)
         else:
             from slack_bolt.adapter.socket_mode import SocketModeHandler

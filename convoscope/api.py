@@ -5,7 +5,9 @@ such as `convoscope tui` come through here. It is a Starlette app served by uvic
 thread of the service: loopback only unless explicitly allowed, and every route needs
 `Authorization: Bearer <token>` (401 otherwise). Handlers run the same `store` functions
 the TUI runs on a bare file, in Starlette's thread pool (each thread gets its own DuckDB
-cursor), and return their dataclasses as JSON. Reviews go through
+cursor), and return their dataclasses as JSON. `convoscope.apiguard.ApiGuard` stands in
+front of every route: the token (constant-time), a rate limit per token (429 with
+Retry-After) and a cap on request bodies (413). Reviews go through
 `store.flags.set_review(via="api")`, which writes the audit log in the same transaction.
 
 The service advertises itself in a state file next to the database,
@@ -15,7 +17,6 @@ find it; the file is removed on a clean stop and ignored when its pid is gone.
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 import json
 import os
@@ -34,8 +35,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
+from convoscope.apiguard import ApiGuard, ApiLimits
 from store import browse, search
 from store import flags as flags_mod
 from store.db import Store
@@ -46,25 +47,6 @@ TOKEN_ENV = "CONVOSCOPE_API_TOKEN"
 
 class ApiError(ValueError):
     """A bad request; answered as 400 with the message."""
-
-
-class _BearerAuth:
-    """ASGI middleware: every HTTP request must carry the token (constant-time compare)."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self.token = token.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            auth = dict(scope.get("headers") or []).get(b"authorization", b"")
-            scheme, _, given = auth.partition(b" ")
-            if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(), self.token):
-                resp = JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
-                                    headers={"WWW-Authenticate": "Bearer"})
-                await resp(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 def _now_param(request: Request) -> datetime:
@@ -104,9 +86,10 @@ async def _body(request: Request) -> dict[str, Any]:
 Handler = Callable[[Request], Awaitable[Any]]
 
 
-def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
+def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits | None = None) -> Starlette:
     """The API as an ASGI app over an open store. `token` must be non-empty; `tz` is the
-    configured time zone in which questions ("calls today") are answered."""
+    configured time zone in which questions ("calls today") are answered; `limits` the
+    rate and size limits (defaults: `ApiLimits()`)."""
     if not token:
         raise ValueError("the API needs a token")
 
@@ -242,7 +225,7 @@ def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
         Route("/api/export", wrap(export), methods=["POST"]),
     ]
     app = Starlette(routes=routes)
-    app.add_middleware(_BearerAuth, token=token)
+    app.add_middleware(ApiGuard, token=token, limits=limits)
     return app
 
 
@@ -295,6 +278,7 @@ def serve_api(
     tz: str = "UTC",
     allow_remote: bool = False,
     start_timeout: float = 15.0,
+    limits: ApiLimits | None = None,
 ) -> ApiHandle:
     """Run the API with uvicorn in a daemon thread; returns once it accepts connections.
 
@@ -324,7 +308,7 @@ def serve_api(
         sock.close()
         raise RuntimeError(f"the API could not start on {host}:{port}: {exc}") from exc
     bound = int(sock.getsockname()[1])
-    config = uvicorn.Config(create_app(store, token, tz), host=host, port=bound, log_level="warning",
+    config = uvicorn.Config(create_app(store, token, tz, limits=limits), host=host, port=bound, log_level="warning",
                             access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},

@@ -65,12 +65,26 @@ class ServiceOptions:
     api_host: str = "127.0.0.1"
     api_port: int = 8765
     api_token: str = ""  # use "${CONVOSCOPE_API_TOKEN}"; empty means a random token per run
+    api_max_body_bytes: int = 1_048_576  # larger request bodies: 413
+    api_rate_per_second: float = 50.0  # per token, sustained (token bucket); beyond: 429
+    api_rate_burst: int = 200  # per token, the bucket's size
 
     def __post_init__(self) -> None:
         if self.ingest_interval_seconds < 1 or self.analyze_interval_seconds < 1:
             raise ValueError("intervals must be at least 1 second")
         if not 0 <= self.api_port < 65536:
             raise ValueError(f"api_port must be 0..65535 (0 = any free port), got {self.api_port}")
+        if not 1024 <= self.api_max_body_bytes <= 64 * 1_048_576:
+            raise ValueError("api_max_body_bytes must be 1024..67108864")
+        if not 0 < self.api_rate_per_second <= 100_000 or not 1 <= self.api_rate_burst <= 1_000_000:
+            raise ValueError("api_rate_per_second must be > 0 and api_rate_burst at least 1")
+
+    def api_limits(self) -> Any:
+        """The API guard's limits (`convoscope.apiguard.ApiLimits`) from these keys."""
+        from convoscope.apiguard import ApiLimits
+
+        return ApiLimits(max_body_bytes=self.api_max_body_bytes,
+                         rate_per_second=self.api_rate_per_second, burst=self.api_rate_burst)  # fmt: skip
 
 
 class Config(BaseModel):

@@ -91,7 +91,7 @@ def attach_extras(svc: Service) -> list[Any]:
     cfg = svc.cfg
     handles: list[Any] = []
     api = serve_api(svc.store, cfg.service.api_host, cfg.service.api_port, cfg.service.api_token,
-                    tz=cfg.timezone)
+                    tz=cfg.timezone, limits=cfg.service.api_limits())
     write_state(svc.store.path, api)
     handles += [api, _StateFile(svc.store.path)]
     log.info("API listening on http://%s:%d", api.host, api.port)

@@ -9,6 +9,16 @@ import duckdb
 
 from store.db import Store
 
+#: Longest string kept from any one detail value: what users type (questions, reasons)
+#: is capped where it is asked, and this backstop keeps any caller from storing megabytes.
+MAX_DETAIL_TEXT = 2000
+
+
+def _capped(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_DETAIL_TEXT:
+        return f"{value[:MAX_DETAIL_TEXT]}… [+{len(value) - MAX_DETAIL_TEXT} chars]"
+    return value
+
 
 def log(
     store: Store,
@@ -20,9 +30,10 @@ def log(
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> None:
     cur = con or store.cursor()
+    detail = {k: _capped(v) for k, v in (detail or {}).items()}
     cur.execute(
         "INSERT INTO audit_log (actor, action, target, detail) VALUES (?, ?, ?, ?)",
-        [actor, action, target, json.dumps(detail or {}, default=str)],
+        [actor, action, _capped(target), json.dumps(detail, default=str)],
     )
 
 

@@ -18,21 +18,56 @@ from typing import Any
 
 from bot import blocks as bk
 from bot.listeners.asking import answer_for
+from bot.payloads import get_str, json_object, positive_int
 from store import audit
 from store import flags as store_flags
 
 log = logging.getLogger(__name__)
 REVIEW_REFUSAL = "Sorry, only supervisors can review flags."
+MAX_PENDING = 500  # message blocks kept between "Dismiss…" and the modal's submission
+BAD_BUTTON = ("Sorry, I could not read that button (it may come from an old message). "
+              "Ask again, e.g. `show call 123`, for fresh buttons.")  # fmt: skip
 
 
 def _message_ref(body: dict[str, Any]) -> dict[str, Any]:
-    container = body.get("container") or {}
+    """Where the buttons were (channel, ts, ephemeral?, response_url); fields that are
+    missing or of the wrong type are None rather than an error."""
+    container = body.get("container")
     return {
-        "channel": container.get("channel_id") or (body.get("channel") or {}).get("id"),
-        "ts": container.get("message_ts") or (body.get("message") or {}).get("ts"),
-        "ephemeral": bool(container.get("is_ephemeral")),
-        "response_url": body.get("response_url"),
+        "channel": get_str(body, "container", "channel_id") or get_str(body, "channel", "id"),
+        "ts": get_str(body, "container", "message_ts") or get_str(body, "message", "ts"),
+        "ephemeral": isinstance(container, dict) and container.get("is_ephemeral") is True,
+        "response_url": get_str(body, "response_url"),
     }
+
+
+def _blocks(body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The blocks of the message the buttons were on (only the well-formed ones)."""
+    message = body.get("message")
+    blocks = message.get("blocks") if isinstance(message, dict) else None
+    if not isinstance(blocks, list):
+        return None
+    return [b for b in blocks if isinstance(b, dict)]
+
+
+def tell(client: Any, user: str | None, channel: str | None, response_url: str | None,
+         text: str) -> None:  # fmt: skip
+    """Say `text` to the user alone: an ephemeral message, else through response_url.
+    A Slack error is logged, not raised (the request was acked already)."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        if user and channel:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+        elif response_url:
+            from slack_sdk.webhook import WebhookClient
+
+            WebhookClient(response_url).send(text=text, response_type="ephemeral",
+                                              replace_original=False)  # fmt: skip
+        else:
+            log.warning("cannot tell the user (no user/channel nor response_url): %s", text)
+    except SlackApiError as exc:
+        log.warning("could not tell %s in %s: %s", user, channel, exc.response.get("error"))
 
 
 def _set_review(store: Any, flag_id: int, status: str, reviewer: str, reason: str | None) -> None:
@@ -68,7 +103,7 @@ def register(app: Any, deps: Any) -> None:
         try:
             _set_review(deps.store, flag_id, status, f"slack:{user}", reason)
         except KeyError:
-            client.chat_postEphemeral(channel=channel, user=user, text=f"Flag {flag_id} no longer exists.")
+            missing(client, user, channel, ref.get("response_url"), flag_id, status)
             return
         note = bk.reviewed_note(flag_id, status, user, reason)
         text = f"Flag {flag_id} {status} by <@{user}>"
@@ -78,37 +113,60 @@ def register(app: Any, deps: Any) -> None:
             # The original blocks are gone (restart between button and modal): say it in a reply.
             client.chat_postMessage(channel=ref["channel"], thread_ts=ref["ts"], text=text, blocks=[note])
 
-    def refuse(client: Any, user: str, channel: str | None, action: str, flag_id: int | None) -> None:
+    def refuse(client: Any, user: str, channel: str | None, response_url: str | None,
+               action: str, flag_id: int | None) -> None:  # fmt: skip
         audit.log(deps.store, f"slack:{user}", f"{action}.refused",
                   f"flag:{flag_id}" if flag_id else channel, {"via": "slack"})  # fmt: skip
-        if channel:
-            client.chat_postEphemeral(channel=channel, user=user, text=REVIEW_REFUSAL)
+        tell(client, user, channel, response_url, REVIEW_REFUSAL)
+
+    def missing(client: Any, user: str, channel: str | None, response_url: str | None,
+                flag_id: int, status: str) -> None:  # fmt: skip
+        audit.log(deps.store, f"slack:{user}", "review.missing", f"flag:{flag_id}",
+                  {"via": "slack", "status": status})  # fmt: skip
+        tell(client, user, channel, response_url, f"Flag {flag_id} no longer exists.")
+
+    def malformed(client: Any, user: str | None, ref: dict[str, Any], what: str, why: str,
+                  raw: Any) -> None:  # fmt: skip
+        """An interactive payload we cannot act on: audit-log it and tell the user."""
+        audit.log(deps.store, f"slack:{user or 'unknown'}", f"{what}.malformed", ref.get("channel"),
+                  {"via": "slack", "why": why, "value": str(raw)[:200]})  # fmt: skip
+        tell(client, user, ref.get("channel"), ref.get("response_url"), BAD_BUTTON)
 
     @app.action(re.compile(rf"^{bk.PAGE_ACTION}_\d+$"))
-    def on_page(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+    def on_page(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any,
+                client: Any) -> None:  # fmt: skip
         ack()
-        try:
-            value = json.loads(action.get("value") or "{}")
-            question, page = str(value.get("q", "")), int(value.get("p", 0))
-        except (ValueError, TypeError, AttributeError):
-            question, page = "", 0  # a mangled button value: answer with the help
+        value = json_object(action.get("value")) or {}
+        question = value.get("q") if isinstance(value.get("q"), str) else ""
+        page = min(positive_int(value.get("p")) or 0, 10_000)  # mangled: the help, page 0
         ref = _message_ref(body)
-        user = (body.get("user") or {}).get("id")
+        user = get_str(body, "user", "id")
         answer = answer_for(deps, user, ref["channel"], question, via="page", page=page)
-        respond(text=answer.text, blocks=answer.blocks, replace_original=True)
+        if ref["response_url"]:
+            respond(text=answer.text, blocks=answer.blocks, replace_original=True)
+        else:
+            tell(client, user, ref["channel"], None, answer.text)
 
     def review_button(
         body: dict[str, Any], action: dict[str, Any], client: Any
     ) -> tuple[int, str, dict[str, Any], Any] | None:
         """(flag id, user, message ref, message blocks) of a review button press, or None
-        after politely refusing someone who is not a supervisor."""
-        flag_id = int(json.loads(action.get("value") or "{}")["flag"])
-        user = body["user"]["id"]
+        after answering it: the role check comes first (an outsider learns nothing about
+        the value and is refused and audit-logged), then the value is read defensively."""
+        user = get_str(body, "user", "id")
         ref = _message_ref(body)
-        if not deps.access.role_for(user, ref["channel"]).supervisor:
-            refuse(client, user, ref["channel"], "review", flag_id)
+        value = json_object(action.get("value"))
+        flag_id = positive_int(value.get("flag")) if value else None
+        if user is None:
+            malformed(client, None, ref, "review", "no user id", action.get("value"))
             return None
-        return flag_id, user, ref, (body.get("message") or {}).get("blocks")
+        if not deps.access.role_for(user, ref["channel"]).supervisor:
+            refuse(client, user, ref["channel"], ref["response_url"], "review", flag_id)
+            return None
+        if flag_id is None:
+            malformed(client, user, ref, "review", "button value has no flag id", action.get("value"))
+            return None
+        return flag_id, user, ref, _blocks(body)
 
     @app.action(bk.CONFIRM_ACTION)
     def on_confirm(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
@@ -124,24 +182,50 @@ def register(app: Any, deps: Any) -> None:
         got = review_button(body, action, client)
         if got is None:
             return
-        flag_id, _user, ref, blocks = got
+        flag_id, user, ref, blocks = got
+        if store_flags.get(deps.store, flag_id) is None:
+            missing(client, user, ref["channel"], ref["response_url"], flag_id, "dismissed")
+            return
+        trigger = get_str(body, "trigger_id")
+        if trigger is None:
+            malformed(client, user, ref, "review", "no trigger_id to open the modal", None)
+            return
         if ref["channel"] and ref["ts"] and blocks is not None:
             with lock:
                 pending[(ref["channel"], ref["ts"])] = blocks
+                while len(pending) > MAX_PENDING:  # modals never submitted: forget the oldest
+                    pending.pop(next(iter(pending)))
         meta = json.dumps({"flag": flag_id, **ref})
-        client.views_open(trigger_id=body["trigger_id"], view=bk.dismiss_modal(flag_id, meta))
+        client.views_open(trigger_id=trigger, view=bk.dismiss_modal(flag_id, meta))
 
     @app.view(bk.DISMISS_MODAL)
     def on_dismiss_submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
-        ack()
-        meta = json.loads(view.get("private_metadata") or "{}")
-        user = body["user"]["id"]
-        flag_id = int(meta["flag"])
-        if not deps.access.role_for(user, meta.get("channel")).supervisor:
-            refuse(client, user, meta.get("channel"), "review", flag_id)
+        meta = json_object(view.get("private_metadata")) or {}
+        user = get_str(body, "user", "id")
+        channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
+        response_url = meta.get("response_url") if isinstance(meta.get("response_url"), str) else None
+        flag_id = positive_int(meta.get("flag"))
+        if user is None or not deps.access.role_for(user, channel).supervisor:
+            ack()
+            if user is None:
+                malformed(client, None, {"channel": channel, "response_url": response_url},
+                          "review", "modal without a user id", None)  # fmt: skip
+            else:
+                refuse(client, user, channel, response_url, "review", flag_id)
             return
+        if flag_id is None:
+            audit.log(deps.store, f"slack:{user}", "review.malformed", channel,
+                      {"via": "slack", "why": "modal metadata has no flag id",
+                       "value": str(view.get("private_metadata"))[:200]})  # fmt: skip
+            # Shown inside the modal, next to the reason field.
+            ack(response_action="errors", errors={"reason": BAD_BUTTON})
+            return
+        ack()
         values = (view.get("state") or {}).get("values") or {}
-        reason = ((values.get("reason") or {}).get("reason") or {}).get("value") or None
+        reason_box = values.get("reason") if isinstance(values, dict) else None
+        reason = get_str(reason_box, "reason", "value")
         with lock:
-            blocks = pending.pop((meta.get("channel"), meta.get("ts")), None)
-        review(client, user, meta.get("channel"), flag_id, "dismissed", reason, meta, blocks)
+            blocks = pending.pop((channel, meta.get("ts")), None)
+        ref = {"channel": channel, "ts": meta.get("ts") if isinstance(meta.get("ts"), str) else None,
+               "ephemeral": meta.get("ephemeral") is True, "response_url": response_url}
+        review(client, user, channel, flag_id, "dismissed", reason, ref, blocks)

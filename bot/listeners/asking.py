@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.access import REFUSAL
 from bot.questions import Answer
+from bot.questions.answers import cap_text
 from store import audit
 
 
@@ -16,17 +17,17 @@ def answer_for(deps: Any, user: str | None, channel: str | None, question: str, 
     `role` says what the asker was allowed to see."""
     decision = deps.access.role_for(user, channel)
     actor = f"slack:{user or 'unknown'}"
+    limit = deps.engine.max_question_chars
+    logged = {"question": cap_text(question, limit), "length": len(question), "via": via}
     if not decision.allowed:
-        audit.log(deps.store, actor, "ask.refused", channel,
-                  {"question": question, "via": via, "why": decision.why})  # fmt: skip
+        audit.log(deps.store, actor, "ask.refused", channel, {**logged, "why": decision.why})
         from bot import blocks as bk
 
         return Answer(question, REFUSAL, [], [bk.section(REFUSAL)], intent="refused", role="none")
     answer = deps.engine.ask(question, role=decision.role, page=page)
     answer.role = decision.role
     audit.log(deps.store, actor, "ask", channel,
-              {"question": question, "via": via, "role": decision.role, "intent": answer.intent,
-               "page": page})  # fmt: skip
+              {**logged, "role": decision.role, "intent": answer.intent, "page": page})
     return answer
 
 

@@ -10,8 +10,8 @@ from bot.listeners.asking import answer_for, private_to_asker
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
-def strip_mentions(text: str) -> str:
-    return " ".join(_MENTION.sub(" ", text or "").split())
+def strip_mentions(text: object) -> str:
+    return " ".join(_MENTION.sub(" ", text if isinstance(text, str) else "").split())
 
 
 def register(app: Any, deps: Any) -> None:

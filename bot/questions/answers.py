@@ -40,6 +40,9 @@ HELP_EXAMPLES = (
     "repeat callers this month",
     "calls today",
 )
+#: Questions longer than this are not parsed (a question is a line, not a document);
+#: the asker gets a short note, and the audit log keeps only this many characters.
+MAX_QUESTION_CHARS = 500
 CHANNEL_NOUN = {"call": "calls", "email": "emails", "chat": "chats", None: "interactions"}
 
 
@@ -80,8 +83,10 @@ class Engine:
         page_size: int = 10,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         redactor: Redactor | str | None = "auto",
+        max_question_chars: int = MAX_QUESTION_CHARS,
     ) -> None:
         self.store = store
+        self.max_question_chars = max_question_chars
         self.tz = tz
         self.page_size = page_size
         self.clock = clock
@@ -89,6 +94,11 @@ class Engine:
 
     def ask(self, question: str, *, role: str = "supervisor", page: int = 0) -> Answer:
         """Answer one question. Never raises on what a user typed: problems become help."""
+        if len(question) > self.max_question_chars:
+            text = (f"That question is {len(question):,} characters long; questions are limited "
+                    f"to {self.max_question_chars}. Please ask something shorter.")  # fmt: skip
+            short = cap_text(question, self.max_question_chars)
+            return Answer(short, text, [], [bk.section(text)], intent="too_long")
         try:
             query = parse(question, self.tz, self.clock())
         except Exception:  # a parser bug must not show a stack trace to the asker
@@ -475,6 +485,13 @@ def _patterns_call(name: str, *args: Any, **kwargs: Any) -> list[Any]:
         return []
 
 
+def cap_text(text: str, limit: int = MAX_QUESTION_CHARS) -> str:
+    """`text` cut to `limit` characters, saying how much was cut (for logs and audit)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [+{len(text) - limit} chars]"
+
+
 def _plain(q: Query, text: str) -> Answer:
     return Answer(q.text, text, [], [bk.section(bk.escape(text))], intent=q.intent)
 
@@ -519,5 +536,6 @@ def answer_payload(store: Store, tz: ZoneInfo, question: str, *, page: int = 0,
         from store import audit
 
         audit.log(store, actor, "ask", None,
-                  {"question": question, "intent": answer.intent, "page": page})  # fmt: skip
+                  {"question": cap_text(question), "length": len(question),
+                   "intent": answer.intent, "page": page})  # fmt: skip
     return {**answer.to_json(), "page": answer.page, "pages": answer.pages}

@@ -66,9 +66,10 @@ def fake() -> Iterator[Any]:
 class SlackDriver:
     """Sends correctly signed Slack requests to the bot's HTTP endpoint."""
 
-    def __init__(self, url: str, fake: Any) -> None:
+    def __init__(self, url: str, fake: Any, guard: Any = None) -> None:
         self.url = url
         self.fake = fake
+        self.guard = guard  # bot.guard.SlackGuard in front of Bolt (its `counts` per outcome)
 
     def command(self, text: str, user: str = "U_SUPER", channel: str = "C_OPS", **kw: Any) -> tuple[int, str]:
         body = urllib.parse.urlencode({
@@ -107,9 +108,10 @@ def bot_http(store: Store, fake: Any) -> Iterator[tuple[Any, SlackDriver]]:
     )
     client = WebClient(token="xoxb-test", base_url=fake.api_url)
     app, deps = build_app(store, opts, access, TZ, web_client=client)
-    server, _thread, url = serve_http(app, "127.0.0.1", 0)
+    server, _thread, url = serve_http(app, "127.0.0.1", 0, signing_secret=SECRET, store=store)
     try:
-        yield deps, SlackDriver(url, fake)
+        yield deps, SlackDriver(url, fake, server.get_app())
     finally:
         server.shutdown()
         server.server_close()
+        server.get_app().replay.close()
