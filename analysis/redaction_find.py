@@ -1,0 +1,560 @@
+"""The recognisers: what kind of PII a run of digits is, and the PII that is not digits.
+
+Each recogniser reads the conversation stream (`analysis.redaction_stream`) and returns
+`Found` items (a kind and the tokens or character pieces per turn it covers). Why cues
+matter: most numbers in a contact centre are order numbers, prices and times; a number
+is PII because of what it is *said to be*. So the nearest cue before a number (within
+`CUE_WINDOW` tokens, whoever said it: the agent asks "and the security code?", the
+customer answers "seven three seven") decides, and a negative cue ("order", "ticket",
+"reference", ...) wins over the shape of the number. Shape rules without any cue:
+
+- 13-19 digits passing Luhn -> CARD (also after correcting a self-correction, and a Luhn
+  prefix of a longer run: the card, then its expiry and code said in one breath);
+- after a card (within 30 tokens, no other cue): 3 digits -> CVV, 4 digits that read as
+  MMYY -> EXPIRY;
+- 9 digits in 3-2-4 groups, or 9 spoken digits -> SSN;
+- 10 digits, or 11 starting with 1, or "plus" + 8-15 digits -> PHONE; written numbers in
+  other national shapes via libphonenumber's matcher.
+
+Cue rules: card cue + 12-20 digits -> CARD (ASR lost or misheard a digit: Luhn fails);
+security-code cue + 3-4 -> CVV; expiry cue + 3-6 digits or a date -> EXPIRY; SSN cue +
+9 (or the last 4) -> SSN; routing/sort-code cue + 6-9 -> ROUTING; account cue + 5-17 ->
+BANK_ACCOUNT; birth cue + a date (words, ordinals, digits) -> DOB; phone cue + 7-15 ->
+PHONE; IBAN cue + spelled letters and digits passing mod-97 -> IBAN.
+E-mail addresses: the written form by regex, the spoken form ("john dot smith at example
+dot com") from the tokens. Street addresses: a house number (written or spoken) followed
+by a street name and a street type, confirmed by usaddress's CRF tagger.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+
+from analysis.redaction_stream import (
+    FILLERS,
+    SEPARATORS,
+    TEENS,
+    TENS,
+    UNITS,
+    Run,
+    Stream,
+    read_number,
+    turn_pieces,
+)
+
+#: tokens before a number searched for its cue
+CUE_WINDOW = 14
+#: tokens after a card within which a bare 3-4 digit number is its code or expiry
+AFTER_CARD_WINDOW = 30
+
+_CUES: dict[str, str] = {
+    "CVV": r"security (?:code|number|digits?)|cvv ?2?|cvc ?2?|csc|cid|card verification(?: code| value)?"
+           r"|(?:three|3|four|4)(?: |-)?digits? (?:code|number)|(?:code|digits|number) on the back|back of the card"
+           r"|verification (?:code|number|value)",
+    "EXPIRY": r"expiry|expiration|expires?|expiring|exp date|valid (?:thru|through|until|till)|good (?:thru|through)",
+    "CARD": r"card|credit|debit|visa|master ?card|amex|american express|discover|maestro|long number|pan",
+    "SSN": r"ssn|social security|social|s s n|taxpayer|tax id|itin|tin",
+    "ROUTING": r"routing|aba|sort code|transit number|swift|bic",
+    "BANK_ACCOUNT": r"account number|bank account|acct|account no|checking account|savings account|account",
+    "DOB": r"date of birth|d o b|dob|born(?: on| in)?|birthday|birth date|birthdate",
+    "PHONE": r"phone|telephone|mobile|cell|landline|call me|call back|callback|reach me|text me|fax"
+             r"|contact number|number to call",
+    "IBAN": r"iban|i ban",
+    "NEG": r"order|ticket|case|reference|ref|confirmation|tracking|invoice|booking|reservation|claim"
+           r"|serial|model|sku|item|receipt|incident|parcel|shipment|flight|room|extension|ext|policy"
+           r"|member|membership|employee|customer id|badge|voucher|coupon|promo|gift card|loyalty"
+           r"|ending in|ends in|last four digits of the card|pin",
+}
+CUE = re.compile("|".join(rf"\b(?P<{k}>{v})\b" for k, v in _CUES.items()))
+#: a turn that mentions any cue is not an interjection (it starts a new question)
+ANY_CUE = re.compile("|".join(rf"\b(?:{v})\b" for k, v in _CUES.items() if k != "NEG"), re.IGNORECASE)
+#: words right after a number that make it a quantity, price or time, not an identifier
+_UNIT_AFTER = {
+    "dollars", "dollar", "bucks", "cents", "pounds", "euros", "euro", "percent", "%", "minutes",
+    "minute", "mins", "hours", "hour", "hrs", "days", "day", "weeks", "months", "years", "am", "pm",
+    "o'clock", "gb", "mb", "kg", "lbs", "miles", "items", "points", "times",
+}  # fmt: skip
+_CURRENCY_BEFORE = {"$", "£", "€", "usd", "eur", "gbp"}
+
+
+@dataclass(slots=True)
+class Found:
+    """One piece of PII: its kind and [start, end) per turn it touches."""
+
+    kind: str
+    pieces: dict[int, tuple[int, int]]
+
+
+class Cues:
+    """Every cue in the conversation, by token position (one regex pass over the stream)."""
+
+    def __init__(self, stream: Stream) -> None:
+        parts: list[str] = []
+        starts: list[int] = []
+        pos = 0
+        for tok in stream.toks:
+            starts.append(pos)
+            parts.append(tok.low)
+            pos += len(tok.low) + 1
+        self.text = " ".join(parts)
+        self.tok_at = starts
+        #: (token index of the cue's last token, kind, token index of its first token)
+        self.found: list[tuple[int, str, int]] = []
+        for m in CUE.finditer(self.text):
+            first = bisect.bisect_right(starts, m.start()) - 1
+            last = bisect.bisect_right(starts, m.end() - 1) - 1
+            self.found.append((last, m.lastgroup or "", first))
+        self._ends = [f[0] for f in self.found]
+
+    def before(self, tok: int, window: int = CUE_WINDOW) -> str | None:
+        """The kind of the nearest cue ending before token `tok` (within `window`)."""
+        k = bisect.bisect_left(self._ends, tok) - 1
+        if k >= 0 and tok - self._ends[k] <= window:
+            return self.found[k][1]
+        return None
+
+    def of_kind(self, kinds: Iterable[str]) -> list[tuple[int, str]]:
+        want = set(kinds)
+        return [(end, kind) for end, kind, _ in self.found if kind in want]
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn (mod 10) check every payment card number passes."""
+    if not digits.isdigit() or len(digits) < 12:
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def iban_ok(candidate: str) -> bool:
+    """ISO 13616: move the first four characters to the end, letters to numbers, mod 97 == 1."""
+    s = candidate.replace(" ", "").upper()
+    if not 15 <= len(s) <= 34 or not s[:2].isalpha() or not s[2:4].isdigit() or not s.isalnum():
+        return False
+    rearranged = s[4:] + s[:4]
+    try:
+        number = "".join(str(int(c, 36)) for c in rearranged)
+    except ValueError:
+        return False
+    return int(number) % 97 == 1
+
+
+def _variants(run: Run) -> set[str]:
+    """The digits as said, and as meant after each self-correction."""
+    out = {run.digits}
+    for p in run.corrections:
+        g = max((s for s in run.group_starts if s < p), default=0)
+        out.add(run.digits[:g] + run.digits[p:])
+        for k in range(1, min(4, p) + 1):
+            out.add(run.digits[: p - k] + run.digits[p:])
+    return out
+
+
+def _mmyy(d: str) -> bool:
+    """Reads as a month and a year: 427, 0427, 1227, 042027, 122027."""
+    if len(d) == 3:
+        return d[0] != "0"
+    if len(d) in (4, 6):
+        return 1 <= int(d[:2]) <= 12
+    return False
+
+
+def _quantity(stream: Stream, run: Run) -> bool:
+    """A price, time or quantity: "$25.99", "10 30 am", "45 minutes"."""
+    first, last = run.first_tok(), run.digit_tok[-1]
+    nxt = stream.toks[last + 1].low if last + 1 < len(stream.toks) else ""
+    prev = stream.toks[first - 1].low if first > 0 else ""
+    return nxt in _UNIT_AFTER or prev in _CURRENCY_BEFORE
+
+
+def classify(stream: Stream, cues: Cues, run: Run, after_card: bool) -> list[tuple[str, Run]]:
+    """What the run is (possibly several things, when a card runs into its code)."""
+    d = run.digits
+    n = len(d)
+    variants = _variants(run)
+    lens = {len(v) for v in variants}
+    if any(13 <= len(v) <= 19 and luhn_ok(v) for v in variants):
+        return [("CARD", run)]
+    cue = cues.before(run.first_tok())
+    if cue == "NEG" or _quantity(stream, run):
+        return []
+    if cue == "CARD":
+        if any(12 <= x <= 19 for x in lens) or n == 20:
+            return [("CARD", run)]
+        if n > 20:
+            return _split_card(stream, cues, run, force=True)
+    if after_card and cue in (None, "CARD"):
+        if n == 3 or (n == 4 and not _mmyy(d)):
+            return [("CVV", run)]
+        if n in (4, 6) and _mmyy(d):
+            return [("EXPIRY", run)]
+    if cue == "CVV" and lens & {3, 4}:
+        return [("CVV", run)]
+    if cue == "EXPIRY" and 3 <= n <= 8:
+        return [("EXPIRY", run)]
+    if cue == "SSN" and lens & {9, 4}:
+        return [("SSN", run)]
+    if cue == "ROUTING" and 6 <= n <= 11:
+        return [("ROUTING", run)]
+    if cue == "BANK_ACCOUNT" and 5 <= n <= 17:
+        return [("BANK_ACCOUNT", run)]
+    if cue == "DOB" and 4 <= n <= 8:
+        return [("DOB", run)]
+    if cue == "PHONE" and 7 <= n <= 15:
+        return [("PHONE", run)]
+    groups = [len(g) for g in run.groups()]
+    if n == 9 and (groups == [3, 2, 4] or (run.spoken and not run.written)):
+        return [("SSN", run)]
+    if n == 10 or (n == 11 and d.startswith("1")) or (run.plus is not None and 8 <= n <= 15):
+        return [("PHONE", run)]
+    if n > 13:
+        return _split_card(stream, cues, run, force=False)
+    return []
+
+
+def _split_card(stream: Stream, cues: Cues, run: Run, *, force: bool) -> list[tuple[str, Run]]:
+    """A card number followed by more digits (its expiry and code) in one run."""
+    starts = [g for g in run.group_starts if g > 0]
+    best: int | None = None
+    for g in starts:
+        if 13 <= g <= 19 and luhn_ok(run.digits[:g]):
+            best = g
+    if best is None and force:
+        cands = [g for g in starts if 12 <= g <= 19]
+        best = min(cands, key=lambda g: abs(g - 16)) if cands else None
+    if best is None:
+        return []
+    out: list[tuple[str, Run]] = [("CARD", run.sub(0, best))]
+    rest = run.sub(best, len(run.digits))
+    r = rest.digits
+    if len(r) in (3, 4) and not (len(r) == 4 and _mmyy(r)):
+        out.append(("CVV", rest))
+    elif len(r) == 4:
+        out.append(("EXPIRY", rest))
+    elif len(r) in (7, 8) and _mmyy(r[:4]):
+        out += [("EXPIRY", rest.sub(0, 4)), ("CVV", rest.sub(4, len(r)))]
+    elif len(r) in (6, 7) and _mmyy(r[:3]):
+        out += [("EXPIRY", rest.sub(0, 3)), ("CVV", rest.sub(3, len(r)))]
+    else:
+        out += classify(stream, cues, rest, after_card=True)
+    return out
+
+
+def run_tokens(stream: Stream, run: Run) -> list[int]:
+    """The run's own tokens from its first digit to its last (fillers included), plus echoes."""
+    first, last = run.first_tok(), run.digit_tok[-1]
+    own = [i for i in range(first, last + 1) if stream.speaker_of(i) == run.speaker]
+    return own + run.echo_toks
+
+
+def find_digit_pii(stream: Stream, cues: Cues, runs: list[Run]) -> list[Found]:
+    """Classify every digit run of the conversation (`digit_runs(stream, ANY_CUE)`)."""
+    out: list[Found] = []
+    last_card_end = -(10**9)
+    for run in runs:
+        after_card = run.first_tok() - last_card_end <= AFTER_CARD_WINDOW
+        for kind, part in classify(stream, cues, run, after_card):
+            out.append(Found(kind, turn_pieces(stream, run_tokens(stream, part))))
+            if kind == "CARD":
+                last_card_end = part.digit_tok[-1]
+    return out
+
+
+# -- dates after a birth or expiry cue ------------------------------------------------------
+
+MONTHS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec",
+}  # fmt: skip
+_ORDINALS = {
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+    "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+    "eighteenth", "nineteenth", "twentieth", "thirtieth", "st", "nd", "rd", "th",
+}  # fmt: skip
+_DATE_GLUE = {"of", "the", "/", "-", ".", ",", "and", "hundred", "thousand", "slash", "'"}
+_NUMBERISH = set(UNITS) | set(TEENS) | set(TENS) | _ORDINALS | {"double", "triple"}
+_LEAD = FILLERS | {"my", "it", "it's", "its", "was", "on", "date", "is", ":", "sure", "that's", "of", "birth", "?"}
+
+
+def _dateish(low: str) -> bool:
+    return low.isdigit() or low in MONTHS or low in _NUMBERISH or low in _DATE_GLUE
+
+
+def find_dates(stream: Stream, cues: Cues) -> list[Found]:
+    """The date said after each birth or expiry cue: "March third, nineteen eighty five"."""
+    toks = stream.toks
+    out: list[Found] = []
+    for end, kind in cues.of_kind(("DOB", "EXPIRY")):
+        i = end + 1
+        lead = 0
+        while i < len(toks) and not _is_date_start(toks[i].low) and lead < 7:
+            lead += 1
+            i += 1
+        j = i
+        parts = 0
+        informative: list[int] = []
+        while j < len(toks) and _dateish(toks[j].low) and j - i < 14:
+            low = toks[j].low
+            if low.isdigit() or low in MONTHS or low in _NUMBERISH:
+                parts += 1
+                informative.append(j)
+            j += 1
+        if not informative:
+            continue
+        has_month = any(toks[k].low in MONTHS for k in informative)
+        if kind == "DOB" and parts < 2 and not has_month:
+            continue
+        if kind == "EXPIRY" and not has_month:
+            continue  # digit-only expiries are digit runs (classified with their cue)
+        sel = [k for k in range(informative[0], informative[-1] + 1)]
+        out.append(Found(kind, turn_pieces(stream, sel)))
+    return out
+
+
+def _is_date_start(low: str) -> bool:
+    return low.isdigit() or low in MONTHS or (low in _NUMBERISH and low not in ("st", "nd", "rd", "th"))
+
+
+# -- e-mail addresses ------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_TLDS = {
+    "com", "org", "net", "edu", "gov", "io", "co", "uk", "us", "de", "fr", "ca", "au", "info",
+    "biz", "me", "es", "it", "nl", "ie", "in", "mil", "ai", "app", "dev", "ch", "be", "se", "no",
+}  # fmt: skip
+_PROVIDERS = {"gmail", "hotmail", "yahoo", "outlook", "aol", "icloud", "protonmail", "msn", "live"}
+_DOT = {"dot", "."}
+_GLUE = {"dot", ".", "underscore", "_", "dash", "-", "hyphen"}
+
+
+def find_emails(stream: Stream) -> list[Found]:
+    """Written addresses by regex, spoken ones ("jane dot doe at example dot com") by tokens."""
+    out = [
+        Found("EMAIL", {t: (m.start(), m.end())})
+        for t, text in enumerate(stream.texts)
+        if "@" in text
+        for m in _EMAIL.finditer(text)
+    ]
+    toks = stream.toks
+    for i, tok in enumerate(toks):
+        if tok.low not in ("at", "@") or i == 0:
+            continue
+        j = i + 1
+        if j < len(toks) and toks[j].low in ("sign", "symbol"):
+            j += 1
+        end = _domain_end(stream, j, i)
+        if end is None:
+            continue
+        start = _local_start(stream, i - 1)
+        if start is None:
+            continue
+        out.append(Found("EMAIL", turn_pieces(stream, range(start, end + 1))))
+    return out
+
+
+def _word(low: str) -> bool:
+    return low[:1].isalnum() and low not in _GLUE
+
+
+def _domain_end(stream: Stream, j: int, at: int) -> int | None:
+    toks = stream.toks
+    turn = toks[at].turn
+    if j >= len(toks) or toks[j].turn != turn or not _word(toks[j].low):
+        return None
+    last = j
+    labels = [toks[j].low]
+    k = j + 1
+    while k + 1 < len(toks) and toks[k].turn == turn and toks[k].low in _DOT | {"-", "dash"} and _word(toks[k + 1].low):
+        labels.append(toks[k + 1].low)
+        last = k + 1
+        k += 2
+    if len(labels) >= 2 and labels[-1] in _TLDS:
+        return last
+    if labels[0] in _PROVIDERS:
+        return last
+    return None
+
+
+def _local_start(stream: Stream, k: int) -> int | None:
+    toks = stream.toks
+    if k < 0 or not _word(toks[k].low) or toks[k].low in FILLERS | {"me", "us", "him", "her", "them", "address", "email", "mail"}:
+        return None
+    turn = toks[k].turn
+    start = k
+    steps = 0
+    while start > 0 and steps < 10 and toks[start - 1].turn == turn:
+        prev = toks[start - 1].low
+        if prev in _GLUE and start >= 2 and _word(toks[start - 2].low) and toks[start - 2].turn == turn:
+            start -= 2
+        elif stream.adjacent(start - 1, start) and _word(prev):
+            start -= 1
+        elif len(prev) == 1 and prev.isalpha() and len(toks[start].low) == 1:
+            start -= 1  # spelled out: "j o h n at ..."
+        else:
+            break
+        steps += 1
+    if toks[start].low in ("is", "it's", "email", "mail", "address"):
+        return None
+    return start
+
+
+# -- IBANs ---------------------------------------------------------------------------------------
+
+_IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){11,32}", re.IGNORECASE)
+
+
+def find_ibans(stream: Stream, cues: Cues) -> list[Found]:
+    """Written IBANs (shape + mod-97, longest valid prefix) and spelled-out ones after a cue."""
+    out: list[Found] = []
+    for t, text in enumerate(stream.texts):
+        for m in _IBAN.finditer(text):
+            s = m.group(0)
+            cuts = [len(s)] + [k for k in range(len(s) - 1, 14, -1) if s[k] == " "]
+            for cut in cuts:
+                if iban_ok(s[:cut]):
+                    out.append(Found("IBAN", {t: (m.start(), m.start() + cut)}))
+                    break
+    toks = stream.toks
+    for end, _kind in cues.of_kind(("IBAN",)):
+        chars = ""
+        used: list[tuple[int, str]] = []
+        i = end + 1
+        lead = 0
+        while i < len(toks) and len(used) < 40:
+            low = toks[i].low
+            num = read_number(stream, i, bool(chars))
+            if num is not None:
+                chars += num[0]
+                used.append((num[1], chars))
+                i = num[1] + 1
+                continue
+            if low.isalpha() and len(low) <= 4 and low not in FILLERS and low not in ("is", "my", "it's", "the", "for"):
+                chars += low.upper()
+                used.append((i, chars))
+            elif low in SEPARATORS or low in FILLERS or low in ("is", "my", "the"):
+                if not chars:
+                    lead += 1
+                    if lead > 5:
+                        break
+            else:
+                break
+            i += 1
+        for last, compact in reversed(used):
+            if iban_ok(compact):
+                first = next(k for k in range(end + 1, last + 1) if toks[k].low[:1].isalnum() and toks[k].low not in ("is", "my", "the") and toks[k].low not in FILLERS)
+                out.append(Found("IBAN", turn_pieces(stream, range(first, last + 1))))
+                break
+    return out
+
+
+# -- phone numbers in written national shapes ---------------------------------------------------------
+
+
+def find_phones(stream: Stream, cues: Cues, region: str) -> list[Found]:
+    """libphonenumber's matcher on each turn with enough digits ("+44 20 7946 0958")."""
+    out: list[Found] = []
+    for t, text in enumerate(stream.texts):
+        if sum(ch.isdigit() for ch in text) < 7:
+            continue
+        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+            tok = _tok_at(stream, t, match.start)
+            if tok is not None and cues.before(tok) == "NEG":
+                continue
+            out.append(Found("PHONE", {t: (match.start, match.end)}))
+    return out
+
+
+def _tok_at(stream: Stream, t: int, char: int) -> int | None:
+    for i in range(stream.first[t], stream.first[t + 1]):
+        if stream.toks[i].end > char:
+            return i
+    return None
+
+
+# -- street addresses ---------------------------------------------------------------------------------
+
+_STREET_TYPES = {
+    "street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "ln", "drive", "dr",
+    "court", "ct", "way", "place", "pl", "terrace", "circle", "cir", "parkway", "pkwy", "highway",
+    "hwy", "square", "sq", "trail", "trl", "crescent", "close", "grove", "row", "alley", "loop",
+}  # fmt: skip
+_NOT_STREET = {
+    "was", "on", "the", "to", "at", "in", "is", "for", "and", "i", "my", "it", "of", "a", "we", "you",
+    "minutes", "days", "dollars", "items", "times", "people", "from", "by", "with", "that", "this",
+    "your", "our", "their", "or", "but", "be", "are", "has", "have", "had", "will", "would",
+}  # fmt: skip
+_UNIT_WORDS = {"apartment", "apt", "suite", "unit", "flat", "#", "number", "floor"}
+
+
+@lru_cache(maxsize=2048)
+def _usaddress_street(words: tuple[str, ...]) -> bool:
+    """usaddress tags the words as house number, street name(s) and street type."""
+    import usaddress
+
+    try:
+        tags = [label for _tok, label in usaddress.parse(" ".join(words))]
+    except Exception:  # noqa: BLE001 - the CRF rejects odd input; that only means "no address"
+        return False
+    if not tags or tags[0] != "AddressNumber" or tags[-1] != "StreetNamePostType":
+        return False
+    middle = set(tags[1:-1])
+    return bool(middle) and middle <= {"StreetName", "StreetNamePreDirectional", "StreetNamePreType"}
+
+
+def find_addresses(stream: Stream, runs: list[Run]) -> list[Found]:
+    """House number + up to three street-name words + a street type, checked by usaddress."""
+    out: list[Found] = []
+    toks = stream.toks
+    for run in runs:
+        if not 1 <= len(run.digits) <= 6:
+            continue
+        last = run.digit_tok[-1]
+        turn = toks[last].turn
+        k = last + 1
+        names: list[str] = []
+        while k < len(toks) and toks[k].turn == turn and len(names) < 4:
+            low = toks[k].low
+            if low in _STREET_TYPES and names:
+                if _usaddress_street((run.digits, *names, low)):
+                    end = k
+                    end = _address_tail(stream, end)
+                    out.append(Found("ADDRESS", turn_pieces(stream, range(run.first_tok(), end + 1))))
+                break
+            if not low.isalpha() or low in _NOT_STREET:
+                break
+            names.append(low)
+            k += 1
+    return out
+
+
+def _address_tail(stream: Stream, end: int) -> int:
+    """Extend over "apartment 4B" and ", Springfield, IL 62704" right after the street."""
+    toks = stream.toks
+    turn = toks[end].turn
+    k = end + 1
+    if k < len(toks) and toks[k].turn == turn and toks[k].low in _UNIT_WORDS:
+        j = k + 1
+        while j < len(toks) and toks[j].turn == turn and (toks[j].low.isdigit() or (len(toks[j].low) <= 2 and toks[j].low.isalnum()) or read_number(stream, j, True)):
+            end = j
+            j += 1
+    text = stream.texts[turn]
+    m = re.match(r",?\s*(?:[A-Z][a-z]+\s?){1,3},?\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?", text[toks[end].end :])
+    if m:
+        stop = toks[end].end + m.end()
+        while end + 1 < len(toks) and toks[end + 1].turn == turn and toks[end + 1].end <= stop:
+            end += 1
+    return end
