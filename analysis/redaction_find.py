@@ -307,7 +307,7 @@ def find_dates(stream: Stream, cues: Cues) -> list[Found]:
         j = i
         parts = 0
         informative: list[int] = []
-        while j < len(toks) and _dateish(toks[j].low) and j - i < 14:
+        while j < len(toks) and toks[j].turn == toks[i].turn and _dateish(toks[j].low) and j - i < 14:
             low = toks[j].low
             if low.isdigit() or low in MONTHS or low in _NUMBERISH:
                 parts += 1
@@ -389,9 +389,12 @@ def _domain_end(stream: Stream, j: int, at: int) -> int | None:
     return None
 
 
+_NOT_LOCAL = FILLERS | {"me", "us", "him", "her", "them", "address", "email", "mail", "my", "at"}
+
+
 def _local_start(stream: Stream, k: int) -> int | None:
     toks = stream.toks
-    if k < 0 or not _word(toks[k].low) or toks[k].low in FILLERS | {"me", "us", "him", "her", "them", "address", "email", "mail"}:
+    if k < 0 or not _word(toks[k].low) or toks[k].low in _NOT_LOCAL:
         return None
     turn = toks[k].turn
     start = k
@@ -402,6 +405,8 @@ def _local_start(stream: Stream, k: int) -> int | None:
             start -= 2
         elif stream.adjacent(start - 1, start) and _word(prev):
             start -= 1
+        elif toks[start].low.isdigit() and prev.isalpha() and prev not in _NOT_LOCAL:
+            start -= 1  # "jane doe 42 at ..."
         elif len(prev) == 1 and prev.isalpha() and len(toks[start].low) == 1:
             start -= 1  # spelled out: "j o h n at ..."
         else:
@@ -436,7 +441,9 @@ def find_ibans(stream: Stream, cues: Cues) -> list[Found]:
         lead = 0
         while i < len(toks) and len(used) < 40:
             low = toks[i].low
-            num = read_number(stream, i, bool(chars))
+            tok = toks[i]
+            letter_o = low == "o" and stream.texts[tok.turn][tok.start : tok.end] == "O"
+            num = None if letter_o else read_number(stream, i, bool(chars))
             if num is not None:
                 chars += num[0]
                 used.append((num[1], chars))
@@ -487,11 +494,16 @@ def _tok_at(stream: Stream, t: int, char: int) -> int | None:
 
 # -- street addresses ---------------------------------------------------------------------------------
 
-_STREET_TYPES = {
-    "street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "ln", "drive", "dr",
-    "court", "ct", "way", "place", "pl", "terrace", "circle", "cir", "parkway", "pkwy", "highway",
-    "hwy", "square", "sq", "trail", "trl", "crescent", "close", "grove", "row", "alley", "loop",
-}  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _street_types() -> frozenset[str]:
+    """USPS street suffixes and their abbreviations, as usaddress knows them (588 words)."""
+    import usaddress
+
+    return frozenset(usaddress.STREET_NAMES)
+
+
 _NOT_STREET = {
     "was", "on", "the", "to", "at", "in", "is", "for", "and", "i", "my", "it", "of", "a", "we", "you",
     "minutes", "days", "dollars", "items", "times", "people", "from", "by", "with", "that", "this",
@@ -509,7 +521,8 @@ def _usaddress_street(words: tuple[str, ...]) -> bool:
         tags = [label for _tok, label in usaddress.parse(" ".join(words))]
     except Exception:  # noqa: BLE001 - the CRF rejects odd input; that only means "no address"
         return False
-    if not tags or tags[0] != "AddressNumber" or tags[-1] != "StreetNamePostType":
+    # the CRF calls a final suffix "StreetName" when nothing follows ("17066 Heather Grove")
+    if not tags or tags[0] != "AddressNumber" or tags[-1] not in ("StreetNamePostType", "StreetName"):
         return False
     middle = set(tags[1:-1])
     return bool(middle) and middle <= {"StreetName", "StreetNamePreDirectional", "StreetNamePreType"}
@@ -528,7 +541,7 @@ def find_addresses(stream: Stream, runs: list[Run]) -> list[Found]:
         names: list[str] = []
         while k < len(toks) and toks[k].turn == turn and len(names) < 4:
             low = toks[k].low
-            if low in _STREET_TYPES and names:
+            if low in _street_types() and names:
                 if _usaddress_street((run.digits, *names, low)):
                     end = k
                     end = _address_tail(stream, end)
@@ -548,7 +561,7 @@ def _address_tail(stream: Stream, end: int) -> int:
     k = end + 1
     if k < len(toks) and toks[k].turn == turn and toks[k].low in _UNIT_WORDS:
         j = k + 1
-        while j < len(toks) and toks[j].turn == turn and (toks[j].low.isdigit() or (len(toks[j].low) <= 2 and toks[j].low.isalnum()) or read_number(stream, j, True)):
+        while j < len(toks) and toks[j].turn == turn and (toks[j].low in (".", "#") or toks[j].low.isdigit() or (len(toks[j].low) <= 2 and toks[j].low.isalnum()) or read_number(stream, j, True)):
             end = j
             j += 1
     text = stream.texts[turn]
