@@ -517,10 +517,7 @@ def _usaddress_street(words: tuple[str, ...]) -> bool:
     """usaddress tags the words as house number, street name(s) and street type."""
     import usaddress
 
-    try:
-        tags = [label for _tok, label in usaddress.parse(" ".join(words))]
-    except Exception:  # noqa: BLE001 - the CRF rejects odd input; that only means "no address"
-        return False
+    tags = [label for _tok, label in usaddress.parse(" ".join(words))]
     # the CRF calls a final suffix "StreetName" when nothing follows ("17066 Heather Grove")
     if not tags or tags[0] != "AddressNumber" or tags[-1] not in ("StreetNamePostType", "StreetName"):
         return False

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 TOKEN = re.compile(r"\d+|[A-Za-z]+(?:['\u2019][A-Za-z]+)*|\S")
 
@@ -129,7 +130,7 @@ class Run:
 
     def groups(self) -> list[str]:
         bounds = [*self.group_starts, len(self.digits)]
-        return [self.digits[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+        return [self.digits[a:b] for a, b in pairwise(bounds) if b > a]
 
     def first_tok(self) -> int:
         return self.plus if self.plus is not None else self.digit_tok[0]
@@ -179,9 +180,11 @@ def read_number(stream: Stream, i: int, in_run: bool) -> tuple[str, int, bool] |
             if d is not None:
                 return d * REPEATS[low], j, True
         return None
-    if low in HOMOPHONES and in_run and i > 0 and _is_spoken_digit(toks[i - 1].low):
-        if i + 1 < n and toks[i + 1].turn == toks[i].turn and _is_spoken_digit(toks[i + 1].low):
-            return HOMOPHONES[low], i, True
+    if (
+        low in HOMOPHONES and in_run and i > 0 and _is_spoken_digit(toks[i - 1].low)
+        and i + 1 < n and toks[i + 1].turn == toks[i].turn and _is_spoken_digit(toks[i + 1].low)
+    ):  # fmt: skip
+        return HOMOPHONES[low], i, True
     return None
 
 

@@ -483,13 +483,75 @@ def presidio_items(path: Path, seed: int) -> list[Conv]:
     return out
 
 
+#: written by hand, in the held-out file only: (turns as "speaker: text", [(kind, turn, exact substring)])
+HAND: list[tuple[list[str], list[tuple[str, int, str]]]] = [
+    (["customer: Sure, it is four one one one", "agent: mm-hmm", "customer: one one one one", "agent: yes",
+      "customer: one one one one, one one one one. Security code seven three seven."],
+     [("CARD", 0, "four one one one"), ("CARD", 2, "one one one one"), ("CARD", 4, "one one one one, one one one one"),
+      ("CVV", 4, "seven three seven")]),
+    (["customer: my social is 123 45 6789"], [("SSN", 0, "123 45 6789")]),
+    (["agent: I'll need your social security number to verify.", "customer: yeah 123456789"], [("SSN", 1, "123456789")]),
+    (["customer: uh four one one one, uh, one one one one, uh one one one one one one one one"],
+     [("CARD", 0, "four one one one, uh, one one one one, uh one one one one one one one one")]),
+    (["customer: four one five double-five five, oh one three four"], [("PHONE", 0, "four one five double-five five, oh one three four")]),
+    (["agent: what card are you paying with today", "customer: it's a visa five four",
+      "customer: sorry, four five three two", "agent: okay", "customer: 0151 1283 0366", "agent: and the cvv",
+      "customer: two two oh"],
+     [("CARD", 1, "five four"), ("CARD", 2, "four five three two"), ("CARD", 4, "0151 1283 0366"), ("CVV", 6, "two two oh")]),
+    (["customer: The card is 5425 2334 3010 9903 exp 04/28 code 123 thanks"],
+     [("CARD", 0, "5425 2334 3010 9903"), ("EXPIRY", 0, "04/28"), ("CVV", 0, "123")]),
+    (["customer: you can email me, it's m dot garcia at acme dot io"], [("EMAIL", 0, "m dot garcia at acme dot io")]),
+    (["customer: My email address is p.okafor@example.org and my cell is 312 555 0188."],
+     [("EMAIL", 0, "p.okafor@example.org"), ("PHONE", 0, "312 555 0188")]),
+    (["agent: Date of birth?", "customer: fourth of July, nineteen ninety"], [("DOB", 1, "fourth of July, nineteen ninety")]),
+    (["customer: I'm at 2250 West Elm Street, apartment 3, Denver, CO 80202"],
+     [("ADDRESS", 0, "2250 West Elm Street, apartment 3, Denver, CO 80202")]),
+    (["customer: routing is zero two one oh oh oh oh two one and the account is 4456 7781 9920"],
+     [("ROUTING", 0, "zero two one oh oh oh oh two one"), ("BANK_ACCOUNT", 0, "4456 7781 9920")]),
+    (["customer: please refund to DE89 3704 0044 0532 0130 00"], [("IBAN", 0, "DE89 3704 0044 0532 0130 00")]),
+    (["agent: go ahead with the number", "customer: three seven", "agent: uh huh",
+      "customer: eight two eight two", "agent: yep", "customer: two four six three", "agent: okay", "customer: one double oh five"],
+     [("CARD", 1, "three seven"), ("CARD", 3, "eight two eight two"), ("CARD", 5, "two four six three"), ("CARD", 7, "one double oh five")]),
+    (["customer: the last four of my social are 4 4 1 9"], [("SSN", 0, "4 4 1 9")]),
+    (["customer: call me on plus four four seven seven double oh nine double oh one two three"],
+     [("PHONE", 0, "plus four four seven seven double oh nine double oh one two three")]),
+    # negatives
+    (["customer: My order 40871123 arrived on March 3rd but it cost $129.99", "agent: Sorry about that."], []),
+    (["customer: ticket INC-20931 says the outage started at 10:45 pm on 04/02/2025"], []),
+    (["customer: I've been on hold for forty five minutes and called three times"], []),
+    (["agent: Your reference number is 7731 0042 9981", "customer: thanks"], []),
+    (["customer: tracking number 9400 1000 0000 0000 0000 00 shows nothing since December 12"], []),
+    (["customer: the card ending in 4417 was charged twice, 59 dollars each"], []),
+    (["customer: we stayed in room 1204 from the 3rd to the 9th of August"], []),
+    (["customer: my contract was signed on 14 February 2022 for 24 months"], []),
+]
+
+
+def hand_items() -> list[Conv]:
+    out = []
+    for turns, labels in HAND:
+        c = Conv("handwritten")
+        for t, line in enumerate(turns):
+            speaker, text = line.split(": ", 1)
+            parts: list[str | tuple[str, str, str]] = []
+            pos = 0
+            for k, (kind, _lt, sub) in enumerate(sorted((x for x in labels if x[1] == t), key=lambda x: text.index(x[2]))):
+                at = text.index(sub, pos)
+                parts += [text[pos:at], (f"{kind}{k}" if kind != "CARD" else "card", kind, sub)]
+                pos = at + len(sub)
+            parts.append(text[pos:])
+            c.say(speaker, *parts)
+        out.append(c)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--templates", type=Path, help="presidio_evaluator/data_generator/raw_data/templates.txt")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "data")
     args = ap.parse_args()
     dev = build("dev", 12)
-    held = build("held", 9012)
+    held = build("held", 9012) + hand_items()
     if args.templates:
         held += presidio_items(args.templates, 9013)
     for name, convs, split in (("redaction_dev.jsonl", dev, "dev"), ("redaction_heldout.jsonl", held, "held")):
