@@ -200,7 +200,12 @@ def _peek_number(stream: Stream, i: int) -> bool:
 
 
 def _turn_has_number(stream: Stream, t: int) -> bool:
-    return any(read_number(stream, i, False) for i in range(stream.first[t], stream.first[t + 1]))
+    """Digits in the turn, other than a count of digits asked for ("the next four?")."""
+    a = stream.first[t]
+    return any(
+        read_number(stream, i, False) and not (i > a and stream.toks[i - 1].low in ("next", "last", "first", "other"))
+        for i in range(a, stream.first[t + 1])
+    )
 
 
 def is_interjection(stream: Stream, t: int, cue: re.Pattern[str]) -> bool:
