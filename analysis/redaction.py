@@ -133,6 +133,8 @@ _PRIORITY = {
     "EMAIL": 0, "IBAN": 0, "CARD": 1, "CVV": 2, "SSN": 2, "EXPIRY": 3, "ROUTING": 3,
     "BANK_ACCOUNT": 3, "DOB": 3, "PHONE": 4, "ADDRESS": 5,
 }  # fmt: skip
+#: a position-only guess (a bare 3-4 digit number after a card) gives way to anything else
+_WEAK = 9
 
 
 def _speaker_text(t: Turn | tuple[str, str] | str) -> tuple[str, str]:
@@ -170,10 +172,11 @@ def redact_conversation(
     """Redact a whole conversation: PII found across turns is removed from each turn."""
     pairs = [_speaker_text(t) for t in turns]
     found = find_pii(pairs, options)
-    per_turn: list[list[RedactionSpan]] = [[] for _ in pairs]
+    per_turn: list[list[tuple[int, RedactionSpan]]] = [[] for _ in pairs]
     for f in found:
+        prio = _WEAK if f.weak else _PRIORITY[f.kind]
         for t, (a, b) in f.pieces.items():
-            per_turn[t].append(RedactionSpan(f.kind, a, b, f"[PII:{f.kind}]"))
+            per_turn[t].append((prio, RedactionSpan(f.kind, a, b, f"[PII:{f.kind}]")))
     results = []
     for (_speaker, text), spans in zip(pairs, per_turn, strict=True):
         chosen = _non_overlapping(spans)
@@ -197,13 +200,35 @@ def _apply(text: str, spans: Sequence[RedactionSpan]) -> str:
     return "".join(out)
 
 
-def _non_overlapping(spans: list[RedactionSpan]) -> list[RedactionSpan]:
-    """Keep the strongest, longest span where two overlap (a card beats a phone inside it)."""
-    chosen: list[RedactionSpan] = []
-    for sp in sorted(spans, key=lambda s: (_PRIORITY[s.kind], -(s.end - s.start), s.start)):
-        if all(sp.end <= c.start or sp.start >= c.end for c in chosen):
-            chosen.append(sp)
-    return sorted(chosen, key=lambda s: s.start)
+def _non_overlapping(spans: list[tuple[int, RedactionSpan]]) -> list[RedactionSpan]:
+    """Overlapping finds become one span covering all of them (nothing half-redacted).
+
+    Its kind: a card, e-mail or IBAN inside wins (priority <= 1); otherwise the longest
+    find, so a ZIP code read as a number does not rename the address around it.
+    """
+    out: list[RedactionSpan] = []
+    cluster: list[tuple[int, RedactionSpan]] = []
+    end = -1
+    for ps in sorted(spans, key=lambda ps: (ps[1].start, -ps[1].end)):
+        if cluster and ps[1].start >= end:
+            out.append(_merge(cluster))
+            cluster = []
+        cluster.append(ps)
+        end = max(end, ps[1].end) if len(cluster) > 1 else ps[1].end
+    if cluster:
+        out.append(_merge(cluster))
+    return out
+
+
+def _merge(cluster: list[tuple[int, RedactionSpan]]) -> RedactionSpan:
+    if len(cluster) == 1:
+        return cluster[0][1]
+    strong = [ps for ps in cluster if ps[0] <= 1]
+    pool = strong or cluster
+    _prio, best = min(pool, key=lambda ps: (-(ps[1].end - ps[1].start), ps[0]))
+    start = min(ps[1].start for ps in cluster)
+    stop = max(ps[1].end for ps in cluster)
+    return RedactionSpan(best.kind, start, stop, best.replacement)
 
 
 # -- word timings --------------------------------------------------------------------------------

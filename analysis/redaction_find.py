@@ -50,22 +50,26 @@ from analysis.redaction_stream import (
 
 #: tokens before a number searched for its cue
 CUE_WINDOW = 14
+#: tokens before a number within which a negative cue ("order", "ticket") applies
+NEG_WINDOW = 5
 #: tokens after a card within which a bare 3-4 digit number is its code or expiry
 AFTER_CARD_WINDOW = 30
 
 _CUES: dict[str, str] = {
-    "CVV": r"security (?:code|number|digits?)|cvv ?2?|cvc ?2?|csc|cid|card verification(?: code| value)?"
+    "CVV": r"security (?:code|number|digits?)|cvv ?(?:2|two)?|cvc ?(?:2|two)?|csc|cid|card verification(?: code| value)?"
            r"|(?:three|3|four|4)(?: |-)?digits? (?:code|number)|(?:code|digits|number) on the back|back of the card"
            r"|verification (?:code|number|value)",
     "EXPIRY": r"expiry|expiration|expires?|expiring|exp date|valid (?:thru|through|until|till)|good (?:thru|through)",
     "CARD": r"card|credit|debit|visa|master ?card|amex|american express|discover|maestro|long number|pan",
     "SSN": r"ssn|social security|social|s s n|taxpayer|tax id|itin|tin",
     "ROUTING": r"routing|aba|sort code|transit number|swift|bic",
-    "BANK_ACCOUNT": r"account number|bank account|acct|account no|checking account|savings account|account",
+    "BANK_ACCOUNT": r"account number|bank account|acct|account no|checking account|savings account|checking|savings",
     "DOB": r"date of birth|d o b|dob|born(?: on| in)?|birthday|birth date|birthdate",
     "PHONE": r"phone|telephone|mobile|cell|landline|call me|call back|callback|reach me|text me|fax"
              r"|contact number|number to call",
     "IBAN": r"iban|i ban",
+    # "the account is ...": a bank account only when the number is long enough (not a ZIP)
+    "ACCT": r"account",
     "NEG": r"order|ticket|case|reference|ref|confirmation|tracking|invoice|booking|reservation|claim"
            r"|serial|model|sku|item|receipt|incident|parcel|shipment|flight|room|extension|ext|policy"
            r"|member|membership|employee|customer id|badge|voucher|coupon|promo|gift card|loyalty"
@@ -89,20 +93,29 @@ class Found:
 
     kind: str
     pieces: dict[int, tuple[int, int]]
+    #: a guess from position alone (3-4 digits after a card, no cue): loses any overlap
+    weak: bool = False
 
 
 class Cues:
     """Every cue in the conversation, by token position (one regex pass over the stream)."""
 
     def __init__(self, stream: Stream) -> None:
+        # tokens joined by spaces, turns by newlines: a cue never spans two turns
+        # ("... and the CVV" / "two two oh" is not the cue "CVV two")
         parts: list[str] = []
         starts: list[int] = []
         pos = 0
+        prev_turn = -1
         for tok in stream.toks:
+            if parts:
+                parts.append("\n" if tok.turn != prev_turn else " ")
+                pos += 1
             starts.append(pos)
             parts.append(tok.low)
-            pos += len(tok.low) + 1
-        self.text = " ".join(parts)
+            pos += len(tok.low)
+            prev_turn = tok.turn
+        self.text = "".join(parts)
         self.tok_at = starts
         #: (token index of the cue's last token, kind, token index of its first token)
         self.found: list[tuple[int, str, int]] = []
@@ -111,13 +124,34 @@ class Cues:
             last = bisect.bisect_right(starts, m.end() - 1) - 1
             self.found.append((last, m.lastgroup or "", first))
         self._ends = [f[0] for f in self.found]
+        #: tokens that are part of a cue ("two" in "CVV two") are not digits of the number
+        self.covered = {k for last, _kind, first in self.found for k in range(first, last + 1)}
 
     def before(self, tok: int, window: int = CUE_WINDOW) -> str | None:
-        """The kind of the nearest cue ending before token `tok` (within `window`)."""
+        """The kind of the nearest cue ending before token `tok` (within `window`).
+
+        A negative cue counts only within `NEG_WINDOW` tokens ("order number 123..."): an
+        order mentioned earlier in the sentence does not make a phone number an order id.
+        """
         k = bisect.bisect_left(self._ends, tok) - 1
-        if k >= 0 and tok - self._ends[k] <= window:
-            return self.found[k][1]
+        while k >= 0 and tok - self._ends[k] <= window:
+            kind = self.found[k][1]
+            if kind != "NEG" or tok - self._ends[k] <= NEG_WINDOW:
+                return kind
+            k -= 1
         return None
+
+    def kinds_before(self, tok: int, window: int = CUE_WINDOW) -> list[str]:
+        """Kinds of the cues before token `tok` within `window`, nearest first (a negative
+        cue only within `NEG_WINDOW`), each kind once."""
+        out: list[str] = []
+        k = bisect.bisect_left(self._ends, tok) - 1
+        while k >= 0 and tok - self._ends[k] <= window:
+            kind = self.found[k][1]
+            if (kind != "NEG" or tok - self._ends[k] <= NEG_WINDOW) and kind not in out:
+                out.append(kind)
+            k -= 1
+        return out
 
     def of_kind(self, kinds: Iterable[str]) -> list[tuple[int, str]]:
         want = set(kinds)
@@ -182,39 +216,31 @@ def _quantity(stream: Stream, run: Run) -> bool:
 
 def classify(stream: Stream, cues: Cues, run: Run, after_card: bool) -> list[tuple[str, Run]]:
     """What the run is (possibly several things, when a card runs into its code)."""
+    if run.digit_tok[0] in cues.covered:
+        rest = next((k for k, t in enumerate(run.digit_tok) if t not in cues.covered), None)
+        if rest is None:
+            return []
+        run = run.sub(rest, len(run.digits))
     d = run.digits
     n = len(d)
     variants = _variants(run)
     lens = {len(v) for v in variants}
     if any(13 <= len(v) <= 19 and luhn_ok(v) for v in variants):
         return [("CARD", run)]
-    cue = cues.before(run.first_tok())
-    if cue == "NEG" or _quantity(stream, run):
+    kinds = cues.kinds_before(run.first_tok())
+    if (kinds and kinds[0] == "NEG") or _quantity(stream, run):
         return []
-    if cue == "CARD":
-        if any(12 <= x <= 19 for x in lens) or n == 20:
-            return [("CARD", run)]
-        if n > 20:
-            return _split_card(stream, cues, run, force=True)
-    if after_card and cue in (None, "CARD"):
+    # the nearest cue that fits the number's length wins: "the expiry date and security
+    # code on your card?" - "Dec-24, 158": 158 is the code, though "card" is nearer
+    for cue in kinds:
+        got = _by_cue(stream, cues, run, cue, lens)
+        if got:
+            return got
+    if after_card and (not kinds or kinds[0] == "CARD"):
         if n == 3 or (n == 4 and not _mmyy(d)):
-            return [("CVV", run)]
+            return [("CVV?", run)]
         if n in (4, 6) and _mmyy(d):
-            return [("EXPIRY", run)]
-    if cue == "CVV" and lens & {3, 4}:
-        return [("CVV", run)]
-    if cue == "EXPIRY" and 3 <= n <= 8:
-        return [("EXPIRY", run)]
-    if cue == "SSN" and lens & {9, 4}:
-        return [("SSN", run)]
-    if cue == "ROUTING" and 6 <= n <= 11:
-        return [("ROUTING", run)]
-    if cue == "BANK_ACCOUNT" and 5 <= n <= 17:
-        return [("BANK_ACCOUNT", run)]
-    if cue == "DOB" and 4 <= n <= 8:
-        return [("DOB", run)]
-    if cue == "PHONE" and 7 <= n <= 15:
-        return [("PHONE", run)]
+            return [("EXPIRY?", run)]
     groups = [len(g) for g in run.groups()]
     if n == 9 and (groups == [3, 2, 4] or (run.spoken and not run.written)):
         return [("SSN", run)]
@@ -223,6 +249,30 @@ def classify(stream: Stream, cues: Cues, run: Run, after_card: bool) -> list[tup
     if n > 13:
         return _split_card(stream, cues, run, force=False)
     return []
+
+
+def _by_cue(stream: Stream, cues: Cues, run: Run, cue: str, lens: set[int]) -> list[tuple[str, Run]]:
+    """The run read as what `cue` announces, when its length fits; else nothing."""
+    n = len(run.digits)
+    if cue == "CARD":
+        if any(12 <= x <= 19 for x in lens) or n == 20:
+            return [("CARD", run)]
+        if n > 20:
+            return _split_card(stream, cues, run, force=True)
+        return []
+    fits = {
+        "CVV": bool(lens & {3, 4}),
+        "EXPIRY": 3 <= n <= 8,
+        "SSN": bool(lens & {9, 4}),
+        "ROUTING": 6 <= n <= 11,
+        "BANK_ACCOUNT": 5 <= n <= 17,
+        "DOB": 4 <= n <= 8,
+        "PHONE": 7 <= n <= 15,
+        "ACCT": 8 <= n <= 17,
+    }
+    if not fits.get(cue):
+        return []
+    return [("BANK_ACCOUNT" if cue == "ACCT" else cue, run)]
 
 
 def _split_card(stream: Stream, cues: Cues, run: Run, *, force: bool) -> list[tuple[str, Run]]:
@@ -267,7 +317,9 @@ def find_digit_pii(stream: Stream, cues: Cues, runs: list[Run]) -> list[Found]:
     for run in runs:
         after_card = run.first_tok() - last_card_end <= AFTER_CARD_WINDOW
         for kind, part in classify(stream, cues, run, after_card):
-            out.append(Found(kind, turn_pieces(stream, run_tokens(stream, part))))
+            weak = kind.endswith("?")
+            kind = kind.rstrip("?")
+            out.append(Found(kind, turn_pieces(stream, run_tokens(stream, part)), weak))
             if kind == "CARD":
                 last_card_end = part.digit_tok[-1]
     return out
@@ -301,7 +353,7 @@ def find_dates(stream: Stream, cues: Cues) -> list[Found]:
     for end, kind in cues.of_kind(("DOB", "EXPIRY")):
         i = end + 1
         lead = 0
-        while i < len(toks) and not _is_date_start(toks[i].low) and lead < 7:
+        while i < len(toks) and not _is_date_start(toks[i].low) and lead < 12:
             lead += 1
             i += 1
         j = i
@@ -309,7 +361,9 @@ def find_dates(stream: Stream, cues: Cues) -> list[Found]:
         informative: list[int] = []
         while j < len(toks) and toks[j].turn == toks[i].turn and _dateish(toks[j].low) and j - i < 14:
             low = toks[j].low
-            if low.isdigit() or low in MONTHS or low in _NUMBERISH:
+            if low == "and" and toks[j - 1].low not in ("thousand", "hundred"):
+                break  # "two thousand and one" is a year; "Dec-24 and 158" is two things
+            if low.isdigit() or low in MONTHS or low in _NUMBERISH or low in ("hundred", "thousand"):
                 parts += 1
                 informative.append(j)
             j += 1
@@ -382,7 +436,7 @@ def _domain_end(stream: Stream, j: int, at: int) -> int | None:
         labels.append(toks[k + 1].low)
         last = k + 1
         k += 2
-    if len(labels) >= 2 and labels[-1] in _TLDS:
+    if len(labels) >= 2 and (labels[-1] in _TLDS or (len(labels[-1]) == 2 and labels[-1].isalpha())):
         return last
     if labels[0] in _PROVIDERS:
         return last
@@ -529,25 +583,27 @@ def find_addresses(stream: Stream, runs: list[Run]) -> list[Found]:
     """House number + up to three street-name words + a street type, checked by usaddress."""
     out: list[Found] = []
     toks = stream.toks
-    for run in runs:
+    for whole in runs:
+        run = whole.sub(whole.group_starts[-1], len(whole.digits)) if len(whole.group_starts) > 1 else whole
         if not 1 <= len(run.digits) <= 6:
             continue
         last = run.digit_tok[-1]
         turn = toks[last].turn
         k = last + 1
         names: list[str] = []
-        while k < len(toks) and toks[k].turn == turn and len(names) < 4:
+        best: int | None = None
+        while k < len(toks) and toks[k].turn == turn and len(names) < 5:
             low = toks[k].low
-            if low in _street_types() and names:
-                if _usaddress_street((run.digits, *names, low)):
-                    end = k
-                    end = _address_tail(stream, end)
-                    out.append(Found("ADDRESS", turn_pieces(stream, range(run.first_tok(), end + 1))))
-                break
+            # the longest match: "283 Hickory Ridge Drive" (ridge is a street type too)
+            if low in _street_types() and names and _usaddress_street((run.digits, *names, low)):
+                best = k
             if not low.isalpha() or low in _NOT_STREET:
                 break
             names.append(low)
             k += 1
+        if best is not None:
+            end = _address_tail(stream, best)
+            out.append(Found("ADDRESS", turn_pieces(stream, range(run.first_tok(), end + 1))))
     return out
 
 
@@ -556,13 +612,15 @@ def _address_tail(stream: Stream, end: int) -> int:
     toks = stream.toks
     turn = toks[end].turn
     k = end + 1
+    if k + 1 < len(toks) and toks[k].low == "," and toks[k + 1].turn == turn and toks[k + 1].low in _UNIT_WORDS:
+        k += 1
     if k < len(toks) and toks[k].turn == turn and toks[k].low in _UNIT_WORDS:
         j = k + 1
         while j < len(toks) and toks[j].turn == turn and (toks[j].low in (".", "#") or toks[j].low.isdigit() or (len(toks[j].low) <= 2 and toks[j].low.isalnum()) or read_number(stream, j, True)):
             end = j
             j += 1
     text = stream.texts[turn]
-    m = re.match(r",?\s*(?:[A-Z][a-z]+\s?){1,3},?\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?", text[toks[end].end :])
+    m = re.match(r",?\s*(?:[A-Z][a-z]+\s?|\([A-Z][a-z]+\)\s?){1,4},?\s*[A-Z]{2}\s+\d{4,5}(?:-\d{4})?", text[toks[end].end :])
     if m:
         stop = toks[end].end + m.end()
         while end + 1 < len(toks) and toks[end + 1].turn == turn and toks[end + 1].end <= stop:

@@ -46,6 +46,11 @@ TENS = {
     "seventy": "7", "eighty": "8", "ninety": "9",
 }  # fmt: skip
 REPEATS = {"double": 2, "triple": 3}
+#: words before a pronoun "one" ("send a new one to ...")
+_DETERMINERS = {
+    "a", "an", "the", "new", "this", "that", "another", "which", "each", "every", "other", "any",
+    "no", "old", "right", "wrong", "same", "only", "good", "last", "first", "next",
+}  # fmt: skip
 #: ASR homophones that count as digits only between two other digits ("one for one")
 HOMOPHONES = {"to": "2", "too": "2", "for": "4", "won": "1", "ate": "8"}
 SEPARATORS = {",", ".", "-", "\u2013", "\u2014", "(", ")", "/", "dash", "hyphen", "slash", "…"}
@@ -142,6 +147,8 @@ class Run:
         if r.group_starts[0] != 0:
             r.group_starts.insert(0, 0)
         r.corrections = [c - a for c in self.corrections if a < c < b]
+        if a == 0:
+            r.echo_toks = list(self.echo_toks)
         return r
 
 
@@ -153,10 +160,14 @@ def read_number(stream: Stream, i: int, in_run: bool) -> tuple[str, int, bool] |
     if low.isdigit():
         return low, i, False
     if low in ("oh", "o"):
-        nxt = _peek_number(stream, i + 1)
+        nxt = _peek_number(stream, i + 1) or (
+            i + 1 < n and toks[i + 1].low in ("oh", "o") and _peek_number(stream, i + 2)
+        )  # "o oh two"
         if nxt or (in_run and i > 0 and _is_spoken_digit(toks[i - 1].low)):
             return "0", i, True
         return None
+    if low == "one" and i > 0 and toks[i - 1].low in _DETERMINERS and not _peek_number(stream, i + 1):
+        return None  # "a new one", "the other one": the pronoun
     if low in UNITS:
         if i + 1 < n and toks[i + 1].low == "hundred" and toks[i + 1].turn == toks[i].turn:
             return UNITS[low] + "00", i + 1, True

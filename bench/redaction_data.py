@@ -510,8 +510,9 @@ HAND: list[tuple[list[str], list[tuple[str, int, str]]]] = [
      [("ROUTING", 0, "zero two one oh oh oh oh two one"), ("BANK_ACCOUNT", 0, "4456 7781 9920")]),
     (["customer: please refund to DE89 3704 0044 0532 0130 00"], [("IBAN", 0, "DE89 3704 0044 0532 0130 00")]),
     (["agent: go ahead with the number", "customer: three seven", "agent: uh huh",
-      "customer: eight two eight two", "agent: yep", "customer: two four six three", "agent: okay", "customer: one double oh five"],
-     [("CARD", 1, "three seven"), ("CARD", 3, "eight two eight two"), ("CARD", 5, "two four six three"), ("CARD", 7, "one double oh five")]),
+      "customer: eight two eight two", "agent: yep", "customer: two four six three", "agent: okay", "customer: one double oh oh five"],
+     [("CARD", 1, "three seven"), ("CARD", 3, "eight two eight two"), ("CARD", 5, "two four six three"),
+      ("CARD", 7, "one double oh oh five")]),
     (["customer: the last four of my social are 4 4 1 9"], [("SSN", 0, "4 4 1 9")]),
     (["customer: call me on plus four four seven seven double oh nine double oh one two three"],
      [("PHONE", 0, "plus four four seven seven double oh nine double oh one two three")]),
@@ -545,16 +546,74 @@ def hand_items() -> list[Conv]:
     return out
 
 
+def fng_items(path: Path, seed: int) -> list[Conv]:
+    """Identities from presidio-evaluator's FakeNameGenerator.com_3000.csv, as short verification
+    calls and chats (US rows: address, phone, e-mail, birth date, SSN, expiry and code; other
+    countries: international phone and e-mail). Written once, evaluated once, never tuned on.
+    Its card numbers are unusable (the CSV stores them as 5.54563E+15), so cards are not here."""
+    import csv
+
+    r = random.Random(seed)
+    v = Verbal(r)
+    out: list[Conv] = []
+    with path.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        us = row["Country"] == "US"
+        if not us and r.random() > 0.04:
+            continue
+        spoken = r.random() < 0.5
+        c = Conv(f"fng:{'us' if us else 'intl'}{'+spoken' if spoken else ''}", "call" if spoken else "chat")
+        email = row["EmailAddress"]
+        if spoken:
+            user, dom = email.lower().split("@")
+            email = f"{user} at {dom.replace('.', ' dot ')}"
+        if us:
+            c.say("agent", r.choice(["Can I get your address please?", "What's the address on the account?"]))
+            c.say("customer", r.choice(["", "It's ", "sure, "]),
+                  ("ad", "ADDRESS", f"{row['StreetAddress']}, {row['City']}, {row['State']} {row['ZipCode']}"))
+            phone = row["TelephoneNumber"]
+            if spoken:
+                phone = v.joined(phone.split("-"), fillers=False)
+            c.say("agent", r.choice(["And a good phone number?", "Best number to reach you?"]))
+            c.say("customer", ("ph", "PHONE", phone))
+            c.say("agent", "Your date of birth?")
+            m, d, y = (int(x) for x in row["Birthday"].split("/"))
+            dob = row["Birthday"] if not spoken else f"{MONTHS[m - 1]} {ORD[d]}, {v.pair(str(y)[:2])} {v.pair(str(y)[2:])}"
+            c.say("customer", ("dob", "DOB", dob))
+            c.say("agent", r.choice(["And your social security number?", "Can you confirm your SSN?"]))
+            ssn = row["NationalID"] if not spoken else v.spoken(row["NationalID"].replace("-", ""))
+            c.say("customer", r.choice(["", "yes it's ", "uh "]), ("ssn", "SSN", ssn))
+            c.say("agent", "Thanks. The expiry date and security code on your card?")
+            cvv = f"{int(row['CVV2']):03d}"
+            c.say("customer", ("exp", "EXPIRY", row["CCExpires"]), r.choice([", and the code is ", ", code ", " and "]),
+                  ("cvv", "CVV", cvv if not spoken else v.spoken(cvv)))
+        else:
+            phone = f"+{row['TelephoneCountryCode']} {row['TelephoneNumber']}"
+            c.say("customer", r.choice(["You can call me on ", "my number is ", "phone: "]), ("ph", "PHONE", phone),
+                  r.choice([" or email ", ", e-mail ", ", or write to "]), ("em", "EMAIL", email))
+            out.append(c)
+            continue
+        c.say("agent", "And an e-mail for the receipt?")
+        c.say("customer", ("em", "EMAIL", email))
+        out.append(c)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--templates", type=Path, help="presidio_evaluator/data_generator/raw_data/templates.txt")
+    ap.add_argument("--identities", type=Path, help="presidio_evaluator/.../FakeNameGenerator.com_3000.csv")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "data")
     args = ap.parse_args()
     dev = build("dev", 12)
-    held = build("held", 9012) + hand_items()
+    held = build("held", 9112) + hand_items()
     if args.templates:
-        held += presidio_items(args.templates, 9013)
-    for name, convs, split in (("redaction_dev.jsonl", dev, "dev"), ("redaction_heldout.jsonl", held, "held")):
+        held += presidio_items(args.templates, 9113)
+    sets = [("redaction_dev.jsonl", dev, "dev"), ("redaction_heldout.jsonl", held, "held")]
+    if args.identities:
+        sets.append(("redaction_heldout_fng.jsonl", fng_items(args.identities, 3000), "fng"))
+    for name, convs, split in sets:
         with (args.out / name).open("w", encoding="utf-8") as fh:
             for n, c in enumerate(convs):
                 fh.write(json.dumps(c.item(split, n), ensure_ascii=False) + "\n")
