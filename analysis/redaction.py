@@ -31,16 +31,13 @@ from analysis.redaction_find import (
     ANY_CUE,
     Cues,
     Found,
-    find_addresses,
     find_dates,
     find_digit_pii,
-    find_emails,
-    find_ibans,
-    find_phones,
     iban_ok,
     luhn_ok,
 )
 from analysis.redaction_stream import Stream, digit_runs
+from analysis.redaction_text import find_addresses, find_emails, find_ibans, find_phones
 from store.records import Turn, Word
 
 __all__ = [
