@@ -52,7 +52,7 @@ _DETERMINERS = {
     "no", "old", "right", "wrong", "same", "only", "good", "last", "first", "next",
 }  # fmt: skip
 #: ASR homophones that count as digits only between two other digits ("one for one")
-HOMOPHONES = {"to": "2", "too": "2", "for": "4", "won": "1", "ate": "8"}
+HOMOPHONES = {"to": "2", "too": "2", "for": "4", "fore": "4", "won": "1", "ate": "8", "free": "3", "tree": "3"}
 SEPARATORS = {",", ".", "-", "\u2013", "\u2014", "(", ")", "/", "dash", "hyphen", "slash", "…"}
 FILLERS = {
     "uh", "um", "umm", "uhm", "er", "erm", "ah", "eh", "hmm", "mm", "mhm", "like", "so", "and",
