@@ -176,6 +176,22 @@ def test_each_kind(text: str, expected: str) -> None:
     assert redact(text).text == expected
 
 
+def test_agent_asks_for_two_things_at_once() -> None:
+    """The nearest cue that fits the number wins: "card" is nearer, but 158 is the code."""
+    out = texts([("agent", "The expiry date and security code on your card?"), ("customer", "Dec-24, code 158")])
+    assert out[1] == "[PII:EXPIRY], code [PII:CVV]"
+
+
+def test_zip_code_inside_an_address_is_not_a_bank_account() -> None:
+    out = texts([("agent", "What's the address on the account?"), ("customer", "2071 Maryland Avenue, Pinellas, FL 34624")])
+    assert out[1] == "[PII:ADDRESS]"
+
+
+def test_ssn_after_its_cue_with_a_digit_lost_by_asr() -> None:
+    out = texts([("agent", "And to verify, your social security number?"), ("customer", "It's 21693555")])
+    assert out[1] == "It's [PII:SSN]"
+
+
 def test_date_of_birth_answered_in_the_next_turn() -> None:
     out = texts([("agent", "And your date of birth?"), ("customer", "the fourth of July, nineteen ninety")])
     assert out[1] == "the [PII:DOB]"
