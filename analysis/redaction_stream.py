@@ -230,11 +230,27 @@ def is_interjection(stream: Stream, t: int, cue: re.Pattern[str]) -> bool:
     return sum(w not in ACKS for w in words) <= 3
 
 
+#: words that open "card capture": the card number is being dictated
+CARD_WORDS = {"card", "visa", "mastercard", "debit", "credit", "amex", "discover"}
+#: words that close it (the next thing asked for is not the card number)
+CARD_END = {"security", "cvv", "cvc", "code", "expiry", "expiration", "expires", "exp", "social", "phone", "email"}
+#: tokens card capture stays open without either
+CARD_SPAN = 80
+
+
 def digit_runs(stream: Stream, cue: re.Pattern[str]) -> list[Run]:
-    """Read every run of digits in the conversation (see the module docstring)."""
+    """Read every run of digits in the conversation (see the module docstring).
+
+    While a card number is being dictated (after a card word, until a cue for something
+    else), two kinds of ASR noise measured on Whisper transcripts are tolerated: up to two
+    unknown words between digit groups ("473 Nilo 971", "... 22541855 Got" / "it, go on"),
+    and digits that bled into the other speaker's short turn ("mmM1", "okay 4"), which are
+    read as part of the number and redacted with it.
+    """
     runs: list[Run] = []
     cur: Run | None = None
     toks = stream.toks
+    card_until = -1
     for t in range(len(stream.speakers)):
         speaker = stream.speakers[t]
         a, b = stream.first[t], stream.first[t + 1]
@@ -245,13 +261,21 @@ def digit_runs(stream: Stream, cue: re.Pattern[str]) -> list[Run]:
             if echo:
                 cur.echo_toks += echo
                 continue
+            if a <= card_until and _bleed(stream, t, cur):
+                continue
             runs.append(cur)
             cur = None
         gap = cur is not None  # a turn change is a group boundary
         fillers = 0
+        unknown = 0
         correction = False
         i = a
         while i < b:
+            low = toks[i].low
+            if low in CARD_WORDS:
+                card_until = i + CARD_SPAN
+            elif low in CARD_END:
+                card_until = -1
             num = read_number(stream, i, cur is not None and not gap)
             if num is not None:
                 digits, last, spoken = num
@@ -264,11 +288,10 @@ def digit_runs(stream: Stream, cue: re.Pattern[str]) -> list[Run]:
                 new_group = gap or (i > a and not stream.adjacent(i - 1, i) and not spoken)
                 cur.add(digits, i, last, new_group or gap, spoken)
                 gap = False
-                fillers = 0
+                fillers = unknown = 0
                 correction = False
                 i = last + 1
                 continue
-            low = toks[i].low
             if cur is not None:
                 if low in SEPARATORS:
                     gap = True
@@ -278,15 +301,49 @@ def digit_runs(stream: Stream, cue: re.Pattern[str]) -> list[Run]:
                 elif low in FILLERS and fillers < 3:
                     gap = True
                     fillers += 1
+                elif i <= card_until and unknown < 2 and low[0].isalpha() and _number_follows(stream, i, b):
+                    gap = True
+                    unknown += 1
                 else:
                     runs.append(cur)
                     cur = None
-                    fillers = 0
+                    fillers = unknown = 0
                     correction = False
             i += 1
     if cur is not None:
         runs.append(cur)
     return runs
+
+
+def _number_follows(stream: Stream, i: int, b: int) -> bool:
+    """A number within the next four tokens of this turn, or the turn ends here."""
+    for j in range(i + 1, min(i + 5, b)):
+        if read_number(stream, j, True):
+            return True
+    return i + 1 >= b or all(not stream.toks[j].low[0].isalnum() for j in range(i + 1, b))
+
+
+def _bleed(stream: Stream, t: int, cur: Run) -> bool:
+    """Another speaker's short turn holding a digit or two of the number being dictated."""
+    a, b = stream.first[t], stream.first[t + 1]
+    words = [tok.low for tok in stream.toks[a:b] if tok.low[0].isalpha()]
+    if len(words) > 4 or any(w in CARD_END for w in words):
+        return False
+    got: list[tuple[str, int, int, bool]] = []
+    i = a
+    while i < b:
+        num = read_number(stream, i, bool(got))
+        if num:
+            got.append((num[0], i, num[1], num[2]))
+            i = num[1] + 1
+            continue
+        i += 1
+    if not got or sum(len(d) for d, *_ in got) > 4:
+        return False
+    for digits, first, last, spoken in got:
+        cur.add(digits, first, last, True, spoken)
+        cur.echo_toks.extend(range(first, last + 1))
+    return True
 
 
 def _echo(stream: Stream, t: int, cur: Run) -> list[int]:

@@ -75,13 +75,15 @@ def script(r: random.Random, fake):  # type: ignore[no-untyped-def]
 
 
 def leaked(value: str, texts: list[str]) -> bool:
-    """Any group of >= 3 digits of the value (or its digits as words) left in the text."""
-    as_digits = re.sub(r"\D", " ", " ".join(texts))
-    found_digits = "".join(re.findall(r"\d", " ".join(texts)))
-    words = " ".join(texts).lower()
-    for g in [value[k : k + 4] for k in range(0, len(value), 4)] + ([value] if len(value) <= 4 else []):
+    """A group of >= 3 digits of the value left as digits (at the start of a digit run) or
+    as words in the redacted text."""
+    text = " ".join(texts)
+    words = text.lower()
+    for g in [value[k : k + 4] for k in range(0, len(value), 4)]:
+        if len(g) < 3:
+            continue
         g3 = g[:3]
-        if re.search(rf"(?<!\d){g3}", as_digits) or g3 in found_digits:
+        if re.search(rf"(?<!\d){g3}", re.sub(r"(?<=\d)[,.-](?=\d)", "", text)):
             return True
         if " ".join(WORDS[int(d)] for d in g3) in words:
             return True

@@ -114,6 +114,25 @@ def test_a_long_agent_turn_ends_the_number() -> None:
     assert texts(turns) == [t for _, t in turns]
 
 
+@pytest.mark.parametrize(
+    "heard",
+    [  # turns as Whisper wrote them for synthesised calls (bench/redaction_asr.py, seed 77)
+        ["Sure, it is 5103", "mmM1", "6 7123", "okay 4", "312 and"],
+        ["Sure, it is 27004.", "MM them.", "473 Nilo, 971 Nilo, Nilo 2 Nilo 4."],
+        ["Sure, it is 4809.", "Yes.", "1, 2, 4, 2.", "Got it. Go on.", "I'm 089.", "MMtham.", "9617."],
+        ["Sure, it is 2612", "Got it, go on", "7,389 Got", "it, go on", "5,573,796 And"],
+    ],
+)
+def test_card_through_whisper_noise_while_the_card_is_dictated(heard: list[str]) -> None:
+    turns = [("agent", "Thanks. Can I take the long card number please?")]
+    turns += [("customer" if k % 2 == 0 else "agent", h) for k, h in enumerate(heard)]
+    turns += [("agent", "And the three digit security code on the back?"), ("customer", "988.")]
+    out = texts(turns)
+    left = " ".join(out)
+    assert not re.search(r"\d", left.replace("[PII:CARD]", "").replace("[PII:CVV]", "")), out
+    assert out[-1] == "[PII:CVV]."
+
+
 # -- how numbers are said ---------------------------------------------------------------------------
 
 
