@@ -95,14 +95,17 @@ def leaks(db: Path) -> list[str]:
     """Every (table.column: value) of any text column that still holds the card or code."""
     found: list[str] = []
     with Store.open(db) as s:
+        # every schema; the search index is kept as main.search_postings (terms) and friends
         cols = s.conn.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'main' AND (data_type IN ('VARCHAR', 'JSON') OR data_type LIKE 'VARCHAR[]')"
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE data_type IN ('VARCHAR', 'JSON') OR data_type LIKE 'VARCHAR[]'"
         ).fetchall()
-        for table, col in cols:
-            for (val,) in s.conn.execute(f'SELECT CAST("{col}" AS VARCHAR) FROM "{table}"').fetchall():
+        for schema, table, col in cols:
+            rows = s.conn.execute(f'SELECT CAST("{col}" AS VARCHAR) FROM "{schema}"."{table}"').fetchall()
+            for (val,) in rows:
                 if val and any(p.search(val) for p in LEAKS):
-                    found.append(f"{table}.{col}: {val[:200]}")
+                    name = table if schema == "main" else f"{schema}.{table}"
+                    found.append(f"{name}.{col}: {val[:200]}")
     return found
 
 
@@ -123,7 +126,9 @@ def test_pci_mode_stores_no_card_number_or_code_anywhere(tmp_path: Path) -> None
         texts = [r[0] for r in s.conn.execute("SELECT text FROM turns ORDER BY interaction_id, seq").fetchall()]
         n_quarantined = s.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
         n_mail = s.conn.execute("SELECT count(*) FROM email_messages").fetchone()[0]
+        n_terms = s.conn.execute("SELECT count(*) FROM search_postings").fetchone()[0]
     assert kinds == {"chat", "email"} and n_quarantined == 1 and n_mail == 1
+    assert n_terms > 0  # the search index was built, and is part of the scan below
     assert "[PII:CARD]" in "\n".join(texts) and "[PII:CVV]" in "\n".join(texts)
     assert leaks(db) == []
 
