@@ -39,7 +39,13 @@ from analysis import embeddings, keywords, metrics
 from analysis import flags as flag_rules
 from analysis.options import AnalysisOptions
 from analysis.patterns import embedding as cluster_embedding
-from analysis.redaction import RedactionOptions, RedactionResult, redact
+from analysis.redaction import (
+    RedactionOptions,
+    RedactionResult,
+    redact_conversation,
+    redact_words,
+    words_json,
+)
 from analysis.redaction_audio import spans_in_time, write_silenced_copy
 from analysis.rules import RuleEngine, RuleOptions, flatten_values
 from analysis.topics import TopicModel, TopicOptions
@@ -252,7 +258,8 @@ class Analyzer:
         audio = it.raw_ref if it.channel == "call" and it.raw_ref and os.path.isfile(it.raw_ref) else None
         anger: AngerResult = self.anger_scorer.score(it, sents, audio)
         mets = metrics.compute(it, self.options.metric_options())
-        redactions = [redact(t.text, self.redaction) for t in it.turns]
+        # the whole conversation at once: a card read over several turns is one number
+        redactions = redact_conversation(it.turns, self.redaction).results
         if audio and self.redaction.audio_dir and it.id is not None:
             spans = spans_in_time(it.turns, redactions, self.redaction.audio_pad_seconds)
             if spans:
@@ -476,21 +483,4 @@ def _last(xs: Sequence[float | None]) -> float | None:
 
 def _redacted_words(turn: Turn, result: RedactionResult) -> str | None:
     """The word list with every word inside a redacted span replaced by its marker."""
-    if not turn.words:
-        return None
-    out = []
-    pos = 0
-    for w in turn.words:
-        token = w.word.strip()
-        at = turn.text.find(token, pos) if token else -1
-        word = w.word
-        if at >= 0:
-            pos = at + len(token)
-            for sp in result.spans:
-                if at < sp.end and at + len(token) > sp.start:
-                    word = sp.replacement
-                    break
-        elif any(ch.isdigit() for ch in token):
-            word = "[PII]"  # cannot place it: never keep a stray digit group
-        out.append([word, round(w.start, 3), round(w.end, 3), round(w.probability, 3)])
-    return json.dumps(out, ensure_ascii=False)
+    return words_json(redact_words(turn, result))

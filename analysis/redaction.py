@@ -1,35 +1,67 @@
-"""PII redaction: card numbers, SSNs, phone numbers, e-mail addresses and IBANs.
+"""PII redaction over a whole conversation: cards, codes, SSNs, phones, e-mails, banks, dates.
 
-Why not only regexes: ASR writes what it hears, so a card number arrives as "four one one
-one, double one ..." as often as "4111 1111 ...". `redact` therefore first reads every run
-of digits *and spoken digits* ("zero/oh/o", "one".."nine", "double X", "triple X", with
-spaces, commas, dashes or the word "dash" between them) as one digit string that keeps the
-character span it came from, then classifies each run:
+Why a conversation and not a turn: the most common way a card number reaches a contact
+centre is read out in groups while the agent says "mm-hmm", so its digits sit in several
+turns of two speakers. `redact_conversation(turns)` lays all turns end to end
+(`analysis.redaction_stream`), reads runs of written and spoken digits across turns,
+interjections, fillers, self-corrections, "double"/"triple" and "oh", and classifies
+each run by its shape and the nearest cue before it (`analysis.redaction_find`, which
+lists every rule). Each turn gets its own `RedactionResult` (spans are offsets into that
+turn's text), so a card dictated over five turns is replaced in each of them, and the
+spans map to seconds of audio through the turns' word timings (`word_times`,
+`analysis.redaction_audio`). `redact(text)` is the same engine on a one-turn conversation.
 
-- 13-19 digits passing the Luhn check -> `[PII:CARD]` (a 16-digit number that fails Luhn is
-  left alone: order numbers and tracking ids are not cards), and 12-19 digits right after
-  a card word ("card", "credit", "visa", "expiry" ... within 40 characters before): ASR
-  often drops or mishears one digit of a dictated card number, which breaks its Luhn check;
-- 9 digits written ddd-dd-dddd, or 9 digits all spoken as words -> `[PII:SSN]`;
-- 10 digits, or 11 starting with 1 -> `[PII:PHONE]`.
+Kinds: CARD, CVV, EXPIRY, SSN, PHONE, EMAIL, IBAN, BANK_ACCOUNT, ROUTING, DOB, ADDRESS.
+Spans never overlap (the stronger kind wins: `_PRIORITY`); each replacement is
+`[PII:KIND]` and keeps the original offsets so a UI can show where something was removed.
 
-Written phone numbers in other shapes ("+44 20 7946 0958", "(555) 123-4567") are found by
-libphonenumber's matcher, e-mail addresses by a regex, IBANs by their shape plus the ISO
-13616 mod-97 checksum. Spans never overlap; each replacement keeps the original offsets
-so a UI can show where something was removed. Tens and teens spoken as words ("forty one")
-are not read as digits: spoken card and phone numbers are dictated digit by digit.
+PCI mode (`pci = true`): `PciGuard` is handed to the store, which applies it to every text
+it is about to write (turns and their word lists, e-mail bodies and subjects, metadata,
+quarantine excerpts), so card numbers and security codes are never stored at all.
 """
 
 from __future__ import annotations
 
-import re
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-import phonenumbers
+from analysis.redaction_find import (
+    ANY_CUE,
+    Cues,
+    Found,
+    find_dates,
+    find_digit_pii,
+    iban_ok,
+    luhn_ok,
+)
+from analysis.redaction_stream import Stream, digit_runs
+from analysis.redaction_text import find_addresses, find_emails, find_ibans, find_phones
+from store.records import Turn, Word
 
-__all__ = ["RedactionOptions", "RedactionResult", "RedactionSpan", "luhn_ok", "redact"]
+__all__ = [
+    "KINDS",
+    "PCI_KINDS",
+    "ConversationRedaction",
+    "PciGuard",
+    "RedactionOptions",
+    "RedactionResult",
+    "RedactionSpan",
+    "iban_ok",
+    "luhn_ok",
+    "redact",
+    "redact_conversation",
+    "redact_words",
+    "word_times",
+]
 
-KINDS = ("CARD", "SSN", "PHONE", "EMAIL", "IBAN")
+KINDS = (
+    "CARD", "CVV", "EXPIRY", "SSN", "PHONE", "EMAIL", "IBAN", "BANK_ACCOUNT", "ROUTING", "DOB",
+    "ADDRESS",
+)  # fmt: skip
+#: what PCI mode never lets into the store: the card number and its security code
+PCI_KINDS = ("CARD", "CVV")
 
 
 @dataclass
@@ -48,6 +80,10 @@ class RedactionOptions:
     audio_dir: str = ""
     #: seconds of extra silence around each redacted stretch (ASR word times are approximate)
     audio_pad_seconds: float = 0.25
+    #: PCI DSS mode: card numbers and security codes are removed *before* anything is
+    #: stored (turn text, word lists, e-mail bodies, metadata, quarantine excerpts), so the
+    #: unredacted digits exist nowhere in the database, whatever `keep_original` says
+    pci: bool = False
 
     def __post_init__(self) -> None:
         bad = [k for k in self.kinds if k.upper() not in KINDS]
@@ -82,155 +118,75 @@ class RedactionResult:
         return bool(self.spans)
 
 
-_DIGIT_WORDS = {
-    "zero": "0", "oh": "0", "o": "0", "nought": "0", "one": "1", "two": "2", "three": "3",
-    "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
-}  # fmt: skip
-_REPEAT_WORDS = {"double": 2, "triple": 3}
-_TOKEN = re.compile(r"\d+|[A-Za-z]+|\S")
-_SEPARATORS = {"-", ",", ".", "(", ")", "dash", "hyphen"}
-_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b")
-_SSN_WRITTEN = re.compile(r"^\d{3}-\d{2}-\d{4}$")
-
-
-def luhn_ok(digits: str) -> bool:
-    """The Luhn (mod 10) check every payment card number passes."""
-    if not digits.isdigit() or len(digits) < 12:
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def iban_ok(candidate: str) -> bool:
-    """ISO 13616: move the first four characters to the end, letters to numbers, mod 97 == 1."""
-    s = candidate.replace(" ", "").upper()
-    if not 15 <= len(s) <= 34 or not s[:2].isalpha() or not s[2:4].isdigit():
-        return False
-    rearranged = s[4:] + s[:4]
-    try:
-        number = "".join(str(int(c, 36)) for c in rearranged)
-    except ValueError:
-        return False
-    return int(number) % 97 == 1
-
-
 @dataclass(slots=True)
-class _Run:
-    digits: str
-    start: int
-    end: int
-    spoken: bool
-    written: bool = False
+class ConversationRedaction:
+    """One `RedactionResult` per turn (same order), and what was found across turns."""
+
+    results: list[RedactionResult]
+    found: list[Found]
 
 
-def _digit_runs(text: str) -> list[_Run]:
-    """Maximal runs of written or spoken digits with their character spans."""
-    tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
-    runs: list[_Run] = []
-    cur: _Run | None = None
-    pending_sep = False
-    i = 0
-    while i < len(tokens):
-        tok, s, e = tokens[i]
-        low = tok.lower()
-        digits: str | None = None
-        end = e
-        spoken = False
-        written = False
-        if tok.isdigit():
-            digits = tok
-            written = True
-        elif low in _DIGIT_WORDS and (
-            low not in ("o", "oh")
-            or _next_is_digit(tokens, i)
-            or (cur is not None and cur.spoken and not pending_sep)
-        ):
-            digits = _DIGIT_WORDS[low]
-            spoken = True
-        elif low in _REPEAT_WORDS and i + 1 < len(tokens) and (
-            tokens[i + 1][0].lower() in _DIGIT_WORDS or (tokens[i + 1][0].isdigit() and len(tokens[i + 1][0]) == 1)
-        ):
-            nxt = tokens[i + 1][0].lower()
-            digits = _DIGIT_WORDS.get(nxt, nxt) * _REPEAT_WORDS[low]
-            end = tokens[i + 1][2]
-            spoken = True
-            i += 1
-        if digits is not None:
-            if cur is None:
-                cur = _Run(digits, s, end, spoken, written)
-            else:
-                cur.digits += digits
-                cur.end = end
-                cur.spoken = cur.spoken or spoken
-                cur.written = cur.written or written
-            pending_sep = False
-        elif cur is not None and low in _SEPARATORS and not pending_sep:
-            pending_sep = True
-        else:
-            if cur is not None:
-                runs.append(cur)
-            cur = None
-            pending_sep = False
-        i += 1
-    if cur is not None:
-        runs.append(cur)
-    return runs
+_PRIORITY = {
+    "EMAIL": 0, "IBAN": 0, "CARD": 1, "CVV": 2, "SSN": 2, "EXPIRY": 3, "ROUTING": 3,
+    "BANK_ACCOUNT": 3, "DOB": 3, "PHONE": 4, "ADDRESS": 5,
+}  # fmt: skip
+#: a position-only guess (a bare 3-4 digit number after a card) gives way to anything else
+_WEAK = 9
 
 
-def _next_is_digit(tokens: list[tuple[str, int, int]], i: int) -> bool:
-    """'oh' counts as zero only inside a run, or when a digit follows ("oh four ...")."""
-    if i + 1 >= len(tokens):
-        return False
-    nxt = tokens[i + 1][0].lower()
-    return nxt.isdigit() or (nxt in _DIGIT_WORDS and nxt not in ("o", "oh"))
+def _speaker_text(t: Turn | tuple[str, str] | str) -> tuple[str, str]:
+    if isinstance(t, str):
+        return ("customer", t)
+    if isinstance(t, tuple):
+        return t
+    return (t.speaker, t.text or "")
 
 
-_CARD_CONTEXT = re.compile(
-    r"\b(card|credit|debit|visa|mastercard|amex|maestro|cvv|expiry|expiration)\b", re.IGNORECASE
-)
-CARD_CONTEXT_CHARS = 40
+def find_pii(turns: Sequence[tuple[str, str]], options: RedactionOptions | None = None) -> list[Found]:
+    """Every piece of PII of the conversation, before overlaps are resolved."""
+    opts = options or _DEFAULT
+    stream = Stream.of(turns)
+    cues = Cues(stream)
+    runs = digit_runs(stream, ANY_CUE)
+    kinds = set(opts.kinds)
+    found = find_digit_pii(stream, cues, runs)
+    if kinds & {"DOB", "EXPIRY"}:
+        found += find_dates(stream, cues)
+    if "EMAIL" in kinds:
+        found += find_emails(stream)
+    if "IBAN" in kinds:
+        found += find_ibans(stream, cues)
+    if "PHONE" in kinds:
+        found += find_phones(stream, cues, opts.phone_region)
+    if "ADDRESS" in kinds:
+        found += find_addresses(stream, runs)
+    return [f for f in found if f.kind in kinds]
 
 
-def _classify(run: _Run, text: str) -> str | None:
-    n = len(run.digits)
-    if 13 <= n <= 19 and luhn_ok(run.digits):
-        return "CARD"
-    if 12 <= n <= 19 and _CARD_CONTEXT.search(text[max(0, run.start - CARD_CONTEXT_CHARS) : run.start]):
-        return "CARD"  # ASR lost or misheard a digit, but the customer said it is a card
-    raw = text[run.start : run.end]
-    if n == 9 and (_SSN_WRITTEN.match(raw) or (run.spoken and not run.written)):
-        return "SSN"
-    if n == 10 or (n == 11 and run.digits.startswith("1")):
-        return "PHONE"
-    return None
+def redact_conversation(
+    turns: Sequence[Turn | tuple[str, str] | str], options: RedactionOptions | None = None
+) -> ConversationRedaction:
+    """Redact a whole conversation: PII found across turns is removed from each turn."""
+    pairs = [_speaker_text(t) for t in turns]
+    found = find_pii(pairs, options)
+    per_turn: list[list[tuple[int, RedactionSpan]]] = [[] for _ in pairs]
+    for f in found:
+        prio = _WEAK if f.weak else _PRIORITY[f.kind]
+        for t, (a, b) in f.pieces.items():
+            per_turn[t].append((prio, RedactionSpan(f.kind, a, b, f"[PII:{f.kind}]")))
+    results = []
+    for (_speaker, text), spans in zip(pairs, per_turn, strict=True):
+        chosen = _non_overlapping(spans)
+        results.append(RedactionResult(_apply(text, chosen), chosen))
+    return ConversationRedaction(results, found)
 
 
 def redact(text: str, options: RedactionOptions | None = None) -> RedactionResult:
-    """Replace PII in `text` by `[PII:KIND]` markers; see the module docstring for the rules."""
-    opts = options or _DEFAULT
-    kinds = set(opts.kinds)
-    found: list[RedactionSpan] = []
-    for m in _EMAIL.finditer(text):
-        found.append(RedactionSpan("EMAIL", m.start(), m.end(), "[PII:EMAIL]"))
-    for m in _IBAN.finditer(text):
-        if iban_ok(m.group(0)):
-            found.append(RedactionSpan("IBAN", m.start(), m.end(), "[PII:IBAN]"))
-    for run in _digit_runs(text):
-        kind = _classify(run, text)
-        if kind:
-            found.append(RedactionSpan(kind, run.start, run.end, f"[PII:{kind}]"))
-    if "PHONE" in kinds and any(ch.isdigit() for ch in text):
-        for match in phonenumbers.PhoneNumberMatcher(text, opts.phone_region, leniency=phonenumbers.Leniency.VALID):
-            found.append(RedactionSpan("PHONE", match.start, match.end, "[PII:PHONE]"))
-    spans = _non_overlapping([s for s in found if s.kind in kinds])
+    """Replace PII in one text by `[PII:KIND]` markers (a one-turn conversation)."""
+    return redact_conversation([("customer", text)], options).results[0]
+
+
+def _apply(text: str, spans: Sequence[RedactionSpan]) -> str:
     out: list[str] = []
     pos = 0
     for sp in spans:
@@ -238,19 +194,145 @@ def redact(text: str, options: RedactionOptions | None = None) -> RedactionResul
         out.append(sp.replacement)
         pos = sp.end
     out.append(text[pos:])
-    return RedactionResult("".join(out), spans)
+    return "".join(out)
 
 
-_PRIORITY = {"IBAN": 0, "EMAIL": 0, "CARD": 1, "SSN": 2, "PHONE": 3}
+def _non_overlapping(spans: list[tuple[int, RedactionSpan]]) -> list[RedactionSpan]:
+    """Overlapping finds become one span covering all of them (nothing half-redacted).
+
+    Its kind: a card, e-mail or IBAN inside wins (priority <= 1); otherwise the longest
+    find, so a ZIP code read as a number does not rename the address around it.
+    """
+    out: list[RedactionSpan] = []
+    cluster: list[tuple[int, RedactionSpan]] = []
+    end = -1
+    for ps in sorted(spans, key=lambda ps: (ps[1].start, -ps[1].end)):
+        if cluster and ps[1].start >= end:
+            out.append(_merge(cluster))
+            cluster = []
+        cluster.append(ps)
+        end = max(end, ps[1].end) if len(cluster) > 1 else ps[1].end
+    if cluster:
+        out.append(_merge(cluster))
+    return out
 
 
-def _non_overlapping(spans: list[RedactionSpan]) -> list[RedactionSpan]:
-    """Keep the strongest, longest span where two overlap (a card beats a phone inside it)."""
-    chosen: list[RedactionSpan] = []
-    for sp in sorted(spans, key=lambda s: (_PRIORITY[s.kind], -(s.end - s.start), s.start)):
-        if all(sp.end <= c.start or sp.start >= c.end for c in chosen):
-            chosen.append(sp)
-    return sorted(chosen, key=lambda s: s.start)
+def _merge(cluster: list[tuple[int, RedactionSpan]]) -> RedactionSpan:
+    if len(cluster) == 1:
+        return cluster[0][1]
+    strong = [ps for ps in cluster if ps[0] <= 1]
+    pool = strong or cluster
+    _prio, best = min(pool, key=lambda ps: (-(ps[1].end - ps[1].start), ps[0]))
+    start = min(ps[1].start for ps in cluster)
+    stop = max(ps[1].end for ps in cluster)
+    return RedactionSpan(best.kind, start, stop, best.replacement)
+
+
+# -- word timings --------------------------------------------------------------------------------
+
+
+def _word_offsets(turn: Turn) -> list[int]:
+    """Each ASR word's character offset in the turn's text (-1 where it cannot be placed)."""
+    out: list[int] = []
+    pos = 0
+    for w in turn.words or []:
+        token = w.word.strip()
+        at = turn.text.find(token, pos) if token else -1
+        if at >= 0:
+            pos = at + len(token)
+        out.append(at)
+    return out
+
+
+def word_times(turn: Turn, start: int, end: int) -> tuple[float, float] | None:
+    """Seconds covered by the words overlapping characters [start, end) of the turn.
+
+    From the ASR word timings when the words can be placed in the text; else the turn's
+    start/end interpolated by character position; None for text channels.
+    """
+    if turn.start is None or turn.end is None:
+        return None
+    if turn.words:
+        offs = _word_offsets(turn)
+        hit = [
+            w for w, at in zip(turn.words, offs, strict=True)
+            if at >= 0 and at < end and at + len(w.word.strip()) > start
+        ]  # fmt: skip
+        if hit:
+            return (min(w.start for w in hit), max(w.end for w in hit))
+    n = max(len(turn.text), 1)
+    span = turn.end - turn.start
+    return (turn.start + span * min(start, n) / n, turn.start + span * min(end, n) / n)
+
+
+def redact_words(turn: Turn, result: RedactionResult) -> list[Word] | None:
+    """The word list with every word inside a redacted span replaced by its marker.
+
+    A word that cannot be placed in the text and carries a digit becomes "[PII]": a stray
+    digit group is never kept.
+    """
+    if turn.words is None:
+        return None
+    out: list[Word] = []
+    for w, at in zip(turn.words, _word_offsets(turn), strict=True):
+        token = w.word.strip()
+        word = w.word
+        if at >= 0:
+            for sp in result.spans:
+                if at < sp.end and at + len(token) > sp.start:
+                    word = sp.replacement
+                    break
+        elif any(ch.isdigit() for ch in token) and result.spans:
+            word = "[PII]"
+        out.append(Word(word, w.start, w.end, w.probability))
+    return out
+
+
+# -- PCI mode: applied by the store before anything is written ------------------------------------
+
+
+class PciGuard:
+    """Removes card numbers and security codes from whatever the store is about to write.
+
+    Handed to the store (`store.text_guard`) by the composition root when `pci = true`;
+    the store calls `turns` for an interaction's turns (conversation-level, so a card read
+    over several turns is found) and `text` for single texts (e-mail bodies, subjects,
+    metadata values, quarantine excerpts).
+    """
+
+    def __init__(self, options: RedactionOptions) -> None:
+        self.options = RedactionOptions(kinds=list(PCI_KINDS), phone_region=options.phone_region)
+
+    def turns(self, turns: Sequence[Turn]) -> None:
+        """Redact the turns in place (text and word list)."""
+        res = redact_conversation(list(turns), self.options)
+        for t, r in zip(turns, res.results, strict=True):
+            if r.changed:
+                t.words = redact_words(t, r)
+                t.text = r.text
+            if t.meta:
+                t.meta = self.value(t.meta)
+
+    def text(self, text: str) -> str:
+        return redact(text, self.options).text if text and any(c.isdigit() or c.isalpha() for c in text) else text
+
+    def value(self, value: Any) -> Any:
+        """Strings anywhere inside JSON-like metadata."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: self.value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.value(v) for v in value]
+        return value
+
+
+def words_json(words: list[Word] | None) -> str | None:
+    """The stored shape of a word list (as store.interactions writes it)."""
+    if words is None:
+        return None
+    return json.dumps([[w.word, round(w.start, 3), round(w.end, 3), round(w.probability, 3)] for w in words],
+                      ensure_ascii=False)
 
 
 _DEFAULT = RedactionOptions()

@@ -2,8 +2,9 @@
 
 Why a copy: the original recording belongs to the telephony system (Convoscope reads it
 from the drop folder and never modifies it); supervisors who may listen to calls get the
-copy. Times come from the redaction spans in each turn's text, mapped to seconds through
-the turn's word timings (`analysis.matching.TurnText.time_at`), padded by `pad_seconds`
+copy. Times come from the redaction spans in each turn's text (found over the whole
+conversation, so a card read over five turns is silenced in all five), mapped to seconds
+through the ASR words overlapping each span (`analysis.redaction.word_times`), padded by `pad_seconds`
 on both sides because ASR word boundaries are approximate. Every channel is silenced in
 those stretches. The copy is 16 kHz FLAC (the decoded rate), written atomically, so
 re-running the job rewrites the same file.
@@ -18,8 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.matching import TurnText
-from analysis.redaction import RedactionResult
+from analysis.redaction import RedactionResult, word_times
 from store.records import Turn
 
 
@@ -31,12 +31,11 @@ def spans_in_time(
     for turn, res in zip(turns, results, strict=True):
         if not res.spans or turn.start is None or turn.end is None:
             continue
-        tt = TurnText(turn)
         for sp in res.spans:
-            a, b = tt.time_at(sp.start), tt.time_at(sp.end)
-            if a is None or b is None:
+            got = word_times(turn, sp.start, sp.end)
+            if got is None:
                 continue
-            out.append((max(0.0, a - pad_seconds), b + pad_seconds))
+            out.append((max(0.0, got[0] - pad_seconds), got[1] + pad_seconds))
     out.sort()
     merged: list[tuple[float, float]] = []
     for a, b in out:

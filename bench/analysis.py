@@ -89,6 +89,21 @@ def generate(n: int, turns: int, seed: int) -> list:
     return out
 
 
+def redaction_ms(items: list) -> tuple[float, int]:
+    """Milliseconds spent redacting every conversation as the analysis job does (all its
+    turns at once, `redact_conversation`), and the number of turns."""
+    from analysis.redaction import RedactionOptions, redact_conversation
+
+    opts = RedactionOptions()
+    redact_conversation(["warm up 4111 1111 1111 1111 at 12 Main Street"], opts)
+    t = time.perf_counter()
+    turns = 0
+    for it in items:
+        redact_conversation(it.turns, opts)
+        turns += len(it.turns)
+    return (time.perf_counter() - t) * 1000.0, turns
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -140,6 +155,7 @@ def main() -> int:
     analyzer.stage_seconds.clear()
     rep = analyzer.run(store)
     flags = store.conn.execute("SELECT kind, count(*) FROM flags GROUP BY kind ORDER BY 2 DESC").fetchall()
+    red_ms, red_turns = redaction_ms(items)
     rows = [
         ("interactions", f"{rep.analysed:,}"),
         ("turns", f"{rep.turns:,}"),
@@ -149,6 +165,7 @@ def main() -> int:
         ("analysis wall (s)", f"{rep.seconds:.1f}"),
         ("interactions/s", f"{rep.analysed / rep.seconds:.1f}"),
         ("turns/s", f"{rep.turns / rep.seconds:.1f}"),
+        ("redaction (ms/turn)", f"{red_ms / red_turns:.3f} (conversation-level, {red_turns:,} turns; target <= 1)"),
         ("stage seconds", ", ".join(f"{k} {v:.1f}" for k, v in analyzer.stage_seconds.items())),
         ("peak RSS (MB)", f"{peak_rss_mb():.0f}"),
         ("failed", str(rep.failed)),

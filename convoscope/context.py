@@ -43,6 +43,9 @@ class Context:
                 self._store = Store.open(self.db_path, read_only=read_only)
             except StoreError as exc:
                 raise UserError(str(exc)) from None
+            from convoscope.wiring import guard_store
+
+            guard_store(self.config, self._store)
         return self._store
 
     def close(self) -> None:

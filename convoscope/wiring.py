@@ -22,6 +22,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def guard_store(cfg: Config, store: Store) -> Store:
+    """PCI mode: hand the store the guard that strips card numbers and security codes from
+    every text before it is written (store/guard.py); a no-op when `pci` is off."""
+    if cfg.redaction.pci:
+        from analysis.redaction import PciGuard
+
+        store.text_guard = PciGuard(cfg.redaction)
+    return store
+
+
 def build_analyzer(cfg: Config, on_flags: Any = ()) -> Analyzer:
     """The analysis core (ASR for pending calls, scoring, rules, redaction, flags)."""
     from convoscope.commands.analyze import build_analyzer as _build

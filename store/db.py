@@ -79,6 +79,8 @@ class Store:
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
+        #: PCI mode: a text guard applied to every text before it is written (store/guard.py)
+        self.text_guard: Any = None
 
     # -- opening ---------------------------------------------------------------------
 

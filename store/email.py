@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from store import guard
 from store.db import Store
 
 _SEP = "\x1f"  # ASCII unit separator: never part of a Message-ID or a thread key
@@ -168,7 +169,9 @@ def insert_messages(
     dicts = []
     for row in rows:
         d = {c: getattr(row, c) for c in _COLS}
-        d["meta"] = json.dumps(row.meta, default=str)
+        for c in ("text", "subject", "norm_subject"):  # PCI mode: same guard, same threading
+            d[c] = guard.text(store, d[c])
+        d["meta"] = json.dumps(guard.value(store, row.meta), default=str)
         dicts.append(d)
     return store.insert_arrow(
         "email_messages", dicts, con=con, on_conflict="ON CONFLICT DO NOTHING"

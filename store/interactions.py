@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from store import guard
 from store.db import Store
 from store.records import Interaction, Turn, Word
 
@@ -156,6 +157,7 @@ def upsert(
 def _upsert(
     store: Store, interactions: Sequence[Interaction], con: duckdb.DuckDBPyConnection
 ) -> UpsertResult:
+    guard.interactions(store, interactions)  # PCI mode: no card number reaches a table
     result = UpsertResult()
     by_source: dict[str, list[Interaction]] = {}
     for it in interactions:
@@ -231,6 +233,7 @@ def replace_turns(
     store: Store, interaction_id: int, turns: Sequence[Turn], *, con: duckdb.DuckDBPyConnection | None = None
 ) -> None:
     """Replace an interaction's turns (ASR writes the turns of a call it transcribed)."""
+    guard.turns(store, turns)
     cur = con or store.cursor()
     cur.execute("DELETE FROM turns WHERE interaction_id = ?", [interaction_id])
     store.insert_arrow("turns", _turn_rows(interaction_id, turns), con=cur)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from store import guard
 from store.db import Store
 from store.records import QuarantineItem
 
@@ -22,14 +23,15 @@ def record(
 ) -> int:
     """Add or bump a quarantined item; returns its attempts count."""
     cur = con or store.cursor()
-    excerpt = item.excerpt[:EXCERPT_LIMIT] if item.excerpt else None
+    excerpt = guard.text(store, item.excerpt[:EXCERPT_LIMIT] if item.excerpt else None)
+    reason = guard.text(store, item.reason) or item.reason
     row = cur.execute(
         "INSERT INTO quarantine (source, item_key, reason, raw_ref, excerpt) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (source, item_key) DO UPDATE SET reason = excluded.reason, "
         "raw_ref = coalesce(excluded.raw_ref, quarantine.raw_ref), "
         "excerpt = coalesce(excluded.excerpt, quarantine.excerpt), "
         "attempts = quarantine.attempts + 1, last_seen = ? RETURNING attempts",
-        [item.source, item.item_key, item.reason, item.raw_ref, excerpt, datetime.now(UTC)],
+        [item.source, item.item_key, reason, item.raw_ref, excerpt, datetime.now(UTC)],
     ).fetchone()
     return int(row[0]) if row else 1
 

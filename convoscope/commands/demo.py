@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from rich.console import Console
 
     from convoscope.sources import build_sources, sync_all
-    from convoscope.wiring import build_analyzer, run_patterns
+    from convoscope.wiring import build_analyzer, guard_store, run_patterns
     from store import Store
     from store.demo import latest_started_at, shift_timestamps
 
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     console.rule("[bold]Convoscope demo")
     n_calls = _copy_calls(demo_dir / "drop")
     console.print(f"{n_calls} sample calls in {demo_dir / 'drop'}")
-    store = Store.open(db)
+    store = guard_store(cfg, Store.open(db))
     try:
         for r in sync_all(store, build_sources(cfg)):
             console.print(f"  ingest {r.line()}")
