@@ -39,6 +39,8 @@ class Digest:
     compliance: list[dict[str, Any]] = field(default_factory=list)
     repeats: list[dict[str, Any]] = field(default_factory=list)
     series: list[dict[str, Any]] = field(default_factory=list)
+    #: the day's flags by review status (dismissed ones do not count anywhere)
+    reviews: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -71,7 +73,7 @@ class Digest:
             "top_topics": [{"topic": t, "count": n} for t, n in self.top_topics],
             "rising": conv(self.rising), "angriest": conv(self.angriest),
             "compliance_open": self.compliance_open, "compliance": conv(self.compliance),
-            "repeats": conv(self.repeats), "series": conv(self.series),
+            "repeats": conv(self.repeats), "series": conv(self.series), "reviews": self.reviews,
         }  # fmt: skip
 
 
@@ -98,6 +100,7 @@ def build(store: Store, day: date, tz: ZoneInfo, *, series_days: int = 14) -> Di
     d.angriest = sd.angriest(store, start, end)
     d.compliance_open, d.compliance = sd.open_flags(store, "compliance%", series_start, end)
     d.repeats = _repeats(store, start, end, week_start)
+    d.reviews = sd.review_counts(store, start, end)
     d.series = _full_series(sd.daily_series(store, series_start, end, tz.key), day, series_days)
     return d
 
@@ -203,6 +206,11 @@ def summary_lines(d: Digest) -> list[str]:
         lines.append("Angriest: " + ", ".join(
             f"{a['channel']} #{a['id']} (anger {a['anger']:.2f})" for a in d.angriest) + ".")  # fmt: skip
     lines.append(f"Compliance violations awaiting review: {d.compliance_open}.")
+    if d.reviews:
+        r = d.reviews
+        lines.append(f"Flags that count: {r.get('open', 0) + r.get('confirmed', 0)} "
+                     f"({r.get('confirmed', 0)} confirmed, {r.get('open', 0)} awaiting review); "
+                     f"{r.get('dismissed', 0)} dismissed by reviewers.")
     if d.repeats:
         # Customer keys can be phone numbers or addresses: only ids and counts leave.
         lines.append("Repeat contacts: " + "; ".join(

@@ -95,9 +95,10 @@ def pager(question: str, page: int, pages: int) -> list[Block]:
     ]
 
 
-def review_buttons(flag_id: int, interaction_id: int) -> Block:
-    """Confirm / Dismiss buttons for one open flag (dismiss asks for an optional reason)."""
-    value = json.dumps({"flag": flag_id, "interaction": interaction_id})
+def review_buttons(flag_id: int, interaction_id: int, rev: int = 0) -> Block:
+    """Confirm / Dismiss buttons for one open flag (dismiss asks for a reason). `rev` is
+    the review revision shown: a press after someone else reviewed it is refused as stale."""
+    value = json.dumps({"flag": flag_id, "interaction": interaction_id, "rev": int(rev)})
     return {
         "type": "actions",
         "block_id": f"review_{flag_id}",
@@ -111,7 +112,8 @@ def review_buttons(flag_id: int, interaction_id: int) -> Block:
 
 
 def dismiss_modal(flag_id: int, private_metadata: str) -> dict[str, Any]:
-    """The modal asking why a flag is dismissed (the reason is optional)."""
+    """The modal asking why a flag is dismissed (a reason is required: it becomes a
+    labelled example for the rule's authors)."""
     return {
         "type": "modal",
         "callback_id": DISMISS_MODAL,
@@ -124,8 +126,8 @@ def dismiss_modal(flag_id: int, private_metadata: str) -> dict[str, Any]:
             {
                 "type": "input",
                 "block_id": "reason",
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Reason (optional)"},
+                "optional": False,
+                "label": {"type": "plain_text", "text": "Why is the flag wrong?"},
                 "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True},
             },
         ],
@@ -133,7 +135,7 @@ def dismiss_modal(flag_id: int, private_metadata: str) -> dict[str, Any]:
 
 
 def reviewed_note(flag_id: int, status: str, user: str, reason: str | None) -> Block:
-    verb = "confirmed" if status == "confirmed" else "dismissed"
+    verb = {"confirmed": "confirmed", "dismissed": "dismissed", "open": "reopened"}.get(status, status)
     why = f": {escape(reason)}" if reason else ""
     return context(f":white_check_mark: Flag {flag_id} {verb} by <@{user}>{why}")
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from store.db import Store
+from store.reviews import COUNTS, counts
 
 SORT_KEYS: dict[str, str] = {
     # key -> SQL expression (never NULL, so keyset comparisons are total)
@@ -123,7 +124,10 @@ class _Conds:
             self.s.append(("s.cluster_id = ?", [flt.cluster_id]))
         self.f: list[tuple[str, list[Any]]] = []
         if flt.flag_kind or flt.review_status:
-            sub, ps = "SELECT interaction_id FROM flags WHERE active", []
+            # A review status asks for those flags (dismissed included); otherwise the
+            # flags that count (store.reviews).
+            sub = "SELECT interaction_id FROM flags WHERE " + ("active" if flt.review_status else COUNTS)
+            ps: list[Any] = []
             if flt.flag_kind:
                 sub += " AND kind = ?"
                 ps.append(flt.flag_kind)
@@ -255,7 +259,7 @@ def _attach_flags(cur: duckdb.DuckDBPyConnection, rows: list[InteractionRow]) ->
         int(r[0]): r[1:]
         for r in cur.execute(
             "SELECT interaction_id, count(*), max(severity), count(*) FILTER (review_status = 'open') "
-            f"FROM flags WHERE active AND interaction_id IN ({_id_list([r.id for r in rows])}) "
+            f"FROM flags WHERE {COUNTS} AND interaction_id IN ({_id_list([r.id for r in rows])}) "
             "GROUP BY 1"
         ).fetchall()
     }
@@ -279,7 +283,7 @@ def export_sql(flt: Filter | None = None, *, sort: str = "started_at", descendin
     cols = (
         "i.id, i.started_at, i.channel, i.source, i.agent, i.queue, i.duration, i.subject, "
         "s.sentiment, s.sentiment_customer, s.anger, s.top_topic, s.cluster_id, "
-        "(SELECT count(*) FROM flags f WHERE f.interaction_id = i.id AND f.active) AS flags"
+        f"(SELECT count(*) FROM flags f WHERE f.interaction_id = i.id AND {counts('f')}) AS flags"
     )
     return f"SELECT {cols}{_FROM}{where} ORDER BY {key} {d}, i.id {d}", params
 
@@ -425,7 +429,7 @@ def dashboard(store: Store, now: datetime, tz: str = "UTC") -> Dashboard:
         cur.execute(
             f"WITH {cte} SELECT days.d, count(*) FROM flags f "
             "JOIN days ON f.created_at >= days.lo AND f.created_at < days.hi "
-            "WHERE f.active GROUP BY 1",
+            f"WHERE {counts('f')} GROUP BY 1",
             cte_params,
         ).fetchall()
     )
@@ -438,7 +442,7 @@ def dashboard(store: Store, now: datetime, tz: str = "UTC") -> Dashboard:
     open_flags = [
         CountItem(k, int(n))
         for k, n in cur.execute(
-            "SELECT kind, count(*) FROM flags WHERE active AND review_status = 'open' "
+            f"SELECT kind, count(*) FROM flags WHERE {COUNTS} AND review_status = 'open' "
             "GROUP BY 1 ORDER BY 2 DESC, 1"
         ).fetchall()
     ]
@@ -644,14 +648,15 @@ class QueueItem:
 def review_queue(
     store: Store, *, order: str = "severity", kind: str | None = None, limit: int = 200
 ) -> list[QueueItem]:
-    """Open, active flags: most severe first (then oldest), or oldest first."""
+    """Open flags that count: contested ones first, then most severe (then oldest), or oldest."""
     if order not in ("severity", "oldest"):
         raise ValueError("order must be 'severity' or 'oldest'")
     ob = "f.severity DESC, f.created_at, f.id" if order == "severity" else "f.created_at, f.id"
+    ob = "coalesce(f.contested, FALSE) DESC, " + ob  # contested by an agent: first
     sql = (
         "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.summary, f.created_at, "
         "i.channel, i.agent, i.started_at FROM flags f JOIN interactions i ON i.id = f.interaction_id "
-        "WHERE f.active AND f.review_status = 'open'"
+        f"WHERE {counts('f')} AND f.review_status = 'open'"
     )
     params: list[Any] = []
     if kind:
@@ -704,7 +709,7 @@ def agents(store: Store, now: datetime, days: int = 30) -> Scorecards:
     m = "TRY_CAST(json_extract_string(s.metrics, '$.{}') AS DOUBLE)"
     sql = (
         f"WITH fl AS (SELECT interaction_id, count(*) AS n, count(*) FILTER (review_status = 'open') AS o "
-        f"FROM flags WHERE active GROUP BY 1) "
+        f"FROM flags WHERE {COUNTS} GROUP BY 1) "
         f"SELECT coalesce(i.agent, '(none)') AS agent, count(*), avg(s.sentiment), "
         f"coalesce(sum(fl.n), 0), coalesce(sum(fl.o), 0), count(fl.n) / count(*), {qa_col}, "
         f"avg({m.format('agent_talk_ratio')}) * 100, avg({m.format('non_talk_pct')}), "

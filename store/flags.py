@@ -4,22 +4,22 @@ Analysis owns `kind/severity/score/summary/evidence/active`; people own the revi
 (`review_status`, `reviewer`, `review_reason`, `reviewed_at`). `replace_for_interaction`
 is how a (re)score writes: flags keep their id and review across rescoring (keyed by
 `dedupe_key` = interaction + kind + rule), flags no longer raised become inactive rather
-than deleted, so a confirmed verdict is never lost. `set_review` is the single review
-path used by the Slack buttons, the TUI and the API; it writes the audit log in the same
-transaction.
+than deleted, so a confirmed verdict is never lost. People review through
+`store.reviews.review` (state machine, optimistic check, audit log); `set_review` here is
+that path for trusted internal callers.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 
-from store import audit
+from store import reviews
 from store.db import Store
+from store.permissions import Identity
 from store.records import REVIEW_STATUSES, Flag
 
 #: Kinds the patterns job raises and retires itself (store.patterns); a rescore by the
@@ -114,23 +114,18 @@ def set_review(
     reason: str | None = None,
     *,
     via: str = "api",
+    expected_rev: int | None = None,
 ) -> Flag:
-    """Confirm, dismiss or reopen a flag; audit-logged in the same transaction."""
+    """Confirm, dismiss or reopen a flag as a trusted internal caller (jobs, tests).
+
+    People review through `store.reviews.review` with their authenticated identity and
+    the revision they saw; this wrapper is that path for callers with neither (it acts
+    with the admin role and does not insist on a dismissal reason).
+    """
     if status not in REVIEW_STATUSES:
         raise ValueError(f"review status must be one of {', '.join(REVIEW_STATUSES)}")
-    with store.transaction() as tx:
-        row = tx.execute("SELECT review_status FROM flags WHERE id = ?", [flag_id]).fetchone()
-        if row is None:
-            raise KeyError(f"no flag {flag_id}")
-        tx.execute(
-            "UPDATE flags SET review_status = ?, reviewer = ?, review_reason = ?, reviewed_at = ? "
-            "WHERE id = ?",
-            [status, reviewer, reason, datetime.now(UTC), flag_id],
-        )
-        audit.log(
-            store, reviewer, f"review.{status}", f"flag:{flag_id}",
-            {"from": row[0], "to": status, "reason": reason, "via": via}, con=tx,
-        )
+    reviews.review(store, flag_id, status, Identity(reviewer, "admin"), reason,
+                   expected_rev=expected_rev, via=via, require_reason=False)
     flag = get(store, flag_id)
     assert flag is not None
     return flag

@@ -1,10 +1,12 @@
 """Interactive components: pager buttons, and reviewing a flag from Slack.
 
-"Confirm" reviews at once; "Dismiss…" opens a modal asking for an optional reason and
-reviews on submission. Both go through `store.flags.set_review(..., via="slack")` (the
-same path as the TUI, audit-logged in the same transaction) and then update the
-message the buttons were on so nobody reviews the same flag twice. Only supervisors
-may review; others get a polite ephemeral refusal (also audit-logged).
+"Confirm" reviews at once; "Dismiss…" opens a modal asking for a reason and reviews on
+submission. Both go through `store.reviews.review(..., via="slack")` (the same path as the
+TUI, the API and the CLI, audit-logged in the same transaction) as the presser's verified
+Slack user id, against the revision the buttons showed: if someone reviewed the flag in
+between, the press is refused with the flag's current state. The message the buttons
+were on is then updated. Only users personally granted a reviewing role (never a channel
+grant) may review; others get a polite ephemeral refusal (also audit-logged).
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from typing import Any
 
 from bot import blocks as bk
 from bot.listeners.asking import answer_for
-from store import audit
-from store import flags as store_flags
+from store import audit, reviews
 
 log = logging.getLogger(__name__)
-REVIEW_REFUSAL = "Sorry, only supervisors can review flags."
+REVIEW_REFUSAL = ("Sorry, only supervisors can review flags (a supervisor grant for you "
+                  "or your user group; a channel grant does not give review rights).")
 
 
 def _message_ref(body: dict[str, Any]) -> dict[str, Any]:
@@ -35,14 +37,17 @@ def _message_ref(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _set_review(store: Any, flag_id: int, status: str, reviewer: str, reason: str | None) -> None:
-    """`set_review`, retried when DuckDB reports a write conflict (analysis may be
-    rewriting the same flag row in the same instant)."""
+def _set_review(store: Any, flag_id: int, status: str, who: Any, reason: str | None,
+                rev: int | None) -> None:  # fmt: skip
+    """`reviews.review`, retried when DuckDB reports a write conflict (analysis may be
+    rewriting the same flag row in the same instant). Without a revision (buttons posted
+    before revisions existed) the state the buttons showed was 'open'."""
     import duckdb
 
     for attempt in range(3):
         try:
-            store_flags.set_review(store, flag_id, status, reviewer, reason, via="slack")
+            reviews.review(store, flag_id, status, who, reason, expected_rev=rev,
+                           expected_status="open", via="slack")  # fmt: skip
             return
         except duckdb.TransactionException:
             if attempt == 2:
@@ -64,11 +69,19 @@ def register(app: Any, deps: Any) -> None:
             WebhookClient(ref["response_url"]).send(text=text, blocks=blocks, replace_original=True)
 
     def review(client: Any, user: str, channel: str | None, flag_id: int, status: str,
-               reason: str | None, ref: dict[str, Any], blocks: list[dict[str, Any]] | None) -> None:  # fmt: skip
+               reason: str | None, ref: dict[str, Any], blocks: list[dict[str, Any]] | None,
+               rev: int | None = None) -> None:  # fmt: skip
+        who = deps.access.role_for(user, channel).identity()
         try:
-            _set_review(deps.store, flag_id, status, f"slack:{user}", reason)
+            _set_review(deps.store, flag_id, status, who, reason, rev)
         except KeyError:
             client.chat_postEphemeral(channel=channel, user=user, text=f"Flag {flag_id} no longer exists.")
+            return
+        except reviews.ReviewError as exc:  # stale (someone else reviewed it) or not allowed
+            audit.log(deps.store, who.user, "review.stale" if isinstance(exc, reviews.StaleReview)
+                      else "review.rejected", f"flag:{flag_id}", {"via": "slack", "error": str(exc)})  # fmt: skip
+            if channel:
+                client.chat_postEphemeral(channel=channel, user=user, text=f"Flag {flag_id}: {exc}")
             return
         note = bk.reviewed_note(flag_id, status, user, reason)
         text = f"Flag {flag_id} {status} by <@{user}>"
@@ -99,24 +112,26 @@ def register(app: Any, deps: Any) -> None:
 
     def review_button(
         body: dict[str, Any], action: dict[str, Any], client: Any
-    ) -> tuple[int, str, dict[str, Any], Any] | None:
-        """(flag id, user, message ref, message blocks) of a review button press, or None
-        after politely refusing someone who is not a supervisor."""
-        flag_id = int(json.loads(action.get("value") or "{}")["flag"])
+    ) -> tuple[int, str, dict[str, Any], Any, int | None] | None:
+        """(flag id, user, message ref, message blocks, revision shown) of a review button
+        press, or None after politely refusing someone who may not review."""
+        value = json.loads(action.get("value") or "{}")
+        flag_id = int(value["flag"])
+        rev = int(value["rev"]) if isinstance(value.get("rev"), int) else None
         user = body["user"]["id"]
         ref = _message_ref(body)
         if not deps.access.role_for(user, ref["channel"]).supervisor:
             refuse(client, user, ref["channel"], "review", flag_id)
             return None
-        return flag_id, user, ref, (body.get("message") or {}).get("blocks")
+        return flag_id, user, ref, (body.get("message") or {}).get("blocks"), rev
 
     @app.action(bk.CONFIRM_ACTION)
     def on_confirm(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
         ack()
         got = review_button(body, action, client)
         if got is not None:
-            flag_id, user, ref, blocks = got
-            review(client, user, ref["channel"], flag_id, "confirmed", None, ref, blocks)
+            flag_id, user, ref, blocks, rev = got
+            review(client, user, ref["channel"], flag_id, "confirmed", None, ref, blocks, rev)
 
     @app.action(bk.DISMISS_ACTION)
     def on_dismiss(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
@@ -124,15 +139,20 @@ def register(app: Any, deps: Any) -> None:
         got = review_button(body, action, client)
         if got is None:
             return
-        flag_id, _user, ref, blocks = got
+        flag_id, _user, ref, blocks, rev = got
         if ref["channel"] and ref["ts"] and blocks is not None:
             with lock:
                 pending[(ref["channel"], ref["ts"])] = blocks
-        meta = json.dumps({"flag": flag_id, **ref})
+        meta = json.dumps({"flag": flag_id, "rev": rev, **ref})
         client.views_open(trigger_id=body["trigger_id"], view=bk.dismiss_modal(flag_id, meta))
 
     @app.view(bk.DISMISS_MODAL)
     def on_dismiss_submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+        values = (view.get("state") or {}).get("values") or {}
+        reason = (((values.get("reason") or {}).get("reason") or {}).get("value") or "").strip() or None
+        if reason is None:  # Slack shows this under the field and keeps the modal open
+            ack(response_action="errors", errors={"reason": "Say why the flag is wrong."})
+            return
         ack()
         meta = json.loads(view.get("private_metadata") or "{}")
         user = body["user"]["id"]
@@ -140,8 +160,7 @@ def register(app: Any, deps: Any) -> None:
         if not deps.access.role_for(user, meta.get("channel")).supervisor:
             refuse(client, user, meta.get("channel"), "review", flag_id)
             return
-        values = (view.get("state") or {}).get("values") or {}
-        reason = ((values.get("reason") or {}).get("reason") or {}).get("value") or None
         with lock:
             blocks = pending.pop((meta.get("channel"), meta.get("ts")), None)
-        review(client, user, meta.get("channel"), flag_id, "dismissed", reason, meta, blocks)
+        rev = meta.get("rev") if isinstance(meta.get("rev"), int) else None
+        review(client, user, meta.get("channel"), flag_id, "dismissed", reason, meta, blocks, rev)

@@ -1,0 +1,245 @@
+"""Human verdicts on flags: the state machine, the one "what counts" rule, the queue.
+
+What counts. A flag counts in every number (scorecards, counts, trends, the bot's lists,
+agent summaries, digests, alerts) when analysis still raises it (`active`) and no reviewer
+dismissed it. That rule is `COUNTS` / `counts(alias)` and every query in `store/` uses it
+instead of spelling `active` itself, so a dismissal moves every number at once and a
+reopen restores it. Confirmed flags count and are marked as confirmed.
+
+The state machine. `open -> confirmed | dismissed (reason) -> open (reopen)`; a confirmed
+flag must be reopened before it is dismissed (and the other way round), so every verdict is
+one explicit step in the audit log. Each change names the revision the reviewer saw
+(`expected_rev`, from `review_rev` which grows by one per change); a change against an old
+revision raises `StaleReview` carrying the current state, so two supervisors working the
+same queue never silently overwrite each other. The reviewer is an authenticated
+`permissions.Identity`; the change and its audit row are written in one transaction.
+
+Contests. An agent may contest a flag on their own interaction with a reason; the flag
+stays as it is (a contest is not a verdict), is marked `contested` and goes to the front of
+the review queue. A later confirm/dismiss settles the contest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from store import audit
+from store.db import Store
+from store.permissions import Identity, require
+
+#: The predicate of a flag that counts (see module docstring), unqualified.
+COUNTS = "active AND review_status <> 'dismissed'"
+
+#: status -> statuses a review may move it to ('open' from a verdict is a reopen).
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "open": ("confirmed", "dismissed"),
+    "confirmed": ("open",),
+    "dismissed": ("open",),
+}
+#: What a person asks for -> the status it means.
+ACTIONS = {"confirm": "confirmed", "dismiss": "dismissed", "reopen": "open"}
+
+
+def counts(alias: str | None = None) -> str:
+    """`COUNTS` for a table alias: counts('f') -> "f.active AND f.review_status <> 'dismissed'"."""
+    if not alias:
+        return f"({COUNTS})"
+    return f"({alias}.active AND {alias}.review_status <> 'dismissed')"
+
+
+class ReviewError(ValueError):
+    """A review that is not allowed from the flag's state (message says why)."""
+
+
+class StaleReview(ReviewError):
+    """The flag changed since the reviewer saw it; `current` is its state now."""
+
+    def __init__(self, message: str, current: ReviewState) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+@dataclass(slots=True)
+class ReviewState:
+    flag_id: int
+    interaction_id: int
+    kind: str
+    rule: str | None
+    severity: int
+    review_status: str
+    review_rev: int
+    reviewer: str | None
+    review_reason: str | None
+    reviewed_at: datetime | None
+    contested: bool
+    contest_reason: str | None
+    agent: str | None
+    active: bool
+
+    def describe(self) -> str:
+        who = f" by {self.reviewer}" if self.reviewer and self.review_status != "open" else ""
+        why = f" ({self.review_reason})" if self.review_reason and self.review_status == "dismissed" else ""
+        c = "; contested" if self.contested else ""
+        return f"flag {self.flag_id} is {self.review_status}{who}{why} (revision {self.review_rev}{c})"
+
+
+_STATE_SQL = (
+    "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.review_status, "
+    "coalesce(f.review_rev, 0), f.reviewer, f.review_reason, f.reviewed_at, "
+    "coalesce(f.contested, FALSE), f.contest_reason, i.agent, f.active "
+    "FROM flags f JOIN interactions i ON i.id = f.interaction_id WHERE f.id = ?"
+)
+
+
+def state(store: Store, flag_id: int, *, con: Any = None) -> ReviewState:
+    row = (con or store.cursor()).execute(_STATE_SQL, [flag_id]).fetchone()
+    if row is None:
+        raise KeyError(f"no flag {flag_id}")
+    return ReviewState(int(row[0]), int(row[1]), row[2], row[3], int(row[4]), row[5], int(row[6]),
+                       row[7], row[8], row[9], bool(row[10]), row[11], row[12], bool(row[13]))
+
+
+def review(
+    store: Store,
+    flag_id: int,
+    to: str,
+    who: Identity,
+    reason: str | None = None,
+    *,
+    expected_rev: int | None,
+    expected_status: str | None = None,
+    via: str = "api",
+    require_reason: bool = True,
+) -> ReviewState:
+    """Move a flag to `to` ('confirmed', 'dismissed' or 'open' = reopen) as `who`.
+
+    `expected_rev` (and/or `expected_status`) is what the reviewer saw; a mismatch raises
+    `StaleReview`. Pass `expected_rev=None` only from paths with no earlier view (internal
+    jobs, tests). Raises `Forbidden` when `who` may not review, `ReviewError` for a move
+    the state machine does not allow or a dismissal without a reason, `KeyError` for an
+    unknown flag.
+    """
+    to = ACTIONS.get(to, to)
+    if to not in TRANSITIONS:
+        raise ReviewError(f"a review moves a flag to confirmed, dismissed or open; got {to!r}")
+    require(who.role, "review", who.user)
+    reason = (reason or "").strip() or None
+    if to == "dismissed" and require_reason and not reason:
+        raise ReviewError("a dismissal needs a reason (what was wrong with the flag?)")
+    with store.transaction() as tx:
+        cur = state(store, flag_id, con=tx)
+        if (expected_rev is not None and expected_rev != cur.review_rev) or (
+            expected_status is not None and expected_status != cur.review_status
+        ):
+            raise StaleReview(
+                f"not applied: {cur.describe()}; you reviewed it as "
+                f"{expected_status or 'revision'} {'' if expected_rev is None else expected_rev}".rstrip()
+                + " — look at it again and decide on its current state",
+                cur,
+            )
+        if to not in TRANSITIONS[cur.review_status]:
+            step = "reopen it first" if cur.review_status != "open" else "it is already open"
+            raise ReviewError(f"flag {flag_id} is {cur.review_status}; cannot move it to {to} ({step})")
+        action = "review.reopen" if to == "open" else f"review.{to}"
+        now = datetime.now(UTC)
+        settle = to != "open"  # a verdict settles a contest; a reopen keeps it visible
+        tx.execute(
+            "UPDATE flags SET review_status = ?, reviewer = ?, review_reason = ?, reviewed_at = ?, "
+            "review_rev = coalesce(review_rev, 0) + 1"
+            + (", contested = FALSE" if settle else "")
+            + " WHERE id = ?",
+            [to, who.user, reason if to != "open" else None, now, flag_id],
+        )
+        audit.log(
+            store, who.user, action, f"flag:{flag_id}",
+            {"from": cur.review_status, "to": to, "reason": reason, "via": via, "role": who.role,
+             "rev": cur.review_rev + 1, "contested": cur.contested},
+            con=tx,
+        )
+    return state(store, flag_id)
+
+
+def contest(store: Store, flag_id: int, who: Identity, reason: str, *, via: str = "slack") -> ReviewState:
+    """An agent contests a flag on their own interaction; it goes to the review queue first."""
+    require(who.role, "contest", who.user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError("a contest needs a reason (what did the flag get wrong?)")
+    with store.transaction() as tx:
+        cur = state(store, flag_id, con=tx)
+        if not who.agent or (cur.agent or "").lower() != who.agent.lower():
+            # Same message whether the flag exists or not: agents learn nothing of others' work.
+            raise KeyError(f"no flag {flag_id} on your interactions")
+        if cur.review_status == "dismissed":
+            raise ReviewError(f"flag {flag_id} is already dismissed; nothing to contest")
+        tx.execute(
+            "UPDATE flags SET contested = TRUE, contest_reason = ?, contested_by = ?, "
+            "review_status = 'open', review_rev = coalesce(review_rev, 0) + 1 WHERE id = ?",
+            [reason, who.user, flag_id],
+        )
+        audit.log(store, who.user, "review.contest", f"flag:{flag_id}",
+                  {"from": cur.review_status, "reason": reason, "via": via}, con=tx)  # fmt: skip
+    return state(store, flag_id)
+
+
+@dataclass(slots=True)
+class QueueEntry:
+    flag_id: int
+    interaction_id: int
+    kind: str
+    rule: str | None
+    severity: int
+    summary: str | None
+    review_status: str
+    review_rev: int
+    contested: bool
+    contest_reason: str | None
+    confidence: float | None
+    created_at: datetime | None
+    channel: str
+    agent: str | None
+    started_at: datetime | None
+
+
+def queue(store: Store, *, limit: int = 200, kind: str | None = None) -> list[QueueEntry]:
+    """Open flags that count, contested ones first, then most severe, then oldest."""
+    sql = (
+        "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.summary, f.review_status, "
+        "coalesce(f.review_rev, 0), coalesce(f.contested, FALSE), f.contest_reason, f.confidence, "
+        "f.created_at, i.channel, i.agent, i.started_at FROM flags f "
+        "JOIN interactions i ON i.id = f.interaction_id "
+        f"WHERE {counts('f')} AND f.review_status = 'open'"
+    )
+    params: list[Any] = []
+    if kind:
+        sql += " AND f.kind = ?"
+        params.append(kind)
+    sql += (" ORDER BY coalesce(f.contested, FALSE) DESC, f.severity DESC, f.created_at, f.id "
+            f"LIMIT {int(limit)}")  # fmt: skip
+    return [QueueEntry(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), r[5], r[6], int(r[7]), bool(r[8]),
+                       r[9], r[10], r[11], r[12], r[13], r[14])
+            for r in store.cursor().execute(sql, params).fetchall()]  # fmt: skip
+
+
+def revisions(store: Store, flag_ids: list[int]) -> dict[int, tuple[str, int]]:
+    """flag id -> (review status, revision): what a surface shows, to send back with a review."""
+    if not flag_ids:
+        return {}
+    rows = store.cursor().execute(
+        "SELECT id, review_status, coalesce(review_rev, 0) FROM flags "
+        "WHERE id IN (SELECT unnest(?::BIGINT[]))", [[int(i) for i in flag_ids]]
+    ).fetchall()
+    return {int(r[0]): (r[1], int(r[2])) for r in rows}
+
+
+def history(store: Store, flag_id: int) -> list[dict[str, Any]]:
+    """The audit trail of one flag's reviews and contests, oldest first."""
+    rows = store.cursor().execute(
+        "SELECT at_time, actor, action, detail FROM audit_log WHERE target = ? "
+        "AND action LIKE 'review.%' ORDER BY id", [f"flag:{int(flag_id)}"]
+    ).fetchall()
+    return [{"at": r[0], "actor": r[1], "action": r[2], "detail": json.loads(r[3]) if r[3] else {}}
+            for r in rows]  # fmt: skip
