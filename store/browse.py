@@ -275,13 +275,17 @@ def count(store: Store, flt: Filter | None = None) -> int:
     return int(row[0]) if row else 0
 
 
-def export_sql(flt: Filter | None = None, *, sort: str = "started_at", descending: bool = True) -> tuple[str, list[Any]]:
-    """The SELECT behind an export of the current view (used by `export_to`)."""
+def export_sql(flt: Filter | None = None, *, sort: str = "started_at", descending: bool = True,
+               agent_names: bool = True) -> tuple[str, list[Any]]:  # fmt: skip
+    """The SELECT behind an export of the current view (used by `export_to`). Without
+    `agent_names` agents are written as the same pseudonym `store.permissions.pseudonym`
+    gives ('agent-' + the first 6 hex digits of SHA-256 of the name)."""
     where, params = _where(flt or Filter())
     key = SORT_KEYS[sort]
     d = "DESC" if descending else "ASC"
+    agent = "i.agent" if agent_names else "('agent-' || substr(sha256(i.agent), 1, 6)) AS agent"
     cols = (
-        "i.id, i.started_at, i.channel, i.source, i.agent, i.queue, i.duration, i.subject, "
+        f"i.id, i.started_at, i.channel, i.source, {agent}, i.queue, i.duration, i.subject, "
         "s.sentiment, s.sentiment_customer, s.anger, s.top_topic, s.cluster_id, "
         f"(SELECT count(*) FROM flags f WHERE f.interaction_id = i.id AND {counts('f')}) AS flags"
     )
@@ -297,6 +301,7 @@ def export_to(
     sort: str = "started_at",
     descending: bool = True,
     con: duckdb.DuckDBPyConnection | None = None,
+    agent_names: bool = True,
 ) -> int:
     """Write the filtered view to CSV or Parquet with DuckDB's COPY; returns rows written.
 
@@ -305,7 +310,7 @@ def export_to(
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"export format must be csv or parquet, got {fmt!r}")
-    sql, params = export_sql(flt, sort=sort, descending=descending)
+    sql, params = export_sql(flt, sort=sort, descending=descending, agent_names=agent_names)
     opts = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
     target = path.replace("'", "''")
     cur = con or store.cursor()
@@ -538,6 +543,9 @@ class FlagView:
     review_reason: str | None
     reviewed_at: datetime | None
     created_at: datetime | None
+    review_rev: int = 0
+    contested: bool = False
+    contest_reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -593,10 +601,12 @@ def detail(store: Store, interaction_id: int) -> Detail | None:
         ).fetchall()
     ]
     flags = [
-        FlagView(f[0], f[1], f[2], int(f[3]), f[4], f[5], _loads(f[6], []), f[7], f[8], f[9], f[10], f[11])
+        FlagView(f[0], f[1], f[2], int(f[3]), f[4], f[5], _loads(f[6], []), f[7], f[8], f[9], f[10], f[11],
+                 int(f[12]), bool(f[13]), f[14])
         for f in cur.execute(
             "SELECT id, kind, rule, severity, score, summary, evidence, review_status, reviewer, "
-            "review_reason, reviewed_at, created_at FROM flags "
+            "review_reason, reviewed_at, created_at, coalesce(review_rev, 0), "
+            "coalesce(contested, FALSE), contest_reason FROM flags "
             "WHERE interaction_id = ? AND active ORDER BY severity DESC, id",
             [interaction_id],
         ).fetchall()
@@ -643,6 +653,9 @@ class QueueItem:
     channel: str
     agent: str | None
     started_at: datetime | None
+    review_rev: int = 0
+    contested: bool = False
+    contest_reason: str | None = None
 
 
 def review_queue(
@@ -655,7 +668,8 @@ def review_queue(
     ob = "coalesce(f.contested, FALSE) DESC, " + ob  # contested by an agent: first
     sql = (
         "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.summary, f.created_at, "
-        "i.channel, i.agent, i.started_at FROM flags f JOIN interactions i ON i.id = f.interaction_id "
+        "i.channel, i.agent, i.started_at, coalesce(f.review_rev, 0), coalesce(f.contested, FALSE), "
+        "f.contest_reason FROM flags f JOIN interactions i ON i.id = f.interaction_id "
         f"WHERE {counts('f')} AND f.review_status = 'open'"
     )
     params: list[Any] = []
@@ -663,7 +677,8 @@ def review_queue(
         sql += " AND f.kind = ?"
         params.append(kind)
     sql += f" ORDER BY {ob} LIMIT {int(limit)}"
-    return [QueueItem(*r) for r in store.cursor().execute(sql, params).fetchall()]
+    return [QueueItem(*r[:10], int(r[10]), bool(r[11]), r[12])
+            for r in store.cursor().execute(sql, params).fetchall()]
 
 
 # -- agents ------------------------------------------------------------------------------------

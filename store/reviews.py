@@ -243,3 +243,121 @@ def history(store: Store, flag_id: int) -> list[dict[str, Any]]:
     ).fetchall()
     return [{"at": r[0], "actor": r[1], "action": r[2], "detail": json.loads(r[3]) if r[3] else {}}
             for r in rows]  # fmt: skip
+
+
+# -- an agent's own work ------------------------------------------------------------------------
+
+
+def agent_flags(store: Store, agent: str, start: datetime, end: datetime, limit: int = 20) -> list[dict[str, Any]]:
+    """One agent's active flags on interactions in [start, end), with the *redacted* text
+    of the first evidence turn (None when analysis has not redacted it: never the raw
+    text). Dismissed ones are included, marked, so an agent sees the verdict."""
+    rows = store.cursor().execute(
+        "SELECT f.id, f.interaction_id, f.kind, f.severity, f.review_status, coalesce(f.contested, FALSE), "
+        "f.review_reason, i.channel, i.started_at, "
+        "TRY_CAST(json_extract(f.evidence, '$[0].seq') AS INTEGER) AS seq "
+        "FROM flags f JOIN interactions i ON i.id = f.interaction_id "
+        "WHERE f.active AND lower(i.agent) = lower(?) AND i.started_at >= ? AND i.started_at < ? "
+        "ORDER BY f.severity DESC, i.started_at DESC, f.id LIMIT ?",
+        [agent, start, end, int(limit)],
+    ).fetchall()
+    out = []
+    cur = store.cursor()
+    for r in rows:
+        ev = None
+        if r[9] is not None:
+            got = cur.execute(
+                "SELECT redacted_text FROM turn_scores WHERE interaction_id = ? AND seq = ?", [r[1], r[9]]
+            ).fetchone()
+            ev = got[0] if got else None
+        out.append({"flag_id": int(r[0]), "interaction_id": int(r[1]), "kind": r[2], "severity": int(r[3]),
+                    "review_status": r[4], "contested": bool(r[5]), "review_reason": r[6],
+                    "channel": r[7], "started_at": r[8], "evidence": ev})  # fmt: skip
+    return out
+
+
+def agent_queue(store: Store, agent: str, start: datetime, end: datetime) -> str | None:
+    """The queue an agent worked most in [start, end) (for their queue's best phrases)."""
+    row = store.cursor().execute(
+        "SELECT queue FROM interactions WHERE lower(agent) = lower(?) AND started_at >= ? "
+        "AND started_at < ? AND queue IS NOT NULL GROUP BY queue ORDER BY count(*) DESC, queue LIMIT 1",
+        [agent, start, end],
+    ).fetchone()
+    return row[0] if row else None
+
+
+# -- rule quality from reviews -----------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RuleQuality:
+    """Reviews of one rule (or flag kind) over a period: what the verdicts imply."""
+
+    kind: str
+    rule: str | None
+    confirmed: int
+    dismissed: int
+    open: int
+
+    @property
+    def reviewed(self) -> int:
+        return self.confirmed + self.dismissed
+
+    @property
+    def precision(self) -> float | None:
+        """Share of reviewed flags that reviewers confirmed (None before any review)."""
+        return self.confirmed / self.reviewed if self.reviewed else None
+
+
+def rule_quality(store: Store, start: datetime | None = None, end: datetime | None = None,
+                 like: str | None = None) -> list[RuleQuality]:  # fmt: skip
+    """Per flag kind and rule: confirmed, dismissed and open counts of active flags raised
+    in [start, end) (by `created_at`); `like` keeps kinds or rules containing it."""
+    sql = ("SELECT kind, rule, count(*) FILTER (review_status = 'confirmed'), "
+           "count(*) FILTER (review_status = 'dismissed'), count(*) FILTER (review_status = 'open') "
+           "FROM flags WHERE active")  # fmt: skip
+    params: list[Any] = []
+    if start is not None:
+        sql += " AND created_at >= ?"
+        params.append(start)
+    if end is not None:
+        sql += " AND created_at < ?"
+        params.append(end)
+    if like:
+        sql += " AND (kind ILIKE ? OR coalesce(rule, '') ILIKE ?)"
+        params += [f"%{like}%", f"%{like}%"]
+    sql += " GROUP BY kind, rule ORDER BY count(*) FILTER (review_status = 'dismissed') DESC, kind, rule"
+    return [RuleQuality(r[0], r[1], int(r[2]), int(r[3]), int(r[4]))
+            for r in store.cursor().execute(sql, params).fetchall()]  # fmt: skip
+
+
+def labelled_examples(store: Store, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Reviewed flags as labelled examples (label 'confirmed' / 'dismissed' with the
+    reviewer's reason) for `convoscope export-reviews`: the rule, the redacted text of each
+    evidence turn and where the match was. Only redacted text leaves the store."""
+    sql = ("SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.review_status, f.review_reason, "
+           "f.reviewer, f.reviewed_at, f.evidence, i.channel FROM flags f "
+           "JOIN interactions i ON i.id = f.interaction_id "
+           "WHERE f.review_status IN ('confirmed', 'dismissed')")  # fmt: skip
+    params: list[Any] = []
+    if since is not None:
+        sql += " AND f.reviewed_at >= ?"
+        params.append(since)
+    sql += " ORDER BY f.reviewed_at, f.id"
+    cur = store.cursor()
+    out = []
+    for r in cur.execute(sql, params).fetchall():
+        evidence = json.loads(r[9]) if r[9] else []
+        seqs = sorted({int(e["seq"]) for e in evidence if isinstance(e, dict) and isinstance(e.get("seq"), int)})
+        texts = {int(s): t for s, t in cur.execute(
+            "SELECT seq, redacted_text FROM turn_scores WHERE interaction_id = ? "
+            "AND seq IN (SELECT unnest(?::INTEGER[]))", [r[1], seqs]).fetchall()} if seqs else {}
+        out.append({
+            "flag_id": int(r[0]), "interaction_id": int(r[1]), "kind": r[2], "rule": r[3],
+            "severity": int(r[4]), "label": r[5], "reason": r[6], "reviewer": r[7],
+            "reviewed_at": r[8].isoformat() if r[8] else None, "channel": r[10],
+            "evidence": [{"seq": s, "text": texts.get(s)} for s in seqs],
+            "spans": [{k: e.get(k) for k in ("seq", "char_start", "char_end", "start", "end", "condition")}
+                      for e in evidence if isinstance(e, dict)],
+        })  # fmt: skip
+    return out

@@ -200,15 +200,21 @@ class DetailScreen(DataScreen):
             return None
         return int(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value or 0)
 
+    def _rev(self, fid: int) -> int | None:
+        """The review revision of the flag as this screen shows it."""
+        if self.detail is None:
+            return None
+        return next((f.review_rev for f in self.detail.flags if f.id == fid), None)
+
     def action_confirm(self) -> None:
         fid = self._current_flag()
         if fid is not None:
-            self.capp.review(fid, "confirmed", None, self.reload)
+            self.capp.review(fid, "confirmed", None, self.reload, self._rev(fid))
 
     def action_reopen(self) -> None:
         fid = self._current_flag()
         if fid is not None:
-            self.capp.review(fid, "open", None, self.reload)
+            self.capp.review(fid, "open", None, self.reload, self._rev(fid))
 
     def action_dismiss_flag(self) -> None:
         fid = self._current_flag()
@@ -218,7 +224,7 @@ class DetailScreen(DataScreen):
 
         def done(reason: str | None) -> None:
             if reason:
-                self.capp.review(fid, "dismissed", reason, self.reload)
+                self.capp.review(fid, "dismissed", reason, self.reload, self._rev(fid))
 
         self.app.push_screen(ReasonScreen(), done)
 

@@ -53,7 +53,8 @@ class ReviewScreen(DataScreen):
         t.clear()
         self.items = {q.flag_id: q for q in items}
         for q in items:
-            t.add_row(str(q.flag_id), severity_text(q.severity), q.kind, str(q.interaction_id),
+            kind = f"⚑ {q.kind} (contested)" if q.contested else q.kind
+            t.add_row(str(q.flag_id), severity_text(q.severity), kind, str(q.interaction_id),
                       q.channel, q.agent or "–", when(q.created_at, self.source.tz),
                       Text(q.summary or "", overflow="ellipsis", no_wrap=True), key=str(q.flag_id))
         self._bar()
@@ -81,7 +82,7 @@ class ReviewScreen(DataScreen):
     def action_confirm(self) -> None:
         fid = self._current()
         if fid is not None:
-            self.capp.review(fid, "confirmed", None, lambda: self._remove(fid))
+            self.capp.review(fid, "confirmed", None, lambda: self._remove(fid), self._rev(fid))
 
     def action_dismiss_flag(self) -> None:
         fid = self._current()
@@ -91,9 +92,13 @@ class ReviewScreen(DataScreen):
 
         def done(reason: str | None) -> None:
             if reason:
-                self.capp.review(fid, "dismissed", reason, lambda: self._remove(fid))
+                self.capp.review(fid, "dismissed", reason, lambda: self._remove(fid), self._rev(fid))
 
         self.app.push_screen(ReasonScreen(), done)
+
+    def _rev(self, fid: int) -> int | None:
+        item = self.items.get(fid)
+        return item.review_rev if item is not None else None
 
     def action_toggle_order(self) -> None:
         self.order = "oldest" if self.order == "severity" else "severity"
