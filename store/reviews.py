@@ -169,8 +169,11 @@ def contest(store: Store, flag_id: int, who: Identity, reason: str, *, via: str 
     if not reason:
         raise ReviewError("a contest needs a reason (what did the flag get wrong?)")
     with store.transaction() as tx:
-        cur = state(store, flag_id, con=tx)
-        if not who.agent or (cur.agent or "").lower() != who.agent.lower():
+        try:
+            cur = state(store, flag_id, con=tx)
+        except KeyError:
+            cur = None
+        if cur is None or not who.agent or (cur.agent or "").lower() != who.agent.lower():
             # Same message whether the flag exists or not: agents learn nothing of others' work.
             raise KeyError(f"no flag {flag_id} on your interactions")
         if cur.review_status == "dismissed":
