@@ -11,7 +11,16 @@ import pytest
 from store import Store, audit, reviews, users
 from store import flags as store_flags
 from store import interactions as store_interactions
-from store.permissions import ACTIONS, TABLE, Forbidden, Identity, allowed, markdown_table, require, shape
+from store.permissions import (
+    ACTIONS,
+    TABLE,
+    Forbidden,
+    Identity,
+    allowed,
+    markdown_table,
+    require,
+    shape,
+)
 from store.records import Flag, Interaction, Turn, content_hash
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,7 +121,7 @@ def test_agents_contest_only_their_own_flags(store: Store) -> None:
 
 
 def test_api_users_tokens_are_hashed_shown_once_and_revocable(store: Store) -> None:
-    user, token = users.add(store, "ana", "supervisor")
+    _user, token = users.add(store, "ana", "supervisor")
     assert re.fullmatch(r"cvs_[0-9a-f]{8}_[\w-]{20,}", token)
     raw = store.cursor().execute("SELECT token_hash FROM api_users WHERE name = 'ana'").fetchone()[0]
     assert raw.startswith("sha256:") and token not in raw
