@@ -38,7 +38,7 @@ def my_week(engine: Engine, q: Query, agent: str | None) -> Answer:
                             if (c.agent or "").lower() == agent.lower()])  # fmt: skip
     queue = reviews.agent_queue(store, agent, p.start, p.end)
     phrases = _patterns(lambda: _best_phrases(store, queue)) if queue else []
-    lines = [f"Your {p.label}: {s['interactions']} interactions"
+    lines = [f"Your work {p.label}: {s['interactions']} interactions"
              + (f", average customer sentiment {bk.fmt_num(s['sentiment'])}" if s["sentiment"] is not None else "")
              + "."]  # fmt: skip
     for c in qa:

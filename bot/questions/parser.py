@@ -167,7 +167,8 @@ def parse(text: str, tz: ZoneInfo, now: datetime) -> Query:
                      reason=cm.group(2).strip() or None)  # fmt: skip
     if _MY_RX.search(q):
         got_p = parse_period(q, tz, now)
-        period_p = got_p[0] if got_p else parse_period("this week", tz, now)[0]  # type: ignore[index]
+        # "my week" is the last 7 days: on a Monday morning "this week" would be empty
+        period_p = got_p[0] if got_p else parse_period("last 7 days", tz, now)[0]  # type: ignore[index]
         return Query(q, "my_week", period_p, period_said=got_p is not None)
     if _ACCURACY_RX.search(q):
         got_p = parse_period(q, tz, now)
