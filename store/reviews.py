@@ -22,6 +22,9 @@ the review queue. A later confirm/dismiss settles the contest.
 from __future__ import annotations
 
 import json
+import logging
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +32,8 @@ from typing import Any
 from store import audit
 from store.db import Store
 from store.permissions import Identity, require
+
+log = logging.getLogger(__name__)
 
 #: The predicate of a flag that counts (see module docstring), unqualified.
 COUNTS = "active AND review_status <> 'dismissed'"
@@ -41,6 +46,25 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 #: What a person asks for -> the status it means.
 ACTIONS = {"confirm": "confirmed", "dismiss": "dismissed", "reopen": "open"}
+
+
+_listeners: weakref.WeakKeyDictionary[Store, list[Callable[[ReviewState], None]]] = weakref.WeakKeyDictionary()
+
+
+def on_change(store: Store, fn: Callable[[ReviewState], None]) -> None:
+    """Call `fn(new state)` after every committed review or contest on `store`. The
+    composition root uses it to re-score an interaction's QA scorecards at once (scores
+    live in analysis/, which store/ must not import)."""
+    _listeners.setdefault(store, []).append(fn)
+
+
+def _notify(store: Store, st: ReviewState) -> None:
+    for fn in list(_listeners.get(store, ())):
+        try:
+            fn(st)
+        except Exception:  # the review is committed; a follow-up failing must not undo it
+            log.warning("follow-up after the review of flag %s failed; the next patterns run "
+                        "recomputes it", st.flag_id, exc_info=True)
 
 
 def counts(alias: str | None = None) -> str:
@@ -159,7 +183,9 @@ def review(
              "rev": cur.review_rev + 1, "contested": cur.contested},
             con=tx,
         )
-    return state(store, flag_id)
+    st = state(store, flag_id)
+    _notify(store, st)
+    return st
 
 
 def contest(store: Store, flag_id: int, who: Identity, reason: str, *, via: str = "slack") -> ReviewState:
@@ -185,7 +211,9 @@ def contest(store: Store, flag_id: int, who: Identity, reason: str, *, via: str 
         )
         audit.log(store, who.user, "review.contest", f"flag:{flag_id}",
                   {"from": cur.review_status, "reason": reason, "via": via}, con=tx)  # fmt: skip
-    return state(store, flag_id)
+    st = state(store, flag_id)
+    _notify(store, st)
+    return st
 
 
 @dataclass(slots=True)

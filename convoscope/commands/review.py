@@ -108,9 +108,11 @@ class _File:
 
     def __init__(self, ctx: Context) -> None:
         from convoscope.commands.tui import local_identity
+        from convoscope.wiring import watch_reviews
 
         self.store = ctx.store()
         self.who = local_identity(ctx, self.store)
+        watch_reviews(ctx.config, self.store)
 
     def queue(self, limit: int) -> list[dict[str, Any]]:
         from store import browse

@@ -110,6 +110,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     opts = ctx.config.tui
     source = make_source(args, ctx)
     if isinstance(source, LocalSource) and not source.store.read_only:
+        from convoscope.wiring import watch_reviews
+
+        watch_reviews(ctx.config, source.store)
         _refresh_index_in_background(source.store, opts.search_rebuild_fraction)
     dark = not args.light if (args.light or args.dark) else opts.theme == "dark"
     app = ConvoscopeApp(source, start=args.screen or opts.start_screen, dark=dark,

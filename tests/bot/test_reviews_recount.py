@@ -110,3 +110,18 @@ def test_dismissing_a_flag_moves_every_number_and_reopening_restores_them(
     listed = eng.ask("confirmed compliance violations in the last 7 days")
     assert listed.total == 1 and "confirmed" in listed.text
     assert "1 confirmed" in eng.ask(f"how is agent {agent} doing in the last 7 days").text
+
+
+def test_the_scorecard_moves_at_once_when_the_service_watches_reviews(
+    store: Store, seeded: Any, now: datetime
+) -> None:
+    from convoscope.wiring import watch_reviews
+
+    cfg = config.from_dict({"scorecards": [FORM]})
+    fid = seeded.flag_ids[KIND][1]
+    iid = reviews.state(store, fid).interaction_id
+    job.run_scorecards(store, cfg.patterns, cfg.scorecards, now=now, ids=[iid])
+    before = sp.interaction_scorecards(store, iid)[0].score
+    watch_reviews(cfg, store)
+    reviews.review(store, fid, "dismiss", SUP, "not a disclosure call", expected_rev=0)
+    assert sp.interaction_scorecards(store, iid)[0].score > before  # no patterns run in between
