@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -262,6 +262,12 @@ def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
         now, tz = _now_param(request), request.query_params.get("tz", "UTC")
         return encode(await run_in_threadpool(browse.topics, store, now, tz))
 
+    async def rule_quality(request: Request) -> Any:
+        require(_who(request).role, "counts")
+        now, days = _now_param(request), _int(request, "days", 30, 1, 3650)
+        return encode(await run_in_threadpool(
+            lambda: reviews.rule_quality(store, now - timedelta(days=days), None)))
+
     async def choices(request: Request) -> Any:
         role = _who(request).role
         require(role, "counts")
@@ -332,6 +338,7 @@ def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
         Route("/api/flags/{fid:int}/review", wrap(review), methods=["POST"]),
         Route("/api/flags/{fid:int}", wrap(flag_state)),
         Route("/api/me", wrap(me)),
+        Route("/api/rule-quality", wrap(rule_quality)),
         Route("/api/users", wrap(users_list)),
         Route("/api/users", wrap(users_add), methods=["POST"]),
         Route("/api/users/{name}/revoke", wrap(users_revoke), methods=["POST"]),

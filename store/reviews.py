@@ -339,6 +339,17 @@ class RuleQuality:
         """Share of reviewed flags that reviewers confirmed (None before any review)."""
         return self.confirmed / self.reviewed if self.reviewed else None
 
+    @property
+    def name(self) -> str:
+        return self.kind if not self.rule or self.kind.endswith(self.rule) else f"{self.kind} ({self.rule})"
+
+    def describe(self) -> str:
+        """'rule:disclosure: dismissed in 12 of 40 reviews (precision 70%), 5 awaiting review'."""
+        if not self.reviewed:
+            return f"{self.name}: no reviews yet, {self.open} awaiting review"
+        return (f"{self.name}: dismissed in {self.dismissed} of {self.reviewed} reviews "
+                f"(precision {self.precision:.0%}), {self.open} awaiting review")
+
 
 def rule_quality(store: Store, start: datetime | None = None, end: datetime | None = None,
                  like: str | None = None) -> list[RuleQuality]:  # fmt: skip

@@ -22,7 +22,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,6 +40,7 @@ from store.browse import (
 )
 from store.db import Store
 from store.permissions import Forbidden, Identity, allowed, require, shape
+from store.reviews import RuleQuality
 from store.search import SearchResult
 
 T = TypeVar("T")
@@ -104,6 +105,10 @@ class DataSource(ABC):
 
     @abstractmethod
     def agents(self, *, days: int = 30) -> Scorecards: ...
+
+    @abstractmethod
+    def rule_quality(self, *, days: int = 30) -> list[RuleQuality]:
+        """Per rule: confirmed / dismissed / open flags raised in the last `days` days."""
 
     @abstractmethod
     def topics(self) -> TopicsView: ...
@@ -190,6 +195,10 @@ class LocalSource(DataSource):
 
     def agents(self, *, days: int = 30) -> Scorecards:
         return self._view(Scorecards, browse.agents(self.store, self.now(), days), "lists")  # type: ignore[no-any-return]
+
+    def rule_quality(self, *, days: int = 30) -> list[RuleQuality]:
+        self._may("counts")
+        return reviews.rule_quality(self.store, self.now() - timedelta(days=days), None)
 
     def topics(self) -> TopicsView:
         self._may("counts")
@@ -339,6 +348,10 @@ class ApiSource(DataSource):
 
     def topics(self) -> TopicsView:
         return decode(TopicsView, self._call("GET", "/api/topics", params=self._clock()))
+
+    def rule_quality(self, *, days: int = 30) -> list[RuleQuality]:
+        return decode(list[RuleQuality], self._call("GET", "/api/rule-quality",
+                                                    params={**self._clock(), "days": days}))
 
     def choices(self) -> dict[str, list[str]]:
         return dict(self._call("GET", "/api/choices"))

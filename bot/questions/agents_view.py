@@ -80,22 +80,13 @@ def accuracy(engine: Engine, q: Query) -> Answer:
     if not rows:
         text = f"No flags from {what} {q.period.label}."
         return Answer(q.text, text, [], [bk.section(bk.escape(text))], intent="accuracy")
-    lines = [quality_line(r) for r in rows[:10]]
+    lines = [r.describe() for r in rows[:10]]
     head = f"Reviews of {what} {q.period.label}:"
     text = head + "\n" + "\n".join(lines)
     items = [{"kind": r.kind, "rule": r.rule, "confirmed": r.confirmed, "dismissed": r.dismissed,
               "open": r.open, "precision": None if r.precision is None else round(r.precision, 3)}
              for r in rows]  # fmt: skip
     return Answer(q.text, text, items, [bk.section(bk.escape(text))], intent="accuracy")
-
-
-def quality_line(r: reviews.RuleQuality) -> str:
-    """'rule:disclosure: dismissed in 12 of 40 reviews (precision 70%), 5 awaiting review'."""
-    name = r.kind if not r.rule or r.kind.endswith(r.rule) else f"{r.kind} ({r.rule})"
-    if not r.reviewed:
-        return f"{name}: no reviews yet, {r.open} awaiting review"
-    return (f"{name}: dismissed in {r.dismissed} of {r.reviewed} reviews "
-            f"(precision {r.precision:.0%}), {r.open} awaiting review")
 
 
 def _patterns(fn: Any) -> list[Any]:

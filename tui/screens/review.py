@@ -21,6 +21,7 @@ class ReviewScreen(DataScreen):
         Binding("c", "confirm", "Confirm"),
         Binding("x", "dismiss_flag", "Dismiss…"),
         Binding("o", "toggle_order", "Order"),
+        Binding("p", "quality", "Rule quality", show=False),
         Binding("g", "refresh", "Reload"),
         Binding("enter", "open", "Open", show=False),
     ]
@@ -99,6 +100,11 @@ class ReviewScreen(DataScreen):
     def _rev(self, fid: int) -> int | None:
         item = self.items.get(fid)
         return item.review_rev if item is not None else None
+
+    def action_quality(self) -> None:
+        from tui.screens.quality import RuleQualityScreen
+
+        self.app.push_screen(RuleQualityScreen())
 
     def action_toggle_order(self) -> None:
         self.order = "oldest" if self.order == "severity" else "severity"
