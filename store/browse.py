@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from store.db import Store
-from store.reviews import COUNTS, counts
+from store.reviews import COUNTS, QUEUE_ORDER, counts
 
 SORT_KEYS: dict[str, str] = {
     # key -> SQL expression (never NULL, so keyset comparisons are total)
@@ -656,20 +656,23 @@ class QueueItem:
     review_rev: int = 0
     contested: bool = False
     contest_reason: str | None = None
+    confidence: float | None = None
 
 
 def review_queue(
     store: Store, *, order: str = "severity", kind: str | None = None, limit: int = 200
 ) -> list[QueueItem]:
-    """Open flags that count: contested ones first, then most severe (then oldest), or oldest."""
+    """Open flags that count: contested ones first, then low-confidence high-severity ones,
+    then most severe (then oldest); or strictly oldest first."""
     if order not in ("severity", "oldest"):
         raise ValueError("order must be 'severity' or 'oldest'")
     ob = "f.severity DESC, f.created_at, f.id" if order == "severity" else "f.created_at, f.id"
-    ob = "coalesce(f.contested, FALSE) DESC, " + ob  # contested by an agent: first
+    if order == "severity":  # contested, then low-confidence high-severity: first
+        ob = QUEUE_ORDER + ", " + ob
     sql = (
         "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.summary, f.created_at, "
         "i.channel, i.agent, i.started_at, coalesce(f.review_rev, 0), coalesce(f.contested, FALSE), "
-        "f.contest_reason FROM flags f JOIN interactions i ON i.id = f.interaction_id "
+        "f.contest_reason, f.confidence FROM flags f JOIN interactions i ON i.id = f.interaction_id "
         f"WHERE {counts('f')} AND f.review_status = 'open'"
     )
     params: list[Any] = []
@@ -677,7 +680,7 @@ def review_queue(
         sql += " AND f.kind = ?"
         params.append(kind)
     sql += f" ORDER BY {ob} LIMIT {int(limit)}"
-    return [QueueItem(*r[:10], int(r[10]), bool(r[11]), r[12])
+    return [QueueItem(*r[:10], int(r[10]), bool(r[11]), r[12], r[13])
             for r in store.cursor().execute(sql, params).fetchall()]
 
 

@@ -57,16 +57,17 @@ def replace_for_interaction(
         evidence = json.dumps(f.evidence, default=str, ensure_ascii=False)
         if key in existing:
             cur.execute(
-                "UPDATE flags SET severity = ?, score = ?, summary = ?, evidence = ?, active = TRUE "
-                "WHERE id = ?",
-                [f.severity, f.score, f.summary, evidence, existing[key]],
+                "UPDATE flags SET severity = ?, score = ?, summary = ?, evidence = ?, confidence = ?, "
+                "active = TRUE WHERE id = ?",
+                [f.severity, f.score, f.summary, evidence, f.confidence, existing[key]],
             )
             f.id = existing[key]
         else:
             row = cur.execute(
                 "INSERT INTO flags (interaction_id, kind, rule, dedupe_key, severity, score, "
-                "summary, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                [interaction_id, f.kind, f.rule, key, f.severity, f.score, f.summary, evidence],
+                "summary, evidence, confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [interaction_id, f.kind, f.rule, key, f.severity, f.score, f.summary, evidence,
+                 f.confidence],
             ).fetchone()
             f.id = int(row[0])  # type: ignore[index]
             new_ids.append(f.id)
@@ -80,7 +81,7 @@ def replace_for_interaction(
 
 _COLS = (
     "id, interaction_id, kind, rule, severity, score, summary, evidence, review_status, "
-    "reviewer, review_reason, reviewed_at, created_at"
+    "reviewer, review_reason, reviewed_at, created_at, confidence"
 )
 
 
@@ -89,7 +90,7 @@ def _to_flag(r: tuple[Any, ...]) -> Flag:
         id=int(r[0]), interaction_id=int(r[1]), kind=r[2], rule=r[3], severity=int(r[4]),
         score=r[5], summary=r[6], evidence=json.loads(r[7]) if r[7] else [],
         review_status=r[8], reviewer=r[9], review_reason=r[10], reviewed_at=r[11],
-        created_at=r[12],
+        created_at=r[12], confidence=r[13],
     )
 
 

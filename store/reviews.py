@@ -38,6 +38,25 @@ log = logging.getLogger(__name__)
 #: The predicate of a flag that counts (see module docstring), unqualified.
 COUNTS = "active AND review_status <> 'dismissed'"
 
+#: Below this confidence a high-severity flag is routed to the front of the review queue
+#: and labelled "low confidence" in alerts (analysis/confidence.py). No confidence (flags
+#: from before confidences, pattern flags) is not routed: there is no evidence to judge.
+LOW_CONFIDENCE = 0.6
+HIGH_SEVERITY = 3
+
+
+def low_confidence(severity: int, confidence: float | None) -> bool:
+    """A high-severity verdict the evidence does not make sure of: a person should hear it."""
+    return int(severity) >= HIGH_SEVERITY and confidence is not None and float(confidence) < LOW_CONFIDENCE
+
+
+#: ORDER BY for a review queue over `flags f`: contested, then low-confidence high-severity
+#: flags, then the most severe.
+QUEUE_ORDER = (
+    "coalesce(f.contested, FALSE) DESC, "
+    f"(f.severity >= {HIGH_SEVERITY} AND coalesce(f.confidence, 1) < {LOW_CONFIDENCE}) DESC"
+)
+
 #: status -> statuses a review may move it to ('open' from a verdict is a reopen).
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "open": ("confirmed", "dismissed"),
@@ -236,7 +255,8 @@ class QueueEntry:
 
 
 def queue(store: Store, *, limit: int = 200, kind: str | None = None) -> list[QueueEntry]:
-    """Open flags that count, contested ones first, then most severe, then oldest."""
+    """Open flags that count: contested ones first, then low-confidence high-severity ones
+    (confidence routing), then most severe, then oldest."""
     sql = (
         "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.summary, f.review_status, "
         "coalesce(f.review_rev, 0), coalesce(f.contested, FALSE), f.contest_reason, f.confidence, "
@@ -248,8 +268,7 @@ def queue(store: Store, *, limit: int = 200, kind: str | None = None) -> list[Qu
     if kind:
         sql += " AND f.kind = ?"
         params.append(kind)
-    sql += (" ORDER BY coalesce(f.contested, FALSE) DESC, f.severity DESC, f.created_at, f.id "
-            f"LIMIT {int(limit)}")  # fmt: skip
+    sql += f" ORDER BY {QUEUE_ORDER}, f.severity DESC, f.created_at, f.id LIMIT {int(limit)}"
     return [QueueEntry(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), r[5], r[6], int(r[7]), bool(r[8]),
                        r[9], r[10], r[11], r[12], r[13], r[14])
             for r in store.cursor().execute(sql, params).fetchall()]  # fmt: skip

@@ -98,7 +98,11 @@ def _print_queue(rows: list[dict[str, Any]], as_json: bool) -> None:
         return
     print(f"{'flag':>6} {'rev':>3} {'sev':>3}  {'kind':<34} {'interaction':>11}  agent")
     for r in rows:
+        from store.reviews import low_confidence
+
         kind = r["kind"] + (" (contested)" if r.get("contested") else "")
+        if low_confidence(int(r["severity"]), r.get("confidence")):
+            kind += f" (low confidence {float(r['confidence']):.0%})"
         print(f"{r['flag_id']:>6} {r.get('review_rev', 0):>3} {r['severity']:>3}  {kind:<34} "
               f"{r['interaction_id']:>11}  {r.get('agent') or '–'}")  # fmt: skip
 

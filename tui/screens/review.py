@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from store.browse import QueueItem
+from store.reviews import low_confidence
 from tui.screens.base import DataScreen
 from tui.widgets.fmt import severity_text, when
 
@@ -55,6 +56,8 @@ class ReviewScreen(DataScreen):
         self.items = {q.flag_id: q for q in items}
         for q in items:
             kind = f"⚑ {q.kind} (contested)" if q.contested else q.kind
+            if low_confidence(q.severity, q.confidence):
+                kind = f"? {kind} (low confidence)"
             t.add_row(str(q.flag_id), severity_text(q.severity), kind, str(q.interaction_id),
                       q.channel, q.agent or "–", when(q.created_at, self.source.tz),
                       Text(q.summary or "", overflow="ellipsis", no_wrap=True), key=str(q.flag_id))
