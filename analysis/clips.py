@@ -49,6 +49,13 @@ class Clip:
     silenced: list[tuple[float, float]] = field(default_factory=list)
 
 
+def default_cache_dir(store: Store) -> Path:
+    """Where clips are cached: next to the database (`<db>.clips/`), else a temp folder."""
+    if store.path and store.path != ":memory:":
+        return Path(f"{store.path}.clips")
+    return Path(tempfile.gettempdir()) / "convoscope-clips"
+
+
 def evidence_span(flag: Flag, turns: list[Turn]) -> tuple[float, float]:
     """(start, end) seconds of the flag's evidence: matched words' times, else its turns."""
     times = [(float(e["start"]), float(e["end"])) for e in flag.evidence or []
@@ -83,7 +90,7 @@ def pii_spans(turns: list[Turn], options: RedactionOptions, pad: float) -> list[
 def make_clip(
     store: Store,
     flag_id: int,
-    cache_dir: str | Path,
+    cache_dir: str | Path | None = None,
     *,
     options: RedactionOptions | None = None,
     pad_seconds: float = 2.0,
@@ -111,7 +118,7 @@ def make_clip(
     st = os.stat(it.raw_ref)
     key = hashlib.sha256(repr((it.raw_ref, st.st_size, st.st_mtime_ns, round(start, 3), round(end, 3),
                                [(round(x, 3), round(y, 3)) for x, y in silence])).encode()).hexdigest()[:16]
-    path = Path(cache_dir).expanduser() / f"flag-{flag_id}-{key}.wav"
+    path = Path(cache_dir or default_cache_dir(store)).expanduser() / f"flag-{flag_id}-{key}.wav"
     rel = [(max(0.0, x - start), min(end, y) - start) for x, y in silence if y > start and x < end]
     clip = Clip(path, flag_id, int(it.id or 0), start, end, (a, b), rel)
     if path.exists():

@@ -209,7 +209,7 @@ class Alerter:
             bk.section(f"{bk.SEVERITY_ICON.get(int(f['severity']), '')} *{bk.escape(f['kind'])}* "
                        f"({sev}) — {self._where(f)}" + (f"\n:warning: *{bk.escape(label[3:])}*" if unsure else "")
                        + (f"\n{bk.escape(str(f['summary']))}" if f.get("summary") else "")),
-            bk.review_buttons(int(f["id"]), int(f["interaction_id"])),
+            bk.review_buttons(int(f["id"]), int(f["interaction_id"]), listen=f.get("channel") == "call"),
             bk.context(f"Details: `/convoscope show {f['channel']} {f['interaction_id']}`"),
         ]  # fmt: skip
         return text, blocks

@@ -38,7 +38,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -140,7 +140,8 @@ def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
     def wrap(fn: Handler) -> Callable[[Request], Awaitable[JSONResponse]]:
         async def endpoint(request: Request) -> JSONResponse:
             try:
-                return JSONResponse(await fn(request))
+                got = await fn(request)
+                return got if isinstance(got, Response) else JSONResponse(got)
             except Forbidden as exc:
                 return JSONResponse({"error": str(exc)}, status_code=403)
             except reviews.StaleReview as exc:
@@ -233,6 +234,16 @@ def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
         require(_who(request).role, "lists")
         fid = int(request.path_params["fid"])
         return see(request, "lists", await run_in_threadpool(reviews.state, store, fid))
+
+    async def clip(request: Request) -> Any:
+        """A few seconds of the call's redacted audio around the flag's evidence (WAV)."""
+        from analysis.clips import make_clip
+
+        require(_who(request).role, "transcripts")
+        fid = int(request.path_params["fid"])
+        got = await run_in_threadpool(make_clip, store, fid)
+        return Response(got.path.read_bytes(), media_type="audio/wav",
+                        headers={"Content-Disposition": f'inline; filename="{got.path.name}"'})
 
     async def review(request: Request) -> Any:
         fid = int(request.path_params["fid"])
@@ -337,6 +348,7 @@ def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
         Route("/api/review-queue", wrap(queue)),
         Route("/api/flags/{fid:int}/review", wrap(review), methods=["POST"]),
         Route("/api/flags/{fid:int}", wrap(flag_state)),
+        Route("/api/flags/{fid:int}/clip", wrap(clip)),
         Route("/api/me", wrap(me)),
         Route("/api/rule-quality", wrap(rule_quality)),
         Route("/api/users", wrap(users_list)),

@@ -69,6 +69,8 @@ class ConvoscopeApp(App[None]):
         self._choices: dict[str, list[str]] | None = None
         #: query times in status lines (off for snapshot tests, which must be deterministic)
         self.show_timings = show_timings
+        #: where played clips are written (None: a temp folder; see tui/player.py)
+        self.clip_dir: str | None = None
 
     def on_mount(self) -> None:
         self.sub_title = self.source.describe()

@@ -107,6 +107,10 @@ class DataSource(ABC):
     def agents(self, *, days: int = 30) -> Scorecards: ...
 
     @abstractmethod
+    def clip(self, flag_id: int) -> bytes:
+        """WAV bytes: the redacted audio around the flag's evidence (analysis/clips.py)."""
+
+    @abstractmethod
     def rule_quality(self, *, days: int = 30) -> list[RuleQuality]:
         """Per rule: confirmed / dismissed / open flags raised in the last `days` days."""
 
@@ -195,6 +199,15 @@ class LocalSource(DataSource):
 
     def agents(self, *, days: int = 30) -> Scorecards:
         return self._view(Scorecards, browse.agents(self.store, self.now(), days), "lists")  # type: ignore[no-any-return]
+
+    def clip(self, flag_id: int) -> bytes:
+        from analysis.clips import make_clip
+
+        self._may("transcripts")
+        try:
+            return make_clip(self.store, flag_id).path.read_bytes()
+        except (KeyError, ValueError) as exc:  # ClipError is a ValueError
+            raise DataSourceError(str(exc).strip("'\"")) from exc
 
     def rule_quality(self, *, days: int = 30) -> list[RuleQuality]:
         self._may("counts")
@@ -348,6 +361,17 @@ class ApiSource(DataSource):
 
     def topics(self) -> TopicsView:
         return decode(TopicsView, self._call("GET", "/api/topics", params=self._clock()))
+
+    def clip(self, flag_id: int) -> bytes:
+        import httpx
+
+        try:
+            resp = self._http.get(f"/api/flags/{int(flag_id)}/clip")
+        except httpx.HTTPError as exc:
+            raise DataSourceError(f"cannot reach the service at {self.base_url}: {exc}") from exc
+        if resp.status_code >= 400:
+            raise DataSourceError(f"service answered {resp.status_code}: {resp.json().get('error', '')}")
+        return resp.content
 
     def rule_quality(self, *, days: int = 30) -> list[RuleQuality]:
         return decode(list[RuleQuality], self._call("GET", "/api/rule-quality",

@@ -23,6 +23,8 @@ from bot.listeners.asking import answer_for
 from store import audit, reviews
 
 log = logging.getLogger(__name__)
+LISTEN_REFUSAL = ("Clips are for supervisors and analysts, posted only in a channel granted to "
+                  "them; play it in the TUI instead (`l` on the flag).")
 REVIEW_REFUSAL = ("Sorry, only supervisors can review flags (a supervisor grant for you "
                   "or your user group; a channel grant does not give review rights).")
 
@@ -145,6 +147,40 @@ def register(app: Any, deps: Any) -> None:
                 pending[(ref["channel"], ref["ts"])] = blocks
         meta = json.dumps({"flag": flag_id, "rev": rev, **ref})
         client.views_open(trigger_id=body["trigger_id"], view=bk.dismiss_modal(flag_id, meta))
+
+    @app.action(bk.LISTEN_ACTION)
+    def on_listen(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
+        """Post a clip of the redacted audio around the evidence in the message's thread —
+        only where both the presser and the channel's readers may see transcripts."""
+        ack()
+        from analysis.clips import ClipError, make_clip
+        from store.permissions import allowed
+
+        flag_id = int(json.loads(action.get("value") or "{}")["flag"])
+        user = body["user"]["id"]
+        ref = _message_ref(body)
+        channel = ref["channel"]
+        # the presser's own grants (not the channel's) and the channel's readers must both
+        # be allowed to hear calls
+        if not (allowed(deps.access.role_for(user, channel).acting_role, "transcripts")
+                and allowed(deps.access.channel_role(channel), "transcripts")):  # fmt: skip
+            audit.log(deps.store, f"slack:{user}", "clip.refused", f"flag:{flag_id}", {"via": "slack"})
+            if channel:
+                client.chat_postEphemeral(channel=channel, user=user, text=LISTEN_REFUSAL)
+            return
+        try:
+            clip = make_clip(deps.store, flag_id)
+        except (KeyError, ClipError) as exc:
+            if channel:
+                client.chat_postEphemeral(channel=channel, user=user, text=f"No clip: {str(exc).strip(chr(39))}")
+            return
+        client.files_upload_v2(
+            channel=channel, thread_ts=ref["ts"], content=clip.path.read_bytes(), filename=clip.path.name,
+            title=f"Flag {flag_id}: call {clip.interaction_id}, {clip.start:.1f}–{clip.end:.1f} s (PII silenced)",
+            initial_comment=f"Redacted audio around the evidence of flag {flag_id}. Did you hear it?",
+        )  # fmt: skip
+        audit.log(deps.store, f"slack:{user}", "clip.post", f"flag:{flag_id}",
+                  {"via": "slack", "channel": channel, "start": clip.start, "end": clip.end})  # fmt: skip
 
     @app.view(bk.DISMISS_MODAL)
     def on_dismiss_submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:

@@ -297,7 +297,8 @@ class Engine:
         for f, line in zip(d["flags"], flag_lines, strict=True):
             blocks.append(bk.section(bk.escape(line)))
             if allowed(role, "review") and f["review_status"] == "open":
-                blocks.append(bk.review_buttons(f["id"], d["id"], f.get("review_rev", 0)))
+                blocks.append(bk.review_buttons(f["id"], d["id"], f.get("review_rev", 0),
+                                                listen=d["channel"] == "call"))
         if ex_lines:
             blocks.append(bk.section("*Excerpt (redacted)*\n>" + "\n>".join(bk.escape(x) for x in ex_lines)))
         return Answer(q.text, text, [item], blocks, intent="show")

@@ -87,3 +87,92 @@ def test_clips_are_cached_and_refused_without_audio(store: Store, tmp_path: Path
         make_clip(store, fid, tmp_path / "other")
     with pytest.raises(KeyError):
         make_clip(store, 999_999, tmp_path / "clips")
+
+
+def test_clip_on_every_surface(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """API (per role), TUI source and player, and Slack's Listen button (external upload)."""
+    import importlib.util
+    import json
+    import sys
+    import urllib.parse
+    from zoneinfo import ZoneInfo
+
+    import httpx
+
+    from convoscope import api
+    from store import users
+    from store.permissions import Identity
+    from tui.data import LocalSource
+    from tui.player import play_or_save
+
+    fid, _audio, _wav = _call(store, tmp_path)
+    expected = make_clip(store, fid).path.read_bytes()
+    assert expected[:4] == b"RIFF"
+    # API: supervisors get the WAV, viewers a 403
+    _u, sup = users.add(store, "sue", "supervisor")
+    _u, view = users.add(store, "vic", "viewer")
+    handle = api.serve_api(store, "127.0.0.1", 0, "svc-token")
+    try:
+        r = httpx.get(f"{handle.url}/api/flags/{fid}/clip", headers={"Authorization": f"Bearer {sup}"})
+        assert r.status_code == 200 and r.headers["content-type"] == "audio/wav" and r.content == expected
+        r = httpx.get(f"{handle.url}/api/flags/{fid}/clip", headers={"Authorization": f"Bearer {view}"})
+        assert r.status_code == 403
+    finally:
+        handle.stop()
+    # TUI: the same bytes; played with the system player, or written to a file without one
+    src = LocalSource(store, identity=Identity("local:sue", "supervisor"))
+    assert src.clip(fid) == expected
+    msg = play_or_save(expected, fid, tmp_path / "played", player=("true",))
+    assert msg.startswith("playing flag-") and (tmp_path / "played" / f"flag-{fid}.wav").read_bytes() == expected
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert "no audio player found: clip written to" in play_or_save(expected, fid, tmp_path / "saved")
+
+    # Slack: "Listen" posts the clip in the alert's thread through the external upload flow
+    from bot.app import build_app
+    from bot.options import AccessOptions, RoleGrant, SlackOptions
+    from bot.service import serve_http
+
+    spec = importlib.util.spec_from_file_location("fake_slack_clips", Path(__file__).parents[1] / "fakes" / "slack.py")
+    assert spec and spec.loader
+    fake_mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = fake_mod
+    spec.loader.exec_module(fake_mod)
+    sys.path.insert(0, str(Path(__file__).parents[1] / "bot"))
+    from slackhttp import SECRET, post, sign
+
+    monkeypatch.undo()
+    with fake_mod.FakeSlack() as fake:
+        from slack_sdk import WebClient
+
+        opts = SlackOptions(enabled=True, mode="http", bot_token="xoxb-test", signing_secret=SECRET,
+                            api_base_url=fake.api_url, http_host="127.0.0.1", http_port=0)  # fmt: skip
+        access = AccessOptions(supervisors=RoleGrant(users=["U_SUP"], channels=["C_SUPERS"]),
+                               viewers=RoleGrant(users=["U_VIEW"]))  # fmt: skip
+        app, _deps = build_app(store, opts, access, ZoneInfo("UTC"),
+                               web_client=WebClient(token="xoxb-test", base_url=fake.api_url))
+        server, _t, url = serve_http(app, "127.0.0.1", 0)
+        try:
+            def press(user: str, channel: str) -> None:
+                payload = {"type": "block_actions", "user": {"id": user}, "trigger_id": "t",
+                           "container": {"type": "message", "channel_id": channel, "message_ts": "17.5"},
+                           "actions": [{"action_id": "flag_listen", "block_id": f"review_{fid}", "type": "button",
+                                        "value": json.dumps({"flag": fid, "interaction": 1, "rev": 0}),
+                                        "action_ts": "1"}]}  # fmt: skip
+                body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+                post(url, body, "application/x-www-form-urlencoded", sign(body))
+
+            press("U_VIEW", "C_SUPERS")  # a viewer may not hear calls
+            (eph,) = fake.wait_for("chat.postEphemeral")
+            assert "Clips are for supervisors" in eph.args["text"]
+            press("U_SUP", "C_OPS")  # nor may a channel nobody granted
+            fake.wait_for("chat.postEphemeral", 2)
+            assert not fake.of("upload")
+            press("U_SUP", "C_SUPERS")
+            (upload,) = fake.wait_for("upload")
+            assert upload.raw == expected
+            (done,) = fake.wait_for("files.completeUploadExternal")
+            assert done.args["channel_id"] == "C_SUPERS" and done.args["thread_ts"] == "17.5"
+            assert "Did you hear it?" in done.args["initial_comment"]
+        finally:
+            server.shutdown()
+            server.server_close()

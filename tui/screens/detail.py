@@ -89,6 +89,7 @@ class DetailScreen(DataScreen):
         Binding("n", "reopen", "Reopen"),
         Binding("u", "toggle_redaction", "Unredact"),
         Binding("g", "refresh", "Reload"),
+        Binding("l", "listen", "Listen to the flag's evidence", show=False),
     ]
 
     def __init__(self, interaction_id: int) -> None:
@@ -227,6 +228,26 @@ class DetailScreen(DataScreen):
                 self.capp.review(fid, "dismissed", reason, self.reload, self._rev(fid))
 
         self.app.push_screen(ReasonScreen(), done)
+
+    def action_listen(self) -> None:
+        """Play (or save) the redacted audio around the selected flag's evidence."""
+        fid = self._current_flag()
+        if fid is None:
+            return
+        from tui.player import play_or_save
+
+        def work() -> None:
+            from tui.data import DataSourceError
+
+            try:
+                data = self.source.clip(fid)
+                msg = play_or_save(data, fid, self.capp.clip_dir)
+            except (DataSourceError, OSError) as exc:
+                self.app.call_from_thread(self.notify, f"no clip: {exc}", severity="error")
+                return
+            self.app.call_from_thread(self.notify, msg)
+
+        self.run_worker(work, thread=True, group="clip")
 
     def action_toggle_redaction(self) -> None:
         self.redacted = not self.redacted
