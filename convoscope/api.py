@@ -235,6 +235,16 @@ def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
         fid = int(request.path_params["fid"])
         return see(request, "lists", await run_in_threadpool(reviews.state, store, fid))
 
+    async def contest(request: Request) -> Any:
+        """An agent contests a flag on their own interaction (store.reviews.contest)."""
+        who = _who(request)
+        require(who.role, "contest", who.user)
+        fid = int(request.path_params["fid"])
+        b = await _body(request)
+        st = await run_in_threadpool(
+            lambda: reviews.contest(store, fid, who, str(b.get("reason") or ""), via="api"))
+        return {"flag_id": st.flag_id, "contested": st.contested, "review_status": st.review_status}
+
     async def clip(request: Request) -> Any:
         """A few seconds of the call's redacted audio around the flag's evidence (WAV)."""
         from analysis.clips import make_clip
@@ -349,6 +359,7 @@ def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
         Route("/api/flags/{fid:int}/review", wrap(review), methods=["POST"]),
         Route("/api/flags/{fid:int}", wrap(flag_state)),
         Route("/api/flags/{fid:int}/clip", wrap(clip)),
+        Route("/api/flags/{fid:int}/contest", wrap(contest), methods=["POST"]),
         Route("/api/me", wrap(me)),
         Route("/api/rule-quality", wrap(rule_quality)),
         Route("/api/users", wrap(users_list)),

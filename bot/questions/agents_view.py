@@ -80,7 +80,15 @@ def accuracy(engine: Engine, q: Query) -> Answer:
     if not rows:
         text = f"No flags from {what} {q.period.label}."
         return Answer(q.text, text, [], [bk.section(bk.escape(text))], intent="accuracy")
-    lines = [r.describe() for r in rows[:10]]
+    prev = q.period.previous()
+    before = {(r.kind, r.rule): r for r in reviews.rule_quality(engine.store, prev.start, prev.end, like=q.rule)}
+    lines = []
+    for r in rows[:10]:
+        b = before.get((r.kind, r.rule))
+        trend = ""
+        if b is not None and b.precision is not None and r.precision is not None:
+            trend = f"; {prev.label}: precision {b.precision:.0%} over {b.reviewed} reviews"
+        lines.append(r.describe() + trend)
     head = f"Reviews of {what} {q.period.label}:"
     text = head + "\n" + "\n".join(lines)
     items = [{"kind": r.kind, "rule": r.rule, "confirmed": r.confirmed, "dismissed": r.dismissed,

@@ -214,3 +214,20 @@ def test_cli_review_goes_through_the_running_service(db: Path, tmp_path: Path,
         handle.stop()
         api.remove_state(db)
         owner.close()
+
+
+def test_agents_contest_through_the_api(store: Store, served: api.ApiHandle,  # noqa: F811
+                                        tokens: dict[str, str]) -> None:
+    agent = users.get(store, "agent-user").agent  # type: ignore[union-attr]
+    rows = store.cursor().execute(
+        "SELECT f.id, i.agent = ? FROM flags f JOIN interactions i ON i.id = f.interaction_id "
+        "WHERE f.active AND f.review_status = 'open' ORDER BY f.id", [agent]).fetchall()
+    mine = next(int(r[0]) for r in rows if r[1])
+    theirs = next(int(r[0]) for r in rows if not r[1])
+    r = _post(served, tokens["agent"], f"/api/flags/{mine}/contest", {"reason": "I said it at 0:40"})
+    assert r.status_code == 200 and r.json()["contested"] is True
+    assert _post(served, tokens["agent"], f"/api/flags/{theirs}/contest", {"reason": "x"}).status_code == 404
+    assert _post(served, tokens["supervisor"], f"/api/flags/{mine}/contest", {"reason": "x"}).status_code == 403
+    assert _post(served, tokens["agent"], f"/api/flags/{mine}/contest", {"reason": ""}).status_code == 400
+    queue = _get(served, tokens["supervisor"], "/api/review-queue").json()
+    assert queue[0]["flag_id"] == mine and queue[0]["contested"] and queue[0]["contest_reason"] == "I said it at 0:40"
