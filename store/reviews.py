@@ -121,6 +121,10 @@ class ReviewState:
     contest_reason: str | None
     agent: str | None
     active: bool
+    #: the surface and kind of the change just made ('confirmed', 'dismissed', 'reopen',
+    #: 'contest'), set on what review/contest return
+    via: str | None = None
+    change: str | None = None
 
     def describe(self) -> str:
         who = f" by {self.reviewer}" if self.reviewer and self.review_status != "open" else ""
@@ -203,6 +207,7 @@ def review(
             con=tx,
         )
     st = state(store, flag_id)
+    st.via, st.change = via, ("reopen" if to == "open" else to)
     _notify(store, st)
     return st
 
@@ -231,6 +236,7 @@ def contest(store: Store, flag_id: int, who: Identity, reason: str, *, via: str 
         audit.log(store, who.user, "review.contest", f"flag:{flag_id}",
                   {"from": cur.review_status, "reason": reason, "via": via}, con=tx)  # fmt: skip
     st = state(store, flag_id)
+    st.via, st.change = via, "contest"
     _notify(store, st)
     return st
 
@@ -272,6 +278,15 @@ def queue(store: Store, *, limit: int = 200, kind: str | None = None) -> list[Qu
     return [QueueEntry(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), r[5], r[6], int(r[7]), bool(r[8]),
                        r[9], r[10], r[11], r[12], r[13], r[14])
             for r in store.cursor().execute(sql, params).fetchall()]  # fmt: skip
+
+
+def alert_messages(store: Store, flag_id: int) -> list[tuple[str, str]]:
+    """(channel, message ts) of the Slack alerts posted for a flag (follow-ups go there)."""
+    rows = store.cursor().execute(
+        "SELECT channel, message_ts FROM alerts_sent WHERE flag_id = ? AND message_ts IS NOT NULL "
+        "AND message_ts <> '' AND message_ts NOT LIKE 'failed:%'", [int(flag_id)]
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
 
 
 def revisions(store: Store, flag_ids: list[int]) -> dict[int, tuple[str, int]]:
