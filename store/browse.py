@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from store.db import Store
-from store.reviews import COUNTS, QUEUE_ORDER, counts
+from store.reviews import COUNTS, QUEUE_ORDER, contest_reason, contested, counts
 
 SORT_KEYS: dict[str, str] = {
     # key -> SQL expression (never NULL, so keyset comparisons are total)
@@ -606,7 +606,7 @@ def detail(store: Store, interaction_id: int) -> Detail | None:
         for f in cur.execute(
             "SELECT id, kind, rule, severity, score, summary, evidence, review_status, reviewer, "
             "review_reason, reviewed_at, created_at, coalesce(review_rev, 0), "
-            "coalesce(contested, FALSE), contest_reason FROM flags "
+            f"{contested('flags')}, {contest_reason('flags')} FROM flags "
             "WHERE interaction_id = ? AND active ORDER BY severity DESC, id",
             [interaction_id],
         ).fetchall()
@@ -671,8 +671,8 @@ def review_queue(
         ob = QUEUE_ORDER + ", " + ob
     sql = (
         "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.summary, f.created_at, "
-        "i.channel, i.agent, i.started_at, coalesce(f.review_rev, 0), coalesce(f.contested, FALSE), "
-        "f.contest_reason, f.confidence FROM flags f JOIN interactions i ON i.id = f.interaction_id "
+        f"i.channel, i.agent, i.started_at, coalesce(f.review_rev, 0), {contested('f')}, "
+        f"{contest_reason('f')}, f.confidence FROM flags f JOIN interactions i ON i.id = f.interaction_id "
         f"WHERE {counts('f')} AND f.review_status = 'open'"
     )
     params: list[Any] = []

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from store.db import Store
-from store.reviews import counts
+from store.reviews import contested, counts
 
 
 @dataclass(slots=True)
@@ -71,7 +71,7 @@ def _review_cond(f: Filter, alias: str = "fl") -> str:
     if review is None:
         return counts(alias)
     if review == "contested":
-        return f"({alias}.active AND coalesce({alias}.contested, FALSE))"
+        return f"({alias}.active AND {contested(alias)})"
     if review not in ("open", "confirmed", "dismissed"):
         raise ValueError(f"review must be open, confirmed, dismissed or contested; got {review!r}")
     return f"({alias}.active AND {alias}.review_status = '{review}')"

@@ -50,12 +50,6 @@ def low_confidence(severity: int, confidence: float | None) -> bool:
     return int(severity) >= HIGH_SEVERITY and confidence is not None and float(confidence) < LOW_CONFIDENCE
 
 
-#: ORDER BY for a review queue over `flags f`: contested, then low-confidence high-severity
-#: flags, then the most severe.
-QUEUE_ORDER = (
-    "coalesce(f.contested, FALSE) DESC, "
-    f"(f.severity >= {HIGH_SEVERITY} AND coalesce(f.confidence, 1) < {LOW_CONFIDENCE}) DESC"
-)
 
 #: status -> statuses a review may move it to ('open' from a verdict is a reopen).
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -84,6 +78,24 @@ def _notify(store: Store, st: ReviewState) -> None:
         except Exception:  # the review is committed; a follow-up failing must not undo it
             log.warning("follow-up after the review of flag %s failed; the next patterns run "
                         "recomputes it", st.flag_id, exc_info=True)
+
+
+def contested(alias: str) -> str:
+    """SQL: whether the flag `alias` has an open contest (flag_contests)."""
+    return f"coalesce((SELECT c.open FROM flag_contests c WHERE c.flag_id = {alias}.id), FALSE)"
+
+
+def contest_reason(alias: str) -> str:
+    """SQL: the reason of the flag's open contest, else NULL."""
+    return f"(SELECT c.reason FROM flag_contests c WHERE c.flag_id = {alias}.id AND c.open)"
+
+
+#: ORDER BY for a review queue over `flags f`: contested, then low-confidence high-severity
+#: flags, then the most severe.
+QUEUE_ORDER = (
+    f"{contested('f')} DESC, "
+    f"(f.severity >= {HIGH_SEVERITY} AND coalesce(f.confidence, 1) < {LOW_CONFIDENCE}) DESC"
+)
 
 
 def counts(alias: str | None = None) -> str:
@@ -136,7 +148,7 @@ class ReviewState:
 _STATE_SQL = (
     "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.review_status, "
     "coalesce(f.review_rev, 0), f.reviewer, f.review_reason, f.reviewed_at, "
-    "coalesce(f.contested, FALSE), f.contest_reason, i.agent, f.active "
+    f"{contested('f')}, {contest_reason('f')}, i.agent, f.active "
     "FROM flags f JOIN interactions i ON i.id = f.interaction_id WHERE f.id = ?"
 )
 
@@ -195,11 +207,11 @@ def review(
         settle = to != "open"  # a verdict settles a contest; a reopen keeps it visible
         tx.execute(
             "UPDATE flags SET review_status = ?, reviewer = ?, review_reason = ?, reviewed_at = ?, "
-            "review_rev = coalesce(review_rev, 0) + 1"
-            + (", contested = FALSE" if settle else "")
-            + " WHERE id = ?",
+            "review_rev = coalesce(review_rev, 0) + 1 WHERE id = ?",
             [to, who.user, reason if to != "open" else None, now, flag_id],
         )
+        if settle and cur.contested:
+            tx.execute("UPDATE flag_contests SET open = FALSE WHERE flag_id = ?", [flag_id])
         audit.log(
             store, who.user, action, f"flag:{flag_id}",
             {"from": cur.review_status, "to": to, "reason": reason, "via": via, "role": who.role,
@@ -229,9 +241,12 @@ def contest(store: Store, flag_id: int, who: Identity, reason: str, *, via: str 
         if cur.review_status == "dismissed":
             raise ReviewError(f"flag {flag_id} is already dismissed; nothing to contest")
         tx.execute(
-            "UPDATE flags SET contested = TRUE, contest_reason = ?, contested_by = ?, "
-            "review_status = 'open', review_rev = coalesce(review_rev, 0) + 1 WHERE id = ?",
-            [reason, who.user, flag_id],
+            "UPDATE flags SET review_status = 'open', review_rev = coalesce(review_rev, 0) + 1 "
+            "WHERE id = ?", [flag_id],
+        )
+        tx.execute(
+            "INSERT OR REPLACE INTO flag_contests (flag_id, reason, contested_by, contested_at, open) "
+            "VALUES (?, ?, ?, ?, TRUE)", [flag_id, reason, who.user, datetime.now(UTC)],
         )
         audit.log(store, who.user, "review.contest", f"flag:{flag_id}",
                   {"from": cur.review_status, "reason": reason, "via": via}, con=tx)  # fmt: skip
@@ -265,7 +280,7 @@ def queue(store: Store, *, limit: int = 200, kind: str | None = None) -> list[Qu
     (confidence routing), then most severe, then oldest."""
     sql = (
         "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.summary, f.review_status, "
-        "coalesce(f.review_rev, 0), coalesce(f.contested, FALSE), f.contest_reason, f.confidence, "
+        f"coalesce(f.review_rev, 0), {contested('f')}, {contest_reason('f')}, f.confidence, "
         "f.created_at, i.channel, i.agent, i.started_at FROM flags f "
         "JOIN interactions i ON i.id = f.interaction_id "
         f"WHERE {counts('f')} AND f.review_status = 'open'"
@@ -318,7 +333,7 @@ def agent_flags(store: Store, agent: str, start: datetime, end: datetime, limit:
     of the first evidence turn (None when analysis has not redacted it: never the raw
     text). Dismissed ones are included, marked, so an agent sees the verdict."""
     rows = store.cursor().execute(
-        "SELECT f.id, f.interaction_id, f.kind, f.severity, f.review_status, coalesce(f.contested, FALSE), "
+        f"SELECT f.id, f.interaction_id, f.kind, f.severity, f.review_status, {contested('f')}, "
         "f.review_reason, i.channel, i.started_at, "
         "TRY_CAST(json_extract(f.evidence, '$[0].seq') AS INTEGER) AS seq "
         "FROM flags f JOIN interactions i ON i.id = f.interaction_id "

@@ -168,3 +168,28 @@ def test_role_table_and_shaping() -> None:
 def test_readme_shows_the_role_table_from_code() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     assert markdown_table() in readme
+
+
+def test_migration_0013_applies_to_a_populated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An existing database (flags with rows, many) upgrades in place; reviews work after."""
+    from store import db as store_db
+
+    real = store_db.load_migrations
+    monkeypatch.setattr(store_db, "load_migrations", lambda: [m for m in real() if m.version < 13])
+    old = Store.open(tmp_path / "old.duckdb")
+    it = Interaction(channel="call", source="t", external_id="o1", content_hash=content_hash("o1"),
+                     agent="Kim Lee", turns=[Turn(seq=0, speaker="agent", text="hello")])
+    store_interactions.upsert(old, [it])
+    old.cursor().execute(  # the old schema's columns only, as an older Convoscope wrote them
+        "INSERT INTO flags (interaction_id, kind, dedupe_key, severity) "
+        "SELECT ?, 'bulk', 'bulk-' || i, 2 FROM range(50000) r(i)", [it.id])
+    fid = int(old.cursor().execute("SELECT min(id) FROM flags").fetchone()[0])
+    old.close()
+    monkeypatch.setattr(store_db, "load_migrations", real)
+    new = Store.open(tmp_path / "old.duckdb")
+    try:
+        assert new.schema_version() == store_db.latest_version()
+        assert reviews.state(new, fid).review_rev == 0
+        assert reviews.review(new, fid, "confirm", SUP, expected_rev=0).review_rev == 1
+    finally:
+        new.close()
