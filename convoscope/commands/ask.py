@@ -71,8 +71,7 @@ def _ask_service(url: str, token: str | None, question: str, page: int) -> dict[
     if not token:
         raise UserError(f"the running service at {url} needs a token: set {TOKEN_ENV}")
     try:
-        resp = httpx.post(f"{url}/api/ask", json={"question": question, "page": page,
-                                "actor": f"cli:{getpass.getuser()}"},
+        resp = httpx.post(f"{url}/api/ask", json={"question": question, "page": page},
                           headers={"Authorization": f"Bearer {token}"}, timeout=30)  # fmt: skip
     except httpx.HTTPError as exc:
         raise UserError(f"cannot reach the running service at {url}: {exc}") from None
