@@ -198,3 +198,32 @@ def test_engine_agent_view_never_takes_a_name_from_the_question(store: Store, se
     a = eng.ask("my week agent alice", role="agent", agent="1042")
     assert a.items[0]["agent"] == "1042"
     assert eng.ask("my week", role="agent", agent=None).items == []
+
+
+def test_my_week_shows_the_best_phrases_of_my_queue_and_my_scorecard(store: Store, seeded: Any, now: Any) -> None:
+    from datetime import timedelta
+
+    from analysis.patterns import job
+    from analysis.patterns.options import PatternsOptions
+    from convoscope import config
+    from store import patterns as sp
+
+    queue = reviews.agent_queue(store, "1042", now - timedelta(days=7), now + timedelta(minutes=1))
+    assert queue
+    sp.save_phrases(store, [
+        sp.PhraseRow(scope=f"queue:{queue}", phrase="let me fix that for you", z=3.1, delta=0.2,
+                     count_good=9, count_bad=1, n_good=10, n_bad=10, rank=1),
+        sp.PhraseRow(scope="queue:elsewhere", phrase="not for this queue", z=4.0, delta=0.3,
+                     count_good=9, count_bad=1, n_good=10, n_bad=10, rank=1),
+    ])  # fmt: skip
+    form = {"name": "Support QA", "sections": [{"name": "Tone", "questions": [
+        {"id": "anger", "text": "No anger", "flag": "angry_customer", "expect": "absent"}]}]}
+    cfg = config.from_dict({"scorecards": [form]})
+    job.run_scorecards(store, PatternsOptions(), cfg.scorecards, now=now + timedelta(minutes=1))
+    a = Engine(store, TZ, clock=lambda: now, redactor=None).ask("my week", role="agent", agent="1042")
+    assert f"Phrases that work best in {queue}: “let me fix that for you”" in a.text
+    assert "not for this queue" not in a.text
+    mine = [c for c in sp.agent_scorecards(store, now - timedelta(days=7), now + timedelta(minutes=1))
+            if c.agent == "1042"]
+    assert mine and f"QA scorecard “Support QA”: {mine[0].mean_score:.0f}/100" in a.text
+    assert a.items[0]["scorecards"][0]["scorecard"] == "Support QA"
