@@ -176,9 +176,10 @@ class AccessOptions:
     usergroup_cache_seconds: int = 300
 
     def __post_init__(self) -> None:
-        if self.default_role not in ROLES or self.default_role in ("admin", "supervisor"):
-            raise ValueError("default_role must be one of analyst, viewer, agent, none "
-                             "(review rights are never given to everyone)")
+        if self.default_role not in ROLES:
+            # like a channel grant, the default role decides what is shown, never what
+            # anyone may do (review rights come from personal grants only)
+            raise ValueError(f"default_role must be one of {', '.join(ROLES)}")
         for uid, name in self.agents.items():
             if not uid or not str(name).strip():
                 raise ValueError("access.agents maps Slack user ids to agent names; both must be non-empty")

@@ -227,3 +227,10 @@ def test_my_week_shows_the_best_phrases_of_my_queue_and_my_scorecard(store: Stor
             if c.agent == "1042"]
     assert mine and f"QA scorecard “Support QA”: {mine[0].mean_score:.0f}/100" in a.text
     assert a.items[0]["scorecards"][0]["scorecard"] == "Support QA"
+
+
+def test_default_role_shows_but_never_lets_anyone_review() -> None:
+    ac = AccessControl(AccessOptions(default_role="supervisor"))
+    d = ac.role_for("U_ANYONE", "C_ANY")
+    assert d.role == "supervisor" and d.acting_role == "none" and not d.supervisor
+    assert d.may("lists") and not d.may("review")

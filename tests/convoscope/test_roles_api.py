@@ -3,6 +3,7 @@ reviews as the token's user with the optimistic check, and `convoscope review` /
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,7 +146,7 @@ def db(base_db: Path, tmp_path: Path) -> Iterator[Path]:  # noqa: F811
 
 
 def _cfg(tmp_path: Path, reviewer: str) -> str:
-    cfg = tmp_path / "c.toml"
+    cfg = tmp_path / f"{reviewer}.toml"
     cfg.write_text(f'[tui]\nreviewer = "{reviewer}"\n')
     return str(cfg)
 
@@ -178,6 +179,12 @@ def test_cli_review_and_users_on_the_file(db: Path, tmp_path: Path, capsys: pyte
     viewer_base = ["--config", _cfg(tmp_path, "vic"), "--db", str(db)]
     assert main([*viewer_base, "review", str(fid), "--confirm"]) == 2
     assert "may not review" in capsys.readouterr().err
+    # `ask` on the file answers for the local user's role: a viewer gets a count, no list
+    assert main([*viewer_base, "ask", "--json", "angry calls in the last 365 days"]) == 0
+    asked = json.loads(capsys.readouterr().out)
+    assert [set(i) for i in asked["items"]] == [{"count"}]
+    assert main([*base, "ask", "--json", "angry calls in the last 365 days"]) == 0
+    assert "agent" in json.loads(capsys.readouterr().out)["items"][0]  # admin: the list
     assert main([*base, "users", "revoke", "vic"]) == 0
     st = Store.open(db)
     try:
