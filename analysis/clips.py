@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,15 @@ from store import flags as store_flags
 from store import interactions as store_interactions
 from store.db import Store
 from store.records import Flag, Turn
+
+_configured: weakref.WeakKeyDictionary[Store, RedactionOptions] = weakref.WeakKeyDictionary()
+
+
+def configure(store: Store, options: RedactionOptions) -> None:
+    """Use the configured `[redaction]` options for clips of `store` (the composition root
+    calls this once; the bot, the API and the TUI then silence exactly what analysis
+    redacts, e.g. national phone numbers of the configured region)."""
+    _configured[store] = options
 
 
 class ClipError(ValueError):
@@ -101,7 +111,7 @@ def make_clip(
 
     from analysis.asr.audio import SAMPLE_RATE, load
 
-    opts = options or RedactionOptions()
+    opts = options or _configured.get(store) or RedactionOptions()
     flag = store_flags.get(store, flag_id)
     if flag is None:
         raise KeyError(f"no flag {flag_id}")

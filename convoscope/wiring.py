@@ -59,7 +59,11 @@ def run_patterns(cfg: Config, store: Store, *, now: datetime | None = None) -> A
 
 def watch_reviews(cfg: Config, store: Store) -> None:
     """Re-score an interaction's QA scorecards as soon as one of its flags is reviewed, so
-    a dismissal moves the scorecard at once rather than at the next patterns run."""
+    a dismissal moves the scorecard at once rather than at the next patterns run; and make
+    evidence clips silence what the configured `[redaction]` redacts."""
+    from analysis import clips
+
+    clips.configure(store, cfg.redaction)
     if not cfg.scorecards:
         return
     from analysis.patterns.job import run_scorecards
