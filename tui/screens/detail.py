@@ -188,8 +188,9 @@ class DetailScreen(DataScreen):
         table = self.query_one("#flags", DataTable)
         table.clear()
         for f in d.flags:
-            status = Text(f.review_status, style={"open": "bold", "confirmed": "red",
-                                                   "dismissed": "dim"}.get(f.review_status, ""))
+            status = Text(f.review_status + (" ⚑" if f.contested else ""),
+                          style={"open": "bold", "confirmed": "red",
+                                 "dismissed": "dim"}.get(f.review_status, ""))
             table.add_row(f.kind, severity_text(f.severity), status, key=str(f.id))
 
     # -- review ------------------------------------------------------------------------------
