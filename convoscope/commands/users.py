@@ -52,10 +52,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     cmd = args.users_command
     if st is not None:
         return _via_service(args, st, cmd)
+    from convoscope.commands.tui import local_identity
     from store import users
+    from store.permissions import Forbidden, require
 
     store = ctx.store()
-    actor = "cli:local"
+    who = local_identity(ctx, store)
+    actor = who.user
+    try:
+        require(who.role, "manage_users", who.user)
+    except Forbidden as exc:
+        raise UserError(str(exc)) from None
     try:
         if cmd == "add":
             user, token = users.add(store, args.name, args.role, agent=args.agent, actor=actor)

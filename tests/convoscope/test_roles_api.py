@@ -179,6 +179,8 @@ def test_cli_review_and_users_on_the_file(db: Path, tmp_path: Path, capsys: pyte
     viewer_base = ["--config", _cfg(tmp_path, "vic"), "--db", str(db)]
     assert main([*viewer_base, "review", str(fid), "--confirm"]) == 2
     assert "may not review" in capsys.readouterr().err
+    assert main([*viewer_base, "users", "add", "eve", "--role", "admin"]) == 2
+    assert "may not manage users" in capsys.readouterr().err
     # `ask` on the file answers for the local user's role: a viewer gets a count, no list
     assert main([*viewer_base, "ask", "--json", "angry calls in the last 365 days"]) == 0
     asked = json.loads(capsys.readouterr().out)
