@@ -102,6 +102,8 @@ def pseudonym(name: str | None) -> str | None:
 
 
 _CUSTOMER_KEYS = ("customer", "customer_key")
+#: labels in an `agent` field that name nobody (the agents screen's team row)
+_NOT_NAMES = frozenset({"team", "(none)"})
 
 
 def shape(role: str, data: Any) -> Any:
@@ -122,7 +124,7 @@ def shape(role: str, data: Any) -> Any:
             return v
         out: dict[str, Any] = {}
         for k, x in v.items():
-            if k == "agent" and not names and isinstance(x, str):
+            if k == "agent" and not names and isinstance(x, str) and x not in _NOT_NAMES:
                 out[k] = pseudonym(x)
             elif k in _CUSTOMER_KEYS and not cust:
                 out[k] = None

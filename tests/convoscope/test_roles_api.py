@@ -74,7 +74,7 @@ def test_api_what_each_role_may_see_and_do(store: Store, served: api.ApiHandle, 
     assert det["admin"]["customer"] == raw.customer and det["supervisor"]["customer"] is None
     assert det["supervisor"]["agent"] == raw.agent and det["analyst"]["agent"] == pseudonym(raw.agent)
     agents = _get(served, tokens["analyst"], "/api/agents", params={"now": NOW.isoformat()}).json()
-    assert all(a["agent"].startswith("agent-") for a in agents["agents"])
+    assert all(a["agent"].startswith("agent-") for a in agents["agents"]) and agents["team"]["agent"] == "team"
     # reviews: supervisors and admins only, as the token's user
     fid = int(store.cursor().execute("SELECT min(id) FROM flags WHERE review_status = 'open'").fetchone()[0])
     for r in ("analyst", "viewer", "agent"):
