@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from store import digest as sd
 from store import questions as sq
+from store import reviews
 from store.db import Store
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,10 @@ class Digest:
     compliance: list[dict[str, Any]] = field(default_factory=list)
     repeats: list[dict[str, Any]] = field(default_factory=list)
     series: list[dict[str, Any]] = field(default_factory=list)
+    #: the day's flags by review status (dismissed ones do not count anywhere)
+    reviews: dict[str, int] = field(default_factory=dict)
+    #: the week's most-dismissed rules: what reviewers' verdicts say about each rule
+    rule_quality: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -71,7 +76,8 @@ class Digest:
             "top_topics": [{"topic": t, "count": n} for t, n in self.top_topics],
             "rising": conv(self.rising), "angriest": conv(self.angriest),
             "compliance_open": self.compliance_open, "compliance": conv(self.compliance),
-            "repeats": conv(self.repeats), "series": conv(self.series),
+            "repeats": conv(self.repeats), "series": conv(self.series), "reviews": self.reviews,
+            "rule_quality": self.rule_quality,
         }  # fmt: skip
 
 
@@ -98,6 +104,9 @@ def build(store: Store, day: date, tz: ZoneInfo, *, series_days: int = 14) -> Di
     d.angriest = sd.angriest(store, start, end)
     d.compliance_open, d.compliance = sd.open_flags(store, "compliance%", series_start, end)
     d.repeats = _repeats(store, start, end, week_start)
+    d.reviews = sd.review_counts(store, start, end)
+    d.rule_quality = [r.describe() + " this week" for r in reviews.rule_quality(store, week_start, end)
+                      if r.dismissed][:3]
     d.series = _full_series(sd.daily_series(store, series_start, end, tz.key), day, series_days)
     return d
 
@@ -203,6 +212,13 @@ def summary_lines(d: Digest) -> list[str]:
         lines.append("Angriest: " + ", ".join(
             f"{a['channel']} #{a['id']} (anger {a['anger']:.2f})" for a in d.angriest) + ".")  # fmt: skip
     lines.append(f"Compliance violations awaiting review: {d.compliance_open}.")
+    if d.reviews:
+        r = d.reviews
+        lines.append(f"Flags that count: {r.get('open', 0) + r.get('confirmed', 0)} "
+                     f"({r.get('confirmed', 0)} confirmed, {r.get('open', 0)} awaiting review); "
+                     f"{r.get('dismissed', 0)} dismissed by reviewers.")
+    for line in d.rule_quality:
+        lines.append(f"Rule quality: {line}.")
     if d.repeats:
         # Customer keys can be phone numbers or addresses: only ids and counts leave.
         lines.append("Repeat contacts: " + "; ".join(

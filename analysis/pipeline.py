@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from analysis import confidence as flag_confidence
 from analysis import embeddings, keywords, metrics
 from analysis import flags as flag_rules
 from analysis.options import AnalysisOptions
@@ -285,6 +286,7 @@ class Analyzer:
         )
         hits = self.rule_engine.evaluate(it, values, vecs if len(vecs) else None)
         flags = flag_rules.collect(iid, anger.flag, hits)
+        flag_confidence.annotate(flags, it.turns)
         turn_scores = [
             TurnScores(
                 interaction_id=iid,

@@ -49,6 +49,11 @@ from bot.options import AlertOptions
 from bot.reconcile import HistoryUnavailable, alert_metadata, find_posts, without_transport_retry
 from store import alerts as store_alerts
 from store.db import Store
+from store.reviews import low_confidence
+
+
+def confidence_text(value: Any) -> str:
+    return "unknown" if value is None else f"{float(value):.0%}"
 
 log = logging.getLogger(__name__)
 SUMMARY_EVERY = timedelta(minutes=1)
@@ -284,13 +289,18 @@ class Alerter:
         f = {**f, "summary": safety.safe(f.get("summary"))}
         sev = bk.severity_name(f["severity"])
         text = f"{sev.title()} flag {f['kind']} on {f['channel']} #{f['interaction_id']}"
+        # confidence routing: a high-severity verdict its evidence is unsure of says so
+        unsure = "confidence" in f and low_confidence(int(f["severity"]), f.get("confidence"))
+        label = (" — low confidence (" + confidence_text(f.get("confidence")) + "): please check the "
+                 "evidence before acting") if unsure else ""  # fmt: skip
+        text += label
         if f.get("summary"):
             text += f": {f['summary']}"
         blocks = [
             bk.section(f"{bk.SEVERITY_ICON.get(int(f['severity']), '')} *{bk.escape(f['kind'])}* "
-                       f"({sev}) — {self._where(f)}"
+                       f"({sev}) — {self._where(f)}" + (f"\n:warning: *{bk.escape(label[3:])}*" if unsure else "")
                        + (f"\n{bk.escape(str(f['summary']))}" if f.get("summary") else "")),
-            bk.review_buttons(int(f["id"]), int(f["interaction_id"])),
+            bk.review_buttons(int(f["id"]), int(f["interaction_id"]), listen=f.get("channel") == "call"),
             bk.context(f"Details: `/convoscope show {f['channel']} {f['interaction_id']}`"),
         ]  # fmt: skip
         return text, blocks

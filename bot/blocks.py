@@ -20,6 +20,7 @@ SECTION_MAX = 3000
 PAGE_ACTION = "convoscope_page"
 CONFIRM_ACTION = "flag_confirm"
 DISMISS_ACTION = "flag_dismiss"
+LISTEN_ACTION = "flag_listen"
 DISMISS_MODAL = "flag_dismiss_modal"
 SEVERITY_ICON = {1: ":white_circle:", 2: ":large_yellow_circle:", 3: ":large_orange_circle:",
                  4: ":red_circle:"}  # fmt: skip
@@ -95,23 +96,27 @@ def pager(question: str, page: int, pages: int) -> list[Block]:
     ]
 
 
-def review_buttons(flag_id: int, interaction_id: int) -> Block:
-    """Confirm / Dismiss buttons for one open flag (dismiss asks for an optional reason)."""
-    value = json.dumps({"flag": flag_id, "interaction": interaction_id})
-    return {
-        "type": "actions",
-        "block_id": f"review_{flag_id}",
-        "elements": [
-            {"type": "button", "action_id": CONFIRM_ACTION, "style": "primary",
-             "text": {"type": "plain_text", "text": "Confirm"}, "value": value},
-            {"type": "button", "action_id": DISMISS_ACTION,
-             "text": {"type": "plain_text", "text": "Dismiss…"}, "value": value},
-        ],
-    }  # fmt: skip
+def review_buttons(flag_id: int, interaction_id: int, rev: int = 0, *, listen: bool = False) -> Block:
+    """Confirm / Dismiss buttons for one open flag (dismiss asks for a reason). `rev` is
+    the review revision shown: a press after someone else reviewed it is refused as stale.
+    `listen` adds "Listen": a clip of the redacted call audio around the evidence, posted
+    in the thread (call flags)."""
+    value = json.dumps({"flag": flag_id, "interaction": interaction_id, "rev": int(rev)})
+    elements = [
+        {"type": "button", "action_id": CONFIRM_ACTION, "style": "primary",
+         "text": {"type": "plain_text", "text": "Confirm"}, "value": value},
+        {"type": "button", "action_id": DISMISS_ACTION,
+         "text": {"type": "plain_text", "text": "Dismiss…"}, "value": value},
+    ]  # fmt: skip
+    if listen:
+        elements.append({"type": "button", "action_id": LISTEN_ACTION,
+                         "text": {"type": "plain_text", "text": "Listen (redacted)"}, "value": value})  # fmt: skip
+    return {"type": "actions", "block_id": f"review_{flag_id}", "elements": elements}
 
 
 def dismiss_modal(flag_id: int, private_metadata: str) -> dict[str, Any]:
-    """The modal asking why a flag is dismissed (the reason is optional)."""
+    """The modal asking why a flag is dismissed (a reason is required: it becomes a
+    labelled example for the rule's authors)."""
     return {
         "type": "modal",
         "callback_id": DISMISS_MODAL,
@@ -124,8 +129,8 @@ def dismiss_modal(flag_id: int, private_metadata: str) -> dict[str, Any]:
             {
                 "type": "input",
                 "block_id": "reason",
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Reason (optional)"},
+                "optional": False,
+                "label": {"type": "plain_text", "text": "Why is the flag wrong?"},
                 "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True},
             },
         ],
@@ -133,7 +138,7 @@ def dismiss_modal(flag_id: int, private_metadata: str) -> dict[str, Any]:
 
 
 def reviewed_note(flag_id: int, status: str, user: str, reason: str | None) -> Block:
-    verb = "confirmed" if status == "confirmed" else "dismissed"
+    verb = {"confirmed": "confirmed", "dismissed": "dismissed", "open": "reopened"}.get(status, status)
     why = f": {escape(reason)}" if reason else ""
     return context(f":white_check_mark: Flag {flag_id} {verb} by <@{user}>{why}")
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from store.permissions import ALL_ROLES
 from store.records import severity_value
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-ROLES: tuple[str, ...] = ("supervisor", "viewer", "none")
+ROLES: tuple[str, ...] = ALL_ROLES
 
 
 def parse_hhmm(value: str, key: str) -> time:
@@ -187,15 +188,31 @@ class RoleGrant:
 
 @dataclass
 class AccessOptions:
-    """Who may ask what. Supervisors see lists, excerpts and review buttons; viewers see
-    counts only; everyone else is refused politely."""
+    """Who may ask what (the role table is `store.permissions.TABLE`). Users and user
+    groups hold roles personally; a channel grant only says what may be *shown* in that
+    channel and never gives anyone review or other rights (see bot/access.py). `agents`
+    maps Slack user ids to the agent names the interactions carry, so an agent asking
+    "my week" sees their own work and nobody else's."""
 
     __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
+    admins: RoleGrant = field(default_factory=RoleGrant)
     supervisors: RoleGrant = field(default_factory=RoleGrant)
+    analysts: RoleGrant = field(default_factory=RoleGrant)
     viewers: RoleGrant = field(default_factory=RoleGrant)
+    agents: dict[str, str] = field(default_factory=dict)
     default_role: str = "none"
     usergroup_cache_seconds: int = 300
 
     def __post_init__(self) -> None:
         if self.default_role not in ROLES:
+            # like a channel grant, the default role decides what is shown, never what
+            # anyone may do (review rights come from personal grants only)
             raise ValueError(f"default_role must be one of {', '.join(ROLES)}")
+        for uid, name in self.agents.items():
+            if not uid or not str(name).strip():
+                raise ValueError("access.agents maps Slack user ids to agent names; both must be non-empty")
+
+    def grants(self) -> list[tuple[str, RoleGrant]]:
+        """(role, grant) from the strongest role down."""
+        return [("admin", self.admins), ("supervisor", self.supervisors),
+                ("analyst", self.analysts), ("viewer", self.viewers)]  # fmt: skip

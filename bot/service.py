@@ -145,6 +145,9 @@ def attach(
         raise BotStartError(f"the Slack bot could not start: {exc} "
                             "(check [slack] bot_token and the network)") from exc  # fmt: skip
     handle = BotHandle(app=app, deps=deps, client=client, scheduler=scheduler)
+    from bot import followups
+
+    followups.attach(store, client)
     if alerts.enabled:
         handle.alerter = Alerter(alerts, client, tz, clock=clock)
         scheduler.add_job(

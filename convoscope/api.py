@@ -3,12 +3,18 @@
 `convoscope serve` owns the DuckDB file (DuckDB allows one process per file), so readers
 such as `convoscope tui` come through here. It is a Starlette app served by uvicorn in a
 thread of the service: loopback only unless explicitly allowed, and every route needs
-`Authorization: Bearer <token>` (401 otherwise). Handlers run the same `store` functions
-the TUI runs on a bare file, in Starlette's thread pool (each thread gets its own DuckDB
-cursor), and return their dataclasses as JSON. `convoscope.apiguard.ApiGuard` stands in
-front of every route: the token (constant-time), a rate limit per token (429 with
-Retry-After) and a cap on request bodies (413). Reviews go through
-`store.flags.set_review(via="api")`, which writes the audit log in the same transaction.
+`Authorization: Bearer <token>` (401 otherwise). A token is either a person's own token
+(`convoscope users add`, stored hashed in `api_users`) carrying their name and role, or
+the service token (`[service] api_token` / the state file), which acts as the `admin`
+role for backward compatibility. `convoscope.apiguard.ApiGuard` stands in front of every
+route: it resolves the token to an identity (constant-time compares), rate-limits per
+token (429 with Retry-After) and caps request bodies (413). Every route checks the
+caller's role against the one table in `store.permissions` (403 otherwise) and shapes its
+answer with `permissions.shape` (pseudonymised agents, hidden customer ids, redacted turn
+text for roles that may not see them). Handlers run the same `store` functions the TUI
+runs on a bare file, in Starlette's thread pool (each thread gets its own DuckDB cursor).
+Reviews go through `store.reviews.review(via="api")` as the token's user, never a name
+from the request body, against the revision the client saw.
 
 The service advertises itself in a state file next to the database,
 `<db>.service.json` (host, port, pid, token; mode 0600), which `convoscope tui` reads to
@@ -26,27 +32,46 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from convoscope.apiguard import ApiGuard, ApiLimits
-from store import browse, search
-from store import flags as flags_mod
+from store import browse, reviews, search, users
 from store.db import Store
+from store.permissions import Forbidden, Identity, allowed, require, shape
 from tui.data import ReviewResult, encode, filter_from_json
 
 TOKEN_ENV = "CONVOSCOPE_API_TOKEN"
+#: Who the service token (not a person's token) acts as.
+SERVICE_IDENTITY = Identity("api:service-token", "admin")
 
 
 class ApiError(ValueError):
     """A bad request; answered as 400 with the message."""
+
+
+def person(store: Store) -> Callable[[bytes], Identity | None]:
+    """Who a person's bearer token stands for (None when unknown); the guard checks the
+    service token itself and calls this for anything else."""
+
+    def resolve(given: bytes) -> Identity | None:
+        try:
+            return users.authenticate(store, given.decode("ascii"))
+        except UnicodeDecodeError:
+            return None
+
+    return resolve
+
+
+def _who(request: Request) -> Identity:
+    return request.state.identity  # type: ignore[no-any-return]
 
 
 def _now_param(request: Request) -> datetime:
@@ -96,7 +121,12 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
     def wrap(fn: Handler) -> Callable[[Request], Awaitable[JSONResponse]]:
         async def endpoint(request: Request) -> JSONResponse:
             try:
-                return JSONResponse(await fn(request))
+                got = await fn(request)
+                return got if isinstance(got, Response) else JSONResponse(got)
+            except Forbidden as exc:
+                return JSONResponse({"error": str(exc)}, status_code=403)
+            except reviews.StaleReview as exc:
+                return JSONResponse({"error": str(exc), "current": encode(exc.current)}, status_code=409)
             except (ApiError, ValueError) as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
             except KeyError as exc:
@@ -107,11 +137,23 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
     async def health(request: Request) -> Any:
         return {"ok": True, "db": store.path, "pid": os.getpid()}
 
+    def see(request: Request, action: str, data: Any) -> Any:
+        """Check the caller may `action`, and shape `data` (encoded) for their role."""
+        who = _who(request)
+        require(who.role, action, who.user)
+        return shape(who.role, encode(data))
+
+    async def me(request: Request) -> Any:
+        who = _who(request)
+        return {"user": who.user, "role": who.role, "agent": who.agent}
+
     async def dashboard(request: Request) -> Any:
+        require(_who(request).role, "counts")
         now, tz = _now_param(request), request.query_params.get("tz", "UTC")
         return encode(await run_in_threadpool(browse.dashboard, store, now, tz))
 
     async def page(request: Request) -> Any:
+        require(_who(request).role, "lists")
         b = await _body(request)
         flt = filter_from_json(b.get("filter"))
         limit = int(b.get("limit") or 100)
@@ -122,25 +164,28 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
                                 descending=bool(b.get("descending", True)), limit=limit,
                                 after=b.get("after"))
         )
-        return encode(got)
+        return see(request, "lists", got)
 
     async def count(request: Request) -> Any:
+        require(_who(request).role, "counts")
         b = await _body(request)
         flt = filter_from_json(b.get("filter"))
         return {"count": await run_in_threadpool(browse.count, store, flt)}
 
     async def detail(request: Request) -> Any:
+        require(_who(request).role, "transcripts")
         iid = int(request.path_params["iid"])
         got = await run_in_threadpool(browse.detail, store, iid)
         if got is None:
             raise KeyError(f"no interaction {iid}")
-        return {"interaction": encode(got)}
+        return {"interaction": see(request, "transcripts", got)}
 
     async def do_search(request: Request) -> Any:
         q = request.query_params.get("q", "")
         limit = _int(request, "limit", 50, 1, 1000)
         channel = request.query_params.get("channel") or None
-        return encode(await run_in_threadpool(
+        require(_who(request).role, "transcripts")
+        return see(request, "transcripts", await run_in_threadpool(
             lambda: search.search(store, q, limit=limit, channel=channel)))
 
     async def ask(request: Request) -> Any:
@@ -153,42 +198,116 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
         if not question:
             raise ApiError("question is required")
         page = int(b.get("page") or 0)
-        actor = str(b.get("actor") or "api")
+        who = _who(request)  # the token's user and role, never a name from the body
         return encode(await run_in_threadpool(
-            lambda: answer_payload(store, ZoneInfo(tz), question, page=page, actor=actor)))
+            lambda: answer_payload(store, ZoneInfo(tz), question, page=page, actor=who.user,
+                                   role=who.role, agent=who.agent)))
 
     async def queue(request: Request) -> Any:
         order = request.query_params.get("order", "severity")
         kind = request.query_params.get("kind") or None
         limit = _int(request, "limit", 200, 1, 5000)
-        return encode(await run_in_threadpool(
+        require(_who(request).role, "lists")
+        return see(request, "lists", await run_in_threadpool(
             lambda: browse.review_queue(store, order=order, kind=kind, limit=limit)))
+
+    async def flag_state(request: Request) -> Any:
+        require(_who(request).role, "lists")
+        fid = int(request.path_params["fid"])
+        return see(request, "lists", await run_in_threadpool(reviews.state, store, fid))
+
+    async def contest(request: Request) -> Any:
+        """An agent contests a flag on their own interaction (store.reviews.contest)."""
+        who = _who(request)
+        require(who.role, "contest", who.user)
+        fid = int(request.path_params["fid"])
+        b = await _body(request)
+        st = await run_in_threadpool(
+            lambda: reviews.contest(store, fid, who, str(b.get("reason") or ""), via="api"))
+        return {"flag_id": st.flag_id, "contested": st.contested, "review_status": st.review_status}
+
+    async def clip(request: Request) -> Any:
+        """A few seconds of the call's redacted audio around the flag's evidence (WAV)."""
+        from analysis.clips import make_clip
+
+        require(_who(request).role, "transcripts")
+        fid = int(request.path_params["fid"])
+        got = await run_in_threadpool(make_clip, store, fid)
+        return Response(got.path.read_bytes(), media_type="audio/wav",
+                        headers={"Content-Disposition": f'inline; filename="{got.path.name}"'})
 
     async def review(request: Request) -> Any:
         fid = int(request.path_params["fid"])
+        who = _who(request)
+        require(who.role, "review", who.user)
         b = await _body(request)
         status = str(b.get("status") or "")
-        reviewer = str(b.get("reviewer") or "").strip()
-        if not reviewer:
-            raise ApiError("reviewer is required")
         reason = b.get("reason")
-        f = await run_in_threadpool(
-            lambda: flags_mod.set_review(store, fid, status, reviewer,
-                                         str(reason) if reason else None, via="api"))
-        return encode(ReviewResult(int(f.id or fid), f.review_status, f.reviewer, f.review_reason))
+        rev, seen = b.get("rev"), b.get("expected_status")
+        if rev is None and seen is None:
+            raise ApiError("say which state you reviewed: rev (the flag's review_rev) "
+                           "or expected_status")
+        if rev is not None and not isinstance(rev, int):
+            raise ApiError("rev must be an integer")
+        st = await run_in_threadpool(
+            lambda: reviews.review(store, fid, status, who, str(reason) if reason else None,
+                                   expected_rev=rev, expected_status=seen, via="api"))
+        return encode(ReviewResult(st.flag_id, st.review_status, st.reviewer, st.review_reason,
+                                   st.review_rev))
 
     async def agents(request: Request) -> Any:
         now, days = _now_param(request), _int(request, "days", 30, 1, 3650)
-        return encode(await run_in_threadpool(browse.agents, store, now, days))
+        return see(request, "lists", await run_in_threadpool(browse.agents, store, now, days))
 
     async def topics(request: Request) -> Any:
+        require(_who(request).role, "counts")
         now, tz = _now_param(request), request.query_params.get("tz", "UTC")
         return encode(await run_in_threadpool(browse.topics, store, now, tz))
 
+    async def rule_quality(request: Request) -> Any:
+        require(_who(request).role, "counts")
+        now, days = _now_param(request), _int(request, "days", 30, 1, 3650)
+        return encode(await run_in_threadpool(
+            lambda: reviews.rule_quality(store, now - timedelta(days=days), None)))
+
     async def choices(request: Request) -> Any:
-        return await run_in_threadpool(browse.distinct_values, store)
+        role = _who(request).role
+        require(role, "counts")
+        got = await run_in_threadpool(browse.distinct_values, store)
+        if not allowed(role, "agent_names"):
+            got["agent"] = []
+        return got
+
+    async def users_list(request: Request) -> Any:
+        who = _who(request)
+        require(who.role, "manage_users", who.user)
+        return encode(await run_in_threadpool(users.list_users, store))
+
+    async def users_add(request: Request) -> Any:
+        who = _who(request)
+        require(who.role, "manage_users", who.user)
+        b = await _body(request)
+        user, token = await run_in_threadpool(
+            lambda: users.add(store, str(b.get("name") or ""), str(b.get("role") or ""),
+                              agent=b.get("agent"), actor=who.user))
+        return {"user": encode(user), "token": token}
+
+    async def users_revoke(request: Request) -> Any:
+        who = _who(request)
+        require(who.role, "manage_users", who.user)
+        name = request.path_params["name"]
+        return encode(await run_in_threadpool(lambda: users.revoke(store, name, actor=who.user)))
+
+    async def users_token(request: Request) -> Any:
+        who = _who(request)
+        require(who.role, "manage_users", who.user)
+        name = request.path_params["name"]
+        return {"token": await run_in_threadpool(lambda: users.new_token(store, name, actor=who.user))}
 
     async def export(request: Request) -> Any:
+        who = _who(request)
+        require(who.role, "export", who.user)
+        names = allowed(who.role, "agent_names")
         b = await _body(request)
         path = str(b.get("path") or "")
         if not path or not Path(path).is_absolute():
@@ -206,7 +325,7 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
         flt = filter_from_json(b.get("filter"))
         rows = await run_in_threadpool(
             lambda: browse.export_to(store, path, fmt, flt, sort=str(b.get("sort") or "started_at"),
-                                     descending=bool(b.get("descending", True))))
+                                     descending=bool(b.get("descending", True)), agent_names=names))
         return {"rows": rows, "path": path}
 
     routes = [
@@ -219,13 +338,23 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
         Route("/api/ask", wrap(ask), methods=["POST"]),
         Route("/api/review-queue", wrap(queue)),
         Route("/api/flags/{fid:int}/review", wrap(review), methods=["POST"]),
+        Route("/api/flags/{fid:int}", wrap(flag_state)),
+        Route("/api/flags/{fid:int}/clip", wrap(clip)),
+        Route("/api/flags/{fid:int}/contest", wrap(contest), methods=["POST"]),
+        Route("/api/me", wrap(me)),
+        Route("/api/rule-quality", wrap(rule_quality)),
+        Route("/api/users", wrap(users_list)),
+        Route("/api/users", wrap(users_add), methods=["POST"]),
+        Route("/api/users/{name}/revoke", wrap(users_revoke), methods=["POST"]),
+        Route("/api/users/{name}/token", wrap(users_token), methods=["POST"]),
         Route("/api/agents", wrap(agents)),
         Route("/api/topics", wrap(topics)),
         Route("/api/choices", wrap(choices)),
         Route("/api/export", wrap(export), methods=["POST"]),
     ]
     app = Starlette(routes=routes)
-    app.add_middleware(ApiGuard, token=token, limits=limits)
+    app.add_middleware(ApiGuard, token=token, limits=limits, people=person(store),
+                       service_identity=SERVICE_IDENTITY)
     return app
 
 

@@ -3,8 +3,10 @@
 The API is loopback-only by default, but anything on the machine can reach it, and it
 can be opened to the network (`allow_remote`). So, as for the Slack endpoint:
 
-* the token is compared in constant time (SHA-256 of both sides, then
-  `hmac.compare_digest`, so not even the length leaks);
+* the service token is compared in constant time (SHA-256 of both sides, then
+  `hmac.compare_digest`, so not even the length leaks); any other token is resolved by
+  `people` (a person's token, stored hashed) and the identity it stands for goes to
+  `request.state.identity`;
 * each token has a token bucket (`rate_per_second`, `burst`): a client that asks faster
   gets 429 with `Retry-After` instead of occupying the service's thread pool; failed
   authentications have their own, much smaller bucket per client address, so guessing
@@ -25,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -103,13 +106,19 @@ class ApiGuard:
     """ASGI middleware: token, then rate limit, then body size; then the app."""
 
     def __init__(self, app: ASGIApp, token: str, limits: ApiLimits | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+                 clock: Callable[[], float] = time.monotonic, *,
+                 people: Callable[[bytes], Any] | None = None,
+                 service_identity: Any = None) -> None:  # fmt: skip
+        """`people` resolves a token that is not the service token to an identity (None
+        when unknown; it runs in the thread pool, as it reads the store);
+        `service_identity` is what the service token stands for."""
         if not token:
             raise ValueError("the API needs a token")
         self.app = app
+        self.people = people
+        self.service_identity = service_identity
         self.limits = limits or ApiLimits()
         self._token_digest = _digest(token.encode())
-        self._token_key = self._token_digest.hex()[:16]
         self.per_token = RateLimiter(self.limits.burst, self.limits.rate_per_second, clock=clock)
         self.failures = RateLimiter(self.limits.auth_failure_burst, self.limits.auth_failure_rate,
                                     clock=clock)  # fmt: skip
@@ -121,8 +130,14 @@ class ApiGuard:
         headers = dict(scope.get("headers") or [])
         auth = headers.get(b"authorization", b"")
         scheme, _, given = auth.partition(b" ")
-        ok = scheme.lower() == b"bearer" and hmac.compare_digest(_digest(given.strip()),
-                                                                 self._token_digest)  # fmt: skip
+        given = given.strip() if scheme.lower() == b"bearer" else b""
+        digest = _digest(given)
+        ok, who = False, None
+        if given and hmac.compare_digest(digest, self._token_digest):
+            ok, who = True, self.service_identity
+        elif given and self.people is not None:
+            who = await run_in_threadpool(self.people, given)
+            ok = who is not None
         if not ok:
             client = (scope.get("client") or ("?", 0))[0]
             wait = self.failures.take(f"addr:{client}")
@@ -132,7 +147,7 @@ class ApiGuard:
             await JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
                                headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)  # fmt: skip
             return
-        wait = self.per_token.take(f"token:{self._token_key}")
+        wait = self.per_token.take(f"token:{digest.hex()[:16]}")
         if wait:
             await _too_many(wait)(scope, receive, send)
             return
@@ -146,6 +161,7 @@ class ApiGuard:
         except _TooLarge:
             await _too_large(cap)(scope, receive, send)
             return
+        scope.setdefault("state", {})["identity"] = who
         await self.app(scope, _replay(body, receive), send)
 
 

@@ -124,8 +124,9 @@ class Service:
         self.scheduler.add_job(self.patterns_job, "interval",
                                minutes=self.cfg.patterns.full_interval_minutes, id="patterns",
                                executor="writer", next_run_time=now + timedelta(minutes=1))
-        from convoscope.wiring import attach_extras
+        from convoscope.wiring import attach_extras, watch_reviews
 
+        watch_reviews(self.cfg, self.store)
         self._handles.extend(attach_extras(self))
         self.scheduler.start()
         log.info("service started: %d sources, db %s", len(self.sources()), self.store.path)

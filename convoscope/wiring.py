@@ -67,6 +67,25 @@ def run_patterns(cfg: Config, store: Store, *, now: datetime | None = None) -> A
                 tz=cfg.timezone)
 
 
+def watch_reviews(cfg: Config, store: Store) -> None:
+    """Re-score an interaction's QA scorecards as soon as one of its flags is reviewed, so
+    a dismissal moves the scorecard at once rather than at the next patterns run; and make
+    evidence clips silence what the configured `[redaction]` redacts."""
+    from analysis import clips
+
+    clips.configure(store, cfg.redaction)
+    if not cfg.scorecards:
+        return
+    from analysis.patterns.job import run_scorecards
+    from store import reviews
+
+    def rescore(st: Any) -> None:
+        run_scorecards(store, cfg.patterns, cfg.scorecards, now=datetime.now(cfg.tz),
+                       ids=[st.interaction_id])
+
+    reviews.on_change(store, rescore)
+
+
 def after_analysis(cfg: Config, store: Store) -> None:
     """Cheap follow-ups after each analysis batch: cluster assignment, search index."""
     from analysis.patterns.job import assign_new

@@ -25,7 +25,7 @@ def pending_flags(store: Store, min_severity: int, since: datetime, limit: int =
     """Active flags at or above `min_severity`, created since `since`, never claimed."""
     rows = store.cursor().execute(
         "SELECT f.id, f.interaction_id, f.kind, f.severity, f.summary, f.created_at, "
-        "i.channel, i.agent, i.queue, i.started_at FROM flags f "
+        "i.channel, i.agent, i.queue, i.started_at, f.confidence FROM flags f "
         "JOIN interactions i ON i.id = f.interaction_id "
         "WHERE f.active AND f.severity >= ? AND f.created_at >= ? AND f.review_status = 'open' "
         "AND NOT EXISTS (SELECT 1 FROM alerts_sent a WHERE a.flag_id = f.id) "
@@ -33,7 +33,7 @@ def pending_flags(store: Store, min_severity: int, since: datetime, limit: int =
         [min_severity, since, limit],
     ).fetchall()
     keys = ("id", "interaction_id", "kind", "severity", "summary", "created_at", "channel",
-            "agent", "queue", "started_at")  # fmt: skip
+            "agent", "queue", "started_at", "confidence")  # fmt: skip
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from store.db import Store
+from store.reviews import COUNTS, QUEUE_ORDER, contest_reason, contested, counts
 
 SORT_KEYS: dict[str, str] = {
     # key -> SQL expression (never NULL, so keyset comparisons are total)
@@ -123,7 +124,10 @@ class _Conds:
             self.s.append(("s.cluster_id = ?", [flt.cluster_id]))
         self.f: list[tuple[str, list[Any]]] = []
         if flt.flag_kind or flt.review_status:
-            sub, ps = "SELECT interaction_id FROM flags WHERE active", []
+            # A review status asks for those flags (dismissed included); otherwise the
+            # flags that count (store.reviews).
+            sub = "SELECT interaction_id FROM flags WHERE " + ("active" if flt.review_status else COUNTS)
+            ps: list[Any] = []
             if flt.flag_kind:
                 sub += " AND kind = ?"
                 ps.append(flt.flag_kind)
@@ -255,7 +259,7 @@ def _attach_flags(cur: duckdb.DuckDBPyConnection, rows: list[InteractionRow]) ->
         int(r[0]): r[1:]
         for r in cur.execute(
             "SELECT interaction_id, count(*), max(severity), count(*) FILTER (review_status = 'open') "
-            f"FROM flags WHERE active AND interaction_id IN ({_id_list([r.id for r in rows])}) "
+            f"FROM flags WHERE {COUNTS} AND interaction_id IN ({_id_list([r.id for r in rows])}) "
             "GROUP BY 1"
         ).fetchall()
     }
@@ -271,15 +275,19 @@ def count(store: Store, flt: Filter | None = None) -> int:
     return int(row[0]) if row else 0
 
 
-def export_sql(flt: Filter | None = None, *, sort: str = "started_at", descending: bool = True) -> tuple[str, list[Any]]:
-    """The SELECT behind an export of the current view (used by `export_to`)."""
+def export_sql(flt: Filter | None = None, *, sort: str = "started_at", descending: bool = True,
+               agent_names: bool = True) -> tuple[str, list[Any]]:  # fmt: skip
+    """The SELECT behind an export of the current view (used by `export_to`). Without
+    `agent_names` agents are written as the same pseudonym `store.permissions.pseudonym`
+    gives ('agent-' + the first 6 hex digits of SHA-256 of the name)."""
     where, params = _where(flt or Filter())
     key = SORT_KEYS[sort]
     d = "DESC" if descending else "ASC"
+    agent = "i.agent" if agent_names else "('agent-' || substr(sha256(i.agent), 1, 6)) AS agent"
     cols = (
-        "i.id, i.started_at, i.channel, i.source, i.agent, i.queue, i.duration, i.subject, "
+        f"i.id, i.started_at, i.channel, i.source, {agent}, i.queue, i.duration, i.subject, "
         "s.sentiment, s.sentiment_customer, s.anger, s.top_topic, s.cluster_id, "
-        "(SELECT count(*) FROM flags f WHERE f.interaction_id = i.id AND f.active) AS flags"
+        f"(SELECT count(*) FROM flags f WHERE f.interaction_id = i.id AND {counts('f')}) AS flags"
     )
     return f"SELECT {cols}{_FROM}{where} ORDER BY {key} {d}, i.id {d}", params
 
@@ -293,6 +301,7 @@ def export_to(
     sort: str = "started_at",
     descending: bool = True,
     con: duckdb.DuckDBPyConnection | None = None,
+    agent_names: bool = True,
 ) -> int:
     """Write the filtered view to CSV or Parquet with DuckDB's COPY; returns rows written.
 
@@ -301,7 +310,7 @@ def export_to(
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"export format must be csv or parquet, got {fmt!r}")
-    sql, params = export_sql(flt, sort=sort, descending=descending)
+    sql, params = export_sql(flt, sort=sort, descending=descending, agent_names=agent_names)
     opts = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
     target = path.replace("'", "''")
     cur = con or store.cursor()
@@ -425,7 +434,7 @@ def dashboard(store: Store, now: datetime, tz: str = "UTC") -> Dashboard:
         cur.execute(
             f"WITH {cte} SELECT days.d, count(*) FROM flags f "
             "JOIN days ON f.created_at >= days.lo AND f.created_at < days.hi "
-            "WHERE f.active GROUP BY 1",
+            f"WHERE {counts('f')} GROUP BY 1",
             cte_params,
         ).fetchall()
     )
@@ -438,7 +447,7 @@ def dashboard(store: Store, now: datetime, tz: str = "UTC") -> Dashboard:
     open_flags = [
         CountItem(k, int(n))
         for k, n in cur.execute(
-            "SELECT kind, count(*) FROM flags WHERE active AND review_status = 'open' "
+            f"SELECT kind, count(*) FROM flags WHERE {COUNTS} AND review_status = 'open' "
             "GROUP BY 1 ORDER BY 2 DESC, 1"
         ).fetchall()
     ]
@@ -534,6 +543,9 @@ class FlagView:
     review_reason: str | None
     reviewed_at: datetime | None
     created_at: datetime | None
+    review_rev: int = 0
+    contested: bool = False
+    contest_reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -589,10 +601,12 @@ def detail(store: Store, interaction_id: int) -> Detail | None:
         ).fetchall()
     ]
     flags = [
-        FlagView(f[0], f[1], f[2], int(f[3]), f[4], f[5], _loads(f[6], []), f[7], f[8], f[9], f[10], f[11])
+        FlagView(f[0], f[1], f[2], int(f[3]), f[4], f[5], _loads(f[6], []), f[7], f[8], f[9], f[10], f[11],
+                 int(f[12]), bool(f[13]), f[14])
         for f in cur.execute(
             "SELECT id, kind, rule, severity, score, summary, evidence, review_status, reviewer, "
-            "review_reason, reviewed_at, created_at FROM flags "
+            "review_reason, reviewed_at, created_at, coalesce(review_rev, 0), "
+            f"{contested('flags')}, {contest_reason('flags')} FROM flags "
             "WHERE interaction_id = ? AND active ORDER BY severity DESC, id",
             [interaction_id],
         ).fetchall()
@@ -639,26 +653,35 @@ class QueueItem:
     channel: str
     agent: str | None
     started_at: datetime | None
+    review_rev: int = 0
+    contested: bool = False
+    contest_reason: str | None = None
+    confidence: float | None = None
 
 
 def review_queue(
     store: Store, *, order: str = "severity", kind: str | None = None, limit: int = 200
 ) -> list[QueueItem]:
-    """Open, active flags: most severe first (then oldest), or oldest first."""
+    """Open flags that count: contested ones first, then low-confidence high-severity ones,
+    then most severe (then oldest); or strictly oldest first."""
     if order not in ("severity", "oldest"):
         raise ValueError("order must be 'severity' or 'oldest'")
     ob = "f.severity DESC, f.created_at, f.id" if order == "severity" else "f.created_at, f.id"
+    if order == "severity":  # contested, then low-confidence high-severity: first
+        ob = QUEUE_ORDER + ", " + ob
     sql = (
         "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.summary, f.created_at, "
-        "i.channel, i.agent, i.started_at FROM flags f JOIN interactions i ON i.id = f.interaction_id "
-        "WHERE f.active AND f.review_status = 'open'"
+        f"i.channel, i.agent, i.started_at, coalesce(f.review_rev, 0), {contested('f')}, "
+        f"{contest_reason('f')}, f.confidence FROM flags f JOIN interactions i ON i.id = f.interaction_id "
+        f"WHERE {counts('f')} AND f.review_status = 'open'"
     )
     params: list[Any] = []
     if kind:
         sql += " AND f.kind = ?"
         params.append(kind)
     sql += f" ORDER BY {ob} LIMIT {int(limit)}"
-    return [QueueItem(*r) for r in store.cursor().execute(sql, params).fetchall()]
+    return [QueueItem(*r[:10], int(r[10]), bool(r[11]), r[12], r[13])
+            for r in store.cursor().execute(sql, params).fetchall()]
 
 
 # -- agents ------------------------------------------------------------------------------------
@@ -704,7 +727,7 @@ def agents(store: Store, now: datetime, days: int = 30) -> Scorecards:
     m = "TRY_CAST(json_extract_string(s.metrics, '$.{}') AS DOUBLE)"
     sql = (
         f"WITH fl AS (SELECT interaction_id, count(*) AS n, count(*) FILTER (review_status = 'open') AS o "
-        f"FROM flags WHERE active GROUP BY 1) "
+        f"FROM flags WHERE {COUNTS} GROUP BY 1) "
         f"SELECT coalesce(i.agent, '(none)') AS agent, count(*), avg(s.sentiment), "
         f"coalesce(sum(fl.n), 0), coalesce(sum(fl.o), 0), count(fl.n) / count(*), {qa_col}, "
         f"avg({m.format('agent_talk_ratio')}) * 100, avg({m.format('non_talk_pct')}), "

@@ -66,6 +66,19 @@ def open_flags(store: Store, kind_pattern: str, since: datetime, until: datetime
     return (int(n[0]) if n else 0), [dict(zip(keys, r, strict=True)) for r in rows]
 
 
+def review_counts(store: Store, since: datetime, until: datetime) -> dict[str, int]:
+    """Active flags on interactions in [since, until) by review status (open, confirmed,
+    dismissed): the digest says how many count and how many reviewers threw out."""
+    rows = store.cursor().execute(
+        "SELECT f.review_status, count(*) FROM flags f JOIN interactions i ON i.id = f.interaction_id "
+        "WHERE f.active AND i.started_at >= ? AND i.started_at < ? GROUP BY 1",
+        [since, until],
+    ).fetchall()
+    out = {"open": 0, "confirmed": 0, "dismissed": 0}
+    out.update({r[0]: int(r[1]) for r in rows})
+    return out
+
+
 def repeat_customers(store: Store, day_start: datetime, day_end: datetime, since: datetime,
                      limit: int = 5) -> list[dict[str, Any]]:  # fmt: skip
     """Customers who contacted on the day and at least once more since `since`."""

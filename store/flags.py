@@ -4,22 +4,22 @@ Analysis owns `kind/severity/score/summary/evidence/active`; people own the revi
 (`review_status`, `reviewer`, `review_reason`, `reviewed_at`). `replace_for_interaction`
 is how a (re)score writes: flags keep their id and review across rescoring (keyed by
 `dedupe_key` = interaction + kind + rule), flags no longer raised become inactive rather
-than deleted, so a confirmed verdict is never lost. `set_review` is the single review
-path used by the Slack buttons, the TUI and the API; it writes the audit log in the same
-transaction.
+than deleted, so a confirmed verdict is never lost. People review through
+`store.reviews.review` (state machine, optimistic check, audit log); `set_review` here is
+that path for trusted internal callers.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 
-from store import audit
+from store import reviews
 from store.db import Store
+from store.permissions import Identity
 from store.records import REVIEW_STATUSES, Flag
 
 #: Kinds the patterns job raises and retires itself (store.patterns); a rescore by the
@@ -57,16 +57,17 @@ def replace_for_interaction(
         evidence = json.dumps(f.evidence, default=str, ensure_ascii=False)
         if key in existing:
             cur.execute(
-                "UPDATE flags SET severity = ?, score = ?, summary = ?, evidence = ?, active = TRUE "
-                "WHERE id = ?",
-                [f.severity, f.score, f.summary, evidence, existing[key]],
+                "UPDATE flags SET severity = ?, score = ?, summary = ?, evidence = ?, confidence = ?, "
+                "active = TRUE WHERE id = ?",
+                [f.severity, f.score, f.summary, evidence, f.confidence, existing[key]],
             )
             f.id = existing[key]
         else:
             row = cur.execute(
                 "INSERT INTO flags (interaction_id, kind, rule, dedupe_key, severity, score, "
-                "summary, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                [interaction_id, f.kind, f.rule, key, f.severity, f.score, f.summary, evidence],
+                "summary, evidence, confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [interaction_id, f.kind, f.rule, key, f.severity, f.score, f.summary, evidence,
+                 f.confidence],
             ).fetchone()
             f.id = int(row[0])  # type: ignore[index]
             new_ids.append(f.id)
@@ -80,7 +81,7 @@ def replace_for_interaction(
 
 _COLS = (
     "id, interaction_id, kind, rule, severity, score, summary, evidence, review_status, "
-    "reviewer, review_reason, reviewed_at, created_at"
+    "reviewer, review_reason, reviewed_at, created_at, confidence"
 )
 
 
@@ -89,7 +90,7 @@ def _to_flag(r: tuple[Any, ...]) -> Flag:
         id=int(r[0]), interaction_id=int(r[1]), kind=r[2], rule=r[3], severity=int(r[4]),
         score=r[5], summary=r[6], evidence=json.loads(r[7]) if r[7] else [],
         review_status=r[8], reviewer=r[9], review_reason=r[10], reviewed_at=r[11],
-        created_at=r[12],
+        created_at=r[12], confidence=r[13],
     )
 
 
@@ -114,23 +115,18 @@ def set_review(
     reason: str | None = None,
     *,
     via: str = "api",
+    expected_rev: int | None = None,
 ) -> Flag:
-    """Confirm, dismiss or reopen a flag; audit-logged in the same transaction."""
+    """Confirm, dismiss or reopen a flag as a trusted internal caller (jobs, tests).
+
+    People review through `store.reviews.review` with their authenticated identity and
+    the revision they saw; this wrapper is that path for callers with neither (it acts
+    with the admin role and does not insist on a dismissal reason).
+    """
     if status not in REVIEW_STATUSES:
         raise ValueError(f"review status must be one of {', '.join(REVIEW_STATUSES)}")
-    with store.transaction() as tx:
-        row = tx.execute("SELECT review_status FROM flags WHERE id = ?", [flag_id]).fetchone()
-        if row is None:
-            raise KeyError(f"no flag {flag_id}")
-        tx.execute(
-            "UPDATE flags SET review_status = ?, reviewer = ?, review_reason = ?, reviewed_at = ? "
-            "WHERE id = ?",
-            [status, reviewer, reason, datetime.now(UTC), flag_id],
-        )
-        audit.log(
-            store, reviewer, f"review.{status}", f"flag:{flag_id}",
-            {"from": row[0], "to": status, "reason": reason, "via": via}, con=tx,
-        )
+    reviews.review(store, flag_id, status, Identity(reviewer, "admin"), reason,
+                   expected_rev=expected_rev, via=via, require_reason=False)
     flag = get(store, flag_id)
     assert flag is not None
     return flag

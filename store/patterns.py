@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from store.db import Store
 from store.records import Flag
+from store.reviews import COUNTS, counts
 
 DIM = 384
 _ANALYSED = ("analysed",)
@@ -356,11 +357,12 @@ def speaker_turns(store: Store, ids: Sequence[int]) -> dict[int, tuple[list[str]
 
 
 def active_flag_kinds(store: Store, ids: Sequence[int]) -> dict[int, set[str]]:
-    """id -> the kinds of its active flags (`rule:<name>` for configured rules)."""
+    """id -> the kinds of its flags that count (`rule:<name>` for configured rules):
+    a dismissed flag does not mark a scorecard down (store.reviews)."""
     if not ids:
         return {}
     rows = store.cursor().execute(
-        "SELECT interaction_id, kind, rule FROM flags WHERE active "
+        f"SELECT interaction_id, kind, rule FROM flags WHERE {COUNTS} "
         "AND interaction_id IN (SELECT unnest(?::BIGINT[]))",
         [_ints(ids)],
     ).fetchall()
@@ -602,7 +604,7 @@ _DIMENSION_SQL = {
     "flag": (
         "SELECT (i.started_at AT TIME ZONE ?)::DATE AS day, f.kind AS key, "
         "count(DISTINCT i.id) AS n FROM interactions i JOIN flags f ON f.interaction_id = i.id "
-        "WHERE f.active AND f.kind NOT IN (SELECT unnest(?::JSON::VARCHAR[])) "
+        f"WHERE {counts('f')} AND f.kind NOT IN (SELECT unnest(?::JSON::VARCHAR[])) "
         "AND i.started_at >= ? AND i.started_at < ? GROUP BY ALL"
     ),
 }
@@ -670,7 +672,7 @@ def representative_interaction(
         sql = base.format(join="JOIN scores s ON s.interaction_id = i.id", cond="s.top_topic = ?")
     else:
         sql = base.format(join="JOIN flags f ON f.interaction_id = i.id",
-                          cond="f.active AND f.kind = ?")
+                          cond=f"{counts('f')} AND f.kind = ?")
     row = store.cursor().execute(sql, [tz, day, key]).fetchone()
     return int(row[0]) if row else None
 

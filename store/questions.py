@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from store.db import Store
+from store.reviews import contested, counts
 
 
 @dataclass(slots=True)
@@ -30,6 +31,10 @@ class Filter:
     topic: str | None = None
     #: ILIKE patterns on flags.kind; non-empty means "flagged with one of these"
     kinds: list[str] = field(default_factory=list)
+    #: "open" (unreviewed), "confirmed", "dismissed" or "contested"; None = the flags that
+    #: count (not dismissed, see store.reviews). Also restricts the flags listed per row.
+    review: str | None = None
+    #: kept for callers of the old name: the same as review="open"
     open_only: bool = False
 
 
@@ -60,11 +65,21 @@ def _where(f: Filter, params: list[Any]) -> str:
     return " AND ".join(sql)
 
 
+def _review_cond(f: Filter, alias: str = "fl") -> str:
+    """Which flags a question is about: those that count, or one review state."""
+    review = f.review or ("open" if f.open_only else None)
+    if review is None:
+        return counts(alias)
+    if review == "contested":
+        return f"({alias}.active AND {contested(alias)})"
+    if review not in ("open", "confirmed", "dismissed"):
+        raise ValueError(f"review must be open, confirmed, dismissed or contested; got {review!r}")
+    return f"({alias}.active AND {alias}.review_status = '{review}')"
+
+
 def _flag_cond(f: Filter, params: list[Any]) -> str:
-    cond = "fl.active AND (" + " OR ".join("fl.kind ILIKE ?" for _ in f.kinds) + ")"
+    cond = _review_cond(f) + " AND (" + " OR ".join("fl.kind ILIKE ?" for _ in f.kinds) + ")"
     params += list(f.kinds)
-    if f.open_only:
-        cond += " AND fl.review_status = 'open'"
     return cond
 
 
@@ -124,9 +139,9 @@ def find(store: Store, f: Filter, *, limit: int = 10, offset: int = 0) -> Found:
         if int(r[0]) in by_id:
             by_id[int(r[0])].update(sentiment=r[1], anger=r[2], top_topic=r[3])
     for fr in cur.execute(
-        "SELECT id, interaction_id, kind, severity, summary, review_status FROM flags "
-        "WHERE active AND interaction_id IN (SELECT unnest(?::BIGINT[])) "
-        "ORDER BY severity DESC, id",
+        "SELECT fl.id, fl.interaction_id, fl.kind, fl.severity, fl.summary, fl.review_status "
+        f"FROM flags fl WHERE {_review_cond(f)} AND fl.interaction_id IN (SELECT unnest(?::BIGINT[])) "
+        "ORDER BY fl.severity DESC, fl.id",
         [ids],
     ).fetchall():
         by_id[int(fr[1])]["flags"].append(
@@ -207,9 +222,11 @@ def interaction_detail(store: Store, interaction_id: int) -> dict[str, Any] | No
     d["metrics"] = json.loads(d["metrics"]) if d["metrics"] else {}
     d["flags"] = [
         {"id": int(r[0]), "kind": r[1], "severity": int(r[2]), "summary": r[3],
-         "evidence": json.loads(r[4]) if r[4] else [], "review_status": r[5], "reviewer": r[6]}
+         "evidence": json.loads(r[4]) if r[4] else [], "review_status": r[5], "reviewer": r[6],
+         "review_rev": int(r[7])}
         for r in cur.execute(
-            "SELECT id, kind, severity, summary, evidence, review_status, reviewer FROM flags "
+            "SELECT id, kind, severity, summary, evidence, review_status, reviewer, "
+            "coalesce(review_rev, 0) FROM flags "
             "WHERE interaction_id = ? AND active ORDER BY severity DESC, id", [interaction_id]
         ).fetchall()
     ]  # fmt: skip
@@ -234,7 +251,7 @@ def agent_summaries(
 ) -> list[dict[str, Any]]:
     """One agent's interactions in each of `ranges` (e.g. this week and the week before):
     volume per channel, average sentiment and anger, flags per kind and how many are
-    still open. Two queries whatever the number of ranges; the agent is matched
+    still open (flags that count: dismissed ones are left out). Two queries whatever the number of ranges; the agent is matched
     case-insensitively, as people type names."""
     cur = store.cursor()
     case = " ".join(f"WHEN i.started_at >= ? AND i.started_at < ? THEN {k}" for k in range(len(ranges)))
@@ -252,8 +269,9 @@ def agent_summaries(
         params,
     ).fetchall()
     flags = cur.execute(
-        base + "SELECT a.k, fl.kind, count(*), count(*) FILTER (WHERE fl.review_status = 'open') "
-        "FROM a JOIN flags fl ON fl.interaction_id = a.id WHERE fl.active AND a.k IS NOT NULL "
+        base + "SELECT a.k, fl.kind, count(*), count(*) FILTER (WHERE fl.review_status = 'open'), "
+        "count(*) FILTER (WHERE fl.review_status = 'confirmed') "
+        f"FROM a JOIN flags fl ON fl.interaction_id = a.id WHERE {counts('fl')} AND a.k IS NOT NULL "
         "GROUP BY a.k, fl.kind ORDER BY a.k, count(*) DESC, fl.kind",
         params,
     ).fetchall()
@@ -276,7 +294,8 @@ def agent_summaries(
                  "anger": avg(r[5], int(r[6]))}
                 for r in mine
             ],
-            "flags": [{"kind": r[1], "count": int(r[2]), "open": int(r[3])} for r in flags if r[0] == k],
+            "flags": [{"kind": r[1], "count": int(r[2]), "open": int(r[3]), "confirmed": int(r[4])}
+                      for r in flags if r[0] == k],
         })  # fmt: skip
     return out
 

@@ -155,6 +155,8 @@ class Flag:
     reviewed_at: datetime | None = None
     created_at: datetime | None = None
     id: int | None = None
+    #: how sure the verdict is, 0..1, from its evidence (analysis/confidence.py); None = unknown
+    confidence: float | None = None
 
 
 @dataclass(slots=True)

@@ -69,6 +69,8 @@ class ConvoscopeApp(App[None]):
         self._choices: dict[str, list[str]] | None = None
         #: query times in status lines (off for snapshot tests, which must be deterministic)
         self.show_timings = show_timings
+        #: where played clips are written (None: a temp folder; see tui/player.py)
+        self.clip_dir: str | None = None
 
     def on_mount(self) -> None:
         self.sub_title = self.source.describe()
@@ -107,12 +109,14 @@ class ConvoscopeApp(App[None]):
         return self._choices
 
     def review(self, flag_id: int, status: str, reason: str | None,
-               done: Callable[[], None] | None = None) -> None:
-        """Store a verdict in a worker; `done` runs on the UI thread once it is saved."""
+               done: Callable[[], None] | None = None, rev: int | None = None) -> None:
+        """Store a verdict in a worker, against revision `rev` of the flag (what the screen
+        showed: a stale one is refused with the current state); `done` runs on the UI
+        thread once it is saved."""
 
         def work() -> None:
             try:
-                r = self.source.review(flag_id, status, reason)
+                r = self.source.review(flag_id, status, reason, rev)
             except DataSourceError as exc:
                 self.call_from_thread(self.notify, f"review failed: {exc}", severity="error")
                 return

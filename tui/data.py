@@ -8,6 +8,11 @@ are decoded back into the same dataclasses with pydantic, so screens cannot tell
 apart — which is what the tests check.
 
 Calls block (DuckDB or HTTP); screens call them from Textual thread workers.
+
+Who is looking: an `ApiSource` is whoever its token belongs to (the service asks the
+role table and shapes every answer); a `LocalSource` acts as its `Identity` (the configured
+local user, see `convoscope tui`) and applies the same `store.permissions` checks and
+shaping itself, so a screen shows the same thing either way.
 """
 
 from __future__ import annotations
@@ -17,14 +22,13 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
-from store import browse, search
-from store import flags as flags_mod
+from store import browse, reviews, search
 from store.browse import (
     Dashboard,
     Detail,
@@ -35,6 +39,8 @@ from store.browse import (
     TopicsView,
 )
 from store.db import Store
+from store.permissions import Forbidden, Identity, allowed, require, shape
+from store.reviews import RuleQuality
 from store.search import SearchResult
 
 T = TypeVar("T")
@@ -48,6 +54,7 @@ class ReviewResult:
     review_status: str
     reviewer: str | None
     review_reason: str | None
+    review_rev: int = 0
 
 
 class DataSourceError(RuntimeError):
@@ -62,10 +69,11 @@ class DataSource(ABC):
     """What the screens need. `now()` is the clock "today" is computed from."""
 
     def __init__(self, *, now: Callable[[], datetime] | None = None, tz: str = "UTC",
-                 reviewer: str | None = None) -> None:
+                 reviewer: str | None = None, identity: Identity | None = None) -> None:
         self.now = now or _utcnow
         self.tz = tz
-        self.reviewer = reviewer or _default_reviewer()
+        self.identity = identity or Identity(f"local:{reviewer or _default_reviewer()}", "admin")
+        self.reviewer = self.identity.user
 
     @abstractmethod
     def describe(self) -> str: ...
@@ -91,10 +99,20 @@ class DataSource(ABC):
                      limit: int = 200) -> list[QueueItem]: ...
 
     @abstractmethod
-    def review(self, flag_id: int, status: str, reason: str | None = None) -> ReviewResult: ...
+    def review(self, flag_id: int, status: str, reason: str | None = None,
+               rev: int | None = None) -> ReviewResult:
+        """A verdict against revision `rev` of the flag (what the screen showed)."""
 
     @abstractmethod
     def agents(self, *, days: int = 30) -> Scorecards: ...
+
+    @abstractmethod
+    def clip(self, flag_id: int) -> bytes:
+        """WAV bytes: the redacted audio around the flag's evidence (analysis/clips.py)."""
+
+    @abstractmethod
+    def rule_quality(self, *, days: int = 30) -> list[RuleQuality]:
+        """Per rule: confirmed / dismissed / open flags raised in the last `days` days."""
 
     @abstractmethod
     def topics(self) -> TopicsView: ...
@@ -130,47 +148,85 @@ class LocalSource(DataSource):
     def describe(self) -> str:
         return f"file {Path(self.store.path).name}"
 
+    def _may(self, action: str) -> None:
+        try:
+            require(self.identity.role, action, self.identity.user)
+        except Forbidden as exc:
+            raise DataSourceError(str(exc)) from exc
+
+    def _view(self, cls: Any, obj: Any, action: str) -> Any:
+        """`obj` as the identity may see it (the same shaping the API applies)."""
+        self._may(action)
+        if self.identity.role == "admin" or obj is None:
+            return obj
+        return decode(cls, shape(self.identity.role, encode(obj)))
+
     def dashboard(self) -> Dashboard:
+        self._may("counts")
         return browse.dashboard(self.store, self.now(), self.tz)
 
     def page(self, flt: Filter, *, sort: str = "started_at", descending: bool = True,
              limit: int = 100, after: list[Any] | None = None) -> Page:
-        return browse.page(self.store, flt, sort=sort, descending=descending, limit=limit, after=after)
+        got = browse.page(self.store, flt, sort=sort, descending=descending, limit=limit, after=after)
+        return self._view(Page, got, "lists")  # type: ignore[no-any-return]
 
     def count(self, flt: Filter) -> int:
+        self._may("counts")
         return browse.count(self.store, flt)
 
     def detail(self, interaction_id: int) -> Detail | None:
-        return browse.detail(self.store, interaction_id)
+        return self._view(Detail, browse.detail(self.store, interaction_id), "transcripts")  # type: ignore[no-any-return]
 
     def search(self, query: str, *, limit: int = 50, channel: str | None = None) -> SearchResult:
-        return search.search(self.store, query, limit=limit, channel=channel)
+        got = search.search(self.store, query, limit=limit, channel=channel)
+        return self._view(SearchResult, got, "transcripts")  # type: ignore[no-any-return]
 
     def review_queue(self, *, order: str = "severity", kind: str | None = None,
                      limit: int = 200) -> list[QueueItem]:
-        return browse.review_queue(self.store, order=order, kind=kind, limit=limit)
+        got = browse.review_queue(self.store, order=order, kind=kind, limit=limit)
+        return self._view(list[QueueItem], got, "lists")  # type: ignore[no-any-return]
 
-    def review(self, flag_id: int, status: str, reason: str | None = None) -> ReviewResult:
+    def review(self, flag_id: int, status: str, reason: str | None = None,
+               rev: int | None = None) -> ReviewResult:
         if self.store.read_only:
             raise DataSourceError("the database is open read-only; reviews need write access")
         try:
-            f = flags_mod.set_review(self.store, flag_id, status, self.reviewer, reason, via="tui")
-        except (KeyError, ValueError) as exc:
-            raise DataSourceError(str(exc)) from exc
-        return ReviewResult(int(f.id or flag_id), f.review_status, f.reviewer, f.review_reason)
+            st = reviews.review(self.store, flag_id, status, self.identity, reason,
+                                expected_rev=rev, via="tui")
+        except (KeyError, ValueError, Forbidden) as exc:  # StaleReview is a ValueError
+            raise DataSourceError(str(exc).strip("'\"")) from exc
+        return ReviewResult(st.flag_id, st.review_status, st.reviewer, st.review_reason, st.review_rev)
 
     def agents(self, *, days: int = 30) -> Scorecards:
-        return browse.agents(self.store, self.now(), days)
+        return self._view(Scorecards, browse.agents(self.store, self.now(), days), "lists")  # type: ignore[no-any-return]
+
+    def clip(self, flag_id: int) -> bytes:
+        from analysis.clips import make_clip
+
+        self._may("transcripts")
+        try:
+            return make_clip(self.store, flag_id).path.read_bytes()
+        except (KeyError, ValueError) as exc:  # ClipError is a ValueError
+            raise DataSourceError(str(exc).strip("'\"")) from exc
+
+    def rule_quality(self, *, days: int = 30) -> list[RuleQuality]:
+        self._may("counts")
+        return reviews.rule_quality(self.store, self.now() - timedelta(days=days), None)
 
     def topics(self) -> TopicsView:
+        self._may("counts")
         return browse.topics(self.store, self.now(), self.tz)
 
     def choices(self) -> dict[str, list[str]]:
-        return browse.distinct_values(self.store)
+        got = browse.distinct_values(self.store)
+        if not allowed(self.identity.role, "agent_names"):
+            got["agent"] = []
+        return got
 
     def export(self, flt: Filter, path: str, fmt: str, *, sort: str = "started_at",
                descending: bool = True,
                progress: Callable[[float | None], None] | None = None) -> int:
+        self._may("export")
         cur = self.store.conn.cursor()
         stop = threading.Event()
         watcher = None
@@ -187,7 +243,8 @@ class LocalSource(DataSource):
             watcher = threading.Thread(target=watch, daemon=True)
             watcher.start()
         try:
-            n = browse.export_to(self.store, path, fmt, flt, sort=sort, descending=descending, con=cur)
+            n = browse.export_to(self.store, path, fmt, flt, sort=sort, descending=descending, con=cur,
+                                 agent_names=allowed(self.identity.role, "agent_names"))
         finally:
             stop.set()
             if watcher is not None:
@@ -285,10 +342,18 @@ class ApiSource(DataSource):
             params["kind"] = kind
         return decode(list[QueueItem], self._call("GET", "/api/review-queue", params=params))
 
-    def review(self, flag_id: int, status: str, reason: str | None = None) -> ReviewResult:
+    def review(self, flag_id: int, status: str, reason: str | None = None,
+               rev: int | None = None) -> ReviewResult:
+        if rev is None:  # no revision from the screen: the state it showed is the current one
+            rev = int(self._call("GET", f"/api/flags/{int(flag_id)}")["review_rev"])
         got = self._call("POST", f"/api/flags/{int(flag_id)}/review",
-                         json={"status": status, "reason": reason, "reviewer": self.reviewer})
+                         json={"status": status, "reason": reason, "rev": rev})
         return decode(ReviewResult, got)
+
+    def whoami(self) -> Identity:
+        """The identity the service sees for this token."""
+        got = self._call("GET", "/api/me")
+        return Identity(str(got["user"]), str(got["role"]), got.get("agent"))
 
     def agents(self, *, days: int = 30) -> Scorecards:
         return decode(Scorecards, self._call("GET", "/api/agents",
@@ -296,6 +361,21 @@ class ApiSource(DataSource):
 
     def topics(self) -> TopicsView:
         return decode(TopicsView, self._call("GET", "/api/topics", params=self._clock()))
+
+    def clip(self, flag_id: int) -> bytes:
+        import httpx
+
+        try:
+            resp = self._http.get(f"/api/flags/{int(flag_id)}/clip")
+        except httpx.HTTPError as exc:
+            raise DataSourceError(f"cannot reach the service at {self.base_url}: {exc}") from exc
+        if resp.status_code >= 400:
+            raise DataSourceError(f"service answered {resp.status_code}: {resp.json().get('error', '')}")
+        return resp.content
+
+    def rule_quality(self, *, days: int = 30) -> list[RuleQuality]:
+        return decode(list[RuleQuality], self._call("GET", "/api/rule-quality",
+                                                    params={**self._clock(), "days": days}))
 
     def choices(self) -> dict[str, list[str]]:
         return dict(self._call("GET", "/api/choices"))

@@ -1,10 +1,14 @@
 """Interactive components: pager buttons, and reviewing a flag from Slack.
 
-"Confirm" reviews at once; "Dismiss…" opens a modal asking for an optional reason and
-reviews on submission. Both go through `store.flags.set_review(..., via="slack")` (the
-same path as the TUI, audit-logged in the same transaction) and then update the
-message the buttons were on so nobody reviews the same flag twice. Only supervisors
-may review; others get a polite ephemeral refusal (also audit-logged).
+"Confirm" reviews at once; "Dismiss…" opens a modal asking for a reason and reviews on
+submission. Both go through `store.reviews.review(..., via="slack")` (the same path as the
+TUI, the API and the CLI, audit-logged in the same transaction) as the presser's verified
+Slack user id, against the revision the buttons showed: if someone reviewed the flag in
+between, the press is refused with the flag's current state. The message the buttons
+were on is then updated. Only users personally granted a reviewing role (never a channel
+grant) may review; others get a polite ephemeral refusal (also audit-logged). Every
+payload is read defensively (`bot.payloads`): the role check comes first, and a mangled
+value is an ephemeral message plus an audit row, never an error.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ from typing import Any
 from bot import blocks as bk
 from bot.listeners.asking import answer_for
 from bot.payloads import get_str, json_object, positive_int
-from store import audit
+from store import audit, reviews
 from store import flags as store_flags
 
 log = logging.getLogger(__name__)
-REVIEW_REFUSAL = "Sorry, only supervisors can review flags."
+LISTEN_REFUSAL = ("Clips are for supervisors and analysts, posted only in a channel granted to "
+                  "them; play it in the TUI instead (`l` on the flag).")
+REVIEW_REFUSAL = ("Sorry, only supervisors can review flags (a supervisor grant for you "
+                  "or your user group; a channel grant does not give review rights).")
 MAX_PENDING = 500  # message blocks kept between "Dismiss…" and the modal's submission
 BAD_BUTTON = ("Sorry, I could not read that button (it may come from an old message). "
               "Ask again, e.g. `show call 123`, for fresh buttons.")  # fmt: skip
@@ -70,14 +77,17 @@ def tell(client: Any, user: str | None, channel: str | None, response_url: str |
         log.warning("could not tell %s in %s: %s", user, channel, exc.response.get("error"))
 
 
-def _set_review(store: Any, flag_id: int, status: str, reviewer: str, reason: str | None) -> None:
-    """`set_review`, retried when DuckDB reports a write conflict (analysis may be
-    rewriting the same flag row in the same instant)."""
+def _set_review(store: Any, flag_id: int, status: str, who: Any, reason: str | None,
+                rev: int | None) -> None:  # fmt: skip
+    """`reviews.review`, retried when DuckDB reports a write conflict (analysis may be
+    rewriting the same flag row in the same instant). Without a revision (buttons posted
+    before revisions existed) the state the buttons showed was 'open'."""
     import duckdb
 
     for attempt in range(3):
         try:
-            store_flags.set_review(store, flag_id, status, reviewer, reason, via="slack")
+            reviews.review(store, flag_id, status, who, reason, expected_rev=rev,
+                           expected_status="open", via="slack")  # fmt: skip
             return
         except duckdb.TransactionException:
             if attempt == 2:
@@ -99,11 +109,18 @@ def register(app: Any, deps: Any) -> None:
             WebhookClient(ref["response_url"]).send(text=text, blocks=blocks, replace_original=True)
 
     def review(client: Any, user: str, channel: str | None, flag_id: int, status: str,
-               reason: str | None, ref: dict[str, Any], blocks: list[dict[str, Any]] | None) -> None:  # fmt: skip
+               reason: str | None, ref: dict[str, Any], blocks: list[dict[str, Any]] | None,
+               rev: int | None = None) -> None:  # fmt: skip
+        who = deps.access.role_for(user, channel).identity()
         try:
-            _set_review(deps.store, flag_id, status, f"slack:{user}", reason)
+            _set_review(deps.store, flag_id, status, who, reason, rev)
         except KeyError:
             missing(client, user, channel, ref.get("response_url"), flag_id, status)
+            return
+        except reviews.ReviewError as exc:  # stale (someone else reviewed it) or not allowed
+            audit.log(deps.store, who.user, "review.stale" if isinstance(exc, reviews.StaleReview)
+                      else "review.rejected", f"flag:{flag_id}", {"via": "slack", "error": str(exc)})  # fmt: skip
+            tell(client, user, channel, ref.get("response_url"), f"Flag {flag_id}: {exc}")
             return
         note = bk.reviewed_note(flag_id, status, user, reason)
         text = f"Flag {flag_id} {status} by <@{user}>"
@@ -149,8 +166,9 @@ def register(app: Any, deps: Any) -> None:
 
     def review_button(
         body: dict[str, Any], action: dict[str, Any], client: Any
-    ) -> tuple[int, str, dict[str, Any], Any] | None:
-        """(flag id, user, message ref, message blocks) of a review button press, or None
+    ) -> tuple[int, str, dict[str, Any], Any, int | None] | None:
+        """(flag id, user, message ref, message blocks, revision shown) of a review button
+        press, or None
         after answering it: the role check comes first (an outsider learns nothing about
         the value and is refused and audit-logged), then the value is read defensively."""
         user = get_str(body, "user", "id")
@@ -166,15 +184,16 @@ def register(app: Any, deps: Any) -> None:
         if flag_id is None:
             malformed(client, user, ref, "review", "button value has no flag id", action.get("value"))
             return None
-        return flag_id, user, ref, _blocks(body)
+        rev = value.get("rev") if value and isinstance(value.get("rev"), int) else None
+        return flag_id, user, ref, _blocks(body), rev
 
     @app.action(bk.CONFIRM_ACTION)
     def on_confirm(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
         ack()
         got = review_button(body, action, client)
         if got is not None:
-            flag_id, user, ref, blocks = got
-            review(client, user, ref["channel"], flag_id, "confirmed", None, ref, blocks)
+            flag_id, user, ref, blocks, rev = got
+            review(client, user, ref["channel"], flag_id, "confirmed", None, ref, blocks, rev)
 
     @app.action(bk.DISMISS_ACTION)
     def on_dismiss(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
@@ -182,7 +201,7 @@ def register(app: Any, deps: Any) -> None:
         got = review_button(body, action, client)
         if got is None:
             return
-        flag_id, user, ref, blocks = got
+        flag_id, user, ref, blocks, rev = got
         if store_flags.get(deps.store, flag_id) is None:
             missing(client, user, ref["channel"], ref["response_url"], flag_id, "dismissed")
             return
@@ -195,8 +214,48 @@ def register(app: Any, deps: Any) -> None:
                 pending[(ref["channel"], ref["ts"])] = blocks
                 while len(pending) > MAX_PENDING:  # modals never submitted: forget the oldest
                     pending.pop(next(iter(pending)))
-        meta = json.dumps({"flag": flag_id, **ref})
+        meta = json.dumps({"flag": flag_id, "rev": rev, **ref})
         client.views_open(trigger_id=trigger, view=bk.dismiss_modal(flag_id, meta))
+
+    @app.action(bk.LISTEN_ACTION)
+    def on_listen(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
+        """Post a clip of the redacted audio around the evidence in the message's thread —
+        only where both the presser and the channel's readers may see transcripts."""
+        ack()
+        from analysis.clips import ClipError, make_clip
+        from store.permissions import allowed
+
+        user = get_str(body, "user", "id")
+        ref = _message_ref(body)
+        channel = ref["channel"]
+        value = json_object(action.get("value"))
+        flag_id = positive_int(value.get("flag")) if value else None
+        if user is None:
+            malformed(client, None, ref, "clip", "no user id", action.get("value"))
+            return
+        # the presser's own grants (not the channel's) and the channel's readers must both
+        # be allowed to hear calls
+        if not (allowed(deps.access.role_for(user, channel).acting_role, "transcripts")
+                and allowed(deps.access.channel_role(channel), "transcripts")):  # fmt: skip
+            audit.log(deps.store, f"slack:{user}", "clip.refused",
+                      f"flag:{flag_id}" if flag_id else channel, {"via": "slack"})  # fmt: skip
+            tell(client, user, channel, ref["response_url"], LISTEN_REFUSAL)
+            return
+        if flag_id is None:
+            malformed(client, user, ref, "clip", "button value has no flag id", action.get("value"))
+            return
+        try:
+            clip = make_clip(deps.store, flag_id)
+        except (KeyError, ClipError) as exc:
+            tell(client, user, channel, ref["response_url"], f"No clip: {str(exc).strip(chr(39))}")
+            return
+        client.files_upload_v2(
+            channel=channel, thread_ts=ref["ts"], content=clip.path.read_bytes(), filename=clip.path.name,
+            title=f"Flag {flag_id}: call {clip.interaction_id}, {clip.start:.1f}–{clip.end:.1f} s (PII silenced)",
+            initial_comment=f"Redacted audio around the evidence of flag {flag_id}. Did you hear it?",
+        )  # fmt: skip
+        audit.log(deps.store, f"slack:{user}", "clip.post", f"flag:{flag_id}",
+                  {"via": "slack", "channel": channel, "start": clip.start, "end": clip.end})  # fmt: skip
 
     @app.view(bk.DISMISS_MODAL)
     def on_dismiss_submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
@@ -220,12 +279,16 @@ def register(app: Any, deps: Any) -> None:
             # Shown inside the modal, next to the reason field.
             ack(response_action="errors", errors={"reason": BAD_BUTTON})
             return
-        ack()
         values = (view.get("state") or {}).get("values") or {}
         reason_box = values.get("reason") if isinstance(values, dict) else None
-        reason = get_str(reason_box, "reason", "value")
+        reason = (get_str(reason_box, "reason", "value") or "").strip() or None
+        if reason is None:  # Slack shows this under the field and keeps the modal open
+            ack(response_action="errors", errors={"reason": "Say why the flag is wrong."})
+            return
+        ack()
         with lock:
             blocks = pending.pop((channel, meta.get("ts")), None)
         ref = {"channel": channel, "ts": meta.get("ts") if isinstance(meta.get("ts"), str) else None,
                "ephemeral": meta.get("ephemeral") is True, "response_url": response_url}
-        review(client, user, channel, flag_id, "dismissed", reason, ref, blocks)
+        rev = meta.get("rev") if isinstance(meta.get("rev"), int) else None
+        review(client, user, channel, flag_id, "dismissed", reason, ref, blocks, rev)

@@ -24,15 +24,52 @@ def answer_for(deps: Any, user: str | None, channel: str | None, question: str, 
         from bot import blocks as bk
 
         return Answer(question, REFUSAL, [], [bk.section(REFUSAL)], intent="refused", role="none")
-    answer = deps.engine.ask(question, role=decision.role, page=page)
+    from bot.questions.parser import _CONTEST_RX
+
+    cm = _CONTEST_RX.match(question or "")
+    if cm:
+        answer = contest_answer(deps, decision, question, int(cm.group(1)), cm.group(2))
+    else:
+        answer = deps.engine.ask(question, role=decision.role, page=page, agent=decision.agent)
     answer.role = decision.role
     audit.log(deps.store, actor, "ask", channel,
               {**logged, "role": decision.role, "intent": answer.intent, "page": page})
     return answer
 
 
+def contest_answer(deps: Any, decision: Any, question: str, flag_id: int, reason: str) -> Answer:
+    """An agent contests a flag on their own interaction (store.reviews.contest)."""
+    from bot import blocks as bk
+    from store import reviews
+    from store.permissions import Forbidden
+
+    try:
+        st = reviews.contest(deps.store, flag_id, decision.identity(), reason, via="slack")
+        text = (f"Flag {flag_id} is contested: a supervisor will look at it again "
+                f"(reason: {reason.strip()}).")  # fmt: skip
+    except Forbidden:
+        text = "Only agents can contest flags, and only on their own interactions."
+    except (KeyError, reviews.ReviewError) as exc:
+        text = str(exc).strip("'\"")
+    else:
+        assert st.contested
+    return Answer(question, text, [], [bk.section(bk.escape(text))], intent="contest")
+
+
+#: Answers about people (lists, excerpts, an agent's summary, an agent's own week) go only
+#: to the asker unless the channel itself is granted a role that may see them.
+_PRIVATE_INTENTS = {"find": "lists", "show": "transcripts", "agent": "agent_names",
+                    "my_week": "own_work", "contest": "own_work"}
+
+
 def private_to_asker(deps: Any, answer: Answer, channel: str | None) -> bool:
-    """Whether an answer must go only to the asker: lists and excerpts a supervisor may
-    see, asked in a channel that is not itself granted the supervisor role."""
-    return (answer.role == "supervisor" and answer.intent in ("find", "show")
-            and deps.access.channel_role(channel) != "supervisor")  # fmt: skip
+    """Whether an answer must go only to the asker: what the asker's role may see but
+    the channel's readers may not (an agent's "my week" always stays private)."""
+    from store.permissions import allowed
+
+    need = _PRIVATE_INTENTS.get(answer.intent)
+    if need is None:
+        return False
+    if need == "own_work":
+        return True
+    return allowed(answer.role, need) and not allowed(deps.access.channel_role(channel), need)

@@ -1,8 +1,10 @@
 """Answer a parsed question from the store: text, JSON-able items and Block Kit.
 
 One engine serves Slack (mentions, DMs, `/convoscope`) and `convoscope ask`. Roles decide
-what leaves: a supervisor sees lists, redacted excerpts and review buttons; a viewer sees
-counts only. No raw transcript text ever goes into an answer: excerpts come from
+what leaves, through the one table in `store.permissions`: supervisors and admins see lists,
+redacted excerpts, agent names and review buttons; analysts the same lists with agent names
+pseudonymised and no buttons; viewers counts only; agents only their own work ("my week").
+Flags a reviewer dismissed count nowhere (store.reviews). No raw transcript text ever goes into an answer: excerpts come from
 `turn_scores.redacted_text`, or are redacted on the fly when the analysis redaction
 module is installed, or are withheld.
 """
@@ -22,6 +24,7 @@ from bot import safety
 from bot.questions.parser import HELP_RX, Query, parse
 from store import questions as sq
 from store.db import Store
+from store.permissions import allowed, pseudonym
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +95,8 @@ class Engine:
         self.clock = clock
         self.redactor: Redactor | None = default_redactor() if redactor == "auto" else redactor  # type: ignore[assignment]
 
-    def ask(self, question: str, *, role: str = "supervisor", page: int = 0) -> Answer:
+    def ask(self, question: str, *, role: str = "supervisor", page: int = 0,
+            agent: str | None = None) -> Answer:
         """Answer one question. Never raises on what a user typed: problems become help."""
         if len(question) > self.max_question_chars:
             text = (f"That question is {len(question):,} characters long; questions are limited "
@@ -105,20 +109,40 @@ class Engine:
             log.exception("could not parse %r", question)
             return self.help(question, "I could not read that question.")
         try:
-            answer = self.answer(query, role=role, page=max(0, page))
+            answer = self.answer(query, role=role, page=max(0, page), agent=agent)
             answer.blocks = bk.fit(answer.blocks)
             return answer
         except Exception:
             log.exception("could not answer %r", question)
             return self.help(question, "Something went wrong answering that; try rephrasing.")
 
-    def answer(self, q: Query, *, role: str, page: int = 0) -> Answer:
+    def answer(self, q: Query, *, role: str, page: int = 0, agent: str | None = None) -> Answer:
         if q.intent == "help":
             asked = not q.text or HELP_RX.match(q.text)
             return self.help(q.text, "Here is what I can answer." if asked else None)
-        if role != "supervisor" and q.intent == "show":
-            return _plain(q, "Sorry, only supervisors can open single interactions. "
+        if q.intent == "my_week":
+            from bot.questions.agents_view import my_week
+
+            return my_week(self, q, agent)
+        if q.intent == "contest":
+            # Contests change state: the Slack layer handles them with the asker's identity.
+            return _plain(q, "Contest a flag from Slack: `contest FLAG_ID: your reason`.")
+        if role == "agent" or not allowed(role, "counts"):
+            return _plain(q, "As an agent you can ask about your own work: `my week`, or "
+                             "`contest FLAG_ID: reason` to ask a supervisor to look at a flag again.")  # fmt: skip
+        if q.intent == "accuracy":
+            from bot.questions.agents_view import accuracy
+
+            return accuracy(self, q)
+        if q.intent == "show" and not allowed(role, "transcripts"):
+            return _plain(q, "Sorry, only supervisors and analysts can open single interactions. "
                              "You can ask for counts, e.g. \"how many calls today\".")  # fmt: skip
+        if q.intent == "agent" and not allowed(role, "agent_names"):
+            return _plain(q, "Sorry, summaries of named agents are for supervisors. You can ask for "
+                             "counts, e.g. \"how many calls today\".")  # fmt: skip
+        if q.intent in ("traits", "phrases") and not allowed(role, "lists"):
+            return _plain(q, "Sorry, patterns are for supervisors and analysts. You can ask for "
+                             "counts, e.g. \"how many calls today\".")  # fmt: skip
         handler = getattr(self, f"_{q.intent}")
         return handler(q, role, page)
 
@@ -137,6 +161,7 @@ class Engine:
         return sq.Filter(
             start=period_start or q.period.start, end=period_end or q.period.end,
             channel=q.channel, agent=q.agent, queue=q.queue, topic=q.topic, kinds=list(q.kinds),
+            review=q.review,
         )  # fmt: skip
 
     def _describe(self, q: Query, *, with_period: bool = True, n: int | None = None) -> str:
@@ -150,6 +175,8 @@ class Engine:
             parts = [label]  # "compliance violations", not "... interactions"
         else:
             parts = [f"{q.kind_label} {noun}" if q.kind_label else noun]
+        if q.review:
+            parts.insert(0, {"open": "unreviewed"}.get(q.review, q.review))
         if q.topic:
             parts.append(f"about “{q.topic}”")
         if q.queue:
@@ -163,13 +190,13 @@ class Engine:
     def _find(self, q: Query, role: str, page: int) -> Answer:
         f = self._filter(q)
         what = self._describe(q)
-        if role != "supervisor":
+        if not allowed(role, "lists"):
             n = sq.count(self.store, f)
             text = f"{n} {self._describe(q, n=n)}."
             return Answer(q.text, text, [{"count": n}], [bk.section(text)], intent="find", total=n)
         found = sq.find(self.store, f, limit=self.page_size, offset=page * self.page_size)
         pages = max(1, math.ceil(found.total / self.page_size))
-        items = [self._item(r) for r in found.rows]
+        items = [self._item(r, role) for r in found.rows]
         if found.total == 0:
             text = f"No {what}."
             return Answer(q.text, text, [], [bk.section(text)], intent="find", total=0)
@@ -185,12 +212,12 @@ class Engine:
         return Answer(q.text, text, items, blocks, intent="find", page=page, pages=pages,
                       total=found.total)  # fmt: skip
 
-    def _item(self, r: dict[str, Any]) -> dict[str, Any]:
+    def _item(self, r: dict[str, Any], role: str = "supervisor") -> dict[str, Any]:
         return {
             "id": r["id"],
             "channel": r["channel"],
             "started_at": r["started_at"].astimezone(self.tz).isoformat() if r["started_at"] else None,
-            "agent": r["agent"],
+            "agent": r["agent"] if allowed(role, "agent_names") else pseudonym(r["agent"]),
             "queue": r["queue"],
             "topic": r["top_topic"],
             "sentiment": None if r["sentiment"] is None else round(float(r["sentiment"]), 2),
@@ -213,7 +240,10 @@ class Engine:
             bits.append(f"sentiment {it['sentiment']:+.1f}")
         if it["topic"]:
             bits.append(f"topic {bk.escape(str(it['topic']))}")
-        flags = ", ".join(f"{fl['kind']} ({fl['severity']})" for fl in it["flags"])
+        flags = ", ".join(f"{fl['kind']} ({fl['severity']}"
+                          + (", confirmed" if fl["review_status"] == "confirmed" else "")
+                          + (", dismissed" if fl["review_status"] == "dismissed" else "") + ")"
+                          for fl in it["flags"])
         if flags:
             bits.append(f"flags: {bk.escape(flags)}")
         return " · ".join(bits)
@@ -240,7 +270,9 @@ class Engine:
         item = {
             "id": d["id"], "channel": d["channel"], "external_id": d["external_id"],
             "started_at": d["started_at"].astimezone(self.tz).isoformat() if d["started_at"] else None,
-            "duration": d["duration"], "agent": d["agent"], "queue": d["queue"],
+            "duration": d["duration"],
+            "agent": d["agent"] if allowed(role, "agent_names") else pseudonym(d["agent"]),
+            "queue": d["queue"],
             "status": d["status"], "topic": d["top_topic"],
             "sentiment": d["sentiment"], "sentiment_agent": d["sentiment_agent"],
             "sentiment_customer": d["sentiment_customer"], "anger": d["anger"],
@@ -250,7 +282,7 @@ class Engine:
         summary = (
             f"{bk.fmt_time(d['started_at'], self.tz)}"
             + (f" · {d['duration']:.0f}s" if d["duration"] else "")
-            + (f" · agent {d['agent']}" if d["agent"] else "")
+            + (f" · agent {item['agent']}" if d["agent"] else "")
             + (f" · {d['queue']}" if d["queue"] else "")
             + f" · status {d['status']}"
         )
@@ -274,8 +306,9 @@ class Engine:
         blocks = [bk.header(title), bk.section(bk.escape(summary)), bk.context(bk.escape(scores))]
         for f, line in zip(d["flags"], flag_lines, strict=True):
             blocks.append(bk.section(bk.escape(line)))
-            if role == "supervisor" and f["review_status"] == "open":
-                blocks.append(bk.review_buttons(f["id"], d["id"]))
+            if allowed(role, "review") and f["review_status"] == "open":
+                blocks.append(bk.review_buttons(f["id"], d["id"], f.get("review_rev", 0),
+                                                listen=d["channel"] == "call"))
         if ex_lines:
             blocks.append(bk.section("*Excerpt (redacted)*\n>" + "\n>".join(bk.escape(x) for x in ex_lines)))
         return Answer(q.text, text, [item], blocks, intent="show")
@@ -330,7 +363,8 @@ class Engine:
         if s["sentiment"] is not None and before["sentiment"] is not None:
             delta = f" ({s['sentiment'] - before['sentiment']:+.1f} vs {prev.label})"
         chans = ", ".join(f"{c['count']} {CHANNEL_NOUN[c['channel']]}" for c in s["by_channel"])
-        flags = ", ".join(f"{f['kind']} {f['count']} ({f['open']} open)" for f in s["flags"]) or "none"
+        flags = ", ".join(f"{f['kind']} {f['count']} ({f['confirmed']} confirmed, {f['open']} open)"
+                          for f in s["flags"]) or "none"
         lines = [
             f"Agent {q.agent} {q.period.label}: {s['interactions']} interactions ({chans}); "
             f"{before['interactions']} {prev.label}.",
@@ -527,15 +561,17 @@ def pattern_rising(store: Store, start: datetime, end: datetime, tz: ZoneInfo) -
 
 
 def answer_payload(store: Store, tz: ZoneInfo, question: str, *, page: int = 0,
-                   page_size: int = 10, actor: str | None = None) -> dict[str, Any]:  # fmt: skip
-    """`{question, text, items, page, pages}` for one question, as a supervisor: what
-    `convoscope ask` prints, and what the service's API returns to it while the service
-    owns the database. With `actor` the question is written to the audit log."""
-    answer = Engine(store, tz, page_size=page_size).ask(question, role="supervisor", page=page)
+                   page_size: int = 10, actor: str | None = None, role: str = "supervisor",
+                   agent: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """`{question, text, items, page, pages}` for one question, as `role` (the API passes
+    its token's role): what `convoscope ask` prints, and what the service's API returns to
+    it while the service owns the database. With `actor` the question is written to the
+    audit log."""
+    answer = Engine(store, tz, page_size=page_size).ask(question, role=role, page=page, agent=agent)
     if actor:
         from store import audit
 
         audit.log(store, actor, "ask", None,
                   {"question": cap_text(question), "length": len(question),
-                   "intent": answer.intent, "page": page})  # fmt: skip
+                   "intent": answer.intent, "page": page, "role": role})  # fmt: skip
     return {**answer.to_json(), "page": answer.page, "pages": answer.pages}

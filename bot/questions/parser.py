@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from bot.questions.timeexpr import Period, parse_period
 
-INTENTS = ("find", "show", "agent", "count", "topics", "rising", "traits", "phrases", "help")
+INTENTS = ("find", "show", "agent", "count", "topics", "rising", "traits", "phrases", "my_week",
+           "contest", "accuracy", "help")
 
 # word (regex) -> (label, ILIKE patterns on flags.kind)
 FLAG_WORDS: list[tuple[str, str, list[str]]] = [
@@ -86,6 +87,26 @@ _PHRASES_RX = re.compile(
     r"\bwhat do (?:the )?(?:best|top|good) agents say\b",
     re.I,
 )
+# Review states a question can ask for: "unreviewed flags", "dismissed compliance flags".
+REVIEW_WORDS: list[tuple[str, str]] = [
+    (r"unreviewed|not (?:yet )?reviewed|awaiting review|pending review|open", "open"),
+    (r"confirmed", "confirmed"),
+    (r"dismissed|thrown out|rejected", "dismissed"),
+    (r"contested|disputed", "contested"),
+]
+_REVIEW_RX = [(re.compile(rf"\b(?:{w})\b", re.I), state) for w, state in REVIEW_WORDS]
+# An agent's own work: "my week", "how am I doing", "my flags", "my scorecard".
+_MY_RX = re.compile(
+    r"\bmy (?:week|day|month|work|scorecard|scores?|flags|stats|performance)\b|\bhow am i doing\b", re.I
+)
+# "contest 42: the disclosure was read at 2:10", "contest flag #42 - customer was joking"
+_CONTEST_RX = re.compile(r"^\s*contest\s+(?:flag\s+)?#?(\d+)\s*[:,\-\u2013]?\s*(.*)$", re.I | re.S)
+# "how accurate is the disclosure rule?", "precision of compliance flags", "rule accuracy"
+_ACCURACY_RX = re.compile(
+    r"\bhow (?:accurate|precise|reliable|good)\b|\bprecision\b|\baccuracy\b|\bfalse (?:alarms?|positives?)\b",
+    re.I,
+)
+_RULE_NAME_RX = re.compile(r"\b(?:the\s+)?([\w-]+)\s+(?:rule|flags?|checks?)\b", re.I)
 _COUNT_RX = re.compile(r"\bhow many\b|\bcount\b|\bnumber of\b|\bvolumes?\b|\btotals?\b", re.I)
 _VS_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\b", re.I)
 _LIST_RX = re.compile(r"\binteractions?\b|\bconversations?\b|\bcontacts?\b|\btickets?\b", re.I)
@@ -109,6 +130,11 @@ class Query:
     queue: str | None = None
     topic: str | None = None
     ref: str | None = None
+    #: a review state asked for ("open", "confirmed", "dismissed", "contested"), else None
+    review: str | None = None
+    #: for "contest": the reason given; for "accuracy": the rule or kind named
+    reason: str | None = None
+    rule: str | None = None
 
 
 def _singular(word: str) -> str:
@@ -134,6 +160,22 @@ def parse(text: str, tz: ZoneInfo, now: datetime) -> Query:
     lowered = q.lower()
     if not q or HELP_RX.match(q):
         return Query(q, "help", _default_period("help", tz, now))
+
+    cm = _CONTEST_RX.match(q)
+    if cm:
+        return Query(q, "contest", _default_period("contest", tz, now), ref=cm.group(1),
+                     reason=cm.group(2).strip() or None)  # fmt: skip
+    if _MY_RX.search(q):
+        got_p = parse_period(q, tz, now)
+        # "my week" is the last 7 days: on a Monday morning "this week" would be empty
+        period_p = got_p[0] if got_p else parse_period("last 7 days", tz, now)[0]  # type: ignore[index]
+        return Query(q, "my_week", period_p, period_said=got_p is not None)
+    if _ACCURACY_RX.search(q):
+        got_p = parse_period(q, tz, now)
+        period_p = got_p[0] if got_p else parse_period("last 30 days", tz, now)[0]  # type: ignore[index]
+        rm = _RULE_NAME_RX.search(q)
+        rule = rm.group(1).lower() if rm and rm.group(1).lower() not in ("the", "this", "that") else None
+        return Query(q, "accuracy", period_p, period_said=got_p is not None, rule=rule)
 
     # One interaction by id.
     m = _SHOW_RX.search(q) or _BARE_REF_RX.match(q)
@@ -166,6 +208,10 @@ def parse(text: str, tz: ZoneInfo, now: datetime) -> Query:
             kinds.extend(p for p in pats if p not in kinds)
     if "%" in kinds:
         kinds = ["%"]
+    review = next((state for rx, state in _REVIEW_RX if rx.search(rest)), None)
+    if review and not kinds:
+        kinds = ["%"]  # "dismissed this week" is about flags
+        kind_labels.append("flagged")
 
     channel = None
     for ch, rx in _CHANNEL_RX.items():
@@ -227,6 +273,7 @@ def parse(text: str, tz: ZoneInfo, now: datetime) -> Query:
         agent=agent,
         queue=queue,
         topic=topic,
+        review=review,
     )
 
 

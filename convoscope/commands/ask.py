@@ -1,7 +1,8 @@
 """`convoscope ask "…"`: the Slack bot's question engine, from the terminal.
 
-The local user is treated as a supervisor (they can open the database file anyway);
-the question is written to the audit log like a Slack question. `--json` prints
+On the file the question is answered for the configured local user (their role when
+they are a registered user, else admin: they can open the database file anyway); the
+question is written to the audit log like a Slack question. `--json` prints
 {question, text, items}. While `convoscope serve` owns the database, the question goes
 to the service's API (`POST /api/ask`, found through the state file next to the
 database, like `convoscope tui` does).
@@ -52,9 +53,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 def _ask_file(ctx: Context, question: str, page: int) -> dict[str, Any]:
     from bot.questions import answer_payload
+    from convoscope.commands.tui import local_identity
 
-    return answer_payload(ctx.store(), ctx.config.tz, question, page=page,
-                          page_size=ctx.config.slack.page_size, actor=f"cli:{getpass.getuser()}")  # fmt: skip
+    store = ctx.store()
+    who = local_identity(ctx, store)
+    return answer_payload(store, ctx.config.tz, question, page=page,
+                          page_size=ctx.config.slack.page_size, actor=f"cli:{getpass.getuser()}",
+                          role=who.role, agent=who.agent)  # fmt: skip
 
 
 def _ask_service(url: str, token: str | None, question: str, page: int) -> dict[str, Any]:
@@ -66,8 +71,7 @@ def _ask_service(url: str, token: str | None, question: str, page: int) -> dict[
     if not token:
         raise UserError(f"the running service at {url} needs a token: set {TOKEN_ENV}")
     try:
-        resp = httpx.post(f"{url}/api/ask", json={"question": question, "page": page,
-                                "actor": f"cli:{getpass.getuser()}"},
+        resp = httpx.post(f"{url}/api/ask", json={"question": question, "page": page},
                           headers={"Authorization": f"Bearer {token}"}, timeout=30)  # fmt: skip
     except httpx.HTTPError as exc:
         raise UserError(f"cannot reach the running service at {url}: {exc}") from None

@@ -18,6 +18,7 @@ from convoscope.context import Context, UserError
 
 if TYPE_CHECKING:
     from store.db import Store
+    from store.permissions import Identity
     from tui.data import DataSource
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.set_defaults(func=run)
 
 
+def local_identity(ctx: Context, store: Store | None = None) -> Identity:
+    """Who a shell command acts as on the file: the configured local user (`[tui] reviewer`,
+    else the OS user). When that name is a registered user (`convoscope users add`) it
+    acts with that user's role; otherwise as admin: whoever can open the DuckDB file can
+    read all of it anyway, so a lower role there would be theatre, not protection."""
+    import getpass
+
+    from store import users
+    from store.permissions import Identity
+
+    name = ctx.config.tui.reviewer or getpass.getuser()
+    if store is not None:
+        u = users.get(store, name)
+        if u is not None:
+            return Identity(f"local:{name}", u.role, u.agent)
+    return Identity(f"local:{name}", "admin")
+
+
 def make_source(args: argparse.Namespace, ctx: Context) -> DataSource:
-    """The data source the flags and the environment ask for (also used by tests)."""
-    from tui.data import ApiSource, LocalSource
+    """The data source the flags and the environment ask for (also used by tests). Through
+    the API it acts as the token's user; on the file as `local_identity`."""
+    from tui.data import ApiSource, DataSourceError, LocalSource
 
     tz = ctx.config.timezone
     reviewer = ctx.config.tui.reviewer or None
@@ -54,8 +74,16 @@ def make_source(args: argparse.Namespace, ctx: Context) -> DataSource:
     if url:
         if not token:
             raise UserError(f"the API at {url} needs a token: pass --token or set {TOKEN_ENV}")
-        return ApiSource(url, token, tz=tz, reviewer=reviewer)
-    return LocalSource(ctx.store(read_only=args.read_only), tz=tz, reviewer=reviewer)
+        src = ApiSource(url, token, tz=tz, reviewer=reviewer)
+        try:
+            src.identity = src.whoami()
+        except DataSourceError as exc:
+            src.close()
+            raise UserError(str(exc)) from exc
+        src.reviewer = src.identity.user
+        return src
+    store = ctx.store(read_only=args.read_only)
+    return LocalSource(store, tz=tz, identity=local_identity(ctx, store))
 
 
 def _refresh_index_in_background(store: Store, fraction: float) -> threading.Thread:
@@ -82,6 +110,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     opts = ctx.config.tui
     source = make_source(args, ctx)
     if isinstance(source, LocalSource) and not source.store.read_only:
+        from convoscope.wiring import watch_reviews
+
+        watch_reviews(ctx.config, source.store)
         _refresh_index_in_background(source.store, opts.search_rebuild_fraction)
     dark = not args.light if (args.light or args.dark) else opts.theme == "dark"
     app = ConvoscopeApp(source, start=args.screen or opts.start_screen, dark=dark,

@@ -141,13 +141,14 @@ def test_unknown_interaction_is_404_and_bad_input_400(store: Store, served: api.
     r = httpx.post(f"{served.url}/api/interactions/page", headers=h, json={"sort": "nope"})
     assert r.status_code == 400 and "sort must be one of" in r.json()["error"]
     r = httpx.post(f"{served.url}/api/flags/1/review", headers=h,
-                   json={"status": "maybe", "reviewer": "x"})
+                   json={"status": "maybe", "rev": 0})
     assert r.status_code == 400
     r = httpx.post(f"{served.url}/api/flags/999999/review", headers=h,
-                   json={"status": "confirmed", "reviewer": "x"})
+                   json={"status": "confirmed", "rev": 0})
     assert r.status_code == 404
+    # a review must say which state it was made against
     r = httpx.post(f"{served.url}/api/flags/1/review", headers=h, json={"status": "confirmed"})
-    assert r.status_code == 400 and "reviewer" in r.json()["error"]
+    assert r.status_code == 400 and "rev" in r.json()["error"]
     r = httpx.post(f"{served.url}/api/export", headers=h, json={"path": "relative.csv"})
     assert r.status_code == 400
 
@@ -170,17 +171,22 @@ def test_export_never_overwrites_or_writes_other_kinds_of_file(
 
 
 def test_review_through_the_api_is_persisted_and_audited(store: Store, served: api.ApiHandle) -> None:
-    remote = ApiSource(served.url, TOKEN, now=lambda: NOW, reviewer="ana")
+    from store import users
+
+    _user, token = users.add(store, "ana", "supervisor")
+    # the reviewer is the token's user: a name in the client (or the body) changes nothing
+    remote = ApiSource(served.url, token, now=lambda: NOW, reviewer="mallory")
     try:
         queue = remote.review_queue()
         target = queue[0]
-        res = remote.review(target.flag_id, "dismissed", "duplicate")
-        assert (res.review_status, res.reviewer, res.review_reason) == ("dismissed", "ana", "duplicate")
+        res = remote.review(target.flag_id, "dismissed", "duplicate", target.review_rev)
+        assert (res.review_status, res.reviewer, res.review_reason) == ("dismissed", "api:ana", "duplicate")
         stored = flags_mod.get(store, target.flag_id)
-        assert stored is not None and stored.review_status == "dismissed" and stored.reviewer == "ana"
+        assert stored is not None and stored.review_status == "dismissed" and stored.reviewer == "api:ana"
         entry = audit.recent(store, 1, action="review.dismissed")[0]
-        assert entry["target"] == f"flag:{target.flag_id}" and entry["actor"] == "ana"
-        assert entry["detail"] == {"from": "open", "to": "dismissed", "reason": "duplicate", "via": "api"}
+        assert entry["target"] == f"flag:{target.flag_id}" and entry["actor"] == "api:ana"
+        assert entry["detail"] == {"from": "open", "to": "dismissed", "reason": "duplicate", "via": "api",
+                                   "role": "supervisor", "rev": 1, "contested": False}
         assert target.flag_id not in {q.flag_id for q in remote.review_queue()}
     finally:
         remote.close()
@@ -276,7 +282,8 @@ async def test_tui_review_flow_against_the_running_service(store: Store, served:
             await app.workers.wait_for_complete()
         assert str(first) not in [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
     f = flags_mod.get(store, first)
-    assert f is not None and f.review_status == "confirmed" and f.reviewer == "via-api"
+    # the service token acts as admin (backward compatible), recorded as such
+    assert f is not None and f.review_status == "confirmed" and f.reviewer == "api:service-token"
     assert audit.recent(store, 1)[0]["detail"]["via"] == "api"
 
 

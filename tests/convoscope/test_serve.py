@@ -98,4 +98,6 @@ name = "samples"
     assert statuses.get("analysed", 0) == sum(statuses.values()) >= 2
     with Store.open(db) as s:
         actors = [r[0] for r in s.conn.execute("SELECT actor FROM audit_log WHERE action LIKE 'ask%'").fetchall()]
-    assert any(a.startswith("cli:") for a in actors)
+    # through the service the asker is the token's user (here the service token, admin),
+    # never a name the client sends
+    assert "api:service-token" in actors and not any(a.startswith("cli:") for a in actors)

@@ -194,7 +194,7 @@ async def test_review_flow_end_to_end(source: LocalSource, store: Store, settle)
         await pilot.press("c")
         await settle(pilot)
         flag = flags_mod.get(store, first)
-        assert flag is not None and flag.review_status == "confirmed" and flag.reviewer == "tester"
+        assert flag is not None and flag.review_status == "confirmed" and flag.reviewer == "local:tester"
         entry = audit.recent(store, 1)[0]
         assert entry["action"] == "review.confirmed" and entry["target"] == f"flag:{first}"
         assert entry["detail"]["via"] == "tui"

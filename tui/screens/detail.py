@@ -89,6 +89,7 @@ class DetailScreen(DataScreen):
         Binding("n", "reopen", "Reopen"),
         Binding("u", "toggle_redaction", "Unredact"),
         Binding("g", "refresh", "Reload"),
+        Binding("l", "listen", "Listen to the flag's evidence", show=False),
     ]
 
     def __init__(self, interaction_id: int) -> None:
@@ -187,8 +188,9 @@ class DetailScreen(DataScreen):
         table = self.query_one("#flags", DataTable)
         table.clear()
         for f in d.flags:
-            status = Text(f.review_status, style={"open": "bold", "confirmed": "red",
-                                                   "dismissed": "dim"}.get(f.review_status, ""))
+            status = Text(f.review_status + (" ⚑" if f.contested else ""),
+                          style={"open": "bold", "confirmed": "red",
+                                 "dismissed": "dim"}.get(f.review_status, ""))
             table.add_row(f.kind, severity_text(f.severity), status, key=str(f.id))
 
     # -- review ------------------------------------------------------------------------------
@@ -200,15 +202,21 @@ class DetailScreen(DataScreen):
             return None
         return int(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value or 0)
 
+    def _rev(self, fid: int) -> int | None:
+        """The review revision of the flag as this screen shows it."""
+        if self.detail is None:
+            return None
+        return next((f.review_rev for f in self.detail.flags if f.id == fid), None)
+
     def action_confirm(self) -> None:
         fid = self._current_flag()
         if fid is not None:
-            self.capp.review(fid, "confirmed", None, self.reload)
+            self.capp.review(fid, "confirmed", None, self.reload, self._rev(fid))
 
     def action_reopen(self) -> None:
         fid = self._current_flag()
         if fid is not None:
-            self.capp.review(fid, "open", None, self.reload)
+            self.capp.review(fid, "open", None, self.reload, self._rev(fid))
 
     def action_dismiss_flag(self) -> None:
         fid = self._current_flag()
@@ -218,9 +226,29 @@ class DetailScreen(DataScreen):
 
         def done(reason: str | None) -> None:
             if reason:
-                self.capp.review(fid, "dismissed", reason, self.reload)
+                self.capp.review(fid, "dismissed", reason, self.reload, self._rev(fid))
 
         self.app.push_screen(ReasonScreen(), done)
+
+    def action_listen(self) -> None:
+        """Play (or save) the redacted audio around the selected flag's evidence."""
+        fid = self._current_flag()
+        if fid is None:
+            return
+        from tui.player import play_or_save
+
+        def work() -> None:
+            from tui.data import DataSourceError
+
+            try:
+                data = self.source.clip(fid)
+                msg = play_or_save(data, fid, self.capp.clip_dir)
+            except (DataSourceError, OSError) as exc:
+                self.app.call_from_thread(self.notify, f"no clip: {exc}", severity="error")
+                return
+            self.app.call_from_thread(self.notify, msg)
+
+        self.run_worker(work, thread=True, group="clip")
 
     def action_toggle_redaction(self) -> None:
         self.redacted = not self.redacted

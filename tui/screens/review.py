@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from store.browse import QueueItem
+from store.reviews import low_confidence
 from tui.screens.base import DataScreen
 from tui.widgets.fmt import severity_text, when
 
@@ -21,6 +22,7 @@ class ReviewScreen(DataScreen):
         Binding("c", "confirm", "Confirm"),
         Binding("x", "dismiss_flag", "Dismiss…"),
         Binding("o", "toggle_order", "Order"),
+        Binding("p", "quality", "Rule quality", show=False),
         Binding("g", "refresh", "Reload"),
         Binding("enter", "open", "Open", show=False),
     ]
@@ -53,7 +55,10 @@ class ReviewScreen(DataScreen):
         t.clear()
         self.items = {q.flag_id: q for q in items}
         for q in items:
-            t.add_row(str(q.flag_id), severity_text(q.severity), q.kind, str(q.interaction_id),
+            kind = f"⚑ {q.kind} (contested)" if q.contested else q.kind
+            if low_confidence(q.severity, q.confidence):
+                kind = f"? {kind} (low confidence)"
+            t.add_row(str(q.flag_id), severity_text(q.severity), kind, str(q.interaction_id),
                       q.channel, q.agent or "–", when(q.created_at, self.source.tz),
                       Text(q.summary or "", overflow="ellipsis", no_wrap=True), key=str(q.flag_id))
         self._bar()
@@ -81,7 +86,7 @@ class ReviewScreen(DataScreen):
     def action_confirm(self) -> None:
         fid = self._current()
         if fid is not None:
-            self.capp.review(fid, "confirmed", None, lambda: self._remove(fid))
+            self.capp.review(fid, "confirmed", None, lambda: self._remove(fid), self._rev(fid))
 
     def action_dismiss_flag(self) -> None:
         fid = self._current()
@@ -91,9 +96,18 @@ class ReviewScreen(DataScreen):
 
         def done(reason: str | None) -> None:
             if reason:
-                self.capp.review(fid, "dismissed", reason, lambda: self._remove(fid))
+                self.capp.review(fid, "dismissed", reason, lambda: self._remove(fid), self._rev(fid))
 
         self.app.push_screen(ReasonScreen(), done)
+
+    def _rev(self, fid: int) -> int | None:
+        item = self.items.get(fid)
+        return item.review_rev if item is not None else None
+
+    def action_quality(self) -> None:
+        from tui.screens.quality import RuleQualityScreen
+
+        self.app.push_screen(RuleQualityScreen())
 
     def action_toggle_order(self) -> None:
         self.order = "oldest" if self.order == "severity" else "severity"
