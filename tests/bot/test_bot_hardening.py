@@ -17,7 +17,7 @@ import pytest
 from slackhttp import SECRET, post, raw_post, sign, sign_bytes
 
 from bot.guard import LogLimiter
-from bot.listeners.actions import BAD_BUTTON
+from bot.listeners.actions import BAD_BUTTON, REVIEW_REFUSAL
 from bot.questions.answers import MAX_QUESTION_CHARS
 from bot.replay import ReplayCache
 from store import audit, replay
@@ -216,7 +216,7 @@ def test_outsiders_mangled_confirm_is_refused_first_and_audited(slack: Any, fake
     for value in ("garbage", json.dumps({"flag": fid, "interaction": iid})):
         slack.interactive(_button("U_STRANGER", "C_RANDOM", "flag_confirm", value, fake))
     ephs = fake.wait_for("chat.postEphemeral", 2)
-    assert all(e.args["text"] == "Sorry, only supervisors can review flags." for e in ephs)
+    assert all(e.args["text"] == REVIEW_REFUSAL for e in ephs)
     refused = audit.recent(store, action="review.refused")
     assert len(refused) == 2 and {r["actor"] for r in refused} == {"slack:U_STRANGER"}
     assert audit.recent(store, action="review.malformed") == []  # nothing learnt about the value
