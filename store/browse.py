@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from store.db import Store
+from store.outbound import WITHHELD
 
 SORT_KEYS: dict[str, str] = {
     # key -> SQL expression (never NULL, so keyset comparisons are total)
@@ -173,7 +174,7 @@ def _where(flt: Filter) -> tuple[str, list[Any]]:
 _FROM = " FROM interactions i LEFT JOIN scores s ON s.interaction_id = i.id"
 _ROW_COLS = (
     "i.id, i.started_at, i.channel, i.agent, i.queue, i.duration, s.sentiment, s.top_topic, "
-    "i.subject"
+    "pii_mask(i.subject)"
 )
 
 
@@ -277,8 +278,8 @@ def export_sql(flt: Filter | None = None, *, sort: str = "started_at", descendin
     key = SORT_KEYS[sort]
     d = "DESC" if descending else "ASC"
     cols = (
-        "i.id, i.started_at, i.channel, i.source, i.agent, i.queue, i.duration, i.subject, "
-        "s.sentiment, s.sentiment_customer, s.anger, s.top_topic, s.cluster_id, "
+        "i.id, i.started_at, i.channel, i.source, i.agent, i.queue, i.duration, "
+        "pii_mask(i.subject) AS subject, s.sentiment, s.sentiment_customer, s.anger, s.top_topic, s.cluster_id, "
         "(SELECT count(*) FROM flags f WHERE f.interaction_id = i.id AND f.active) AS flags"
     )
     return f"SELECT {cols}{_FROM}{where} ORDER BY {key} {d}, i.id {d}", params
@@ -565,11 +566,14 @@ class Detail:
 
 
 def detail(store: Store, interaction_id: int) -> Detail | None:
-    """One interaction with its turns (raw and redacted text), scores, flags and cluster."""
+    """One interaction with its turns, scores, flags and cluster, as it may leave the store:
+    turn text from the outbound view (`text` = the redacted text, or a 'withheld' marker
+    before analysis redacted it), customer, subject and flag summaries masked. The original
+    text is only reachable through `store.outbound.original_turns`."""
     cur = store.cursor()
     r = cur.execute(
         "SELECT i.id, i.channel, i.source, i.external_id, i.started_at, i.duration, i.agent, "
-        "i.customer, i.queue, i.subject, i.status, s.sentiment, s.sentiment_agent, "
+        "pii_mask(i.customer), i.queue, pii_mask(i.subject), i.status, s.sentiment, s.sentiment_agent, "
         "s.sentiment_customer, s.customer_trend, s.anger, s.metrics, s.topics, s.keywords, "
         "s.cluster_id, c.label "
         "FROM interactions i LEFT JOIN scores s ON s.interaction_id = i.id "
@@ -581,18 +585,19 @@ def detail(store: Store, interaction_id: int) -> Detail | None:
     turns = [
         TurnView(*t)
         for t in cur.execute(
-            "SELECT t.seq, t.speaker, t.speaker_name, t.start_s, t.end_s, t.sent_at, t.text, "
-            "ts.redacted_text, ts.sentiment, ts.sentiment_label, ts.anger FROM turns t "
+            "SELECT t.seq, t.speaker, t.speaker_name, t.start_s, t.end_s, t.sent_at, "
+            "coalesce(t.text, ?), t.text, ts.sentiment, ts.sentiment_label, ts.anger "
+            "FROM outbound_turns t "
             "LEFT JOIN turn_scores ts ON ts.interaction_id = t.interaction_id AND ts.seq = t.seq "
             "WHERE t.interaction_id = ? ORDER BY t.seq",
-            [interaction_id],
+            [WITHHELD, interaction_id],
         ).fetchall()
     ]
     flags = [
         FlagView(f[0], f[1], f[2], int(f[3]), f[4], f[5], _loads(f[6], []), f[7], f[8], f[9], f[10], f[11])
         for f in cur.execute(
-            "SELECT id, kind, rule, severity, score, summary, evidence, review_status, reviewer, "
-            "review_reason, reviewed_at, created_at FROM flags "
+            "SELECT id, kind, rule, severity, score, pii_mask(summary), evidence, review_status, "
+            "reviewer, review_reason, reviewed_at, created_at FROM flags "
             "WHERE interaction_id = ? AND active ORDER BY severity DESC, id",
             [interaction_id],
         ).fetchall()
@@ -649,7 +654,7 @@ def review_queue(
         raise ValueError("order must be 'severity' or 'oldest'")
     ob = "f.severity DESC, f.created_at, f.id" if order == "severity" else "f.created_at, f.id"
     sql = (
-        "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.summary, f.created_at, "
+        "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, pii_mask(f.summary), f.created_at, "
         "i.channel, i.agent, i.started_at FROM flags f JOIN interactions i ON i.id = f.interaction_id "
         "WHERE f.active AND f.review_status = 'open'"
     )

@@ -286,7 +286,7 @@ def interaction_facts(
     sql = (
         "SELECT i.id, i.channel, i.started_at, i.agent, i.queue, i.customer, i.customer_key, "
         "i.metadata, s.sentiment, s.sentiment_customer, s.customer_trend, s.metrics, s.topics, "
-        "s.top_topic, m.cluster_id, i.subject "
+        "s.top_topic, m.cluster_id, pii_mask(i.subject) "
         "FROM interactions i LEFT JOIN scores s ON s.interaction_id = i.id "
         "LEFT JOIN cluster_members m ON m.interaction_id = i.id "
         "WHERE i.status IN (SELECT unnest(?::JSON::VARCHAR[]))"
@@ -312,14 +312,22 @@ def interaction_facts(
     return out
 
 
+#: what pattern mining reads of a turn: its redacted text without the `[PII:KIND]` markers
+#: (so no cluster is named "pii card" and no phrase counts a marker)
+_MINED = r"regexp_replace(text, '\[PII:[A-Z_]+\]', '', 'g')"
+
+
 def interaction_texts(
     store: Store, ids: Sequence[int], speakers: Sequence[str] | None = None
 ) -> dict[int, str]:
-    """id -> the interaction's turns (of the given speakers) joined in order, one per line."""
+    """id -> the interaction's turns (of the given speakers) joined in order, one per line.
+
+    Redacted text only (the outbound view): what is mined from it — cluster names, traits,
+    phrases — is shown in Slack and the TUI."""
     if not ids:
         return {}
     sql = (
-        "SELECT interaction_id, string_agg(text, '\n' ORDER BY seq) FROM turns "
+        f"SELECT interaction_id, string_agg({_MINED}, '\n' ORDER BY seq) FROM outbound_turns "
         "WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))"
     )
     params: list[Any] = [_ints(ids)]
@@ -331,11 +339,11 @@ def interaction_texts(
 
 
 def agent_turns(store: Store, ids: Sequence[int]) -> dict[int, list[str]]:
-    """id -> the agent's turns in order (for stage detection)."""
+    """id -> the agent's redacted turns in order (stage detection, best phrases)."""
     if not ids:
         return {}
     rows = store.cursor().execute(
-        "SELECT interaction_id, list(text ORDER BY seq) FROM turns "
+        f"SELECT interaction_id, list(coalesce({_MINED}, '') ORDER BY seq) FROM outbound_turns "
         "WHERE speaker = 'agent' AND interaction_id IN (SELECT unnest(?::BIGINT[])) "
         "GROUP BY interaction_id",
         [_ints(ids)],
@@ -344,12 +352,12 @@ def agent_turns(store: Store, ids: Sequence[int]) -> dict[int, list[str]]:
 
 
 def speaker_turns(store: Store, ids: Sequence[int]) -> dict[int, tuple[list[str], list[str]]]:
-    """id -> (speakers, texts) of all its turns in order (to build clustering vectors)."""
+    """id -> (speakers, redacted texts) of all its turns in order (clustering vectors)."""
     if not ids:
         return {}
     rows = store.cursor().execute(
-        "SELECT interaction_id, list(speaker ORDER BY seq), list(coalesce(text, '') ORDER BY seq) "
-        "FROM turns WHERE interaction_id IN (SELECT unnest(?::BIGINT[])) GROUP BY interaction_id",
+        f"SELECT interaction_id, list(speaker ORDER BY seq), list(coalesce({_MINED}, '') ORDER BY seq) "
+        "FROM outbound_turns WHERE interaction_id IN (SELECT unnest(?::BIGINT[])) GROUP BY interaction_id",
         [_ints(ids)],
     ).fetchall()
     return {int(r[0]): (list(r[1]), list(r[2])) for r in rows}

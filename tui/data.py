@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
-from store import browse, search
+from store import browse, outbound, search
 from store import flags as flags_mod
 from store.browse import (
     Dashboard,
@@ -83,6 +83,13 @@ class DataSource(ABC):
     @abstractmethod
     def detail(self, interaction_id: int) -> Detail | None: ...
 
+    def original_texts(self, interaction_id: int) -> dict[int, str]:
+        """seq -> original (unredacted) text, for the detail screen's 'unredact' key.
+
+        Only a source that can check the role and audit the read offers it (the file,
+        through `store.outbound.original_turns`); the service's API never sends originals."""
+        raise DataSourceError("original text is not available here (only redacted text leaves the service)")
+
     @abstractmethod
     def search(self, query: str, *, limit: int = 50, channel: str | None = None) -> SearchResult: ...
 
@@ -123,9 +130,11 @@ def _default_reviewer() -> str:
 class LocalSource(DataSource):
     """Runs the store queries on an open `Store` (the TUI opened the file itself)."""
 
-    def __init__(self, store: Store, **kw: Any) -> None:
+    def __init__(self, store: Store, *, original_role: str | None = "operator", **kw: Any) -> None:
         super().__init__(**kw)
         self.store = store
+        #: the role the local user reads original text with (None: never)
+        self.original_role = original_role
 
     def describe(self) -> str:
         return f"file {Path(self.store.path).name}"
@@ -142,6 +151,16 @@ class LocalSource(DataSource):
 
     def detail(self, interaction_id: int) -> Detail | None:
         return browse.detail(self.store, interaction_id)
+
+    def original_texts(self, interaction_id: int) -> dict[int, str]:
+        # Whoever can open the database file is its operator; the read is role-checked
+        # (store.outbound.authorize_original) and audited.
+        try:
+            rows = outbound.original_turns(self.store, interaction_id, actor=self.reviewer,
+                                           role=self.original_role)
+        except outbound.OriginalAccessDenied as exc:
+            raise DataSourceError(str(exc)) from exc
+        return {t.seq: t.text for t in rows}
 
     def search(self, query: str, *, limit: int = 50, channel: str | None = None) -> SearchResult:
         return search.search(self.store, query, limit=limit, channel=channel)
