@@ -104,9 +104,13 @@ async def _body(request: Request) -> dict[str, Any]:
 Handler = Callable[[Request], Awaitable[Any]]
 
 
-def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
+Forget = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def create_app(store: Store, token: str, tz: str = "UTC", *, forget: Forget | None = None) -> Starlette:
     """The API as an ASGI app over an open store. `token` must be non-empty; `tz` is the
-    configured time zone in which questions ("calls today") are answered."""
+    configured time zone in which questions ("calls today") are answered; `forget` serves
+    `POST /api/privacy/forget` (erasure for supervisors, `convoscope.privacy.api_forget`)."""
     if not token:
         raise ValueError("the API needs a token")
 
@@ -118,6 +122,8 @@ def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
                 return JSONResponse({"error": str(exc)}, status_code=400)
             except KeyError as exc:
                 return JSONResponse({"error": str(exc).strip("'\"")}, status_code=404)
+            except PermissionError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=403)
 
         return endpoint
 
@@ -226,7 +232,14 @@ def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
                                      descending=bool(b.get("descending", True))))
         return {"rows": rows, "path": path}
 
+    async def privacy_forget(request: Request) -> Any:
+        if forget is None:
+            raise KeyError("erasure is not enabled in this API")
+        b = await _body(request)
+        return await run_in_threadpool(forget, b)
+
     routes = [
+        Route("/api/privacy/forget", wrap(privacy_forget), methods=["POST"]),
         Route("/api/health", wrap(health)),
         Route("/api/dashboard", wrap(dashboard)),
         Route("/api/interactions/page", wrap(page), methods=["POST"]),
@@ -295,6 +308,7 @@ def serve_api(
     tz: str = "UTC",
     allow_remote: bool = False,
     start_timeout: float = 15.0,
+    forget: Forget | None = None,
 ) -> ApiHandle:
     """Run the API with uvicorn in a daemon thread; returns once it accepts connections.
 
@@ -324,7 +338,7 @@ def serve_api(
         sock.close()
         raise RuntimeError(f"the API could not start on {host}:{port}: {exc}") from exc
     bound = int(sock.getsockname()[1])
-    config = uvicorn.Config(create_app(store, token, tz), host=host, port=bound, log_level="warning",
+    config = uvicorn.Config(create_app(store, token, tz, forget=forget), host=host, port=bound, log_level="warning",
                             access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
