@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from store.db import Store
-from store.outbound import WITHHELD
+from store.outbound import WITHHELD, mask_strings
 
 SORT_KEYS: dict[str, str] = {
     # key -> SQL expression (never NULL, so keyset comparisons are total)
@@ -594,7 +594,8 @@ def detail(store: Store, interaction_id: int) -> Detail | None:
         ).fetchall()
     ]
     flags = [
-        FlagView(f[0], f[1], f[2], int(f[3]), f[4], f[5], _loads(f[6], []), f[7], f[8], f[9], f[10], f[11])
+        FlagView(f[0], f[1], f[2], int(f[3]), f[4], f[5], mask_strings(cur, _loads(f[6], [])), f[7], f[8],
+                 f[9], f[10], f[11])
         for f in cur.execute(
             "SELECT id, kind, rule, severity, score, pii_mask(summary), evidence, review_status, "
             "reviewer, review_reason, reviewed_at, created_at FROM flags "

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from store import audit
 from store.db import Store
@@ -31,6 +32,7 @@ __all__ = [
     "OriginalAccessDenied",
     "OriginalTurn",
     "authorize_original",
+    "mask_strings",
     "original_turns",
     "redacted_turns",
     "set_original_gate",
@@ -111,3 +113,37 @@ def redacted_turns(store: Store, interaction_id: int) -> list[RedactedTurn]:
             [interaction_id],
         ).fetchall()
     ]
+
+
+def mask_strings(cur: Any, value: Any) -> Any:
+    """`value` (JSON-like: dicts, lists, strings) with every string passed through the SQL
+    `pii_mask`, in one query — for flag evidence, whose quotes come from the original text
+    (masking the JSON text itself would also hit numbers such as offsets and times)."""
+    strings: list[str] = []
+
+    def collect(v: Any) -> None:
+        if isinstance(v, str):
+            strings.append(v)
+        elif isinstance(v, dict):
+            for x in v.values():
+                collect(x)
+        elif isinstance(v, list):
+            for x in v:
+                collect(x)
+
+    collect(value)
+    if not strings:
+        return value
+    row = cur.execute("SELECT list_transform(?::VARCHAR[], lambda s: pii_mask(s))", [strings]).fetchone()
+    masked = iter(row[0] if row else strings)
+
+    def rebuild(v: Any) -> Any:
+        if isinstance(v, str):
+            return next(masked)
+        if isinstance(v, dict):
+            return {k: rebuild(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [rebuild(x) for x in v]
+        return v
+
+    return rebuild(value)

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from store.db import Store
+from store.outbound import mask_strings
 
 
 @dataclass(slots=True)
@@ -55,7 +56,7 @@ def _where(f: Filter, params: list[Any]) -> str:
         pat = f"%{f.topic}%"
         # top topic or email subject; keywords and the topics JSON are left out (turning
         # them into text per row costs more than the rest of the query on a million rows)
-        sql.append("(s.top_topic ILIKE ? OR i.subject ILIKE ?)")
+        sql.append("(s.top_topic ILIKE ? OR i.subject ILIKE ?)")  # boundary: filter only, not returned
         params += [pat, pat]
     return " AND ".join(sql)
 
@@ -207,9 +208,10 @@ def interaction_detail(store: Store, interaction_id: int) -> dict[str, Any] | No
     d["metrics"] = json.loads(d["metrics"]) if d["metrics"] else {}
     d["flags"] = [
         {"id": int(r[0]), "kind": r[1], "severity": int(r[2]), "summary": r[3],
-         "evidence": json.loads(r[4]) if r[4] else [], "review_status": r[5], "reviewer": r[6]}
+         "evidence": mask_strings(cur, json.loads(r[4])) if r[4] else [], "review_status": r[5],
+         "reviewer": r[6]}
         for r in cur.execute(
-            "SELECT id, kind, severity, summary, evidence, review_status, reviewer FROM flags "
+            "SELECT id, kind, severity, pii_mask(summary), evidence, review_status, reviewer FROM flags "
             "WHERE interaction_id = ? AND active ORDER BY severity DESC, id", [interaction_id]
         ).fetchall()
     ]  # fmt: skip
