@@ -215,6 +215,23 @@ def customer_key_forms(key: str, region: str = "US") -> list[str]:
     return sorted(f for f in forms if f)
 
 
+def scrub_forms(key: str, region: str = "US") -> list[str]:
+    """Extra strings that name the person in mined text (cluster names, phrases, cursors):
+    an e-mail address's local part as written, spaced and spoken ("ann.smith", "ann smith",
+    "ann dot smith"; only when 5+ characters, so a bare first name does not match strangers),
+    and a phone number's national number spaced as dictated ("415 555 0199")."""
+    s = key.strip().lower()
+    out: set[str] = set()
+    if "@" in s:
+        local = s.split("@", 1)[0]
+        if len(local) >= 5:
+            out |= {local, local.replace(".", " ").replace("_", " "), local.replace(".", " dot ")}
+    for form in customer_key_forms(key, region):
+        if form.isdigit() and len(form) == 10:
+            out.add(f"{form[:3]} {form[3:6]} {form[6:]}")
+    return sorted(out)
+
+
 @dataclass
 class ForgetResult:
     key_hash: str
@@ -243,6 +260,7 @@ def forget(store: Store, *, customer: str | None = None, interaction_id: int | N
     if customer is not None:
         forms = customer_key_forms(customer, region)
         plan = privacy.find_plan(store, customer_keys=forms)
+        plan.needles = sorted(set(plan.needles) | set(scrub_forms(customer, region)))
         digest = privacy.key_digest("customer", forms[0])
     else:
         plan = privacy.find_plan(store, interaction_ids=[int(interaction_id)])  # type: ignore[arg-type]

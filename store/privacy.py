@@ -107,7 +107,8 @@ def find_plan(
     store: Store, *, customer_keys: Sequence[str] = (), interaction_ids: Sequence[int] = ()
 ) -> ErasurePlan:
     """Collect what belongs to a customer (any of `customer_keys`, compared case-insensitively
-    with customer keys, customer fields and e-mail addresses) or to the given interactions."""
+    with customer keys, customer fields and e-mail addresses, and looked for in the text of
+    every turn) or to the given interactions."""
     cur = store.cursor()
     keys = sorted({k.strip().lower() for k in customer_keys if k and k.strip()})
     ids: set[int] = {int(i) for i in interaction_ids}
@@ -118,6 +119,19 @@ def find_plan(
                 "SELECT id FROM interactions WHERE lower(customer_key) IN (SELECT unnest(?::VARCHAR[])) "
                 "OR lower(customer) IN (SELECT unnest(?::VARCHAR[]))",
                 [keys, keys],
+            ).fetchall()
+        }
+        # interactions whose text mentions the key: an e-mail address or handle as written,
+        # a phone number by its digits whatever the separators ("415 555-0199")
+        words = [k for k in keys if len(k) >= 6 and not k.lstrip("+").isdigit()]
+        numbers = [k for k in keys if k.isdigit() and len(k) >= 10]
+        ids |= {
+            int(r[0])
+            for r in cur.execute(
+                "SELECT DISTINCT interaction_id FROM turns WHERE EXISTS (SELECT 1 FROM unnest(?::VARCHAR[]) "
+                "AS n(x) WHERE contains(lower(text), n.x)) OR EXISTS (SELECT 1 FROM unnest(?::VARCHAR[]) "
+                "AS d(x) WHERE contains(regexp_replace(text, '[^0-9]', '', 'g'), d.x))",
+                [words, numbers],
             ).fetchall()
         }
         # e-mail threads the person wrote in or was written to (their messages carry it)
