@@ -312,6 +312,9 @@ def interaction_facts(
     return out
 
 
+#: how a customer key leaves the store: a stable pseudonym, never the phone number or address
+PSEUDONYM = "CASE WHEN {col} LIKE 'h:%' THEN {col} ELSE 'h:' || sha256({col})[:12] END"
+
 #: what pattern mining reads of a turn: its redacted text without the `[PII:KIND]` markers
 #: (so no cluster is named "pii card" and no phrase counts a marker)
 _MINED = r"regexp_replace(text, '\[PII:[A-Z_]+\]', '', 'g')"
@@ -884,14 +887,18 @@ def rising_issues(
 def repeat_contacts(
     store: Store, since: datetime | None = None, until: datetime | None = None
 ) -> list[RepeatCustomer]:
-    """Customers with repeat contacts whose repeat happened in [since, until), most first."""
+    """Customers with repeat contacts whose repeat happened in [since, until), most first.
+
+    `customer_key` is a pseudonym (`h:` + a SHA-256 prefix of the key): this list is shown
+    (digest, `patterns show repeats`), and customer keys are phone numbers and addresses."""
     sql = (
         "WITH chains AS (SELECT DISTINCT r.first_id, r.customer_key FROM repeat_contacts r "
         "JOIN interactions i ON i.id = r.interaction_id WHERE TRUE{cond}), "
         "members AS (SELECT c.customer_key, c.first_id AS iid FROM chains c UNION "
         "SELECT c.customer_key, r.interaction_id FROM chains c JOIN repeat_contacts r "
         "ON r.first_id = c.first_id) "
-        "SELECT m.customer_key, count(DISTINCT m.iid), list(DISTINCT m.iid ORDER BY m.iid), "
+        f"SELECT {PSEUDONYM.format(col='m.customer_key')}, count(DISTINCT m.iid), "
+        "list(DISTINCT m.iid ORDER BY m.iid), "
         "list(DISTINCT i.channel ORDER BY i.channel), "
         "list(DISTINCT s.top_topic ORDER BY s.top_topic) FILTER (WHERE s.top_topic IS NOT NULL), "
         "min(i.started_at), max(i.started_at) FROM members m JOIN interactions i ON i.id = m.iid "

@@ -25,6 +25,7 @@ import duckdb
 
 from store import privacy
 from store.db import Store
+from store.patterns import PSEUDONYM
 
 STAGES = ("audio", "original", "redacted", "interaction")
 _STATE_COL = {"audio": "audio_deleted_at", "original": "original_deleted_at",
@@ -103,8 +104,7 @@ def drop_redacted(tx: duckdb.DuckDBPyConnection, ids: list[int], at: datetime) -
         tx.execute(f"DELETE FROM {table} WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))", [ids])
     tx.execute("UPDATE flags SET summary = NULL, evidence = NULL WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))",
                [ids])
-    pseudo = "CASE WHEN customer_key IS NULL OR customer_key LIKE 'h:%' THEN customer_key " \
-             "ELSE 'h:' || sha256(customer_key)[:16] END"
+    pseudo = PSEUDONYM.format(col="customer_key")
     tx.execute(f"UPDATE interactions SET subject = NULL, customer = NULL, metadata = NULL, customer_key = {pseudo} "
                "WHERE id IN (SELECT unnest(?::BIGINT[]))", [ids])
     for table, col in (("repeat_contacts", "interaction_id"), ("contact_resolution", "interaction_id")):
