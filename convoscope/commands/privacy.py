@@ -81,7 +81,7 @@ def run_forget(args: argparse.Namespace, ctx: Context) -> int:
                  reason=args.reason, region=cfg.dropfolder.default_region,
                  audio_dir=cfg.redaction.audio_dir, dropfolder=cfg.dropfolder.path,
                  delete_source_audio=cfg.retention.delete_source_audio, dry_run=args.dry_run)
-    if not args.dry_run and not args.no_compact and res.interaction_ids:
+    if not args.dry_run and not args.no_compact:  # also when nothing was found: after an API erasure
         path = store.path
         ctx.close()
         res.compacted = compact(path)

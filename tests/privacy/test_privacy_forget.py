@@ -204,3 +204,15 @@ def test_forget_through_the_api_for_supervisors_only(store: Store) -> None:
     assert not planted_pattern(ANN["email"]).search(json.dumps(hits))
     row = audit.recent(store, action="erase")[0]
     assert row["actor"] == "api:U_SUP" and row["detail"]["via"] == "api"
+
+
+def test_after_an_api_erasure_the_cli_compacts_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db, cfg, ids = _world(tmp_path)
+    with Store.open(db) as store:  # the service's erasure: logical, the file stays open
+        handler = make_api_forget(store, role_of=lambda a: "supervisor", region="US", audio_dir="",
+                                  dropfolder="", delete_source_audio=False)
+        assert sorted(handler({"actor": "U_SUP", "customer": ANN["email"]})["interaction_ids"]) == sorted(ids["ann"])
+    assert main(["--config", str(cfg), "forget", "--customer", ANN["email"], "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["interaction_ids"] == [] and again["compacted"]
+    assert b"ann.planted" not in db.read_bytes()
