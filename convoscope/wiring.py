@@ -113,6 +113,9 @@ def attach_extras(svc: Service) -> list[Any]:
 
     cfg = svc.cfg
     handles: list[Any] = []
+    from analysis import outbound
+
+    outbound.configure(cfg.redaction)  # the bot's and alerts' redactor follows [redaction]
     api = serve_api(svc.store, cfg.service.api_host, cfg.service.api_port, cfg.service.api_token,
                     tz=cfg.timezone, forget=api_forget(cfg, svc.store))
     write_state(svc.store.path, api)
