@@ -11,11 +11,12 @@ apply (every kind, region US).
 
 from __future__ import annotations
 
+import re
 import threading
 
 from analysis.redaction import RedactionOptions, redact
 
-__all__ = ["configure", "current_options", "redact_text"]
+__all__ = ["configure", "current_options", "mined_text", "redact_text"]
 
 _lock = threading.Lock()
 _options: RedactionOptions | None = None
@@ -38,3 +39,12 @@ def redact_text(text: str) -> str:
     if not text:
         return text
     return redact(text, current_options()).text
+
+
+_MARKER = re.compile(r"\[PII:[A-Z_]+\]")
+
+
+def mined_text(redacted: str) -> str:
+    """What pattern mining reads of a turn: its redacted text without the `[PII:KIND]`
+    markers (the SQL twin is `store.patterns._MINED`), so no cluster is named after a marker."""
+    return _MARKER.sub("", redacted)
