@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -307,6 +308,19 @@ def delete_plan(tx: duckdb.DuckDBPyConnection, plan: ErasurePlan, counts: dict[s
                        [json.dumps(new), source, key])
             scrubbed += removed
     counts["sync_state_entries"] = scrubbed
+    # earlier audit rows that quote the person (a question naming their address): the
+    # record of who did what stays, the key is replaced
+    audited = 0
+    for needle in needles:
+        pat = "(?i)" + re.escape(needle)
+        n = tx.execute(
+            "UPDATE audit_log SET target = regexp_replace(target, ?, '[erased]', 'g'), "
+            "detail = regexp_replace(CAST(detail AS VARCHAR), ?, '[erased]', 'g')::JSON "
+            "WHERE contains(lower(coalesce(target, '') || CAST(detail AS VARCHAR)), ?)",
+            [pat, pat, needle],
+        ).fetchone()
+        audited += int(n[0] if n else 0)
+    counts["audit_log_quotes"] = audited
     if needles:
         for table, col in (("pattern_phrases", "phrase"), ("pattern_traits", "feature")):
             n = tx.execute(

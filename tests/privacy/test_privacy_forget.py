@@ -59,6 +59,7 @@ def _world(tmp_path: Path) -> tuple[Path, Path, dict[str, list[int]]]:
     cur.execute("INSERT INTO sync_state (source, key, cursor) VALUES ('drop', '', ?)",
                 [json.dumps({"done": {rec.name: [[12, 1], "sha"], "bob.wav": [[1, 1], "s2"]}})])
     audit.log(store, "U_SUP", "question", None, {"q": "angry calls today"})
+    audit.log(store, "U_SUP", "question", None, {"q": f"calls from {ANN['email'].upper()}"})
     search.refresh_search_index(store, force=True)
     store.close()
     cfg = tmp_path / "c.toml"
