@@ -189,7 +189,7 @@ def run_retention(store: Store, options: RetentionOptions, *, now: datetime, aud
                   {"now": now.isoformat(), "due": report.due, "files_deleted": report.files_deleted,
                    "errors": report.errors}, con=tx)  # fmt: skip
     if any(n for stages in report.due.values() for n in stages.values()):
-        refresh_search_index(store, force=True)
+        refresh_search_index(store)
         store.checkpoint()
     return report
 
@@ -252,8 +252,8 @@ def forget(store: Store, *, customer: str | None = None, interaction_id: int | N
            actor: str, reason: str = "", via: str = "cli", region: str = "US", audio_dir: str = "",
            dropfolder: str = "", delete_source_audio: bool = True, dry_run: bool = False) -> ForgetResult:
     """Erase a customer (every interaction and message carrying the key) or one interaction:
-    files first, then the store in one audited transaction, then the search index is
-    rebuilt and the store checkpointed. `compact` (run by the CLI when it owns the file)
+    files first, then the store in one audited transaction (the search postings of the
+    erased interactions included), then the index is refreshed and the store checkpointed. `compact` (run by the CLI when it owns the file)
     then makes the deleted bytes unrecoverable from the file."""
     if (customer is None) == (interaction_id is None):
         raise ValueError("give exactly one of a customer key or an interaction id")
@@ -274,7 +274,7 @@ def forget(store: Store, *, customer: str | None = None, interaction_id: int | N
         files += _remove(audio_files(iid, ref, audio_dir=audio_dir, delete_source=delete_source_audio,
                                      source_root=dropfolder), errors)
     counts = privacy.erase(store, plan, actor=actor, reason=reason, key_hash=digest, via=via)
-    refresh_search_index(store, force=True)
+    refresh_search_index(store)
     store.checkpoint()
     return ForgetResult(digest, plan.interaction_ids, counts, files, errors)
 

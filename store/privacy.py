@@ -176,7 +176,8 @@ def find_plan(
 # -- erasure ---------------------------------------------------------------------------------
 
 
-def _tables_with(cur: duckdb.DuckDBPyConnection, column: str) -> list[str]:
+def tables_with(cur: duckdb.DuckDBPyConnection, column: str) -> list[str]:
+    """Base tables of the main schema that have `column` (erasure covers them generically)."""
     return [
         r[0]
         for r in cur.execute(
@@ -199,7 +200,7 @@ def _delete_by_ids(tx: duckdb.DuckDBPyConnection, ids: list[int], counts: dict[s
     flag_ids = [int(r[0]) for r in tx.execute(
         "SELECT id FROM flags WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))", [ids]
     ).fetchall()]  # fmt: skip
-    for table in _tables_with(tx, "flag_id"):
+    for table in tables_with(tx, "flag_id"):
         if table in _POINTER_ONLY:
             tx.execute(f'UPDATE "{table}" SET flag_id = NULL WHERE flag_id IN (SELECT unnest(?::BIGINT[]))',
                        [flag_ids])
@@ -208,10 +209,10 @@ def _delete_by_ids(tx: duckdb.DuckDBPyConnection, ids: list[int], counts: dict[s
                        [flag_ids]).fetchone()
         counts[table] = counts.get(table, 0) + int(n[0] if n else 0)
     for column in ("previous_id", "first_id"):
-        for table in _tables_with(tx, column):
+        for table in tables_with(tx, column):
             n = tx.execute(f'DELETE FROM "{table}" WHERE {column} IN (SELECT unnest(?::BIGINT[]))', [ids]).fetchone()
             counts[table] = counts.get(table, 0) + int(n[0] if n else 0)
-    for table in _tables_with(tx, "interaction_id"):
+    for table in tables_with(tx, "interaction_id"):
         if table in _POINTER_ONLY:
             tx.execute(f'UPDATE "{table}" SET interaction_id = NULL '
                        "WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))", [ids])

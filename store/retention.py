@@ -100,8 +100,10 @@ def drop_redacted(tx: duckdb.DuckDBPyConnection, ids: list[int], at: datetime) -
     n = tx.execute("DELETE FROM turns WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))", [ids]).fetchone()
     tx.execute("UPDATE turn_scores SET redacted_text = NULL WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))",
                [ids])
-    for table in ("search_docs", "interaction_embeddings"):
-        tx.execute(f"DELETE FROM {table} WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))", [ids])
+    present = set(privacy.tables_with(tx, "interaction_id"))
+    for table in ("search_docs", "search_postings", "interaction_embeddings"):
+        if table in present:  # the postings exist once the search index was first built
+            tx.execute(f"DELETE FROM {table} WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))", [ids])
     tx.execute("UPDATE flags SET summary = NULL, evidence = NULL WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))",
                [ids])
     pseudo = PSEUDONYM.format(col="customer_key")
