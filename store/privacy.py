@@ -365,7 +365,7 @@ def erase(store: Store, plan: ErasurePlan, *, actor: str, reason: str, key_hash:
 
 def varchar_hits(store: Store, needles: Iterable[str]) -> list[tuple[str, str, int]]:
     """(table, column, rows) where a VARCHAR/JSON/VARCHAR[] column contains a needle
-    (case-insensitive): the raw scan `forget --verify` and the tests run."""
+    (case-insensitive): the raw scan `convoscope forget --verify` and the tests run."""
     cur = store.cursor()
     terms = [n.lower() for n in needles if n]
     cols = cur.execute(

@@ -38,6 +38,8 @@ def register(subparsers: Any) -> None:
     f.add_argument("--dry-run", action="store_true", help="only say what would be erased")
     f.add_argument("--no-compact", action="store_true",
                    help="skip rewriting the file (deleted values may stay in free DuckDB blocks)")
+    f.add_argument("--verify", action="store_true",
+                   help="afterwards scan every text column of every table for the key (exit 1 on a hit)")
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=run_forget)
 
@@ -72,8 +74,8 @@ def run_retention(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_forget(args: argparse.Namespace, ctx: Context) -> int:
-    from convoscope.privacy import forget
-    from store.privacy import compact
+    from convoscope.privacy import customer_key_forms, forget, scrub_forms
+    from store.privacy import compact, varchar_hits
 
     cfg = ctx.config
     store = ctx.store()
@@ -81,12 +83,16 @@ def run_forget(args: argparse.Namespace, ctx: Context) -> int:
                  reason=args.reason, region=cfg.dropfolder.default_region,
                  audio_dir=cfg.redaction.audio_dir, dropfolder=cfg.dropfolder.path,
                  delete_source_audio=cfg.retention.delete_source_audio, dry_run=args.dry_run)
+    hits: list[tuple[str, str, int]] = []
+    if args.verify and args.customer and not args.dry_run:
+        region = cfg.dropfolder.default_region
+        hits = varchar_hits(store, customer_key_forms(args.customer, region) + scrub_forms(args.customer, region))
     if not args.dry_run and not args.no_compact:  # also when nothing was found: after an API erasure
         path = store.path
         ctx.close()
         res.compacted = compact(path)
     if args.json:
-        print(json.dumps(res.to_json()))
+        print(json.dumps({**res.to_json(), **({"verify_hits": hits} if args.verify else {})}))
     else:
         what = "would erase" if res.dry_run else "erased"
         print(f"{what} {len(res.interaction_ids)} interaction(s) (key sha256 {res.key_hash[:16]}…)")
@@ -99,4 +105,7 @@ def run_forget(args: argparse.Namespace, ctx: Context) -> int:
             print(f"  database rewritten: {res.compacted['bytes_before']:,} → {res.compacted['bytes_after']:,} bytes")
         for e in res.errors:
             print(f"  error: {e}")
-    return 1 if res.errors else 0
+        if args.verify:
+            print("  verify: " + ("no column holds the key" if not hits else
+                                  "still found in " + ", ".join(f"{t}.{c} ({n})" for t, c, n in hits)))
+    return 1 if res.errors or hits else 0

@@ -78,9 +78,9 @@ def test_forget_a_customer_everywhere(tmp_path: Path, capsys: pytest.CaptureFixt
     first = json.loads(capsys.readouterr().out)
     assert sorted(first["interaction_ids"]) == sorted([call, mail]) and first["compacted"]
     assert first["files_deleted"] == 3
-    assert main(["--config", str(cfg), "forget", "--customer", ANN["email"].upper(), "--json"]) == 0
+    assert main(["--config", str(cfg), "forget", "--customer", ANN["email"].upper(), "--verify", "--json"]) == 0
     second = json.loads(capsys.readouterr().out)
-    assert second["interaction_ids"] == [chat]
+    assert second["interaction_ids"] == [chat] and second["verify_hits"] == []
 
     store = Store.open(db)
     try:
@@ -217,3 +217,12 @@ def test_after_an_api_erasure_the_cli_compacts_the_file(tmp_path: Path, capsys: 
     again = json.loads(capsys.readouterr().out)
     assert again["interaction_ids"] == [] and again["compacted"]
     assert b"ann.planted" not in db.read_bytes()
+
+
+def test_verify_reports_what_erasure_could_not_reach(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db, cfg, _ids = _world(tmp_path)
+    with Store.open(db) as store:  # a table erasure knows nothing about (no interaction id)
+        store.cursor().execute("CREATE TABLE side_notes (note VARCHAR)")
+        store.cursor().execute("INSERT INTO side_notes VALUES (?)", [f"call back {BOB['email']}"])
+    assert main(["--config", str(cfg), "forget", "--customer", BOB["email"], "--verify"]) == 1
+    assert "still found in side_notes.note (1)" in capsys.readouterr().out
