@@ -6,11 +6,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from privdata import ANN, BOB, add, planted_pattern, seed_two_customers
-from starlette.testclient import TestClient
 
-from convoscope.api import create_app
+from convoscope.api import serve_api
 from convoscope.cli import main
 from convoscope.privacy import make_api_forget
 from store import Store, audit, browse, privacy, search
@@ -189,8 +189,17 @@ def test_forget_through_the_api_for_supervisors_only(store: Store) -> None:
     roles = {"U_SUP": "supervisor", "U_VIEW": "viewer"}
     handler = make_api_forget(store, role_of=roles.get, region="US", audio_dir="", dropfolder="",
                               delete_source_audio=False)
-    client = TestClient(create_app(store, "t0ken", forget=handler))
+    handle = serve_api(store, "127.0.0.1", 0, "t0ken", forget=handler)  # the real uvicorn server
+    client = httpx.Client(base_url=handle.url, timeout=30)
     auth = {"Authorization": "Bearer t0ken"}
+    try:
+        _api_forget_checks(client, auth, store, ids)
+    finally:
+        client.close()
+        handle.stop()
+
+
+def _api_forget_checks(client: httpx.Client, auth: dict[str, str], store: Store, ids: dict[str, list[int]]) -> None:
     assert client.post("/api/privacy/forget", json={"actor": "U_SUP", "customer": ANN["email"]}).status_code == 401
     denied = client.post("/api/privacy/forget", headers=auth, json={"actor": "U_VIEW", "customer": ANN["email"]})
     assert denied.status_code == 403 and "may not erase" in denied.json()["error"]
