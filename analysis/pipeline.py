@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from analysis import confidence as flag_confidence
-from analysis import embeddings, keywords, metrics
+from analysis import embeddings, keywords, metrics, outbound
 from analysis import flags as flag_rules
 from analysis.options import AnalysisOptions
 from analysis.patterns import embedding as cluster_embedding
@@ -322,12 +322,12 @@ class Analyzer:
         self, it: Interaction, redactions: Sequence[RedactionResult], vecs: np.ndarray
     ) -> tuple[str, np.ndarray] | None:
         """The clustering vector from this interaction's turn vectors, hashed over the turn
-        texts as they will be stored (redacted unless `keep_original`), which is what the
-        patterns job hashes to decide whether a stored vector is current."""
+        texts as pattern mining reads them (the redacted text without its `[PII:…]`
+        markers, `analysis.outbound.mined_text`), which is what the patterns job hashes to
+        decide whether a stored vector is current."""
         if len(vecs) != len(it.turns):
             return None
-        stored = [t.text if self.redaction.keep_original or not r.changed else r.text
-                  for t, r in zip(it.turns, redactions, strict=True)]
+        stored = [outbound.mined_text(r.text) for r in redactions]
         chosen = cluster_embedding.clustering_turns([t.speaker for t in it.turns], stored)
         return (cluster_embedding.source_hash([stored[k] for k in chosen]),
                 cluster_embedding.mean_vector(vecs[chosen]))

@@ -241,7 +241,18 @@ def classify(stream: Stream, cues: Cues, run: Run, after_card: bool) -> list[tup
     if n == 10 or (n == 11 and d.startswith("1")) or (run.plus is not None and 8 <= n <= 15):
         return [("PHONE", run)]
     if n > 13:
-        return _split_card(stream, cues, run, force=False)
+        return _split_card(stream, cues, run, force=False) or _trailing_card(stream, cues, run)
+    return []
+
+
+def _trailing_card(stream: Stream, cues: Cues, run: Run) -> list[tuple[str, Run]]:
+    """Another number running straight into a card number ("phone 415 555 0199. 4111 1111
+    1111 1111"): the Luhn-valid tail is the card, the head is classified on its own."""
+    n = len(run.digits)
+    for g in run.group_starts:
+        if g > 0 and 13 <= n - g <= 19 and luhn_ok(run.digits[g:]):
+            head = run.sub(0, g)
+            return [*classify(stream, cues, head, after_card=False), ("CARD", run.sub(g, n))]
     return []
 
 

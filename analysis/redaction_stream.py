@@ -274,6 +274,15 @@ def digit_runs(stream: Stream, cue: re.Pattern[str]) -> list[Run]:
             low = toks[i].low
             if low in CARD_WORDS:
                 card_until = i + CARD_SPAN
+                if cur is not None:
+                    # a card word announces a new number: the digits before it ("call me
+                    # on 415 555 0199. Card 4111 ...") are another run, not ASR noise
+                    runs.append(cur)
+                    cur = None
+                    fillers = unknown = 0
+                    correction = False
+                    i += 1
+                    continue
             elif low in CARD_END:
                 card_until = -1
             num = read_number(stream, i, cur is not None and not gap)

@@ -3,13 +3,12 @@
 Excerpts come from `turn_scores.redacted_text`, but a few other texts are built by
 analysis from transcript words — a rule flag's summary quotes what matched, e.g.
 `Refund promise ("card ending 4111", turn 3)`. Everything of that kind passes through
-`safe()` before it is sent: the analysis redactor when installed (so the same PII rules
-apply), else a conservative mask of e-mail addresses and long digit runs.
+`safe()` before it is sent: the configured analysis redactor (so the same PII rules,
+kinds and phone region apply), else a conservative mask of e-mail addresses and long digit runs.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from collections.abc import Callable
@@ -19,22 +18,14 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DIGITS = re.compile(r"\+?\d[\d ().-]{4,}\d")
 
 
-@functools.lru_cache(maxsize=1)
 def redactor() -> Callable[[str], str] | None:
-    """analysis.redaction.redact as text -> text, or None when that module is absent."""
+    """The process' configured redactor (`analysis.outbound.redact_text`: the `[redaction]`
+    kinds and phone region installed at start), or None when analysis is not installed."""
     try:
-        from analysis import redaction  # type: ignore[attr-defined]
+        from analysis import outbound
     except ImportError:
         return None
-    fn = getattr(redaction, "redact", None)
-    if fn is None:
-        return None
-
-    def run(text: str) -> str:
-        out = fn(text)
-        return out if isinstance(out, str) else str(getattr(out, "text", ""))
-
-    return run
+    return outbound.redact_text
 
 
 def fallback_mask(text: str) -> str:

@@ -111,10 +111,15 @@ async def _body(request: Request) -> dict[str, Any]:
 Handler = Callable[[Request], Awaitable[Any]]
 
 
-def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits | None = None) -> Starlette:
+Forget = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits | None = None,
+               forget: Forget | None = None) -> Starlette:  # fmt: skip
     """The API as an ASGI app over an open store. `token` must be non-empty; `tz` is the
     configured time zone in which questions ("calls today") are answered; `limits` the
-    rate and size limits (defaults: `ApiLimits()`)."""
+    rate and size limits (defaults: `ApiLimits()`); `forget` serves
+    `POST /api/privacy/forget` (erasure for supervisors, `convoscope.privacy.api_forget`)."""
     if not token:
         raise ValueError("the API needs a token")
 
@@ -131,6 +136,8 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
                 return JSONResponse({"error": str(exc)}, status_code=400)
             except KeyError as exc:
                 return JSONResponse({"error": str(exc).strip("'\"")}, status_code=404)
+            except PermissionError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=403)
 
         return endpoint
 
@@ -328,7 +335,14 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
                                      descending=bool(b.get("descending", True)), agent_names=names))
         return {"rows": rows, "path": path}
 
+    async def privacy_forget(request: Request) -> Any:
+        if forget is None:
+            raise KeyError("erasure is not enabled in this API")
+        b = await _body(request)
+        return await run_in_threadpool(forget, b)
+
     routes = [
+        Route("/api/privacy/forget", wrap(privacy_forget), methods=["POST"]),
         Route("/api/health", wrap(health)),
         Route("/api/dashboard", wrap(dashboard)),
         Route("/api/interactions/page", wrap(page), methods=["POST"]),
@@ -408,6 +422,7 @@ def serve_api(
     allow_remote: bool = False,
     start_timeout: float = 15.0,
     limits: ApiLimits | None = None,
+    forget: Forget | None = None,
 ) -> ApiHandle:
     """Run the API with uvicorn in a daemon thread; returns once it accepts connections.
 
@@ -437,7 +452,7 @@ def serve_api(
         sock.close()
         raise RuntimeError(f"the API could not start on {host}:{port}: {exc}") from exc
     bound = int(sock.getsockname()[1])
-    config = uvicorn.Config(create_app(store, token, tz, limits=limits), host=host, port=bound, log_level="warning",
+    config = uvicorn.Config(create_app(store, token, tz, limits=limits, forget=forget), host=host, port=bound, log_level="warning",
                             access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},

@@ -36,6 +36,7 @@ from bot.options import AccessOptions, AlertOptions, DigestOptions, SlackOptions
 from connectors.chat.options import ChatOptions
 from connectors.dropfolder import DropFolderOptions
 from connectors.email.options import EmailOptions
+from convoscope.privacy import RetentionOptions
 from tui.options import TuiOptions
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -117,6 +118,7 @@ class Config(BaseModel):
     patterns: PatternsOptions = Field(default_factory=PatternsOptions)
     scorecards: list[ScorecardOptions] = Field(default_factory=list)
     tui: TuiOptions = Field(default_factory=TuiOptions)
+    retention: RetentionOptions = Field(default_factory=RetentionOptions)
 
     @field_validator("timezone")
     @classmethod

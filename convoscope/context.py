@@ -30,6 +30,11 @@ class Context:
                 raise UserError(str(exc)) from None
             if self.db_override:
                 self._config.store.path = self.db_override
+            # One redactor for everything that leaves this process (bot, alerts, digests),
+            # built from [redaction]: the configured kinds and phone region.
+            from analysis import outbound
+
+            outbound.configure(self._config.redaction)
         return self._config
 
     @property

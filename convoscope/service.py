@@ -106,6 +106,11 @@ class Service:
 
         after_analysis(self.cfg, self.store)
 
+    def retention_job(self) -> None:
+        from convoscope.wiring import run_retention
+
+        run_retention(self.cfg, self.store)
+
     def patterns_job(self) -> None:
         from convoscope.wiring import run_patterns
 
@@ -124,6 +129,10 @@ class Service:
         self.scheduler.add_job(self.patterns_job, "interval",
                                minutes=self.cfg.patterns.full_interval_minutes, id="patterns",
                                executor="writer", next_run_time=now + timedelta(minutes=1))
+        if self.cfg.retention.enabled:
+            hh, mm = (int(x) for x in self.cfg.retention.run_at.split(":"))
+            self.scheduler.add_job(self.retention_job, "cron", hour=hh, minute=mm, id="retention",
+                                   executor="writer")
         from convoscope.wiring import attach_extras, watch_reviews
 
         watch_reviews(self.cfg, self.store)

@@ -101,6 +101,29 @@ def after_analysis(cfg: Config, store: Store) -> None:
         log.exception("refreshing the search index failed")
 
 
+def api_forget(cfg: Config, store: Store) -> Any:
+    """The API's erasure handler: supervisors per `[access]` (by Slack user id) may erase."""
+    from bot.access import AccessControl
+    from convoscope.privacy import make_api_forget
+
+    access = AccessControl(cfg.access)
+    return make_api_forget(store, role_of=lambda actor: access.role_for(actor, None).role,
+                           region=cfg.dropfolder.default_region, audio_dir=cfg.redaction.audio_dir,
+                           dropfolder=cfg.dropfolder.path,
+                           delete_source_audio=cfg.retention.delete_source_audio)
+
+
+def run_retention(cfg: Config, store: Store, *, now: datetime | None = None, dry_run: bool = False) -> Any:
+    """The retention job ([retention]): what is past its keep period is deleted and audited."""
+    from convoscope.privacy import run_retention as _run
+
+    report = _run(store, cfg.retention, now=now or datetime.now(cfg.tz), audio_dir=cfg.redaction.audio_dir,
+                  dropfolder=cfg.dropfolder.path, dry_run=dry_run)
+    for line in report.lines():
+        log.info("%s", line)
+    return report
+
+
 class _StateFile:
     """Removes the API state file on stop (so `convoscope tui` stops finding the service)."""
 
@@ -119,8 +142,12 @@ def attach_extras(svc: Service) -> list[Any]:
 
     cfg = svc.cfg
     handles: list[Any] = []
+    from analysis import outbound
+
+    outbound.configure(cfg.redaction)  # the bot's and alerts' redactor follows [redaction]
     api = serve_api(svc.store, cfg.service.api_host, cfg.service.api_port, cfg.service.api_token,
-                    tz=cfg.timezone, limits=cfg.service.api_limits())
+                    tz=cfg.timezone, limits=cfg.service.api_limits(),
+                    forget=api_forget(cfg, svc.store))
     write_state(svc.store.path, api)
     handles += [api, _StateFile(svc.store.path)]
     log.info("API listening on http://%s:%d", api.host, api.port)

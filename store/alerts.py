@@ -24,7 +24,7 @@ from store.db import Store
 def pending_flags(store: Store, min_severity: int, since: datetime, limit: int = 500) -> list[dict[str, Any]]:
     """Active flags at or above `min_severity`, created since `since`, never claimed."""
     rows = store.cursor().execute(
-        "SELECT f.id, f.interaction_id, f.kind, f.severity, f.summary, f.created_at, "
+        "SELECT f.id, f.interaction_id, f.kind, f.severity, pii_mask(f.summary), f.created_at, "
         "i.channel, i.agent, i.queue, i.started_at, f.confidence FROM flags f "
         "JOIN interactions i ON i.id = f.interaction_id "
         "WHERE f.active AND f.severity >= ? AND f.created_at >= ? AND f.review_status = 'open' "

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from store.db import Store
+from store.outbound import WITHHELD, mask_strings
 from store.reviews import COUNTS, QUEUE_ORDER, contest_reason, contested, counts
 
 SORT_KEYS: dict[str, str] = {
@@ -177,7 +178,7 @@ def _where(flt: Filter) -> tuple[str, list[Any]]:
 _FROM = " FROM interactions i LEFT JOIN scores s ON s.interaction_id = i.id"
 _ROW_COLS = (
     "i.id, i.started_at, i.channel, i.agent, i.queue, i.duration, s.sentiment, s.top_topic, "
-    "i.subject"
+    "pii_mask(i.subject)"
 )
 
 
@@ -285,8 +286,8 @@ def export_sql(flt: Filter | None = None, *, sort: str = "started_at", descendin
     d = "DESC" if descending else "ASC"
     agent = "i.agent" if agent_names else "('agent-' || substr(sha256(i.agent), 1, 6)) AS agent"
     cols = (
-        f"i.id, i.started_at, i.channel, i.source, {agent}, i.queue, i.duration, i.subject, "
-        "s.sentiment, s.sentiment_customer, s.anger, s.top_topic, s.cluster_id, "
+        f"i.id, i.started_at, i.channel, i.source, {agent}, i.queue, i.duration, "
+        "pii_mask(i.subject) AS subject, s.sentiment, s.sentiment_customer, s.anger, s.top_topic, s.cluster_id, "
         f"(SELECT count(*) FROM flags f WHERE f.interaction_id = i.id AND {counts('f')}) AS flags"
     )
     return f"SELECT {cols}{_FROM}{where} ORDER BY {key} {d}, i.id {d}", params
@@ -577,11 +578,14 @@ class Detail:
 
 
 def detail(store: Store, interaction_id: int) -> Detail | None:
-    """One interaction with its turns (raw and redacted text), scores, flags and cluster."""
+    """One interaction with its turns, scores, flags and cluster, as it may leave the store:
+    turn text from the outbound view (`text` = the redacted text, or a 'withheld' marker
+    before analysis redacted it), customer, subject and flag summaries masked. The original
+    text is only reachable through `store.outbound.original_turns`."""
     cur = store.cursor()
     r = cur.execute(
         "SELECT i.id, i.channel, i.source, i.external_id, i.started_at, i.duration, i.agent, "
-        "i.customer, i.queue, i.subject, i.status, s.sentiment, s.sentiment_agent, "
+        "pii_mask(i.customer), i.queue, pii_mask(i.subject), i.status, s.sentiment, s.sentiment_agent, "
         "s.sentiment_customer, s.customer_trend, s.anger, s.metrics, s.topics, s.keywords, "
         "s.cluster_id, c.label "
         "FROM interactions i LEFT JOIN scores s ON s.interaction_id = i.id "
@@ -593,19 +597,20 @@ def detail(store: Store, interaction_id: int) -> Detail | None:
     turns = [
         TurnView(*t)
         for t in cur.execute(
-            "SELECT t.seq, t.speaker, t.speaker_name, t.start_s, t.end_s, t.sent_at, t.text, "
-            "ts.redacted_text, ts.sentiment, ts.sentiment_label, ts.anger FROM turns t "
+            "SELECT t.seq, t.speaker, t.speaker_name, t.start_s, t.end_s, t.sent_at, "
+            "coalesce(t.text, ?), t.text, ts.sentiment, ts.sentiment_label, ts.anger "
+            "FROM outbound_turns t "
             "LEFT JOIN turn_scores ts ON ts.interaction_id = t.interaction_id AND ts.seq = t.seq "
             "WHERE t.interaction_id = ? ORDER BY t.seq",
-            [interaction_id],
+            [WITHHELD, interaction_id],
         ).fetchall()
     ]
     flags = [
-        FlagView(f[0], f[1], f[2], int(f[3]), f[4], f[5], _loads(f[6], []), f[7], f[8], f[9], f[10], f[11],
-                 int(f[12]), bool(f[13]), f[14])
+        FlagView(f[0], f[1], f[2], int(f[3]), f[4], f[5], mask_strings(cur, _loads(f[6], [])), f[7], f[8],
+                 f[9], f[10], f[11], int(f[12]), bool(f[13]), f[14])
         for f in cur.execute(
-            "SELECT id, kind, rule, severity, score, summary, evidence, review_status, reviewer, "
-            "review_reason, reviewed_at, created_at, coalesce(review_rev, 0), "
+            "SELECT id, kind, rule, severity, score, pii_mask(summary), evidence, review_status, "
+            "reviewer, review_reason, reviewed_at, created_at, coalesce(review_rev, 0), "
             f"{contested('flags')}, {contest_reason('flags')} FROM flags "
             "WHERE interaction_id = ? AND active ORDER BY severity DESC, id",
             [interaction_id],
@@ -670,7 +675,7 @@ def review_queue(
     if order == "severity":  # contested, then low-confidence high-severity: first
         ob = QUEUE_ORDER + ", " + ob
     sql = (
-        "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.summary, f.created_at, "
+        "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, pii_mask(f.summary), f.created_at, "
         f"i.channel, i.agent, i.started_at, coalesce(f.review_rev, 0), {contested('f')}, "
         f"{contest_reason('f')}, f.confidence FROM flags f JOIN interactions i ON i.id = f.interaction_id "
         f"WHERE {counts('f')} AND f.review_status = 'open'"

@@ -28,12 +28,13 @@ def summary_rows(store: Store) -> list[dict[str, object]]:
     """One row per interaction for the demo's closing table: who, what, how it went, flags."""
     res = store.cursor().execute(
         f"""
-        SELECT i.id, i.channel, i.started_at, i.agent, i.customer, i.queue, i.status,
+        SELECT i.id, i.channel, i.started_at, i.agent, pii_mask(i.customer) AS customer, i.queue, i.status,
                i.status_reason, s.sentiment, s.sentiment_customer, s.anger, s.top_topic,
                (SELECT string_agg(f.kind, ', ' ORDER BY f.severity DESC, f.kind)
                   FROM flags f WHERE f.interaction_id = i.id AND {counts('f')}) AS flags,
-               coalesce(i.subject, (SELECT t.text FROM turns t WHERE t.interaction_id = i.id
-                                    AND t.speaker = 'customer' ORDER BY t.seq LIMIT 1)) AS gist
+               coalesce(pii_mask(i.subject), (SELECT t.text FROM outbound_turns t
+                                    WHERE t.interaction_id = i.id AND t.speaker = 'customer'
+                                    ORDER BY t.seq LIMIT 1)) AS gist
         FROM interactions i LEFT JOIN scores s ON s.interaction_id = i.id
         ORDER BY i.started_at, i.id
         """

@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from store import guard
+from store import guard, privacy
 from store.db import Store
 
 _SEP = "\x1f"  # ASCII unit separator: never part of a Message-ID or a thread key
@@ -164,6 +164,11 @@ def insert_messages(
     store: Store, rows: Sequence[EmailMessageRow], *, con: duckdb.DuckDBPyConnection | None = None
 ) -> int:
     """Add messages to the ledger (a key already there is left as it is)."""
+    if not rows:
+        return 0
+    cur = con or store.cursor()
+    erased = privacy.suppressed_keys(cur, "email_message", [(r.source, r.message_key) for r in rows])
+    rows = [r for r in rows if (r.source, r.message_key) not in erased]
     if not rows:
         return 0
     dicts = []

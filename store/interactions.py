@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from store import guard
+from store import guard, privacy
 from store.db import Store
 from store.records import Interaction, Turn, Word
 
@@ -30,6 +30,9 @@ class UpsertResult:
     inserted: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)
+    #: external ids skipped because they were erased (`convoscope forget`): a source that
+    #: still holds them cannot bring them back
+    suppressed: list[str] = field(default_factory=list)
 
     @property
     def ids(self) -> list[int]:
@@ -165,6 +168,10 @@ def _upsert(
     new_rows: list[dict[str, Any]] = []
     new_items: list[Interaction] = []
     for source, items in by_source.items():
+        erased = privacy.suppressed_keys(con, "interaction", [(source, i.external_id) for i in items])
+        if erased:
+            result.suppressed += [i.external_id for i in items if (source, i.external_id) in erased]
+            items = [i for i in items if (source, i.external_id) not in erased]
         known = existing_hashes(store, source, [i.external_id for i in items], con=con)
         seen_in_batch: dict[str, Interaction] = {}
         for it in items:
@@ -205,7 +212,7 @@ def _upsert(
     for it in new_items:
         turn_rows.extend(_turn_rows(it.id, it.turns))  # type: ignore[arg-type]
     for it in interactions:
-        if it.id in result.updated:
+        if it.id is not None and it.id in result.updated:
             turn_rows.extend(_turn_rows(it.id, it.turns))  # type: ignore[arg-type]
     if turn_rows:
         store.insert_arrow("turns", turn_rows, con=con)

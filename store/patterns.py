@@ -287,7 +287,7 @@ def interaction_facts(
     sql = (
         "SELECT i.id, i.channel, i.started_at, i.agent, i.queue, i.customer, i.customer_key, "
         "i.metadata, s.sentiment, s.sentiment_customer, s.customer_trend, s.metrics, s.topics, "
-        "s.top_topic, m.cluster_id, i.subject "
+        "s.top_topic, m.cluster_id, pii_mask(i.subject) "
         "FROM interactions i LEFT JOIN scores s ON s.interaction_id = i.id "
         "LEFT JOIN cluster_members m ON m.interaction_id = i.id "
         "WHERE i.status IN (SELECT unnest(?::JSON::VARCHAR[]))"
@@ -313,14 +313,25 @@ def interaction_facts(
     return out
 
 
+#: how a customer key leaves the store: a stable pseudonym, never the phone number or address
+PSEUDONYM = "CASE WHEN {col} LIKE 'h:%' THEN {col} ELSE 'h:' || sha256({col})[:12] END"
+
+#: what pattern mining reads of a turn: its redacted text without the `[PII:KIND]` markers
+#: (so no cluster is named "pii card" and no phrase counts a marker)
+_MINED = r"regexp_replace(text, '\[PII:[A-Z_]+\]', '', 'g')"
+
+
 def interaction_texts(
     store: Store, ids: Sequence[int], speakers: Sequence[str] | None = None
 ) -> dict[int, str]:
-    """id -> the interaction's turns (of the given speakers) joined in order, one per line."""
+    """id -> the interaction's turns (of the given speakers) joined in order, one per line.
+
+    Redacted text only (the outbound view): what is mined from it — cluster names, traits,
+    phrases — is shown in Slack and the TUI."""
     if not ids:
         return {}
     sql = (
-        "SELECT interaction_id, string_agg(text, '\n' ORDER BY seq) FROM turns "
+        f"SELECT interaction_id, string_agg({_MINED}, '\n' ORDER BY seq) FROM outbound_turns "
         "WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))"
     )
     params: list[Any] = [_ints(ids)]
@@ -332,11 +343,11 @@ def interaction_texts(
 
 
 def agent_turns(store: Store, ids: Sequence[int]) -> dict[int, list[str]]:
-    """id -> the agent's turns in order (for stage detection)."""
+    """id -> the agent's redacted turns in order (stage detection, best phrases)."""
     if not ids:
         return {}
     rows = store.cursor().execute(
-        "SELECT interaction_id, list(text ORDER BY seq) FROM turns "
+        f"SELECT interaction_id, list(coalesce({_MINED}, '') ORDER BY seq) FROM outbound_turns "
         "WHERE speaker = 'agent' AND interaction_id IN (SELECT unnest(?::BIGINT[])) "
         "GROUP BY interaction_id",
         [_ints(ids)],
@@ -345,12 +356,12 @@ def agent_turns(store: Store, ids: Sequence[int]) -> dict[int, list[str]]:
 
 
 def speaker_turns(store: Store, ids: Sequence[int]) -> dict[int, tuple[list[str], list[str]]]:
-    """id -> (speakers, texts) of all its turns in order (to build clustering vectors)."""
+    """id -> (speakers, redacted texts) of all its turns in order (clustering vectors)."""
     if not ids:
         return {}
     rows = store.cursor().execute(
-        "SELECT interaction_id, list(speaker ORDER BY seq), list(coalesce(text, '') ORDER BY seq) "
-        "FROM turns WHERE interaction_id IN (SELECT unnest(?::BIGINT[])) GROUP BY interaction_id",
+        f"SELECT interaction_id, list(speaker ORDER BY seq), list(coalesce({_MINED}, '') ORDER BY seq) "
+        "FROM outbound_turns WHERE interaction_id IN (SELECT unnest(?::BIGINT[])) GROUP BY interaction_id",
         [_ints(ids)],
     ).fetchall()
     return {int(r[0]): (list(r[1]), list(r[2])) for r in rows}
@@ -878,14 +889,18 @@ def rising_issues(
 def repeat_contacts(
     store: Store, since: datetime | None = None, until: datetime | None = None
 ) -> list[RepeatCustomer]:
-    """Customers with repeat contacts whose repeat happened in [since, until), most first."""
+    """Customers with repeat contacts whose repeat happened in [since, until), most first.
+
+    `customer_key` is a pseudonym (`h:` + a SHA-256 prefix of the key): this list is shown
+    (digest, `patterns show repeats`), and customer keys are phone numbers and addresses."""
     sql = (
         "WITH chains AS (SELECT DISTINCT r.first_id, r.customer_key FROM repeat_contacts r "
         "JOIN interactions i ON i.id = r.interaction_id WHERE TRUE{cond}), "
         "members AS (SELECT c.customer_key, c.first_id AS iid FROM chains c UNION "
         "SELECT c.customer_key, r.interaction_id FROM chains c JOIN repeat_contacts r "
         "ON r.first_id = c.first_id) "
-        "SELECT m.customer_key, count(DISTINCT m.iid), list(DISTINCT m.iid ORDER BY m.iid), "
+        f"SELECT {PSEUDONYM.format(col='m.customer_key')}, count(DISTINCT m.iid), "
+        "list(DISTINCT m.iid ORDER BY m.iid), "
         "list(DISTINCT i.channel ORDER BY i.channel), "
         "list(DISTINCT s.top_topic ORDER BY s.top_topic) FILTER (WHERE s.top_topic IS NOT NULL), "
         "min(i.started_at), max(i.started_at) FROM members m JOIN interactions i ON i.id = m.iid "

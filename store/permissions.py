@@ -16,7 +16,8 @@ Design choices:
 - Analysts study patterns, not people: they get redacted lists and transcripts with agent
   names replaced by a stable pseudonym (`agent-3f2a1c`), so comparisons still work.
 - Viewers get counts only.
-- Only admins see original (unredacted) text and customer identifiers, and may forget.
+- Only admins see original (unredacted) text and customer identifiers; admins and supervisors
+  may forget a customer (data-protection requests come through supervisors, issue #12).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ _Y, _N = True, False
 TABLE: dict[str, dict[str, bool]] = {
     #               counts lists transcr orig  agents cust  own   review contest export forget users
     "admin":      dict(zip(ACTIONS, (_Y, _Y, _Y, _Y, _Y, _Y, _N, _Y, _N, _Y, _Y, _Y), strict=True)),
-    "supervisor": dict(zip(ACTIONS, (_Y, _Y, _Y, _N, _Y, _N, _N, _Y, _N, _Y, _N, _N), strict=True)),
+    "supervisor": dict(zip(ACTIONS, (_Y, _Y, _Y, _N, _Y, _N, _N, _Y, _N, _Y, _Y, _N), strict=True)),
     "analyst":    dict(zip(ACTIONS, (_Y, _Y, _Y, _N, _N, _N, _N, _N, _N, _Y, _N, _N), strict=True)),
     "viewer":     dict(zip(ACTIONS, (_Y, _N, _N, _N, _N, _N, _N, _N, _N, _N, _N, _N), strict=True)),
     "agent":      dict(zip(ACTIONS, (_N, _N, _N, _N, _N, _N, _Y, _N, _Y, _N, _N, _N), strict=True)),

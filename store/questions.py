@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from store.db import Store
+from store.outbound import mask_strings
 from store.reviews import contested, counts
 
 
@@ -60,7 +61,7 @@ def _where(f: Filter, params: list[Any]) -> str:
         pat = f"%{f.topic}%"
         # top topic or email subject; keywords and the topics JSON are left out (turning
         # them into text per row costs more than the rest of the query on a million rows)
-        sql.append("(s.top_topic ILIKE ? OR i.subject ILIKE ?)")
+        sql.append("(s.top_topic ILIKE ? OR i.subject ILIKE ?)")  # boundary: filter only, not returned
         params += [pat, pat]
     return " AND ".join(sql)
 
@@ -122,7 +123,7 @@ def find(store: Store, f: Filter, *, limit: int = 10, offset: int = 0) -> Found:
     by_id: dict[int, dict[str, Any]] = {}
     # Separate point lookups by primary key: a join here would scan all of `scores`.
     for r in cur.execute(
-        "SELECT id, channel, started_at, agent, queue, subject FROM interactions "
+        "SELECT id, channel, started_at, agent, queue, pii_mask(subject) FROM interactions "
         "WHERE id IN (SELECT unnest(?::BIGINT[]))",
         [ids],
     ).fetchall():
@@ -202,14 +203,14 @@ def resolve_interaction(store: Store, ref: str, channel: str | None = None) -> i
 def interaction_detail(store: Store, interaction_id: int) -> dict[str, Any] | None:
     """Header, scores, active flags and the redacted turns of one interaction.
 
-    Turns carry only `redacted_text` (None where analysis has not redacted yet) plus the
-    raw `text` under `_raw` for callers that redact on the fly; callers must never send
-    `_raw` anywhere.
+    Reads the outbound boundary (`store.outbound`): turns carry only `redacted_text` (None
+    where analysis has not redacted yet: callers withhold those), the subject is masked and
+    no customer identifier is returned.
     """
     cur = store.cursor()
     res = cur.execute(
         "SELECT i.id, i.channel, i.source, i.external_id, i.started_at, i.duration, i.agent, "
-        "i.customer_key, i.queue, i.subject, i.status, s.sentiment, s.sentiment_agent, "
+        "i.queue, pii_mask(i.subject) AS subject, i.status, s.sentiment, s.sentiment_agent, "
         "s.sentiment_customer, s.anger, s.top_topic, s.metrics "
         "FROM interactions i LEFT JOIN scores s ON s.interaction_id = i.id WHERE i.id = ?",
         [interaction_id],
@@ -222,20 +223,19 @@ def interaction_detail(store: Store, interaction_id: int) -> dict[str, Any] | No
     d["metrics"] = json.loads(d["metrics"]) if d["metrics"] else {}
     d["flags"] = [
         {"id": int(r[0]), "kind": r[1], "severity": int(r[2]), "summary": r[3],
-         "evidence": json.loads(r[4]) if r[4] else [], "review_status": r[5], "reviewer": r[6],
-         "review_rev": int(r[7])}
+         "evidence": mask_strings(cur, json.loads(r[4])) if r[4] else [], "review_status": r[5],
+         "reviewer": r[6], "review_rev": int(r[7])}
         for r in cur.execute(
-            "SELECT id, kind, severity, summary, evidence, review_status, reviewer, "
+            "SELECT id, kind, severity, pii_mask(summary), evidence, review_status, reviewer, "
             "coalesce(review_rev, 0) FROM flags "
             "WHERE interaction_id = ? AND active ORDER BY severity DESC, id", [interaction_id]
         ).fetchall()
     ]  # fmt: skip
     d["turns"] = [
-        {"seq": int(r[0]), "speaker": r[1], "start": r[2], "redacted_text": r[3], "_raw": r[4]}
+        {"seq": int(r[0]), "speaker": r[1], "start": r[2], "redacted_text": r[3]}
         for r in cur.execute(
-            "SELECT t.seq, t.speaker, t.start_s, ts.redacted_text, t.text FROM turns t "
-            "LEFT JOIN turn_scores ts ON ts.interaction_id = t.interaction_id AND ts.seq = t.seq "
-            "WHERE t.interaction_id = ? ORDER BY t.seq", [interaction_id]
+            "SELECT seq, speaker, start_s, text FROM outbound_turns "
+            "WHERE interaction_id = ? ORDER BY seq", [interaction_id]
         ).fetchall()
     ]  # fmt: skip
     return d

@@ -151,9 +151,8 @@ def refresh_search_index(
         tx.execute(
             "INSERT INTO search_docs (interaction_id, analysed_at, body, in_index) "
             "SELECT st.interaction_id, st.analysed_at, "
-            "string_agg(coalesce(ts.redacted_text, t.text), '\n' ORDER BY t.seq), FALSE "
-            "FROM _search_stale st JOIN turns t ON t.interaction_id = st.interaction_id "
-            "LEFT JOIN turn_scores ts ON ts.interaction_id = t.interaction_id AND ts.seq = t.seq "
+            "coalesce(string_agg(t.text, '\n' ORDER BY t.seq), ''), FALSE "
+            "FROM _search_stale st JOIN outbound_turns t ON t.interaction_id = st.interaction_id "
             "GROUP BY st.interaction_id, st.analysed_at"
         )
         added = tx.execute("SELECT count(*) FROM _search_stale").fetchone()[0]  # type: ignore[index]
@@ -281,16 +280,14 @@ def _hits(cur: duckdb.DuckDBPyConnection, ranked: list[tuple[int, float]], words
     meta = {
         int(r[0]): r[1:]
         for r in cur.execute(
-            f"SELECT id, started_at, channel, agent, subject FROM interactions WHERE id IN ({ids})"
+            f"SELECT id, started_at, channel, agent, pii_mask(subject) FROM interactions WHERE id IN ({ids})"
         ).fetchall()
     }
     pat = _stem_pattern(words)
     best: dict[int, tuple[int, int, str, str]] = {}
     for iid, seq, speaker, text in cur.execute(
-        f"SELECT t.interaction_id, t.seq, t.speaker, coalesce(ts.redacted_text, t.text) "
-        f"FROM turns t LEFT JOIN (SELECT * FROM turn_scores WHERE interaction_id IN ({ids})) ts "
-        f"ON ts.interaction_id = t.interaction_id AND ts.seq = t.seq "
-        f"WHERE t.interaction_id IN ({ids}) ORDER BY t.interaction_id, t.seq"
+        f"SELECT t.interaction_id, t.seq, t.speaker, t.text FROM outbound_turns t "
+        f"WHERE t.interaction_id IN ({ids}) AND t.text IS NOT NULL ORDER BY t.interaction_id, t.seq"
     ).fetchall():
         found = {m.group(0).lower() for m in pat.finditer(text)} if pat else set()
         n = len(found)

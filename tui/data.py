@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
-from store import browse, reviews, search
+from store import browse, outbound, reviews, search
 from store.browse import (
     Dashboard,
     Detail,
@@ -90,6 +90,13 @@ class DataSource(ABC):
 
     @abstractmethod
     def detail(self, interaction_id: int) -> Detail | None: ...
+
+    def original_texts(self, interaction_id: int) -> dict[int, str]:
+        """seq -> original (unredacted) text, for the detail screen's 'unredact' key.
+
+        Only a source that can check the role and audit the read offers it (the file,
+        through `store.outbound.original_turns`); the service's API never sends originals."""
+        raise DataSourceError("original text is not available here (only redacted text leaves the service)")
 
     @abstractmethod
     def search(self, query: str, *, limit: int = 50, channel: str | None = None) -> SearchResult: ...
@@ -176,6 +183,16 @@ class LocalSource(DataSource):
 
     def detail(self, interaction_id: int) -> Detail | None:
         return self._view(Detail, browse.detail(self.store, interaction_id), "transcripts")  # type: ignore[no-any-return]
+
+    def original_texts(self, interaction_id: int) -> dict[int, str]:
+        # The local user's role (store.permissions) decides; the read is role-checked
+        # (store.outbound.authorize_original) and audited.
+        try:
+            rows = outbound.original_turns(self.store, interaction_id, actor=self.identity.user,
+                                           role=self.identity.role)
+        except outbound.OriginalAccessDenied as exc:
+            raise DataSourceError(str(exc)) from exc
+        return {t.seq: t.text for t in rows}
 
     def search(self, query: str, *, limit: int = 50, channel: str | None = None) -> SearchResult:
         got = search.search(self.store, query, limit=limit, channel=channel)

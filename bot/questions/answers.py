@@ -4,9 +4,10 @@ One engine serves Slack (mentions, DMs, `/convoscope`) and `convoscope ask`. Rol
 what leaves, through the one table in `store.permissions`: supervisors and admins see lists,
 redacted excerpts, agent names and review buttons; analysts the same lists with agent names
 pseudonymised and no buttons; viewers counts only; agents only their own work ("my week").
-Flags a reviewer dismissed count nowhere (store.reviews). No raw transcript text ever goes into an answer: excerpts come from
-`turn_scores.redacted_text`, or are redacted on the fly when the analysis redaction
-module is installed, or are withheld.
+Flags a reviewer dismissed count nowhere (store.reviews). No raw transcript text ever goes
+into an answer: excerpts come from the store's outbound view (`turn_scores.redacted_text`),
+and turns analysis has not redacted yet are withheld; flag summaries pass through the
+configured redactor (`bot.safety`).
 """
 
 from __future__ import annotations
@@ -335,13 +336,9 @@ class Engine:
         chosen = turns[max(0, idx - around): idx + around + 1]
         out = []
         for t in chosen:
+            # Only the analysis' redacted text leaves; a turn not redacted yet is withheld
+            # (the store's outbound view never hands out the original).
             text = t["redacted_text"]
-            if text is None and self.redactor is not None and t["_raw"]:
-                try:
-                    text = self.redactor(t["_raw"])
-                except Exception:
-                    log.exception("on-the-fly redaction failed")
-                    text = None
             if text is None:
                 text = "[not yet redacted: text withheld]"
             out.append({"seq": t["seq"], "speaker": t["speaker"], "text": bk.clip(text, max_chars)})

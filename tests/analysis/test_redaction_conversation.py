@@ -296,3 +296,15 @@ def test_silenced_copy_is_silent_exactly_where_the_card_was(tmp_path: Path) -> N
         assert np.abs(copy[int(a * sr) : int(b * sr)]).max() == 0.0
     assert np.abs(copy[int(0.2 * sr) : int(0.8 * sr)]).max() > 0.1  # "it is" is kept
     assert np.abs(copy[int(11.2 * sr) : int(13 * sr)]).max() > 0.1
+
+
+@pytest.mark.parametrize("text", [
+    "Please call me on 415 555 0199. Card 4111 1111 1111 1111.",  # a card word after a phone
+    "Phone 415 555 0199. 4111 1111 1111 1111.",  # a card straight after a phone, no card word
+])  # fmt: skip
+def test_a_card_after_another_number_is_its_own_find(text: str) -> None:
+    """Found by the privacy leak test after merging: the phone's digits and the card's were
+    read as one 26-digit run that fitted nothing, and the card stayed in clear."""
+    out = redact(text).text
+    assert "4111" not in out and "0199" not in out
+    assert "[PII:CARD]" in out and "[PII:PHONE]" in out

@@ -15,7 +15,7 @@ from test_api import NOW, TOKEN, base_db, served, store  # noqa: F401  (fixtures
 
 from convoscope import api
 from convoscope.cli import main
-from store import browse, reviews, users
+from store import browse, outbound, reviews, users
 from store.db import Store
 from store.permissions import Identity, pseudonym
 from tui.data import ApiSource, DataSourceError, LocalSource
@@ -68,9 +68,11 @@ def test_api_what_each_role_may_see_and_do(store: Store, served: api.ApiHandle, 
     det = {r: _get(served, tokens[r], f"/api/interactions/{iid}").json()["interaction"]
            for r in ("admin", "supervisor", "analyst")}
     texts = {r: [t["text"] for t in d["turns"]] for r, d in det.items()}
-    assert texts["admin"] == [t.text for t in raw.turns]
-    assert texts["supervisor"] == texts["analyst"] == [t.redacted_text for t in raw.turns]
-    assert texts["admin"] != texts["supervisor"]
+    # One boundary (issue #12): the API sends redacted text to every role, admins included;
+    # original text is only reachable through store.outbound.original_turns (TUI on the file)
+    assert texts["admin"] == texts["supervisor"] == texts["analyst"] == [t.redacted_text for t in raw.turns]
+    originals = [t.text for t in outbound.original_turns(store, iid, actor="test", role="admin")]
+    assert originals != texts["admin"]
     assert det["admin"]["customer"] == raw.customer and det["supervisor"]["customer"] is None
     assert det["supervisor"]["agent"] == raw.agent and det["analyst"]["agent"] == pseudonym(raw.agent)
     agents = _get(served, tokens["analyst"], "/api/agents", params={"now": NOW.isoformat()}).json()

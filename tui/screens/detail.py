@@ -1,8 +1,10 @@
 """Detail: one conversation as turns tinted by sentiment, flagged spans highlighted with the
 rule that matched, metrics, topics, cluster, QA score, and the review controls.
 
-Text is redacted by default (`turn_scores.redacted_text`); `u` shows the original for the
-moment (it is never the default, so a screenshot or a shoulder never sees PII by accident).
+Text is redacted by default (the store's outbound view: `turn_scores.redacted_text`); `u`
+shows the original for the moment — fetched through the role-checked, audited
+`store.outbound.original_turns`, so only when the TUI runs on the file itself, never through
+the service's API (it is never the default, so a screenshot or a shoulder never sees PII).
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ class DetailScreen(DataScreen):
         self.interaction_id = interaction_id
         self.detail: Detail | None = None
         self.redacted = True
+        #: seq -> original text, fetched (audited) only when the user asks with `u`
+        self.originals: dict[int, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -157,7 +161,8 @@ class DetailScreen(DataScreen):
         box.mount_all(widgets)
 
     def _turn_widget(self, t: TurnView, marks: list[Mark]) -> Static:
-        text = (t.redacted_text if t.redacted_text is not None else t.text) if self.redacted else t.text
+        original = None if self.redacted or self.originals is None else self.originals.get(t.seq)
+        text = original if original is not None else t.text
         at = (f"{int(t.start_s) // 60}:{int(t.start_s) % 60:02d}" if t.start_s is not None
               else when(t.sent_at, self.source.tz)[11:] if t.sent_at else "")
         label = Text()
@@ -165,7 +170,7 @@ class DetailScreen(DataScreen):
         label.append(f" {at}", style="dim")
         if t.sentiment is not None:
             label.append(f"  {t.sentiment_label or ''} {t.sentiment:+.2f}", style="dim")
-        body = highlight(text, mark_spans(text, t.text, marks), style="bold reverse")
+        body = highlight(text, mark_spans(text, original or "", marks), style="bold reverse")
         label.append("\n")
         label.append_text(body)
         for mk in marks:
@@ -251,6 +256,14 @@ class DetailScreen(DataScreen):
         self.run_worker(work, thread=True, group="clip")
 
     def action_toggle_redaction(self) -> None:
+        if self.redacted and self.originals is None:
+            from tui.data import DataSourceError
+
+            try:
+                self.originals = self.source.original_texts(self.interaction_id)
+            except DataSourceError as exc:
+                self.notify(str(exc), severity="warning")
+                return
         self.redacted = not self.redacted
         if self.detail is not None:
             self.show(self.detail)

@@ -18,7 +18,7 @@ from store import Store
 from store import flags as store_flags
 from store import interactions as store_interactions
 from store import scores as store_scores
-from store.records import Flag, Interaction, InteractionScores, Turn, content_hash
+from store.records import Flag, Interaction, InteractionScores, Turn, TurnScores, content_hash
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 _seq = itertools.count(1)
@@ -79,9 +79,11 @@ def put(store: Store, specs: Sequence[Spec]) -> list[int]:
                     topics=[{"topic": sp.topic, "score": 0.9}] if sp.topic else [],
                     top_topic=sp.topic,
                 ),
-                turns=[],
+                # as the analysis core: every turn gets its redacted text (these generated
+                # lines hold no PII), which is what pattern mining reads
+                turns=[TurnScores(interaction_id=iid, seq=t.seq, redacted_text=t.text) for t in it.turns],
             )
-            for iid, sp in zip(ids, specs, strict=True)
+            for iid, sp, it in zip(ids, specs, items, strict=True)
         ], con=tx)
         for iid, sp in zip(ids, specs, strict=True):
             if sp.flags:
