@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -38,7 +38,15 @@ from typing import Any
 
 import numpy as np
 
-from analysis.matching import Match, TurnText, find_near, find_phrase
+from analysis.clauses import Reading, TurnClauses
+from analysis.matching import (
+    Match,
+    PhraseSet,
+    TurnText,
+    near_candidates,
+    normalise,
+    phrase_candidates,
+)
 from store.records import CHANNELS, Interaction, severity_value
 
 SPEAKER_SCOPES = ("agent", "customer", "any")
@@ -64,13 +72,19 @@ MAX_SENTENCES = 40
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _TEXT_KEYS = ("phrase", "near", "semantic")
 _SCOPE_KEYS = ("speaker", "within_seconds", "within_turns")
+#: how a text match must read in its clause to count (see `ClausePolicy`)
+_CLAUSE_KEYS = ("negated", "in_questions", "in_reported", "in_hypotheticals")
 _KIND_KEYS = (*_TEXT_KEYS, "metric", "channel", "queue", "agent", "all", "any", "not")
 _MODIFIERS = {
-    "phrase": {"fuzzy", "phonetic", *_SCOPE_KEYS},
-    "near": {"distance", "fuzzy", *_SCOPE_KEYS},
-    "semantic": {"threshold", *_SCOPE_KEYS},
+    "phrase": {"fuzzy", "phonetic", *_SCOPE_KEYS, *_CLAUSE_KEYS},
+    "near": {"distance", "fuzzy", *_SCOPE_KEYS, *_CLAUSE_KEYS},
+    "semantic": {"threshold", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "metric": set(_OPS),
 }
+#: matches of one condition tried per turn before giving up on it (each may not count)
+MAX_CANDIDATES_PER_TURN = 6
+#: matches that did not count, kept per condition as evidence of why
+MAX_NOT_COUNTED = 5
 
 
 @dataclass
@@ -114,6 +128,8 @@ class Outcome:
     ok: bool
     evidence: list[dict[str, Any]]
     score: float | None = None
+    #: matches found but not counted (negated, a question, ...), each with `why`
+    not_counted: list[dict[str, Any]] = field(default_factory=list)
 
 
 class RuleContext:
@@ -132,7 +148,10 @@ class RuleContext:
         self._vectors = turn_vectors
         self._embed = embed
         self._sentences: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
-        first: datetime | None = min((t.sent_at for t in interaction.turns if t.sent_at), default=None)
+        self._clauses: dict[int, TurnClauses] = {}
+        first: datetime | None = min(
+            (t.sent_at for t in interaction.turns if t.sent_at), default=None
+        )
         self.offsets: list[float | None] = []
         for t in interaction.turns:
             if t.start is not None:
@@ -141,6 +160,13 @@ class RuleContext:
                 self.offsets.append((t.sent_at - first).total_seconds())
             else:
                 self.offsets.append(None)
+
+    def clauses(self, i: int) -> TurnClauses:
+        """Turn i tokenised for clause reading (on first use: most turns never need it)."""
+        tc = self._clauses.get(i)
+        if tc is None:
+            tc = self._clauses[i] = TurnClauses(self.interaction.turns[i].text)
+        return tc
 
     def vectors(self) -> np.ndarray:
         if self._vectors is None:
@@ -165,7 +191,9 @@ class RuleContext:
         return self._sentences[i]
 
 
-def flatten_values(metrics: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def flatten_values(
+    metrics: Mapping[str, Any], extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """`{"talk_seconds": {"agent": 3}}` -> `{"talk_seconds.agent": 3}` plus `extra`."""
     out: dict[str, Any] = {}
     for k, v in metrics.items():
@@ -233,7 +261,58 @@ class Condition:
 def _negated(out: Outcome, what: str) -> Outcome:
     if out.ok:
         return Outcome(False, [])
-    return Outcome(True, [{"absent": what}])
+    absent: dict[str, Any] = {"absent": what}
+    if out.not_counted:  # "the disclosure was said, but negated": say so on the flag
+        absent["not_counted"] = out.not_counted[:MAX_NOT_COUNTED]
+    return Outcome(True, [absent])
+
+
+@dataclass(frozen=True, slots=True)
+class ClausePolicy:
+    """Which readings of a text match count (the `negated` / `in_*` keys of a condition).
+
+    `negated`: False (default) counts affirmative matches only ("I guarantee it", not
+    "I can't guarantee it"), True only negated ones (to look for "I won't help you"), None
+    (`negated = "any"`) either. `in_questions` / `in_reported` / `in_hypotheticals`: True
+    counts a match inside a question, someone else's reported words, or a supposition too
+    (default False: "did you say it's guaranteed?" is not a promise). A required disclosure
+    sets all three: "did you know this call is recorded?" still discloses it.
+    """
+
+    negated: bool | None = False
+    in_questions: bool = False
+    in_reported: bool = False
+    in_hypotheticals: bool = False
+
+    def judge(self, r: Reading) -> tuple[bool, str]:
+        """(counts?, why) for one reading, the why naming the cue."""
+        if self.negated is True and not r.negated:
+            return False, "not negated (the rule looks for negated forms)"
+        if self.negated is False and r.negated:
+            return False, f"negated by '{r.negated}'"
+        for cue, allowed, what in (
+            (r.question, self.in_questions, "in a question"),
+            (r.reported, self.in_reported, "reported speech"),
+            (r.hypothetical, self.in_hypotheticals, "hypothetical"),
+        ):
+            if cue and not allowed:
+                return False, f"{what} ('{cue}')"
+        return (
+            True,
+            r.describe()
+            if r.negated or r.question or r.reported or r.hypothetical
+            else "affirmative",
+        )
+
+    @property
+    def reads_clauses(self) -> bool:
+        """False when every reading counts (`negated = "any"` and all `in_*` true)."""
+        return not (
+            self.negated is None
+            and self.in_questions
+            and self.in_reported
+            and self.in_hypotheticals
+        )
 
 
 def _evidence(ctx: RuleContext, i: int, m: Match, label: str) -> dict[str, Any]:
@@ -252,35 +331,78 @@ def _evidence(ctx: RuleContext, i: int, m: Match, label: str) -> dict[str, Any]:
     }
 
 
+def _not_counted(ctx: RuleContext, i: int, m: Match, why: str) -> dict[str, Any]:
+    """A match that did not count: enough to show it and why (no `char_start`, so the TUI
+    does not highlight it as flagged)."""
+    tt = ctx.turns[i]
+    return {"seq": tt.turn.seq, "speaker": tt.turn.speaker, "matched": tt.turn.text[m.start : m.end],
+            "how": m.how, "why": why}  # fmt: skip
+
+
 class _TextCondition(Condition):
     scope: _Scope
+    policy: ClausePolicy
 
-    def _find(self, ctx: RuleContext, i: int) -> Match | None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _candidates(self, ctx: RuleContext, i: int) -> Iterator[tuple[Match, frozenset[str]]]:
+        """Matches in turn i, best first, each with the pattern's own words."""
+        raise NotImplementedError  # pragma: no cover - abstract
 
     def _evaluate(self, ctx: RuleContext) -> Outcome:
-        ev = []
+        ev: list[dict[str, Any]] = []
+        skipped: list[dict[str, Any]] = []
         for i in self.scope.turns(ctx):
-            m = self._find(ctx, i)
-            if m is not None:
-                ev.append(_evidence(ctx, i, m, self.describe()))
+            for n, (m, own) in enumerate(self._candidates(ctx, i)):
+                if n >= MAX_CANDIDATES_PER_TURN:
+                    break
+                if not self.policy.reads_clauses:
+                    ok, why = True, "counted in any clause"
+                else:
+                    ok, why = self.policy.judge(ctx.clauses(i).read(m.start, m.end, own))
+                if ok:
+                    e = _evidence(ctx, i, m, self.describe())
+                    e["counted"], e["clause"] = True, why
+                    ev.append(e)
+                    break
+                if len(skipped) < MAX_NOT_COUNTED:
+                    skipped.append(_not_counted(ctx, i, m, why))
         best = max((e["score"] for e in ev), default=None)
-        return Outcome(bool(ev), ev, best)
+        return Outcome(bool(ev), ev, best, skipped)
 
 
 class PhraseCondition(_TextCondition):
-    def __init__(self, phrases: list[str], scope: _Scope, fuzzy: float, phonetic: bool) -> None:
+    def __init__(self, phrases: list[str], scope: _Scope, fuzzy: float, phonetic: bool,
+                 policy: ClausePolicy = ClausePolicy()) -> None:  # fmt: skip
         self.phrases, self.scope, self.fuzzy, self.phonetic = phrases, scope, fuzzy, phonetic
+        self.policy = policy
+        self.set = PhraseSet(phrases, fuzzy=fuzzy, phonetic=phonetic)  # once per rule set, not per turn
+        self.compiled = self.set.compiled
+        self.own = [frozenset(cp.words) for cp in self.compiled]
 
-    def _find(self, ctx: RuleContext, i: int) -> Match | None:
-        best = None
-        for p in self.phrases:
-            m = find_phrase(ctx.turns[i], p, fuzzy=self.fuzzy, phonetic=self.phonetic)
-            if m is not None and (best is None or m.score > best.score):
-                best = m
-                if m.score >= 100:
+    def _candidates(self, ctx: RuleContext, i: int) -> Iterator[tuple[Match, frozenset[str]]]:
+        """The best first match over all phrases (as before clause reading), then the rest."""
+        tt = ctx.turns[i]
+        gens = [
+            phrase_candidates(tt, cp, fuzzy=self.fuzzy, phonetic=self.phonetic)
+            for cp in self.compiled
+        ]
+        heads: list[tuple[Match, int]] = []
+        started = 0
+        for k, g in enumerate(gens):
+            started = k + 1
+            m = next(g, None)
+            if m is not None:
+                heads.append((m, k))
+                if m.score >= 100 and m.how == "exact":
                     break
-        return best
+        heads.sort(key=lambda h: (-h[0].score, h[0].start))
+        for m, k in heads:
+            yield m, self.own[k]
+        for _m, k in heads:
+            for later in gens[k]:
+                yield later, self.own[k]
+        for k in range(started, len(gens)):  # phrases not tried because an exact match came first
+            for later in gens[k]:
+                yield later, self.own[k]
 
     def describe(self) -> str:
         said = " / ".join(f'"{p}"' for p in self.phrases)
@@ -288,30 +410,86 @@ class PhraseCondition(_TextCondition):
 
 
 class NearCondition(_TextCondition):
-    def __init__(self, first: str, second: str, distance: int, scope: _Scope, fuzzy: float) -> None:
-        self.first, self.second, self.distance, self.scope, self.fuzzy = first, second, distance, scope, fuzzy
+    def __init__(self, first: str, second: str, distance: int, scope: _Scope, fuzzy: float,
+                 policy: ClausePolicy = ClausePolicy()) -> None:  # fmt: skip
+        self.first, self.second, self.distance, self.scope, self.fuzzy = (
+            first,
+            second,
+            distance,
+            scope,
+            fuzzy,
+        )
+        self.policy = policy
+        self.own = frozenset(normalise(f"{first} {second}").split())
 
-    def _find(self, ctx: RuleContext, i: int) -> Match | None:
-        return find_near(ctx.turns[i], self.first, self.second, distance=self.distance, fuzzy=self.fuzzy)
+    def _candidates(self, ctx: RuleContext, i: int) -> Iterator[tuple[Match, frozenset[str]]]:
+        for m in near_candidates(
+            ctx.turns[i], self.first, self.second, distance=self.distance, fuzzy=self.fuzzy
+        ):
+            yield m, self.own
 
     def describe(self) -> str:
         return f'"{self.first}" within {self.distance} words of "{self.second}" {self.scope.describe()}'.strip()
 
 
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "be",
+        "been",
+        "being",
+        "to",
+        "of",
+        "for",
+        "and",
+        "or",
+        "this",
+        "that",
+        "it",
+        "my",
+        "your",
+        "our",
+        "we",
+        "i",
+        "you",
+    ]
+)
+
+
 class SemanticCondition(Condition):
-    def __init__(self, texts: list[str], threshold: float, scope: _Scope) -> None:
-        self.texts, self.threshold, self.scope = texts, threshold, scope
+    def __init__(self, texts: list[str], threshold: float, scope: _Scope,
+                 policy: ClausePolicy = ClausePolicy()) -> None:  # fmt: skip
+        self.texts, self.threshold, self.scope, self.policy = texts, threshold, scope, policy
         self.vectors: np.ndarray | None = None  # set by the engine (encoded once)
+        self.own = frozenset(w for t in texts for w in normalise(t).split())
+        self._content = self.own - _STOP
 
     def uses_semantic(self) -> bool:
         return True
+
+    def _anchor(self, tc: TurnClauses, span: tuple[int, int]) -> tuple[int, int]:
+        """The clause of the span that shares most content words with the rule's texts: a
+        similar sentence is read where its meaning sits ("Hi, just so you know, this call is
+        not recorded" is judged on "this call is not recorded")."""
+        best, best_n = span, 0
+        for a, b in tc.clauses():
+            if a < span[0] or b > span[1]:
+                continue
+            n = len(set(normalise(tc.text[a:b]).split()) & self._content)
+            if n > best_n:
+                best, best_n = (a, b), n
+        return best
 
     def _evaluate(self, ctx: RuleContext) -> Outcome:
         idx = self.scope.turns(ctx)
         if not idx or self.vectors is None:
             return Outcome(False, [])
         sims = ctx.vectors()[idx] @ self.vectors.T
-        ev = []
+        ev, skipped = [], []
         for row, i in enumerate(idx):
             tt = ctx.turns[i]
             span = (0, len(tt.turn.text))
@@ -324,8 +502,18 @@ class SemanticCondition(Condition):
                     s, span = float(per_sentence[best]), spans[best]
             if s >= self.threshold:
                 m = Match(span[0], span[1], round(100 * s, 1), "semantic")
-                ev.append(_evidence(ctx, i, m, self.describe()))
-        return Outcome(bool(ev), ev, max((e["score"] for e in ev), default=None))
+                ok, why = True, "counted in any clause"
+                if self.policy.reads_clauses:
+                    tc = ctx.clauses(i)
+                    a, b = self._anchor(tc, span)
+                    ok, why = self.policy.judge(tc.read(a, b, self.own))
+                if ok:
+                    e = _evidence(ctx, i, m, self.describe())
+                    e["counted"], e["clause"] = True, why
+                    ev.append(e)
+                elif len(skipped) < MAX_NOT_COUNTED:
+                    skipped.append(_not_counted(ctx, i, m, why))
+        return Outcome(bool(ev), ev, max((e["score"] for e in ev), default=None), skipped)
 
     def describe(self) -> str:
         return f'meaning like "{self.texts[0]}" (>= {self.threshold:g}) {self.scope.describe()}'.strip()
@@ -340,7 +528,9 @@ class MetricCondition(Condition):
         if v is None or not isinstance(v, int | float):
             return Outcome(False, [])
         ok = all(_OPS[op](float(v), val) for op, val in self.ops.items())
-        return Outcome(ok, [{"metric": self.metric, "value": v, "condition": self.describe()}] if ok else [])
+        return Outcome(
+            ok, [{"metric": self.metric, "value": v, "condition": self.describe()}] if ok else []
+        )
 
     def describe(self) -> str:
         sym = {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "=="}
@@ -367,14 +557,16 @@ class AllCondition(Condition):
     def _evaluate(self, ctx: RuleContext) -> Outcome:
         ev: list[dict[str, Any]] = []
         scores = []
+        skipped: list[dict[str, Any]] = []
         for p in self.parts:
             out = p.evaluate(ctx)
+            skipped += out.not_counted
             if not out.ok:
-                return Outcome(False, [])
+                return Outcome(False, [], None, skipped[:MAX_NOT_COUNTED])
             ev += out.evidence
             if out.score is not None:
                 scores.append(out.score)
-        return Outcome(True, ev, min(scores) if scores else None)
+        return Outcome(True, ev, min(scores) if scores else None, skipped[:MAX_NOT_COUNTED])
 
     def describe(self) -> str:
         return "all of (" + "; ".join(p.describe() for p in self.parts) + ")"
@@ -388,14 +580,16 @@ class AnyCondition(AllCondition):
         ev: list[dict[str, Any]] = []
         scores = []
         ok = False
+        skipped: list[dict[str, Any]] = []
         for p in self.parts:
             out = p.evaluate(ctx)
+            skipped += out.not_counted
             if out.ok:
                 ok = True
                 ev += out.evidence
                 if out.score is not None:
                     scores.append(out.score)
-        return Outcome(ok, ev, max(scores) if scores else None)
+        return Outcome(ok, ev, max(scores) if scores else None, _unique(skipped)[:MAX_NOT_COUNTED])
 
     def describe(self) -> str:
         return "any of (" + "; ".join(p.describe() for p in self.parts) + ")"
@@ -413,6 +607,32 @@ class NotCondition(Condition):
 
     def uses_semantic(self) -> bool:
         return self.inner.uses_semantic()
+
+
+def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop repeats (two alternatives of one rule finding the same words)."""
+    seen, out = set(), []
+    for e in items:
+        key = (e.get("seq"), e.get("matched"), e.get("why"))
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+def _policy(d: Mapping[str, Any], where: str) -> ClausePolicy:
+    neg = d.get("negated", False)
+    if neg == "any":
+        neg = None
+    elif not isinstance(neg, bool):
+        raise ValueError(f'{where}.negated: must be true, false or "any"')
+    flags = {}
+    for k in ("in_questions", "in_reported", "in_hypotheticals"):
+        v = d.get(k, False)
+        if not isinstance(v, bool):
+            raise ValueError(f"{where}.{k}: must be true or false")
+        flags[k] = v
+    return ClausePolicy(neg, **flags)
 
 
 def _str_list(v: Any, where: str) -> list[str]:
@@ -442,7 +662,9 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
         raise ValueError(f"{where}: a condition must be a table, got {type(d).__name__}")
     kinds = [k for k in _KIND_KEYS if k in d]
     if len(kinds) != 1:
-        raise ValueError(f"{where}: needs exactly one of {', '.join(_KIND_KEYS)}; got {sorted(d) or 'nothing'}")
+        raise ValueError(
+            f"{where}: needs exactly one of {', '.join(_KIND_KEYS)}; got {sorted(d) or 'nothing'}"
+        )
     kind = kinds[0]
     allowed = {kind, "negate"} | _MODIFIERS.get(kind, set())
     unknown = sorted(set(d) - allowed)
@@ -453,24 +675,33 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
         raise ValueError(f"{where}.fuzzy: must be 50..100")
     cond: Condition
     if kind == "phrase":
-        cond = PhraseCondition(_str_list(d["phrase"], f"{where}.phrase"), _scope(d, where), fuzzy,
-                               bool(d.get("phonetic", True)))
+        cond = PhraseCondition(
+            _str_list(d["phrase"], f"{where}.phrase"),
+            _scope(d, where),
+            fuzzy,
+            bool(d.get("phonetic", True)),
+            _policy(d, where),
+        )
     elif kind == "near":
         pair = _str_list(d["near"], f"{where}.near")
         if len(pair) != 2:
-            raise ValueError(f"{where}.near: give exactly two words, e.g. [\"refund\", \"never\"]")
+            raise ValueError(f'{where}.near: give exactly two words, e.g. ["refund", "never"]')
         dist = d.get("distance", 5)
         if not isinstance(dist, int) or dist < 1:
             raise ValueError(f"{where}.distance: must be a positive integer")
-        cond = NearCondition(pair[0], pair[1], dist, _scope(d, where), fuzzy)
+        cond = NearCondition(pair[0], pair[1], dist, _scope(d, where), fuzzy, _policy(d, where))
     elif kind == "semantic":
         thr = float(d.get("threshold", 0.6))
         if not 0 < thr < 1:
             raise ValueError(f"{where}.threshold: must be between 0 and 1")
-        cond = SemanticCondition(_str_list(d["semantic"], f"{where}.semantic"), thr, _scope(d, where))
+        cond = SemanticCondition(
+            _str_list(d["semantic"], f"{where}.semantic"), thr, _scope(d, where), _policy(d, where)
+        )
     elif kind == "metric":
         if d["metric"] not in METRICS:
-            raise ValueError(f"{where}.metric: unknown metric {d['metric']!r}; known: {', '.join(METRICS)}")
+            raise ValueError(
+                f"{where}.metric: unknown metric {d['metric']!r}; known: {', '.join(METRICS)}"
+            )
         ops = {k: float(d[k]) for k in _OPS if k in d}
         if not ops:
             raise ValueError(f"{where}: a metric condition needs one of gt, ge, lt, le, eq")
@@ -509,6 +740,18 @@ class RuleHit:
     rule: RuleOptions
     evidence: list[dict[str, Any]]
     score: float | None = None
+    #: matches the rule found but did not count, each with `why` ("negated by 'cannot'")
+    not_counted: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RuleNote:
+    """A rule that did not fire although its words were there: what was found and why it
+    did not count. `convoscope score` prints these, so "why no flag?" has an answer."""
+
+    rule: str
+    kind: str
+    not_counted: list[dict[str, Any]]
 
 
 class RuleEngine:
@@ -541,7 +784,10 @@ class RuleEngine:
         interaction: Interaction,
         values: Mapping[str, Any],
         turn_vectors: np.ndarray | None = None,
+        notes: list[RuleNote] | None = None,
     ) -> list[RuleHit]:
+        """The rules that fire on `interaction`. Pass a list as `notes` to also get, for each
+        rule that did not fire, the matches it found but did not count (and why)."""
         ctx = RuleContext(interaction, values, turn_vectors, self.embed)
         hits = []
         for rule, cond in self.compiled:
@@ -551,5 +797,7 @@ class RuleEngine:
                 continue
             out = cond.evaluate(ctx)
             if out.ok:
-                hits.append(RuleHit(rule, out.evidence, out.score))
+                hits.append(RuleHit(rule, out.evidence, out.score, out.not_counted))
+            elif notes is not None and out.not_counted:
+                notes.append(RuleNote(rule.name, rule.kind, out.not_counted))
         return hits
