@@ -191,6 +191,10 @@ NEG_RAISERS = frozenset(
     ]
 )
 
+#: a subject after these starts a relative clause, still in the negation's scope
+#: ("that is not something we can guarantee")
+RELATIVE_HEADS = frozenset(["something", "anything", "nothing", "everything", "what", "which", "one", "thing"])
+
 #: requests phrased as questions: they ask for the thing, so the match counts
 REQUEST_OPENERS: tuple[tuple[str, ...], ...] = tuple(
     tuple(c.split())
@@ -332,6 +336,7 @@ HYPOTHETICAL_CUES: tuple[tuple[str, ...], ...] = tuple(
         key=lambda c: -len(c.split()),
     )
 )  # fmt: skip
+_ADVERBS = frozenset(["now", "really", "just", "very", "much", "actually", "also", "still", "please", "honestly"])
 #: "would"/"could" are irrealis except in requests and wishes for oneself
 _MODAL_NOT_HYPOTHETICAL = frozenset(["like", "prefer", "you", "i", "u", "rather"])
 
@@ -533,11 +538,7 @@ class TurnClauses:
             if w[k] in SUBJECTS:
                 prev = w[k - 1] if k > 0 else ""
                 prev2 = w[k - 2] if k > 1 else ""
-                if (
-                    prev in NEG_RAISERS
-                    or (prev == "that" and prev2 in NEG_RAISERS)
-                    or (k == a and prev in NEG_RAISERS)
-                ):
+                if prev in NEG_RAISERS or (prev == "that" and prev2 in NEG_RAISERS) or prev in RELATIVE_HEADS:
                     continue
                 return True
         return False
@@ -613,7 +614,10 @@ class TurnClauses:
             if not cue or i + len(cue) > first or set(cue) & own:
                 continue
             if cue in (("could",), ("would",)):
-                nxt = w[i + 1] if i + 1 < len(w) else ""
+                k = i + 1
+                while k < len(w) and w[k] in _ADVERBS:
+                    k += 1
+                nxt = w[k] if k < len(w) else ""
                 prev = w[i - 1] if i > 0 else ""
                 if nxt in _MODAL_NOT_HYPOTHETICAL or i == clo or prev in WH_WORDS:
                     continue  # "I would like to ...", "could you ...", "how could I"

@@ -4,9 +4,11 @@ Why these three layers: ASR rarely drops a whole phrase but often garbles one wo
 ("this call is recorded for quality and training porpoises"). So a phrase matches
 
 1. exactly (case and punctuation ignored, any whitespace between words), else
-2. fuzzily: rapidfuzz's `partial_ratio_alignment` finds the best-aligned stretch of the
-   turn in C (one call per turn and phrase, cheap enough for bulk scoring), and it counts
-   when the similarity of that stretch, widened to whole words, is >= `fuzzy` (0-100), else
+2. fuzzily: a stretch of whole words (the phrase's word count, or one fewer or more, as
+   ASR joins and splits words) whose rapidfuzz similarity to the phrase is >= `fuzzy`
+   (0-100); rapidfuzz scores every stretch of a turn in one C call, and a one-pass
+   `partial_ratio` prefilter over all phrases of a rule (`PhraseSet`) skips the phrases that
+   cannot reach the threshold, else
 3. phonetically: every word's Metaphone code (jellyfish) equals the phrase word's code, in
    order ("recorded" heard as "ricorded"), with at most one word allowed to differ for
    phrases of four or more words.
@@ -46,6 +48,32 @@ def normalise(text: str) -> str:
 @lru_cache(maxsize=4096)
 def _metaphone(word: str) -> str:
     return jellyfish.metaphone(word) if word.isalpha() else word
+
+
+#: past forms that regular -ed rules do not make (for the tense guard, `past_forms`)
+IRREGULAR_PAST: dict[str, frozenset[str]] = {
+    "speak": frozenset({"spoke", "spoken"}), "leave": frozenset({"left"}), "get": frozenset({"got", "gotten"}),
+    "tell": frozenset({"told"}), "take": frozenset({"took", "taken"}), "go": frozenset({"went", "gone"}),
+    "send": frozenset({"sent"}), "pay": frozenset({"paid"}), "give": frozenset({"gave", "given"}),
+}  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def past_forms(word: str) -> frozenset[str]:
+    """Past forms of a verb ("cancel" -> "canceled", "cancelled"; "speak" -> "spoke").
+
+    The tense guard: a fuzzy or phonetic match must not turn the phrase's verb into its past
+    ("I spoke to a manager yesterday" is not "speak to a manager", and Metaphone hears
+    "spoke" and "speak" alike); a phrase that spells the past form itself still matches it.
+    """
+    if not word.isalpha() or len(word) < 3:
+        return frozenset()
+    out = {word + "ed", word + word[-1] + "ed"}
+    if word.endswith("e"):
+        out.add(word + "d")
+    if word.endswith("y"):
+        out.add(word[:-1] + "ied")
+    return frozenset(out | IRREGULAR_PAST.get(word, frozenset())) - {word}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +154,7 @@ class CompiledPhrase:
     itself on short turns, so the rules engine compiles every phrase when it loads.
     """
 
-    __slots__ = ("codes", "pattern", "phrase", "target", "words")
+    __slots__ = ("codes", "codeset", "past", "pattern", "phrase", "target", "words")
 
     def __init__(self, phrase: str) -> None:
         self.phrase = phrase
@@ -134,13 +162,18 @@ class CompiledPhrase:
         self.words = tuple(self.target.split())
         self.pattern = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in self.words) + r"\b")
         self.codes = tuple(_metaphone(w) for w in self.words)
+        self.codeset = frozenset(self.codes)
+        #: past forms of the phrase's words that it does not spell itself (the tense guard)
+        self.past = frozenset().union(*(past_forms(w) for w in self.words)) - set(self.words)
+
+    def changes_tense(self, words: Sequence[str]) -> bool:
+        """True when a candidate stretch has a past form of one of the phrase's verbs."""
+        return bool(self.past) and any(w in self.past for w in words)
 
     def may_sound_in(self, tt: TurnText) -> bool:
         """False when the phonetic layer cannot match this phrase in the turn (too many of its
         Metaphone codes are absent from it)."""
-        allowed = 1 if len(self.codes) >= 4 else 0
-        present = tt.codeset
-        return sum(c not in present for c in set(self.codes)) <= allowed
+        return len(self.codeset - tt.codeset) <= (1 if len(self.codes) >= 4 else 0)
 
 
 def fuzzy_cutoff(fuzzy: float) -> float:
@@ -208,33 +241,66 @@ def phrase_candidates(
         yield Match(m.start(), m.end(), 100.0, "exact")
     if found or fuzzy >= 100:
         return
-    norm = tt.norm
-    seen: list[tuple[int, int]] = []
     given: list[tuple[int, int]] = []
-    for _ in range(MAX_FUZZY_CANDIDATES):
-        align = fuzz.partial_ratio_alignment(cp.target, norm, score_cutoff=fuzzy_cutoff(fuzzy))
-        if align is None or align.score < fuzzy_cutoff(fuzzy):
-            break
-        a, b = _widen(tt, align.dest_start, align.dest_end)
-        if b <= a or (a, b) in seen:
-            break
-        seen.append((a, b))
-        stretch = " ".join(_WORD.findall(tt.norm[a:b]))
-        score = fuzz.ratio(cp.target, stretch) if stretch else 0.0
-        # a partial alignment may cut a word; compare against the whole words too
-        score = max(score, align.score if len(cp.target) >= 12 else 0.0)
-        if score >= fuzzy and len(stretch) >= 0.6 * len(cp.target):
-            given.append((a, b))
-            yield Match(a, b, round(score, 1), "fuzzy")
-        elif not given:
-            break  # the best alignment is not good enough: later ones are worse
-        norm = norm[:a] + " " * (b - a) + norm[b:]  # mask it and look again
+    for m in _word_windows(tt, cp, fuzzy):
+        given.append((m.start, m.end))
+        yield m
     if phonetic and cp.may_sound_in(tt):
-        yield from _phonetic(tt, cp.codes, exclude=given)
+        for m in _phonetic(tt, cp.codes, exclude=given, words=cp.words):
+            if not cp.changes_tense(_WORD.findall(tt.norm[m.start : m.end])):
+                yield m
+
+
+def _word_windows(tt: TurnText, cp: CompiledPhrase, fuzzy: float) -> list[Match]:
+    """Stretches of whole words (the phrase's word count, one fewer or one more: ASR joins
+    and splits words, "maybe" / "may be") whose similarity to the phrase is >= `fuzzy`,
+    best first, not overlapping, at most MAX_FUZZY_CANDIDATES.
+
+    Whole words on both sides, so "to my account" is not "cancel my account" with a cut
+    word, while "cancle my acount" is. rapidfuzz's `partial_ratio_alignment` (in C) says
+    where in the turn to look; only the word stretches around that place are scored, then
+    the place is masked and the next one looked for.
+    """
+    m, words, spans = len(cp.words), tt.words, tt.spans
+    cut = fuzzy_cutoff(fuzzy)
+    norm = tt.norm
+    out: list[Match] = []
+    taken: list[tuple[int, int]] = []
+    for _ in range(MAX_FUZZY_CANDIDATES):
+        align = fuzz.partial_ratio_alignment(cp.target, norm, score_cutoff=cut)
+        if align is None or align.score < cut:
+            break
+        lo = next((k for k, (_a, e) in enumerate(spans) if e > align.dest_start), len(spans) - 1)
+        hi = next((k for k, (st, _e) in enumerate(spans) if st >= align.dest_end), len(spans)) - 1
+        best: tuple[float, int, int] | None = None
+        for n in range(max(1, m - 1), m + 2):
+            for i in range(max(0, lo - n + 1), min(hi, len(words) - n) + 1):
+                j = i + n - 1
+                if any(i <= y and x <= j for x, y in taken):
+                    continue
+                score = fuzz.ratio(cp.target, " ".join(words[i : j + 1]), score_cutoff=fuzzy)
+                if score and (best is None or score > best[0]) and not cp.changes_tense(words[i : j + 1]):
+                    best = (score, i, j)
+        a, b = spans[lo][0], spans[max(lo, hi)][1]
+        norm = norm[:a] + " " * (b - a) + norm[b:]  # look elsewhere next time
+        if best is None:
+            if not out:
+                break  # the best place is not good enough: later ones are worse
+            continue
+        score, i, j = best
+        taken.append((i, j))
+        out.append(Match(spans[i][0], spans[j][1], round(score, 1), "fuzzy"))
+    out.sort(key=lambda mt: (-mt.score, mt.start))
+    return out
+
+
+#: the one word a long phrase may miss phonetically is a short function word ("the" for
+#: "a") or still looks like the phrase's word; "spoke" may not stand in for "talk"
+_MISS_SIMILARITY = 60.0
 
 
 def _phonetic(
-    tt: TurnText, want: Sequence[str], exclude: Sequence[tuple[int, int]] = ()
+    tt: TurnText, want: Sequence[str], exclude: Sequence[tuple[int, int]] = (), words: Sequence[str] = ()
 ) -> Iterator[Match]:
     n = len(want)
     allowed_misses = 1 if n >= 4 else 0
@@ -245,6 +311,9 @@ def _phonetic(
             if codes[i + j] != want[j]:
                 misses += 1
                 if misses > allowed_misses:
+                    break
+                if words and len(words[j]) > 3 and fuzz.ratio(words[j], tt.words[i + j]) < _MISS_SIMILARITY:
+                    misses = allowed_misses + 1
                     break
         else:
             a, b = tt.spans[i][0], tt.spans[i + n - 1][1]
@@ -258,10 +327,11 @@ def word_positions(tt: TurnText, word: str, *, fuzzy: float = 85.0) -> list[int]
     """Indexes of the turn's words equal to `word` (or a near-miss of it)."""
     w = normalise(word).strip()
     code = _metaphone(w)
+    past = past_forms(w)  # the tense guard: "canceled" is not "cancel"
     out = []
     for i, tok in enumerate(tt.words):
         if tok == w or (
-            fuzzy < 100 and (fuzz.ratio(tok, w) >= fuzzy or (len(w) > 3 and tt.codes[i] == code))
+            fuzzy < 100 and tok not in past and (fuzz.ratio(tok, w) >= fuzzy or (len(w) > 3 and tt.codes[i] == code))
         ):
             out.append(i)
     return out

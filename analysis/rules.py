@@ -379,17 +379,20 @@ class PhraseCondition(_TextCondition):
         self.own = [frozenset(cp.words) for cp in self.compiled]
 
     def _candidates(self, ctx: RuleContext, i: int) -> Iterator[tuple[Match, frozenset[str]]]:
-        """The best first match over all phrases (as before clause reading), then the rest."""
+        """The best first match over all phrases (as before clause reading), then the rest.
+
+        Only the phrases the one-pass prefilter lets through are searched (`PhraseSet.live`).
+        """
         tt = ctx.turns[i]
-        gens = [
-            phrase_candidates(tt, cp, fuzzy=self.fuzzy, phonetic=self.phonetic)
-            for cp in self.compiled
-        ]
+        live = self.set.live(tt)
+        if not live:
+            return
+        gens = {k: phrase_candidates(tt, self.compiled[k], fuzzy=self.fuzzy, phonetic=self.phonetic) for k in live}
         heads: list[tuple[Match, int]] = []
         started = 0
-        for k, g in enumerate(gens):
-            started = k + 1
-            m = next(g, None)
+        for n, k in enumerate(live):
+            started = n + 1
+            m = next(gens[k], None)
             if m is not None:
                 heads.append((m, k))
                 if m.score >= 100 and m.how == "exact":
@@ -400,7 +403,7 @@ class PhraseCondition(_TextCondition):
         for _m, k in heads:
             for later in gens[k]:
                 yield later, self.own[k]
-        for k in range(started, len(gens)):  # phrases not tried because an exact match came first
+        for k in live[started:]:  # phrases not tried because an exact match came first
             for later in gens[k]:
                 yield later, self.own[k]
 

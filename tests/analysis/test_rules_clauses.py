@@ -215,7 +215,7 @@ def test_flag_evidence_json_says_why_each_match_did_or_did_not_count(shipped: Ru
     assert counted[0]["seq"] == 1 and counted[0]["clause"] == "affirmative"
     (skipped,) = [e for e in ev if "not_counted" in e]
     assert "char_start" not in skipped  # viewers must not highlight it as flagged
-    assert skipped["not_counted"] == [{"seq": 0, "speaker": "agent", "matched": "can't promise you", "how": "fuzzy",
+    assert skipped["not_counted"] == [{"seq": 0, "speaker": "agent", "matched": "promise you", "how": "exact",
                                        "why": "negated by 'can't'"}]  # fmt: skip
 
 
@@ -265,3 +265,32 @@ def test_clause_reader_handles_typographic_apostrophes_and_empty_text() -> None:
     start = text.index("guarantee")
     assert TurnClauses(text).read(start, start + 9, ["guarantee"]).negated == "can't"
     assert TurnClauses("").read(0, 0).describe() == "affirmative statement"
+
+
+# -- matching: whole words, the tense guard ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("speaker", "text", "kind"),
+    [
+        ("customer", "I spoke to a manager yesterday and she was lovely.", "escalation_request"),
+        ("customer", "can you add my wife to my account", "churn_risk"),
+        ("customer", "My account was canceled by mistake last year, and you fixed it.", "churn_risk"),
+        ("agent", "That is not something we can guarantee, I'm afraid.", "prohibited_phrase"),
+    ],
+)
+def test_look_alikes_do_not_match(shipped: RuleEngine, speaker: str, text: str, kind: str) -> None:
+    assert kind not in _run(shipped, speaker, text)[0]
+
+
+def test_past_forms_and_the_tense_guard() -> None:
+    from analysis.matching import CompiledPhrase, TurnText, find_phrase, past_forms
+
+    assert {"canceled", "cancelled"} <= past_forms("cancel") and "spoke" in past_forms("speak")
+    assert "close" not in past_forms("close") and past_forms("to") == frozenset()
+    spoke = TurnText(Turn(0, "customer", "I spoke to a manager yesterday"))
+    assert find_phrase(spoke, CompiledPhrase("speak to a manager")) is None
+    assert find_phrase(spoke, CompiledPhrase("spoke to a manager")) is not None  # spelled by the rule itself
+    joined = TurnText(Turn(0, "agent", "Hello this call maybe recorded for quality"))
+    m = find_phrase(joined, CompiledPhrase("this call may be recorded"))
+    assert m is not None and m.how == "fuzzy" and joined.turn.text[m.start : m.end] == "this call maybe recorded"
