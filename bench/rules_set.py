@@ -40,6 +40,11 @@ class Utterance:
     text: str
 
     @property
+    def batch(self) -> str:
+        """'v1' (written before any tuning) or 'v2' (written after the first held-out run)."""
+        return "v2" if self.id.startswith("v2-") else "v1"
+
+    @property
     def judged(self) -> tuple[str, ...]:
         """The flags this item is a labelled example (positive or negative) for."""
         return (*PHRASE_FLAGS, DISCLOSURE_FLAG) if self.target == DISCLOSURE_FLAG else PHRASE_FLAGS

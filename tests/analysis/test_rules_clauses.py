@@ -294,3 +294,14 @@ def test_past_forms_and_the_tense_guard() -> None:
     joined = TurnText(Turn(0, "agent", "Hello this call maybe recorded for quality"))
     m = find_phrase(joined, CompiledPhrase("this call may be recorded"))
     assert m is not None and m.how == "fuzzy" and joined.turn.text[m.start : m.end] == "this call maybe recorded"
+
+
+def test_config_example_repeats_the_shipped_rules() -> None:
+    """config.example.toml says its first rules repeat the shipped ones: keep it true."""
+    import tomllib
+    from pathlib import Path
+
+    example = tomllib.loads((Path(__file__).resolve().parents[2] / "config.example.toml").read_text("utf-8"))
+    by_name = {r["name"]: r for r in example["rules"]}
+    for r in default_rules():
+        assert by_name[r.name]["when"] == r.when, r.name
