@@ -67,6 +67,7 @@ bench: venv models
 	$(BIN)/python bench/eval_sentiment.py
 	$(BIN)/python bench/anger.py
 	$(BIN)/python bench/analysis.py
+	$(BIN)/python bench/verdicts.py
 	$(BIN)/python bench/patterns.py
 	$(BIN)/python bench/tui.py
 	$(BIN)/python bench/bot.py
