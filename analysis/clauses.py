@@ -40,305 +40,38 @@ Only matches are read (a few per turn at most), so this costs nothing on turns w
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-#: words between a negation cue and the match for the cue to still apply
-NEG_WINDOW = 6
-#: words back from the match that a reporting verb may stand
-REPORT_WINDOW = 12
-
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[.!?;:,\"“”\n—–]| - ")
-_STRONG = {".", "!", "?", ";", "\n"}
-_WEAK = {",", ":", "—", "–", " - "}
-_QUOTES = {'"', "“", "”"}
-
-#: words that end a clause (they start the next one)
-TERMINATORS = frozenset(
-    [
-        "but",
-        "however",
-        "although",
-        "though",
-        "yet",
-        "except",
-        "because",
-        "cause",
-        "cos",
-        "whereas",
-        "otherwise",
-        "instead",
-        "then",
-        "whereby",
-        "unlike",
-    ]
+from analysis.clause_cues import (
+    ADVERBS,
+    AUXILIARIES,
+    COORDINATORS,
+    FILLERS,
+    FIRST_PERSON,
+    HYPOTHETICAL_CUES,
+    MODAL_NOT_HYPOTHETICAL,
+    NEG_RAISERS,
+    NEG_WINDOW,
+    NEGATION_CUES,
+    PASSIVE_REPORT,
+    PSEUDO_NEGATION,
+    QUOTES,
+    RELATIVE_HEADS,
+    REPORT_WINDOW,
+    REPORTING,
+    REPORTING_PHRASES,
+    REQUEST_OPENERS,
+    STRONG,
+    SUBJECT_SKIP,
+    SUBJECTS,
+    TERMINATOR_PHRASES,
+    TERMINATORS,
+    TOKEN,
+    WEAK,
+    WH_WORDS,
+    WHY,
 )
-#: multi-word clause boundaries
-TERMINATOR_PHRASES = (("other", "than"), ("apart", "from"), ("rather", "than"))
-#: these end a clause only when a new subject follows ("and I'm cancelling")
-COORDINATORS = frozenset({"and", "or", "so", "plus"})
-SUBJECTS = frozenset(
-    [
-        "i",
-        "i'm",
-        "im",
-        "i'll",
-        "i've",
-        "ive",
-        "i'd",
-        "we",
-        "we're",
-        "we'll",
-        "we've",
-        "we'd",
-        "you",
-        "you're",
-        "youre",
-        "you'll",
-        "you've",
-        "he",
-        "he's",
-        "she",
-        "she's",
-        "they",
-        "they're",
-        "they'll",
-        "it's",
-    ]
-)
-FIRST_PERSON = frozenset(
-    ["i", "i'm", "im", "i'll", "i've", "ive", "i'd", "we", "we're", "we'll", "we've", "we'd"]
-)
-
-#: negation, refusal and inability cues, longest first (one cue = a tuple of words)
-NEGATION_CUES: tuple[tuple[str, ...], ...] = tuple(
-    tuple(c.split())
-    for c in sorted(
-        {
-            "not", "never", "no", "nobody", "no one", "nothing", "nothing's", "neither", "nor", "without",
-            "hardly", "no longer", "no need to", "no need for", "no point", "no intention of", "no way",
-            "can't", "cant", "cannot", "can not", "couldn't", "couldnt", "won't", "wont", "wouldn't",
-            "wouldnt", "don't", "dont", "do not", "doesn't", "doesnt", "does not", "didn't", "didnt",
-            "did not", "isn't", "isnt", "aren't", "arent", "wasn't", "wasnt", "weren't", "haven't",
-            "havent", "hasn't", "hasnt", "hadn't", "shouldn't", "mustn't", "ain't", "unable to",
-            "refuse to", "impossible to", "nah",
-        },
-        key=lambda c: -len(c.split()),
-    )
-)  # fmt: skip
-#: a cue word followed by one of these is not a negation of what follows
-PSEUDO_NEGATION: dict[str, frozenset[str]] = {
-    "no": frozenset(
-        [
-            "problem",
-            "problems",
-            "worries",
-            "worry",
-            "doubt",
-            "matter",
-            "thanks",
-            "thank",
-            "please",
-            "sir",
-            "madam",
-            "ma'am",
-            "i",
-            "i'm",
-            "im",
-            "we",
-            "you",
-            "yes",
-            "no",
-            "choice",
-            "alternative",
-            "other",
-        ]
-    ),
-    "not": frozenset(["only", "just", "a", "problem", "sure"]),
-    "don't": frozenset(["worry", "care", "know", "mind"]),
-    "dont": frozenset(["worry", "care", "know", "mind"]),
-    "do not": frozenset(["worry", "hesitate"]),
-    "can't": frozenset(["wait", "believe", "stand"]),
-    "cant": frozenset(["wait", "believe", "stand"]),
-    "never": frozenset(["mind"]),
-    "without": frozenset(["a"]),  # "without a doubt"
-    "nothing": frozenset(["else"]),
-}
-#: "why don't you ..." / "why not ..." suggest, they do not negate
-_WHY = frozenset({"why"})
-#: verbs a negation reaches through a new subject: "I don't think I'll cancel"
-NEG_RAISERS = frozenset(
-    [
-        "think",
-        "believe",
-        "expect",
-        "want",
-        "wanna",
-        "say",
-        "said",
-        "saying",
-        "mean",
-        "suppose",
-        "feel",
-        "plan",
-        "need",
-        "reckon",
-        "imagine",
-        "asked",
-        "ask",
-        "asking",
-    ]
-)
-
-#: a subject after these starts a relative clause, still in the negation's scope
-#: ("that is not something we can guarantee")
-RELATIVE_HEADS = frozenset(["something", "anything", "nothing", "everything", "what", "which", "one", "thing"])
-
-#: requests phrased as questions: they ask for the thing, so the match counts
-REQUEST_OPENERS: tuple[tuple[str, ...], ...] = tuple(
-    tuple(c.split())
-    for c in (
-        "can i", "could i", "may i", "can we", "could we", "can you", "could you", "would you",
-        "will you", "can u", "could u", "can someone", "could someone", "can somebody", "is there",
-        "is it possible", "would it be possible", "how do i", "how can i", "how would i",
-        "how do we", "how can we", "what do i need to", "what do i have to", "where do i",
-        "any chance", "can't you", "cant you", "why can't i", "why cant i", "please",
-    )
-)  # fmt: skip
-_FILLERS = frozenset(
-    [
-        "so",
-        "ok",
-        "okay",
-        "um",
-        "uh",
-        "er",
-        "erm",
-        "well",
-        "and",
-        "hi",
-        "hello",
-        "hey",
-        "yeah",
-        "yes",
-        "right",
-        "look",
-        "listen",
-        "please",
-        "oh",
-    ]
-)
-AUXILIARIES = frozenset(
-    [
-        "is",
-        "are",
-        "was",
-        "were",
-        "do",
-        "does",
-        "did",
-        "has",
-        "have",
-        "had",
-        "will",
-        "would",
-        "shall",
-        "should",
-        "can",
-        "could",
-        "may",
-        "might",
-        "must",
-        "isn't",
-        "aren't",
-        "wasn't",
-        "weren't",
-        "don't",
-        "doesn't",
-        "didn't",
-        "hasn't",
-        "haven't",
-        "won't",
-        "wouldn't",
-        "can't",
-        "couldn't",
-        "shouldn't",
-    ]
-)
-WH_WORDS = frozenset(["what", "why", "when", "where", "who", "whom", "which", "how", "whose"])
-
-#: reporting verbs: the complement after them is someone's reported words
-REPORTING = frozenset(
-    [
-        "said",
-        "says",
-        "say",
-        "saying",
-        "told",
-        "tells",
-        "tell",
-        "telling",
-        "asked",
-        "asks",
-        "suggested",
-        "suggests",
-        "recommended",
-        "recommends",
-        "advised",
-        "advises",
-        "mentioned",
-        "mentions",
-        "claimed",
-        "claims",
-        "wrote",
-        "writes",
-        "stated",
-        "states",
-        "promised",
-        "reckons",
-        "insisted",
-        "insists",
-    ]
-)
-_REPORTING_PHRASES: tuple[tuple[str, ...], ...] = (
-    ("according", "to"), ("wants", "me", "to"), ("wanted", "me", "to"), ("wants", "us", "to"),
-    ("wanted", "us", "to"), ("was", "told"), ("were", "told"), ("been", "told"), ("apparently",),
-)  # fmt: skip
-_PASSIVE_REPORT = frozenset(
-    {("was", "told"), ("were", "told"), ("been", "told"), ("according", "to"), ("apparently",)}
-)
-_SUBJECT_SKIP = frozenset(
-    [
-        "already",
-        "just",
-        "also",
-        "never",
-        "even",
-        "clearly",
-        "literally",
-        "keeps",
-        "kept",
-        "has",
-        "have",
-        "had",
-    ]
-)
-
-#: conditional and irrealis cues (a match after them in the clause is supposed, not said)
-HYPOTHETICAL_CUES: tuple[tuple[str, ...], ...] = tuple(
-    tuple(c.split())
-    for c in sorted(
-        {
-            "if", "unless", "whether", "suppose", "supposing", "assuming", "in case", "what if",
-            "even if", "as long as", "provided that", "wish", "would love to", "i'd love to", "if only", "would have", "could have", "imagine", "could", "would",
-        },
-        key=lambda c: -len(c.split()),
-    )
-)  # fmt: skip
-_ADVERBS = frozenset(["now", "really", "just", "very", "much", "actually", "also", "still", "please", "honestly"])
-#: "would"/"could" are irrealis except in requests and wishes for oneself
-_MODAL_NOT_HYPOTHETICAL = frozenset(["like", "prefer", "you", "i", "u", "rather"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,7 +128,7 @@ class TurnClauses:
                 "\u2019", "'"
             )
         toks = []
-        for m in _TOKEN.finditer(low):
+        for m in TOKEN.finditer(low):
             t = m.group(0)
             if t == "." and m.end() < len(low) and not low[m.end()].isspace():
                 continue  # "3.5", "acme.com": not a sentence end
@@ -419,7 +152,7 @@ class TurnClauses:
     def _is_boundary(self, i: int) -> bool:
         """Token i ends a clause (punctuation) or starts a new one (conjunction)."""
         w = self.words[i]
-        if w in _STRONG or w in _WEAK:
+        if w in STRONG or w in WEAK:
             return True
         if w in TERMINATORS:
             return True
@@ -430,10 +163,10 @@ class TurnClauses:
     def sentence(self, first: int, last: int) -> tuple[int, int]:
         """Token range [lo, hi) of the sentence around tokens first..last."""
         lo = first
-        while lo > 0 and self.words[lo - 1] not in _STRONG:
+        while lo > 0 and self.words[lo - 1] not in STRONG:
             lo -= 1
         hi = last + 1
-        while hi < len(self.toks) and self.words[hi] not in _STRONG:
+        while hi < len(self.toks) and self.words[hi] not in STRONG:
             hi += 1
         return lo, hi
 
@@ -524,7 +257,7 @@ class TurnClauses:
             return True  # "No, ..." / "No." is an answer, not a negation of what follows
         if key in ("nah",) and nxt in SUBJECTS:
             return True
-        if i > 0 and w[i - 1] in _WHY:
+        if i > 0 and w[i - 1] in WHY:
             return True  # "why don't you ..."
         return (
             key == "not" and i > 0 and w[i - 1] in ("if", "whether")
@@ -538,7 +271,11 @@ class TurnClauses:
             if w[k] in SUBJECTS:
                 prev = w[k - 1] if k > 0 else ""
                 prev2 = w[k - 2] if k > 1 else ""
-                if prev in NEG_RAISERS or (prev == "that" and prev2 in NEG_RAISERS) or prev in RELATIVE_HEADS:
+                if (
+                    prev in NEG_RAISERS
+                    or (prev == "that" and prev2 in NEG_RAISERS)
+                    or prev in RELATIVE_HEADS
+                ):
                     continue
                 return True
         return False
@@ -547,7 +284,7 @@ class TurnClauses:
         w = self.words
         # the clause's first words, past fillers ("so", "okay", "um", ...)
         k = clo
-        while k < chi and (w[k] in _FILLERS or not w[k][0].isalnum()):
+        while k < chi and (w[k] in FILLERS or not w[k][0].isalnum()):
             k += 1
         if k >= chi:
             return None
@@ -556,7 +293,7 @@ class TurnClauses:
                 return None
         ends_q = chi < len(w) and w[chi] == "?"
         sentence_q = shi < len(w) and w[shi] == "?"
-        unpunctuated = shi >= len(w) and not any(x in _STRONG for x in w)
+        unpunctuated = shi >= len(w) and not any(x in STRONG for x in w)
         opener = None
         if w[k] in WH_WORDS:
             opener = w[k]
@@ -579,8 +316,8 @@ class TurnClauses:
     def _reported(self, slo: int, first: int, last: int, own: frozenset[str]) -> str | None:
         w = self.words
         # quoted: an odd number of double quotes before the match in the turn
-        quotes = sum(1 for t in w[:first] if t in _QUOTES)
-        if quotes % 2 == 1 and any(t in _QUOTES for t in w[last + 1 :]):
+        quotes = sum(1 for t in w[:first] if t in QUOTES)
+        if quotes % 2 == 1 and any(t in QUOTES for t in w[last + 1 :]):
             return "quoted"
         lo = max(slo, first - REPORT_WINDOW)
         for i in range(last, lo - 1, -1):
@@ -588,16 +325,16 @@ class TurnClauses:
                 continue
             nxt = w[i + 1] if i + 1 < len(w) else ""
             if i < first and (
-                w[i] in TERMINATORS or ((w[i] in COORDINATORS or w[i] in _WEAK) and nxt in SUBJECTS)
+                w[i] in TERMINATORS or ((w[i] in COORDINATORS or w[i] in WEAK) and nxt in SUBJECTS)
             ):
                 break  # a new clause: "she said X, and I want Y" / "someone told me, I want Y"
-            phrase = next((p for p in _REPORTING_PHRASES if _starts_with(w, i, p)), None)
+            phrase = next((p for p in REPORTING_PHRASES if _starts_with(w, i, p)), None)
             if phrase is None and w[i] not in REPORTING:
                 continue
-            if phrase in _PASSIVE_REPORT:
+            if phrase in PASSIVE_REPORT:
                 return " ".join(phrase)
             j = i - 1
-            while j >= slo and w[j] in _SUBJECT_SKIP:
+            while j >= slo and w[j] in SUBJECT_SKIP:
                 j -= 1
             subject = w[j] if j >= slo else ""
             if subject in FIRST_PERSON:
@@ -615,11 +352,11 @@ class TurnClauses:
                 continue
             if cue in (("could",), ("would",)):
                 k = i + 1
-                while k < len(w) and w[k] in _ADVERBS:
+                while k < len(w) and w[k] in ADVERBS:
                     k += 1
                 nxt = w[k] if k < len(w) else ""
                 prev = w[i - 1] if i > 0 else ""
-                if nxt in _MODAL_NOT_HYPOTHETICAL or i == clo or prev in WH_WORDS:
+                if nxt in MODAL_NOT_HYPOTHETICAL or i == clo or prev in WH_WORDS:
                     continue  # "I would like to ...", "could you ...", "how could I"
             # the antecedent ends at "then" or a second subject ("if X I'm leaving")
             stop = False
