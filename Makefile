@@ -69,6 +69,7 @@ bench: venv models
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/redaction.py
 	$(BIN)/python bench/redaction_asr.py
+	$(BIN)/python bench/verdicts.py
 	$(BIN)/python bench/patterns.py
 	$(BIN)/python bench/tui.py
 	$(BIN)/python bench/bot.py

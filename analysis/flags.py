@@ -38,8 +38,13 @@ def from_rule_hits(interaction_id: int, hits: Sequence[RuleHit]) -> list[Flag]:
         ev = _dedupe(h.evidence)
         for e in ev:
             e.setdefault("rule", h.rule.name)
+        already = any("not_counted" in e for e in ev)
+        if h.not_counted and not already:
+            # matches that did not count (and why), in one entry without a span, so viewers
+            # that highlight evidence spans do not mark them as flagged
+            ev.append({"rule": h.rule.name, "not_counted": h.not_counted})
         summary = h.rule.description or h.rule.kind
-        first = next((e for e in ev if "matched" in e), None)
+        first = next((e for e in ev if "matched" in e and e.get("counted", True)), None)
         if first is not None:
             summary = f'{summary} ("{first["matched"]}", turn {first["seq"]})'
         flags.append(

@@ -48,7 +48,7 @@ from analysis.redaction import (
     words_json,
 )
 from analysis.redaction_audio import spans_in_time, write_silenced_copy
-from analysis.rules import RuleEngine, RuleOptions, flatten_values
+from analysis.rules import RuleEngine, RuleNote, RuleOptions, flatten_values
 from analysis.topics import TopicModel, TopicOptions
 from store import flags as flag_store
 from store import interactions as interaction_store
@@ -79,6 +79,8 @@ class Analysis:
     sentiments: list[TurnSentiment]
     #: (source hash, vector) for interaction_embeddings; None when not stored
     cluster_vector: tuple[str, np.ndarray] | None = None
+    #: rules that did not fire although their words were there, and why (not stored)
+    rule_notes: list[RuleNote] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -284,7 +286,8 @@ class Analyzer:
                 "anger": anger.overall,
             },
         )
-        hits = self.rule_engine.evaluate(it, values, vecs if len(vecs) else None)
+        notes: list[RuleNote] = []
+        hits = self.rule_engine.evaluate(it, values, vecs if len(vecs) else None, notes=notes)
         flags = flag_rules.collect(iid, anger.flag, hits)
         flag_confidence.annotate(flags, it.turns)
         turn_scores = [
@@ -316,7 +319,7 @@ class Analyzer:
             model=getattr(self.classifier, "name", None),
         )
         cluster_vector = self._cluster_vector(it, redactions, vecs) if self.cluster_model else None
-        return Analysis(it, scores, turn_scores, flags, redactions, list(sents), cluster_vector)
+        return Analysis(it, scores, turn_scores, flags, redactions, list(sents), cluster_vector, notes)
 
     def _cluster_vector(
         self, it: Interaction, redactions: Sequence[RedactionResult], vecs: np.ndarray

@@ -8,7 +8,8 @@ Each output line echoes `id` and carries `sentiment.label` (negative/neutral/pos
 `sentiment.score` (−1..1: the mean over customer turns, or over all turns when there is no
 customer; the label is that turn's label for one turn, else the sign of the mean with
 |score| <= 0.2 neutral), `sentiment.overall` (−5..+5), `anger` (0..1), `topics`, `keywords`, `flags`,
-`metrics` and the `redacted` turn texts. Nothing is stored. A bad line yields
+`metrics`, the `redacted` turn texts and `rules_not_counted` (rules whose words were found but
+did not count: each match with `why`, e.g. "negated by 'cannot'"). Nothing is stored. A bad line yields
 `{"id": ..., "error": "..."}` and the stream goes on; the models load once for the stream;
 `--batch N` analyses N lines per model call (faster for files, output order unchanged).
 """
@@ -102,6 +103,7 @@ def to_output(ident: Any, a: Analysis) -> dict[str, Any]:
         ],
         "metrics": sc.metrics,
         "redacted": [r.text for r in a.redactions],
+        "rules_not_counted": [{"rule": n.rule, "kind": n.kind, "not_counted": n.not_counted} for n in a.rule_notes],
     }  # fmt: skip
 
 

@@ -1,0 +1,308 @@
+"""The cue lists and windows of the clause reader (`analysis.clauses`), kept apart so the
+grammar's vocabulary can be read (and extended) on its own. Each list says in its comment
+what a word in it does; multi-word cues are tuples of words, longest first.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: words between a negation cue and the match for the cue to still apply
+NEG_WINDOW = 6
+#: words back from the match that a reporting verb may stand
+REPORT_WINDOW = 12
+
+TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[.!?;:,\"“”\n—–]| - ")
+STRONG = {".", "!", "?", ";", "\n"}
+WEAK = {",", ":", "—", "–", " - "}
+QUOTES = {'"', "“", "”"}
+
+#: words that end a clause (they start the next one)
+TERMINATORS = frozenset(
+    [
+        "but",
+        "however",
+        "although",
+        "though",
+        "yet",
+        "except",
+        "because",
+        "cause",
+        "cos",
+        "whereas",
+        "otherwise",
+        "instead",
+        "then",
+        "whereby",
+        "unlike",
+    ]
+)
+#: multi-word clause boundaries
+TERMINATOR_PHRASES = (("other", "than"), ("apart", "from"), ("rather", "than"))
+#: these end a clause only when a new subject follows ("and I'm cancelling")
+COORDINATORS = frozenset({"and", "or", "so", "plus"})
+SUBJECTS = frozenset(
+    [
+        "i",
+        "i'm",
+        "im",
+        "i'll",
+        "i've",
+        "ive",
+        "i'd",
+        "we",
+        "we're",
+        "we'll",
+        "we've",
+        "we'd",
+        "you",
+        "you're",
+        "youre",
+        "you'll",
+        "you've",
+        "he",
+        "he's",
+        "she",
+        "she's",
+        "they",
+        "they're",
+        "they'll",
+        "it's",
+    ]
+)
+FIRST_PERSON = frozenset(
+    ["i", "i'm", "im", "i'll", "i've", "ive", "i'd", "we", "we're", "we'll", "we've", "we'd"]
+)
+
+#: negation, refusal and inability cues, longest first (one cue = a tuple of words)
+NEGATION_CUES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(c.split())
+    for c in sorted(
+        {
+            "not", "never", "no", "nobody", "no one", "nothing", "nothing's", "neither", "nor", "without",
+            "hardly", "no longer", "no need to", "no need for", "no point", "no intention of", "no way",
+            "can't", "cant", "cannot", "can not", "couldn't", "couldnt", "won't", "wont", "wouldn't",
+            "wouldnt", "don't", "dont", "do not", "doesn't", "doesnt", "does not", "didn't", "didnt",
+            "did not", "isn't", "isnt", "aren't", "arent", "wasn't", "wasnt", "weren't", "haven't",
+            "havent", "hasn't", "hasnt", "hadn't", "shouldn't", "mustn't", "ain't", "unable to",
+            "refuse to", "impossible to", "nah",
+        },
+        key=lambda c: -len(c.split()),
+    )
+)  # fmt: skip
+#: a cue word followed by one of these is not a negation of what follows
+PSEUDO_NEGATION: dict[str, frozenset[str]] = {
+    "no": frozenset(
+        [
+            "problem",
+            "problems",
+            "worries",
+            "worry",
+            "doubt",
+            "matter",
+            "thanks",
+            "thank",
+            "please",
+            "sir",
+            "madam",
+            "ma'am",
+            "i",
+            "i'm",
+            "im",
+            "we",
+            "you",
+            "yes",
+            "no",
+            "choice",
+            "alternative",
+            "other",
+        ]
+    ),
+    "not": frozenset(["only", "just", "a", "problem", "sure"]),
+    "don't": frozenset(["worry", "care", "know", "mind"]),
+    "dont": frozenset(["worry", "care", "know", "mind"]),
+    "do not": frozenset(["worry", "hesitate"]),
+    "can't": frozenset(["wait", "believe", "stand"]),
+    "cant": frozenset(["wait", "believe", "stand"]),
+    "never": frozenset(["mind"]),
+    "without": frozenset(["a"]),  # "without a doubt"
+    "nothing": frozenset(["else"]),
+}
+#: "why don't you ..." / "why not ..." suggest, they do not negate
+WHY = frozenset({"why"})
+#: verbs a negation reaches through a new subject: "I don't think I'll cancel"
+NEG_RAISERS = frozenset(
+    [
+        "think",
+        "believe",
+        "expect",
+        "want",
+        "wanna",
+        "say",
+        "said",
+        "saying",
+        "mean",
+        "suppose",
+        "feel",
+        "plan",
+        "need",
+        "reckon",
+        "imagine",
+        "asked",
+        "ask",
+        "asking",
+    ]
+)
+
+#: a subject after these starts a relative clause, still in the negation's scope
+#: ("that is not something we can guarantee")
+RELATIVE_HEADS = frozenset(
+    ["something", "anything", "nothing", "everything", "what", "which", "one", "thing"]
+)
+
+#: requests phrased as questions: they ask for the thing, so the match counts
+REQUEST_OPENERS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(c.split())
+    for c in (
+        "can i", "could i", "may i", "can we", "could we", "can you", "could you", "would you",
+        "will you", "can u", "could u", "can someone", "could someone", "can somebody", "is there",
+        "is it possible", "would it be possible", "how do i", "how can i", "how would i",
+        "how do we", "how can we", "what do i need to", "what do i have to", "where do i",
+        "any chance", "can't you", "cant you", "why can't i", "why cant i", "please",
+    )
+)  # fmt: skip
+FILLERS = frozenset(
+    [
+        "so",
+        "ok",
+        "okay",
+        "um",
+        "uh",
+        "er",
+        "erm",
+        "well",
+        "and",
+        "hi",
+        "hello",
+        "hey",
+        "yeah",
+        "yes",
+        "right",
+        "look",
+        "listen",
+        "please",
+        "oh",
+    ]
+)
+AUXILIARIES = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "hasn't",
+        "haven't",
+        "won't",
+        "wouldn't",
+        "can't",
+        "couldn't",
+        "shouldn't",
+    ]
+)
+WH_WORDS = frozenset(["what", "why", "when", "where", "who", "whom", "which", "how", "whose"])
+
+#: reporting verbs: the complement after them is someone's reported words
+REPORTING = frozenset(
+    [
+        "said",
+        "says",
+        "say",
+        "saying",
+        "told",
+        "tells",
+        "tell",
+        "telling",
+        "asked",
+        "asks",
+        "suggested",
+        "suggests",
+        "recommended",
+        "recommends",
+        "advised",
+        "advises",
+        "mentioned",
+        "mentions",
+        "claimed",
+        "claims",
+        "wrote",
+        "writes",
+        "stated",
+        "states",
+        "promised",
+        "reckons",
+        "insisted",
+        "insists",
+    ]
+)
+REPORTING_PHRASES: tuple[tuple[str, ...], ...] = (
+    ("according", "to"), ("wants", "me", "to"), ("wanted", "me", "to"), ("wants", "us", "to"),
+    ("wanted", "us", "to"), ("was", "told"), ("were", "told"), ("been", "told"), ("apparently",),
+)  # fmt: skip
+PASSIVE_REPORT = frozenset(
+    {("was", "told"), ("were", "told"), ("been", "told"), ("according", "to"), ("apparently",)}
+)
+SUBJECT_SKIP = frozenset(
+    [
+        "already",
+        "just",
+        "also",
+        "never",
+        "even",
+        "clearly",
+        "literally",
+        "keeps",
+        "kept",
+        "has",
+        "have",
+        "had",
+    ]
+)
+
+#: conditional and irrealis cues (a match after them in the clause is supposed, not said)
+HYPOTHETICAL_CUES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(c.split())
+    for c in sorted(
+        {
+            "if", "unless", "whether", "suppose", "supposing", "assuming", "in case", "what if",
+            "even if", "as long as", "provided that", "wish", "would love to", "i'd love to", "if only", "would have", "could have", "imagine", "could", "would",
+        },
+        key=lambda c: -len(c.split()),
+    )
+)  # fmt: skip
+ADVERBS = frozenset(
+    ["now", "really", "just", "very", "much", "actually", "also", "still", "please", "honestly"]
+)
+#: "would"/"could" are irrealis except in requests and wishes for oneself
+MODAL_NOT_HYPOTHETICAL = frozenset(["like", "prefer", "you", "i", "u", "rather"])

@@ -1,0 +1,370 @@
+"""How a rule match reads in its clause: negated, a question, reported speech, hypothetical.
+
+A phrase found in a turn is not yet a verdict: "I cannot guarantee that" holds the word
+"guarantee", "did you say it's guaranteed?" asks, "my manager told me to speak to you" reports
+someone else, "if you cancel, you lose the discount" supposes. `read()` judges one match in
+its clause and names the cue it relied on, so a flag's evidence can say
+"negated by 'cannot'".
+
+Why cue-and-scope rules (NegEx-style) and not a parser: no spaCy English pipeline, no
+negspacy model and no NLTK data can be installed offline here (checked on PyPI), and turns
+are often ASR text without punctuation, where a parser trained on written text does poorly
+anyway. The rules below are a small, documented grammar of spoken service English:
+
+* **Sentences** end at . ! ? ; or a line break; **clauses** also at , : — and at clause
+  conjunctions (`TERMINATORS`: "but", "although", "because", ...; "and" / "or" / "so"
+  only when a new subject follows: "... and I'm cancelling").
+* **Negation** (`NEGATION_CUES`, incl. refusal and inability: "can't", "not allowed to",
+  "unable to", "no need to") scopes forward over at most `NEG_WINDOW` words in the same
+  clause. A new subject ("I", "we", ...) ends the scope, unless the cue governs a verb of
+  saying or thinking ("I don't think I'll cancel", "I never said I wanted to cancel").
+  Pseudo-negations ("no problem", "don't worry", "not only", "can't wait") are not cues, nor
+  is an interjection "no" ("no, I want to cancel" / ASR "no I want to cancel"). A cue inside
+  the matched span counts when it is not a word of the pattern itself (a fuzzy match of
+  "this call is recorded" on "this call is not recorded" is negated by "not").
+* **Questions**: the clause ends with "?", or starts with an inverted auxiliary or a
+  wh-word ("did you", "is it", "why") in a sentence that ends with "?" or has no final
+  punctuation (ASR). Requests phrased as questions ("can I speak to a manager?", "could
+  you cancel it?", "how do I close my account?", "is it possible to ...") are not questions.
+* **Reported speech**: a reporting verb ("said", "told", "says", "wants me to",
+  "according to", "was told") earlier in the sentence whose subject is not the speaker
+  ("my manager told me to speak to you", "you said you'd cancel it"; but "I told you I want
+  a manager" is the speaker's own), or a match inside double quotes.
+* **Hypotheticals**: a conditional or irrealis cue ("if", "unless", "whether", "suppose",
+  "even if", "I wish", "would love to", "could") before the match in its clause; the
+  antecedent ends at a comma, "then", or a second subject ("if this isn't fixed I'm
+  leaving": "I'm leaving" is the main clause, not the supposition).
+
+Only matches are read (a few per turn at most), so this costs nothing on turns without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from analysis.clause_cues import (
+    ADVERBS,
+    AUXILIARIES,
+    COORDINATORS,
+    FILLERS,
+    FIRST_PERSON,
+    HYPOTHETICAL_CUES,
+    MODAL_NOT_HYPOTHETICAL,
+    NEG_RAISERS,
+    NEG_WINDOW,
+    NEGATION_CUES,
+    PASSIVE_REPORT,
+    PSEUDO_NEGATION,
+    QUOTES,
+    RELATIVE_HEADS,
+    REPORT_WINDOW,
+    REPORTING,
+    REPORTING_PHRASES,
+    REQUEST_OPENERS,
+    STRONG,
+    SUBJECT_SKIP,
+    SUBJECTS,
+    TERMINATOR_PHRASES,
+    TERMINATORS,
+    TOKEN,
+    WEAK,
+    WH_WORDS,
+    WHY,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How one match reads: each field is the cue found (None when it does not apply)."""
+
+    negated: str | None = None
+    question: str | None = None
+    reported: str | None = None
+    hypothetical: str | None = None
+
+    def reasons(self) -> list[str]:
+        """Human-readable reasons, e.g. ["negated by 'cannot'", "in a question ('did you')"]."""
+        out = []
+        if self.negated:
+            out.append(f"negated by '{self.negated}'")
+        if self.question:
+            out.append(f"in a question ('{self.question}')")
+        if self.reported:
+            out.append(f"reported speech ('{self.reported}')")
+        if self.hypothetical:
+            out.append(f"hypothetical ('{self.hypothetical}')")
+        return out
+
+    def describe(self) -> str:
+        return "; ".join(self.reasons()) or "affirmative statement"
+
+
+@dataclass(frozen=True, slots=True)
+class _Tok:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def word(self) -> bool:
+        return self.text[0].isalnum()
+
+
+def _starts_with(words: list[str], i: int, seq: tuple[str, ...]) -> bool:
+    return tuple(words[i : i + len(seq)]) == seq
+
+
+class TurnClauses:
+    """One turn tokenised once (words and punctuation with character offsets)."""
+
+    __slots__ = ("text", "toks", "words")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        low = text.lower().replace("\u2019", "'")
+        if len(low) != len(text):
+            low = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text).replace(
+                "\u2019", "'"
+            )
+        toks = []
+        for m in TOKEN.finditer(low):
+            t = m.group(0)
+            if t == "." and m.end() < len(low) and not low[m.end()].isspace():
+                continue  # "3.5", "acme.com": not a sentence end
+            toks.append(_Tok(t, m.start(), m.end()))
+        self.toks = toks
+        self.words = [t.text for t in toks]
+
+    # -- boundaries ------------------------------------------------------------------
+
+    def _span_tokens(self, start: int, end: int) -> tuple[int, int]:
+        """Index of the first and last token overlapping [start, end)."""
+        first = next((i for i, t in enumerate(self.toks) if t.end > start), len(self.toks))
+        last = first
+        for i in range(first, len(self.toks)):
+            if self.toks[i].start < end:
+                last = i
+            else:
+                break
+        return first, last
+
+    def _is_boundary(self, i: int) -> bool:
+        """Token i ends a clause (punctuation) or starts a new one (conjunction)."""
+        w = self.words[i]
+        if w in STRONG or w in WEAK:
+            return True
+        if w in TERMINATORS:
+            return True
+        if any(_starts_with(self.words, i, p) for p in TERMINATOR_PHRASES):
+            return True
+        return w in COORDINATORS and i + 1 < len(self.words) and self.words[i + 1] in SUBJECTS
+
+    def sentence(self, first: int, last: int) -> tuple[int, int]:
+        """Token range [lo, hi) of the sentence around tokens first..last."""
+        lo = first
+        while lo > 0 and self.words[lo - 1] not in STRONG:
+            lo -= 1
+        hi = last + 1
+        while hi < len(self.toks) and self.words[hi] not in STRONG:
+            hi += 1
+        return lo, hi
+
+    def clause(self, first: int, last: int) -> tuple[int, int]:
+        """Token range [lo, hi) of the clause around tokens first..last."""
+        lo = first
+        while lo > 0 and not self._is_boundary(lo - 1):
+            lo -= 1
+        hi = last + 1
+        while hi < len(self.toks) and not self._is_boundary(hi):
+            hi += 1
+        return lo, hi
+
+    def clause_span(self, start: int, end: int) -> tuple[int, int]:
+        """Character span of the clause around [start, end)."""
+        first, last = self._span_tokens(start, end)
+        if first >= len(self.toks):
+            return start, end
+        lo, hi = self.clause(first, last)
+        return self.toks[lo].start if lo < len(self.toks) else start, self.toks[
+            hi - 1
+        ].end if hi > lo else end
+
+    def clauses(self) -> list[tuple[int, int]]:
+        """Character spans of every clause of the turn."""
+        out, i = [], 0
+        while i < len(self.toks):
+            if not self.toks[i].word:
+                i += 1
+                continue
+            lo, hi = self.clause(i, i)
+            out.append((self.toks[lo].start, self.toks[hi - 1].end))
+            i = max(hi, i + 1)
+        return out
+
+    # -- the reading -----------------------------------------------------------------
+
+    def read(self, start: int, end: int, own: Iterable[str] = ()) -> Reading:
+        """How the match at [start, end) reads. `own`: the pattern's own words (not cues)."""
+        first, last = self._span_tokens(start, end)
+        if first >= len(self.toks):
+            return Reading()
+        own_words = frozenset(own)
+        clo, chi = self.clause(first, last)
+        slo, shi = self.sentence(first, last)
+        return Reading(
+            negated=self._negation(clo, first, last, own_words),
+            question=self._question(clo, chi, slo, shi),
+            reported=self._reported(slo, first, last, own_words),
+            hypothetical=self._hypothetical(clo, first, last, own_words),
+        )
+
+    def _negation(self, clo: int, first: int, last: int, own: frozenset[str]) -> str | None:
+        w = self.words
+        # a cue inside the span that the pattern does not contain ("is not recorded")
+        for i in range(first, last + 1):
+            if w[i] in own:
+                continue
+            cue = self._cue_at(i, NEGATION_CUES)
+            if cue and not self._pseudo(i, cue) and not set(cue) & own:
+                return " ".join(cue)
+        # a cue before the span, in scope
+        for i in range(first - 1, clo - 1, -1):
+            cue = self._cue_at(i, NEGATION_CUES)
+            if not cue or i + len(cue) > first or self._pseudo(i, cue):
+                continue
+            between = [x for x in w[i + len(cue) : first] if x[0].isalnum()]
+            if len(between) > NEG_WINDOW:
+                break
+            if self._subject_break(i + len(cue), first):
+                continue
+            return " ".join(cue)
+        return None
+
+    def _cue_at(self, i: int, cues: tuple[tuple[str, ...], ...]) -> tuple[str, ...] | None:
+        for c in cues:
+            if _starts_with(self.words, i, c):
+                return c
+        return None
+
+    def _pseudo(self, i: int, cue: tuple[str, ...]) -> bool:
+        w = self.words
+        nxt = w[i + len(cue)] if i + len(cue) < len(w) else ""
+        key = " ".join(cue)
+        if key in PSEUDO_NEGATION and nxt in PSEUDO_NEGATION[key]:
+            return True
+        if key in ("no", "nah") and (nxt == "" or not nxt[0].isalnum()):
+            return True  # "No, ..." / "No." is an answer, not a negation of what follows
+        if key in ("nah",) and nxt in SUBJECTS:
+            return True
+        if i > 0 and w[i - 1] in WHY:
+            return True  # "why don't you ..."
+        return (
+            key == "not" and i > 0 and w[i - 1] in ("if", "whether")
+        )  # "if not", handled as hypothetical
+
+    def _subject_break(self, a: int, b: int) -> bool:
+        """A new subject between tokens a and b starts another clause, except after a verb
+        of saying or thinking ("I don't think I will ...")."""
+        w = self.words
+        for k in range(a, b):
+            if w[k] in SUBJECTS:
+                prev = w[k - 1] if k > 0 else ""
+                prev2 = w[k - 2] if k > 1 else ""
+                if (
+                    prev in NEG_RAISERS
+                    or (prev == "that" and prev2 in NEG_RAISERS)
+                    or prev in RELATIVE_HEADS
+                ):
+                    continue
+                return True
+        return False
+
+    def _question(self, clo: int, chi: int, slo: int, shi: int) -> str | None:
+        w = self.words
+        # the clause's first words, past fillers ("so", "okay", "um", ...)
+        k = clo
+        while k < chi and (w[k] in FILLERS or not w[k][0].isalnum()):
+            k += 1
+        if k >= chi:
+            return None
+        for r in REQUEST_OPENERS:
+            if _starts_with(w, k, r):
+                return None
+        ends_q = chi < len(w) and w[chi] == "?"
+        sentence_q = shi < len(w) and w[shi] == "?"
+        unpunctuated = shi >= len(w) and not any(x in STRONG for x in w)
+        opener = None
+        if w[k] in WH_WORDS:
+            opener = w[k]
+        elif (
+            w[k] in AUXILIARIES
+            and k + 1 < chi
+            and (
+                w[k + 1] in SUBJECTS
+                or w[k + 1]
+                in ("it", "this", "that", "there", "the", "my", "your", "someone", "anyone")
+            )
+        ):
+            opener = f"{w[k]} {w[k + 1]}"
+        if ends_q:
+            return opener or "?"
+        if opener and (sentence_q or unpunctuated) and clo == slo:
+            return opener
+        return None
+
+    def _reported(self, slo: int, first: int, last: int, own: frozenset[str]) -> str | None:
+        w = self.words
+        # quoted: an odd number of double quotes before the match in the turn
+        quotes = sum(1 for t in w[:first] if t in QUOTES)
+        if quotes % 2 == 1 and any(t in QUOTES for t in w[last + 1 :]):
+            return "quoted"
+        lo = max(slo, first - REPORT_WINDOW)
+        for i in range(last, lo - 1, -1):
+            if i >= first and w[i] in own:
+                continue
+            nxt = w[i + 1] if i + 1 < len(w) else ""
+            if i < first and (
+                w[i] in TERMINATORS or ((w[i] in COORDINATORS or w[i] in WEAK) and nxt in SUBJECTS)
+            ):
+                break  # a new clause: "she said X, and I want Y" / "someone told me, I want Y"
+            phrase = next((p for p in REPORTING_PHRASES if _starts_with(w, i, p)), None)
+            if phrase is None and w[i] not in REPORTING:
+                continue
+            if phrase in PASSIVE_REPORT:
+                return " ".join(phrase)
+            j = i - 1
+            while j >= slo and w[j] in SUBJECT_SKIP:
+                j -= 1
+            subject = w[j] if j >= slo else ""
+            if subject in FIRST_PERSON:
+                continue  # "I told you I want a manager": the speaker's own words
+            verb = " ".join(phrase) if phrase else w[i]
+            who = " ".join(w[max(slo, j - 1) : j + 1]) if subject else ""
+            return f"{who} {verb}".strip()
+        return None
+
+    def _hypothetical(self, clo: int, first: int, last: int, own: frozenset[str]) -> str | None:
+        w = self.words
+        for i in range(first - 1, clo - 1, -1):
+            cue = self._cue_at(i, HYPOTHETICAL_CUES)
+            if not cue or i + len(cue) > first or set(cue) & own:
+                continue
+            if cue in (("could",), ("would",)):
+                k = i + 1
+                while k < len(w) and w[k] in ADVERBS:
+                    k += 1
+                nxt = w[k] if k < len(w) else ""
+                prev = w[i - 1] if i > 0 else ""
+                if nxt in MODAL_NOT_HYPOTHETICAL or i == clo or prev in WH_WORDS:
+                    continue  # "I would like to ...", "could you ...", "how could I"
+            # the antecedent ends at "then" or a second subject ("if X I'm leaving")
+            stop = False
+            for k in range(i + len(cue) + 1, first):
+                if w[k] == "then" or (w[k] in SUBJECTS and w[k - 1] not in NEG_RAISERS):
+                    stop = True
+                    break
+            if stop:
+                continue
+            return " ".join(cue)
+        return None

@@ -1,0 +1,536 @@
+"""Rule conditions and how they evaluate on one interaction (split from analysis.rules).
+
+`analysis.rules` parses a rule's TOML `when` table into these objects (`compile_condition`)
+and runs them (`RuleEngine`); this module holds what they do: the per-interaction context
+(tokenised turns, times, vectors, clause readings, all prepared once), the text conditions
+(phrase / near / semantic: ASR-tolerant matching, then the clause reading of
+`analysis.clauses` through a `ClausePolicy`), metric and attribute conditions, and the
+all / any / not combinators. Every outcome carries its evidence and the matches that did not
+count, with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from analysis.clauses import Reading, TurnClauses
+from analysis.matching import (
+    Match,
+    PhraseSet,
+    TurnText,
+    near_candidates,
+    normalise,
+    phrase_candidates,
+)
+from store.records import Interaction
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b, "eq": lambda a, b: a == b,
+}  # fmt: skip
+#: turns longer than this are also compared sentence by sentence in semantic conditions
+LONG_TURN_CHARS = 300
+MAX_SENTENCES = 40
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+#: matches of one condition tried per turn before giving up on it (each may not count)
+MAX_CANDIDATES_PER_TURN = 6
+#: matches that did not count, kept per condition as evidence of why
+MAX_NOT_COUNTED = 5
+
+# -- evaluation context -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Outcome:
+    ok: bool
+    evidence: list[dict[str, Any]]
+    score: float | None = None
+    #: matches found but not counted (negated, a question, ...), each with `why`
+    not_counted: list[dict[str, Any]] = field(default_factory=list)
+
+
+class RuleContext:
+    """One interaction prepared once for all rules: tokenised turns, times, metric values."""
+
+    def __init__(
+        self,
+        interaction: Interaction,
+        values: Mapping[str, Any],
+        turn_vectors: np.ndarray | None = None,
+        embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+    ) -> None:
+        self.interaction = interaction
+        self.turns = [TurnText(t) for t in interaction.turns]
+        self.values = values
+        self._vectors = turn_vectors
+        self._embed = embed
+        self._sentences: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
+        self._clauses: dict[int, TurnClauses] = {}
+        first: datetime | None = min(
+            (t.sent_at for t in interaction.turns if t.sent_at), default=None
+        )
+        self.offsets: list[float | None] = []
+        for t in interaction.turns:
+            if t.start is not None:
+                self.offsets.append(t.start)
+            elif t.sent_at is not None and first is not None:
+                self.offsets.append((t.sent_at - first).total_seconds())
+            else:
+                self.offsets.append(None)
+
+    def clauses(self, i: int) -> TurnClauses:
+        """Turn i tokenised for clause reading (on first use: most turns never need it)."""
+        tc = self._clauses.get(i)
+        if tc is None:
+            tc = self._clauses[i] = TurnClauses(self.interaction.turns[i].text)
+        return tc
+
+    def vectors(self) -> np.ndarray:
+        if self._vectors is None:
+            if self._embed is None:
+                raise RuntimeError("a semantic rule needs an embedding function")
+            self._vectors = self._embed([t.text for t in self.interaction.turns])
+        return self._vectors
+
+    def sentences(self, i: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """Sentence spans of a long turn and their vectors (encoded once, on first use).
+
+        A whole e-mail as one vector blurs a single sentence that matters ("I want to speak
+        to a manager"), so semantic conditions compare long turns sentence by sentence.
+        """
+        if i not in self._sentences:
+            text = self.interaction.turns[i].text
+            spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+            spans = spans[:MAX_SENTENCES] or [(0, len(text))]
+            if self._embed is None:
+                raise RuntimeError("a semantic rule needs an embedding function")
+            self._sentences[i] = (spans, self._embed([text[a:b] for a, b in spans]))
+        return self._sentences[i]
+
+
+# -- conditions ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Scope:
+    speaker: str = "any"
+    within_seconds: float | None = None
+    within_turns: int | None = None
+
+    def turns(self, ctx: RuleContext) -> list[int]:
+        out = []
+        for i, tt in enumerate(ctx.turns):
+            if self.within_turns is not None and i >= self.within_turns:
+                break
+            if self.speaker != "any" and tt.turn.speaker != self.speaker:
+                continue
+            off = ctx.offsets[i]
+            if self.within_seconds is not None and off is not None and off > self.within_seconds:
+                continue
+            out.append(i)
+        return out
+
+    def describe(self) -> str:
+        parts = []
+        if self.speaker != "any":
+            parts.append(f"by {self.speaker}")
+        if self.within_seconds is not None:
+            parts.append(f"in the first {self.within_seconds:g} s")
+        if self.within_turns is not None:
+            parts.append(f"in the first {self.within_turns} turns")
+        return " ".join(parts)
+
+
+class Condition:
+    negate: bool = False
+
+    def evaluate(self, ctx: RuleContext) -> Outcome:
+        out = self._evaluate(ctx)
+        if not self.negate:
+            return out
+        return _negated(out, self.describe())
+
+    def _evaluate(self, ctx: RuleContext) -> Outcome:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def uses_semantic(self) -> bool:
+        return False
+
+
+def _negated(out: Outcome, what: str) -> Outcome:
+    if out.ok:
+        return Outcome(False, [])
+    absent: dict[str, Any] = {"absent": what}
+    if out.not_counted:  # "the disclosure was said, but negated": say so on the flag
+        absent["not_counted"] = out.not_counted[:MAX_NOT_COUNTED]
+    return Outcome(True, [absent])
+
+
+@dataclass(frozen=True, slots=True)
+class ClausePolicy:
+    """Which readings of a text match count (the `negated` / `in_*` keys of a condition).
+
+    `negated`: False (default) counts affirmative matches only ("I guarantee it", not
+    "I can't guarantee it"), True only negated ones (to look for "I won't help you"), None
+    (`negated = "any"`) either. `in_questions` / `in_reported` / `in_hypotheticals`: True
+    counts a match inside a question, someone else's reported words, or a supposition too
+    (default False: "did you say it's guaranteed?" is not a promise). A required disclosure
+    sets all three: "did you know this call is recorded?" still discloses it.
+    """
+
+    negated: bool | None = False
+    in_questions: bool = False
+    in_reported: bool = False
+    in_hypotheticals: bool = False
+
+    def judge(self, r: Reading) -> tuple[bool, str]:
+        """(counts?, why) for one reading, the why naming the cue."""
+        if self.negated is True and not r.negated:
+            return False, "not negated (the rule looks for negated forms)"
+        if self.negated is False and r.negated:
+            return False, f"negated by '{r.negated}'"
+        for cue, allowed, what in (
+            (r.question, self.in_questions, "in a question"),
+            (r.reported, self.in_reported, "reported speech"),
+            (r.hypothetical, self.in_hypotheticals, "hypothetical"),
+        ):
+            if cue and not allowed:
+                return False, f"{what} ('{cue}')"
+        return (
+            True,
+            r.describe()
+            if r.negated or r.question or r.reported or r.hypothetical
+            else "affirmative",
+        )
+
+    @property
+    def reads_clauses(self) -> bool:
+        """False when every reading counts (`negated = "any"` and all `in_*` true)."""
+        return not (
+            self.negated is None
+            and self.in_questions
+            and self.in_reported
+            and self.in_hypotheticals
+        )
+
+
+def _evidence(ctx: RuleContext, i: int, m: Match, label: str) -> dict[str, Any]:
+    tt = ctx.turns[i]
+    return {
+        "seq": tt.turn.seq,
+        "speaker": tt.turn.speaker,
+        "char_start": m.start,
+        "char_end": m.end,
+        "matched": tt.turn.text[m.start : m.end],
+        "start": tt.time_at(m.start),
+        "end": tt.time_at(m.end),
+        "how": m.how,
+        "score": m.score,
+        "condition": label,
+    }
+
+
+def _not_counted(ctx: RuleContext, i: int, m: Match, why: str) -> dict[str, Any]:
+    """A match that did not count: enough to show it and why (no `char_start`, so the TUI
+    does not highlight it as flagged)."""
+    tt = ctx.turns[i]
+    return {"seq": tt.turn.seq, "speaker": tt.turn.speaker, "matched": tt.turn.text[m.start : m.end],
+            "how": m.how, "why": why}  # fmt: skip
+
+
+class _TextCondition(Condition):
+    scope: _Scope
+    policy: ClausePolicy
+
+    def _candidates(self, ctx: RuleContext, i: int) -> Iterator[tuple[Match, frozenset[str]]]:
+        """Matches in turn i, best first, each with the pattern's own words."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _evaluate(self, ctx: RuleContext) -> Outcome:
+        ev: list[dict[str, Any]] = []
+        skipped: list[dict[str, Any]] = []
+        for i in self.scope.turns(ctx):
+            for n, (m, own) in enumerate(self._candidates(ctx, i)):
+                if n >= MAX_CANDIDATES_PER_TURN:
+                    break
+                if not self.policy.reads_clauses:
+                    ok, why = True, "counted in any clause"
+                else:
+                    ok, why = self.policy.judge(ctx.clauses(i).read(m.start, m.end, own))
+                if ok:
+                    e = _evidence(ctx, i, m, self.describe())
+                    e["counted"], e["clause"] = True, why
+                    ev.append(e)
+                    break
+                if len(skipped) < MAX_NOT_COUNTED:
+                    skipped.append(_not_counted(ctx, i, m, why))
+        best = max((e["score"] for e in ev), default=None)
+        return Outcome(bool(ev), ev, best, skipped)
+
+
+class PhraseCondition(_TextCondition):
+    def __init__(self, phrases: list[str], scope: _Scope, fuzzy: float, phonetic: bool,
+                 policy: ClausePolicy = ClausePolicy()) -> None:  # fmt: skip
+        self.phrases, self.scope, self.fuzzy, self.phonetic = phrases, scope, fuzzy, phonetic
+        self.policy = policy
+        self.set = PhraseSet(
+            phrases, fuzzy=fuzzy, phonetic=phonetic
+        )  # once per rule set, not per turn
+        self.compiled = self.set.compiled
+        self.own = [frozenset(cp.words) for cp in self.compiled]
+
+    def _candidates(self, ctx: RuleContext, i: int) -> Iterator[tuple[Match, frozenset[str]]]:
+        """The best first match over all phrases (as before clause reading), then the rest.
+
+        Only the phrases the one-pass prefilter lets through are searched (`PhraseSet.live`).
+        """
+        tt = ctx.turns[i]
+        live = self.set.live(tt)
+        if not live:
+            return
+        gens = {
+            k: phrase_candidates(tt, self.compiled[k], fuzzy=self.fuzzy, phonetic=self.phonetic)
+            for k in live
+        }
+        heads: list[tuple[Match, int]] = []
+        started = 0
+        for n, k in enumerate(live):
+            started = n + 1
+            m = next(gens[k], None)
+            if m is not None:
+                heads.append((m, k))
+                if m.score >= 100 and m.how == "exact":
+                    break
+        heads.sort(key=lambda h: (-h[0].score, h[0].start))
+        for m, k in heads:
+            yield m, self.own[k]
+        for _m, k in heads:
+            for later in gens[k]:
+                yield later, self.own[k]
+        for k in live[started:]:  # phrases not tried because an exact match came first
+            for later in gens[k]:
+                yield later, self.own[k]
+
+    def describe(self) -> str:
+        said = " / ".join(f'"{p}"' for p in self.phrases)
+        return f"{said} {self.scope.describe()}".strip()
+
+
+class NearCondition(_TextCondition):
+    def __init__(self, first: str, second: str, distance: int, scope: _Scope, fuzzy: float,
+                 policy: ClausePolicy = ClausePolicy()) -> None:  # fmt: skip
+        self.first, self.second, self.distance, self.scope, self.fuzzy = (
+            first,
+            second,
+            distance,
+            scope,
+            fuzzy,
+        )
+        self.policy = policy
+        self.own = frozenset(normalise(f"{first} {second}").split())
+
+    def _candidates(self, ctx: RuleContext, i: int) -> Iterator[tuple[Match, frozenset[str]]]:
+        for m in near_candidates(
+            ctx.turns[i], self.first, self.second, distance=self.distance, fuzzy=self.fuzzy
+        ):
+            yield m, self.own
+
+    def describe(self) -> str:
+        return f'"{self.first}" within {self.distance} words of "{self.second}" {self.scope.describe()}'.strip()
+
+
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "be",
+        "been",
+        "being",
+        "to",
+        "of",
+        "for",
+        "and",
+        "or",
+        "this",
+        "that",
+        "it",
+        "my",
+        "your",
+        "our",
+        "we",
+        "i",
+        "you",
+    ]
+)
+
+
+class SemanticCondition(Condition):
+    def __init__(self, texts: list[str], threshold: float, scope: _Scope,
+                 policy: ClausePolicy = ClausePolicy()) -> None:  # fmt: skip
+        self.texts, self.threshold, self.scope, self.policy = texts, threshold, scope, policy
+        self.vectors: np.ndarray | None = None  # set by the engine (encoded once)
+        self.own = frozenset(w for t in texts for w in normalise(t).split())
+        self._content = self.own - _STOP
+
+    def uses_semantic(self) -> bool:
+        return True
+
+    def _anchor(self, tc: TurnClauses, span: tuple[int, int]) -> tuple[int, int]:
+        """The clause of the span that shares most content words with the rule's texts: a
+        similar sentence is read where its meaning sits ("Hi, just so you know, this call is
+        not recorded" is judged on "this call is not recorded")."""
+        best, best_n = span, 0
+        for a, b in tc.clauses():
+            if a < span[0] or b > span[1]:
+                continue
+            n = len(set(normalise(tc.text[a:b]).split()) & self._content)
+            if n > best_n:
+                best, best_n = (a, b), n
+        return best
+
+    def _evaluate(self, ctx: RuleContext) -> Outcome:
+        idx = self.scope.turns(ctx)
+        if not idx or self.vectors is None:
+            return Outcome(False, [])
+        sims = ctx.vectors()[idx] @ self.vectors.T
+        ev, skipped = [], []
+        for row, i in enumerate(idx):
+            tt = ctx.turns[i]
+            span = (0, len(tt.turn.text))
+            s = float(sims[row].max())
+            if len(tt.turn.text) > LONG_TURN_CHARS:
+                spans, vecs = ctx.sentences(i)
+                per_sentence = (vecs @ self.vectors.T).max(axis=1)
+                best = int(per_sentence.argmax())
+                if float(per_sentence[best]) > s:
+                    s, span = float(per_sentence[best]), spans[best]
+            if s >= self.threshold:
+                m = Match(span[0], span[1], round(100 * s, 1), "semantic")
+                ok, why = True, "counted in any clause"
+                if self.policy.reads_clauses:
+                    tc = ctx.clauses(i)
+                    a, b = self._anchor(tc, span)
+                    ok, why = self.policy.judge(tc.read(a, b, self.own))
+                if ok:
+                    e = _evidence(ctx, i, m, self.describe())
+                    e["counted"], e["clause"] = True, why
+                    ev.append(e)
+                elif len(skipped) < MAX_NOT_COUNTED:
+                    skipped.append(_not_counted(ctx, i, m, why))
+        return Outcome(bool(ev), ev, max((e["score"] for e in ev), default=None), skipped)
+
+    def describe(self) -> str:
+        return f'meaning like "{self.texts[0]}" (>= {self.threshold:g}) {self.scope.describe()}'.strip()
+
+
+class MetricCondition(Condition):
+    def __init__(self, metric: str, ops: dict[str, float]) -> None:
+        self.metric, self.ops = metric, ops
+
+    def _evaluate(self, ctx: RuleContext) -> Outcome:
+        v = ctx.values.get(self.metric)
+        if v is None or not isinstance(v, int | float):
+            return Outcome(False, [])
+        ok = all(_OPS[op](float(v), val) for op, val in self.ops.items())
+        return Outcome(
+            ok, [{"metric": self.metric, "value": v, "condition": self.describe()}] if ok else []
+        )
+
+    def describe(self) -> str:
+        sym = {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "=="}
+        return " and ".join(f"{self.metric} {sym[o]} {v:g}" for o, v in self.ops.items())
+
+
+class AttributeCondition(Condition):
+    def __init__(self, attr: str, values: list[str]) -> None:
+        self.attr, self.values = attr, values
+
+    def _evaluate(self, ctx: RuleContext) -> Outcome:
+        v = getattr(ctx.interaction, self.attr)
+        ok = v is not None and str(v) in self.values
+        return Outcome(ok, [{self.attr: v, "condition": self.describe()}] if ok else [])
+
+    def describe(self) -> str:
+        return f"{self.attr} in {self.values}"
+
+
+class AllCondition(Condition):
+    def __init__(self, parts: list[Condition]) -> None:
+        self.parts = parts
+
+    def _evaluate(self, ctx: RuleContext) -> Outcome:
+        ev: list[dict[str, Any]] = []
+        scores = []
+        skipped: list[dict[str, Any]] = []
+        for p in self.parts:
+            out = p.evaluate(ctx)
+            skipped += out.not_counted
+            if not out.ok:
+                return Outcome(False, [], None, skipped[:MAX_NOT_COUNTED])
+            ev += out.evidence
+            if out.score is not None:
+                scores.append(out.score)
+        return Outcome(True, ev, min(scores) if scores else None, skipped[:MAX_NOT_COUNTED])
+
+    def describe(self) -> str:
+        return "all of (" + "; ".join(p.describe() for p in self.parts) + ")"
+
+    def uses_semantic(self) -> bool:
+        return any(p.uses_semantic() for p in self.parts)
+
+
+class AnyCondition(AllCondition):
+    def _evaluate(self, ctx: RuleContext) -> Outcome:
+        ev: list[dict[str, Any]] = []
+        scores = []
+        ok = False
+        skipped: list[dict[str, Any]] = []
+        for p in self.parts:
+            out = p.evaluate(ctx)
+            skipped += out.not_counted
+            if out.ok:
+                ok = True
+                ev += out.evidence
+                if out.score is not None:
+                    scores.append(out.score)
+        return Outcome(ok, ev, max(scores) if scores else None, _unique(skipped)[:MAX_NOT_COUNTED])
+
+    def describe(self) -> str:
+        return "any of (" + "; ".join(p.describe() for p in self.parts) + ")"
+
+
+class NotCondition(Condition):
+    def __init__(self, inner: Condition) -> None:
+        self.inner = inner
+
+    def _evaluate(self, ctx: RuleContext) -> Outcome:
+        return _negated(self.inner.evaluate(ctx), self.inner.describe())
+
+    def describe(self) -> str:
+        return f"not {self.inner.describe()}"
+
+    def uses_semantic(self) -> bool:
+        return self.inner.uses_semantic()
+
+
+def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop repeats (two alternatives of one rule finding the same words)."""
+    seen, out = set(), []
+    for e in items:
+        key = (e.get("seq"), e.get("matched"), e.get("why"))
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out

@@ -1,0 +1,80 @@
+"""The labelled rule-utterance set (bench/data/rules_utterances.tsv) and its dev / held-out split.
+
+Every utterance is judged for the shipped phrase flags (`prohibited_phrase`, `churn_risk`,
+`escalation_request`: a cross-rule false positive counts against the rule that fired), and
+the disclosure items (target `compliance_missing`) also for the disclosure rule, which looks
+at a whole call rather than one phrase.
+
+The split is a hash of the item id (salted, fixed), so it is deterministic, does not depend
+on the file's order, and an item keeps its side when others are added. Tuning reads
+`load("dev")` only; `load("heldout")` is for the final numbers (bench/verdicts_rules.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data" / "rules_utterances.tsv"
+SPLITS = ("dev", "heldout")
+#: the flags every item is judged for (phrase rules); the disclosure flag only on its own items
+PHRASE_FLAGS = ("prohibited_phrase", "churn_risk", "escalation_request")
+DISCLOSURE_FLAG = "compliance_missing"
+_SALT = b"convoscope-rules-v1:"
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """One labelled utterance: who said it, in which channel style, what should fire."""
+
+    id: str
+    target: str  # the flag it was written for ("none" for corpus negatives)
+    speaker: str  # agent / customer
+    style: str  # call / chat / email
+    expect: frozenset[str]  # flags that should be raised
+    cases: tuple[str, ...]  # pos, neg, modal, q, rep, hyp, asr, speaker, other, late, corpus
+    start: float | None  # seconds into the call (disclosure timing); None = 2 s
+    source: str
+    text: str
+
+    @property
+    def batch(self) -> str:
+        """'v1' (written before any tuning) or 'v2' (written after the first held-out run)."""
+        return "v2" if self.id.startswith("v2-") else "v1"
+
+    @property
+    def judged(self) -> tuple[str, ...]:
+        """The flags this item is a labelled example (positive or negative) for."""
+        return (*PHRASE_FLAGS, DISCLOSURE_FLAG) if self.target == DISCLOSURE_FLAG else PHRASE_FLAGS
+
+
+def split_of(item_id: str) -> str:
+    """'dev' or 'heldout', from a salted hash of the id (about half each)."""
+    h = int(hashlib.sha256(_SALT + item_id.encode("utf-8")).hexdigest()[:8], 16)
+    return "heldout" if h % 2 else "dev"
+
+
+def read_all(path: Path = DATA) -> list[Utterance]:
+    """Every item, both splits: for checks of the file itself, never for tuning."""
+    out = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            expect = frozenset(x for x in row["expect"].split(",") if x and x != "-")
+            out.append(
+                Utterance(
+                    id=row["id"], target=row["target"], speaker=row["speaker"], style=row["style"],
+                    expect=expect, cases=tuple(c for c in row["cases"].split(",") if c),
+                    start=float(row["start"]) if row["start"] else None, source=row["source"],
+                    text=row["text"],
+                )
+            )  # fmt: skip
+    return out
+
+
+def load(split: str, path: Path = DATA) -> list[Utterance]:
+    """The items of one split ('dev' or 'heldout')."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+    return [u for u in read_all(path) if split_of(u.id) == split]

@@ -1,0 +1,45 @@
+"""One evaluation harness for every verdict Convoscope gives: prints section after section.
+
+    python bench/verdicts.py            # every section
+    python bench/verdicts.py rules      # only the named sections
+
+Each section is a module in bench/ with `run() -> str` returning its printed table; the
+held-out numbers come first in each, tuning data (dev) after them, labelled. Sections:
+`rules` (bench/verdicts_rules.py: precision / recall / F1 per shipped rule and flag).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# run as a script, bench/ is first on the path and bench/analysis.py would shadow the package
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+#: (name, module) in print order
+SECTIONS = (("rules", "bench.verdicts_rules"),)
+
+
+def main(argv: list[str] | None = None) -> int:
+    wanted = set(argv if argv is not None else sys.argv[1:])
+    unknown = wanted - {n for n, _m in SECTIONS}
+    if unknown:
+        print(f"unknown section(s): {', '.join(sorted(unknown))}; known: {', '.join(n for n, _m in SECTIONS)}")
+        return 2
+    for name, module in SECTIONS:
+        if wanted and name not in wanted:
+            continue
+        t = time.perf_counter()
+        text = importlib.import_module(module).run()
+        print(text)
+        print(f"({name}: {time.perf_counter() - t:.1f} s)\n", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
