@@ -38,7 +38,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from store import browse, search
 from store import flags as flags_mod
-from store.db import Store
+from store.db import Store, StoreError
 from tui.data import ReviewResult, encode, filter_from_json
 
 TOKEN_ENV = "CONVOSCOPE_API_TOKEN"
@@ -116,6 +116,8 @@ def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
                 return JSONResponse(await fn(request))
             except (ApiError, ValueError) as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
+            except StoreError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=409)
             except KeyError as exc:
                 return JSONResponse({"error": str(exc).strip("'\"")}, status_code=404)
 
@@ -226,8 +228,21 @@ def create_app(store: Store, token: str, tz: str = "UTC") -> Starlette:
                                      descending=bool(b.get("descending", True))))
         return {"rows": rows, "path": path}
 
+    async def backup(request: Request) -> Any:
+        from store.lifecycle import backup_to
+
+        b = await _body(request)
+        path = str(b.get("path") or "")
+        # The service owns the file, so it takes the snapshot (one read transaction). Like
+        # exports, a token holder may only create a new (or fill an empty) folder.
+        if not path or not Path(path).is_absolute():
+            raise ApiError("path must be an absolute folder path on the service's machine")
+        info = await run_in_threadpool(lambda: backup_to(store.cursor(), store.path, path))
+        return info.__dict__
+
     routes = [
         Route("/api/health", wrap(health)),
+        Route("/api/backup", wrap(backup), methods=["POST"]),
         Route("/api/dashboard", wrap(dashboard)),
         Route("/api/interactions/page", wrap(page), methods=["POST"]),
         Route("/api/interactions/count", wrap(count), methods=["POST"]),
