@@ -169,7 +169,8 @@ def _tone(path: Path, freq: float, seconds: float = 1.0, rate: int = 8000) -> No
 
 def write_calls(folder: Path, n: int) -> tuple[set[str], set[str]]:
     """`n` distinct short WAVs (+ sidecars) and two files that are not audio. Returns
-    (sha256 of each good file, names of the bad ones)."""
+    the sha256 (the interaction's external_id, the quarantine's item_key) of the good
+    files and of the bad ones."""
     import hashlib
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -179,9 +180,10 @@ def write_calls(folder: Path, n: int) -> tuple[set[str], set[str]]:
         _tone(p, 200 + 7 * i, seconds=0.5 + (i % 3) * 0.25)
         (folder / f"call_{i:04d}.json").write_text(json.dumps({"agent": f"a{i % 5}", "queue": "billing"}))
         shas.add(hashlib.sha256(p.read_bytes()).hexdigest())
-    bad = {"broken_1.wav", "broken_2.mp3"}
-    for name in bad:
-        (folder / name).write_bytes(b"this is not audio at all " * 40)
+    bad: set[str] = set()
+    for name in ("broken_1.wav", "broken_2.mp3"):
+        (folder / name).write_bytes(f"{name} is not audio at all ".encode() * 40)
+        bad.add(hashlib.sha256((folder / name).read_bytes()).hexdigest())
     return shas, bad
 
 
@@ -194,8 +196,5 @@ def test_kill_dropfolder_ingest(tmp_path: Path) -> None:
     kill_loop(cli(cfg, "ingest"), seed=41, kills=default_kills(4), window=(0.5, 6.0), cwd=tmp_path,
               ok_codes=(0, 1), between=lambda i: _check_opens(db) if db.exists() else None)
     _check_opens(db)
-    t = tally_items(db, "dropfolder", shas)
-    assert (t.stored, t.lost, t.duplicated, t.problems) == (150, 0, 0, []), t
-    q = tally_items(db, "dropfolder", bad, key_sql="external_id",
-                    quarantine_keys=lambda rows: {Path(r).name for _k, _reason, r in rows})
-    assert q.quarantined == 2 and q.lost == 0, q
+    t = tally_items(db, "dropfolder", shas | bad)
+    assert (t.stored, t.quarantined, t.lost, t.duplicated, t.problems) == (150, 2, 0, 0, []), t
