@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from store.db import (
 )
 
 BACKUP_FILE = "convoscope.duckdb"
+_CORRUPT_AT = re.compile(r"entry at byte position (\d+)")
 MANIFEST = "manifest.json"
 
 
@@ -170,9 +172,10 @@ def check(path: str | Path) -> DoctorReport:
 class RecoverReport:
     path: str
     kept_in: str
-    method: str  # 'opened' | 'reattached' | 'wal-set-aside' | 'failed'
+    method: str  # 'opened' | 'reattached' | 'wal-truncated' | 'wal-set-aside' | 'failed'
     wal_bytes: int = 0
     wal_set_aside: str | None = None
+    wal_kept: int = 0
     counts_after: dict[str, int] = field(default_factory=dict)
     error: str | None = None
 
@@ -188,6 +191,15 @@ class RecoverReport:
             out.append(f"  the write-ahead log ({self.wal_bytes:,} bytes) replayed when the file "
                        "was attached to an in-memory database (DuckDB 1.5 fails to replay some "
                        "DDL only for the default database): nothing lost")
+        elif self.method == "wal-truncated":
+            out += [
+                f"  LOST: the write-ahead log ({self.wal_bytes:,} bytes) is damaged at byte "
+                f"{self.wal_kept:,}; the transactions before that point were replayed, the "
+                f"last {self.wal_bytes - self.wal_kept:,} bytes are lost (the whole log is in "
+                "the copy above)",
+                "  connector cursors live in the same database, so they went back with the "
+                "data: the next `convoscope ingest` fetches again what was lost",
+            ]
         elif self.method == "wal-set-aside":
             out += [
                 f"  LOST: the write-ahead log ({self.wal_bytes:,} bytes, set aside as "
@@ -266,6 +278,23 @@ def recover(path: str | Path, *, now: datetime | None = None) -> RecoverReport:
         return rep
     except (duckdb.Error, StoreError):
         pass
+    m = _CORRUPT_AT.search(first_error)
+    if m and wal.exists() and 0 < int(m.group(1)) < _size(wal):
+        # A damaged entry: keep the transactions before it (DuckDB ignores an incomplete
+        # tail, so a log cut there replays its committed prefix).
+        cut = int(m.group(1))
+        os.truncate(wal, cut)
+        try:
+            try:
+                rep.counts_after = _open_counts(p)
+            except StoreUnreadableError:
+                _reattach_replay(p)
+                rep.counts_after = _open_counts(p)
+            rep.method, rep.wal_kept = "wal-truncated", cut
+            return rep
+        except (duckdb.Error, StoreError) as exc:
+            shutil.copyfile(folder / wal.name, wal)  # back to the whole log, set aside below
+            first_error = f"{first_error}; cut at byte {cut}: {getattr(exc, 'cause', exc)}"
     if wal.exists():
         aside = folder / f"{wal.name}.set-aside"
         os.replace(wal, aside)
