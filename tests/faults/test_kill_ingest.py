@@ -16,10 +16,19 @@ from pathlib import Path
 
 import pytest
 from conftest import write_maildir, write_mbox
-from faultkit import cli, cli_env, default_kills, kill_loop, kill_when, opens_without_help, tally_items
+from faultkit import (
+    cli,
+    cli_env,
+    default_kills,
+    kill_loop,
+    kill_when,
+    opens_without_help,
+    tally_items,
+)
 from mailtesting import USER, make_mail
 
 from store.db import wal_path
+
 
 def _email_tally(db: Path, source: str, ids: set[str]):  # type: ignore[no-untyped-def]
     # Every Message-ID must be stored once (email_messages) and belong to one interaction.
