@@ -3,11 +3,13 @@ connector tests (message builders, the real Dovecot, the vendor fakes)."""
 
 from __future__ import annotations
 
+import importlib.util
 import mailbox
 import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,20 @@ for extra in (TESTS / "connectors" / "email", TESTS / "fakes"):
         sys.path.append(str(extra))
 
 from mailtesting import Dovecot, launch_dovecot, make_cert, make_mail  # noqa: E402
+
+
+def load_fake_slack() -> Any:
+    """tests/fakes/slack.py under its own name (a plain `import slack` finds the
+    deprecated `slack` package of slack_sdk instead)."""
+    name = "convoscope_fake_slack"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, TESTS / "fakes" / "slack.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def write_maildir(folder: Path, n: int, start: int = 0) -> set[str]:

@@ -149,10 +149,10 @@ def posted_flag_ids(fake) -> list[int]:  # type: ignore[no-untyped-def]
 
 
 def test_kill_serve_with_slack_alerts(tmp_path: Path) -> None:
-    from slack import FakeSlack
+    from conftest import load_fake_slack
     from vendors import ZendeskFake
 
-    with ZendeskFake() as zd, FakeSlack() as slack:
+    with ZendeskFake() as zd, load_fake_slack().FakeSlack() as slack:
         zd.populate(20)
         db = tmp_path / "kill.duckdb"
         cfg = tmp_path / "convoscope.toml"
