@@ -17,33 +17,27 @@ class UserError(RuntimeError):
 def storage_failure(exc: BaseException, ctx: Context) -> str | None:
     """A one-line explanation when `exc` is the database or its disk failing, else None.
 
-    Disk full and read-only media reach commands as DuckDB IO errors or OSError
-    (ENOSPC, EROFS, EACCES) from any write; every write commits together with its
-    connector cursor, so the work that failed is simply done again by the next run.
+    Disk full and read-only media reach commands as DuckDB errors or OSError from any
+    write; every write commits together with its connector cursor, so the work that failed
+    is simply done again by the next run.
     """
-    import errno
-
-    import duckdb
+    from store.db import storage_failure as kind_of
 
     if isinstance(exc, StoreError):
         return str(exc)
+    kind = kind_of(exc)
+    if kind is None:
+        return None
     where = ctx.db_path if ctx._config is not None else "the database"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    low = text.lower()
-    full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or (
-        isinstance(exc, duckdb.Error) and ("no space left" in low or "disk quota" in low))
-    if full:
+    if kind == "full":
         return (f"the disk holding {where} is full ({text}); nothing after the last commit "
-                "was kept and connector cursors did not move: free some space and run the "
-                "command again")
-    readonly = (isinstance(exc, OSError) and exc.errno == errno.EROFS) or (
-        isinstance(exc, duckdb.Error) and ("read-only file system" in low or "permission denied" in low))
-    if readonly:
+                "was kept and connector cursors did not move past it: free some space and "
+                "run the command again")
+    if kind == "readonly":
         return (f"cannot write {where} ({text}): the file or its folder is read-only; fix the "
                 "permissions (or the mount) and run the command again")
-    if isinstance(exc, duckdb.IOException | duckdb.FatalException | duckdb.InternalException):
-        return (f"the database {where} failed: {text}; run `convoscope doctor` to check it")
-    return None
+    return f"the database {where} failed: {text}; run `convoscope doctor` to check it"
 
 
 class Context:

@@ -105,6 +105,35 @@ def connect(path: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"cannot open database {path}: {exc}") from exc
 
 
+def storage_failure(exc: BaseException) -> str | None:
+    """'full', 'readonly' or 'io' when `exc` is the disk or the database file failing (as
+    opposed to bad input), else None.
+
+    Such a failure is not about one record: retrying the next record, quarantining it or
+    marking it failed would only write wrong state (or fail the same way), so callers that
+    isolate per-item errors re-raise these and the command stops with one clear line.
+    DuckDB reports ENOSPC as "No space left on device" inside IO/transaction errors, and a
+    file over RLIMIT_FSIZE as "File too large".
+    """
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "full"
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS:
+        return "readonly"
+    if not isinstance(exc, duckdb.Error):
+        return None
+    low = str(exc).lower()
+    if "no space left" in low or "disk quota" in low or "file too large" in low:
+        return "full"
+    if "read-only file system" in low or "permission denied" in low:
+        return "readonly"
+    if isinstance(exc, duckdb.IOException | duckdb.FatalException) or (
+        "could not write" in low or "could not read" in low or "database has been invalidated" in low):
+        return "io"
+    return None
+
+
 def _fsync(path: Path) -> None:
     with suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
@@ -196,7 +225,8 @@ def _migrate_atomically(p: Path) -> duckdb.DuckDBPyConnection:
     """
     tmp = p.with_name(p.name + ".migrating")
     for leftover in (tmp, wal_path(tmp)):
-        leftover.unlink(missing_ok=True)
+        if leftover.exists():  # (unlink of a missing file still fails on read-only media)
+            leftover.unlink()
     live: duckdb.DuckDBPyConnection | None = None
     if p.exists():
         live = connect(str(p))

@@ -94,6 +94,7 @@ def test_kill_during_the_first_run_on_a_fresh_file(tmp_path: Path) -> None:
         assert (t.stored, t.lost, t.duplicated) == (300, 0, 0), (seed, run.delays, t)
 
 
+@pytest.mark.slow
 def test_kill_maildir_and_mbox_ingest(tmp_path: Path) -> None:
     ids = write_maildir(tmp_path / "mail", 400)
     mids = write_mbox(tmp_path / "archive.mbox", 400, start=1000)
@@ -119,6 +120,7 @@ def test_kill_maildir_and_mbox_ingest(tmp_path: Path) -> None:
     assert (m.stored, m.lost, m.duplicated, m.problems) == (400, 0, 0, []), m
 
 
+@pytest.mark.slow
 @pytest.mark.dovecot
 def test_kill_imap_ingest(tmp_path: Path, dovecot) -> None:  # type: ignore[no-untyped-def]
     dovecot.append("INBOX", [make_mail(i) for i in range(800)])
@@ -139,6 +141,7 @@ def test_kill_imap_ingest(tmp_path: Path, dovecot) -> None:  # type: ignore[no-u
     assert (t.stored, t.lost, t.duplicated, t.problems) == (800, 0, 0, []), t
 
 
+@pytest.mark.slow
 def test_kill_chat_vendor_ingest(tmp_path: Path) -> None:
     from vendors import FrontFake, IntercomFake, ZendeskFake
 
@@ -196,6 +199,7 @@ def write_calls(folder: Path, n: int) -> tuple[set[str], set[str]]:
     return shas, bad
 
 
+@pytest.mark.slow
 def test_kill_dropfolder_ingest(tmp_path: Path) -> None:
     shas, bad = write_calls(tmp_path / "drop", 150)
     cfg = tmp_path / "convoscope.toml"
