@@ -179,7 +179,7 @@ def _tone(path: Path, freq: float, seconds: float = 1.0, rate: int = 8000) -> No
         w.writeframes(frames)
 
 
-def write_calls(folder: Path, n: int) -> tuple[set[str], set[str]]:
+def write_calls(folder: Path, n: int, freq0: float = 200) -> tuple[set[str], set[str]]:
     """`n` distinct short WAVs (+ sidecars) and two files that are not audio. Returns
     the sha256 (the interaction's external_id, the quarantine's item_key) of the good
     files and of the bad ones."""
@@ -189,7 +189,7 @@ def write_calls(folder: Path, n: int) -> tuple[set[str], set[str]]:
     shas: set[str] = set()
     for i in range(n):
         p = folder / f"call_{i:04d}.wav"
-        _tone(p, 200 + 7 * i, seconds=0.5 + (i % 3) * 0.25)
+        _tone(p, freq0 + 7 * i, seconds=0.5 + (i % 3) * 0.25)
         (folder / f"call_{i:04d}.json").write_text(json.dumps({"agent": f"a{i % 5}", "queue": "billing"}))
         shas.add(hashlib.sha256(p.read_bytes()).hexdigest())
     bad: set[str] = set()
