@@ -20,10 +20,12 @@ file) raises `StoreUnreadableError` naming the file and the cause, and pointing 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+
+log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -228,6 +232,13 @@ def _migrate_atomically(p: Path) -> duckdb.DuckDBPyConnection:
         if leftover.exists():  # (unlink of a missing file still fails on read-only media)
             leftover.unlink()
     live: duckdb.DuckDBPyConnection | None = None
+    orphan = wal_path(p)
+    if not p.exists() and orphan.exists():
+        # A WAL without its database (the file was deleted or moved by hand) must not be
+        # replayed onto a brand-new file: keep it aside, named, for whoever wants it.
+        aside = orphan.with_name(f"{orphan.name}.orphan-{int(time.time())}")
+        os.replace(orphan, aside)
+        log.warning("%s had no database file; kept aside as %s", orphan, aside)
     if p.exists():
         live = connect(str(p))
         try:

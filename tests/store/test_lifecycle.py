@@ -204,3 +204,11 @@ def test_an_upgrade_killed_right_after_migrating_leaves_a_file_that_opens(
     with Store.open(db) as s:
         assert s.schema_version() == 9999
         assert s.conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == 10
+
+
+def test_a_wal_without_its_database_is_not_replayed_onto_a_new_file(db: Path) -> None:
+    _crash_after(db, "SELECT 1")
+    db.unlink()  # someone deleted the database but not its log
+    with Store.open(db) as s:
+        assert s.conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == 0
+    assert list(db.parent.glob(f"{db.name}.wal.orphan-*"))
