@@ -100,7 +100,7 @@ def connect(path: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
                 path=path, cause=msg, wal_replay=True,
             ) from exc
         raise StoreUnreadableError(
-            f"database {path} cannot be opened: {msg}. Run `convoscope doctor` to check it; "
+            f"database {path} cannot be opened: {msg.rstrip('!.')}. Run `convoscope doctor` to check it; "
             "`convoscope doctor --recover` keeps a copy and salvages what it can, or "
             "`convoscope restore` brings back a backup.",
             path=path, cause=msg, wal_replay=False,

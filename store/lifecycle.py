@@ -140,11 +140,13 @@ def check(path: str | Path) -> DoctorReport:
         raise
     except StoreError as exc:
         rep.error = getattr(exc, "cause", None) or str(exc)
-        rep.problems.append(
-            "the database does not open"
-            + (": its write-ahead log does not replay" if getattr(exc, "wal_replay", False) else "")
-            + "; run `convoscope doctor --recover`"
-        )
+        if getattr(exc, "wal_replay", False):
+            rep.problems.append("the database does not open: its write-ahead log does not "
+                                "replay; run `convoscope doctor --recover`")
+        else:
+            rep.problems.append("the database file itself does not open: restore a backup "
+                                "(`convoscope restore DIR`)")
+        rep.opened = False
         return rep
     try:
         rep.opened = True

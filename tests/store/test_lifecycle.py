@@ -212,3 +212,17 @@ def test_a_wal_without_its_database_is_not_replayed_onto_a_new_file(db: Path) ->
     with Store.open(db) as s:
         assert s.conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == 0
     assert list(db.parent.glob(f"{db.name}.wal.orphan-*"))
+
+
+def test_a_damaged_database_file_is_one_line_and_doctor_says_restore(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "bad.duckdb"
+    db.write_bytes(os.urandom(50_000))
+    assert main(["--db", str(db), "ingest"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a valid DuckDB database file" in err and str(db) in err
+    assert main(["--db", str(db), "doctor"]) == 1
+    assert "restore a backup" in capsys.readouterr().out
+    rep = recover(db)
+    assert rep.method == "failed" and not rep.ok and (Path(rep.kept_in) / db.name).is_file()
