@@ -42,7 +42,16 @@ for extra in (ROOT, ROOT / "tests" / "faults", ROOT / "tests" / "fakes",
     if str(extra) not in sys.path:
         sys.path.append(str(extra))
 
-from faultkit import analysis_duplicates, cli, cli_env, kill_loop, tally_items  # noqa: E402
+from faultkit import (  # noqa: E402
+    analysis_duplicates,
+    cli,
+    cli_env,
+    kill_loop,
+    load_fake_slack,
+    tally_items,
+    write_maildir,
+    write_mbox,
+)
 
 
 @dataclass
@@ -107,7 +116,6 @@ def _loop(cfg: Path, args: list[str], db: Path, kills: int, seed: int, window: t
 
 
 def path_ingest_maildir(work: Path, kills: int, seed: int) -> Row:
-    from conftest import write_maildir
 
     ids = write_maildir(work / "mail", 300)
     cfg = work / "c.toml"
@@ -123,7 +131,6 @@ def path_ingest_maildir(work: Path, kills: int, seed: int) -> Row:
 
 
 def path_ingest_mbox(work: Path, kills: int, seed: int) -> Row:
-    from conftest import write_mbox
 
     ids = write_mbox(work / "a.mbox", 300)
     cfg = work / "c.toml"
@@ -275,7 +282,6 @@ def path_patterns(work: Path, kills: int, seed: int) -> Row:
 def path_serve(work: Path, kills: int, seed: int) -> Row:
     import re
 
-    from conftest import load_fake_slack
     from vendors import ZendeskFake
 
     db = work / "k.duckdb"

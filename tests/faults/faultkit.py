@@ -12,6 +12,8 @@ run, only with more kills.
 
 from __future__ import annotations
 
+import importlib.util
+import mailbox
 import os
 import random
 import signal
@@ -21,10 +23,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 REPO = Path(__file__).resolve().parents[2]
+TESTS = REPO / "tests"
+for _extra in (TESTS / "connectors" / "email", TESTS / "fakes"):
+    if str(_extra) not in sys.path:
+        sys.path.append(str(_extra))
+
+from mailtesting import make_mail  # noqa: E402
 
 
 def default_kills(n: int) -> int:
@@ -146,6 +155,42 @@ def kill_when(cmd: Sequence[str], cond: Callable[[], bool], *, env: dict[str, st
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+# -- sources with known items ------------------------------------------------------------
+def load_fake_slack() -> Any:
+    """tests/fakes/slack.py under its own name (a plain `import slack` finds the
+    deprecated `slack` package of slack_sdk instead)."""
+    name = "convoscope_fake_slack"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, TESTS / "fakes" / "slack.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def write_maildir(folder: Path, n: int, start: int = 0) -> set[str]:
+    """`n` one-message threads; returns their Message-IDs (`m{i}@test`)."""
+    md = mailbox.Maildir(str(folder), create=True)
+    for i in range(start, start + n):
+        md.add(make_mail(i))
+    return {f"m{i}@test" for i in range(start, start + n)}
+
+
+def write_mbox(path: Path, n: int, start: int = 0) -> set[str]:
+    box = mailbox.mbox(str(path), create=True)
+    box.lock()
+    try:
+        for i in range(start, start + n):
+            box.add(make_mail(i))
+        box.flush()
+    finally:
+        box.unlock()
+        box.close()
+    return {f"m{i}@test" for i in range(start, start + n)}
 
 
 # -- invariants ----------------------------------------------------------------------------

@@ -19,8 +19,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import write_maildir, write_mbox
-from faultkit import cli, cli_env, opens_without_help, tally_items
+from faultkit import (
+    cli,
+    cli_env,
+    opens_without_help,
+    tally_items,
+    write_maildir,
+    write_mbox,
+)
 
 
 def _limit_file_size(max_bytes: int):  # type: ignore[no-untyped-def]

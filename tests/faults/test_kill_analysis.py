@@ -27,6 +27,7 @@ from faultkit import (
     cli_env,
     default_kills,
     kill_loop,
+    load_fake_slack,
     opens_without_help,
     tally_items,
 )
@@ -149,7 +150,6 @@ def posted_flag_ids(fake) -> list[int]:  # type: ignore[no-untyped-def]
 
 
 def test_kill_serve_with_slack_alerts(tmp_path: Path) -> None:
-    from conftest import load_fake_slack
     from vendors import ZendeskFake
 
     with ZendeskFake() as zd, load_fake_slack().FakeSlack() as slack:

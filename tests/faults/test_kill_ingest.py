@@ -15,7 +15,6 @@ import wave
 from pathlib import Path
 
 import pytest
-from conftest import write_maildir, write_mbox
 from faultkit import (
     cli,
     cli_env,
@@ -24,6 +23,8 @@ from faultkit import (
     kill_when,
     opens_without_help,
     tally_items,
+    write_maildir,
+    write_mbox,
 )
 from mailtesting import USER, make_mail
 
