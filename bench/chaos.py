@@ -43,6 +43,7 @@ for extra in (ROOT, ROOT / "tests" / "faults", ROOT / "tests" / "fakes",
         sys.path.append(str(extra))
 
 from faultkit import (  # noqa: E402
+    CommandFailed,
     analysis_duplicates,
     cli,
     cli_env,
@@ -221,25 +222,43 @@ def path_ingest_dropfolder(work: Path, kills: int, seed: int) -> Row:
                t.duplicated, opens.ok, 0)
 
 
-def _analysis_setup(work: Path, calls: int = 1, chats: int = 20) -> tuple[Path, Path, dict[str, str]]:
-    from vendors import ZendeskFake
+class _ChatSource:
+    """A Zendesk fake with `chats` tickets (and the first `calls` sample calls in a drop
+    folder), ingested once; `more(i)` adds two tickets and ingests them, so every analysis
+    run killed later has new work in it."""
 
-    drop = work / "drop"
-    drop.mkdir()
-    for p in sorted((ROOT / "samples" / "calls").glob("*.opus"))[:calls]:
-        shutil.copy(p, drop / p.name)
-        shutil.copy(p.with_suffix(".json"), drop / p.with_suffix(".json").name)
-    cfg = work / "c.toml"
-    with ZendeskFake() as zd:
-        zd.populate(chats)
-        cfg.write_text(
+    def __init__(self, work: Path, calls: int, chats: int) -> None:
+        from vendors import ZendeskFake
+
+        self.work = work
+        drop = work / "drop"
+        drop.mkdir()
+        for p in sorted((ROOT / "samples" / "calls").glob("*.opus"))[:calls]:
+            shutil.copy(p, drop / p.name)
+            shutil.copy(p.with_suffix(".json"), drop / p.with_suffix(".json").name)
+        self.fake = ZendeskFake().start()
+        self.fake.populate(chats)
+        self.next_id = chats + 1
+        self.cfg = work / "c.toml"
+        self.cfg.write_text(
             '[store]\npath = "k.duckdb"\n[sentiment]\nbackend = "vader"\n[asr]\nbeam_size = 1\n'
             '[dropfolder]\npath = "drop"\nsettle_seconds = 0\n'
-            f'[[chat.zendesk]]\nname = "zd"\nbase_url = "{zd.url}"\nemail = "bot@acme.example"\n'
+            f'[[chat.zendesk]]\nname = "zd"\nbase_url = "{self.fake.url}"\nemail = "bot@acme.example"\n'
             'api_token = "${ZD_TOKEN}"\n')
-        env = cli_env(ZD_TOKEN="zd-token")
-        kill_loop(cli(cfg, "ingest"), seed=0, kills=0, window=(0, 0), env=env, cwd=work)
-    return cfg, work / "k.duckdb", env
+        self.env = cli_env(ZD_TOKEN="zd-token")
+        self.db = work / "k.duckdb"
+        self.ingest()
+
+    def ingest(self) -> None:
+        kill_loop(cli(self.cfg, "ingest"), seed=0, kills=0, window=(0, 0), env=self.env, cwd=self.work)
+
+    def more(self, i: int) -> None:
+        self.fake.populate(2, start_id=self.next_id, seed=i)
+        self.next_id += 2
+        self.ingest()
+
+    def close(self) -> None:
+        self.fake.stop()
 
 
 def _analysis_row(name: str, db: Path, kills: int, opens: Opens, expected_status: str = "analysed") -> Row:
@@ -260,17 +279,24 @@ def _analysis_row(name: str, db: Path, kills: int, opens: Opens, expected_status
 
 
 def path_analyze(work: Path, kills: int, seed: int) -> Row:
-    cfg, db, env = _analysis_setup(work)
-    opens, k = _loop(cfg, ["analyze"], db, kills, seed, (1.5, 30.0), env=env)
-    return _analysis_row("analyze (1 call + 20 chats)", db, k, opens)
+    src = _ChatSource(work, calls=1, chats=20)
+    try:
+        opens, k = _loop(src.cfg, ["analyze"], src.db, kills, seed, (1.5, 30.0), env=src.env,
+                         between=src.more)
+    finally:
+        src.close()
+    return _analysis_row("analyze (1 call + chats)", src.db, k, opens)
 
 
 def path_patterns(work: Path, kills: int, seed: int) -> Row:
-    cfg, db, env = _analysis_setup(work, calls=0, chats=40)
-    kill_loop(cli(cfg, "analyze"), seed=0, kills=0, window=(0, 0), env=env, cwd=work)
-    opens, k = _loop(cfg, ["patterns", "run"], db, kills, seed, (1.0, 15.0), env=env)
-    row = _analysis_row("patterns run (40 chats)", db, k, opens)
-    con = duckdb.connect(str(db), read_only=True)
+    src = _ChatSource(work, calls=0, chats=40)
+    try:
+        kill_loop(cli(src.cfg, "analyze"), seed=0, kills=0, window=(0, 0), env=src.env, cwd=work)
+        opens, k = _loop(src.cfg, ["patterns", "run"], src.db, kills, seed, (1.0, 15.0), env=src.env)
+    finally:
+        src.close()
+    row = _analysis_row("patterns run (40 chats)", src.db, k, opens)
+    con = duckdb.connect(str(src.db), read_only=True)
     try:
         extra = con.execute("SELECT count(*) - count(DISTINCT interaction_id) FROM cluster_members").fetchone()[0]  # type: ignore[index]
     finally:
@@ -350,6 +376,20 @@ def path_serve(work: Path, kills: int, seed: int) -> Row:
     return row
 
 
+def _quiet_fakes() -> None:
+    """A killed client resets its connection; the fakes' server threads would print a
+    traceback for each (socketserver's default), burying the table."""
+    import vendors
+
+    original = vendors._Server.handle_error
+
+    def handle_error(self: object, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            original(self, request, client_address)  # type: ignore[arg-type]
+
+    vendors._Server.handle_error = handle_error  # type: ignore[method-assign]
+
+
 PATHS: dict[str, Callable[[Path, int, int], Row]] = {
     "ingest-maildir": path_ingest_maildir,
     "ingest-mbox": path_ingest_mbox,
@@ -369,7 +409,11 @@ def run(kills: int = 50, paths: list[str] | None = None, seed: int = 1,
         k = kills if name.startswith("ingest") or model_kills is None else model_kills
         with tempfile.TemporaryDirectory(prefix=f"chaos-{name}-") as d:
             t0 = time.perf_counter()
-            row = PATHS[name](Path(d), k, seed + i)
+            try:
+                row = PATHS[name](Path(d), k, seed + i)
+            except CommandFailed as exc:  # a run after a kill failed: that is a finding
+                print(f"  {name}: FAILED: {exc}", file=sys.stderr, flush=True)
+                row = Row(f"{name} FAILED", k, 0, 0, 0, -1, -1, 0, 0)
             row.seconds = time.perf_counter() - t0
         rows.append(row)
         print(f"  {name}: {row.as_dict()}", file=sys.stderr, flush=True)
@@ -390,6 +434,7 @@ def main() -> None:
     unknown = set(names) - set(PATHS)
     if unknown:
         ap.error(f"unknown paths: {sorted(unknown)}")
+    _quiet_fakes()
     rows = run(a.kills, names, a.seed, a.model_kills)
     print(table([r.as_dict() for r in rows]))
     print(f"(seed {a.seed}; lost and duplicated must be 0 in every row)")
