@@ -136,3 +136,31 @@ def test_read_only_media(tmp_path: Path, small_fs: Path) -> None:
     done = _run(cfg, "ingest")
     assert done.returncode == 0, done.stderr
     _nothing_lost(db, ids, mids)
+
+
+@pytest.mark.slow
+def test_a_full_disk_during_analysis_marks_nothing_failed(tmp_path: Path) -> None:
+    """Analysis isolates per-interaction errors (a bad row is marked failed and retried
+    with backoff); a full disk is not such an error: it stops the run, marks nothing, and
+    the next run analyses everything."""
+    import duckdb
+
+    db = tmp_path / "an.duckdb"
+    cfg = tmp_path / "convoscope.toml"
+    cfg.write_text(f'[store]\npath = "{db}"\n[sentiment]\nbackend = "vader"\n'
+                   f'[[chat.exports]]\nvendor = "zendesk"\n'
+                   f'path = "{Path(__file__).resolve().parents[2] / "samples" / "chat" / "zendesk.json"}"\n'
+                   'name = "samples"\n')
+    assert _run(cfg, "ingest").returncode == 0
+    full = _run(cfg, "analyze", preexec=_limit_file_size(8192))  # the WAL cannot take the batch
+    _assert_clear_stop(full, db, "is full")
+    con = duckdb.connect(str(db), read_only=True)
+    statuses = dict(con.execute("SELECT status, count(*) FROM interactions GROUP BY 1").fetchall())
+    con.close()
+    assert set(statuses) == {"new"}, statuses  # nothing marked failed, nothing half-written
+    done = _run(cfg, "analyze")
+    assert done.returncode == 0, done.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    statuses = dict(con.execute("SELECT status, count(*) FROM interactions GROUP BY 1").fetchall())
+    con.close()
+    assert set(statuses) == {"analysed"}, statuses
