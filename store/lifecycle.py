@@ -16,9 +16,11 @@ Why the choices:
 - **Recovery first re-attaches the file.** DuckDB 1.5.5 fails to replay `ALTER TABLE`
   on tables with function defaults when the file is the connection's default database
   ("GetDefaultDatabase with no default database set"), but replays the same WAL when the
-  file is ATTACHed to an in-memory database. That loses nothing. Only when that fails too
-  is the WAL set aside (the file then opens at its last checkpoint) and the loss reported.
-  Either way a copy of file + WAL is kept first.
+  file is ATTACHed to an in-memory database. That loses nothing. A log damaged by a torn
+  write ("entry at byte position N ... checksum") is cut at N: DuckDB ignores an incomplete
+  tail, so the committed transactions before the damage replay. Only when both fail is
+  the WAL set aside (the file then opens at its last checkpoint). Every loss is reported,
+  and a copy of file + WAL is kept first.
 """
 
 from __future__ import annotations
