@@ -132,8 +132,9 @@ def storage_failure(exc: BaseException) -> str | None:
         return "full"
     if "read-only file system" in low or "permission denied" in low:
         return "readonly"
-    if isinstance(exc, duckdb.IOException | duckdb.FatalException) or (
-        "could not write" in low or "could not read" in low or "database has been invalidated" in low):
+    # Not every IOException: DuckDB also raises it for a missing input file in a query.
+    if isinstance(exc, duckdb.FatalException) or "could not write file" in low or (
+            "database has been invalidated" in low):
         return "io"
     return None
 
