@@ -2,6 +2,7 @@
 #   make demo       venv + packages + models, then the demo (ingest, analyse, digest)
 #   make test       everything above + test-only system packages, then the whole suite
 #   make test-fast  the quick loop: no model-heavy tests (marked `slow`)
+#   make soak       the kill-based fault tests with hundreds of kills, then bench/chaos.py
 SHELL := /bin/bash
 PY ?= python3.11
 VENV := .venv
@@ -17,7 +18,7 @@ PYTEST_ARGS ?=
 # the tests synthesise speech (espeak-ng, sox) and run a real IMAP server (dovecot).
 TEST_DEBS := espeak-ng sox libsox-fmt-all dovecot-imapd openssl
 
-.PHONY: demo test test-fast venv models sysdeps-test lint bench clean
+.PHONY: demo test test-fast soak venv models sysdeps-test lint bench clean
 
 venv: $(STAMP)
 
@@ -56,6 +57,13 @@ test: venv sysdeps-test models
 
 test-fast: venv sysdeps-test
 	$(BIN)/pytest -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
+
+# SIGKILL the real CLI hundreds of times (tests/faults: $(SOAK_KILLS) kills per path, ~9 paths),
+# then the chaos table (50 kills per path). Takes about an hour on 2 cores.
+SOAK_KILLS ?= 40
+soak: venv sysdeps-test models
+	CONVOSCOPE_FAULT_KILLS=$(SOAK_KILLS) $(BIN)/pytest -p no:cacheprovider tests/faults $(PYTEST_ARGS)
+	$(BIN)/python bench/chaos.py --kills 50
 
 lint: venv
 	$(BIN)/ruff check .

@@ -53,7 +53,7 @@ from analysis.topics import TopicModel, TopicOptions
 from store import flags as flag_store
 from store import interactions as interaction_store
 from store import scores as score_store
-from store.db import Store
+from store.db import Store, storage_failure
 from store.records import Flag, Interaction, InteractionScores, Turn, TurnScores
 
 if TYPE_CHECKING:
@@ -399,6 +399,8 @@ class Analyzer:
             with store.transaction() as tx:
                 new_ids = self._write(store, done, tx)
         except Exception as exc:  # e.g. one bad row: retry one by one so the others still land
+            if storage_failure(exc):
+                raise  # disk full / read-only: not the rows' fault; stop, nothing marked failed
             log.warning("writing a batch failed (%s); writing one by one", exc)
             new_ids = []
             kept = []

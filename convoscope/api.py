@@ -44,7 +44,7 @@ from starlette.routing import Route
 
 from convoscope.apiguard import ApiGuard, ApiLimits
 from store import browse, reviews, search, users
-from store.db import Store
+from store.db import Store, StoreError
 from store.permissions import Forbidden, Identity, allowed, require, shape
 from tui.data import ReviewResult, encode, filter_from_json
 
@@ -134,6 +134,8 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
                 return JSONResponse({"error": str(exc), "current": encode(exc.current)}, status_code=409)
             except (ApiError, ValueError) as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
+            except StoreError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=409)
             except KeyError as exc:
                 return JSONResponse({"error": str(exc).strip("'\"")}, status_code=404)
             except PermissionError as exc:
@@ -338,12 +340,34 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
     async def privacy_forget(request: Request) -> Any:
         if forget is None:
             raise KeyError("erasure is not enabled in this API")
+        who = _who(request)
         b = await _body(request)
+        b.pop("role", None)
+        if who != SERVICE_IDENTITY:
+            # a person's token: that person asks, with their own role (the body's actor is
+            # only for the service token, used on behalf of a Slack user by id)
+            b = {**b, "actor": who.user, "role": who.role}
         return await run_in_threadpool(forget, b)
+
+    async def backup(request: Request) -> Any:
+        from store.lifecycle import backup_to
+
+        who = _who(request)
+        # a backup holds everything, original text included
+        require(who.role, "original_text", who.user)
+        b = await _body(request)
+        path = str(b.get("path") or "")
+        # The service owns the file, so it takes the snapshot (one read transaction). Like
+        # exports, a token holder may only create a new (or fill an empty) folder.
+        if not path or not Path(path).is_absolute():
+            raise ApiError("path must be an absolute folder path on the service's machine")
+        info = await run_in_threadpool(lambda: backup_to(store.cursor(), store.path, path))
+        return info.__dict__
 
     routes = [
         Route("/api/privacy/forget", wrap(privacy_forget), methods=["POST"]),
         Route("/api/health", wrap(health)),
+        Route("/api/backup", wrap(backup), methods=["POST"]),
         Route("/api/dashboard", wrap(dashboard)),
         Route("/api/interactions/page", wrap(page), methods=["POST"]),
         Route("/api/interactions/count", wrap(count), methods=["POST"]),

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from convoscope import commands
-from convoscope.context import Context, UserError
+from convoscope.context import Context, UserError, storage_failure
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"convoscope: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        # The database or its disk failing mid-command (disk full, read-only media, a file
+        # that no longer opens) is said in one line naming the cause; anything else is a
+        # bug and keeps its traceback.
+        msg = storage_failure(exc, ctx)
+        if msg is None or args.debug:
+            raise
+        print(f"convoscope: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

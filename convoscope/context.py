@@ -14,6 +14,32 @@ class UserError(RuntimeError):
     """An error whose message is for the user (printed without a traceback)."""
 
 
+def storage_failure(exc: BaseException, ctx: Context) -> str | None:
+    """A one-line explanation when `exc` is the database or its disk failing, else None.
+
+    Disk full and read-only media reach commands as DuckDB errors or OSError from any
+    write; every write commits together with its connector cursor, so the work that failed
+    is simply done again by the next run.
+    """
+    from store.db import storage_failure as kind_of
+
+    if isinstance(exc, StoreError):
+        return str(exc)
+    kind = kind_of(exc)
+    if kind is None:
+        return None
+    where = ctx.db_path if ctx._config is not None else "the database"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if kind == "full":
+        return (f"the disk holding {where} is full ({text}); nothing after the last commit "
+                "was kept and connector cursors did not move past it: free some space and "
+                "run the command again")
+    if kind == "readonly":
+        return (f"cannot write {where} ({text}): the file or its folder is read-only; fix the "
+                "permissions (or the mount) and run the command again")
+    return f"the database {where} failed: {text}; run `convoscope doctor` to check it"
+
+
 class Context:
     def __init__(self, config_path: str | None = None, db_override: str | None = None) -> None:
         self.config_path = config_path

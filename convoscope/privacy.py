@@ -306,15 +306,19 @@ def authorize_erasure(actor: str, role: str | None) -> None:
 def make_api_forget(store: Store, *, role_of: Callable[[str], str | None], region: str, audio_dir: str,
                     dropfolder: str, delete_source_audio: bool) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """`POST /api/privacy/forget` for the service: body `{"actor": "<Slack user id>",
-    "customer": KEY | "interaction_id": ID, "reason": "...", "dry_run": false}`. The actor's
-    role comes from `role_of` ([access] grants); only supervisors may erase. The file is not
+    "customer": KEY | "interaction_id": ID, "reason": "...", "dry_run": false}`. With a
+    person's token the API sets actor and role from the token; with the service token the
+    actor's role comes from `role_of` ([access] grants). The role table decides (forget:
+    supervisors and admins). The file is not
     compacted while the service holds it (see README: run `convoscope compact` after)."""
 
     def handle(body: dict[str, Any]) -> dict[str, Any]:
         actor = str(body.get("actor") or "").strip()
         if not actor:
             raise ValueError("actor is required (who asks for the erasure)")
-        authorize_erasure(actor, role_of(actor))
+        # a person's API token carries its role; the service token names a Slack user
+        role = str(body["role"]) if body.get("role") else role_of(actor)
+        authorize_erasure(actor, role)
         customer = body.get("customer")
         iid = body.get("interaction_id")
         if (customer is None) == (iid is None):

@@ -11,6 +11,7 @@ import logging
 from connectors.base import Source, SyncReport
 from convoscope.config import Config
 from store import Store
+from store.db import storage_failure
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,9 @@ def sync_all(store: Store, sources: list[Source]) -> list[SyncReport]:
     for src in sources:
         try:
             reports.append(src.sync(store))
-        except Exception as exc:  # a source's failure must not stop the others
+        except Exception as exc:  # a source's failure must not stop the others...
+            if storage_failure(exc):
+                raise  # ...but a full disk or read-only file stops them all (see cli.main)
             log.exception("source %s failed", src.name)
             reports.append(SyncReport(source=src.name, errors=[f"{type(exc).__name__}: {exc}"]))
     return reports

@@ -4,6 +4,20 @@ Nothing outside this package writes SQL. Modules are grouped by what they query
 (`interactions`, `quarantine`, `sync`, `audit`, ...) and take a `Store` first.
 """
 
-from store.db import SchemaTooNewError, Store, StoreError, StoreLockedError, latest_version
+from store.db import (
+    SchemaTooNewError,
+    Store,
+    StoreError,
+    StoreLockedError,
+    StoreUnreadableError,
+    latest_version,
+)
 
-__all__ = ["SchemaTooNewError", "Store", "StoreError", "StoreLockedError", "latest_version"]
+__all__ = [
+    "SchemaTooNewError",
+    "Store",
+    "StoreError",
+    "StoreLockedError",
+    "StoreUnreadableError",
+    "latest_version",
+]

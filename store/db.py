@@ -6,12 +6,26 @@ service). Schema changes are numbered SQL files in `store/migrations/` (`NNNN_na
 numbers may have gaps, they only need to grow. A file written by a newer Convoscope
 (a schema version this binary does not know) is refused with `SchemaTooNewError` rather
 than being half-understood.
+
+Crash safety (issue 10): DuckDB 1.5 cannot replay `ALTER TABLE` on a table whose columns
+have function defaults (`current_timestamp`, `nextval`) from its write-ahead log; after a
+kill the file no longer opens ("GetDefaultDatabase with no default database set"). So
+migrations never run on the live file: they run on a copy (`<file>.migrating`, nothing to
+copy for a new file), which is checkpointed, closed and then renamed over the file in one
+`os.replace`. A kill at any moment leaves either the old file or the migrated one, never a
+WAL holding DDL. A file that still cannot be opened (an older install's WAL, a damaged
+file) raises `StoreUnreadableError` naming the file and the cause, and pointing at
+`convoscope doctor --recover`.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import shutil
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -21,6 +35,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+
+log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -35,6 +51,101 @@ class SchemaTooNewError(StoreError):
 
 class StoreLockedError(StoreError):
     """Another process holds the DuckDB file open for writing."""
+
+
+class StoreUnreadableError(StoreError):
+    """The file (or its write-ahead log) exists but DuckDB cannot open it."""
+
+    def __init__(self, message: str, *, path: str, cause: str, wal_replay: bool) -> None:
+        super().__init__(message)
+        self.path = path
+        self.cause = cause
+        self.wal_replay = wal_replay
+
+
+def wal_path(path: str | Path) -> Path:
+    """DuckDB's write-ahead log of a database file."""
+    return Path(f"{path}.wal")
+
+
+def _first_line(exc: BaseException) -> str:
+    # DuckDB's internal errors carry a C++ stack trace after the first line.
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def connect(path: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """`duckdb.connect` with every failure turned into a `StoreError` meant for people."""
+    try:
+        return duckdb.connect(path, read_only=read_only)
+    except duckdb.Error as exc:
+        msg = _first_line(exc)
+        if isinstance(exc, duckdb.IOException) and "lock" in msg.lower():
+            raise StoreLockedError(
+                f"database {path} is in use by another process "
+                "(is `convoscope serve` running? Use its API, or stop it first)"
+            ) from exc
+        low = msg.lower()
+        if "permission denied" in low or "read-only file system" in low:
+            raise StoreError(
+                f"cannot open database {path}: {msg} (check the permissions of the file "
+                "and its folder; DuckDB needs to write the file and its .wal beside it)"
+            ) from exc
+        replay = "wal" in low and "replay" in low
+        if replay:
+            raise StoreUnreadableError(
+                f"database {path} cannot be opened: its write-ahead log {wal_path(path)} does "
+                f"not replay ({msg}). Run `convoscope doctor --recover` to keep a copy and "
+                "bring the database back to its last consistent state.",
+                path=path, cause=msg, wal_replay=True,
+            ) from exc
+        raise StoreUnreadableError(
+            f"database {path} cannot be opened: {msg.rstrip('!.')}. Run `convoscope doctor` to check it; "
+            "`convoscope doctor --recover` keeps a copy and salvages what it can, or "
+            "`convoscope restore` brings back a backup.",
+            path=path, cause=msg, wal_replay=False,
+        ) from exc
+    except OSError as exc:
+        raise StoreError(f"cannot open database {path}: {exc}") from exc
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """'full', 'readonly' or 'io' when `exc` is the disk or the database file failing (as
+    opposed to bad input), else None.
+
+    Such a failure is not about one record: retrying the next record, quarantining it or
+    marking it failed would only write wrong state (or fail the same way), so callers that
+    isolate per-item errors re-raise these and the command stops with one clear line.
+    DuckDB reports ENOSPC as "No space left on device" inside IO/transaction errors, and a
+    file over RLIMIT_FSIZE as "File too large".
+    """
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "full"
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS:
+        return "readonly"
+    if not isinstance(exc, duckdb.Error):
+        return None
+    low = str(exc).lower()
+    if "no space left" in low or "disk quota" in low or "file too large" in low:
+        return "full"
+    if "read-only file system" in low or "permission denied" in low:
+        return "readonly"
+    # Not every IOException: DuckDB also raises it for a missing input file in a query.
+    if isinstance(exc, duckdb.FatalException) or "could not write file" in low or (
+            "database has been invalidated" in low):
+        return "io"
+    return None
+
+
+def _fsync(path: Path) -> None:
+    with suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +175,120 @@ def latest_version() -> int:
     return migrations[-1].version if migrations else 0
 
 
+def pending_migrations(conn: duckdb.DuckDBPyConnection, path: str) -> list[Migration]:
+    """Migrations newer than the file's version; refuses a file newer than this binary."""
+    current = _schema_version(conn)
+    migrations = load_migrations()
+    known = migrations[-1].version if migrations else 0
+    if current > known:
+        raise SchemaTooNewError(
+            f"database {path} has schema version {current}, but this Convoscope "
+            f"knows versions up to {known}; upgrade Convoscope to open it"
+        )
+    return [m for m in migrations if m.version > current]
+
+
+def _schema_version(conn: duckdb.DuckDBPyConnection) -> int:
+    exists = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version' "
+        "AND table_schema = 'main' AND table_catalog = current_database()"
+    ).fetchone()
+    if not exists or exists[0] == 0:
+        return 0
+    row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _apply(conn: duckdb.DuckDBPyConnection, pending: list[Migration]) -> None:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+    )
+    for mig in pending:
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(mig.sql)
+            conn.execute(
+                "INSERT INTO schema_version (version, name) VALUES (?, ?)",
+                [mig.version, mig.name],
+            )
+            conn.execute("COMMIT")
+        except Exception as exc:
+            conn.execute("ROLLBACK")
+            raise StoreError(f"migration {mig.version:04d}_{mig.name} failed: {exc}") from exc
+
+
+def _migrate_atomically(p: Path) -> duckdb.DuckDBPyConnection:
+    """Open `p` read-write with every migration applied, never leaving DDL in its WAL.
+
+    Pending migrations run on `<p>.migrating` (a byte copy of the checkpointed file, or a
+    new file), which is checkpointed and closed before `os.replace` puts it in place. The
+    live file is held open (DuckDB's lock) while it is copied, so no other process writes
+    it meanwhile. Leftovers of a migration killed half-way are simply deleted: the live
+    file was never touched.
+    """
+    tmp = p.with_name(p.name + ".migrating")
+    for leftover in (tmp, wal_path(tmp)):
+        if leftover.exists():  # (unlink of a missing file still fails on read-only media)
+            leftover.unlink()
+    live: duckdb.DuckDBPyConnection | None = None
+    orphan = wal_path(p)
+    if not p.exists() and orphan.exists():
+        # A WAL without its database (the file was deleted or moved by hand) must not be
+        # replayed onto a brand-new file: keep it aside, named, for whoever wants it.
+        aside = orphan.with_name(f"{orphan.name}.orphan-{int(time.time())}")
+        os.replace(orphan, aside)
+        log.warning("%s had no database file; kept aside as %s", orphan, aside)
+    if p.exists():
+        live = connect(str(p))
+        try:
+            pending = pending_migrations(live, str(p))
+        except Exception:
+            live.close()
+            raise
+        if not pending:
+            return live
+        try:
+            live.execute("CHECKPOINT")
+            shutil.copyfile(p, tmp)
+        except (duckdb.Error, OSError) as exc:
+            live.close()
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"cannot prepare the migration of {p}: {_first_line(exc)}") from exc
+    try:
+        mconn = connect(str(tmp))
+        try:
+            _apply(mconn, pending_migrations(mconn, str(p)))
+            mconn.execute("CHECKPOINT")
+        finally:
+            mconn.close()
+        _fsync(tmp)
+        if wal_path(tmp).exists() and wal_path(tmp).stat().st_size:
+            raise StoreError(f"the migrated copy {tmp} still has a write-ahead log; not swapping it in")
+        wal_path(tmp).unlink(missing_ok=True)
+    except BaseException:
+        if live is not None:
+            live.close()
+        tmp.unlink(missing_ok=True)
+        wal_path(tmp).unlink(missing_ok=True)
+        raise
+    if live is not None:
+        live.close()
+        wal = wal_path(p)
+        if wal.exists() and wal.stat().st_size:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"{wal} was written while {p} was being migrated; try again")
+        wal.unlink(missing_ok=True)
+    try:
+        os.replace(tmp, p)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"cannot put the migrated database in place at {p}: {exc}") from exc
+    _fsync(p.parent)
+    return connect(str(p))
+
+
 class Store:
     """One open DuckDB file with the Convoscope schema applied.
 
@@ -77,7 +302,9 @@ class Store:
         self.path = path
         self.read_only = read_only
         self._local = threading.local()
-        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        #: each thread's cursor with its thread, so cursors of finished threads are closed
+        #: (servers that start a thread per request would otherwise keep one per request)
+        self._cursors: list[tuple[threading.Thread, duckdb.DuckDBPyConnection]] = []
         self._cursors_lock = threading.Lock()
         #: PCI mode: a text guard applied to every text before it is written (store/guard.py)
         self.text_guard: Any = None
@@ -91,24 +318,25 @@ class Store:
         ':memory:' is accepted for tests and one-shot scoring.
         """
         path_s = str(path)
-        if path_s != ":memory:":
-            p = Path(path_s).expanduser()
-            if read_only and not p.exists():
-                raise StoreError(f"database {p} does not exist (run `convoscope init` first)")
-            p.parent.mkdir(parents=True, exist_ok=True)
-            path_s = str(p)
-        try:
-            conn = duckdb.connect(path_s, read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise StoreLockedError(
-                    f"database {path_s} is in use by another process "
-                    "(is `convoscope serve` running? Use its API, or stop it first)"
-                ) from exc
-            raise StoreError(f"cannot open database {path_s}: {exc}") from exc
+        if path_s == ":memory:":
+            store = cls(connect(path_s), path_s, False)
+            store._check_and_migrate(apply=migrate)
+            return store
+        p = Path(path_s).expanduser()
+        if read_only and not p.exists():
+            raise StoreError(f"database {p} does not exist (run `convoscope init` first)")
+        path_s = str(p)
+        if read_only or not migrate:
+            conn = connect(path_s, read_only=read_only)
+        else:
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder of database {p}: {exc}") from exc
+            conn = _migrate_atomically(p)
         store = cls(conn, path_s, read_only)
         try:
-            store._check_and_migrate(apply=migrate and not read_only)
+            store._check_and_migrate(apply=False)
         except Exception:
             conn.close()
             raise
@@ -130,7 +358,7 @@ class Store:
         with suppress(duckdb.Error):  # closing must not fail; the WAL replays on next open
             self.checkpoint()
         with self._cursors_lock:
-            for cur in self._cursors:
+            for _thread, cur in self._cursors:
                 with suppress(duckdb.Error):
                     cur.close()
             self._cursors.clear()
@@ -146,48 +374,19 @@ class Store:
 
     def schema_version(self) -> int:
         """The version recorded in the file (0 for a new, empty file)."""
-        exists = self.conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-        ).fetchone()
-        if not exists or exists[0] == 0:
-            return 0
-        row = self.conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
-        return int(row[0]) if row else 0
+        return _schema_version(self.conn)
 
     def _check_and_migrate(self, *, apply: bool) -> None:
-        current = self.schema_version()
-        migrations = load_migrations()
-        known = migrations[-1].version if migrations else 0
-        if current > known:
-            raise SchemaTooNewError(
-                f"database {self.path} has schema version {current}, but this Convoscope "
-                f"knows versions up to {known}; upgrade Convoscope to open it"
-            )
-        pending = [m for m in migrations if m.version > current]
+        """Refuse newer files; apply pending migrations only when asked (':memory:')."""
+        pending = pending_migrations(self.conn, self.path)
         if not pending:
             return
         if not apply:
             raise StoreError(
-                f"database {self.path} has schema version {current} and needs migrating to "
-                f"{known}; open it once read-write (e.g. `convoscope init`)"
+                f"database {self.path} has schema version {self.schema_version()} and needs "
+                f"migrating to {latest_version()}; open it once read-write (e.g. `convoscope init`)"
             )
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version ("
-            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-            " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
-        )
-        for mig in pending:
-            self.conn.execute("BEGIN TRANSACTION")
-            try:
-                self.conn.execute(mig.sql)
-                self.conn.execute(
-                    "INSERT INTO schema_version (version, name) VALUES (?, ?)",
-                    [mig.version, mig.name],
-                )
-                self.conn.execute("COMMIT")
-            except Exception as exc:
-                self.conn.execute("ROLLBACK")
-                raise StoreError(f"migration {mig.version:04d}_{mig.name} failed: {exc}") from exc
+        _apply(self.conn, pending)
 
     # -- connections and transactions ---------------------------------------------------
 
@@ -200,7 +399,15 @@ class Store:
             cur = self.conn.cursor()
             self._local.cursor = cur
             with self._cursors_lock:
-                self._cursors.append(cur)
+                live: list[tuple[threading.Thread, duckdb.DuckDBPyConnection]] = []
+                for thread, other in self._cursors:
+                    if thread.is_alive():
+                        live.append((thread, other))
+                    else:
+                        with suppress(duckdb.Error):  # its thread is gone; nothing to keep
+                            other.close()
+                live.append((threading.current_thread(), cur))
+                self._cursors = live
         return cur
 
     @contextmanager

@@ -171,6 +171,7 @@ def refresh_search_index(
             "PRAGMA create_fts_index('search_docs', 'interaction_id', 'body', "
             "stemmer = 'porter', stopwords = 'english', overwrite = 1)"
         )
+        _checkpoint_quietly(store)  # the index's tables and macros: DDL out of the WAL
         cur.execute(_BUILD_POSTINGS)
         cur.execute(f"CREATE OR REPLACE TABLE _search_stats_new AS SELECT num_docs, avgdl FROM {_FTS_SCHEMA}.stats")
         with store.transaction() as tx:
@@ -179,15 +180,21 @@ def refresh_search_index(
             tx.execute("ALTER TABLE _search_postings_new RENAME TO search_postings")
             tx.execute("ALTER TABLE _search_stats_new RENAME TO search_stats")
             tx.execute("UPDATE search_docs SET in_index = TRUE WHERE NOT in_index")
+        _checkpoint_quietly(store)  # the swap's DROP/RENAME out of the WAL
         # The extension's own tables were only the tokenizer's output; keep the file small.
         cur.execute("PRAGMA drop_fts_index('search_docs')")
         rebuilt, pending = True, 0
-        # Keep the index DDL out of the WAL (see Store.checkpoint); a busy database just
-        # checkpoints later, automatically.
-        with contextlib.suppress(duckdb.Error):
-            store.checkpoint()
+        _checkpoint_quietly(store)
     return IndexReport(int(added), int(pending), int(total) - int(pending), rebuilt,
                        time.perf_counter() - t0)
+
+
+def _checkpoint_quietly(store: Store) -> None:
+    """Keep the index DDL out of the WAL (see Store.checkpoint) after each step of a
+    rebuild. A database busy with another writer's transaction refuses a CHECKPOINT; it
+    then checkpoints later by itself, so that refusal is not an error here."""
+    with contextlib.suppress(duckdb.TransactionException):
+        store.checkpoint()
 
 
 def terms(query: str) -> list[str]:
