@@ -260,11 +260,9 @@ def _channels(store: Store, ids: list[int]) -> list[tuple[int, str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="needs the conversation-level redaction engine (#12 part A): "
-                   "security codes after their cue and card numbers split over turns")
 def test_security_codes_and_split_cards_do_not_leave(tmp_path: Path) -> None:
-    """The issue's own example, through the analysis job and the outbound view. Strict
-    xfail: it starts passing (and then fails as XPASS) when part A's engine is merged."""
+    """The issue's own example (a card read over five turns with the agent's "mm-hmm",
+    then its security code), through the analysis job and the outbound view."""
     from convoscope.config import Config
     from convoscope.wiring import build_analyzer
     from store import interactions as store_interactions
