@@ -13,6 +13,9 @@ export CONVOSCOPE_CACHE ?= $(CACHE)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 PYTEST_ARGS ?=
+# two pytest-xdist workers: the suite waits on models, subprocesses and servers as much as on
+# the CPU; each worker loads its own models, so more workers mostly cost memory
+PYTEST_WORKERS ?= 2
 
 # Debian packages: the demo decodes audio with PyAV (bundled FFmpeg) and needs none;
 # the tests synthesise speech (espeak-ng, sox) and run a real IMAP server (dovecot).
@@ -53,10 +56,10 @@ demo: venv models
 
 test: venv sysdeps-test models
 	$(BIN)/ruff check .
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-fast: venv sysdeps-test
-	$(BIN)/pytest -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 # SIGKILL the real CLI hundreds of times (tests/faults: $(SOAK_KILLS) kills per path, ~9 paths),
 # then the chaos table (50 kills per path). Takes about an hour on 2 cores.
