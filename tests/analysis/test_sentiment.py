@@ -65,9 +65,8 @@ def test_customer_starts_negative_ends_positive() -> None:
     assert s.customer == -1.25
     assert s.agent_trend == [0.0, 0.0, 5.0, 5.0]
     assert s.agent == 2.5
-    # overall quarter 0: neutral(1), negative(1) -> -2.5; q1: neutral(1), negative(1) -> -2.5
-    # q2: positive(1), neutral(1) -> 2.5; q3: positive(1), positive(2) -> 5 -> mean 0.625
-    assert s.overall == 0.625
+    # the interaction's score follows the customer (a positive agent does not lift it)
+    assert s.overall == s.customer == -1.25
 
 
 def test_calls_split_quarters_by_time_not_index() -> None:
@@ -90,7 +89,7 @@ def test_speaker_without_turns_is_none_and_system_turns_ignored() -> None:
     s = summarise(turns, [ts("negative"), ts("positive"), ts("positive"), ts("negative")])
     assert s.customer is None and s.customer_trend == [0.0] * 4
     assert s.agent == 5.0  # bot turns count on the agent side
-    assert s.overall == 5.0
+    assert s.overall == 5.0  # no customer turns: the agent side's score stands in
 
 
 def test_summarise_rejects_mismatched_lengths() -> None:
