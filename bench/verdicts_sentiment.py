@@ -88,6 +88,19 @@ def sentiment_tables(clf) -> list[str]:
     tweets = split(opts.corpus, opts.held_out_fraction, opts.seed).held_out
     tp = clf.predict([e.text for e in tweets], ["customer"] * len(tweets))
     row("held-out airline tweets", [e.label for e in tweets], [p.label for p in tp], TARGETS["tweets"])
+    if clf.name.endswith("+int8"):  # the shipped default quantises; show what it costs
+        import dataclasses
+
+        from analysis.sentiment import load_turn_classifier
+
+        fp32 = load_turn_classifier(dataclasses.replace(opts, quantize=False), _cache())
+        fp = fp32.predict([e.text for e in tweets], ["customer"] * len(tweets))
+        row("  same, float32 (quantize = false)", [e.label for e in tweets], [p.label for p in fp], TARGETS["tweets"])
+        fh = fp32.predict([t.text for t in held], [t.speaker for t in held])
+        for who in ("agent", "customer"):
+            idx = [i for i, t in enumerate(held) if t.speaker == who]
+            row(f"  contact turns, {who}, float32", [held[i].label for i in idx], [fh[i].label for i in idx],
+                TARGETS[who])
     wrong = [(t, p) for t, p in zip(held, preds, strict=True) if t.label != p.label]
     out.append(f"\nheld-out turns misclassified: {len(wrong)} of {len(held)}; a sample:")
     for t, p in wrong[:8]:

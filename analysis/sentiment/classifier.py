@@ -22,7 +22,13 @@ from typing import Protocol
 
 from analysis.sentiment.corpus import LABELS, normalise
 from analysis.sentiment.options import PACKAGED, SentimentOptions
-from analysis.sentiment.training import META_FILE, cached_model, model_dir, speaker_text
+from analysis.sentiment.training import (
+    META_FILE,
+    cached_model,
+    label_priors,
+    model_dir,
+    speaker_text,
+)
 
 _ALIASES = {"pos": "positive", "neg": "negative", "neu": "neutral"}
 
@@ -60,7 +66,7 @@ class FlairTurnClassifier:
     """A flair `TextClassifier`; thread-safe (one lock around the torch module)."""
 
     def __init__(self, model_path_or_name: str, name: str, batch_size: int = 64, quantize: bool = False,
-                 speaker_input: bool = False) -> None:
+                 speaker_input: bool = False, agent_ratio: dict[str, float] | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from flair.models import TextClassifier
@@ -73,6 +79,8 @@ class FlairTurnClassifier:
         self.batch_size = batch_size
         #: the model reads "agent: …" / "customer: …" (see training.speaker_text)
         self.speaker_input = speaker_input
+        #: per-class factor applied to agent (and bot) turns: agent prior / training prior
+        self.agent_ratio = agent_ratio
         self._lock = threading.Lock()
 
     def predict(self, texts: Sequence[str], speakers: Sequence[str | None] | None = None) -> list[TurnSentiment]:
@@ -101,8 +109,17 @@ class FlairTurnClassifier:
             for lab in s.get_labels("predicted"):
                 key = lab.value.lower()
                 probs[_ALIASES.get(key, key)] = float(lab.score)
+            if self.agent_ratio and speakers is not None and speakers[i] in ("agent", "bot"):
+                probs = _reweight(probs, self.agent_ratio)
             out[i] = _from_probs(probs)
         return out
+
+
+def _reweight(probs: dict[str, float], ratio: dict[str, float]) -> dict[str, float]:
+    """Label-shift correction: p'(c) ∝ p(c) × ratio(c), renormalised."""
+    raw = {c: probs.get(c, 0.0) * ratio.get(c, 1.0) for c in LABELS}
+    total = sum(raw.values())
+    return {c: v / total for c, v in raw.items()} if total > 0 else probs
 
 
 def _quantize(model: object) -> bool:
@@ -157,8 +174,13 @@ def load_turn_classifier(options: SentimentOptions, cache_dir: Path) -> TurnClas
                 "run `convoscope models prepare` or `convoscope train sentiment` once"
             )
         meta = json.loads((path.parent / META_FILE).read_text()) if (path.parent / META_FILE).is_file() else {}
-        return FlairTurnClassifier(str(path), f"flair:packaged:{path.parent.name}", options.batch_size,
-                                   options.quantize, speaker_input=bool(meta.get("speaker_input")))
+        ratio = None
+        if options.agent_prior and options.turns:
+            priors = meta.get("label_priors") or label_priors(options)  # older meta: count again
+            ratio = {c: priors["agent"][c] / priors["train"][c] for c in LABELS if priors["train"].get(c)}
+        name = f"flair:packaged:{path.parent.name}" + ("+agent-prior" if ratio else "")
+        return FlairTurnClassifier(str(path), name, options.batch_size, options.quantize,
+                                   speaker_input=bool(meta.get("speaker_input")), agent_ratio=ratio)
     local = Path(options.model).expanduser()
     if local.suffix == ".pt" and not local.is_file():
         raise FileNotFoundError(f"sentiment model file {local} does not exist")

@@ -61,6 +61,29 @@ def speaker_text(text: str, speaker: str | None) -> str:
     return f"{who}: {text}"
 
 
+def label_priors(options: SentimentOptions) -> dict[str, dict[str, float]]:
+    """Class frequencies of the training data ("train": what the classifier was fitted on,
+    turn copies included) and of the agent turns in the turn set's train part ("agent").
+
+    Only training data is counted, so a correction built from them never sees held-out
+    labels; they are stored in meta.json and used by the classifier's `agent_prior`."""
+    data = split(options.corpus, options.held_out_fraction, options.seed)
+    corpus = data.train[: options.max_examples] if options.max_examples else data.train
+    n_dev = min(400, max(10, len(corpus) // 20))
+    turn_train, _ = _turn_parts(options)
+    counts = {lab: 0.0 for lab in LABELS}
+    for e in corpus[n_dev:]:
+        counts[e.label] += 1
+    for t in turn_train:
+        counts[t.label] += options.turn_weight
+    agent = {lab: 1.0 for lab in LABELS}  # add-one smoothing
+    for t in turn_train:
+        if t.speaker == "agent":
+            agent[t.label] += 1
+    norm = lambda c: {k: round(v / sum(c.values()), 6) for k, v in c.items()}  # noqa: E731
+    return {"train": norm(counts), "agent": norm(agent)}
+
+
 def turns_hash(options: SentimentOptions) -> str | None:
     from analysis.sentiment import turnset
 
@@ -190,7 +213,7 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
             "train_examples": n_corpus, "accuracy": acc, "macro_f1": f1,
             "seconds": round(time.monotonic() - started, 1), "labels": list(LABELS),
             "speaker_input": options.speaker_input, "turn_train_examples": len(turn_train),
-            "turns_held_out": per_speaker,
+            "turns_held_out": per_speaker, "label_priors": label_priors(options),
         }
         (work / META_FILE).write_text(json.dumps(meta, indent=2))
         # keep the final model and meta.json only (the trainer also writes its best dev

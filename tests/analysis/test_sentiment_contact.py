@@ -219,3 +219,20 @@ def test_demo_calm_calls_score_neutral_or_better(packaged) -> None:
         s = summarise(turns, packaged.predict([t.text for t in turns], [t.speaker for t in turns]))
         assert s.overall is not None and s.overall >= 0, (name, s)
         assert s.agent is not None and s.agent >= 0, (name, s)
+
+
+def test_agent_prior_is_counted_on_training_data_only_and_reweights() -> None:
+    from analysis.sentiment.classifier import _reweight
+
+    priors = training.label_priors(SentimentOptions(max_examples=300))
+    agents = [t for t in turnset.load(part="train") if t.speaker == "agent"]
+    n = len(agents) + len(LABELS)  # add-one smoothing
+    for lab in LABELS:
+        assert priors["agent"][lab] == pytest.approx((sum(t.label == lab for t in agents) + 1) / n, abs=1e-6)
+    assert sum(priors["train"].values()) == pytest.approx(1.0)
+    assert priors["agent"]["negative"] < priors["train"]["negative"]  # agents are rarely negative
+    ratio = {c: priors["agent"][c] / priors["train"][c] for c in LABELS}
+    shifted = _reweight({"negative": 0.55, "neutral": 0.35, "positive": 0.10}, ratio)
+    assert max(shifted, key=shifted.__getitem__) == "neutral" and sum(shifted.values()) == pytest.approx(1.0)
+    sure = _reweight({"negative": 0.97, "neutral": 0.02, "positive": 0.01}, ratio)
+    assert max(sure, key=sure.__getitem__) == "negative"  # a clearly negative agent turn stays negative
