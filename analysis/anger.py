@@ -11,12 +11,15 @@ Each customer turn gets evidence features in [0, 1]:
 * `repetition` – "I have called three times", "again", "still", or repeating an earlier
   customer turn's content words;
 * `shouting` – text channels only: words in capitals, "!" (a lone "!" counts half);
-* `voice` – calls only: louder than the speaker's own baseline (or than the other party),
-  faster speech and a wider pitch range than usual (see analysis/voice.py).
+* `voice_loud`, `voice_fast`, `voice_pitch`, `voice_calm` – calls only: louder than the
+  speaker's own baseline (or than the other party), faster speech, a wider pitch range, or
+  quieter/slower/flatter than usual (evidence against anger); see `_voice_parts` and
+  analysis/voice.py. (`voice` in the features is their summary for the reasons.)
 
 The probability is a logistic combination, p = σ(bias + Σ weightᵢ·featureᵢ), with the
-weights in `AngerOptions` (tuned on the sample calls and bench/data/anger_text.jsonl; see
-bench/anger.py for precision/recall). The interaction's anger is the maximum over customer
+weights in `AngerOptions`, fitted by bench/anger_fit.py on the train part of the
+contact-centre turn set (as text, and spoken with set prosody by bench/anger_voice.py);
+bench/verdicts_sentiment.py reports precision/recall on the held-out part. The interaction's anger is the maximum over customer
 turns; turns at or above `turn_threshold` are "angry turns" and become the flag's evidence.
 A flag is raised when the maximum reaches `flag_threshold`; severity: `critical` with at
 least `critical_min_turns` angry turns and max ≥ `critical_threshold`, `high` with at least
@@ -65,6 +68,9 @@ _REPEAT = re.compile(
     r"\b(two|three|four|five|several|many|multiple|\d+)\s+times|again|already|still"
     r"|(the|my) (second|third|fourth|fifth|\w+th) time|(days|weeks|months) and still)\b"
 )
+#: the evidence features, each with a `weight_<name>` in AngerOptions
+FEATURES = ("negative", "lexicon", "profanity", "escalation", "repetition", "shouting",
+            "voice_loud", "voice_fast", "voice_pitch", "voice_calm")
 _STOP = frozenset(
     ["i", "me", "my", "we", "our", "you", "your", "it", "is", "am", "are", "was", "were", "be", "been", "to", "the", "a", "an", "and", "or", "of", "in", "on", "for", "at", "this", "that", "with", "have", "has", "had", "do", "does", "did", "not", "no", "so", "but", "just", "can", "will", "would", "could", "please", "there", "what", "about"]
 )
@@ -75,14 +81,20 @@ class AngerOptions:
     """`[anger]`: weights, thresholds and phrases of the anger score (see module docstring)."""
 
     __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
-    bias: float = -4.0
-    weight_negative: float = 2.5
-    weight_lexicon: float = 2.0
-    weight_profanity: float = 2.0
-    weight_escalation: float = 3.0
-    weight_repetition: float = 1.5
-    weight_shouting: float = 1.5
-    weight_voice: float = 2.0
+    # fitted by bench/anger_fit.py (logistic regression) on the train part of the turn set's
+    # customer turns and their synthesised recordings; held-out results: bench/verdicts_sentiment.py
+    bias: float = -3.44
+    weight_negative: float = 3.36
+    weight_lexicon: float = 1.4
+    weight_profanity: float = 0.48
+    weight_escalation: float = 2.68
+    weight_repetition: float = -0.03
+    weight_shouting: float = 0.69
+    # voice evidence, calls only (see `_voice_parts`)
+    weight_voice_loud: float = 3.13
+    weight_voice_fast: float = 1.33
+    weight_voice_pitch: float = 0.28
+    weight_voice_calm: float = -3.09
     turn_threshold: float = 0.5
     flag_threshold: float = 0.6
     medium_threshold: float = 0.7
@@ -253,14 +265,15 @@ class AngerScorer:
         if f["shouting"]:
             reasons.append("capitals / exclamation marks")
 
-        f["voice"] = self._voice(voice)
+        parts = self._voice_parts(voice)
+        f.update({f"voice_{k}": v for k, v in parts.items()})
+        f["voice"] = round(0.5 * parts["loud"] + 0.25 * parts["fast"] + 0.25 * parts["pitch"], 3)
         if f["voice"] >= 0.3 and voice is not None:
             reasons.append(_voice_reason(voice))
+        elif parts["calm"] >= 0.5 and voice is not None:
+            reasons.append("voice calm: " + _voice_reason(voice).removeprefix("voice: "))
 
-        z = (o.bias + o.weight_negative * f["negative"] + o.weight_lexicon * f["lexicon"]
-             + o.weight_profanity * f["profanity"] + o.weight_escalation * f["escalation"]
-             + o.weight_repetition * f["repetition"] + o.weight_shouting * f["shouting"]
-             + o.weight_voice * f["voice"])
+        z = o.bias + sum(getattr(o, f"weight_{name}") * f[name] for name in FEATURES)
         return TurnAnger(turn.seq, round(_sigmoid(z), 4), {k: round(v, 3) for k, v in f.items()},
                          list(dict.fromkeys(hits)), reasons)
 
@@ -287,16 +300,28 @@ class AngerScorer:
                 found.append(phrase)
         return found
 
-    def _voice(self, v: TurnVoice | None) -> float:
+    def _voice_parts(self, v: TurnVoice | None) -> dict[str, float]:
+        """Voice evidence in 0..1 against the caller's own baseline (and the agent's level).
+
+        loud: 1..7 dB above their usual level (or 4..12 dB above the agent, counted 3/4);
+        fast: 10..40 % more words per second than usual (or than the agent); pitch: a pitch
+        range 0..4 semitones wider than usual; calm: quieter, slower and flatter than usual
+        (the mean of the three, each saturating at 4 dB, 15 % and 3 semitones), the voice's
+        evidence *against* anger when the words are strong but the reading is flat.
+        """
         o = self.options
         if v is None or v.seconds < o.min_voice_seconds or v.baseline_turns < o.min_baseline_turns:
-            return 0.0
-        loud_own = _clip(((v.loudness_delta_db or 0.0) - 2.0) / 6.0)
+            return dict.fromkeys(("loud", "fast", "pitch", "calm"), 0.0)
+        delta = v.loudness_delta_db or 0.0
+        loud_own = _clip((delta - 1.0) / 6.0)
         loud_other = _clip(((v.loudness_vs_other_db or 0.0) - 4.0) / 8.0) * 0.75
-        fast = _clip(((v.rate_ratio_vs_other or v.rate_ratio or 1.0) - 1.1) / 0.3)
-        fast = max(fast, _clip(((v.rate_ratio or 1.0) - 1.1) / 0.3))
-        pitch = _clip((v.pitch_range_delta_st or 0.0) / 4.0)
-        return round(0.5 * max(loud_own, loud_other) + 0.25 * fast + 0.25 * pitch, 3)
+        rate = v.rate_ratio or 1.0
+        fast = max(_clip(((v.rate_ratio_vs_other or rate) - 1.1) / 0.3), _clip((rate - 1.1) / 0.3))
+        pitch_delta = v.pitch_range_delta_st or 0.0
+        pitch = _clip(pitch_delta / 4.0)
+        calm = (_clip(-delta / 4.0) + _clip((1.0 - rate) / 0.15) + _clip(-pitch_delta / 3.0)) / 3.0
+        return {"loud": round(max(loud_own, loud_other), 3), "fast": round(fast, 3),
+                "pitch": round(pitch, 3), "calm": round(calm, 3)}
 
     def _flag(self, inter: Interaction, details: list[TurnAnger]) -> Flag | None:
         o = self.options

@@ -44,6 +44,9 @@ class Digest:
     reviews: dict[str, int] = field(default_factory=dict)
     #: the week's most-dismissed rules: what reviewers' verdicts say about each rule
     rule_quality: list[str] = field(default_factory=list)
+    #: the agents' average beside `sentiment` (which, like every interaction score, is the
+    #: customer's)
+    sentiment_agent: float | None = None
 
     @property
     def total(self) -> int:
@@ -73,6 +76,7 @@ class Digest:
             "day": self.day.isoformat(), "timezone": self.timezone, "volumes": self.volumes,
             "volumes_before": self.volumes_before, "sentiment": self.sentiment,
             "sentiment_before": self.sentiment_before, "sentiment_change": self.sentiment_change,
+            "sentiment_agent": self.sentiment_agent,
             "top_topics": [{"topic": t, "count": n} for t, n in self.top_topics],
             "rising": conv(self.rising), "angriest": conv(self.angriest),
             "compliance_open": self.compliance_open, "compliance": conv(self.compliance),
@@ -98,6 +102,7 @@ def build(store: Store, day: date, tz: ZoneInfo, *, series_days: int = 14) -> Di
         volumes=sd.volumes(store, start, end), volumes_before=sd.volumes(store, prev_start, start),
         sentiment=sd.average_sentiment(store, start, end),
         sentiment_before=sd.average_sentiment(store, prev_start, start),
+        sentiment_agent=sd.average_sentiment(store, start, end, "agent"),
     )  # fmt: skip
     d.top_topics = _top_topics(store, start, end)
     d.rising = _rising(store, day, start, end, prev_start)
@@ -203,7 +208,8 @@ def summary_lines(d: Digest) -> list[str]:
              f"{d.total_before} the day before."]  # fmt: skip
     if d.sentiment is not None:
         change = f" ({d.sentiment_change:+.2f} vs the day before)" if d.sentiment_change is not None else ""
-        lines.append(f"Average sentiment {d.sentiment:+.2f}{change}.")
+        agent = f"; agents {d.sentiment_agent:+.2f}" if d.sentiment_agent is not None else ""
+        lines.append(f"Average customer sentiment {d.sentiment:+.2f}{change}{agent}.")
     if d.top_topics:
         lines.append("Top topics: " + ", ".join(f"{t} ({n})" for t, n in d.top_topics) + ".")
     if d.rising:

@@ -165,12 +165,14 @@ class Analyzer:
         vecs = embeddings.encode(uniq, self.options.embedding_model)
         return vecs[index]
 
-    def predict(self, texts: Sequence[str]) -> list[TurnSentiment]:
-        """Turn sentiment, each distinct text classified once ("Thank you!" is common)."""
+    def predict(self, texts: Sequence[str], speakers: Sequence[str] | None = None) -> list[TurnSentiment]:
+        """Turn sentiment, each distinct (speaker, text) classified once ("Thank you!" is
+        common); the speaker matters: the model reads agent and customer turns differently."""
         if not texts:
             return []
-        uniq, index = _unique(texts)
-        got = self.classifier.predict(uniq)
+        who = list(speakers) if speakers is not None else ["customer"] * len(texts)
+        uniq, index = _unique(zip(who, texts, strict=True))
+        got = self.classifier.predict([t for _, t in uniq], [w for w, _ in uniq])
         return [got[i] for i in index]
 
     @property
@@ -229,7 +231,7 @@ class Analyzer:
         """Analyse interactions (no store access); an entry is the exception where one failed."""
         texts = [t.text for it in batch for t in it.turns]
         t0 = time.perf_counter()
-        sentiments = self.predict(texts)
+        sentiments = self.predict(texts, [t.speaker for it in batch for t in it.turns])
         t1 = time.perf_counter()
         need_vectors = (
             bool(self.topic_options.taxonomy) or self.rule_engine.needs_embeddings or self.cluster_model is not None
@@ -463,9 +465,9 @@ class Analyzer:
         return new_ids
 
 
-def _unique(texts: Iterable[str]) -> tuple[list[str], np.ndarray]:
-    """Distinct texts in first-seen order, and for each input its index among them."""
-    pos: dict[str, int] = {}
+def _unique(texts: Iterable[Any]) -> tuple[list[Any], np.ndarray]:
+    """Distinct items (texts, or (speaker, text) pairs) in first-seen order, and each input's index."""
+    pos: dict[Any, int] = {}
     index = [pos.setdefault(t, len(pos)) for t in texts]
     return list(pos), np.asarray(index, dtype=np.int64)
 

@@ -68,7 +68,7 @@ def main() -> int:
 
     turns = json.loads((ROOT / "bench" / "data" / "sample_turns.json").read_text())
     t0 = time.perf_counter()
-    pred = [s.label for s in clf.predict([t["text"] for t in turns])]
+    pred = [s.label for s in clf.predict([t["text"] for t in turns], [t["speaker"] for t in turns])]
     wall = time.perf_counter() - t0
     acc, f1 = scores([t["label"] for t in turns], pred)
     rows.append(("sample interaction turns", len(turns), acc, f1, wall))

@@ -5,7 +5,10 @@
 
 Each section is a module in bench/ with `run() -> str` returning its printed table; the
 held-out numbers come first in each, tuning data (dev) after them, labelled. Sections:
-`rules` (bench/verdicts_rules.py: precision / recall / F1 per shipped rule and flag).
+`rules` (bench/verdicts_rules.py: precision / recall / F1 per shipped rule and flag);
+`sentiment` (bench/verdicts_sentiment.py: sentiment accuracy and macro-F1 per speaker on the
+held-out contact-centre turns and tweets, out-of-domain polarity against VADER, anger
+precision / recall / F1 on held-out turns).
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 #: (name, module) in print order
-SECTIONS = (("rules", "bench.verdicts_rules"),)
+SECTIONS = (
+    ("rules", "bench.verdicts_rules"),
+    ("sentiment", "bench.verdicts_sentiment"),  # sentiment per speaker, tweets, OOD, anger
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,7 +45,9 @@ def digest_blocks(d: content.Digest, tz: ZoneInfo) -> tuple[str, list[dict[str, 
     sent = "–" if d.sentiment is None else f"{d.sentiment:+.2f}"
     if d.sentiment_change is not None:
         sent += f" ({d.sentiment_change:+.2f})"
-    fields.append({"type": "mrkdwn", "text": f"*Avg sentiment*\n{sent}"})
+    fields.append({"type": "mrkdwn", "text": f"*Avg customer sentiment*\n{sent}"})
+    if d.sentiment_agent is not None:
+        fields.append({"type": "mrkdwn", "text": f"*Avg agent sentiment*\n{d.sentiment_agent:+.2f}"})
     blocks: list[dict[str, Any]] = [
         bk.header(f"Convoscope daily digest — {d.day.strftime('%a %d %b %Y')}"),
         {"type": "section", "fields": fields},

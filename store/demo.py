@@ -29,7 +29,7 @@ def summary_rows(store: Store) -> list[dict[str, object]]:
     res = store.cursor().execute(
         f"""
         SELECT i.id, i.channel, i.started_at, i.agent, pii_mask(i.customer) AS customer, i.queue, i.status,
-               i.status_reason, s.sentiment, s.sentiment_customer, s.anger, s.top_topic,
+               i.status_reason, s.sentiment, s.sentiment_customer, s.sentiment_agent, s.anger, s.top_topic,
                (SELECT string_agg(f.kind, ', ' ORDER BY f.severity DESC, f.kind)
                   FROM flags f WHERE f.interaction_id = i.id AND {counts('f')}) AS flags,
                coalesce(pii_mask(i.subject), (SELECT t.text FROM outbound_turns t

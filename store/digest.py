@@ -23,9 +23,15 @@ def volumes(store: Store, start: datetime, end: datetime) -> dict[str, int]:
     return {r[0]: int(r[1]) for r in rows}
 
 
-def average_sentiment(store: Store, start: datetime, end: datetime) -> float | None:
+_SENTIMENT_COLUMNS = {"overall": "s.sentiment", "agent": "s.sentiment_agent", "customer": "s.sentiment_customer"}
+
+
+def average_sentiment(store: Store, start: datetime, end: datetime, who: str = "overall") -> float | None:
+    """Mean sentiment of the interactions started in [start, end): `who` = overall (which
+    follows the customer), agent or customer."""
+    col = _SENTIMENT_COLUMNS[who]
     row = store.cursor().execute(
-        "SELECT avg(s.sentiment) FROM interactions i JOIN scores s ON s.interaction_id = i.id "
+        f"SELECT avg({col}) FROM interactions i JOIN scores s ON s.interaction_id = i.id "
         "WHERE i.started_at >= ? AND i.started_at < ?",
         [start, end],
     ).fetchone()

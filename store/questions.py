@@ -129,16 +129,16 @@ def find(store: Store, f: Filter, *, limit: int = 10, offset: int = 0) -> Found:
     ).fetchall():
         by_id[int(r[0])] = {
             "id": int(r[0]), "channel": r[1], "started_at": r[2], "agent": r[3], "queue": r[4],
-            "subject": r[5], "sentiment": None, "anger": None, "top_topic": None,
+            "subject": r[5], "sentiment": None, "sentiment_agent": None, "anger": None, "top_topic": None,
             "max_severity": sev[int(r[0])], "flags": [],
         }  # fmt: skip
     for r in cur.execute(
-        "SELECT interaction_id, sentiment, anger, top_topic FROM scores "
+        "SELECT interaction_id, sentiment, anger, top_topic, sentiment_agent FROM scores "
         "WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))",
         [ids],
     ).fetchall():
         if int(r[0]) in by_id:
-            by_id[int(r[0])].update(sentiment=r[1], anger=r[2], top_topic=r[3])
+            by_id[int(r[0])].update(sentiment=r[1], anger=r[2], top_topic=r[3], sentiment_agent=r[4])
     for fr in cur.execute(
         "SELECT fl.id, fl.interaction_id, fl.kind, fl.severity, fl.summary, fl.review_status "
         f"FROM flags fl WHERE {_review_cond(f)} AND fl.interaction_id IN (SELECT unnest(?::BIGINT[])) "

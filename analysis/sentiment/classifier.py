@@ -4,10 +4,15 @@ Two backends share the `TurnClassifier` protocol: the flair classifier (default;
 packaged model trained by `training.ensure_model`, a local `.pt`, or a hub name) and
 VADER (a lexicon, no model; useful where torch is unwanted). A turn's score is
 P(positive) − P(negative), so a confident neutral turn scores near 0.
+
+`predict(texts, speakers)` takes each turn's speaker: the packaged model (recipe v4) was
+trained on "agent: …" / "customer: …" inputs (its meta.json says `speaker_input`) and is
+given the same form here; models without it, and VADER, ignore the speakers.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Sequence
@@ -17,7 +22,13 @@ from typing import Protocol
 
 from analysis.sentiment.corpus import LABELS, normalise
 from analysis.sentiment.options import PACKAGED, SentimentOptions
-from analysis.sentiment.training import cached_model, model_dir
+from analysis.sentiment.training import (
+    META_FILE,
+    cached_model,
+    label_priors,
+    model_dir,
+    speaker_text,
+)
 
 _ALIASES = {"pos": "positive", "neg": "negative", "neu": "neutral"}
 
@@ -38,7 +49,7 @@ class TurnSentiment:
 class TurnClassifier(Protocol):
     name: str
 
-    def predict(self, texts: Sequence[str]) -> list[TurnSentiment]: ...
+    def predict(self, texts: Sequence[str], speakers: Sequence[str | None] | None = None) -> list[TurnSentiment]: ...
 
 
 def _from_probs(probs: dict[str, float]) -> TurnSentiment:
@@ -54,7 +65,8 @@ _NEUTRAL = TurnSentiment("neutral", 0.0, {"negative": 0.0, "neutral": 1.0, "posi
 class FlairTurnClassifier:
     """A flair `TextClassifier`; thread-safe (one lock around the torch module)."""
 
-    def __init__(self, model_path_or_name: str, name: str, batch_size: int = 64, quantize: bool = False) -> None:
+    def __init__(self, model_path_or_name: str, name: str, batch_size: int = 64, quantize: bool = False,
+                 speaker_input: bool = False, agent_ratio: dict[str, float] | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from flair.models import TextClassifier
@@ -65,15 +77,25 @@ class FlairTurnClassifier:
             name += "+int8"
         self.name = name
         self.batch_size = batch_size
+        #: the model reads "agent: …" / "customer: …" (see training.speaker_text)
+        self.speaker_input = speaker_input
+        #: per-class factor applied to agent (and bot) turns: agent prior / training prior
+        self.agent_ratio = agent_ratio
         self._lock = threading.Lock()
 
-    def predict(self, texts: Sequence[str]) -> list[TurnSentiment]:
+    def predict(self, texts: Sequence[str], speakers: Sequence[str | None] | None = None) -> list[TurnSentiment]:
+        """One verdict per text; `speakers` (agent/bot/customer/None, default customer) matter
+        for speaker-aware models."""
         import torch
         from flair.data import Sentence
 
+        if speakers is not None and len(speakers) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(speakers)} speakers")
         out: list[TurnSentiment] = [_NEUTRAL] * len(texts)
         cleaned = [(i, normalise(t or "")) for i, t in enumerate(texts)]
         todo = [(i, t) for i, t in cleaned if t]
+        if self.speaker_input:
+            todo = [(i, speaker_text(t, speakers[i] if speakers is not None else None)) for i, t in todo]
         if not todo:
             return out
         sents = [Sentence(t) for _, t in todo]
@@ -87,8 +109,17 @@ class FlairTurnClassifier:
             for lab in s.get_labels("predicted"):
                 key = lab.value.lower()
                 probs[_ALIASES.get(key, key)] = float(lab.score)
+            if self.agent_ratio and speakers is not None and speakers[i] in ("agent", "bot"):
+                probs = _reweight(probs, self.agent_ratio)
             out[i] = _from_probs(probs)
         return out
+
+
+def _reweight(probs: dict[str, float], ratio: dict[str, float]) -> dict[str, float]:
+    """Label-shift correction: p'(c) ∝ p(c) × ratio(c), renormalised."""
+    raw = {c: probs.get(c, 0.0) * ratio.get(c, 1.0) for c in LABELS}
+    total = sum(raw.values())
+    return {c: v / total for c, v in raw.items()} if total > 0 else probs
 
 
 def _quantize(model: object) -> bool:
@@ -117,7 +148,7 @@ class VaderTurnClassifier:
 
         self.analyzer = SentimentIntensityAnalyzer()
 
-    def predict(self, texts: Sequence[str]) -> list[TurnSentiment]:
+    def predict(self, texts: Sequence[str], speakers: Sequence[str | None] | None = None) -> list[TurnSentiment]:
         out = []
         for text in texts:
             if not (text or "").strip():
@@ -142,8 +173,14 @@ def load_turn_classifier(options: SentimentOptions, cache_dir: Path) -> TurnClas
                 f"the sentiment model is not prepared (expected in {model_dir(options, cache_dir)}); "
                 "run `convoscope models prepare` or `convoscope train sentiment` once"
             )
-        return FlairTurnClassifier(str(path), f"flair:packaged:{path.parent.name}", options.batch_size,
-                                   options.quantize)
+        meta = json.loads((path.parent / META_FILE).read_text()) if (path.parent / META_FILE).is_file() else {}
+        ratio = None
+        if options.agent_prior and options.turns:
+            priors = meta.get("label_priors") or label_priors(options)  # older meta: count again
+            ratio = {c: priors["agent"][c] / priors["train"][c] for c in LABELS if priors["train"].get(c)}
+        name = f"flair:packaged:{path.parent.name}" + ("+agent-prior" if ratio else "")
+        return FlairTurnClassifier(str(path), name, options.batch_size, options.quantize,
+                                   speaker_input=bool(meta.get("speaker_input")), agent_ratio=ratio)
     local = Path(options.model).expanduser()
     if local.suffix == ".pt" and not local.is_file():
         raise FileNotFoundError(f"sentiment model file {local} does not exist")

@@ -17,7 +17,13 @@ exact weights, so Convoscope fixes them as follows (documented in the README):
   split by turn index (turn i of n is in quarter ⌊4i / n⌋);
 * a speaker's score is the mean of the quarters in which that speaker has turns; the
   trend lists all four quarters, a quarter without turns of that speaker scoring 0
-  (neutral); `overall` uses agent, bot and customer turns together (system turns ignored).
+  (neutral);
+* agent (and bot) and customer scores are always reported separately, and the interaction's
+  `overall` score **is the customer's score**: an interaction is as positive or negative as
+  the customer was. (Mixing in the agent's turns made every call look like its agent's
+  script; Contact Lens, too, shows the customer's sentiment as the headline.) Only an
+  interaction without customer turns (e.g. an outbound e-mail nobody answered) falls back to
+  the agent side's turns, so `overall` is None only when there are no scored turns at all.
 """
 
 from __future__ import annotations
@@ -103,7 +109,7 @@ def summarise(turns: Sequence[Turn], sentiments: Sequence[TurnSentiment]) -> Sen
         idx = [i for i, t in enumerate(ts) if t.speaker in keep]
         return [ss[i].label for i in idx], [q[i] for i in idx]
 
-    overall, _ = _score(*pick(("agent", "bot", "customer")))
     agent, agent_trend = _score(*pick(_AGENT_SIDE))
     customer, customer_trend = _score(*pick(("customer",)))
+    overall = customer if customer is not None else agent
     return SentimentSummary(overall, agent, customer, customer_trend, agent_trend)

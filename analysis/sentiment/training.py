@@ -8,7 +8,15 @@ embeddings computed once; with `fine_tune = true` MiniLM is fine-tuned with flai
 word-embedding matrix (half the parameters, little of the accuracy). The model lands in
 `<cache_dir>/sentiment/<key>/final-model.pt` next to `meta.json` (hyper-parameters, corpus
 and held-out hashes, held-out accuracy / macro-F1). `key` hashes the corpus content and
-every knob, so a change retrains while an unchanged setup never does. Training writes into
+every knob, so a change retrains while an unchanged setup never does.
+
+Since v4 the training data is the corpus' training split plus the `train` part of the
+labelled contact-centre turn set (analysis/sentiment/turnset.py; agent and customer turns,
+each repeated `turn_weight` times), and with `speaker_input` every example is read as
+"agent: …" / "customer: …" (corpus tweets are customers), so the linear layer can learn
+that "I'm sorry to hear that" from an agent is not a complaint. The dev set that picks the
+learning-rate schedule is taken from the corpus' training split; the turn set's held-out
+part is only read by `evaluate_turns` (and the bench), never by training. Training writes into
 a temporary directory and renames it into place, so a killed run leaves no half model, and
 a file lock keeps two processes (demo + tests) from training the same model at once.
 """
@@ -20,6 +28,7 @@ import hashlib
 import json
 import logging
 import os
+import random
 import shutil
 import tempfile
 import time
@@ -30,7 +39,7 @@ from pathlib import Path
 from analysis.sentiment.corpus import LABELS, Example, split
 from analysis.sentiment.options import PACKAGED, SentimentOptions
 
-RECIPE = "flair-minilm-v3"  # bump when the training code changes what it produces
+RECIPE = "flair-minilm-v4"  # bump when the training code changes what it produces
 MODEL_FILE = "final-model.pt"
 META_FILE = "meta.json"
 Progress = Callable[[str], None]
@@ -46,7 +55,48 @@ class TrainResult:
     seconds: float
 
 
-def cache_key(options: SentimentOptions, corpus_hash: str) -> str:
+def speaker_text(text: str, speaker: str | None) -> str:
+    """The classifier's input for a turn when the model reads the speaker."""
+    who = "agent" if speaker in ("agent", "bot") else "customer"
+    return f"{who}: {text}"
+
+
+def label_priors(options: SentimentOptions) -> dict[str, dict[str, float]]:
+    """Class frequencies of the training data ("train": what the classifier was fitted on,
+    turn copies included) and of the agent turns in the turn set's train part ("agent").
+
+    Only training data is counted, so a correction built from them never sees held-out
+    labels; they are stored in meta.json and used by the classifier's `agent_prior`."""
+    data = split(options.corpus, options.held_out_fraction, options.seed)
+    corpus = data.train[: options.max_examples] if options.max_examples else data.train
+    n_dev = min(400, max(10, len(corpus) // 20))
+    turn_train, _ = _turn_parts(options)
+    counts = {lab: 0.0 for lab in LABELS}
+    for e in corpus[n_dev:]:
+        counts[e.label] += 1
+    for t in turn_train:
+        counts[t.label] += options.turn_weight
+    agent = {lab: 1.0 for lab in LABELS}  # add-one smoothing
+    for t in turn_train:
+        if t.speaker == "agent":
+            agent[t.label] += 1
+    norm = lambda c: {k: round(v / sum(c.values()), 6) for k, v in c.items()}  # noqa: E731
+    return {"train": norm(counts), "agent": norm(agent)}
+
+
+def turns_hash(options: SentimentOptions) -> str | None:
+    from analysis.sentiment import turnset
+
+    return turnset.file_hash(_turns_path(options)) if options.turns else None
+
+
+def _turns_path(options: SentimentOptions) -> Path | None:
+    from analysis.sentiment.options import CONTACT_TURNS
+
+    return None if options.turns in ("", CONTACT_TURNS) else Path(options.turns).expanduser()
+
+
+def cache_key(options: SentimentOptions, corpus_hash: str, turns_digest: str | None = None) -> str:
     """Hash of everything that changes the trained weights."""
     knobs = {
         "recipe": RECIPE, "corpus": corpus_hash, "fine_tune": options.fine_tune,
@@ -57,6 +107,9 @@ def cache_key(options: SentimentOptions, corpus_hash: str) -> str:
     }
     if options.layers != "-1":  # added later: keys of last-layer models stay as they were
         knobs["layers"] = options.layers
+    if options.turns:
+        knobs.update(turns=turns_digest or options.turns, turn_weight=options.turn_weight)
+    knobs["speaker_input"] = options.speaker_input
     return hashlib.sha256(json.dumps(knobs, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -72,7 +125,7 @@ def _corpus_hash(options: SentimentOptions) -> str:
 
 def model_dir(options: SentimentOptions, cache_dir: Path) -> Path:
     """Where the packaged model for these options lives (whether or not it exists yet)."""
-    return Path(cache_dir).expanduser() / "sentiment" / cache_key(options, _corpus_hash(options))
+    return Path(cache_dir).expanduser() / "sentiment" / cache_key(options, _corpus_hash(options), turns_hash(options))
 
 
 def cached_model(options: SentimentOptions, cache_dir: Path) -> Path | None:
@@ -115,11 +168,24 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
     started = time.monotonic()
     data = split(options.corpus, options.held_out_fraction, options.seed)
     train = data.train[: options.max_examples] if options.max_examples else data.train
+    n_corpus = len(train)  # corpus examples read (the dev examples included)
+    n_dev = min(400, max(10, len(train) // 20))
+    dev, train = train[:n_dev], train[n_dev:]
+    turn_train, turn_held = _turn_parts(options)
+    extra = [Example(t.text, t.label) for t in turn_train for _ in range(options.turn_weight)]
+    if options.speaker_input:
+        speakers = [t.speaker for t in turn_train for _ in range(options.turn_weight)]
+        extra = [Example(speaker_text(e.text, s), e.label) for e, s in zip(extra, speakers, strict=True)]
+        train = [Example(speaker_text(e.text, "customer"), e.label) for e in train]
+        dev = [Example(speaker_text(e.text, "customer"), e.label) for e in dev]
+    train = train + extra
+    random.Random(options.seed).shuffle(train)
     progress(
         f"sentiment: training {RECIPE} ({'fine-tuning MiniLM' if options.fine_tune else 'frozen MiniLM'}) "
-        f"on {len(train)} examples ({options.resolved_epochs} epochs, lr {options.resolved_learning_rate}, "
+        f"on {len(train)} examples ({len(turn_train)} contact-centre turns x{options.turn_weight}; "
+        f"{options.resolved_epochs} epochs, lr {options.resolved_learning_rate}, "
         f"batch {options.train_batch_size}); "
-        f"held-out {len(data.held_out)} examples -> {target}"
+        f"held-out {len(data.held_out)} corpus examples + {len(turn_held)} turns -> {target}"
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
@@ -127,14 +193,27 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
     flair_log = logging.getLogger("flair")
     flair_log.addHandler(handler)
     try:
-        classifier = _train_flair(options, train, work)
-        acc, f1 = evaluate(classifier, data.held_out, options.batch_size)
+        classifier = _train_flair(options, train, dev, work)
+        held = data.held_out
+        if options.speaker_input:
+            held = [Example(speaker_text(e.text, "customer"), e.label) for e in held]
+        acc, f1 = evaluate(classifier, held, options.batch_size)
         progress(f"sentiment: held-out accuracy {acc:.3f}, macro-F1 {f1:.3f}")
+        per_speaker = {}
+        for who in ("agent", "customer"):
+            mine = [t for t in turn_held if t.speaker == who]
+            if mine:
+                ex = [Example(speaker_text(t.text, who) if options.speaker_input else t.text, t.label) for t in mine]
+                t_acc, t_f1 = evaluate(classifier, ex, options.batch_size)
+                per_speaker[who] = {"accuracy": t_acc, "macro_f1": t_f1, "turns": len(mine)}
+                progress(f"sentiment: held-out {who} turns accuracy {t_acc:.3f}, macro-F1 {t_f1:.3f}")
         meta = {
             "recipe": RECIPE, "options": asdict(options), "corpus_hash": data.corpus_hash,
             "held_out_hash": data.held_out_hash, "held_out_examples": len(data.held_out),
-            "train_examples": len(train), "accuracy": acc, "macro_f1": f1,
+            "train_examples": n_corpus, "accuracy": acc, "macro_f1": f1,
             "seconds": round(time.monotonic() - started, 1), "labels": list(LABELS),
+            "speaker_input": options.speaker_input, "turn_train_examples": len(turn_train),
+            "turns_held_out": per_speaker, "label_priors": label_priors(options),
         }
         (work / META_FILE).write_text(json.dumps(meta, indent=2))
         # keep the final model and meta.json only (the trainer also writes its best dev
@@ -149,11 +228,24 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
         raise
     finally:
         flair_log.removeHandler(handler)
-    return TrainResult(target / MODEL_FILE, acc, f1, len(train), len(data.held_out),
+    return TrainResult(target / MODEL_FILE, acc, f1, n_corpus, len(data.held_out),
                        round(time.monotonic() - started, 1))
 
 
-def _train_flair(options: SentimentOptions, train: list[Example], work: Path):  # -> TextClassifier
+def _turn_parts(options: SentimentOptions) -> tuple[list, list]:
+    """(train part, held-out part) of the contact-centre turn set; ([], []) when unused."""
+    if not options.turns:
+        return [], []
+    from analysis.sentiment import turnset
+
+    rows = turnset.load(_turns_path(options))
+    bad = sorted({t.label for t in rows} - set(LABELS))
+    if bad:
+        raise ValueError(f"turn set has unknown labels {bad}")
+    return [t for t in rows if t.split == "train"], [t for t in rows if t.split == "held_out"]
+
+
+def _train_flair(options: SentimentOptions, train: list[Example], dev: list[Example], work: Path):  # -> TextClassifier
     import flair
     import torch
     from flair.data import Corpus, Dictionary, Sentence
@@ -175,9 +267,8 @@ def _train_flair(options: SentimentOptions, train: list[Example], work: Path):  
             out.append(s)
         return out
 
-    n_dev = min(400, max(10, len(train) // 20))
     corpus = Corpus(
-        train=FlairDatapointDataset(sentences(train[n_dev:])), dev=FlairDatapointDataset(sentences(train[:n_dev])),
+        train=FlairDatapointDataset(sentences(train)), dev=FlairDatapointDataset(sentences(dev)),
         test=None, sample_missing_splits=False,
     )
     labels = Dictionary(add_unk=False)

@@ -222,6 +222,7 @@ class Engine:
             "queue": r["queue"],
             "topic": r["top_topic"],
             "sentiment": None if r["sentiment"] is None else round(float(r["sentiment"]), 2),
+            "sentiment_agent": None if r.get("sentiment_agent") is None else round(float(r["sentiment_agent"]), 2),
             "anger": None if r["anger"] is None else round(float(r["anger"]), 2),
             "flags": [
                 {"id": fl["id"], "kind": fl["kind"], "severity": bk.severity_name(fl["severity"]),
@@ -237,8 +238,10 @@ class Engine:
             bits.append(f"agent {bk.escape(str(it['agent']))}")
         if it["queue"]:
             bits.append(bk.escape(str(it["queue"])))
-        if it["sentiment"] is not None:
-            bits.append(f"sentiment {it['sentiment']:+.1f}")
+        if it["sentiment"] is not None:  # the interaction's score is the customer's
+            bits.append(f"customer sentiment {it['sentiment']:+.1f}")
+        if it.get("sentiment_agent") is not None:
+            bits.append(f"agent {it['sentiment_agent']:+.1f}")
         if it["topic"]:
             bits.append(f"topic {bk.escape(str(it['topic']))}")
         flags = ", ".join(f"{fl['kind']} ({fl['severity']}"
@@ -365,7 +368,7 @@ class Engine:
         lines = [
             f"Agent {q.agent} {q.period.label}: {s['interactions']} interactions ({chans}); "
             f"{before['interactions']} {prev.label}.",
-            f"Average sentiment {bk.fmt_num(s['sentiment'])}{delta}; average anger "
+            f"Average customer sentiment {bk.fmt_num(s['sentiment'])}{delta}; average anger "
             + ("–" if s["anger"] is None else f"{s['anger']:.2f}") + ".",
             f"Flags: {flags}.",
         ]

@@ -136,7 +136,7 @@ def _print_summary(console: Any, store: Any, cfg: config_mod.Config) -> None:
 
     table = Table(title="Interactions", show_lines=False, expand=True)
     for col, kw in (("id", {"justify": "right"}), ("channel", {}), ("when", {}), ("agent", {}),
-                    ("queue", {}), ("sentiment", {"justify": "right"}),
+                    ("queue", {}), ("customer", {"justify": "right"}), ("agent sent.", {"justify": "right"}),
                     ("anger", {"justify": "right"}), ("topic", {}), ("flags", {"overflow": "fold", "min_width": 20}),
                     ("gist", {"overflow": "ellipsis", "no_wrap": True, "max_width": 30})):
         table.add_column(col, **kw)
@@ -146,7 +146,8 @@ def _print_summary(console: Any, store: Any, cfg: config_mod.Config) -> None:
         colour = "red" if sent is not None and sent <= -1 else "green" if sent is not None and sent >= 1 else ""
         sent_s = f"[{colour}]{sent:+.1f}[/]" if colour else (f"{sent:+.1f}" if sent is not None else r["status"])
         anger = f"{r['anger']:.2f}" if r["anger"] is not None else ""
-        table.add_row(str(r["id"]), r["channel"], when, r["agent"] or "", r["queue"] or "", sent_s,
+        agent_s = f"{r['sentiment_agent']:+.1f}" if r["sentiment_agent"] is not None else ""
+        table.add_row(str(r["id"]), r["channel"], when, r["agent"] or "", r["queue"] or "", sent_s, agent_s,
                       anger, r["top_topic"] or "", (r["flags"] or "").replace(", ", "\n"), (r["gist"] or "").replace("\n", " "))
     console.print(table)
 

@@ -102,7 +102,8 @@ def render(d: Any, console: Any | None = None) -> None:
     console.print(t)
     if d.sentiment is not None:
         change = f" ({d.sentiment_change:+.2f} vs the day before)" if d.sentiment_change is not None else ""
-        console.print(f"Average sentiment [bold]{d.sentiment:+.2f}[/]{change}")
+        agent = f"; agents {d.sentiment_agent:+.2f}" if d.sentiment_agent is not None else ""
+        console.print(f"Average customer sentiment [bold]{d.sentiment:+.2f}[/]{change}{agent}")
     for title, rows in (
         ("Top topics", [f"{t} — {n}" for t, n in d.top_topics]),
         ("Rising issues", [f"{r['topic']}: {r['before']} → {r['count']}" for r in d.rising]),

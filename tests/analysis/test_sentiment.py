@@ -65,9 +65,8 @@ def test_customer_starts_negative_ends_positive() -> None:
     assert s.customer == -1.25
     assert s.agent_trend == [0.0, 0.0, 5.0, 5.0]
     assert s.agent == 2.5
-    # overall quarter 0: neutral(1), negative(1) -> -2.5; q1: neutral(1), negative(1) -> -2.5
-    # q2: positive(1), neutral(1) -> 2.5; q3: positive(1), positive(2) -> 5 -> mean 0.625
-    assert s.overall == 0.625
+    # the interaction's score follows the customer (a positive agent does not lift it)
+    assert s.overall == s.customer == -1.25
 
 
 def test_calls_split_quarters_by_time_not_index() -> None:
@@ -90,7 +89,7 @@ def test_speaker_without_turns_is_none_and_system_turns_ignored() -> None:
     s = summarise(turns, [ts("negative"), ts("positive"), ts("positive"), ts("negative")])
     assert s.customer is None and s.customer_trend == [0.0] * 4
     assert s.agent == 5.0  # bot turns count on the agent side
-    assert s.overall == 5.0
+    assert s.overall == 5.0  # no customer turns: the agent side's score stands in
 
 
 def test_summarise_rejects_mismatched_lengths() -> None:
@@ -167,7 +166,8 @@ def test_vader_backend_labels_and_scores() -> None:
 def small_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[SentimentOptions, Path, list[str]]:
     cache = tmp_path_factory.mktemp("cache")
     # the default (frozen MiniLM) recipe on less data, evaluated on a smaller held-out split
-    options = SentimentOptions(max_examples=800, held_out_fraction=0.05)
+    # (turns="": the contact-turn path has its own tests; this one stays as fast as before)
+    options = SentimentOptions(max_examples=800, held_out_fraction=0.05, turns="")
     messages: list[str] = []
     ensure_model(options, cache, progress=messages.append)
     return options, cache, messages
@@ -229,7 +229,8 @@ def test_train_command_on_a_user_csv(tmp_path: Path, capsys: pytest.CaptureFixtu
         writer.writerow(["text", "label"])
         writer.writerows(row.rsplit(",", 1) for row in rows)
     cfg = tmp_path / "convoscope.toml"
-    cfg.write_text(f'cache_dir = "{tmp_path / "cache"}"\n[store]\npath = "{tmp_path / "db.duckdb"}"\n')
+    cfg.write_text(f'cache_dir = "{tmp_path / "cache"}"\n[store]\npath = "{tmp_path / "db.duckdb"}"\n'
+                   '[sentiment]\nturns = ""\n')
     assert main(["--config", str(cfg), "train", "sentiment", "--csv", str(csv_path), "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert Path(result["model"]).is_file() and result["held_out_examples"] == 27
@@ -244,7 +245,8 @@ def test_fine_tune_recipe_runs_and_freezes_only_word_embeddings(tmp_path: Path) 
     """Fine-tuning is the expensive recipe: a few dozen examples prove the path works."""
     import torch
 
-    options = SentimentOptions(fine_tune=True, max_examples=64, train_batch_size=16, held_out_fraction=0.05)
+    options = SentimentOptions(fine_tune=True, max_examples=64, train_batch_size=16, held_out_fraction=0.05,
+                               turns="")
     path = ensure_model(options, tmp_path, progress=lambda _m: None)
     meta = json.loads((path.parent / META_FILE).read_text())
     assert meta["options"]["fine_tune"] is True and meta["train_examples"] == 64

