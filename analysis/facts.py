@@ -212,7 +212,7 @@ class FactChecker:
                 vecs = np.asarray(self.embed([sents[k][3] for k in cand]))  # type: ignore[misc]
                 sims = {k: vecs[j] @ fvecs.T for j, k in enumerate(cand)}
         out: list[Finding] = []
-        for k, (seq, start, end, text) in enumerate(sents):
+        for k, (seq, start, _end, text) in enumerate(sents):
             for i in applicable:
                 rx = self._hints[i]
                 hit = rx.search(text) if rx else None

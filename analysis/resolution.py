@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -185,7 +185,7 @@ def _due(text: str, base: datetime | None, tz: ZoneInfo, default_days: float) ->
     """When a promise falls due: the first date or time in it, relative to the contact."""
     from dateparser.search import search_dates
 
-    ref = (base or datetime.now(timezone.utc)).astimezone(tz)
+    ref = (base or datetime.now(UTC)).astimezone(tz)
     settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": ref.replace(tzinfo=None),
                 "TIMEZONE": str(tz), "RETURN_AS_TIMEZONE_AWARE": True}  # fmt: skip
     try:
@@ -265,7 +265,7 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
             pending_vendor = True
             u.append((w * 0.5, ev))
     su, sr = sum(w for w, _ in u), sum(w for w, _ in r)
-    for w, e in sorted(u + r, key=lambda x: -x[0])[:4]:
+    for _w, e in sorted(u + r, key=lambda x: -x[0])[:4]:
         reasons.append(_reason(e))
     if (commitment or pending_vendor) and not sr > su + 1.0:
         verdict = "pending"

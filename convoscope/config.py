@@ -26,10 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from analysis.anger import AngerOptions
 from analysis.asr.options import AsrOptions
+from analysis.facts import FactOptions, FactsOptions
 from analysis.options import AnalysisOptions
 from analysis.patterns.options import PatternsOptions, ScorecardOptions
 from analysis.redaction import RedactionOptions
-from analysis.facts import FactOptions, FactsOptions
 from analysis.resolution import ResolutionOptions
 from analysis.rules import RuleOptions, default_rules
 from analysis.sentiment.options import SentimentOptions

@@ -277,7 +277,7 @@ def override_resolutions(store: Store, repeats: Sequence[sp.RepeatRow]) -> int:
     sev = severity_value(ResolutionOptions().severity)
     for iid, row in stored.items():
         rep = later[iid]
-        if row.repeat_id == rep.interaction_id or row.verdict == "unresolved" and row.repeat_id is None:
+        if row.repeat_id == rep.interaction_id or (row.verdict == "unresolved" and row.repeat_id is None):
             continue  # already overridden by this repeat, or unresolved on its own evidence
         base = Resolution(iid, row.analysed_verdict or row.verdict, row.confidence, row.reasons, row.evidence,
                           row.commitment, row.follow_up_due, row.vendor_status)  # fmt: skip
