@@ -42,7 +42,7 @@ ARTICLE_NUMBERS = {"a": 1.0, "an": 1.0, "one": 1.0, "a couple of": 2.0, "a coupl
 BOUNDS_AT_MOST = ("no more than", "not more than", "no longer than", "up to", "within", "at most",
                   "less than", "under", "fewer than", "max", "maximum", "no later than",
                   "by the latest", "not longer than")  # fmt: skip
-BOUNDS_AT_LEAST = ("more than", "over", "at least", "longer than", "minimum", "upwards of", "after")
+BOUNDS_AT_LEAST = ("more than", "over", "at least", "longer than", "minimum", "upwards of")
 
 _NUM = r"(\d+(?:[.,]\d+)?)"
 _UNIT_WORDS = sorted(DURATION_UNITS, key=len, reverse=True)
@@ -58,7 +58,7 @@ _MONEY_RX = re.compile(
     re.I,
 )
 _FREE_RX = re.compile(
-    r"\b(?:free(?: of charge)?|no (?:\w+ )?(?:charge|fee|cost)|nothing|won't (?:be )?charge|don't charge|"
+    r"\b(?:free(?: of charge)?|no (?:\w+ )?(?:charge|fee|cost)|nothing|won't (?:be )?charged?|don't charge|"
     r"doesn't cost anything|at no cost|zero (?:dollars|euros|pounds))\b",
     re.I,
 )

@@ -52,6 +52,17 @@ HEDGES = re.compile(
     re.I,
 )
 _SENTENCE_RX = re.compile(r"[^.!?;\n]+[.!?;]?")
+#: spoken discourse markers at the start of a sentence: not part of the claim ("let me tell
+#: you, ..." would otherwise read as reported speech)
+_MARKERS = re.compile(
+    r"^(?:\W*(?:ok(?:ay)?|so|right|well|basically|actually|honestly|to be honest|just so you know|"
+    r"let me tell you|i can tell you|i can confirm|for your information|fyi)\b[,:]?\s*)+",
+    re.I,
+)
+#: negation anywhere in the clause of a yes/no fact's hint word ("gift codes can't be refunded")
+_NEG_WORDS = re.compile(r"\b(?:not|no|never|cannot|\w+n't|non-?refundable|unable|nor)\b", re.I)
+#: an "at most" statement this many times looser than the policy's maximum misstates it
+LOOSE_FACTOR = 2.0
 _YES = {"yes", "true", "allowed", "y"}
 _NO = {"no", "false", "not allowed", "n"}
 
@@ -233,15 +244,23 @@ class FactChecker:
         self, i: int, seq: int, start: int, text: str, hit: re.Match[str] | None, how: str, score: float
     ) -> Finding | None:
         fact, t = self.facts[i], self._types[i]
-        if HEDGES.search(text.replace("\u2019", "'")):
-            return None
+        if HEDGES.search(text.replace("\u2019", "'")) or text.rstrip().endswith("?"):
+            return None  # ambiguous, or a question: not a claim
+        mk = _MARKERS.match(text)
+        if mk and mk.end() < len(text):
+            cut = mk.end()
+            start, text = start + cut, text[cut:]
+            if hit is not None:
+                hit = self._hints[i].search(text)  # type: ignore[union-attr]
         if t == "yesno":
             if hit is None:
                 return None
-            r = TurnClauses(text).read(hit.start(), hit.end(), own=hit.group(0).lower().split())
+            tc = TurnClauses(text)
+            r = tc.read(hit.start(), hit.end(), own=hit.group(0).lower().split())
             if r.question or r.reported or r.hypothetical:
                 return None
-            said_yes = r.negated is None and not re.search(r"\bno\s+\w*\s*$", text[: hit.start()].lower())
+            a, b = tc.clause_span(hit.start(), hit.end())
+            said_yes = r.negated is None and not _NEG_WORDS.search(text[a:b].replace("\u2019", "'"))
             truth_yes = fact.value.strip().lower() in _YES
             if said_yes == truth_yes:
                 return self._make(fact, seq, start, text, text.strip(), False, how, score, hit.span())
@@ -275,6 +294,9 @@ class FactChecker:
             if r.negated and not bounded:
                 continue  # "it doesn't take two days": not a claim of a value
             contradicts = not any(v.meets(p, fact.tolerance) for p in policy)
+            if not contradicts and v.low == 0.0 and v.high != float("inf") and policy:
+                # "up to a month" against 3-5 business days: true but a gross misstatement
+                contradicts = v.high > LOOSE_FACTOR * max(p.high for p in policy)
             return self._make(fact, seq, start, text, v.text, contradicts, how, score, None)
         return None
 

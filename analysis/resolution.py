@@ -61,6 +61,10 @@ RESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:got it|got) (?:working|sorted|fixed)", 1.5),
     (r"i(?:'ve| have) (?:received|got) (?:it|the (?:refund|money|replacement|email|code|package))", 1.2),
     (r"(?:you've|you have) been (?:very |really |so )?helpful", 0.8),
+    (r"(?:it's|it is|that's|that is|everything's|everything is|all is|it looks|that looks|looks) (?:all )?(?:fine|good|ok(?:ay)?|great|perfect|back to normal)(?: now)?", 1.2),
+    (r"back to normal|(?:is|'s|are|'re) (?:back|up) (?:now|again)?|(?:much|a lot|way) better|went through", 1.2),
+    (r"exactly what i (?:wanted|needed|was looking for)|(?:it|that|this) works|sorts? (?:it|that) (?:out)?", 1.2),
+    (r"(?:isn't|is not|aren't|not|no longer|doesn't|don't) (?:\w+ ){0,2}any ?more|no more (?:errors?|problems?|issues?|drops?|crash\w*)", 1.5),
 ]  # fmt: skip
 #: customer cues that it is not (regex, weight)
 UNRESOLVED_CUES: list[tuple[str, float]] = [
@@ -75,6 +79,13 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:no|without a) (?:solution|answer|fix|resolution)", 1.2),
     (r"(?:hasn't|has not|haven't|have not) (?:been )?(?:fixed|solved|resolved|arrived|received|come|worked)", 1.8),
     (r"(?:i'll|i will) (?:take my business|go (?:elsewhere|to a competitor)|cancel)", 1.0),
+    (r"(?:crash\w*|down|broken|failing|stopped|dropping|dropped|gone|happening|frozen|freezing) again", 1.8),
+    (r"still (?:\w+ ){0,4}(?:there|gone|invalid|slow|broken|down|wrong|missing|happening|an? error|the error|crash\w*|charged)", 1.8),
+    (r"(?:haven't|have not|didn't|did not) (?:answer|solve|fix|help|explain|change)", 1.5),
+    (r"(?:don't|do not|can't|cannot) see any (?:change|difference)", 1.5),
+    (r"(?:i give up|(?:go|switch|move) to (?:another|a different|a competitor|someone else))", 1.5),
+    (r"(?:i |we )?(?:can't|cannot|can not|couldn't|still can't) (?:log ?in|sign in|connect|access|get in|pay|use (?:it|the))", 1.5),
+    (r"(?:it|that|this) (?:doesn't|does not|didn't|did not|isn't|won't)\s*[.!]*\s*$", 1.5),
 ]  # fmt: skip
 #: agent commitments to act after the contact (regex, what)
 COMMITMENT_CUES: list[str] = [
@@ -89,6 +100,12 @@ CLOSING_ONLY = re.compile(
     r"^\W*(?:(?:ok(?:ay)?|great|perfect|cool|fine|brilliant|awesome|excellent|thanks?|thank you|"
     r"thx|cheers|much appreciated|appreciate it|bye|goodbye|have a (?:good|nice|great) (?:day|one)|"
     r"you too|will do|got it|understood|sounds good|all good)\W*)+$",
+    re.I,
+)
+#: a last message with one of these is not read as "the customer is still waiting"
+POSITIVE_WORDS = re.compile(
+    r"\b(?:thank\w*|thx|cheers|great|perfect|lovely|fantastic|brilliant|awesome|star|wonderful|"
+    r"excellent|appreciated?|fine|works|worked|working|better|sorted|solved|fixed)\b",
     re.I,
 )
 #: vendor status -> (signal, weight)
@@ -245,7 +262,8 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
     # the customer wrote last (text channels), with more than a thank-you
     if it.channel in ("email", "chat") and turns and turns[-1].speaker == "customer":
         last = turns[-1]
-        if any(t.speaker == "agent" for t in turns) and not CLOSING_ONLY.match(last.text.strip()):
+        if (any(t.speaker == "agent" for t in turns) and not CLOSING_ONLY.match(last.text.strip())
+                and not POSITIVE_WORDS.search(last.text)):
             got_r = any(e.get("seq") == last.seq for _w, e in r)
             if not got_r:
                 u.append((1.2, {"seq": last.seq, "signal": "unresolved",

@@ -5,7 +5,8 @@
 
 Each section is a module in bench/ with `run() -> str` returning its printed table; the
 held-out numbers come first in each, tuning data (dev) after them, labelled. Sections:
-`rules` (bench/verdicts_rules.py: precision / recall / F1 per shipped rule and flag).
+`rules` (bench/verdicts_rules.py: precision / recall / F1 per shipped rule and flag),
+`resolution` (bench/verdicts_resolution.py: `unresolved_issue` and `incorrect_information`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 #: (name, module) in print order
-SECTIONS = (("rules", "bench.verdicts_rules"),)
+SECTIONS = (("rules", "bench.verdicts_rules"), ("resolution", "bench.verdicts_resolution"))
 
 
 def main(argv: list[str] | None = None) -> int:
