@@ -43,11 +43,20 @@ def _line(label: str, pairs: Sequence[tuple[bool, bool]], target: tuple[float, f
     return f"  {label:<28} n={len(pairs):>4}  P={p:.3f}  R={r:.3f}  (tp {tp}, fp {fp}, fn {fn}){t}"
 
 
+def _unseen(rows: list[dict[str, Any]], split: str, key: str) -> set[str]:
+    """Ids of `split` rows whose base sentence (the closing turn / the statement before
+    paraphrase and noise) has no row in the other split: the same sentence in another
+    context is in both splits otherwise, so this is the stricter held-out number."""
+    other = {r["base"] for r in _load(key) if r["split"] != split}
+    return {r["id"] for r in rows if r["base"] not in other}
+
+
 def resolution_section(rows: list[dict[str, Any]], split: str) -> str:
     from analysis.resolution import ResolutionOptions, assess
     from store.records import Interaction, Turn
 
     opts = ResolutionOptions()
+    unseen = _unseen(rows, split, "resolution_conversations.jsonl")
     pairs: list[tuple[bool, bool]] = []
     by: dict[str, list[tuple[bool, bool]]] = {}
     confusion: Counter[tuple[str, str]] = Counter()
@@ -61,7 +70,10 @@ def resolution_section(rows: list[dict[str, Any]], split: str) -> str:
         gold = r["label"] == "unresolved"
         pairs.append((flagged, gold))
         confusion[(r["label"], res.verdict)] += 1
-        for key in (f"channel={r['channel']}", f"asr_noise={r['asr_noise']}", f"gold={r['label']}"):
+        keys = [f"channel={r['channel']}", f"asr_noise={r['asr_noise']}", f"gold={r['label']}"]
+        if r["id"] in unseen:
+            keys.append("closing unseen in other split")
+        for key in keys:
             by.setdefault(key, []).append((flagged, gold))
         if flagged != gold or (r["label"] == "pending") != (res.verdict == "pending"):
             errors.append(f"    {r['id']} gold={r['label']} got={res.verdict} ({res.confidence:.2f}): "
@@ -85,6 +97,7 @@ def facts_section(rows: list[dict[str, Any]], split: str, embed: Callable[..., A
 
     cfg = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
     checker = FactChecker([FactOptions(**f) for f in cfg.get("facts", [])], embed=embed)
+    unseen = _unseen(rows, split, "fact_statements.jsonl")
     pairs: list[tuple[bool, bool]] = []
     by: dict[str, list[tuple[bool, bool]]] = {}
     errors = []
@@ -95,6 +108,8 @@ def facts_section(rows: list[dict[str, Any]], split: str, embed: Callable[..., A
         flagged = bool(flags)
         pairs.append((flagged, r["contradicts"]))
         by.setdefault(f"asr_noise={r['asr_noise']}", []).append((flagged, r["contradicts"]))
+        if r["id"] in unseen:
+            by.setdefault("statement unseen in other split", []).append((flagged, r["contradicts"]))
         if flagged != r["contradicts"]:
             said = flags[0].summary if flags else ""
             errors.append(f"    {r['id']} gold={r['contradicts']} got={flagged}: {r['text'][:80]!r} {said[:60]}")

@@ -185,7 +185,8 @@ def conversations() -> list[dict]:
             meta["ticket_status"] = R.choice(STATUS[label])
         cid = f"res-{n:03d}"
         out.append({"id": cid, "channel": channel, "turns": [{"speaker": s, "text": t} for s, t in turns],
-                    "metadata": meta, "label": label, "asr_noise": noisy, "split": split_of(cid)})  # fmt: skip
+                    "metadata": meta, "label": label, "asr_noise": noisy, "base": close or commit,
+                    "split": split_of(cid)})  # fmt: skip
     return out
 
 
@@ -295,7 +296,7 @@ def statements() -> list[dict]:
             sid = f"fact-{n:03d}"
             n += 1
             out.append({"id": sid, "text": v, "contradicts": contra, "asr_noise": v == variants[-1],
-                        "split": split_of(sid)})  # fmt: skip
+                        "base": text, "split": split_of(sid)})  # fmt: skip
     return out
 
 
