@@ -228,6 +228,10 @@ class FactChecker:
                 rx = self._hints[i]
                 hit = rx.search(text) if rx else None
                 how, score = ("keyword", 0.95) if hit else ("", 0.0)
+                if hit is None and rx is not None and k > 0 and sents[k - 1][0] == seq and rx.search(sents[k - 1][3]):
+                    # the subject named in the sentence before, in the same turn: "the refund
+                    # was approved. It will be back on your card within 24 hours."
+                    how, score = "keyword (previous sentence)", 0.8
                 if hit is None and sims is not None and k in sims:
                     sim = float(sims[k][i])
                     thr = self.options.semantic_threshold or 1.0

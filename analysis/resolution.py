@@ -64,6 +64,7 @@ RESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:it's|it is|that's|that is|everything's|everything is|all is|it looks|that looks|looks) (?:all )?(?:fine|good|ok(?:ay)?|great|perfect|back to normal)(?: now)?", 1.2),
     (r"back to normal|(?:is|'s|are|'re) (?:back|up) (?:now|again)?|(?:much|a lot|way) better|went through", 1.2),
     (r"exactly what i (?:wanted|needed|was looking for)|(?:it|that|this) works|sorts? (?:it|that) (?:out)?", 1.2),
+    (r"sort(?:ing|ed)? (?:that|it|this|everything) out|(?:has |have |finally )?(?:arrived|came through|showed up|turned up)", 1.2),
     (r"(?:isn't|is not|aren't|not|no longer|doesn't|don't) (?:\w+ ){0,2}any ?more|no more (?:errors?|problems?|issues?|drops?|crash\w*)", 1.5),
 ]  # fmt: skip
 #: customer cues that it is not (regex, weight)
@@ -99,7 +100,8 @@ COMMITMENT_CUES: list[str] = [
 CLOSING_ONLY = re.compile(
     r"^\W*(?:(?:ok(?:ay)?|great|perfect|cool|fine|brilliant|awesome|excellent|thanks?|thank you|"
     r"thx|cheers|much appreciated|appreciate it|bye|goodbye|have a (?:good|nice|great) (?:day|one)|"
-    r"you too|will do|got it|understood|sounds good|all good)\W*)+$",
+    r"you too|will do|got it|understood|sounds good|all good|no|nope|that's all|that's it|nothing else|"
+    r"have a (?:nice|good|great) (?:day|evening|weekend)|no thanks|no thank you)\W*)+$",
     re.I,
 )
 #: a last message with one of these is not read as "the customer is still waiting"
@@ -112,8 +114,10 @@ POSITIVE_WORDS = re.compile(
 VENDOR_STATUS: dict[str, tuple[str, float]] = {
     "solved": ("resolved", 2.5), "closed": ("resolved", 2.0), "archived": ("resolved", 1.5),
     "resolved": ("resolved", 2.5), "pending": ("pending", 1.5), "hold": ("pending", 1.5),
-    "on-hold": ("pending", 1.5), "snoozed": ("pending", 1.5), "new": ("unresolved", 1.5),
-    "open": ("unresolved", 1.5), "assigned": ("unresolved", 1.0), "unassigned": ("unresolved", 1.5),
+    "on-hold": ("pending", 1.5), "snoozed": ("pending", 1.5),
+    # "open" is weak: conversations are often left open after the customer is helped
+    "new": ("unresolved", 0.8), "open": ("unresolved", 0.8), "assigned": ("unresolved", 0.5),
+    "unassigned": ("unresolved", 0.8),
 }  # fmt: skip
 _RES = [(re.compile(rf"\b{p}\b", re.I), w) for p, w in RESOLVED_CUES]
 _UNRES = [(re.compile(rf"\b{p}\b", re.I), w) for p, w in UNRESOLVED_CUES]
@@ -229,7 +233,10 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
     r: list[tuple[float, dict[str, Any]]] = []
     reasons: list[str] = []
     turns = [t for t in it.turns if t.text and t.text.strip()]
-    cust = [t for t in turns if t.speaker == "customer"]
+    # the customer's reactions: their turns after the agent first answered (the opening
+    # complaint, "it still doesn't work since Monday", is the problem, not the outcome)
+    first_agent = next((k for k, t in enumerate(turns) if t.speaker == "agent"), None)
+    cust = [t for t in turns[first_agent + 1 :] if t.speaker == "customer"] if first_agent is not None else []
     closing = cust[-opts.closing_turns :]
     for k, t in enumerate(closing):
         # the last turns count most: a problem "still not working" at the start of a call
@@ -259,6 +266,12 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
             commit_ev = {"seq": t.seq, "char_start": m.start(), "char_end": m.end(),
                          "matched": t.text[m.start():m.end()], "signal": "commitment"}  # fmt: skip
             break
+    if closing and not u and not r and POSITIVE_WORDS.search(closing[-1].text):
+        # a friendly last word with no cue ("Thank you, you're awesome"): weakly fixed
+        r.append((1.0, {"seq": closing[-1].seq, "signal": "resolved",
+                        "reason": "the customer's last turn is positive"}))  # fmt: skip
+    if it.channel in ("email", "chat") and turns and first_agent is None:
+        u.append((1.0, {"seq": turns[-1].seq, "signal": "unresolved", "reason": "no agent answer yet"}))
     # the customer wrote last (text channels), with more than a thank-you
     if it.channel in ("email", "chat") and turns and turns[-1].speaker == "customer":
         last = turns[-1]
