@@ -75,7 +75,7 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:i'll|i will|i'd|i'm going to|i am going to|i have to|i'll have to|i'd have to|i need to) (?:call|phone|ring|write|contact you|come) (?:back|again)", 1.8),
     (r"(?:waste of (?:my )?time|useless|pointless|getting nowhere|going (?:round|around) in circles|no help at all)", 1.8),
     (r"(?:nothing|no one|nobody) (?:has )?(?:changed|fixed|helped|works)", 1.5),
-    (r"(?:that's|that is|it's|this is) not what i (?:asked|need|wanted)", 1.5),
+    (r"(?:is|'s|was) not what i (?:asked|need|wanted)", 1.5),
     (r"(?:i'm|i am) (?:still )?(?:stuck|locked out|without (?:service|internet|power))", 1.5),
     (r"(?:no|without a) (?:solution|answer|fix|resolution)", 1.2),
     (r"(?:hasn't|has not|haven't|have not) (?:been )?(?:fixed|solved|resolved|arrived|received|come|worked)", 1.8),
@@ -92,7 +92,8 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
 COMMITMENT_CUES: list[str] = [
     r"(?:i'll|i will|we'll|we will|i'm going to|we're going to|someone will|somebody will|a colleague will|our team will|the team will|they'll|they will) (?:\w+ ){0,2}(?:call|ring|phone|get back|email|e-mail|contact|reach out|follow up|update|write|send|check back|look into)",
     r"(?:a |our |the )?(?:technician|engineer|courier|specialist|supervisor|manager|team|colleague)s? (?:will|is going to|'ll) (?:\w+ ){0,2}(?:visit|come|call|contact|be (?:there|with you)|arrive|get back|follow up|reach out)",
-    r"(?:i've|i have|we've|we have) (?:escalated|raised|opened|logged|created) (?:this|it|a ticket|a case|an? (?:request|investigation))",
+    r"(?:i've|i have|we've|we have) (?:escalated|raised|opened|logged|created|booked|scheduled) (?:this|it|an? (?:\w+ )?(?:ticket|case|request|investigation|trace|claim|complaint|report|visit|appointment|callback))",
+    r"(?:a |the )?(?:technician|engineer|visit|appointment|callback|call-back) (?:is|has been) (?:booked|scheduled|arranged|planned)",
     r"(?:you'll|you will|you should) (?:hear (?:back )?from|get a (?:call|callback|reply|response|email) from)",
     r"(?:expect|you can expect) (?:a |an )?(?:call|callback|reply|response|email|update|visit)",
 ]  # fmt: skip
@@ -107,7 +108,7 @@ CLOSING_ONLY = re.compile(
 #: a last message with one of these is not read as "the customer is still waiting"
 POSITIVE_WORDS = re.compile(
     r"\b(?:thank\w*|thx|cheers|great|perfect|lovely|fantastic|brilliant|awesome|star|wonderful|"
-    r"excellent|appreciated?|fine|works|worked|working|better|sorted|solved|fixed)\b",
+    r"excellent|appreciated?|works now|worked|better|sorted|solved|fixed)\b",
     re.I,
 )
 #: vendor status -> (signal, weight)
