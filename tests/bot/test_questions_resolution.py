@@ -87,3 +87,13 @@ def test_first_contact_resolution_and_follow_ups(engine: Engine) -> None:
     assert "technician will visit" in due.items[0]["commitment"]
     viewer = engine.ask("follow-ups due today", role="viewer")
     assert viewer.items == [{"count": 1}]
+
+
+def test_digest_carries_fcr_and_follow_ups(engine: Engine) -> None:
+    from analysis.digest import build, summary_lines
+
+    day3 = build(engine.store, T0.astimezone(TZ).date(), TZ)
+    assert day3.resolution == {"first_contacts": 4, "resolved_first_time": 2, "with_verdict": 4}
+    day4 = build(engine.store, NOW.astimezone(TZ).date(), TZ)
+    assert day4.follow_ups_due == [_ids(engine, "promise")]
+    assert any(line.startswith("Follow-ups due today") for line in summary_lines(day4))
