@@ -259,7 +259,7 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
                 continue
             a, b = tc.clause_span(m.start(), m.end())
             sent_end = max(b, min(len(low), m.end() + 80))
-            commitment = t.text[a:sent_end].strip()[:200]
+            commitment = " ".join(t.text[a:sent_end].split())[:200]
             when_base = t.sent_at or it.started_at
             if when_base is not None and t.start is not None and t.sent_at is None:
                 when_base = when_base + timedelta(seconds=t.start)
