@@ -45,6 +45,8 @@ from analysis.clauses import TurnClauses
 from store.records import Flag, Interaction, severity_value
 
 KIND = "unresolved_issue"
+#: the confidence of "unresolved" when no agent has answered yet (no flag at the default 0.6)
+NO_ANSWER_CONFIDENCE = 0.55
 VERDICTS = ("resolved", "unresolved", "pending")
 
 #: customer cues that the problem is fixed (regex, weight)
@@ -271,8 +273,6 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
         # a friendly last word with no cue ("Thank you, you're awesome"): weakly fixed
         r.append((1.0, {"seq": closing[-1].seq, "signal": "resolved",
                         "reason": "the customer's last turn is positive"}))  # fmt: skip
-    if it.channel in ("email", "chat") and turns and first_agent is None:
-        u.append((1.0, {"seq": turns[-1].seq, "signal": "unresolved", "reason": "no agent answer yet"}))
     # the customer wrote last (text channels), with more than a thank-you
     if it.channel in ("email", "chat") and turns and turns[-1].speaker == "customer":
         last = turns[-1]
@@ -297,6 +297,11 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
             pending_vendor = True
             u.append((w * 0.5, ev))
     su, sr = sum(w for w, _ in u), sum(w for w, _ in r)
+    if first_agent is None and not u and not r and status is None:
+        # nobody answered yet (an e-mail waiting, a single text scored alone): open, but
+        # nothing to judge an agent on — below any sensible flag threshold
+        return Resolution(iid, "unresolved", NO_ANSWER_CONFIDENCE, ["no agent answer in the interaction"],
+                          [], None, None, None)  # fmt: skip
     for _w, e in sorted(u + r, key=lambda x: -x[0])[:4]:
         reasons.append(_reason(e))
     if (commitment or pending_vendor) and not sr > su + 1.0:

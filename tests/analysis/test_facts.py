@@ -114,3 +114,15 @@ def test_pipeline_raises_incorrect_information_with_evidence(tmp_path: Path) -> 
         assert f.evidence[0]["seq"] == 1 and f.confidence is not None and f.confidence > 0.5
     finally:
         store.close()
+
+
+def test_config_loads_example_facts_and_rejects_a_bad_one(tmp_path: Path) -> None:
+    from convoscope import config
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = config.load(str(root / "config.example.toml"))
+    assert {f.subject for f in cfg.facts} >= {"refund processing time", "cancellation fee"}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[facts]]\nsubject = "refund"\nhints = ["refund"]\nvalue = "whenever"\n')
+    with pytest.raises(config.ConfigError, match="cannot read a value from 'whenever'"):
+        config.load(str(bad))
