@@ -29,7 +29,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -311,14 +311,17 @@ class Analyzer:
         hits = self.rule_engine.evaluate(it, values, vecs if len(vecs) else None, notes=notes)
         flags = flag_rules.collect(iid, anger.flag, hits)
         verdict = None
+        # both verdicts read the redacted turns: their quotes (evidence, the promise) are
+        # stored beside the interaction and shown, and must not outlive retention's redaction
+        red_it = replace(it, turns=redacted_turns)
         if self.resolution_options.enabled:
-            verdict = resolution_stage.assess(it, self.resolution_options)
+            verdict = resolution_stage.assess(red_it, self.resolution_options)
             verdict.interaction_id = iid
             unresolved = verdict.flag(self.resolution_options)
             if unresolved is not None:
                 flags.append(unresolved)
         if self.facts and self.fact_options.enabled:
-            flags += self.fact_checker.flags(iid, it)
+            flags += self.fact_checker.flags(iid, red_it)
         flag_confidence.annotate(flags, it.turns)
         turn_scores = [
             TurnScores(

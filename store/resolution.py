@@ -169,7 +169,7 @@ def first_contact_resolution(
         sql += " AND (i.queue ILIKE ? OR s.top_topic ILIKE ?)"
         params += [f"%{queue}%", f"%{queue}%"]
     if topic:
-        sql += " AND (s.top_topic ILIKE ? OR i.subject ILIKE ?)"
+        sql += " AND (s.top_topic ILIKE ? OR i.subject ILIKE ?)"  # boundary: filter only, not returned
         params += [f"%{topic}%", f"%{topic}%"]
     if agent:
         sql += " AND i.agent ILIKE ?"
