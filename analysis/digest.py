@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from store import digest as sd
 from store import questions as sq
+from store import resolution as resolution_store
 from store import reviews
 from store.db import Store
 
@@ -47,6 +48,10 @@ class Digest:
     #: the agents' average beside `sentiment` (which, like every interaction score, is the
     #: customer's)
     sentiment_agent: float | None = None
+    #: the day's resolution verdicts (#19): first contacts, resolved first time, with a
+    #: verdict; and promised follow-ups due that day without a later contact (ids)
+    resolution: dict[str, int] = field(default_factory=dict)
+    follow_ups_due: list[int] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -81,7 +86,8 @@ class Digest:
             "rising": conv(self.rising), "angriest": conv(self.angriest),
             "compliance_open": self.compliance_open, "compliance": conv(self.compliance),
             "repeats": conv(self.repeats), "series": conv(self.series), "reviews": self.reviews,
-            "rule_quality": self.rule_quality,
+            "rule_quality": self.rule_quality, "resolution": self.resolution,
+            "follow_ups_due": self.follow_ups_due,
         }  # fmt: skip
 
 
@@ -113,6 +119,10 @@ def build(store: Store, day: date, tz: ZoneInfo, *, series_days: int = 14) -> Di
     d.rule_quality = [r.describe() + " this week" for r in reviews.rule_quality(store, week_start, end)
                       if r.dismissed][:3]
     d.series = _full_series(sd.daily_series(store, series_start, end, tz.key), day, series_days)
+    first, resolved, judged = resolution_store.first_contact_resolution(store, start, end)
+    d.resolution = {"first_contacts": first, "resolved_first_time": resolved, "with_verdict": judged}
+    _n, due = resolution_store.follow_ups_due(store, start, end, limit=10)
+    d.follow_ups_due = [f.interaction_id for f in due]
     return d
 
 
@@ -225,6 +235,13 @@ def summary_lines(d: Digest) -> list[str]:
                      f"{r.get('dismissed', 0)} dismissed by reviewers.")
     for line in d.rule_quality:
         lines.append(f"Rule quality: {line}.")
+    if d.resolution.get("with_verdict"):
+        r = d.resolution
+        lines.append(f"Resolved at first contact: {r['resolved_first_time']} of {r['with_verdict']} "
+                     f"({r['resolved_first_time'] / r['with_verdict']:.0%}).")
+    if d.follow_ups_due:
+        lines.append("Follow-ups due today without a later contact: "
+                     + ", ".join(f"#{i}" for i in d.follow_ups_due) + ".")
     if d.repeats:
         # Customer keys can be phone numbers or addresses: only ids and counts leave.
         lines.append("Repeat contacts: " + "; ".join(

@@ -29,7 +29,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,8 @@ import numpy as np
 from analysis import confidence as flag_confidence
 from analysis import embeddings, keywords, metrics, outbound
 from analysis import flags as flag_rules
+from analysis import resolution as resolution_stage
+from analysis.facts import FactChecker, FactOptions, FactsOptions
 from analysis.options import AnalysisOptions
 from analysis.patterns import embedding as cluster_embedding
 from analysis.redaction import (
@@ -52,6 +54,7 @@ from analysis.rules import RuleEngine, RuleNote, RuleOptions, flatten_values
 from analysis.topics import TopicModel, TopicOptions
 from store import flags as flag_store
 from store import interactions as interaction_store
+from store import resolution as resolution_store
 from store import scores as score_store
 from store.db import Store, storage_failure
 from store.records import Flag, Interaction, InteractionScores, Turn, TurnScores
@@ -81,6 +84,8 @@ class Analysis:
     cluster_vector: tuple[str, np.ndarray] | None = None
     #: rules that did not fire although their words were there, and why (not stored)
     rule_notes: list[RuleNote] = field(default_factory=list)
+    #: the resolution verdict (None when [resolution] is disabled)
+    resolution: resolution_stage.Resolution | None = None
 
 
 @dataclass(slots=True)
@@ -126,8 +131,15 @@ class Analyzer:
         asr: AsrOptions | None = None,
         on_flags: Sequence[FlagHook] = (),
         cluster_model: str | None = None,
+        resolution: resolution_stage.ResolutionOptions | None = None,
+        facts: Sequence[FactOptions] = (),
+        fact_check: FactsOptions | None = None,
     ) -> None:
         self.options = options
+        self.resolution_options = resolution or resolution_stage.ResolutionOptions()
+        self.facts = list(facts)
+        self.fact_options = fact_check or FactsOptions()
+        self._fact_checker: FactChecker | None = None
         #: the patterns job's model (PatternsOptions.clusters.model): when it is the model
         #: the turns are encoded with, each analysed interaction's clustering vector
         #: (`analysis.patterns.embedding`) is stored with its scores, so assigning it to a
@@ -203,6 +215,12 @@ class Analyzer:
             self._rules = RuleEngine(self.rule_options, self.embed)
         return self._rules
 
+    @property
+    def fact_checker(self) -> FactChecker:
+        if self._fact_checker is None:
+            self._fact_checker = FactChecker(self.facts, self.fact_options, self.embed)
+        return self._fact_checker
+
     def load_models(self) -> None:
         """Load every model now (the service may call this at start to fail early)."""
         _ = self.classifier, self.anger_scorer, self.rule_engine
@@ -219,6 +237,9 @@ class Analyzer:
                 "anger": asdict(self.anger_options) if hasattr(self.anger_options, "__dataclass_fields__") else None,
                 "redaction": asdict(self.redaction),
                 "analysis": asdict(self.options),
+                "resolution": asdict(self.resolution_options),
+                "facts": [asdict(f) for f in self.facts],
+                "fact_check": asdict(self.fact_options),
             },
             sort_keys=True,
             default=str,
@@ -291,6 +312,18 @@ class Analyzer:
         notes: list[RuleNote] = []
         hits = self.rule_engine.evaluate(it, values, vecs if len(vecs) else None, notes=notes)
         flags = flag_rules.collect(iid, anger.flag, hits)
+        verdict = None
+        # both verdicts read the redacted turns: their quotes (evidence, the promise) are
+        # stored beside the interaction and shown, and must not outlive retention's redaction
+        red_it = replace(it, turns=redacted_turns)
+        if self.resolution_options.enabled:
+            verdict = resolution_stage.assess(red_it, self.resolution_options)
+            verdict.interaction_id = iid
+            unresolved = verdict.flag(self.resolution_options)
+            if unresolved is not None:
+                flags.append(unresolved)
+        if self.facts and self.fact_options.enabled:
+            flags += self.fact_checker.flags(iid, red_it)
         flag_confidence.annotate(flags, it.turns)
         turn_scores = [
             TurnScores(
@@ -321,7 +354,7 @@ class Analyzer:
             model=getattr(self.classifier, "name", None),
         )
         cluster_vector = self._cluster_vector(it, redactions, vecs) if self.cluster_model else None
-        return Analysis(it, scores, turn_scores, flags, redactions, list(sents), cluster_vector, notes)
+        return Analysis(it, scores, turn_scores, flags, redactions, list(sents), cluster_vector, notes, verdict)
 
     def _cluster_vector(
         self, it: Interaction, redactions: Sequence[RedactionResult], vecs: np.ndarray
@@ -441,6 +474,7 @@ class Analyzer:
             [score_store.ScoredInteraction(a.scores, a.turn_scores, self.analysis_key) for a in done],
             con=tx,
         )
+        resolution_store.save(store, [a.resolution for a in done if a.resolution is not None], con=tx)
         new_ids: list[int] = []
         for a in done:
             new_ids += flag_store.replace_for_interaction(store, a.scores.interaction_id, a.flags, con=tx)

@@ -8,7 +8,8 @@ held-out numbers come first in each, tuning data (dev) after them, labelled. Sec
 `rules` (bench/verdicts_rules.py: precision / recall / F1 per shipped rule and flag);
 `sentiment` (bench/verdicts_sentiment.py: sentiment accuracy and macro-F1 per speaker on the
 held-out contact-centre turns and tweets, out-of-domain polarity against VADER, anger
-precision / recall / F1 on held-out turns).
+precision / recall / F1 on held-out turns); `resolution` (bench/verdicts_resolution.py:
+`unresolved_issue` and `incorrect_information`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ if str(ROOT) not in sys.path:
 SECTIONS = (
     ("rules", "bench.verdicts_rules"),
     ("sentiment", "bench.verdicts_sentiment"),  # sentiment per speaker, tweets, OOD, anger
+    ("resolution", "bench.verdicts_resolution"),
 )
 
 

@@ -26,9 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from analysis.anger import AngerOptions
 from analysis.asr.options import AsrOptions
+from analysis.facts import FactOptions, FactsOptions
 from analysis.options import AnalysisOptions
 from analysis.patterns.options import PatternsOptions, ScorecardOptions
 from analysis.redaction import RedactionOptions
+from analysis.resolution import ResolutionOptions
 from analysis.rules import RuleOptions, default_rules
 from analysis.sentiment.options import SentimentOptions
 from analysis.topics import TopicOptions
@@ -119,6 +121,12 @@ class Config(BaseModel):
     scorecards: list[ScorecardOptions] = Field(default_factory=list)
     tui: TuiOptions = Field(default_factory=TuiOptions)
     retention: RetentionOptions = Field(default_factory=RetentionOptions)
+    #: `[resolution]`: the resolved / unresolved / pending verdict (analysis/resolution.py)
+    resolution: ResolutionOptions = Field(default_factory=ResolutionOptions)
+    #: `[[facts]]`: what is true (the knowledge base incorrect information is checked against)
+    facts: list[FactOptions] = Field(default_factory=list)
+    #: `[fact_check]`: how agent statements are matched to facts (analysis/facts.py)
+    fact_check: FactsOptions = Field(default_factory=FactsOptions)
 
     @field_validator("timezone")
     @classmethod

@@ -254,7 +254,42 @@ def run_repeats(store: Store, options: PatternsOptions, *, now: datetime) -> rp.
                        "gap_hours": r.gap_hours, "contact_number": r.contact_number}],
         ))
     sp.save_repeats(store, [f.id for f in facts], result.repeats, result.resolutions, flags)
+    override_resolutions(store, result.repeats)
     return result
+
+
+def override_resolutions(store: Store, repeats: Sequence[sp.RepeatRow]) -> int:
+    """A repeat contact on the same issue turns the earlier contact's `resolved` (or
+    `pending`) verdict into `unresolved`, says why, and raises its `unresolved_issue` flag
+    (rule "repeat_contact"). Returns how many verdicts changed; re-running changes none."""
+    from analysis.resolution import KIND, Resolution, ResolutionOptions, downgrade
+    from store import resolution as rs
+
+    later: dict[int, sp.RepeatRow] = {}
+    for r in repeats:  # the first repeat after each earlier contact
+        if r.previous_id not in later or r.gap_hours < later[r.previous_id].gap_hours:
+            later[r.previous_id] = r
+    if not later:
+        return 0
+    stored = rs.get_many(store, list(later))
+    rows: list[rs.ResolutionRow] = []
+    flags: list[Flag] = []
+    sev = severity_value(ResolutionOptions().severity)
+    for iid, row in stored.items():
+        rep = later[iid]
+        if row.repeat_id == rep.interaction_id or (row.verdict == "unresolved" and row.repeat_id is None):
+            continue  # already overridden by this repeat, or unresolved on its own evidence
+        base = Resolution(iid, row.analysed_verdict or row.verdict, row.confidence, row.reasons, row.evidence,
+                          row.commitment, row.follow_up_due, row.vendor_status)  # fmt: skip
+        new = downgrade(base, rep.interaction_id, rep.gap_hours)
+        rows.append(rs.ResolutionRow(iid, new.verdict, new.confidence, new.reasons, new.evidence, new.commitment,
+                                     None, new.vendor_status, base.verdict, rep.interaction_id))  # fmt: skip
+        flags.append(Flag(interaction_id=iid, kind=KIND, rule="repeat_contact", severity=sev,
+                          score=new.confidence, confidence=new.confidence, evidence=new.evidence[:1],
+                          summary="issue unresolved: " + new.reasons[0]))  # fmt: skip
+    if rows:
+        rs.override_for_repeats(store, rows, flags)
+    return len(rows)
 
 
 # -- trends ----------------------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ HELP_EXAMPLES = (
     "best phrases for billing",
     "repeat callers this month",
     "calls today",
+    "unresolved issues this week",
+    "how many billing calls were resolved first time?",
+    "follow-ups due today",
 )
 #: Questions longer than this are not parsed (a question is a line, not a document);
 #: the asker gets a short note, and the audit log keeps only this many characters.
@@ -406,6 +409,52 @@ class Engine:
             ) + "."  # fmt: skip
         return Answer(q.text, text, items, [bk.section(bk.escape(text))], intent="count",
                       total=items[0]["count"])  # fmt: skip
+
+    # -- resolution (#19) ------------------------------------------------------------------
+
+    def _fcr(self, q: Query, role: str, page: int) -> Answer:
+        """First-contact resolution: first contacts whose verdict is `resolved`."""
+        from store import resolution as rs
+
+        total, resolved, judged = rs.first_contact_resolution(
+            self.store, q.period.start, q.period.end, channel=q.channel, queue=q.queue, topic=q.topic,
+            agent=q.agent,
+        )  # fmt: skip
+        what = self._describe(q, with_period=False)
+        if not judged:
+            text = f"No {what} with a resolution verdict {q.period.label}."
+        else:
+            text = (f"{resolved} of {judged} first-contact {what} {q.period.label} were resolved first time "
+                    f"({resolved / judged:.0%}).")  # fmt: skip
+            if judged < total:
+                text += f" {total - judged} more have no verdict yet."
+        items = [{"first_contacts": total, "resolved": resolved, "with_verdict": judged}]
+        return Answer(q.text, text, items, [bk.section(bk.escape(text))], intent="fcr", total=resolved)
+
+    def _followups(self, q: Query, role: str, page: int) -> Answer:
+        """Promised follow-ups that came due in the period with no later contact."""
+        from store import resolution as rs
+
+        if not allowed(role, "lists"):
+            n, _rows = rs.follow_ups_due(self.store, q.period.start, q.period.end, limit=0)
+            text = f"{n} follow-ups due {q.period.label}."
+            return Answer(q.text, text, [{"count": n}], [bk.section(text)], intent="followups", total=n)
+        n, rows = rs.follow_ups_due(self.store, q.period.start, q.period.end, limit=self.page_size)
+        if not n:
+            text = f"No promised follow-ups due {q.period.label} without a later contact."
+            return Answer(q.text, text, [], [bk.section(bk.escape(text))], intent="followups", total=0)
+        items, lines = [], []
+        for r in rows:
+            agent = r.agent if allowed(role, "agent_names") else pseudonym(r.agent)
+            due = r.due.astimezone(self.tz)
+            items.append({"id": r.interaction_id, "channel": r.channel, "agent": agent, "queue": r.queue,
+                          "due": due.isoformat(), "commitment": r.commitment})  # fmt: skip
+            lines.append(f"#{r.interaction_id} {r.channel} · due {due:%a %d %b %H:%M} · agent {agent or '?'} · "
+                         f"“{r.commitment or ''}”")  # fmt: skip
+        head = f"{n} follow-ups due {q.period.label} without a later contact"
+        text = head + ":\n" + "\n".join(lines)
+        blocks = [bk.section(f"*{bk.escape(head)}*")] + [bk.section(bk.escape(line)) for line in lines]
+        return Answer(q.text, text, items, blocks, intent="followups", total=n)
 
     # -- topics ---------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.questions.timeexpr import Period, parse_period
 
 INTENTS = ("find", "show", "agent", "count", "topics", "rising", "traits", "phrases", "my_week",
-           "contest", "accuracy", "help")
+           "contest", "accuracy", "fcr", "followups", "help")
 
 # word (regex) -> (label, ILIKE patterns on flags.kind)
 FLAG_WORDS: list[tuple[str, str, list[str]]] = [
@@ -26,6 +26,9 @@ FLAG_WORDS: list[tuple[str, str, list[str]]] = [
     (r"repeat(?:ed)? (?:contacts?|callers?|customers?)|repeats", "repeat contacts", ["%repeat%"]),
     (r"trends?|anomal\w*", "trends", ["trend%"]),
     (r"escalat\w*", "escalations", ["%escalat%"]),
+    (r"unresolved(?: issues?| problems?)?|not resolved", "unresolved issues", ["unresolved_issue"]),
+    (r"(?:incorrect|wrong|false|inaccurate) (?:info(?:rmation)?|answers?|statements?)|misinform\w*",
+     "incorrect information", ["incorrect_information"]),
     (r"churn\w*|cancel\w*", "churn risks", ["%churn%", "%cancel%"]),
     (r"profan\w*|abus\w*|swear\w*", "profanity", ["%profan%", "%abus%"]),
     (r"silen\w*|dead air|long holds?", "long silences", ["%silence%", "%hold%", "%non_talk%"]),
@@ -110,6 +113,19 @@ _RULE_NAME_RX = re.compile(r"\b(?:the\s+)?([\w-]+)\s+(?:rule|flags?|checks?)\b",
 _COUNT_RX = re.compile(r"\bhow many\b|\bcount\b|\bnumber of\b|\bvolumes?\b|\btotals?\b", re.I)
 _VS_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\b", re.I)
 _LIST_RX = re.compile(r"\binteractions?\b|\bconversations?\b|\bcontacts?\b|\btickets?\b", re.I)
+# "how many billing calls were resolved first time?", "first-contact resolution this week"
+_FCR_RX = re.compile(
+    r"\bresolved (?:at |on )?(?:the )?first (?:time|contact|call|go)\b|\bfirst[- ]contact resolution\b|"
+    r"\bfirst[- ]time (?:fix|resolution)\b|\bfcr\b",
+    re.I,
+)
+# "follow-ups due today", "promised callbacks due this week"
+_FOLLOWUPS_RX = re.compile(
+    r"\bfollow[- ]?ups?\b|\bcall[- ]?backs? (?:due|promised|owed)\b|\bpromised (?:call[- ]?backs?|visits?)\b",
+    re.I,
+)
+# the word before a channel noun names a queue or topic: "billing calls"
+_BEFORE_NOUN_RX = re.compile(r"\b([a-z][\w-]*)\s+(?:calls|emails|chats|contacts|interactions|tickets)\b", re.I)
 HELP_RX = re.compile(r"^\s*(?:help|\?|what can you do|commands|usage)\s*\??\s*$", re.I)
 
 
@@ -241,7 +257,15 @@ def parse(text: str, tz: ZoneInfo, now: datetime) -> Query:
         queue = word
         break
 
-    if _PHRASES_RX.search(q):
+    if _FCR_RX.search(q) or _FOLLOWUPS_RX.search(q):
+        intent = "fcr" if _FCR_RX.search(q) else "followups"
+        kinds, kind_labels = [], []
+        bm = _BEFORE_NOUN_RX.search(rest)
+        if not queue and bm and bm.group(1).lower() not in _QUEUE_STOP | {"many", "much", "of"}:
+            queue = bm.group(1).lower()
+        if period is None and intent == "fcr":
+            period = _default_period("find", tz, now)  # the last 7 days
+    elif _PHRASES_RX.search(q):
         intent = "phrases"
         # "best phrases for billing": the word after for/in/about names a topic or a queue.
         pm = re.search(r"\b(?:for|in|about|on)\s+(?:the\s+)?([a-z][\w-]*)", q[_PHRASES_RX.search(q).end():], re.I)

@@ -21,6 +21,8 @@ from convoscope.context import Context, UserError
 
 def build_analyzer(cfg: Config, on_flags: Sequence[FlagHook] = ()) -> Analyzer:
     """The Analyzer for this configuration (models load lazily, on first use)."""
+    from dataclasses import replace
+
     from analysis.anger import AngerOptions
 
     return Analyzer(
@@ -34,6 +36,10 @@ def build_analyzer(cfg: Config, on_flags: Sequence[FlagHook] = ()) -> Analyzer:
         cache_dir=cfg.cache_path,
         on_flags=on_flags,
         cluster_model=cfg.patterns.clusters.model,
+        # "tomorrow" in a promise is read in the configured time zone
+        resolution=replace(cfg.resolution, timezone=cfg.timezone),
+        facts=cfg.facts,
+        fact_check=cfg.fact_check,
     )
 
 

@@ -46,6 +46,14 @@ def demo_config(base: config_mod.Config, demo_dir: Path) -> config_mod.Config:
         ],
     }
     data["slack"] = {**data.get("slack", {}), "enabled": False}
+    if not data.get("facts"):
+        # the demo company's knowledge base ships in config.example.toml (one sample chat
+        # contradicts it); a configuration with its own facts keeps them
+        example = SAMPLES.parent / "config.example.toml"
+        if example.is_file():
+            import tomllib
+
+            data["facts"] = tomllib.loads(example.read_text(encoding="utf-8")).get("facts", [])
     return config_mod.Config.model_validate(data)
 
 

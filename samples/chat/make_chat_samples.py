@@ -135,7 +135,8 @@ def front_doc() -> dict:
                    body="<p>Thanks for your message! An agent will reply shortly.</p>")
     fr.add_message("cnv_sms0134", inbound=False, author=alex,
                    body="<div>Hi Sam, I'm sorry about the wait. I can see yesterday's call; the "
-                        "refund was approved but not sent. I've pushed it through now.</div>")
+                        "refund was approved but not sent. I've pushed it through now, so it will be "
+                        "back on your card within 24 hours.</div>")
     fr.add_message("cnv_sms0134", inbound=True, sender_name="Sam Rivera",
                    body="I was promised that yesterday too. I'll believe it when I see it.")
 

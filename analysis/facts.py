@@ -1,0 +1,356 @@
+"""Incorrect information: agent statements checked against `[[facts]]` (the knowledge base).
+
+A fact states what is true about one subject, e.g.::
+
+    [[facts]]
+    subject = "refund processing time"
+    hints = ["refund", "money back"]
+    value = "5-7 business days"          # duration | money | count | yes/no | one of a set
+
+For every agent sentence about a fact's subject — a hint word in the sentence, or (with an
+encoder) a sentence whose MiniLM vector is close to the fact's description — the values of
+the fact's type are read (`analysis.fact_values`) and compared as intervals. A statement
+contradicts the fact when its interval does not meet the fact's (5% tolerance); then the
+interaction gets an `incorrect_information` flag with the evidence
+"agent said '2 days'; policy: 5-7 business days".
+
+Ambiguity is never flagged. A value is skipped when the clause reader
+(`analysis.clauses`) finds it in a question ("is it two days?"), in reported speech
+("the website says two days"), in a hypothetical ("if it were two days"), or negated
+without a bound word ("it doesn't take two days"); and a sentence with a hedge
+("I'm not sure", "I can't say exactly", "maybe", "it depends") is skipped whole. A bound
+word turns the value into a half-open interval, and a negation before it flips the bound:
+"it won't take more than a week" is "at most 7 days".
+
+Yes/no facts ("no refunds on digital goods": `value = "no"`) compare the polarity of the
+sentence's hint word: affirmed ("we can refund that") or negated ("we can't refund
+that"). One-of-a-set facts (`value = "UPS"`, `choices = ["UPS", "FedEx", "DHL"]`) flag a
+sentence naming another choice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from analysis import fact_values as fv
+from analysis.clauses import TurnClauses
+from store.records import Flag, Interaction, severity_value
+
+KIND = "incorrect_information"
+VALUE_TYPES = ("auto", "duration", "money", "count", "yesno", "choice")
+#: a sentence with one of these is ambiguous: it is not read as a claim
+HEDGES = re.compile(
+    r"\b(?:not sure|unsure|can't say|cannot say|can not say|don't know|do not know|no idea|"
+    r"not certain|maybe|perhaps|might|possibly|it depends|depends on|hard to say|"
+    r"can't tell|cannot tell|can't promise|cannot promise|i'd have to check|let me check|"
+    r"i'll (?:have to )?check|roughly|not exactly)\b",
+    re.I,
+)
+_SENTENCE_RX = re.compile(r"[^.!?;\n]+[.!?;]?")
+#: spoken discourse markers at the start of a sentence: not part of the claim ("let me tell
+#: you, ..." would otherwise read as reported speech)
+_MARKERS = re.compile(
+    r"^(?:\W*(?:ok(?:ay)?|so|right|well|basically|actually|honestly|to be honest|just so you know|"
+    r"let me tell you|i can tell you|i can confirm|for your information|fyi)\b[,:]?\s*)+",
+    re.I,
+)
+#: negation anywhere in the clause of a yes/no fact's hint word ("gift codes can't be refunded")
+_NEG_WORDS = re.compile(r"\b(?:not|no|never|cannot|\w+n't|non-?refundable|unable|nor)\b", re.I)
+#: an "at most" statement this many times looser than the policy's maximum misstates it
+LOOSE_FACTOR = 2.0
+_YES = {"yes", "true", "allowed", "y"}
+_NO = {"no", "false", "not allowed", "n"}
+
+
+@dataclass
+class FactOptions:
+    """One `[[facts]]` entry: what is true about a subject."""
+
+    __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
+    subject: str
+    #: what the policy is, in words (also what the sentence encoder compares against)
+    value: str
+    description: str = ""
+    #: words that mark a sentence as being about the subject (lower case, whole words)
+    hints: list[str] = field(default_factory=list)
+    #: "auto" reads the type from `value`
+    type: str = "auto"
+    #: for type "choice": every option a statement might name
+    choices: list[str] = field(default_factory=list)
+    #: only interactions in these queues / about these products (empty = all)
+    queues: list[str] = field(default_factory=list)
+    products: list[str] = field(default_factory=list)
+    #: for money facts without a currency in the statement
+    currency: str | None = None
+    #: relative tolerance when comparing intervals
+    tolerance: float = 0.05
+    severity: str = "high"
+
+    def __post_init__(self) -> None:
+        if self.type not in VALUE_TYPES:
+            raise ValueError(f"facts: type must be one of {VALUE_TYPES}; got {self.type!r}")
+        if not self.hints and not self.description:
+            raise ValueError(f"facts: {self.subject!r} needs hints or a description")
+        if not 0 <= self.tolerance < 1:
+            raise ValueError("facts: tolerance must be in [0, 1)")
+        self.resolved_type()  # validates the value
+
+    def resolved_type(self) -> str:
+        if self.type != "auto":
+            return self.type
+        low = self.value.strip().lower()
+        if self.choices:
+            return "choice"
+        if low in _YES | _NO:
+            return "yesno"
+        norm = fv.normalise(self.value)
+        if fv.durations(norm):
+            return "duration"
+        if fv.money(norm):
+            return "money"
+        if fv.counts(norm):
+            return "count"
+        raise ValueError(f"facts: cannot read a value from {self.value!r} for {self.subject!r}")
+
+    def policy_values(self) -> list[fv.Value]:
+        norm = fv.normalise(self.value)
+        t = self.resolved_type()
+        got = _values(t, norm, self.currency)
+        if t in ("duration", "money", "count") and not got:
+            raise ValueError(f"facts: no {t} in {self.value!r}")
+        return got
+
+
+def _values(t: str, norm: str, currency: str | None) -> list[fv.Value]:
+    if t == "duration":
+        return fv.durations(norm)
+    if t == "money":
+        return fv.money(norm, currency)
+    if t == "count":
+        return fv.counts(norm)
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One contradiction (or, with `contradicts=False`, a checked consistent statement)."""
+
+    fact: str
+    seq: int
+    sentence: str
+    said: str
+    policy: str
+    contradicts: bool
+    char_start: int
+    char_end: int
+    match: str  # "keyword" or "semantic"
+    score: float
+
+
+@dataclass
+class FactsOptions:
+    """`[fact_check]`: how statements are matched to facts."""
+
+    __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
+    enabled: bool = True
+    #: a sentence without a hint word is about a fact when its MiniLM cosine to the fact's
+    #: description is at least this (None: keywords only)
+    semantic_threshold: float | None = 0.55
+
+
+def _hint_rx(hints: Sequence[str]) -> re.Pattern[str] | None:
+    hs = [h.strip().lower() for h in hints if h.strip()]
+    if not hs:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(h) + r"\w*" for h in hs) + r")\b", re.I)
+
+
+class FactChecker:
+    """Checks agent sentences against the facts. `embed` (texts -> unit vectors) enables the
+    semantic match; without it only hint words match."""
+
+    def __init__(
+        self,
+        facts: Sequence[FactOptions],
+        options: FactsOptions | None = None,
+        embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+    ) -> None:
+        self.facts = list(facts)
+        self.options = options or FactsOptions()
+        self.embed = embed if self.options.semantic_threshold is not None else None
+        self._policy = [f.policy_values() for f in self.facts]
+        self._types = [f.resolved_type() for f in self.facts]
+        self._hints = [_hint_rx(f.hints) for f in self.facts]
+        self._fact_vecs: np.ndarray | None = None
+
+    def _fvecs(self) -> np.ndarray | None:
+        if self.embed is None:
+            return None
+        if self._fact_vecs is None:
+            self._fact_vecs = np.asarray(
+                self.embed([f"{f.subject}: {f.description}".strip(": ") for f in self.facts])
+            )
+        return self._fact_vecs
+
+    def check(self, it: Interaction) -> list[Finding]:
+        """Every checked agent statement about a fact (contradicting or not)."""
+        if not self.facts or not self.options.enabled:
+            return []
+        applicable = [i for i, f in enumerate(self.facts) if _applies(f, it)]
+        if not applicable:
+            return []
+        sents: list[tuple[int, int, int, str]] = []  # seq, start, end, text
+        for t in it.turns:
+            if t.speaker != "agent":
+                continue
+            for m in _SENTENCE_RX.finditer(t.text):
+                s = m.group(0).strip()
+                if len(s) > 3:
+                    sents.append((t.seq, m.start(), m.end(), m.group(0)))
+        if not sents:
+            return []
+        sims = None
+        fvecs = self._fvecs()
+        if fvecs is not None:
+            # only sentences with a value of some type are worth encoding
+            cand = [k for k, s in enumerate(sents) if _has_value(fv.normalise(s[3]))]
+            if cand:
+                vecs = np.asarray(self.embed([sents[k][3] for k in cand]))  # type: ignore[misc]
+                sims = {k: vecs[j] @ fvecs.T for j, k in enumerate(cand)}
+        out: list[Finding] = []
+        for k, (seq, start, _end, text) in enumerate(sents):
+            for i in applicable:
+                rx = self._hints[i]
+                hit = rx.search(text) if rx else None
+                how, score = ("keyword", 0.95) if hit else ("", 0.0)
+                if hit is None and rx is not None and k > 0 and sents[k - 1][0] == seq and rx.search(sents[k - 1][3]):
+                    # the subject named in the sentence before, in the same turn: "the refund
+                    # was approved. It will be back on your card within 24 hours."
+                    how, score = "keyword (previous sentence)", 0.8
+                if hit is None and sims is not None and k in sims:
+                    sim = float(sims[k][i])
+                    thr = self.options.semantic_threshold or 1.0
+                    if sim >= thr:
+                        how, score = "semantic", min(0.95, 0.6 + (sim - thr))
+                if not how:
+                    continue
+                f = self._finding(i, seq, start, text, hit, how, score)
+                if f is not None:
+                    out.append(f)
+        return out
+
+    def _finding(
+        self, i: int, seq: int, start: int, text: str, hit: re.Match[str] | None, how: str, score: float
+    ) -> Finding | None:
+        fact, t = self.facts[i], self._types[i]
+        if HEDGES.search(text.replace("\u2019", "'")) or text.rstrip().endswith("?"):
+            return None  # ambiguous, or a question: not a claim
+        mk = _MARKERS.match(text)
+        if mk and mk.end() < len(text):
+            cut = mk.end()
+            start, text = start + cut, text[cut:]
+            if hit is not None:
+                hit = self._hints[i].search(text)  # type: ignore[union-attr]
+        if t == "yesno":
+            if hit is None:
+                return None
+            tc = TurnClauses(text)
+            r = tc.read(hit.start(), hit.end(), own=hit.group(0).lower().split())
+            if r.question or r.reported or r.hypothetical:
+                return None
+            a, b = tc.clause_span(hit.start(), hit.end())
+            said_yes = r.negated is None and not _NEG_WORDS.search(text[a:b].replace("\u2019", "'"))
+            truth_yes = fact.value.strip().lower() in _YES
+            if said_yes == truth_yes:
+                return self._make(fact, seq, start, text, text.strip(), False, how, score, hit.span())
+            return self._make(fact, seq, start, text, text.strip(), True, how, score, hit.span())
+        if t == "choice":
+            truth = {c.strip().lower() for c in re.split(r"[,/]| or ", fact.value) if c.strip()}
+            low = text.lower()
+            named = [c for c in fact.choices if re.search(rf"\b{re.escape(c.lower())}\b", low)]
+            if not named:
+                return None
+            tc = TurnClauses(text)
+            for c in named:
+                p = low.index(c.lower())
+                r = tc.read(p, p + len(c), own=c.lower().split())
+                if r.negated or r.question or r.reported or r.hypothetical:
+                    continue
+                wrong = c.lower() not in truth
+                return self._make(fact, seq, start, text, c, wrong, how, score, (p, p + len(c)))
+            return None
+        norm = fv.normalise(text)
+        vals = _values(t, norm, fact.currency or _policy_currency(self._policy[i]))
+        if not vals:
+            return None
+        tc = TurnClauses(norm)
+        policy = self._policy[i]
+        for v in vals:
+            r = tc.read(v.start, v.end)
+            if r.question or r.reported or r.hypothetical:
+                continue
+            bounded = v.low == 0.0 or v.high == float("inf")
+            if r.negated and not bounded:
+                continue  # "it doesn't take two days": not a claim of a value
+            contradicts = not any(v.meets(p, fact.tolerance) for p in policy)
+            if not contradicts and v.low == 0.0 and v.high != float("inf") and policy:
+                # "up to a month" against 3-5 business days: true but a gross misstatement
+                contradicts = v.high > LOOSE_FACTOR * max(p.high for p in policy)
+            return self._make(fact, seq, start, text, v.text, contradicts, how, score, None)
+        return None
+
+    def _make(
+        self, fact: FactOptions, seq: int, start: int, text: str, said: str, contradicts: bool,
+        how: str, score: float, span: tuple[int, int] | None,
+    ) -> Finding:  # fmt: skip
+        a, b = (start + span[0], start + span[1]) if span else (start, start + len(text))
+        return Finding(fact.subject, seq, text.strip(), said, fact.value, contradicts, a, b, how, score)
+
+    def flags(self, interaction_id: int, it: Interaction, findings: Sequence[Finding] | None = None) -> list[Flag]:
+        """One `incorrect_information` flag per contradicted fact."""
+        found = self.check(it) if findings is None else findings
+        by_fact: dict[str, list[Finding]] = {}
+        for f in found:
+            if f.contradicts:
+                by_fact.setdefault(f.fact, []).append(f)
+        sev = {f.subject: f.severity for f in self.facts}
+        out = []
+        for subject, fs in by_fact.items():
+            first = fs[0]
+            evidence: list[dict[str, Any]] = [
+                {"seq": f.seq, "char_start": f.char_start, "char_end": f.char_end,
+                 "matched": f.sentence[:200], "said": f.said, "policy": f.policy, "fact": f.fact,
+                 "match": f.match, "score": round(f.score * 100, 1)}
+                for f in fs[:5]
+            ]  # fmt: skip
+            out.append(Flag(
+                interaction_id=interaction_id, kind=KIND, rule=f"fact:{subject}",
+                severity=severity_value(sev.get(subject, "high")), score=round(first.score, 3),
+                evidence=evidence,
+                summary=f"agent said '{first.said}'; policy: {first.policy} ({subject}, turn {first.seq})",
+            ))  # fmt: skip
+        return out
+
+
+def _policy_currency(vals: Sequence[fv.Value]) -> str | None:
+    return next((v.dim for v in vals if v.dim not in ("duration", "count")), None)
+
+
+def _has_value(norm: str) -> bool:
+    return bool(fv.durations(norm) or fv.money(norm) or fv.counts(norm))
+
+
+def _applies(f: FactOptions, it: Interaction) -> bool:
+    if f.queues and (it.queue or "").lower() not in {q.lower() for q in f.queues}:
+        return False
+    if f.products:
+        prod = str((it.metadata or {}).get("product") or "").lower()
+        subj = (it.subject or "").lower()
+        if not any(p.lower() in prod or p.lower() in subj for p in f.products):
+            return False
+    return True

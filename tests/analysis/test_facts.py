@@ -1,0 +1,128 @@
+"""Incorrect information (#19): values read from agent statements (spoken and written
+numbers, ranges, bounds, money, yes/no), clause-aware, compared with `[[facts]]`; and
+through the real analysis job the `incorrect_information` flag with its evidence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from analysis.anger import AngerOptions
+from analysis.facts import FactChecker, FactOptions, FactsOptions
+from analysis.options import AnalysisOptions
+from analysis.pipeline import Analyzer
+from analysis.redaction import RedactionOptions
+from analysis.sentiment import SentimentOptions
+from analysis.topics import TopicOptions
+from store import flags as flag_store
+from store import interactions as istore
+from store.db import Store
+from store.records import Interaction, Turn, content_hash
+
+FACTS = [
+    FactOptions(subject="refund processing time", value="5-7 business days", hints=["refund", "money back"]),
+    FactOptions(subject="cancellation fee", value="25 USD", hints=["cancellation fee", "termination fee"]),
+    FactOptions(subject="warranty", value="2 years", hints=["warranty"]),
+    FactOptions(subject="refunds on digital goods", value="no", hints=["digital", "download"]),
+    FactOptions(subject="carrier", value="UPS", choices=["UPS", "FedEx", "DHL"], hints=["ship", "carrier"]),
+]
+CHECKER = FactChecker(FACTS, FactsOptions(semantic_threshold=None))
+
+
+def _agent(text: str, queue: str | None = None) -> Interaction:
+    return Interaction("chat", "test", text[:20], content_hash(text, [text]), queue=queue,
+                       turns=[Turn(0, "agent", text)])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "contradicts"),
+    [
+        ("Your refund will be processed within two days.", True),
+        ("The refund takes five to seven business days.", False),
+        ("It won't take more than a week for the refund.", False),  # at most 7 days: meets 7-9.8
+        ("Your refund will take more than two weeks.", True),
+        ("Refunds take up to six months.", True),  # far looser than the policy
+        ("The cancellation fee is twenty-five dollars.", False),
+        ("There's no cancellation fee at all.", True),
+        ("The termination fee is $50.", True),
+        ("The warranty is one year.", True),
+        ("The warranty covers 24 months.", False),
+        ("We can refund digital purchases.", True),
+        ("Sadly downloads cannot be refunded.", False),
+        ("We ship with FedEx.", True),
+        ("We ship with UPS.", False),
+    ],
+)
+def test_statements_compared_with_facts(text: str, contradicts: bool) -> None:
+    got = [f for f in CHECKER.check(_agent(text))]
+    assert got, f"no statement read in {text!r}"
+    assert got[0].contradicts is contradicts, got
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't say exactly when the refund arrives.",  # hedge: no value, not judged
+        "I'm not sure, maybe the refund takes two days.",  # hedged value
+        "Is the refund going to take two days?",  # a question
+        "The website says refunds take two days.",  # reported speech
+        "If the refund took two days we'd be the fastest.",  # hypothetical
+        "It doesn't take two days.",  # negated value without a bound: no claim
+    ],
+)
+def test_ambiguous_statements_are_not_judged(text: str) -> None:
+    assert [f for f in CHECKER.check(_agent(text)) if f.contradicts] == []
+
+
+def test_customer_words_and_other_queues_are_not_checked() -> None:
+    it = Interaction("chat", "test", "c", "h", turns=[Turn(0, "customer", "you said the refund takes two days")])
+    assert CHECKER.check(it) == []
+    scoped = FactChecker([FactOptions(subject="fee", value="25 USD", hints=["fee"], queues=["billing"])],
+                         FactsOptions(semantic_threshold=None))  # fmt: skip
+    assert scoped.check(_agent("The fee is $40.", queue="sales")) == []
+    assert scoped.check(_agent("The fee is $40.", queue="billing"))[0].contradicts
+
+
+def test_bad_fact_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="cannot read a value"):
+        FactOptions(subject="x", value="whenever", hints=["x"])
+
+
+def test_pipeline_raises_incorrect_information_with_evidence(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "t.duckdb")
+    try:
+        t0 = datetime(2026, 12, 3, 9, tzinfo=UTC)
+        turns = [Turn(0, "customer", "When do I get my money?", sent_at=t0),
+                 Turn(1, "agent", "I've pushed it through, the refund will be back on your card within 24 hours.",
+                      sent_at=t0),
+                 Turn(2, "customer", "Great, thanks!", sent_at=t0)]  # fmt: skip
+        istore.upsert(store, [Interaction("chat", "test", "r1", content_hash("r1", ["x"]), started_at=t0,
+                                          turns=turns)])  # fmt: skip
+        Analyzer(
+            AnalysisOptions(transcribe=False), sentiment=SentimentOptions(backend="vader"), anger=AngerOptions(),
+            topics=TopicOptions(taxonomy=[]), rules=[], redaction=RedactionOptions(), cache_dir="/nonexistent",
+            facts=FACTS, fact_check=FactsOptions(semantic_threshold=None),
+        ).run(store)  # fmt: skip
+        iid = istore.existing_hashes(store, "test", ["r1"])["r1"][0]
+        flags = [f for f in flag_store.for_interaction(store, iid) if f.kind == "incorrect_information"]
+        assert len(flags) == 1
+        f = flags[0]
+        assert f.summary is not None and "agent said 'within 24 hours'" in f.summary
+        assert "policy: 5-7 business days" in f.summary
+        assert f.evidence[0]["seq"] == 1 and f.confidence is not None and f.confidence > 0.5
+    finally:
+        store.close()
+
+
+def test_config_loads_example_facts_and_rejects_a_bad_one(tmp_path: Path) -> None:
+    from convoscope import config
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = config.load(str(root / "config.example.toml"))
+    assert {f.subject for f in cfg.facts} >= {"refund processing time", "cancellation fee"}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[facts]]\nsubject = "refund"\nhints = ["refund"]\nvalue = "whenever"\n')
+    with pytest.raises(config.ConfigError, match="cannot read a value from 'whenever'"):
+        config.load(str(bad))
