@@ -961,8 +961,9 @@ def low_satisfaction_traits(
 ) -> list[TraitRow]:
     """What low-satisfaction interactions have in common, strongest first per kind.
 
-    `kind` is 'topic' (odds ratio, 95 % CI), 'metric' (Cohen's d, 95 % CI) or 'phrase'
-    (log-odds z with an informative Dirichlet prior); positive effects are more typical of
+    `kind` is 'topic' (odds ratio, 95 % CI), 'metric' (Cohen's d, 95 % CI), 'phrase'
+    (log-odds z with an informative Dirichlet prior) or 'resolution' (odds ratio of the
+    `unresolved` verdict, among interactions with a verdict); positive effects are more typical of
     low satisfaction. `queue` picks the per-queue comparison (None = all interactions).
     """
     scope = f"queue:{queue}" if queue else "all"

@@ -519,9 +519,9 @@ class Engine:
         items = [{"kind": r.kind, "feature": r.feature, "statistic": r.statistic,
                   "effect": round(r.effect, 3), "low": r.value_low, "high": r.value_high,
                   "n_low": r.n_low, "n_high": r.n_high} for r in rows]
-        names = {"topic": "Topics", "metric": "Metrics", "phrase": "Phrases"}
+        names = {"topic": "Topics", "metric": "Metrics", "phrase": "Phrases", "resolution": "Resolution"}
         lines = []
-        for kind in ("topic", "metric", "phrase"):
+        for kind in names:
             got = [it for it in items if it["kind"] == kind]
             if got:
                 lines.append(f"*{names[kind]}*: " + ", ".join(
