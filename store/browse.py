@@ -22,6 +22,8 @@ import duckdb
 
 from store.db import Store
 from store.outbound import WITHHELD, mask_strings
+from store.resolution import ResolutionView
+from store.resolution import view as resolution_view
 from store.reviews import COUNTS, QUEUE_ORDER, contest_reason, contested, counts
 
 SORT_KEYS: dict[str, str] = {
@@ -575,6 +577,8 @@ class Detail:
     qa_score: float | None
     turns: list[TurnView]
     flags: list[FlagView]
+    #: the resolution verdict (store.resolution.view: reasons masked), None without one
+    resolution: ResolutionView | None = None
 
 
 def detail(store: Store, interaction_id: int) -> Detail | None:
@@ -629,6 +633,7 @@ def detail(store: Store, interaction_id: int) -> Detail | None:
         customer_trend=list(r[14]) if r[14] is not None else None, anger=r[15],
         metrics=_loads(r[16], {}), topics=_loads(r[17], []), keywords=list(r[18] or []),
         cluster_id=r[19], cluster_label=r[20], qa_score=qa, turns=turns, flags=flags,
+        resolution=resolution_view(store, interaction_id),
     )
 
 

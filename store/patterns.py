@@ -60,6 +60,13 @@ class InteractionFacts:
     top_topic: str | None
     cluster_id: int | None
     subject: str | None = None
+    #: resolution verdict now (`interaction_resolution.verdict`: resolved / unresolved /
+    #: pending, None when the interaction has none) — traits and scorecards read it
+    resolution: str | None = None
+    #: the verdict on the interaction's own evidence, before any repeat-contact override
+    #: (`analysed_verdict`): first-contact resolution reads this, so a repeat that no longer
+    #: counts (re-clustered, re-analysed) cannot leave a stale "unresolved" behind
+    resolution_own: str | None = None
 
 
 @dataclass(slots=True)
@@ -287,9 +294,10 @@ def interaction_facts(
     sql = (
         "SELECT i.id, i.channel, i.started_at, i.agent, i.queue, i.customer, i.customer_key, "
         "i.metadata, s.sentiment, s.sentiment_customer, s.customer_trend, s.metrics, s.topics, "
-        "s.top_topic, m.cluster_id, pii_mask(i.subject) "
+        "s.top_topic, m.cluster_id, pii_mask(i.subject), r.verdict, coalesce(r.analysed_verdict, r.verdict) "
         "FROM interactions i LEFT JOIN scores s ON s.interaction_id = i.id "
         "LEFT JOIN cluster_members m ON m.interaction_id = i.id "
+        "LEFT JOIN interaction_resolution r ON r.interaction_id = i.id "
         "WHERE i.status IN (SELECT unnest(?::JSON::VARCHAR[]))"
     )
     cond, extra = _and(("i.started_at >= ?", since), ("i.started_at < ?", until),
@@ -307,7 +315,7 @@ def interaction_facts(
                 customer_trend=list(r[10]) if r[10] is not None else None,
                 metrics=_loads(r[11], {}) or {}, topics=_loads(r[12], []) or [],
                 top_topic=r[13], cluster_id=int(r[14]) if r[14] is not None else None,
-                subject=r[15],
+                subject=r[15], resolution=r[16], resolution_own=r[17],
             )
         )
     return out
@@ -930,7 +938,9 @@ def fcr_rates(
     """First-contact resolution per agent, queue or topic (of the first contact).
 
     An issue is a contact that does not repeat an earlier one; it is resolved at first
-    contact when no repeat followed within the repeat window.
+    contact when its own resolution verdict is `resolved` and no repeat followed within the
+    repeat window (without a verdict: when no repeat followed). See
+    `analysis.patterns.repeats.resolved_first_time`.
     """
     if by not in ("agent", "queue", "topic"):
         raise ValueError("by must be agent, queue or topic")
@@ -951,8 +961,9 @@ def low_satisfaction_traits(
 ) -> list[TraitRow]:
     """What low-satisfaction interactions have in common, strongest first per kind.
 
-    `kind` is 'topic' (odds ratio, 95 % CI), 'metric' (Cohen's d, 95 % CI) or 'phrase'
-    (log-odds z with an informative Dirichlet prior); positive effects are more typical of
+    `kind` is 'topic' (odds ratio, 95 % CI), 'metric' (Cohen's d, 95 % CI), 'phrase'
+    (log-odds z with an informative Dirichlet prior) or 'resolution' (odds ratio of the
+    `unresolved` verdict, among interactions with a verdict); positive effects are more typical of
     low satisfaction. `queue` picks the per-queue comparison (None = all interactions).
     """
     scope = f"queue:{queue}" if queue else "all"

@@ -201,7 +201,8 @@ def resolve_interaction(store: Store, ref: str, channel: str | None = None) -> i
 
 
 def interaction_detail(store: Store, interaction_id: int) -> dict[str, Any] | None:
-    """Header, scores, active flags and the redacted turns of one interaction.
+    """Header, scores, active flags, the resolution verdict (`store.resolution.view`) and
+    the redacted turns of one interaction.
 
     Reads the outbound boundary (`store.outbound`): turns carry only `redacted_text` (None
     where analysis has not redacted yet: callers withhold those), the subject is masked and
@@ -238,6 +239,13 @@ def interaction_detail(store: Store, interaction_id: int) -> dict[str, Any] | No
             "WHERE interaction_id = ? ORDER BY seq", [interaction_id]
         ).fetchall()
     ]  # fmt: skip
+    from store.resolution import view as resolution_view
+
+    res_view = resolution_view(store, interaction_id)  # reasons and commitment masked
+    d["resolution"] = None if res_view is None else {
+        "verdict": res_view.verdict, "confidence": res_view.confidence, "reason": res_view.reason,
+        "commitment": res_view.commitment, "follow_up_due": res_view.follow_up_due,
+    }  # fmt: skip
     return d
 
 

@@ -116,6 +116,43 @@ def upsert_flags(store: Store, flags: Sequence[Flag], *, con: duckdb.DuckDBPyCon
 
 
 @dataclass(slots=True)
+class ResolutionView:
+    """A verdict as it may leave the store (TUI detail, bot "show call N"): reasons and the
+    promised follow-up masked (`pii_mask`: reasons quote the customer), `follow_up_due`
+    only while the verdict is `pending`."""
+
+    verdict: str
+    confidence: float
+    reasons: list[str]
+    commitment: str | None = None
+    follow_up_due: datetime | None = None
+    repeat_id: int | None = None
+    analysed_verdict: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """The reasons, first (strongest) first, for a one-line display."""
+        return "; ".join(self.reasons[:3])
+
+
+def view(store: Store, interaction_id: int) -> ResolutionView | None:
+    """The verdict of one interaction for display (None when it has none)."""
+    from store.outbound import mask_strings
+
+    cur = store.cursor()
+    r = cur.execute(
+        "SELECT verdict, confidence, reasons, pii_mask(commitment), "
+        "CASE WHEN verdict = 'pending' THEN follow_up_due END, repeat_id, analysed_verdict "
+        "FROM interaction_resolution WHERE interaction_id = ?", [interaction_id],
+    ).fetchone()  # fmt: skip
+    if r is None:
+        return None
+    reasons = mask_strings(cur, [str(x) for x in json.loads(r[2] or "[]")])
+    return ResolutionView(r[0], round(float(r[1]), 3), reasons, r[3], r[4],
+                          int(r[5]) if r[5] is not None else None, r[6])  # fmt: skip
+
+
+@dataclass(slots=True)
 class FollowUp:
     interaction_id: int
     started_at: datetime | None

@@ -227,7 +227,7 @@ class PatternsOptions:
 
 # -- QA scorecards ----------------------------------------------------------------------
 
-QUESTION_SOURCES = ("flag", "metric", "stage", "sentiment")
+QUESTION_SOURCES = ("flag", "metric", "stage", "sentiment", "resolution")
 
 
 @dataclass
@@ -241,6 +241,10 @@ class ScorecardQuestion:
       "customer_end"|"customer"|"overall"`: with `pass_min`/`pass_max` a yes/no answer;
       with `best` and `worst` a number in that range scored linearly (best = full points).
       A missing value answers n.a.
+    - `resolution = ["resolved"]` (any of resolved / unresolved / pending): yes when the
+      interaction's resolution verdict (after a repeat-contact override) is one of these,
+      no when it is another; n.a. when it has no verdict. E.g. "issue resolved" =
+      `["resolved"]`; `["resolved", "pending"]` also accepts a promised follow-up.
     - `channels`: the question is n.a. on other channels (e.g. hold time only for calls).
     """
 
@@ -253,6 +257,7 @@ class ScorecardQuestion:
     stage: str | None = None
     metric: str | None = None
     sentiment: str | None = None
+    resolution: list[str] | None = None
     pass_min: float | None = None
     pass_max: float | None = None
     best: float | None = None
@@ -272,6 +277,10 @@ class ScorecardQuestion:
             raise ValueError(f"{where}: stage must be greeting, discovery, solution or close")
         if self.sentiment is not None and self.sentiment not in ("customer_end", "customer", "overall"):
             raise ValueError(f"{where}: sentiment must be customer_end, customer or overall")
+        if self.resolution is not None:
+            bad_verdicts = [v for v in self.resolution if v not in ("resolved", "unresolved", "pending")]
+            if not self.resolution or bad_verdicts:
+                raise ValueError(f"{where}: resolution must list verdicts among resolved, unresolved, pending")
         if self.metric is not None or self.sentiment is not None:
             ranged = self.best is not None or self.worst is not None
             passed = self.pass_min is not None or self.pass_max is not None

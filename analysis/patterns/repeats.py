@@ -9,9 +9,15 @@ different key.
 
 What a repeat is: a contact by the same customer within `window_days` of an earlier one
 on the same issue — the same top topic or the same cluster (configurable). The repeat
-points at the most recent such contact; the first contact of the chain is the "issue",
-and an issue without repeats counts as resolved at first contact. Issues whose window has
-not yet closed count as resolved until a repeat arrives (the next run corrects them).
+points at the most recent such contact; the first contact of the chain is the "issue".
+
+Resolved first time (`resolved_first_time`): an issue whose resolution verdict (its own,
+before a repeat override) is `resolved` AND that no repeat followed. `unresolved` or
+`pending` (a follow-up was promised, so the first contact did not finish it) is not
+resolved first time even without a repeat. An issue without a verdict (analysed before
+the resolution stage existed, or a source it cannot read) falls back to the repeats-only
+rule: resolved when no repeat followed. Issues whose window has not yet closed count as
+resolved (if their verdict allows) until a repeat arrives (the next run corrects them).
 """
 
 from __future__ import annotations
@@ -113,6 +119,14 @@ def _same_issue(a: InteractionFacts, b: InteractionFacts, match_on: Sequence[str
     return None
 
 
+def resolved_first_time(verdict: str | None, repeats: int) -> bool:
+    """The FCR rule: a repeat always means not resolved first time; otherwise the verdict
+    decides, and only a missing verdict falls back to "no repeat = resolved"."""
+    if repeats > 0:
+        return False
+    return verdict is None or verdict == "resolved"
+
+
 def find_repeats(facts: Sequence[InteractionFacts], options: RepeatOptions) -> RepeatResult:
     """Repeat contacts and the issues (first contacts) with their resolution."""
     customer = link_customers(facts, options)
@@ -141,7 +155,8 @@ def find_repeats(facts: Sequence[InteractionFacts], options: RepeatOptions) -> R
                 chain_len[cur.id] = 1
                 issues[cur.id] = ResolutionRow(
                     interaction_id=cur.id, customer_key=key, started_at=cur.started_at,
-                    agent=cur.agent, queue=cur.queue, topic=cur.top_topic, repeats=0, resolved=True,
+                    agent=cur.agent, queue=cur.queue, topic=cur.top_topic, repeats=0,
+                    resolved=resolved_first_time(cur.resolution_own, 0),
                 )
                 continue
             prev, (on, value) = match
@@ -149,7 +164,7 @@ def find_repeats(facts: Sequence[InteractionFacts], options: RepeatOptions) -> R
             first_of[cur.id] = first
             chain_len[first] += 1
             issues[first].repeats += 1
-            issues[first].resolved = False
+            issues[first].resolved = resolved_first_time(None, issues[first].repeats)
             gap = (cur.started_at - prev.started_at).total_seconds() / 3600.0  # type: ignore[operator]
             repeats.append(RepeatRow(
                 interaction_id=cur.id, previous_id=prev.id, first_id=first, customer_key=key,

@@ -1,7 +1,7 @@
 """QA scorecards: configured forms answered automatically for every interaction.
 
-Each question reads one source (a flag kind or rule, a conversation stage, a metric or a
-sentiment value) and answers yes / no / n.a. or a number in a range. Points: yes = 1,
+Each question reads one source (a flag kind or rule, a conversation stage, a metric, a
+sentiment value or the resolution verdict) and answers yes / no / n.a. or a number in a range. Points: yes = 1,
 no = 0 (for `expect = "absent"` the reverse), a ranged number scores linearly from
 `worst` (0) to `best` (1), clipped. A section's score is the weighted mean of its
 answered questions; the form's score is the weighted mean of its sections that have any
@@ -41,6 +41,11 @@ def answer(
         present = q.flag in flag_kinds
         good = present if q.expect == "present" else not present
         return {**out, "answer": "yes" if present else "no", "points": 1.0 if good else 0.0}
+    if q.resolution is not None:
+        if f.resolution is None:
+            return {**out, "answer": "n.a.", "points": None, "why": "no resolution verdict"}
+        ok = f.resolution in q.resolution
+        return {**out, "answer": "yes" if ok else "no", "value": f.resolution, "points": 1.0 if ok else 0.0}
     if q.stage is not None:
         seen = q.stage in stages
         return {**out, "answer": "yes" if seen else "no", "points": 1.0 if seen else 0.0}

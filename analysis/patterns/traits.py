@@ -9,7 +9,12 @@ Three kinds of trait, each with an effect size rather than a raw count:
   response time...): Cohen's d (low minus high, pooled SD) with its normal-approximation
   95 % interval, largest |d| first (a metric lower in low satisfaction is a trait too);
 - phrases: log-odds z with an informative Dirichlet prior (see phrases.py), phrases
-  over-represented in low-satisfaction interactions.
+  over-represented in low-satisfaction interactions;
+- resolution: the "unresolved" share (resolution verdict `unresolved`, including a
+  repeat-contact override) among low vs high satisfaction, as an odds ratio with the same
+  interval as topics. Only interactions that have a verdict count (value_low/value_high
+  are shares of those), so a store analysed before the resolution stage gets no row
+  rather than a made-up 0 %; at least 3 with a verdict on each side are needed.
 
 Run for all interactions and per queue (queues with enough of both).
 """
@@ -113,7 +118,17 @@ def compare(
     ):
         phrase_rows.append(("phrase", p.phrase, "log_odds_z", p.z, None, None, float(p.count_a),
                             float(p.count_b), p.z))
-    for group in (topic_rows, metric_rows, phrase_rows):
+    # resolution verdict
+    resolution_rows = []
+    v_low = [f.resolution for f in low if f.resolution]
+    v_high = [f.resolution for f in high if f.resolution]
+    if len(v_low) >= 3 and len(v_high) >= 3:
+        a = v_low.count("unresolved")
+        c = v_high.count("unresolved")
+        or_, lo, hi = odds_ratio(a, len(v_low) - a, c, len(v_high) - c)
+        resolution_rows.append(("resolution", "unresolved", "odds_ratio", or_, lo, hi, a / len(v_low),
+                                c / len(v_high), math.log(or_)))
+    for group in (topic_rows, metric_rows, phrase_rows, resolution_rows):
         group.sort(key=lambda r: -r[8])
         for rank, r in enumerate(group[: options.top], start=1):
             rows.append(TraitRow(scope=scope, kind=r[0], feature=r[1], statistic=r[2], effect=r[3],

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from bot import blocks as bk
 from bot import safety
 from bot.questions.parser import HELP_RX, Query, parse
+from bot.questions.resolution_view import resolution_item, resolution_line
 from store import questions as sq
 from store.db import Store
 from store.permissions import allowed, pseudonym
@@ -283,8 +284,9 @@ class Engine:
             "status": d["status"], "topic": d["top_topic"],
             "sentiment": d["sentiment"], "sentiment_agent": d["sentiment_agent"],
             "sentiment_customer": d["sentiment_customer"], "anger": d["anger"],
-            "flags": flags, "excerpt": excerpt,
+            "flags": flags, "excerpt": excerpt, "resolution": resolution_item(d["resolution"], self.tz),
         }  # fmt: skip
+        resolution = resolution_line(item["resolution"])
         title = f"{d['channel'].title()} #{d['id']}"
         summary = (
             f"{bk.fmt_time(d['started_at'], self.tz)}"
@@ -306,11 +308,13 @@ class Engine:
         ]  # fmt: skip
         ex_lines = [f"{e['speaker']}: {e['text']}" for e in excerpt]
         text = "\n".join(
-            [f"{title} — {summary}", scores]
+            [f"{title} — {summary}", scores] + ([resolution] if resolution else [])
             + (["Flags:", *flag_lines] if flag_lines else ["No flags."])
             + (["Excerpt (redacted):", *ex_lines] if ex_lines else [])
         )
         blocks = [bk.header(title), bk.section(bk.escape(summary)), bk.context(bk.escape(scores))]
+        if resolution:
+            blocks.append(bk.section(bk.escape(resolution)))
         for f, line in zip(d["flags"], flag_lines, strict=True):
             blocks.append(bk.section(bk.escape(line)))
             if allowed(role, "review") and f["review_status"] == "open":
@@ -519,9 +523,9 @@ class Engine:
         items = [{"kind": r.kind, "feature": r.feature, "statistic": r.statistic,
                   "effect": round(r.effect, 3), "low": r.value_low, "high": r.value_high,
                   "n_low": r.n_low, "n_high": r.n_high} for r in rows]
-        names = {"topic": "Topics", "metric": "Metrics", "phrase": "Phrases"}
+        names = {"topic": "Topics", "metric": "Metrics", "phrase": "Phrases", "resolution": "Resolution"}
         lines = []
-        for kind in ("topic", "metric", "phrase"):
+        for kind in names:
             got = [it for it in items if it["kind"] == kind]
             if got:
                 lines.append(f"*{names[kind]}*: " + ", ".join(

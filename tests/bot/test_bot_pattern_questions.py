@@ -54,3 +54,15 @@ def test_pattern_questions_before_the_job_ran_say_so(store: Store) -> None:
     assert a.items == [] and "computed yet" in a.text
     b = _engine(store).ask("what do low-satisfaction chats have in common?")
     assert b.items == [] and "computed yet" in b.text
+
+
+def test_traits_answer_shows_the_unresolved_verdict(store: Store) -> None:
+    _seed(store)
+    sp.save_traits(store, [
+        sp.TraitRow("all", "resolution", "unresolved", "odds_ratio", 5.5, 2.0, 15.0, 0.8, 0.13, 40, 60, 1),
+    ])
+    a = _engine(store).ask("what do low-satisfaction calls have in common?")
+    assert {"kind": "resolution", "feature": "unresolved"}.items() <= next(
+        it for it in a.items if it["kind"] == "resolution").items()
+    assert "unresolved (odds_ratio +5.50)" in a.text
+    assert any("*Resolution*: unresolved" in str(b) for b in a.blocks)

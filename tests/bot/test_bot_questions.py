@@ -265,3 +265,37 @@ def test_many_flags_still_fit_slacks_block_limit(store: Store) -> None:
     a = Engine(store, TZ, clock=lambda: now).ask(f"show call {iid}")
     assert len(a.items[0]["flags"]) == 40 and len(a.blocks) == 50
     assert "more blocks left out" in json.dumps(a.blocks[-1])
+
+
+def test_show_call_shows_the_resolution_verdict(store: Store) -> None:
+    from botdata import add_interaction
+
+    from store import resolution as rs
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    engine = Engine(store, TZ, clock=lambda: now)
+    ids = [add_interaction(store, channel="call", started_at=now - timedelta(hours=2), agent="7", queue="billing",
+                           topic="refund", sentiment=0, anger=0, ext=f"res-{k}",
+                           texts=[("customer", "my refund has not arrived", "my refund has not arrived")])[0]
+           for k in range(3)]  # type: ignore[list-item]  # fmt: skip
+    pending, resolved, bare = ids
+    due = now + timedelta(days=1)
+    rs.save(store, [
+        rs.ResolutionRow(pending, "pending", 0.82, ["follow-up promised: 'call you on 415-555-0199'"], [],
+                         commitment="call you on 415-555-0199", follow_up_due=due),
+        rs.ResolutionRow(resolved, "unresolved", 0.8, ["customer: 'it is still not working'"], [],
+                         follow_up_due=due),
+    ])
+    a = engine.ask(f"show call {pending}")
+    (item,) = a.items
+    assert item["resolution"]["verdict"] == "pending" and item["resolution"]["confidence"] == 0.82
+    assert item["resolution"]["follow_up_due"] == due.astimezone(TZ).date().isoformat()
+    line = f"Resolution: pending (0.82) · follow-up due {due.astimezone(TZ).date().isoformat()}"
+    assert line in a.text and "follow-up promised" in a.text
+    assert "555-0199" not in json.dumps(a.to_json())  # the reason stays masked
+    assert any(line in json.dumps(b, ensure_ascii=False) for b in a.blocks)
+    b = engine.ask(f"show call {resolved}")
+    assert "Resolution: unresolved (0.80) — customer: 'it is still not working'" in b.text
+    assert "follow-up due" not in b.text and b.items[0]["resolution"]["follow_up_due"] is None
+    c = engine.ask(f"show call {bare}")
+    assert c.items[0]["resolution"] is None and "Resolution:" not in c.text

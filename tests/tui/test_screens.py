@@ -349,3 +349,35 @@ def test_read_only_store_refuses_reviews(anyio_backend: str, db_path: Path) -> N
             src.review(fid, "confirmed")
     finally:
         st.close()
+
+
+async def test_detail_shows_the_resolution_verdict_masked(source: LocalSource, settle) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from store import resolution as rs
+
+    cur = source.store.conn
+    pending, resolved, bare = (r[0] for r in cur.execute(
+        "SELECT id FROM interactions WHERE channel = 'call' ORDER BY id LIMIT 3").fetchall())
+    due = source.now() + timedelta(days=2)
+    rs.save(source.store, [
+        rs.ResolutionRow(pending, "pending", 0.82, ["follow-up promised: 'I will call you on 415-555-0199 Friday'"],
+                         [], commitment="I will call you on 415-555-0199 Friday", follow_up_due=due),
+        # a due date on a verdict that is no longer pending is not shown
+        rs.ResolutionRow(resolved, "resolved", 0.9, ["customer: 'that fixed it, thanks'"], [], follow_up_due=due),
+    ])
+    app = ConvoscopeApp(source)
+    async with app.run_test(size=(160, 40)) as pilot:
+        shown = {}
+        for iid in (pending, resolved, bare):
+            await app.push_screen(DetailScreen(iid))
+            await settle(pilot)
+            shown[iid] = _text(app.screen.query_one("#detail-head", Static))
+            await pilot.press("escape")
+    head = " ".join(shown[pending].split())
+    assert "resolution: pending (0.82)" in head
+    assert f"follow-up due {due.strftime('%Y-%m-%d')}" in head
+    assert "follow-up promised" in head and "555-0199" not in head  # the reason is masked
+    assert "resolution: resolved (0.90)" in " ".join(shown[resolved].split())
+    assert "follow-up due" not in shown[resolved]
+    assert "resolution:" not in shown[bare]

@@ -1,5 +1,6 @@
 """Detail: one conversation as turns tinted by sentiment, flagged spans highlighted with the
-rule that matched, metrics, topics, cluster, QA score, and the review controls.
+rule that matched, the resolution verdict (status, confidence, reason, a follow-up due
+date while pending), metrics, topics, cluster, QA score, and the review controls.
 
 Text is redacted by default (the store's outbound view: `turn_scores.redacted_text`); `u`
 shows the original for the moment — fetched through the role-checked, audited
@@ -68,6 +69,25 @@ def mark_spans(text: str, original: str, marks: list[Mark]) -> list[tuple[int, i
         elif mk.start is not None and mk.end is not None and mk.end <= len(text):
             spans.append((mk.start, mk.end))
     return spans
+
+
+_VERDICT_STYLE = {"resolved": "green", "unresolved": "bold red", "pending": "yellow"}
+
+
+def resolution_text(d: Detail, tz: str) -> Text:
+    """The head's resolution line ("" when the interaction has no verdict yet)."""
+    r = d.resolution
+    out = Text()
+    if r is None:
+        return out
+    out.append("\nresolution: ")
+    out.append(r.verdict, style=_VERDICT_STYLE.get(r.verdict, ""))
+    out.append(f" ({r.confidence:.2f})")
+    if r.follow_up_due is not None:
+        out.append(f"  follow-up due {when(r.follow_up_due, tz)[:10]}", style="bold yellow")
+    if r.reason:
+        out.append(f"  — {r.reason}", style="dim")
+    return out
 
 
 def _flat_metrics(metrics: dict[str, Any]) -> list[tuple[str, str]]:
@@ -146,6 +166,7 @@ class DetailScreen(DataScreen):
             head.append(f"  anger {d.anger:.2f}", style="red" if d.anger >= 0.6 else "")
         head.append("   " + ("REDACTED" if self.redacted else "ORIGINAL TEXT"),
                     style="bold green" if self.redacted else "bold red")
+        head.append_text(resolution_text(d, tz))
         self.query_one("#detail-head", Static).update(head)
         self._render_turns(d)
         self._render_side(d)

@@ -99,3 +99,47 @@ def test_identifiers_normalise_across_channels() -> None:
     assert normalise_identifier(" Ann@Example.COM ") == "email:ann@example.com"
     assert normalise_identifier("zd:42") == "id:zd:42"
     assert normalise_identifier("   ") is None
+
+
+def _verdict(store: Store, iid: int, verdict: str, analysed: str | None = None) -> None:
+    from store import resolution as rs
+
+    rs.save(store, [rs.ResolutionRow(iid, verdict, 0.9, [f"test: {verdict}"], [], analysed_verdict=analysed)])
+
+
+def test_fcr_needs_a_resolved_verdict_and_no_repeat_and_falls_back_without_a_verdict(store: Store) -> None:
+    t0 = NOW - timedelta(days=4)
+    ids = put(store, [
+        # carol: resolved verdict, no repeat -> resolved first time
+        Spec(started_at=t0, customer_key="a@x.org", topic="billing", agent_name="carol"),
+        # carol: unresolved verdict, no repeat -> NOT resolved first time (was: resolved)
+        Spec(started_at=t0, customer_key="b@x.org", topic="billing", agent_name="carol"),
+        # carol: pending (follow-up promised), no repeat -> not resolved first time
+        Spec(started_at=t0, customer_key="c@x.org", topic="billing", agent_name="carol"),
+        # carol: resolved verdict but the customer came back -> not resolved first time
+        Spec(started_at=t0, customer_key="d@x.org", topic="billing", agent_name="carol"),
+        Spec(started_at=t0 + timedelta(hours=20), customer_key="d@x.org", topic="billing", agent_name="dan"),
+        # dave: no verdict at all -> repeats-only rule: resolved (no repeat) ...
+        Spec(started_at=t0, customer_key="e@x.org", topic="billing", agent_name="dave"),
+        # ... and not resolved (a repeat followed)
+        Spec(started_at=t0, customer_key="f@x.org", topic="billing", agent_name="dave"),
+        Spec(started_at=t0 + timedelta(hours=3), customer_key="f@x.org", topic="billing", agent_name="dan"),
+    ])
+    for iid, v in zip(ids[:5], ("resolved", "unresolved", "pending", "resolved", "resolved"), strict=True):
+        _verdict(store, iid, v)
+    job.run_repeats(store, PatternsOptions(), now=NOW)
+    rates = {r.key: (r.issues, r.resolved) for r in sp.fcr_rates(store, "agent")}
+    assert rates["carol"] == (4, 1)
+    assert rates["dave"] == (2, 1)
+    # the repeat override turned carol's 4th contact to unresolved; a re-run keeps the counts
+    job.run_repeats(store, PatternsOptions(), now=NOW)
+    assert {r.key: (r.issues, r.resolved) for r in sp.fcr_rates(store, "agent")}["carol"] == (4, 1)
+
+
+def test_fcr_reads_the_own_verdict_not_a_stale_repeat_override(store: Store) -> None:
+    (iid,) = put(store, [Spec(started_at=NOW - timedelta(days=2), customer_key="g@x.org", topic="refund",
+                              agent_name="erin")])
+    # an earlier run overrode "resolved" after a repeat that no longer counts
+    _verdict(store, iid, "unresolved", analysed="resolved")
+    job.run_repeats(store, PatternsOptions(), now=NOW)
+    assert [(r.key, r.issues, r.resolved) for r in sp.fcr_rates(store, "agent")] == [("erin", 1, 1)]

@@ -108,3 +108,38 @@ def test_rule_questions_read_the_rule_behind_a_flag(store: Store) -> None:
     job.run_scorecards(store, PatternsOptions(), form, now=NOW)
     assert [r.score for r in sp.interaction_scorecards(store, missing)] == [0.0]
     assert [r.score for r in sp.interaction_scorecards(store, fine)] == [100.0]
+
+
+def test_issue_resolved_question_reads_the_resolution_verdict(store: Store) -> None:
+    from store import resolution as rs
+
+    resolved, unresolved, pending, none = put(store, [
+        Spec(started_at=NOW - timedelta(hours=h), agent=["hello"]) for h in (4, 3, 2, 1)
+    ])
+    rs.save(store, [rs.ResolutionRow(i, v, 0.9, [], []) for i, v in
+                    ((resolved, "resolved"), (unresolved, "unresolved"), (pending, "pending"))])
+    form = config.from_dict({"scorecards": [{"name": "Outcome", "sections": [{"name": "s", "questions": [
+        {"id": "greeting", "text": "Greeted", "stage": "greeting"},
+        {"id": "issue_resolved", "text": "Issue resolved", "resolution": ["resolved"], "weight": 3}]}]}]}).scorecards
+    job.run_scorecards(store, PatternsOptions(), form, now=NOW)
+    got = {iid: sp.interaction_scorecards(store, iid)[0] for iid in (resolved, unresolved, pending, none)}
+    assert got[resolved].score == 100.0
+    assert got[unresolved].score == 25.0 and got[pending].score == 25.0  # greeting 1 of weight 4
+    answer = {a["id"]: a for a in got[pending].answers}["issue_resolved"]
+    assert (answer["answer"], answer["value"], answer["points"]) == ("no", "pending", 0.0)
+    # no verdict: n.a., leaves the denominator
+    assert got[none].score == 100.0 and got[none].not_applicable == 1
+
+
+def test_resolution_question_validated_and_shipped_in_the_example() -> None:
+    import tomllib
+    from pathlib import Path
+
+    bad = {**FORM, "sections": [{"name": "x", "questions": [
+        {"id": "q", "text": "?", "resolution": ["fixed"]}]}]}
+    with pytest.raises(config.ConfigError, match="resolution must list verdicts"):
+        config.from_dict({"scorecards": [bad]})
+    example = Path(__file__).resolve().parents[3] / "config.example.toml"
+    cfg = config.from_dict({"scorecards": tomllib.loads(example.read_text("utf-8"))["scorecards"]})
+    qs = [q for f in cfg.scorecards for s in f.sections for q in s.questions if q.resolution]
+    assert [q.resolution for q in qs] == [["resolved"]]

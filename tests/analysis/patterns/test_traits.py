@@ -124,3 +124,31 @@ def test_statistics() -> None:
     assert np.isfinite(or_) and or_ > 100 and lo > 1
     delta, z = log_odds_dirichlet(np.array([50, 5]), np.array([5, 50]), np.array([55, 55]))
     assert z[0] > 3 and z[1] < -3 and delta[0] == -delta[1]
+
+
+def test_unresolved_verdict_is_a_low_satisfaction_trait_only_among_interactions_with_a_verdict(
+    store: Store,
+) -> None:
+    from store import resolution as rs
+
+    specs = planted(n_per_side=20)
+    ids = put(store, specs)
+    low = [i for i, s in zip(ids, specs, strict=True) if s.customer_end < 0]
+    high = [i for i, s in zip(ids, specs, strict=True) if s.customer_end > 0]
+    # 15 of 20 low-satisfaction interactions unresolved, 2 of 20 high; 5 low and 5 high have no verdict
+    verdicts = [(i, "unresolved" if k < 12 else "resolved") for k, i in enumerate(low[:15])]
+    verdicts += [(i, "unresolved" if k < 2 else "resolved") for k, i in enumerate(high[:15])]
+    rs.save(store, [rs.ResolutionRow(i, v, 0.9, [], []) for i, v in verdicts])
+    job.run_traits(store, PatternsOptions(traits=TraitOptions(min_group=8)), now=NOW)
+    (row,) = sp.low_satisfaction_traits(store, kind="resolution")
+    assert (row.feature, row.statistic) == ("unresolved", "odds_ratio")
+    assert row.value_low == 12 / 15 and row.value_high == 2 / 15  # shares of those with a verdict
+    assert row.effect > 5 and row.ci_low is not None and row.ci_low > 1
+    assert (row.n_low, row.n_high) == (20, 20)
+
+
+def test_no_resolution_trait_without_verdicts(store: Store) -> None:
+    put(store, planted(n_per_side=10))
+    job.run_traits(store, PatternsOptions(traits=TraitOptions(min_group=8)), now=NOW)
+    assert sp.low_satisfaction_traits(store, kind="topic")
+    assert sp.low_satisfaction_traits(store, kind="resolution") == []
