@@ -41,13 +41,30 @@ COUNTS = "active AND review_status <> 'dismissed'"
 #: Below this confidence a high-severity flag is routed to the front of the review queue
 #: and labelled "low confidence" in alerts (analysis/confidence.py). No confidence (flags
 #: from before confidences, pattern flags) is not routed: there is no evidence to judge.
+#: The default; `[analysis] low_confidence_below` replaces it (`set_low_confidence`).
 LOW_CONFIDENCE = 0.6
 HIGH_SEVERITY = 3
+_threshold = {"low": LOW_CONFIDENCE}
+
+
+def set_low_confidence(threshold: float) -> None:
+    """Use the configured routing threshold (the composition root calls this once, from
+    `[analysis] low_confidence_below`) for the queue order, the CLI/TUI marks and alerts:
+    one number for every surface, so what an alert calls unsure is what the queue puts first."""
+    if not 0.0 <= float(threshold) <= 1.0:
+        raise ValueError(f"low_confidence_below must be between 0 and 1, got {threshold}")
+    _threshold["low"] = float(threshold)
+
+
+def low_confidence_threshold() -> float:
+    """The routing threshold in force (the configured one, else `LOW_CONFIDENCE`)."""
+    return _threshold["low"]
 
 
 def low_confidence(severity: int, confidence: float | None) -> bool:
     """A high-severity verdict the evidence does not make sure of: a person should hear it."""
-    return int(severity) >= HIGH_SEVERITY and confidence is not None and float(confidence) < LOW_CONFIDENCE
+    return (int(severity) >= HIGH_SEVERITY and confidence is not None
+            and float(confidence) < low_confidence_threshold())  # fmt: skip
 
 
 
@@ -90,12 +107,11 @@ def contest_reason(alias: str) -> str:
     return f"(SELECT c.reason FROM flag_contests c WHERE c.flag_id = {alias}.id AND c.open)"
 
 
-#: ORDER BY for a review queue over `flags f`: contested, then low-confidence high-severity
-#: flags, then the most severe.
-QUEUE_ORDER = (
-    f"{contested('f')} DESC, "
-    f"(f.severity >= {HIGH_SEVERITY} AND coalesce(f.confidence, 1) < {LOW_CONFIDENCE}) DESC"
-)
+def queue_order() -> str:
+    """ORDER BY for a review queue over `flags f`: contested, then low-confidence
+    high-severity flags (below the threshold in force), then the most severe."""
+    return (f"{contested('f')} DESC, "
+            f"(f.severity >= {HIGH_SEVERITY} AND coalesce(f.confidence, 1) < {low_confidence_threshold()!r}) DESC")  # fmt: skip
 
 
 def counts(alias: str | None = None) -> str:
@@ -289,7 +305,7 @@ def queue(store: Store, *, limit: int = 200, kind: str | None = None) -> list[Qu
     if kind:
         sql += " AND f.kind = ?"
         params.append(kind)
-    sql += f" ORDER BY {QUEUE_ORDER}, f.severity DESC, f.created_at, f.id LIMIT {int(limit)}"
+    sql += f" ORDER BY {queue_order()}, f.severity DESC, f.created_at, f.id LIMIT {int(limit)}"
     return [QueueEntry(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), r[5], r[6], int(r[7]), bool(r[8]),
                        r[9], r[10], r[11], r[12], r[13], r[14])
             for r in store.cursor().execute(sql, params).fetchall()]  # fmt: skip
