@@ -441,7 +441,9 @@ def rule_quality(store: Store, start: datetime | None = None, end: datetime | No
 def labelled_examples(store: Store, since: datetime | None = None) -> list[dict[str, Any]]:
     """Reviewed flags as labelled examples (label 'confirmed' / 'dismissed' with the
     reviewer's reason) for `convoscope export-reviews`: the rule, the redacted text of each
-    evidence turn and where the match was. Only redacted text leaves the store."""
+    evidence turn (with its speaker and times, so `bench/verdicts_rules.py --reviews` can
+    replay it through the current rules) and where the match was. Only redacted text
+    leaves the store."""
     sql = ("SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.review_status, f.review_reason, "
            "f.reviewer, f.reviewed_at, f.evidence, i.channel FROM flags f "
            "JOIN interactions i ON i.id = f.interaction_id "
@@ -456,14 +458,19 @@ def labelled_examples(store: Store, since: datetime | None = None) -> list[dict[
     for r in cur.execute(sql, params).fetchall():
         evidence = json.loads(r[9]) if r[9] else []
         seqs = sorted({int(e["seq"]) for e in evidence if isinstance(e, dict) and isinstance(e.get("seq"), int)})
-        texts = {int(s): t for s, t in cur.execute(
-            "SELECT seq, redacted_text FROM turn_scores WHERE interaction_id = ? "
-            "AND seq IN (SELECT unnest(?::INTEGER[]))", [r[1], seqs]).fetchall()} if seqs else {}
+        # the redacted text with who spoke and when: what the rules harness replays
+        texts = {int(row[0]): row[1:] for row in cur.execute(
+            "SELECT s.seq, s.redacted_text, t.speaker, t.start_s, t.end_s FROM turn_scores s "
+            "LEFT JOIN turns t ON t.interaction_id = s.interaction_id AND t.seq = s.seq "
+            "WHERE s.interaction_id = ? AND s.seq IN (SELECT unnest(?::INTEGER[]))", [r[1], seqs]).fetchall()} if seqs else {}
         out.append({
             "flag_id": int(r[0]), "interaction_id": int(r[1]), "kind": r[2], "rule": r[3],
             "severity": int(r[4]), "label": r[5], "reason": r[6], "reviewer": r[7],
             "reviewed_at": r[8].isoformat() if r[8] else None, "channel": r[10],
-            "evidence": [{"seq": s, "text": texts.get(s)} for s in seqs],
+            "evidence": [{"seq": s, "text": texts[s][0] if s in texts else None,
+                          "speaker": texts[s][1] if s in texts else None,
+                          "start": texts[s][2] if s in texts else None,
+                          "end": texts[s][3] if s in texts else None} for s in seqs],
             "spans": [{k: e.get(k) for k in ("seq", "char_start", "char_end", "start", "end", "condition")}
                       for e in evidence if isinstance(e, dict)],
         })  # fmt: skip
