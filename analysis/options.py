@@ -34,8 +34,13 @@ class AnalysisOptions:
     non_talk_min_seconds: float = 3.0
     interruption_min_overlap: float = 0.5
     merge_gap_seconds: float = 1.0
+    #: a high-severity verdict whose evidence confidence (analysis/confidence.py) is below
+    #: this goes to the front of the review queue and its alert says "low confidence"
+    low_confidence_below: float = 0.6
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.low_confidence_below <= 1.0:
+            raise ValueError("analysis.low_confidence_below must be between 0 and 1")
         if self.batch_size < 1:
             raise ValueError("analysis.batch_size must be at least 1")
         if self.max_attempts < 1:

@@ -2,6 +2,7 @@
 
     python bench/verdicts.py            # every section
     python bench/verdicts.py rules      # only the named sections
+    python bench/verdicts.py rules --reviews reviews.jsonl   # + reviewers' verdicts per rule
 
 Each section is a module in bench/ with `run() -> str` returning its printed table; the
 held-out numbers come first in each, tuning data (dev) after them, labelled. Sections:
@@ -15,6 +16,7 @@ precision / recall / F1 on held-out turns); `resolution` (bench/verdicts_resolut
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -34,7 +36,16 @@ SECTIONS = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    wanted = set(argv if argv is not None else sys.argv[1:])
+    args = list(argv if argv is not None else sys.argv[1:])
+    if "--reviews" in args:
+        # the rules section reads it from the environment (sections take no arguments)
+        i = args.index("--reviews")
+        if i + 1 >= len(args):
+            print("--reviews needs a file written by `convoscope export-reviews`")
+            return 2
+        os.environ["CONVOSCOPE_REVIEWS"] = args[i + 1]
+        del args[i: i + 2]
+    wanted = set(args)
     unknown = wanted - {n for n, _m in SECTIONS}
     if unknown:
         print(f"unknown section(s): {', '.join(sorted(unknown))}; known: {', '.join(n for n, _m in SECTIONS)}")

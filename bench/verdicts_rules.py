@@ -11,12 +11,24 @@ does not expect it is a false positive of that flag, whichever rule the item was
 The table also shows the same rules with clause reading switched off (`negated = "any"`,
 every `in_* = true`: the engine before clause awareness), the accuracy per case
 (negation, questions, reported speech, ...), and the worst errors with the engine's reason.
+
+    python bench/verdicts_rules.py --reviews reviews.jsonl   # also: what reviewers said
+
+With `--reviews` (or `CONVOSCOPE_REVIEWS=FILE` for `bench/verdicts.py rules`) the file
+written by `convoscope export-reviews` adds a table per rule: reviewed flags, confirmed /
+dismissed, the precision the reviewers' verdicts imply, and whether the *current* rules
+still raise each example when its redacted evidence turns are replayed through the engine
+— so a rule author sees whether a fix removed the dismissed false positives (and kept the
+confirmed ones). "Missing" flags (an absence over the whole interaction) cannot be replayed
+from evidence turns and are counted, not replayed.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
+import os
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -184,8 +196,97 @@ def section(split: str, items: Sequence[Utterance], rules: Sequence[Any], embed:
     return "\n".join(lines)
 
 
-def run(splits: Sequence[str] = ("heldout", "dev")) -> str:
-    """The section's printed text: held-out first (the result), then dev (what was tuned on)."""
+REVIEWS_ENV = "CONVOSCOPE_REVIEWS"
+
+
+def read_reviews(path: str | Path) -> list[dict[str, Any]]:
+    """The examples of a `convoscope export-reviews` file; a line that is not one is an
+    error naming the line (a half-written file must not pass for a short one)."""
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from None
+        if not isinstance(row, dict) or row.get("label") not in ("confirmed", "dismissed") or "kind" not in row:
+            raise ValueError(f"{path}:{n}: not an export-reviews example (needs kind and label)")
+        out.append(row)
+    return out
+
+
+def replay(example: dict[str, Any], rules: Sequence[Any], embed: Callable[[Sequence[str]], Any]) -> bool | None:
+    """Whether the current rules still raise the example's flag on its redacted evidence
+    turns (same rule name, else same kind); None when it cannot be replayed (an absence
+    verdict, or no evidence text)."""
+    from analysis.rules import RuleEngine
+    from store.records import Interaction, Turn
+
+    turns_in = [e for e in example.get("evidence") or [] if isinstance(e, dict) and e.get("text")]
+    name, kind = example.get("rule"), example["kind"]
+    mine = [r for r in rules if r.name == name] or [r for r in rules if r.kind == kind]
+    # a rule that fires on an absence ("never said X") judges the whole interaction: its
+    # evidence turns alone would always "still raise" it
+    if not turns_in or any(isinstance(r.when, dict) and "not" in r.when for r in mine):
+        return None
+    style = example.get("channel") or "call"
+    turns = []
+    for k, e in enumerate(turns_in):
+        speaker = e.get("speaker") or "agent"
+        if style == "call":
+            start = float(e["start"]) if e.get("start") is not None else 2.0 + 10 * k
+            end = float(e["end"]) if e.get("end") is not None else start + max(1.0, len(e["text"].split()) / 2.5)
+            turns.append(Turn(k, speaker, e["text"], start=start, end=end))
+        else:
+            turns.append(Turn(k, speaker, e["text"], sent_at=datetime(2026, 11, 2, 9, tzinfo=UTC) + timedelta(seconds=k + 1)))
+    it = Interaction(style, "reviews", str(example.get("flag_id")), str(example.get("flag_id")), turns=turns)
+    hits = RuleEngine(rules, embed).evaluate(it, {}, embed([t.text for t in turns]))
+    names = {r.name for r in mine}
+    return any(h.rule.name in names for h in hits)
+
+
+def reviews_section(examples: Sequence[dict[str, Any]], rules: Sequence[Any],
+                    embed: Callable[[Sequence[str]], Any], source: str = "reviews") -> str:  # fmt: skip
+    """Per rule: what reviewers said (and the precision it implies), and what the current
+    rules do with the same redacted evidence."""
+    per: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    still: list[str] = []
+    for ex in examples:
+        key = (str(ex["kind"]), str(ex.get("rule") or "-"))
+        c = per[key]
+        c[ex["label"]] += 1
+        now = replay(ex, rules, embed)
+        c[f"{ex['label']}_{'na' if now is None else 'raised' if now else 'gone'}"] += 1
+        if now and ex["label"] == "dismissed":
+            text = " / ".join(str(e.get("text")) for e in ex.get("evidence") or [])
+            text = text if len(text) <= 80 else text[:77] + "..."
+            still.append(f"    flag {ex.get('flag_id')} {key[0]} ({key[1]}): {text!r} — dismissed: {ex.get('reason') or '-'}")
+    n_dis = sum(ex["label"] == "dismissed" for ex in examples)
+    lines = [
+        f"rules, reviewers' verdicts ({source}): {len(examples)} reviewed flags, {n_dis} dismissed",
+        f"  {'flag (rule)':<44} {'rev':>4} {'conf':>4} {'dism':>4} {'P(rev)':>6}   "
+        f"{'current rules: dismissed still raised':>37} {'confirmed still raised':>22} {'not replayable':>14}",
+    ]
+    for (kind, rule), c in sorted(per.items(), key=lambda kv: (-kv[1]["dismissed"], kv[0])):
+        rev = c["confirmed"] + c["dismissed"]
+        d_rep = c["dismissed_raised"] + c["dismissed_gone"]
+        k_rep = c["confirmed_raised"] + c["confirmed_gone"]
+        lines.append(
+            f"  {kind + ' (' + rule + ')':<44} {rev:4d} {c['confirmed']:4d} {c['dismissed']:4d} "
+            f"{c['confirmed'] / rev:6.2f}   {str(c['dismissed_raised']) + ' of ' + str(d_rep):>37} "
+            f"{str(c['confirmed_raised']) + ' of ' + str(k_rep):>22} {c['dismissed_na'] + c['confirmed_na']:14d}"
+        )
+    lines.append(f"  dismissed examples the current rules still raise ({len(still)}; first {min(WORST, len(still))}):"
+                 if still else "  dismissed examples the current rules still raise: none")  # fmt: skip
+    lines += still[:WORST]
+    return "\n".join(lines)
+
+
+def run(splits: Sequence[str] = ("heldout", "dev"), reviews: str | Path | None = None) -> str:
+    """The section's printed text: held-out first (the result), then dev (what was tuned on);
+    then, given an export-reviews file (`reviews` or `$CONVOSCOPE_REVIEWS`), the reviewers'
+    verdicts replayed through the current rules."""
     from analysis import embeddings
     from analysis.rules import default_rules
 
@@ -193,14 +294,18 @@ def run(splits: Sequence[str] = ("heldout", "dev")) -> str:
     parts = ["== Rules: shipped rules on labelled utterances (bench/data/rules_utterances.tsv) =="]
     for s in splits:
         parts.append(section(s, load(s), rules, embeddings.encode))
+    reviews = reviews or os.environ.get(REVIEWS_ENV) or None
+    if reviews:
+        parts.append(reviews_section(read_reviews(reviews), rules, embeddings.encode, str(reviews)))
     return "\n\n".join(parts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--split", choices=["dev", "heldout", "both"], default="both")
+    ap.add_argument("--reviews", help="a `convoscope export-reviews` JSONL file: add the reviewers' table")
     args = ap.parse_args(argv)
-    print(run(("heldout", "dev") if args.split == "both" else (args.split,)))
+    print(run(("heldout", "dev") if args.split == "both" else (args.split,), args.reviews))
     return 0
 
 

@@ -109,8 +109,13 @@ class Alerter:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = _time.sleep,
+        may_hear: Callable[[str], bool] | None = None,
     ) -> None:
+        """`may_hear(slack_channel)`: whether that channel's readers may hear calls
+        (`bot.clips.channel_may_hear` over the access grants); None: no channel may, so
+        `attach_clips` posts nothing."""
         self.options = options
+        self.may_hear = may_hear
         self.client = client
         self._post_client = without_transport_retry(client)
         self.tz = tz
@@ -272,7 +277,27 @@ class Alerter:
             store_alerts.release(store, ids, channel)
             return False
         store_alerts.mark_posted(store, post_key, str(ts or ""))
+        if self.options.attach_clips and len(mine) == 1 and ts and mine[0].get("channel") == "call":
+            self._attach_clip(store, channel, int(mine[0]["id"]), str(ts))
         return True
+
+    def _attach_clip(self, store: Store, channel: str, flag_id: int, ts: str) -> None:
+        """Post the flag's redacted clip into its alert's thread, where the channel's readers
+        may hear calls. The alert is already posted and recorded: a clip that cannot be made
+        or uploaded is a warning (the Listen button still offers it), never a lost alert."""
+        from analysis.clips import ClipError
+        from bot.clips import post_clip
+
+        if self.may_hear is None or not self.may_hear(channel):
+            log.info("no clip attached to the alert of flag %s: channel %s may not hear calls "
+                     "(grant it supervisors in [access])", flag_id, channel)  # fmt: skip
+            return
+        try:
+            post_clip(self.client, store, flag_id, channel, ts, actor="alerts")
+        except (KeyError, ClipError) as exc:
+            log.warning("no clip attached to the alert of flag %s: %s", flag_id, exc)
+        except Exception as exc:  # Slack refused the upload (scope, size, network): the alert stands
+            log.warning("attaching the clip of flag %s to its alert in %s failed: %s", flag_id, channel, exc)
 
     # -- rendering -----------------------------------------------------------------------
 

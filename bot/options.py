@@ -120,6 +120,10 @@ class AlertOptions:
     reconcile_grace_seconds: float = 30.0
     #: read the history from this long before the oldest doubtful claim (clock skew)
     reconcile_margin_seconds: float = 300.0
+    #: post the redacted audio clip of a call flag into its alert's thread right away (only
+    #: in channels whose grant may see transcripts); false: clips are made on demand (the
+    #: alert's Listen button, the TUI, the API)
+    attach_clips: bool = False
 
     def __post_init__(self) -> None:
         severity_value(self.min_severity)

@@ -149,7 +149,10 @@ def attach(
 
     followups.attach(store, client)
     if alerts.enabled:
-        handle.alerter = Alerter(alerts, client, tz, clock=clock)
+        from bot.clips import channel_may_hear
+
+        handle.alerter = Alerter(alerts, client, tz, clock=clock,
+                                 may_hear=lambda ch: channel_may_hear(deps.access, ch))  # fmt: skip
         scheduler.add_job(
             handle.trigger_alerts, "interval", seconds=alerts.interval_seconds, id=ALERT_JOB_ID,
             replace_existing=True, max_instances=1, coalesce=True,

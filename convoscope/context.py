@@ -61,6 +61,10 @@ class Context:
             from analysis import outbound
 
             outbound.configure(self._config.redaction)
+            # One confidence-routing threshold for the queue order and the alert label.
+            from store import reviews
+
+            reviews.set_low_confidence(self._config.analysis.low_confidence_below)
         return self._config
 
     @property

@@ -24,7 +24,7 @@ from store.db import Store
 from store.outbound import WITHHELD, mask_strings
 from store.resolution import ResolutionView
 from store.resolution import view as resolution_view
-from store.reviews import COUNTS, QUEUE_ORDER, contest_reason, contested, counts
+from store.reviews import COUNTS, contest_reason, contested, counts, queue_order
 
 SORT_KEYS: dict[str, str] = {
     # key -> SQL expression (never NULL, so keyset comparisons are total)
@@ -678,7 +678,7 @@ def review_queue(
         raise ValueError("order must be 'severity' or 'oldest'")
     ob = "f.severity DESC, f.created_at, f.id" if order == "severity" else "f.created_at, f.id"
     if order == "severity":  # contested, then low-confidence high-severity: first
-        ob = QUEUE_ORDER + ", " + ob
+        ob = queue_order() + ", " + ob
     sql = (
         "SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, pii_mask(f.summary), f.created_at, "
         f"i.channel, i.agent, i.started_at, coalesce(f.review_rev, 0), {contested('f')}, "

@@ -41,13 +41,30 @@ COUNTS = "active AND review_status <> 'dismissed'"
 #: Below this confidence a high-severity flag is routed to the front of the review queue
 #: and labelled "low confidence" in alerts (analysis/confidence.py). No confidence (flags
 #: from before confidences, pattern flags) is not routed: there is no evidence to judge.
+#: The default; `[analysis] low_confidence_below` replaces it (`set_low_confidence`).
 LOW_CONFIDENCE = 0.6
 HIGH_SEVERITY = 3
+_threshold = {"low": LOW_CONFIDENCE}
+
+
+def set_low_confidence(threshold: float) -> None:
+    """Use the configured routing threshold (the composition root calls this once, from
+    `[analysis] low_confidence_below`) for the queue order, the CLI/TUI marks and alerts:
+    one number for every surface, so what an alert calls unsure is what the queue puts first."""
+    if not 0.0 <= float(threshold) <= 1.0:
+        raise ValueError(f"low_confidence_below must be between 0 and 1, got {threshold}")
+    _threshold["low"] = float(threshold)
+
+
+def low_confidence_threshold() -> float:
+    """The routing threshold in force (the configured one, else `LOW_CONFIDENCE`)."""
+    return _threshold["low"]
 
 
 def low_confidence(severity: int, confidence: float | None) -> bool:
     """A high-severity verdict the evidence does not make sure of: a person should hear it."""
-    return int(severity) >= HIGH_SEVERITY and confidence is not None and float(confidence) < LOW_CONFIDENCE
+    return (int(severity) >= HIGH_SEVERITY and confidence is not None
+            and float(confidence) < low_confidence_threshold())  # fmt: skip
 
 
 
@@ -90,12 +107,11 @@ def contest_reason(alias: str) -> str:
     return f"(SELECT c.reason FROM flag_contests c WHERE c.flag_id = {alias}.id AND c.open)"
 
 
-#: ORDER BY for a review queue over `flags f`: contested, then low-confidence high-severity
-#: flags, then the most severe.
-QUEUE_ORDER = (
-    f"{contested('f')} DESC, "
-    f"(f.severity >= {HIGH_SEVERITY} AND coalesce(f.confidence, 1) < {LOW_CONFIDENCE}) DESC"
-)
+def queue_order() -> str:
+    """ORDER BY for a review queue over `flags f`: contested, then low-confidence
+    high-severity flags (below the threshold in force), then the most severe."""
+    return (f"{contested('f')} DESC, "
+            f"(f.severity >= {HIGH_SEVERITY} AND coalesce(f.confidence, 1) < {low_confidence_threshold()!r}) DESC")  # fmt: skip
 
 
 def counts(alias: str | None = None) -> str:
@@ -289,7 +305,7 @@ def queue(store: Store, *, limit: int = 200, kind: str | None = None) -> list[Qu
     if kind:
         sql += " AND f.kind = ?"
         params.append(kind)
-    sql += f" ORDER BY {QUEUE_ORDER}, f.severity DESC, f.created_at, f.id LIMIT {int(limit)}"
+    sql += f" ORDER BY {queue_order()}, f.severity DESC, f.created_at, f.id LIMIT {int(limit)}"
     return [QueueEntry(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), r[5], r[6], int(r[7]), bool(r[8]),
                        r[9], r[10], r[11], r[12], r[13], r[14])
             for r in store.cursor().execute(sql, params).fetchall()]  # fmt: skip
@@ -425,7 +441,9 @@ def rule_quality(store: Store, start: datetime | None = None, end: datetime | No
 def labelled_examples(store: Store, since: datetime | None = None) -> list[dict[str, Any]]:
     """Reviewed flags as labelled examples (label 'confirmed' / 'dismissed' with the
     reviewer's reason) for `convoscope export-reviews`: the rule, the redacted text of each
-    evidence turn and where the match was. Only redacted text leaves the store."""
+    evidence turn (with its speaker and times, so `bench/verdicts_rules.py --reviews` can
+    replay it through the current rules) and where the match was. Only redacted text
+    leaves the store."""
     sql = ("SELECT f.id, f.interaction_id, f.kind, f.rule, f.severity, f.review_status, f.review_reason, "
            "f.reviewer, f.reviewed_at, f.evidence, i.channel FROM flags f "
            "JOIN interactions i ON i.id = f.interaction_id "
@@ -440,14 +458,19 @@ def labelled_examples(store: Store, since: datetime | None = None) -> list[dict[
     for r in cur.execute(sql, params).fetchall():
         evidence = json.loads(r[9]) if r[9] else []
         seqs = sorted({int(e["seq"]) for e in evidence if isinstance(e, dict) and isinstance(e.get("seq"), int)})
-        texts = {int(s): t for s, t in cur.execute(
-            "SELECT seq, redacted_text FROM turn_scores WHERE interaction_id = ? "
-            "AND seq IN (SELECT unnest(?::INTEGER[]))", [r[1], seqs]).fetchall()} if seqs else {}
+        # the redacted text with who spoke and when: what the rules harness replays
+        texts = {int(row[0]): row[1:] for row in cur.execute(
+            "SELECT s.seq, s.redacted_text, t.speaker, t.start_s, t.end_s FROM turn_scores s "
+            "LEFT JOIN turns t ON t.interaction_id = s.interaction_id AND t.seq = s.seq "
+            "WHERE s.interaction_id = ? AND s.seq IN (SELECT unnest(?::INTEGER[]))", [r[1], seqs]).fetchall()} if seqs else {}
         out.append({
             "flag_id": int(r[0]), "interaction_id": int(r[1]), "kind": r[2], "rule": r[3],
             "severity": int(r[4]), "label": r[5], "reason": r[6], "reviewer": r[7],
             "reviewed_at": r[8].isoformat() if r[8] else None, "channel": r[10],
-            "evidence": [{"seq": s, "text": texts.get(s)} for s in seqs],
+            "evidence": [{"seq": s, "text": texts[s][0] if s in texts else None,
+                          "speaker": texts[s][1] if s in texts else None,
+                          "start": texts[s][2] if s in texts else None,
+                          "end": texts[s][3] if s in texts else None} for s in seqs],
             "spans": [{k: e.get(k) for k in ("seq", "char_start", "char_end", "start", "end", "condition")}
                       for e in evidence if isinstance(e, dict)],
         })  # fmt: skip

@@ -222,7 +222,8 @@ def register(app: Any, deps: Any) -> None:
         """Post a clip of the redacted audio around the evidence in the message's thread —
         only where both the presser and the channel's readers may see transcripts."""
         ack()
-        from analysis.clips import ClipError, make_clip
+        from analysis.clips import ClipError
+        from bot.clips import channel_may_hear, post_clip
         from store.permissions import allowed
 
         user = get_str(body, "user", "id")
@@ -236,7 +237,7 @@ def register(app: Any, deps: Any) -> None:
         # the presser's own grants (not the channel's) and the channel's readers must both
         # be allowed to hear calls
         if not (allowed(deps.access.role_for(user, channel).acting_role, "transcripts")
-                and allowed(deps.access.channel_role(channel), "transcripts")):  # fmt: skip
+                and channel_may_hear(deps.access, channel)):  # fmt: skip
             audit.log(deps.store, f"slack:{user}", "clip.refused",
                       f"flag:{flag_id}" if flag_id else channel, {"via": "slack"})  # fmt: skip
             tell(client, user, channel, ref["response_url"], LISTEN_REFUSAL)
@@ -245,17 +246,10 @@ def register(app: Any, deps: Any) -> None:
             malformed(client, user, ref, "clip", "button value has no flag id", action.get("value"))
             return
         try:
-            clip = make_clip(deps.store, flag_id)
+            post_clip(client, deps.store, flag_id, channel, ref["ts"], actor=f"slack:{user}")
         except (KeyError, ClipError) as exc:
             tell(client, user, channel, ref["response_url"], f"No clip: {str(exc).strip(chr(39))}")
             return
-        client.files_upload_v2(
-            channel=channel, thread_ts=ref["ts"], content=clip.path.read_bytes(), filename=clip.path.name,
-            title=f"Flag {flag_id}: call {clip.interaction_id}, {clip.start:.1f}–{clip.end:.1f} s (PII silenced)",
-            initial_comment=f"Redacted audio around the evidence of flag {flag_id}. Did you hear it?",
-        )  # fmt: skip
-        audit.log(deps.store, f"slack:{user}", "clip.post", f"flag:{flag_id}",
-                  {"via": "slack", "channel": channel, "start": clip.start, "end": clip.end})  # fmt: skip
 
     @app.view(bk.DISMISS_MODAL)
     def on_dismiss_submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:

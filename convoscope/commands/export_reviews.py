@@ -2,8 +2,9 @@
 
 One JSON object a line per confirmed or dismissed flag: the rule and kind, the label
 (`confirmed` / `dismissed`), the reviewer's reason, the *redacted* text of each evidence
-turn and where the rule matched in it. Dismissals with their reasons are the false
-positives rule authors and `train` need; only redacted text is written. `--since DATE`
+turn (with speaker and times) and where the rule matched in it. Dismissals with their
+reasons are the false positives rule authors need: `bench/verdicts.py rules --reviews
+FILE` replays them through the current rules. Only redacted text is written. `--since DATE`
 keeps reviews made since then. Needs the export right (admin, supervisor, analyst) of the
 configured local user; while `convoscope serve` owns the database, stop it first or run
 this against a backup (DuckDB allows one process per file).

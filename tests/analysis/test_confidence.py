@@ -89,3 +89,44 @@ def test_low_confidence_high_severity_goes_first_and_is_labelled(store: Store) -
     assert "low confidence" not in text
     text, _ = alerter.render_one(pending[low_sev])
     assert "low confidence" not in text
+
+
+def test_routing_threshold_comes_from_config(store: Store, tmp_path: Path) -> None:
+    """`[analysis] low_confidence_below` moves the line for the queue order and the alert label."""
+    from convoscope.context import Context
+
+    it = Interaction(channel="call", source="t", external_id="c2", content_hash=content_hash("c2"),
+                     started_at=datetime(2026, 3, 2, 10, tzinfo=UTC), agent="Kim", status="analysed",
+                     turns=TURNS)  # fmt: skip
+    store_interactions.upsert(store, [it])
+    assert it.id is not None
+    flags = [
+        Flag(interaction_id=it.id, kind="compliance_missing", rule="disclosure", severity=4,
+             evidence=[{"seq": 0, "start": 0.0, "end": 0.6, "matched": "you can", "score": 100.0}]),
+        Flag(interaction_id=it.id, kind="prohibited_phrase", rule="cancel", severity=3,
+             evidence=[{"seq": 0, "start": 0.6, "end": 1.5, "matched": "cancel anytime", "score": 82.0}]),
+    ]  # fmt: skip
+    confidence.annotate(flags, TURNS)  # 0.925 and 0.328
+    sure, unsure = store_flags.replace_for_interaction(store, it.id, flags)
+    pending = {f["id"]: f for f in store_alerts.pending_flags(store, 1, datetime(2000, 1, 1, tzinfo=UTC))}
+    alerter = Alerter(AlertOptions(default_channel="C1"), None, ZoneInfo("UTC"))
+    cfg = tmp_path / "c.toml"
+    try:
+        cfg.write_text("[analysis]\nlow_confidence_below = 0.3\n")
+        assert Context(str(cfg)).config.analysis.low_confidence_below == 0.3
+        assert reviews.low_confidence_threshold() == 0.3
+        # 0.328 is above the configured line: not routed, not labelled
+        assert [q.flag_id for q in reviews.queue(store)] == [sure, unsure]
+        assert [q.flag_id for q in browse.review_queue(store)] == [sure, unsure]
+        assert "low confidence" not in alerter.render_one(pending[unsure])[0]
+        cfg.write_text("[analysis]\nlow_confidence_below = 0.95\n")
+        Context(str(cfg)).config  # noqa: B018 - loading the config applies it
+        # now both are below it: the sure one is labelled too
+        assert "low confidence (92%)" in alerter.render_one(pending[sure])[0]
+        assert [q.flag_id for q in browse.review_queue(store)] == [sure, unsure]  # both routed: most severe first
+        cfg.write_text("[analysis]\nlow_confidence_below = 1.5\n")
+        with pytest.raises(Exception, match="low_confidence_below"):
+            Context(str(cfg)).config  # noqa: B018
+    finally:
+        reviews.set_low_confidence(reviews.LOW_CONFIDENCE)
+    assert [q.flag_id for q in reviews.queue(store)] == [unsure, sure]

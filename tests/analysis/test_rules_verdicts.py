@@ -4,6 +4,7 @@ bench/verdicts.py prints the rules section."""
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 from collections import Counter
@@ -105,3 +106,68 @@ def test_prf() -> None:
     c = Counter(tp=8, fp=2, fn=2)
     p, r, f, n = verdicts_rules.prf(c)
     assert (round(p, 2), round(r, 2), round(f, 2), n) == (0.8, 0.8, 0.8, 10)
+
+
+def test_reviews_replayed_through_the_current_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """An export-reviews file: per rule what reviewers said, the precision it implies, and
+    whether the current rules still raise each example; a "fix" (here: the rule removed)
+    shows the dismissed false positive gone."""
+    import json
+    from datetime import UTC, datetime
+
+    from store import Store, reviews
+    from store import flags as store_flags
+    from store import interactions as store_interactions
+    from store.permissions import Identity
+    from store.records import Flag, Interaction, Turn, content_hash
+
+    store = Store.open(tmp_path / "r.duckdb")
+    sup = Identity("local:sue", "supervisor")
+    calls = [  # (speaker, raw, redacted, kind, rule, verdict)
+        ("agent", "I promise it arrives Friday, card 4111 1111 1111 1111", "I promise it arrives Friday, card [PII]",
+         "prohibited_phrase", "prohibited_promise", "dismiss"),
+        ("agent", "I promise you will get the refund", "I promise you will get the refund",
+         "prohibited_phrase", "prohibited_promise", "confirm"),
+        ("customer", "I want to speak to a manager now", "I want to speak to a manager now",
+         "escalation_request", "escalation_request", "confirm"),
+    ]  # fmt: skip
+    for n, (speaker, raw, red, kind, rule, verdict) in enumerate(calls):
+        it = Interaction(channel="call", source="t", external_id=f"r{n}", content_hash=content_hash(f"r{n}"),
+                         started_at=datetime(2026, 3, 2, 10, tzinfo=UTC), status="analysed",
+                         turns=[Turn(seq=0, speaker=speaker, text=raw, start=5.0, end=9.0)])  # fmt: skip
+        store_interactions.upsert(store, [it])
+        assert it.id is not None
+        store.insert_arrow("turn_scores", [{"interaction_id": it.id, "seq": 0, "redacted_text": red}])
+        (fid,) = store_flags.replace_for_interaction(store, it.id, [Flag(
+            interaction_id=it.id, kind=kind, rule=rule, severity=3, evidence=[{"seq": 0, "start": 5.0, "end": 6.0}])])
+        reviews.review(store, fid, verdict, sup, "quoting the delivery date, no guarantee" if verdict == "dismiss"
+                       else None, expected_rev=0)  # fmt: skip
+    out = tmp_path / "reviews.jsonl"
+    out.write_text("".join(json.dumps(r, default=str) + "\n" for r in reviews.labelled_examples(store)), "utf-8")
+    store.close()
+    assert "4111" not in out.read_text("utf-8")
+    examples = verdicts_rules.read_reviews(out)
+    assert {e["evidence"][0]["speaker"] for e in examples} == {"agent", "customer"}
+    text = verdicts_rules.reviews_section(examples, default_rules(), _cheap_embed)
+    row = next(line for line in text.splitlines() if "prohibited_phrase (prohibited_promise)" in line)
+    # 2 reviewed, 1 confirmed, 1 dismissed, precision 0.50; the dismissed one still raised, the confirmed too
+    assert row.split()[2:6] == ["2", "1", "1", "0.50"] and row.split()[6:9] == ["1", "of", "1"]
+    assert "quoting the delivery date" in text and "[PII]" in text
+    esc = next(line for line in text.splitlines() if "escalation_request (escalation_request)" in line)
+    assert esc.split()[2:6] == ["1", "1", "0", "1.00"] and esc.split()[9:12] == ["1", "of", "1"]
+    fixed = [r for r in default_rules() if r.name != "prohibited_promise"]
+    text = verdicts_rules.reviews_section(examples, fixed, _cheap_embed)
+    row = next(line for line in text.splitlines() if "(prohibited_promise)" in line)
+    assert row.split()[6:9] == ["0", "of", "1"] and "still raise: none" in text
+    # the harness: --reviews on bench/verdicts.py reaches the rules section; a bad file is refused
+    from bench import verdicts
+
+    monkeypatch.delenv(verdicts_rules.REVIEWS_ENV, raising=False)
+    monkeypatch.setattr(verdicts_rules, "run", lambda: "REVIEWS " + os.environ.get(verdicts_rules.REVIEWS_ENV, ""))
+    assert verdicts.main(["rules", "--reviews", str(out)]) == 0
+    assert f"REVIEWS {out}" in capsys.readouterr().out
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"kind": "x", "label": "maybe"}\n', "utf-8")
+    with pytest.raises(ValueError, match=r"bad\.jsonl:1"):
+        verdicts_rules.read_reviews(bad)

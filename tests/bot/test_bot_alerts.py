@@ -163,3 +163,75 @@ def test_running_scheduler_posts_a_new_flag_without_a_trigger(store: Store, fake
     finally:
         sched.shutdown(wait=True)
         handle.stop()
+
+
+def _call_with_audio(store: Store, tmp_path: Path, ext: str, *, recording: bool = True) -> int:
+    """A call whose high-severity flag has timed evidence; its recording is real WAV noise
+    (or missing: the clip cannot be made)."""
+    import numpy as np
+    import soundfile as sf
+
+    from store import flags as store_flags
+    from store import interactions as store_interactions
+    from store.records import Flag, Interaction, Turn, Word, content_hash
+
+    wav = tmp_path / f"{ext}.wav"
+    if recording:
+        sf.write(wav, (0.3 * np.random.default_rng(int(ext.rsplit('-', 1)[-1])).standard_normal(16000 * 6)).astype(np.float32), 16000,
+                 subtype="PCM_16")  # fmt: skip
+    text = "you can cancel anytime"
+    words = [Word(w, 0.5 + k, 1.3 + k, 0.9) for k, w in enumerate(text.split())]
+    it = Interaction(channel="call", source="t", external_id=ext, content_hash=content_hash(ext),
+                     started_at=datetime.now(UTC) - timedelta(minutes=5), raw_ref=str(wav), status="analysed",
+                     turns=[Turn(seq=0, speaker="agent", text=text, start=0.5, end=4.3, words=words)])  # fmt: skip
+    store_interactions.upsert(store, [it])
+    assert it.id is not None
+    (fid,) = store_flags.replace_for_interaction(store, it.id, [Flag(
+        interaction_id=it.id, kind="prohibited_phrase", rule="cancel", severity=3,
+        evidence=[{"seq": 0, "start": 2.5, "end": 4.3, "matched": "cancel anytime", "score": 100.0}])])  # fmt: skip
+    return fid
+
+
+def test_attach_clips_posts_the_redacted_clip_in_the_alert_thread(
+    tmp_path: Path, fake: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`[alerts] attach_clips`: the clip goes into the alert's thread where the channel may hear
+    calls; nowhere else; a clip that cannot be made is a warning and the alert stands."""
+    from analysis.clips import make_clip
+    from bot.access import AccessControl
+    from bot.clips import channel_may_hear
+    from bot.options import AccessOptions, RoleGrant
+
+    store = Store.open(tmp_path / "a.duckdb")
+    access = AccessControl(AccessOptions(supervisors=RoleGrant(channels=["C_SUPERS"]),
+                                         viewers=RoleGrant(channels=["C_WALL"])))  # fmt: skip
+    may_hear = lambda ch: channel_may_hear(access, ch)  # noqa: E731
+    fid = _call_with_audio(store, tmp_path, "clip-1")
+    # off by default: the alert only
+    assert Alerter(AlertOptions(default_channel="C_SUPERS"), _client(fake), TZ, may_hear=may_hear).dispatch(store) == 1
+    assert not fake.of("files.getUploadURLExternal")
+    # on, in a supervisors' channel: the clip lands in the alert's thread
+    fid2 = _call_with_audio(store, tmp_path, "clip-2")
+    opts = AlertOptions(default_channel="C_SUPERS", attach_clips=True)
+    assert Alerter(opts, _client(fake), TZ, may_hear=may_hear).dispatch(store) == 1
+    (post,) = fake.of("chat.postMessage")[1:]
+    (upload,) = fake.wait_for("upload")
+    assert upload.raw == make_clip(store, fid2).path.read_bytes() != make_clip(store, fid).path.read_bytes()
+    (done,) = fake.wait_for("files.completeUploadExternal")
+    ts = next(r["message_ts"] for r in store_alerts.sent(store) if r["flag_id"] == fid2)
+    assert done.args["channel_id"] == "C_SUPERS" and done.args["thread_ts"] == ts
+    assert f"flag {fid2}" in done.args["initial_comment"] and post.args["channel"] == "C_SUPERS"
+    # on, but a viewers' wall may not hear calls: the alert, no clip
+    _call_with_audio(store, tmp_path, "clip-3")
+    wall = AlertOptions(default_channel="C_WALL", attach_clips=True)
+    assert Alerter(wall, _client(fake), TZ, may_hear=may_hear).dispatch(store) == 1
+    assert fake.of("chat.postMessage")[-1].args["channel"] == "C_WALL"
+    assert len(fake.of("upload")) == 1
+    # no recording: a warning, the alert is posted and recorded all the same
+    fid4 = _call_with_audio(store, tmp_path, "clip-4", recording=False)
+    with caplog.at_level(logging.WARNING, logger="bot.alerts"):
+        assert Alerter(opts, _client(fake), TZ, may_hear=may_hear).dispatch(store) == 1
+    assert any(f"no clip attached to the alert of flag {fid4}" in r.getMessage() for r in caplog.records)
+    assert len(fake.of("upload")) == 1
+    assert {r["flag_id"] for r in store_alerts.sent(store) if r["message_ts"]} >= {fid, fid2, fid4}
+    store.close()
