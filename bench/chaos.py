@@ -379,15 +379,15 @@ def path_serve(work: Path, kills: int, seed: int) -> Row:
 def _quiet_fakes() -> None:
     """A killed client resets its connection; the fakes' server threads would print a
     traceback for each (socketserver's default), burying the table."""
-    import vendors
+    import vendor_base
 
-    original = vendors._Server.handle_error
+    original = vendor_base._Server.handle_error
 
     def handle_error(self: object, request: object, client_address: object) -> None:
         if not isinstance(sys.exc_info()[1], ConnectionError):
             original(self, request, client_address)  # type: ignore[arg-type]
 
-    vendors._Server.handle_error = handle_error  # type: ignore[method-assign]
+    vendor_base._Server.handle_error = handle_error  # type: ignore[method-assign]
 
 
 PATHS: dict[str, Callable[[Path, int, int], Row]] = {

@@ -367,13 +367,18 @@ def backup_to(con: duckdb.DuckDBPyConnection, source: str, dest: str | Path) -> 
         con.execute(f"ATTACH '{_sql_str(partial)}' AS {alias}")
         try:
             con.execute(f'COPY FROM DATABASE "{src}" TO {alias}')
-            con.execute(f"CHECKPOINT {alias}")
-            counts = table_counts(con, alias)
-            version = int(con.execute(
-                f"SELECT coalesce(max(version), 0) FROM {alias}.main.schema_version").fetchone()[0]  # type: ignore[index]
-            )
         finally:
             con.execute(f"DETACH {alias}")
+        # Checkpoint the copy in a database instance of its own: in the service's instance
+        # a CHECKPOINT is refused while any other write transaction is active ("Cannot
+        # CHECKPOINT: there are other write transactions active"), which a busy `serve`
+        # always risks.
+        with contextlib.closing(duckdb.connect(str(partial))) as own:
+            own.execute("CHECKPOINT")
+            counts = table_counts(own)
+            version = int(own.execute(
+                "SELECT coalesce(max(version), 0) FROM main.schema_version").fetchone()[0]  # type: ignore[index]
+            )
     except (duckdb.Error, OSError) as exc:
         for leftover in (partial, wal_path(partial)):
             leftover.unlink(missing_ok=True)

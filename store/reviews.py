@@ -460,9 +460,9 @@ def labelled_examples(store: Store, since: datetime | None = None) -> list[dict[
         seqs = sorted({int(e["seq"]) for e in evidence if isinstance(e, dict) and isinstance(e.get("seq"), int)})
         # the redacted text with who spoke and when: what the rules harness replays
         texts = {int(row[0]): row[1:] for row in cur.execute(
-            "SELECT s.seq, s.redacted_text, t.speaker, t.start_s, t.end_s FROM turn_scores s "
-            "LEFT JOIN turns t ON t.interaction_id = s.interaction_id AND t.seq = s.seq "
-            "WHERE s.interaction_id = ? AND s.seq IN (SELECT unnest(?::INTEGER[]))", [r[1], seqs]).fetchall()} if seqs else {}
+            "SELECT seq, text, speaker, start_s, end_s FROM outbound_turns "
+            "WHERE interaction_id = ? AND seq IN (SELECT unnest(?::INTEGER[])) AND text IS NOT NULL",
+            [r[1], seqs]).fetchall()} if seqs else {}
         out.append({
             "flag_id": int(r[0]), "interaction_id": int(r[1]), "kind": r[2], "rule": r[3],
             "severity": int(r[4]), "label": r[5], "reason": r[6], "reviewer": r[7],
