@@ -10,12 +10,11 @@ in its own process group, stopped at teardown.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mailtesting import Dovecot, launch_dovecot, make_cert
+from mailtesting import dovecot, tls_cert  # noqa: F401  (fixtures)
 
 from store import Store
 
@@ -26,22 +25,3 @@ def store(tmp_path: Path) -> Iterator[Store]:
     yield s
     s.close()
 
-
-@pytest.fixture(scope="session")
-def tls_cert() -> Iterator[tuple[Path, Path]]:
-    """A self-signed certificate for IP 127.0.0.1 (cert, key), made with openssl."""
-    if shutil.which("openssl") is None:
-        pytest.fail("openssl is missing: install it (make sysdeps-test)")
-    folder, cert, key = make_cert()
-    yield cert, key
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def dovecot(tls_cert: tuple[Path, Path]) -> Iterator[Dovecot]:
-    if shutil.which("dovecot") is None or shutil.which("doveadm") is None:
-        pytest.fail("dovecot-imapd is missing: install it (make sysdeps-test)")
-    server = launch_dovecot(*tls_cert)
-    yield server
-    server.stop()
-    shutil.rmtree(server.root, ignore_errors=True)

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
+import pytest
 from imapclient import IMAPClient
 
 from connectors.email.options import ImapAccountOptions
@@ -425,3 +428,27 @@ Date: Tue, 03 Mar 2026 11:00:00 +0000
                            subtype="zip", filename="export.zip")  # fmt: skip
         c["big_attachment"] = big.as_bytes()
     return c
+
+
+# -- fixtures (imported by the conftest of every test folder that needs a real Dovecot) ----
+
+
+@pytest.fixture(scope="session")
+def tls_cert() -> Iterator[tuple[Path, Path]]:
+    """A self-signed certificate for IP 127.0.0.1 (cert, key), made with openssl."""
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is missing: install it (make sysdeps-test)")
+    folder, cert, key = make_cert()
+    yield cert, key
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def dovecot(tls_cert: tuple[Path, Path]) -> Iterator[Dovecot]:
+    """A real Dovecot on 127.0.0.1 for one test, stopped and removed after it."""
+    if shutil.which("dovecot") is None or shutil.which("doveadm") is None:
+        pytest.fail("dovecot-imapd is missing: install it (make sysdeps-test)")
+    server = launch_dovecot(*tls_cert)
+    yield server
+    server.stop()
+    shutil.rmtree(server.root, ignore_errors=True)
