@@ -81,7 +81,9 @@ def test_heldout_questions_are_not_in_the_corpus() -> None:
     assert not corpus & held
 
 
-def test_every_row_is_a_valid_query_with_known_values(corpus: tuple[str, list[tuple[str, dict]]]) -> None:
+def test_every_row_is_a_valid_query_with_known_values(
+    corpus: tuple[str, list[tuple[str, dict]]],
+) -> None:
     _, rows = corpus
     for question, expected in rows:
         query = qc.expected_query(expected)  # raises on an unknown enum value or key
@@ -92,7 +94,9 @@ def test_every_row_is_a_valid_query_with_known_values(corpus: tuple[str, list[tu
                 assert f.values, question
                 if f.field != "text":
                     unknown = set(f.values) - _values(f.field)
-                    assert not unknown, f"{question!r}: {f.field} values {unknown} are not store values"
+                    assert not unknown, (
+                        f"{question!r}: {f.field} values {unknown} are not store values"
+                    )
             else:
                 assert isinstance(f, Compare)
                 assert (f.value2 is not None) == (f.op == "between"), question
@@ -104,14 +108,21 @@ def test_every_row_is_a_valid_query_with_known_values(corpus: tuple[str, list[tu
             assert query.order is not None and query.measures, question
             assert query.order.by == query.measures[0].name, question
         if query.group_by and query.view in ("ranking", "breakdown"):
-            subject = {"agent": "agents", "topic": "topics", "cluster": "clusters",
-                       "customer": "customers", "flag": "flags"}.get(query.group_by[0], "interactions")
+            subject = {
+                "agent": "agents",
+                "topic": "topics",
+                "cluster": "clusters",
+                "customer": "customers",
+                "flag": "flags",
+            }.get(query.group_by[0], "interactions")
             assert query.subject == subject, question
         amb = query.extra.get("ambiguous")
         if amb:
             for fld, names in amb.items():
                 assert len(names) >= 2 and set(names) <= _values(fld), question
-                assert not query.matches(fld), f"{question!r}: an ambiguous {fld} must not be guessed"
+                assert not query.matches(fld), (
+                    f"{question!r}: an ambiguous {fld} must not be guessed"
+                )
 
 
 def test_periods_follow_the_conventions(corpus: tuple[str, list[tuple[str, dict]]]) -> None:
@@ -149,16 +160,36 @@ def test_periods_follow_the_conventions(corpus: tuple[str, list[tuple[str, dict]
         ("today", TODAY, qc.NOW),
         ("yesterday", TODAY - timedelta(days=1), TODAY),
         ("this week", datetime(2026, 11, 30, tzinfo=qc.TIMEZONE), qc.NOW),
-        ("last week", datetime(2026, 11, 23, tzinfo=qc.TIMEZONE), datetime(2026, 11, 30, tzinfo=qc.TIMEZONE)),
-        ("last month", datetime(2026, 11, 1, tzinfo=qc.TIMEZONE), datetime(2026, 12, 1, tzinfo=qc.TIMEZONE)),
+        (
+            "last week",
+            datetime(2026, 11, 23, tzinfo=qc.TIMEZONE),
+            datetime(2026, 11, 30, tzinfo=qc.TIMEZONE),
+        ),
+        (
+            "last month",
+            datetime(2026, 11, 1, tzinfo=qc.TIMEZONE),
+            datetime(2026, 12, 1, tzinfo=qc.TIMEZONE),
+        ),
     ],
 )
-def test_common_phrases_mean_the_same_in_every_row(phrase: str, start: datetime, end: datetime) -> None:
+def test_common_phrases_mean_the_same_in_every_row(
+    phrase: str, start: datetime, end: datetime
+) -> None:
     """Rows whose only time words are `phrase` all carry the same period (a row that slips
     would make the corpus contradict itself)."""
     seen = 0
-    others = ("vs", "versus", "compare", "due", "same day", "day before", "morning", "afternoon",
-              "evening", "since")
+    others = (
+        "vs",
+        "versus",
+        "compare",
+        "due",
+        "same day",
+        "day before",
+        "morning",
+        "afternoon",
+        "evening",
+        "since",
+    )
     for name in FILES:
         for question, expected in _rows(name):
             q = question.casefold()
@@ -180,21 +211,45 @@ def test_compare_accepts_the_row_itself_and_reports_real_differences() -> None:
     _, expected = next(r for r in rows if r[0] == "calls not in billing")
     got = qc.expected_query(expected)
     # filter order and value case do not matter
-    reordered = Query.from_dict({**got.to_dict(), "filters": [
-        {"match": {"field": "queue", "values": ["BILLING"], "negate": True}},
-        {"match": {"field": "channel", "values": ["call"]}},
-    ]})
+    reordered = Query.from_dict(
+        {
+            **got.to_dict(),
+            "filters": [
+                {"match": {"field": "queue", "values": ["BILLING"], "negate": True}},
+                {"match": {"field": "channel", "values": ["call"]}},
+            ],
+        }
+    )
     assert qc.compare(expected, reordered) == []
     # the opposite meaning is a difference
-    flipped = Query.from_dict({**got.to_dict(), "filters": [
-        {"match": {"field": "channel", "values": ["call"]}},
-        {"match": {"field": "queue", "values": ["billing"]}},
-    ]})
+    flipped = Query.from_dict(
+        {
+            **got.to_dict(),
+            "filters": [
+                {"match": {"field": "channel", "values": ["call"]}},
+                {"match": {"field": "queue", "values": ["billing"]}},
+            ],
+        }
+    )
     assert any(d.startswith("filters:") for d in qc.compare(expected, flipped))
     # a default period is not compared, but saying there was none matters
     assert expected.get("period_default") is True
-    assert qc.compare(expected, Query.from_dict({**got.to_dict(), "period": {
-        "start": "2026-11-25T00:00:00-06:00", "end": "2026-12-02T10:30:00-06:00", "label": "x"}})) == []
+    assert (
+        qc.compare(
+            expected,
+            Query.from_dict(
+                {
+                    **got.to_dict(),
+                    "period": {
+                        "start": "2026-11-25T00:00:00-06:00",
+                        "end": "2026-12-02T10:30:00-06:00",
+                        "label": "x",
+                    },
+                }
+            ),
+        )
+        == []
+    )
     assert qc.compare(expected, Query.from_dict({**got.to_dict(), "period_default": False}))
 
 
@@ -202,7 +257,11 @@ def test_compare_periods_as_instants_and_ignored_as_words() -> None:
     rows = dict(_rows("corpus"))
     expected = rows["calls today"]
     got = qc.expected_query(expected).to_dict()
-    got["period"] = {"start": "2026-12-02T06:00:00+00:00", "end": "2026-12-02T16:30:00+00:00", "label": "today"}
+    got["period"] = {
+        "start": "2026-12-02T06:00:00+00:00",
+        "end": "2026-12-02T16:30:00+00:00",
+        "label": "today",
+    }
     assert qc.compare(expected, got) == []
     got["period"]["end"] = "2026-12-03T06:00:00+00:00"
     diffs = qc.compare(expected, got)
@@ -218,7 +277,9 @@ def test_compare_periods_as_instants_and_ignored_as_words() -> None:
     q["extra"] = {}
     q["filters"].append({"match": {"field": "agent", "values": ["John Carter"]}})
     diffs = qc.compare(john, q)
-    assert any(d.startswith("ambiguous:") for d in diffs) and any(d.startswith("filters:") for d in diffs)
+    assert any(d.startswith("ambiguous:") for d in diffs) and any(
+        d.startswith("filters:") for d in diffs
+    )
 
 
 def test_load_names_the_bad_line(tmp_path: Path) -> None:

@@ -29,7 +29,28 @@ CORPUS = Path(__file__).with_name("questions.tsv")
 ENTITIES = Path(__file__).with_name("questions_entities.json")
 
 #: Words dropped before `ignored` lists are compared (conventions §7).
-STOP_WORDS = frozenset(["a", "an", "the", "of", "in", "on", "at", "for", "from", "with", "by", "to", "and", "or", "please", "me", "my", "our"])
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "with",
+        "by",
+        "to",
+        "and",
+        "or",
+        "please",
+        "me",
+        "my",
+        "our",
+    ]
+)
 
 
 def load(path: str | Path = CORPUS) -> list[tuple[str, dict[str, Any]]]:
@@ -41,7 +62,9 @@ def load(path: str | Path = CORPUS) -> list[tuple[str, dict[str, Any]]]:
             continue
         parts = line.split("\t")
         if len(parts) != 2 or not parts[0].strip():
-            raise ValueError(f"{path}:{no}: expected 'question<TAB>json', got {len(parts)} field(s)")
+            raise ValueError(
+                f"{path}:{no}: expected 'question<TAB>json', got {len(parts)} field(s)"
+            )
         try:
             expected = json.loads(parts[1])
         except json.JSONDecodeError as exc:
@@ -75,17 +98,24 @@ def compare(expected: dict[str, Any], got: Query | dict[str, Any]) -> list[str]:
         diff("period", _span(want.period), _span(have.period))
     diff("compare_to", _span(want.compare_to), _span(have.compare_to))
 
-    wf, hf = Counter(_filter_key(f) for f in want.filters), Counter(_filter_key(f) for f in have.filters)
+    wf, hf = (
+        Counter(_filter_key(f) for f in want.filters),
+        Counter(_filter_key(f) for f in have.filters),
+    )
     missing, extra = wf - hf, hf - wf
     if missing or extra:
-        diffs.append(
-            "filters: missing " + _show(missing) + "; unexpected " + _show(extra)
-        )
+        diffs.append("filters: missing " + _show(missing) + "; unexpected " + _show(extra))
     diff("group_by", list(want.group_by), list(have.group_by))
-    diff("measures", [(m.kind, m.metric, m.flag) for m in want.measures],
-         [(m.kind, m.metric, m.flag) for m in have.measures])
-    diff("order", None if want.order is None else (want.order.by, want.order.descending),
-         None if have.order is None else (have.order.by, have.order.descending))
+    diff(
+        "measures",
+        [(m.kind, m.metric, m.flag) for m in want.measures],
+        [(m.kind, m.metric, m.flag) for m in have.measures],
+    )
+    diff(
+        "order",
+        None if want.order is None else (want.order.by, want.order.descending),
+        None if have.order is None else (have.order.by, have.order.descending),
+    )
     diff("limit", want.limit, have.limit)
     diff("ref", _norm(want.ref), _norm(have.ref))
     diff("note", _norm(want.note), _norm(have.note))
