@@ -181,7 +181,7 @@ def test_common_phrases_mean_the_same_in_every_row(
     others = (
         "vs",
         "versus",
-        "compare",
+        "compar",
         "due",
         "same day",
         "day before",

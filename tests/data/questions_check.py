@@ -128,7 +128,7 @@ def ignored_words(words: tuple[str, ...] | list[str]) -> set[str]:
     """`ignored` as a set of lower-cased content words (phrases split, stop words dropped)."""
     out: set[str] = set()
     for phrase in words:
-        for word in re.findall(r"[\w'-]+", phrase.casefold()):
+        for word in re.findall(r"[\w']+", phrase.casefold()):
             if word not in STOP_WORDS:
                 out.add(word)
     return out
