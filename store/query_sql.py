@@ -240,7 +240,7 @@ def _match(q: Query, m: Match, cur: duckdb.DuckDBPyConnection | None) -> Cond:
         return Cond("i", _in(_TEXT_COLUMNS[fld], vals, p), p)
     if fld == "customer":
         p2: list[Any] = []
-        sql = f"({_in('i.customer_key', vals, p)} OR {_in('i.customer', vals, p2)})"
+        sql = f"({_in('i.customer_key', vals, p)} OR {_in('i.customer', vals, p2)})"  # boundary: filter only
         return Cond("i", sql, p + p2)
     if fld == "id":
         ids = ",".join(str(int(v)) for v in vals)
@@ -248,7 +248,7 @@ def _match(q: Query, m: Match, cur: duckdb.DuckDBPyConnection | None) -> Cond:
     if fld == "topic":
         pats = [f"%{v}%" for v in vals]
         top = " OR ".join("s.top_topic ILIKE ?" for _ in pats)
-        subj = " OR ".join("i.subject ILIKE ?" for _ in pats)
+        subj = " OR ".join("i.subject ILIKE ?" for _ in pats)  # boundary: filter only
         # topics live in scores, e-mail subjects in interactions: one id test reads both
         period, pp = "", []
         if q.period is not None:
