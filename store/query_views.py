@@ -46,6 +46,14 @@ class Found:
     rows: list[dict[str, Any]]
 
 
+#: A condition on a score column is never true for an unscored interaction (negated ones
+#: compile to NOT IN, see store.query_sql), so with one the inner join gives the same rows —
+#: and runs ~3x faster on a million rows: DuckDB pushes the period's id range into the scan
+#: of `scores` for an inner join, not for the preserved side of a LEFT JOIN.
+_INNER = "JOIN scores s ON s.interaction_id = i.id"
+_LEFT = "LEFT JOIN scores s ON s.interaction_id = i.id"
+
+
 def _where(store: Store, q: Query) -> Where:
     return compile_where(q, store.cursor())
 
@@ -66,8 +74,7 @@ def find(store: Store, q: Query, *, limit: int = 10, offset: int = 0) -> Found:
     cond, params = w.joined()
     fams = _positive_flags(q)
     order_metric = q.order.by if q.order is not None and q.order.by in METRICS else None
-    join = "LEFT JOIN scores s ON s.interaction_id = i.id" if w.needs_scores or (
-        order_metric and METRICS[order_metric][0] == "s") else ""  # fmt: skip
+    join = _INNER if w.needs_scores else _LEFT if order_metric and METRICS[order_metric][0] == "s" else ""
     if order_metric:
         expr = METRICS[order_metric][1]
         d = "DESC" if q.order is None or q.order.descending else "ASC"
@@ -129,7 +136,7 @@ def count(store: Store, q: Query) -> int:
     """How many interactions match `q`."""
     w = _where(store, q)
     cond, params = w.joined()
-    join = "LEFT JOIN scores s ON s.interaction_id = i.id" if w.needs_scores else ""
+    join = _INNER if w.needs_scores else ""
     row = store.cursor().execute(f"SELECT count(*) FROM interactions i {join} WHERE {cond}", params).fetchone()
     return int(row[0]) if row else 0
 
@@ -138,7 +145,7 @@ def count_by_channel(store: Store, q: Query) -> dict[str, int]:
     """Matching interactions per channel (channels with none are left out)."""
     w = _where(store, q)
     cond, params = w.joined()
-    join = "LEFT JOIN scores s ON s.interaction_id = i.id" if w.needs_scores else ""
+    join = _INNER if w.needs_scores else ""
     rows = store.cursor().execute(
         f"SELECT i.channel, count(*) FROM interactions i {join} WHERE {cond} GROUP BY 1 ORDER BY 1", params
     ).fetchall()
@@ -201,6 +208,9 @@ def aggregate(store: Store, q: Query, *, tz: str = "UTC", limit: int | None = No
     groups = groups_of(q)
     measures = measures_of(q)
     w = _where(store, q)
+    split = _split(q, groups, measures, w)
+    if split is not None:
+        return _aggregate_split(store, q, split, tz=tz, limit=limit, order=order)
     cond, wparams = w.joined()
     needs_s = w.needs_scores
     by_flag = "flag" in groups
@@ -219,7 +229,12 @@ def aggregate(store: Store, q: Query, *, tz: str = "UTC", limit: int | None = No
         sql, reads_s = _measure_sql(m, q, by_flag, mparams)
         needs_s = needs_s or reads_s
         sel.append(f"{sql} AS m{k}")
-    joins = "LEFT JOIN scores s ON s.interaction_id = i.id " if needs_s else ""
+    # inner join when unscored rows cannot change the answer: a score condition already
+    # drops them, or every measure ignores them (averages of scores) and no group reads scores
+    inner = w.needs_scores or (
+        all(m.kind not in ("count", "share", "rate") and METRICS[m.metric or "sentiment"][0] == "s"
+            for m in measures) and not any(_GROUPS[g][0] == "s" for g in groups))  # fmt: skip
+    joins = (f"{_INNER if inner else _LEFT} ") if needs_s else ""
     jparams: list[Any] = []
     if by_flag:
         fams = _positive_flags(q) or ["any"]
@@ -249,6 +264,41 @@ def aggregate(store: Store, q: Query, *, tz: str = "UTC", limit: int | None = No
     labels = _cluster_labels(store, out) if "cluster" in groups else {}
     total = count(store, q) if groups else (out[0][names[0]] if out and measures[0].kind == "count" else 0)
     return Table(groups, names, out, int(total or 0), labels)
+
+
+def _split(q: Query, groups: list[str], measures: list[Measure], w: Where) -> tuple[Query, Query] | None:
+    """(counting part, score part) of a query mixing counts/rates with averages of scores
+    (and no condition or group that reads scores): run apart, each is fast — counts from
+    interactions alone, averages over an inner join — where one LEFT JOIN is ~3x slower."""
+    if w.needs_scores or any(_GROUPS.get(g, ("i",))[0] == "s" for g in groups):
+        return None
+    reads_s = [m for m in measures if m.kind not in ("count", "share", "rate") and m.metric in METRICS
+               and METRICS[m.metric][0] == "s"]  # fmt: skip
+    rest = [m for m in measures if m not in reads_s]
+    if not reads_s or not rest:
+        return None
+    return replace(q, measures=tuple(rest)), replace(q, measures=tuple(reads_s))
+
+
+def _aggregate_split(store: Store, q: Query, parts: tuple[Query, Query], *, tz: str, limit: int | None,
+                     order: bool) -> Table:  # fmt: skip
+    counting, scored = parts
+    a = aggregate(store, counting, tz=tz, limit=BREAKDOWN_LIMIT * 50, order=False)
+    b = aggregate(store, scored, tz=tz, limit=BREAKDOWN_LIMIT * 50, order=False)
+    key = lambda r: tuple(r[g] for g in a.groups)  # noqa: E731
+    got = {key(r): r for r in b.rows}
+    names = [m.name for m in measures_of(q)]
+    rows = [{**r, **{n: got.get(key(r), {}).get(n) for n in b.measures}} for r in a.rows]
+    if order and a.groups:
+        by = q.order.by if q.order is not None and q.order.by in names else names[0]
+        desc = q.order.descending if q.order is not None and q.order.by in names else True
+        present = [r for r in rows if r[by] is not None]
+        present.sort(key=lambda r: tuple(str(r[g]) for g in a.groups))
+        present.sort(key=lambda r: r[by], reverse=desc)
+        rows = present + [r for r in rows if r[by] is None]
+    cap = limit if limit is not None else (q.limit or (RANKING_LIMIT if q.view == "ranking" else BREAKDOWN_LIMIT))
+    rows = [{**{g: r[g] for g in a.groups}, **{n: r[n] for n in names}} for r in rows[: int(cap)]]
+    return Table(a.groups, names, rows, a.total, {**a.labels, **b.labels})
 
 
 def _cluster_labels(store: Store, rows: list[dict[str, Any]]) -> dict[str, str]:
