@@ -292,6 +292,11 @@ def text_ids_sql(cur: duckdb.DuckDBPyConnection | None, phrases: Sequence[str]) 
     from store.search import _index_exists, load_fts, terms
 
     use_index = cur is not None and load_fts(cur) and _index_exists(cur)
+    pending = True
+    if use_index:
+        assert cur is not None
+        row = cur.execute("SELECT count(*) FROM search_docs WHERE NOT in_index").fetchone()
+        pending = bool(row and row[0])
     parts: list[str] = []
     params: list[Any] = []
     for phrase in phrases:
@@ -303,16 +308,18 @@ def text_ids_sql(cur: duckdb.DuckDBPyConnection | None, phrases: Sequence[str]) 
             assert cur is not None
             stems = sorted({r[0] for r in cur.execute(
                 "SELECT stem(unnest(?::VARCHAR[]), 'porter')", [words]).fetchall()})  # fmt: skip
-            parts.append(
-                "SELECT p.interaction_id FROM search_postings p WHERE p.term IN ("
-                + ", ".join("?" for _ in stems) + ") GROUP BY p.interaction_id "
-                f"HAVING count(DISTINCT p.term) = {len(stems)}"
-            )
+            # one (term, interaction) row per posting: a word is a plain lookup on the
+            # term-sorted table; all the words of a phrase intersect (a GROUP BY ... HAVING
+            # over the postings is twice as slow on a million documents)
+            parts.append("(" + " INTERSECT ".join(
+                "SELECT p.interaction_id FROM search_postings p WHERE p.term = ?" for _ in stems) + ")")  # fmt: skip
             params += stems
-            parts.append(f"SELECT d.interaction_id FROM search_docs d WHERE NOT d.in_index AND {like}")
+            if pending:
+                parts.append(f"SELECT d.interaction_id FROM search_docs d WHERE NOT d.in_index AND {like}")
+                params += [f"%{w}%" for w in words]
         else:
             parts.append(f"SELECT d.interaction_id FROM search_docs d WHERE {like}")
-        params += [f"%{w}%" for w in words]
+            params += [f"%{w}%" for w in words]
     if not parts:
         return "SELECT NULL::BIGINT WHERE FALSE", []
     return " UNION ALL ".join(parts), params

@@ -250,7 +250,10 @@ def aggregate(store: Store, q: Query, *, tz: str = "UTC", limit: int | None = No
         gcols = ", ".join(f"g{j} NULLS LAST" for j in range(len(groups)))
         sort = f" ORDER BY m{k} {'DESC' if desc else 'ASC'} NULLS LAST, {gcols}"
     cap = limit if limit is not None else (q.limit or (RANKING_LIMIT if q.view == "ranking" else BREAKDOWN_LIMIT))
-    sql = (f"SELECT {', '.join(sel)}, count(*) OVER () FROM interactions i {joins}WHERE {cond}"
+    # the number of matching interactions rides along: each is in exactly one group
+    # (unless grouped by flag kind, where one interaction has several)
+    total_sql = "count(*) OVER ()" if by_flag or not groups else f"sum({'count(*)'}) OVER ()"
+    sql = (f"SELECT {', '.join(sel)}, {total_sql} FROM interactions i {joins}WHERE {cond}"
            f"{group_sql}{sort} LIMIT {int(cap)}")  # fmt: skip
     params = sel_params + mparams + jparams + wparams
     rows = store.cursor().execute(sql, params).fetchall()
@@ -262,7 +265,13 @@ def aggregate(store: Store, q: Query, *, tz: str = "UTC", limit: int | None = No
             d[nm] = int(v) if measures[k].kind == "count" and v is not None else (None if v is None else float(v))
         out.append(d)
     labels = _cluster_labels(store, out) if "cluster" in groups else {}
-    total = count(store, q) if groups else (out[0][names[0]] if out and measures[0].kind == "count" else 0)
+    counted = next((nm for nm, m in zip(names, measures, strict=True) if m.kind == "count"), None)
+    if not groups and counted is not None and not inner:
+        total = int(out[0][counted] or 0) if out else 0
+    elif by_flag or not groups or (inner and not w.needs_scores):
+        total = count(store, q)  # flag groups overlap; an inner join left unscored rows out
+    else:
+        total = int(rows[0][-1]) if rows else 0
     return Table(groups, names, out, int(total or 0), labels)
 
 
