@@ -140,8 +140,6 @@ def answer_table(engine: Engine, q: Query, role: str, page: int) -> Answer:
     every measure) as a ranked table."""
     from bot.questions.answers import Answer
 
-    if "agent" in qv.groups_of(q) and not allowed(role, "counts"):
-        return Answer(q.text, "Sorry, rankings are for supervisors and analysts.", intent=q.view)
     t = qv.aggregate(engine.store, q, tz=str(engine.tz))
     measures = qv.measures_of(q)
     if not t.groups:
@@ -174,8 +172,6 @@ def answer_comparison(engine: Engine, q: Query, role: str, page: int) -> Answer:
     if q.period is None or q.compare_to is None:
         return Answer(q.text, "A comparison needs two periods, e.g. \"this week vs last week\".",
                       intent="comparison")  # fmt: skip
-    if "agent" in q.group_by and not allowed(role, "counts"):
-        return Answer(q.text, "Sorry, comparisons by agent are for supervisors and analysts.", intent="comparison")
     t = qv.compare(engine.store, q, tz=str(engine.tz))
     measures = qv.measures_of(q)
     a_label, b_label = q.period.label, q.compare_to.label
