@@ -124,7 +124,7 @@ def answer_count(engine: Engine, q: Query, role: str, page: int) -> Answer:
     """How many match, by channel; with `compare_to`, next to that period with the change."""
     from bot.questions.answers import Answer
 
-    if q.compare_to is not None and q.view == "comparison":
+    if q.compare_to is not None:  # "how many chats today vs yesterday"
         return answer_comparison(engine, q, role, page)
     by = qv.count_by_channel(engine.store, q)
     n = sum(by.values())

@@ -127,3 +127,24 @@ def test_repeat_contacts_without_the_patterns_job(store: Store, seeded: Seeded, 
     assert a.total == 0 and "No repeat contacts" in a.text
     refused = _engine(store, now).answer_query(Query(view="repeat_contacts", period=_week(now)), role="viewer")
     assert "Sorry" in refused.text
+
+
+def test_pattern_views_follow_the_typed_filters(store: Store, seeded: Seeded, now: datetime) -> None:
+    """"top topics of angry calls": the pattern answers read the typed query's filters."""
+    eng = _engine(store, now)
+    week = _week(now)
+    angry = (Match("flag", ("angry",)),)
+    top = eng.answer_query(Query(view="top_issues", period=week, filters=angry), role="supervisor")
+    want = qv.top_topics(store, Query(period=week, filters=angry), limit=5)
+    assert top.intent == "topics" and [(it["topic"], it["count"]) for it in top.items] == want
+    everything = qv.top_topics(store, Query(period=week), limit=5)
+    assert sum(n for _t, n in want) < sum(n for _t, n in everything)
+    rising = eng.answer_query(Query(view="rising", period=week), role="supervisor")
+    assert rising.intent == "rising"
+    got = qv.rising(store, Query(period=week, compare_to=Span(week.start - (week.end - week.start), week.start, "")),
+                    limit=5)  # fmt: skip
+    assert [it["topic"] for it in rising.items] == [r.label for r in got]
+    vs = eng.answer_query(Query(view="count", period=week, compare_to=Span(week.start - timedelta(days=7),
+                                                                          week.start, "the week before")),
+                          role="viewer")  # fmt: skip
+    assert vs.intent == "comparison" and vs.items[0]["before"] == 0 and vs.items[0]["now"] == len(seeded.ids)
