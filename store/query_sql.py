@@ -18,8 +18,8 @@ Meanings, decided once here:
 * A flag filter counts the flags that count (`store.reviews.counts`: active, not
   dismissed) unless a `review` filter names states; `review` alone means "has a flag in that
   state".
-* Metrics come from the `scores` columns analysis fills, falling back to the same key in
-  `scores.metrics` (stores written before the columns existed, or by the generator);
+* Metrics come from the `scores` columns analysis fills (store/scores.py; interactions
+  scored before migration 0006 have them after a rescore), `turns` from `scores.metrics`;
   `silence_pct` is 0..1 (the column holds percent).
 """
 
@@ -64,11 +64,13 @@ METRICS: dict[str, tuple[str, str]] = {
     "agent_sentiment": ("s", "s.sentiment_agent"),
     "anger": ("s", "s.anger"),
     "duration": ("i", "i.duration"),
-    "silence": ("s", f"coalesce(s.non_talk_seconds, {_json_num('non_talk_seconds')})"),
-    "silence_pct": ("s", f"coalesce(s.non_talk_pct, {_json_num('non_talk_pct')}) / 100.0"),
-    "interruptions": ("s", f"coalesce(s.interruptions, {_json_num('interruptions')})"),
-    "response_time": ("s", f"coalesce(s.first_response_seconds, {_json_num('first_response_seconds')})"),
-    "agent_talk_ratio": ("s", f"coalesce(s.agent_talk_ratio, {_json_num('agent_talk_ratio')})"),
+    "silence": ("s", "s.non_talk_seconds"),
+    "silence_pct": ("s", "s.non_talk_pct / 100.0"),
+    "interruptions": ("s", "s.interruptions"),
+    "response_time": ("s", "s.first_response_seconds"),
+    "agent_talk_ratio": ("s", "s.agent_talk_ratio"),
+    # the one metric with no column: reading scores.metrics costs ~3x a column on a
+    # million rows (the JSON text is read and parsed for every row of the period)
     "turns": ("s", _json_num("turns")),
 }
 
@@ -271,7 +273,7 @@ def _match(q: Query, m: Match, cur: duckdb.DuckDBPyConnection | None) -> Cond:
         cond = flag_condition(q, vals, p)
         return Cond("id", f"{{id}} IN (SELECT fl.interaction_id FROM flags fl WHERE {cond})", p)
     if fld == "text":
-        sql, tp = text_ids_sql(cur, vals)
+        sql, tp = text_ids_sql(cur, vals, _id_range(q, cur))
         return Cond("id", f"{{id}} IN ({sql})", tp)
     if fld == "resolution":
         sql = "{id} IN (SELECT r.interaction_id FROM interaction_resolution r WHERE " + _in("r.verdict", vals, p) + ")"
@@ -285,10 +287,26 @@ def _match(q: Query, m: Match, cur: duckdb.DuckDBPyConnection | None) -> Cond:
     raise ValueError(f"unknown filter field {fld!r}")
 
 
-def text_ids_sql(cur: duckdb.DuckDBPyConnection | None, phrases: Sequence[str]) -> tuple[str, list[Any]]:
+def _id_range(q: Query, cur: duckdb.DuckDBPyConnection | None) -> tuple[int, int] | None:
+    """The smallest and largest interaction id in `q`'s period (None: no period, or no
+    cursor). A bound that is always right — whatever order ids were given in — and, since
+    ids mostly follow time, one that lets a scan of a term-and-id-sorted table skip most of
+    it: a word's postings for the last week instead of all time."""
+    if q.period is None or cur is None:
+        return None
+    row = cur.execute("SELECT min(id), max(id) FROM interactions WHERE started_at >= ? AND started_at < ?",
+                      [q.period.start, q.period.end]).fetchone()  # fmt: skip
+    if row is None or row[0] is None:
+        return (0, -1)  # nothing in the period: an empty range
+    return int(row[0]), int(row[1])
+
+
+def text_ids_sql(cur: duckdb.DuckDBPyConnection | None, phrases: Sequence[str],
+                 id_range: tuple[int, int] | None = None) -> tuple[str, list[Any]]:  # fmt: skip
     """Ids of interactions whose redacted text (`search_docs`) mentions any of `phrases`,
     each phrase needing all its words. Reads the full-text index's postings when built
-    (the words stemmed like the index) plus the documents not indexed yet, else scans."""
+    (the words stemmed like the index) plus the documents not indexed yet, else scans.
+    `id_range` bounds the postings read (see `_id_range`)."""
     from store.search import _index_exists, load_fts, terms
 
     use_index = cur is not None and load_fts(cur) and _index_exists(cur)
@@ -311,8 +329,9 @@ def text_ids_sql(cur: duckdb.DuckDBPyConnection | None, phrases: Sequence[str]) 
             # one (term, interaction) row per posting: a word is a plain lookup on the
             # term-sorted table; all the words of a phrase intersect (a GROUP BY ... HAVING
             # over the postings is twice as slow on a million documents)
+            rng = "" if id_range is None else f" AND p.interaction_id BETWEEN {int(id_range[0])} AND {int(id_range[1])}"
             parts.append("(" + " INTERSECT ".join(
-                "SELECT p.interaction_id FROM search_postings p WHERE p.term = ?" for _ in stems) + ")")  # fmt: skip
+                f"SELECT p.interaction_id FROM search_postings p WHERE p.term = ?{rng}" for _ in stems) + ")")  # fmt: skip
             params += stems
             if pending:
                 parts.append(f"SELECT d.interaction_id FROM search_docs d WHERE NOT d.in_index AND {like}")

@@ -202,7 +202,7 @@ def _measure_sql(m: Measure, q: Query, by_flag: bool, params: list[Any]) -> tupl
 
 
 def aggregate(store: Store, q: Query, *, tz: str = "UTC", limit: int | None = None,
-              order: bool = True) -> Table:  # fmt: skip
+              order: bool = True, with_total: bool = True) -> Table:  # fmt: skip
     """Every measure of `q` per group of `q` (a breakdown), sorted by `q.order` or the first
     measure (descending) and cut to `limit` (a ranking: `q.limit` or 10)."""
     groups = groups_of(q)
@@ -210,7 +210,7 @@ def aggregate(store: Store, q: Query, *, tz: str = "UTC", limit: int | None = No
     w = _where(store, q)
     split = _split(q, groups, measures, w)
     if split is not None:
-        return _aggregate_split(store, q, split, tz=tz, limit=limit, order=order)
+        return _aggregate_split(store, q, split, tz=tz, limit=limit, order=order, with_total=with_total)
     cond, wparams = w.joined()
     needs_s = w.needs_scores
     by_flag = "flag" in groups
@@ -268,6 +268,8 @@ def aggregate(store: Store, q: Query, *, tz: str = "UTC", limit: int | None = No
     counted = next((nm for nm, m in zip(names, measures, strict=True) if m.kind == "count"), None)
     if not groups and counted is not None and not inner:
         total = int(out[0][counted] or 0) if out else 0
+    elif not with_total:
+        total = 0
     elif by_flag or not groups or (inner and not w.needs_scores):
         total = count(store, q)  # flag groups overlap; an inner join left unscored rows out
     else:
@@ -290,10 +292,10 @@ def _split(q: Query, groups: list[str], measures: list[Measure], w: Where) -> tu
 
 
 def _aggregate_split(store: Store, q: Query, parts: tuple[Query, Query], *, tz: str, limit: int | None,
-                     order: bool) -> Table:  # fmt: skip
+                     order: bool, with_total: bool) -> Table:  # fmt: skip
     counting, scored = parts
-    a = aggregate(store, counting, tz=tz, limit=BREAKDOWN_LIMIT * 50, order=False)
-    b = aggregate(store, scored, tz=tz, limit=BREAKDOWN_LIMIT * 50, order=False)
+    a = aggregate(store, counting, tz=tz, limit=BREAKDOWN_LIMIT * 50, order=False, with_total=with_total)
+    b = aggregate(store, scored, tz=tz, limit=BREAKDOWN_LIMIT * 50, order=False, with_total=False)
     key = lambda r: tuple(r[g] for g in a.groups)  # noqa: E731
     got = {key(r): r for r in b.rows}
     names = [m.name for m in measures_of(q)]
@@ -326,7 +328,7 @@ def compare(store: Store, q: Query, *, tz: str = "UTC") -> Table:
     if q.period is None or q.compare_to is None:
         raise ValueError("a comparison needs a period and compare_to")
     now = aggregate(store, q, tz=tz, limit=BREAKDOWN_LIMIT)
-    before = aggregate(store, replace(q, period=q.compare_to), tz=tz, limit=BREAKDOWN_LIMIT)
+    before = aggregate(store, replace(q, period=q.compare_to), tz=tz, limit=BREAKDOWN_LIMIT, with_total=False)
     key = lambda r: tuple(r[g] for g in now.groups)  # noqa: E731
     prev = {key(r): r for r in before.rows}
     rows = []
