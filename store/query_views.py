@@ -9,7 +9,6 @@ a measure reads it, and lists fetch their page's rows by primary key afterwards.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -329,20 +328,19 @@ def compare(store: Store, q: Query, *, tz: str = "UTC") -> Table:
         raise ValueError("a comparison needs a period and compare_to")
     now = aggregate(store, q, tz=tz, limit=BREAKDOWN_LIMIT)
     before = aggregate(store, replace(q, period=q.compare_to), tz=tz, limit=BREAKDOWN_LIMIT, with_total=False)
-    key = lambda r: tuple(r[g] for g in now.groups)  # noqa: E731
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(r[g] for g in now.groups)
+
+    cur_rows = {key(r): r for r in now.rows}
     prev = {key(r): r for r in before.rows}
     rows = []
-    seen = set()
-    for r in now.rows + [r for r in before.rows if key(r) not in {key(x) for x in now.rows}]:
-        k = key(r)
-        if k in seen:
-            continue
-        seen.add(k)
-        cur_row = next((x for x in now.rows if key(x) == k), None)
-        d: dict[str, Any] = {g: v for g, v in zip(now.groups, k, strict=True)}
+    # groups seen now first, then those only seen before (they went to zero)
+    for k in [*cur_rows, *(k for k in prev if k not in cur_rows)]:
+        d: dict[str, Any] = dict(zip(now.groups, k, strict=True))
         for nm in now.measures:
-            a = cur_row[nm] if cur_row else (0 if nm.startswith("count") else None)
-            b = prev[k][nm] if k in prev else (0 if nm.startswith("count") else None)
+            zero = 0 if nm.startswith("count") else None
+            a = cur_rows[k][nm] if k in cur_rows else zero
+            b = prev[k][nm] if k in prev else zero
             d[nm] = a
             d[f"{nm}_before"] = b
             d[f"{nm}_change"] = None if a is None or b is None else a - b
@@ -418,15 +416,13 @@ def pattern_trends(store: Store, start: datetime, end: datetime, tz: str = "UTC"
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
+    from store.patterns import rising_issues
+
     z = ZoneInfo(tz)
     since = start.astimezone(z).date()
     until = (end - timedelta(microseconds=1)).astimezone(z).date() + timedelta(days=1)
-    rows = store.cursor().execute(
-        "SELECT key, label, n, baseline, ratio, day, summary, z FROM pattern_trends "
-        "WHERE day >= ? AND day < ? ORDER BY z DESC, day DESC, label",
-        [since, until],
-    ).fetchall()
-    return [Rising(str(k), str(lbl), int(n), float(b), float(r), 0, d, s) for k, lbl, n, b, r, d, s, _z in rows]
+    rows = sorted(rising_issues(store, since=since, until=until), key=lambda t: (-float(t.z or 0), t.label))
+    return [Rising(t.key, t.label, t.n, float(t.baseline), float(t.ratio), 0, t.day, t.summary) for t in rows]
 
 
 def top_topics(store: Store, q: Query, limit: int = 10) -> list[tuple[str, int]]:
@@ -434,8 +430,3 @@ def top_topics(store: Store, q: Query, limit: int = 10) -> list[tuple[str, int]]
     t = aggregate(store, replace(q, group_by=("topic",), measures=(Measure("count"),), order=None,
                                  view="ranking", limit=limit + 1))  # fmt: skip
     return [(r["topic"], int(r["count"])) for r in t.rows if r["topic"] is not None][:limit]
-
-
-def to_json(value: Any) -> str:
-    """Tables and rows as JSON (datetimes as ISO 8601)."""
-    return json.dumps(value, default=lambda o: o.isoformat() if hasattr(o, "isoformat") else str(o))
