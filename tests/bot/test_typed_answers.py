@@ -148,3 +148,13 @@ def test_pattern_views_follow_the_typed_filters(store: Store, seeded: Seeded, no
                                                                           week.start, "the week before")),
                           role="viewer")  # fmt: skip
     assert vs.intent == "comparison" and vs.items[0]["before"] == 0 and vs.items[0]["now"] == len(seeded.ids)
+
+
+def test_negative_is_a_sentiment_condition_not_a_flag(store: Store, seeded: Seeded, now: datetime) -> None:
+    """No flag is called "negative": the regex parser's word reaches the store as a
+    sentiment condition (bot/questions/legacy.py), so it finds the negative calls."""
+    a = _engine(store, now).ask("negative calls in the last 7 days")
+    want = qv.count(store, Query(period=_week(now), filters=(Match("channel", ("call",)),
+                                                             Compare("sentiment", "<", -0.25))))  # fmt: skip
+    assert want > 0 and a.total == want
+    assert all(it["sentiment"] < -0.25 for it in a.items)
