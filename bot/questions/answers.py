@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 
 from bot import blocks as bk
 from bot import safety
+from bot.questions.legacy import ParsedQuery as Query
 from bot.questions.legacy import to_query
-from bot.questions.parser import HELP_RX, Query, parse
+from bot.questions.parser import HELP_RX, parse
 from bot.questions.resolution_view import resolution_item, resolution_line
 from store import query_views as qv
 from store import questions as sq
@@ -122,7 +123,7 @@ class Engine:
                 answer = self.answer_query(typed, role=role, page=max(0, page), agent=agent)
             else:  # the regex parser's result, until it returns the typed query itself
                 typed = to_query(query)
-                answer = self.answer(query, role=role, page=max(0, page), agent=agent)
+                answer = self.answer(query, role=role, page=max(0, page), agent=agent)  # type: ignore[arg-type]
             answer = self.interpreted(answer, typed)
             answer.blocks = bk.fit(answer.blocks)
             return answer

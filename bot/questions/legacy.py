@@ -11,11 +11,36 @@ model translator). Delete this module once the parser and every handler speak
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
-from bot.questions.parser import Query as ParsedQuery
 from bot.questions.timeexpr import Period
 from store.query import NEGATIVE_BELOW, Compare, Filter, Match, Query, Span
+
+
+@dataclass(slots=True)
+class ParsedQuery:
+    """The regex parser's result, as the older handlers (pattern answers, agent summaries,
+    personal answers) read it: the same fields as `bot.questions.parser.Query` today, kept
+    here so those handlers keep working when the parser returns the typed query."""
+
+    text: str
+    intent: str
+    period: Period
+    period_said: bool = False
+    compare: Period | None = None
+    kinds: list[str] = field(default_factory=list)
+    kind_label: str | None = None
+    channel: str | None = None
+    agent: str | None = None
+    queue: str | None = None
+    topic: str | None = None
+    ref: str | None = None
+    review: str | None = None
+    reason: str | None = None
+    rule: str | None = None
+
 
 #: the parser's flag labels (bot.questions.parser.FLAG_WORDS) -> flag family
 LABEL_FAMILY = {
@@ -38,8 +63,9 @@ def _span(p: Period | None) -> Span | None:
     return None if p is None else Span(p.start, p.end, p.label)
 
 
-def to_query(q: ParsedQuery) -> Query:
-    """The typed query a parsed question means."""
+def to_query(q: Any) -> Query:
+    """The typed query a parsed question means (`q`: the regex parser's result or a
+    `ParsedQuery`; both have the fields read here)."""
     filters: list[Filter] = []
     if q.channel:
         filters.append(Match("channel", (q.channel,)))

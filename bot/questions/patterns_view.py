@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot import blocks as bk
-from bot.questions.parser import Query
+from bot.questions.legacy import ParsedQuery as Query
 from store import query_views as qv
 from store.db import Store
 from store.query import Span
