@@ -116,6 +116,8 @@ class Resolution:
 Cue = tuple[float, str, dict[str, Any]]
 
 
+#: a refusal at least this strong makes the customer's later thanks politeness
+STRONG_REFUSAL = 1.5
 #: the customer's open cues after a promise that make the verdict unresolved, not pending
 OPEN_AFTER_PROMISE = 3.0
 #: a leading "no" answers the agent's question; it does not negate the complaint after it
@@ -309,8 +311,9 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
             ev_all = [(w, kind, e) for w, kind, e in ev_all if not (kind == "approval" and e.get("seq") == last.seq)]
             ev_all.append((1.2, "open", {"seq": last.seq, "signal": "unresolved",
                                          "reason": "customer asked a new question after the agent's last answer"}))  # fmt: skip
-    if refusal is not None:
-        # thanks after a refusal is politeness, not approval ("ok thanks anyway")
+    if refusal is not None and refusal[0] >= STRONG_REFUSAL:
+        # thanks after a refusal is politeness, not approval ("ok thanks anyway"); after a
+        # mere redirection ("you'd need to contact the courier") it may be real thanks
         ev_all = [(w, kind, e) for w, kind, e in ev_all
                   if not (kind == "approval" and int(e.get("seq", -1)) > refusal[1]["seq"])]  # fmt: skip
     su_text = sum(w for w, kind, _e in ev_all if kind == "open")
