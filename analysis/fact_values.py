@@ -61,7 +61,8 @@ _MONEY_RX = re.compile(
 )
 _FREE_RX = re.compile(
     r"\b(?:free(?: of charge)?|no (?:\w+ )?(?:charge|fee|cost)|(?:costs?|pay|charged?) (?:you )?nothing|nothing to pay|"
-    r"won't (?:be )?charged?(?: (?:you )?anything)?|don't charge|(?:doesn't|won't|does not|will not) cost (?:you )?anything|"
+    r"won't (?:be )?charged?(?: (?:you )?anything)?|don't charge|"
+    r"(?:won't|don't|will not|do not|doesn't|does not|never) (?:have to |need to )?pay (?:anything|a (?:penny|cent|thing|dime))|(?:doesn't|won't|does not|will not) cost (?:you )?anything|"
     r"at no cost|zero (?:dollars|euros|pounds))\b",
     re.I,
 )
@@ -133,10 +134,15 @@ ASR_CONTRACTIONS = {
 _CONTRACTION_RX = re.compile(r"\b(" + "|".join(k for k, v in ASR_CONTRACTIONS.items() if k != v) + r")\b")
 
 
+_WORD_UNIT_HYPHEN = re.compile(r"\b([A-Za-z]+)-(minute|hour|day|week|month|year|business|working)", re.I)
+
+
 def normalise(text: str) -> str:
     """Spoken numbers as digits ("five to seven" -> "5 to 7"), lower case, straight quotes,
     ASR contractions with their apostrophe ("its" -> "it's")."""
     low = text.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", " - ")
+    # "two-year", "eighteen-month": text2num reads a number word only when it stands alone
+    low = _WORD_UNIT_HYPHEN.sub(r"\1 \2", low)
     low = alpha2digit(low, "en", threshold=0).lower()
     return _CONTRACTION_RX.sub(lambda m: ASR_CONTRACTIONS[m.group(1)], low)
 

@@ -177,7 +177,10 @@ def _hint_rx(hints: Sequence[str]) -> re.Pattern[str] | None:
     hs = [h.strip().lower() for h in hints if h.strip()]
     if not hs:
         return None
-    return re.compile(r"\b(?:" + "|".join(re.escape(h) + r"\w*" for h in hs) + r")\b", re.I)
+    # a hint of several words may have up to two words between them ("money goes back",
+    # "cancellation of the contract fee" is not, but "termination admin fee" is)
+    parts = [r"(?:\s+\w+){0,2}\s+".join(re.escape(w) for w in h.split()) + r"\w*" for h in hs]
+    return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.I)
 
 
 class FactChecker:
