@@ -157,9 +157,11 @@ VENDOR_STATUS: dict[str, tuple[str, float]] = {
 }  # fmt: skip
 
 
-def _rx(p: str) -> re.Pattern[str]:
-    """Whole words: a word boundary on each side (none after an end-of-text anchor)."""
-    return re.compile(rf"\b{p}" if p.endswith("$") else rf"\b{p}\b", re.I)
+def _rx(p: str, end: bool = True) -> re.Pattern[str]:
+    """Whole words: a word boundary on each side (none after an end-of-text anchor). The
+    apostrophe is optional: ASR and quick chat typing write "ill call back", "dont", "its"."""
+    p = p.replace("'", "'?")
+    return re.compile(rf"\b{p}" if p.endswith("$") or not end else rf"\b{p}\b", re.I)
 
 
 def compile_weighted(cues: list[tuple[str, float]]) -> list[tuple[re.Pattern[str], float]]:
@@ -170,5 +172,5 @@ RES = [(_rx(p), w, k) for p, w, k in RESOLVED_CUES]
 UNRES = compile_weighted(UNRESOLVED_CUES)
 SARCASM = compile_weighted(SARCASM_CUES)
 REFUSALS = compile_weighted(AGENT_REFUSALS)
-COMMIT = [re.compile(rf"\b{p}", re.I) for p in COMMITMENT_CUES]
+COMMIT = [_rx(p, end=False) for p in COMMITMENT_CUES]
 DEFER = [_rx(p) for p in CUSTOMER_DEFERRALS]

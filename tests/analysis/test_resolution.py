@@ -280,3 +280,16 @@ def test_agent_caveats_do_not_spoil_a_resolved_contact(agent: str, closing: str)
     it = _it("chat", ("customer", "something is wrong with my account"), ("agent", agent), ("customer", closing))
     got = assess(it)
     assert got.verdict == "resolved", got.reasons
+
+
+@pytest.mark.parametrize(
+    ("agent", "closing", "verdict"),
+    [
+        ("ok ive reset it on our side", "nope its still dropping ill have to ring back", "unresolved"),
+        ("well send an engineer out on monday", "ok thats fine thanks", "pending"),
+        ("right ive cleared the cache for you", "oh yeah thats working now cheers", "resolved"),
+    ],
+)
+def test_asr_text_without_apostrophes(agent: str, closing: str, verdict: str) -> None:
+    it = _it("call", ("customer", "my connection keeps dropping"), ("agent", agent), ("customer", closing))
+    assert assess(it).verdict == verdict, assess(it).reasons
