@@ -153,6 +153,7 @@ def facts_section(
     pairs: list[tuple[bool, bool]] = []
     by: dict[str, list[tuple[bool, bool]]] = {}
     errors = []
+    cls: dict[str, list[bool]] = {}
     for r in rows:
         it = Interaction(channel="call", source="bench", external_id=r["id"], content_hash=r["id"],
                          turns=[Turn(seq=0, speaker="agent", text=r["text"])])  # fmt: skip
@@ -160,7 +161,7 @@ def facts_section(
         flagged = bool(flags)
         pairs.append((flagged, r["contradicts"]))
         by.setdefault(f"asr_noise={r['asr_noise']}", []).append((flagged, r["contradicts"]))
-        by.setdefault(f"gold contradicts={r['contradicts']} (share right)", []).append((flagged == r["contradicts"], True))
+        cls.setdefault("contradicting" if r["contradicts"] else "consistent", []).append(flagged == r["contradicts"])
         if r["id"] in unseen:
             by.setdefault("statement unseen in other split", []).append((flagged, r["contradicts"]))
         if flagged != r["contradicts"]:
@@ -169,6 +170,10 @@ def facts_section(
     out = [f"-- incorrect_information, {split} ({len(rows)} agent statements) --",
            _line("incorrect_information", pairs, TARGETS["incorrect_information"])]  # fmt: skip
     out += [_line(k, v) for k, v in sorted(by.items())]
+    share = {k: (sum(v) / len(v), len(v)) for k, v in sorted(cls.items())}
+    worst = min(share, key=lambda k: share[k][0]) if share else "-"
+    out.append("  share judged right per gold class: "
+               + ", ".join(f"{k} {a:.3f} (n {n})" for k, (a, n) in share.items()) + f"; worst: {worst}")  # fmt: skip
     if errors and show_errors:
         out.append(f"  errors ({len(errors)}):")
         out += errors[:40]

@@ -293,3 +293,12 @@ def test_agent_caveats_do_not_spoil_a_resolved_contact(agent: str, closing: str)
 def test_asr_text_without_apostrophes(agent: str, closing: str, verdict: str) -> None:
     it = _it("call", ("customer", "my connection keeps dropping"), ("agent", agent), ("customer", closing))
     assert assess(it).verdict == verdict, assess(it).reasons
+
+
+def test_handing_on_compliments_is_no_promise_but_handing_on_a_case_is() -> None:
+    kind = _it("email", ("customer", "Just wanted to say your engineer Sam was great, all working now."),
+               ("agent", "Thank you, I've passed your lovely words on to Sam."))  # fmt: skip
+    assert assess(kind).verdict == "resolved"
+    case = _it("email", ("customer", "You charged me the wrong tariff."),
+               ("agent", "I've forwarded your complaint to our tariffs team."), ("customer", "Thanks."))  # fmt: skip
+    assert assess(case).verdict == "pending"
