@@ -292,6 +292,12 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
     commitment, due, commit_ev = promise if promise else (None, None, None)
     if refusal is not None:
         ev_all.append((refusal[0], "open", refusal[1]))
+    if first_agent is not None and turns[-1].speaker == "agent" and commitment is None:
+        m = rc.AGENT_WAITING.search(turns[-1].text.replace("\u2019", "'"))
+        if m is not None:
+            ev_all.append((1.2, "open", {"seq": turns[-1].seq, "char_start": m.start(), "char_end": m.end(),
+                                         "matched": turns[-1].text[m.start():m.end()], "signal": "unresolved",
+                                         "reason": "the agent's last turn waits for the customer"}))  # fmt: skip
     if closing and not ev_all and POSITIVE_WORDS.search(closing[-1].text):
         # a friendly last word with no cue ("Thank you, you're awesome"): weakly approving
         ev_all.append((1.0, "approval", {"seq": closing[-1].seq, "signal": "resolved",

@@ -52,7 +52,8 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:same|this) (?:problem|issue|error) (?:again|still|as before|before|as yesterday|as last time)|(?:the )?same (?:problem|issue|error|thing)[.!]*$", 1.5),
     (r"(?:i'll|i will|i'd|i'm going to|i am going to|i have to|i'll have to|i'd have to|i need to) (?:call|phone|ring|write|contact you|come) (?:back|again)", 1.8),
     (r"(?:waste of (?:my )?time|useless|pointless|getting nowhere|going (?:round|around) in circles|no help at all)", 1.8),
-    (r"(?:nothing|no one|nobody) (?:has )?(?:changed|fixed|helped|works)", 1.5),
+    (r"(?:nothing|no one|nobody)(?:'s| has)? (?:changed|fixed|helped|works|happened)|no (?:change|difference|improvement)", 1.5),
+    (r"still (?:doing (?:it|that|the same)|the same|happening|there)|(?:not|n't) going to (?:work|help|fix)", 1.8),
     (r"(?:is|'s|was) not what i (?:asked|need|wanted)", 1.5),
     (r"(?:i'm|i am) (?:still )?(?:stuck|locked out|without (?:service|internet|power))", 1.5),
     (r"(?:no|without a) (?:solution|answer|fix|resolution)", 1.2),
@@ -97,6 +98,15 @@ AGENT_REFUSALS: list[tuple[str, float]] = [
     (r"(?:chat|conversation|line|office) is (?:now )?clos(?:ing|ed)|(?:contact|call|try) us (?:again|back) (?:later|tomorrow|another time)|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to) (?:need to )?transfer you", 1.5),
     (r"please be patient|(?:there's|there is) (?:no|nothing) (?:reported|wrong|fault|issue|problem) (?:\w+ ){0,3}(?:our|my) end|policy (?:is|says)", 1.2),
 ]  # fmt: skip
+#: the agent's very last turn asks the customer for something and nobody answered: the
+#: conversation stopped mid-way ("Could you send me the order number?" as the last word)
+AGENT_WAITING = re.compile(
+    r"\b(?:could|can|would) you (?:please )?(?:send|give|provide|confirm|tell|upload|attach|share|forward|check|read)|"
+    r"(?:please|kindly) (?:send|provide|confirm|upload|attach|reply with|share)|"
+    r"what(?:'s| is) (?:your|the) (?:\w+ )?(?:number|reference|address|postcode|email|name|date)|"
+    r"(?:i'll|i will|we'll) need (?:your|the|a|some)",
+    re.I,
+)
 #: an offer after a refusal in the same agent turn: the refusal is not the last word
 AGENT_OFFER = re.compile(
     r"\b(?:but|however|instead|what i can do|although)\b[^.?!]{0,60}\b(?:i|we)(?:'ve|'ll| have| will| can| could)\b",

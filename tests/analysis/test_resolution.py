@@ -302,3 +302,19 @@ def test_handing_on_compliments_is_no_promise_but_handing_on_a_case_is() -> None
     case = _it("email", ("customer", "You charged me the wrong tariff."),
                ("agent", "I've forwarded your complaint to our tariffs team."), ("customer", "Thanks."))  # fmt: skip
     assert assess(case).verdict == "pending"
+
+
+def test_a_conversation_that_stops_while_the_agent_waits_is_open() -> None:
+    stopped = _it("chat", ("customer", "my order never came"), ("agent", "Sorry! Could you send me the order number?"))
+    assert assess(stopped).verdict == "unresolved"
+    closing = _it("chat", ("customer", "my order never came"), ("agent", "It's with the courier, arriving today."),
+                  ("customer", "oh good, thanks"), ("agent", "Is there anything else I can help you with?"))  # fmt: skip
+    assert assess(closing).verdict == "resolved"
+
+
+@pytest.mark.parametrize(
+    "closing", ["hmm it's still doing it", "nothing's changed on my end", "no difference at all", "that's not going to work"]
+)
+def test_more_ways_to_say_nothing_changed(closing: str) -> None:
+    it = _it("call", ("customer", "the tv keeps freezing"), ("agent", "I've sent a refresh signal."), ("customer", closing))
+    assert assess(it).verdict == "unresolved"
