@@ -62,7 +62,7 @@ _MARKERS = re.compile(
 #: negation anywhere in the clause of a yes/no fact's hint word ("gift codes can't be refunded")
 _NEG_WORDS = re.compile(r"\b(?:not|no|never|cannot|\w+n't|non-?refundable|unable|nor)\b", re.I)
 #: an "at most" statement this many times looser than the policy's maximum misstates it
-LOOSE_FACTOR = 2.0
+LOOSE_FACTOR = 1.5
 #: a speaker correcting themselves: only what follows counts ("one year, sorry, I mean two")
 CORRECTION = re.compile(
     r"\b(?:sorry|i mean|i meant|i misspoke|i misspoke|correction|let me correct (?:that|myself)|scratch that|"

@@ -191,3 +191,10 @@ def test_ages_self_corrections_and_mentions_without_a_claim_are_not_flagged(text
 )
 def test_wrong_values_in_other_forms_are_flagged(text: str) -> None:
     assert [f for f in EXAMPLE.check(_agent(text)) if f.contradicts], text
+
+
+def test_an_at_most_bound_far_above_the_policy_misstates_it() -> None:
+    loose = EXAMPLE.check(_agent("The refund takes up to 10 business days."))  # at most 14 days against 4.2-7
+    assert loose and loose[0].contradicts
+    fair = EXAMPLE.check(_agent("The refund won't take more than a week."))  # at most 7: the policy's maximum
+    assert fair and not fair[0].contradicts
