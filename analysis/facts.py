@@ -171,6 +171,10 @@ class FactsOptions:
     #: a sentence without a hint word is about a fact when its MiniLM cosine to the fact's
     #: description is at least this (None: keywords only)
     semantic_threshold: float | None = 0.55
+    #: a folder of policy snippets (`*.toml` with [[facts]], `*.md` with TOML front matter)
+    #: whose facts are added to `[[facts]]` (analysis/policy_snippets.py); relative to the
+    #: configuration file
+    policy_dir: str | None = None
 
 
 def _hint_rx(hints: Sequence[str]) -> re.Pattern[str] | None:

@@ -198,3 +198,27 @@ def test_an_at_most_bound_far_above_the_policy_misstates_it() -> None:
     assert loose and loose[0].contradicts
     fair = EXAMPLE.check(_agent("The refund won't take more than a week."))  # at most 7: the policy's maximum
     assert fair and not fair[0].contradicts
+
+
+def test_policy_snippet_folder_adds_facts_and_names_a_bad_file(tmp_path: Path) -> None:
+    from convoscope import config
+
+    pol = tmp_path / "policies"
+    pol.mkdir()
+    (pol / "delivery.md").write_text(
+        '+++\nsubject = "standard delivery time"\nhints = ["delivery", "arrive"]\nvalue = "2-4 business days"\n+++\n'
+        "Standard parcels arrive in two to four business days after dispatch.\n"
+    )
+    (pol / "fees.toml").write_text('[[facts]]\nsubject = "paper bill fee"\nhints = ["paper bill"]\nvalue = "2 USD"\n')
+    cfg_file = tmp_path / "c.toml"
+    cfg_file.write_text('[fact_check]\npolicy_dir = "policies"\nsemantic_threshold = 0.6\n')
+    cfg = config.load(str(cfg_file))
+    subjects = [f.subject for f in cfg.facts]
+    assert subjects == ["standard delivery time", "paper bill fee"]
+    assert "two to four business days" in cfg.facts[0].description
+    checker = FactChecker(cfg.facts, FactsOptions(semantic_threshold=None))
+    assert checker.check(_agent("Your parcel will arrive tomorrow."))[0].contradicts
+    assert not checker.check(_agent("The paper bill fee is two dollars."))[0].contradicts
+    (pol / "broken.md").write_text('+++\nsubject = "x"\nhints = ["x"]\nvalue = "whenever"\n+++\n')
+    with pytest.raises(config.ConfigError, match="broken.md"):
+        config.load(str(cfg_file))
