@@ -222,7 +222,7 @@ def _commitment(turns: list[Turn], it: Interaction, tz: ZoneInfo, default_days: 
                 continue
             m, _w, tc = hit
             i = next(k for k, rx in enumerate(rc.COMMIT) if rx.match(low, m.start()))
-            if i >= len(rc.COMMIT) - 3 and rc.COMPLETED_ACTION.search(low):
+            if i >= len(rc.COMMIT) - rc.SOFT_COMMITMENTS and rc.COMPLETED_ACTION.search(low):
                 continue  # "I've refunded it, you'll get a confirmation": done, not owed
             who = ""
         elif t.speaker == "customer":

@@ -117,7 +117,7 @@ AGENT_OFFER = re.compile(
 #: order placed is pending until it happens; a completed action ("I've refunded it", "I've
 #: reset the line") is not a commitment.
 COMMITMENT_CUES: list[str] = [
-    r"(?:i'll|i will|we'll|we will|i'm going to|we're going to|someone will|somebody will|a colleague will|our team will|the team will|they'll|they will|he'll|she'll) (?:\w+ ){0,2}(?:call|ring|phone|get back|email|e-mail|contact|reach out|follow up|update|write|send|check back|look into|message|text|notify|let you know|visit|come|complete|courier|deliver|post|dispatch|arrange|investigate|review)",
+    r"(?:i'll|i will|we'll|we will|i'm going to|we're going to|someone will|somebody will|a colleague will|our team will|the team will|they'll|they will|he'll|she'll) (?:\w+ ){0,2}(?:call|ring|phone|get back|email|e-mail|contact|reach out|follow up|update|write|send|check back|look into|message|text|notify|let you know|visit|come|complete|courier|deliver|post|dispatch|arrange|investigate|review|be in touch|keep an eye|monitor|chase|check on|keep you (?:updated|posted|informed))",
     r"(?:a |an |our |the )?(?:\w+ )?(?:technician|engineer|courier|specialist|supervisor|manager|team|colleague|plumber|electrician|driver|department|workshop)s? (?:will|is going to|'ll|has been (?:instructed|asked|booked)(?: and will)?|are going to) (?:\w+ ){0,2}(?:visit|come|call|contact|be (?:there|with you)|arrive|get back|follow up|reach out|attend|complete|collect|deliver|review|investigate|look)",
     r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:escalated|raised|opened|logged|created|booked|scheduled|arranged|ordered|requested|submitted|instructed|put (?:in )?(?:a|the|your) (?:\w+ )?(?:request|claim|order)|put (?:the|a|your) (?:\w+ )?(?:request|claim|order) in|sent (?:a|the|your) (?:\w+ )?(?:request|referral)) (?:\w+ ){0,5}",
     # handing the matter on is a promise only when a request or a team is named ("I've passed
@@ -127,10 +127,17 @@ COMMITMENT_CUES: list[str] = [
     r"(?:a|an|the|our|your|one of our) (?:\w+ ){0,2}\w+ (?:will|'ll|is going to|are going to) (?:\w+ )?(?:visit|contact|call|ring|phone|email|get back|follow up|reach out|attend|inspect|assess|review|investigate|be in touch)",
     r"(?:a |the |an |your )?(?:\w+ )?(?:technician|engineer|visit|appointment|callback|call-back|repair|delivery|replacement|job|claim|case|request|ticket|complaint|order|report|investigation) (?:is|has been|'s|was) (?:booked|scheduled|arranged|planned|due|ordered|logged|raised|opened|escalated|submitted|passed on|referred)",
     r"(?:they're|they are|he's|she's|it's|it is) (?:booked|scheduled|due) (?:to|for|in)",
+    r"(?:technician|engineer|courier|driver|plumber|electrician|fitter|installer|visit|delivery|replacement) (?:is|'s|are|'re) (?:coming|visiting|due|on (?:its|their|his|her) way|being (?:sent|arranged|posted))",
+    # a physical replacement on its way (a link or an e-mail sent is done on the spot)
+    r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:sent|dispatched|posted|shipped|sent out|ordered) (?:you )?(?:out )?(?:a|an|the|your) (?:new |replacement |spare )?(?:replacement|card|device|unit|part|router|modem|handset|phone|kit|pack|parcel|charger|cable|box|letter)",
+    r"please allow (?:up to )?(?:\w+ ){0,3}(?:for|to)",
     r"(?:you'll|you will|you should) (?:hear (?:back )?from|get a (?:call|callback|reply|response|email|text|sms|confirmation) (?:from|within|by|when|once|the|confirming)|receive (?:a |an )?(?:confirmation|call|callback|reply|response|text|update))",
     r"(?:expect|you can expect) (?:a |an )?(?:call|callback|reply|response|email|update|visit)",
     r"(?:once|when) (?:it's|it is|they've|they have|we've|we have|i've|i have|it has been) (?:approved|ready|back|checked|reviewed|confirmed|arrived|repaired|tested)",
 ]  # fmt: skip
+#: the last this many COMMITMENT_CUES only say what the customer will receive; after an
+#: action done on the spot (COMPLETED_ACTION) they are no promise
+SOFT_COMMITMENTS = 3
 #: actions that are done on the spot: after one of these a commitment cue describes the
 #: money's journey, not work still to do ("I've refunded it, you'll get a confirmation")
 COMPLETED_ACTION = re.compile(
@@ -143,6 +150,7 @@ COMPLETED_ACTION = re.compile(
 CUSTOMER_DEFERRALS: list[str] = [
     r"(?:i'll|i will|ill|i'm going to|im going to|we'll|gonna) (?:\w+ ){0,2}(?:try|test|give (?:it|that|this) a (?:go|try|shot)|check|do) (?:\w+ ){0,8}(?:later|tonight|this (?:evening|afternoon|weekend)|tomorrow|when i(?:'m| am| get)|once i(?:'m| am| get)|at home|and (?:let you know|call back|ring back|get back|report back|come back|see))",
     r"(?:i'll|i will|ill|we'll) (?:let you know|report back|get back to you)(?: (?:if|how|whether|when))?",
+    r"(?:i'll|i will|we'll) (?:just )?(?:wait and see|see how it goes|keep an eye on it|monitor it|give it a (?:day|few days|while))",
 ]  # fmt: skip
 
 #: a reply that closes the matter (the customer writing last with only this is not waiting)

@@ -220,5 +220,5 @@ def test_policy_snippet_folder_adds_facts_and_names_a_bad_file(tmp_path: Path) -
     assert checker.check(_agent("Your parcel will arrive tomorrow."))[0].contradicts
     assert not checker.check(_agent("The paper bill fee is two dollars."))[0].contradicts
     (pol / "broken.md").write_text('+++\nsubject = "x"\nhints = ["x"]\nvalue = "whenever"\n+++\n')
-    with pytest.raises(config.ConfigError, match="broken.md"):
+    with pytest.raises(config.ConfigError, match=r"broken\.md"):
         config.load(str(cfg_file))

@@ -318,3 +318,26 @@ def test_a_conversation_that_stops_while_the_agent_waits_is_open() -> None:
 def test_more_ways_to_say_nothing_changed(closing: str) -> None:
     it = _it("call", ("customer", "the tv keeps freezing"), ("agent", "I've sent a refresh signal."), ("customer", closing))
     assert assess(it).verdict == "unresolved"
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        "I've posted you a replacement card, it should arrive in three to five working days.",
+        "Our engineer is coming on Thursday afternoon.",
+        "Your case reference is 88123, please allow 48 hours for a decision.",
+        "I'll keep an eye on the line over the weekend and we'll be in touch on Monday.",
+    ],
+)
+def test_more_promises_of_something_still_to_happen(agent: str) -> None:
+    it = _it("chat", ("customer", "my card was swallowed by the machine"), ("agent", agent), ("customer", "ok thank you"))
+    assert assess(it).verdict == "pending", assess(it).reasons
+
+
+def test_a_link_sent_is_done_and_waiting_to_see_is_pending() -> None:
+    link = _it("chat", ("customer", "I can't reset my password"), ("agent", "I've sent you a new reset link."),
+               ("customer", "got it, I'm in now, thanks"))  # fmt: skip
+    assert assess(link).verdict == "resolved"
+    wait = _it("call", ("customer", "the heating makes a noise"), ("agent", "Bleed the radiators, that usually stops it."),
+               ("customer", "ok i'll wait and see if that does it"))  # fmt: skip
+    assert assess(wait).verdict == "pending"
