@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import tomllib
 from collections import Counter
@@ -183,8 +184,12 @@ def facts_section(
 DEFAULT_SETS = ("main:heldout", "main:dev", "fresh:aside", "fresh:tune")
 
 
-def run(sets: Sequence[str] = DEFAULT_SETS, show_errors: bool = False) -> str:
-    """Each set in turn (held-out parts first by default); see the module docstring."""
+def run(sets: Sequence[str] | None = None, show_errors: bool = False) -> str:
+    """Each set in turn (held-out parts first by default; `bench/verdicts.py --sets` passes
+    its choice in CONVOSCOPE_VERDICT_SETS); see the module docstring."""
+    if sets is None:
+        env = os.environ.get("CONVOSCOPE_VERDICT_SETS", "")
+        sets = [x.strip() for x in env.split(",") if x.strip()] or list(DEFAULT_SETS)
     parts = ["== Resolution and incorrect information (bench/data/README.md, issue #19) =="]
     enc = _encoder()
     for spec in sets:
