@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from text_to_num import alpha2digit
 
@@ -49,7 +50,8 @@ _UNIT_WORDS = sorted(DURATION_UNITS, key=len, reverse=True)
 _UNIT = r"(" + "|".join(re.escape(u) for u in _UNIT_WORDS) + r")s?\b"
 _ART = r"(" + "|".join(re.escape(a) for a in sorted(ARTICLE_NUMBERS, key=len, reverse=True)) + r")"
 _DURATION_RX = re.compile(
-    rf"\b(?:{_NUM}(?:\s*(?:-|–|to|or|and)\s*{_NUM})?|{_ART})\s+(?:more\s+)?{_UNIT}", re.I
+    # "90 days", "90-day warranty", "12 month", "a week"
+    rf"\b(?:{_NUM}(?:\s*(?:-|–|to|or|and)\s*{_NUM})?|{_ART})(?:\s+|-)(?:more\s+)?{_UNIT}", re.I
 )
 _BETWEEN_RX = re.compile(rf"\bbetween\s+{_NUM}\s+and\s+{_NUM}\s+{_UNIT}", re.I)
 _MONEY_RX = re.compile(
@@ -58,11 +60,43 @@ _MONEY_RX = re.compile(
     re.I,
 )
 _FREE_RX = re.compile(
-    r"\b(?:free(?: of charge)?|no (?:\w+ )?(?:charge|fee|cost)|nothing|won't (?:be )?charged?|don't charge|"
-    r"doesn't cost anything|at no cost|zero (?:dollars|euros|pounds))\b",
+    r"\b(?:free(?: of charge)?|no (?:\w+ )?(?:charge|fee|cost)|(?:costs?|pay|charged?) (?:you )?nothing|nothing to pay|"
+    r"won't (?:be )?charged?(?: (?:you )?anything)?|don't charge|"
+    r"(?:won't|don't|will not|do not|doesn't|does not|never) (?:have to |need to )?pay (?:anything|a (?:penny|cent|thing|dime))|(?:doesn't|won't|does not|will not) cost (?:you )?anything|"
+    r"at no cost|zero (?:dollars|euros|pounds))\b",
     re.I,
 )
 _PLAIN_NUM_RX = re.compile(rf"\b{_NUM}\b")
+#: a duration that dates an event instead of stating how long something lasts: "bought it
+#: 3 years ago", "a 2 year old phone", "since 6 months", "for the last 2 weeks"
+_AGE_AFTER = re.compile(r"^\s*(?:ago|old|before|earlier|back)\b", re.I)
+_AGE_BEFORE = re.compile(r"\b(?:since|for the (?:last|past)|over the (?:last|past)|in the (?:last|past))\s*$", re.I)
+
+#: durations said in words, no number: (regex, low, high) in days. Written out because no
+#: maintained library reads them as lengths (quantulum3 and dateparser read none of these);
+#: day names relative to now ("tomorrow", "tonight") go through dateparser below.
+WORD_DURATIONS: list[tuple[str, float, float]] = [
+    (r"instant(?:ly|aneous(?:ly)?)?|immediate(?:ly)?|straight away|right away|at once|in real time|"
+     r"(?:within|in) (?:a few |some )?(?:seconds|minutes)|on the spot|there and then", 0.0, 0.05),
+    (r"(?:the )?same[- ]day|later today|(?:by |before )?(?:the )?end of (?:the )?(?:day|business)|"
+     r"(?:by |before )?close of business|within the (?:day|hour)", 0.0, 1.0),
+    (r"(?:the )?next[- ](?:working |business )?day|overnight", 0.0, 2.0),
+    (r"(?:a |for )?life(?:time|[- ]long)?|for life|forever|for ever|never (?:expires?|runs? out|ends?)|"
+     r"indefinite(?:ly)?|unlimited|for as long as you (?:own|have) it|no (?:time )?limit", 36500.0, math.inf),
+]  # fmt: skip
+_WORD_DUR_RX = [(re.compile(rf"\b(?:{p})\b", re.I), lo, hi) for p, lo, hi in WORD_DURATIONS]
+#: a day named relative to today: read by dateparser (to the number of days from now)
+_DAY_WORDS_RX = re.compile(
+    r"\b(?:(?:by|until|till|before|for|on|from)\s+)?"
+    r"((?:the day after )?tomorrow(?: (?:morning|afternoon|evening|night))?|today|tonight|"
+    r"this (?:morning|afternoon|evening))\b",
+    re.I,
+)
+_DEADLINE_WORDS = ("by", "until", "till", "before")
+#: a day word in a clause about the past dates what was done, not how long it takes ("I've
+#: processed the refund today"); a future word after it makes it a promise again
+_PAST_RX = re.compile(r"\b(?:i've|we've|i have|we have|has been|have been|was|were|did|\w+ed)\b")
+_FUTURE_RX = re.compile(r"\b(?:will|'ll|\w+'ll|should|going to|gonna|can expect|expect)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +124,27 @@ class Value:
         return self.text
 
 
+#: ASR writes contractions without the apostrophe; the clause reader knows them with it
+#: ("if you cancel now its a forty dollar fee": "it's" starts the main clause)
+ASR_CONTRACTIONS = {
+    "its": "it's", "thats": "that's", "theres": "there's", "youll": "you'll", "youre": "you're",
+    "wont": "won't", "dont": "don't", "cant": "can't", "isnt": "isn't", "doesnt": "doesn't",
+    "didnt": "didn't", "arent": "aren't", "well": "well", "weve": "we've", "ive": "i've",
+}  # fmt: skip
+_CONTRACTION_RX = re.compile(r"\b(" + "|".join(k for k, v in ASR_CONTRACTIONS.items() if k != v) + r")\b")
+
+
+_WORD_UNIT_HYPHEN = re.compile(r"\b([A-Za-z]+)-(minute|hour|day|week|month|year|business|working)", re.I)
+
+
 def normalise(text: str) -> str:
-    """Spoken numbers as digits ("five to seven" -> "5 to 7"), lower case, straight quotes."""
-    low = text.replace("\u2019", "'").replace("\u2013", "-")
-    return alpha2digit(low, "en", threshold=0).lower()
+    """Spoken numbers as digits ("five to seven" -> "5 to 7"), lower case, straight quotes,
+    ASR contractions with their apostrophe ("its" -> "it's")."""
+    low = text.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", " - ")
+    # "two-year", "eighteen-month": text2num reads a number word only when it stands alone
+    low = _WORD_UNIT_HYPHEN.sub(r"\1 \2", low)
+    low = alpha2digit(low, "en", threshold=0).lower()
+    return _CONTRACTION_RX.sub(lambda m: ASR_CONTRACTIONS[m.group(1)], low)
 
 
 def _f(s: str | None) -> float | None:
@@ -132,8 +183,57 @@ def _apply_bound(lo: float, hi: float, text: str, start: int) -> tuple[float, fl
     return lo, hi, at
 
 
+def _age(norm: str, start: int, end: int) -> bool:
+    """Whether the duration at [start, end) dates an event ("3 years ago") instead of
+    stating a length."""
+    return bool(_AGE_AFTER.match(norm[end:]) or _AGE_BEFORE.search(norm[:start]))
+
+
+def _days_from_now(phrase: str) -> float | None:
+    """How many days ahead `phrase` ("tomorrow", "tonight") lies, by dateparser, from a
+    fixed noon (the comparison needs a length, not a date)."""
+    import dateparser
+
+    base = datetime(2026, 1, 7, 12, 0)  # a Wednesday noon; only day offsets are used
+    when = dateparser.parse(phrase, languages=["en"],
+                            settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future"})  # fmt: skip
+    if when is None:
+        return None
+    return float((when.date() - base.date()).days)
+
+
+def word_durations(norm: str) -> list[Value]:
+    """Durations said without a number: "instantly", "same day", "by tomorrow", "lifetime".
+    A day word is the day itself ([d, d+1] days from now) or, after "by"/"until", the
+    time up to it ([0, d+1])."""
+    out: list[Value] = []
+    taken: list[tuple[int, int]] = []
+    for rx, lo, hi in _WORD_DUR_RX:
+        for m in rx.finditer(norm):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            taken.append(m.span())
+            lo2, hi2, bound = _apply_bound(lo, hi, norm, m.start())
+            out.append(Value("duration", lo2, hi2, _with_bound(norm, m, bound), m.start(), m.end()))
+    for m in _DAY_WORDS_RX.finditer(norm):
+        if any(a < m.end() and m.start() < b for a, b in taken):
+            continue
+        before = norm[: m.start()]
+        if _PAST_RX.search(before) and not _FUTURE_RX.search(before):
+            continue
+        d = _days_from_now(m.group(1))
+        if d is None:
+            continue
+        deadline = m.group(0).split()[0].lower() in _DEADLINE_WORDS
+        lo, hi, bound = _apply_bound(0.0 if deadline else d, d + 1.0, norm, m.start())
+        out.append(Value("duration", lo, hi, _with_bound(norm, m, bound), m.start(), m.end()))
+    return sorted(out, key=lambda v: v.start)
+
+
 def durations(norm: str) -> list[Value]:
-    """Durations in days in normalised text (see `normalise`)."""
+    """Durations in days in normalised text (see `normalise`); durations that date an
+    event ("bought it 3 years ago") are left out. Without a number in the text, the
+    durations said in words (`word_durations`)."""
     out: list[Value] = []
     taken: list[tuple[int, int]] = []
     for m in _BETWEEN_RX.finditer(norm):
@@ -152,9 +252,13 @@ def durations(norm: str) -> list[Value]:
             lo = _f(m.group(1))
             hi = _f(m.group(2)) or lo  # "2 or 3 days" reads as the range 2-3
         assert lo is not None and hi is not None
+        if _age(norm, m.start(), m.end()):
+            continue
         lo, hi, bound = _apply_bound(lo * f, hi * f, norm, m.start())
         out.append(Value("duration", lo, hi, _with_bound(norm, m, bound), m.start(), m.end()))
-    return out
+    if not out and not taken:
+        return word_durations(norm)
+    return sorted(out, key=lambda v: v.start)
 
 
 def _with_bound(norm: str, m: re.Match[str], at: int) -> str:
@@ -189,3 +293,7 @@ def counts(norm: str) -> list[Value]:
         lo, hi, bound = _apply_bound(v, v, norm, m.start())
         out.append(Value("count", lo, hi, _with_bound(norm, m, bound), m.start(), m.end()))
     return out
+
+
+#: the bound reading for callers outside this module (`analysis.facts` reads bare amounts)
+apply_bound = _apply_bound

@@ -62,7 +62,13 @@ _MARKERS = re.compile(
 #: negation anywhere in the clause of a yes/no fact's hint word ("gift codes can't be refunded")
 _NEG_WORDS = re.compile(r"\b(?:not|no|never|cannot|\w+n't|non-?refundable|unable|nor)\b", re.I)
 #: an "at most" statement this many times looser than the policy's maximum misstates it
-LOOSE_FACTOR = 2.0
+LOOSE_FACTOR = 1.5
+#: a speaker correcting themselves: only what follows counts ("one year, sorry, I mean two")
+CORRECTION = re.compile(
+    r"\b(?:sorry|i mean|i meant|i misspoke|i misspoke|correction|let me correct (?:that|myself)|scratch that|"
+    r"no wait|or rather|my mistake|my apologies|actually)\b[,:;]?",
+    re.I,
+)
 _YES = {"yes", "true", "allowed", "y"}
 _NO = {"no", "false", "not allowed", "n"}
 
@@ -82,6 +88,10 @@ class FactOptions:
     type: str = "auto"
     #: for type "choice": every option a statement might name
     choices: list[str] = field(default_factory=list)
+    #: for type "yesno": words of the claim itself ("refund", "money back"); a sentence is a
+    #: claim only when it holds a hint *and* one of these ("the gift card can be used in
+    #: store" names a hint but claims nothing about refunds). Empty: any hint sentence
+    claims: list[str] = field(default_factory=list)
     #: only interactions in these queues / about these products (empty = all)
     queues: list[str] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
@@ -161,13 +171,20 @@ class FactsOptions:
     #: a sentence without a hint word is about a fact when its MiniLM cosine to the fact's
     #: description is at least this (None: keywords only)
     semantic_threshold: float | None = 0.55
+    #: a folder of policy snippets (`*.toml` with [[facts]], `*.md` with TOML front matter)
+    #: whose facts are added to `[[facts]]` (analysis/policy_snippets.py); relative to the
+    #: configuration file
+    policy_dir: str | None = None
 
 
 def _hint_rx(hints: Sequence[str]) -> re.Pattern[str] | None:
     hs = [h.strip().lower() for h in hints if h.strip()]
     if not hs:
         return None
-    return re.compile(r"\b(?:" + "|".join(re.escape(h) + r"\w*" for h in hs) + r")\b", re.I)
+    # a hint of several words may have up to two words between them ("money goes back",
+    # "cancellation of the contract fee" is not, but "termination admin fee" is)
+    parts = [r"(?:\s+\w+){0,2}\s+".join(re.escape(w) for w in h.split()) + r"\w*" for h in hs]
+    return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.I)
 
 
 class FactChecker:
@@ -186,6 +203,7 @@ class FactChecker:
         self._policy = [f.policy_values() for f in self.facts]
         self._types = [f.resolved_type() for f in self.facts]
         self._hints = [_hint_rx(f.hints) for f in self.facts]
+        self._claims = [_hint_rx(f.claims) for f in self.facts]
         self._fact_vecs: np.ndarray | None = None
 
     def _fvecs(self) -> np.ndarray | None:
@@ -241,6 +259,10 @@ class FactChecker:
                     continue
                 f = self._finding(i, seq, start, text, hit, how, score)
                 if f is not None:
+                    if CORRECTION.match(_MARKERS.sub("", text.strip()) or text.strip()):
+                        # "Warranty is one year. Sorry, I mean two years.": the correction
+                        # replaces what was said before it in the turn
+                        out = [g for g in out if not (g.fact == f.fact and g.seq == seq)]
                     out.append(f)
         return out
 
@@ -256,9 +278,19 @@ class FactChecker:
             start, text = start + cut, text[cut:]
             if hit is not None:
                 hit = self._hints[i].search(text)  # type: ignore[union-attr]
+        corr = [m for m in CORRECTION.finditer(text) if m.start() > 0]
+        if corr and t not in ("yesno", "choice"):
+            # "one year — sorry, I misspoke, it's two years": the value after the last
+            # correction is what the agent meant (the hint stays the sentence's subject)
+            tail = text[corr[-1].end():]
+            if _has_value(fv.normalise(tail)):
+                start, text = start + corr[-1].end(), tail
         if t == "yesno":
             if hit is None:
                 return None
+            claim_rx = self._claims[i]
+            if claim_rx is not None and not claim_rx.search(text):
+                return None  # names the goods, claims nothing about them
             tc = TurnClauses(text)
             r = tc.read(hit.start(), hit.end(), own=hit.group(0).lower().split())
             if r.question or r.reported or r.hypothetical:
@@ -285,13 +317,23 @@ class FactChecker:
                 return self._make(fact, seq, start, text, c, wrong, how, score, (p, p + len(c)))
             return None
         norm = fv.normalise(text)
-        vals = _values(t, norm, fact.currency or _policy_currency(self._policy[i]))
+        cur = fact.currency or _policy_currency(self._policy[i])
+        vals = _values(t, norm, cur)
+        if not vals and t == "money" and cur:
+            vals = _bare_amounts(norm, cur)
         if not vals:
             return None
         tc = TurnClauses(norm)
         policy = self._policy[i]
+        hn = self._hints[i].search(norm) if self._hints[i] is not None else None
+        if hn is not None and len(vals) > 1:
+            # several quantities: the one in the hint's clause is what the sentence says
+            # about the subject ("it's 2 years on the warranty, and delivery takes 3 days")
+            a, b = tc.clause_span(hn.start(), hn.end())
+            vals = sorted(vals, key=lambda v: not (a <= v.start < b or a < v.end <= b))
         for v in vals:
-            r = tc.read(v.start, v.end)
+            # a negation inside the value is its own ("won't be charged" = 0)
+            r = tc.read(v.start, v.end, own=re.findall(r"[\w']+", norm[v.start:v.end]))
             if r.question or r.reported or r.hypothetical:
                 continue
             bounded = v.low == 0.0 or v.high == float("inf")
@@ -339,6 +381,22 @@ class FactChecker:
 
 def _policy_currency(vals: Sequence[fv.Value]) -> str | None:
     return next((v.dim for v in vals if v.dim not in ("duration", "count")), None)
+
+
+#: a bare number stated as the amount ("the cancellation charge is 10", ASR dropping the
+#: currency word): after a verb of costing, in a money fact's sentence
+_BARE_AMOUNT = re.compile(r"\b(?:is|are|of|costs?|charges?|pay|be|at)\s+((?:\w+\s+){0,2})(\d+(?:[.,]\d+)?)\b(?!\s*(?:%|percent|days?|weeks?|months?|years?|hours?))")
+
+
+def _bare_amounts(norm: str, currency: str) -> list[fv.Value]:
+    """Bare numbers read as amounts in the fact's currency (see `_BARE_AMOUNT`)."""
+    out = []
+    for m in _BARE_AMOUNT.finditer(norm):
+        v = float(m.group(2).replace(",", "."))
+        lo, hi, _at = fv.apply_bound(v, v, norm, m.start(2))
+        out.append(fv.Value(currency, lo, hi, norm[m.start(1) if m.group(1) else m.start(2) : m.end(2)].strip(),
+                            m.start(2), m.end(2)))  # fmt: skip
+    return out
 
 
 def _has_value(norm: str) -> bool:

@@ -36,95 +36,28 @@ evidence mass, in [0.5, 0.99]. An `unresolved_issue` flag is raised when the ver
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from analysis import resolution_cues as rc
 from analysis.clauses import TurnClauses
-from store.records import Flag, Interaction, severity_value
+from store.records import Flag, Interaction, Turn, severity_value
 
 KIND = "unresolved_issue"
 #: the confidence of "unresolved" when no agent has answered yet (no flag at the default 0.6)
 NO_ANSWER_CONFIDENCE = 0.55
 VERDICTS = ("resolved", "unresolved", "pending")
 
-#: customer cues that the problem is fixed (regex, weight)
-RESOLVED_CUES: list[tuple[str, float]] = [
-    (r"(?:that|this|it|which) (?:has |'s )?(?:fixed|solved|sorted|resolved|did) (?:it|the (?:problem|issue|trick))", 2.0),
-    (r"(?:fixed|solved|sorted|resolved) (?:it|now|the (?:problem|issue))", 1.5),
-    (r"(?:it|that|everything)(?:'s| is)? (?:work(?:s|ing)|fine|ok(?:ay)?|good) (?:now|again)", 2.0),
-    (r"(?:all|it's all|that's all|we're all|i'm all) (?:sorted|set|good|fixed|done)", 1.5),
-    (r"(?:problem|issue) (?:is |'s |has been )?(?:solved|fixed|resolved|gone|sorted)", 2.0),
-    (r"that (?:worked|helped|helps|answers my question|does it|did it)", 1.5),
-    (r"(?:i can|i'm able to|i was able to) (?:log ?in|see it|access it|connect)(?: now)?", 1.2),
-    (r"(?:perfect|great|brilliant|excellent|wonderful|awesome)[,!.]? (?:thank|thanks|cheers)", 1.0),
-    (r"(?:that's|that is) (?:all|everything) i (?:needed|wanted)", 1.2),
-    (r"(?:got it|got) (?:working|sorted|fixed)", 1.5),
-    (r"i(?:'ve| have) (?:received|got) (?:it|the (?:refund|money|replacement|email|code|package))", 1.2),
-    (r"(?:you've|you have) been (?:very |really |so )?helpful", 0.8),
-    (r"(?:it's|it is|that's|that is|everything's|everything is|all is|it looks|that looks|looks) (?:all )?(?:fine|good|ok(?:ay)?|great|perfect|back to normal)(?: now)?", 1.2),
-    (r"back to normal|(?:is|'s|are|'re) (?:back|up) (?:now|again)?|(?:much|a lot|way) better|went through", 1.2),
-    (r"exactly what i (?:wanted|needed|was looking for)|(?:it|that|this) works|sorts? (?:it|that) (?:out)?", 1.2),
-    (r"sort(?:ing|ed)? (?:that|it|this|everything) out|(?:has |have |finally )?(?:arrived|came through|showed up|turned up)", 1.2),
-    (r"(?:isn't|is not|aren't|not|no longer|doesn't|don't) (?:\w+ ){0,2}any ?more|no more (?:errors?|problems?|issues?|drops?|crash\w*)", 1.5),
-]  # fmt: skip
-#: customer cues that it is not (regex, weight)
-UNRESOLVED_CUES: list[tuple[str, float]] = [
-    (r"still (?:not|isn't|doesn't|don't|can't|cannot|won't|no|have(?:n't)?|broken|failing|down|waiting|getting|the same|happening|nothing)", 2.0),
-    (r"(?:not|isn't|doesn't|don't|didn't|won't|never) (?:work(?:s|ing)?|help(?:ed|ing)?|fix(?:ed)?|solve[sd]?|resolved?)", 1.8),
-    (r"(?:same|this) (?:problem|issue|error) (?:again|still|as before)", 1.5),
-    (r"(?:i'll|i will|i'd|i'm going to|i am going to|i have to|i'll have to|i'd have to|i need to) (?:call|phone|ring|write|contact you|come) (?:back|again)", 1.8),
-    (r"(?:waste of (?:my )?time|useless|pointless|getting nowhere|going (?:round|around) in circles|no help at all)", 1.8),
-    (r"(?:nothing|no one|nobody) (?:has )?(?:changed|fixed|helped|works)", 1.5),
-    (r"(?:is|'s|was) not what i (?:asked|need|wanted)", 1.5),
-    (r"(?:i'm|i am) (?:still )?(?:stuck|locked out|without (?:service|internet|power))", 1.5),
-    (r"(?:no|without a) (?:solution|answer|fix|resolution)", 1.2),
-    (r"(?:hasn't|has not|haven't|have not) (?:been )?(?:fixed|solved|resolved|arrived|received|come|worked)", 1.8),
-    (r"(?:i'll|i will) (?:take my business|go (?:elsewhere|to a competitor)|cancel)", 1.0),
-    (r"(?:crash\w*|down|broken|failing|stopped|dropping|dropped|gone|happening|frozen|freezing) again", 1.8),
-    (r"still (?:\w+ ){0,4}(?:there|gone|invalid|slow|broken|down|wrong|missing|happening|an? error|the error|crash\w*|charged)", 1.8),
-    (r"(?:haven't|have not|didn't|did not) (?:answer|solve|fix|help|explain|change)", 1.5),
-    (r"(?:don't|do not|can't|cannot) see any (?:change|difference)", 1.5),
-    (r"(?:i give up|(?:go|switch|move) to (?:another|a different|a competitor|someone else))", 1.5),
-    (r"(?:i |we )?(?:can't|cannot|can not|couldn't|still can't) (?:log ?in|sign in|connect|access|get in|pay|use (?:it|the))", 1.5),
-    (r"(?:it|that|this) (?:doesn't|does not|didn't|did not|isn't|won't)\s*[.!]*\s*$", 1.5),
-]  # fmt: skip
-#: agent commitments to act after the contact (regex, what)
-COMMITMENT_CUES: list[str] = [
-    r"(?:i'll|i will|we'll|we will|i'm going to|we're going to|someone will|somebody will|a colleague will|our team will|the team will|they'll|they will) (?:\w+ ){0,2}(?:call|ring|phone|get back|email|e-mail|contact|reach out|follow up|update|write|send|check back|look into)",
-    r"(?:a |our |the )?(?:technician|engineer|courier|specialist|supervisor|manager|team|colleague)s? (?:will|is going to|'ll) (?:\w+ ){0,2}(?:visit|come|call|contact|be (?:there|with you)|arrive|get back|follow up|reach out)",
-    r"(?:i've|i have|we've|we have) (?:escalated|raised|opened|logged|created|booked|scheduled) (?:this|it|an? (?:\w+ )?(?:ticket|case|request|investigation|trace|claim|complaint|report|visit|appointment|callback))",
-    r"(?:a |the )?(?:technician|engineer|visit|appointment|callback|call-back) (?:is|has been) (?:booked|scheduled|arranged|planned)",
-    r"(?:you'll|you will|you should) (?:hear (?:back )?from|get a (?:call|callback|reply|response|email) from)",
-    r"(?:expect|you can expect) (?:a |an )?(?:call|callback|reply|response|email|update|visit)",
-]  # fmt: skip
-#: a reply that closes the matter (the customer writing last with only this is not waiting)
-CLOSING_ONLY = re.compile(
-    r"^\W*(?:(?:ok(?:ay)?|great|perfect|cool|fine|brilliant|awesome|excellent|thanks?|thank you|"
-    r"thx|cheers|much appreciated|appreciate it|bye|goodbye|have a (?:good|nice|great) (?:day|one)|"
-    r"you too|will do|got it|understood|sounds good|all good|no|nope|that's all|that's it|nothing else|"
-    r"have a (?:nice|good|great) (?:day|evening|weekend)|no thanks|no thank you)\W*)+$",
-    re.I,
-)
-#: a last message with one of these is not read as "the customer is still waiting"
-POSITIVE_WORDS = re.compile(
-    r"\b(?:thank\w*|thx|cheers|great|perfect|lovely|fantastic|brilliant|awesome|star|wonderful|"
-    r"excellent|appreciated?|works now|worked|better|sorted|solved|fixed)\b",
-    re.I,
-)
-#: vendor status -> (signal, weight)
-VENDOR_STATUS: dict[str, tuple[str, float]] = {
-    "solved": ("resolved", 2.5), "closed": ("resolved", 2.0), "archived": ("resolved", 1.5),
-    "resolved": ("resolved", 2.5), "pending": ("pending", 1.5), "hold": ("pending", 1.5),
-    "on-hold": ("pending", 1.5), "snoozed": ("pending", 1.5),
-    # "open" is weak: conversations are often left open after the customer is helped
-    "new": ("unresolved", 0.8), "open": ("unresolved", 0.8), "assigned": ("unresolved", 0.5),
-    "unassigned": ("unresolved", 0.8),
-}  # fmt: skip
-_RES = [(re.compile(rf"\b{p}\b", re.I), w) for p, w in RESOLVED_CUES]
-_UNRES = [(re.compile(rf"\b{p}\b", re.I), w) for p, w in UNRESOLVED_CUES]
-_COMMIT = [re.compile(rf"\b{p}\b", re.I) for p in COMMITMENT_CUES]
+# the cue lists live in analysis/resolution_cues.py (re-exported: configuration docs and
+# tests name them here)
+RESOLVED_CUES = rc.RESOLVED_CUES
+UNRESOLVED_CUES = rc.UNRESOLVED_CUES
+COMMITMENT_CUES = rc.COMMITMENT_CUES
+CLOSING_ONLY = rc.CLOSING_ONLY
+POSITIVE_WORDS = rc.POSITIVE_WORDS
+VENDOR_STATUS = rc.VENDOR_STATUS
 
 
 @dataclass
@@ -178,31 +111,141 @@ class Resolution:
         )
 
 
-def _read_cues(
-    text: str, seq: int, weight: float, out_u: list[tuple[float, dict[str, Any]]],
-    out_r: list[tuple[float, dict[str, Any]]],
-) -> None:  # fmt: skip
-    """Add the resolved / unresolved cues of one customer turn, each read in its clause."""
+#: one piece of evidence: (weight, kind, evidence); kind is "outcome" / "approval" (fixed)
+#: or "open"
+Cue = tuple[float, str, dict[str, Any]]
+
+
+#: a refusal at least this strong makes the customer's later thanks politeness
+STRONG_REFUSAL = 1.5
+#: the customer's open cues after a promise that make the verdict unresolved, not pending
+OPEN_AFTER_PROMISE = 3.0
+#: a leading "no" answers the agent's question; it does not negate the complaint after it
+INTERJECTIONS = ("no", "nope", "nah")
+
+
+def _words(matched: str) -> list[str]:
+    """The cue's own words (a negation inside the cue is part of it, not a negation of it)."""
+    return re.findall(r"[\w']+", matched.lower())
+
+
+def _read_cues(text: str, seq: int, weight: float) -> list[Cue]:
+    """The resolved / unresolved cues of one customer turn, each read in its clause. A
+    sarcasm or resignation cue ("thanks anyway", "really solved everything") turns the
+    turn's approvals into nothing: the praise is politeness or irony."""
     low = text.replace("\u2019", "'")
     tc: TurnClauses | None = None
     taken: list[tuple[int, int]] = []  # "that fixed it" and "fixed it" are one cue
-    for cues, same, other, label in ((_RES, out_r, out_u, "resolved"), (_UNRES, out_u, out_r, "unresolved")):
-        for rx, w in cues:
+    out: list[Cue] = []
+    cues: list[tuple[list[tuple[re.Pattern[str], float, str]], str]] = [
+        ([(rx, w, "sarcasm") for rx, w in rc.SARCASM], "unresolved"),
+        (rc.RES, "resolved"),
+        ([(rx, w, "open") for rx, w in rc.UNRES], "unresolved"),
+    ]
+    sarcastic = False
+    for group, label in cues:
+        for rx, w, kind in group:
             for m in rx.finditer(low):
                 if any(m.start() < b and a < m.end() for a, b in taken):
                     continue
                 taken.append(m.span())
                 tc = tc or TurnClauses(low)
-                r = tc.read(m.start(), m.end(), own=m.group(0).lower().split())
+                r = tc.read(m.start(), m.end(), own=_words(m.group(0)))
+                if r.negated in INTERJECTIONS and label == "unresolved":
+                    # "no, that didn't help" / ASR "nope same problem": the answer to "did
+                    # that help?", not a negation of the complaint
+                    r = replace(r, negated=None)
                 ev = {"seq": seq, "char_start": m.start(), "char_end": m.end(), "matched": text[m.start():m.end()],
                       "signal": label}  # fmt: skip
                 if r.question or r.hypothetical or r.reported:
                     continue
-                if r.negated:
+                if kind == "sarcasm":
+                    sarcastic = True
+                    out.append((w * weight, "open", {**ev, "note": "politeness or sarcasm"}))
+                elif r.negated:
                     if label == "resolved":  # "that didn't fix it"
-                        other.append((w * weight, {**ev, "signal": "unresolved", "note": r.describe()}))
-                    continue  # a negated complaint is rare and unclear: nothing
-                same.append((w * weight, ev))
+                        out.append((w * weight, "open", {**ev, "signal": "unresolved", "note": r.describe()}))
+                    # a negated complaint is rare and unclear: nothing
+                elif kind == "approval" and sarcastic:
+                    continue
+                else:
+                    out.append((w * weight, kind, ev))
+    return out
+
+
+def _first_match(
+    rxs: list[tuple[re.Pattern[str], float]] | list[re.Pattern[str]], text: str, negatable: bool = True
+) -> tuple[re.Match[str], float, TurnClauses] | None:
+    """The first cue of `rxs` in `text` that reads as an affirmative statement (not a
+    question, reported speech or a hypothetical; a negation inside the cue is its own)."""
+    low = text.replace("\u2019", "'")
+    tc: TurnClauses | None = None
+    for item in rxs:
+        rx, w = item if isinstance(item, tuple) else (item, 1.0)
+        for m in rx.finditer(low):
+            tc = tc or TurnClauses(low)
+            rd = tc.read(m.start(), m.end(), own=_words(m.group(0)))
+            if (rd.negated and negatable) or rd.question or rd.hypothetical or rd.reported:
+                continue
+            return m, w, tc
+    return None
+
+
+def _refusal(turns: list[Turn], first_customer: int) -> tuple[float, dict[str, Any]] | None:
+    """The agent's refusal or dead end in the last two agent turns ("there's nothing
+    further I can do", "our chat is now closing"), unless the agent offers something
+    after it in the same turn ("... but I can ...") or commits to an action later."""
+    agent_idx = [k for k, t in enumerate(turns) if t.speaker == "agent" and k > first_customer]
+    for k in reversed(agent_idx[-2:]):
+        t = turns[k]
+        hit = _first_match(rc.REFUSALS, t.text)
+        if hit is None:
+            continue
+        m, w, _tc = hit
+        low = t.text.replace("\u2019", "'")
+        if rc.AGENT_OFFER.search(low, m.end()):
+            continue
+        return w, {"seq": t.seq, "char_start": m.start(), "char_end": m.end(), "matched": t.text[m.start():m.end()],
+                   "signal": "unresolved", "reason": f"agent: '{t.text[m.start():m.end()]}' (turn {t.seq})"}  # fmt: skip
+    return None
+
+
+def _commitment(turns: list[Turn], it: Interaction, tz: ZoneInfo, default_days: float) -> tuple[str, datetime | None, dict[str, Any]] | None:  # fmt: skip
+    """The agent's last commitment to act after the contact (or the customer's: "I'll try
+    that tonight and let you know"), with its due date."""
+    found = None
+    for t in turns:
+        low = t.text.replace("\u2019", "'")
+        if t.speaker == "agent":
+            hit = _first_match(rc.COMMIT, t.text)
+            if hit is None:
+                continue
+            m, _w, tc = hit
+            i = next(k for k, rx in enumerate(rc.COMMIT) if rx.match(low, m.start()))
+            if i >= len(rc.COMMIT) - rc.SOFT_COMMITMENTS and rc.COMPLETED_ACTION.search(low):
+                continue  # "I've refunded it, you'll get a confirmation": done, not owed
+            who = ""
+        elif t.speaker == "customer":
+            # not negatable: "I'm not at home, I'll try it tonight" (ASR "ill" is no subject
+            # the clause reader knows, so "not" would reach it)
+            hit = _first_match(rc.DEFER, t.text, negatable=False)
+            if hit is None:
+                continue
+            m, _w, tc = hit
+            who = "customer will try and report back: "
+        else:
+            continue
+        a, b = tc.clause_span(m.start(), m.end())
+        sent_end = max(b, min(len(low), m.end() + 80))
+        what = who + " ".join(t.text[a:sent_end].split())[:200]
+        when_base = t.sent_at or it.started_at
+        if when_base is not None and t.start is not None and t.sent_at is None:
+            when_base = when_base + timedelta(seconds=t.start)
+        due = _due(low[m.start():sent_end], when_base, tz, default_days)
+        ev = {"seq": t.seq, "char_start": m.start(), "char_end": m.end(),
+              "matched": t.text[m.start():m.end()], "signal": "commitment"}  # fmt: skip
+        found = (what, due, ev)
+    return found
 
 
 def _due(text: str, base: datetime | None, tz: ZoneInfo, default_days: float) -> datetime | None:
@@ -232,56 +275,54 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
     opts = options or ResolutionOptions()
     tz = ZoneInfo(opts.timezone)
     iid = it.id if it.id is not None else 0
-    u: list[tuple[float, dict[str, Any]]] = []
-    r: list[tuple[float, dict[str, Any]]] = []
-    reasons: list[str] = []
+    ev_all: list[Cue] = []
     turns = [t for t in it.turns if t.text and t.text.strip()]
     # the customer's reactions: their turns after the agent first answered (the opening
     # complaint, "it still doesn't work since Monday", is the problem, not the outcome)
     first_agent = next((k for k, t in enumerate(turns) if t.speaker == "agent"), None)
+    first_cust = next((k for k, t in enumerate(turns) if t.speaker == "customer"), -1)
     cust = [t for t in turns[first_agent + 1 :] if t.speaker == "customer"] if first_agent is not None else []
     closing = cust[-opts.closing_turns :]
     for k, t in enumerate(closing):
         # the last turns count most: a problem "still not working" at the start of a call
         # that ends with "that fixed it" was fixed
-        _read_cues(t.text, t.seq, 1.0 + 0.5 * (k - len(closing) + 1) + 0.5, u, r)
-    # a commitment in the agent's turns after the customer's first turn
-    commitment, due, commit_ev = None, None, None
-    for t in turns:
-        if t.speaker != "agent":
-            continue
-        low = t.text.replace("\u2019", "'")
-        for rx in _COMMIT:
-            m = rx.search(low)
-            if m is None:
-                continue
-            tc = TurnClauses(low)
-            rd = tc.read(m.start(), m.end(), own=m.group(0).lower().split())
-            if rd.negated or rd.question or rd.hypothetical or rd.reported:
-                continue
-            a, b = tc.clause_span(m.start(), m.end())
-            sent_end = max(b, min(len(low), m.end() + 80))
-            commitment = " ".join(t.text[a:sent_end].split())[:200]
-            when_base = t.sent_at or it.started_at
-            if when_base is not None and t.start is not None and t.sent_at is None:
-                when_base = when_base + timedelta(seconds=t.start)
-            due = _due(low[m.start():sent_end], when_base, tz, opts.default_follow_up_days)
-            commit_ev = {"seq": t.seq, "char_start": m.start(), "char_end": m.end(),
-                         "matched": t.text[m.start():m.end()], "signal": "commitment"}  # fmt: skip
-            break
-    if closing and not u and not r and POSITIVE_WORDS.search(closing[-1].text):
-        # a friendly last word with no cue ("Thank you, you're awesome"): weakly fixed
-        r.append((1.0, {"seq": closing[-1].seq, "signal": "resolved",
-                        "reason": "the customer's last turn is positive"}))  # fmt: skip
-    # the customer wrote last (text channels), with more than a thank-you
-    if it.channel in ("email", "chat") and turns and turns[-1].speaker == "customer":
+        ev_all += _read_cues(t.text, t.seq, 1.0 + 0.5 * (k - len(closing) + 1) + 0.5)
+    refusal = _refusal(turns, first_cust) if first_agent is not None else None
+    promise = _commitment(turns, it, tz, opts.default_follow_up_days) if first_agent is not None else None
+    commitment, due, commit_ev = promise if promise else (None, None, None)
+    if refusal is not None:
+        ev_all.append((refusal[0], "open", refusal[1]))
+    if first_agent is not None and turns[-1].speaker == "agent" and commitment is None:
+        m = rc.AGENT_WAITING.search(turns[-1].text.replace("\u2019", "'"))
+        if m is not None:
+            ev_all.append((1.2, "open", {"seq": turns[-1].seq, "char_start": m.start(), "char_end": m.end(),
+                                         "matched": turns[-1].text[m.start():m.end()], "signal": "unresolved",
+                                         "reason": "the agent's last turn waits for the customer"}))  # fmt: skip
+    if closing and not ev_all and POSITIVE_WORDS.search(closing[-1].text):
+        # a friendly last word with no cue ("Thank you, you're awesome"): weakly approving
+        ev_all.append((1.0, "approval", {"seq": closing[-1].seq, "signal": "resolved",
+                                         "reason": "the customer's last turn is positive"}))  # fmt: skip
+    # the customer wrote last (text channels), with more than a thank-you, or with a new
+    # question ("Thanks. Also, how do I get the payment back?")
+    if it.channel in ("email", "chat") and turns and turns[-1].speaker == "customer" and first_agent is not None:
         last = turns[-1]
-        if (any(t.speaker == "agent" for t in turns) and not CLOSING_ONLY.match(last.text.strip())
-                and not POSITIVE_WORDS.search(last.text)):
-            got_r = any(e.get("seq") == last.seq for _w, e in r)
-            if not got_r:
-                u.append((1.2, {"seq": last.seq, "signal": "unresolved",
-                                "reason": "customer replied after the agent's last answer"}))  # fmt: skip
+        outcome_last = any(e.get("seq") == last.seq and kind == "outcome" for _w, kind, e in ev_all)
+        asks = "?" in last.text
+        if not outcome_last and not CLOSING_ONLY.match(last.text.strip()) and (
+            asks or not POSITIVE_WORDS.search(last.text)
+        ) and not any(e.get("seq") == last.seq and kind != "open" for _w, kind, e in ev_all):
+            ev_all.append((1.2, "open", {"seq": last.seq, "signal": "unresolved",
+                                         "reason": "customer replied after the agent's last answer"}))  # fmt: skip
+        elif asks and not outcome_last:
+            ev_all = [(w, kind, e) for w, kind, e in ev_all if not (kind == "approval" and e.get("seq") == last.seq)]
+            ev_all.append((1.2, "open", {"seq": last.seq, "signal": "unresolved",
+                                         "reason": "customer asked a new question after the agent's last answer"}))  # fmt: skip
+    if refusal is not None and refusal[0] >= STRONG_REFUSAL:
+        # thanks after a refusal is politeness, not approval ("ok thanks anyway"); after a
+        # mere redirection ("you'd need to contact the courier") it may be real thanks
+        ev_all = [(w, kind, e) for w, kind, e in ev_all
+                  if not (kind == "approval" and int(e.get("seq", -1)) > refusal[1]["seq"])]  # fmt: skip
+    su_text = sum(w for w, kind, _e in ev_all if kind == "open")
     # the vendor's status
     meta = it.metadata or {}
     status = next((str(meta[k]).lower() for k in ("ticket_status", "state", "status") if meta.get(k)), None)
@@ -290,21 +331,31 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
         sig, w = VENDOR_STATUS[status]
         ev = {"signal": sig, "vendor_status": status}
         if sig == "resolved":
-            r.append((w, ev))
+            ev_all.append((w, "outcome", ev))
         elif sig == "unresolved":
-            u.append((w, ev))
+            ev_all.append((w, "open", ev))
         else:
-            pending_vendor = True
-            u.append((w * 0.5, ev))
-    su, sr = sum(w for w, _ in u), sum(w for w, _ in r)
-    if first_agent is None and not u and not r and status is None:
+            # a desk's "on hold" while the customer's text says it is still open is open
+            pending_vendor = su_text == 0
+            ev_all.append((w * 0.5, "open", ev))
+    su = sum(w for w, kind, _e in ev_all if kind == "open")
+    so = sum(w for w, kind, _e in ev_all if kind == "outcome")
+    sr = so + sum(w for w, kind, _e in ev_all if kind == "approval")
+    if first_agent is None and not ev_all and status is None:
         # nobody answered yet (an e-mail waiting, a single text scored alone): open, but
         # nothing to judge an agent on — below any sensible flag threshold
         return Resolution(iid, "unresolved", NO_ANSWER_CONFIDENCE, ["no agent answer in the interaction"],
                           [], None, None, None)  # fmt: skip
-    for _w, e in sorted(u + r, key=lambda x: -x[0])[:4]:
-        reasons.append(_reason(e))
-    if (commitment or pending_vendor) and not sr > su + 1.0:
+    ranked = sorted(ev_all, key=lambda x: -x[0])
+    reasons = [_reason(e) for _w, _k, e in ranked[:4]]
+    # a promise stays pending unless the customer says the problem is already gone: thanks
+    # and "that's fine" approve of the plan, they do not mean the visit has happened
+    # ... and unless the customer is still clearly unhappy after it ("You haven't said
+    # anything about the payment"): the promise does not cover what they asked
+    after = commit_ev["seq"] if commit_ev else -1
+    still_open = sum(w for w, kind, e in ev_all if kind == "open"
+                     and int(e.get("seq", -1)) > after and e.get("seq") in {t.seq for t in cust})  # fmt: skip
+    if (commitment or pending_vendor) and not so > su + 1.0 and not still_open >= OPEN_AFTER_PROMISE:
         verdict = "pending"
         conf = 0.75 if commitment else 0.6
         reasons.insert(0, f"follow-up promised: '{commitment}'" if commitment else f"vendor status {status}")
@@ -317,7 +368,7 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
     else:
         verdict, conf = "resolved", 0.5
         reasons.append("no sign of an open issue")
-    evidence = [e for _w, e in sorted(u + r, key=lambda x: -x[0])]
+    evidence = [e for _w, _k, e in ranked]
     if commit_ev:
         evidence.insert(0, commit_ev)
     return Resolution(iid, verdict, round(conf, 3), reasons, evidence[:10], commitment,

@@ -3,6 +3,7 @@
     python bench/verdicts.py            # every section
     python bench/verdicts.py rules      # only the named sections
     python bench/verdicts.py rules --reviews reviews.jsonl   # + reviewers' verdicts per rule
+    python bench/verdicts.py resolution --sets fresh3        # the resolution section on one set
 
 Each section is a module in bench/ with `run() -> str` returning its printed table; the
 held-out numbers come first in each, tuning data (dev) after them, labelled. Sections:
@@ -44,6 +45,14 @@ def main(argv: list[str] | None = None) -> int:
             print("--reviews needs a file written by `convoscope export-reviews`")
             return 2
         os.environ["CONVOSCOPE_REVIEWS"] = args[i + 1]
+        del args[i: i + 2]
+    if "--sets" in args:
+        # the resolution section reads it from the environment (sets NAME[:SPLIT],...)
+        i = args.index("--sets")
+        if i + 1 >= len(args):
+            print("--sets needs NAME[:SPLIT],... (see bench/verdicts_resolution.py)")
+            return 2
+        os.environ["CONVOSCOPE_VERDICT_SETS"] = args[i + 1]
         del args[i: i + 2]
     wanted = set(args)
     unknown = wanted - {n for n, _m in SECTIONS}

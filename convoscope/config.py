@@ -187,7 +187,23 @@ def from_dict(data: dict[str, Any], *, env: dict[str, str] | None = None, base_d
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(_format_validation(exc))) from None
     if base_dir is not None:
         _resolve_paths(cfg, base_dir)
+    if cfg.fact_check.policy_dir:
+        _add_policy_snippets(cfg, base_dir or Path.cwd())
     return cfg
+
+
+def _add_policy_snippets(cfg: Config, base_dir: Path) -> None:
+    """`[fact_check] policy_dir`: the folder's facts join `[[facts]]` (#19)."""
+    from analysis import policy_snippets
+
+    folder = Path(cfg.fact_check.policy_dir or "").expanduser()
+    if not folder.is_absolute():
+        folder = (base_dir / folder).resolve()
+    cfg.fact_check.policy_dir = str(folder)
+    try:
+        cfg.facts = [*cfg.facts, *policy_snippets.load(folder)]
+    except policy_snippets.PolicySnippetError as exc:
+        raise ConfigError(f"invalid configuration:\n  fact_check.policy_dir: {exc}") from None
 
 
 def _resolve_paths(cfg: Config, base_dir: Path) -> None:

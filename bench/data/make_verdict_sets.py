@@ -213,7 +213,9 @@ STATEMENTS: list[tuple[str, bool]] = [
     ("your money back will take twenty four hours", True),
     ("It doesn't take two days, it takes three to five business days.", False),
     ("You'll see the refund in 2 to 3 months.", True),
-    ("Refunds are instant.", False),  # no value: not judged
+    # relabelled True (resolution3): word-form durations are read now, and the independent
+    # fresh set (bench/data/README.md) labels "instant" / "lifetime" as misstatements
+    ("Refunds are instant.", True),
     ("The refund needs between three and five business days.", False),
     ("If the refund took longer than five business days, call us.", False),
     ("The refund will take no more than 5 business days.", False),
@@ -259,7 +261,7 @@ STATEMENTS: list[tuple[str, bool]] = [
     ("The warranty doesn't last more than a year.", True),
     ("The warranty is valid for up to two years.", False),
     ("it's guaranteed for two years", False),
-    ("It's guaranteed for a lifetime.", False),  # no number: not judged
+    ("It's guaranteed for a lifetime.", True),  # relabelled, see "Refunds are instant."
     ("the warranty ended after 12 months", True),
     ("Your warranty is good for 730 days.", False),
     ("The warranty is probably two years, maybe less.", False),

@@ -126,3 +126,99 @@ def test_config_loads_example_facts_and_rejects_a_bad_one(tmp_path: Path) -> Non
     bad.write_text('[[facts]]\nsubject = "refund"\nhints = ["refund"]\nvalue = "whenever"\n')
     with pytest.raises(config.ConfigError, match="cannot read a value from 'whenever'"):
         config.load(str(bad))
+
+
+# -- failure modes of the first fresh set (#19, round 3), in phrasings of their own ---------
+
+#: the example configuration's facts (refund 3-5 business days, fee 25 USD, warranty 2 years,
+#: no refunds on digital goods), as shipped
+def _example_checker() -> FactChecker:
+    from convoscope import config
+
+    cfg = config.load(str(Path(__file__).resolve().parents[2] / "config.example.toml"))
+    return FactChecker(cfg.facts, FactsOptions(semantic_threshold=None))
+
+
+EXAMPLE = _example_checker()
+
+
+@pytest.mark.parametrize(
+    ("text", "contradicts"),
+    [
+        ("The money goes back to your card immediately.", True),
+        ("You'll get your refund by tomorrow at the latest.", True),
+        ("We do same-day refunds for card payments.", True),
+        ("The refund lands in your account tonight.", True),
+        ("Your printer comes with a lifetime warranty.", True),
+        ("That laptop has an 18-month warranty.", True),
+        ("It carries a 6-month warranty only.", True),
+        ("There's a two-year warranty on all our routers.", False),
+        ("Refunds reach you within five working days, never later.", False),
+        ("I processed the refund this morning, it takes three to five business days to show.", False),
+    ],
+)
+def test_values_in_words_and_hyphenated_units(text: str, contradicts: bool) -> None:
+    got = EXAMPLE.check(_agent(text))
+    assert got, f"no statement read in {text!r}"
+    assert got[0].contradicts is contradicts, got
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The phone is four years old, so the warranty no longer applies.",  # an age, not the length
+        "You purchased it 30 months ago, which puts it outside the warranty.",
+        "The warranty is three years, sorry, I mean two years.",  # a self-correction
+        "The warranty lasts one year. Sorry, my mistake, it's two years.",
+        "The gift card works in every one of our shops.",  # a digital good, no refund claim
+        "Your download link stays valid for 48 hours.",
+    ],
+)
+def test_ages_self_corrections_and_mentions_without_a_claim_are_not_flagged(text: str) -> None:
+    assert [f for f in EXAMPLE.check(_agent(text)) if f.contradicts] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You won't pay anything to cancel.",
+        "there is no charge at all if you want to cancel",
+        "if you cancel today its a fifty dollar termination fee",  # ASR "its"
+        "the cancellation charge is 60",  # ASR dropped the currency word
+        "Sure, I've refunded the e-book for you.",
+        "The warranty is one year, I mean, sorry, six months.",  # corrected, still wrong
+    ],
+)
+def test_wrong_values_in_other_forms_are_flagged(text: str) -> None:
+    assert [f for f in EXAMPLE.check(_agent(text)) if f.contradicts], text
+
+
+def test_an_at_most_bound_far_above_the_policy_misstates_it() -> None:
+    loose = EXAMPLE.check(_agent("The refund takes up to 10 business days."))  # at most 14 days against 4.2-7
+    assert loose and loose[0].contradicts
+    fair = EXAMPLE.check(_agent("The refund won't take more than a week."))  # at most 7: the policy's maximum
+    assert fair and not fair[0].contradicts
+
+
+def test_policy_snippet_folder_adds_facts_and_names_a_bad_file(tmp_path: Path) -> None:
+    from convoscope import config
+
+    pol = tmp_path / "policies"
+    pol.mkdir()
+    (pol / "delivery.md").write_text(
+        '+++\nsubject = "standard delivery time"\nhints = ["delivery", "arrive"]\nvalue = "2-4 business days"\n+++\n'
+        "Standard parcels arrive in two to four business days after dispatch.\n"
+    )
+    (pol / "fees.toml").write_text('[[facts]]\nsubject = "paper bill fee"\nhints = ["paper bill"]\nvalue = "2 USD"\n')
+    cfg_file = tmp_path / "c.toml"
+    cfg_file.write_text('[fact_check]\npolicy_dir = "policies"\nsemantic_threshold = 0.6\n')
+    cfg = config.load(str(cfg_file))
+    subjects = [f.subject for f in cfg.facts]
+    assert subjects == ["standard delivery time", "paper bill fee"]
+    assert "two to four business days" in cfg.facts[0].description
+    checker = FactChecker(cfg.facts, FactsOptions(semantic_threshold=None))
+    assert checker.check(_agent("Your parcel will arrive tomorrow."))[0].contradicts
+    assert not checker.check(_agent("The paper bill fee is two dollars."))[0].contradicts
+    (pol / "broken.md").write_text('+++\nsubject = "x"\nhints = ["x"]\nvalue = "whenever"\n+++\n')
+    with pytest.raises(config.ConfigError, match=r"broken\.md"):
+        config.load(str(cfg_file))

@@ -156,3 +156,188 @@ def test_repeat_contact_overrides_resolved_and_follow_ups_due(store: Store) -> N
     # first: overridden; promise: pending; second (no repeat_contacts row without the patterns
     # job, so a "first contact" here) ends with "ok" after the agent's answer: resolved
     assert (total, judged, resolved) == (4, 3, 1)
+
+
+# -- failure modes of the first fresh set (#19, round 3), in phrasings of their own ---------
+
+
+@pytest.mark.parametrize(
+    ("agent", "closing"),
+    [
+        ("I'm afraid we can't reimburse delivery charges, that's our policy.", "Right. Okay. Thanks, bye."),
+        ("Unfortunately there's nothing more we can do from our side.", "ok thanks anyway"),
+        ("That model isn't covered for water damage, sorry.", "Oh. Well, thanks for letting me know, goodbye."),
+        ("You'd need to take that up with your bank directly.", "fine, cheers"),
+        ("I really can't say when the parts will be in stock.", "Okay, thank you."),
+    ],
+)
+def test_thanks_after_a_refusal_is_politeness_not_resolution(agent: str, closing: str) -> None:
+    it = _it("call", ("customer", "I want my money back for the delivery fee"), ("agent", agent), ("customer", closing))
+    got = assess(it)
+    assert got.verdict == "unresolved", got.reasons
+    assert got.flag(ResolutionOptions()) is not None
+
+
+def test_a_refusal_followed_by_an_offer_is_not_a_dead_end() -> None:
+    it = _it("chat", ("customer", "can I return the opened headphones?"),
+             ("agent", "We can't take back opened items, but I can give you a 20% voucher for your next order."),
+             ("customer", "oh that's great, thanks!"))  # fmt: skip
+    assert assess(it).verdict == "resolved"
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "Wow. Thanks for nothing.",
+        "great, super helpful reply as always",
+        "oh that's just brilliant, thanks I guess",
+        "Fine, I'll be filing a complaint with the ombudsman then. Bye.",
+        "This is a joke. Forget it.",
+        "I've rung four times already and nobody has called me back.",
+    ],
+)
+def test_sarcasm_resignation_and_complaints_read_as_open(closing: str) -> None:
+    it = _it("call", ("customer", "my parcel is lost"), ("agent", "It shows as delivered on our system."),
+             ("customer", closing))  # fmt: skip
+    assert assess(it).verdict == "unresolved", assess(it).reasons
+
+
+@pytest.mark.parametrize(
+    ("agent", "closing"),
+    [
+        ("I've booked a technician for Wednesday morning.", "Perfect, thank you so much!"),
+        ("I've escalated it to our fraud team, they'll ring you within two days.", "That's fine, cheers."),
+        ("i've ordered a replacement charger it'll be dispatched tomorrow", "brilliant thanks"),
+        ("Your claim has been logged and a loss adjuster will contact you next week.", "Great, that works for me."),
+        ("I've submitted the request to billing; once it's approved the credit shows on your next invoice.",
+         "lovely, appreciate it"),
+    ],
+)
+def test_thanks_after_a_promise_stays_pending(agent: str, closing: str) -> None:
+    it = _it("call", ("customer", "my charger stopped working"), ("agent", agent), ("customer", closing))
+    got = assess(it)
+    assert got.verdict == "pending", got.reasons
+    assert got.flag(ResolutionOptions()) is None
+
+
+def test_a_promise_then_a_fix_confirmed_is_resolved_and_a_done_action_is_no_promise() -> None:
+    fixed = _it("call", ("customer", "no internet"), ("agent", "I'll send you a new router if a reset doesn't help."),
+                ("customer", "oh wait, it works now after the reset, the lights are green"))  # fmt: skip
+    assert assess(fixed).verdict == "resolved"
+    done = _it("chat", ("customer", "charged twice"), ("agent", "I've refunded the duplicate, you'll receive a "
+               "confirmation email shortly."), ("customer", "great, thanks!"))  # fmt: skip
+    assert assess(done).verdict == "resolved"
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "OK I'll try that when I'm back home and let you know",
+        "right, i'll give it a go tomorrow morning and ring back if it's still doing it",
+        "Thanks, I will test it over the weekend and report back.",
+    ],
+)
+def test_customer_trying_later_and_reporting_back_is_pending(closing: str) -> None:
+    it = _it("email", ("customer", "my scanner won't connect"), ("agent", "Please reinstall the driver from our site."),
+             ("customer", closing))  # fmt: skip
+    assert assess(it).verdict == "pending"
+
+
+def test_calls_without_punctuation_and_fillers_are_read_at_their_end() -> None:
+    it = _it("call", ("customer", "um yeah hi my bill is wrong again"),
+             ("agent", "uh let me see so the system says the price is correct there's nothing i can change"),
+             ("customer", "right so i'm paying more for the same thing"),
+             ("agent", "i'm sorry about that is there anything else"),
+             ("customer", "no uh not really unbelievable honestly okay bye"))  # fmt: skip
+    assert assess(it).verdict == "unresolved"
+
+
+def test_a_new_question_after_thanks_and_a_held_ticket_with_an_open_reply() -> None:
+    asked = _it("email", ("customer", "My order arrived damaged."), ("agent", "Sorry to hear that, please send a photo."),
+                ("customer", "Thanks. But what about the missing cable, will that be sent too?"))  # fmt: skip
+    assert assess(asked).verdict == "unresolved"
+    held = _it("email", ("customer", "Please close my account."), ("agent", "We need a signed form."),
+               ("customer", "I don't have a printer, how else can I sign it?"), meta={"ticket_status": "hold"})  # fmt: skip
+    assert assess(held).verdict == "unresolved"
+
+
+def test_agent_closing_the_chat_on_an_open_request() -> None:
+    it = _it("chat", ("customer", "my voucher code is rejected"), ("agent", "Can you send me the code?"),
+             ("customer", "XMAS-2291"), ("agent", "The chat is now closed, please try us again later."))  # fmt: skip
+    assert assess(it).verdict == "unresolved"
+
+
+@pytest.mark.parametrize(
+    ("agent", "closing"),
+    [
+        ("There's no fault on our side, but I've reset your router remotely.", "oh it's working now, thanks!"),
+        ("You'd need to contact the courier for that, their number is on the label.", "Ah ok, perfect, thanks a lot"),
+        ("I can't see any charge twice on my end, it was a pre-authorisation that has dropped off.",
+         "oh I see it's gone now, great"),
+    ],
+)
+def test_agent_caveats_do_not_spoil_a_resolved_contact(agent: str, closing: str) -> None:
+    it = _it("chat", ("customer", "something is wrong with my account"), ("agent", agent), ("customer", closing))
+    got = assess(it)
+    assert got.verdict == "resolved", got.reasons
+
+
+@pytest.mark.parametrize(
+    ("agent", "closing", "verdict"),
+    [
+        ("ok ive reset it on our side", "nope its still dropping ill have to ring back", "unresolved"),
+        ("well send an engineer out on monday", "ok thats fine thanks", "pending"),
+        ("right ive cleared the cache for you", "oh yeah thats working now cheers", "resolved"),
+    ],
+)
+def test_asr_text_without_apostrophes(agent: str, closing: str, verdict: str) -> None:
+    it = _it("call", ("customer", "my connection keeps dropping"), ("agent", agent), ("customer", closing))
+    assert assess(it).verdict == verdict, assess(it).reasons
+
+
+def test_handing_on_compliments_is_no_promise_but_handing_on_a_case_is() -> None:
+    kind = _it("email", ("customer", "Just wanted to say your engineer Sam was great, all working now."),
+               ("agent", "Thank you, I've passed your lovely words on to Sam."))  # fmt: skip
+    assert assess(kind).verdict == "resolved"
+    case = _it("email", ("customer", "You charged me the wrong tariff."),
+               ("agent", "I've forwarded your complaint to our tariffs team."), ("customer", "Thanks."))  # fmt: skip
+    assert assess(case).verdict == "pending"
+
+
+def test_a_conversation_that_stops_while_the_agent_waits_is_open() -> None:
+    stopped = _it("chat", ("customer", "my order never came"), ("agent", "Sorry! Could you send me the order number?"))
+    assert assess(stopped).verdict == "unresolved"
+    closing = _it("chat", ("customer", "my order never came"), ("agent", "It's with the courier, arriving today."),
+                  ("customer", "oh good, thanks"), ("agent", "Is there anything else I can help you with?"))  # fmt: skip
+    assert assess(closing).verdict == "resolved"
+
+
+@pytest.mark.parametrize(
+    "closing", ["hmm it's still doing it", "nothing's changed on my end", "no difference at all", "that's not going to work"]
+)
+def test_more_ways_to_say_nothing_changed(closing: str) -> None:
+    it = _it("call", ("customer", "the tv keeps freezing"), ("agent", "I've sent a refresh signal."), ("customer", closing))
+    assert assess(it).verdict == "unresolved"
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        "I've posted you a replacement card, it should arrive in three to five working days.",
+        "Our engineer is coming on Thursday afternoon.",
+        "Your case reference is 88123, please allow 48 hours for a decision.",
+        "I'll keep an eye on the line over the weekend and we'll be in touch on Monday.",
+    ],
+)
+def test_more_promises_of_something_still_to_happen(agent: str) -> None:
+    it = _it("chat", ("customer", "my card was swallowed by the machine"), ("agent", agent), ("customer", "ok thank you"))
+    assert assess(it).verdict == "pending", assess(it).reasons
+
+
+def test_a_link_sent_is_done_and_waiting_to_see_is_pending() -> None:
+    link = _it("chat", ("customer", "I can't reset my password"), ("agent", "I've sent you a new reset link."),
+               ("customer", "got it, I'm in now, thanks"))  # fmt: skip
+    assert assess(link).verdict == "resolved"
+    wait = _it("call", ("customer", "the heating makes a noise"), ("agent", "Bleed the radiators, that usually stops it."),
+               ("customer", "ok i'll wait and see if that does it"))  # fmt: skip
+    assert assess(wait).verdict == "pending"

@@ -1,0 +1,197 @@
+"""The cue lists the resolution verdict reads (`analysis.resolution`), kept apart from the
+logic that weighs them.
+
+Every cue is a regular expression over lower-cased text with straight quotes, matched on
+word boundaries, and is read in its clause by `analysis.clauses.TurnClauses` before it
+counts (a question, reported speech or a hypothetical never counts). Weights are the
+evidence one cue adds; the customer's later turns multiply them (see `assess`).
+
+Why two kinds of "fixed" cue: a customer who says "that's fine, thanks" after "an engineer
+will visit on Friday" approves of a plan, the problem is not yet gone (pending); after
+"there's nothing further I can do" it is politeness (unresolved). Only an *outcome* ("that
+fixed it", "works now", "I can log in") says the problem is gone whatever the agent said;
+an *approval* ("perfect, thanks", "that's fine", "that works") counts as fixed only when the
+agent neither promised a later action nor refused.
+"""
+
+from __future__ import annotations
+
+import re
+
+OUTCOME, APPROVAL = "outcome", "approval"
+
+#: customer cues that the problem is fixed: (regex, weight, kind)
+RESOLVED_CUES: list[tuple[str, float, str]] = [
+    (r"(?:that|this|it|which) (?:has |'s )?(?:fixed|solved|sorted|resolved|did) (?:it|the (?:problem|issue|trick))", 2.0, OUTCOME),
+    (r"(?:fixed|solved|sorted|resolved) (?:it|now|the (?:problem|issue))", 1.5, OUTCOME),
+    (r"(?:it|that|everything)(?:'s| is)? (?:work(?:s|ing)|fine|ok(?:ay)?|good) (?:now|again)", 2.0, OUTCOME),
+    (r"(?:all|it's all|that's all|we're all|i'm all) (?:sorted|set|good|fixed|done)", 1.5, APPROVAL),
+    (r"(?:problem|issue) (?:is |'s |has been )?(?:solved|fixed|resolved|gone|sorted)", 2.0, OUTCOME),
+    (r"that (?:worked|answers my question)", 1.5, OUTCOME),
+    (r"that (?:helped|helps|does it|did it)", 1.5, APPROVAL),
+    (r"(?:i can|i'm able to|i was able to) (?:log ?in|see it|access it|connect)(?: now)?", 1.2, OUTCOME),
+    (r"(?:i |we )?can see (?:it|them|the \w+) now|(?:i'm |we're |it's |i am )?(?:connected|logged in|back online|online) now", 1.2, OUTCOME),
+    (r"(?:perfect|great|brilliant|excellent|wonderful|awesome)[,!.]? (?:thank|thanks|cheers)", 1.0, APPROVAL),
+    (r"(?:that's|that is) (?:all|everything) i (?:needed|wanted)", 1.2, APPROVAL),
+    (r"(?:got it|got) (?:working|sorted|fixed)", 1.5, OUTCOME),
+    (r"i(?:'ve| have) (?:received|got) (?:it|the (?:refund|money|replacement|email|code|package))", 1.2, OUTCOME),
+    (r"(?:you've|you have) been (?:very |really |so )?helpful", 0.8, APPROVAL),
+    (r"(?:it's|it is|everything's|everything is|all is|it looks|looks) (?:all )?(?:fine|good|ok(?:ay)?|great|perfect|back to normal)(?: now)?", 1.2, OUTCOME),
+    (r"(?:that's|that is|that looks) (?:all )?(?:fine|good|ok(?:ay)?|great|perfect)", 1.2, APPROVAL),
+    (r"back to normal|(?:is|'s|are|'re) (?:back|up) (?:now|again)?|(?:much|a lot|way) better|went through", 1.2, OUTCOME),
+    (r"exactly what i (?:wanted|needed|was looking for)|(?:it|that|this) works|sorts? (?:it|that) (?:out)?", 1.2, APPROVAL),
+    (r"sort(?:ing|ed)? (?:that|it|this|everything) out", 1.2, APPROVAL),
+    (r"(?:has |have |finally )?(?:arrived|came through|showed up|turned up)", 1.2, OUTCOME),
+    (r"(?:isn't|is not|aren't|not|no longer|doesn't|don't) (?:\w+ ){0,2}any ?more|no more (?:errors?|problems?|issues?|drops?|crash\w*)", 1.5, OUTCOME),
+]  # fmt: skip
+
+#: customer cues that it is not (regex, weight)
+UNRESOLVED_CUES: list[tuple[str, float]] = [
+    (r"still (?:not|isn't|doesn't|don't|can't|cannot|won't|no|have(?:n't)?|broken|failing|down|waiting|getting|the same|happening|nothing)", 2.0),
+    (r"(?:not|isn't|doesn't|don't|didn't|won't|never) (?:work(?:s|ing)?|help(?:ed|ing)?|fix(?:ed)?|solve[sd]?|resolved?)", 1.8),
+    (r"(?:same|this) (?:problem|issue|error) (?:again|still|as before|before|as yesterday|as last time)|(?:the )?same (?:problem|issue|error|thing)[.!]*$", 1.5),
+    (r"(?:i'll|i will|i'd|i'm going to|i am going to|i have to|i'll have to|i'd have to|i need to) (?:call|phone|ring|write|contact you|come) (?:back|again)", 1.8),
+    (r"(?:waste of (?:my )?time|useless|pointless|getting nowhere|going (?:round|around) in circles|no help at all)", 1.8),
+    (r"(?:nothing|no one|nobody)(?:'s| has)? (?:changed|fixed|helped|works|happened)|no (?:change|difference|improvement)", 1.5),
+    (r"still (?:doing (?:it|that|the same)|the same|happening|there)|(?:not|n't) going to (?:work|help|fix)", 1.8),
+    (r"(?:is|'s|was) not what i (?:asked|need|wanted)", 1.5),
+    (r"(?:i'm|i am) (?:still )?(?:stuck|locked out|without (?:service|internet|power))", 1.5),
+    (r"(?:no|without a) (?:solution|answer|fix|resolution)", 1.2),
+    (r"(?:hasn't|has not|haven't|have not) (?:been )?(?:fixed|solved|resolved|arrived|received|come|worked)", 1.8),
+    (r"(?:i'll|i will) (?:take my business|go (?:elsewhere|to a competitor)|cancel)", 1.0),
+    (r"(?:crash\w*|down|broken|failing|stopped|dropping|dropped|gone|happening|frozen|freezing) again", 1.8),
+    (r"still (?:\w+ ){0,4}(?:there|gone|invalid|slow|broken|down|wrong|missing|happening|an? error|the error|crash\w*|charged)", 1.8),
+    (r"(?:haven't|have not|didn't|did not) (?:answer(?:ed)?|solved?|fix(?:ed)?|help(?:ed)?|explain(?:ed)?|change[d]?|said anything|told me|replied)", 1.5),
+    (r"(?:don't|do not|can't|cannot) see any (?:change|difference)", 1.5),
+    (r"(?:i give up|(?:go|switch|move) to (?:another|a different|a competitor|someone else))", 1.5),
+    (r"(?:i |we )?(?:can't|cannot|can not|couldn't|still can't) (?:log ?in|sign in|connect|access|get in|pay|use (?:it|the))", 1.5),
+    (r"(?:it|that|this) (?:doesn't|does not|didn't|did not|isn't|won't)\s*[.!]*\s*$", 1.5),
+    # dissatisfaction and taking it elsewhere: the customer leaves with the problem
+    (r"(?:not|never) (?:happy|satisfied|acceptable|good enough|right|fair|on)|unacceptable|ridiculous|unbelievable|disgraceful|a joke|a disgrace|outrageous|fed up|sick of", 1.8),
+    (r"(?:make|making|put(?:ting)? in|file|filing|raise|raising|lodge|lodging) (?:a |an )?(?:formal )?complaint|complain(?:ing)? (?:to|about)|trading standards|ombudsman|small claims|solicitor|lawyer|regulator|chargeback", 2.0),
+    (r"forget it|never ?mind|don't bother|i'll sort it (?:out )?myself|i'll (?:call|contact|ring|try|go to) (?:the|my) (?:council|bank|police|landlord|manufacturer|regulator|shop|store)", 1.8),
+    (r"(?:\w+|several|many|multiple|so many) times (?:already|now|before)|(?:yet|once) again|(?:been|was|got) (?:transferred|passed around|cut off)", 1.5),
+    (r"(?:nobody|no one|no-one|nobody's|you) (?:has |have |'s )?(?:ever )?(?:replied|answered|responded|got back|called (?:me )?back|emailed|done anything)", 1.5),
+    (r"(?:that|this|the new) one(?:'s| is| has)? (?:\w+ ){0,2}(?:expired|invalid|broken|failed|not working|the same)|(?:expired|invalid|broken|failed|not working) (?:too|as well)", 1.8),
+]  # fmt: skip
+
+#: in a customer turn, these make its thanks and praise politeness or sarcasm, not approval
+#: (and count as open themselves): "thanks anyway", "thanks for nothing", "really solved
+#: everything", "lovely. really appreciate it" after a refusal is handled by AGENT_REFUSALS
+SARCASM_CUES: list[tuple[str, float]] = [
+    (r"thanks? (?:you )?(?:anyway|for nothing|i guess|i suppose|all the same)|(?:i guess|i suppose)[.,!]*$", 1.8),
+    (r"(?:super|really|so|very|most|ever so) helpful (?:answer|reply|response|advice)|(?:really|totally|completely) (?:solved|fixed|sorted) everything", 2.0),
+    (r"(?:that's |thats |oh )?just (?:great|brilliant|perfect|lovely|fantastic|wonderful)|great (?:job|work)[.!]* (?:really|not)|wow[.,!]* ok(?:ay)?", 1.8),
+    (r"(?:fine|ok(?:ay)?)[,.]? (?:\w+ ){0,3}i suppose|(?:i'm|i am) not (?:happy|impressed)", 1.5),
+]  # fmt: skip
+
+#: an agent turn that leaves the problem where it was: a refusal, an inability, sending the
+#: customer elsewhere, closing the contact without an answer (regex, weight). Read in the
+#: agent's last turns; an offer in the same turn ("but I can ...") cancels it.
+AGENT_REFUSALS: list[tuple[str, float]] = [
+    (r"(?:nothing|not much|nothing else|nothing more|nothing further) (?:\w+ )?(?:i|we) can (?:do|offer)|(?:can't|cannot|can not|unable to|not able to) (?:do anything|help (?:you )?(?:with that|further|any further)|offer (?:you )?anything)", 2.0),
+    (r"(?:i|we) (?:can't|cannot|can not|am unable to|are unable to|'m unable to|'re unable to|'m not able to|are not able to|won't be able to) (?:\w+ ){0,2}(?:refund|change|remove|cancel|reimburse|compensate|waive|replace|repair|process|release|give|send|do that|help)", 1.8),
+    (r"(?:isn't|is not|aren't|are not|not) (?:covered|eligible|possible|something we can|our responsibility|something we do)", 1.8),
+    (r"(?:all|the only thing) (?:i|we) can (?:suggest|do|recommend|advise)|(?:i|we) can only (?:go by|suggest|advise|tell you)|(?:i|we) (?:really )?(?:couldn't|can't|cannot) (?:say|tell you|give you a date)", 1.5),
+    (r"(?:no|have no|don't have any) (?:control over|update|information|way to)|unfortunately (?:not|no|that's not|we can't|i can't)", 1.5),
+    (r"you(?:'d| would| will|'ll)? (?:need|have) to (?:\w+ ){0,2}(?:appeal|contact|write|go to|take (?:it|that) up|speak to|call|raise (?:it|that) with|complain)", 1.2),
+    (r"(?:chat|conversation|line|office) is (?:now )?clos(?:ing|ed)|(?:contact|call|try) us (?:again|back) (?:later|tomorrow|another time)|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to) (?:need to )?transfer you", 1.5),
+    (r"please be patient|(?:there's|there is) (?:no|nothing) (?:reported|wrong|fault|issue|problem) (?:\w+ ){0,3}(?:our|my) end|policy (?:is|says)", 1.2),
+]  # fmt: skip
+#: the agent's very last turn asks the customer for something and nobody answered: the
+#: conversation stopped mid-way ("Could you send me the order number?" as the last word)
+AGENT_WAITING = re.compile(
+    r"\b(?:could|can|would) you (?:please )?(?:send|give|provide|confirm|tell|upload|attach|share|forward|check|read)|"
+    r"(?:please|kindly) (?:send|provide|confirm|upload|attach|reply with|share)|"
+    r"what(?:'s| is) (?:your|the) (?:\w+ )?(?:number|reference|address|postcode|email|name|date)|"
+    r"(?:i'll|i will|we'll) need (?:your|the|a|some)",
+    re.I,
+)
+#: an offer after a refusal in the same agent turn: the refusal is not the last word
+AGENT_OFFER = re.compile(
+    r"\b(?:but|however|instead|what i can do|although)\b[^.?!]{0,60}\b(?:i|we)(?:'ve|'ll| have| will| can| could)\b",
+    re.I,
+)
+
+#: agent commitments to act after the contact (regex). A request put in, a visit booked, an
+#: order placed is pending until it happens; a completed action ("I've refunded it", "I've
+#: reset the line") is not a commitment.
+COMMITMENT_CUES: list[str] = [
+    r"(?:i'll|i will|we'll|we will|i'm going to|we're going to|someone will|somebody will|a colleague will|our team will|the team will|they'll|they will|he'll|she'll) (?:\w+ ){0,2}(?:call|ring|phone|get back|email|e-mail|contact|reach out|follow up|update|write|send|check back|look into|message|text|notify|let you know|visit|come|complete|courier|deliver|post|dispatch|arrange|investigate|review|be in touch|keep an eye|monitor|chase|check on|keep you (?:updated|posted|informed))",
+    r"(?:a |an |our |the )?(?:\w+ )?(?:technician|engineer|courier|specialist|supervisor|manager|team|colleague|plumber|electrician|driver|department|workshop)s? (?:will|is going to|'ll|has been (?:instructed|asked|booked)(?: and will)?|are going to) (?:\w+ ){0,2}(?:visit|come|call|contact|be (?:there|with you)|arrive|get back|follow up|reach out|attend|complete|collect|deliver|review|investigate|look)",
+    r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:escalated|raised|opened|logged|created|booked|scheduled|arranged|ordered|requested|submitted|instructed|put (?:in )?(?:a|the|your) (?:\w+ )?(?:request|claim|order)|put (?:the|a|your) (?:\w+ )?(?:request|claim|order) in|sent (?:a|the|your) (?:\w+ )?(?:request|referral)) (?:\w+ ){0,5}",
+    # handing the matter on is a promise only when a request or a team is named ("I've passed
+    # your complaint to billing"; "I've passed your kind words on to Jo" is not)
+    r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:passed|forwarded|referred|sent|handed|transferred) (?:(?:your|this|the|it|a) (?:\w+ )?(?:request|case|complaint|claim|query|details|issue|ticket|problem|matter|application|it)|it|this)(?: (?:on|over|across|up))? (?:to|with) (?:the|our|a|your|their) (?:\w+ ){0,2}(?:team|department|dept|colleagues?|specialists?|manager|supervisor|engineers?|workshop|partner|courier|carrier|provider|insurer|underwriters?|experts?)",
+    # any person or team that will act: "a loss adjuster will contact you", "our night crew will call"
+    r"(?:a|an|the|our|your|one of our) (?:\w+ ){0,2}\w+ (?:will|'ll|is going to|are going to) (?:\w+ )?(?:visit|contact|call|ring|phone|email|get back|follow up|reach out|attend|inspect|assess|review|investigate|be in touch)",
+    r"(?:a |the |an |your )?(?:\w+ )?(?:technician|engineer|visit|appointment|callback|call-back|repair|delivery|replacement|job|claim|case|request|ticket|complaint|order|report|investigation) (?:is|has been|'s|was) (?:booked|scheduled|arranged|planned|due|ordered|logged|raised|opened|escalated|submitted|passed on|referred)",
+    r"(?:they're|they are|he's|she's|it's|it is) (?:booked|scheduled|due) (?:to|for|in)",
+    r"(?:technician|engineer|courier|driver|plumber|electrician|fitter|installer|visit|delivery|replacement) (?:is|'s|are|'re) (?:coming|visiting|due|on (?:its|their|his|her) way|being (?:sent|arranged|posted))",
+    # a physical replacement on its way (a link or an e-mail sent is done on the spot)
+    r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:sent|dispatched|posted|shipped|sent out|ordered) (?:you )?(?:out )?(?:a|an|the|your) (?:new |replacement |spare )?(?:replacement|card|device|unit|part|router|modem|handset|phone|kit|pack|parcel|charger|cable|box|letter)",
+    r"please allow (?:up to )?(?:\w+ ){0,3}(?:for|to)",
+    r"(?:you'll|you will|you should) (?:hear (?:back )?from|get a (?:call|callback|reply|response|email|text|sms|confirmation) (?:from|within|by|when|once|the|confirming)|receive (?:a |an )?(?:confirmation|call|callback|reply|response|text|update))",
+    r"(?:expect|you can expect) (?:a |an )?(?:call|callback|reply|response|email|update|visit)",
+    r"(?:once|when) (?:it's|it is|they've|they have|we've|we have|i've|i have|it has been) (?:approved|ready|back|checked|reviewed|confirmed|arrived|repaired|tested)",
+]  # fmt: skip
+#: the last this many COMMITMENT_CUES only say what the customer will receive; after an
+#: action done on the spot (COMPLETED_ACTION) they are no promise
+SOFT_COMMITMENTS = 3
+#: actions that are done on the spot: after one of these a commitment cue describes the
+#: money's journey, not work still to do ("I've refunded it, you'll get a confirmation")
+COMPLETED_ACTION = re.compile(
+    r"\b(?:i've|i have|we've|we have|i've just|i just) (?:\w+ )?(?:refunded|credited|reversed|applied|cancelled|canceled|"
+    r"removed|reset|changed|updated|fixed|unlocked|reactivated|waived|processed)\b",
+    re.I,
+)
+
+#: the customer will try the fix later and report back: a follow-up the customer owns
+CUSTOMER_DEFERRALS: list[str] = [
+    r"(?:i'll|i will|ill|i'm going to|im going to|we'll|gonna) (?:\w+ ){0,2}(?:try|test|give (?:it|that|this) a (?:go|try|shot)|check|do) (?:\w+ ){0,8}(?:later|tonight|this (?:evening|afternoon|weekend)|tomorrow|when i(?:'m| am| get)|once i(?:'m| am| get)|at home|and (?:let you know|call back|ring back|get back|report back|come back|see))",
+    r"(?:i'll|i will|ill|we'll) (?:let you know|report back|get back to you)(?: (?:if|how|whether|when))?",
+    r"(?:i'll|i will|we'll) (?:just )?(?:wait and see|see how it goes|keep an eye on it|monitor it|give it a (?:day|few days|while))",
+]  # fmt: skip
+
+#: a reply that closes the matter (the customer writing last with only this is not waiting)
+CLOSING_ONLY = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|great|perfect|cool|fine|brilliant|awesome|excellent|thanks?|thank you|thank u|"
+    r"thx|ty|tysm|cheers|much appreciated|appreciate it|bye|goodbye|have a (?:good|nice|great) (?:day|one)|"
+    r"you too|will do|got it|understood|sounds good|all good|no|nope|that's all|that's it|nothing else|"
+    r"have a (?:nice|good|great) (?:day|evening|weekend)|no thanks|no thank you)\W*)+$",
+    re.I,
+)
+#: a last message with one of these is not read as "the customer is still waiting"
+POSITIVE_WORDS = re.compile(
+    r"\b(?:thank\w*|thx|ty|tysm|cheers|great|perfect|lovely|fantastic|brilliant|awesome|star|wonderful|"
+    r"excellent|appreciated?|works now|worked|better|sorted|solved|fixed)\b",
+    re.I,
+)
+#: vendor status -> (signal, weight)
+VENDOR_STATUS: dict[str, tuple[str, float]] = {
+    "solved": ("resolved", 2.5), "closed": ("resolved", 2.0), "archived": ("resolved", 1.5),
+    "resolved": ("resolved", 2.5), "pending": ("pending", 1.5), "hold": ("pending", 1.5),
+    "on-hold": ("pending", 1.5), "snoozed": ("pending", 1.5),
+    # "open" is weak: conversations are often left open after the customer is helped
+    "new": ("unresolved", 0.8), "open": ("unresolved", 0.8), "assigned": ("unresolved", 0.5),
+    "unassigned": ("unresolved", 0.8),
+}  # fmt: skip
+
+
+def _rx(p: str, end: bool = True) -> re.Pattern[str]:
+    """Whole words: a word boundary on each side (none after an end-of-text anchor). The
+    apostrophe is optional: ASR and quick chat typing write "ill call back", "dont", "its"."""
+    p = p.replace("'", "'?")
+    return re.compile(rf"\b{p}" if p.endswith("$") or not end else rf"\b{p}\b", re.I)
+
+
+def compile_weighted(cues: list[tuple[str, float]]) -> list[tuple[re.Pattern[str], float]]:
+    return [(_rx(p), w) for p, w in cues]
+
+
+RES = [(_rx(p), w, k) for p, w, k in RESOLVED_CUES]
+UNRES = compile_weighted(UNRESOLVED_CUES)
+SARCASM = compile_weighted(SARCASM_CUES)
+REFUSALS = compile_weighted(AGENT_REFUSALS)
+COMMIT = [_rx(p, end=False) for p in COMMITMENT_CUES]
+DEFER = [_rx(p) for p in CUSTOMER_DEFERRALS]
