@@ -273,6 +273,27 @@ def test_language_is_detected_or_configured(asr_transcriber, synth_call) -> None
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("name", ["call_08_mono_password.opus", "call_06_prohibited_promise.opus"])
+def test_language_is_detected_once_from_the_decoding_pass(asr_transcriber, name: str) -> None:
+    """Detecting the language costs no encoder pass of its own (issue 15): a short call
+    (mono, or stereo whose packed speech fits one window) runs as many encoder passes with
+    detection as with a configured language, and a configured language skips detection."""
+    path = SAMPLES / name
+    with options(asr_transcriber, language=""):
+        detected = asr_transcriber.transcribe(path)
+    with options(asr_transcriber, language="en"):
+        configured = asr_transcriber.transcribe(path)
+    assert detected.language == "en" and detected.extra["language_detections"] == 1
+    assert configured.language == "en" and configured.extra["language_detections"] == 0
+    assert detected.extra["encoder_passes"] == configured.extra["encoder_passes"]
+    assert not detected.batched
+    if "mono" not in name:  # both sides' speech packed into one window: one pass for the call
+        assert detected.extra["encoder_passes"] == 1
+        assert {t.speaker for t in detected.turns} == {"agent", "customer"}
+    assert ("password" if "mono" in name else "guarantee") in _text(detected.turns)
+
+
+@pytest.mark.slow
 @pytest.mark.espeak
 def test_synthesised_call_words_and_speakers(asr_transcriber, synth_call) -> None:
     path = synth_call(
