@@ -1,8 +1,10 @@
-"""The analysis job: transcribe pending calls, then score every waiting interaction.
+"""The analysis job: transcribe pending calls and score every waiting interaction.
 
-`Analyzer.run(store)` is what `convoscope analyze` and the scheduled job call:
+`Analyzer.run(store)` is what `convoscope analyze` and the scheduled job call. It streams
+(`analysis.stream`): text interactions and the newest calls first, each call transcribed,
+scored, committed and alerted before the next call's transcription starts. The stages:
 
-1. calls with status 'new' are transcribed first (`analysis.asr.transcribe_pending`);
+1. calls with status 'new' are transcribed (`analysis.asr.pending.transcribe_one`);
 2. waiting interactions (`store.scores.pending_ids`: transcribed calls, new chats and
    e-mails, earlier analysis failures past their back-off) are loaded in batches of
    `batch_size`; the models (sentiment classifier, MiniLM, anger scorer) are loaded once
@@ -396,13 +398,26 @@ class Analyzer:
         return int(getattr(rep, "transcribed", 0)), int(getattr(rep, "failed", 0))
 
     def run(
-        self, store: Store, *, limit: int | None = None, rescore: bool = False, stale: bool = False
+        self, store: Store, *, limit: int | None = None, rescore: bool = False, stale: bool = False,
+        write_lock: Any = None,
     ) -> AnalyzeReport:
-        """Transcribe, then analyse everything waiting (see module docstring).
+        """Analyse everything waiting, one interaction at a time (`analysis.stream`): text
+        and newest calls first, each call transcribed, scored, committed and alerted before
+        the next call's transcription starts. `write_lock` (the service's) is held only
+        while committing.
 
         `rescore` re-analyses every analysed interaction; `stale` only those whose scores
         came from another configuration (rules, taxonomy, models: `analysis_key`).
         """
+        from analysis.stream import run_streaming
+
+        return run_streaming(self, store, limit=limit, rescore=rescore, stale=stale, write_lock=write_lock)
+
+    def run_backlog(
+        self, store: Store, *, limit: int | None = None, rescore: bool = False, stale: bool = False
+    ) -> AnalyzeReport:
+        """The former order: transcribe every waiting call, then score everything in
+        batches (kept for comparison in bench/alert_latency.py)."""
         t0 = time.perf_counter()
         report = AnalyzeReport()
         report.transcribed, report.transcribe_failed = self.transcribe_pending(store, limit)
@@ -421,12 +436,21 @@ class Analyzer:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _run_batch(self, store: Store, batch: Sequence[Interaction], report: AnalyzeReport) -> None:
+    def analyse_batch(self, batch: Sequence[Interaction]) -> list[Analysis | Exception]:
+        """`analyse`, with a model failure recorded on every interaction of the batch."""
         try:
-            results = self.analyse(batch)
+            return self.analyse(batch)
         except Exception as exc:  # a model failure fails the whole batch: record it on each
             log.exception("analysis batch failed")
-            results = [exc] * len(batch)
+            return [exc] * len(batch)
+
+    def _run_batch(
+        self, store: Store, batch: Sequence[Interaction], report: AnalyzeReport,
+        results: list[Analysis | Exception] | None = None,
+    ) -> None:
+        """Analyse `batch` (unless its `results` are given) and commit them in one transaction."""
+        if results is None:
+            results = self.analyse_batch(batch)
         done = [r for r in results if isinstance(r, Analysis)]
         new_ids: list[int] = []
         t_write = time.perf_counter()
