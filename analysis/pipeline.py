@@ -399,19 +399,21 @@ class Analyzer:
 
     def run(
         self, store: Store, *, limit: int | None = None, rescore: bool = False, stale: bool = False,
-        write_lock: Any = None,
+        write_lock: Any = None, should_stop: Callable[[], bool] | None = None,
     ) -> AnalyzeReport:
         """Analyse everything waiting, one interaction at a time (`analysis.stream`): text
         and newest calls first, each call transcribed, scored, committed and alerted before
         the next call's transcription starts. `write_lock` (the service's) is held only
-        while committing.
+        while committing; `should_stop` is asked before each interaction (a clean shutdown
+        stops after the current commit).
 
         `rescore` re-analyses every analysed interaction; `stale` only those whose scores
         came from another configuration (rules, taxonomy, models: `analysis_key`).
         """
         from analysis.stream import run_streaming
 
-        return run_streaming(self, store, limit=limit, rescore=rescore, stale=stale, write_lock=write_lock)
+        return run_streaming(self, store, limit=limit, rescore=rescore, stale=stale, write_lock=write_lock,
+                             should_stop=should_stop)
 
     def run_backlog(
         self, store: Store, *, limit: int | None = None, rescore: bool = False, stale: bool = False

@@ -29,6 +29,7 @@ an interaction is processed at most once per run (a changed one waits for the ne
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
@@ -50,14 +51,17 @@ def run_streaming(
     rescore: bool = False,
     stale: bool = False,
     write_lock: AbstractContextManager | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> AnalyzeReport:
-    """Analyse everything waiting, one interaction (or one batch of text) at a time."""
+    """Analyse everything waiting, one interaction (or one batch of text) at a time;
+    `should_stop` (the service's shutdown) is asked before each one."""
     from analysis.asr.pending import TranscribeReport, transcribe_one
     from analysis.pipeline import AnalyzeReport
 
     t0 = time.perf_counter()
     report = AnalyzeReport()
     gate = write_lock if write_lock is not None else nullcontext()
+    stop = should_stop or (lambda: False)
     opts = analyzer.options
     scored: set[int] = set()
     tried_calls: set[int] = set()
@@ -80,6 +84,8 @@ def run_streaming(
             analyzer.load_models()
             models_loaded = True
         for start in range(0, len(ids), opts.batch_size):
+            if stop():
+                break
             chunk = ids[start : start + opts.batch_size]
             scored.update(chunk)
             batch = interaction_store.get_many(store, chunk)
@@ -89,7 +95,7 @@ def run_streaming(
                 if batch:
                     analyzer._run_batch(store, batch, report, results)
         # 2. the newest waiting call: transcribe, then score it right away (next loop)
-        if not transcribe or (limit is not None and len(tried_calls) >= limit):
+        if stop() or not transcribe or (limit is not None and len(tried_calls) >= limit):
             break
         waiting = [
             (iid, attempts) for iid, attempts in call_store.pending_transcription(

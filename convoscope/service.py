@@ -118,8 +118,9 @@ class Service:
         try:
             while True:
                 self._new_data.clear()
-                self.analyzer().run(self.store, write_lock=self.write_lock)
-                if not self._new_data.is_set():
+                self.analyzer().run(self.store, write_lock=self.write_lock,
+                                    should_stop=self._stop.is_set)
+                if not self._new_data.is_set() or self._stop.is_set():
                     break
         finally:
             self._analyze_lock.release()
@@ -176,6 +177,7 @@ class Service:
 
     def stop(self) -> None:
         log.info("service stopping")
+        self._stop.set()  # a running analysis stops after its current interaction
         self.scheduler.shutdown(wait=True)
         for h in reversed(self._handles):
             try:

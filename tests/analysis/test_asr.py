@@ -72,6 +72,23 @@ def test_hub_name_offline_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.M
         ensure_model(AsrOptions(model="Systran/faster-whisper-tiny"), tmp_path)
 
 
+def test_device_auto_follows_ctranslate2s_gpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`device = "auto"` asks CTranslate2 how many CUDA devices it sees (none here) and
+    picks the compute type to match; explicit settings are kept."""
+    import ctranslate2
+
+    from analysis.asr.transcriber import resolve_device
+
+    expected = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    assert resolve_device(AsrOptions())[0] == expected
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 0)
+    assert resolve_device(AsrOptions()) == ("cpu", "int8")
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 1)
+    assert resolve_device(AsrOptions()) == ("cuda", "float16")
+    assert resolve_device(AsrOptions(compute_type="int8_float16")) == ("cuda", "int8_float16")
+    assert resolve_device(AsrOptions(device="cpu")) == ("cpu", "int8")
+
+
 def test_options_are_validated() -> None:
     with pytest.raises(ValueError, match="stereo_agent_channel"):
         AsrOptions(stereo_agent_channel="centre")
