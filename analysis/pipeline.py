@@ -55,7 +55,6 @@ from analysis.redaction_audio import spans_in_time, write_silenced_copy
 from analysis.rules import RuleEngine, RuleNote, RuleOptions, flatten_values
 from analysis.topics import TopicModel, TopicOptions
 from store import flags as flag_store
-from store import interactions as interaction_store
 from store import resolution as resolution_store
 from store import scores as score_store
 from store.db import Store, storage_failure
@@ -414,29 +413,6 @@ class Analyzer:
 
         return run_streaming(self, store, limit=limit, rescore=rescore, stale=stale, write_lock=write_lock,
                              should_stop=should_stop)
-
-    def run_backlog(
-        self, store: Store, *, limit: int | None = None, rescore: bool = False, stale: bool = False
-    ) -> AnalyzeReport:
-        """The former order: transcribe every waiting call, then score everything in
-        batches (kept for comparison in bench/alert_latency.py)."""
-        t0 = time.perf_counter()
-        report = AnalyzeReport()
-        report.transcribed, report.transcribe_failed = self.transcribe_pending(store, limit)
-        ids = score_store.pending_ids(
-            store, limit=limit, max_attempts=self.options.max_attempts, rescore=rescore,
-            stale_key=self.analysis_key if stale else None,
-        )  # fmt: skip
-        if ids:
-            # a missing model is the installation's problem, not the interactions': raise it
-            # here instead of spending their attempts
-            self.load_models()
-        for start in range(0, len(ids), self.options.batch_size):
-            chunk = ids[start : start + self.options.batch_size]
-            batch = interaction_store.get_many(store, chunk)
-            self._run_batch(store, batch, report)
-        report.seconds = time.perf_counter() - t0
-        return report
 
     def analyse_batch(self, batch: Sequence[Interaction]) -> list[Analysis | Exception]:
         """`analyse`, with a model failure recorded on every interaction of the batch."""
