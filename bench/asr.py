@@ -277,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         summary.append([f"  (model load once {r['load']:.2f} s; peak RSS {r['rss'] / 2**20:.0f} MiB; "
                         f"languages {','.join(langs)})"] + [""] * (len(headers) - 1))  # fmt: skip
     print(fmt_table(headers, rows + summary))
-    print("enc = encoder passes (30 s windows) Convoscope ran for the file; cpu s = user+sys CPU "
+    print("enc = encoder runs Convoscope made for the file (a batch of windows counts once; language "
+          "detection adds none on the sequential path); cpu s = user+sys CPU "
           "seconds (less sensitive to other load than wall time); speed-up = CLI s / Convoscope s")
     return 0
 
