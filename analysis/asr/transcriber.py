@@ -5,12 +5,15 @@ reused for every call, which is where most of the gain over running the
 `whisper-ctranslate2` CLI file by file comes from (it pays the model load per file).
 
 Stereo calls keep one speaker per channel, so speaker labels come from the recording
-itself rather than from guessing. Calls at least `batched_min_seconds` long (and with
-VAD on) go through `BatchedInferencePipeline`: for stereo, the speech of both channels is
-packed into shared 30 s windows (analysis.asr.packing), so a stereo call costs about what
-its mono mix-down would; each word is mapped back to its channel and its time. Shorter
-calls (or VAD off) run each channel through the sequential decoder (30 s windows
-conditioned on the previous text). `bench/asr.py` measures both modes.
+itself rather than from guessing. With VAD on, the speech of both channels is packed into
+shared 30 s windows (analysis.asr.packing), so a stereo call costs about what its mono
+mix-down would; each word is mapped back to its channel and its time. The first window
+goes through the sequential decoder, whose encoder pass also gives the language
+(`_language_once_model`: no extra pass); the rest, on calls at least
+`batched_min_seconds` long, through `BatchedInferencePipeline`. Mono calls under
+`batched_min_seconds` use the sequential decoder (language from its first window too),
+longer ones the batched pipeline; with VAD off each channel is decoded on its own.
+`bench/asr.py` measures both modes.
 """
 
 from __future__ import annotations
@@ -240,16 +243,13 @@ class Transcriber:
             first, rest = None, packed.windows
         found: list[list[Word]] = []
         prob = 1.0
-        if first is not None:
-            a, b = (round(first[k] * SAMPLE_RATE) for k in ("start", "end"))
+        if first is not None:  # `pack` lays the first window from 0 s: its times need no shift
+            end = round(first["end"] * SAMPLE_RATE)
             segments, info = self.model.transcribe(
-                packed.audio[a:b], vad_filter=False, **self._common_kwargs(language)
+                packed.audio[:end], vad_filter=False, **self._common_kwargs(language)
             )
             found += _words(segments)
             language, prob = info.language, float(info.language_probability)
-            if a:  # (the first window starts at 0; kept general)
-                found = [[Word(w.word, w.start + a / SAMPLE_RATE, w.end + a / SAMPLE_RATE, w.probability)
-                          for w in seg] for seg in found]  # fmt: skip
         if rest and batched:
             segments, _info = self.batched.transcribe(
                 packed.audio, clip_timestamps=rest, vad_filter=False,
@@ -272,8 +272,8 @@ class Transcriber:
     def transcribe_audio(self, audio: Audio) -> Transcript:
         """Transcribe decoded audio (see the module docstring for the strategy).
 
-        `extra` records what it cost: `encoder_passes` (30 s windows encoded) and
-        `language_detections` (0 when `language` is configured).
+        `extra` records what it cost: `encoder_passes` (encoder runs; a batch of windows
+        counts once) and `language_detections` (0 when `language` is configured).
         """
         m = self.model
         e0, d0 = getattr(m, "encodes", 0), getattr(m, "detections", 0)
