@@ -11,8 +11,9 @@ takes `write_lock` only for each short commit (one call's turns, one batch's sco
 writers never fight over DuckDB's optimistic transactions, yet ingest commits between
 two interactions instead of waiting behind a long analysis run (issue 15). New flags
 trigger the alert dispatcher right after the commit that raised them, not at the end of
-the run. Readers (API, bot questions) use their own cursors. SIGTERM/SIGINT stop the scheduler after the running job commits, then the
-bot and the API, and remove the state file.
+the run. Readers (API, bot questions) use their own cursors. SIGTERM/SIGINT stop the
+scheduler after the running job commits (a running analysis after its current
+interaction), then the bot and the API, and remove the state file.
 """
 
 from __future__ import annotations
