@@ -1,8 +1,10 @@
-"""The analysis job: transcribe pending calls, then score every waiting interaction.
+"""The analysis job: transcribe pending calls and score every waiting interaction.
 
-`Analyzer.run(store)` is what `convoscope analyze` and the scheduled job call:
+`Analyzer.run(store)` is what `convoscope analyze` and the scheduled job call. It streams
+(`analysis.stream`): text interactions and the newest calls first, each call transcribed,
+scored, committed and alerted before the next call's transcription starts. The stages:
 
-1. calls with status 'new' are transcribed first (`analysis.asr.transcribe_pending`);
+1. calls with status 'new' are transcribed (`analysis.asr.pending.transcribe_one`);
 2. waiting interactions (`store.scores.pending_ids`: transcribed calls, new chats and
    e-mails, earlier analysis failures past their back-off) are loaded in batches of
    `batch_size`; the models (sentiment classifier, MiniLM, anger scorer) are loaded once
@@ -53,7 +55,6 @@ from analysis.redaction_audio import spans_in_time, write_silenced_copy
 from analysis.rules import RuleEngine, RuleNote, RuleOptions, flatten_values
 from analysis.topics import TopicModel, TopicOptions
 from store import flags as flag_store
-from store import interactions as interaction_store
 from store import resolution as resolution_store
 from store import scores as score_store
 from store.db import Store, storage_failure
@@ -396,37 +397,38 @@ class Analyzer:
         return int(getattr(rep, "transcribed", 0)), int(getattr(rep, "failed", 0))
 
     def run(
-        self, store: Store, *, limit: int | None = None, rescore: bool = False, stale: bool = False
+        self, store: Store, *, limit: int | None = None, rescore: bool = False, stale: bool = False,
+        write_lock: Any = None, should_stop: Callable[[], bool] | None = None,
     ) -> AnalyzeReport:
-        """Transcribe, then analyse everything waiting (see module docstring).
+        """Analyse everything waiting, one interaction at a time (`analysis.stream`): text
+        and newest calls first, each call transcribed, scored, committed and alerted before
+        the next call's transcription starts. `write_lock` (the service's) is held only
+        while committing; `should_stop` is asked before each interaction (a clean shutdown
+        stops after the current commit).
 
         `rescore` re-analyses every analysed interaction; `stale` only those whose scores
         came from another configuration (rules, taxonomy, models: `analysis_key`).
         """
-        t0 = time.perf_counter()
-        report = AnalyzeReport()
-        report.transcribed, report.transcribe_failed = self.transcribe_pending(store, limit)
-        ids = score_store.pending_ids(
-            store, limit=limit, max_attempts=self.options.max_attempts, rescore=rescore,
-            stale_key=self.analysis_key if stale else None,
-        )  # fmt: skip
-        if ids:
-            # a missing model is the installation's problem, not the interactions': raise it
-            # here instead of spending their attempts
-            self.load_models()
-        for start in range(0, len(ids), self.options.batch_size):
-            chunk = ids[start : start + self.options.batch_size]
-            batch = interaction_store.get_many(store, chunk)
-            self._run_batch(store, batch, report)
-        report.seconds = time.perf_counter() - t0
-        return report
+        from analysis.stream import run_streaming
 
-    def _run_batch(self, store: Store, batch: Sequence[Interaction], report: AnalyzeReport) -> None:
+        return run_streaming(self, store, limit=limit, rescore=rescore, stale=stale, write_lock=write_lock,
+                             should_stop=should_stop)
+
+    def analyse_batch(self, batch: Sequence[Interaction]) -> list[Analysis | Exception]:
+        """`analyse`, with a model failure recorded on every interaction of the batch."""
         try:
-            results = self.analyse(batch)
+            return self.analyse(batch)
         except Exception as exc:  # a model failure fails the whole batch: record it on each
             log.exception("analysis batch failed")
-            results = [exc] * len(batch)
+            return [exc] * len(batch)
+
+    def _run_batch(
+        self, store: Store, batch: Sequence[Interaction], report: AnalyzeReport,
+        results: list[Analysis | Exception] | None = None,
+    ) -> None:
+        """Analyse `batch` (unless its `results` are given) and commit them in one transaction."""
+        if results is None:
+            results = self.analyse_batch(batch)
         done = [r for r in results if isinstance(r, Analysis)]
         new_ids: list[int] = []
         t_write = time.perf_counter()

@@ -23,15 +23,17 @@ def pending_transcription(
     max_attempts: int,
     limit: int | None = None,
     now: datetime | None = None,
+    newest_first: bool = False,
 ) -> list[tuple[int, int]]:
-    """(id, attempts) of calls to transcribe, oldest first: status 'new', or a failed
-    transcription still under `max_attempts` whose back-off time has passed."""
+    """(id, attempts) of calls to transcribe, oldest first (`newest_first`: latest start
+    time first): status 'new', or a failed transcription still under `max_attempts` whose
+    back-off time has passed."""
     sql = (
         "SELECT id, attempts FROM interactions WHERE channel = 'call' AND ("
         " status = 'new' OR (status = 'failed' AND starts_with(status_reason, ?)"
         " AND attempts < ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?)))"
-        " ORDER BY id"
     )
+    sql += " ORDER BY started_at DESC NULLS LAST, id DESC" if newest_first else " ORDER BY id"
     if limit:
         sql += f" LIMIT {int(limit)}"
     rows = store.cursor().execute(

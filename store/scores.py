@@ -44,8 +44,10 @@ def pending_ids(
     rescore: bool = False,
     stale_key: str | None = None,
     now: datetime | None = None,
+    newest_first: bool = False,
 ) -> list[int]:
-    """Interactions to analyse, oldest first.
+    """Interactions to analyse, oldest first (`newest_first`: text interactions before
+    calls, each newest first by start time: the order analysis streams them in).
 
     Calls once transcribed, chats/e-mails while new, and those that failed *in analysis*
     while under `max_attempts` and past their back-off time; with `rescore`, also every
@@ -67,7 +69,7 @@ def pending_ids(
             "(SELECT interaction_id FROM scores WHERE analysis_key = ?))"
         )
         params.append(stale_key)
-    sql += " ORDER BY id"
+    sql += " ORDER BY (channel = 'call'), started_at DESC NULLS LAST, id DESC" if newest_first else " ORDER BY id"
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [int(r[0]) for r in store.cursor().execute(sql, params).fetchall()]

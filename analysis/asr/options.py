@@ -35,7 +35,7 @@ class AsrOptions:
     vad: bool = True
     beam_size: int = 5
     batch_size: int = 8
-    batched_min_seconds: float = 20.0  # calls at least this long use BatchedInferencePipeline
+    batched_min_seconds: float = 30.0  # calls at least this long use BatchedInferencePipeline
     stereo_agent_channel: str = "left"
     mono_fallback: str = "alternate"
     mono_first_speaker: str = "agent"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,32 +68,59 @@ def transcribe_pending(
     for iid, attempts in calls_q.pending_transcription(
         store, max_attempts=max_attempts, limit=limit, now=now
     ):
-        it = interactions_q.get(store, iid, with_turns=False)
-        if it is None:
-            continue
-        try:
-            if not it.raw_ref:
-                raise FileNotFoundError("the call has no audio reference (raw_ref)")
-            if not Path(it.raw_ref).is_file():
-                raise FileNotFoundError(f"audio file {it.raw_ref} not found")
-            tr = transcriber.transcribe(it.raw_ref)
-        except Exception as exc:
-            reason = f"{calls_q.TRANSCRIBE_FAILED}{type(exc).__name__}: {exc}"
-            retry_at = (now or datetime.now(UTC)) + timedelta(seconds=backoff_seconds * 2**attempts)
+        transcribe_one(store, transcriber, iid, attempts, report,
+                       backoff_seconds=backoff_seconds, now=now)  # fmt: skip
+    report.wall_seconds = time.perf_counter() - t_start
+    return report
+
+
+def transcribe_one(
+    store: Store,
+    transcriber: _Transcribes,
+    iid: int,
+    attempts: int,
+    report: TranscribeReport,
+    *,
+    backoff_seconds: float = 60.0,
+    now: datetime | None = None,
+    write_lock: AbstractContextManager | None = None,
+) -> bool:
+    """Transcribe one waiting call and commit its turns (or its failure) in one short
+    transaction; True when it was transcribed. The audio is decoded and recognised
+    outside any transaction and outside `write_lock` (which the service holds while
+    another job writes), so other writers only ever wait for the commit."""
+    it = interactions_q.get(store, iid, with_turns=False)
+    if it is None:
+        return False
+    gate = write_lock if write_lock is not None else nullcontext()
+    try:
+        if not it.raw_ref:
+            raise FileNotFoundError("the call has no audio reference (raw_ref)")
+        if not Path(it.raw_ref).is_file():
+            raise FileNotFoundError(f"audio file {it.raw_ref} not found")
+        tr = transcriber.transcribe(it.raw_ref)
+    except Exception as exc:
+        reason = f"{calls_q.TRANSCRIBE_FAILED}{type(exc).__name__}: {exc}"
+        retry_at = (now or datetime.now(UTC)) + timedelta(seconds=backoff_seconds * 2**attempts)
+        with gate:
             interactions_q.set_status(
                 store, iid, "failed", reason, next_attempt_at=retry_at, count_attempt=True
             )
-            report.failed += 1
-            report.errors.append(f"call {iid}: {reason}")
-            log.warning("call %s: %s", iid, reason)
-            continue
-        with store.transaction() as tx:
-            interactions_q.replace_turns(store, iid, tr.turns, con=tx)
-            interactions_q.set_status(
-                store, iid, "transcribed", None,
-                language=tr.language or None, duration=tr.duration, con=tx,
-            )
-        report.transcribed += 1
-        report.audio_seconds += tr.duration
-    report.wall_seconds = time.perf_counter() - t_start
-    return report
+        report.failed += 1
+        report.errors.append(f"call {iid}: {reason}")
+        log.warning("call %s: %s", iid, reason)
+        return False
+    with gate, store.transaction() as tx:
+        now_it = interactions_q.get(store, iid, with_turns=False)
+        if now_it is None or (now_it.version, now_it.raw_ref) != (it.version, it.raw_ref):
+            # a connector replaced the call while it was being recognised: the new
+            # version is 'new' again and is transcribed next, from its own audio
+            return False
+        interactions_q.replace_turns(store, iid, tr.turns, con=tx)
+        interactions_q.set_status(
+            store, iid, "transcribed", None,
+            language=tr.language or None, duration=tr.duration, con=tx,
+        )
+    report.transcribed += 1
+    report.audio_seconds += tr.duration
+    return True

@@ -5,12 +5,15 @@ reused for every call, which is where most of the gain over running the
 `whisper-ctranslate2` CLI file by file comes from (it pays the model load per file).
 
 Stereo calls keep one speaker per channel, so speaker labels come from the recording
-itself rather than from guessing. Calls at least `batched_min_seconds` long (and with
-VAD on) go through `BatchedInferencePipeline`: for stereo, the speech of both channels is
-packed into shared 30 s windows (analysis.asr.packing), so a stereo call costs about what
-its mono mix-down would; each word is mapped back to its channel and its time. Shorter
-calls (or VAD off) run each channel through the sequential decoder (30 s windows
-conditioned on the previous text). `bench/asr.py` measures both modes.
+itself rather than from guessing. With VAD on, the speech of both channels is packed into
+shared 30 s windows (analysis.asr.packing), so a stereo call costs about what its mono
+mix-down would; each word is mapped back to its channel and its time. The first window
+goes through the sequential decoder, whose encoder pass also gives the language
+(`_language_once_model`: no extra pass); the rest, on calls at least
+`batched_min_seconds` long, through `BatchedInferencePipeline`. Mono calls under
+`batched_min_seconds` use the sequential decoder (language from its first window too),
+longer ones the batched pipeline; with VAD off each channel is decoded on its own.
+`bench/asr.py` measures both modes.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from analysis.asr.audio import Audio, load, suppress_crosstalk
+from analysis.asr.audio import SAMPLE_RATE, Audio, load, suppress_crosstalk
 from analysis.asr.model import ensure_model
 from analysis.asr.options import AsrOptions
 from analysis.asr.packing import pack
@@ -81,6 +84,55 @@ def resolve_device(options: AsrOptions) -> tuple[str, str]:
     return device, compute
 
 
+def _language_once_model(base: type) -> type:
+    """`base` (faster-whisper's WhisperModel) whose language detection costs no encoder pass.
+
+    faster-whisper 1.2 detects the language (when none is given) by encoding the first
+    30 s window, reading the language token, and throwing that encoder output away;
+    decoding then encodes the very same window again. On a short call (one window) that
+    is a second full encoder pass, measured at about 0.4 s per file (issue 15). Here the
+    detection encodes the first window exactly as `generate_segments` will slice it for
+    decoding (`features[:, :min(3000, n_frames - 1)]`, padded to 3000) and keeps the
+    output; `encode` hands it back when decoding asks for that same window, so the
+    language costs one `detect_language` call on an encoder output decoding needed anyway.
+    Everything else (thresholds, several detection segments, raw audio) is faster-whisper's
+    own code. `encodes` and `detections` count real encoder runs and detections (tests and
+    the bench read them).
+    """
+    from faster_whisper.audio import pad_or_trim
+
+    class LanguageOnceModel(base):  # type: ignore[misc, valid-type]
+        encodes = 0
+        detections = 0
+        _first: tuple[np.ndarray, Any] | None = None
+
+        def encode(self, features: np.ndarray) -> Any:
+            first = self._first
+            if first is not None:
+                self._first = None
+                if first[0].shape == features.shape and np.array_equal(first[0], features):
+                    return first[1]
+            self.encodes += 1
+            return super().encode(features)
+
+        def detect_language(self, audio: np.ndarray | None = None, features: np.ndarray | None = None,
+                            vad_filter: bool = False, vad_parameters: Any = None,
+                            language_detection_segments: int = 1,
+                            language_detection_threshold: float = 0.5) -> tuple[str, float, list]:
+            self.detections += 1
+            if audio is not None or features is None or language_detection_segments != 1:
+                return super().detect_language(audio, features, vad_filter, vad_parameters,
+                                               language_detection_segments, language_detection_threshold)
+            n_max = self.feature_extractor.nb_max_frames
+            window = pad_or_trim(features[..., : max(1, min(n_max, features.shape[-1] - 1))])
+            out = self.encode(window)
+            self._first = (window, out)
+            probs = [(token[2:-2], prob) for token, prob in self.model.detect_language(out)[0]]
+            return probs[0][0], probs[0][1], probs
+
+    return LanguageOnceModel
+
+
 def _words(segments: Any) -> list[list[Word]]:
     """faster-whisper segments (a lazy generator) → one word list per segment."""
     out: list[list[Word]] = []
@@ -108,7 +160,7 @@ class Transcriber:
         self.options = options
         self.model_dir = ensure_model(options, cache_dir)
         self.device, self.compute_type = resolve_device(options)
-        self.model: WhisperModel = WhisperModel(
+        self.model: WhisperModel = _language_once_model(WhisperModel)(
             str(self.model_dir),
             device=self.device,
             compute_type=self.compute_type,
@@ -171,28 +223,67 @@ class Transcriber:
         lang, prob, _all = self.model.detect_language(audio=mix, vad_filter=self.options.vad)
         return lang, float(prob)
 
-    def _packed_run(self, channels: list[np.ndarray], language: str | None) -> tuple[dict[int, list[Word]], str, float]:
-        """Both channels' speech in shared windows, decoded in batches (see analysis.asr.packing)."""
+    def _packed_run(self, channels: list[np.ndarray], language: str | None,
+                    batched: bool) -> tuple[dict[int, list[Word]], str, float]:
+        """Both channels' speech packed into shared windows (analysis.asr.packing), decoded.
+
+        The first window goes through the sequential decoder: when no language is
+        configured, the encoder output it needs anyway also gives the call's language
+        (`_language_once_model`), detected on both speakers' speech; decoding each channel
+        on its own would cost a pass per channel plus one on a mix for the language. The
+        other windows (a call with over 30 s of speech) are decoded with that language,
+        in batches by `BatchedInferencePipeline` when `batched`, else sequentially.
+        """
         packed = pack(channels)
         per_channel: dict[int, list[Word]] = {i: [] for i in range(len(channels))}
         if not packed.windows:
             return per_channel, language or "", 0.0
-        segments, info = self.batched.transcribe(
-            packed.audio,
-            clip_timestamps=packed.windows,
-            vad_filter=False,
-            batch_size=self.options.batch_size,
-            **self._common_kwargs(language),
-        )
-        for seg in _words(segments):
+        first, rest = packed.windows[0], packed.windows[1:]
+        if batched and language is not None:
+            first, rest = None, packed.windows
+        found: list[list[Word]] = []
+        prob = 1.0
+        if first is not None:  # `pack` lays the first window from 0 s: its times need no shift
+            end = round(first["end"] * SAMPLE_RATE)
+            segments, info = self.model.transcribe(
+                packed.audio[:end], vad_filter=False, **self._common_kwargs(language)
+            )
+            found += _words(segments)
+            language, prob = info.language, float(info.language_probability)
+        if rest and batched:
+            segments, _info = self.batched.transcribe(
+                packed.audio, clip_timestamps=rest, vad_filter=False,
+                batch_size=self.options.batch_size, **self._common_kwargs(language),
+            )  # fmt: skip
+            found += _words(segments)
+        elif rest:
+            clips = [t for w in rest for t in (w["start"], w["end"])]
+            segments, _info = self.model.transcribe(
+                packed.audio, vad_filter=False, clip_timestamps=clips, **self._common_kwargs(language)
+            )
+            found += _words(segments)
+        for seg in found:
             for w in seg:
                 located = packed.locate(w)
                 if located:
                     per_channel[located[0]].append(located[1])
-        return per_channel, info.language, float(info.language_probability)
+        return per_channel, language or "", prob
 
     def transcribe_audio(self, audio: Audio) -> Transcript:
-        """Transcribe decoded audio (see the module docstring for the strategy)."""
+        """Transcribe decoded audio (see the module docstring for the strategy).
+
+        `extra` records what it cost: `encoder_passes` (encoder runs; a batch of windows
+        counts once) and `language_detections` (0 when `language` is configured).
+        """
+        m = self.model
+        e0, d0 = getattr(m, "encodes", 0), getattr(m, "detections", 0)
+        m._first = None  # never reuse a window of an earlier call
+        tr = self._transcribe_decoded(audio)
+        tr.extra["encoder_passes"] = getattr(m, "encodes", 0) - e0
+        tr.extra["language_detections"] = getattr(m, "detections", 0) - d0
+        return tr
+
+    def _transcribe_decoded(self, audio: Audio) -> Transcript:
         opts = self.options
         language = opts.language or None
         duration = audio.duration
@@ -211,8 +302,8 @@ class Transcriber:
         channels = list(suppress_crosstalk(audio.channels[0], audio.channels[1], opts.crosstalk_db))
         agent_idx = 0 if opts.stereo_agent_channel == "left" else 1
         speakers = {agent_idx: "agent", 1 - agent_idx: "customer"}
-        if use_batched:
-            per_channel, lang, prob = self._packed_run(channels, language)
+        if opts.vad:
+            per_channel, lang, prob = self._packed_run(channels, language, use_batched)
         else:
             if language is None:
                 language, prob = self._detect_language(channels)

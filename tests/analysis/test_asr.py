@@ -72,6 +72,23 @@ def test_hub_name_offline_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.M
         ensure_model(AsrOptions(model="Systran/faster-whisper-tiny"), tmp_path)
 
 
+def test_device_auto_follows_ctranslate2s_gpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`device = "auto"` asks CTranslate2 how many CUDA devices it sees (none here) and
+    picks the compute type to match; explicit settings are kept."""
+    import ctranslate2
+
+    from analysis.asr.transcriber import resolve_device
+
+    expected = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    assert resolve_device(AsrOptions())[0] == expected
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 0)
+    assert resolve_device(AsrOptions()) == ("cpu", "int8")
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 1)
+    assert resolve_device(AsrOptions()) == ("cuda", "float16")
+    assert resolve_device(AsrOptions(compute_type="int8_float16")) == ("cuda", "int8_float16")
+    assert resolve_device(AsrOptions(device="cpu")) == ("cpu", "int8")
+
+
 def test_options_are_validated() -> None:
     with pytest.raises(ValueError, match="stereo_agent_channel"):
         AsrOptions(stereo_agent_channel="centre")
@@ -270,6 +287,27 @@ def test_language_is_detected_or_configured(asr_transcriber, synth_call) -> None
     with options(asr_transcriber, language="de"):
         tr = asr_transcriber.transcribe(path)
     assert tr.language == "de" and "ihnen helfen" in _text(tr.turns, "agent")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["call_08_mono_password.opus", "call_06_prohibited_promise.opus"])
+def test_language_is_detected_once_from_the_decoding_pass(asr_transcriber, name: str) -> None:
+    """Detecting the language costs no encoder pass of its own (issue 15): a short call
+    (mono, or stereo whose packed speech fits one window) runs as many encoder passes with
+    detection as with a configured language, and a configured language skips detection."""
+    path = SAMPLES / name
+    with options(asr_transcriber, language=""):
+        detected = asr_transcriber.transcribe(path)
+    with options(asr_transcriber, language="en"):
+        configured = asr_transcriber.transcribe(path)
+    assert detected.language == "en" and detected.extra["language_detections"] == 1
+    assert configured.language == "en" and configured.extra["language_detections"] == 0
+    assert detected.extra["encoder_passes"] == configured.extra["encoder_passes"]
+    assert not detected.batched
+    if "mono" not in name:  # both sides' speech packed into one window: one pass for the call
+        assert detected.extra["encoder_passes"] == 1
+        assert {t.speaker for t in detected.turns} == {"agent", "customer"}
+    assert ("password" if "mono" in name else "guarantee") in _text(detected.turns)
 
 
 @pytest.mark.slow
