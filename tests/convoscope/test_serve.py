@@ -44,7 +44,7 @@ name = "samples"
     proc = start_serve(cfg, env)
     state_file = Path(f"{db}.service.json")
     try:
-        state = wait_for(lambda: state_file.exists() and json.loads(state_file.read_text()), 60, "state file")
+        state = wait_for(lambda: state_file.exists() and json.loads(state_file.read_text()), 180, "state file")
         assert state["token"] == "t0ken" and state["host"] == "127.0.0.1"
         assert oct(state_file.stat().st_mode & 0o777) == "0o600"
         base = f"http://127.0.0.1:{state['port']}"
