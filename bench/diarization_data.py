@@ -189,7 +189,6 @@ def script(rng: np.random.Generator, direction: str, phrases: bool, three: bool)
 def make_call(name: str, split: str, seed: int, rate: int, out_dir: Path, *, three: bool = False,
               agent_voice: Voice | None = None, agent_id: str = "") -> SynthCall:  # fmt: skip
     """Render one call to `out_dir/name.wav` (mono) and return its truth."""
-    import soundfile as sf
 
     rng = np.random.default_rng(seed)
     variants = DEV_VARIANTS if split == "dev" else EVAL_VARIANTS
