@@ -47,6 +47,7 @@ class SpeakerResult:
     confidence: float | None
     evidence: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0  # time diarization took
+    diarization: Diarization | None = None
 
 
 def speaker_turns(
@@ -56,12 +57,16 @@ def speaker_turns(
     opts: DiarizeOptions,
     *,
     gap: float,
+    diarization: Diarization | None = None,
 ) -> SpeakerResult:
-    """Diarize `samples` (16 kHz mono) and attribute `segments`' words (module docstring)."""
+    """Diarize `samples` (16 kHz mono) and attribute `segments`' words (module docstring).
+
+    `diarization`: reuse one already made of these samples (the bench scores one
+    diarization with and without a voiceprint)."""
     t0 = time.perf_counter()
     ctx = ctx or CallContext()
     words = sorted((w for s in segments for w in s), key=lambda w: w.start)
-    d = diarize(samples, opts)
+    d = diarization if diarization is not None else diarize(samples, opts)
     spk = word_speakers(words, d)
     if not spk:  # nothing diarizable (no speech windows): one unknown speaker
         spk = [0] * len(words)
@@ -74,7 +79,7 @@ def speaker_turns(
     turns = turns_from_words(words, spk, names, gap=gap, meta=meta)
     ev = dict(a.evidence, talk_seconds=d.talk_seconds, names=names, direction=ctx.direction,
               voiceprint=ctx.voiceprint is not None)  # fmt: skip
-    return SpeakerResult(turns, d.n_speakers, a.confidence, ev, time.perf_counter() - t0)
+    return SpeakerResult(turns, d.n_speakers, a.confidence, ev, time.perf_counter() - t0, d)
 
 
 def _first_speaker(d: Diarization, word_spk: Sequence[int]) -> int | None:
