@@ -74,6 +74,7 @@ lint: venv
 # Each script prints a table; see the README's Benchmarks section for sizes and flags.
 bench: venv models
 	$(BIN)/python bench/asr.py
+	$(BIN)/python bench/diarization.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/eval_sentiment.py
 	$(BIN)/python bench/anger.py

@@ -127,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calls", type=int, default=28)
     ap.add_argument("--threads", type=int, default=2, help="Whisper and torch threads (the target is 2 cores)")
     ap.add_argument("--json", type=Path, help="also write per-call rows here")
+    ap.add_argument("--split-ratio", type=float, default=None,
+                    help="override DiarizeOptions.split_ratio (0 = the first eval run's rule)")
+    ap.add_argument("--reuse-asr", action="store_true",
+                    help="reuse the Whisper words (and their timings) saved by an earlier run")
     args = ap.parse_args(argv)
 
     import torch
@@ -138,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     from analysis.diarization.call import CallContext, agent_voiceprint, speaker_turns
     from analysis.diarization.der import der
     from analysis.diarization.diarize import DiarizeOptions
+    from store.records import Word
 
     out = cache_dir() / "bench_diarization" / args.split
     t_build = time.perf_counter()
@@ -146,8 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         calls.append(sample_call(out))
     print(f"set: {len(calls)} calls ({args.split}), made/read in {time.perf_counter() - t_build:.0f} s")
     opts = AsrOptions(diarization="off", cpu_threads=args.threads)
-    tx = Transcriber(opts, cache_dir())
+    tx = Transcriber(opts, cache_dir())  # loaded even with --reuse-asr: the warm-up uses it
     dopts = DiarizeOptions()
+    if args.split_ratio is not None:
+        dopts.split_ratio = args.split_ratio
     prints = {}
     for enrol in sorted(out.glob("enrol_*.wav")):
         agent_side = load(enrol).channels[0]
@@ -164,11 +171,19 @@ def main(argv: list[str] | None = None) -> int:
         audio = load(c["path"])
         samples = audio.channels[0]
         ref = [tuple(r) for r in c["reference"]]
-        c0, w0 = time.process_time(), time.perf_counter()
-        tr = tx.transcribe_audio(audio)
-        asr_cpu, asr_wall = time.process_time() - c0, time.perf_counter() - w0
-        segs = [[w for t in tr.turns for w in t.words or []]]
-        words = segs[0]
+        saved = out / f"{c['name']}.asr.json"
+        if args.reuse_asr and saved.exists():
+            got = json.loads(saved.read_text())
+            words = [Word(*w) for w in got["words"]]
+            asr_cpu, asr_wall = got["cpu"], got["wall"]
+        else:
+            c0, w0 = time.process_time(), time.perf_counter()
+            tr = tx.transcribe_audio(audio)
+            asr_cpu, asr_wall = time.process_time() - c0, time.perf_counter() - w0
+            words = [w for t in tr.turns for w in t.words or []]
+            saved.write_text(json.dumps({"cpu": asr_cpu, "wall": asr_wall, "words": [
+                [w.word, w.start, w.end, w.probability] for w in words]}))  # fmt: skip
+        segs = [words]
         words_ref = {(w.start, w.end): ref_speaker(ref, w.start, w.end) for w in words}
         ctx = CallContext(agent=c.get("agent_id") or None, direction=c.get("direction"))
         c0, w0 = time.process_time(), time.perf_counter()

@@ -6,8 +6,10 @@
 2. **Embeddings** (analysis.diarization.encoder) over sliding windows inside each region:
    `window` seconds long, every `hop` seconds; a region shorter than a window (a "mm-hmm"
    in a pause) gets one window of its own length, down to `min_window`.
-3. **Clustering** of the windows by cosine distance (k-means on the unit vectors, scikit-learn). The number of speakers is the number of clusters whose centroids stay more
-   than `split_distance` apart, clipped to [min_speakers, max_speakers]: two by default,
+3. **Clustering** of the windows by cosine distance (k-means on the unit vectors,
+   scikit-learn). The number of speakers grows from `min_speakers` while one more cluster
+   keeps every pair of centroids more than `split_distance` apart and at least
+   `split_ratio` of the closest pair's distance before, up to `max_speakers`: two by default,
    three or four on a conference or transfer call when the voices say so. Clusters are
    then refined by a few rounds of nearest-centroid reassignment.
 4. **Frame scores**: every 10 ms frame of speech gets each speaker's cosine similarity,
@@ -43,6 +45,7 @@ class DiarizeOptions:
     min_window: float = 0.25
     cluster_min_window: float = 0.8  # shorter windows are placed by centroid, not clustered
     split_distance: float = 0.15  # cosine distance: a further speaker must be this far away
+    split_ratio: float = 0.75  # ... and at least this share of the closest distance before
     min_speaker_share: float = 0.08  # an extra speaker needs this share of the speech windows
     overlap_margin: float = 0.0  # 0 = no overlap marking
     vad_min_silence_ms: int = 150
@@ -165,18 +168,27 @@ def cluster(emb: np.ndarray, weights: np.ndarray, opts: DiarizeOptions) -> tuple
         lab = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(emb)
         return _refine(emb, lab, k, weights)
 
-    k = k_min
-    labels = run(k)
-    # more speakers only when the voices say so: a new cluster far from all others, and big
-    while k < k_max:
-        cand = run(k + 1)
-        cents = _centroids(emb, cand, k + 1, weights)
-        share = np.array([weights[cand == j].sum() for j in range(k + 1)]) / weights.sum()
+    def closest(lab: np.ndarray, k: int) -> float:
+        cents = _centroids(emb, lab, k, weights)
         sim = cents @ cents.T
         np.fill_diagonal(sim, -1.0)
-        if 1.0 - sim.max() < opts.split_distance or share.min() < opts.min_speaker_share:
+        return 1.0 - float(sim.max())
+
+    k = k_min
+    labels = run(k)
+    spread = closest(labels, k) if k > 1 else 1.0
+    # more speakers only when the voices say so: with one more cluster, the two closest
+    # clusters must still be far apart, absolutely and compared with the closest pair
+    # before (one voice split in two gives a pair much closer than the real voices), and
+    # the new cluster must hold a real share of the speech
+    while k < k_max:
+        cand = run(k + 1)
+        share = np.array([weights[cand == j].sum() for j in range(k + 1)]) / weights.sum()
+        dist = closest(cand, k + 1)
+        if (dist < opts.split_distance or dist < opts.split_ratio * spread
+                or share.min() < opts.min_speaker_share):  # fmt: skip
             break
-        k, labels = k + 1, cand
+        k, labels, spread = k + 1, cand, dist
     return labels, k
 
 
