@@ -75,6 +75,7 @@ lint: venv
 bench: venv models
 	$(BIN)/python bench/asr.py
 	$(BIN)/python bench/alert_latency.py
+	$(BIN)/python bench/diarization.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/eval_sentiment.py
 	$(BIN)/python bench/anger.py

@@ -7,7 +7,11 @@ confidence in [0, 1], the product of what its evidence says (each part in [0, 1]
   for an *absent* phrase ("the disclosure was never said") the mean over the agent's words,
   since a disclosure missing from a bad transcript may well have been said;
 - `match`: how well the rule matched (exact 100, fuzzy/phonetic lower), the best piece;
-- `model`: the anger model's probability for the angriest turn.
+- `model`: the anger model's probability for the angriest turn;
+- `speaker`: on a diarized mono call (analysis/diarization/), how sure the agent/customer
+  assignment is (`meta["speaker_confidence"]` of the evidence's turns, the agent's turns
+  for an absent phrase): a verdict about "the agent" is only as sure as knowing who that is,
+  so a low-confidence assignment sends the call's speaker-dependent flags to review.
 
 Parts that do not apply are left out (text channels have no ASR part); a flag with no part
 at all gets None (unknown: not routed, there is nothing to judge). Pure: flags and turns in,
@@ -29,6 +33,7 @@ def parts(flag: Flag, turns: Sequence[Turn]) -> dict[str, float]:
     asr: list[float] = []
     match: list[float] = []
     model: list[float] = []
+    speaker: list[float] = []
     for e in flag.evidence or []:
         if not isinstance(e, dict):
             continue
@@ -38,6 +43,9 @@ def parts(flag: Flag, turns: Sequence[Turn]) -> dict[str, float]:
             asr += [w.probability for w in t.words if w.end > s and w.start < end]
         elif e.get("absent"):
             asr += [w.probability for tt in turns if tt.speaker == "agent" and tt.words for w in tt.words]
+        about = [t] if t is not None else [tt for tt in turns if tt.speaker == "agent"] if e.get("absent") else []
+        speaker += [float(tt.meta["speaker_confidence"]) for tt in about
+                    if isinstance((tt.meta or {}).get("speaker_confidence"), int | float)]  # fmt: skip
         if isinstance(e.get("score"), int | float) and "matched" in e:
             match.append(min(1.0, max(0.0, float(e["score"]) / 100.0)))
         if isinstance(e.get("probability"), int | float):
@@ -49,6 +57,8 @@ def parts(flag: Flag, turns: Sequence[Turn]) -> dict[str, float]:
         out["match"] = max(match)
     if model:
         out["model"] = max(model)
+    if speaker:
+        out["speaker"] = min(speaker)
     return out
 
 

@@ -13,6 +13,7 @@ _COMPUTE = (
 _CHANNELS = ("left", "right")
 _MONO = ("alternate", "agent", "customer")
 _SPEAKERS = ("agent", "customer")
+_DIARIZATION = ("auto", "off")
 
 
 @dataclass
@@ -22,7 +23,8 @@ class AsrOptions:
     `model`: "packaged:base" (Whisper base shipped in PyPI packages, joined once into the
     cache), a local CTranslate2 model directory, or a hub name/id (needs a network once).
     Stereo calls are transcribed one channel per speaker (`stereo_agent_channel`); mono
-    calls get speakers by `mono_fallback` (see analysis/asr/turns.py for the heuristic).
+    calls are diarized from the speakers' voices (`diarization = "auto"`, analysis/diarization/)
+    or, with `diarization = "off"`, get speakers by `mono_fallback` (analysis/asr/turns.py).
     """
 
     __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
@@ -42,6 +44,15 @@ class AsrOptions:
     mono_turn_gap_seconds: float = 0.8
     turn_gap_seconds: float = 1.5  # a pause this long inside one channel starts a new turn
     crosstalk_db: float = 30.0  # stereo: silence a side this much quieter than the other (0 = off)
+    # mono calls (and stereo files whose two sides both carry both voices): "auto" = find
+    # the speakers from their voices (analysis/diarization/), "off" = the pause heuristic
+    diarization: str = "auto"
+    min_speakers: int = 2
+    max_speakers: int = 4
+    # enrol each agent's voiceprint from their stereo calls (an embedding, never audio),
+    # up to this many seconds of their speech; the print helps tell agent from customer
+    voiceprint_enrolment: bool = True
+    voiceprint_max_seconds: float = 600.0
 
     def __post_init__(self) -> None:
         if not self.model.strip():
@@ -72,5 +83,11 @@ class AsrOptions:
             )
         if self.crosstalk_db < 0:
             raise ValueError("crosstalk_db must be >= 0 (0 = off)")
+        if self.diarization not in _DIARIZATION:
+            raise ValueError(f"diarization must be 'auto' or 'off'; got {self.diarization!r}")
+        if not 1 <= self.min_speakers <= self.max_speakers <= 8:
+            raise ValueError("need 1 <= min_speakers <= max_speakers <= 8")
+        if self.voiceprint_max_seconds < 0:
+            raise ValueError("voiceprint_max_seconds must be >= 0")
         if self.mono_turn_gap_seconds <= 0 or self.turn_gap_seconds <= 0:
             raise ValueError("mono_turn_gap_seconds and turn_gap_seconds must be > 0")

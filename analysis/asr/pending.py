@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from analysis.diarization import persist as speakers_job
 from store import Store
 from store import calls as calls_q
 from store import interactions as interactions_q
@@ -98,7 +99,11 @@ def transcribe_one(
             raise FileNotFoundError("the call has no audio reference (raw_ref)")
         if not Path(it.raw_ref).is_file():
             raise FileNotFoundError(f"audio file {it.raw_ref} not found")
-        tr = transcriber.transcribe(it.raw_ref)
+        options = getattr(transcriber, "options", None)
+        if options is not None:  # a Transcriber: it can use what the store knows of speakers
+            tr = transcriber.transcribe(it.raw_ref, context=speakers_job.call_context(store, it, options))
+        else:
+            tr = transcriber.transcribe(it.raw_ref)
     except Exception as exc:
         reason = f"{calls_q.TRANSCRIBE_FAILED}{type(exc).__name__}: {exc}"
         retry_at = (now or datetime.now(UTC)) + timedelta(seconds=backoff_seconds * 2**attempts)
@@ -117,6 +122,7 @@ def transcribe_one(
             # version is 'new' again and is transcribed next, from its own audio
             return False
         interactions_q.replace_turns(store, iid, tr.turns, con=tx)
+        speakers_job.save(store, iid, tr, tx)
         interactions_q.set_status(
             store, iid, "transcribed", None,
             language=tr.language or None, duration=tr.duration, con=tx,

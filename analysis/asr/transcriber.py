@@ -31,6 +31,7 @@ from analysis.asr.audio import SAMPLE_RATE, Audio, load, suppress_crosstalk
 from analysis.asr.model import ensure_model
 from analysis.asr.options import AsrOptions
 from analysis.asr.packing import pack
+from analysis.asr.speakers import CallContext, diarize_mono, enrol, mixed_stereo, speaker_extra
 from analysis.asr.turns import mono_turns, stereo_turns
 from store.records import Turn, Word
 
@@ -49,7 +50,7 @@ class Transcript:
     turns: list[Turn]
     channels: int = 1
     language_probability: float | None = None
-    speaker_source: str = "channel"  # "channel" (stereo) or "mono_fallback"
+    speaker_source: str = "channel"  # "channel" (stereo), "diarization" or "mono_fallback"
     batched: bool = False
     wall_seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -177,12 +178,16 @@ class Transcriber:
             self._batched = BatchedInferencePipeline(model=self.model)
         return self._batched
 
-    def transcribe(self, path: str | Path) -> Transcript:
-        """Transcribe one audio file (raises analysis.asr.audio.AudioError if unreadable)."""
+    def transcribe(self, path: str | Path, context: CallContext | None = None) -> Transcript:
+        """Transcribe one audio file (raises analysis.asr.audio.AudioError if unreadable).
+
+        `context` (agent id, direction, enrolled voiceprint) helps name a mono call's
+        speakers and asks for the agent's voiceprint from a stereo call.
+        """
         t0 = time.perf_counter()
         audio = load(path)
         with self._lock:
-            tr = self.transcribe_audio(audio)
+            tr = self.transcribe_audio(audio, context)
         tr.wall_seconds = time.perf_counter() - t0
         return tr
 
@@ -269,7 +274,7 @@ class Transcriber:
                     per_channel[located[0]].append(located[1])
         return per_channel, language or "", prob
 
-    def transcribe_audio(self, audio: Audio) -> Transcript:
+    def transcribe_audio(self, audio: Audio, context: CallContext | None = None) -> Transcript:
         """Transcribe decoded audio (see the module docstring for the strategy).
 
         `extra` records what it cost: `encoder_passes` (encoder runs; a batch of windows
@@ -278,19 +283,26 @@ class Transcriber:
         m = self.model
         e0, d0 = getattr(m, "encodes", 0), getattr(m, "detections", 0)
         m._first = None  # never reuse a window of an earlier call
-        tr = self._transcribe_decoded(audio)
+        tr = self._transcribe_decoded(audio, context)
         tr.extra["encoder_passes"] = getattr(m, "encodes", 0) - e0
         tr.extra["language_detections"] = getattr(m, "detections", 0) - d0
         return tr
 
-    def _transcribe_decoded(self, audio: Audio) -> Transcript:
+    def _transcribe_decoded(self, audio: Audio, context: CallContext | None = None) -> Transcript:
         opts = self.options
         language = opts.language or None
         duration = audio.duration
         use_batched = opts.vad and duration >= opts.batched_min_seconds
+        mixed = mixed_stereo(audio, opts)
+        if mixed is not None:
+            audio = mixed
         if len(audio.channels) == 1:
             run = self._batched_run if use_batched else self._sequential
             segs, lang, prob = run(audio.channels[0], language)
+            if opts.diarization == "auto":
+                res = diarize_mono(audio.channels[0], segs, context, opts)
+                return Transcript(duration, lang, res.turns, audio.source_channels, prob,
+                                  "diarization", use_batched, extra=speaker_extra(res, audio))
             turns = mono_turns(
                 segs,
                 fallback=opts.mono_fallback,
@@ -318,5 +330,6 @@ class Transcriber:
             [(speakers[i], i, per_channel.get(i, [])) for i in (0, 1)],
             gap=opts.turn_gap_seconds,
         )
-        return Transcript(duration, lang, turns, audio.source_channels, prob,
-                          "channel", use_batched)
+        tr = Transcript(duration, lang, turns, audio.source_channels, prob, "channel", use_batched)
+        tr.extra.update(enrol(channels[agent_idx], context, opts))
+        return tr

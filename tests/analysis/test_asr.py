@@ -267,11 +267,29 @@ def test_sequential_and_batched_modes_agree_on_key_words(asr_transcriber) -> Non
 
 @pytest.mark.slow
 def test_mono_sample_uses_the_documented_fallback(asr_transcriber) -> None:
-    tr = asr_transcriber.transcribe(SAMPLES / "call_08_mono_password.opus")
+    asr_transcriber.options.diarization = "off"
+    try:
+        tr = asr_transcriber.transcribe(SAMPLES / "call_08_mono_password.opus")
+    finally:
+        asr_transcriber.options.diarization = "auto"
     assert tr.speaker_source == "mono_fallback" and tr.channels == 1
     assert [t.speaker for t in tr.turns[:4]] == ["agent", "customer", "agent", "customer"]
     assert "password" in tr.turns[1].text.lower()
     assert "recorded" in tr.turns[0].text.lower()
+
+
+@pytest.mark.slow
+def test_mono_sample_is_diarized_by_default(asr_transcriber) -> None:
+    from analysis.asr.speakers import CallContext
+
+    tr = asr_transcriber.transcribe(SAMPLES / "call_08_mono_password.opus",
+                                    context=CallContext(agent="1077", direction="inbound"))  # fmt: skip
+    assert tr.speaker_source == "diarization" and tr.channels == 1
+    assert [t.speaker for t in tr.turns] == ["agent", "customer"] * 3
+    assert "password" in tr.turns[1].text.lower() and "recorded" in tr.turns[0].text.lower()
+    got = tr.extra["speakers"]
+    assert got["speakers"] == 2 and got["confidence"] > 0.8
+    assert all(t.meta["speaker_confidence"] == got["confidence"] for t in tr.turns)
 
 
 @pytest.mark.slow

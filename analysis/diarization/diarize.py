@@ -1,0 +1,242 @@
+"""Who spoke when in one mixed channel: VAD regions → window embeddings → clusters → frames.
+
+1. **Speech regions** from the Silero VAD that faster-whisper ships (short silences of
+   150 ms split regions, so most windows hold one voice: people rarely hand over the floor
+   without a breath).
+2. **Embeddings** (analysis.diarization.encoder) over sliding windows inside each region:
+   `window` seconds long, every `hop` seconds; a region shorter than a window (a "mm-hmm"
+   in a pause) gets one window of its own length, down to `min_window`.
+3. **Clustering** of the windows by cosine distance (k-means on the unit vectors,
+   scikit-learn). The number of speakers grows from `min_speakers` while one more cluster
+   keeps every pair of centroids more than `split_distance` apart and at least
+   `split_ratio` of the closest pair's distance before, up to `max_speakers`: two by default,
+   three or four on a conference or transfer call when the voices say so. Clusters are
+   then refined by a few rounds of nearest-centroid reassignment.
+4. **Frame scores**: every 10 ms frame of speech gets each speaker's cosine similarity,
+   averaged over the windows covering it (weighted to the window centre), so a change
+   of speaker inside a region lands between the windows that disagree.
+5. **Overlap**: a frame whose two best speakers score within `overlap_margin` of each
+   other while both are close to their centroids (a mixed window resembles both) is
+   marked as both speaking.
+
+Words are attributed in analysis.diarization.words (time overlap with the frame scores).
+Pure numpy/sklearn after the two models; `bench/diarization.py` measures it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analysis.diarization.encoder import HOP, SAMPLE_RATE, VoiceEncoder, mel_frames
+
+FRAME = HOP / SAMPLE_RATE  # 10 ms
+
+
+@dataclass
+class DiarizeOptions:
+    """Knobs of the diarizer; defaults chosen on the bench's dev set (bench/data/README.md)."""
+
+    min_speakers: int = 2
+    max_speakers: int = 4
+    window: float = 1.2
+    hop: float = 0.4
+    min_window: float = 0.25
+    cluster_min_window: float = 0.8  # shorter windows are placed by centroid, not clustered
+    split_distance: float = 0.15  # cosine distance: a further speaker must be this far away
+    split_ratio: float = 0.75  # ... and at least this share of the closest distance before
+    min_speaker_share: float = 0.08  # an extra speaker needs this share of the speech windows
+    overlap_margin: float = 0.0  # 0 = no overlap marking
+    vad_min_silence_ms: int = 150
+    vad_pad_ms: int = 30
+
+
+@dataclass
+class Diarization:
+    """The result for one call: per-frame speaker scores and the speakers' voiceprints."""
+
+    n_speakers: int
+    #: (n_frames, n_speakers) cosine similarity of each 10 ms frame to each speaker; NaN off speech
+    scores: np.ndarray
+    speech: np.ndarray  # (n_frames,) bool
+    centroids: np.ndarray  # (n_speakers, 256) unit vectors
+    #: seconds of speech per speaker (frames where that speaker scores best)
+    talk_seconds: list[float] = field(default_factory=list)
+    regions: list[tuple[float, float]] = field(default_factory=list)
+
+    def labels(self) -> np.ndarray:
+        """Best speaker per frame (-1 off speech)."""
+        lab = np.full(len(self.speech), -1, dtype=np.int64)
+        if self.n_speakers:
+            lab[self.speech] = np.nanargmax(self.scores[self.speech], axis=1)
+        return lab
+
+    def segments(self, overlap_margin: float = 0.0) -> list[tuple[float, float, int]]:
+        """(start, end, speaker) stretches, the hypothesis scored by DER.
+
+        With `overlap_margin` > 0 a frame also counts for its second speaker when that one
+        scores within the margin (both voices in the window).
+        """
+        lab = self.labels()
+        active = np.zeros((len(lab), max(self.n_speakers, 1)), dtype=bool)
+        on = lab >= 0
+        active[np.flatnonzero(on), lab[on]] = True
+        if overlap_margin > 0 and self.n_speakers >= 2:
+            sc = np.where(np.isnan(self.scores), -np.inf, self.scores)
+            top2 = np.sort(sc, axis=1)[:, -2:]
+            second = np.argsort(sc, axis=1)[:, -2]
+            close = on & (top2[:, 1] - top2[:, 0] < overlap_margin)
+            active[np.flatnonzero(close), second[close]] = True
+        out: list[tuple[float, float, int]] = []
+        for spk in range(active.shape[1]):
+            col = np.concatenate([[False], active[:, spk], [False]]).astype(np.int8)
+            d = np.diff(col)
+            for s, e in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True):
+                out.append((round(s * FRAME, 3), round(e * FRAME, 3), spk))
+        return sorted(out)
+
+
+def speech_regions(samples: np.ndarray, opts: DiarizeOptions) -> list[tuple[int, int]]:
+    """Speech as (start, end) sample indices, from faster-whisper's Silero VAD."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    ts = get_speech_timestamps(
+        samples,
+        VadOptions(min_silence_duration_ms=opts.vad_min_silence_ms, speech_pad_ms=opts.vad_pad_ms,
+                   min_speech_duration_ms=100),
+    )  # fmt: skip
+    return [(int(t["start"]), int(t["end"])) for t in ts]
+
+
+def _windows(regions_f: list[tuple[int, int]], opts: DiarizeOptions) -> list[tuple[int, int]]:
+    win = round(opts.window / FRAME)
+    hop = round(opts.hop / FRAME)
+    min_len = round(opts.min_window / FRAME)
+    out: list[tuple[int, int]] = []
+    for s, e in regions_f:
+        n = e - s
+        if n < min_len:
+            continue
+        if n <= win:
+            out.append((s, e))
+            continue
+        starts = list(range(s, e - win + 1, hop))
+        if starts[-1] + win < e:
+            starts.append(e - win)
+        out.extend((st, st + win) for st in starts)
+    return out
+
+
+def _refine(emb: np.ndarray, labels: np.ndarray, k: int, weights: np.ndarray, rounds: int = 5) -> np.ndarray:
+    """Nearest-centroid reassignment (spherical k-means started from the clustering)."""
+    for _ in range(rounds):
+        cents = _centroids(emb, labels, k, weights)
+        new = np.argmax(emb @ cents.T, axis=1)
+        if np.array_equal(new, labels) or len(np.unique(new)) < k:
+            break
+        labels = new
+    return labels
+
+
+def _centroids(emb: np.ndarray, labels: np.ndarray, k: int, weights: np.ndarray) -> np.ndarray:
+    cents = np.zeros((k, emb.shape[1]), dtype=np.float64)
+    for j in range(k):
+        m = labels == j
+        if m.any():
+            c = (emb[m] * weights[m, None]).sum(axis=0)
+            cents[j] = c / max(np.linalg.norm(c), 1e-8)
+    return cents
+
+
+def cluster(emb: np.ndarray, weights: np.ndarray, opts: DiarizeOptions) -> tuple[np.ndarray, int]:
+    """Speaker label per window and the number of speakers (see the module docstring)."""
+    from sklearn.cluster import KMeans
+
+    n = len(emb)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    if n < 2:
+        return np.zeros(n, dtype=np.int64), 1
+    k_max = min(opts.max_speakers, n)
+    k_min = min(opts.min_speakers, k_max)
+
+    def run(k: int) -> np.ndarray:
+        # k-means on the unit vectors (10 seeded starts): average-linkage agglomerative
+        # was tried first and split off a handful of odd windows as "the other speaker"
+        # when two voices were close (dev set)
+        lab = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(emb)
+        return _refine(emb, lab, k, weights)
+
+    def closest(lab: np.ndarray, k: int) -> float:
+        cents = _centroids(emb, lab, k, weights)
+        sim = cents @ cents.T
+        np.fill_diagonal(sim, -1.0)
+        return 1.0 - float(sim.max())
+
+    k = k_min
+    labels = run(k)
+    spread = closest(labels, k) if k > 1 else 1.0
+    # more speakers only when the voices say so: with one more cluster, the two closest
+    # clusters must still be far apart, absolutely and compared with the closest pair
+    # before (one voice split in two gives a pair much closer than the real voices), and
+    # the new cluster must hold a real share of the speech
+    while k < k_max:
+        cand = run(k + 1)
+        share = np.array([weights[cand == j].sum() for j in range(k + 1)]) / weights.sum()
+        dist = closest(cand, k + 1)
+        if (dist < opts.split_distance or dist < opts.split_ratio * spread
+                or share.min() < opts.min_speaker_share):  # fmt: skip
+            break
+        k, labels, spread = k + 1, cand, dist
+    return labels, k
+
+
+def diarize(samples: np.ndarray, opts: DiarizeOptions | None = None,
+            encoder: VoiceEncoder | None = None) -> Diarization:  # fmt: skip
+    """Diarize 16 kHz mono float32 audio (see the module docstring)."""
+    opts = opts or DiarizeOptions()
+    encoder = encoder or VoiceEncoder.shared()
+    mel, power = mel_frames(samples)
+    n_frames = mel.shape[0]
+    regions = speech_regions(samples, opts)
+    regions_f = [(s // HOP, min(n_frames, -(-e // HOP))) for s, e in regions]
+    speech = np.zeros(n_frames, dtype=bool)
+    for s, e in regions_f:
+        speech[s:e] = True
+    wins = _windows(regions_f, opts)
+    region_s = [(round(s / SAMPLE_RATE, 3), round(e / SAMPLE_RATE, 3)) for s, e in regions]
+    if not wins:
+        return Diarization(0, np.full((n_frames, 0), np.nan), speech, np.zeros((0, 256)), [], region_s)
+    emb = encoder.embed(mel, power, wins)
+    weights = np.array([e - s for s, e in wins], dtype=np.float64)
+    # short windows (a back-channel alone in a pause) give noisy embeddings that would form
+    # clusters of their own: cluster the long ones, then place the short ones by centroid
+    full = weights >= round(opts.cluster_min_window / FRAME)
+    if full.sum() < 2:
+        full = np.ones(len(wins), dtype=bool)
+    labels_full, k = cluster(emb[full], weights[full], opts)
+    cents = _centroids(emb[full], labels_full, k, weights[full])
+    sims = emb @ cents.T  # (n_windows, k)
+    acc = np.zeros((n_frames, k))
+    wsum = np.zeros(n_frames)
+    for (s, e), row in zip(wins, sims, strict=True):
+        taper = np.hanning(e - s + 2)[1:-1] + 1e-3
+        acc[s:e] += taper[:, None] * row[None, :]
+        wsum[s:e] += taper
+    scores = np.full((n_frames, k), np.nan)
+    covered = wsum > 0
+    scores[covered] = acc[covered] / wsum[covered, None]
+    # speech too short for a window: the nearest covered frame's scores
+    gaps = speech & ~covered
+    if gaps.any() and covered.any():
+        cov_idx = np.flatnonzero(covered)
+        for f in np.flatnonzero(gaps):
+            j = np.searchsorted(cov_idx, f)
+            near = [cov_idx[i] for i in (j - 1, j) if 0 <= i < len(cov_idx)]
+            scores[f] = scores[min(near, key=lambda c: abs(c - f))]
+    speech &= ~np.isnan(scores).any(axis=1) if k else speech
+    d = Diarization(k, scores, speech, cents, [], region_s)
+    lab = d.labels()
+    d.talk_seconds = [round(float((lab == j).sum()) * FRAME, 2) for j in range(k)]
+    return d
