@@ -22,8 +22,10 @@ from zoneinfo import ZoneInfo
 
 from bot import blocks as bk
 from bot import safety
-from bot.questions.parser import HELP_RX, Query, parse
+from bot.questions.legacy import LegacyQuery as Query
+from bot.questions.parser import HELP_RX
 from bot.questions.resolution_view import resolution_item, resolution_line
+from bot.questions.understand import understand
 from store import questions as sq
 from store.db import Store
 from store.permissions import allowed, pseudonym
@@ -67,9 +69,14 @@ class Answer:
     pages: int = 1
     total: int | None = None
     role: str = "supervisor"
+    #: the typed query the answer was made from (`Query.to_dict()`; None for help)
+    query: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"question": self.question, "text": self.text, "items": self.items}
+        out = {"question": self.question, "text": self.text, "items": self.items}
+        if self.query is not None:
+            out["query"] = self.query
+        return out
 
 
 Redactor = Callable[[str], str]
@@ -109,12 +116,20 @@ class Engine:
             short = cap_text(question, self.max_question_chars)
             return Answer(short, text, [], [bk.section(text)], intent="too_long")
         try:
-            query = parse(question, self.tz, self.clock())
+            got = understand(self, question)
         except Exception:  # a parser bug must not show a stack trace to the asker
             log.exception("could not parse %r", question)
             return self.help(question, "I could not read that question.")
+        if isinstance(got, Answer):
+            return got  # a choice between ambiguous names
+        query, preface = got
         try:
             answer = self.answer(query, role=role, page=max(0, page), agent=agent)
+            if preface and answer.intent not in ("help", "too_long"):
+                answer.text = f"{preface}\n{answer.text}"
+                answer.blocks = [bk.context(bk.escape(preface)), *answer.blocks]
+            if query.typed is not None:
+                answer.query = query.typed.to_dict()
             answer.blocks = bk.fit(answer.blocks)
             return answer
         except Exception:

@@ -1,308 +1,786 @@
-"""Turn a supervisor's question into a `Query`: what they want, about which interactions.
+"""Turn a supervisor's question into the typed query (`store.query.Query`).
 
-The vocabulary is small and explicit on purpose: contact-center questions use a few
-dozen words ("angry", "compliance", "escalations", "calls", "in billing", "agent 1042",
-"this week"), and a fixed mapping is predictable and testable where a statistical parser
-would not be. Anything that matches no intent becomes `intent="help"`.
+The grammar is explicit on purpose: contact-center questions use a few hundred words and
+a handful of shapes ("angry calls by Maria this week", "calls longer than 10 minutes not
+in billing", "which agent has the most angry calls", "average sentiment by queue",
+"this week vs last week"), and a fixed mapping is predictable and checked phrase by phrase
+against the corpus (tests/data/questions.tsv, whose rules are in
+tests/data/questions_conventions.md). The parse is a sequence of recognisers over the
+question; each one *consumes* the words it used, so what is left at the end is exactly
+what the parser did not understand, and goes to `Query.ignored` for the answer to say
+aloud. Names are linked against the store's values (`linking.Linker`); a name that fits
+several values is recorded as a choice (`Query.extra["ambiguous"]`), never guessed.
+
+Stages, in order: spelling (typos of the vocabulary, abbreviations) → whole-question views
+(help, detail, contest, my week, accuracy, patterns …) → time (period and comparison) →
+metric conditions ("longer than 10 minutes") → text search ("mentioning router") →
+grouping and measures (`shape`) → names (agents, queues, topics, clusters, customers; with
+negations) → flags, channels, directions, review and resolution states → the view →
+ignored words.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.questions.timeexpr import Period, parse_period
+from rapidfuzz.distance import DamerauLevenshtein
 
-INTENTS = ("find", "show", "agent", "count", "topics", "rising", "traits", "phrases", "my_week",
-           "contest", "accuracy", "fcr", "followups", "help")
+from bot.questions import vocab as V
+from bot.questions.linking import Link, Linker, fold, singular
+from bot.questions.shape import decide_view, grouping
+from bot.questions.state import NEGATION, State, Text
+from bot.questions.timeexpr import Period, default_period, find_periods
+from store.entities import EntityValues
+from store.query import NEGATIVE_BELOW, POSITIVE_ABOVE, Compare, Query, Span
 
-# word (regex) -> (label, ILIKE patterns on flags.kind)
-FLAG_WORDS: list[tuple[str, str, list[str]]] = [
-    (r"angry|anger|furious|upset|irate|mad", "angry", ["%ang%", "%irate%"]),
-    (r"compliance|violations?|non-?compliant|disclosures?|prohibited", "compliance violations",
-     ["compliance%", "%disclosure%", "%violation%", "%prohibited%"]),
-    (r"repeat(?:ed)? (?:contacts?|callers?|customers?)|repeats", "repeat contacts", ["%repeat%"]),
-    (r"trends?|anomal\w*", "trends", ["trend%"]),
-    (r"escalat\w*", "escalations", ["%escalat%"]),
-    (r"unresolved(?: issues?| problems?)?|not resolved", "unresolved issues", ["unresolved_issue"]),
-    (r"(?:incorrect|wrong|false|inaccurate) (?:info(?:rmation)?|answers?|statements?)|misinform\w*",
-     "incorrect information", ["incorrect_information"]),
-    (r"churn\w*|cancel\w*", "churn risks", ["%churn%", "%cancel%"]),
-    (r"profan\w*|abus\w*|swear\w*", "profanity", ["%profan%", "%abus%"]),
-    (r"silen\w*|dead air|long holds?", "long silences", ["%silence%", "%hold%", "%non_talk%"]),
-    (r"negative|unhappy|dissatisfied", "negative", ["%negative%", "%sentiment%"]),
-    (r"flag(?:ged|s)?|problems?|issues? flagged|alerts?", "flagged", ["%"]),
-]  # fmt: skip
-_FLAG_RX = [(re.compile(rf"\b(?:{w})\b", re.I), label, pats) for w, label, pats in FLAG_WORDS]
-
-CHANNEL_WORDS = {
-    "call": r"calls?|phone calls?|phone",
-    "email": r"e-?mails?|mails?",
-    "chat": r"chats?|messages?|conversations? on chat",
-}
-_CHANNEL_RX = {ch: re.compile(rf"\b(?:{w})\b", re.I) for ch, w in CHANNEL_WORDS.items()}
-
-_SHOW_RX = re.compile(
-    r"\b(?:show|open|details?(?:\s+(?:of|for|on))?|what happened (?:in|on))\s+(?:me\s+)?(?:the\s+)?"
-    r"(?:(call|email|chat|interaction|conversation|ticket|thread)\s*)?#?\s*"
-    r"(\d+|[a-z][\w.-]*\d[\w.-]*)\b",
-    re.I,
-)
-_BARE_REF_RX = re.compile(r"^\s*(call|email|chat|interaction)\s+#?(\d+)\s*\??\s*$", re.I)
-# "agent 1042", "agent alice", "agent Alex Novak" (following capitalised words belong to the
-# name: agents are named as the interaction metadata names them).
-_AGENT_RX = re.compile(r"\b[Aa]gent\s+#?([\w.@-]+(?:\s+[A-Z][\w.'-]*)*)")
-_AGENT_INTENT_RX = re.compile(
-    r"\bhow(?:'s| is| are)\b|\bdoing\b|\bsummary\b|\bperformance\b|\bscorecard\b|\bstats\b", re.I
-)
-_QUEUE_RX = re.compile(
-    r"\b(?:in|queue|for|from)\s+(?:the\s+)?([a-z][\w-]*)(\s+queue)?\b", re.I
-)
-_QUEUE_STOP = {
-    "the", "last", "past", "this", "previous", "a", "an", "my", "our", "agent", "today",
-    "yesterday", "total", "all", "general", "calls", "emails", "chats", "call", "email", "chat",
-    "week", "month", "day", "days", "hours", "since", "on", "monday", "tuesday", "wednesday",
-    "thursday", "friday", "saturday", "sunday", "me", "us", "them", "it", "common",
-}  # fmt: skip
-_TOPIC_RX = re.compile(
-    r"\b(?:about|regarding|re|mentioning|concerning|on the topic of)\s+([a-z][\w -]*?)"
-    r"(?=$|\s+(?:today|yesterday|this|last|past|since|on|in|for|by|from|vs|versus|"
-    r"compared|agent|queue)\b|[?!.,])",
-    re.I,
-)
-_TOPICS_RX = re.compile(
-    r"\btop (?:topics|issues|reasons|drivers)\b|\btopics?\b|\btrending\b|\bcontact reasons?\b|"
-    r"\bwhat are (?:customers|people|they) (?:calling|writing|chatting|contacting us) about\b",
-    re.I,
-)
-_RISING_RX = re.compile(r"\brising\b|\bemerging\b|\bspik\w*\b|\bgrowing\b|\bnew issues\b", re.I)
-# "what do low-satisfaction calls have in common?", "traits of bad calls"
-_TRAITS_RX = re.compile(
-    r"\bin common\b|\btraits?\b|\bwhat makes\b.*\b(?:bad|go badly|fail)\b|"
-    r"\blow[- ]satisfaction\b|\bgo(?:es)? badly\b|\bwhy (?:do|are) .*\b(?:unhappy|negative|bad)\b",
-    re.I,
-)
-# "best phrases for billing", "what do the best agents say?"
-_PHRASES_RX = re.compile(
-    r"\b(?:best|winning|good|top|successful) (?:agent )?phrases?\b|\bphrases? (?:that|which) work\b|"
-    r"\bwhat do (?:the )?(?:best|top|good) agents say\b",
-    re.I,
-)
-# Review states a question can ask for: "unreviewed flags", "dismissed compliance flags".
-REVIEW_WORDS: list[tuple[str, str]] = [
-    (r"unreviewed|not (?:yet )?reviewed|awaiting review|pending review|open", "open"),
-    (r"confirmed", "confirmed"),
-    (r"dismissed|thrown out|rejected", "dismissed"),
-    (r"contested|disputed", "contested"),
-]
-_REVIEW_RX = [(re.compile(rf"\b(?:{w})\b", re.I), state) for w, state in REVIEW_WORDS]
-# An agent's own work: "my week", "how am I doing", "my flags", "my scorecard".
-_MY_RX = re.compile(
-    r"\bmy (?:week|day|month|work|scorecard|scores?|flags|stats|performance)\b|\bhow am i doing\b", re.I
-)
-# "contest 42: the disclosure was read at 2:10", "contest flag #42 - customer was joking"
+HELP_RX = re.compile(r"^\s*(?:help|\?|what can you do|commands|usage|how do i use (?:this|you))\s*[?!.]*\s*$", re.I)
 _CONTEST_RX = re.compile(r"^\s*contest\s+(?:flag\s+)?#?(\d+)\s*[:,\-\u2013]?\s*(.*)$", re.I | re.S)
-# "how accurate is the disclosure rule?", "precision of compliance flags", "rule accuracy"
-_ACCURACY_RX = re.compile(
-    r"\bhow (?:accurate|precise|reliable|good)\b|\bprecision\b|\baccuracy\b|\bfalse (?:alarms?|positives?)\b",
-    re.I,
-)
-_RULE_NAME_RX = re.compile(r"\b(?:the\s+)?([\w-]+)\s+(?:rule|flags?|checks?)\b", re.I)
-_COUNT_RX = re.compile(r"\bhow many\b|\bcount\b|\bnumber of\b|\bvolumes?\b|\btotals?\b", re.I)
-_VS_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\b", re.I)
-_LIST_RX = re.compile(r"\binteractions?\b|\bconversations?\b|\bcontacts?\b|\btickets?\b", re.I)
-# "how many billing calls were resolved first time?", "first-contact resolution this week"
-_FCR_RX = re.compile(
-    r"\bresolved (?:at |on )?(?:the )?first (?:time|contact|call|go)\b|\bfirst[- ]contact resolution\b|"
-    r"\bfirst[- ]time (?:fix|resolution)\b|\bfcr\b",
-    re.I,
-)
-# "follow-ups due today", "promised callbacks due this week"
-_FOLLOWUPS_RX = re.compile(
-    r"\bfollow[- ]?ups?\b|\bcall[- ]?backs? (?:due|promised|owed)\b|\bpromised (?:call[- ]?backs?|visits?)\b",
-    re.I,
-)
-# the word before a channel noun names a queue or topic: "billing calls"
-_BEFORE_NOUN_RX = re.compile(r"\b([a-z][\w-]*)\s+(?:calls|emails|chats|contacts|interactions|tickets)\b", re.I)
-HELP_RX = re.compile(r"^\s*(?:help|\?|what can you do|commands|usage)\s*\??\s*$", re.I)
+#: the default period of a view that names none, in days (1 = today)
+DEFAULT_DAYS = {"list": 7, "count": 1, "ranking": 7, "breakdown": 7, "comparison": 1, "top_issues": 7,
+                "rising": 7, "repeat_contacts": 30, "traits": 30, "phrases": 30, "fcr": 7, "qa": 7,
+                "agent_summary": 7, "my_week": 7, "accuracy": 30, "followups": 1}  # fmt: skip
+#: the flag kind each family's rule raises (an accuracy question names a rule)
+RULE_KINDS = {"compliance": "compliance_missing", "prohibited": "prohibited_phrase", "angry": "angry_customer",
+              "escalation": "escalation_request", "churn": "churn_risk", "unresolved": "unresolved_issue",
+              "incorrect_information": "incorrect_information", "profanity": "profanity",
+              "silence": "long_silence", "trend": "topic_trend", "repeat": "repeat_contact"}  # fmt: skip
+
+# Abbreviations and chat spellings, replaced before parsing.
+ABBREVIATIONS = {
+    "yday": "yesterday", "ytd'y": "yesterday", "yest": "yesterday", "tdy": "today", "2day": "today",
+    "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "wk": "week", "wks": "weeks", "mo": "month",
+    "mth": "month", "mths": "months", "ths": "this", "hw": "how", "w/": "with", "w/o": "without",
+    "msgs": "messages", "mgr": "manager", "convos": "conversations", "esc": "escalations",
+    "u": "you", "r": "are", "abt": "about", "bc": "because", "ppl": "people", "nr": "number", "no.": "number",
+}  # fmt: skip
+#: the words typos are corrected towards (one edit; two in long words)
+VOCABULARY = sorted(set(["yesterday", "today", "tomorrow", "this", "last", "week", "weeks", "month", "months", "quarter", "year", "hours", "minutes", "seconds", "morning", "afternoon", "evening", "fortnight", "since", "between", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december", "angry", "compliance", "violations", "violation", "escalations", "escalation", "escalated", "number", "many", "calls", "chats", "emails", "sentiment", "average", "interruptions", "silence", "silences", "unresolved", "resolved", "negative", "positive", "agents", "agent", "queue", "queues", "topics", "topic", "issues", "rising", "trending", "profanity", "swearing", "mentioning", "mentioned", "containing", "longer", "shorter", "more", "less", "than", "which", "most", "highest", "lowest", "fewest", "breakdown", "flagged", "flags", "dismissed", "confirmed", "contested", "unreviewed", "response", "first", "duration", "common", "phrases", "repeat", "churn", "cancel", "incorrect", "information", "prohibited", "customers", "customer", "callers", "unhappy", "happy", "dissatisfied", "satisfied", "average", "compared", "versus", "inbound", "outbound", "technical", "resolution", "scorecard", "phrases", "anger", "complaining"]))  # fmt: skip
 
 
-@dataclass(slots=True)
-class Query:
-    """What a question asks for. `period` is always set (a default when none was said);
-    `period_said` tells whether the question named it."""
-
-    text: str
-    intent: str
-    period: Period
-    period_said: bool = False
-    compare: Period | None = None
-    kinds: list[str] = field(default_factory=list)
-    kind_label: str | None = None
-    channel: str | None = None
-    agent: str | None = None
-    queue: str | None = None
-    topic: str | None = None
-    ref: str | None = None
-    #: a review state asked for ("open", "confirmed", "dismissed", "contested"), else None
-    review: str | None = None
-    #: for "contest": the reason given; for "accuracy": the rule or kind named
-    reason: str | None = None
-    rule: str | None = None
-
-
-def _singular(word: str) -> str:
-    w = word.strip().lower()
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
-        return w[:-1]
-    return w
-
-
-def _default_period(intent: str, tz: ZoneInfo, now: datetime) -> Period:
-    got = parse_period("last 7 days" if intent in ("find", "topics", "rising") else "today", tz, now)
-    if intent == "agent":
-        got = parse_period("this week", tz, now)
-    assert got is not None
-    return got[0]
-
-
-def parse(text: str, tz: ZoneInfo, now: datetime) -> Query:
-    """Parse one question. Never raises on user input: unknown questions become help."""
-    q = " ".join(text.replace("\u2019", "'").split())
-    lowered = q.lower()
-    if not q or HELP_RX.match(q):
-        return Query(q, "help", _default_period("help", tz, now))
-
-    cm = _CONTEST_RX.match(q)
+def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linker | None = None) -> Query:
+    """Parse one question. Never raises on user input: what it cannot read becomes `help`
+    (nothing understood) or `ignored` words (the rest)."""
+    linker = entities if isinstance(entities, Linker) else Linker(entities or EntityValues())
+    raw = " ".join(text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
+                   .replace("\u201d", '"').split())  # fmt: skip
+    if not raw or HELP_RX.match(raw):
+        return Query(view="help", text=raw)
+    cm = _CONTEST_RX.match(raw)
     if cm:
-        return Query(q, "contest", _default_period("contest", tz, now), ref=cm.group(1),
-                     reason=cm.group(2).strip() or None)  # fmt: skip
-    if _MY_RX.search(q):
-        got_p = parse_period(q, tz, now)
-        # "my week" is the last 7 days: on a Monday morning "this week" would be empty
-        period_p = got_p[0] if got_p else parse_period("last 7 days", tz, now)[0]  # type: ignore[index]
-        return Query(q, "my_week", period_p, period_said=got_p is not None)
-    if _ACCURACY_RX.search(q):
-        got_p = parse_period(q, tz, now)
-        period_p = got_p[0] if got_p else parse_period("last 30 days", tz, now)[0]  # type: ignore[index]
-        rm = _RULE_NAME_RX.search(q)
-        rule = rm.group(1).lower() if rm and rm.group(1).lower() not in ("the", "this", "that") else None
-        return Query(q, "accuracy", period_p, period_said=got_p is not None, rule=rule)
+        return Query(view="contest", ref=cm.group(1), note=cm.group(2).strip() or None, text=raw)
+    t = Text(_spell(raw, linker))
+    st = State()
+    _detail(t, st)
+    if st.view == "detail":
+        return _finish(t, st, tz, now, raw)
+    _views(t, st)
+    _time(t, st, tz, now)
+    _metrics(t, st)
+    _text_search(t, st)
+    grouping(t, st, linker)
+    _repeat(t, st)
+    _names(t, st, linker)
+    _words(t, st)
+    counted = _counted(t)
+    t.search(r"\b(?:where|when|in which)\s+(?:the\s+)?(?:agent|customer|caller)s?\b")
+    decide_view(t, st, counted)
+    if st.view is None:
+        if st.filters or st.period is not None or st.ambiguous or _SUBJECT_RX.search(t.s):
+            st.view = "list"
+        else:
+            return Query(view="help", text=raw, ignored=_ignored(t))
+    for m in list(_SUBJECT_RX.finditer(t.s)):
+        t.take(*m.span())
+    return _finish(t, st, tz, now, raw)
 
-    # One interaction by id.
-    m = _SHOW_RX.search(q) or _BARE_REF_RX.match(q)
-    if m:
-        return Query(q, "show", _default_period("show", tz, now), ref=m.group(2),
-                     channel=_channel_of(m.group(1)))  # fmt: skip
 
-    # Time: the first expression is the period; one after "vs" is the comparison.
-    period: Period | None = None
-    compare: Period | None = None
-    rest = q
-    vs = _VS_RX.search(q)
-    head, tail = (q[: vs.start()], q[vs.end():]) if vs else (q, "")
-    got = parse_period(head, tz, now)
-    if got:
-        period = got[0]
-        rest = head[: got[1][0]] + " " + head[got[1][1]:]
-    if tail:
-        got_tail = parse_period(tail, tz, now)
-        if got_tail:
-            compare = got_tail[0]
-    elif vs is None and re.search(r"\bvs\.? (?:before|previous|prior)\b", lowered):
-        compare = period.previous() if period else None
+# -- spelling ------------------------------------------------------------------------------
 
-    kinds: list[str] = []
-    kind_labels: list[str] = []
-    for rx, label, pats in _FLAG_RX:
-        if rx.search(rest):
-            kind_labels.append(label)
-            kinds.extend(p for p in pats if p not in kinds)
-    if "%" in kinds:
-        kinds = ["%"]
-    review = next((state for rx, state in _REVIEW_RX if rx.search(rest)), None)
-    if review and not kinds:
-        kinds = ["%"]  # "dismissed this week" is about flags
-        kind_labels.append("flagged")
+def _spell(raw: str, linker: Linker) -> str:
+    """Abbreviations expanded and vocabulary typos corrected ("angy" → "angry", "yesterdy"
+    → "yesterday"); names are left to the linker (which forgives their typos itself)."""
+    out = []
+    for tok in re.split(r"(\s+)", raw):
+        low = fold(tok)
+        core = low.strip("?!.,;:")
+        if core in ABBREVIATIONS:
+            out.append(tok[: len(tok) - len(tok.lstrip("?!.,;:"))] + ABBREVIATIONS[core]
+                       + tok[len(tok.rstrip("?!.,;:")):] if core != low else ABBREVIATIONS[core])
+            continue
+        if (len(core) >= 4 and core.isalpha() and core not in V.STOPWORDS and core not in VOCABULARY
+                and not linker.lookup(core, fuzzy=False) and not _known(core)):
+            fixed = _closest(core)
+            if fixed:
+                tok = tok.replace(tok.strip("?!.,;:"), fixed)
+        out.append(tok)
+    return "".join(out)
 
-    channel = None
-    for ch, rx in _CHANNEL_RX.items():
-        if rx.search(rest):
-            channel = ch
+
+def _grammar_words() -> frozenset[str]:
+    """Every word the grammar's patterns spell out (never "corrected" into another)."""
+    from bot.questions import shape
+
+    sources = [p for p, _ in V.FLAG_WORDS + V.CHANNEL_WORDS + V.METRIC_WORDS + V.OPS + V.GROUP_WORDS
+               + V.REVIEW_WORDS + V.RESOLUTION_WORDS + V.DIRECTION_WORDS] + [p for _, p in _VIEW_RX]
+    sources += [shape.FLAG_ALT, " ".join(shape.RANK_WORDS), " ".join(V.NUMBER_WORDS)]
+    words = {w for src in sources for w in re.findall(r"[a-z]{3,}", src)}
+    return frozenset(words | set(VOCABULARY) | set(V.STOPWORDS) | set(ABBREVIATIONS.values()))
+
+
+def _known(word: str) -> bool:
+    """A word some recogniser knows as it is (so not a typo)."""
+    return word in GRAMMAR_WORDS or singular(word) in GRAMMAR_WORDS or word + "s" in GRAMMAR_WORDS
+
+
+def _closest(word: str) -> str | None:
+    limit = 2 if len(word) >= 7 else 1
+    best: tuple[int, str] | None = None
+    for cand in VOCABULARY:
+        if abs(len(cand) - len(word)) > limit or cand[0] != word[0]:
+            continue
+        d = DamerauLevenshtein.distance(word, cand, score_cutoff=limit)
+        if d <= limit and (best is None or d < best[0]):
+            best = (d, cand)
+    return best[1] if best else None
+
+
+# -- whole-question views ----------------------------------------------------------------
+
+
+_DETAIL_RX = re.compile(
+    r"\b(?:show|open|details?(?:\s+(?:of|for|on))?|what happened (?:in|on)|pull up|look at)\s+(?:me\s+)?(?:the\s+)?"
+    r"(?:(call|email|chat|interaction|conversation|ticket|thread)\s*)?(?:#|no\.?|number)?\s*"
+    r"(\d+|[a-z][\w.-]*\d[\w.-]*)\b"
+)
+_BARE_REF_RX = re.compile(r"^\s*(?:(call|email|chat|interaction|ticket)\s*)?(?:#|no\.?|number)\s*(\d+)\s*\??\s*$"
+                          r"|^\s*(call|email|chat|interaction|ticket)\s*#?\s*(\d+)\s*\??\s*$")
+
+
+def _detail(t: Text, st: State) -> None:
+    m = _DETAIL_RX.search(t.s)
+    if m and (m.group(1) or re.search(r"#|\b(?:show|open)\b", m.group(0))) and re.search(r"\d", m.group(2)):
+        t.take(*m.span())
+        st.view, st.ref = "detail", m.group(2)
+        return
+    b = _BARE_REF_RX.match(t.s)
+    if b:
+        t.take(*b.span())
+        st.view, st.ref = "detail", b.group(2) or b.group(4)
+
+
+_VIEW_RX: list[tuple[str, str]] = [
+    ("my_week", r"\bmy (?:own )?(?:week|day|month|work|scorecard|scores?|flags|stats|performance|numbers)\b"
+     r"|\bhow am i doing\b|\bhow did i do\b"),
+    ("accuracy", r"\bhow (?:accurate|precise|reliable|good) (?:is|are|were|was)\b|\bprecision of\b|\bprecision\b"
+     r"|\baccuracy(?: of)?\b|\bfalse (?:alarms?|positives?)(?: rate)?\b"),
+    ("followups", r"\b(?:promised )?(?:follow[- ]?ups?|call[- ]?backs?)(?: (?:are|is))? due\b|\bfollow[- ]?ups?\b"
+     r"|\bpromised (?:call[- ]?backs?|visits?|follow[- ]?ups?)\b"),
+    ("fcr", r"\b(?:were |was |got )?resolved (?:at |on )?(?:the )?first (?:time|contact|call|go|attempt)\b"
+     r"|\bfirst[- ](?:contact|call)[- ]resolution(?: rate)?\b|\bfirst[- ]time (?:fix|resolution)(?: rate)?\b"
+     r"|\bfcr(?: rate)?\b"),
+    ("qa", r"\bqa (?:scores?|scorecards?|results?|ratings?)\b|\bquality (?:scores?|scorecards?|assurance)\b"
+     r"|\bscorecards?(?: results?)?\b|\bqa\b"),
+    ("phrases", r"\b(?:best|winning|good|top|successful|effective|magic) (?:agent )?(?:phrases?|wording|lines)\b"
+     r"|\b(?:what |which )?phrases? (?:that |which )?works?(?: best)?\b|\bwhat do (?:the )?(?:best|top|good) agents say\b"),
+    ("traits", r"\bwhat do\b|\b(?:have|got) in common\b|\bin common\b|\btraits? of\b|\btraits?\b"
+     r"|\bwhat makes\b|\bgo(?:es)? badly\b|\bcommon (?:factors|patterns|features)\b"),
+    ("rising", r"\b(?:rising|emerging|spiking|growing|increasing|trending(?: up)?|on the rise|going up)\b"
+     r"(?:\s+(?:issues|topics|problems|complaints))?|\bnew issues\b|\bspikes?\b|\bwhat'?s trending\b"),
+    ("top_issues", r"\btop(?:\s+(?:\d+|three|five|ten))?\s+(?:issues|problems|complaints|contact reasons|call drivers|drivers|topics|reasons)\b"
+     r"|\bwhat (?:are|were|do|did) (?:customers|people|they|callers)\s+(?:calling|writing|chatting|complaining|complain|contacting us|contact us|call|write)(?: us)? about\b"
+     r"|\bmain (?:issues|problems|complaints|reasons)(?: for)?\b"
+     r"|\bbiggest (?:issues|problems|complaints)\b|\bwhy (?:are|do) (?:customers|people) (?:calling|call|contact us)\b"),
+    ("agent_summary", r"\bhow(?:'s| is| was| are| has| have)\b.*?\b(?:doing|performing|getting on|done|been doing|getting along)\b"
+     r"|\bsummary (?:of|for)\b|\bperformance of\b|\bstats (?:of|for)\b"),
+]  # fmt: skip
+_VIEW_COMPILED = [(v, re.compile(p)) for v, p in _VIEW_RX]
+_TRAIT_CONTRAST_RX = re.compile(r"\b(?:low[- ]satisfaction|bad|poor|badly|unsuccessful|failed|negative)\b")
+
+
+def _views(t: Text, st: State) -> None:
+    for view, rx in _VIEW_COMPILED:
+        m = rx.search(t.s)
+        if not m:
+            continue
+        if view == "traits" and m.group(0).startswith("what do") and not re.search(r"\bin common\b", t.s):
+            continue
+        if view == "agent_summary":
+            # only the verb words are the view; the name between them stays for linking
+            for w in re.finditer(r"\bhow(?:'s)?|\b(?:is|was|are|were|has|have|doing|performing|getting on|getting along"
+                                 r"|done|been|summary|of|for|performance|stats)\b", m.group(0)):  # fmt: skip
+                t.take(m.start() + w.start(), m.start() + w.end())
+        else:
+            t.take(*m.span())
+        st.view = view
+        if view == "traits":
+            t.search(r"\b(?:have|got|had)?\s*in common\b")
+        if view == "top_issues":
+            nm = re.search(r"\d+|three|five|ten", m.group(0))
+            if nm:
+                st.limit = {"three": 3, "five": 5, "ten": 10}.get(nm.group(0)) or int(nm.group(0))
+        if view == "traits":
+            for c in list(_TRAIT_CONTRAST_RX.finditer(t.s)):
+                t.take(*c.span())  # the view's own contrast, not a filter
+            t.search(r"\bhave\b")
+        if view == "accuracy":
+            _rule(t, st)
+        if view == "followups":
+            st.due = True
+        return
+
+
+def _rule(t: Text, st: State) -> None:
+    """The rule an accuracy question names, as the flag kind it raises."""
+    for rx, fam in V.FLAG_RX:
+        m = rx.search(t.s)
+        if m and fam != "any":
+            t.take(*m.span())
+            st.note = RULE_KINDS.get(fam, fam)
             break
+    if st.note is None:
+        m = t.search(r"\b(?:the\s+)?([\w-]+)\s+(?=rule|flags?|checks?|detector)")
+        if m and m.group(1) not in ("the", "this", "that", "our", "my"):
+            st.note = m.group(1)
+    t.search(r"\b(?:customers?\s+)?(?:rule|flags?|checks?|detector)s?\b")
+    t.search(r"\b(?:customers?)\b")
 
-    agent = None
-    am = _AGENT_RX.search(rest)
-    if am:
-        agent = am.group(1).rstrip("?.,!")
-        rest = rest[: am.start()] + " " + rest[am.end():]
 
-    topic = None
-    tm = _TOPIC_RX.search(rest)
+# -- time --------------------------------------------------------------------------------
+
+_VS_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against|relative to|v\.?)\s+|^\s*(?:and|,)\s+")
+_PREV_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\s+(?:the\s+)?(?:previous|prior|preceding)"
+                      r"(?:\s+(?:period|one|time))?\b|\b(?:vs\.?|versus|compared (?:to|with))\s+(?:the\s+\w+\s+)?before\b")  # fmt: skip
+_VS_LAST_RX = re.compile(r"\b(this|last) (week|month|quarter|year)(\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+)"
+                         r"(last|previous|the one before)\b(?!\s+(?:\d+\s+)?(?:week|month|quarter|year|days?)\b)")
+
+
+def _time(t: Text, st: State, tz: ZoneInfo, now: datetime) -> None:
+    s = _VS_LAST_RX.sub(lambda m: f"{m.group(1)} {m.group(2)}{m.group(3)}"
+                        + ("last" if m.group(1) == "this" else "the") + f" {m.group(2)}"
+                        + (" before" if m.group(1) != "this" else ""), t.s) if _VS_LAST_RX.search(t.s) else None
+    if s is not None:  # "this month vs last" = this month vs last month (same offsets kept)
+        vm = _VS_LAST_RX.search(t.s)
+        assert vm is not None
+        unit = vm.group(2)
+        found = find_periods(t.s[: vm.end(3)], tz, now, clip=True)
+        if found:
+            st.period = found[0].period
+            t.take(*found[0].span)
+            other = find_periods(f"last {unit}", tz, now) if vm.group(1) == "this" else None
+            st.compare = other[0].period if other else st.period.previous()
+            t.take(vm.start(3), vm.end())
+        return
+    found = find_periods(t.s, tz, now, clip=True)
+    if not found:
+        return
+    first = found[0]
+    st.period = first.period
+    if st.due and first.period.until is not None and re.match(r"today|this ", first.period.label):
+        # follow-ups due today / this week: a window of due dates, to its calendar end
+        p = first.period
+        st.period = Period(p.start, p.until, p.label)  # type: ignore[arg-type]
+    t.take(*first.span)
+    if len(found) > 1:
+        nxt = found[1]
+        between = t.s[first.span[1]: nxt.span[0]]
+        vm = _VS_RX.search(between)
+        if vm or re.fullmatch(r"\s*(?:and|,|or)?\s*", between):
+            st.compare = nxt.period
+            t.take(*nxt.span)
+            if vm:
+                t.take(first.span[1] + vm.start(), first.span[1] + vm.end())
+            t.search(r"^\s*compare\b")
+    pm = _PREV_RX.search(t.s)
+    if pm and st.compare is None:
+        t.take(*pm.span())
+        st.compare = st.period.previous()
+
+
+def _span(p: Period) -> Span:
+    return Span(p.start, p.end, p.label)
+
+
+# -- metric conditions ---------------------------------------------------------------------
+
+_NUM = r"(-?\d+(?:[.,]\d+)?|\b(?:" + "|".join(sorted((re.escape(w) for w in V.NUMBER_WORDS), key=len, reverse=True)) + r")\b)"
+_UNIT = r"(?:\s*(hours?|hrs?|h|minutes?|minuts|mins?|m|seconds?|secs?|s|%|percent|pct|times)\b|(%))?"
+_OP_ALT = "|".join(f"(?:{w})" for w, _op in V.OPS)
+_METRIC_ALT = "|".join(f"(?:{w})" for w, _m in V.METRIC_WORDS)
+_COND_RX = re.compile(
+    # metric first: "sentiment below -0.5", "response time over an hour", "anger > 0.8"
+    rf"(?:\b(?P<m1>{_METRIC_ALT})\b(?:\s+(?:is|was|of|score|scores|level))?\s*(?P<op1>{_OP_ALT})\s*(?P<n1>{_NUM}){_UNIT.replace('(h', '(?P<u1>h', 1).replace('(%', '(?P<p1>%', 1)}"
+    rf"(?:\s+(?:and|to|-)\s+(?P<n1b>{_NUM})\s*(?:hours?|minutes?|mins?|seconds?|secs?|%)?)?(?!\w)"
+    # op first: "more than 3 interruptions", "over 5 min silence", "longer than 10 minutes"
+    rf"|(?:(?:with|having|that (?:have|had)|lasting|lasted|took|taking|that (?:lasted|took))\s+)?(?P<op2>{_OP_ALT})\s*(?P<n2>{_NUM}){_UNIT.replace('(h', '(?P<u2>h', 1).replace('(%', '(?P<p2>%', 1)}"
+    rf"(?:\s+(?:of\s+)?(?P<m2>{_METRIC_ALT}))?(?!\w)"
+    # "with 3+ interruptions", "10+ minutes"
+    rf"|(?P<n3>\d+)\s*\+{_UNIT.replace('(h', '(?P<u3>h', 1).replace('(%', '(?P<p3>%', 1)}(?:\s+(?:of\s+)?(?P<m3>{_METRIC_ALT}))?"
+    # "between 5 and 10 minutes long", "sentiment between -0.5 and 0"
+    rf"|(?:(?P<m4>{_METRIC_ALT})\s+)?between\s+(?P<n4>{_NUM})\s*(?:and|-|to)\s*(?P<n4b>{_NUM}){_UNIT.replace('(h', '(?P<u4>h', 1).replace('(%', '(?P<p4>%', 1)}(?:\s+(?:long|of\s+(?P<m4b>{_METRIC_ALT})))?)"
+)  # fmt: skip
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+
+def _number(raw: str) -> float:
+    raw = raw.strip().replace(",", ".")
+    return float(V.NUMBER_WORDS[raw]) if raw in V.NUMBER_WORDS else float(raw)
+
+
+def _metric_of(word: str | None) -> str | None:
+    if not word:
+        return None
+    for rx, metric in V.METRIC_RX:
+        if rx.fullmatch(word.strip()):
+            return metric
+    return None
+
+
+def _op_of(word: str) -> str:
+    for rx, op in V.OP_RX:
+        if rx.fullmatch(word.strip()):
+            return op
+    return ">"
+
+
+_TALK_RX = re.compile(rf"\b(?:the )?agents? talk(?:ed|s|ing)?(?: for)?\s+(?P<op>{_OP_ALT})\s*(?P<n>\d+(?:\.\d+)?)\s*(?:%|percent)"
+                      r"(?:\s+of the (?:time|call|conversation))?")  # fmt: skip
+
+
+def _metrics(t: Text, st: State) -> None:
+    tm = _TALK_RX.search(t.s)
     if tm:
-        topic = _singular(tm.group(1))
-        rest = rest[: tm.start()] + " " + rest[tm.end():]
+        negate = t.negated_before(tm.start())
+        t.take(*tm.span())
+        st.filters.append(Compare("agent_talk_ratio", _op_of(tm.group("op")), float(tm.group("n")) / 100, None, negate))
+    while True:
+        m = _COND_RX.search(t.s)
+        if not m:
+            return
+        g = m.groupdict()
+        metric_word = g["m1"] or g["m2"] or g["m3"] or g["m4"] or g["m4b"]
+        unit = (g["u1"] or g["u2"] or g["u3"] or g["u4"] or g["p1"] or g["p2"] or g["p3"] or g["p4"] or "").lower()
+        n_raw = g["n1"] or g["n2"] or g["n3"] or g["n4"]
+        op_word = g["op1"] or g["op2"]
+        metric = _metric_of(metric_word)
+        before = t.s[: m.start()]
+        if metric is None:
+            if unit and unit[0] in "hms" and unit not in ("%",) and not unit.startswith("time"):
+                metric = "duration"
+            elif unit == "times" and re.search(r"\binterrupt\w*\s*$", before):
+                metric = "interruptions"
+            else:
+                # a bare number ("top 5", "more than 3 calls") is not a metric condition
+                if g["op2"] and re.match(r"\s*(?:calls?|chats?|emails?|contacts?|times|interactions?)\b",
+                                         t.s[m.end():]):  # fmt: skip
+                    st.extra.setdefault("min_count", _number(n_raw))
+                    t.take(*m.span())
+                    nm = re.match(r"\s*(?:calls?|chats?|emails?|contacts?|times|interactions?)\b", t.s[m.end():])
+                    if nm:
+                        t.take(m.end(), m.end() + nm.end())
+                    continue
+                return
+        value = _number(n_raw)
+        value2 = _number(g["n1b"] or g["n4b"]) if (g["n1b"] or g["n4b"]) else None
+        if metric in ("duration", "silence", "response_time"):
+            scale = _UNIT_SECONDS.get(unit[:1], 60.0 if metric != "response_time" or not unit else 1.0) \
+                if unit and unit not in ("%", "percent", "pct") else (60.0 if metric == "duration" else 1.0)
+            if unit in ("%", "percent", "pct") and metric == "silence":
+                metric, scale = "silence_pct", 0.01
+            if not unit and metric in ("silence", "response_time"):
+                scale = 1.0
+            value *= scale
+            value2 = None if value2 is None else value2 * scale
+        elif unit in ("%", "percent", "pct"):
+            value /= 100.0
+            value2 = None if value2 is None else value2 / 100.0
+        op = "between" if value2 is not None else (_op_of(op_word) if op_word else (">=" if g["n3"] else ">"))
+        if op_word and metric == "duration" and re.search(r"\b(?:shorter|under|less|below|within)", op_word):
+            op = "<" if "no more" not in op_word else "<="
+        negate = bool(re.search(r"\bnot\s*$", before))
+        t.take(*m.span())
+        if negate:
+            t.take(before.rfind("not"), m.start())
+        st.filters.append(Compare(metric, op, round(value, 6), None if value2 is None else round(value2, 6),  # type: ignore[arg-type]
+                                  negate))  # fmt: skip
 
-    queue = None
-    for qm in _QUEUE_RX.finditer(rest):
-        word = qm.group(1).lower()
-        if word in _QUEUE_STOP or any(rx.fullmatch(word) for rx in _CHANNEL_RX.values()):
-            continue
-        if any(rx.fullmatch(word) for rx, _l, _p in _FLAG_RX):
-            continue
-        queue = word
-        break
 
-    if _FCR_RX.search(q) or _FOLLOWUPS_RX.search(q):
-        intent = "fcr" if _FCR_RX.search(q) else "followups"
-        kinds, kind_labels = [], []
-        bm = _BEFORE_NOUN_RX.search(rest)
-        if not queue and bm and bm.group(1).lower() not in _QUEUE_STOP | {"many", "much", "of"}:
-            queue = bm.group(1).lower()
-        if period is None and intent == "fcr":
-            period = _default_period("find", tz, now)  # the last 7 days
-    elif _PHRASES_RX.search(q):
-        intent = "phrases"
-        # "best phrases for billing": the word after for/in/about names a topic or a queue.
-        pm = re.search(r"\b(?:for|in|about|on)\s+(?:the\s+)?([a-z][\w-]*)", q[_PHRASES_RX.search(q).end():], re.I)
-        topic = topic or (_singular(pm.group(1)) if pm else None)
-    elif _TRAITS_RX.search(q):
-        intent = "traits"
-    elif agent and (_AGENT_INTENT_RX.search(q) or not (kinds or channel or topic)):
-        intent = "agent"
-    elif _RISING_RX.search(rest):
-        intent = "rising"
-    elif _TOPICS_RX.search(rest) and not topic:
-        intent = "topics"
-    elif _COUNT_RX.search(rest) or compare is not None:
-        intent = "count"
-    elif kinds or channel or topic or _LIST_RX.search(rest):
-        intent = "find"
+# -- text search ---------------------------------------------------------------------------
+# -- text search ---------------------------------------------------------------------------
+
+_STOP_TEXT = r"(?!(?:and|or|in|by|for|from|on|with|that|which|this|last|not|today|yesterday|since|during|but)\b)"
+_TEXT_RX = re.compile(
+    r"\b(?:mention(?:s|ed|ing)?|that mention(?:s|ed)?|containing|contains?|with the (?:words?|phrase)|saying"
+    r"|where (?:the )?(?:customer|agent|caller|they|someone) (?:said|says|say|mentioned|mentions|talks? about|asked about)"
+    r"|said|says|talking about|that talk about|which mention)\s+"
+    r"(?:\"([^\"]+)\"|'([^']+)'|(?:the (?:word|phrase|term)\s+)?(" + _STOP_TEXT + r"[\w@.+-]+(?: " + _STOP_TEXT
+    + r"[\w@.+-]+){0,4}))"
+)  # fmt: skip
+_QUOTED_RX = re.compile(r"\"([^\"]+)\"|(?<![\w])'([^']{2,})'(?![\w])")
+
+
+def _text_search(t: Text, st: State) -> None:
+    m = _TEXT_RX.search(t.s)
+    if m:
+        value = (m.group(1) or m.group(2) or m.group(3)).strip()
+        if m.group(3):
+            value = t.raw[m.start(3): m.end(3)].strip()
+            if value.lower().startswith("the "):
+                value = value[4:]
+        negate = t.negated_before(m.start())
+        t.take(*m.span())
+        st.match("text", value, negate)
+    for q in list(_QUOTED_RX.finditer(t.s)):
+        t.take(*q.span())
+        before = t.s[: q.start()]
+        negate = t.negated_before(q.start())
+        wm = re.search(r"\b(?:with|containing|saying)\s*$", before)
+        if wm:
+            t.take(wm.start(), q.start())
+        st.match("text", (q.group(1) or q.group(2)).strip(), negate)
+
+
+# -- repeat contacts -------------------------------------------------------------------------
+
+_REPEAT_RX = re.compile(
+    r"\b(?:from |by )?(?:(?:the |our )?(?:customers?|callers?|people|clients?) (?:who|that) )?"
+    r"(?:(?:called|contacted us|contacted|wrote|chatted|came|come|phoned|rang)(?: us)? (?:back|again|twice|repeatedly|"
+    r"more than once|multiple times|several times|back again)|keeps? (?:calling|contacting us|contacting|writing|coming)"
+    r"(?: us)?(?: back| again)?|(?:called|contacted us|contacted) (?:us )?(?:more than once|twice))\b"
+    r"|\b(?:from |by )?repeat(?:ed)? (?:contacts?|callers?|customers?)\b"
+)  # fmt: skip
+
+
+def _repeat(t: Text, st: State) -> None:
+    """"repeat callers" as the whole question is the repeat-contacts view; as a qualifier
+    of other interactions ("emails from customers who called twice") it is `repeat=yes`."""
+    m = _REPEAT_RX.search(t.s)
+    if not m:
+        return
+    t.take(*m.span())
+    before = t.s[: m.start()]
+    qualifier = bool(re.search(r"\b(?:from|by)\s*$", before) or m.group(0).startswith(("from", "by"))) \
+        or st.view is not None or _counted(t, take=False) or st.group_by \
+        or any(rx.search(t.s) for rx, _ in V.CHANNEL_RX) or any(rx.search(t.s) for rx, f in V.FLAG_RX if f != "any")
+    if st.view is None and not qualifier:
+        st.view = "repeat_contacts"
     else:
-        return Query(q, "help", _default_period("help", tz, now))
+        st.match("repeat", "yes")
 
+
+# -- names ---------------------------------------------------------------------------------
+
+#: words before a name that say which kind it is
+_CUES = {
+    "agent": r"(?:agent|rep|representative|advisor|operator|handled by|taken by|answered by|by|with agent)",
+    "queue": r"(?:queue|team|department|dept|line)",
+    "topic": r"(?:about|regarding|re:?|concerning|on the topic of|topic|related to)",
+    "customer": r"(?:customer|caller|client|account|from customer)",
+    "cluster": r"(?:cluster|issue group)",
+}
+_NAME_RX = re.compile(r"[\w@.+'-]+")
+_CONNECT_RX = re.compile(r"^\s*(?:or|and|,|nor|&|/)\s*(?:or|and)?\s*$")
+
+
+def _names(t: Text, st: State, linker: Linker) -> None:
+    """Link every remaining word run (longest first) that names a stored value."""
+    _clusters_by_id(t, st, linker)
+    _phones(t, st)
+    words = [(m.start(), m.end(), m.group(0)) for m in _NAME_RX.finditer(t.s)]
+    i = 0
+    while i < len(words):
+        done = False
+        for n in (5, 4, 3, 2, 1):
+            if i + n > len(words):
+                continue
+            chunk = words[i: i + n]
+            if any(t.s[chunk[k][1]: chunk[k + 1][0]].strip() for k in range(n - 1)):
+                continue  # a masked word in between: not one phrase
+            start, end = chunk[0][0], chunk[-1][1]
+            low = t.s[start:end]
+            key = re.sub(r"'s$", "", low.strip(".'"))
+            phrase = t.raw[start:end]
+            if n == 1 and _not_a_name(key, phrase):
+                continue
+            kinds = _kinds_for(t, start)
+            links = linker.lookup(key, kinds, fuzzy=len(key) >= 4 and not _is_vocab(key))
+            if not links:
+                continue
+            link = links[0]
+            neg_start = _negation_start(t, start)
+            negate = neg_start is not None
+            if not negate and st.last_link and st.last_link[0] == link.kind \
+                    and _CONNECT_RX.match(t.s[st.last_link[2]: start]):
+                negate = st.last_link[1]  # "not in billing or sales"
+                t.take(st.last_link[2], start)
+            cue = _cue_start(t, start if neg_start is None else neg_start, link.kind)
+            t.take(start, end)
+            if neg_start is not None:
+                t.take(neg_start, start)
+            if cue is not None:
+                t.take(cue, start if neg_start is None else neg_start)
+            after = re.match(r"\s*(?:queue|team|topic|cluster|department)\b", t.s[end:])
+            if after and link.kind in ("queue", "topic", "cluster"):
+                t.take(end, end + after.end())
+            _add_link(st, link, negate, t.raw[start:end])
+            st.last_link = (link.kind, negate, end)
+            i += n
+            done = True
+            break
+        if not done:
+            _bare_id(t, st, words[i])
+            i += 1
+
+
+def _clusters_by_id(t: Text, st: State, linker: Linker) -> None:
+    for m in list(re.finditer(r"\bcluster\s*#?\s*(\d+)\b", t.s)):
+        label = next((lab for cid, lab in linker.values.clusters if cid == m.group(1)), None)
+        negate = t.negated_before(m.start())
+        t.take(*m.span())
+        st.match("cluster", label or m.group(1), negate)
+
+
+_PHONE_RX = re.compile(r"(?<![\w+])(\+?\d[\d\s().-]{8,}\d)(?!\w)|(?<![\w+])(\(\d{3}\)\s*\d{3}[\s.-]?\d{4})")
+
+
+def _phones(t: Text, st: State) -> None:
+    import phonenumbers
+
+    for m in list(_PHONE_RX.finditer(t.s)):
+        raw = m.group(0)
+        try:
+            num = phonenumbers.parse(raw, "US")
+        except phonenumbers.NumberParseException:
+            continue
+        if not phonenumbers.is_possible_number(num):
+            continue
+        negate = t.negated_before(m.start())
+        t.take(*m.span())
+        cm = re.search(rf"\b{_CUES['customer']}\s*$|\bfrom\s*$", t.s[: m.start()])
+        if cm:
+            t.take(cm.start(), m.start())
+        st.match("customer", phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164), negate)
+
+
+def _bare_id(t: Text, st: State, word: tuple[int, int, str]) -> None:
+    """"agent 1042", "customer cust-88213", an e-mail address: kept as typed."""
+    s, e, w = word
+    before = t.s[:s]
+    am = re.search(r"\bagent\s*#?\s*$", before)
+    if am and re.fullmatch(r"[\w.-]*\d[\w.-]*", w):
+        negate = _negation_start(t, am.start())
+        t.take(am.start(), e)
+        if negate is not None:
+            t.take(negate, am.start())
+        st.match("agent", t.raw[s:e], negate is not None)
+        return
+    cm = re.search(rf"\b{_CUES['customer']}\s*#?\s*$", before)
+    if re.fullmatch(r"[\w.+-]+@[\w-]+\.[\w.]+", w.rstrip(".")) or (cm and re.search(r"\d", w)):
+        negate = _negation_start(t, s)
+        t.take(s, e)
+        fm = cm or re.search(r"\bfrom\s*$", before)
+        if fm:
+            t.take(fm.start(), s)
+        st.match("customer", t.raw[s:e].rstrip(".?!,"), negate is not None)
+
+
+def _not_a_name(key: str, phrase: str) -> bool:
+    """Single common words are names only when capitalised or told so by a cue."""
+    if len(key) < 2 or key.isdigit():
+        return True
+    return key in V.STOPWORDS and not phrase[:1].isupper()
+
+
+def _is_vocab(low: str) -> bool:
+    w = low.strip()
+    if w in V.STOPWORDS or w in VOCABULARY or singular(w) in VOCABULARY:
+        return True
+    return any(rx.fullmatch(w) for rx, _ in V.CHANNEL_RX) or any(rx.fullmatch(w) for rx, _ in V.FLAG_RX)
+
+
+def _kinds_for(t: Text, pos: int) -> tuple[str, ...]:
+    """The kinds a name at `pos` may be, most likely first, from the words before it."""
+    before = t.s[:pos]
+    order = ["agent", "queue", "topic", "cluster", "customer"]
+    for kind, cue in _CUES.items():
+        if re.search(rf"\b{cue}\s*(?:{NEGATION}\s*)?$", before):
+            order.remove(kind)
+            order.insert(0, kind)
+            return tuple(order)
+    # "in X", "for X", bare "X calls": a queue before a topic (billing is both)
+    order.remove("queue")
+    order.insert(0, "queue")
+    return tuple(order)
+
+
+def _negation_start(t: Text, pos: int) -> int | None:
+    before = t.s[:pos]
+    m = re.search(NEGATION + r"(?:\s+(?:in|from|by|for|about|with|agent|queue|the|of|handled|taken|answered|done"
+                  r"|made|regarding|concerning|involving))*\s*$", before)  # fmt: skip
+    return m.start() if m else None
+
+
+def _cue_start(t: Text, pos: int, kind: str) -> int | None:
+    before = t.s[:pos]
+    m = re.search(rf"\b(?:{_CUES[kind]}|in|from|for|of|with|involving)(?:\s+(?:the|agent|queue))?\s*$", before)
+    return m.start() if m else None
+
+
+def _add_link(st: State, link: Link, negate: bool, typed: str) -> None:
+    if link.ambiguous:
+        st.ambiguous.setdefault(link.kind, list(link.values))
+        st.extra.setdefault("typed", {})[link.kind] = typed
+        return
+    st.match(link.kind, link.values[0], negate)
+
+
+# -- keywords -----------------------------------------------------------------------------
+
+_NEG_PREFIX = (r"(?:(?:\b(?:not|excluding|except(?: for)?|other than|without|no|never)\b|n't|\bnon-?)"
+               r"(?:\s+(?:been|be|the|any|in|an|a|have|had|get|got|being))*\s*)?")  # fmt: skip
+_SENTIMENT_RX = re.compile(_NEG_PREFIX + r"\b(negative|unhappy|dissatisfied|unsatisfied|bad|poor|frustrated|"
+                           r"positive|happy|satisfied|good|great|pleased)\b")  # fmt: skip
+_AGENT_MOOD_RX = re.compile(r"\b(?:the )?agents?(?:'s)? (?:sounded|was|were|seemed|sounding|being|tone was)\s+$")
+
+
+def _words(t: Text, st: State) -> None:
+    for rx, fam in V.FLAG_RX:
+        for m in list(re.finditer(_NEG_PREFIX + rx.pattern, t.s)):
+            negate = m.group(0) != m.group(0).lstrip() or bool(re.match(r"(?:not|excluding|except|other|without|no|never)\b|non|n't", m.group(0)))
+            negate = bool(re.match(r"\s*(?:(?:not|excluding|except|other than|without|no|never)\b|n't|non)", m.group(0)))
+            t.take(*m.span())
+            if fam == "any" and any(isinstance(f, type(f)) and getattr(f, "field", None) == "flag" for f in st.filters):
+                continue  # "trend alerts", "angry flags": the family, not any flag
+            if fam == "repeat":
+                st.match("repeat", "yes", negate)
+                continue
+            st.match("flag", fam, negate)
+    _flag_any_after(st)
+    for m in list(_SENTIMENT_RX.finditer(t.s)):
+        word = m.group(1)
+        if word in ("good", "bad", "great", "poor") and not re.match(
+                r"\s*(?:calls?|chats?|emails?|interactions?|conversations?|ones?)\b", t.s[m.end():]):  # fmt: skip
+            continue
+        negate = bool(re.match(r"\s*(?:(?:not|excluding|except|other than|without|no|never)\b|n't|non)", m.group(0)))
+        t.take(*m.span())
+        metric = "sentiment"
+        am = _AGENT_MOOD_RX.search(t.s[: m.start()] + " ")
+        if am:
+            metric = "agent_sentiment"
+            t.take(am.start(), m.start())
+        if word in ("negative", "unhappy", "dissatisfied", "unsatisfied", "bad", "poor", "frustrated"):
+            st.filters.append(Compare(metric, "<", NEGATIVE_BELOW, None, negate))  # type: ignore[arg-type]
+        else:
+            st.filters.append(Compare(metric, ">", POSITIVE_ABOVE, None, negate))  # type: ignore[arg-type]
+    for table, fld in ((V.CHANNEL_RX, "channel"), (V.DIRECTION_RX, "direction"), (V.REVIEW_RX, "review")):
+        for rx, value in table:
+            for m in list(re.finditer(_NEG_PREFIX + rx.pattern, t.s)):
+                negate = bool(re.match(r"\s*(?:(?:not|excluding|except|other than|without|no|never)\b|n't|non)", m.group(0)))
+                t.take(*m.span())
+                if fld == "channel" and st.group_by == ["channel"]:
+                    continue
+                st.match(fld, value, negate)
+    _resolution(t, st)
+    if st.has("review") and not st.has("flag"):
+        st.match("flag", "any")
+    if st.has("review") and st.view is None and not st.group_by and _only_any(st) and _FLAG_NOUN_RX.search(t.raw.lower()):
+        st.subject = "flags"
+
+
+_FLAG_NOUN_RX = re.compile(r"\bflags?\b")
+
+
+def _only_any(st: State) -> bool:
+    fams = [v for f in st.filters if getattr(f, "field", None) == "flag" for v in f.values]  # type: ignore[union-attr]
+    return fams == ["any"]
+
+
+def _flag_any_after(st: State) -> None:
+    """"any" next to a named family is that family ("angry flags", "trend alerts")."""
+    fams = [f for f in st.filters if getattr(f, "field", None) == "flag"]
+    named = [f for f in fams if "any" not in f.values]  # type: ignore[union-attr]
+    if named:
+        for f in fams:
+            if "any" in f.values and len(f.values) == 1 and not f.negate:  # type: ignore[union-attr]
+                st.filters.remove(f)
+
+
+def _resolution(t: Text, st: State) -> None:
+    rm = re.search(r"\b(?:issues?\s+|problems?\s+)?(?:(?:that\s+)?(?:were|was|are|is)\s+)?(not|n't|never)\s+(?:been\s+|yet\s+)?"
+                   r"(resolved|fixed|solved)\b", t.s)
+    if rm:
+        t.take(*rm.span())
+        st.match("resolution", "resolved", True)
+    for m in list(re.finditer(r"\b(?:(?:were|was|got|that were|that got|been)\s+)?(resolved|fixed|solved)\b"
+                              r"|\b(pending)(?:\s+(?:resolution|verdict))?\b|\bwaiting on a follow[- ]?up\b", t.s)):
+        t.take(*m.span())
+        st.match("resolution", "resolved" if m.group(1) else "pending")
+
+
+# -- the view ------------------------------------------------------------------------------
+
+_COUNT_RX = re.compile(r"\bhow many\b|\b(?:the )?(?:total )?number of\b|\bcount of\b|\bcount\b|\btotal\b|\bhow much\b")
+_SUBJECT_RX = re.compile(r"\b(?:interactions?|conversations?|contacts?|tickets?|cases?|everything|anything)\b")
+
+
+def _counted(t: Text, *, take: bool = True) -> bool:
+    m = _COUNT_RX.search(t.s)
+    if m and take:
+        t.take(*m.span())
+    return m is not None
+
+
+# -- finishing -------------------------------------------------------------------------------
+
+def _ignored(t: Text) -> tuple[str, ...]:
+    out = []
+    for s, e in t.leftovers():
+        word = t.raw[s:e].strip(".'-")
+        low = fold(word)
+        if not word or low in V.STOPWORDS or singular(low) in V.STOPWORDS or (low.isdigit() and len(low) < 3):
+            continue
+        out.append(word)
+    return tuple(out)
+
+
+def _finish(t: Text, st: State, tz: ZoneInfo, now: datetime, raw: str) -> Query:
+    view = st.view or "list"
+    period_default = False
+    period = st.period
+    if period is None and view == "my_week":
+        found = find_periods("this week", tz, now)
+        period = found[0].period
+    if period is None and view not in ("detail", "help", "contest"):
+        period = default_period(DEFAULT_DAYS.get(view, 7), tz, now)
+        period_default = True
+    compare = st.compare
+    if view == "comparison" and compare is None and period is not None:
+        compare = period.previous()
+    extra = dict(st.extra)
+    if st.ambiguous:
+        extra["ambiguous"] = st.ambiguous
+    for k in ("which", "on_average", "count_words"):
+        extra.pop(k, None)
+    measures = tuple(m for _p, m in sorted(st.measures, key=lambda pm: pm[0]))
+    filters = tuple(st.filters) if view != "detail" else ()
     return Query(
-        text=q,
-        intent=intent,
-        period=period or _default_period(intent, tz, now),
-        period_said=period is not None,
-        compare=compare,
-        kinds=kinds,
-        kind_label=" and ".join(kind_labels) or None,
-        channel=channel,
-        agent=agent,
-        queue=queue,
-        topic=topic,
-        review=review,
+        subject=st.subject,  # type: ignore[arg-type]
+        view=view,  # type: ignore[arg-type]
+        period=_span(period) if period else None,
+        compare_to=_span(compare) if compare else None,
+        filters=filters,
+        group_by=tuple(st.group_by),  # type: ignore[arg-type]
+        measures=measures,
+        order=st.order,
+        limit=st.limit,
+        ref=st.ref,
+        note=st.note,
+        ignored=_ignored(t),
+        text=raw,
+        period_default=period_default,
+        extra=extra,
     )
 
 
-def _channel_of(word: str | None) -> str | None:
-    if not word:
-        return None
-    w = word.lower()
-    return w if w in ("call", "email", "chat") else None
+GRAMMAR_WORDS = _grammar_words()

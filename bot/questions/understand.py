@@ -1,0 +1,77 @@
+"""From a typed question to what the answer paths need: the typed query (linked against
+the store's current names), the interpretation line that starts the answer, or a choice
+when a name is ambiguous. Kept apart from `answers` so the answer paths only ever see a
+query, whichever surface or translator produced it."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from bot.questions.interpret import interpret
+from bot.questions.legacy import LegacyQuery, to_legacy
+from bot.questions.linking import Linker
+from bot.questions.parser import DEFAULT_DAYS, parse
+from bot.questions.timeexpr import default_period
+from store import entities
+from store.entities import EntityValues
+from store.query import Query
+
+if TYPE_CHECKING:
+    from bot.questions.answers import Answer, Engine
+
+_lock = threading.Lock()
+_linkers: dict[int, tuple[EntityValues, Linker]] = {}
+
+
+def linker_for(values: EntityValues) -> Linker:
+    """One Linker per set of values (the values object is reused for the cache's TTL)."""
+    with _lock:
+        hit = _linkers.get(id(values))
+        if hit is not None and hit[0] is values:
+            return hit[1]
+    linker = Linker(values)
+    with _lock:
+        if len(_linkers) > 8:
+            _linkers.clear()
+        _linkers[id(values)] = (values, linker)
+    return linker
+
+
+def typed_query(engine: Engine, question: str) -> Query:
+    """The question as a typed query, names linked against the store (cached values)."""
+    values = entities.cached(engine.store, getattr(engine, "entity_ttl_s", entities.DEFAULT_TTL_S))
+    query = parse(question, engine.tz, engine.clock(), linker_for(values))
+    translator = getattr(engine, "translator", None)
+    if translator is not None and query.view == "help" and question.strip():
+        better = translator.translate(question, engine.tz, engine.clock())
+        if better is not None:
+            query = better
+    return query
+
+
+def understand(engine: Engine, question: str) -> Answer | tuple[LegacyQuery, str | None]:
+    """(query for the answer paths, interpretation line), or an Answer offering a choice."""
+    from bot.questions.answers import Answer
+    from bot.questions.choices import choice_blocks, choice_text
+
+    now = engine.clock()
+    typed = typed_query(engine, question)
+    ask_back = choice_text(typed)
+    if ask_back:
+        from bot import blocks as bk
+
+        return Answer(typed.text, ask_back, [], [bk.section(bk.escape(ask_back)), *choice_blocks(typed)],
+                      intent="choose", query=typed.to_dict())  # fmt: skip
+    legacy = to_legacy(typed, default_period(DEFAULT_DAYS.get(typed.view, 1), engine.tz, now))
+    if legacy.intent == "agent" and not legacy.agent:
+        legacy.intent = "find"
+    preface = None if typed.view in ("help", "contest") else interpret(typed, now)
+    if preface and legacy.dropped:
+        preface += ". Not applied yet: " + "; ".join(legacy.dropped)
+    return legacy, preface
+
+
+def describe(query: Query, now: Any = None) -> str:
+    """The interpretation line (for surfaces that show it without answering)."""
+    return interpret(query, now)
