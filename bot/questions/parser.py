@@ -28,10 +28,13 @@ from zoneinfo import ZoneInfo
 from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.questions import vocab as V
-from bot.questions.linking import Link, Linker, fold, singular
+from bot.questions.conditions import SUBJECT_RX, counted, metrics, repeat, text_search
+from bot.questions.linking import Linker, fold, singular
+from bot.questions.names import names
 from bot.questions.shape import decide_view, grouping
-from bot.questions.state import NEGATION, State, Text
+from bot.questions.state import State, Text
 from bot.questions.timeexpr import Period, default_period, find_periods
+from bot.questions.vocab import ABBREVIATIONS, VOCABULARY
 from store.entities import EntityValues
 from store.query import NEGATIVE_BELOW, POSITIVE_ABOVE, Compare, Query, Span
 
@@ -46,17 +49,6 @@ RULE_KINDS = {"compliance": "compliance_missing", "prohibited": "prohibited_phra
               "escalation": "escalation_request", "churn": "churn_risk", "unresolved": "unresolved_issue",
               "incorrect_information": "incorrect_information", "profanity": "profanity",
               "silence": "long_silence", "trend": "topic_trend", "repeat": "repeat_contact"}  # fmt: skip
-
-# Abbreviations and chat spellings, replaced before parsing.
-ABBREVIATIONS = {
-    "yday": "yesterday", "ytd'y": "yesterday", "yest": "yesterday", "tdy": "today", "2day": "today",
-    "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "wk": "week", "wks": "weeks", "mo": "month",
-    "mth": "month", "mths": "months", "ths": "this", "hw": "how", "w/": "with", "w/o": "without",
-    "msgs": "messages", "mgr": "manager", "convos": "conversations", "esc": "escalations",
-    "u": "you", "r": "are", "abt": "about", "bc": "because", "ppl": "people", "nr": "number", "no.": "number",
-}  # fmt: skip
-#: the words typos are corrected towards (one edit; two in long words)
-VOCABULARY = sorted(set(["yesterday", "today", "tomorrow", "this", "last", "week", "weeks", "month", "months", "quarter", "year", "hours", "minutes", "seconds", "morning", "afternoon", "evening", "fortnight", "since", "between", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december", "angry", "compliance", "violations", "violation", "escalations", "escalation", "escalated", "number", "many", "calls", "chats", "emails", "sentiment", "average", "interruptions", "silence", "silences", "unresolved", "resolved", "negative", "positive", "agents", "agent", "queue", "queues", "topics", "topic", "issues", "rising", "trending", "profanity", "swearing", "mentioning", "mentioned", "containing", "longer", "shorter", "more", "less", "than", "which", "most", "highest", "lowest", "fewest", "breakdown", "flagged", "flags", "dismissed", "confirmed", "contested", "unreviewed", "response", "first", "duration", "common", "phrases", "repeat", "churn", "cancel", "incorrect", "information", "prohibited", "customers", "customer", "callers", "unhappy", "happy", "dissatisfied", "satisfied", "average", "compared", "versus", "inbound", "outbound", "technical", "resolution", "scorecard", "phrases", "anger", "complaining"]))  # fmt: skip
 
 
 def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linker | None = None) -> Query:
@@ -77,21 +69,21 @@ def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linke
         return _finish(t, st, tz, now, raw)
     _views(t, st)
     _time(t, st, tz, now)
-    _metrics(t, st)
-    _text_search(t, st)
+    metrics(t, st)
+    text_search(t, st)
     grouping(t, st, linker)
-    _repeat(t, st)
-    _names(t, st, linker)
+    repeat(t, st)
+    names(t, st, linker)
     _words(t, st)
-    counted = _counted(t)
+    said_count = counted(t)
     t.search(r"\b(?:where|when|in which)\s+(?:the\s+)?(?:agent|customer|caller)s?\b")
-    decide_view(t, st, counted)
+    decide_view(t, st, said_count)
     if st.view is None:
-        if st.filters or st.period is not None or st.ambiguous or _SUBJECT_RX.search(t.s):
+        if st.filters or st.period is not None or st.ambiguous or SUBJECT_RX.search(t.s):
             st.view = "list"
         else:
             return Query(view="help", text=raw, ignored=_ignored(t))
-    for m in list(_SUBJECT_RX.finditer(t.s)):
+    for m in list(SUBJECT_RX.finditer(t.s)):
         t.take(*m.span())
     return _finish(t, st, tz, now, raw)
 
@@ -302,339 +294,6 @@ def _span(p: Period) -> Span:
     return Span(p.start, p.end, p.label)
 
 
-# -- metric conditions ---------------------------------------------------------------------
-
-_NUM = r"(-?\d+(?:[.,]\d+)?|\b(?:" + "|".join(sorted((re.escape(w) for w in V.NUMBER_WORDS), key=len, reverse=True)) + r")\b)"
-_UNIT = r"(?:\s*(hours?|hrs?|h|minutes?|minuts|mins?|m|seconds?|secs?|s|%|percent|pct|times)\b|(%))?"
-_OP_ALT = "|".join(f"(?:{w})" for w, _op in V.OPS)
-_METRIC_ALT = "|".join(f"(?:{w})" for w, _m in V.METRIC_WORDS)
-_COND_RX = re.compile(
-    # metric first: "sentiment below -0.5", "response time over an hour", "anger > 0.8"
-    rf"(?:\b(?P<m1>{_METRIC_ALT})\b(?:\s+(?:is|was|of|score|scores|level))?\s*(?P<op1>{_OP_ALT})\s*(?P<n1>{_NUM}){_UNIT.replace('(h', '(?P<u1>h', 1).replace('(%', '(?P<p1>%', 1)}"
-    rf"(?:\s+(?:and|to|-)\s+(?P<n1b>{_NUM})\s*(?:hours?|minutes?|mins?|seconds?|secs?|%)?)?(?!\w)"
-    # op first: "more than 3 interruptions", "over 5 min silence", "longer than 10 minutes"
-    rf"|(?:(?:with|having|that (?:have|had)|lasting|lasted|took|taking|that (?:lasted|took))\s+)?(?P<op2>{_OP_ALT})\s*(?P<n2>{_NUM}){_UNIT.replace('(h', '(?P<u2>h', 1).replace('(%', '(?P<p2>%', 1)}"
-    rf"(?:\s+(?:of\s+)?(?P<m2>{_METRIC_ALT}))?(?!\w)"
-    # "with 3+ interruptions", "10+ minutes"
-    rf"|(?P<n3>\d+)\s*\+{_UNIT.replace('(h', '(?P<u3>h', 1).replace('(%', '(?P<p3>%', 1)}(?:\s+(?:of\s+)?(?P<m3>{_METRIC_ALT}))?"
-    # "between 5 and 10 minutes long", "sentiment between -0.5 and 0"
-    rf"|(?:(?P<m4>{_METRIC_ALT})\s+)?between\s+(?P<n4>{_NUM})\s*(?:and|-|to)\s*(?P<n4b>{_NUM}){_UNIT.replace('(h', '(?P<u4>h', 1).replace('(%', '(?P<p4>%', 1)}(?:\s+(?:long|of\s+(?P<m4b>{_METRIC_ALT})))?)"
-)  # fmt: skip
-_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
-
-
-def _number(raw: str) -> float:
-    raw = raw.strip().replace(",", ".")
-    return float(V.NUMBER_WORDS[raw]) if raw in V.NUMBER_WORDS else float(raw)
-
-
-def _metric_of(word: str | None) -> str | None:
-    if not word:
-        return None
-    for rx, metric in V.METRIC_RX:
-        if rx.fullmatch(word.strip()):
-            return metric
-    return None
-
-
-def _op_of(word: str) -> str:
-    for rx, op in V.OP_RX:
-        if rx.fullmatch(word.strip()):
-            return op
-    return ">"
-
-
-_TALK_RX = re.compile(rf"\b(?:the )?agents? talk(?:ed|s|ing)?(?: for)?\s+(?P<op>{_OP_ALT})\s*(?P<n>\d+(?:\.\d+)?)\s*(?:%|percent)"
-                      r"(?:\s+of the (?:time|call|conversation))?")  # fmt: skip
-
-
-def _metrics(t: Text, st: State) -> None:
-    tm = _TALK_RX.search(t.s)
-    if tm:
-        negate = t.negated_before(tm.start())
-        t.take(*tm.span())
-        st.filters.append(Compare("agent_talk_ratio", _op_of(tm.group("op")), float(tm.group("n")) / 100, None, negate))
-    while True:
-        m = _COND_RX.search(t.s)
-        if not m:
-            return
-        g = m.groupdict()
-        metric_word = g["m1"] or g["m2"] or g["m3"] or g["m4"] or g["m4b"]
-        unit = (g["u1"] or g["u2"] or g["u3"] or g["u4"] or g["p1"] or g["p2"] or g["p3"] or g["p4"] or "").lower()
-        n_raw = g["n1"] or g["n2"] or g["n3"] or g["n4"]
-        op_word = g["op1"] or g["op2"]
-        metric = _metric_of(metric_word)
-        before = t.s[: m.start()]
-        if metric is None:
-            if unit and unit[0] in "hms" and unit not in ("%",) and not unit.startswith("time"):
-                metric = "duration"
-            elif unit == "times" and re.search(r"\binterrupt\w*\s*$", before):
-                metric = "interruptions"
-            else:
-                # a bare number ("top 5", "more than 3 calls") is not a metric condition
-                if g["op2"] and re.match(r"\s*(?:calls?|chats?|emails?|contacts?|times|interactions?)\b",
-                                         t.s[m.end():]):  # fmt: skip
-                    st.extra.setdefault("min_count", _number(n_raw))
-                    t.take(*m.span())
-                    nm = re.match(r"\s*(?:calls?|chats?|emails?|contacts?|times|interactions?)\b", t.s[m.end():])
-                    if nm:
-                        t.take(m.end(), m.end() + nm.end())
-                    continue
-                return
-        value = _number(n_raw)
-        value2 = _number(g["n1b"] or g["n4b"]) if (g["n1b"] or g["n4b"]) else None
-        if metric in ("duration", "silence", "response_time"):
-            scale = _UNIT_SECONDS.get(unit[:1], 60.0 if metric != "response_time" or not unit else 1.0) \
-                if unit and unit not in ("%", "percent", "pct") else (60.0 if metric == "duration" else 1.0)
-            if unit in ("%", "percent", "pct") and metric == "silence":
-                metric, scale = "silence_pct", 0.01
-            if not unit and metric in ("silence", "response_time"):
-                scale = 1.0
-            value *= scale
-            value2 = None if value2 is None else value2 * scale
-        elif unit in ("%", "percent", "pct"):
-            value /= 100.0
-            value2 = None if value2 is None else value2 / 100.0
-        op = "between" if value2 is not None else (_op_of(op_word) if op_word else (">=" if g["n3"] else ">"))
-        if op_word and metric == "duration" and re.search(r"\b(?:shorter|under|less|below|within)", op_word):
-            op = "<" if "no more" not in op_word else "<="
-        negate = bool(re.search(r"\bnot\s*$", before))
-        t.take(*m.span())
-        if negate:
-            t.take(before.rfind("not"), m.start())
-        st.filters.append(Compare(metric, op, round(value, 6), None if value2 is None else round(value2, 6),  # type: ignore[arg-type]
-                                  negate))  # fmt: skip
-
-
-# -- text search ---------------------------------------------------------------------------
-# -- text search ---------------------------------------------------------------------------
-
-_STOP_TEXT = r"(?!(?:and|or|in|by|for|from|on|with|that|which|this|last|not|today|yesterday|since|during|but)\b)"
-_TEXT_RX = re.compile(
-    r"\b(?:mention(?:s|ed|ing)?|that mention(?:s|ed)?|containing|contains?|with the (?:words?|phrase)|saying"
-    r"|where (?:the )?(?:customer|agent|caller|they|someone) (?:said|says|say|mentioned|mentions|talks? about|asked about)"
-    r"|said|says|talking about|that talk about|which mention)\s+"
-    r"(?:\"([^\"]+)\"|'([^']+)'|(?:the (?:word|phrase|term)\s+)?(" + _STOP_TEXT + r"[\w@.+-]+(?: " + _STOP_TEXT
-    + r"[\w@.+-]+){0,4}))"
-)  # fmt: skip
-_QUOTED_RX = re.compile(r"\"([^\"]+)\"|(?<![\w])'([^']{2,})'(?![\w])")
-
-
-def _text_search(t: Text, st: State) -> None:
-    m = _TEXT_RX.search(t.s)
-    if m:
-        value = (m.group(1) or m.group(2) or m.group(3)).strip()
-        if m.group(3):
-            value = t.raw[m.start(3): m.end(3)].strip()
-            if value.lower().startswith("the "):
-                value = value[4:]
-        negate = t.negated_before(m.start())
-        t.take(*m.span())
-        st.match("text", value, negate)
-    for q in list(_QUOTED_RX.finditer(t.s)):
-        t.take(*q.span())
-        before = t.s[: q.start()]
-        negate = t.negated_before(q.start())
-        wm = re.search(r"\b(?:with|containing|saying)\s*$", before)
-        if wm:
-            t.take(wm.start(), q.start())
-        st.match("text", (q.group(1) or q.group(2)).strip(), negate)
-
-
-# -- repeat contacts -------------------------------------------------------------------------
-
-_REPEAT_RX = re.compile(
-    r"\b(?:from |by )?(?:(?:the |our )?(?:customers?|callers?|people|clients?) (?:who|that) )?"
-    r"(?:(?:called|contacted us|contacted|wrote|chatted|came|come|phoned|rang)(?: us)? (?:back|again|twice|repeatedly|"
-    r"more than once|multiple times|several times|back again)|keeps? (?:calling|contacting us|contacting|writing|coming)"
-    r"(?: us)?(?: back| again)?|(?:called|contacted us|contacted) (?:us )?(?:more than once|twice))\b"
-    r"|\b(?:from |by )?repeat(?:ed)? (?:contacts?|callers?|customers?)\b"
-)  # fmt: skip
-
-
-def _repeat(t: Text, st: State) -> None:
-    """"repeat callers" as the whole question is the repeat-contacts view; as a qualifier
-    of other interactions ("emails from customers who called twice") it is `repeat=yes`."""
-    m = _REPEAT_RX.search(t.s)
-    if not m:
-        return
-    t.take(*m.span())
-    before = t.s[: m.start()]
-    qualifier = bool(re.search(r"\b(?:from|by)\s*$", before) or m.group(0).startswith(("from", "by"))) \
-        or st.view is not None or _counted(t, take=False) or st.group_by \
-        or any(rx.search(t.s) for rx, _ in V.CHANNEL_RX) or any(rx.search(t.s) for rx, f in V.FLAG_RX if f != "any")
-    if st.view is None and not qualifier:
-        st.view = "repeat_contacts"
-    else:
-        st.match("repeat", "yes")
-
-
-# -- names ---------------------------------------------------------------------------------
-
-#: words before a name that say which kind it is
-_CUES = {
-    "agent": r"(?:agent|rep|representative|advisor|operator|handled by|taken by|answered by|by|with agent)",
-    "queue": r"(?:queue|team|department|dept|line)",
-    "topic": r"(?:about|regarding|re:?|concerning|on the topic of|topic|related to)",
-    "customer": r"(?:customer|caller|client|account|from customer)",
-    "cluster": r"(?:cluster|issue group)",
-}
-_NAME_RX = re.compile(r"[\w@.+'-]+")
-_CONNECT_RX = re.compile(r"^\s*(?:or|and|,|nor|&|/)\s*(?:or|and)?\s*$")
-
-
-def _names(t: Text, st: State, linker: Linker) -> None:
-    """Link every remaining word run (longest first) that names a stored value."""
-    _clusters_by_id(t, st, linker)
-    _phones(t, st)
-    words = [(m.start(), m.end(), m.group(0)) for m in _NAME_RX.finditer(t.s)]
-    i = 0
-    while i < len(words):
-        done = False
-        for n in (5, 4, 3, 2, 1):
-            if i + n > len(words):
-                continue
-            chunk = words[i: i + n]
-            if any(t.s[chunk[k][1]: chunk[k + 1][0]].strip() for k in range(n - 1)):
-                continue  # a masked word in between: not one phrase
-            start, end = chunk[0][0], chunk[-1][1]
-            low = t.s[start:end]
-            key = re.sub(r"'s$", "", low.strip(".'"))
-            phrase = t.raw[start:end]
-            if n == 1 and _not_a_name(key, phrase):
-                continue
-            kinds = _kinds_for(t, start)
-            links = linker.lookup(key, kinds, fuzzy=len(key) >= 4 and not _is_vocab(key))
-            if not links:
-                continue
-            link = links[0]
-            neg_start = _negation_start(t, start)
-            negate = neg_start is not None
-            if not negate and st.last_link and st.last_link[0] == link.kind \
-                    and _CONNECT_RX.match(t.s[st.last_link[2]: start]):
-                negate = st.last_link[1]  # "not in billing or sales"
-                t.take(st.last_link[2], start)
-            cue = _cue_start(t, start if neg_start is None else neg_start, link.kind)
-            t.take(start, end)
-            if neg_start is not None:
-                t.take(neg_start, start)
-            if cue is not None:
-                t.take(cue, start if neg_start is None else neg_start)
-            after = re.match(r"\s*(?:queue|team|topic|cluster|department)\b", t.s[end:])
-            if after and link.kind in ("queue", "topic", "cluster"):
-                t.take(end, end + after.end())
-            _add_link(st, link, negate, t.raw[start:end])
-            st.last_link = (link.kind, negate, end)
-            i += n
-            done = True
-            break
-        if not done:
-            _bare_id(t, st, words[i])
-            i += 1
-
-
-def _clusters_by_id(t: Text, st: State, linker: Linker) -> None:
-    for m in list(re.finditer(r"\bcluster\s*#?\s*(\d+)\b", t.s)):
-        label = next((lab for cid, lab in linker.values.clusters if cid == m.group(1)), None)
-        negate = t.negated_before(m.start())
-        t.take(*m.span())
-        st.match("cluster", label or m.group(1), negate)
-
-
-_PHONE_RX = re.compile(r"(?<![\w+])(\+?\d[\d\s().-]{8,}\d)(?!\w)|(?<![\w+])(\(\d{3}\)\s*\d{3}[\s.-]?\d{4})")
-
-
-def _phones(t: Text, st: State) -> None:
-    import phonenumbers
-
-    for m in list(_PHONE_RX.finditer(t.s)):
-        raw = m.group(0)
-        try:
-            num = phonenumbers.parse(raw, "US")
-        except phonenumbers.NumberParseException:
-            continue
-        if not phonenumbers.is_possible_number(num):
-            continue
-        negate = t.negated_before(m.start())
-        t.take(*m.span())
-        cm = re.search(rf"\b{_CUES['customer']}\s*$|\bfrom\s*$", t.s[: m.start()])
-        if cm:
-            t.take(cm.start(), m.start())
-        st.match("customer", phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164), negate)
-
-
-def _bare_id(t: Text, st: State, word: tuple[int, int, str]) -> None:
-    """"agent 1042", "customer cust-88213", an e-mail address: kept as typed."""
-    s, e, w = word
-    before = t.s[:s]
-    am = re.search(r"\bagent\s*#?\s*$", before)
-    if am and re.fullmatch(r"[\w.-]*\d[\w.-]*", w):
-        negate = _negation_start(t, am.start())
-        t.take(am.start(), e)
-        if negate is not None:
-            t.take(negate, am.start())
-        st.match("agent", t.raw[s:e], negate is not None)
-        return
-    cm = re.search(rf"\b{_CUES['customer']}\s*#?\s*$", before)
-    if re.fullmatch(r"[\w.+-]+@[\w-]+\.[\w.]+", w.rstrip(".")) or (cm and re.search(r"\d", w)):
-        negate = _negation_start(t, s)
-        t.take(s, e)
-        fm = cm or re.search(r"\bfrom\s*$", before)
-        if fm:
-            t.take(fm.start(), s)
-        st.match("customer", t.raw[s:e].rstrip(".?!,"), negate is not None)
-
-
-def _not_a_name(key: str, phrase: str) -> bool:
-    """Single common words are names only when capitalised or told so by a cue."""
-    if len(key) < 2 or key.isdigit():
-        return True
-    return key in V.STOPWORDS and not phrase[:1].isupper()
-
-
-def _is_vocab(low: str) -> bool:
-    w = low.strip()
-    if w in V.STOPWORDS or w in VOCABULARY or singular(w) in VOCABULARY:
-        return True
-    return any(rx.fullmatch(w) for rx, _ in V.CHANNEL_RX) or any(rx.fullmatch(w) for rx, _ in V.FLAG_RX)
-
-
-def _kinds_for(t: Text, pos: int) -> tuple[str, ...]:
-    """The kinds a name at `pos` may be, most likely first, from the words before it."""
-    before = t.s[:pos]
-    order = ["agent", "queue", "topic", "cluster", "customer"]
-    for kind, cue in _CUES.items():
-        if re.search(rf"\b{cue}\s*(?:{NEGATION}\s*)?$", before):
-            order.remove(kind)
-            order.insert(0, kind)
-            return tuple(order)
-    # "in X", "for X", bare "X calls": a queue before a topic (billing is both)
-    order.remove("queue")
-    order.insert(0, "queue")
-    return tuple(order)
-
-
-def _negation_start(t: Text, pos: int) -> int | None:
-    before = t.s[:pos]
-    m = re.search(NEGATION + r"(?:\s+(?:in|from|by|for|about|with|agent|queue|the|of|handled|taken|answered|done"
-                  r"|made|regarding|concerning|involving))*\s*$", before)  # fmt: skip
-    return m.start() if m else None
-
-
-def _cue_start(t: Text, pos: int, kind: str) -> int | None:
-    before = t.s[:pos]
-    m = re.search(rf"\b(?:{_CUES[kind]}|in|from|for|of|with|involving)(?:\s+(?:the|agent|queue))?\s*$", before)
-    return m.start() if m else None
-
-
-def _add_link(st: State, link: Link, negate: bool, typed: str) -> None:
-    if link.ambiguous:
-        st.ambiguous.setdefault(link.kind, list(link.values))
-        st.extra.setdefault("typed", {})[link.kind] = typed
-        return
-    st.match(link.kind, link.values[0], negate)
-
-
 # -- keywords -----------------------------------------------------------------------------
 
 _NEG_PREFIX = (r"(?:(?:\b(?:not|excluding|except(?: for)?|other than|without|no|never)\b|n't|\bnon-?)"
@@ -719,16 +378,6 @@ def _resolution(t: Text, st: State) -> None:
 
 
 # -- the view ------------------------------------------------------------------------------
-
-_COUNT_RX = re.compile(r"\bhow many\b|\b(?:the )?(?:total )?number of\b|\bcount of\b|\bcount\b|\btotal\b|\bhow much\b")
-_SUBJECT_RX = re.compile(r"\b(?:interactions?|conversations?|contacts?|tickets?|cases?|everything|anything)\b")
-
-
-def _counted(t: Text, *, take: bool = True) -> bool:
-    m = _COUNT_RX.search(t.s)
-    if m and take:
-        t.take(*m.span())
-    return m is not None
 
 
 # -- finishing -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bot.questions.interpret import interpret
 from bot.questions.legacy import LegacyQuery, to_legacy
 from bot.questions.linking import Linker
-from bot.questions.parser import DEFAULT_DAYS, parse
+from bot.questions.parser import DEFAULT_DAYS, HELP_RX, parse
 from bot.questions.timeexpr import default_period
 from store import entities
 from store.entities import EntityValues
@@ -22,6 +22,19 @@ if TYPE_CHECKING:
 
 _lock = threading.Lock()
 _linkers: dict[int, tuple[EntityValues, Linker]] = {}
+#: set by the composition root from `[questions]` (`configure`); None = no translator
+_translator: Any = None
+_entity_ttl_s: float = entities.DEFAULT_TTL_S
+
+
+def configure(options: Any) -> None:
+    """Apply `[questions]` (`translate.QuestionOptions`) to this process's question engine:
+    how long the store's names are cached, and the optional model translator."""
+    global _translator, _entity_ttl_s
+    from bot.questions.translate import Translator
+
+    _entity_ttl_s = float(options.entity_ttl_s)
+    _translator = Translator(options.translator) if options.translator.enabled else None
 
 
 def linker_for(values: EntityValues) -> Linker:
@@ -40,11 +53,12 @@ def linker_for(values: EntityValues) -> Linker:
 
 def typed_query(engine: Engine, question: str) -> Query:
     """The question as a typed query, names linked against the store (cached values)."""
-    values = entities.cached(engine.store, getattr(engine, "entity_ttl_s", entities.DEFAULT_TTL_S))
-    query = parse(question, engine.tz, engine.clock(), linker_for(values))
-    translator = getattr(engine, "translator", None)
-    if translator is not None and query.view == "help" and question.strip():
-        better = translator.translate(question, engine.tz, engine.clock())
+    values = entities.cached(engine.store, getattr(engine, "entity_ttl_s", None) or _entity_ttl_s)
+    now = engine.clock()
+    query = parse(question, engine.tz, now, linker_for(values))
+    translator = getattr(engine, "translator", None) or _translator
+    if translator is not None and query.view == "help" and question.strip() and not HELP_RX.match(question):
+        better = translator.translate(question, engine.tz, now, values)
         if better is not None:
             query = better
     return query

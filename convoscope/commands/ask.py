@@ -55,6 +55,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 def _ask_file(ctx: Context, question: str, page: int) -> dict[str, Any]:
     from bot.questions import answer_payload
+    from bot.questions.understand import configure
+
+    configure(ctx.config.questions)
     from convoscope.commands.tui import local_identity
 
     store = ctx.store()
