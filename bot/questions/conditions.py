@@ -25,7 +25,7 @@ def counted(t: Text, *, take: bool = True) -> bool:
 # -- metric conditions ---------------------------------------------------------------------
 
 _NUM = r"(-?\d+(?:[.,]\d+)?|\b(?:" + "|".join(sorted((re.escape(w) for w in V.NUMBER_WORDS), key=len, reverse=True)) + r")\b)"
-_UNIT = r"(?:\s*(hours?|hrs?|h|minutes?|minuts|mins?|m|seconds?|secs?|s|%|percent|pct|times)\b|(%))?"
+_UNIT = r"(?:\s*(hours?|hrs?|h|minutes?|minuts|mins?|m|seconds?|secs?|s|days?|d|%|percent|pct|times)\b|(%))?"
 _OP_ALT = "|".join(f"(?:{w})" for w, _op in V.OPS)
 _METRIC_ALT = "|".join(f"(?:{w})" for w, _m in V.METRIC_WORDS)
 _COND_RX = re.compile(
@@ -40,7 +40,9 @@ _COND_RX = re.compile(
     # "between 5 and 10 minutes long", "sentiment between -0.5 and 0"
     rf"|(?:(?P<m4>{_METRIC_ALT})\s+)?between\s+(?P<n4>{_NUM})\s*(?:and|-|to)\s*(?P<n4b>{_NUM}){_UNIT.replace('(h', '(?P<u4>h', 1).replace('(%', '(?P<p4>%', 1)}(?:\s+(?:long|of\s+(?P<m4b>{_METRIC_ALT})))?)"
 )  # fmt: skip
-_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "d": 86400.0}
+#: "took more than 2 days to answer": the time to the first response
+_TO_ANSWER_RX = re.compile(r"^\s*(?:to|before)\s+(?:be\s+)?(?:first\s+)?(?:answer|respond|reply|get back|pick up)\w*\b")
 
 
 def _number(raw: str) -> float:
@@ -86,8 +88,12 @@ def metrics(t: Text, st: State) -> None:
         metric = _metric_of(metric_word)
         before = t.s[: m.start()]
         if metric is None:
-            if unit and unit[0] in "hms" and unit not in ("%",) and not unit.startswith("time"):
+            if unit and unit[0] in "hmsd" and unit not in ("%",) and not unit.startswith("time"):
                 metric = "duration"
+                am = _TO_ANSWER_RX.match(t.s[m.end():])
+                if am:
+                    metric = "response_time"
+                    t.take(m.end(), m.end() + am.end())
             elif unit == "times" and re.search(r"\binterrupt\w*\s*$", before):
                 metric = "interruptions"
             else:
@@ -116,7 +122,7 @@ def metrics(t: Text, st: State) -> None:
             value /= 100.0
             value2 = None if value2 is None else value2 / 100.0
         op = "between" if value2 is not None else (_op_of(op_word) if op_word else (">=" if g["n3"] else ">"))
-        if op_word and metric == "duration" and re.search(r"\b(?:shorter|under|less|below|within)", op_word):
+        if op_word and metric == "duration" and re.search(r"\b(?:shorter|under|less|below)", op_word):
             op = "<" if "no more" not in op_word else "<="
         negate = bool(re.search(r"\bnot\s*$", before))
         t.take(*m.span())
@@ -145,13 +151,13 @@ def text_search(t: Text, st: State) -> None:
     if m:
         value = (m.group(1) or m.group(2) or m.group(3)).strip()
         if m.group(3):
-            value = t.raw[m.start(3): m.end(3)].strip()
-            if value.lower().startswith("the "):
-                value = value[4:]
+            value = re.sub(r"^(?:the|a|an)\s+", "", t.raw[m.start(3): m.end(3)].strip(), flags=re.I)
         negate = t.negated_before(m.start())
         t.take(*m.span())
         st.match("text", value, negate)
     for q in list(_QUOTED_RX.finditer(t.s)):
+        if re.search(r"\bcluster\s*$", t.s[: q.start()]):
+            continue  # cluster "double charged on invoice": a name, linked later
         t.take(*q.span())
         before = t.s[: q.start()]
         negate = t.negated_before(q.start())

@@ -81,6 +81,10 @@ def to_legacy(q: Query, default: Period) -> LegacyQuery:
         out.rule = q.note
     if q.view in ("ranking", "breakdown"):
         out.dropped.append(f"the {q.view} by {', '.join(q.group_by)}")
+    if q.view == "list" and q.order is not None and q.order.by != "started_at":
+        out.dropped.append(f"sorted by {q.order.by}")
+    if q.view == "list" and q.limit:
+        out.dropped.append(f"only {q.limit}")
     if q.view == "repeat_contacts":
         out.kinds, out.kind_label = list(FAMILY_KINDS["repeat"]), FAMILY_LABELS["repeat"]
     labels: list[str] = []

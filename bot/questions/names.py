@@ -77,6 +77,12 @@ def names(t: Text, st: State, linker: Linker) -> None:
 
 
 def _clusters_by_id(t: Text, st: State, linker: Linker) -> None:
+    for m in list(re.finditer(r"\bcluster\s*[\"']([^\"']+)[\"']", t.s)):
+        links = linker.lookup(m.group(1), ("cluster",))
+        if links and not links[0].ambiguous:
+            negate = t.negated_before(m.start())
+            t.take(*m.span())
+            st.match("cluster", links[0].values[0], negate)
     for m in list(re.finditer(r"\bcluster\s*#?\s*(\d+)\b", t.s)):
         label = next((lab for cid, lab in linker.values.clusters if cid == m.group(1)), None)
         negate = t.negated_before(m.start())

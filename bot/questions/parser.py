@@ -85,6 +85,8 @@ def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linke
             return Query(view="help", text=raw, ignored=_ignored(t))
     for m in list(SUBJECT_RX.finditer(t.s)):
         t.take(*m.span())
+    if st.view in ("rising", "top_issues") and st.group_by in (["topic"], ["cluster"]):
+        st.group_by = []  # "which topics are rising": topics are what the view lists
     return _finish(t, st, tz, now, raw)
 
 
@@ -181,7 +183,7 @@ _VIEW_RX: list[tuple[str, str]] = [
     ("rising", r"\b(?:rising|emerging|spiking|growing|increasing|trending(?: up)?|on the rise|going up)\b"
      r"(?:\s+(?:issues|topics|problems|complaints))?|\bnew issues\b|\bspikes?\b|\bwhat'?s trending\b"),
     ("top_issues", r"\btop(?:\s+(?:\d+|three|five|ten))?\s+(?:issues|problems|complaints|contact reasons|call drivers|drivers|topics|reasons)\b"
-     r"|\bwhat (?:are|were|do|did) (?:customers|people|they|callers)\s+(?:calling|writing|chatting|complaining|complain|contacting us|contact us|call|write)(?: us)? about\b"
+     r"|\bwhat (?:are|were|do|did) (?:customers|people|they|callers)\s+(?:calling|writing|chatting|emailing|messaging|complaining|complain|contacting us|contact us|call|write|email)(?: us)? about\b"
      r"|\bmain (?:issues|problems|complaints|reasons)(?: for)?\b"
      r"|\bbiggest (?:issues|problems|complaints)\b|\bwhy (?:are|do) (?:customers|people) (?:calling|call|contact us)\b"),
     ("agent_summary", r"\bhow(?:'s| is| was| are| has| have)\b.*?\b(?:doing|performing|getting on|done|been doing|getting along)\b"
@@ -242,6 +244,7 @@ def _rule(t: Text, st: State) -> None:
 # -- time --------------------------------------------------------------------------------
 
 _VS_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against|relative to|v\.?)\s+|^\s*(?:and|,)\s+")
+_COMPARE_WITH_RX = re.compile(r"^\s*(?:with|to|and|against)\s+")
 _PREV_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\s+(?:the\s+)?(?:previous|prior|preceding)"
                       r"(?:\s+(?:period|one|time))?\b|\b(?:vs\.?|versus|compared (?:to|with))\s+(?:the\s+\w+\s+)?before\b")  # fmt: skip
 _VS_LAST_RX = re.compile(r"\b(this|last) (week|month|quarter|year)(\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+)"
@@ -277,7 +280,7 @@ def _time(t: Text, st: State, tz: ZoneInfo, now: datetime) -> None:
     if len(found) > 1:
         nxt = found[1]
         between = t.s[first.span[1]: nxt.span[0]]
-        vm = _VS_RX.search(between)
+        vm = _VS_RX.search(between) or (_COMPARE_WITH_RX.match(between) if re.search(r"\bcompare\b", t.s) else None)
         if vm or re.fullmatch(r"\s*(?:and|,|or)?\s*", between):
             st.compare = nxt.period
             t.take(*nxt.span)

@@ -149,7 +149,16 @@ def grouping(t: Text, st: State, linker: Linker) -> None:
             t.take(*wh.span())
 
 
+_LATEST_RX = re.compile(rf"\b(?:the\s+)?(?:last|latest|most recent|newest|(first|oldest|earliest))\s+{_N}\b"
+                        r"(?=\s+\w*\s*(?:calls?|chats?|emails?|interactions?|conversations?|contacts?|tickets?|flags?)\b)")
+
+
 def _measures(t: Text, st: State) -> None:
+    lm = _LATEST_RX.search(t.s)
+    if lm:  # "last 10 angry calls": the newest ten
+        t.take(*lm.span())
+        st.limit = int(lm.group(2)) if lm.group(2).isdigit() else _NUMS[lm.group(2)]
+        st.order = Order("started_at", lm.group(1) is None)
     for m in list(_AVG_RX.finditer(t.s)):
         metric = metric_of(m.group(3))
         if metric:
@@ -186,7 +195,10 @@ def _measures(t: Text, st: State) -> None:
             metric = "agent_talk_ratio"
         if metric == "duration" and "on_average" not in st.extra and not st.group_by and not _WHICH_RX.search(t.s) \
                 and not _WHO_RX.search(t.s):  # fmt: skip
-            continue  # "longest calls" alone is a list sorted by duration, not a ranking
+            # "the longest calls" alone is a list sorted by duration, not a ranking
+            t.take(*m.span(1))
+            st.order = Order("duration", word == "longest")
+            continue
         t.take(*m.span())
         st.rank = st.rank or ("most" if metric == "agent_talk_ratio" else word)
         if metric == "agent_talk_ratio" and "least" in m.group(0):

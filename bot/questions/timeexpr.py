@@ -66,10 +66,24 @@ class Period:
         # whole calendar span, also when the period was clipped to now ("today" so far
         # compares with all of yesterday); same-zone aware arithmetic is wall-clock, so a
         # DST day still steps back to the previous midnight
-        span = (self.until or self.end) - self.start
+        end = self.until or self.end
+        months = _whole_months(self.start, end)
+        if months:  # calendar months (a month, a quarter, a year): the same number before
+            first = _month_start(self.start.date(), months)
+            start = datetime.combine(first, time(0), tzinfo=self.start.tzinfo)
+            return Period(start, self.start, f"the {months} month{'s' if months > 1 else ''} before")
+        span = end - self.start
         if self.label == "today":
             return Period(self.start - span, self.start, "yesterday")
         return Period(self.start - span, self.start, f"the {_span_words(span)} before")
+
+
+def _whole_months(start: datetime, end: datetime) -> int:
+    """How many calendar months `[start, end)` spans when both are first-of-month
+    midnights (0 otherwise)."""
+    if (start.day, start.hour, start.minute, end.day, end.hour, end.minute) != (1, 0, 0, 1, 0, 0):
+        return 0
+    return (end.year - start.year) * 12 + end.month - start.month
 
 
 def _span_words(span: timedelta) -> str:
@@ -88,6 +102,10 @@ def _at(d: date, hour: int, tz: ZoneInfo) -> datetime:
     if hour >= 24:
         return _midnight(d + timedelta(days=1), tz)
     return datetime.combine(d, time(hour), tzinfo=tz)
+
+
+def _utc(d: datetime) -> datetime:
+    return d.astimezone(UTC)
 
 
 def _ago(now: datetime, tz: ZoneInfo, delta: timedelta) -> datetime:
@@ -148,7 +166,7 @@ def _quarter_start(d: date) -> date:
 _PATTERNS: list[tuple[str, str]] = [
     ("between", r"\b(?:between|from)\s+(.+?)\s+(?:and|to|till|until|through|-)\s+(.+?)"
      r"(?=$|[?!.,;]|\s+(?:vs\.?|versus|compared|in|for|by|about|with|where|that|which|from|mentioning)\b)"),
-    ("part_of_day", r"\b(this|yesterday|today|tonight|last|(?:on )?(?:" + "|".join(WEEKDAYS) + r"))\s*(morning|afternoon|evening|night)?\b"),
+    ("part_of_day", r"\b((?:on |last )?(?:" + "|".join(WEEKDAYS) + r")|this|yesterday|today|tonight|last)\s*(morning|afternoon|evening|night)?\b"),
     ("today", r"\b(?:so far )?today(?: so far)?\b|\bthe day\b(?= so far)"),
     ("tomorrow", r"\btomorrow\b"),
     ("same_day", r"\b(?:the )?same day (?:last|a) week(?: ago)?\b|\bthis day last week\b"),
@@ -226,7 +244,9 @@ def find_periods(text: str, tz: ZoneInfo, now: datetime, *, clip: bool = True) -
             except (ValueError, KeyError, OverflowError):
                 period = None
             if period is not None:
-                if clip and period.start <= local_now < period.end:
+                # compared as instants: two aware datetimes of one zone compare by wall clock
+                # (fold ignored), which is wrong in the repeated hour of a DST change
+                if clip and _utc(period.start) <= _utc(local_now) < _utc(period.end):
                     period = Period(period.start, local_now, period.label, period.shift, period.until or period.end)
                 cands.append((m.start(), m.end(), period))
     cands.sort(key=lambda c: (c[0], -(c[1] - c[0])))
@@ -270,6 +290,10 @@ def _build(name: str, m: re.Match[str], tz: ZoneInfo, now: datetime, today: date
         pa, pb = _single(a, tz, now), _single(b, tz, now)
         if pa is None or pb is None:
             return None
+        if pb.start < pa.start and pb.start.replace(year=pb.start.year + 1) >= pa.start \
+                and not re.search(r"\d{4}", b):  # "between 1 and 3 December": the same December
+            d = pb.start.date().replace(year=pb.start.year + 1)
+            pb = day_period(d, tz, _fmt_day(d))
         if pb.end <= pa.start and re.fullmatch(_WD, a.strip(), re.I):
             d = pa.start.date() - timedelta(days=7)  # "between Friday and Monday": last Friday
             pa = day_period(d, tz, _fmt_day(d))
@@ -292,8 +316,11 @@ def _build(name: str, m: re.Match[str], tz: ZoneInfo, now: datetime, today: date
         elif which == "yesterday":
             day = today - timedelta(days=1)
         else:
-            idx = _weekday_index(which.removeprefix("on ").strip())
-            day = today - timedelta(days=(today.weekday() - idx) % 7)
+            idx = _weekday_index(which.removeprefix("on ").removeprefix("last ").strip())
+            back = (today.weekday() - idx) % 7
+            if back == 0 and which.startswith("last "):
+                back = 7  # "last Wednesday morning" asked on a Wednesday
+            day = today - timedelta(days=back)
         lo, hi = _PARTS[part]
         return Period(_at(day, lo, tz), _at(day, hi, tz), f"{which} {part}")
     if name == "today":
@@ -340,7 +367,8 @@ def _build(name: str, m: re.Match[str], tz: ZoneInfo, now: datetime, today: date
         return _days(first, today.replace(day=1) - timedelta(days=1), tz, f"last month ({first:%B})")
     if name == "this_quarter":
         q0 = _quarter_start(today)
-        return _days(q0, today, tz, f"this quarter (Q{(q0.month - 1) // 3 + 1})")
+        p = _days(q0, today, tz, f"this quarter (Q{(q0.month - 1) // 3 + 1})")
+        return Period(p.start, p.end, p.label, None, _midnight(_month_start(q0, -3), tz))
     if name == "last_quarter":
         q0 = _quarter_start(_quarter_start(today) - timedelta(days=1))
         q1 = _quarter_start(today)
@@ -356,7 +384,8 @@ def _build(name: str, m: re.Match[str], tz: ZoneInfo, now: datetime, today: date
         last = _month_start(q0, -3) - timedelta(days=1)
         return _days(q0, min(last, today), tz, f"Q{qn} {q0.year}")
     if name == "this_year":
-        return _days(date(today.year, 1, 1), today, tz, f"this year ({today.year})")
+        p = _days(date(today.year, 1, 1), today, tz, f"this year ({today.year})")
+        return Period(p.start, p.end, p.label, None, _midnight(date(today.year + 1, 1, 1), tz))
     if name == "last_year":
         return _days(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31), tz, f"last year ({today.year - 1})")
     if name in ("last_n", "last_nd", "fortnight"):

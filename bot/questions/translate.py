@@ -23,7 +23,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
@@ -176,10 +176,10 @@ def accept(content: Any, question: str, now: datetime) -> Query:
             bad = [v for v in f.values if v not in REVIEW_STATES]  # type: ignore[union-attr]
             if bad:
                 raise TranslationError(f"unknown review state {bad}")
-    for span in (q.period, q.compare_to):
-        if span is not None and not span.start < span.end:
+    for span in (q.period, q.compare_to):  # compared as instants (UTC), not wall clock
+        if span is not None and not span.start.astimezone(UTC) < span.end.astimezone(UTC):
             raise TranslationError("a period must end after it starts")
-    if q.period is not None and q.period.start > now:
+    if q.period is not None and q.period.start.astimezone(UTC) > now.astimezone(UTC):
         raise TranslationError("the period starts in the future")
     if q.view == "detail" and not q.ref:
         raise TranslationError("a detail view needs a ref")

@@ -24,9 +24,9 @@ FLAG_WORDS: list[tuple[str, str]] = [
     (r"churn\w*(?: risks?)?|(?:threaten\w*|want\w*|going) to (?:leave|cancel|switch)|cancell?ation(?: threats?| risks?)?s?"
      r"|at risk of (?:leaving|churn\w*)", "churn"),
     (r"repeat(?:ed)? (?:contacts?|callers?|customers?|calls?|chats?|emails?)|repeats", "repeat"),
-    (r"trend(?: alerts?| flags?)?s?|anomal\w*", "trend"),
+    (r"trend (?:alerts?|flags?)|trends|anomal\w*", "trend"),
     (r"profan\w*|swear\w*|curs(?:ing|e words?)|abusive(?: language)?|obscen\w*|foul language", "profanity"),
-    (r"long silences?|dead air|long holds?|silences", "silence"),
+    (r"long silences?|dead air|long holds?|silences|silent", "silence"),
     (r"flagged|flags?|alerts?|alarms?|any flags", "any"),
 ]  # fmt: skip
 FLAG_RX = [(re.compile(rf"\b(?:{w})\b"), fam) for w, fam in FLAG_WORDS]
@@ -111,11 +111,39 @@ GROUP_RX = [(re.compile(rf"^(?:{w})$"), g) for w, g in GROUP_WORDS]
 
 #: words that carry no meaning of their own (or whose meaning the grammar takes from the
 #: words around them): left out of `Query.ignored`.
-STOPWORDS = frozenset(["a", "an", "the", "of", "in", "on", "at", "for", "to", "from", "by", "with", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "have", "has", "had", "having", "will", "would", "can", "could", "should", "shall", "may", "might", "must", "i", "me", "my", "we", "us", "our", "you", "your", "he", "she", "it", "its", "they", "them", "their", "this", "that", "these", "those", "there", "here", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "all", "any", "some", "each", "every", "please", "pls", "plz", "show", "list", "give", "get", "find", "tell", "see", "display", "let", "lets", "let's", "want", "need", "know", "like", "just", "also", "so", "then", "than", "as", "into", "onto", "about", "over", "under", "up", "down", "out", "off", "again", "more", "most", "much", "many", "such", "only", "own", "same", "too", "very", "s", "t", "now", "ok", "okay", "hi", "hello", "hey", "thanks", "thank", "yo", "can't", "cannot", "not", "no", "nor", "if", "else", "one", "ones", "anything", "something", "stuff", "thing", "things", "me?", "us?", "bot", "convoscope", "kindly", "quickly", "pull", "bring", "fetch", "look", "looking", "check", "view", "got", "getting", "interactions", "interaction", "conversations", "conversation", "contacts", "contact", "tickets", "ticket", "cases", "case", "records", "record", "sessions", "session", "ones'", "were", "were't", "isn't", "aren't", "weren't", "wasn't", "did", "didn't", "don't", "doesn't", "had", "handled", "handle", "took", "take", "taken", "via", "per", "across", "among", "between", "during", "while", "whose", "customers", "customer", "callers", "caller", "clients", "client", "people", "everyone", "everybody", "everything", "anything", "used", "use", "using", "given", "give", "gave", "sounded", "sounds", "seemed", "was", "analysed", "analyzed", "processed", "received", "made", "came", "come", "comes", "fired", "contacted", "talked", "happened", "went", "goes", "going", "gets", "seen", "raised", "logged", "recorded", "spoke", "spoken", "wrote", "written", "sent", "keep", "keeps", "kept", "result", "results", "breakdown", "compare", "comparison", "change", "changes", "changed", "vs", "versus", "overall", "currently", "right", "today's", "hey", "bot", "can", "could", "would", "you", "please", "thanks", "thank", "thx", "cheers", "ok", "just", "w", "w/", "everything", "only", "also", "really", "whole", "entire", "did", "do", "does", "done", "u", "r", "requests", "request", "issues", "issue", "problems", "problem", "there's", "what's", "who's", "how's", "it's", "that's"])  # fmt: skip
+STOPWORDS = frozenset((
+    "a", "an", "the", "of", "in", "on", "at", "for", "to", "from", "by", "with", "and", "or", "but",
+    "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "have",
+    "has", "had", "having", "will", "would", "can", "could", "should", "shall", "may", "might",
+    "must", "i", "me", "my", "we", "us", "our", "you", "your", "he", "she", "it", "its", "they",
+    "them", "their", "this", "that", "these", "those", "there", "here", "what", "which", "who",
+    "whom", "whose", "when", "where", "why", "how", "all", "any", "some", "each", "every", "please",
+    "pls", "plz", "show", "list", "give", "get", "find", "tell", "see", "display", "let", "lets",
+    "let's", "want", "need", "know", "like", "just", "also", "so", "then", "than", "as", "into",
+    "onto", "about", "over", "under", "up", "down", "out", "off", "again", "more", "most", "much",
+    "many", "such", "only", "own", "same", "too", "very", "s", "t", "now", "ok", "okay", "hi",
+    "hello", "hey", "thanks", "thank", "yo", "can't", "cannot", "not", "no", "nor", "if", "else",
+    "one", "ones", "anything", "something", "stuff", "thing", "things", "me?", "us?", "bot",
+    "convoscope", "kindly", "quickly", "pull", "bring", "fetch", "look", "looking", "check", "view",
+    "got", "getting", "interactions", "interaction", "conversations", "conversation", "contacts",
+    "contact", "tickets", "ticket", "cases", "case", "records", "record", "sessions", "session",
+    "ones'", "were't", "isn't", "aren't", "weren't", "wasn't", "didn't", "don't", "doesn't",
+    "handled", "handle", "took", "take", "taken", "via", "per", "across", "among", "between",
+    "during", "while", "customers", "customer", "callers", "caller", "clients", "client", "people",
+    "everyone", "everybody", "everything", "used", "use", "using", "given", "gave", "sounded",
+    "sounds", "seemed", "analysed", "analyzed", "processed", "received", "made", "came", "come",
+    "comes", "fired", "contacted", "talked", "happened", "went", "goes", "going", "gets", "seen",
+    "raised", "logged", "recorded", "spoke", "spoken", "wrote", "written", "sent", "keep", "keeps",
+    "kept", "result", "results", "breakdown", "compare", "comparison", "change", "changes",
+    "changed", "vs", "versus", "overall", "currently", "right", "today's", "thx", "cheers", "w",
+    "w/", "really", "whole", "entire", "u", "r", "requests", "request", "issues", "issue",
+    "problems", "problem", "there's", "what's", "who's", "how's", "it's", "that's", "anyone",
+    "someone", "somebody", "anybody",
+))  # fmt: skip
 
 # Abbreviations and chat spellings, replaced before parsing.
 ABBREVIATIONS = {
-    "yday": "yesterday", "ytd'y": "yesterday", "yest": "yesterday", "tdy": "today", "2day": "today",
+    "yday": "yesterday", "ystday": "yesterday", "ystrdy": "yesterday", "ysterday": "yesterday", "ytd'y": "yesterday", "yest": "yesterday", "tdy": "today", "2day": "today",
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "wk": "week", "wks": "weeks", "mo": "month",
     "mth": "month", "mths": "months", "ths": "this", "hw": "how", "w/": "with", "w/o": "without",
     "msgs": "messages", "mgr": "manager", "convos": "conversations", "esc": "escalations",

@@ -92,3 +92,15 @@ def test_this_week_compares_with_the_same_stretch_of_last_week() -> None:
     week = find_periods("this week", CHICAGO, now)[0].period
     prev = week.previous()
     assert (prev.start, prev.end) == (week.start - timedelta(days=7), now - timedelta(days=7))
+
+
+def test_last_hour_inside_the_repeated_hour() -> None:
+    """01:30 happens twice on the US fall-back night; at the second one "last hour" is the
+    first one (one real hour back), and the clip to now compares instants, not wall clocks."""
+    now = datetime(2026, 11, 1, 7, 30, tzinfo=UTC)  # 01:30 CST, the second 01:30
+    start, end = _one("last hour", CHICAGO, now)
+    assert (start, end) == (datetime(2026, 11, 1, 6, 30, tzinfo=UTC), now)
+    assert (start.utcoffset(), end.utcoffset()) == (timedelta(hours=-5), timedelta(hours=-6))
+    assert (start.hour, start.minute) == (end.hour, end.minute) == (1, 30)
+    today_start, today_end = _one("today", CHICAGO, now)
+    assert _hours(today_start, today_end) == 2.5  # midnight CDT to 01:30 CST
