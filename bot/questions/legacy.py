@@ -88,6 +88,9 @@ def to_legacy(q: Query, default: Period) -> LegacyQuery:
     if q.view == "repeat_contacts":
         out.kinds, out.kind_label = list(FAMILY_KINDS["repeat"]), FAMILY_LABELS["repeat"]
     labels: list[str] = []
+    flag_filters = [f for f in q.filters if isinstance(f, Match) and f.field == "flag" and not f.negate]
+    if len(flag_filters) > 1:  # the old slots OR every kind together
+        out.dropped.append("all of " + " and ".join("/".join(f.values) for f in flag_filters) + " (any of them shown)")
     for f in q.filters:
         if isinstance(f, Compare):
             out.dropped.append(f"{f.metric} {f.op} {f.value:g}")

@@ -36,10 +36,10 @@ from bot.questions.state import State, Text
 from bot.questions.timeexpr import Period, default_period, find_periods
 from bot.questions.vocab import ABBREVIATIONS, VOCABULARY
 from store.entities import EntityValues
-from store.query import NEGATIVE_BELOW, POSITIVE_ABOVE, Compare, Query, Span
+from store.query import NEGATIVE_BELOW, POSITIVE_ABOVE, Compare, Match, Query, Span
 
 HELP_RX = re.compile(r"^\s*(?:help|\?|what can you do|commands|usage|how do i use (?:this|you))\s*[?!.]*\s*$", re.I)
-_CONTEST_RX = re.compile(r"^\s*contest\s+(?:flag\s+)?#?(\d+)\s*[:,\-\u2013]?\s*(.*)$", re.I | re.S)
+_CONTEST_RX = re.compile(r"^\s*contest\s+(?:flag\s+)?#?(\d+)\s*(?:[:,\-\u2013]|\bbecause\b)?\s*(.*)$", re.I | re.S)
 #: the default period of a view that names none, in days (1 = today)
 DEFAULT_DAYS = {"list": 7, "count": 1, "ranking": 7, "breakdown": 7, "comparison": 1, "top_issues": 7,
                 "rising": 7, "repeat_contacts": 30, "traits": 30, "phrases": 30, "fcr": 7, "qa": 7,
@@ -63,6 +63,7 @@ def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linke
     if cm:
         return Query(view="contest", ref=cm.group(1), note=cm.group(2).strip() or None, text=raw)
     t = Text(_spell(raw, linker))
+    t.search(r"^\s*(?:good\s+)?(?:morning|afternoon|evening)\b\s*[!,.]+")  # a greeting, not a period
     st = State()
     _detail(t, st)
     if st.view == "detail":
@@ -99,6 +100,10 @@ def _spell(raw: str, linker: Linker) -> str:
     for tok in re.split(r"(\s+)", raw):
         low = fold(tok)
         core = low.strip("?!.,;:")
+        if core == "wk" and not re.search(r"\b(?:last|this|past|previous|next|a|per|each|the|of)\s*$",
+                                          "".join(out).lower()):  # fmt: skip
+            out.append(tok.replace(tok.strip("?!.,;:"), "this week"))  # a bare "wk" is this week
+            continue
         if core in ABBREVIATIONS:
             out.append(tok[: len(tok) - len(tok.lstrip("?!.,;:"))] + ABBREVIATIONS[core]
                        + tok[len(tok.rstrip("?!.,;:")):] if core != low else ABBREVIATIONS[core])
@@ -307,23 +312,37 @@ _AGENT_MOOD_RX = re.compile(r"\b(?:the )?agents?(?:'s)? (?:sounded|was|were|seem
 
 
 def _words(t: Text, st: State) -> None:
+    found: list[tuple[int, int, str, bool]] = []
     for rx, fam in V.FLAG_RX:
         for m in list(re.finditer(_NEG_PREFIX + rx.pattern, t.s)):
-            negate = m.group(0) != m.group(0).lstrip() or bool(re.match(r"(?:not|excluding|except|other|without|no|never)\b|non|n't", m.group(0)))
             negate = bool(re.match(r"\s*(?:(?:not|excluding|except|other than|without|no|never)\b|n't|non)", m.group(0)))
             t.take(*m.span())
-            if fam == "any" and any(isinstance(f, type(f)) and getattr(f, "field", None) == "flag" for f in st.filters):
-                continue  # "trend alerts", "angry flags": the family, not any flag
-            if fam == "repeat":
-                st.match("repeat", "yes", negate)
-                continue
-            st.match("flag", fam, negate)
-    _flag_any_after(st)
+            found.append((m.start(), m.end(), fam, negate))
+    # Separate qualifiers are a conjunction ("angry calls with long silences": two filters);
+    # families joined by or / and / a comma are one filter's alternatives (a union).
+    last: tuple[int, int] | None = None  # (end offset, index of its filter)
+    for start, end, fam, negate in sorted(found):
+        if fam == "any" and any(f[2] != "any" for f in found):
+            continue  # "trend alerts", "angry flags": the family, not any flag
+        if fam == "repeat":
+            st.match("repeat", "yes", negate)
+            continue
+        joined = last is not None and re.fullmatch(r"\s*(?:,|or|and|/|&)\s*(?:or\s*)?", t.low[last[0]:start] or "x")
+        if joined and last is not None:
+            f = st.filters[last[1]]
+            st.filters[last[1]] = Match("flag", (*f.values, fam), f.negate)  # type: ignore[union-attr]
+            last = (end, last[1])
+            continue
+        st.filters.append(Match("flag", (fam,), negate))  # type: ignore[arg-type]
+        last = (end, len(st.filters) - 1)
     for m in list(_SENTIMENT_RX.finditer(t.s)):
         word = m.group(1)
         if word in ("good", "bad", "great", "poor") and not re.match(
-                r"\s*(?:calls?|chats?|emails?|interactions?|conversations?|ones?)\b", t.s[m.end():]):  # fmt: skip
+                r"\s*(?:calls?|chats?|emails?|interactions?|conversations?|ones?|sentiment)\b", t.s[m.end():]):  # fmt: skip
             continue
+        sm = re.match(r"\s*sentiment\b", t.s[m.end():])
+        if sm:
+            t.take(m.end(), m.end() + sm.end())
         negate = bool(re.match(r"\s*(?:(?:not|excluding|except|other than|without|no|never)\b|n't|non)", m.group(0)))
         t.take(*m.span())
         metric = "sentiment"
@@ -346,26 +365,14 @@ def _words(t: Text, st: State) -> None:
     _resolution(t, st)
     if st.has("review") and not st.has("flag"):
         st.match("flag", "any")
-    if st.has("review") and st.view is None and not st.group_by and _only_any(st) and _FLAG_NOUN_RX.search(t.raw.lower()):
+    if st.view is None and not st.group_by and _FLAG_NOUN_RX.search(t.low) and not st.has("channel"):
+        # the word "flags" said: a list of the flags themselves ("dismissed angry flags")
         st.subject = "flags"
+        if not st.has("flag"):
+            st.match("flag", "any")
 
 
-_FLAG_NOUN_RX = re.compile(r"\bflags?\b")
-
-
-def _only_any(st: State) -> bool:
-    fams = [v for f in st.filters if getattr(f, "field", None) == "flag" for v in f.values]  # type: ignore[union-attr]
-    return fams == ["any"]
-
-
-def _flag_any_after(st: State) -> None:
-    """"any" next to a named family is that family ("angry flags", "trend alerts")."""
-    fams = [f for f in st.filters if getattr(f, "field", None) == "flag"]
-    named = [f for f in fams if "any" not in f.values]  # type: ignore[union-attr]
-    if named:
-        for f in fams:
-            if "any" in f.values and len(f.values) == 1 and not f.negate:  # type: ignore[union-attr]
-                st.filters.remove(f)
+_FLAG_NOUN_RX = re.compile(r"\bflags\b")
 
 
 def _resolution(t: Text, st: State) -> None:

@@ -118,6 +118,8 @@ def grouping(t: Text, st: State, linker: Linker) -> None:
         t.take(*rr.span())
         st.rank = st.rank or "ranked"
     _measures(t, st)
+    if not st.group_by and not st.extra.get("which") and not _WHO_RX.search(t.s):
+        _list_order(t, st)
     for m in list(_RANK_RX.finditer(t.s)):
         word, n, gw = m.group(1), m.group(2), m.group(3)
         g = group_of(gw) if gw else None
@@ -151,6 +153,28 @@ def grouping(t: Text, st: State, linker: Linker) -> None:
 
 _LATEST_RX = re.compile(rf"\b(?:the\s+)?(?:last|latest|most recent|newest|(first|oldest|earliest))\s+{_N}\b"
                         r"(?=\s+\w*\s*(?:calls?|chats?|emails?|interactions?|conversations?|contacts?|tickets?|flags?)\b)")
+
+
+_SUPER_RX = re.compile(rf"\b(?:the\s+)?(?:{_N}\s+)?(most negative|most positive|happiest|angriest|most angry"
+                       r"|most interruptions|most interrupted|most silence|most silent|longest silences?)\b")
+#: a superlative over the items of a list → (metric to sort by, highest first)
+_SUPER_ORDER = {"most negative": ("sentiment", False), "most positive": ("sentiment", True),
+                "happiest": ("sentiment", True), "angriest": ("anger", True), "most angry": ("anger", True),
+                "most interruptions": ("interruptions", True), "most interrupted": ("interruptions", True),
+                "most silence": ("silence", True), "most silent": ("silence", True),
+                "longest silence": ("silence", True), "longest silences": ("silence", True)}  # fmt: skip
+
+
+def _list_order(t: Text, st: State) -> None:
+    """"the 5 most negative chats", "angriest calls": a list sorted by a metric."""
+    m = _SUPER_RX.search(t.s)
+    if not m:
+        return
+    t.take(*m.span())
+    by, desc = _SUPER_ORDER[m.group(2)]
+    st.order = Order(by, desc)
+    if m.group(1):
+        st.limit = int(m.group(1)) if m.group(1).isdigit() else _NUMS[m.group(1)]
 
 
 def _measures(t: Text, st: State) -> None:
@@ -248,8 +272,6 @@ def decide_view(t: Text, st: State, counted: bool) -> None:
         g = st.group_by[0]
         st.subject = {"agent": "agents", "topic": "topics", "cluster": "clusters", "customer": "customers",
                       "flag": "flags"}.get(g, "interactions")  # fmt: skip
-        if g == "flag" and not st.has("flag"):
-            st.match("flag", "any")
     if st.view in ("ranking", "breakdown", "comparison") and not st.measures:
         has_flag = any(isinstance(f, Match) and f.field == "flag" for f in st.filters)
         if st.view == "ranking" and st.rank in ("best", "worst") and not has_flag:

@@ -188,7 +188,10 @@ _PATTERNS: list[tuple[str, str]] = [
     ("last_n", r"\b(?:in |over |during |within )?(?:the )?(?:last|past|previous|recent)\s+" + _NUM
      + r"\s+(day|week|month|business day|working day)s?\b"),
     ("last_nd", r"\b(?:in |over |during )?(?:the )?(?:last|past|previous)\s*(\d+)\s*(d|w)\b"),
-    ("fortnight", r"\b(?:in |over )?(?:the )?(?:last|past) fortnight\b"),
+    ("fortnight", r"\b(?:in |over )?(?:the )?(?:last|past|this) fortnight\b"),
+    # shorthand without "last": 7d, 48h, 2w, 3m (not after a comparison: "over 5m" is a length)
+    ("bare_n", r"(?<![<>=\w.])(\d+)(h|d|w|m)\b"),
+    ("dom", r"\b(?:on )?the (\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?" + _MON + r")"),
     ("ago", r"\b" + _NUM + r"\s+(day|week|month)s? ago\b"),
     ("week_n", r"\b(?:in |during )?(?:calendar |iso )?(?:week|wk|cw|kw)\s*#?\s*(\d{1,2})(?:\s+(?:of\s+)?(\d{4}))?\b"),
     ("since_wd", r"\bsince (?:last )?(" + _WD + r")\b"),
@@ -413,6 +416,31 @@ def _build(name: str, m: re.Match[str], tz: ZoneInfo, now: datetime, today: date
         days = {"day": 1, "week": 7}[unit] * n
         # "last 7 days" = today and the 6 days before it, whole local days.
         return _days(today - timedelta(days=days - 1), today, tz, f"in the last {days} days")
+    if name == "bare_n":
+        before = m.string[: m.start()].lower()
+        if re.search(r"(?:more|less|longer|shorter|fewer|over|under|above|below|than|least|most|within|exceeding"
+                     r"|top|by|per|[<>=+-])\s*$", before):  # fmt: skip
+            return None
+        n, unit = int(m.group(1)), m.group(2).lower()
+        if n < 1:
+            return None
+        if unit == "h":
+            return Period(_ago(now, tz, timedelta(hours=n)), now, f"in the last {n} hours")
+        if unit == "m":
+            back = _month_start(today, n)
+            day = min(today.day, _last_day_of_month(back.year, back.month).day)
+            return _days(back.replace(day=day) + timedelta(days=1), today, tz, f"in the last {n} months")
+        days = n * (7 if unit == "w" else 1)
+        return _days(today - timedelta(days=days - 1), today, tz, f"in the last {days} days")
+    if name == "dom":
+        d = int(m.group(1))
+        month = today.replace(day=1)
+        for _ in range(13):  # the most recent month in which that day is not in the future
+            if d <= _last_day_of_month(month.year, month.month).day and month.replace(day=d) <= today:
+                day = month.replace(day=d)
+                return day_period(day, tz, f"on {_fmt_day(day)}")
+            month = _month_start(month, 1)
+        return None
     if name == "ago":
         n, unit = _num(m.group(1)), m.group(2).lower()
         if unit == "day":

@@ -65,7 +65,7 @@ METRIC_WORDS: list[tuple[str, str]] = [
     (r"(?:agent )?talk(?:[- ]time)? ratio|agent talk(?:ing)?(?: time)? share|talk share|agent talk time", "agent_talk_ratio"),
     (r"interruptions?|interupt\w*|interrupt\w*|talk-?overs?|over-?talk(?:ing)?|cross-?talk", "interruptions"),
     (r"silence(?: time)?|dead air|non-?talk(?: time)?|hold time|quiet time", "silence"),
-    (r"duration|length|handle time|handling time|aht|call length|talk time", "duration"),
+    (r"duration|length|handle time|handling time|aht|talk time", "duration"),
     (r"turns|messages|exchanges|back[- ]and[- ]forths?", "turns"),
 ]  # fmt: skip
 METRIC_RX = [(re.compile(rf"\b(?:{w})\b"), m) for w, m in METRIC_WORDS]
@@ -144,7 +144,7 @@ STOPWORDS = frozenset((
 # Abbreviations and chat spellings, replaced before parsing.
 ABBREVIATIONS = {
     "yday": "yesterday", "ystday": "yesterday", "ystrdy": "yesterday", "ysterday": "yesterday", "ytd'y": "yesterday", "yest": "yesterday", "tdy": "today", "2day": "today",
-    "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "wk": "week", "wks": "weeks", "mo": "month",
+    "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "wk": "week", "ystdy": "yesterday", "yestday": "yesterday", "wks": "weeks", "mo": "month",
     "mth": "month", "mths": "months", "ths": "this", "hw": "how", "w/": "with", "w/o": "without",
     "msgs": "messages", "mgr": "manager", "convos": "conversations", "esc": "escalations",
     "u": "you", "r": "are", "abt": "about", "bc": "because", "ppl": "people", "nr": "number", "no.": "number",
