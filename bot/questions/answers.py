@@ -22,8 +22,7 @@ from zoneinfo import ZoneInfo
 
 from bot import blocks as bk
 from bot import safety
-from bot.questions.legacy import LegacyQuery as Query
-from bot.questions.parser import HELP_RX
+from bot.questions.parser import HELP_RX, Query
 from bot.questions.resolution_view import resolution_item, resolution_line
 from bot.questions.understand import understand
 from store import questions as sq

@@ -32,12 +32,17 @@ from bot.questions.conditions import SUBJECT_RX, counted, metrics, repeat, text_
 from bot.questions.linking import Linker, fold, singular
 from bot.questions.names import names
 from bot.questions.shape import decide_view, grouping
+from bot.questions.slots import SlotQuery
 from bot.questions.state import State, Text
 from bot.questions.timeexpr import Period, default_period, find_periods
 from bot.questions.vocab import ABBREVIATIONS, VOCABULARY
 from store.entities import EntityValues
-from store.query import NEGATIVE_BELOW, POSITIVE_ABOVE, Compare, Match, Query, Span
+from store.query import NEGATIVE_BELOW, POSITIVE_ABOVE, Compare, Match, Span
+from store.query import Query as TypedQuery
 
+#: the old parser's result type, now the answer paths' slot form of a typed query
+#: (`slots.SlotQuery`); `parse` returns a `store.query.Query`
+Query = SlotQuery
 HELP_RX = re.compile(r"^\s*(?:help|\?|what can you do|commands|usage|how do i use (?:this|you))\s*[?!.]*\s*$", re.I)
 _CONTEST_RX = re.compile(r"^\s*contest\s+(?:flag\s+)?#?(\d+)\s*(?:[:,\-\u2013]|\bbecause\b)?\s*(.*)$", re.I | re.S)
 #: the default period of a view that names none, in days (1 = today)
@@ -51,17 +56,17 @@ RULE_KINDS = {"compliance": "compliance_missing", "prohibited": "prohibited_phra
               "silence": "long_silence", "trend": "topic_trend", "repeat": "repeat_contact"}  # fmt: skip
 
 
-def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linker | None = None) -> Query:
+def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linker | None = None) -> TypedQuery:
     """Parse one question. Never raises on user input: what it cannot read becomes `help`
     (nothing understood) or `ignored` words (the rest)."""
     linker = entities if isinstance(entities, Linker) else Linker(entities or EntityValues())
     raw = " ".join(text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
                    .replace("\u201d", '"').split())  # fmt: skip
     if not raw or HELP_RX.match(raw):
-        return Query(view="help", text=raw)
+        return TypedQuery(view="help", text=raw)
     cm = _CONTEST_RX.match(raw)
     if cm:
-        return Query(view="contest", ref=cm.group(1), note=cm.group(2).strip() or None, text=raw)
+        return TypedQuery(view="contest", ref=cm.group(1), note=cm.group(2).strip() or None, text=raw)
     t = Text(_spell(raw, linker))
     t.search(r"^\s*(?:good\s+)?(?:morning|afternoon|evening)\b\s*[!,.]+")  # a greeting, not a period
     st = State()
@@ -83,7 +88,7 @@ def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linke
         if st.filters or st.period is not None or st.ambiguous or SUBJECT_RX.search(t.s):
             st.view = "list"
         else:
-            return Query(view="help", text=raw, ignored=_ignored(t))
+            return TypedQuery(view="help", text=raw, ignored=_ignored(t))
     for m in list(SUBJECT_RX.finditer(t.s)):
         t.take(*m.span())
     if st.view in ("rising", "top_issues") and st.group_by in (["topic"], ["cluster"]):
@@ -403,7 +408,7 @@ def _ignored(t: Text) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _finish(t: Text, st: State, tz: ZoneInfo, now: datetime, raw: str) -> Query:
+def _finish(t: Text, st: State, tz: ZoneInfo, now: datetime, raw: str) -> TypedQuery:
     view = st.view or "list"
     period_default = False
     period = st.period
@@ -423,7 +428,7 @@ def _finish(t: Text, st: State, tz: ZoneInfo, now: datetime, raw: str) -> Query:
         extra.pop(k, None)
     measures = tuple(m for _p, m in sorted(st.measures, key=lambda pm: pm[0]))
     filters = tuple(st.filters) if view != "detail" else ()
-    return Query(
+    return TypedQuery(
         subject=st.subject,  # type: ignore[arg-type]
         view=view,  # type: ignore[arg-type]
         period=_span(period) if period else None,

@@ -9,9 +9,9 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from bot.questions.interpret import interpret
-from bot.questions.legacy import LegacyQuery, to_legacy
 from bot.questions.linking import Linker
 from bot.questions.parser import DEFAULT_DAYS, HELP_RX, parse
+from bot.questions.slots import SlotQuery, to_slots
 from bot.questions.timeexpr import default_period
 from store import entities
 from store.entities import EntityValues
@@ -64,7 +64,7 @@ def typed_query(engine: Engine, question: str) -> Query:
     return query
 
 
-def understand(engine: Engine, question: str) -> Answer | tuple[LegacyQuery, str | None]:
+def understand(engine: Engine, question: str) -> Answer | tuple[SlotQuery, str | None]:
     """(query for the answer paths, interpretation line), or an Answer offering a choice."""
     from bot.questions.answers import Answer
     from bot.questions.choices import choice_blocks, choice_text
@@ -77,7 +77,7 @@ def understand(engine: Engine, question: str) -> Answer | tuple[LegacyQuery, str
 
         return Answer(typed.text, ask_back, [], [bk.section(bk.escape(ask_back)), *choice_blocks(typed)],
                       intent="choose", query=typed.to_dict())  # fmt: skip
-    legacy = to_legacy(typed, default_period(DEFAULT_DAYS.get(typed.view, 1), engine.tz, now))
+    legacy = to_slots(typed, default_period(DEFAULT_DAYS.get(typed.view, 1), engine.tz, now))
     if legacy.intent == "agent" and not legacy.agent:
         legacy.intent = "find"
     preface = None if typed.view in ("help", "contest") else interpret(typed, now)

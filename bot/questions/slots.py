@@ -1,7 +1,8 @@
 """The typed query as the answer paths of #13 read it (intent + a few slots), for as long
 as those paths have not moved to `store.query.Query` (#14 part A rewrites list, count,
 ranking, breakdown and comparison answers on the typed query; this adapter then shrinks to
-the pattern answers).
+the pattern answers). `SlotQuery` has the fields of the old parser's result and is still
+importable as `bot.questions.parser.Query`, so code written against that keeps working.
 
 It loses what the old slots cannot hold — metric conditions, negations, several values of
 one field, text search, groupings — and says so: `dropped` lists them, and the answer
@@ -40,7 +41,7 @@ INTENT_OF_VIEW = {
 
 
 @dataclass(slots=True)
-class LegacyQuery:
+class SlotQuery:
     """What the #13 answer paths read (see module docstring)."""
 
     text: str
@@ -69,9 +70,9 @@ def _period(span: object, fallback: Period) -> Period:
     return Period(span.start, span.end, span.label)  # type: ignore[attr-defined]
 
 
-def to_legacy(q: Query, default: Period) -> LegacyQuery:
+def to_slots(q: Query, default: Period) -> SlotQuery:
     """The typed query in the old slots; `default` is the period of views that have none."""
-    out = LegacyQuery(text=q.text, intent=INTENT_OF_VIEW.get(q.view, "find"), period=_period(q.period, default),
+    out = SlotQuery(text=q.text, intent=INTENT_OF_VIEW.get(q.view, "find"), period=_period(q.period, default),
                       period_said=not q.period_default and q.period is not None,
                       compare=_period(q.compare_to, default) if q.compare_to else None, ref=q.ref,
                       typed=q)  # fmt: skip
