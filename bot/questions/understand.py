@@ -64,19 +64,27 @@ def typed_query(engine: Engine, question: str) -> Query:
     return query
 
 
-def understand(engine: Engine, question: str) -> Answer | tuple[SlotQuery, str | None]:
-    """(query for the answer paths, interpretation line), or an Answer offering a choice."""
+def choice_answer(typed: Query) -> Answer | None:
+    """The answer to a question whose name fits several stored values: a question back,
+    with one button per candidate (None when nothing is ambiguous)."""
+    from bot import blocks as bk
     from bot.questions.answers import Answer
     from bot.questions.choices import choice_blocks, choice_text
 
+    ask_back = choice_text(typed)
+    if not ask_back:
+        return None
+    return Answer(typed.text, ask_back, [], [bk.section(bk.escape(ask_back)), *choice_blocks(typed)],
+                  intent="choose", query=typed.to_dict())  # fmt: skip
+
+
+def understand(engine: Engine, question: str) -> Answer | tuple[SlotQuery, str | None]:
+    """(query for the answer paths, interpretation line), or an Answer offering a choice."""
     now = engine.clock()
     typed = typed_query(engine, question)
-    ask_back = choice_text(typed)
-    if ask_back:
-        from bot import blocks as bk
-
-        return Answer(typed.text, ask_back, [], [bk.section(bk.escape(ask_back)), *choice_blocks(typed)],
-                      intent="choose", query=typed.to_dict())  # fmt: skip
+    choice = choice_answer(typed)
+    if choice is not None:
+        return choice
     legacy = to_slots(typed, default_period(DEFAULT_DAYS.get(typed.view, 1), engine.tz, now))
     if legacy.intent == "agent" and not legacy.agent:
         legacy.intent = "find"
