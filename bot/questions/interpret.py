@@ -8,7 +8,7 @@ a string out.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from store.query import Compare, Match, Measure, Query, Span
 
@@ -43,8 +43,13 @@ def interpret(q: Query, now: datetime | None = None) -> str:
                                                        and not f.negate and in_noun)]
     if q.group_by and q.view in VIEW_TITLES:
         parts.append("by " + " and ".join(q.group_by))
+    if q.view == "list" and q.order is not None:
+        by = "time" if q.order.by == "started_at" else METRIC_WORDS.get(q.order.by, q.order.by)
+        first = ("newest" if q.order.descending else "oldest") if by == "time" else \
+            ("highest" if q.order.descending else "lowest")
+        parts.append(f"by {by}, {first} first")
     if q.limit:
-        parts.append(f"top {q.limit}")
+        parts.append(f"top {q.limit}" if q.view != "list" else f"first {q.limit}")
     if q.period is not None:
         parts.append(span_words(q.period, now) + (" (default)" if q.period_default else ""))
     if q.compare_to is not None:
@@ -126,6 +131,8 @@ def _filter(f: Match | Compare) -> str:
         return f"{neg}from repeat contacts"
     if f.field in ("direction", "resolution"):
         return f"{neg}{values}"
+    if f.field == "queue":
+        return f"{neg}in {values}"
     return f"{neg}{f.field} {values}"
 
 
@@ -153,11 +160,17 @@ def span_words(span: Span, now: datetime | None = None) -> str:
     def point(d: datetime) -> str:
         return day(d) + ("" if (d.hour, d.minute) == (0, 0) else f" {d:%H:%M}")
 
+    def last(d: datetime) -> str:
+        """An end at midnight is shown as the last day it includes."""
+        if (d.hour, d.minute) == (0, 0):
+            return day((d - timedelta(hours=12)).replace(hour=0))
+        return point(d)
+
     if now is not None and abs((end - now).total_seconds()) < 1:
         rng = f"{point(start)} → now"
     elif (end - start).total_seconds() <= 25 * 3600 and (start.hour, start.minute) == (0, 0) \
             and (end.hour, end.minute) == (0, 0):  # fmt: skip
         rng = day(start)
     else:
-        rng = f"{point(start)} → {point(end)}"
+        rng = f"{point(start)} → {last(end)}"
     return f"{label} ({rng})" if label else rng
