@@ -101,7 +101,8 @@ def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linke
 def _spell(raw: str, linker: Linker) -> str:
     """Abbreviations expanded and vocabulary typos corrected ("angy" → "angry", "yesterdy"
     → "yesterday"); names are left to the linker (which forgives their typos itself)."""
-    out = []
+    out: list[str] = []
+    raw = re.sub(r"(?i)\bwks?\s*(?=#?\d)", "week ", raw)  # "wk 44" is week 44
     for tok in re.split(r"(\s+)", raw):
         low = fold(tok)
         core = low.strip("?!.,;:")
