@@ -256,6 +256,8 @@ def decide_view(t: Text, st: State, counted: bool) -> None:
             _add_group(st, "agent")
         elif counted:
             st.view = "count"
+        elif st.measures:  # "average anger for billing calls": one row, all measures
+            st.view = "breakdown"
     if not shaped:
         return
     count_words = st.extra.pop("count_words", [])
@@ -268,7 +270,7 @@ def decide_view(t: Text, st: State, counted: bool) -> None:
         if st.view != "comparison" or st.measures or not _bare_metric(t, st, dry=True):
             pass
         _bare_metric(t, st)
-    if st.view in ("ranking", "breakdown"):
+    if st.view in ("ranking", "breakdown") and st.group_by:
         g = st.group_by[0]
         st.subject = {"agent": "agents", "topic": "topics", "cluster": "clusters", "customer": "customers",
                       "flag": "flags"}.get(g, "interactions")  # fmt: skip

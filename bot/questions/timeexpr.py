@@ -338,6 +338,10 @@ def _build(name: str, m: re.Match[str], tz: ZoneInfo, now: datetime, today: date
         d = today - timedelta(days=back)
         return day_period(d, tz, "yesterday" if back == 1 else f"on {_fmt_day(d)}")
     if name in ("hours", "hours_compact"):
+        if re.match(r"\s*past", m.group(0), re.I) and re.search(
+                r"\b(?:ran|run|runs|running|went|go|goes|going|lasted|lasting|lasts|dragged|was|were|is|are)\s*$",
+                m.string[: m.start()], re.I):  # fmt: skip
+            return None  # "calls that ran past 20 min": a length, not a period
         n = _num(m.group(1)) if m.group(1) else 1
         unit = m.group(2).lower()
         if n < 1:

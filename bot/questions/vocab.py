@@ -77,7 +77,7 @@ OPS: list[tuple[str, str]] = [
     (r">=|=>|at least|no (?:less|fewer) than|not (?:less|fewer) than|minimum(?: of)?|or more", ">="),
     (r"<=|=<|at most|no more than|not more than|up to|maximum(?: of)?|or less|or fewer|within", "<="),
     (r">|more than|greater than|higher than|bigger than|larger than|longer than|over|above|exceed(?:s|ed|ing)?"
-     r"|in excess of|beyond|worse than|moer than|mroe than|more then|longer then|slower than|later than", ">"),
+     r"|in excess of|beyond|past|worse than|moer than|mroe than|more then|longer then|slower than|later than", ">"),
     (r"<|less than|fewer than|lower than|smaller than|shorter than|under|below|beneath|less then"
      r"|shorter then|lower then|faster than|quicker than", "<"),
     (r"=|equal to|exactly|of exactly", "="),
