@@ -81,7 +81,8 @@ def to_slots(q: Query, default: Period) -> SlotQuery:
     if q.view == "accuracy":
         out.rule = q.note
     if q.view in ("ranking", "breakdown"):
-        out.dropped.append(f"the {q.view} by {', '.join(q.group_by)}")
+        out.dropped.append(f"the {q.view}" + (f" by {', '.join(q.group_by)}" if q.group_by else "")
+                           + (" of " + ", ".join(m.name for m in q.measures) if q.measures else ""))
     if q.view == "list" and q.order is not None and q.order.by != "started_at":
         out.dropped.append(f"sorted by {q.order.by}")
     if q.view == "list" and q.limit:

@@ -137,7 +137,7 @@ STOPWORDS = frozenset((
     "kept", "result", "results", "breakdown", "compare", "comparison", "change", "changes",
     "changed", "vs", "versus", "overall", "currently", "right", "today's", "thx", "cheers", "w",
     "w/", "really", "whole", "entire", "u", "r", "requests", "request", "issues", "issue",
-    "problems", "problem", "there's", "what's", "who's", "how's", "it's", "that's", "anyone",
+    "problems", "problem", "there's", "what's", "who's", "how's", "it's", "that's", "anyone", "ran", "run", "runs", "running",
     "someone", "somebody", "anybody",
 ))  # fmt: skip
 
