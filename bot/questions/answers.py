@@ -115,7 +115,7 @@ class Engine:
             short = cap_text(question, self.max_question_chars)
             return Answer(short, text, [], [bk.section(text)], intent="too_long")
         try:
-            got = understand(self, question)
+            got = understand(self, question, role)
         except Exception:  # a parser bug must not show a stack trace to the asker
             log.exception("could not parse %r", question)
             return self.help(question, "I could not read that question.")

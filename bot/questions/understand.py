@@ -64,25 +64,39 @@ def typed_query(engine: Engine, question: str) -> Query:
     return query
 
 
-def choice_answer(typed: Query) -> Answer | None:
+def choice_answer(typed: Query, role: str = "supervisor") -> Answer | None:
     """The answer to a question whose name fits several stored values: a question back,
-    with one button per candidate (None when nothing is ambiguous)."""
+    with one button per candidate (None when nothing is ambiguous). Candidates are named
+    only to a role that may see them: agent names to supervisors (others are asked for the
+    full name), customers never (their identifiers are personal data)."""
     from bot import blocks as bk
     from bot.questions.answers import Answer
     from bot.questions.choices import choice_blocks, choice_text
+    from store.permissions import allowed
 
-    ask_back = choice_text(typed)
-    if not ask_back:
+    amb = dict(typed.extra.get("ambiguous") or {})
+    amb.pop("customer", None)
+    hidden = [k for k in amb if k == "agent" and not allowed(role, "agent_names")]
+    if hidden:
+        text = (f"That name fits several {hidden[0]}s; only supervisors see agent names. "
+                "Please ask again with the full name.")  # fmt: skip
+        return Answer(typed.text, text, [], [bk.section(bk.escape(text))], intent="choose")
+    if not amb:
         return None
+    from dataclasses import replace
+
+    typed = replace(typed, extra={**typed.extra, "ambiguous": amb})
+    ask_back = choice_text(typed)
+    assert ask_back is not None
     return Answer(typed.text, ask_back, [], [bk.section(bk.escape(ask_back)), *choice_blocks(typed)],
                   intent="choose", query=typed.to_dict())  # fmt: skip
 
 
-def understand(engine: Engine, question: str) -> Answer | tuple[SlotQuery, str | None]:
+def understand(engine: Engine, question: str, role: str = "supervisor") -> Answer | tuple[SlotQuery, str | None]:
     """(query for the answer paths, interpretation line), or an Answer offering a choice."""
     now = engine.clock()
     typed = typed_query(engine, question)
-    choice = choice_answer(typed)
+    choice = choice_answer(typed, role)
     if choice is not None:
         return choice
     legacy = to_slots(typed, default_period(DEFAULT_DAYS.get(typed.view, 1), engine.tz, now))

@@ -71,3 +71,13 @@ def test_engine_records_the_candidates(store: Any) -> None:
     q = Query.from_dict(a.query or {})
     assert q.extra["ambiguous"] == {"agent": ["John Carter", "John Okafor"]}
     assert not q.matches("agent")  # never a guess
+
+
+def test_candidates_are_named_only_to_supervisors(store: Any) -> None:
+    _two_johns(store)
+    eng = Engine(store, TZ, redactor=None)
+    for role in ("viewer", "analyst"):
+        a = eng.ask("calls from john today", role=role)
+        assert a.intent == "choose" and "Carter" not in a.text and "Okafor" not in a.text
+        assert not [b for b in a.blocks if b.get("type") == "actions"]
+    assert "John Carter" in eng.ask("calls from john today", role="supervisor").text
