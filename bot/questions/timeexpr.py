@@ -158,6 +158,16 @@ def _last_day_of_month(y: int, m: int) -> date:
     return (_month_start(date(y, m, 1), -1) if m < 12 else date(y + 1, 1, 1)) - timedelta(days=1)
 
 
+def _day_of_month(d: int, today: date) -> date | None:
+    """Day `d` of the most recent month in which it is not in the future ("the 27th")."""
+    month = today.replace(day=1)
+    for _ in range(13):
+        if d <= _last_day_of_month(month.year, month.month).day and month.replace(day=d) <= today:
+            return month.replace(day=d)
+        month = _month_start(month, 1)
+    return None
+
+
 def _quarter_start(d: date) -> date:
     return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
 
@@ -437,14 +447,8 @@ def _build(name: str, m: re.Match[str], tz: ZoneInfo, now: datetime, today: date
         days = n * (7 if unit == "w" else 1)
         return _days(today - timedelta(days=days - 1), today, tz, f"in the last {days} days")
     if name == "dom":
-        d = int(m.group(1))
-        month = today.replace(day=1)
-        for _ in range(13):  # the most recent month in which that day is not in the future
-            if d <= _last_day_of_month(month.year, month.month).day and month.replace(day=d) <= today:
-                day = month.replace(day=d)
-                return day_period(day, tz, f"on {_fmt_day(day)}")
-            month = _month_start(month, 1)
-        return None
+        day = _day_of_month(int(m.group(1)), today)
+        return day_period(day, tz, f"on {_fmt_day(day)}") if day else None
     if name == "ago":
         n, unit = _num(m.group(1)), m.group(2).lower()
         if unit == "day":
@@ -503,6 +507,10 @@ def _build(name: str, m: re.Match[str], tz: ZoneInfo, now: datetime, today: date
         return _days(first, min(last, today), tz, f"in {first:%B %Y}")
     if name in ("since_date", "on_date"):
         raw = m.group(1)
+        dm = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)", raw.strip())
+        if name == "since_date" and dm:  # "since the 15th"
+            first = _day_of_month(int(dm.group(1)), today)
+            return _days(first, today, tz, f"since {_fmt_day(first)}") if first else None
         if name == "since_date" and re.fullmatch(_WD + r"|yesterday|last \w+", raw.strip(), re.I):
             return None
         day = _dateparser_date(raw, tz, now)
