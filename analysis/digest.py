@@ -17,10 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from store import digest as sd
-from store import questions as sq
+from store import query_views as qv
 from store import resolution as resolution_store
 from store import reviews
 from store.db import Store
+from store.query import Query, Span
 
 log = logging.getLogger(__name__)
 CHANNELS = ("call", "email", "chat")
@@ -135,20 +136,15 @@ def _top_topics(store: Store, start: datetime, end: datetime) -> list[tuple[str,
             return [(c.label or ", ".join(c.terms[:3]), c.count) for c in clusters]
     except Exception:  # pattern tables absent or not computed
         log.debug("top_clusters unavailable", exc_info=True)
-    return sq.top_topics(store, sq.Filter(start, end), limit=5)
+    return qv.top_topics(store, Query(period=Span(start, end, "")), limit=5)
 
 
 def _rising(store: Store, day: date, start: datetime, end: datetime, prev_start: datetime) -> list[dict[str, Any]]:
-    try:
-        from store import patterns
-
-        trends = patterns.rising_issues(store, day)
-        if trends:
-            return [{"topic": t.label, "count": t.n, "before": round(float(t.baseline), 1),
-                     "summary": t.summary} for t in trends[:5]]  # fmt: skip
-    except Exception:
-        log.debug("rising_issues unavailable", exc_info=True)
-    return sq.rising_topics(store, sq.Filter(start, end), prev_start, start, limit=5)
+    """The one definition of rising (`store.query_views.rising`): the patterns job's
+    detected rises of the day when it has run, else topics against the days before."""
+    q = Query(period=Span(start, end, ""), compare_to=Span(prev_start, start, ""))
+    return [{"topic": r.label, "count": r.n, "before": r.before if r.day is None else round(r.baseline, 1),
+             "summary": r.summary} for r in qv.rising(store, q, limit=5, tz=getattr(start.tzinfo, "key", "UTC"))]  # fmt: skip
 
 
 def _repeats(store: Store, start: datetime, end: datetime, week_start: datetime) -> list[dict[str, Any]]:

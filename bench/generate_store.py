@@ -299,7 +299,7 @@ def _chunk(
             """
             INSERT INTO scores (interaction_id, version, analysed_at, sentiment, sentiment_agent,
                 sentiment_customer, customer_trend, agent_trend, anger, metrics, topics,
-                keywords, top_topic, cluster_id, model)
+                keywords, top_topic, cluster_id, model, non_talk_pct, interruptions, agent_talk_ratio)
             SELECT id, 1, started_at + to_seconds(duration) + INTERVAL 5 MINUTE, sent,
                 least(5, sent * 0.4 + 1.5), sent - 0.3,
                 [sent - 0.8, sent - 0.2, sent + 0.2, sent + 0.5],
@@ -311,7 +311,8 @@ def _chunk(
                             'longest_monologue_seconds', mono),
                 json_array(json_object('topic', topic, 'score', 0.9)),
                 string_split(topic, ' '), topic,
-                CASE WHEN cluster > 0 THEN cluster END, 'generated'
+                CASE WHEN cluster > 0 THEN cluster END, 'generated',
+                nontalk, interrupt, round(talk / 100, 4)  -- the columns analysis fills too
             FROM _gen_i
             """
         )

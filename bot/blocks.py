@@ -156,3 +156,23 @@ def replace_review_block(blocks: list[Block], flag_id: int, note: Block) -> list
     if not replaced:
         out.append(note)
     return out
+
+
+def table(header: list[str], rows: list[list[str]], *, limit: int = SECTION_MAX) -> Block:
+    """A ranked table or breakdown as one monospace section (Slack has no portable table
+    block): columns padded to their widest cell, the first left-aligned, the rest right.
+    Rows that would pass the section limit are left out, saying how many."""
+    cells = [header, *rows]
+    widths = [max(len(r[k]) for r in cells) for k in range(len(header))]
+
+    def line(r: list[str]) -> str:
+        return "  ".join(c.ljust(widths[k]) if k == 0 else c.rjust(widths[k]) for k, c in enumerate(r))
+
+    out = [line(header), "  ".join("-" * w for w in widths)]
+    for n, r in enumerate(rows):
+        nxt = line(r)
+        if sum(len(x) + 1 for x in out) + len(nxt) + 40 > limit:
+            out.append(f"… {len(rows) - n} more rows")
+            break
+        out.append(nxt)
+    return {"type": "section", "text": {"type": "mrkdwn", "text": "```" + escape("\n".join(out)) + "```"}}

@@ -46,11 +46,20 @@ from convoscope.apiguard import ApiGuard, ApiLimits
 from store import browse, reviews, search, users
 from store.db import Store, StoreError
 from store.permissions import Forbidden, Identity, allowed, require, shape
-from tui.data import ReviewResult, encode, filter_from_json
+from tui.data import ReviewResult, encode, view_from_body
 
 TOKEN_ENV = "CONVOSCOPE_API_TOKEN"
 #: Who the service token (not a person's token) acts as.
 SERVICE_IDENTITY = Identity("api:service-token", "admin")
+
+
+def _view(body: dict[str, Any]) -> Any:
+    """The interactions a request names: `{"query": <store.query.Query.to_dict()>}` (the
+    typed query every surface builds) or `{"filter": <the TUI's filter form>}`."""
+    try:
+        return view_from_body(body)
+    except ValueError as exc:
+        raise ApiError(str(exc)) from exc
 
 
 class ApiError(ValueError):
@@ -164,7 +173,7 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
     async def page(request: Request) -> Any:
         require(_who(request).role, "lists")
         b = await _body(request)
-        flt = filter_from_json(b.get("filter"))
+        flt = _view(b)
         limit = int(b.get("limit") or 100)
         if not 1 <= limit <= 5000:
             raise ApiError("limit must be 1..5000")
@@ -178,7 +187,7 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
     async def count(request: Request) -> Any:
         require(_who(request).role, "counts")
         b = await _body(request)
-        flt = filter_from_json(b.get("filter"))
+        flt = _view(b)
         return {"count": await run_in_threadpool(browse.count, store, flt)}
 
     async def detail(request: Request) -> Any:
@@ -211,6 +220,30 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
         return encode(await run_in_threadpool(
             lambda: answer_payload(store, ZoneInfo(tz), question, page=page, actor=who.user,
                                    role=who.role, agent=who.agent)))
+
+    async def typed(request: Request) -> Any:
+        """Answer a typed query (`{"query": ..., "page": n}`) as the bot would: list, count,
+        ranking, breakdown, comparison or a pattern view, for the token's role."""
+        from zoneinfo import ZoneInfo
+
+        from bot.questions import Engine
+        from store import audit
+        from store.query import Query
+
+        b = await _body(request)
+        q = _view({"query": b.get("query") or {}})
+        assert isinstance(q, Query)
+        page = int(b.get("page") or 0)
+        who = _who(request)
+
+        def run() -> dict[str, Any]:
+            eng = Engine(store, ZoneInfo(tz))
+            ans = eng.interpreted(eng.answer_query(q, role=who.role, page=max(0, page), agent=who.agent), q)
+            audit.log(store, who.user, "query", None, {"view": q.view, "page": page, "role": who.role})
+            return {**ans.to_json(), "intent": ans.intent, "page": ans.page, "pages": ans.pages,
+                    "total": ans.total, "query": q.to_dict()}  # fmt: skip
+
+        return encode(await run_in_threadpool(run))
 
     async def queue(request: Request) -> Any:
         order = request.query_params.get("order", "severity")
@@ -331,7 +364,7 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
             raise ApiError(f"{path} exists; exports never overwrite a file")
         if not target.parent.is_dir():
             raise ApiError(f"folder {target.parent} does not exist")
-        flt = filter_from_json(b.get("filter"))
+        flt = _view(b)
         rows = await run_in_threadpool(
             lambda: browse.export_to(store, path, fmt, flt, sort=str(b.get("sort") or "started_at"),
                                      descending=bool(b.get("descending", True)), agent_names=names))
@@ -374,6 +407,7 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
         Route("/api/interactions/{iid:int}", wrap(detail)),
         Route("/api/search", wrap(do_search)),
         Route("/api/ask", wrap(ask), methods=["POST"]),
+        Route("/api/query", wrap(typed), methods=["POST"]),
         Route("/api/review-queue", wrap(queue)),
         Route("/api/flags/{fid:int}/review", wrap(review), methods=["POST"]),
         Route("/api/flags/{fid:int}", wrap(flag_state)),

@@ -8,7 +8,9 @@ transaction, so a re-run is safe and readers never see half a result.
 Read side (for "top issues this week", "what do low-satisfaction calls have in common?",
 "repeat callers this month", "best phrases for billing", agent QA): `top_clusters`,
 `rising_issues`, `repeat_contacts`, `fcr_rates`, `low_satisfaction_traits`,
-`best_phrases`, `stage_orders`, `agent_scorecards`, `interaction_scorecards`.
+`best_phrases`, `stage_orders`, `agent_scorecards`, `interaction_scorecards` — in
+store/patterns_read.py, records and helpers in store/patterns_base.py (split by job, #14);
+both re-exported here.
 
 Trend and repeat-contact flags are written here rather than through
 `store.flags.replace_for_interaction`, because that function retires every flag of the
@@ -20,8 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -30,254 +31,33 @@ import numpy as np
 import pyarrow as pa
 
 from store.db import Store
+from store.patterns_base import (  # noqa: F401  (re-exported)
+    _ANALYSED,
+    DIM,
+    PSEUDONYM,
+    AgentScorecard,
+    ClusterRecord,
+    ClusterSummary,
+    FcrRate,
+    InteractionFacts,
+    PhraseRow,
+    RepeatCustomer,
+    RepeatRow,
+    ResolutionRow,
+    ScorecardResult,
+    StageOrderRow,
+    TraitRow,
+    TrendRow,
+    _and,
+    _arrow_to_vectors,
+    _cur,
+    _ints,
+    _loads,
+    _strs,
+    _vectors_to_arrow,
+)
 from store.records import Flag
 from store.reviews import COUNTS, counts
-
-DIM = 384
-_ANALYSED = ("analysed",)
-
-
-# -- records ------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class InteractionFacts:
-    """What the pattern jobs know of one interaction: its row, its scores, its cluster."""
-
-    id: int
-    channel: str
-    started_at: datetime | None
-    agent: str | None
-    queue: str | None
-    customer: str | None
-    customer_key: str | None
-    metadata: dict[str, Any]
-    sentiment: float | None
-    sentiment_customer: float | None
-    customer_trend: list[float] | None
-    metrics: dict[str, Any]
-    topics: list[dict[str, Any]]
-    top_topic: str | None
-    cluster_id: int | None
-    subject: str | None = None
-    #: resolution verdict now (`interaction_resolution.verdict`: resolved / unresolved /
-    #: pending, None when the interaction has none) — traits and scorecards read it
-    resolution: str | None = None
-    #: the verdict on the interaction's own evidence, before any repeat-contact override
-    #: (`analysed_verdict`): first-contact resolution reads this, so a repeat that no longer
-    #: counts (re-clustered, re-analysed) cannot leave a stale "unresolved" behind
-    resolution_own: str | None = None
-
-
-@dataclass(slots=True)
-class ClusterRecord:
-    """One cluster as stored: label, distinctive terms, examples, centroid and threshold."""
-
-    id: int
-    label: str
-    terms: list[str]
-    size: int
-    examples: list[int]
-    centroid: np.ndarray | None = None
-    threshold: float | None = None
-    active: bool = True
-
-
-@dataclass(slots=True)
-class TrendRow:
-    day: date
-    dimension: str
-    key: str
-    label: str
-    n: int
-    baseline: float
-    ratio: float
-    z: float
-    p_value: float
-    summary: str
-    interaction_id: int | None = None
-    flag_id: int | None = None
-
-
-@dataclass(slots=True)
-class RepeatRow:
-    interaction_id: int
-    previous_id: int
-    first_id: int
-    customer_key: str
-    matched_on: str
-    match_value: str | None
-    gap_hours: float
-    contact_number: int
-
-
-@dataclass(slots=True)
-class ResolutionRow:
-    interaction_id: int
-    customer_key: str
-    started_at: datetime | None
-    agent: str | None
-    queue: str | None
-    topic: str | None
-    repeats: int
-    resolved: bool
-
-
-@dataclass(slots=True)
-class TraitRow:
-    scope: str
-    kind: str
-    feature: str
-    statistic: str
-    effect: float
-    ci_low: float | None
-    ci_high: float | None
-    value_low: float | None
-    value_high: float | None
-    n_low: int
-    n_high: int
-    rank: int
-
-
-@dataclass(slots=True)
-class PhraseRow:
-    scope: str
-    phrase: str
-    z: float
-    delta: float
-    count_good: int
-    count_bad: int
-    n_good: int
-    n_bad: int
-    rank: int
-
-
-@dataclass(slots=True)
-class StageOrderRow:
-    outcome: str
-    sequence: str
-    n: int
-    share: float
-    rank: int
-
-
-@dataclass(slots=True)
-class ScorecardResult:
-    interaction_id: int
-    scorecard: str
-    agent: str | None
-    queue: str | None
-    started_at: datetime | None
-    score: float | None
-    answered: int
-    not_applicable: int
-    answers: list[dict[str, Any]] = field(default_factory=list)
-
-
-# Read-side results ------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class ClusterSummary:
-    """A cluster with how many interactions it had in the period asked about."""
-
-    id: int
-    label: str
-    terms: list[str]
-    count: int
-    size: int
-    examples: list[int]
-
-
-@dataclass(slots=True)
-class RepeatCustomer:
-    """One customer who contacted more than once about the same issue in the period."""
-
-    customer_key: str
-    contacts: int
-    interaction_ids: list[int]
-    channels: list[str]
-    topics: list[str]
-    first_at: datetime | None
-    last_at: datetime | None
-
-
-@dataclass(slots=True)
-class FcrRate:
-    """First-contact resolution for one agent / queue / topic."""
-
-    key: str | None
-    issues: int
-    resolved: int
-    rate: float
-
-
-@dataclass(slots=True)
-class AgentScorecard:
-    agent: str | None
-    scorecard: str
-    interactions: int
-    mean_score: float | None
-    min_score: float | None
-    max_score: float | None
-
-
-# -- helpers ----------------------------------------------------------------------------------
-
-
-def _cur(store: Store, con: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyConnection:
-    return con or store.cursor()
-
-
-def _loads(v: Any, default: Any) -> Any:
-    if v is None:
-        return default
-    if isinstance(v, str):
-        try:
-            return json.loads(v)
-        except ValueError:
-            return default
-    return v
-
-
-def _ints(values: Iterable[int]) -> str:
-    """A list parameter for `?::BIGINT[]`, passed as text.
-
-    DuckDB's Python binding converts a list element by element and tries to import pandas
-    for each one; without pandas installed that costs ~0.4 ms per element (measured: 0.8 s
-    for 2,000 ids). A JSON string cast in SQL is ~100x faster.
-    """
-    return json.dumps([int(v) for v in values])
-
-def _and(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
-    """`' AND cond'` plus its parameter for each (cond, value) whose value is not None: the
-    optional since/until/day/... filters every read here takes."""
-    sql, params = "", []
-    for cond, value in conditions:
-        if value is not None:
-            sql += f" AND {cond}"
-            params.append(value)
-    return sql, params
-
-
-
-def _strs(values: Iterable[str]) -> str:
-    """A list parameter for `?::JSON::VARCHAR[]` (see `_ints`)."""
-    return json.dumps([str(v) for v in values], ensure_ascii=False)
-
-
-def _vectors_to_arrow(matrix: np.ndarray) -> pa.FixedSizeListArray:
-    flat = pa.array(np.ascontiguousarray(matrix, dtype=np.float32).reshape(-1))
-    return pa.FixedSizeListArray.from_arrays(flat, DIM)
-
-
-def _arrow_to_vectors(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks() if col.num_chunks else pa.array([], type=pa.list_(pa.float32(), DIM))
-    if len(col) == 0:
-        return np.zeros((0, DIM), dtype=np.float32)
-    return np.asarray(col.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(-1, DIM)
-
 
 # -- interactions as the pattern jobs see them --------------------------------------------------
 
@@ -321,8 +101,6 @@ def interaction_facts(
     return out
 
 
-#: how a customer key leaves the store: a stable pseudonym, never the phone number or address
-PSEUDONYM = "CASE WHEN {col} LIKE 'h:%' THEN {col} ELSE 'h:' || sha256({col})[:12] END"
 
 #: what pattern mining reads of a turn: its redacted text without the `[PII:KIND]` markers
 #: (so no cluster is named "pii card" and no phrase counts a marker)
@@ -841,202 +619,20 @@ def save_scorecard_results(store: Store, rows: Sequence[ScorecardResult]) -> Non
         }), con=tx)
 
 
-# == read side (bot, TUI, CLI) ========================================================================
 
 
-def top_clusters(
-    store: Store, since: datetime | None = None, until: datetime | None = None, limit: int = 10
-) -> list[ClusterSummary]:
-    """The biggest issue groups among interactions started in [since, until): "top issues"."""
-    sql = (
-        "SELECT c.id, c.label, c.terms, count(*) AS n, c.size, c.examples FROM cluster_members m "
-        "JOIN clusters c ON c.id = m.cluster_id JOIN interactions i ON i.id = m.interaction_id "
-        "WHERE m.cluster_id >= 0"
-    )
-    cond, params = _and(("i.started_at >= ?", since), ("i.started_at < ?", until))
-    sql += cond
-    sql += " GROUP BY c.id, c.label, c.terms, c.size, c.examples ORDER BY n DESC, c.id LIMIT ?"
-    params.append(int(limit))
-    return [
-        ClusterSummary(id=int(r[0]), label=r[1] or "", terms=list(r[2] or []), count=int(r[3]),
-                       size=int(r[4] or 0), examples=[int(x) for x in (r[5] or [])])
-        for r in store.cursor().execute(sql, params).fetchall()
-    ]
-
-
-def cluster(store: Store, cluster_id: int) -> ClusterRecord | None:
-    """One cluster (active or retired) without its centroid."""
-    r = store.cursor().execute(
-        "SELECT id, label, terms, size, examples, threshold, coalesce(active, TRUE) FROM clusters "
-        "WHERE id = ?", [cluster_id],
-    ).fetchone()
-    if r is None:
-        return None
-    return ClusterRecord(id=int(r[0]), label=r[1] or "", terms=list(r[2] or []), size=int(r[3] or 0),
-                         examples=[int(x) for x in (r[4] or [])], threshold=r[5], active=bool(r[6]))
-
-
-def rising_issues(
-    store: Store, day: date | None = None, *, since: date | None = None, until: date | None = None
-) -> list[TrendRow]:
-    """Rises detected on `day` (or in [since, until)), strongest first."""
-    sql = (
-        "SELECT day, dimension, key, label, n, baseline, ratio, z, p_value, summary, "
-        "interaction_id, flag_id FROM pattern_trends WHERE TRUE"
-    )
-    cond, params = _and(("day = ?", day), ("day >= ?", since), ("day < ?", until))
-    sql += cond
-    sql += " ORDER BY day DESC, z DESC"
-    return [
-        TrendRow(day=r[0], dimension=r[1], key=r[2], label=r[3], n=int(r[4]), baseline=r[5],
-                 ratio=r[6], z=r[7], p_value=r[8], summary=r[9], interaction_id=r[10], flag_id=r[11])
-        for r in store.cursor().execute(sql, params).fetchall()
-    ]
-
-
-def repeat_contacts(
-    store: Store, since: datetime | None = None, until: datetime | None = None
-) -> list[RepeatCustomer]:
-    """Customers with repeat contacts whose repeat happened in [since, until), most first.
-
-    `customer_key` is a pseudonym (`h:` + a SHA-256 prefix of the key): this list is shown
-    (digest, `patterns show repeats`), and customer keys are phone numbers and addresses."""
-    sql = (
-        "WITH chains AS (SELECT DISTINCT r.first_id, r.customer_key FROM repeat_contacts r "
-        "JOIN interactions i ON i.id = r.interaction_id WHERE TRUE{cond}), "
-        "members AS (SELECT c.customer_key, c.first_id AS iid FROM chains c UNION "
-        "SELECT c.customer_key, r.interaction_id FROM chains c JOIN repeat_contacts r "
-        "ON r.first_id = c.first_id) "
-        f"SELECT {PSEUDONYM.format(col='m.customer_key')}, count(DISTINCT m.iid), "
-        "list(DISTINCT m.iid ORDER BY m.iid), "
-        "list(DISTINCT i.channel ORDER BY i.channel), "
-        "list(DISTINCT s.top_topic ORDER BY s.top_topic) FILTER (WHERE s.top_topic IS NOT NULL), "
-        "min(i.started_at), max(i.started_at) FROM members m JOIN interactions i ON i.id = m.iid "
-        "LEFT JOIN scores s ON s.interaction_id = m.iid GROUP BY m.customer_key "
-        "ORDER BY count(DISTINCT m.iid) DESC, max(i.started_at) DESC"
-    )
-    cond, params = _and(("i.started_at >= ?", since), ("i.started_at < ?", until))
-    return [
-        RepeatCustomer(customer_key=r[0], contacts=int(r[1]), interaction_ids=[int(x) for x in r[2]],
-                       channels=list(r[3] or []), topics=list(r[4] or []), first_at=r[5], last_at=r[6])
-        for r in store.cursor().execute(sql.format(cond=cond), params).fetchall()
-    ]
-
-
-def repeat_of(store: Store, interaction_id: int) -> RepeatRow | None:
-    """Whether this interaction repeats an earlier one (and which)."""
-    r = store.cursor().execute(
-        "SELECT interaction_id, previous_id, first_id, customer_key, matched_on, match_value, "
-        "gap_hours, contact_number FROM repeat_contacts WHERE interaction_id = ?", [interaction_id],
-    ).fetchone()
-    return RepeatRow(*r) if r else None
-
-
-def fcr_rates(
-    store: Store, by: str = "agent", since: datetime | None = None, until: datetime | None = None
-) -> list[FcrRate]:
-    """First-contact resolution per agent, queue or topic (of the first contact).
-
-    An issue is a contact that does not repeat an earlier one; it is resolved at first
-    contact when its own resolution verdict is `resolved` and no repeat followed within the
-    repeat window (without a verdict: when no repeat followed). See
-    `analysis.patterns.repeats.resolved_first_time`.
-    """
-    if by not in ("agent", "queue", "topic"):
-        raise ValueError("by must be agent, queue or topic")
-    sql = (
-        f"SELECT {by}, count(*), count(*) FILTER (WHERE resolved) FROM contact_resolution WHERE TRUE"
-    )
-    cond, params = _and(("started_at >= ?", since), ("started_at < ?", until))
-    sql += cond
-    sql += f" GROUP BY {by} ORDER BY count(*) DESC, {by}"
-    return [
-        FcrRate(key=r[0], issues=int(r[1]), resolved=int(r[2]), rate=int(r[2]) / int(r[1]))
-        for r in store.cursor().execute(sql, params).fetchall()
-    ]
-
-
-def low_satisfaction_traits(
-    store: Store, queue: str | None = None, *, kind: str | None = None, limit: int = 20
-) -> list[TraitRow]:
-    """What low-satisfaction interactions have in common, strongest first per kind.
-
-    `kind` is 'topic' (odds ratio, 95 % CI), 'metric' (Cohen's d, 95 % CI), 'phrase'
-    (log-odds z with an informative Dirichlet prior) or 'resolution' (odds ratio of the
-    `unresolved` verdict, among interactions with a verdict); positive effects are more typical of
-    low satisfaction. `queue` picks the per-queue comparison (None = all interactions).
-    """
-    scope = f"queue:{queue}" if queue else "all"
-    sql = (
-        "SELECT scope, kind, feature, statistic, effect, ci_low, ci_high, value_low, value_high, "
-        "n_low, n_high, rank FROM pattern_traits WHERE scope = ?"
-    )
-    params: list[Any] = [scope]
-    if kind is not None:
-        sql += " AND kind = ?"
-        params.append(kind)
-    sql += " AND rank <= ? ORDER BY kind, rank"
-    params.append(int(limit))
-    return [TraitRow(*r) for r in store.cursor().execute(sql, params).fetchall()]
-
-
-def best_phrases(
-    store: Store, topic: str | None = None, queue: str | None = None, limit: int = 20
-) -> list[PhraseRow]:
-    """Agent phrases over-represented in interactions that end well (or succeed)."""
-    scope = f"topic:{topic}" if topic else f"queue:{queue}" if queue else "all"
-    rows = store.cursor().execute(
-        "SELECT scope, phrase, z, delta, count_good, count_bad, n_good, n_bad, rank "
-        "FROM pattern_phrases WHERE scope = ? AND rank <= ? ORDER BY rank",
-        [scope, int(limit)],
-    ).fetchall()
-    return [PhraseRow(*r) for r in rows]
-
-
-def phrase_scopes(store: Store) -> list[str]:
-    """Scopes that have best-phrase results ('all', 'topic:<t>', 'queue:<q>')."""
-    return [r[0] for r in store.cursor().execute(
-        "SELECT DISTINCT scope FROM pattern_phrases ORDER BY scope").fetchall()]
-
-
-def stage_orders(store: Store, outcome: str | None = None, limit: int = 5) -> list[StageOrderRow]:
-    """The commonest conversation stage orders in good and bad interactions."""
-    sql = "SELECT outcome, sequence, n, share, rank FROM pattern_stage_orders WHERE rank <= ?"
-    params: list[Any] = [int(limit)]
-    if outcome is not None:
-        sql += " AND outcome = ?"
-        params.append(outcome)
-    sql += " ORDER BY outcome DESC, rank"
-    return [StageOrderRow(*r) for r in store.cursor().execute(sql, params).fetchall()]
-
-
-def agent_scorecards(
-    store: Store,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    scorecard: str | None = None,
-) -> list[AgentScorecard]:
-    """QA score per agent and form over interactions started in [since, until)."""
-    sql = (
-        "SELECT agent, scorecard, count(*), avg(score), min(score), max(score) "
-        "FROM scorecard_results WHERE score IS NOT NULL"
-    )
-    cond, params = _and(("started_at >= ?", since), ("started_at < ?", until),
-                        ("scorecard = ?", scorecard))
-    sql += cond
-    sql += " GROUP BY agent, scorecard ORDER BY scorecard, avg(score) DESC, agent"
-    return [
-        AgentScorecard(agent=r[0], scorecard=r[1], interactions=int(r[2]), mean_score=r[3],
-                       min_score=r[4], max_score=r[5])
-        for r in store.cursor().execute(sql, params).fetchall()
-    ]
-
-
-def interaction_scorecards(store: Store, interaction_id: int) -> list[ScorecardResult]:
-    """Every form's result for one interaction, with the per-question answers."""
-    rows = store.cursor().execute(
-        "SELECT interaction_id, scorecard, agent, queue, started_at, score, answered, "
-        "not_applicable, answers FROM scorecard_results WHERE interaction_id = ? ORDER BY scorecard",
-        [interaction_id],
-    ).fetchall()
-    return [ScorecardResult(*r[:8], answers=_loads(r[8], [])) for r in rows]
+# The read side lives in store/patterns_read.py; callers keep importing it from here.
+from store.patterns_read import (  # noqa: E402, F401
+    agent_scorecards,
+    best_phrases,
+    cluster,
+    fcr_rates,
+    interaction_scorecards,
+    low_satisfaction_traits,
+    phrase_scopes,
+    repeat_contacts,
+    repeat_of,
+    rising_issues,
+    stage_orders,
+    top_clusters,
+)

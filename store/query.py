@@ -56,6 +56,7 @@ MatchField = Literal[
     "text",  # full-text search over (redacted) turns: "calls mentioning router"
     "resolution",  # resolved | unresolved | pending (interaction_resolution verdict)
     "repeat",  # "yes": the customer contacted us again within the repeat window
+    "id",  # interaction ids (a screen's selection; added by #14 part A)
 ]
 Metric = Literal[
     "sentiment",  # overall, -1..1 (follows the customer, see METRICS.md)

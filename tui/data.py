@@ -40,6 +40,7 @@ from store.browse import (
 )
 from store.db import Store
 from store.permissions import Forbidden, Identity, allowed, require, shape
+from store.query import Query
 from store.reviews import RuleQuality
 from store.search import SearchResult
 
@@ -82,11 +83,11 @@ class DataSource(ABC):
     def dashboard(self) -> Dashboard: ...
 
     @abstractmethod
-    def page(self, flt: Filter, *, sort: str = "started_at", descending: bool = True,
+    def page(self, flt: Filter | Query, *, sort: str = "started_at", descending: bool = True,
              limit: int = 100, after: list[Any] | None = None) -> Page: ...
 
     @abstractmethod
-    def count(self, flt: Filter) -> int: ...
+    def count(self, flt: Filter | Query) -> int: ...
 
     @abstractmethod
     def detail(self, interaction_id: int) -> Detail | None: ...
@@ -128,7 +129,7 @@ class DataSource(ABC):
     def choices(self) -> dict[str, list[str]]: ...
 
     @abstractmethod
-    def export(self, flt: Filter, path: str, fmt: str, *, sort: str = "started_at",
+    def export(self, flt: Filter | Query, path: str, fmt: str, *, sort: str = "started_at",
                descending: bool = True,
                progress: Callable[[float | None], None] | None = None) -> int:
         """Write the view to `path`; `progress` gets 0..100 while it runs (None = unknown)."""
@@ -172,12 +173,12 @@ class LocalSource(DataSource):
         self._may("counts")
         return browse.dashboard(self.store, self.now(), self.tz)
 
-    def page(self, flt: Filter, *, sort: str = "started_at", descending: bool = True,
+    def page(self, flt: Filter | Query, *, sort: str = "started_at", descending: bool = True,
              limit: int = 100, after: list[Any] | None = None) -> Page:
         got = browse.page(self.store, flt, sort=sort, descending=descending, limit=limit, after=after)
         return self._view(Page, got, "lists")  # type: ignore[no-any-return]
 
-    def count(self, flt: Filter) -> int:
+    def count(self, flt: Filter | Query) -> int:
         self._may("counts")
         return browse.count(self.store, flt)
 
@@ -240,7 +241,7 @@ class LocalSource(DataSource):
             got["agent"] = []
         return got
 
-    def export(self, flt: Filter, path: str, fmt: str, *, sort: str = "started_at",
+    def export(self, flt: Filter | Query, path: str, fmt: str, *, sort: str = "started_at",
                descending: bool = True,
                progress: Callable[[float | None], None] | None = None) -> int:
         self._may("export")
@@ -290,6 +291,27 @@ def filter_from_json(data: dict[str, Any] | None) -> Filter:
     return decode(Filter, data or {})
 
 
+def view_body(flt: Filter | Query) -> dict[str, Any]:
+    """The request body naming a view: the filter form's fields, or a typed query
+    (`store.query.Query.to_dict`); the API compiles either to the same SQL."""
+    if isinstance(flt, Query):
+        return {"query": flt.to_dict()}
+    return {"filter": filter_to_json(flt)}
+
+
+def view_from_body(body: dict[str, Any]) -> Filter | Query:
+    """What `view_body` wrote: a typed query (validated: an unknown field, value or a
+    naive datetime raises ValueError) or the filter form."""
+    if body.get("query") is not None:
+        if not isinstance(body["query"], dict):
+            raise ValueError("query must be a JSON object (store.query.Query.to_dict())")
+        try:
+            return Query.from_dict(body["query"])
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a typed query: {exc}") from exc
+    return filter_from_json(body.get("filter"))
+
+
 class ApiSource(DataSource):
     """Asks the running service's HTTP API (loopback, bearer token)."""
 
@@ -333,14 +355,14 @@ class ApiSource(DataSource):
     def dashboard(self) -> Dashboard:
         return decode(Dashboard, self._call("GET", "/api/dashboard", params=self._clock()))
 
-    def page(self, flt: Filter, *, sort: str = "started_at", descending: bool = True,
+    def page(self, flt: Filter | Query, *, sort: str = "started_at", descending: bool = True,
              limit: int = 100, after: list[Any] | None = None) -> Page:
-        body = {"filter": filter_to_json(flt), "sort": sort, "descending": descending,
+        body = {**view_body(flt), "sort": sort, "descending": descending,
                 "limit": limit, "after": encode(after) if after is not None else None}
         return decode(Page, self._call("POST", "/api/interactions/page", json=body))
 
-    def count(self, flt: Filter) -> int:
-        return int(self._call("POST", "/api/interactions/count", json={"filter": filter_to_json(flt)})["count"])
+    def count(self, flt: Filter | Query) -> int:
+        return int(self._call("POST", "/api/interactions/count", json=view_body(flt))["count"])
 
     def detail(self, interaction_id: int) -> Detail | None:
         got = self._call("GET", f"/api/interactions/{int(interaction_id)}", missing_ok=True)
@@ -397,16 +419,16 @@ class ApiSource(DataSource):
     def choices(self) -> dict[str, list[str]]:
         return dict(self._call("GET", "/api/choices"))
 
-    def export(self, flt: Filter, path: str, fmt: str, *, sort: str = "started_at",
+    def export(self, flt: Filter | Query, path: str, fmt: str, *, sort: str = "started_at",
                descending: bool = True,
                progress: Callable[[float | None], None] | None = None) -> int:
         if progress is not None:
             progress(None)  # the service does not stream progress: indeterminate
-        body = {"filter": filter_to_json(flt), "path": path, "format": fmt, "sort": sort,
+        body = {**view_body(flt), "path": path, "format": fmt, "sort": sort,
                 "descending": descending}
         return int(self._call("POST", "/api/export", json=body)["rows"])
 
 
 __all__ = [
-    "ApiSource", "DataSource", "DataSourceError", "LocalSource", "ReviewResult", "decode", "encode", "filter_from_json", "filter_to_json",
+    "ApiSource", "DataSource", "DataSourceError", "LocalSource", "ReviewResult", "decode", "encode", "filter_from_json", "filter_to_json", "view_body", "view_from_body",
 ]

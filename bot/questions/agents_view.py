@@ -18,7 +18,7 @@ from store import reviews
 
 if TYPE_CHECKING:
     from bot.questions.answers import Answer, Engine
-    from bot.questions.parser import Query
+    from bot.questions.legacy import ParsedQuery as Query
 
 NOT_MAPPED = ("I don't know which agent you are. Ask a Convoscope admin to map your Slack user "
               "to your agent name (`[access.agents]`).")  # fmt: skip

@@ -16,18 +16,22 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import blocks as bk
 from bot import safety
-from bot.questions.parser import HELP_RX, Query
+from bot.questions.legacy import ParsedQuery as Query
+from bot.questions.legacy import to_query
+from bot.questions.parser import HELP_RX
 from bot.questions.resolution_view import resolution_item, resolution_line
-from bot.questions.understand import understand
+from bot.questions.understand import choice_answer, typed_query
+from store import query_views as qv
 from store import questions as sq
 from store.db import Store
 from store.permissions import allowed, pseudonym
+from store.query import Query as TypedQuery
 
 log = logging.getLogger(__name__)
 
@@ -115,25 +119,51 @@ class Engine:
             short = cap_text(question, self.max_question_chars)
             return Answer(short, text, [], [bk.section(text)], intent="too_long")
         try:
-            got = understand(self, question, role)
+            typed = typed_query(self, question)  # names linked against the store's values
         except Exception:  # a parser bug must not show a stack trace to the asker
             log.exception("could not parse %r", question)
             return self.help(question, "I could not read that question.")
-        if isinstance(got, Answer):
-            return got  # a choice between ambiguous names
-        query, preface = got
+        choice = choice_answer(typed, role)
+        if choice is not None:
+            return choice  # an ambiguous name: one button per candidate, never a guess
         try:
-            answer = self.answer(query, role=role, page=max(0, page), agent=agent)
-            if preface and answer.intent not in ("help", "too_long"):
-                answer.text = f"{preface}\n{answer.text}"
-                answer.blocks = [bk.context(bk.escape(preface)), *answer.blocks]
-            if query.typed is not None:
-                answer.query = query.typed.to_dict()
+            answer = self.answer_query(typed, role=role, page=max(0, page), agent=agent)
+            answer = self.interpreted(answer, typed)
+            answer.query = typed.to_dict()
             answer.blocks = bk.fit(answer.blocks)
             return answer
         except Exception:
             log.exception("could not answer %r", question)
             return self.help(question, "Something went wrong answering that; try rephrasing.")
+
+    def interpreted(self, answer: Answer, q: TypedQuery) -> Answer:
+        """The one place an answer gets the interpretation line in front ("Angry calls ·
+        agent Maria Lopez · this week (Mon 30 Nov → now)"), so a misreading shows at once.
+        The line is written by `bot.questions.interpret.interpret` (#14, parser side)."""
+        from bot.questions.interpret import interpret
+
+        if answer.intent in ("help", "too_long", "contest"):
+            return answer
+        line = interpret(q, self.clock())
+        if line:
+            answer.text = f"{line}\n{answer.text}"
+            answer.blocks = [bk.context(bk.escape(line)), *answer.blocks]
+        return answer
+
+    def answer_query(self, q: TypedQuery, *, role: str, page: int = 0, agent: str | None = None) -> Answer:
+        """Answer a typed query: lists, counts, rankings, breakdowns and comparisons from
+        `store.query_views` (bot/questions/views.py); the pattern and personal views through
+        the handlers below (via `legacy.from_query`)."""
+        from bot.questions import views
+        from bot.questions.legacy import from_query
+
+        if q.view in views.VIEWS and q.view != "help":
+            if role == "agent" or not allowed(role, "counts"):
+                return Answer(q.text, "As an agent you can ask about your own work: `my week`.", intent=q.view)
+            return views.VIEWS[q.view](self, q, role, max(0, page))
+        if q.view in views.PATTERN_ANSWERS:
+            return views.PATTERN_ANSWERS[q.view](self, q, role, max(0, page))
+        return self.answer(from_query(q), role=role, page=page, agent=agent)
 
     def answer(self, q: Query, *, role: str, page: int = 0, agent: str | None = None) -> Answer:
         if q.intent == "help":
@@ -175,13 +205,17 @@ class Engine:
 
     # -- lists of interactions -------------------------------------------------------------
 
-    def _filter(self, q: Query, period_start: datetime | None = None,
-                period_end: datetime | None = None) -> sq.Filter:  # fmt: skip
-        return sq.Filter(
-            start=period_start or q.period.start, end=period_end or q.period.end,
-            channel=q.channel, agent=q.agent, queue=q.queue, topic=q.topic, kinds=list(q.kinds),
-            review=q.review,
-        )  # fmt: skip
+    def _query(self, q: Query, period_start: datetime | None = None,
+               period_end: datetime | None = None) -> TypedQuery:  # fmt: skip
+        """The typed query the store compiles, optionally for another period."""
+        from dataclasses import replace
+
+        from store.query import Span
+
+        typed = to_query(q)
+        if period_start is not None or period_end is not None:
+            typed = replace(typed, period=Span(period_start or q.period.start, period_end or q.period.end, ""))
+        return typed
 
     def _describe(self, q: Query, *, with_period: bool = True, n: int | None = None) -> str:
         """e.g. "angry calls in billing today"; singular when `n` is 1 ("1 angry call")."""
@@ -207,13 +241,13 @@ class Engine:
         return " ".join(parts)
 
     def _find(self, q: Query, role: str, page: int) -> Answer:
-        f = self._filter(q)
+        f = self._query(q)
         what = self._describe(q)
         if not allowed(role, "lists"):
-            n = sq.count(self.store, f)
+            n = qv.count(self.store, f)
             text = f"{n} {self._describe(q, n=n)}."
             return Answer(q.text, text, [{"count": n}], [bk.section(text)], intent="find", total=n)
-        found = sq.find(self.store, f, limit=self.page_size, offset=page * self.page_size)
+        found = qv.find(self.store, f, limit=self.page_size, offset=page * self.page_size)
         pages = max(1, math.ceil(found.total / self.page_size))
         items = [self._item(r, role) for r in found.rows]
         if found.total == 0:
@@ -408,7 +442,7 @@ class Engine:
         periods = [q.period] + ([q.compare] if q.compare else [])
         items = []
         for p in periods:
-            by = sq.count_by_channel(self.store, self._filter(q, p.start, p.end))
+            by = qv.count_by_channel(self.store, self._query(q, p.start, p.end))
             n = sum(by.values()) if q.channel is None else by.get(q.channel, 0)
             items.append({"period": p.label, "start": p.start.isoformat(), "end": p.end.isoformat(),
                           "count": n, "by_channel": by})  # fmt: skip
@@ -474,116 +508,27 @@ class Engine:
         blocks = [bk.section(f"*{bk.escape(head)}*")] + [bk.section(bk.escape(line)) for line in lines]
         return Answer(q.text, text, items, blocks, intent="followups", total=n)
 
-    # -- topics ---------------------------------------------------------------------------
-
-    def _unscoped(self, q: Query) -> bool:
-        """True when the question has no filter the pattern tables cannot apply."""
-        return not (q.channel or q.agent or q.queue or q.topic or q.kinds)
+    # -- patterns (bot/questions/patterns_view.py) -----------------------------------------
 
     def _topics(self, q: Query, role: str, page: int) -> Answer:
-        rows: list[tuple[str, int]] = []
-        if self._unscoped(q):
-            # Issue groups from the pattern engine (clusters) when it has run.
-            clusters = pattern_top_clusters(self.store, q.period.start, q.period.end,
-                                            self.page_size)  # fmt: skip
-            rows = [(c.label or ", ".join(c.terms[:3]), c.count) for c in clusters]
-        if not rows:
-            rows = sq.top_topics(self.store, self._filter(q), limit=self.page_size)
-        noun = CHANNEL_NOUN[q.channel]
-        if not rows:
-            text = f"No topics recorded for {noun} {q.period.label}."
-            return Answer(q.text, text, [], [bk.section(text)], intent="topics")
-        items = [{"topic": t, "count": n} for t, n in rows]
-        text = f"Top topics in {noun} {q.period.label}: " + ", ".join(f"{t} ({n})" for t, n in rows) + "."
-        lines = "\n".join(f"{i + 1}. {bk.escape(t)} — {n}" for i, (t, n) in enumerate(rows))
-        blocks = [bk.section(f"*Top topics in {noun} {q.period.label}*\n{lines}")]
-        return Answer(q.text, text, items, blocks, intent="topics")
+        from bot.questions import patterns_view
+
+        return patterns_view.topics(self, q, role, page)
 
     def _rising(self, q: Query, role: str, page: int) -> Answer:
-        prev = q.period.previous()
-        noun = CHANNEL_NOUN[q.channel]
-        if self._unscoped(q):
-            trends = pattern_rising(self.store, q.period.start, q.period.end, self.tz)
-            if trends:
-                items = [{"topic": t.label, "count": t.n, "baseline": round(t.baseline, 2),
-                          "ratio": round(t.ratio, 2), "day": t.day.isoformat(),
-                          "summary": t.summary} for t in trends[: self.page_size]]  # fmt: skip
-                text = f"Rising issues {q.period.label}: " + "; ".join(
-                    f"{it['topic']} {it['count']} vs usual {it['baseline']:g} ({it['day']})" for it in items
-                ) + "."  # fmt: skip
-                lines = "\n".join(f"• {bk.escape(it['summary'] or it['topic'])}" for it in items)
-                blocks = [bk.section(f"*Rising issues {q.period.label}*\n{lines}")]
-                return Answer(q.text, text, items, blocks, intent="rising")
-        rows = sq.rising_topics(self.store, self._filter(q), prev.start, prev.end,
-                                limit=self.page_size)  # fmt: skip
-        if not rows:
-            text = f"Nothing is rising in {noun} {q.period.label} compared with {prev.label}."
-            return Answer(q.text, text, [], [bk.section(text)], intent="rising")
-        text = (f"Rising in {noun} {q.period.label} (vs {prev.label}): "
-                + ", ".join(f"{r['topic']} {r['before']}→{r['count']}" for r in rows) + ".")  # fmt: skip
-        lines = "\n".join(f"• {bk.escape(r['topic'])}: {r['before']} → {r['count']}" for r in rows)
-        blocks = [bk.section(f"*Rising in {noun} {q.period.label}* (vs {prev.label})\n{lines}")]
-        return Answer(q.text, text, rows, blocks, intent="rising")
+        from bot.questions import patterns_view
 
+        return patterns_view.rising(self, q, role, page)
 
     def _traits(self, q: Query, role: str, page: int) -> Answer:
-        """What low-satisfaction interactions have in common (the patterns job's traits)."""
-        rows = _patterns_call("low_satisfaction_traits", self.store, q.queue, limit=5)
-        scope = f" in {q.queue}" if q.queue else ""
-        if not rows:
-            text = (f"No traits of low-satisfaction interactions{scope} computed yet "
-                    "(the patterns job needs interactions that end negative and positive).")
-            return Answer(q.text, text, [], [bk.section(bk.escape(text))], intent="traits")
-        items = [{"kind": r.kind, "feature": r.feature, "statistic": r.statistic,
-                  "effect": round(r.effect, 3), "low": r.value_low, "high": r.value_high,
-                  "n_low": r.n_low, "n_high": r.n_high} for r in rows]
-        names = {"topic": "Topics", "metric": "Metrics", "phrase": "Phrases", "resolution": "Resolution"}
-        lines = []
-        for kind in names:
-            got = [it for it in items if it["kind"] == kind]
-            if got:
-                lines.append(f"*{names[kind]}*: " + ", ".join(
-                    f"{bk.escape(str(it['feature']))} ({it['statistic']} {it['effect']:+.2f})" for it in got))
-        n_low, n_high = rows[0].n_low, rows[0].n_high
-        head = (f"What low-satisfaction interactions{scope} have in common "
-                f"({n_low} ending negative vs {n_high} ending positive)")
-        text = head + ": " + "; ".join(f"{it['feature']} ({it['statistic']} {it['effect']:+.2f})" for it in items) + "."
-        return Answer(q.text, text, items, [bk.section(f"*{bk.escape(head)}*\n" + "\n".join(lines))],
-                      intent="traits")
+        from bot.questions import patterns_view
+
+        return patterns_view.traits(self, q, role, page)
 
     def _phrases(self, q: Query, role: str, page: int) -> Answer:
-        """Agent phrases over-represented in interactions that end well."""
-        scope_word = q.topic or q.queue
-        rows = []
-        if scope_word:
-            rows = _patterns_call("best_phrases", self.store, topic=scope_word, limit=self.page_size)
-            if not rows:
-                rows = _patterns_call("best_phrases", self.store, queue=scope_word, limit=self.page_size)
-        else:
-            rows = _patterns_call("best_phrases", self.store, limit=self.page_size)
-        scope = f" for {scope_word}" if scope_word else ""
-        if not rows:
-            text = f"No best-agent phrases{scope} computed yet (the patterns job needs more interactions)."
-            return Answer(q.text, text, [], [bk.section(bk.escape(text))], intent="phrases")
-        items = [{"phrase": r.phrase, "z": round(r.z, 2), "good": r.count_good, "bad": r.count_bad}
-                 for r in rows]
-        text = f"Phrases of agents whose interactions end well{scope}: " + ", ".join(
-            f"\u201c{it['phrase']}\u201d (z {it['z']:.1f})" for it in items) + "."
-        lines = "\n".join(f"{i + 1}. \u201c{bk.escape(it['phrase'])}\u201d — z {it['z']:.1f}, "
-                          f"in {it['good']} good / {it['bad']} bad" for i, it in enumerate(items))
-        return Answer(q.text, text, items,
-                      [bk.section(f"*Best agent phrases{bk.escape(scope)}*\n{lines}")], intent="phrases")
+        from bot.questions import patterns_view
 
-
-def _patterns_call(name: str, *args: Any, **kwargs: Any) -> list[Any]:
-    """A `store.patterns` read, or [] when the patterns tables are missing or empty."""
-    try:
-        from store import patterns
-
-        return list(getattr(patterns, name)(*args, **kwargs))
-    except Exception:
-        log.debug("%s unavailable", name, exc_info=True)
-        return []
+        return patterns_view.phrases(self, q, role, page)
 
 
 def cap_text(text: str, limit: int = MAX_QUESTION_CHARS) -> str:
@@ -595,36 +540,6 @@ def cap_text(text: str, limit: int = MAX_QUESTION_CHARS) -> str:
 
 def _plain(q: Query, text: str) -> Answer:
     return Answer(q.text, text, [], [bk.section(bk.escape(text))], intent=q.intent)
-
-
-def pattern_top_clusters(store: Store, start: datetime, end: datetime, limit: int) -> list[Any]:
-    """`store.patterns.top_clusters` when the patterns engine is installed and has run."""
-    try:
-        from store import patterns
-    except ImportError:
-        return []
-    try:
-        return list(patterns.top_clusters(store, start, end, limit=limit))
-    except Exception:  # tables missing on an old file, or not computed yet
-        log.debug("top_clusters unavailable", exc_info=True)
-        return []
-
-
-def pattern_rising(store: Store, start: datetime, end: datetime, tz: ZoneInfo) -> list[Any]:
-    """`store.patterns.rising_issues` over the local days of [start, end), strongest first."""
-    try:
-        from store import patterns
-    except ImportError:
-        return []
-    since = start.astimezone(tz).date()
-    until = (end - timedelta(microseconds=1)).astimezone(tz).date() + timedelta(days=1)
-    try:
-        rows = list(patterns.rising_issues(store, since=since, until=until))
-    except Exception:
-        log.debug("rising_issues unavailable", exc_info=True)
-        return []
-    rows.sort(key=lambda t: (-float(t.z or 0), t.label))
-    return rows
 
 
 def answer_payload(store: Store, tz: ZoneInfo, question: str, *, page: int = 0,

@@ -32,7 +32,6 @@ from bot.questions.conditions import SUBJECT_RX, counted, metrics, repeat, text_
 from bot.questions.linking import Linker, fold, singular
 from bot.questions.names import names
 from bot.questions.shape import decide_view, grouping
-from bot.questions.slots import SlotQuery
 from bot.questions.state import State, Text
 from bot.questions.timeexpr import Period, default_period, find_periods
 from bot.questions.vocab import ABBREVIATIONS, VOCABULARY
@@ -40,9 +39,6 @@ from store.entities import EntityValues
 from store.query import NEGATIVE_BELOW, POSITIVE_ABOVE, Compare, Match, Span
 from store.query import Query as TypedQuery
 
-#: the old parser's result type, now the answer paths' slot form of a typed query
-#: (`slots.SlotQuery`); `parse` returns a `store.query.Query`
-Query = SlotQuery
 HELP_RX = re.compile(r"^\s*(?:help|\?|what can you do|commands|usage|how do i use (?:this|you))\s*[?!.]*\s*$", re.I)
 _CONTEST_RX = re.compile(r"^\s*contest\s+(?:flag\s+)?#?(\d+)\s*(?:[:,\-\u2013]|\bbecause\b)?\s*(.*)$", re.I | re.S)
 #: the default period of a view that names none, in days (1 = today)

@@ -1,7 +1,7 @@
-"""From a typed question to what the answer paths need: the typed query (linked against
-the store's current names), the interpretation line that starts the answer, or a choice
-when a name is ambiguous. Kept apart from `answers` so the answer paths only ever see a
-query, whichever surface or translator produced it."""
+"""From a typed question to what the answer paths need: the typed query (names linked
+against the store's current values, the optional translator asked when the grammar reads
+nothing), or a choice when a name is ambiguous. Kept apart from `answers` so the answer
+paths only ever see a query, whichever surface or translator produced it."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.questions.interpret import interpret
 from bot.questions.linking import Linker
-from bot.questions.parser import DEFAULT_DAYS, HELP_RX, parse
-from bot.questions.slots import SlotQuery, to_slots
-from bot.questions.timeexpr import default_period
+from bot.questions.parser import HELP_RX, parse
 from store import entities
 from store.entities import EntityValues
 from store.query import Query
@@ -90,22 +88,6 @@ def choice_answer(typed: Query, role: str = "supervisor") -> Answer | None:
     assert ask_back is not None
     return Answer(typed.text, ask_back, [], [bk.section(bk.escape(ask_back)), *choice_blocks(typed)],
                   intent="choose", query=typed.to_dict())  # fmt: skip
-
-
-def understand(engine: Engine, question: str, role: str = "supervisor") -> Answer | tuple[SlotQuery, str | None]:
-    """(query for the answer paths, interpretation line), or an Answer offering a choice."""
-    now = engine.clock()
-    typed = typed_query(engine, question)
-    choice = choice_answer(typed, role)
-    if choice is not None:
-        return choice
-    legacy = to_slots(typed, default_period(DEFAULT_DAYS.get(typed.view, 1), engine.tz, now))
-    if legacy.intent == "agent" and not legacy.agent:
-        legacy.intent = "find"
-    preface = None if typed.view in ("help", "contest") else interpret(typed, now)
-    if preface and legacy.dropped:
-        preface += ". Not applied yet: " + "; ".join(legacy.dropped)
-    return legacy, preface
 
 
 def describe(query: Query, now: Any = None) -> str:

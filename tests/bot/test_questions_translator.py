@@ -61,7 +61,7 @@ def test_unreadable_question_is_translated_into_a_valid_query(store: Store, monk
     monkeypatch.setenv("CONVOSCOPE_TRANSLATOR_KEY", "sk-local")
     with FakeChat([GOOD], key="sk-local") as fake:
         a = _engine(store, fake).ask(ODD)
-        assert a.intent == "find" and a.query is not None and a.query["extra"]["translated"] is True
+        assert a.intent == "list" and a.query is not None and a.query["extra"]["translated"] is True
         assert set(a.query["filters"][i].get("match", {}).get("field", "c") for i in range(3)) == {"channel", "flag", "c"}
         assert a.text.startswith("Angry calls · duration > 10 min · today (")
         (req,) = fake.requests

@@ -20,9 +20,11 @@ from convoscope import config
 from store import alerts as store_alerts
 from store import browse, reviews
 from store import patterns as sp
+from store import query_views as qv
 from store import questions as sq
 from store.db import Store
 from store.permissions import Identity
+from store.query import Match, Query, Span
 
 KIND = "compliance_missing_disclosure"
 FORM = {"name": "QA", "sections": [{"name": "Compliance", "questions": [
@@ -46,7 +48,7 @@ def _numbers(store: Store, iid: int, agent: str, day_start: datetime, now: datet
     dash = browse.dashboard(store, now, TZ.key)
     return {
         "scorecard": sp.interaction_scorecards(store, iid)[0].score,
-        "count": sq.count(store, sq.Filter(*week, kinds=[KIND])),
+        "count": qv.count(store, Query(period=Span(*week, ""), filters=(Match("flag", (f"kind:{KIND}",)),))),
         "bot_count": eng.ask("how many compliance violations in the last 7 days").total,
         "bot_list": eng.ask("compliance violations in the last 7 days").total,
         "bot_agent": eng.ask(f"how is agent {agent} doing in the last 7 days").text,

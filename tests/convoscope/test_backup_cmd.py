@@ -8,11 +8,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
 import pytest
+from processes import start_serve, wait_for
 
 from convoscope.cli import main
 from store import Store
@@ -56,16 +56,6 @@ def test_backup_and_restore_on_the_file(tmp_path: Path, capsys: pytest.CaptureFi
     assert "not a Convoscope backup" in capsys.readouterr().err
 
 
-def _wait(pred, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.slow
 def test_backup_through_the_running_service(tmp_path: Path) -> None:
     db = tmp_path / "svc.duckdb"
@@ -82,12 +72,10 @@ def test_backup_through_the_running_service(tmp_path: Path) -> None:
     )
     env = {**os.environ, "TEST_TOKEN": "t0ken", "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
     env.pop("CONVOSCOPE_CONFIG", None)
-    proc = subprocess.Popen([sys.executable, "-m", "convoscope", "--config", str(cfg), "serve"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = start_serve(cfg, env)
     state = Path(f"{db}.service.json")
     try:
-        _wait(lambda: state.exists(), 180, "the service to start")
+        wait_for(lambda: state.exists(), 180, "the service to start")
         cmd = [sys.executable, "-m", "convoscope", "--config", str(cfg)]
         done = subprocess.run([*cmd, "backup", str(tmp_path / "bk")], env=env, capture_output=True,
                               text=True, timeout=120)

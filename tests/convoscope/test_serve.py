@@ -8,25 +8,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+from processes import start_serve, wait_for
 
 from store import Store
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _wait(pred, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.slow
@@ -51,13 +41,10 @@ name = "samples"
 """
     )
     env = {**os.environ, "TEST_TOKEN": "t0ken", "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "convoscope", "--config", str(cfg), "serve"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    proc = start_serve(cfg, env)
     state_file = Path(f"{db}.service.json")
     try:
-        state = _wait(lambda: state_file.exists() and json.loads(state_file.read_text()), 60, "state file")
+        state = wait_for(lambda: state_file.exists() and json.loads(state_file.read_text()), 60, "state file")
         assert state["token"] == "t0ken" and state["host"] == "127.0.0.1"
         assert oct(state_file.stat().st_mode & 0o777) == "0o600"
         base = f"http://127.0.0.1:{state['port']}"
@@ -69,7 +56,7 @@ name = "samples"
                            json={"filter": {"sentiment_min": -5}})
             return r.json()["count"] if r.status_code == 200 else 0
 
-        n = _wait(analysed, 240, "the service to ingest and analyse the sample chats")
+        n = wait_for(analysed, 240, "the service to ingest and analyse the sample chats")
         assert n >= 2
         # Questions go through the service's API while it owns the file.
         asked = subprocess.run(

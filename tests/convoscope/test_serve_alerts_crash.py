@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import start_serve, wait_for
 
 from store import Store
 from store import alerts as store_alerts
@@ -42,16 +43,6 @@ def _fake_slack_class() -> Any:
 
 
 FakeSlack = _fake_slack_class()
-
-
-def _wait(pred: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _seed(db: Path, n: int) -> list[int]:
@@ -99,9 +90,7 @@ reconcile_interval_seconds = 2
 def _serve(cfg: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "TEST_SLACK_BOT_TOKEN": "xoxb-test", "TEST_SLACK_SIGNING_SECRET": "s3cret",
            "HF_HUB_OFFLINE": "1"}  # fmt: skip
-    with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "convoscope", "--config", str(cfg), "serve"],
-                                env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)  # fmt: skip
+    return start_serve(cfg, env, log=log, cwd=REPO)
 
 
 def _flags_in_slack(fake: Any) -> Counter[int]:
@@ -136,8 +125,8 @@ def _run_crash(tmp_path: Path, fault: str, *, n: int, burst_threshold: int) -> t
         fake.release()
         proc = _serve(cfg, log)
         try:
-            _wait(lambda: set(_flags_in_slack(fake)) == set(ids), 120, f"all alerts in Slack; log: {log}")
-            _wait(lambda: fake.of("conversations.history"), 30, "the reconciliation")
+            wait_for(lambda: set(_flags_in_slack(fake)) == set(ids), 120, f"all alerts in Slack; log: {log}")
+            wait_for(lambda: fake.of("conversations.history"), 30, "the reconciliation")
             time.sleep(2)  # a few more dispatch ticks: anything duplicated would show now
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(60) == 0, log.read_text()

@@ -31,6 +31,7 @@ from faultkit import (
     opens_without_help,
     tally_items,
 )
+from processes import wait_for
 
 from store import Store
 from store import flags as flags_q
@@ -131,16 +132,6 @@ def test_kill_patterns_run(analysed_setup) -> None:  # type: ignore[no-untyped-d
     assert review == ("dismissed",)
 
 
-def _wait(pred, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def posted_flag_ids(fake) -> list[int]:  # type: ignore[no-untyped-def]
     """The flag of every alert the Slack fake received (one per message: no bursts here)."""
     out: list[int] = []
@@ -185,7 +176,7 @@ def test_kill_serve_with_slack_alerts(tmp_path: Path) -> None:
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
         state = Path(f"{db}.service.json")
         try:
-            _wait(lambda: state.exists() and json.loads(state.read_text()).get("pid") == proc.pid,
+            wait_for(lambda: state.exists() and json.loads(state.read_text()).get("pid") == proc.pid,
                   240, "the service to start")
             port = json.loads(state.read_text())["port"]
 
@@ -195,7 +186,7 @@ def test_kill_serve_with_slack_alerts(tmp_path: Path) -> None:
                                json={"filter": {"sentiment_min": -5}}, timeout=30)
                 return r.status_code == 200 and r.json()["count"] >= added[0]
 
-            _wait(analysed, 300, "every ticket to be analysed")
+            wait_for(analysed, 300, "every ticket to be analysed")
             time.sleep(3)  # the alert job runs right after each analysis commit
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
