@@ -157,7 +157,7 @@ def test_angry_calls_today_lists_exactly_those(engine: Engine, seeded: Any, now:
     a = engine.ask("angry calls today?")
     want = {i for i, v in _today(seeded, now)
             if v["channel"] == "call" and any(k == "angry_customer" for k, _ in v["flags"])}  # fmt: skip
-    assert a.intent == "find" and a.total == len(want)
+    assert a.intent == "list" and a.total == len(want)
     assert {it["id"] for it in a.items} == want  # fewer than a page here
     assert all(any(f["kind"] == "angry_customer" for f in it["flags"]) for it in a.items)
 
@@ -223,7 +223,7 @@ def test_counts_today_vs_yesterday(engine: Engine, seeded: Any, now: datetime) -
     today = now.astimezone(TZ).date()
     n = lambda d: sum(1 for v in seeded.by_id.values() if v["channel"] == "chat"  # noqa: E731
                       and v["started_at"].astimezone(TZ).date() == d)  # fmt: skip
-    assert [it["count"] for it in a.items] == [n(today), n(today - timedelta(days=1))]
+    assert [(it["now"], it["before"]) for it in a.items] == [(n(today), n(today - timedelta(days=1)))]
     assert " vs " in a.text
 
 
@@ -241,7 +241,8 @@ def test_topics_rising_and_help(engine: Engine) -> None:
 
 def test_viewer_sees_counts_only(engine: Engine) -> None:
     a = engine.ask("compliance violations in the last 3 days", role="viewer")
-    assert a.items == [{"count": a.total}] and "#" not in a.text
+    assert [it["count"] for it in a.items] == [a.total] and "#" not in a.text
+    assert set(a.items[0]) <= {"count", "by_channel"}  # counts, never a list
 
 
 def test_flag_summaries_quoting_transcript_words_are_redacted(store: Store) -> None:

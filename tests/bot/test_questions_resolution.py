@@ -74,7 +74,7 @@ def test_parse_resolution_intents() -> None:
 
 def test_unresolved_and_incorrect_information_list_interactions(engine: Engine) -> None:
     a = engine.ask("unresolved issues in the last 14 days")
-    assert a.intent == "find" and [it["id"] for it in a.items] == [_ids(engine, "unres")]
+    assert a.intent == "list" and [it["id"] for it in a.items] == [_ids(engine, "unres")]
     b = engine.ask("incorrect information in the last 14 days")
     assert [it["id"] for it in b.items] == [_ids(engine, "wrong")]
     assert any(f["kind"] == "incorrect_information" for f in b.items[0]["flags"])
