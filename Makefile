@@ -86,6 +86,7 @@ bench: venv models
 	$(BIN)/python bench/patterns.py
 	$(BIN)/python bench/tui.py
 	$(BIN)/python bench/bot.py
+	$(BIN)/python bench/questions.py
 	$(BIN)/python bench/slack_attack.py
 
 clean:

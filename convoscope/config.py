@@ -35,6 +35,7 @@ from analysis.rules import RuleOptions, default_rules
 from analysis.sentiment.options import SentimentOptions
 from analysis.topics import TopicOptions
 from bot.options import AccessOptions, AlertOptions, DigestOptions, SlackOptions
+from bot.questions.translate import QuestionOptions
 from connectors.chat.options import ChatOptions
 from connectors.dropfolder import DropFolderOptions
 from connectors.email.options import EmailOptions
@@ -103,6 +104,7 @@ class Config(BaseModel):
     store: StoreOptions = Field(default_factory=StoreOptions)
     service: ServiceOptions = Field(default_factory=ServiceOptions)
     slack: SlackOptions = Field(default_factory=SlackOptions)
+    questions: QuestionOptions = Field(default_factory=QuestionOptions)
     alerts: AlertOptions = Field(default_factory=AlertOptions)
     digests: list[DigestOptions] = Field(default_factory=list)
     access: AccessOptions = Field(default_factory=AccessOptions)

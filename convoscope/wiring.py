@@ -145,6 +145,9 @@ def attach_extras(svc: Service) -> list[Any]:
     from analysis import outbound
 
     outbound.configure(cfg.redaction)  # the bot's and alerts' redactor follows [redaction]
+    from bot.questions.understand import configure as configure_questions
+
+    configure_questions(cfg.questions)  # entity cache TTL, optional question translator
     api = serve_api(svc.store, cfg.service.api_host, cfg.service.api_port, cfg.service.api_token,
                     tz=cfg.timezone, limits=cfg.service.api_limits(),
                     forget=api_forget(cfg, svc.store))

@@ -1,4 +1,5 @@
-"""Interactive components: pager buttons, and reviewing a flag from Slack.
+"""Interactive components: pager buttons, choices between ambiguous names, and reviewing
+a flag from Slack.
 
 "Confirm" reviews at once; "Dismiss…" opens a modal asking for a reason and reviews on
 submission. Both go through `store.reviews.review(..., via="slack")` (the same path as the
@@ -23,6 +24,7 @@ from typing import Any
 from bot import blocks as bk
 from bot.listeners.asking import answer_for
 from bot.payloads import get_str, json_object, positive_int
+from bot.questions.choices import CHOICE_ACTION
 from store import audit, reviews
 from store import flags as store_flags
 
@@ -159,6 +161,22 @@ def register(app: Any, deps: Any) -> None:
         ref = _message_ref(body)
         user = get_str(body, "user", "id")
         answer = answer_for(deps, user, ref["channel"], question, via="page", page=page)
+        if ref["response_url"]:
+            respond(text=answer.text, blocks=answer.blocks, replace_original=True)
+        else:
+            tell(client, user, ref["channel"], None, answer.text)
+
+    @app.action(re.compile(rf"^{CHOICE_ACTION}_\d+_\d+$"))
+    def on_choice(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any,
+                  client: Any) -> None:  # fmt: skip
+        """A name the question left ambiguous, chosen: the question is asked again with
+        that name (through `answer_for`, like any question: role check, audit)."""
+        ack()
+        value = json_object(action.get("value")) or {}
+        question = value.get("q") if isinstance(value.get("q"), str) else ""  # mangled: the help
+        ref = _message_ref(body)
+        user = get_str(body, "user", "id")
+        answer = answer_for(deps, user, ref["channel"], question, via="choice")
         if ref["response_url"]:
             respond(text=answer.text, blocks=answer.blocks, replace_original=True)
         else:

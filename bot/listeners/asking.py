@@ -59,7 +59,9 @@ def contest_answer(deps: Any, decision: Any, question: str, flag_id: int, reason
 #: Answers about people (lists, excerpts, an agent's summary, an agent's own week) go only
 #: to the asker unless the channel itself is granted a role that may see them.
 _PRIVATE_INTENTS = {"find": "lists", "show": "transcripts", "agent": "agent_names",
-                    "my_week": "own_work", "contest": "own_work"}
+                    "my_week": "own_work", "contest": "own_work", "choose": "agent_names",
+                    # the typed views' names for the same answers (#14)
+                    "list": "lists", "detail": "transcripts", "agent_summary": "agent_names"}
 
 
 def private_to_asker(deps: Any, answer: Answer, channel: str | None) -> bool:

@@ -24,8 +24,9 @@ from bot import blocks as bk
 from bot import safety
 from bot.questions.legacy import ParsedQuery as Query
 from bot.questions.legacy import to_query
-from bot.questions.parser import HELP_RX, parse
+from bot.questions.parser import HELP_RX
 from bot.questions.resolution_view import resolution_item, resolution_line
+from bot.questions.understand import choice_answer, typed_query
 from store import query_views as qv
 from store import questions as sq
 from store.db import Store
@@ -71,9 +72,14 @@ class Answer:
     pages: int = 1
     total: int | None = None
     role: str = "supervisor"
+    #: the typed query the answer was made from (`Query.to_dict()`; None for help)
+    query: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"question": self.question, "text": self.text, "items": self.items}
+        out = {"question": self.question, "text": self.text, "items": self.items}
+        if self.query is not None:
+            out["query"] = self.query
+        return out
 
 
 Redactor = Callable[[str], str]
@@ -113,18 +119,17 @@ class Engine:
             short = cap_text(question, self.max_question_chars)
             return Answer(short, text, [], [bk.section(text)], intent="too_long")
         try:
-            query = parse(question, self.tz, self.clock())
+            typed = typed_query(self, question)  # names linked against the store's values
         except Exception:  # a parser bug must not show a stack trace to the asker
             log.exception("could not parse %r", question)
             return self.help(question, "I could not read that question.")
+        choice = choice_answer(typed, role)
+        if choice is not None:
+            return choice  # an ambiguous name: one button per candidate, never a guess
         try:
-            if isinstance(query, TypedQuery):
-                typed = query
-                answer = self.answer_query(typed, role=role, page=max(0, page), agent=agent)
-            else:  # the regex parser's result, until it returns the typed query itself
-                typed = to_query(query)
-                answer = self.answer(query, role=role, page=max(0, page), agent=agent)  # type: ignore[arg-type]
+            answer = self.answer_query(typed, role=role, page=max(0, page), agent=agent)
             answer = self.interpreted(answer, typed)
+            answer.query = typed.to_dict()
             answer.blocks = bk.fit(answer.blocks)
             return answer
         except Exception:
@@ -134,15 +139,12 @@ class Engine:
     def interpreted(self, answer: Answer, q: TypedQuery) -> Answer:
         """The one place an answer gets the interpretation line in front ("Angry calls ·
         agent Maria Lopez · this week (Mon 30 Nov → now)"), so a misreading shows at once.
-        The line is written by `bot.questions.interpret.interpret` (#14, parser side);
-        until that module exists answers go out without it."""
-        try:
-            from bot.questions.interpret import interpret  # type: ignore[import-not-found]
-        except ImportError:
+        The line is written by `bot.questions.interpret.interpret` (#14, parser side)."""
+        from bot.questions.interpret import interpret
+
+        if answer.intent in ("help", "too_long", "contest"):
             return answer
-        if answer.intent in ("help", "too_long"):
-            return answer
-        line = interpret(q)
+        line = interpret(q, self.clock())
         if line:
             answer.text = f"{line}\n{answer.text}"
             answer.blocks = [bk.context(bk.escape(line)), *answer.blocks]

@@ -1,308 +1,447 @@
-"""Turn a supervisor's question into a `Query`: what they want, about which interactions.
+"""Turn a supervisor's question into the typed query (`store.query.Query`).
 
-The vocabulary is small and explicit on purpose: contact-center questions use a few
-dozen words ("angry", "compliance", "escalations", "calls", "in billing", "agent 1042",
-"this week"), and a fixed mapping is predictable and testable where a statistical parser
-would not be. Anything that matches no intent becomes `intent="help"`.
+The grammar is explicit on purpose: contact-center questions use a few hundred words and
+a handful of shapes ("angry calls by Maria this week", "calls longer than 10 minutes not
+in billing", "which agent has the most angry calls", "average sentiment by queue",
+"this week vs last week"), and a fixed mapping is predictable and checked phrase by phrase
+against the corpus (tests/data/questions.tsv, whose rules are in
+tests/data/questions_conventions.md). The parse is a sequence of recognisers over the
+question; each one *consumes* the words it used, so what is left at the end is exactly
+what the parser did not understand, and goes to `Query.ignored` for the answer to say
+aloud. Names are linked against the store's values (`linking.Linker`); a name that fits
+several values is recorded as a choice (`Query.extra["ambiguous"]`), never guessed.
+
+Stages, in order: spelling (typos of the vocabulary, abbreviations) → whole-question views
+(help, detail, contest, my week, accuracy, patterns …) → time (period and comparison) →
+metric conditions ("longer than 10 minutes") → text search ("mentioning router") →
+grouping and measures (`shape`) → names (agents, queues, topics, clusters, customers; with
+negations) → flags, channels, directions, review and resolution states → the view →
+ignored words.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.questions.timeexpr import Period, parse_period
+from rapidfuzz.distance import DamerauLevenshtein
 
-INTENTS = ("find", "show", "agent", "count", "topics", "rising", "traits", "phrases", "my_week",
-           "contest", "accuracy", "fcr", "followups", "help")
+from bot.questions import vocab as V
+from bot.questions.conditions import SUBJECT_RX, counted, metrics, repeat, text_search
+from bot.questions.linking import Linker, fold, singular
+from bot.questions.names import names
+from bot.questions.shape import decide_view, grouping
+from bot.questions.state import State, Text
+from bot.questions.timeexpr import Period, default_period, find_periods
+from bot.questions.vocab import ABBREVIATIONS, VOCABULARY
+from store.entities import EntityValues
+from store.query import NEGATIVE_BELOW, POSITIVE_ABOVE, Compare, Match, Span
+from store.query import Query as TypedQuery
 
-# word (regex) -> (label, ILIKE patterns on flags.kind)
-FLAG_WORDS: list[tuple[str, str, list[str]]] = [
-    (r"angry|anger|furious|upset|irate|mad", "angry", ["%ang%", "%irate%"]),
-    (r"compliance|violations?|non-?compliant|disclosures?|prohibited", "compliance violations",
-     ["compliance%", "%disclosure%", "%violation%", "%prohibited%"]),
-    (r"repeat(?:ed)? (?:contacts?|callers?|customers?)|repeats", "repeat contacts", ["%repeat%"]),
-    (r"trends?|anomal\w*", "trends", ["trend%"]),
-    (r"escalat\w*", "escalations", ["%escalat%"]),
-    (r"unresolved(?: issues?| problems?)?|not resolved", "unresolved issues", ["unresolved_issue"]),
-    (r"(?:incorrect|wrong|false|inaccurate) (?:info(?:rmation)?|answers?|statements?)|misinform\w*",
-     "incorrect information", ["incorrect_information"]),
-    (r"churn\w*|cancel\w*", "churn risks", ["%churn%", "%cancel%"]),
-    (r"profan\w*|abus\w*|swear\w*", "profanity", ["%profan%", "%abus%"]),
-    (r"silen\w*|dead air|long holds?", "long silences", ["%silence%", "%hold%", "%non_talk%"]),
-    (r"negative|unhappy|dissatisfied", "negative", ["%negative%", "%sentiment%"]),
-    (r"flag(?:ged|s)?|problems?|issues? flagged|alerts?", "flagged", ["%"]),
-]  # fmt: skip
-_FLAG_RX = [(re.compile(rf"\b(?:{w})\b", re.I), label, pats) for w, label, pats in FLAG_WORDS]
-
-CHANNEL_WORDS = {
-    "call": r"calls?|phone calls?|phone",
-    "email": r"e-?mails?|mails?",
-    "chat": r"chats?|messages?|conversations? on chat",
-}
-_CHANNEL_RX = {ch: re.compile(rf"\b(?:{w})\b", re.I) for ch, w in CHANNEL_WORDS.items()}
-
-_SHOW_RX = re.compile(
-    r"\b(?:show|open|details?(?:\s+(?:of|for|on))?|what happened (?:in|on))\s+(?:me\s+)?(?:the\s+)?"
-    r"(?:(call|email|chat|interaction|conversation|ticket|thread)\s*)?#?\s*"
-    r"(\d+|[a-z][\w.-]*\d[\w.-]*)\b",
-    re.I,
-)
-_BARE_REF_RX = re.compile(r"^\s*(call|email|chat|interaction)\s+#?(\d+)\s*\??\s*$", re.I)
-# "agent 1042", "agent alice", "agent Alex Novak" (following capitalised words belong to the
-# name: agents are named as the interaction metadata names them).
-_AGENT_RX = re.compile(r"\b[Aa]gent\s+#?([\w.@-]+(?:\s+[A-Z][\w.'-]*)*)")
-_AGENT_INTENT_RX = re.compile(
-    r"\bhow(?:'s| is| are)\b|\bdoing\b|\bsummary\b|\bperformance\b|\bscorecard\b|\bstats\b", re.I
-)
-_QUEUE_RX = re.compile(
-    r"\b(?:in|queue|for|from)\s+(?:the\s+)?([a-z][\w-]*)(\s+queue)?\b", re.I
-)
-_QUEUE_STOP = {
-    "the", "last", "past", "this", "previous", "a", "an", "my", "our", "agent", "today",
-    "yesterday", "total", "all", "general", "calls", "emails", "chats", "call", "email", "chat",
-    "week", "month", "day", "days", "hours", "since", "on", "monday", "tuesday", "wednesday",
-    "thursday", "friday", "saturday", "sunday", "me", "us", "them", "it", "common",
-}  # fmt: skip
-_TOPIC_RX = re.compile(
-    r"\b(?:about|regarding|re|mentioning|concerning|on the topic of)\s+([a-z][\w -]*?)"
-    r"(?=$|\s+(?:today|yesterday|this|last|past|since|on|in|for|by|from|vs|versus|"
-    r"compared|agent|queue)\b|[?!.,])",
-    re.I,
-)
-_TOPICS_RX = re.compile(
-    r"\btop (?:topics|issues|reasons|drivers)\b|\btopics?\b|\btrending\b|\bcontact reasons?\b|"
-    r"\bwhat are (?:customers|people|they) (?:calling|writing|chatting|contacting us) about\b",
-    re.I,
-)
-_RISING_RX = re.compile(r"\brising\b|\bemerging\b|\bspik\w*\b|\bgrowing\b|\bnew issues\b", re.I)
-# "what do low-satisfaction calls have in common?", "traits of bad calls"
-_TRAITS_RX = re.compile(
-    r"\bin common\b|\btraits?\b|\bwhat makes\b.*\b(?:bad|go badly|fail)\b|"
-    r"\blow[- ]satisfaction\b|\bgo(?:es)? badly\b|\bwhy (?:do|are) .*\b(?:unhappy|negative|bad)\b",
-    re.I,
-)
-# "best phrases for billing", "what do the best agents say?"
-_PHRASES_RX = re.compile(
-    r"\b(?:best|winning|good|top|successful) (?:agent )?phrases?\b|\bphrases? (?:that|which) work\b|"
-    r"\bwhat do (?:the )?(?:best|top|good) agents say\b",
-    re.I,
-)
-# Review states a question can ask for: "unreviewed flags", "dismissed compliance flags".
-REVIEW_WORDS: list[tuple[str, str]] = [
-    (r"unreviewed|not (?:yet )?reviewed|awaiting review|pending review|open", "open"),
-    (r"confirmed", "confirmed"),
-    (r"dismissed|thrown out|rejected", "dismissed"),
-    (r"contested|disputed", "contested"),
-]
-_REVIEW_RX = [(re.compile(rf"\b(?:{w})\b", re.I), state) for w, state in REVIEW_WORDS]
-# An agent's own work: "my week", "how am I doing", "my flags", "my scorecard".
-_MY_RX = re.compile(
-    r"\bmy (?:week|day|month|work|scorecard|scores?|flags|stats|performance)\b|\bhow am i doing\b", re.I
-)
-# "contest 42: the disclosure was read at 2:10", "contest flag #42 - customer was joking"
-_CONTEST_RX = re.compile(r"^\s*contest\s+(?:flag\s+)?#?(\d+)\s*[:,\-\u2013]?\s*(.*)$", re.I | re.S)
-# "how accurate is the disclosure rule?", "precision of compliance flags", "rule accuracy"
-_ACCURACY_RX = re.compile(
-    r"\bhow (?:accurate|precise|reliable|good)\b|\bprecision\b|\baccuracy\b|\bfalse (?:alarms?|positives?)\b",
-    re.I,
-)
-_RULE_NAME_RX = re.compile(r"\b(?:the\s+)?([\w-]+)\s+(?:rule|flags?|checks?)\b", re.I)
-_COUNT_RX = re.compile(r"\bhow many\b|\bcount\b|\bnumber of\b|\bvolumes?\b|\btotals?\b", re.I)
-_VS_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\b", re.I)
-_LIST_RX = re.compile(r"\binteractions?\b|\bconversations?\b|\bcontacts?\b|\btickets?\b", re.I)
-# "how many billing calls were resolved first time?", "first-contact resolution this week"
-_FCR_RX = re.compile(
-    r"\bresolved (?:at |on )?(?:the )?first (?:time|contact|call|go)\b|\bfirst[- ]contact resolution\b|"
-    r"\bfirst[- ]time (?:fix|resolution)\b|\bfcr\b",
-    re.I,
-)
-# "follow-ups due today", "promised callbacks due this week"
-_FOLLOWUPS_RX = re.compile(
-    r"\bfollow[- ]?ups?\b|\bcall[- ]?backs? (?:due|promised|owed)\b|\bpromised (?:call[- ]?backs?|visits?)\b",
-    re.I,
-)
-# the word before a channel noun names a queue or topic: "billing calls"
-_BEFORE_NOUN_RX = re.compile(r"\b([a-z][\w-]*)\s+(?:calls|emails|chats|contacts|interactions|tickets)\b", re.I)
-HELP_RX = re.compile(r"^\s*(?:help|\?|what can you do|commands|usage)\s*\??\s*$", re.I)
+HELP_RX = re.compile(r"^\s*(?:help|\?|what can you do|commands|usage|how do i use (?:this|you))\s*[?!.]*\s*$", re.I)
+_CONTEST_RX = re.compile(r"^\s*contest\s+(?:flag\s+)?#?(\d+)\s*(?:[:,\-\u2013]|\bbecause\b)?\s*(.*)$", re.I | re.S)
+#: the default period of a view that names none, in days (1 = today)
+DEFAULT_DAYS = {"list": 7, "count": 1, "ranking": 7, "breakdown": 7, "comparison": 1, "top_issues": 7,
+                "rising": 7, "repeat_contacts": 30, "traits": 30, "phrases": 30, "fcr": 7, "qa": 7,
+                "agent_summary": 7, "my_week": 7, "accuracy": 30, "followups": 1}  # fmt: skip
+#: the flag kind each family's rule raises (an accuracy question names a rule)
+RULE_KINDS = {"compliance": "compliance_missing", "prohibited": "prohibited_phrase", "angry": "angry_customer",
+              "escalation": "escalation_request", "churn": "churn_risk", "unresolved": "unresolved_issue",
+              "incorrect_information": "incorrect_information", "profanity": "profanity",
+              "silence": "long_silence", "trend": "topic_trend", "repeat": "repeat_contact"}  # fmt: skip
 
 
-@dataclass(slots=True)
-class Query:
-    """What a question asks for. `period` is always set (a default when none was said);
-    `period_said` tells whether the question named it."""
-
-    text: str
-    intent: str
-    period: Period
-    period_said: bool = False
-    compare: Period | None = None
-    kinds: list[str] = field(default_factory=list)
-    kind_label: str | None = None
-    channel: str | None = None
-    agent: str | None = None
-    queue: str | None = None
-    topic: str | None = None
-    ref: str | None = None
-    #: a review state asked for ("open", "confirmed", "dismissed", "contested"), else None
-    review: str | None = None
-    #: for "contest": the reason given; for "accuracy": the rule or kind named
-    reason: str | None = None
-    rule: str | None = None
-
-
-def _singular(word: str) -> str:
-    w = word.strip().lower()
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
-        return w[:-1]
-    return w
-
-
-def _default_period(intent: str, tz: ZoneInfo, now: datetime) -> Period:
-    got = parse_period("last 7 days" if intent in ("find", "topics", "rising") else "today", tz, now)
-    if intent == "agent":
-        got = parse_period("this week", tz, now)
-    assert got is not None
-    return got[0]
-
-
-def parse(text: str, tz: ZoneInfo, now: datetime) -> Query:
-    """Parse one question. Never raises on user input: unknown questions become help."""
-    q = " ".join(text.replace("\u2019", "'").split())
-    lowered = q.lower()
-    if not q or HELP_RX.match(q):
-        return Query(q, "help", _default_period("help", tz, now))
-
-    cm = _CONTEST_RX.match(q)
+def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linker | None = None) -> TypedQuery:
+    """Parse one question. Never raises on user input: what it cannot read becomes `help`
+    (nothing understood) or `ignored` words (the rest)."""
+    linker = entities if isinstance(entities, Linker) else Linker(entities or EntityValues())
+    raw = " ".join(text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
+                   .replace("\u201d", '"').split())  # fmt: skip
+    if not raw or HELP_RX.match(raw):
+        return TypedQuery(view="help", text=raw)
+    cm = _CONTEST_RX.match(raw)
     if cm:
-        return Query(q, "contest", _default_period("contest", tz, now), ref=cm.group(1),
-                     reason=cm.group(2).strip() or None)  # fmt: skip
-    if _MY_RX.search(q):
-        got_p = parse_period(q, tz, now)
-        # "my week" is the last 7 days: on a Monday morning "this week" would be empty
-        period_p = got_p[0] if got_p else parse_period("last 7 days", tz, now)[0]  # type: ignore[index]
-        return Query(q, "my_week", period_p, period_said=got_p is not None)
-    if _ACCURACY_RX.search(q):
-        got_p = parse_period(q, tz, now)
-        period_p = got_p[0] if got_p else parse_period("last 30 days", tz, now)[0]  # type: ignore[index]
-        rm = _RULE_NAME_RX.search(q)
-        rule = rm.group(1).lower() if rm and rm.group(1).lower() not in ("the", "this", "that") else None
-        return Query(q, "accuracy", period_p, period_said=got_p is not None, rule=rule)
+        return TypedQuery(view="contest", ref=cm.group(1), note=cm.group(2).strip() or None, text=raw)
+    t = Text(_spell(raw, linker))
+    t.search(r"^\s*(?:good\s+)?(?:morning|afternoon|evening)\b\s*[!,.]+")  # a greeting, not a period
+    st = State()
+    _detail(t, st)
+    if st.view == "detail":
+        return _finish(t, st, tz, now, raw)
+    _views(t, st)
+    _time(t, st, tz, now)
+    metrics(t, st)
+    text_search(t, st)
+    grouping(t, st, linker)
+    repeat(t, st)
+    names(t, st, linker)
+    _words(t, st)
+    said_count = counted(t)
+    t.search(r"\b(?:where|when|in which)\s+(?:the\s+)?(?:agent|customer|caller)s?\b")
+    decide_view(t, st, said_count)
+    if st.view is None:
+        if st.filters or st.period is not None or st.ambiguous or SUBJECT_RX.search(t.s):
+            st.view = "list"
+        else:
+            return TypedQuery(view="help", text=raw, ignored=_ignored(t))
+    for m in list(SUBJECT_RX.finditer(t.s)):
+        t.take(*m.span())
+    if st.view in ("rising", "top_issues") and st.group_by in (["topic"], ["cluster"]):
+        st.group_by = []  # "which topics are rising": topics are what the view lists
+    return _finish(t, st, tz, now, raw)
 
-    # One interaction by id.
-    m = _SHOW_RX.search(q) or _BARE_REF_RX.match(q)
-    if m:
-        return Query(q, "show", _default_period("show", tz, now), ref=m.group(2),
-                     channel=_channel_of(m.group(1)))  # fmt: skip
 
-    # Time: the first expression is the period; one after "vs" is the comparison.
-    period: Period | None = None
-    compare: Period | None = None
-    rest = q
-    vs = _VS_RX.search(q)
-    head, tail = (q[: vs.start()], q[vs.end():]) if vs else (q, "")
-    got = parse_period(head, tz, now)
-    if got:
-        period = got[0]
-        rest = head[: got[1][0]] + " " + head[got[1][1]:]
-    if tail:
-        got_tail = parse_period(tail, tz, now)
-        if got_tail:
-            compare = got_tail[0]
-    elif vs is None and re.search(r"\bvs\.? (?:before|previous|prior)\b", lowered):
-        compare = period.previous() if period else None
+# -- spelling ------------------------------------------------------------------------------
 
-    kinds: list[str] = []
-    kind_labels: list[str] = []
-    for rx, label, pats in _FLAG_RX:
-        if rx.search(rest):
-            kind_labels.append(label)
-            kinds.extend(p for p in pats if p not in kinds)
-    if "%" in kinds:
-        kinds = ["%"]
-    review = next((state for rx, state in _REVIEW_RX if rx.search(rest)), None)
-    if review and not kinds:
-        kinds = ["%"]  # "dismissed this week" is about flags
-        kind_labels.append("flagged")
+def _spell(raw: str, linker: Linker) -> str:
+    """Abbreviations expanded and vocabulary typos corrected ("angy" → "angry", "yesterdy"
+    → "yesterday"); names are left to the linker (which forgives their typos itself)."""
+    out: list[str] = []
+    raw = re.sub(r"(?i)\bwks?\s*(?=#?\d)", "week ", raw)  # "wk 44" is week 44
+    for tok in re.split(r"(\s+)", raw):
+        low = fold(tok)
+        core = low.strip("?!.,;:")
+        if core == "wk" and not re.search(r"\b(?:last|this|past|previous|next|a|per|each|the|of)\s*$",
+                                          "".join(out).lower()):  # fmt: skip
+            out.append(tok.replace(tok.strip("?!.,;:"), "this week"))  # a bare "wk" is this week
+            continue
+        if core in ABBREVIATIONS:
+            out.append(tok[: len(tok) - len(tok.lstrip("?!.,;:"))] + ABBREVIATIONS[core]
+                       + tok[len(tok.rstrip("?!.,;:")):] if core != low else ABBREVIATIONS[core])
+            continue
+        if (len(core) >= 4 and core.isalpha() and core not in V.STOPWORDS and core not in VOCABULARY
+                and not linker.lookup(core, fuzzy=False) and not _known(core)):
+            fixed = _closest(core)
+            if fixed:
+                tok = tok.replace(tok.strip("?!.,;:"), fixed)
+        out.append(tok)
+    return "".join(out)
 
-    channel = None
-    for ch, rx in _CHANNEL_RX.items():
-        if rx.search(rest):
-            channel = ch
+
+def _grammar_words() -> frozenset[str]:
+    """Every word the grammar's patterns spell out (never "corrected" into another)."""
+    from bot.questions import shape
+
+    sources = [p for p, _ in V.FLAG_WORDS + V.CHANNEL_WORDS + V.METRIC_WORDS + V.OPS + V.GROUP_WORDS
+               + V.REVIEW_WORDS + V.RESOLUTION_WORDS + V.DIRECTION_WORDS] + [p for _, p in _VIEW_RX]
+    sources += [shape.FLAG_ALT, " ".join(shape.RANK_WORDS), " ".join(V.NUMBER_WORDS)]
+    words = {w for src in sources for w in re.findall(r"[a-z]{3,}", src)}
+    return frozenset(words | set(VOCABULARY) | set(V.STOPWORDS) | set(ABBREVIATIONS.values()))
+
+
+def _known(word: str) -> bool:
+    """A word some recogniser knows as it is (so not a typo)."""
+    return word in GRAMMAR_WORDS or singular(word) in GRAMMAR_WORDS or word + "s" in GRAMMAR_WORDS
+
+
+def _closest(word: str) -> str | None:
+    limit = 2 if len(word) >= 7 else 1
+    best: tuple[int, str] | None = None
+    for cand in VOCABULARY:
+        if abs(len(cand) - len(word)) > limit or cand[0] != word[0]:
+            continue
+        d = DamerauLevenshtein.distance(word, cand, score_cutoff=limit)
+        if d <= limit and (best is None or d < best[0]):
+            best = (d, cand)
+    return best[1] if best else None
+
+
+# -- whole-question views ----------------------------------------------------------------
+
+
+_DETAIL_RX = re.compile(
+    r"\b(?:show|open|details?(?:\s+(?:of|for|on))?|what happened (?:in|on)|pull up|look at)\s+(?:me\s+)?(?:the\s+)?"
+    r"(?:(call|email|chat|interaction|conversation|ticket|thread)\s*)?(?:#|no\.?|number)?\s*"
+    r"(\d+|[a-z][\w.-]*\d[\w.-]*)\b"
+)
+_BARE_REF_RX = re.compile(r"^\s*(?:(call|email|chat|interaction|ticket)\s*)?(?:#|no\.?|number)\s*(\d+)\s*\??\s*$"
+                          r"|^\s*(call|email|chat|interaction|ticket)\s*#?\s*(\d+)\s*\??\s*$")
+
+
+def _detail(t: Text, st: State) -> None:
+    m = _DETAIL_RX.search(t.s)
+    if m and (m.group(1) or re.search(r"#|\b(?:show|open)\b", m.group(0))) and re.search(r"\d", m.group(2)):
+        t.take(*m.span())
+        st.view, st.ref = "detail", m.group(2)
+        return
+    b = _BARE_REF_RX.match(t.s)
+    if b:
+        t.take(*b.span())
+        st.view, st.ref = "detail", b.group(2) or b.group(4)
+
+
+_VIEW_RX: list[tuple[str, str]] = [
+    ("my_week", r"\bmy (?:own )?(?:week|day|month|work|scorecard|scores?|flags|stats|performance|numbers)\b"
+     r"|\bhow am i doing\b|\bhow did i do\b"),
+    ("accuracy", r"\bhow (?:accurate|precise|reliable|good) (?:is|are|were|was)\b|\bprecision of\b|\bprecision\b"
+     r"|\baccuracy(?: of)?\b|\bfalse (?:alarms?|positives?)(?: rate)?\b"),
+    ("followups", r"\b(?:promised )?(?:follow[- ]?ups?|call[- ]?backs?)(?: (?:are|is))? due\b|\bfollow[- ]?ups?\b"
+     r"|\bpromised (?:call[- ]?backs?|visits?|follow[- ]?ups?)\b"),
+    ("fcr", r"\b(?:were |was |got )?resolved (?:at |on )?(?:the )?first (?:time|contact|call|go|attempt)\b"
+     r"|\bfirst[- ](?:contact|call)[- ]resolution(?: rate)?\b|\bfirst[- ]time (?:fix|resolution)(?: rate)?\b"
+     r"|\bfcr(?: rate)?\b"),
+    ("qa", r"\bqa (?:scores?|scorecards?|results?|ratings?)\b|\bquality (?:scores?|scorecards?|assurance)\b"
+     r"|\bscorecards?(?: results?)?\b|\bqa\b"),
+    ("phrases", r"\b(?:best|winning|good|top|successful|effective|magic) (?:agent )?(?:phrases?|wording|lines)\b"
+     r"|\b(?:what |which )?phrases? (?:that |which )?works?(?: best)?\b|\bwhat do (?:the )?(?:best|top|good) agents say\b"),
+    ("traits", r"\bwhat do\b|\b(?:have|got) in common\b|\bin common\b|\btraits? of\b|\btraits?\b"
+     r"|\bwhat makes\b|\bgo(?:es)? badly\b|\bcommon (?:factors|patterns|features)\b"),
+    ("rising", r"\b(?:rising|emerging|spiking|growing|increasing|trending(?: up)?|on the rise|going up)\b"
+     r"(?:\s+(?:issues|topics|problems|complaints))?|\bnew issues\b|\bspikes?\b|\bwhat'?s trending\b"),
+    ("top_issues", r"\btop(?:\s+(?:\d+|three|five|ten))?\s+(?:issues|problems|complaints|contact reasons|call drivers|drivers|topics|reasons)\b"
+     r"|\bwhat (?:are|were|do|did) (?:customers|people|they|callers)\s+(?:calling|writing|chatting|emailing|messaging|complaining|complain|contacting us|contact us|call|write|email)(?: us)? about\b"
+     r"|\bmain (?:issues|problems|complaints|reasons)(?: for)?\b"
+     r"|\bbiggest (?:issues|problems|complaints)\b|\bwhy (?:are|do) (?:customers|people) (?:calling|call|contact us)\b"),
+    ("agent_summary", r"\bhow(?:'s| is| was| are| has| have)\b.*?\b(?:doing|performing|getting on|done|been doing|getting along)\b"
+     r"|\bsummary (?:of|for)\b|\bperformance of\b|\bstats (?:of|for)\b"),
+]  # fmt: skip
+_VIEW_COMPILED = [(v, re.compile(p)) for v, p in _VIEW_RX]
+_TRAIT_CONTRAST_RX = re.compile(r"\b(?:low[- ]satisfaction|bad|poor|badly|unsuccessful|failed|negative)\b")
+
+
+def _views(t: Text, st: State) -> None:
+    for view, rx in _VIEW_COMPILED:
+        m = rx.search(t.s)
+        if not m:
+            continue
+        if view == "traits" and m.group(0).startswith("what do") and not re.search(r"\bin common\b", t.s):
+            continue
+        if view == "agent_summary":
+            # only the verb words are the view; the name between them stays for linking
+            for w in re.finditer(r"\bhow(?:'s)?|\b(?:is|was|are|were|has|have|doing|performing|getting on|getting along"
+                                 r"|done|been|summary|of|for|performance|stats)\b", m.group(0)):  # fmt: skip
+                t.take(m.start() + w.start(), m.start() + w.end())
+        else:
+            t.take(*m.span())
+        st.view = view
+        if view == "traits":
+            t.search(r"\b(?:have|got|had)?\s*in common\b")
+        if view == "top_issues":
+            nm = re.search(r"\d+|three|five|ten", m.group(0))
+            if nm:
+                st.limit = {"three": 3, "five": 5, "ten": 10}.get(nm.group(0)) or int(nm.group(0))
+        if view == "traits":
+            for c in list(_TRAIT_CONTRAST_RX.finditer(t.s)):
+                t.take(*c.span())  # the view's own contrast, not a filter
+            t.search(r"\bhave\b")
+        if view == "accuracy":
+            _rule(t, st)
+        if view == "followups":
+            st.due = True
+        return
+
+
+def _rule(t: Text, st: State) -> None:
+    """The rule an accuracy question names, as the flag kind it raises."""
+    for rx, fam in V.FLAG_RX:
+        m = rx.search(t.s)
+        if m and fam != "any":
+            t.take(*m.span())
+            st.note = RULE_KINDS.get(fam, fam)
             break
+    if st.note is None:
+        m = t.search(r"\b(?:the\s+)?([\w-]+)\s+(?=rule|flags?|checks?|detector)")
+        if m and m.group(1) not in ("the", "this", "that", "our", "my"):
+            st.note = m.group(1)
+    t.search(r"\b(?:customers?\s+)?(?:rule|flags?|checks?|detector)s?\b")
+    t.search(r"\b(?:customers?)\b")
 
-    agent = None
-    am = _AGENT_RX.search(rest)
-    if am:
-        agent = am.group(1).rstrip("?.,!")
-        rest = rest[: am.start()] + " " + rest[am.end():]
 
-    topic = None
-    tm = _TOPIC_RX.search(rest)
-    if tm:
-        topic = _singular(tm.group(1))
-        rest = rest[: tm.start()] + " " + rest[tm.end():]
+# -- time --------------------------------------------------------------------------------
 
-    queue = None
-    for qm in _QUEUE_RX.finditer(rest):
-        word = qm.group(1).lower()
-        if word in _QUEUE_STOP or any(rx.fullmatch(word) for rx in _CHANNEL_RX.values()):
+_VS_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against|relative to|v\.?)\s+|^\s*(?:and|,)\s+")
+_COMPARE_WITH_RX = re.compile(r"^\s*(?:with|to|and|against)\s+")
+_PREV_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\s+(?:the\s+)?(?:previous|prior|preceding)"
+                      r"(?:\s+(?:period|one|time))?\b|\b(?:vs\.?|versus|compared (?:to|with))\s+(?:the\s+\w+\s+)?before\b")  # fmt: skip
+_VS_LAST_RX = re.compile(r"\b(this|last) (week|month|quarter|year)(\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+)"
+                         r"(last|previous|the one before)\b(?!\s+(?:\d+\s+)?(?:week|month|quarter|year|days?)\b)")
+
+
+def _time(t: Text, st: State, tz: ZoneInfo, now: datetime) -> None:
+    s = _VS_LAST_RX.sub(lambda m: f"{m.group(1)} {m.group(2)}{m.group(3)}"
+                        + ("last" if m.group(1) == "this" else "the") + f" {m.group(2)}"
+                        + (" before" if m.group(1) != "this" else ""), t.s) if _VS_LAST_RX.search(t.s) else None
+    if s is not None:  # "this month vs last" = this month vs last month (same offsets kept)
+        vm = _VS_LAST_RX.search(t.s)
+        assert vm is not None
+        unit = vm.group(2)
+        found = find_periods(t.s[: vm.end(3)], tz, now, clip=True)
+        if found:
+            st.period = found[0].period
+            t.take(*found[0].span)
+            other = find_periods(f"last {unit}", tz, now) if vm.group(1) == "this" else None
+            st.compare = other[0].period if other else st.period.previous()
+            t.take(vm.start(3), vm.end())
+        return
+    found = find_periods(t.s, tz, now, clip=True)
+    if not found:
+        return
+    first = found[0]
+    st.period = first.period
+    if st.due and first.period.until is not None and re.match(r"today|this ", first.period.label):
+        # follow-ups due today / this week: a window of due dates, to its calendar end
+        p = first.period
+        st.period = Period(p.start, p.until, p.label)  # type: ignore[arg-type]
+    t.take(*first.span)
+    if len(found) > 1:
+        nxt = found[1]
+        between = t.s[first.span[1]: nxt.span[0]]
+        vm = _VS_RX.search(between) or (_COMPARE_WITH_RX.match(between) if re.search(r"\bcompare\b", t.s) else None)
+        if vm or re.fullmatch(r"\s*(?:and|,|or)?\s*", between):
+            st.compare = nxt.period
+            t.take(*nxt.span)
+            if vm:
+                t.take(first.span[1] + vm.start(), first.span[1] + vm.end())
+            t.search(r"^\s*compare\b")
+    pm = _PREV_RX.search(t.s)
+    if pm and st.compare is None:
+        t.take(*pm.span())
+        st.compare = st.period.previous()
+
+
+def _span(p: Period) -> Span:
+    return Span(p.start, p.end, p.label)
+
+
+# -- keywords -----------------------------------------------------------------------------
+
+_NEG_PREFIX = (r"(?:(?:\b(?:not|excluding|except(?: for)?|other than|without|no|never)\b|n't|\bnon-?)"
+               r"(?:\s+(?:been|be|the|any|in|an|a|have|had|get|got|being))*\s*)?")  # fmt: skip
+_SENTIMENT_RX = re.compile(_NEG_PREFIX + r"\b(negative|unhappy|dissatisfied|unsatisfied|bad|poor|frustrated|"
+                           r"positive|happy|satisfied|good|great|pleased)\b")  # fmt: skip
+_AGENT_MOOD_RX = re.compile(r"\b(?:the )?agents?(?:'s)? (?:sounded|was|were|seemed|sounding|being|tone was)\s+$")
+
+
+def _words(t: Text, st: State) -> None:
+    found: list[tuple[int, int, str, bool]] = []
+    for rx, fam in V.FLAG_RX:
+        for m in list(re.finditer(_NEG_PREFIX + rx.pattern, t.s)):
+            negate = bool(re.match(r"\s*(?:(?:not|excluding|except|other than|without|no|never)\b|n't|non)", m.group(0)))
+            t.take(*m.span())
+            found.append((m.start(), m.end(), fam, negate))
+    # Separate qualifiers are a conjunction ("angry calls with long silences": two filters);
+    # families joined by or / and / a comma are one filter's alternatives (a union).
+    last: tuple[int, int] | None = None  # (end offset, index of its filter)
+    for start, end, fam, negate in sorted(found):
+        if fam == "any" and any(f[2] != "any" for f in found):
+            continue  # "trend alerts", "angry flags": the family, not any flag
+        if fam == "repeat":
+            st.match("repeat", "yes", negate)
             continue
-        if any(rx.fullmatch(word) for rx, _l, _p in _FLAG_RX):
+        joined = last is not None and re.fullmatch(r"\s*(?:,|or|and|/|&)\s*(?:or\s*)?", t.low[last[0]:start] or "x")
+        if joined and last is not None:
+            f = st.filters[last[1]]
+            st.filters[last[1]] = Match("flag", (*f.values, fam), f.negate)  # type: ignore[union-attr]
+            last = (end, last[1])
             continue
-        queue = word
-        break
+        st.filters.append(Match("flag", (fam,), negate))  # type: ignore[arg-type]
+        last = (end, len(st.filters) - 1)
+    for m in list(_SENTIMENT_RX.finditer(t.s)):
+        word = m.group(1)
+        if word in ("good", "bad", "great", "poor") and not re.match(
+                r"\s*(?:calls?|chats?|emails?|interactions?|conversations?|ones?|sentiment)\b", t.s[m.end():]):  # fmt: skip
+            continue
+        sm = re.match(r"\s*sentiment\b", t.s[m.end():])
+        if sm:
+            t.take(m.end(), m.end() + sm.end())
+        negate = bool(re.match(r"\s*(?:(?:not|excluding|except|other than|without|no|never)\b|n't|non)", m.group(0)))
+        t.take(*m.span())
+        metric = "sentiment"
+        am = _AGENT_MOOD_RX.search(t.s[: m.start()] + " ")
+        if am:
+            metric = "agent_sentiment"
+            t.take(am.start(), m.start())
+        if word in ("negative", "unhappy", "dissatisfied", "unsatisfied", "bad", "poor", "frustrated"):
+            st.filters.append(Compare(metric, "<", NEGATIVE_BELOW, None, negate))  # type: ignore[arg-type]
+        else:
+            st.filters.append(Compare(metric, ">", POSITIVE_ABOVE, None, negate))  # type: ignore[arg-type]
+    for table, fld in ((V.CHANNEL_RX, "channel"), (V.DIRECTION_RX, "direction"), (V.REVIEW_RX, "review")):
+        for rx, value in table:
+            for m in list(re.finditer(_NEG_PREFIX + rx.pattern, t.s)):
+                negate = bool(re.match(r"\s*(?:(?:not|excluding|except|other than|without|no|never)\b|n't|non)", m.group(0)))
+                t.take(*m.span())
+                if fld == "channel" and st.group_by == ["channel"]:
+                    continue
+                st.match(fld, value, negate)
+    _resolution(t, st)
+    if st.has("review") and not st.has("flag"):
+        st.match("flag", "any")
+    if st.view is None and not st.group_by and _FLAG_NOUN_RX.search(t.low) and not st.has("channel"):
+        # the word "flags" said: a list of the flags themselves ("dismissed angry flags")
+        st.subject = "flags"
+        if not st.has("flag"):
+            st.match("flag", "any")
 
-    if _FCR_RX.search(q) or _FOLLOWUPS_RX.search(q):
-        intent = "fcr" if _FCR_RX.search(q) else "followups"
-        kinds, kind_labels = [], []
-        bm = _BEFORE_NOUN_RX.search(rest)
-        if not queue and bm and bm.group(1).lower() not in _QUEUE_STOP | {"many", "much", "of"}:
-            queue = bm.group(1).lower()
-        if period is None and intent == "fcr":
-            period = _default_period("find", tz, now)  # the last 7 days
-    elif _PHRASES_RX.search(q):
-        intent = "phrases"
-        # "best phrases for billing": the word after for/in/about names a topic or a queue.
-        pm = re.search(r"\b(?:for|in|about|on)\s+(?:the\s+)?([a-z][\w-]*)", q[_PHRASES_RX.search(q).end():], re.I)
-        topic = topic or (_singular(pm.group(1)) if pm else None)
-    elif _TRAITS_RX.search(q):
-        intent = "traits"
-    elif agent and (_AGENT_INTENT_RX.search(q) or not (kinds or channel or topic)):
-        intent = "agent"
-    elif _RISING_RX.search(rest):
-        intent = "rising"
-    elif _TOPICS_RX.search(rest) and not topic:
-        intent = "topics"
-    elif _COUNT_RX.search(rest) or compare is not None:
-        intent = "count"
-    elif kinds or channel or topic or _LIST_RX.search(rest):
-        intent = "find"
-    else:
-        return Query(q, "help", _default_period("help", tz, now))
 
-    return Query(
-        text=q,
-        intent=intent,
-        period=period or _default_period(intent, tz, now),
-        period_said=period is not None,
-        compare=compare,
-        kinds=kinds,
-        kind_label=" and ".join(kind_labels) or None,
-        channel=channel,
-        agent=agent,
-        queue=queue,
-        topic=topic,
-        review=review,
+_FLAG_NOUN_RX = re.compile(r"\bflags\b")
+
+
+def _resolution(t: Text, st: State) -> None:
+    rm = re.search(r"\b(?:issues?\s+|problems?\s+)?(?:(?:that\s+)?(?:were|was|are|is)\s+)?(not|n't|never)\s+(?:been\s+|yet\s+)?"
+                   r"(resolved|fixed|solved)\b", t.s)
+    if rm:
+        t.take(*rm.span())
+        st.match("resolution", "resolved", True)
+    for m in list(re.finditer(r"\b(?:(?:were|was|got|that were|that got|been)\s+)?(resolved|fixed|solved)\b"
+                              r"|\b(pending)(?:\s+(?:resolution|verdict))?\b|\bwaiting on a follow[- ]?up\b", t.s)):
+        t.take(*m.span())
+        st.match("resolution", "resolved" if m.group(1) else "pending")
+
+
+# -- the view ------------------------------------------------------------------------------
+
+
+# -- finishing -------------------------------------------------------------------------------
+
+def _ignored(t: Text) -> tuple[str, ...]:
+    out = []
+    for s, e in t.leftovers():
+        word = t.raw[s:e].strip(".'-")
+        low = fold(word)
+        if not word or low in V.STOPWORDS or singular(low) in V.STOPWORDS or (low.isdigit() and len(low) < 3):
+            continue
+        out.append(word)
+    return tuple(out)
+
+
+def _finish(t: Text, st: State, tz: ZoneInfo, now: datetime, raw: str) -> TypedQuery:
+    view = st.view or "list"
+    period_default = False
+    period = st.period
+    if period is None and view == "my_week":
+        found = find_periods("this week", tz, now)
+        period = found[0].period
+    if period is None and view not in ("detail", "help", "contest"):
+        period = default_period(DEFAULT_DAYS.get(view, 7), tz, now)
+        period_default = True
+    compare = st.compare
+    if view == "comparison" and compare is None and period is not None:
+        compare = period.previous()
+    extra = dict(st.extra)
+    if st.ambiguous:
+        extra["ambiguous"] = st.ambiguous
+    for k in ("which", "on_average", "count_words"):
+        extra.pop(k, None)
+    measures = tuple(m for _p, m in sorted(st.measures, key=lambda pm: pm[0]))
+    filters = tuple(st.filters) if view != "detail" else ()
+    return TypedQuery(
+        subject=st.subject,  # type: ignore[arg-type]
+        view=view,  # type: ignore[arg-type]
+        period=_span(period) if period else None,
+        compare_to=_span(compare) if compare else None,
+        filters=filters,
+        group_by=tuple(st.group_by),  # type: ignore[arg-type]
+        measures=measures,
+        order=st.order,
+        limit=st.limit,
+        ref=st.ref,
+        note=st.note,
+        ignored=_ignored(t),
+        text=raw,
+        period_default=period_default,
+        extra=extra,
     )
 
 
-def _channel_of(word: str | None) -> str | None:
-    if not word:
-        return None
-    w = word.lower()
-    return w if w in ("call", "email", "chat") else None
+GRAMMAR_WORDS = _grammar_words()

@@ -3,7 +3,8 @@
 On the file the question is answered for the configured local user (their role when
 they are a registered user, else admin: they can open the database file anyway); the
 question is written to the audit log like a Slack question. `--json` prints
-{question, text, items}. While `convoscope serve` owns the database, the question goes
+{question, query, text, items}: `query` is the typed query the question was read as
+(`store.query.Query.to_dict()`), next to the answer made from it. While `convoscope serve` owns the database, the question goes
 to the service's API (`POST /api/ask`, found through the state file next to the
 database, like `convoscope tui` does).
 """
@@ -23,7 +24,8 @@ from convoscope.context import Context, UserError
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("ask", help='ask a question, e.g. "angry calls today?"')
     p.add_argument("question", nargs="+", help="the question (quote it or not)")
-    p.add_argument("--json", action="store_true", help="print {question, text, items} as JSON")
+    p.add_argument("--json", action="store_true",
+                   help="print {question, query, text, items} as JSON (query: the typed query it was read as)")
     p.add_argument("--page", type=int, default=1, help="page of a long list (from 1)")
     p.set_defaults(func=run)
 
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     else:
         out = _ask_file(ctx, question, page)
     if args.json:
-        print(json.dumps({k: out[k] for k in ("question", "text", "items")}, default=str,
+        print(json.dumps({k: out.get(k) for k in ("question", "query", "text", "items")}, default=str,
                          ensure_ascii=False, indent=2))  # fmt: skip
     else:
         print(out["text"])
@@ -53,6 +55,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 def _ask_file(ctx: Context, question: str, page: int) -> dict[str, Any]:
     from bot.questions import answer_payload
+    from bot.questions.understand import configure
+
+    configure(ctx.config.questions)
     from convoscope.commands.tui import local_identity
 
     store = ctx.store()

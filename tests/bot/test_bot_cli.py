@@ -14,6 +14,7 @@ from slackhttp import SECRET, TZ, post, sign
 from convoscope.cli import main
 from store import audit
 from store.db import Store
+from store.query import Match, Query
 
 
 @pytest.fixture
@@ -33,8 +34,16 @@ def test_ask_json(db: tuple[Path, Any], capsys: pytest.CaptureFixture[str], tmp_
     monkeypatch.chdir(tmp_path)
     assert main(["--db", str(path), "ask", "--json", "calls today"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"question", "text", "items"} and out["question"] == "calls today"
+    assert set(out) == {"question", "query", "text", "items"} and out["question"] == "calls today"
     assert all(it["channel"] == "call" for it in out["items"])
+    # the typed query it was read as, next to the answer that starts by saying it in words
+    q = Query.from_dict(out["query"])
+    assert (q.view, q.filters) == ("list", (Match("channel", ("call",)),))
+    assert q.period is not None and q.period.label == "today" and not q.period_default
+    assert out["text"].startswith("Calls · today (")
+    assert main(["--db", str(path), "ask", "--json", "calls urgently today"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["query"]["ignored"] == ["urgently"] and "I ignored: 'urgently'" in out["text"]
     iid = seeded.ids[0]
     assert main(["--db", str(path), "ask", "show", "call", str(iid), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -42,7 +51,7 @@ def test_ask_json(db: tuple[Path, Any], capsys: pytest.CaptureFixture[str], tmp_
     assert main(["--db", str(path), "ask", "what?"]) == 0
     assert "You can ask me things like" in capsys.readouterr().out
     s = Store.open(path)
-    assert [e["action"] for e in audit.recent(s)][:3] == ["ask", "ask", "ask"]
+    assert [e["action"] for e in audit.recent(s)][:4] == ["ask", "ask", "ask", "ask"]
     s.close()
 
 

@@ -50,7 +50,9 @@ def test_app_mention_replies_in_thread(bot_http: Any, fake: Any, seeded: Any) ->
     (call,) = fake.wait_for("chat.postMessage")
     assert call.args["channel"] == "C_OPS"
     assert call.args["thread_ts"] == "1700000000.000001"
-    assert re.match(r"\d+ calls? this week", call.args["text"])
+    head, body = call.args["text"].split("\n", 1)  # the interpretation, then the answer
+    assert head.startswith("Number of calls · this week (")
+    assert re.match(r"\d+ calls?\.", body)
 
 
 def test_direct_message_is_a_question(bot_http: Any, fake: Any, seeded: Any) -> None:
@@ -153,7 +155,9 @@ def test_access_control_refusals(bot_http: Any, fake: Any, seeded: Any, store: S
     # a viewer (by channel) gets counts only, no list and no excerpt
     slack.command("angry calls this week", user="U_VIEW", channel="C_COUNTS")
     resp = fake.wait_for("response_url", 2)[1]
-    assert re.match(r"\d+ angry calls? this week\.$", resp.args["text"])  # a count, no list
+    head, body = resp.args["text"].split("\n", 1)
+    assert head.startswith("Angry calls · this week")
+    assert re.match(r"\d+ calls?\.$", body)  # a count, no list
     slack.command("show call 1", user="U_VIEW", channel="C_COUNTS")
     resp = fake.wait_for("response_url", 3)[2]
     assert "only supervisors" in resp.args["text"]
@@ -201,7 +205,7 @@ def test_lists_asked_by_mention_stay_with_the_supervisor(bot_http: Any, fake: An
                  "text": "<@UBOT> angry calls in the last 3 days", "ts": "1.7"})  # fmt: skip
     (eph,) = fake.wait_for("chat.postEphemeral")
     assert eph.args["user"] == "U_SUPER" and eph.args["channel"] == "C_OPS"
-    assert "angry calls" in eph.args["text"] and "#" in eph.args["text"]
+    assert "angry calls" in eph.args["text"].lower() and "#" in eph.args["text"]
     assert fake.of("chat.postMessage") == []
     slack.event({"type": "app_mention", "user": "U_SUPER", "channel": "C_SUPERS",
                  "text": "<@UBOT> angry calls in the last 3 days", "ts": "1.8"})  # fmt: skip

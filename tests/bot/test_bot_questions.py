@@ -13,6 +13,8 @@ from slackhttp import TZ
 from bot.questions import Engine, parse
 from bot.questions.timeexpr import parse_period
 from store.db import Store
+from store.entities import EntityValues
+from store.query import Match, Query
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Wednesday 25 March 2026, 10:00 in Berlin (CET, UTC+1); DST starts Sunday 29 March.
@@ -32,19 +34,19 @@ def _local(y: int, m: int, d: int) -> datetime:
 @pytest.mark.parametrize(
     ("text", "start", "end"),
     [
-        ("calls today", _local(2026, 3, 25), _local(2026, 3, 26)),
+        ("calls today", _local(2026, 3, 25), WED),
         ("yesterday", _local(2026, 3, 24), _local(2026, 3, 25)),
-        ("this week", _local(2026, 3, 23), _local(2026, 3, 26)),
+        ("this week", _local(2026, 3, 23), WED),
         ("last week", _local(2026, 3, 16), _local(2026, 3, 23)),
-        ("since Monday", _local(2026, 3, 23), _local(2026, 3, 26)),
-        ("since monday", _local(2026, 3, 23), _local(2026, 3, 26)),
-        ("since Wednesday", _local(2026, 3, 25), _local(2026, 3, 26)),
+        ("since Monday", _local(2026, 3, 23), WED),
+        ("since monday", _local(2026, 3, 23), WED),
+        ("since Wednesday", _local(2026, 3, 25), WED),
         ("on Friday", _local(2026, 3, 20), _local(2026, 3, 21)),
-        ("in the last 7 days", _local(2026, 3, 19), _local(2026, 3, 26)),
-        ("past two weeks", _local(2026, 3, 12), _local(2026, 3, 26)),
-        ("this month", _local(2026, 3, 1), _local(2026, 3, 26)),
-        ("since 2026-03-10", _local(2026, 3, 10), _local(2026, 3, 26)),
-        ("since March 3", _local(2026, 3, 3), _local(2026, 3, 26)),
+        ("in the last 7 days", _local(2026, 3, 19), WED),
+        ("past two weeks", _local(2026, 3, 12), WED),
+        ("this month", _local(2026, 3, 1), WED),
+        ("since 2026-03-10", _local(2026, 3, 10), WED),
+        ("since March 3", _local(2026, 3, 3), WED),
     ],
 )
 def test_time_expressions(text: str, start: datetime, end: datetime) -> None:
@@ -54,45 +56,69 @@ def test_time_expressions(text: str, start: datetime, end: datetime) -> None:
 
 def test_days_are_local_days_across_dst() -> None:
     sunday_noon = datetime(2026, 3, 29, 10, 0, tzinfo=UTC)  # the 23-hour day
-    start, end, _ = _p("today", sunday_noon)
-    assert start.astimezone(UTC) == datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
-    assert end.astimezone(UTC) == datetime(2026, 3, 29, 22, 0, tzinfo=UTC)
-    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=23)
+    today = parse_period("today", BERLIN, sunday_noon)[0]  # type: ignore[index]
+    assert today.start.astimezone(UTC) == datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
+    assert today.end == sunday_noon  # so far: nothing later exists
+    assert today.until is not None and today.until.astimezone(UTC) == datetime(2026, 3, 29, 22, 0, tzinfo=UTC)
+    assert today.until.astimezone(UTC) - today.start.astimezone(UTC) == timedelta(hours=23)
     # Just after midnight UTC it is already "today" in Tokyo, still "yesterday" in New York.
     t = datetime(2026, 6, 1, 0, 30, tzinfo=UTC)
     assert parse_period("today", ZoneInfo("Asia/Tokyo"), t)[0].start.date() == date(2026, 6, 1)  # type: ignore[index]
     assert parse_period("today", ZoneInfo("America/New_York"), t)[0].start.date() == date(2026, 5, 31)  # type: ignore[index]
 
 
+VALUES = EntityValues(agents=("alice", "Alex Novak", "1042"), queues=("billing", "support"),
+                      topics=("refund", "cancellation"))
+
+
+def _facts(q: Query) -> set[tuple[Any, ...]]:
+    out: set[tuple[Any, ...]] = set()
+    for f in q.filters:
+        if isinstance(f, Match):
+            out |= {(f.field, v, f.negate) for v in f.values}
+        else:
+            out.add((f.metric, f.op, f.value, f.negate))
+    return out
+
+
 @pytest.mark.parametrize(
-    ("question", "expect"),
+    ("question", "view", "facts"),
     [
-        ("angry calls today?", {"intent": "find", "channel": "call", "kind_label": "angry"}),
-        ("compliance violations this week", {"intent": "find", "kind_label": "compliance violations"}),
-        ("escalations yesterday in billing", {"intent": "find", "queue": "billing", "kind_label": "escalations"}),
-        ("emails about refunds since Monday", {"intent": "find", "channel": "email", "topic": "refund"}),
-        ("show call 4211", {"intent": "show", "ref": "4211", "channel": "call"}),
-        ("how is agent 1042 doing this week?", {"intent": "agent", "agent": "1042"}),
-        ("how many chats today vs yesterday", {"intent": "count", "channel": "chat"}),
-        ("top topics this week", {"intent": "topics"}),
-        ("what are the rising issues?", {"intent": "rising"}),
-        ("calls today", {"intent": "find", "channel": "call", "kinds": []}),
-        ("how is agent Alex Novak doing last week?", {"intent": "agent", "agent": "Alex Novak"}),
-        ("angry chats by agent alice yesterday", {"intent": "find", "agent": "alice", "channel": "chat"}),
-        ("repeat callers this week", {"intent": "find", "kinds": ["%repeat%"]}),
-        ("tell me a joke", {"intent": "help"}),
-        ("", {"intent": "help"}),
+        ("angry calls today?", "list", {("channel", "call", False), ("flag", "angry", False)}),
+        ("compliance violations this week", "list", {("flag", "compliance", False)}),
+        ("escalations yesterday in billing", "list", {("flag", "escalation", False), ("queue", "billing", False)}),
+        ("emails about refunds since Monday", "list", {("channel", "email", False), ("topic", "refund", False)}),
+        ("show call 4211", "detail", set()),
+        ("how is agent 1042 doing this week?", "agent_summary", {("agent", "1042", False)}),
+        ("how many chats today vs yesterday", "comparison", {("channel", "chat", False)}),
+        ("top topics this week", "top_issues", set()),
+        ("what are the rising issues?", "rising", set()),
+        ("calls today", "list", {("channel", "call", False)}),
+        ("how is agent Alex Novak doing last week?", "agent_summary", {("agent", "Alex Novak", False)}),
+        ("angry chats by agent alice yesterday", "list",
+         {("agent", "alice", False), ("channel", "chat", False), ("flag", "angry", False)}),
+        ("calls longer than 10 minutes not in billing", "list",
+         {("channel", "call", False), ("duration", ">", 600.0, False), ("queue", "billing", True)}),
+        ("repeat callers this week", "repeat_contacts", set()),
+        ("tell me a joke", "help", set()),
+        ("", "help", set()),
     ],
 )
-def test_parse_questions(question: str, expect: dict[str, Any]) -> None:
-    q = parse(question, BERLIN, WED)
-    for key, value in expect.items():
-        assert getattr(q, key) == value, (question, key, getattr(q, key))
+def test_parse_questions(question: str, view: str, facts: set[tuple[Any, ...]]) -> None:
+    q = parse(question, BERLIN, WED, VALUES)
+    assert (q.view, _facts(q)) == (view, facts), q
 
 
 def test_vs_sets_a_comparison_period() -> None:
     q = parse("how many chats today vs yesterday", BERLIN, WED)
-    assert q.period.label == "today" and q.compare is not None and q.compare.label == "yesterday"
+    assert q.period is not None and q.compare_to is not None
+    assert (q.period.label, q.compare_to.label) == ("today", "yesterday")
+    assert q.compare_to.end == q.period.start
+
+
+def test_unused_words_are_reported_not_dropped() -> None:
+    q = parse("angry calls urgently from the night shift", BERLIN, WED)
+    assert q.ignored == ("urgently", "night", "shift")
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +157,7 @@ def test_angry_calls_today_lists_exactly_those(engine: Engine, seeded: Any, now:
     a = engine.ask("angry calls today?")
     want = {i for i, v in _today(seeded, now)
             if v["channel"] == "call" and any(k == "angry_customer" for k, _ in v["flags"])}  # fmt: skip
-    assert a.intent == "find" and a.total == len(want)
+    assert a.intent == "list" and a.total == len(want)
     assert {it["id"] for it in a.items} == want  # fewer than a page here
     assert all(any(f["kind"] == "angry_customer" for f in it["flags"]) for it in a.items)
 
@@ -197,7 +223,7 @@ def test_counts_today_vs_yesterday(engine: Engine, seeded: Any, now: datetime) -
     today = now.astimezone(TZ).date()
     n = lambda d: sum(1 for v in seeded.by_id.values() if v["channel"] == "chat"  # noqa: E731
                       and v["started_at"].astimezone(TZ).date() == d)  # fmt: skip
-    assert [it["count"] for it in a.items] == [n(today), n(today - timedelta(days=1))]
+    assert [(it["now"], it["before"]) for it in a.items] == [(n(today), n(today - timedelta(days=1)))]
     assert " vs " in a.text
 
 
@@ -215,7 +241,8 @@ def test_topics_rising_and_help(engine: Engine) -> None:
 
 def test_viewer_sees_counts_only(engine: Engine) -> None:
     a = engine.ask("compliance violations in the last 3 days", role="viewer")
-    assert a.items == [{"count": a.total}] and "#" not in a.text
+    assert [it["count"] for it in a.items] == [a.total] and "#" not in a.text
+    assert set(a.items[0]) <= {"count", "by_channel"}  # counts, never a list
 
 
 def test_flag_summaries_quoting_transcript_words_are_redacted(store: Store) -> None:
@@ -246,7 +273,8 @@ def test_flag_summaries_quoting_transcript_words_are_redacted(store: Store) -> N
 def test_comparison_periods() -> None:
     week = parse_period("this week", BERLIN, WED)[0]  # type: ignore[index]
     prev = week.previous()
-    assert (prev.start, prev.end) == (_local(2026, 3, 16), _local(2026, 3, 19))  # Mon–Wed before
+    # this week so far (to Wednesday 10:00) against the same stretch of last week
+    assert (prev.start, prev.end) == (_local(2026, 3, 16), WED - timedelta(days=7))
     assert prev.label == "the same days last week"
     today = parse_period("today", BERLIN, WED)[0]  # type: ignore[index]
     assert today.previous().label == "yesterday"

@@ -61,17 +61,20 @@ def _ids(engine: Engine, ext: str) -> int:
 
 
 def test_parse_resolution_intents() -> None:
+    from store.entities import EntityValues
+    from store.query import Match
+
     q = parse("unresolved issues in the last 14 days", TZ, NOW)
-    assert (q.intent, q.kinds) == ("find", ["unresolved_issue"])
-    assert parse("incorrect information this week", TZ, NOW).kinds == ["incorrect_information"]
-    fcr = parse("how many billing calls were resolved first time?", TZ, NOW)
-    assert (fcr.intent, fcr.queue, fcr.channel) == ("fcr", "billing", "call")
-    assert parse("follow-ups due today", TZ, NOW).intent == "followups"
+    assert (q.view, q.filters) == ("list", (Match("flag", ("unresolved",)),))
+    assert parse("incorrect information this week", TZ, NOW).filters == (Match("flag", ("incorrect_information",)),)
+    fcr = parse("how many billing calls were resolved first time?", TZ, NOW, EntityValues(queues=("billing",)))
+    assert (fcr.view, set(fcr.filters)) == ("fcr", {Match("queue", ("billing",)), Match("channel", ("call",))})
+    assert parse("follow-ups due today", TZ, NOW).view == "followups"
 
 
 def test_unresolved_and_incorrect_information_list_interactions(engine: Engine) -> None:
     a = engine.ask("unresolved issues in the last 14 days")
-    assert a.intent == "find" and [it["id"] for it in a.items] == [_ids(engine, "unres")]
+    assert a.intent == "list" and [it["id"] for it in a.items] == [_ids(engine, "unres")]
     b = engine.ask("incorrect information in the last 14 days")
     assert [it["id"] for it in b.items] == [_ids(engine, "wrong")]
     assert any(f["kind"] == "incorrect_information" for f in b.items[0]["flags"])

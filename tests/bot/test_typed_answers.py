@@ -97,20 +97,22 @@ def test_counts_lists_negation_and_metric_conditions(store: Store, seeded: Seede
 def test_interpretation_line_is_added_in_one_place(store: Store, seeded: Seeded, now: datetime,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The parser side writes bot.questions.interpret; the engine puts its line in front
-    of every answer (text and blocks), and nothing when the module is not there."""
+    of every answer (text and blocks)."""
     eng = _engine(store, now)
     plain = eng.ask("angry calls today")
+    real_line, body = plain.text.split("\n", 1)
+    assert real_line.startswith("Angry calls · today (")
     seen: list[Any] = []
     mod = types.ModuleType("bot.questions.interpret")
 
-    def interpret(q: Query) -> str:
+    def interpret(q: Query, now: datetime | None = None) -> str:
         seen.append(q)
         return "Angry calls · today"
 
     mod.interpret = interpret  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "bot.questions.interpret", mod)
     got = eng.ask("angry calls today")
-    assert got.text == "Angry calls · today\n" + plain.text
+    assert got.text == "Angry calls · today\n" + body
     assert got.blocks[0] == {"type": "context", "elements": [{"type": "mrkdwn", "text": "Angry calls · today"}]}
     assert isinstance(seen[0], Query) and seen[0].matches("flag")[0].values == ("angry",)
     typed = eng.answer_query(Query(view="count", period=_week(now)), role="supervisor")
