@@ -427,6 +427,14 @@ class Analyzer:
         except Exception as exc:  # a model failure fails the whole batch: record it on each
             log.exception("analysis batch failed")
             results = [exc] * len(batch)
+        self.record(store, batch, results, report)
+
+    def record(
+        self, store: Store, batch: Sequence[Interaction], results: list[Analysis | Exception],
+        report: AnalyzeReport,
+    ) -> None:
+        """Write one batch's results (computed here or by cluster workers) in one transaction
+        and mark the failures; the driver half of `_run_batch`, no model needed."""
         done = [r for r in results if isinstance(r, Analysis)]
         new_ids: list[int] = []
         t_write = time.perf_counter()

@@ -44,13 +44,15 @@ def pending_ids(
     rescore: bool = False,
     stale_key: str | None = None,
     now: datetime | None = None,
+    among: Sequence[int] | None = None,
 ) -> list[int]:
     """Interactions to analyse, oldest first.
 
     Calls once transcribed, chats/e-mails while new, and those that failed *in analysis*
     while under `max_attempts` and past their back-off time; with `rescore`, also every
     interaction already analysed; with `stale_key`, also those analysed whose score was
-    produced under a different analysis key (another configuration or model).
+    produced under a different analysis key (another configuration or model). `among`
+    limits the answer to these ids (a driver re-checks a batch it has just leased).
     """
     sql = (
         "SELECT id FROM interactions WHERE "
@@ -67,6 +69,9 @@ def pending_ids(
             "(SELECT interaction_id FROM scores WHERE analysis_key = ?))"
         )
         params.append(stale_key)
+    if among is not None:
+        sql = f"SELECT id FROM ({sql}) WHERE id IN (SELECT unnest(?::BIGINT[]))"
+        params.append([int(i) for i in among])
     sql += " ORDER BY id"
     if limit:
         sql += f" LIMIT {int(limit)}"

@@ -77,22 +77,36 @@ def transcribe_pending(
                 raise FileNotFoundError(f"audio file {it.raw_ref} not found")
             tr = transcriber.transcribe(it.raw_ref)
         except Exception as exc:
-            reason = f"{calls_q.TRANSCRIBE_FAILED}{type(exc).__name__}: {exc}"
-            retry_at = (now or datetime.now(UTC)) + timedelta(seconds=backoff_seconds * 2**attempts)
-            interactions_q.set_status(
-                store, iid, "failed", reason, next_attempt_at=retry_at, count_attempt=True
-            )
+            reason = store_failure(store, iid, attempts, exc, backoff_seconds=backoff_seconds, now=now)
             report.failed += 1
             report.errors.append(f"call {iid}: {reason}")
             log.warning("call %s: %s", iid, reason)
             continue
-        with store.transaction() as tx:
-            interactions_q.replace_turns(store, iid, tr.turns, con=tx)
-            interactions_q.set_status(
-                store, iid, "transcribed", None,
-                language=tr.language or None, duration=tr.duration, con=tx,
-            )
+        store_transcript(store, iid, tr)
         report.transcribed += 1
         report.audio_seconds += tr.duration
     report.wall_seconds = time.perf_counter() - t_start
     return report
+
+
+def store_transcript(store: Store, iid: int, tr: Transcript) -> None:
+    """Write a call's turns, language, duration and the status 'transcribed' in ONE
+    transaction (also used by the cluster driver, whose workers transcribe)."""
+    with store.transaction() as tx:
+        interactions_q.replace_turns(store, iid, tr.turns, con=tx)
+        interactions_q.set_status(
+            store, iid, "transcribed", None,
+            language=tr.language or None, duration=tr.duration, con=tx,
+        )  # fmt: skip
+
+
+def store_failure(
+    store: Store, iid: int, attempts: int, exc: BaseException, *, backoff_seconds: float,
+    now: datetime | None = None,
+) -> str:
+    """Mark a call's transcription failed, count the attempt, schedule the retry with
+    exponential back-off; returns the stored reason."""
+    reason = f"{calls_q.TRANSCRIBE_FAILED}{type(exc).__name__}: {exc}"
+    retry_at = (now or datetime.now(UTC)) + timedelta(seconds=backoff_seconds * 2**attempts)
+    interactions_q.set_status(store, iid, "failed", reason, next_attempt_at=retry_at, count_attempt=True)
+    return reason
