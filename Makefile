@@ -31,7 +31,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first and pinned: the CPU build on this machine's disk, not a multi-GB CUDA one
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	# the tests start a local Ray cluster (tests/cluster), so they need the cluster extra
+	$(BIN)/pip install --quiet -e '.[test,cluster]'
 	@touch $@
 
 sysdeps-test:

@@ -19,6 +19,8 @@ from convoscope.commands.analyze import build_analyzer
 from store import leases
 from store.db import Store
 
+pytestmark = pytest.mark.ray
+
 
 def _driver(cfg, **kw) -> ClusterAnalyzer:
     return ClusterAnalyzer(build_analyzer(cfg), cfg.cluster, **kw)
