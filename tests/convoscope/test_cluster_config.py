@@ -21,7 +21,7 @@ def test_cluster_section_is_validated() -> None:
     assert not config_mod.from_dict({}).cluster.enabled
     with pytest.raises(config_mod.ConfigError, match="audio must be 'path' or 'bytes'"):
         config_mod.from_dict({"cluster": {"audio": "nfs"}})
-    with pytest.raises(config_mod.ConfigError, match="cluster.raylet: unknown key"):
+    with pytest.raises(config_mod.ConfigError, match=r"cluster\.raylet: unknown key"):
         config_mod.from_dict({"cluster": {"raylet": 1}})
 
 
