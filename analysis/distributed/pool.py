@@ -57,6 +57,11 @@ class PoolStats:
     actor_info: list[dict[str, Any]] = field(default_factory=list)
 
 
+def thread_env(threads: int) -> dict[str, str]:
+    """The environment that gives OpenMP, MKL and OpenBLAS `threads` threads."""
+    return {var: str(threads) for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+
+
 def size_pools(specs: dict[str, ActorSpec], cluster_cpus: float) -> dict[str, ActorSpec]:
     """Shrink the pools until their CPU requests fit the cluster (so none waits forever).
 
@@ -100,11 +105,16 @@ class ActorPool(Generic[T]):
         self.name = name
         self.spec = spec
         self.task_retries = task_retries
+        # OpenMP reads OMP_NUM_THREADS once, when the process loads it, and Ray starts
+        # actor processes with OMP_NUM_THREADS=1: setting it later from Python is too late
+        # (measured: Whisper's words differ between OMP 1 and 2 threads), so it goes into
+        # the process environment through the runtime env.
         self._remote = ray.remote(cls).options(
             num_cpus=spec.num_cpus,
             num_gpus=spec.num_gpus,
             max_restarts=task_retries,
             max_task_retries=task_retries,
+            runtime_env={"env_vars": thread_env(spec.threads)},
         )
         self._args = args
         self.stats = PoolStats()

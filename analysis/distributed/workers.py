@@ -59,9 +59,8 @@ def _portable(exc: Exception) -> Exception:
 
 
 def set_threads(threads: int) -> None:
-    """Give torch / OpenMP / MKL this many threads in this process (see module docstring)."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(threads)
+    """Give torch this many threads in this process (see module docstring); OpenMP's own
+    count comes from the actor's environment (`pool.thread_env`), set before it starts."""
     import torch
 
     torch.set_num_threads(threads)
@@ -89,7 +88,8 @@ class TranscribeWorker:
         self.transcriber = Transcriber(replace(options, cpu_threads=threads), Path(cache_dir))
 
     def ready(self) -> dict[str, Any]:
-        return {"pid": os.getpid(), "device": self.transcriber.device, "threads": self.threads}
+        return {"pid": os.getpid(), "device": self.transcriber.device, "threads": self.threads,
+                "omp": os.environ.get("OMP_NUM_THREADS")}
 
     def transcribe(self, items: Sequence[AudioItem]) -> list[Transcript | Exception]:
         out: list[Transcript | Exception] = []
@@ -123,7 +123,10 @@ class ScoreWorker:
         analyzer.load_models()
 
     def ready(self) -> dict[str, Any]:
-        return {"pid": os.getpid(), "threads": self.threads}
+        import torch
+
+        return {"pid": os.getpid(), "threads": self.threads, "torch_threads": torch.get_num_threads(),
+                "omp": os.environ.get("OMP_NUM_THREADS")}
 
     def analyse(self, batch: Sequence[Interaction]) -> list[Analysis | Exception]:
         try:

@@ -35,9 +35,12 @@ def test_cluster_results_equal_in_process(ray_cluster: str, tmp_path: Path) -> N
     try:
         rep_remote = driver.run(remote)
         pids = driver.pool("score").pids()
+        info = driver.pool("score").stats.actor_info
     finally:
         driver.shutdown()
     assert os.getpid() not in pids and len(set(pids)) == 2  # it really ran in two workers
+    # 0.5 CPU each: one thread each, set explicitly for OpenMP and torch
+    assert {(i["omp"], i["torch_threads"]) for i in info} == {("1", 1)}
     assert rep_local.analysed == rep_remote.analysed == 11 and rep_remote.failed == 0
     assert sorted(rep_remote.new_flag_ids) and len(rep_remote.new_flag_ids) == len(rep_local.new_flag_ids)
     a, b = results(local), results(remote)
