@@ -266,7 +266,8 @@ class ClusterAnalyzer:
         if not ids:
             report.seconds = time.perf_counter() - t0
             return report
-        step = self.options.score_batch or opts.batch_size
+        pool = self.pool("score")
+        step = self.options.score_batch or self._batch_for(len(ids), len(pool.actors), opts.batch_size)
 
         def batches() -> Iterator[tuple[leases.Lease, list[Interaction]]]:
             for lo in range(0, len(ids), step):
@@ -277,7 +278,6 @@ class ClusterAnalyzer:
                 else:
                     self._finish(store, lease)
 
-        pool = self.pool("score")
         for (lease, batch), results in pool.map(
             "analyse", batches(), arg=lambda b: b[1],
             in_flight_per_actor=self.options.in_flight_per_actor,
@@ -294,6 +294,13 @@ class ClusterAnalyzer:
                 self.on_batch(leases.ANALYSE, [int(p[0].id) for p in pairs])  # type: ignore[arg-type]
         report.seconds = time.perf_counter() - t0
         return report
+
+    @staticmethod
+    def _batch_for(waiting: int, actors: int, batch_size: int) -> int:
+        """Interactions per task when `score_batch` is 0: `batch_size` at most, but small
+        enough that every actor gets about two batches of what is waiting (one 64-batch
+        for two actors would leave one idle), and at least 4 (model calls want batches)."""
+        return max(1, min(batch_size, max(4, -(-waiting // (2 * actors)))))
 
     def _submitted(self, stage: str, ids_of: Callable[[Any], list[int]]) -> Callable[[Any], None] | None:
         if self.on_submit is None:
