@@ -278,3 +278,17 @@ def redacted_turns(store: Store, interaction_id: int) -> list[tuple[int, str, st
         [interaction_id],
     ).fetchall()
     return [(int(r[0]), r[1], r[2] or "") for r in rows]
+
+
+def analysed_since(store: Store, ids: Sequence[int], since: datetime) -> set[int]:
+    """Those of `ids` whose scores were written at or after `since`: a cluster driver that
+    re-scores everything drops them from a batch it has just leased, because another driver
+    already re-scored them during this run."""
+    if not ids:
+        return set()
+    rows = store.cursor().execute(
+        "SELECT interaction_id FROM scores WHERE analysed_at >= ? "
+        "AND interaction_id IN (SELECT unnest(?::BIGINT[]))",
+        [since, [int(i) for i in ids]],
+    ).fetchall()
+    return {int(r[0]) for r in rows}

@@ -258,6 +258,7 @@ class ClusterAnalyzer:
         """Transcribe, then analyse everything waiting, on the cluster (module docstring)."""
         t0 = time.perf_counter()
         report = AnalyzeReport()
+        started = datetime.now(UTC)
         report.transcribed, report.transcribe_failed = self.transcribe_pending(store, limit)
         opts = self.analyzer.options
         pending = dict(max_attempts=opts.max_attempts, rescore=rescore,
@@ -273,6 +274,9 @@ class ClusterAnalyzer:
             for lo in range(0, len(ids), step):
                 lease = self._claim(store, leases.ANALYSE, ids[lo:lo + step])
                 still = score_store.pending_ids(store, among=list(lease.ids), **pending)  # type: ignore[arg-type]
+                if rescore or stale:  # analysed ones count as waiting: skip those redone meanwhile
+                    redone = score_store.analysed_since(store, still, started)
+                    still = [i for i in still if i not in redone]
                 if still:
                     yield lease, interaction_store.get_many(store, still)
                 else:

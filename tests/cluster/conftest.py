@@ -1,4 +1,5 @@
-"""A real local Ray cluster for the cluster tests: `ray start --head` on 127.0.0.1.
+"""A real local Ray cluster for the cluster tests: `ray start --head` on 127.0.0.1, with
+its own auth token.
 
 Started once per session in its own temp folder (a short path: Ray's socket names must fit
 in 107 bytes) and its own process group, with 2 CPUs and a small object store, because
@@ -17,12 +18,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# Set before anything imports ray (its config reads the environment once, at import).
+os.environ["RAY_AUTH_MODE"] = "token"
+os.environ["RAY_AUTH_TOKEN"] = uuid.uuid4().hex + uuid.uuid4().hex
 
 
 def _ray_bin() -> str:
@@ -35,7 +41,13 @@ def ray_cluster() -> Iterator[str]:
     import psutil
     import ray
 
+    if os.environ.get("RAY_AUTH_MODE") != "token":
+        pytest.fail("ray was configured before this conftest set RAY_AUTH_MODE")
     tmp = tempfile.mkdtemp(prefix="cvray", dir="/tmp")
+    # token auth, explicitly: Ray 2.60 turns it on by itself when ~/.ray/auth_token exists
+    # (any earlier `ray.init()` on this machine writes one), and then a client without the
+    # token cannot connect; with the mode and token in the environment, head, this process
+    # and the subprocess drivers agree whatever ~/.ray holds
     env = dict(os.environ, PYTHONPATH=str(ROOT), RAY_USAGE_STATS_ENABLED="0")
     log = open(Path(tmp) / "head.log", "w+")  # noqa: SIM115 - read while the head runs
     head = subprocess.Popen(

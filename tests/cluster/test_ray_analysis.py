@@ -1,5 +1,7 @@
 """Analysis on a real local Ray cluster (issue #17): the same results as in-process, a
-worker killed mid-batch, a killed driver, and two drivers sharing the work by leases."""
+worker killed mid-batch, a killed driver, two drivers sharing the work by leases, and
+`serve` dispatching its scheduled analysis. Only the first runs in `make test-fast`; the
+rest are marked slow (each needs a minute or more of the 2 shared cores)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -59,6 +62,7 @@ def test_cluster_results_equal_in_process(ray_cluster: str, tmp_path: Path) -> N
     remote.close()
 
 
+@pytest.mark.slow  # a minute or more on 2 shared cores: `make test` runs it
 def test_worker_killed_mid_batch_is_retried(ray_cluster: str, tmp_path: Path) -> None:
     cfg = sample_config(tmp_path, score_actors=2, score_cpus=0.5, score_batch=2,
                         in_flight_per_actor=1)
@@ -93,6 +97,7 @@ import sys, json
 sys.path[:0] = [{root!r}, {here!r}]
 import ray
 from helpers import sample_config
+from dataclasses import replace
 from pathlib import Path
 from analysis.distributed.driver import ClusterAnalyzer
 from convoscope.commands.analyze import build_analyzer
@@ -109,6 +114,7 @@ print("finished", flush=True)
 """
 
 
+@pytest.mark.slow  # a minute or more on 2 shared cores: `make test` runs it
 def test_killed_driver_next_run_finishes(ray_cluster: str, tmp_path: Path) -> None:
     ttl = 15.0
     cfg = sample_config(tmp_path, score_actors=1, score_cpus=0.5, score_batch=2, lease_seconds=ttl)
@@ -146,6 +152,7 @@ def test_killed_driver_next_run_finishes(ray_cluster: str, tmp_path: Path) -> No
     reference.close()
 
 
+@pytest.mark.slow  # a minute or more on 2 shared cores: `make test` runs it
 def test_two_drivers_never_analyse_the_same_interaction(ray_cluster: str, tmp_path: Path) -> None:
     cfg = sample_config(tmp_path, score_actors=1, score_cpus=0.5, score_batch=2, in_flight_per_actor=1)
     reference = sample_store(cfg, tmp_path / "ref.duckdb")
@@ -165,26 +172,29 @@ def test_two_drivers_never_analyse_the_same_interaction(ray_cluster: str, tmp_pa
         d.pool("score")  # both pools up before either starts, so the runs overlap
     errors: list[BaseException] = []
 
-    def run(d: ClusterAnalyzer) -> None:
+    def run(d: ClusterAnalyzer, rescore: bool) -> None:
         try:
-            d.run(store)
+            d.run(store, rescore=rescore)
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(d,)) for d in drivers.values()]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=600)
+        for rescore in (False, True):  # new work, then a rescore of everything (all "waiting")
+            for v in sent.values():
+                v.clear()
+            threads = [threading.Thread(target=run, args=(d, rescore)) for d in drivers.values()]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=600)
+            assert not errors, errors
+            a, b = set(sent["a"]), set(sent["b"])
+            assert len(sent["a"]) == len(a) and len(sent["b"]) == len(b)
+            assert a and b and not (a & b)  # both worked, never on the same interaction
+            assert len(a | b) == 11
     finally:
         for d in drivers.values():
             d.shutdown()
-    assert not errors, errors
-    a, b = set(sent["a"]), set(sent["b"])
-    assert len(sent["a"]) == len(a) and len(sent["b"]) == len(b)
-    assert a and b and not (a & b)  # both worked, never on the same interaction
-    assert len(a | b) == 11
     assert results(store) == results(reference)
     assert counts(store)["dup_scores"] == 0
     store.close()
@@ -206,3 +216,22 @@ def test_cluster_equals_in_process_with_packaged_models(ray_cluster: str, tmp_pa
     assert rep.analysed == 11 and rep.failed == 0
     a, b = results(local), results(remote)
     assert a["flags"] and a == b
+
+
+@pytest.mark.slow  # a minute or more on 2 shared cores: `make test` runs it
+def test_serve_dispatches_scheduled_analysis_to_the_cluster(ray_cluster: str, tmp_path: Path) -> None:
+    from convoscope.service import Service
+
+    cfg = sample_config(tmp_path, score_actors=1, score_cpus=0.5)
+    cfg.cluster = replace(cfg.cluster, ray_address=ray_cluster)
+    store = sample_store(cfg, tmp_path / "t.duckdb")
+    svc = Service(cfg, store)
+    try:
+        svc.analyze_job()  # what the scheduler runs every analyze_interval_seconds
+        analyzer = svc.analyzer()
+        assert isinstance(analyzer, ClusterAnalyzer)
+        assert analyzer.pool("score").pids()[0] != os.getpid()
+    finally:
+        svc.analyzer().shutdown()
+    assert counts(store)["scores"] == 11 and svc.stats.analyze_runs == 1
+    store.close()
