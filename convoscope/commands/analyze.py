@@ -59,12 +59,14 @@ def run_once(
 def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be a positive number")
-    analyzer: Any = build_analyzer(ctx.config)
     address = args.ray or ctx.config.cluster.ray_address
+    analyzer: Any
     if address:  # the Ray driver (convoscope/cluster.py); Ray is imported only here
         from convoscope.cluster import build_cluster_analyzer
 
         analyzer = build_cluster_analyzer(ctx.config, address=address)
+    else:
+        analyzer = build_analyzer(ctx.config)
     report = run_once(analyzer, ctx, limit=args.limit, rescore=args.rescore, stale=args.stale)
     if args.json:
         print(json.dumps(report.as_dict(), default=str))
