@@ -1,7 +1,8 @@
 """Analysis on a real local Ray cluster (issue #17): the same results as in-process, a
 worker killed mid-batch, a killed driver, two drivers sharing the work by leases, and
-`serve` dispatching its scheduled analysis. Only the first runs in `make test-fast`; the
-rest are marked slow (each needs a minute or more of the 2 shared cores)."""
+`serve` dispatching its scheduled analysis. All are marked slow (each needs a minute or
+more of the 2 shared cores): `make test` runs them, `make test-fast` runs the lease and
+config unit tests (tests/store/test_leases.py, tests/convoscope/test_cluster_config.py)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,15 @@ from convoscope.commands.analyze import build_analyzer
 from store import leases
 from store.db import Store
 
-pytestmark = pytest.mark.ray
+# one Ray head per run: under pytest-xdist all of these go to one worker (--dist loadgroup)
+pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]
 
 
 def _driver(cfg, **kw) -> ClusterAnalyzer:
     return ClusterAnalyzer(build_analyzer(cfg), cfg.cluster, **kw)
 
 
+@pytest.mark.slow  # about a minute on 2 idle cores with the head's start: keeps test-fast < 2 min
 def test_cluster_results_equal_in_process(ray_cluster: str, tmp_path: Path) -> None:
     cfg = sample_config(tmp_path, score_actors=2, score_cpus=0.5, score_batch=3)
     local = sample_store(cfg, tmp_path / "local.duckdb")

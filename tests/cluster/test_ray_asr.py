@@ -17,7 +17,7 @@ from convoscope.sources import build_sources, sync_all
 from store import leases
 from store.db import Store
 
-pytestmark = [pytest.mark.ray, pytest.mark.slow]
+pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.xdist_group("ray")]
 
 CALLS = ("call_03_no_disclosure", "call_08_mono_password")
 
