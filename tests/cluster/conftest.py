@@ -70,9 +70,9 @@ def ray_cluster() -> Iterator[str]:
         os.killpg(head.pid, signal.SIGKILL)
         pytest.fail(f"ray head did not start:\n{text[-3000:]}")
     os.environ["PYTHONPATH"] = str(ROOT)
-    ray.init(address=address, namespace="convoscope-test", logging_level="WARNING",
-             configure_logging=False)
-    try:
+    try:  # the head is stopped below even when joining it fails
+        ray.init(address=address, namespace="convoscope-test", logging_level="WARNING",
+                 configure_logging=False)
         yield address
     finally:
         ray.shutdown()
