@@ -31,7 +31,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first and pinned: the CPU build on this machine's disk, not a multi-GB CUDA one
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	# the tests start a local Ray cluster (tests/cluster), so they need the cluster extra
+	$(BIN)/pip install --quiet -e '.[test,cluster]'
 	@touch $@
 
 sysdeps-test:
@@ -56,7 +57,7 @@ demo: venv models
 
 test: venv sysdeps-test models
 	$(BIN)/ruff check .
-	$(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: venv sysdeps-test
 	$(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)

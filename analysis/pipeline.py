@@ -429,6 +429,14 @@ class Analyzer:
         """Analyse `batch` (unless its `results` are given) and commit them in one transaction."""
         if results is None:
             results = self.analyse_batch(batch)
+        self.record(store, batch, results, report)
+
+    def record(
+        self, store: Store, batch: Sequence[Interaction], results: list[Analysis | Exception],
+        report: AnalyzeReport,
+    ) -> None:
+        """Write one batch's results (computed here or by cluster workers) in one transaction
+        and mark the failures; the driver half of `_run_batch`, no model needed."""
         done = [r for r in results if isinstance(r, Analysis)]
         new_ids: list[int] = []
         t_write = time.perf_counter()

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from analysis.anger import AngerOptions
 from analysis.asr.options import AsrOptions
+from analysis.distributed.options import ClusterOptions
 from analysis.facts import FactOptions, FactsOptions
 from analysis.options import AnalysisOptions
 from analysis.patterns.options import PatternsOptions, ScorecardOptions
@@ -129,6 +130,8 @@ class Config(BaseModel):
     facts: list[FactOptions] = Field(default_factory=list)
     #: `[fact_check]`: how agent statements are matched to facts (analysis/facts.py)
     fact_check: FactsOptions = Field(default_factory=FactsOptions)
+    #: `[cluster]`: run transcription and scoring on a Ray cluster (analysis/distributed)
+    cluster: ClusterOptions = Field(default_factory=ClusterOptions)
 
     @field_validator("timezone")
     @classmethod

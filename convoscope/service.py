@@ -150,7 +150,8 @@ class Service:
     def patterns_job(self) -> None:
         from convoscope.wiring import run_patterns
 
-        run_patterns(self.cfg, self.store)
+        run_patterns(self.cfg, self.store,
+                     analyzer=self.analyzer() if self.cfg.cluster.enabled else None)
 
     # -- lifecycle ---------------------------------------------------------------------
 

@@ -33,7 +33,12 @@ def guard_store(cfg: Config, store: Store) -> Store:
 
 
 def build_analyzer(cfg: Config, on_flags: Any = ()) -> Analyzer:
-    """The analysis core (ASR for pending calls, scoring, rules, redaction, flags)."""
+    """The analysis core (ASR for pending calls, scoring, rules, redaction, flags); the Ray
+    driver with the same `run` when `[cluster] ray_address` is set (convoscope/cluster.py)."""
+    if cfg.cluster.enabled:
+        from convoscope.cluster import build_cluster_analyzer
+
+        return build_cluster_analyzer(cfg, on_flags)  # type: ignore[return-value]
     from convoscope.commands.analyze import build_analyzer as _build
 
     return _build(cfg, on_flags)
@@ -59,12 +64,17 @@ def prepare_models(cfg: Config, *, check_only: bool = False) -> Iterator[str]:
         yield f"sentiment model ready: {path}"
 
 
-def run_patterns(cfg: Config, store: Store, *, now: datetime | None = None) -> Any:
-    """The full pattern recompute: clusters, rising issues, repeats, traits, scorecards."""
+def run_patterns(cfg: Config, store: Store, *, now: datetime | None = None,
+                 analyzer: Any = None) -> Any:
+    """The full pattern recompute: clusters, rising issues, repeats, traits, scorecards
+    (encoding and clustering on the Ray cluster when `analyzer` is the cluster driver)."""
     from analysis.patterns.job import run_patterns as _run
 
+    compute: dict[str, Any] = {}
+    if analyzer is not None and hasattr(analyzer, "cluster"):  # the Ray driver: heavy parts there
+        compute = {"encode": analyzer.encode, "cluster": analyzer.cluster}
     return _run(store, cfg.patterns, now=now or datetime.now(cfg.tz), scorecards=cfg.scorecards,
-                tz=cfg.timezone)
+                tz=cfg.timezone, **compute)
 
 
 def watch_reviews(cfg: Config, store: Store) -> None:

@@ -24,21 +24,25 @@ def pending_transcription(
     limit: int | None = None,
     now: datetime | None = None,
     newest_first: bool = False,
+    among: Sequence[int] | None = None,
 ) -> list[tuple[int, int]]:
     """(id, attempts) of calls to transcribe, oldest first (`newest_first`: latest start
     time first): status 'new', or a failed transcription still under `max_attempts` whose
-    back-off time has passed."""
+    back-off time has passed (only those of `among` when given: a driver re-checks a batch
+    it has just leased)."""
     sql = (
         "SELECT id, attempts FROM interactions WHERE channel = 'call' AND ("
         " status = 'new' OR (status = 'failed' AND starts_with(status_reason, ?)"
         " AND attempts < ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?)))"
     )
+    params: list[object] = [TRANSCRIBE_FAILED, max_attempts, now or datetime.now(UTC)]
+    if among is not None:
+        sql += " AND id IN (SELECT unnest(?::BIGINT[]))"
+        params.append([int(i) for i in among])
     sql += " ORDER BY started_at DESC NULLS LAST, id DESC" if newest_first else " ORDER BY id"
     if limit:
         sql += f" LIMIT {int(limit)}"
-    rows = store.cursor().execute(
-        sql, [TRANSCRIBE_FAILED, max_attempts, now or datetime.now(UTC)]
-    ).fetchall()
+    rows = store.cursor().execute(sql, params).fetchall()
     return [(int(r[0]), int(r[1])) for r in rows]
 
 

@@ -45,6 +45,7 @@ def pending_ids(
     stale_key: str | None = None,
     now: datetime | None = None,
     newest_first: bool = False,
+    among: Sequence[int] | None = None,
 ) -> list[int]:
     """Interactions to analyse, oldest first (`newest_first`: text interactions before
     calls, each newest first by start time: the order analysis streams them in).
@@ -52,7 +53,8 @@ def pending_ids(
     Calls once transcribed, chats/e-mails while new, and those that failed *in analysis*
     while under `max_attempts` and past their back-off time; with `rescore`, also every
     interaction already analysed; with `stale_key`, also those analysed whose score was
-    produced under a different analysis key (another configuration or model).
+    produced under a different analysis key (another configuration or model). `among`
+    limits the answer to these ids (a driver re-checks a batch it has just leased).
     """
     sql = (
         "SELECT id FROM interactions WHERE "
@@ -69,7 +71,12 @@ def pending_ids(
             "(SELECT interaction_id FROM scores WHERE analysis_key = ?))"
         )
         params.append(stale_key)
-    sql += " ORDER BY (channel = 'call'), started_at DESC NULLS LAST, id DESC" if newest_first else " ORDER BY id"
+    if among is not None:
+        sql = f"SELECT id FROM ({sql}) WHERE id IN (SELECT unnest(?::BIGINT[]))"
+        params.append([int(i) for i in among])
+        sql += " ORDER BY id"
+    else:
+        sql += " ORDER BY (channel = 'call'), started_at DESC NULLS LAST, id DESC" if newest_first else " ORDER BY id"
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [int(r[0]) for r in store.cursor().execute(sql, params).fetchall()]
@@ -275,3 +282,17 @@ def redacted_turns(store: Store, interaction_id: int) -> list[tuple[int, str, st
         [interaction_id],
     ).fetchall()
     return [(int(r[0]), r[1], r[2] or "") for r in rows]
+
+
+def analysed_since(store: Store, ids: Sequence[int], since: datetime) -> set[int]:
+    """Those of `ids` whose scores were written at or after `since`: a cluster driver that
+    re-scores everything drops them from a batch it has just leased, because another driver
+    already re-scored them during this run."""
+    if not ids:
+        return set()
+    rows = store.cursor().execute(
+        "SELECT interaction_id FROM scores WHERE analysed_at >= ? "
+        "AND interaction_id IN (SELECT unnest(?::BIGINT[]))",
+        [since, [int(i) for i in ids]],
+    ).fetchall()
+    return {int(r[0]) for r in rows}

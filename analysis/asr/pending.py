@@ -26,6 +26,7 @@ from store import interactions as interactions_q
 
 if TYPE_CHECKING:
     from analysis.asr.transcriber import Transcript
+    from store.records import Interaction
 
 log = logging.getLogger(__name__)
 
@@ -105,28 +106,47 @@ def transcribe_one(
         else:
             tr = transcriber.transcribe(it.raw_ref)
     except Exception as exc:
-        reason = f"{calls_q.TRANSCRIBE_FAILED}{type(exc).__name__}: {exc}"
-        retry_at = (now or datetime.now(UTC)) + timedelta(seconds=backoff_seconds * 2**attempts)
         with gate:
-            interactions_q.set_status(
-                store, iid, "failed", reason, next_attempt_at=retry_at, count_attempt=True
-            )
+            reason = store_failure(store, iid, attempts, exc, backoff_seconds=backoff_seconds, now=now)
         report.failed += 1
         report.errors.append(f"call {iid}: {reason}")
         log.warning("call %s: %s", iid, reason)
         return False
-    with gate, store.transaction() as tx:
-        now_it = interactions_q.get(store, iid, with_turns=False)
-        if now_it is None or (now_it.version, now_it.raw_ref) != (it.version, it.raw_ref):
-            # a connector replaced the call while it was being recognised: the new
-            # version is 'new' again and is transcribed next, from its own audio
+    with gate:
+        if not store_transcript(store, iid, tr, expect=it):
             return False
+    report.transcribed += 1
+    report.audio_seconds += tr.duration
+    return True
+
+
+def store_transcript(store: Store, iid: int, tr: Transcript, *, expect: Interaction | None = None) -> bool:
+    """Write a call's turns, speaker assignment, language, duration and the status
+    'transcribed' in ONE transaction (also used by the cluster driver, whose workers
+    transcribe). With `expect` (the call as read before recognition), nothing is written
+    when a connector replaced the call meanwhile: the new version is 'new' again and is
+    transcribed next, from its own audio. True when written."""
+    with store.transaction() as tx:
+        if expect is not None:
+            now_it = interactions_q.get(store, iid, with_turns=False)
+            if now_it is None or (now_it.version, now_it.raw_ref) != (expect.version, expect.raw_ref):
+                return False
         interactions_q.replace_turns(store, iid, tr.turns, con=tx)
         speakers_job.save(store, iid, tr, tx)
         interactions_q.set_status(
             store, iid, "transcribed", None,
             language=tr.language or None, duration=tr.duration, con=tx,
-        )
-    report.transcribed += 1
-    report.audio_seconds += tr.duration
+        )  # fmt: skip
     return True
+
+
+def store_failure(
+    store: Store, iid: int, attempts: int, exc: BaseException, *, backoff_seconds: float,
+    now: datetime | None = None,
+) -> str:
+    """Mark a call's transcription failed, count the attempt, schedule the retry with
+    exponential back-off; returns the stored reason."""
+    reason = f"{calls_q.TRANSCRIBE_FAILED}{type(exc).__name__}: {exc}"
+    retry_at = (now or datetime.now(UTC)) + timedelta(seconds=backoff_seconds * 2**attempts)
+    interactions_q.set_status(store, iid, "failed", reason, next_attempt_at=retry_at, count_attempt=True)
+    return reason

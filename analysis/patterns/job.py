@@ -42,6 +42,7 @@ from store.records import Flag, severity_value
 log = logging.getLogger(__name__)
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
+ClusterFn = Callable[[np.ndarray, "cl.ClusterOptions"], cl.Clustering]
 MAX_TEXT_CHARS = 4000  # per interaction, for c-TF-IDF naming
 
 
@@ -153,9 +154,13 @@ def ensure_embeddings(
 
 
 def run_clusters(
-    store: Store, options: PatternsOptions, *, now: datetime, encode: Encoder | None = None
+    store: Store, options: PatternsOptions, *, now: datetime, encode: Encoder | None = None,
+    cluster: ClusterFn | None = None,
 ) -> ClusterReport:
-    """Full re-cluster of the window, keeping ids of clusters whose members mostly stay."""
+    """Full re-cluster of the window, keeping ids of clusters whose members mostly stay.
+
+    `encode` and `cluster` (vectors in, labels out) are the heavy, pure parts: the Ray
+    driver passes versions that run on the cluster (analysis.distributed)."""
     co = options.clusters
     encode = encode or default_encoder(co.model)
     facts = sp.interaction_facts(store, now - timedelta(days=options.window_days), now)
@@ -168,7 +173,7 @@ def run_clusters(
     if not ids:
         return report
     texts = customer_texts(store, facts)  # for naming (c-TF-IDF) only
-    result = cl.cluster_embeddings(emb, co)
+    result = (cluster or cl.cluster_embeddings)(emb, co)
     old = sp.cluster_membership(store, ids)
     match = cl.match_identities(
         old, ids, result.labels, result.k, next_id=sp.max_cluster_id(store) + 1,
@@ -416,6 +421,7 @@ def run_patterns(
     scorecards: Sequence[ScorecardOptions] = (),
     tz: str = "UTC",
     encode: Encoder | None = None,
+    cluster: ClusterFn | None = None,
 ) -> PatternsReport:
     """The full recompute (see module docstring); `now` is injected for fixed-clock tests."""
     report = PatternsReport()
@@ -426,7 +432,7 @@ def run_patterns(
         report.seconds[name] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
 
-    report.clusters = run_clusters(store, options, now=now, encode=encode)
+    report.clusters = run_clusters(store, options, now=now, encode=encode, cluster=cluster)
     report.interactions = report.clusters.interactions
     lap("clusters")
     rep = run_repeats(store, options, now=now)

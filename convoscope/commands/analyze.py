@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from analysis.pipeline import Analyzer, AnalyzeReport, FlagHook
 from convoscope.config import Config
@@ -44,7 +45,7 @@ def build_analyzer(cfg: Config, on_flags: Sequence[FlagHook] = ()) -> Analyzer:
 
 
 def run_once(
-    analyzer: Analyzer, ctx: Context, *, limit: int | None, rescore: bool, stale: bool = False
+    analyzer: Any, ctx: Context, *, limit: int | None, rescore: bool, stale: bool = False
 ) -> AnalyzeReport:
     """Run the job, turning "model not prepared" into a one-line user error."""
     from analysis.sentiment import ModelNotPrepared
@@ -58,8 +59,15 @@ def run_once(
 def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be a positive number")
-    report = run_once(build_analyzer(ctx.config), ctx, limit=args.limit, rescore=args.rescore,
-                      stale=args.stale)
+    address = args.ray or ctx.config.cluster.ray_address
+    analyzer: Any
+    if address:  # the Ray driver (convoscope/cluster.py); Ray is imported only here
+        from convoscope.cluster import build_cluster_analyzer
+
+        analyzer = build_cluster_analyzer(ctx.config, address=address)
+    else:
+        analyzer = build_analyzer(ctx.config)
+    report = run_once(analyzer, ctx, limit=args.limit, rescore=args.rescore, stale=args.stale)
     if args.json:
         print(json.dumps(report.as_dict(), default=str))
     else:
@@ -82,4 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also re-analyse those scored under another configuration (rules, models)")
     p.add_argument("--limit", type=int, help="at most N interactions")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.add_argument("--ray", metavar="ADDRESS",
+                   help="run transcription and scoring on this Ray cluster (auto, HOST:PORT, "
+                        "ray://HOST:PORT, local); overrides [cluster] ray_address")
     p.set_defaults(func=run)
