@@ -24,8 +24,8 @@ import os
 import socket
 import time
 import uuid
-from contextlib import AbstractContextManager, nullcontext
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
