@@ -740,8 +740,11 @@ def save_trends(store: Store, rows: Sequence[TrendRow], flags: Sequence[Flag]) -
         flag_ids = upsert_flags(store, flags, keys, con=tx)
         for r, fid in zip(rows, flag_ids, strict=True):
             r.flag_id = fid
+            # delete + insert by key: INSERT OR REPLACE needs a key constraint the lake lacks
+            tx.execute("DELETE FROM pattern_trends WHERE day = ? AND dimension = ? AND key = ?",
+                       [r.day, r.dimension, r.key])
             tx.execute(
-                "INSERT OR REPLACE INTO pattern_trends (day, dimension, key, label, n, baseline, "
+                "INSERT INTO pattern_trends (day, dimension, key, label, n, baseline, "
                 "ratio, z, p_value, interaction_id, flag_id, summary) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [r.day, r.dimension, r.key, r.label, r.n, r.baseline, r.ratio, r.z, r.p_value,

@@ -15,6 +15,7 @@ import pytest
 from store import browse, search
 from store import interactions as interactions_mod
 from store.db import Store
+from store.migrate import copy_store
 from store.records import Interaction, Turn, content_hash
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,10 +36,14 @@ def base_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def store(base_db: Path, tmp_path: Path) -> Iterator[Store]:
-    dst = tmp_path / "s.duckdb"
-    shutil.copyfile(base_db, dst)
-    st = Store.open(dst)
+def store(base_db: Path, store_target) -> Iterator[Store]:  # type: ignore[no-untyped-def]
+    dst = store_target("s")
+    if isinstance(dst, Path):
+        shutil.copyfile(base_db, dst)
+        st = Store.open(dst)
+    else:  # the lake gets the same rows through migrate-store's copy
+        st = Store.open(dst)
+        assert copy_store(base_db, st).ok
     yield st
     st.close()
 
