@@ -128,6 +128,7 @@ def connect_lake(target: LakeTarget, *, read_only: bool = False) -> duckdb.DuckD
         load_extension(con, "postgres_scanner", "duckdb_extension_postgres_scanner")
         if target.data_path.startswith("s3://"):
             load_extension(con, "httpfs", "duckdb_extension_httpfs")
+            s3_secret(con)
         else:
             Path(target.data_path).mkdir(parents=True, exist_ok=True)
         opts = [f"DATA_PATH {_lit(_dir(target.data_path))}"]
@@ -142,6 +143,27 @@ def connect_lake(target: LakeTarget, *, read_only: bool = False) -> duckdb.DuckD
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BackendError(f"cannot attach {target.describe()}: {first}") from exc
     return con
+
+
+def s3_secret(con: duckdb.DuckDBPyConnection, env: dict[str, str] | None = None) -> bool:
+    """An S3 secret for httpfs from the standard AWS_* environment variables (secrets only
+    from the environment); False when none are set (then DuckDB's defaults apply)."""
+    env = dict(os.environ) if env is None else env
+    key, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+    if not key or not secret:
+        return False
+    parts = [f"KEY_ID {_lit(key)}", f"SECRET {_lit(secret)}"]
+    if env.get("AWS_SESSION_TOKEN"):
+        parts.append(f"SESSION_TOKEN {_lit(env['AWS_SESSION_TOKEN'])}")
+    if env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"):
+        parts.append(f"REGION {_lit(env.get('AWS_REGION') or env['AWS_DEFAULT_REGION'])}")
+    endpoint = env.get("AWS_ENDPOINT_URL")
+    if endpoint:  # MinIO and other S3-compatible stores
+        host = re.sub(r"^https?://", "", endpoint).rstrip("/")
+        parts += [f"ENDPOINT {_lit(host)}", "URL_STYLE 'path'",
+                  f"USE_SSL {'false' if endpoint.startswith('http://') else 'true'}"]
+    con.execute(f"CREATE OR REPLACE SECRET convoscope_s3 (TYPE s3, {', '.join(parts)})")
+    return True
 
 
 def _dir(path: str) -> str:
@@ -306,7 +328,3 @@ def is_conflict(exc: BaseException) -> bool:
     low = str(exc).lower()
     return isinstance(exc, duckdb.TransactionException) and "conflict" in low
 
-
-def pid_tag() -> str:
-    """A short tag for log lines of concurrent writers."""
-    return f"pid{os.getpid()}"

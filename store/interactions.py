@@ -152,8 +152,9 @@ def upsert(
     on the offered records.
     """
     if con is None:
-        with store.transaction() as tx:
-            return _upsert(store, interactions, tx)
+        # retried on a write-write conflict (a lake writer outside the write lock, or two
+        # threads of one DuckDB process): the next attempt's anti-join sees the winner's rows
+        return store.retrying(lambda tx: _upsert(store, interactions, tx))  # type: ignore[no-any-return]
     return _upsert(store, interactions, con)
 
 

@@ -19,7 +19,9 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from store import backend as _backend
 from store.db import Store, StoreError
@@ -172,3 +174,83 @@ def _verify(target: Store, alias: str, dst_cat: str, report: CopyReport) -> dict
         if n:
             missing[t.table] = n
     return missing
+
+
+# -- lake backups ---------------------------------------------------------------------------
+
+
+def backup_lake(store: Store, dest: str | Path) -> Any:
+    """Back up a lake into the folder `dest` as an ordinary Convoscope DuckDB file (+
+    manifest), the same format `convoscope backup` writes for a file.
+
+    The file is created with the DuckDB schema (keys, sequences), every lake table is
+    copied into it in ONE transaction (one snapshot of the lake, however busy its writers
+    are), and its sequences are moved past the copied ids. So the backup restores either
+    as a DuckDB store (`convoscope restore`) or into a new lake (`migrate-store --from`).
+    Derived tables (the search postings) are not copied; the index is rebuilt.
+    """
+    import json
+    import os
+
+    import duckdb
+
+    from store.db import _fsync
+    from store.lifecycle import (
+        BACKUP_FILE,
+        MANIFEST,
+        BackupInfo,
+        _empty_target,
+        _size,
+        table_counts,
+    )
+
+    if store.backend != "ducklake":
+        raise StoreError("backup_lake backs up a lake; a DuckDB file uses store.lifecycle.backup_to")
+    d = Path(dest).expanduser().absolute()
+    _empty_target(d)
+    partial = d / f"{BACKUP_FILE}.partial"
+    Store.open(partial).close()  # the DuckDB schema at this binary's version
+    alias = f"backup_{uuid.uuid4().hex[:8]}"
+    con = store.conn
+    lake_cat = con.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    try:
+        con.execute(f"ATTACH '{str(partial).replace(chr(39), chr(39) * 2)}' AS {alias}")
+        try:
+            bk_tables = set(_tables(store, alias))
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for table in _tables(store, lake_cat):
+                    if table in _SKIP or table not in bk_tables:
+                        continue
+                    src_cols = set(_columns(store, lake_cat, table))
+                    cols = ", ".join(_q(c) for c in _columns(store, alias, table) if c in src_cols)
+                    con.execute(f"INSERT INTO {alias}.main.{_q(table)} ({cols}) SELECT {cols} FROM {_q(table)}")
+                for table, seq in _backend.SEQUENCES.items():
+                    top = con.execute(f"SELECT coalesce(max(id), 0) FROM {alias}.main.{_q(table)}").fetchone()
+                    if top and top[0]:
+                        con.execute(f"SELECT max(nextval('{alias}.main.{seq}')) FROM range(?)", [int(top[0])])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            con.execute(f"DETACH {alias}")
+        with duckdb.connect(str(partial)) as own:
+            own.execute("CHECKPOINT")
+            counts = table_counts(own)
+            version = int(own.execute("SELECT coalesce(max(version), 0) FROM main.schema_version").fetchone()[0])  # type: ignore[index]
+    except (duckdb.Error, OSError) as exc:
+        partial.unlink(missing_ok=True)
+        Path(f"{partial}.wal").unlink(missing_ok=True)
+        raise StoreError(f"backup of {store.path} to {d} failed: {str(exc).splitlines()[0]}") from exc
+    _fsync(partial)
+    os.replace(partial, d / BACKUP_FILE)
+    info = BackupInfo(folder=str(d), file=BACKUP_FILE, created_at=datetime.now(UTC).isoformat(),
+                      source=store.path, schema_version=version, duckdb_version=duckdb.__version__,
+                      counts=counts, bytes=_size(d / BACKUP_FILE))
+    tmp = d / f"{MANIFEST}.partial"
+    tmp.write_text(json.dumps(info.__dict__, indent=2), "utf-8")
+    _fsync(tmp)
+    os.replace(tmp, d / MANIFEST)
+    _fsync(d)
+    return info
