@@ -241,6 +241,20 @@ def translate(sql: str) -> str:
     return _FIXED_ARRAY.sub(lambda m: f"{m.group(1)}[]", sql)
 
 
+# -- history --------------------------------------------------------------------------------
+
+
+def purge_lake_history(con: duckdb.DuckDBPyConnection) -> None:
+    """Make deleted rows physically gone from a lake (after an erasure): rewrite data files
+    that carry deletes, expire every snapshot but the current one (no time travel back to
+    the erased data) and delete the files no snapshot needs. PostgreSQL keeps dead catalog
+    tuples until its VACUUM (autovacuum) runs."""
+    # any delete at all: the default only rewrites files that are mostly deleted
+    con.execute(f"CALL ducklake_rewrite_data_files('{LAKE_ALIAS}', delete_threshold => 0)")
+    con.execute(f"CALL ducklake_expire_snapshots('{LAKE_ALIAS}', older_than => now())")
+    con.execute(f"CALL ducklake_cleanup_old_files('{LAKE_ALIAS}', cleanup_all => true)")
+
+
 # -- ids ----------------------------------------------------------------------------------
 
 
