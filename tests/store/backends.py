@@ -38,7 +38,12 @@ def lake_template(pg: PgServer, tmp_path_factory: pytest.TempPathFactory) -> str
     return name
 
 
-@pytest.fixture(params=["duckdb", "ducklake"])
+#: the lake variant is `slow` (PostgreSQL, ~5 s per test on 2 cores): `make test` runs it,
+#: `make test-fast` keeps to the file
+BACKENDS = ["duckdb", pytest.param("ducklake", marks=pytest.mark.slow)]
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

@@ -21,6 +21,9 @@ from store.lifecycle import table_counts, verify_backup
 from store.migrate import backup_lake, copy_store
 from store.records import Flag, Interaction, QuarantineItem, Turn
 
+# PostgreSQL + DuckLake: seconds per test on 2 cores (`make test`, not `make test-fast`)
+pytestmark = pytest.mark.slow
+
 
 def _chat(i: int) -> Interaction:
     return Interaction(channel="chat", source="zendesk", external_id=f"c{i}", content_hash=f"h{i}",

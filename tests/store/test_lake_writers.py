@@ -26,6 +26,9 @@ import pytest
 from store import Store
 from store.backend import LakeTarget
 
+# PostgreSQL + DuckLake: seconds per test on 2 cores (`make test`, not `make test-fast`)
+pytestmark = pytest.mark.slow
+
 N = 60
 
 WRITER = r"""

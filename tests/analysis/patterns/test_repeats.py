@@ -19,10 +19,10 @@ from store import patterns as sp
 
 # Run on both store backends (the DuckLake on a real PostgreSQL: tests/store/backends.py).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "store"))
-from backends import lake_template, pg, target_for  # noqa: F401  (fixtures)
+from backends import BACKENDS, lake_template, pg, target_for  # noqa: F401  (fixtures)
 
 
-@pytest.fixture(params=["duckdb", "ducklake"])
+@pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     s = Store.open(target_for(request, request.param, tmp_path, "patterns"))
     yield s
