@@ -512,10 +512,13 @@ class Store:
             with self.transaction() as tx:
                 yield tx
 
-    def retrying(self, fn: Any, *, attempts: int = 5) -> Any:
+    def retrying(self, fn: Any, *, attempts: int = 12) -> Any:
         """Run `fn(tx)` in a transaction, again on a write-write conflict (DuckLake detects
         them at commit; the later attempt sees the winner's rows and its anti-joins skip
-        them)."""
+        them). Each conflict means another writer committed, so the writers as a whole make
+        progress; the jittered, growing pause keeps one writer from losing every round."""
+        import random
+
         for attempt in range(attempts):
             try:
                 with self.transaction() as tx:
@@ -523,7 +526,7 @@ class Store:
             except duckdb.Error as exc:
                 if not _backend.is_conflict(exc) or attempt == attempts - 1:
                     raise
-                time.sleep(0.05 * (attempt + 1))
+                time.sleep(random.uniform(0, 0.05 * 2 ** min(attempt, 6)))
         raise AssertionError("unreachable")
 
     # -- bulk writes ---------------------------------------------------------------------
