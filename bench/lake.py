@@ -82,6 +82,14 @@ def main() -> None:
             s = _run_writers(url, a.n, a.batch, procs)
             rows.append(("ducklake", f"{procs} writer(s)", s, a.n / s))
 
+        # what the lake holds per interaction (8 turns each): Parquet under data_path, and
+        # the catalog database (PostgreSQL; small inserts are inlined there until compacted)
+        import psycopg
+
+        data_bytes = sum(p.stat().st_size for p in Path(lake.data_path).rglob("*") if p.is_file())
+        with psycopg.connect(lake.catalog) as c:
+            cat_bytes = int(c.execute("SELECT pg_database_size(current_database())").fetchone()[0])  # type: ignore[index]
+        sizes = (data_bytes / a.n, cat_bytes / a.n, f.stat().st_size / a.n)
         with Store.open(f, read_only=True) as st:
             t0 = time.perf_counter()
             st.conn.execute("SELECT agent, count(*), avg(length(text)) FROM interactions i "
@@ -106,6 +114,8 @@ def main() -> None:
     print(f"{'backend':<14} {'what':<22} {'seconds':>9} {'interactions/s':>15}")
     for b, w, s, r in rows:
         print(f"{b:<14} {w:<22} {s:>9.2f} {r:>15.0f}" if r else f"{b:<14} {w:<22} {s:>9.3f} {'':>15}")
+    print(f"bytes per interaction (8 turns): lake data files {sizes[0]:,.0f}, lake catalog "
+          f"{sizes[1]:,.0f} (PostgreSQL database, incl. its fixed overhead), DuckDB file {sizes[2]:,.0f}")
 
 
 if __name__ == "__main__":
