@@ -249,6 +249,7 @@ def purge_lake_history(con: duckdb.DuckDBPyConnection) -> None:
     that carry deletes, expire every snapshot but the current one (no time travel back to
     the erased data) and delete the files no snapshot needs. PostgreSQL keeps dead catalog
     tuples until its VACUUM (autovacuum) runs."""
+    con.execute(f"CALL ducklake_flush_inlined_data('{LAKE_ALIAS}')")  # catalog-inlined rows to files
     # any delete at all: the default only rewrites files that are mostly deleted
     con.execute(f"CALL ducklake_rewrite_data_files('{LAKE_ALIAS}', delete_threshold => 0)")
     con.execute(f"CALL ducklake_expire_snapshots('{LAKE_ALIAS}', older_than => now())")
