@@ -19,7 +19,7 @@ PYTEST_WORKERS ?= 2
 
 # Debian packages: the demo decodes audio with PyAV (bundled FFmpeg) and needs none;
 # the tests synthesise speech (espeak-ng, sox) and run a real IMAP server (dovecot).
-TEST_DEBS := espeak-ng sox libsox-fmt-all dovecot-imapd openssl
+TEST_DEBS := espeak-ng sox libsox-fmt-all dovecot-imapd openssl postgresql
 
 .PHONY: demo test test-fast soak venv models sysdeps-test lint bench clean
 

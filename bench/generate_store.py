@@ -209,7 +209,7 @@ def _ensure_clusters(store: Store, topic_names: list[str], now: datetime) -> Non
          "created_at": now, "updated_at": now}
         for i, name in enumerate(topic_names)
     ]
-    store.insert_arrow("clusters", rows, on_conflict="ON CONFLICT DO NOTHING")
+    store.insert_arrow("clusters", rows, skip_existing=("id",))
 
 
 def _chunk(

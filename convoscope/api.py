@@ -394,7 +394,12 @@ def create_app(store: Store, token: str, tz: str = "UTC", *, limits: ApiLimits |
         # exports, a token holder may only create a new (or fill an empty) folder.
         if not path or not Path(path).is_absolute():
             raise ApiError("path must be an absolute folder path on the service's machine")
-        info = await run_in_threadpool(lambda: backup_to(store.cursor(), store.path, path))
+        if store.backend == "ducklake":
+            from store.migrate import backup_lake
+
+            info = await run_in_threadpool(lambda: backup_lake(store, path))
+        else:
+            info = await run_in_threadpool(lambda: backup_to(store.cursor(), store.path, path))
         return info.__dict__
 
     routes = [

@@ -54,10 +54,36 @@ class ConfigError(ValueError):
 
 @dataclass
 class StoreOptions:
-    """Where the DuckDB file lives."""
+    """Where the data lives: one DuckDB file (default), or a DuckLake for many writers.
+
+    `ducklake`: `catalog` is a libpq connection string to PostgreSQL (no password in it:
+    libpq reads PGPASSWORD from the environment) and `data_path` a folder or `s3://…` URL
+    for the Parquet files (store/backend.py).
+    """
 
     __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
     path: str = "convoscope.duckdb"
+    backend: str = "duckdb"
+    catalog: str = ""
+    data_path: str = ""
+
+    def __post_init__(self) -> None:
+        if self.backend not in ("duckdb", "ducklake"):
+            raise ValueError(f"backend must be 'duckdb' or 'ducklake', got {self.backend!r}")
+        if self.backend == "ducklake":
+            if not self.catalog.strip() or not self.data_path.strip():
+                raise ValueError("backend 'ducklake' needs catalog (a PostgreSQL connection string) "
+                                 "and data_path (a folder or s3:// URL)")
+            if re.search(r"(^|\s)password=", self.catalog):
+                raise ValueError("catalog must not hold a password: set PGPASSWORD in the environment")
+
+    def target(self) -> Any:
+        """What `Store.open` takes: the file path, or a `LakeTarget`."""
+        if self.backend == "ducklake":
+            from store.backend import LakeTarget
+
+            return LakeTarget(catalog=self.catalog, data_path=self.data_path)
+        return self.path
 
 
 @dataclass
@@ -214,6 +240,9 @@ def _add_policy_snippets(cfg: Config, base_dir: Path) -> None:
 def _resolve_paths(cfg: Config, base_dir: Path) -> None:
     if cfg.store.path != ":memory:" and not Path(cfg.store.path).expanduser().is_absolute():
         cfg.store.path = str((base_dir / cfg.store.path).resolve())
+    dp = cfg.store.data_path
+    if dp and "://" not in dp and not Path(dp).expanduser().is_absolute():
+        cfg.store.data_path = str((base_dir / dp).resolve())
     for export in cfg.chat.exports:
         if not Path(export.path).expanduser().is_absolute():
             export.path = str((base_dir / export.path).resolve())

@@ -75,7 +75,7 @@ class Context:
         """The open store (opened on first use; read-only opens never migrate)."""
         if self._store is None:
             try:
-                self._store = Store.open(self.db_path, read_only=read_only)
+                self._store = Store.open(self.config.store.target(), read_only=read_only)
             except StoreError as exc:
                 raise UserError(str(exc)) from None
             from convoscope.wiring import guard_store

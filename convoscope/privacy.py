@@ -277,6 +277,10 @@ def forget(store: Store, *, customer: str | None = None, interaction_id: int | N
     counts = privacy.erase(store, plan, actor=actor, reason=reason, key_hash=digest, via=via)
     refresh_search_index(store)
     store.checkpoint()
+    if store.backend == "ducklake":  # old snapshots and files still hold the erased rows
+        from store.backend import purge_lake_history
+
+        purge_lake_history(store.cursor())
     return ForgetResult(digest, plan.interaction_ids, counts, files, errors)
 
 

@@ -49,13 +49,21 @@ def claim(store: Store, flag_ids: Sequence[int], channel: str, at: datetime,
     if not flag_ids:
         return []
     with store.transaction() as tx:
+        # An anti-join (one form for both backends; the lake has no ON CONFLICT/RETURNING):
+        # the flags not yet claimed on this channel are the ones this call claims.
         rows = tx.execute(
-            "INSERT INTO alerts_sent (flag_id, channel, message_ts, sent_at, post_key, state) "
-            "SELECT unnest(?::BIGINT[]), ?, NULL, ?, ?, 'claimed' ON CONFLICT DO NOTHING "
-            "RETURNING flag_id",
-            [list(flag_ids), channel, at, post_key or new_post_key()],
+            "SELECT DISTINCT f FROM unnest(?::BIGINT[]) AS u(f) WHERE NOT EXISTS "
+            "(SELECT 1 FROM alerts_sent a WHERE a.flag_id = u.f AND a.channel = ?) ORDER BY f",
+            [list(flag_ids), channel],
         ).fetchall()
-    return [int(r[0]) for r in rows]
+        mine = [int(r[0]) for r in rows]
+        if mine:
+            tx.execute(
+                "INSERT INTO alerts_sent (flag_id, channel, message_ts, sent_at, post_key, state) "
+                "SELECT unnest(?::BIGINT[]), ?, NULL, ?, ?, 'claimed'",
+                [mine, channel, at, post_key or new_post_key()],
+            )
+    return mine
 
 
 def mark_sent(store: Store, flag_ids: Sequence[int], channel: str, message_ts: str) -> None:
@@ -70,12 +78,11 @@ def mark_sent(store: Store, flag_ids: Sequence[int], channel: str, message_ts: s
 
 def mark_posted(store: Store, post_key: str, message_ts: str, *, settled_by: str = "reply") -> int:
     """Every flag of the message `post_key` is posted as `message_ts`; returns the rows."""
-    rows = store.cursor().execute(
-        "UPDATE alerts_sent SET message_ts = ?, state = 'posted', settled_by = ? "
-        "WHERE post_key = ? RETURNING flag_id",
+    row = store.cursor().execute(
+        "UPDATE alerts_sent SET message_ts = ?, state = 'posted', settled_by = ? WHERE post_key = ?",
         [message_ts, settled_by, post_key],
-    ).fetchall()
-    return len(rows)
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def mark_unknown(store: Store, post_key: str) -> None:
@@ -98,12 +105,11 @@ def release(store: Store, flag_ids: Sequence[int], channel: str) -> None:
 def release_post(store: Store, post_key: str) -> int:
     """Undo the claims of one message attempt that never reached Slack (its flags are
     pending again); returns the number of flags released."""
-    rows = store.cursor().execute(
-        "DELETE FROM alerts_sent WHERE post_key = ? AND state IN ('claimed', 'unknown') "
-        "RETURNING flag_id",
+    row = store.cursor().execute(
+        "DELETE FROM alerts_sent WHERE post_key = ? AND state IN ('claimed', 'unknown')",
         [post_key],
-    ).fetchall()
-    return len(rows)
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def give_up(store: Store, flag_ids: Sequence[int], channel: str) -> None:

@@ -31,9 +31,10 @@ def log(
 ) -> None:
     cur = con or store.cursor()
     detail = {k: _capped(v) for k, v in (detail or {}).items()}
+    (aid,) = store.next_ids("audit_log", con=cur)
     cur.execute(
-        "INSERT INTO audit_log (actor, action, target, detail) VALUES (?, ?, ?, ?)",
-        [actor, action, _capped(target), json.dumps(detail, default=str)],
+        "INSERT INTO audit_log (id, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+        [aid, actor, action, _capped(target), json.dumps(detail, default=str)],
     )
 
 

@@ -36,6 +36,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from store import backend as _backend
+from store.backend import LakeTarget
+
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -199,16 +202,20 @@ def _schema_version(conn: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def _apply(conn: duckdb.DuckDBPyConnection, pending: list[Migration]) -> None:
-    conn.execute(
+def _apply(conn: duckdb.DuckDBPyConnection, pending: list[Migration], *, lake: bool = False) -> None:
+    """Apply `pending` in order, each in its own transaction; on a lake in its dialect."""
+    dialect = _backend.translate if lake else (lambda sql: sql)
+    conn.execute(dialect(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
         " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
-    )
+    ))
+    if lake:
+        conn.execute(_backend.LAKE_BOOTSTRAP)
     for mig in pending:
         conn.execute("BEGIN TRANSACTION")
         try:
-            conn.execute(mig.sql)
+            conn.execute(dialect(mig.sql))
             conn.execute(
                 "INSERT INTO schema_version (version, name) VALUES (?, ?)",
                 [mig.version, mig.name],
@@ -297,10 +304,22 @@ class Store:
     `store.transaction()` hands out a cursor already inside BEGIN ... COMMIT.
     """
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, path: str, read_only: bool) -> None:
+    def __init__(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        path: str,
+        read_only: bool,
+        *,
+        backend: str = "duckdb",
+        lake: LakeTarget | None = None,
+    ) -> None:
         self.conn = conn
         self.path = path
         self.read_only = read_only
+        #: 'duckdb' or 'ducklake' (store/backend.py holds every difference between them)
+        self.backend = backend
+        self.lake = lake
+        self._write_lock = _backend.WriteLock(lake.catalog) if lake and not read_only else None
         self._local = threading.local()
         #: each thread's cursor with its thread, so cursors of finished threads are closed
         #: (servers that start a thread per request would otherwise keep one per request)
@@ -312,11 +331,18 @@ class Store:
     # -- opening ---------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, read_only: bool = False, migrate: bool = True) -> Store:
+    def open(
+        cls, path: str | Path | LakeTarget, *, read_only: bool = False, migrate: bool = True
+    ) -> Store:
         """Open (and create, unless read-only) the database at `path` and migrate it.
 
-        ':memory:' is accepted for tests and one-shot scoring.
+        ':memory:' is accepted for tests and one-shot scoring. A `LakeTarget` (or a string
+        `ducklake:postgres:<catalog> data_path=<dir>`) opens a DuckLake instead.
         """
+        if isinstance(path, str) and path.startswith("ducklake:"):
+            path = _backend.parse_target(path)  # type: ignore[assignment]
+        if isinstance(path, LakeTarget):
+            return cls._open_lake(path, read_only=read_only, migrate=migrate)
         path_s = str(path)
         if path_s == ":memory:":
             store = cls(connect(path_s), path_s, False)
@@ -342,6 +368,47 @@ class Store:
             raise
         return store
 
+    @classmethod
+    def _open_lake(cls, target: LakeTarget, *, read_only: bool, migrate: bool) -> Store:
+        try:
+            conn = _backend.connect_lake(target, read_only=read_only)
+        except _backend.BackendError as exc:
+            raise StoreError(str(exc)) from exc
+        store = cls(conn, target.describe(), read_only, backend="ducklake", lake=target)
+        try:
+            if read_only or not migrate:
+                store._check_and_migrate(apply=False)
+            else:
+                # Migrations take the write lock: two instances starting at once apply
+                # each migration once, and no writer sees a half-migrated lake.
+                with store._locked():
+                    pending = pending_migrations(conn, store.path)
+                    if pending:
+                        _apply(conn, pending, lake=True)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        try:
+            self._write_lock.acquire()
+        except _backend.BackendError as exc:
+            raise StoreError(str(exc)) from exc
+        try:
+            yield
+        finally:
+            self._write_lock.release()
+
+    def next_ids(self, table: str, n: int = 1, *, con: duckdb.DuckDBPyConnection | None = None) -> list[int]:
+        """`n` new ids for `table` (interactions, flags, quarantine, audit_log, api_users);
+        call it inside the transaction that inserts the rows."""
+        return _backend.next_ids(con or self.cursor(), self.backend, table, n)
+
     def checkpoint(self) -> None:
         """Write the WAL into the database file now.
 
@@ -349,7 +416,7 @@ class Store:
         ("Calling DatabaseManager::GetDefaultDatabase with no default database set"), so
         the store checkpoints after such DDL and on close rather than leaving it in the WAL.
         """
-        if not self.read_only:
+        if not self.read_only and self.backend == "duckdb":
             self.cursor().execute("CHECKPOINT")
 
     def close(self) -> None:
@@ -363,6 +430,8 @@ class Store:
                     cur.close()
             self._cursors.clear()
         self.conn.close()
+        if self._write_lock is not None:
+            self._write_lock.close()
 
     def __enter__(self) -> Store:
         return self
@@ -386,7 +455,7 @@ class Store:
                 f"database {self.path} has schema version {self.schema_version()} and needs "
                 f"migrating to {latest_version()}; open it once read-write (e.g. `convoscope init`)"
             )
-        _apply(self.conn, pending)
+        _apply(self.conn, pending, lake=self.backend == "ducklake")
 
     # -- connections and transactions ---------------------------------------------------
 
@@ -412,15 +481,53 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """BEGIN ... COMMIT on this thread's connection; ROLLBACK on any exception."""
+        """BEGIN ... COMMIT on this thread's connection; ROLLBACK on any exception.
+
+        On a lake the transaction holds the lake's write lock (store/backend.py), so
+        keyed writes (anti-joins, MERGE) are exactly-once across processes.
+        """
         cur = self.cursor()
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            yield cur
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        cur.execute("COMMIT")
+        with self._locked():
+            cur.execute("BEGIN TRANSACTION")
+            self._local.in_tx = True
+            try:
+                yield cur
+            except BaseException:
+                self._local.in_tx = False
+                cur.execute("ROLLBACK")
+                raise
+            self._local.in_tx = False
+            cur.execute("COMMIT")
+
+    @contextmanager
+    def writing(self, con: duckdb.DuckDBPyConnection | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The caller's cursor when it is given (its transaction), or this thread's
+        transaction when one is open, else a new transaction: a keyed write never runs
+        outside a transaction (and so, on a lake, outside the write lock)."""
+        if con is not None:
+            yield con
+        elif getattr(self._local, "in_tx", False):
+            yield self.cursor()
+        else:
+            with self.transaction() as tx:
+                yield tx
+
+    def retrying(self, fn: Any, *, attempts: int = 12) -> Any:
+        """Run `fn(tx)` in a transaction, again on a write-write conflict (DuckLake detects
+        them at commit; the later attempt sees the winner's rows and its anti-joins skip
+        them). Each conflict means another writer committed, so the writers as a whole make
+        progress; the jittered, growing pause keeps one writer from losing every round."""
+        import random
+
+        for attempt in range(attempts):
+            try:
+                with self.transaction() as tx:
+                    return fn(tx)
+            except duckdb.Error as exc:
+                if not _backend.is_conflict(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.05 * 2 ** min(attempt, 6)))
+        raise AssertionError("unreachable")
 
     # -- bulk writes ---------------------------------------------------------------------
 
@@ -430,13 +537,16 @@ class Store:
         rows: Sequence[dict[str, Any]] | pa.Table,
         *,
         con: duckdb.DuckDBPyConnection | None = None,
-        on_conflict: str = "",
+        skip_existing: Sequence[str] = (),
+        update: Sequence[str] = (),
     ) -> int:
         """Insert many rows through Arrow (hundreds of times faster than executemany).
 
         `rows` is a list of dicts whose keys are column names (all dicts share keys), or
-        an Arrow table. `on_conflict` is appended verbatim, e.g. 'ON CONFLICT DO NOTHING'.
-        Returns the number of rows offered.
+        an Arrow table. With `skip_existing` (key columns) rows whose key is already stored
+        are skipped (an anti-join: the lake has no ON CONFLICT); with `update` too, those
+        columns of stored rows are overwritten instead (a keyed MERGE). Returns the number
+        of rows offered.
         """
         if not _IDENT.match(table):
             raise ValueError(f"bad table name {table!r}")
@@ -454,9 +564,17 @@ class Store:
         view = f"_arrow_{table}_{threading.get_ident()}"
         cur.register(view, arrow)
         try:
-            cur.execute(
-                f'INSERT INTO {table} ({cols_sql}) SELECT {cols_sql} FROM "{view}" {on_conflict}'
-            )
+            if not skip_existing:
+                cur.execute(f'INSERT INTO {table} ({cols_sql}) SELECT {cols_sql} FROM "{view}"')
+            else:
+                on = " AND ".join(f't."{k}" = s."{k}"' for k in skip_existing)
+                sets = ", ".join(f'"{c}" = s."{c}"' for c in update)
+                matched = f" WHEN MATCHED THEN UPDATE SET {sets}" if update else ""
+                vals = ", ".join(f's."{c}"' for c in arrow.column_names)
+                cur.execute(
+                    f'MERGE INTO {table} AS t USING "{view}" AS s ON {on}{matched} '
+                    f"WHEN NOT MATCHED THEN INSERT ({cols_sql}) VALUES ({vals})"
+                )
         finally:
             cur.unregister(view)
         return arrow.num_rows

@@ -179,7 +179,7 @@ def insert_messages(
         d["meta"] = json.dumps(guard.value(store, row.meta), default=str)
         dicts.append(d)
     return store.insert_arrow(
-        "email_messages", dicts, con=con, on_conflict="ON CONFLICT DO NOTHING"
+        "email_messages", dicts, con=con, skip_existing=("source", "message_key")
     )
 
 

@@ -63,13 +63,13 @@ def replace_for_interaction(
             )
             f.id = existing[key]
         else:
-            row = cur.execute(
-                "INSERT INTO flags (interaction_id, kind, rule, dedupe_key, severity, score, "
-                "summary, evidence, confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                [interaction_id, f.kind, f.rule, key, f.severity, f.score, f.summary, evidence,
+            (f.id,) = store.next_ids("flags", con=cur)
+            cur.execute(
+                "INSERT INTO flags (id, interaction_id, kind, rule, dedupe_key, severity, score, "
+                "summary, evidence, confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [f.id, interaction_id, f.kind, f.rule, key, f.severity, f.score, f.summary, evidence,
                  f.confidence],
-            ).fetchone()
-            f.id = int(row[0])  # type: ignore[index]
+            )
             new_ids.append(f.id)
     gone = [fid for key, fid in existing.items() if key not in set(keys)]
     if gone:

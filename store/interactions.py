@@ -152,8 +152,9 @@ def upsert(
     on the offered records.
     """
     if con is None:
-        with store.transaction() as tx:
-            return _upsert(store, interactions, tx)
+        # retried on a write-write conflict (a lake writer outside the write lock, or two
+        # threads of one DuckDB process): the next attempt's anti-join sees the winner's rows
+        return store.retrying(lambda tx: _upsert(store, interactions, tx))  # type: ignore[no-any-return]
     return _upsert(store, interactions, con)
 
 
@@ -199,15 +200,12 @@ def _upsert(
             _replace_version(con, it)
             result.updated.append(iid)
     if new_rows:
+        # Ids are handed out explicitly (the lake has no sequences; store/backend.py).
+        for it, row, iid in zip(new_items, new_rows, store.next_ids("interactions", len(new_rows), con=con),
+                                strict=True):
+            row["id"] = it.id = iid
+            result.inserted.append(iid)
         store.insert_arrow("interactions", new_rows, con=con)
-        id_of: dict[tuple[str, str], int] = {}
-        for source in {i.source for i in new_items}:
-            ext = [i.external_id for i in new_items if i.source == source]
-            for ext_id, (iid, _h, _v) in existing_hashes(store, source, ext, con=con).items():
-                id_of[(source, ext_id)] = iid
-        for it in new_items:
-            it.id = id_of[(it.source, it.external_id)]
-            result.inserted.append(it.id)
     turn_rows: list[dict[str, Any]] = []
     for it in new_items:
         turn_rows.extend(_turn_rows(it.id, it.turns))  # type: ignore[arg-type]

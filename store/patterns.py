@@ -319,12 +319,9 @@ def save_clustering(
                 "centroid": _vectors_to_arrow(cents),
                 "threshold": pa.array([c.threshold for c in clusters], type=pa.float64()),
                 "active": pa.array([True] * len(ids)),
-            }), con=tx, on_conflict=(
+            }), con=tx, skip_existing=("id",), update=(
                 # a kept cluster keeps its created_at
-                "ON CONFLICT (id) DO UPDATE SET label = excluded.label, terms = excluded.terms, "
-                "size = excluded.size, examples = excluded.examples, updated_at = excluded.updated_at, "
-                "centroid = excluded.centroid, threshold = excluded.threshold, active = TRUE"
-            ))
+                "label", "terms", "size", "examples", "updated_at", "centroid", "threshold", "active"))
         if retired:
             tx.execute(
                 "UPDATE clusters SET active = FALSE, size = 0, updated_at = ? "
@@ -481,16 +478,22 @@ def upsert_flags(
     cur = _cur(store, con)
     ids: list[int] = []
     for f, key in zip(flags, keys, strict=True):
-        row = cur.execute(
-            "INSERT INTO flags (interaction_id, kind, rule, dedupe_key, severity, score, summary, "
-            "evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO UPDATE SET "
-            "interaction_id = excluded.interaction_id, severity = excluded.severity, "
-            "score = excluded.score, summary = excluded.summary, evidence = excluded.evidence, "
-            "active = TRUE RETURNING id",
-            [f.interaction_id, f.kind, f.rule, key, f.severity, f.score, f.summary,
-             json.dumps(f.evidence, default=str, ensure_ascii=False)],
-        ).fetchone()
-        f.id = int(row[0])  # type: ignore[index]
+        ev = json.dumps(f.evidence, default=str, ensure_ascii=False)
+        got = cur.execute("SELECT id FROM flags WHERE dedupe_key = ?", [key]).fetchone()
+        if got:  # a keyed update, else an insert (one form for both backends)
+            f.id = int(got[0])
+            cur.execute(
+                "UPDATE flags SET interaction_id = ?, severity = ?, score = ?, summary = ?, "
+                "evidence = ?, active = TRUE WHERE id = ?",
+                [f.interaction_id, f.severity, f.score, f.summary, ev, f.id],
+            )
+        else:
+            (f.id,) = store.next_ids("flags", con=cur)
+            cur.execute(
+                "INSERT INTO flags (id, interaction_id, kind, rule, dedupe_key, severity, score, "
+                "summary, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [f.id, f.interaction_id, f.kind, f.rule, key, f.severity, f.score, f.summary, ev],
+            )
         ids.append(f.id)
     return ids
 
@@ -502,10 +505,10 @@ def deactivate_flags_except(
     cur = _cur(store, con)
     row = cur.execute(
         "UPDATE flags SET active = FALSE WHERE kind = ? AND active "
-        "AND dedupe_key NOT IN (SELECT unnest(?::JSON::VARCHAR[])) RETURNING id",
+        "AND dedupe_key NOT IN (SELECT unnest(?::JSON::VARCHAR[]))",
         [kind, _strs(keep_keys)],
-    ).fetchall()
-    return len(row)
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def save_trends(store: Store, rows: Sequence[TrendRow], flags: Sequence[Flag]) -> None:
@@ -515,8 +518,11 @@ def save_trends(store: Store, rows: Sequence[TrendRow], flags: Sequence[Flag]) -
         flag_ids = upsert_flags(store, flags, keys, con=tx)
         for r, fid in zip(rows, flag_ids, strict=True):
             r.flag_id = fid
+            # delete + insert by key: INSERT OR REPLACE needs a key constraint the lake lacks
+            tx.execute("DELETE FROM pattern_trends WHERE day = ? AND dimension = ? AND key = ?",
+                       [r.day, r.dimension, r.key])
             tx.execute(
-                "INSERT OR REPLACE INTO pattern_trends (day, dimension, key, label, n, baseline, "
+                "INSERT INTO pattern_trends (day, dimension, key, label, n, baseline, "
                 "ratio, z, p_value, interaction_id, flag_id, summary) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [r.day, r.dimension, r.key, r.label, r.n, r.baseline, r.ratio, r.z, r.p_value,

@@ -339,7 +339,8 @@ def delete_plan(tx: duckdb.DuckDBPyConnection, plan: ErasurePlan, counts: dict[s
     rows += [(_message_hash(s, k), "email_message") for s, k in plan.messages]
     if rows:
         tx.executemany(
-            "INSERT INTO erasure_suppressions (key_hash, kind) VALUES (?, ?) ON CONFLICT DO NOTHING", rows
+            "INSERT INTO erasure_suppressions (key_hash, kind) SELECT ?, ? WHERE NOT EXISTS "
+            "(SELECT 1 FROM erasure_suppressions WHERE key_hash = ?)", [(h, k, h) for h, k in rows]
         )
     counts["suppressions"] = len(rows)
 

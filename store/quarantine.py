@@ -22,17 +22,25 @@ def record(
     store: Store, item: QuarantineItem, *, con: duckdb.DuckDBPyConnection | None = None
 ) -> int:
     """Add or bump a quarantined item; returns its attempts count."""
-    cur = con or store.cursor()
     excerpt = guard.text(store, item.excerpt[:EXCERPT_LIMIT] if item.excerpt else None)
     reason = guard.text(store, item.reason) or item.reason
-    row = cur.execute(
-        "INSERT INTO quarantine (source, item_key, reason, raw_ref, excerpt) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (source, item_key) DO UPDATE SET reason = excluded.reason, "
-        "raw_ref = coalesce(excluded.raw_ref, quarantine.raw_ref), "
-        "excerpt = coalesce(excluded.excerpt, quarantine.excerpt), "
-        "attempts = quarantine.attempts + 1, last_seen = ? RETURNING attempts",
-        [item.source, item.item_key, reason, item.raw_ref, excerpt, datetime.now(UTC)],
-    ).fetchone()
+    with store.writing(con) as cur:
+        updated = cur.execute(
+            "UPDATE quarantine SET reason = ?, raw_ref = coalesce(?, raw_ref), "
+            "excerpt = coalesce(?, excerpt), attempts = attempts + 1, last_seen = ? "
+            "WHERE source = ? AND item_key = ?",
+            [reason, item.raw_ref, excerpt, datetime.now(UTC), item.source, item.item_key],
+        ).fetchone()
+        if not (updated and updated[0]):
+            (qid,) = store.next_ids("quarantine", con=cur)
+            cur.execute(
+                "INSERT INTO quarantine (id, source, item_key, reason, raw_ref, excerpt) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [qid, item.source, item.item_key, reason, item.raw_ref, excerpt],
+            )
+        row = cur.execute(
+            "SELECT attempts FROM quarantine WHERE source = ? AND item_key = ?", [item.source, item.item_key]
+        ).fetchone()
     return int(row[0]) if row else 1
 
 

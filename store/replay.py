@@ -24,12 +24,15 @@ def remember(store: Store, key: str, ttl_seconds: float, *, now: datetime | None
     now = now or datetime.now(UTC)
     expires = now + timedelta(seconds=ttl_seconds)
     try:
-        row = store.cursor().execute(
-            "INSERT INTO slack_seen AS t (key, seen_at, expires_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at, "
-            "expires_at = excluded.expires_at WHERE t.expires_at <= excluded.seen_at",
-            [key, now, expires],
-        ).fetchone()
+        with store.writing() as cur:
+            row = cur.execute(
+                "MERGE INTO slack_seen AS t USING (SELECT ? AS key, ?::TIMESTAMPTZ AS seen_at, "
+                "?::TIMESTAMPTZ AS expires_at) AS s ON t.key = s.key "
+                "WHEN MATCHED AND t.expires_at <= s.seen_at THEN UPDATE SET seen_at = s.seen_at, "
+                "expires_at = s.expires_at "
+                "WHEN NOT MATCHED THEN INSERT (key, seen_at, expires_at) VALUES (s.key, s.seen_at, s.expires_at)",
+                [key, now, expires],
+            ).fetchone()
     except duckdb.TransactionException:
         # Another thread/instance wrote the same key in the same instant: it was seen.
         return False

@@ -105,12 +105,12 @@ def upsert_flags(store: Store, flags: Sequence[Flag], *, con: duckdb.DuckDBPyCon
                         "active = TRUE WHERE id = ?", [f.severity, f.score, f.summary, ev, f.confidence, got[0]])
             f.id = int(got[0])
         else:
-            row = cur.execute(
-                "INSERT INTO flags (interaction_id, kind, rule, dedupe_key, severity, score, summary, evidence, "
-                "confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                [f.interaction_id, f.kind, f.rule, key, f.severity, f.score, f.summary, ev, f.confidence],
-            ).fetchone()
-            f.id = int(row[0])  # type: ignore[index]
+            (f.id,) = store.next_ids("flags", con=cur)
+            cur.execute(
+                "INSERT INTO flags (id, interaction_id, kind, rule, dedupe_key, severity, score, summary, "
+                "evidence, confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [f.id, f.interaction_id, f.kind, f.rule, key, f.severity, f.score, f.summary, ev, f.confidence],
+            )
             new.append(f.id)
     return new
 

@@ -48,7 +48,8 @@ def due(store: Store, channel: str, stage: str, cutoff: datetime) -> list[tuple[
 
 def _mark(tx: duckdb.DuckDBPyConnection, ids: list[int], cols: list[str], at: datetime) -> None:
     tx.execute(
-        "INSERT INTO retention_state (interaction_id) SELECT unnest(?::BIGINT[]) ON CONFLICT DO NOTHING",
+        "INSERT INTO retention_state (interaction_id) SELECT DISTINCT i FROM unnest(?::BIGINT[]) AS u(i) "
+        "WHERE NOT EXISTS (SELECT 1 FROM retention_state r WHERE r.interaction_id = u.i)",
         [ids],
     )
     sets = ", ".join(f"{c} = coalesce({c}, ?)" for c in cols)

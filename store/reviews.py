@@ -260,8 +260,9 @@ def contest(store: Store, flag_id: int, who: Identity, reason: str, *, via: str 
             "UPDATE flags SET review_status = 'open', review_rev = coalesce(review_rev, 0) + 1 "
             "WHERE id = ?", [flag_id],
         )
+        tx.execute("DELETE FROM flag_contests WHERE flag_id = ?", [flag_id])  # keep the latest only
         tx.execute(
-            "INSERT OR REPLACE INTO flag_contests (flag_id, reason, contested_by, contested_at, open) "
+            "INSERT INTO flag_contests (flag_id, reason, contested_by, contested_at, open) "
             "VALUES (?, ?, ?, ?, TRUE)", [flag_id, reason, who.user, datetime.now(UTC)],
         )
         audit.log(store, who.user, "review.contest", f"flag:{flag_id}",

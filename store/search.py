@@ -119,7 +119,8 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> bool:
 def _index_exists(cur: duckdb.DuckDBPyConnection) -> bool:
     row = cur.execute(
         "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_name IN ('search_postings', 'search_stats') AND table_schema = 'main'"
+        "WHERE table_name IN ('search_postings', 'search_stats') AND table_schema = 'main' "
+        "AND table_catalog = current_database()"
     ).fetchone()
     return bool(row and row[0] == 2)
 
@@ -161,7 +162,13 @@ def refresh_search_index(
         "SELECT count(*), count(*) FILTER (NOT in_index) FROM search_docs"
     ).fetchone()  # type: ignore[misc]
     rebuilt = False
-    if total and load_fts(cur) and (
+    if total and load_fts(cur) and store.backend == "ducklake" and (
+        force or not _index_exists(cur)
+        or (pending >= min_pending and pending >= rebuild_fraction * total)
+    ):
+        _rebuild_on_lake(store, cur)
+        rebuilt, pending = True, 0
+    elif total and load_fts(cur) and (
         force or not _index_exists(cur)
         or (pending >= min_pending and pending >= rebuild_fraction * total)
     ):
@@ -187,6 +194,44 @@ def refresh_search_index(
         _checkpoint_quietly(store)
     return IndexReport(int(added), int(pending), int(total) - int(pending), rebuilt,
                        time.perf_counter() - t0)
+
+
+def _rebuild_on_lake(store: Store, cur: duckdb.DuckDBPyConnection) -> None:
+    """The lake's rebuild: the same postings, tokenized locally, stored in the lake.
+
+    The fts extension cannot keep its index in a DuckLake (its tables hold a NULL-typed
+    column the lake refuses), and it would only be scratch anyway. So the documents of one
+    snapshot are copied into this process's in-memory database, indexed there, turned into
+    `search_postings`/`search_stats`, and those two plain tables are swapped into the lake
+    in one transaction (under the write lock). Every reader then ranks from the lake's
+    postings exactly as on a DuckDB file; documents added meanwhile stay pending.
+    """
+    lake = cur.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    cur.execute("CREATE OR REPLACE TABLE memory.main.search_docs AS "
+                "SELECT interaction_id, body FROM search_docs")
+    cur.execute("USE memory")
+    try:
+        cur.execute(
+            "PRAGMA create_fts_index('search_docs', 'interaction_id', 'body', "
+            "stemmer = 'porter', stopwords = 'english', overwrite = 1)"
+        )
+        cur.execute(_BUILD_POSTINGS)
+        cur.execute(f"CREATE OR REPLACE TABLE _search_stats_new AS SELECT num_docs, avgdl FROM {_FTS_SCHEMA}.stats")
+        cur.execute("PRAGMA drop_fts_index('search_docs')")
+    finally:
+        cur.execute(f'USE "{lake}"')
+    try:
+        with store.transaction() as tx:
+            tx.execute("DROP TABLE IF EXISTS search_postings")
+            tx.execute("DROP TABLE IF EXISTS search_stats")
+            tx.execute("CREATE TABLE search_postings AS SELECT * FROM memory.main._search_postings_new "
+                       "ORDER BY term, interaction_id")
+            tx.execute("CREATE TABLE search_stats AS SELECT * FROM memory.main._search_stats_new")
+            tx.execute("UPDATE search_docs SET in_index = TRUE WHERE NOT in_index AND interaction_id IN "
+                       "(SELECT interaction_id FROM memory.main.search_docs)")
+    finally:
+        for t in ("search_docs", "_search_postings_new", "_search_stats_new"):
+            cur.execute(f"DROP TABLE IF EXISTS memory.main.{t}")
 
 
 def _checkpoint_quietly(store: Store) -> None:

@@ -31,13 +31,15 @@ def save_cursor(
     *,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> None:
-    cur = con or store.cursor()
-    cur.execute(
-        "INSERT INTO sync_state (source, key, cursor, updated_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (source, key) DO UPDATE SET cursor = excluded.cursor, "
-        "updated_at = excluded.updated_at",
-        [source, key, json.dumps(cursor, default=str), datetime.now(UTC)],
-    )
+    with store.writing(con) as cur:
+        cur.execute(
+            "MERGE INTO sync_state AS t USING (SELECT ? AS source, ? AS key, ?::JSON AS cursor, "
+            "?::TIMESTAMPTZ AS updated_at) AS s ON t.source = s.source AND t.key = s.key "
+            "WHEN MATCHED THEN UPDATE SET cursor = s.cursor, updated_at = s.updated_at "
+            "WHEN NOT MATCHED THEN INSERT (source, key, cursor, updated_at) "
+            "VALUES (s.source, s.key, s.cursor, s.updated_at)",
+            [source, key, json.dumps(cursor, default=str), datetime.now(UTC)],
+        )
 
 
 def delete_cursor(store: Store, source: str, key: str = "") -> None:

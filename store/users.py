@@ -70,11 +70,12 @@ def add(store: Store, name: str, role: str, *, agent: str | None = None, actor: 
         raise ValueError(f"user {name!r} exists; use `convoscope users token {name}` for a new token")
     prefix, token = _new_token()
     with store.transaction() as tx:
-        row = tx.execute(
-            f"INSERT INTO api_users (name, role, agent, token_prefix, token_hash) VALUES (?, ?, ?, ?, ?) "
-            f"RETURNING {_COLS}",
-            [name, role, (agent or "").strip() or None, prefix, _hash(token)],
-        ).fetchone()
+        (uid,) = store.next_ids("api_users", con=tx)
+        tx.execute(
+            "INSERT INTO api_users (id, name, role, agent, token_prefix, token_hash) VALUES (?, ?, ?, ?, ?, ?)",
+            [uid, name, role, (agent or "").strip() or None, prefix, _hash(token)],
+        )
+        row = tx.execute(f"SELECT {_COLS} FROM api_users WHERE id = ?", [uid]).fetchone()
         audit.log(store, actor, "users.add", f"user:{name}", {"role": role, "agent": agent}, con=tx)
     assert row is not None
     return _row(row), token

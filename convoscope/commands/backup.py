@@ -50,6 +50,16 @@ def run_backup(args: argparse.Namespace, ctx: Context) -> int:
     from store.lifecycle import backup_file
 
     dest = str(Path(args.dir).expanduser().absolute())
+    if ctx.config.store.backend == "ducklake":
+        # Any process may read a lake: the snapshot is taken here, service or not.
+        from store.migrate import backup_lake
+
+        try:
+            info = backup_lake(ctx.store(read_only=True), dest)
+        except StoreError as exc:
+            raise UserError(str(exc)) from None
+        print("\n".join(info.lines()))
+        return 0
     state = read_state(ctx.db_path)
     if state is not None:
         got = _via_service(state.url, state.token, dest)
@@ -70,6 +80,9 @@ def run_restore(args: argparse.Namespace, ctx: Context) -> int:
     from store import StoreError
     from store.lifecycle import restore
 
+    if ctx.config.store.backend == "ducklake":
+        raise UserError(f"restore puts a DuckDB file in place; into a lake, copy the backup into a new "
+                        f"(empty) lake: convoscope migrate-store --from {args.dir}/convoscope.duckdb --to CONFIG")
     state = read_state(ctx.db_path)
     if state is not None:
         raise UserError(f"`convoscope serve` (pid {state.pid}) is running on {ctx.db_path}; "

@@ -87,7 +87,8 @@ def run_forget(args: argparse.Namespace, ctx: Context) -> int:
     if args.verify and args.customer and not args.dry_run:
         region = cfg.dropfolder.default_region
         hits = varchar_hits(store, customer_key_forms(args.customer, region) + scrub_forms(args.customer, region))
-    if not args.dry_run and not args.no_compact:  # also when nothing was found: after an API erasure
+    # (a lake has no file to compact: forget() purged its old snapshots and files instead)
+    if not args.dry_run and not args.no_compact and store.backend == "duckdb":  # also after an API erasure
         path = store.path
         ctx.close()
         res.compacted = compact(path)

@@ -7,8 +7,11 @@ exactly one message."""
 from __future__ import annotations
 
 import logging
+import sys
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +23,17 @@ from bot.options import AlertOptions
 from bot.reconcile import alert_metadata
 from store import Store
 from store import alerts as store_alerts
+
+# Run on both store backends (the DuckLake on a real PostgreSQL: tests/store/backends.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
+from backends import BACKENDS, lake_template, pg, target_for  # noqa: F401  (fixtures)
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(target_for(request, request.param, tmp_path, "bot"))
+    yield s
+    s.close()
 
 
 class Clock:

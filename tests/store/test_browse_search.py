@@ -14,7 +14,9 @@ import pytest
 
 from store import browse, search
 from store import interactions as interactions_mod
+from store.backend import LakeTarget
 from store.db import Store
+from store.migrate import copy_store
 from store.records import Interaction, Turn, content_hash
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,11 +36,30 @@ def base_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def base_lake(base_db: Path, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> LakeTarget:
+    """base_db copied into a lake once (through migrate-store's copy); tests get clones."""
+    pg = request.getfixturevalue("pg")
+    data = str(tmp_path_factory.mktemp("lake") / "base.lake")
+    target = LakeTarget(pg.catalog(pg.clone_db(request.getfixturevalue("lake_template"), data)), data)
+    with Store.open(target) as st:
+        assert copy_store(base_db, st).ok
+    return target
+
+
 @pytest.fixture
-def store(base_db: Path, tmp_path: Path) -> Iterator[Store]:
-    dst = tmp_path / "s.duckdb"
-    shutil.copyfile(base_db, dst)
-    st = Store.open(dst)
+def store(base_db: Path, backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    if backend == "duckdb":
+        dst = tmp_path / "s.duckdb"
+        shutil.copyfile(base_db, dst)
+        st = Store.open(dst)
+    else:
+        # A catalog clone shares the base lake's data folder: DuckLake never rewrites a
+        # data file (new writes are new files), so the clones cannot disturb each other.
+        base: LakeTarget = request.getfixturevalue("base_lake")
+        pg = request.getfixturevalue("pg")
+        db = base.catalog.split()[0].removeprefix("dbname=")
+        st = Store.open(LakeTarget(pg.catalog(pg.clone_db(db, base.data_path)), base.data_path))
     yield st
     st.close()
 

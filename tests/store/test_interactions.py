@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,8 @@ from store.records import Flag, Interaction, QuarantineItem, Turn, Word
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Store:
-    s = Store.open(tmp_path / "t.duckdb")
+def store(store_target) -> Store:  # type: ignore[no-untyped-def]
+    s = Store.open(store_target("t"))
     yield s
     s.close()
 
@@ -110,9 +109,9 @@ def test_cursor_saved_with_data_or_not_at_all(store: Store) -> None:
 
 def test_rescore_does_not_retire_flags_owned_by_the_patterns_job(store: Store) -> None:
     (iid,) = iq.upsert(store, [_chat("6", "refund again")]).inserted
-    store.conn.execute(
-        "INSERT INTO flags (interaction_id, kind, dedupe_key, severity) VALUES (?, 'repeat_contact', 'r', 2)",
-        [iid],
+    store.conn.execute(  # ids come from store.next_ids on both backends (the lake has no sequences)
+        "INSERT INTO flags (id, interaction_id, kind, dedupe_key, severity) VALUES (?, ?, 'repeat_contact', 'r', 2)",
+        [*store.next_ids("flags"), iid],
     )
     flag_q.replace_for_interaction(store, iid, [Flag(iid, "churn_risk", 3)])
     flag_q.replace_for_interaction(store, iid, [])

@@ -1,4 +1,8 @@
-"""Schema versioning: new versions apply on open, newer files are refused, failures roll back."""
+"""Schema versioning: new versions apply on open, newer files are refused, failures roll back.
+
+The tests taking `store_target` run on both backends (tests/store/conftest.py); the others
+are about the DuckDB file itself (its lock, its WAL).
+"""
 
 from __future__ import annotations
 
@@ -11,23 +15,23 @@ from store import SchemaTooNewError, Store, StoreError, StoreLockedError, latest
 from store import db as store_db
 
 
-def test_new_file_gets_every_migration(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "a.duckdb") as s:
+def test_new_file_gets_every_migration(store_target) -> None:
+    with Store.open(store_target("a")) as s:
         assert s.schema_version() == latest_version()
         applied = [r[0] for r in s.conn.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()]
     assert applied == [m.version for m in store_db.load_migrations()]
 
 
-def test_reopen_applies_nothing_twice(tmp_path: Path) -> None:
-    path = tmp_path / "a.duckdb"
+def test_reopen_applies_nothing_twice(store_target) -> None:
+    path = store_target("a")
     Store.open(path).close()
     with Store.open(path) as s:
         n = s.conn.execute("SELECT count(*) FROM schema_version").fetchone()[0]
     assert n == len(store_db.load_migrations())
 
 
-def test_pending_migration_applies_on_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "a.duckdb"
+def test_pending_migration_applies_on_open(store_target, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = store_target("a")
     Store.open(path).close()
     extra = store_db.Migration(9999, "add_note", "ALTER TABLE interactions ADD COLUMN note VARCHAR;")
     real = store_db.load_migrations
@@ -38,8 +42,8 @@ def test_pending_migration_applies_on_open(tmp_path: Path, monkeypatch: pytest.M
     assert "note" in cols
 
 
-def test_failed_migration_rolls_back_and_says_which(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "a.duckdb"
+def test_failed_migration_rolls_back_and_says_which(store_target, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = store_target("a")
     Store.open(path).close()
     before = latest_version()
     bad = store_db.Migration(9998, "broken", "CREATE TABLE t_ok (x INT); SELECT * FROM no_such_table;")
@@ -54,12 +58,12 @@ def test_failed_migration_rolls_back_and_says_which(tmp_path: Path, monkeypatch:
     assert "t_ok" not in tables
 
 
-def test_older_binary_refuses_newer_file(tmp_path: Path) -> None:
-    path = tmp_path / "a.duckdb"
+def test_older_binary_refuses_newer_file(store_target) -> None:
+    path = store_target("a")
     Store.open(path).close()
-    con = duckdb.connect(str(path))
-    con.execute("INSERT INTO schema_version (version, name) VALUES (?, 'from_the_future')", [latest_version() + 50])
-    con.close()
+    with Store.open(path) as s:  # as if a newer Convoscope had migrated it
+        s.conn.execute("INSERT INTO schema_version (version, name) VALUES (?, 'from_the_future')",
+                       [latest_version() + 50])
     with pytest.raises(SchemaTooNewError, match="upgrade Convoscope"):
         Store.open(path)
 

@@ -29,8 +29,8 @@ SUP2 = Identity("api:bo", "supervisor")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store.open(tmp_path / "r.duckdb")
+def store(store_target) -> Store:  # type: ignore[no-untyped-def]
+    s = Store.open(store_target("r"))
     yield s  # type: ignore[misc]
     s.close()
 
