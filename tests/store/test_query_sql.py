@@ -250,3 +250,20 @@ def test_text_search_scans_when_no_index_is_built(seeded: tuple[Store, dict[str,
     assert "search_postings" not in sql
     got = {int(r[0]) for r in store.cursor().execute(sql, params).fetchall()}
     assert got == {ids["a"], ids["d"]}
+
+
+def test_flagged_list_with_other_flag_and_review_filters(seeded: tuple[Store, dict[str, int], dict[str, list[int]]]) -> None:
+    """`find` applies a lone flag filter through its join with `flags` (not a second
+    semi-join); the page must still equal `count`'s rows, which keep the plain filter."""
+    store, ids, _ = seeded
+    angry = Match("flag", ("angry",))
+    cases = {
+        (angry, Match("flag", ("escalation",))): {"d"},  # two flag filters: both must hold
+        (angry, Match("flag", ("escalation",), negate=True)): {"a", "e"},
+        (angry, Match("review", ("open",))): {"a", "d", "e"},
+        (angry, Match("review", ("confirmed",))): set(),
+        (Match("flag", ("compliance",)), Match("review", ("open", "dismissed"))): {"c"},
+        (angry, Match("channel", ("chat",))): {"d", "e"},
+    }
+    for filters, want in cases.items():
+        assert _ids(store, _q(*filters)) == {ids[k] for k in want}, filters
