@@ -117,11 +117,9 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _index_exists(cur: duckdb.DuckDBPyConnection) -> bool:
-    # duckdb_tables() of this database only: information_schema.tables lists every attached
-    # catalog's tables and costs 20-50 ms per text question on a busy machine
     row = cur.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND table_name IN ('search_postings', 'search_stats')"
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_name IN ('search_postings', 'search_stats') AND table_schema = 'main'"
     ).fetchone()
     return bool(row and row[0] == 2)
 
