@@ -17,6 +17,7 @@ minutes at 1M) when the generated store has none.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -26,6 +27,11 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+#: The yardstick timed after every run: one scan and group-by of the million interactions.
+#: On a shared, loaded machine the question times move with the load; their ratio to this
+#: query (same process, same moment) moves much less, so "x ref" compares runs across loads.
+REFERENCE = "SELECT channel, count(*) FROM interactions GROUP BY channel"
 
 QUESTIONS = (
     "angry calls today?",
@@ -95,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--role", default="supervisor", choices=("supervisor", "viewer"))
     p.add_argument("--alerts", type=int, default=0, metavar="N",
                    help="also time N alerts from flag commit to post (writes N flags)")
+    p.add_argument("--only", action="append", default=[], metavar="TEXT",
+                   help="time only the questions whose text contains TEXT (repeatable)")
     a = p.parse_args(argv)
 
     import psutil
@@ -119,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         refresh_search_index(store, force=True)
         print(f"indexed in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    only = [x.lower() for x in a.only]
     n = sum(count_by_status(store).values())
     call_id = sq.latest_id(store, "call")
     agent = sq.busiest_agents(store, 1)[0]
@@ -126,28 +135,45 @@ def main(argv: list[str] | None = None) -> int:
     proc = psutil.Process()
     rows = []
     everything: list[float] = []
+    ref_all: list[float] = []
+
+    def reference() -> float:
+        """A fixed query timed right after each run (see REFERENCE): the machine's speed now."""
+        t0 = time.perf_counter()
+        store.cursor().execute(REFERENCE).fetchall()
+        ms = (time.perf_counter() - t0) * 1000
+        ref_all.append(ms)
+        return ms
+
+    load0 = os.getloadavg()
     for template in QUESTIONS:
         q = template.format(call_id=call_id, agent=agent)
+        if only and not any(x in q.lower() for x in only):
+            continue
         first = engine.ask(q, role=a.role)
-        times = []
+        times, refs = [], []
         for _ in range(a.repeat):
             t0 = time.perf_counter()
             engine.ask(q, role=a.role)
             times.append((time.perf_counter() - t0) * 1000)
+            refs.append(reference())
         everything += times
         rows.append((q, first.intent, first.total if first.total is not None else len(first.items),
-                     statistics.median(times), _pct(times, 0.95)))  # fmt: skip
+                     statistics.median(times), _pct(times, 0.95), statistics.median(refs)))  # fmt: skip
     now = datetime.now(UTC)
     for label, tq in typed_questions(now, agent):
+        if only and not any(x in label.lower() for x in only):
+            continue
         first = engine.answer_query(tq, role=a.role)  # type: ignore[arg-type]
-        times = []
+        times, refs = [], []
         for _ in range(a.repeat):
             t0 = time.perf_counter()
             engine.answer_query(tq, role=a.role)  # type: ignore[arg-type]
             times.append((time.perf_counter() - t0) * 1000)
+            refs.append(reference())
         everything += times
         rows.append((label, first.intent, first.total if first.total is not None else len(first.items),
-                     statistics.median(times), _pct(times, 0.95)))  # fmt: skip
+                     statistics.median(times), _pct(times, 0.95), statistics.median(refs)))  # fmt: skip
     peak = getattr(proc.memory_info(), "rss", 0) / 1e6
     try:
         import resource
@@ -156,11 +182,16 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         pass
     print(f"store: {path} — {n:,} interactions; {a.repeat} runs per question; role {a.role}")
-    print(f"{'question':<46} {'intent':<10} {'hits':>8} {'p50 ms':>8} {'p95 ms':>8}")
-    for q, intent, hits, p50, p95 in rows:
-        print(f"{q[:46]:<46} {intent:<10} {hits:>8,} {p50:>8.1f} {p95:>8.1f}")
+    load1 = os.getloadavg()
+    print(f"load average (1/5/15 min) at start {load0[0]:.1f}/{load0[1]:.1f}/{load0[2]:.1f}, "
+          f"at end {load1[0]:.1f}/{load1[1]:.1f}/{load1[2]:.1f}; {os.cpu_count()} CPUs")
+    print(f"ref = {REFERENCE!r}, timed after each run; x ref = p50 / ref p50 (machine-independent-ish)")
+    print(f"{'question':<46} {'intent':<10} {'hits':>8} {'p50 ms':>8} {'p95 ms':>8} {'ref ms':>7} {'x ref':>6}")
+    for q, intent, hits, p50, p95, ref in rows:
+        print(f"{q[:46]:<46} {intent:<10} {hits:>8,} {p50:>8.1f} {p95:>8.1f} {ref:>7.1f} {p50 / ref:>6.1f}")
+    ref50 = statistics.median(ref_all)
     print(f"{'all questions':<46} {'':<10} {'':>8} {statistics.median(everything):>8.1f} "
-          f"{_pct(everything, 0.95):>8.1f}")  # fmt: skip
+          f"{_pct(everything, 0.95):>8.1f} {ref50:>7.1f} {statistics.median(everything) / ref50:>6.1f}")  # fmt: skip
     print(f"peak RSS {peak:,.0f} MB")
     if a.alerts:
         _alert_latency(store, a.alerts, ZoneInfo(a.timezone))

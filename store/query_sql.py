@@ -313,7 +313,8 @@ def text_ids_sql(cur: duckdb.DuckDBPyConnection | None, phrases: Sequence[str],
     pending = True
     if use_index:
         assert cur is not None
-        row = cur.execute("SELECT count(*) FROM search_docs WHERE NOT in_index").fetchone()
+        # EXISTS stops at the first pending document instead of counting them all
+        row = cur.execute("SELECT EXISTS (SELECT 1 FROM search_docs WHERE NOT in_index)").fetchone()
         pending = bool(row and row[0])
     parts: list[str] = []
     params: list[Any] = []

@@ -250,3 +250,58 @@ def test_text_search_scans_when_no_index_is_built(seeded: tuple[Store, dict[str,
     assert "search_postings" not in sql
     got = {int(r[0]) for r in store.cursor().execute(sql, params).fetchall()}
     assert got == {ids["a"], ids["d"]}
+
+
+def test_flagged_list_with_other_flag_and_review_filters(seeded: tuple[Store, dict[str, int], dict[str, list[int]]]) -> None:
+    """`find` applies a lone flag filter through its join with `flags` (not a second
+    semi-join); the page must still equal `count`'s rows, which keep the plain filter."""
+    store, ids, _ = seeded
+    angry = Match("flag", ("angry",))
+    cases = {
+        (angry, Match("flag", ("escalation",))): {"d"},  # two flag filters: both must hold
+        (angry, Match("flag", ("escalation",), negate=True)): {"a", "e"},
+        (angry, Match("review", ("open",))): {"a", "d", "e"},
+        (angry, Match("review", ("confirmed",))): set(),
+        (Match("flag", ("compliance",)), Match("review", ("open", "dismissed"))): {"c"},
+        (angry, Match("channel", ("chat",))): {"d", "e"},
+    }
+    for filters, want in cases.items():
+        assert _ids(store, _q(*filters)) == {ids[k] for k in want}, filters
+
+
+def test_comparison_in_one_pass_equals_each_period_apart(seeded: tuple[Store, dict[str, int], dict[str, list[int]]]) -> None:
+    """`compare` reads both periods in one aggregate (grouped by period too); each side must
+    be exactly what `aggregate` gives for that period alone — rows, order and total."""
+    store, _, _ = seeded
+    far = Span(NOW - timedelta(days=60), NOW - timedelta(days=50), "long ago")  # empty period
+    shapes = [
+        dict(measures=(Measure("count"), Measure("average", "anger"))),  # split path, no groups
+        dict(group_by=("queue",)),
+        dict(group_by=("agent",), measures=(Measure("rate", flag="angry"), Measure("average", "sentiment"))),
+        dict(group_by=("topic",), measures=(Measure("count"), Measure("max", "duration"))),
+        dict(group_by=("channel", "agent"), measures=(Measure("average", "anger"),)),
+        dict(filters=(Match("flag", ("angry",)),), group_by=("queue",)),
+        dict(filters=(Compare("sentiment", "<", 0.0),), measures=(Measure("count"),)),
+        dict(filters=(Match("text", ("router",)),), group_by=("agent",), measures=(Measure("share"),)),
+    ]
+    for shape in shapes:
+        for before in (PREV, far):
+            kw = {k: v for k, v in shape.items() if k != "filters"}
+            fs = shape.get("filters", ())
+            q = _q(*fs, view="comparison", compare_to=before, **kw)  # type: ignore[arg-type]
+            got = qv.compare(store, q)
+            now_t = qv.aggregate(store, q, limit=qv.BREAKDOWN_LIMIT)
+            before_t = qv.aggregate(store, _q(*fs, view="comparison", period=before, **kw),  # type: ignore[arg-type]
+                                    limit=qv.BREAKDOWN_LIMIT)  # fmt: skip
+            assert got.total == now_t.total, shape
+            keys = [tuple(r[g] for g in now_t.groups) for r in now_t.rows]
+            keys += [k for k in (tuple(r[g] for g in before_t.groups) for r in before_t.rows) if k not in keys]
+            assert {tuple(r[g] for g in got.groups) for r in got.rows} == set(keys), shape
+            for r in got.rows:
+                k = tuple(r[g] for g in got.groups)
+                a = next((x for x in now_t.rows if tuple(x[g] for g in now_t.groups) == k), None)
+                b = next((x for x in before_t.rows if tuple(x[g] for g in before_t.groups) == k), None)
+                for m in got.measures:
+                    zero = 0 if m.startswith("count") else None
+                    assert r[m] == pytest.approx(a[m] if a else zero), (shape, k, m)
+                    assert r[f"{m}_before"] == pytest.approx(b[m] if b else zero), (shape, k, m)
