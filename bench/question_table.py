@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.questions import answer_payload  # noqa: E402
-from store import Store  # noqa: E402
+from bot.questions import answer_payload
+from store import Store
 
 QUESTIONS = [
     "angry calls in the last 14 days",
