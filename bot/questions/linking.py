@@ -147,7 +147,9 @@ class Linker:
 
     @staticmethod
     def _add(index: dict[str, dict[str, list[str]]], key: str, kind: str, value: str) -> None:
-        if key and value not in index[key][kind]:
+        # values differing only in case are one entity: the store's filters compare
+        # case-insensitively ("Billing" and "billing" are the same queue, not a choice)
+        if key and value.casefold() not in {v.casefold() for v in index[key][kind]}:
             index[key][kind].append(value)
 
     def lookup(self, phrase: str, kinds: tuple[str, ...] = KINDS, *, fuzzy: bool = True) -> list[Link]:

@@ -90,7 +90,10 @@ def _span_words(span: timedelta) -> str:
     days = span.total_seconds() / 86400
     if abs(days - round(days)) < 1e-6 and days >= 1:
         return "day" if round(days) == 1 else f"{round(days)} days"
-    return f"{span.total_seconds() / 3600:g} hours"
+    hours = span.total_seconds() / 3600
+    if hours >= 1:
+        return "hour" if round(hours) == 1 else f"{round(hours)} hours"
+    return f"{max(1, round(span.total_seconds() / 60))} minutes"
 
 
 def _midnight(d: date, tz: ZoneInfo) -> datetime:

@@ -91,9 +91,11 @@ def _group_value(engine: Engine, t: qv.Table, g: str, v: Any, role: str) -> str:
     return str(v)
 
 
-def _noun(q: Query) -> str:
+def _noun(q: Query, n: int | None = None) -> str:
+    """"calls", "emails", "chats" or "interactions" — singular when `n` is 1."""
     chans = [v for m in q.matches("channel") if not m.negate for v in m.values]
-    return CHANNEL_NOUN.get(chans[0] if len(chans) == 1 else None, "interactions")
+    noun = CHANNEL_NOUN.get(chans[0] if len(chans) == 1 else None, "interactions")
+    return noun[:-1] if n == 1 and noun.endswith("s") else noun
 
 
 def answer_list(engine: Engine, q: Query, role: str, page: int) -> Answer:
@@ -112,7 +114,7 @@ def answer_list(engine: Engine, q: Query, role: str, page: int) -> Answer:
     pages = max(1, math.ceil(found.total / size))
     items = [engine._item(r, role) for r in found.rows]
     first = page * size + 1
-    head = f"{found.total:,} {noun}" + (f" (showing {first}–{first + len(items) - 1})" if pages > 1 else "")
+    head = f"{found.total:,} {_noun(q, found.total)}" + (f" (showing {first}–{first + len(items) - 1})" if pages > 1 else "")
     lines = [engine._line(it) for it in items]
     text = head + ":\n" + "\n".join(lines)
     blocks = [bk.section(f"*{bk.escape(head)}*"), *(bk.section(line) for line in lines)]
@@ -128,7 +130,7 @@ def answer_count(engine: Engine, q: Query, role: str, page: int) -> Answer:
         return answer_comparison(engine, q, role, page)
     by = qv.count_by_channel(engine.store, q)
     n = sum(by.values())
-    text = f"{n:,} {_noun(q)}."
+    text = f"{n:,} {_noun(q, n)}."
     if len(by) > 1:
         text += " By channel: " + ", ".join(f"{CHANNEL_NOUN[c]} {k:,}" for c, k in by.items()) + "."
     items = [{"count": n, "by_channel": by}]
@@ -157,7 +159,7 @@ def answer_table(engine: Engine, q: Query, role: str, page: int) -> Answer:
         items.append({**{g: keys[j] for j, g in enumerate(t.groups)}, **{m.name: r[m.name] for m in measures}})
     head = (f"Top {len(t.rows)} by {measure_word(measures[0])}" if q.view == "ranking"
             else f"{', '.join(measure_word(m) for m in measures).capitalize()} by {group_words}")  # fmt: skip
-    head += f" ({t.total:,} {_noun(q)})"
+    head += f" ({t.total:,} {_noun(q, t.total)})"
     lines = [f"{r[0]}: " + ", ".join(f"{h} {v}" for h, v in zip(header[1:], r[1:], strict=True)) for r in rows_txt]
     text = head + ":\n" + "\n".join(lines)
     blocks = [bk.section(f"*{bk.escape(head)}*"), bk.table(header, rows_txt)]

@@ -2,7 +2,8 @@
 
 Builds a fresh `demo/demo.duckdb`, ingests the sample calls (drop folder), email threads
 (.eml archive) and chat transcripts (vendor JSON exports), moves the samples' clock so the
-newest interaction is today (so "today" and "this week" questions have answers), analyses
+newest interaction is today, or yesterday when its time of day is still to come (so "this
+week" questions have answers and nothing lies in the future), analyses
 everything with the real models, computes patterns, and prints a summary table and the
 daily digest. Afterwards `convoscope --db demo/demo.duckdb tui` opens the result.
 """
@@ -101,8 +102,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 console.print(f"  [red]error[/]: {e}")
         newest = latest_started_at(store)
         if newest is not None:
-            today = datetime.now(cfg.tz).date()
-            delta = timedelta(days=(today - newest.astimezone(cfg.tz).date()).days)
+            now = datetime.now(cfg.tz)
+            delta = timedelta(days=(now.date() - newest.astimezone(cfg.tz).date()).days)
+            if newest + delta > now:  # never in the future: a period "… → now" must include it
+                delta -= timedelta(days=1)
             shift_timestamps(store, delta)
         console.print("analysing (speech recognition, sentiment, anger, rules, topics) …")
         report = build_analyzer(cfg).run(store)
