@@ -195,13 +195,16 @@ def run(sets: Sequence[str] | None = None, show_errors: bool = False) -> str:
     for spec in sets:
         name, _, split = spec.partition(":")
         conv_file, stmt_file = _files(name)
-        for f in (conv_file, stmt_file):
-            if not (DATA / f).exists():
-                raise SystemExit(f"--sets {spec}: no file bench/data/{f}")
+        # a set may hold conversations, statements or both (fresh4: conversations only)
+        have = [f for f in (conv_file, stmt_file) if (DATA / f).exists()]
+        if not have:
+            raise SystemExit(f"--sets {spec}: no file bench/data/{conv_file} or {stmt_file}")
         label = f"{name}:{split}" if split else name
         errs = show_errors and split != "aside"
-        parts.append(resolution_section(_select(_load(conv_file), split or None), label, errs, name == "main"))
-        parts.append(facts_section(_select(_load(stmt_file), split or None), label, enc, errs, name == "main"))
+        if conv_file in have:
+            parts.append(resolution_section(_select(_load(conv_file), split or None), label, errs, name == "main"))
+        if stmt_file in have:
+            parts.append(facts_section(_select(_load(stmt_file), split or None), label, enc, errs, name == "main"))
     return "\n\n".join(parts)
 
 
