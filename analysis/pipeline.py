@@ -277,6 +277,7 @@ class Analyzer:
             vecs = self.embed(texts) if need_vectors and texts else None
         vectors = vecs if vecs is not None else np.zeros((len(texts), embeddings.DIM), np.float32)
         t2 = time.perf_counter()
+        self.anger_scorer.prefetch(batch)
         out: list[Analysis | Exception] = []
         pos = 0
         for it in batch:
