@@ -48,7 +48,7 @@ class AnalysisOptions:
     encoder_threads: int = 0
     #: texts per encoder call, after sorting by length
     encoder_batch: int = 64
-    #: int8 dynamic quantisation on CPU (ONNX's int8 graph; PyTorch's quantize_dynamic)
+    #: int8 dynamic quantisation of the ONNX graph on CPU (the PyTorch fallback is float32)
     encoder_quantize: bool = True
     #: a high-severity verdict whose evidence confidence (analysis/confidence.py) is below
     #: this goes to the front of the review queue and its alert says "low confidence"
