@@ -145,6 +145,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _legacy_class():
+    from analysis.pipeline import Analyzer
+
+    class LegacyAnalyzer(Analyzer):
+        """No shared encoder: flair's MiniLM for sentiment, sentence-transformers for the rest."""
+
+        @property
+        def text_encoder(self):  # type: ignore[override]
+            return None
+
+    return LegacyAnalyzer
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=10_000, help="interactions (default 10,000)")
@@ -159,6 +172,9 @@ def main() -> int:
     ap.add_argument("--runtime", choices=["auto", "onnx", "torch"], default="auto", help="[analysis] encoder_runtime")
     ap.add_argument("--threads", type=int, default=0, help="[analysis] encoder_threads (0 = all CPUs)")
     ap.add_argument("--compare-runtimes", action="store_true", help="also time each encoder runtime")
+    ap.add_argument("--legacy", action="store_true",
+                    help="the pre-#15 path: flair runs its own MiniLM for sentiment, sentence-transformers "
+                         "another for topics and rules (two passes per turn), for a side-by-side")
     args = ap.parse_args()
 
     import os
@@ -173,6 +189,7 @@ def main() -> int:
     from store import interactions as istore
     from store.db import Store
 
+    LegacyAnalyzer = _legacy_class()
     cache = Path(args.cache_dir or os.environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope")).expanduser()
     db = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="cs-bench-")) / "bench.duckdb"
     store = Store.open(db)
@@ -182,7 +199,7 @@ def main() -> int:
         istore.upsert(store, items[k : k + 5000])
     load_s = time.perf_counter() - t
 
-    analyzer = Analyzer(
+    analyzer = (LegacyAnalyzer if args.legacy else Analyzer)(
         AnalysisOptions(batch_size=args.batch_size, transcribe=False, encoder_runtime=args.runtime,
                         encoder_threads=args.threads),
         sentiment=SentimentOptions(backend=args.backend, model=args.sentiment_model), anger=AngerOptions(),
