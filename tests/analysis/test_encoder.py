@@ -1,11 +1,12 @@
 """The shared MiniLM pass (#15): runtimes agree, the head reproduces the flair classifier,
 one pass per turn in the pipeline, a clean fallback without the export, `score` batching.
 
-Tolerances (stated here and in the README): ONNX float32 vs PyTorch float32 — every
-cosine >= 0.9999 and identical sentiment labels on >= 99 % of a sample; ONNX int8 (the
-default on CPU) vs PyTorch float32 — mean embedding cosine >= 0.99 (each >= 0.95) and
-sentiment label agreement >= 97 % (measured 97.5 %: the classifier's borderline turns move
-with int8 activations; flair's own int8, the earlier default, agreed on 92 %).
+Tolerances (stated here and in the README): ONNX float32 (the default) vs PyTorch float32
+— every cosine >= 0.9999 and identical sentiment labels (vs flair's float32 classifier) on
+>= 99 % of a sample; ONNX int8 (`encoder_quantize = true`) vs PyTorch float32 — mean
+embedding cosine >= 0.99 (each >= 0.95) and sentiment label agreement >= 97 % (measured
+98 %: borderline turns move with int8 activations; flair's own int8, the earlier default,
+agreed on 92 %).
 """
 
 from __future__ import annotations
@@ -114,9 +115,10 @@ def test_onnx_matches_pytorch_within_the_stated_tolerance() -> None:
     e_ref = encoder.sentence_vectors(p_ref)
     cos_q = _cos(encoder.sentence_vectors(p_q), e_ref)
     assert cos_q.mean() >= 0.99 and cos_q.min() >= 0.95
-    # batching by length and de-duplication do not change a text's vector
-    alone = int8.embed([texts[3]])
-    assert float(_cos(alone, encoder.sentence_vectors(p_q[3:4]))[0]) >= 0.9999
+    # in float32, batching by length and de-duplication do not change a text's vector (int8
+    # scales activations per batch, so there a vector moves with its batch neighbours)
+    alone = fp32.embed([texts[3]])
+    assert float(_cos(alone, encoder.sentence_vectors(p_fp[3:4]))[0]) >= 0.9999
 
 
 def _sample_texts(n: int) -> list[str]:
@@ -170,7 +172,7 @@ def test_the_pipeline_runs_minilm_once_per_distinct_turn(tmp_path: Path) -> None
     an = Analyzer(AnalysisOptions(transcribe=False), sentiment=SentimentOptions(), anger=AngerOptions(),
                   topics=TopicOptions(), rules=default_rules(), redaction=RedactionOptions(), cache_dir=cache)
     an.load_models()
-    assert an.classifier.name.startswith("shared:minilm-onnx-int8")
+    assert an.classifier.name.startswith("shared:minilm-onnx-fp32")
     enc = an.text_encoder
     warm = Interaction("chat", "t", "w", "hw", id=99, turns=[Turn(0, "customer", "warming up the topic prototypes")])
     an.analyse([warm])  # topic and rule prototypes are encoded on first use
