@@ -164,6 +164,11 @@ class AngerScorer:
         self.options = options or AngerOptions()
 
     # ---- public -------------------------------------------------------------------------
+    def prefetch(self, batch: Sequence[Interaction]) -> None:
+        """Score the profanity of every customer turn of a batch in one model call (the
+        per-interaction `score` calls then find them cached)."""
+        lexicons.profanity([t.text or "" for it in batch for t in it.turns if t.speaker == "customer"])
+
     def score(
         self, interaction: Interaction, sentiments: Sequence[TurnSentiment],
         audio_path: str | None = None, channels: Sequence[np.ndarray] | None = None,

@@ -76,14 +76,31 @@ def emotions(words: Sequence[str]) -> dict[str, float]:
     return {e: round(c / total, 3) for e, c in sorted(counts.items())} if total else {}
 
 
+#: text -> profanity probability; filled a whole analysis batch at a time (`profanity` is
+#: one scikit-learn call whose fixed overhead, ~1 ms, dwarfed the work on a few turns)
+_PROFANITY: dict[str, float] = {}
+_PROFANITY_MAX = 50_000
+
+
 def profanity(texts: Sequence[str]) -> list[float]:
-    """Probability each text is profane (alt-profanity-check's linear SVM)."""
+    """Probability each text is profane (alt-profanity-check's linear SVM).
+
+    Texts seen before (e.g. prefetched for the whole batch by `AngerScorer.prefetch`) are
+    not scored again; the model scores each row on its own, so the numbers are the same."""
     if not texts:
         return []
-    import warnings
+    missing = [t for t in dict.fromkeys(texts) if t not in _PROFANITY]
+    if missing:
+        import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the pickled model warns on newer scikit-learn
-        from profanity_check import predict_prob
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the pickled model warns on newer scikit-learn
+            from profanity_check import predict_prob
 
-        return [float(p) for p in predict_prob(list(texts))]
+            probs = predict_prob(missing)
+        if len(_PROFANITY) + len(missing) > _PROFANITY_MAX:
+            _PROFANITY.clear()
+        got = {t: float(p) for t, p in zip(missing, probs, strict=True)}
+        _PROFANITY.update(got)
+        return [got[t] if t in got else _PROFANITY[t] for t in texts]
+    return [_PROFANITY[t] for t in texts]

@@ -7,8 +7,12 @@ importing the models' code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from analysis import metrics
+
+if TYPE_CHECKING:
+    from analysis.encoder import EncoderOptions
 
 PACKAGED_EMBEDDINGS = "packaged:all-MiniLM-L6-v2"
 
@@ -34,6 +38,20 @@ class AnalysisOptions:
     non_talk_min_seconds: float = 3.0
     interruption_min_overlap: float = 0.5
     merge_gap_seconds: float = 1.0
+    #: the shared MiniLM pass (analysis/encoder.py) behind sentiment, topics, semantic rules
+    #: and clustering: "auto" (ONNX Runtime when `convoscope models prepare` exported it,
+    #: else PyTorch with a logged reason), "onnx" (fail without the export) or "torch"
+    encoder_runtime: str = "auto"
+    #: "auto" (CUDA when present), "cpu" or "cuda"
+    encoder_device: str = "auto"
+    #: intra-op threads of the encoder; 0 = every CPU this process may use
+    encoder_threads: int = 0
+    #: texts per encoder call, after sorting by length
+    encoder_batch: int = 64
+    #: int8 dynamic quantisation of the ONNX graph on CPU (the PyTorch fallback is float32):
+    #: ~15 % faster, but a turn's numbers then move with its batch neighbours and held-out
+    #: agent-turn sentiment accuracy fell 0.888 -> 0.854 (README, "One encoder pass")
+    encoder_quantize: bool = False
     #: a high-severity verdict whose evidence confidence (analysis/confidence.py) is below
     #: this goes to the front of the review queue and its alert says "low confidence"
     low_confidence_below: float = 0.6
@@ -50,8 +68,15 @@ class AnalysisOptions:
         if self.keywords < 0:
             raise ValueError("analysis.keywords must be >= 0")
         self.metric_options()  # validates the thresholds
+        self.encoder_options()  # validates the encoder keys
 
     def metric_options(self) -> metrics.MetricsOptions:
         return metrics.MetricsOptions(
             self.non_talk_min_seconds, self.interruption_min_overlap, self.merge_gap_seconds
         )
+
+    def encoder_options(self) -> EncoderOptions:
+        from analysis.encoder import EncoderOptions
+
+        return EncoderOptions(runtime=self.encoder_runtime, device=self.encoder_device, threads=self.encoder_threads,
+                              batch_size=self.encoder_batch, quantize=self.encoder_quantize)

@@ -159,6 +159,7 @@ class Analyzer:
         self._topics: TopicModel | None = None
         self._rules: RuleEngine | None = None
         self._transcriber: Any = None
+        self._encoder: Any = None
         #: seconds spent per stage since this Analyzer was built (sentiment, embeddings,
         #: per_interaction, write): where the time goes, for the bench and the logs
         self.stage_seconds: dict[str, float] = {}
@@ -175,8 +176,19 @@ class Analyzer:
         if not texts:
             return np.zeros((0, embeddings.DIM), np.float32)
         uniq, index = _unique(t[:EMBED_CHARS] for t in texts)
-        vecs = embeddings.encode(uniq, self.options.embedding_model)
+        enc = self.text_encoder
+        vecs = enc.embed(uniq) if enc is not None else embeddings.encode(uniq, self.options.embedding_model)
         return vecs[index]
+
+    @property
+    def text_encoder(self) -> Any:
+        """The shared MiniLM pass (analysis/encoder.py) when the embedding model is the
+        packaged MiniLM; None for another model (sentence-transformers encodes it)."""
+        if self._encoder is None and self.options.embedding_model == embeddings.PACKAGED:
+            from analysis.encoder import shared_encoder
+
+            self._encoder = shared_encoder(self.options.encoder_options(), self.cache_dir)
+        return self._encoder
 
     def predict(self, texts: Sequence[str], speakers: Sequence[str] | None = None) -> list[TurnSentiment]:
         """Turn sentiment, each distinct (speaker, text) classified once ("Thank you!" is
@@ -193,7 +205,7 @@ class Analyzer:
         if self._classifier is None:
             from analysis.sentiment import load_turn_classifier
 
-            self._classifier = load_turn_classifier(self.sentiment_options, self.cache_dir)
+            self._classifier = load_turn_classifier(self.sentiment_options, self.cache_dir, self.text_encoder)
         return self._classifier
 
     @property
@@ -252,14 +264,21 @@ class Analyzer:
     def analyse(self, batch: Sequence[Interaction]) -> list[Analysis | Exception]:
         """Analyse interactions (no store access); an entry is the exception where one failed."""
         texts = [t.text for it in batch for t in it.turns]
-        t0 = time.perf_counter()
-        sentiments = self.predict(texts, [t.speaker for it in batch for t in it.turns])
-        t1 = time.perf_counter()
         need_vectors = (
             bool(self.topic_options.taxonomy) or self.rule_engine.needs_embeddings or self.cluster_model is not None
         )
-        vectors = self.embed(texts) if need_vectors and texts else np.zeros((len(texts), embeddings.DIM), np.float32)
+        t0 = time.perf_counter()
+        shared = _shared_pass(self.classifier, texts, [t.speaker for it in batch for t in it.turns], need_vectors)
+        if shared is not None:  # one MiniLM pass gave both (analysis/sentiment/head.py)
+            sentiments, vecs = shared
+            t1 = t0  # the pass is booked under "encoder"
+        else:
+            sentiments = self.predict(texts, [t.speaker for it in batch for t in it.turns])
+            t1 = time.perf_counter()
+            vecs = self.embed(texts) if need_vectors and texts else None
+        vectors = vecs if vecs is not None else np.zeros((len(texts), embeddings.DIM), np.float32)
         t2 = time.perf_counter()
+        self.anger_scorer.prefetch(batch)
         out: list[Analysis | Exception] = []
         pos = 0
         for it in batch:
@@ -271,7 +290,8 @@ class Analyzer:
                 out.append(exc)
             pos += n
         t3 = time.perf_counter()
-        for stage, secs in (("sentiment", t1 - t0), ("embeddings", t2 - t1), ("per_interaction", t3 - t2)):
+        stages = ((("encoder", t2 - t0),) if shared is not None else (("sentiment", t1 - t0), ("embeddings", t2 - t1)))
+        for stage, secs in (*stages, ("per_interaction", t3 - t2)):
             self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + secs
         return out
 
@@ -507,6 +527,16 @@ class Analyzer:
             )  # fmt: skip
         score_store.mark_analysed(store, [(a.scores.interaction_id, a.scores.version) for a in done], con=tx)
         return new_ids
+
+
+def _shared_pass(classifier: Any, texts: list[str], speakers: list[str], need_vectors: bool) -> Any:
+    """(sentiments, vectors or None) from one encoder pass when the classifier is served
+    from the shared encoder; None otherwise (VADER, flair: two separate calls)."""
+    from analysis.sentiment.head import SharedTurnClassifier, shared_pass
+
+    if not isinstance(classifier, SharedTurnClassifier):
+        return None
+    return shared_pass(classifier, texts, speakers, need_vectors and bool(texts))
 
 
 def _unique(texts: Iterable[Any]) -> tuple[list[Any], np.ndarray]:

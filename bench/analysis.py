@@ -2,6 +2,7 @@
 
     python bench/analysis.py                 # 10,000 chats/e-mails (the issue's size)
     python bench/analysis.py --n 1000 --backend vader
+    python bench/analysis.py --n 1000 --compare-runtimes   # + the encoder runtimes side by side
 
 Generates N synthetic chat / e-mail conversations (customer and agent messages drawn from
 templates covering the taxonomy's topics, angry and calm customers, spoken and written card
@@ -9,6 +10,12 @@ numbers, churn threats), stores them with status 'new' in a fresh DuckDB file, t
 `Analyzer.run` with the shipped rules and taxonomy and prints a table: interactions, turns,
 wall seconds, interactions/s, turns/s, peak RSS, and the flags raised. Models load before
 the clock starts (reported separately), so the rate is the steady-state one.
+
+Because a shared machine's speed drifts, the same turns are then encoded once with plain
+sentence-transformers (all-MiniLM-L6-v2, batch 64, the way topics were encoded before #15)
+and the end-to-end rate is also printed as a ratio to that encode (target >= 1.2x).
+`--compare-runtimes` adds the shared encoder's runtimes (PyTorch and ONNX Runtime, float32
+and int8) on the same turns: turns/s, ratio to sentence-transformers and cosine to it.
 """
 
 from __future__ import annotations
@@ -104,8 +111,51 @@ def redaction_ms(items: list) -> tuple[float, int]:
     return (time.perf_counter() - t) * 1000.0, turns
 
 
+def st_encode(texts: list[str]) -> tuple[float, object]:
+    """Seconds for a plain sentence-transformers encode of `texts` (model loaded first)."""
+    from analysis import embeddings
+
+    model = embeddings.load()
+    model.encode(texts[:64], batch_size=64, show_progress_bar=False)
+    t = time.perf_counter()
+    vecs = model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
+                        show_progress_bar=False)
+    return time.perf_counter() - t, vecs
+
+
+def compare_runtimes(texts: list[str], ref, st_s: float, cache: Path, threads: int) -> list[tuple[str, str]]:
+    """The shared encoder's runtimes on the same texts (sentence embeddings)."""
+    from analysis.encoder import EncoderOptions, TextEncoder
+
+    rows = []
+    for runtime, quantize in (("torch", False), ("onnx", False), ("onnx", True)):
+        enc = TextEncoder(EncoderOptions(runtime=runtime, quantize=quantize, threads=threads), cache)
+        enc.embed(texts[:64])
+        t = time.perf_counter()
+        v = enc.embed(texts)
+        secs = time.perf_counter() - t
+        cos = (v * ref).sum(axis=1)
+        rows.append((f"  {enc.name}", f"{len(texts) / secs:.0f} turns/s, {st_s / secs:.2f}x sentence-transformers, "
+                                      f"cosine min {cos.min():.4f} mean {cos.mean():.4f}"))
+        del enc
+    return rows
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _legacy_class():
+    from analysis.pipeline import Analyzer
+
+    class LegacyAnalyzer(Analyzer):
+        """No shared encoder: flair's MiniLM for sentiment, sentence-transformers for the rest."""
+
+        @property
+        def text_encoder(self):  # type: ignore[override]
+            return None
+
+    return LegacyAnalyzer
 
 
 def main() -> int:
@@ -119,6 +169,12 @@ def main() -> int:
     ap.add_argument("--cache-dir", default=None, help="model cache (default $CONVOSCOPE_CACHE)")
     ap.add_argument("--db", default=None, help="DuckDB file (default: a temporary file)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--runtime", choices=["auto", "onnx", "torch"], default="auto", help="[analysis] encoder_runtime")
+    ap.add_argument("--threads", type=int, default=0, help="[analysis] encoder_threads (0 = all CPUs)")
+    ap.add_argument("--compare-runtimes", action="store_true", help="also time each encoder runtime")
+    ap.add_argument("--legacy", action="store_true",
+                    help="the pre-#15 path: flair runs its own MiniLM for sentiment, sentence-transformers "
+                         "another for topics and rules (two passes per turn), for a side-by-side")
     args = ap.parse_args()
 
     import os
@@ -133,6 +189,7 @@ def main() -> int:
     from store import interactions as istore
     from store.db import Store
 
+    LegacyAnalyzer = _legacy_class()
     cache = Path(args.cache_dir or os.environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope")).expanduser()
     db = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="cs-bench-")) / "bench.duckdb"
     store = Store.open(db)
@@ -142,8 +199,9 @@ def main() -> int:
         istore.upsert(store, items[k : k + 5000])
     load_s = time.perf_counter() - t
 
-    analyzer = Analyzer(
-        AnalysisOptions(batch_size=args.batch_size, transcribe=False),
+    analyzer = (LegacyAnalyzer if args.legacy else Analyzer)(
+        AnalysisOptions(batch_size=args.batch_size, transcribe=False, encoder_runtime=args.runtime,
+                        encoder_threads=args.threads),
         sentiment=SentimentOptions(backend=args.backend, model=args.sentiment_model), anger=AngerOptions(),
         topics=TopicOptions(),
         rules=default_rules(), redaction=RedactionOptions(), cache_dir=cache,
@@ -156,6 +214,11 @@ def main() -> int:
     rep = analyzer.run(store)
     flags = store.conn.execute("SELECT kind, count(*) FROM flags GROUP BY kind ORDER BY 2 DESC").fetchall()
     red_ms, red_turns = redaction_ms(items)
+    texts = [t.text for it in items for t in it.turns]
+    st_s, st_vecs = st_encode(texts)
+    e2e = rep.turns / rep.seconds
+    st_rate = len(texts) / st_s
+    enc = analyzer.text_encoder
     rows = [
         ("interactions", f"{rep.analysed:,}"),
         ("turns", f"{rep.turns:,}"),
@@ -165,12 +228,20 @@ def main() -> int:
         ("analysis wall (s)", f"{rep.seconds:.1f}"),
         ("interactions/s", f"{rep.analysed / rep.seconds:.1f}"),
         ("turns/s", f"{rep.turns / rep.seconds:.1f}"),
+        ("plain sentence-transformers encode", f"{st_rate:.1f} turns/s (same turns, same run)"),
+        ("end to end / that encode", f"{e2e / st_rate:.2f}x (target >= 1.2x)"),
+        ("encoder", f"{enc.name if enc is not None else 'sentence-transformers'}"
+                    f"{' (fell back: ' + enc.fallback_reason + ')' if enc is not None and enc.fallback_reason else ''}"),
         ("redaction (ms/turn)", f"{red_ms / red_turns:.3f} (conversation-level, {red_turns:,} turns; target <= 1)"),
         ("stage seconds", ", ".join(f"{k} {v:.1f}" for k, v in analyzer.stage_seconds.items())),
         ("peak RSS (MB)", f"{peak_rss_mb():.0f}"),
         ("failed", str(rep.failed)),
         ("flags", ", ".join(f"{k}={c}" for k, c in flags)),
     ]
+    if args.compare_runtimes:
+        sample = texts[:3000]
+        rows.append(("encoder runtimes", f"({len(sample):,} turns; reference: sentence-transformers float32)"))
+        rows += compare_runtimes(sample, st_vecs[: len(sample)], st_s * len(sample) / len(texts), cache, args.threads)
     width = max(len(k) for k, _ in rows)
     print(f"analysis throughput, {args.n:,} text interactions x {args.turns} turns, DuckDB -> DuckDB")
     for k, v in rows:

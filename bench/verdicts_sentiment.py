@@ -14,6 +14,10 @@
    turns; the same turns spoken with set prosody), with the shipped AngerOptions, plus how
    often voice alone lifts a neutral-worded turn past the flag threshold.
 
+The classifier is loaded as the pipeline serves it: the linear head over the shared MiniLM
+pass (analysis/encoder.py, ONNX int8 by default); CONVOSCOPE_SENTIMENT_PATH=flair scores
+with flair's own copy of MiniLM instead (how it ran before #15), for a side-by-side.
+
 Nothing here trains or tunes: it loads the packaged classifier (`convoscope models prepare`
 builds it) and the shipped weights and reads only held-out parts.
 """
@@ -33,6 +37,21 @@ TARGETS = {"agent": 0.85, "customer": 0.85, "tweets": 0.82, "ood": 0.80, "anger_
 
 def _cache() -> Path:
     return Path(os.environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope")).expanduser()
+
+
+def _encoder(quantize: bool | None = None):
+    """The shared MiniLM pass the pipeline serves the classifier from (analysis/encoder.py),
+    or None with CONVOSCOPE_SENTIMENT_PATH=flair (the classifier as flair runs it: the
+    "before" of #15's side-by-side)."""
+    if os.environ.get("CONVOSCOPE_SENTIMENT_PATH", "shared") == "flair":
+        return None
+    import dataclasses
+
+    from analysis.encoder import TextEncoder
+    from analysis.options import AnalysisOptions
+
+    opts = AnalysisOptions().encoder_options()
+    return TextEncoder(opts if quantize is None else dataclasses.replace(opts, quantize=quantize), _cache())
 
 
 def _metrics(gold: list[str], pred: list[str]) -> tuple[float, float, dict[str, float]]:
@@ -88,19 +107,24 @@ def sentiment_tables(clf) -> list[str]:
     tweets = split(opts.corpus, opts.held_out_fraction, opts.seed).held_out
     tp = clf.predict([e.text for e in tweets], ["customer"] * len(tweets))
     row("held-out airline tweets", [e.label for e in tweets], [p.label for p in tp], TARGETS["tweets"])
-    if clf.name.endswith("+int8"):  # the shipped default quantises; show what it costs
-        import dataclasses
+    import dataclasses
 
-        from analysis.sentiment import load_turn_classifier
+    from analysis.sentiment import load_turn_classifier
 
-        fp32 = load_turn_classifier(dataclasses.replace(opts, quantize=False), _cache())
-        fp = fp32.predict([e.text for e in tweets], ["customer"] * len(tweets))
-        row("  same, float32 (quantize = false)", [e.label for e in tweets], [p.label for p in fp], TARGETS["tweets"])
-        fh = fp32.predict([t.text for t in held], [t.speaker for t in held])
-        for who in ("agent", "customer"):
-            idx = [i for i, t in enumerate(held) if t.speaker == who]
-            row(f"  contact turns, {who}, float32", [held[i].label for i in idx], [fh[i].label for i in idx],
-                TARGETS[who])
+    # the other precision beside the configured one: what int8 costs (or would cost)
+    if "int8" in clf.name:
+        other = load_turn_classifier(dataclasses.replace(opts, quantize=False), _cache(), _encoder(quantize=False))
+        label = "float32"
+    else:
+        other = load_turn_classifier(dataclasses.replace(opts, quantize=True), _cache(), _encoder(quantize=True))
+        label = "int8"
+    fp = other.predict([e.text for e in tweets], ["customer"] * len(tweets))
+    row(f"  same, {label}", [e.label for e in tweets], [p.label for p in fp], TARGETS["tweets"])
+    fh = other.predict([t.text for t in held], [t.speaker for t in held])
+    for who in ("agent", "customer"):
+        idx = [i for i, t in enumerate(held) if t.speaker == who]
+        row(f"  contact turns, {who}, {label}", [held[i].label for i in idx], [fh[i].label for i in idx],
+            TARGETS[who])
     wrong = [(t, p) for t, p in zip(held, preds, strict=True) if t.label != p.label]
     out.append(f"\nheld-out turns misclassified: {len(wrong)} of {len(held)}; a sample:")
     for t, p in wrong[:8]:
@@ -170,7 +194,7 @@ def run() -> str:
     from analysis.sentiment import SentimentOptions, load_turn_classifier
 
     t0 = time.perf_counter()
-    clf = load_turn_classifier(SentimentOptions(), _cache())
+    clf = load_turn_classifier(SentimentOptions(), _cache(), _encoder())
     lines = sentiment_tables(clf) + ood_tables(clf) + anger_tables(clf)
     lines.append(f"\n(sentiment and anger section: {time.perf_counter() - t0:.0f} s)")
     return "\n".join(lines)

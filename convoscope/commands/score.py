@@ -11,7 +11,10 @@ customer; the label is that turn's label for one turn, else the sign of the mean
 `metrics`, the `redacted` turn texts and `rules_not_counted` (rules whose words were found but
 did not count: each match with `why`, e.g. "negated by 'cannot'"). Nothing is stored. A bad line yields
 `{"id": ..., "error": "..."}` and the stream goes on; the models load once for the stream;
-`--batch N` analyses N lines per model call (faster for files, output order unchanged).
+lines are analysed `--batch` at a time (one model call; output order unchanged): by default
+64 when stdin is a file or a pipe and 1 when it is a terminal (each line answered at once;
+give `--batch 1` for a live pipe that must be answered line by line). On a terminal,
+progress (lines, lines/s) goes to stderr.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import datetime
 from typing import IO, Any
 
@@ -107,13 +111,19 @@ def to_output(ident: Any, a: Analysis) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def score_stream(analyzer: Analyzer, inp: IO[str], out: IO[str], *, batch: int = 1) -> tuple[int, int]:
+#: lines per model call when stdin is a file or a pipe
+DEFAULT_BATCH = 64
+
+
+def score_stream(analyzer: Analyzer, inp: IO[str], out: IO[str], *, batch: int = 1,
+                 progress: IO[str] | None = None) -> tuple[int, int]:
     """Score every line of `inp` into `out`, in input order; returns (scored, errors).
 
     `batch` lines are analysed together (one model call for all their turns): 1 answers each
-    line as soon as it arrives, a larger value is faster for files.
+    line as soon as it arrives, a larger value is faster for files. `progress` (a terminal) gets a running count.
     """
     ok = bad = 0
+    started = time.monotonic()
     pending: list[tuple[int, Any, Interaction | str]] = []
 
     def flush() -> None:
@@ -140,6 +150,10 @@ def score_stream(analyzer: Analyzer, inp: IO[str], out: IO[str], *, batch: int =
                 ok += 1
         out.flush()
         pending.clear()
+        if progress is not None:
+            secs = time.monotonic() - started
+            progress.write(f"\rscored {ok + bad:,} lines ({bad} errors), {(ok + bad) / secs if secs else 0:.0f} lines/s")
+            progress.flush()
 
     for n, line in enumerate(inp, 1):
         if not line.strip():
@@ -154,19 +168,33 @@ def score_stream(analyzer: Analyzer, inp: IO[str], out: IO[str], *, batch: int =
         if len(pending) >= batch:
             flush()
     flush()
+    if progress is not None and ok + bad:
+        progress.write("\n")
+        progress.flush()
     return ok, bad
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    if args.batch < 1:
+    batch = args.batch if args.batch is not None else default_batch(sys.stdin)
+    if batch < 1:
         raise UserError("--batch must be at least 1")
     analyzer = build_analyzer(ctx.config)
-    _ok, bad = score_stream(analyzer, sys.stdin, sys.stdout, batch=args.batch)
+    progress = sys.stderr if sys.stderr.isatty() else None
+    _ok, bad = score_stream(analyzer, sys.stdin, sys.stdout, batch=batch, progress=progress)
     return 1 if bad else 0
+
+
+def default_batch(inp: IO[str]) -> int:
+    """1 for a terminal (answer each typed line at once), DEFAULT_BATCH for a file or pipe."""
+    try:
+        return 1 if inp.isatty() else DEFAULT_BATCH
+    except (AttributeError, ValueError):  # a closed or unusual stream: treat it as a file
+        return DEFAULT_BATCH
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("score", help="score JSON lines from stdin (texts or interactions), print JSON lines")
-    p.add_argument("--batch", type=int, default=1,
-                   help="lines analysed together (1 = answer each line at once; e.g. 64 for files)")
+    p.add_argument("--batch", type=int, default=None,
+                   help=f"lines analysed together (default {DEFAULT_BATCH} for a file or pipe, 1 on a terminal; "
+                        "1 = answer each line at once)")
     p.set_defaults(func=run)

@@ -1,0 +1,179 @@
+"""The packaged classifier's linear head over the shared MiniLM pass (analysis/encoder.py).
+
+The packaged flair classifier (recipe v4, MiniLM frozen) is `softmax(W · f + b)` where `f`
+concatenates the mean-pooled hidden states of the layers in `layers` ("-1,-2,-3,-4").
+Those means are exactly what `TextEncoder.pooled` returns, so the head alone (W, b: 1536 x
+3 numbers) classifies a turn from the pass that also gives its sentence embedding; flair
+and its copy of MiniLM are not loaded at all. `extract` reads W, b from the trained `.pt`
+(once, at `convoscope models prepare`, into `head.npz` beside it); `SharedTurnClassifier`
+is the `TurnClassifier` built on it.
+
+Only a frozen-MiniLM model can be served this way (a fine-tuned one has other encoder
+weights): `extract` checks that the classifier's transformer equals the packaged weights
+and refuses otherwise, and the loader then falls back to flair with the reason logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from analysis.encoder import TextEncoder, sentence_vectors
+from analysis.sentiment.classifier import _NEUTRAL, TurnSentiment, _from_probs, _reweight
+from analysis.sentiment.corpus import LABELS, normalise
+
+log = logging.getLogger(__name__)
+
+HEAD_FILE = "head.npz"
+#: characters of a turn read for sentiment: the same cut as the sentence embedding
+#: (analysis.patterns.embedding.TURN_CHARS), so a turn's two inputs are usually one text
+TURN_CHARS = 600
+
+
+class HeadUnavailable(RuntimeError):
+    """The trained classifier cannot be split into shared encoder + head (and why)."""
+
+
+def extract(model_path: Path) -> Path:
+    """Write `head.npz` (W, b, layer indexes, labels) beside the flair `.pt`; returns it."""
+    import torch
+    from flair.models import TextClassifier
+
+    out = model_path.parent / HEAD_FILE
+    if out.is_file():
+        return out
+    clf = TextClassifier.load(str(model_path))
+    emb = clf.embeddings
+    if getattr(emb, "cls_pooling", None) != "mean" or getattr(emb, "layer_mean", True):
+        raise HeadUnavailable("the classifier does not read mean-pooled, concatenated MiniLM layers")
+    if getattr(emb, "fine_tune", False) or not _same_weights(emb.model):
+        raise HeadUnavailable("the classifier's MiniLM differs from the packaged weights (fine-tuned)")
+    labels = [x.lower() for x in clf.label_dictionary.get_items()]
+    if sorted(labels) != sorted(LABELS):
+        raise HeadUnavailable(f"unexpected labels {labels}")
+    with torch.no_grad():
+        w = clf.decoder.weight.detach().cpu().numpy().astype(np.float32)
+        b = clf.decoder.bias.detach().cpu().numpy().astype(np.float32)
+    tmp = out.with_suffix(".tmp.npz")
+    np.savez(tmp, weight=w, bias=b, layers=np.asarray(emb.layer_indexes, dtype=np.int64),
+             labels=np.asarray(labels))
+    tmp.rename(out)
+    return out
+
+
+def _same_weights(model: object) -> bool:
+    """Whether a transformer's parameters equal the packaged MiniLM's (frozen training).
+
+    flair appends one token to the vocabulary (a context separator, never in a turn) and
+    keeps BERT's unused pooler; both are ignored."""
+    import torch
+
+    from analysis.encoder import _load_bert
+
+    ref = dict(_load_bert().named_parameters())
+    for name, p in model.named_parameters():  # type: ignore[attr-defined]
+        if name.startswith("pooler."):
+            continue
+        q = ref.get(name)
+        if q is None:
+            return False
+        p = p.detach().cpu()
+        if name == "embeddings.word_embeddings.weight" and p.shape[0] > q.shape[0]:
+            p = p[: q.shape[0]]
+        if q.shape != p.shape or not torch.equal(q.detach().cpu(), p):
+            return False
+    return True
+
+
+class SentimentHead:
+    """softmax(W · concat(pooled[layers]) + b), in numpy."""
+
+    def __init__(self, path: Path) -> None:
+        data = np.load(path)
+        self.weight = data["weight"]
+        self.bias = data["bias"]
+        self.layers = [int(i) for i in data["layers"]]
+        self.labels = [str(x) for x in data["labels"]]
+
+    def probs(self, pooled: np.ndarray) -> np.ndarray:
+        """[n, 3] class probabilities (in `self.labels` order) from [n, 7, 384] pooled states."""
+        feats = np.concatenate([pooled[:, i, :] for i in self.layers], axis=1)
+        logits = feats @ self.weight.T + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def sentiment_input(text: str) -> str:
+    """What the head reads for a turn: the char cut, then the classifier's normalisation
+    (in this order the text differs from the embedding's input `text[:TURN_CHARS]` only
+    where normalising changes word pieces: @handles and links; spaces tokenise alike)."""
+    return normalise((text or "")[:TURN_CHARS])
+
+
+def shared_pass(clf: SharedTurnClassifier, texts: Sequence[str], speakers: Sequence[str | None] | None,
+                need_vectors: bool) -> tuple[list[TurnSentiment], np.ndarray | None]:
+    """Sentiment verdicts and (when `need_vectors`) sentence embeddings of `texts` from one
+    encoder call: a turn whose two inputs give the same word pieces is encoded once."""
+    s_in = [sentiment_input(t) for t in texts]
+    e_in = [(t or "")[:TURN_CHARS] for t in texts] if need_vectors else []
+    pooled = clf.encoder.pooled(s_in + e_in)
+    n = len(texts)
+    sents = clf.from_pooled(texts, pooled[:n], speakers)
+    return sents, (sentence_vectors(pooled[n:]) if need_vectors else None)
+
+
+class SharedTurnClassifier:
+    """The packaged classifier served from the shared encoder pass (see module docstring)."""
+
+    def __init__(self, encoder: TextEncoder, head: SentimentHead, name: str,
+                 agent_ratio: dict[str, float] | None = None) -> None:
+        self.encoder = encoder
+        self.head = head
+        self.name = name
+        self.agent_ratio = agent_ratio
+
+    def from_pooled(self, texts: Sequence[str], pooled: np.ndarray,
+                    speakers: Sequence[str | None] | None = None) -> list[TurnSentiment]:
+        """Verdicts from already-encoded sentiment inputs (`pooled[i]` encodes
+        `sentiment_input(texts[i])`); empty inputs are neutral, as in the flair classifier."""
+        if speakers is not None and len(speakers) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(speakers)} speakers")
+        probs = self.head.probs(pooled) if len(texts) else np.zeros((0, 3))
+        out: list[TurnSentiment] = []
+        for i, text in enumerate(texts):
+            if not sentiment_input(text):
+                out.append(_NEUTRAL)
+                continue
+            p = {lab: float(v) for lab, v in zip(self.head.labels, probs[i], strict=True)}
+            if self.agent_ratio and speakers is not None and speakers[i] in ("agent", "bot"):
+                p = _reweight(p, self.agent_ratio)
+            out.append(_from_probs(p))
+        return out
+
+    def predict(self, texts: Sequence[str], speakers: Sequence[str | None] | None = None) -> list[TurnSentiment]:
+        inputs = [sentiment_input(t) for t in texts]
+        return self.from_pooled(texts, self.encoder.pooled(inputs), speakers)
+
+
+def load_shared(model_path: Path, encoder: TextEncoder, agent_ratio: dict[str, float] | None,
+                speaker_input: bool) -> SharedTurnClassifier:
+    """The shared-pass classifier for a trained packaged model; raises HeadUnavailable."""
+    if speaker_input:
+        raise HeadUnavailable("the model reads 'agent: …' / 'customer: …' inputs, not the turn text itself")
+    path = model_path.parent / HEAD_FILE
+    if not path.is_file():
+        log.info("sentiment: extracting the linear head of %s (once)", model_path)
+        path = extract(model_path)
+    head = SentimentHead(path)
+    name = f"shared:{encoder.name}:packaged:{model_path.parent.name}" + ("+agent-prior" if agent_ratio else "")
+    return SharedTurnClassifier(encoder, head, name, agent_ratio)
+
+
+def head_meta(model_path: Path) -> dict:
+    meta = model_path.parent / "meta.json"
+    return json.loads(meta.read_text()) if meta.is_file() else {}
