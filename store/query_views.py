@@ -21,7 +21,8 @@ from store.query_sql import METRICS, Where, compile_where, flag_condition, revie
 #: (the `tz` argument); customers appear as pseudonyms, never as identifiers.
 _GROUPS: dict[str, tuple[str, str]] = {
     "agent": ("i", "i.agent"),
-    "queue": ("i", "i.queue"),
+    # queues compare case-insensitively in filters ("Billing" = "billing"), so they group so too
+    "queue": ("i", "lower(i.queue)"),
     "channel": ("i", "i.channel"),
     "topic": ("s", "s.top_topic"),
     "cluster": ("s", "s.cluster_id"),

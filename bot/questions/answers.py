@@ -417,11 +417,12 @@ class Engine:
         delta = ""
         if s["sentiment"] is not None and before["sentiment"] is not None:
             delta = f" ({s['sentiment'] - before['sentiment']:+.1f} vs {prev.label})"
-        chans = ", ".join(f"{c['count']} {CHANNEL_NOUN[c['channel']]}" for c in s["by_channel"])
+        chans = ", ".join(f"{c['count']} {CHANNEL_NOUN[c['channel']][:-1] if c['count'] == 1 else CHANNEL_NOUN[c['channel']]}"
+                          for c in s["by_channel"])  # fmt: skip
         flags = ", ".join(f"{f['kind']} {f['count']} ({f['confirmed']} confirmed, {f['open']} open)"
                           for f in s["flags"]) or "none"
         lines = [
-            f"Agent {q.agent} {q.period.label}: {s['interactions']} interactions ({chans}); "
+            f"Agent {q.agent} {q.period.label}: {_n(s['interactions'], 'interaction')} ({chans}); "
             f"{before['interactions']} {prev.label}.",
             f"Average customer sentiment {bk.fmt_num(s['sentiment'])}{delta}; average anger "
             + ("–" if s["anger"] is None else f"{s['anger']:.2f}") + ".",
@@ -489,7 +490,7 @@ class Engine:
 
         if not allowed(role, "lists"):
             n, _rows = rs.follow_ups_due(self.store, q.period.start, q.period.end, limit=0)
-            text = f"{n} follow-ups due {q.period.label}."
+            text = f"{_n(n, 'follow-up')} due {q.period.label}."
             return Answer(q.text, text, [{"count": n}], [bk.section(text)], intent="followups", total=n)
         n, rows = rs.follow_ups_due(self.store, q.period.start, q.period.end, limit=self.page_size)
         if not n:
@@ -503,7 +504,7 @@ class Engine:
                           "due": due.isoformat(), "commitment": r.commitment})  # fmt: skip
             lines.append(f"#{r.interaction_id} {r.channel} · due {due:%a %d %b %H:%M} · agent {agent or '?'} · "
                          f"“{r.commitment or ''}”")  # fmt: skip
-        head = f"{n} follow-ups due {q.period.label} without a later contact"
+        head = f"{_n(n, 'follow-up')} due {q.period.label} without a later contact"
         text = head + ":\n" + "\n".join(lines)
         blocks = [bk.section(f"*{bk.escape(head)}*")] + [bk.section(bk.escape(line)) for line in lines]
         return Answer(q.text, text, items, blocks, intent="followups", total=n)
@@ -557,3 +558,8 @@ def answer_payload(store: Store, tz: ZoneInfo, question: str, *, page: int = 0,
                   {"question": cap_text(question), "length": len(question),
                    "intent": answer.intent, "page": page, "role": role})  # fmt: skip
     return {**answer.to_json(), "page": answer.page, "pages": answer.pages}
+
+
+def _n(n: int, noun: str) -> str:
+    """"1 call", "2 calls"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

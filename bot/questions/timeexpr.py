@@ -90,6 +90,8 @@ def _span_words(span: timedelta) -> str:
     days = span.total_seconds() / 86400
     if abs(days - round(days)) < 1e-6 and days >= 1:
         return "day" if round(days) == 1 else f"{round(days)} days"
+    if days >= 2:  # "this month" on the 7th at 10:00 compares with the 6 days before
+        return f"{round(days)} days"
     hours = span.total_seconds() / 3600
     if hours >= 1:
         return "hour" if round(hours) == 1 else f"{round(hours)} hours"

@@ -188,7 +188,8 @@ def test_ranking_breakdown_and_rate(seeded: tuple[Store, dict[str, int], dict[st
                                measures=(Measure("average", "sentiment"), Measure("count"))))  # fmt: skip
     got = {r["queue"]: (round(r["average_sentiment"], 3) if r["average_sentiment"] is not None else None, r["count"])
            for r in t.rows}  # fmt: skip
-    assert got == {"billing": (-0.35, 2), "support": (-0.3, 1), None: (0.5, 1), "Sales": (-0.5, 1), "sales": (None, 1)}
+    # queues that differ only in case are one group, as they are one queue to the filters
+    assert got == {"billing": (-0.35, 2), "support": (-0.3, 1), None: (0.5, 1), "sales": (-0.5, 2)}
     # rate of angry per channel, share of volume
     t = qv.aggregate(store, _q(view="breakdown", group_by=("channel",),
                                measures=(Measure("rate", flag="angry"), Measure("share"))))  # fmt: skip
