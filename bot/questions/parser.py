@@ -40,7 +40,19 @@ from store.query import NEGATIVE_BELOW, POSITIVE_ABOVE, Compare, Match, Span
 from store.query import Query as TypedQuery
 
 HELP_RX = re.compile(r"^\s*(?:help|\?|what can you do|commands|usage|how do i use (?:this|you))\s*[?!.]*\s*$", re.I)
-_CONTEST_RX = re.compile(r"^\s*contest\s+(?:flag\s+)?#?(\d+)\s*(?:[:,\-\u2013]|\bbecause\b)?\s*(.*)$", re.I | re.S)
+_CONTEST_RX = re.compile(r"^\s*(?:(?:i'?d|i would|i want|i wish|we'?d|we would|can i|could i|may i|please|i need)"
+                         r"(?:\s+(?:like|love|want))?(?:\s+to)?\s+)?(?:contest|dispute|challenge|appeal)\s+"
+                         r"(?:(?:the|this)\s+)?(?:flag|alert)?\s*(?:#|number|no\.?)?\s*(\d+)\s*"
+                         r"(?:[:,\-\u2013]|\bbecause\b|\bsince\b|\bas\b)?\s*(.*)$", re.I | re.S)
+#: polite or colloquial framing that carries no meaning ("would you mind", "out of interest",
+#: "do you reckon", "I'd be grateful for"): consumed before parsing, so never reported as ignored
+_FILLER_RX = re.compile(
+    r"\b(?:(?:i'?d|i would|we'?d) (?:be (?:very |really |most )?grateful (?:for|if)|love to (?:know|see|get|have)"
+    r"|like to (?:know|see|get|have)|appreciate)|(?:sorry|apologies) (?:to bother you|for bothering you)"
+    r"|(?:would|do) you mind(?: (?:showing|giving|pulling|getting|finding|listing))?|would it be possible to"
+    r"|is it possible to|out of (?:interest|curiosity)|(?:do )?you reckon|i reckon|(?:just )?wondering|i wonder"
+    r"|i (?:was|am) wondering|i fancy|fancy|(?:i'?m|i am|we'?re) after|on earth|cheers|ta very much|much appreciated"
+    r"|if you (?:would|could|can|don't mind)|when you (?:get|have) a (?:chance|sec|second|minute)|in detail)\b")
 #: the default period of a view that names none, in days (1 = today)
 DEFAULT_DAYS = {"list": 7, "count": 1, "ranking": 7, "breakdown": 7, "comparison": 1, "top_issues": 7,
                 "rising": 7, "repeat_contacts": 30, "traits": 30, "phrases": 30, "fcr": 7, "qa": 7,
@@ -58,6 +70,8 @@ def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linke
     linker = entities if isinstance(entities, Linker) else Linker(entities or EntityValues())
     raw = " ".join(text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
                    .replace("\u201d", '"').split())  # fmt: skip
+    # "# angry calls", "# of chats": the number of
+    raw = re.sub(r"(?:(?<=\s)|^)#\s*(?:of\s+)?(?=[a-z])", "number of ", raw, flags=re.I)
     if not raw or HELP_RX.match(raw):
         return TypedQuery(view="help", text=raw)
     cm = _CONTEST_RX.match(raw)
@@ -65,6 +79,8 @@ def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linke
         return TypedQuery(view="contest", ref=cm.group(1), note=cm.group(2).strip() or None, text=raw)
     t = Text(_spell(raw, linker))
     t.search(r"^\s*(?:good\s+)?(?:morning|afternoon|evening)\b\s*[!,.]+")  # a greeting, not a period
+    for fm in list(_FILLER_RX.finditer(t.s)):
+        t.take(*fm.span())
     st = State()
     _detail(t, st)
     if st.view == "detail":
@@ -151,9 +167,10 @@ def _closest(word: str) -> str | None:
 
 
 _DETAIL_RX = re.compile(
-    r"\b(?:show|open|details?(?:\s+(?:of|for|on))?|what happened (?:in|on)|pull up|look at)\s+(?:me\s+)?(?:the\s+)?"
-    r"(?:(call|email|chat|interaction|conversation|ticket|thread)\s*)?(?:#|no\.?|number)?\s*"
-    r"(\d+|[a-z][\w.-]*\d[\w.-]*)\b"
+    r"\b(?:show|open|see|view|details?(?:\s+(?:of|for|on))?|what happened (?:in|on)|pull up|look at)\s+(?:to\s+)?"
+    r"(?:me\s+)?(?:the\s+)?"
+    r"(?:(call|email|chat|interaction|conversation|ticket|thread)\s*)?(?:#|no\.?|number|id)?\s*"
+    r"(\d+|[a-z][\w.-]*\d[\w.-]*)\b(?!\s*(?:%|[.,]\d|(?:h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?|days?)\b))"
 )
 _BARE_REF_RX = re.compile(r"^\s*(?:(call|email|chat|interaction|ticket)\s*)?(?:#|no\.?|number)\s*(\d+)\s*\??\s*$"
                           r"|^\s*(call|email|chat|interaction|ticket)\s*#?\s*(\d+)\s*\??\s*$")
@@ -161,7 +178,7 @@ _BARE_REF_RX = re.compile(r"^\s*(?:(call|email|chat|interaction|ticket)\s*)?(?:#
 
 def _detail(t: Text, st: State) -> None:
     m = _DETAIL_RX.search(t.s)
-    if m and (m.group(1) or re.search(r"#|\b(?:show|open)\b", m.group(0))) and re.search(r"\d", m.group(2)):
+    if m and (m.group(1) or re.search(r"#|\b(?:show|open|number|id)\b", m.group(0))) and re.search(r"\d", m.group(2)):
         t.take(*m.span())
         st.view, st.ref = "detail", m.group(2)
         return
@@ -174,7 +191,7 @@ def _detail(t: Text, st: State) -> None:
 _VIEW_RX: list[tuple[str, str]] = [
     ("my_week", r"\bmy (?:own )?(?:week|day|month|work|scorecard|scores?|flags|stats|performance|numbers)\b"
      r"|\bhow am i doing\b|\bhow did i do\b"),
-    ("accuracy", r"\bhow (?:accurate|precise|reliable|good) (?:is|are|were|was)\b|\bprecision of\b|\bprecision\b"
+    ("accuracy", r"\bhow (?:accurate|precise|reliable|good|trustworthy) (?:is|are|were|was|has|have|had)\b|\bhow (?:accurate|precise|reliable)\b|\bprecision of\b|\bprecision\b"
      r"|\baccuracy(?: of)?\b|\bfalse (?:alarms?|positives?)(?: rate)?\b"),
     ("followups", r"\b(?:promised )?(?:follow[- ]?ups?|call[- ]?backs?)(?: (?:are|is))? due\b|\bfollow[- ]?ups?\b"
      r"|\bpromised (?:call[- ]?backs?|visits?|follow[- ]?ups?)\b"),
@@ -241,10 +258,10 @@ def _rule(t: Text, st: State) -> None:
             st.note = RULE_KINDS.get(fam, fam)
             break
     if st.note is None:
-        m = t.search(r"\b(?:the\s+)?([\w-]+)\s+(?=rule|flags?|checks?|detector)")
+        m = t.search(r"\b(?:the\s+)?([\w-]+)\s+(?=rule|flags?|checks?|detector|detection)")
         if m and m.group(1) not in ("the", "this", "that", "our", "my"):
             st.note = m.group(1)
-    t.search(r"\b(?:customers?\s+)?(?:rule|flags?|checks?|detector)s?\b")
+    t.search(r"\b(?:customers?\s+)?(?:rule|flags?|checks?|detector|detection|alerts?)s?\b")
     t.search(r"\b(?:customers?)\b")
 
 

@@ -138,7 +138,8 @@ STOPWORDS = frozenset((
     "changed", "vs", "versus", "overall", "currently", "right", "today's", "thx", "cheers", "w",
     "w/", "really", "whole", "entire", "u", "r", "requests", "request", "issues", "issue",
     "problems", "problem", "there's", "what's", "who's", "how's", "it's", "that's", "anyone", "ran", "run", "runs", "running",
-    "someone", "somebody", "anybody",
+    "someone", "somebody", "anybody", "i'd", "i'm", "i've", "i'll", "we'd", "we're", "we've", "who'd",
+    "sorry", "cheers", "ta", "yet", "already", "mate", "folks", "guys", "lot", "bunch", "hiya",
 ))  # fmt: skip
 
 # Abbreviations and chat spellings, replaced before parsing.
@@ -148,6 +149,7 @@ ABBREVIATIONS = {
     "mth": "month", "mths": "months", "ths": "this", "hw": "how", "w/": "with", "w/o": "without",
     "msgs": "messages", "mgr": "manager", "convos": "conversations", "esc": "escalations",
     "u": "you", "r": "are", "abt": "about", "bc": "because", "ppl": "people", "nr": "number", "no.": "number",
+    "neg": "negative", "pos": "positive", "vol": "volume", "vols": "volumes", "avg": "average",
 }  # fmt: skip
 #: the words typos are corrected towards (one edit; two in long words)
 VOCABULARY = sorted(set(["yesterday", "today", "tomorrow", "this", "last", "week", "weeks", "month", "months", "quarter", "year", "hours", "minutes", "seconds", "morning", "afternoon", "evening", "fortnight", "since", "between", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december", "angry", "compliance", "violations", "violation", "escalations", "escalation", "escalated", "number", "many", "calls", "chats", "emails", "sentiment", "average", "interruptions", "silence", "silences", "unresolved", "resolved", "negative", "positive", "agents", "agent", "queue", "queues", "topics", "topic", "issues", "rising", "trending", "profanity", "swearing", "mentioning", "mentioned", "containing", "longer", "shorter", "more", "less", "than", "which", "most", "highest", "lowest", "fewest", "breakdown", "flagged", "flags", "dismissed", "confirmed", "contested", "unreviewed", "response", "first", "duration", "common", "phrases", "repeat", "churn", "cancel", "incorrect", "information", "prohibited", "customers", "customer", "callers", "unhappy", "happy", "dissatisfied", "satisfied", "average", "compared", "versus", "inbound", "outbound", "technical", "resolution", "scorecard", "phrases", "anger", "complaining"]))  # fmt: skip
