@@ -72,6 +72,10 @@ def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linke
                    .replace("\u201d", '"').split())  # fmt: skip
     # "# angry calls", "# of chats": the number of
     raw = re.sub(r"(?:(?<=\s)|^)#\s*(?:of\s+)?(?=[a-z])", "number of ", raw, flags=re.I)
+    # breakdown shorthands: "chats/day", "sentiment x queue", "day by day", "calls a day"
+    raw = re.sub(r"(?i)(?<=\w)\s*/\s*(?=(?:day|week|agent|queue|channel|topic|hour|month)s?\b)", " per ", raw)
+    raw = re.sub(r"(?i)(?<=\w)\s+(?:x|×)\s+(?=(?:agents?|queues?|channels?|topics?|days?|weeks?|teams?)\b)", " by ", raw)
+    raw = re.sub(r"(?i)\b(day|week|agent|queue)\s+(?:by|after)\s+\1\b", r"by \1", raw)
     if not raw or HELP_RX.match(raw):
         return TypedQuery(view="help", text=raw)
     cm = _CONTEST_RX.match(raw)
@@ -267,10 +271,11 @@ def _rule(t: Text, st: State) -> None:
 
 # -- time --------------------------------------------------------------------------------
 
-_VS_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against|relative to|v\.?)\s+|^\s*(?:and|,)\s+")
+_VS_RX = re.compile(r"\b(?:vs\.?|versus|(?:compared|comparing|compare it|comparison) (?:to|with|against)|against|relative to"
+                    r"|v\.?)\s+|^\s*(?:and|,)\s+")
 _COMPARE_WITH_RX = re.compile(r"^\s*(?:with|to|and|against)\s+")
 _PREV_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\s+(?:the\s+)?(?:previous|prior|preceding)"
-                      r"(?:\s+(?:period|one|time))?\b|\b(?:vs\.?|versus|compared (?:to|with))\s+(?:the\s+\w+\s+)?before\b")  # fmt: skip
+                      r"(?:\s+(?:period|one|time))?\b|\b(?:vs\.?|versus|(?:compared|comparing) (?:to|with))\s+(?:the\s+)?(?:\w+\s+)?before\b")  # fmt: skip
 _VS_LAST_RX = re.compile(r"\b(this|last) (week|month|quarter|year)(\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+)"
                          r"(last|previous|the one before)\b(?!\s+(?:\d+\s+)?(?:week|month|quarter|year|days?)\b)")
 
