@@ -30,10 +30,10 @@ _OP_ALT = "|".join(f"(?:{w})" for w, _op in V.OPS)
 _METRIC_ALT = "|".join(f"(?:{w})" for w, _m in V.METRIC_WORDS)
 _COND_RX = re.compile(
     # metric first: "sentiment below -0.5", "response time over an hour", "anger > 0.8"
-    rf"(?:\b(?P<m1>{_METRIC_ALT})\b(?:\s+(?:is|was|of|score|scores|level))?\s*(?P<op1>{_OP_ALT})\s*(?P<n1>{_NUM}){_UNIT.replace('(h', '(?P<u1>h', 1).replace('(%', '(?P<p1>%', 1)}"
+    rf"(?:\b(?P<m1>{_METRIC_ALT})\b(?:\s+(?:is|was|of|score|scores|level|for))?\s*(?P<op1>{_OP_ALT})\s*(?P<n1>{_NUM}){_UNIT.replace('(h', '(?P<u1>h', 1).replace('(%', '(?P<p1>%', 1)}"
     rf"(?:\s+(?:and|to|-)\s+(?P<n1b>{_NUM})\s*(?:hours?|minutes?|mins?|seconds?|secs?|%)?)?(?!\w)"
     # op first: "more than 3 interruptions", "over 5 min silence", "longer than 10 minutes"
-    rf"|(?:(?:with|having|that (?:have|had)|lasting|lasted|took|taking|that (?:lasted|took))\s+)?(?P<op2>{_OP_ALT})\s*(?P<n2>{_NUM}){_UNIT.replace('(h', '(?P<u2>h', 1).replace('(%', '(?P<p2>%', 1)}"
+    rf"|(?:(?:with|having|that (?:have|had)|lasting|lasted|took|taking|that (?:lasted|took)|(?:dragged|dragging|went|going|ran|running) on(?: for)?|lasts?(?: for)?)\s+)?(?P<op2>{_OP_ALT})\s*(?P<n2>{_NUM}){_UNIT.replace('(h', '(?P<u2>h', 1).replace('(%', '(?P<p2>%', 1)}"
     rf"(?:\s+(?:of\s+)?(?P<m2>{_METRIC_ALT}))?(?!\w)"
     # "with 3+ interruptions", "10+ minutes"
     rf"|(?P<n3>\d+)\s*\+{_UNIT.replace('(h', '(?P<u3>h', 1).replace('(%', '(?P<p3>%', 1)}(?:\s+(?:of\s+)?(?P<m3>{_METRIC_ALT}))?"
@@ -170,9 +170,10 @@ def text_search(t: Text, st: State) -> None:
 # -- repeat contacts -------------------------------------------------------------------------
 
 _REPEAT_RX = re.compile(
-    r"\b(?:from |by )?(?:(?:the |our )?(?:customers?|callers?|people|clients?) (?:who|that) )?"
-    r"(?:(?:called|contacted us|contacted|wrote|chatted|came|come|phoned|rang)(?: us)? (?:back|again|twice|repeatedly|"
-    r"more than once|multiple times|several times|back again)|keeps? (?:calling|contacting us|contacting|writing|coming)"
+    r"\b(?:from |by )?(?:(?:the |our )?(?:customers?|callers?|people|clients?) (?:who|that)(?:'d|'ve| have| had| has)? )?"
+    r"(?:(?:already|previously) )?(?:(?:called|contacted us|contacted|wrote|written|chatted|came|come|phoned|rang|rung"
+    r"|been in touch|got in touch|reached out)(?: to)?(?: us)?(?: (?:already|previously))? (?:back|again|twice|repeatedly|"
+    r"more than once|multiple times|several times|back again|before|in the past)|keeps? (?:calling|contacting us|contacting|writing|coming)"
     r"(?: us)?(?: back| again)?|(?:called|contacted us|contacted) (?:us )?(?:more than once|twice))\b"
     r"|\b(?:from |by )?repeat(?:ed)? (?:contacts?|callers?|customers?)\b"
 )  # fmt: skip

@@ -72,6 +72,9 @@ def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linke
                    .replace("\u201d", '"').split())  # fmt: skip
     # "# angry calls", "# of chats": the number of
     raw = re.sub(r"(?:(?<=\s)|^)#\s*(?:of\s+)?(?=[a-z])", "number of ", raw, flags=re.I)
+    # "more long than" (a common non-native comparative) is "longer than"
+    raw = re.sub(r"(?i)\bmore (long|short|quick|slow|fast|high|low|big|small)\s+(than|then)\b",
+                 lambda m: {"big": "bigger", "small": "smaller"}.get(m.group(1).lower(), m.group(1) + "er") + " than", raw)
     # breakdown shorthands: "chats/day", "sentiment x queue", "day by day", "calls a day"
     raw = re.sub(r"(?i)(?<=\w)\s*/\s*(?=(?:day|week|agent|queue|channel|topic|hour|month)s?\b)", " per ", raw)
     raw = re.sub(r"(?i)(?<=\w)\s+(?:x|×)\s+(?=(?:agents?|queues?|channels?|topics?|days?|weeks?|teams?)\b)", " by ", raw)

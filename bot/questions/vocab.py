@@ -61,10 +61,10 @@ METRIC_WORDS: list[tuple[str, str]] = [
     (r"sentiment(?: score)?s?|sentimnet|sentimet|mood|satisfaction", "sentiment"),
     (r"anger(?: scores?| levels?)?|angriness", "anger"),
     (r"(?:first )?response times?|(?:first )?reply times?|time to (?:first )?(?:response|reply|respond|answer)"
-     r"|first responses?|wait(?:ing)? times?|response|answered|replied|responded", "response_time"),
+     r"|first responses?|wait(?:ing)? times?|wait(?:ed|s|ing)? (?:for|until) (?:the |a |an )?(?:first )?(?:answers?|replies|reply|responses?)|response|answered|replied|responded", "response_time"),
     (r"(?:agent )?talk(?:[- ]time)? ratio|agent talk(?:ing)?(?: time)? share|talk share|agent talk time", "agent_talk_ratio"),
     (r"interruptions?|interupt\w*|interrupt\w*|talk-?overs?|over-?talk(?:ing)?|cross-?talk", "interruptions"),
-    (r"silence(?: time)?|dead air|non-?talk(?: time)?|hold time|quiet time", "silence"),
+    (r"(?:(?:put )?on hold )?in silence|(?:put )?on hold|silence(?: time)?|dead air|non-?talk(?: time)?|hold time|quiet time", "silence"),
     (r"duration|length|handle time|handling time|aht|talk time", "duration"),
     (r"turns|messages|exchanges|back[- ]and[- ]forths?", "turns"),
 ]  # fmt: skip
