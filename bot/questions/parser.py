@@ -51,7 +51,7 @@ _FILLER_RX = re.compile(
     r"|like to (?:know|see|get|have)|appreciate)|(?:sorry|apologies) (?:to bother you|for bothering you)"
     r"|(?:would|do) you mind(?: (?:showing|giving|pulling|getting|finding|listing))?|would it be possible to"
     r"|is it possible to|out of (?:interest|curiosity)|(?:do )?you reckon|i reckon|(?:just )?wondering|i wonder"
-    r"|i (?:was|am) wondering|i fancy|fancy|(?:i'?m|i am|we'?re) after|on earth|cheers|ta very much|much appreciated"
+    r"|i (?:was|am) wondering|i fancy|fancy|(?:i'?m|i am|we'?re) after|on earth|how (?:are|were) we (?:doing|getting on)(?: (?:on|with|for))?|cheers|ta very much|much appreciated"
     r"|if you (?:would|could|can|don't mind)|when you (?:get|have) a (?:chance|sec|second|minute)|in detail)\b")
 #: the default period of a view that names none, in days (1 = today)
 DEFAULT_DAYS = {"list": 7, "count": 1, "ranking": 7, "breakdown": 7, "comparison": 1, "top_issues": 7,
@@ -208,20 +208,27 @@ _VIEW_RX: list[tuple[str, str]] = [
     ("qa", r"\bqa (?:scores?|scorecards?|results?|ratings?)\b|\bquality (?:scores?|scorecards?|assurance)\b"
      r"|\bscorecards?(?: results?)?\b|\bqa\b"),
     ("phrases", r"\b(?:best|winning|good|top|successful|effective|magic) (?:agent )?(?:phrases?|wording|lines)\b"
-     r"|\b(?:what |which )?phrases? (?:that |which )?works?(?: best)?\b|\bwhat do (?:the )?(?:best|top|good) agents say\b"),
+     r"|\b(?:what |which )?(?:phrases?|wordings?|lines) (?:that |which )?(?:seems? to |tends? to |usually |really )?works?(?: (?:best|well))?\b|\bwhat do (?:the )?(?:best|top|good) agents say\b"),
     ("traits", r"\bwhat do\b|\b(?:have|got) in common\b|\bin common\b|\btraits? of\b|\btraits?\b"
      r"|\bwhat makes\b|\bgo(?:es)? badly\b|\bcommon (?:factors|patterns|features)\b"),
-    ("rising", r"\b(?:rising|emerging|spiking|growing|increasing|trending(?: up)?|on the rise|going up)\b"
+    ("rising", r"\b(?:rising|emerging|spiking|growing|increasing|trending(?: up(?:wards?)?)?|on the rise|going up(?:wards?)?|creeping up|picking up)\b"
      r"(?:\s+(?:issues|topics|problems|complaints))?|\bnew issues\b|\bspikes?\b|\bwhat'?s trending\b"),
     ("top_issues", r"\btop(?:\s+(?:\d+|three|five|ten))?\s+(?:issues|problems|complaints|contact reasons|call drivers|drivers|topics|reasons)\b"
-     r"|\bwhat (?:are|were|do|did) (?:customers|people|they|callers)\s+(?:calling|writing|chatting|emailing|messaging|complaining|complain|contacting us|contact us|call|write|email)(?: us)? about\b"
+     r"|\bwhat\s+(?:are|were|do|did|have|has)\s+(?:(?:our|the|my)\s+)?(?:customers|people|they|callers|clients|users)(?: been)?\s+(?:calling|writing|chatting|emailing|messaging|complaining|complain|contacting us|contact us|call|write|email|ringing|ring|rung|phoning|phone|phoned|getting in touch|get in touch|got in touch|been in touch|reaching out|reach out|reached out)(?: (?:to )?us)? about\b"
+     r"|\b(?:topics?|issues|reasons|problems|complaints)\s+(?:(?:are|were|is)\s+)?(?:the\s+)?most (?:frequent|common|popular|mentioned)\b"
+     r"|\bmost (?:frequent|common|popular) (?:topics?|issues|reasons|problems|complaints)\b"
+     r"|\bwhy (?:are|do|did|have) (?:(?:our|the) )?(?:customers|people|callers)(?: been)? (?:calling|ringing|phoning|getting in touch|contacting us)\b"
      r"|\bmain (?:issues|problems|complaints|reasons)(?: for)?\b"
      r"|\bbiggest (?:issues|problems|complaints)\b|\bwhy (?:are|do) (?:customers|people) (?:calling|call|contact us)\b"),
-    ("agent_summary", r"\bhow(?:'s| is| was| are| has| have)\b.*?\b(?:doing|performing|getting on|done|been doing|getting along)\b"
+    ("agent_summary", r"\bhow(?:'s| is| was| are| has| have)\s+(?:working|doing|performing|getting on|coping)\b"
+     r"|\bhow(?:'s| is| was| are| has| have|(?=\s+(?!we\b|things\b|you\b|i\b|it\b)[\w.'-]+(?:\s+[\w.'-]+)?\s+(?:is|was|has|have)\b))"
+     r"(?!\s+(?:we|things|you|i|it|everything|everyone|business)\b).*?\b(?:doing|performing|getting on|done|been doing"
+     r"|getting along|working|coping|holding up|going)\b"
      r"|\bsummary (?:of|for)\b|\bperformance of\b|\bstats (?:of|for)\b"),
 ]  # fmt: skip
 _VIEW_COMPILED = [(v, re.compile(p)) for v, p in _VIEW_RX]
-_TRAIT_CONTRAST_RX = re.compile(r"\b(?:low[- ]satisfaction|bad|poor|badly|unsuccessful|failed|negative)\b")
+_TRAIT_CONTRAST_RX = re.compile(r"\b(?:(?:poorly|badly|low(?:ly)?|lowest)[- ]rated|low[- ]satisfaction|bad|poor|badly|unsuccessful"
+                                r"|failed|negative)\b")
 
 
 def _views(t: Text, st: State) -> None:
@@ -234,13 +241,14 @@ def _views(t: Text, st: State) -> None:
         if view == "agent_summary":
             # only the verb words are the view; the name between them stays for linking
             for w in re.finditer(r"\bhow(?:'s)?|\b(?:is|was|are|were|has|have|doing|performing|getting on|getting along"
-                                 r"|done|been|summary|of|for|performance|stats)\b", m.group(0)):  # fmt: skip
+                                 r"|done|been|summary|of|for|performance|stats|working|coping|holding up|going)\b",
+                                 m.group(0)):  # fmt: skip
                 t.take(m.start() + w.start(), m.start() + w.end())
         else:
             t.take(*m.span())
         st.view = view
         if view == "traits":
-            t.search(r"\b(?:have|got|had)?\s*in common\b")
+            t.search(r"\b(?:tends? to\s+|seem to\s+)?(?:have|got|had|share)?\s*in common\b")
         if view == "top_issues":
             nm = re.search(r"\d+|three|five|ten", m.group(0))
             if nm:
@@ -253,6 +261,10 @@ def _views(t: Text, st: State) -> None:
             _rule(t, st)
         if view == "followups":
             st.due = True
+        if view == "my_week":
+            t.search(r"\b(?:go|gone|went|been|look|looking)\b")
+        if view != "agent_summary":
+            t.search(r"\b(?:a\s+|an\s+)?(?:summary|overview|rundown|recap|report)\s+(?:of|for|on)\b")
         return
 
 
