@@ -53,6 +53,14 @@ _FILLER_RX = re.compile(
     r"|is it possible to|out of (?:interest|curiosity)|(?:do )?you reckon|i reckon|(?:just )?wondering|i wonder"
     r"|i (?:was|am) wondering|i fancy|fancy|(?:i'?m|i am|we'?re) after|on earth|how (?:are|were) we (?:doing|getting on)(?: (?:on|with|for))?|cheers|ta very much|much appreciated"
     r"|if you (?:would|could|can|don't mind)|when you (?:get|have) a (?:chance|sec|second|minute)|in detail)\b")
+_ORDINALS = {w: f"{i}{'st' if i % 10 == 1 and i != 11 else 'nd' if i % 10 == 2 and i != 12 else 'rd' if i % 10 == 3 and i != 13 else 'th'}"
+             for i, w in enumerate(("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+                                    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth "
+                                    "twentieth").split(), 1)}  # fmt: skip
+_ORDINALS |= {f"twenty-{w}": f"{20 + i}{s[-2:]}" for w, s, i in
+              ((w, s, int(s[:-2])) for w, s in list(_ORDINALS.items())[:9])}
+_ORDINALS |= {"thirtieth": "30th", "thirty-first": "31st"}
+_MONTHS = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 #: the default period of a view that names none, in days (1 = today)
 DEFAULT_DAYS = {"list": 7, "count": 1, "ranking": 7, "breakdown": 7, "comparison": 1, "top_issues": 7,
                 "rising": 7, "repeat_contacts": 30, "traits": 30, "phrases": 30, "fcr": 7, "qa": 7,
@@ -75,6 +83,9 @@ def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linke
     # "more long than" (a common non-native comparative) is "longer than"
     raw = re.sub(r"(?i)\bmore (long|short|quick|slow|fast|high|low|big|small)\s+(than|then)\b",
                  lambda m: {"big": "bigger", "small": "smaller"}.get(m.group(1).lower(), m.group(1) + "er") + " than", raw)
+    # ordinal words before a month are numbers: "the first of November" → "the 1st of November"
+    raw = re.sub(r"(?i)\b(" + "|".join(o.replace("-", "[- ]") for o in _ORDINALS) + r")(?=\s+(?:of\s+)?(?:" + _MONTHS + r")\b)",
+                 lambda m: _ORDINALS[m.group(1).lower().replace(" ", "-")], raw)
     # breakdown shorthands: "chats/day", "sentiment x queue", "day by day", "calls a day"
     raw = re.sub(r"(?i)(?<=\w)\s*/\s*(?=(?:day|week|agent|queue|channel|topic|hour|month)s?\b)", " per ", raw)
     raw = re.sub(r"(?i)(?<=\w)\s+(?:x|×)\s+(?=(?:agents?|queues?|channels?|topics?|days?|weeks?|teams?)\b)", " by ", raw)
@@ -325,7 +336,11 @@ def _time(t: Text, st: State, tz: ZoneInfo, now: datetime) -> None:
         nxt = found[1]
         between = t.s[first.span[1]: nxt.span[0]]
         vm = _VS_RX.search(between) or (_COMPARE_WITH_RX.match(between) if re.search(r"\bcompare\b", t.s) else None)
-        if vm or re.fullmatch(r"\s*(?:and|,|or)?\s*", between):
+        a, b = first.period, nxt.period
+        if re.fullmatch(r"\s*,?\s*(?:the|that|i\.e\.|so)?\s*", between) \
+                and (b.start <= a.start < b.end or a.start <= b.start < a.end):  # fmt: skip
+            t.take(*nxt.span)  # "the afternoon of the 27th, the Friday": the same time said twice
+        elif vm or re.fullmatch(r"\s*(?:and|,|or)?\s*", between):
             st.compare = nxt.period
             t.take(*nxt.span)
             if vm:
