@@ -138,15 +138,26 @@ def metrics(t: Text, st: State) -> None:
 _STOP_TEXT = r"(?!(?:and|or|in|by|for|from|on|with|that|which|this|last|not|today|yesterday|since|during|but)\b)"
 _TEXT_RX = re.compile(
     r"\b(?:mention(?:s|ed|ing)?|that mention(?:s|ed)?|containing|contains?|with the (?:words?|phrase)|saying"
-    r"|where (?:the )?(?:customer|agent|caller|they|someone) (?:said|says|say|mentioned|mentions|talks? about|asked about)"
-    r"|said|says|talking about|that talk about|which mention)\s+"
-    r"(?:\"([^\"]+)\"|'([^']+)'|(?:the (?:word|phrase|term)\s+)?(" + _STOP_TEXT + r"[\w@.+-]+(?: " + _STOP_TEXT
+    r"|where (?:the )?(?:customers?|agents?|callers?|clients?|users?|they|someone) (?:said|says|say|mentioned|mentions"
+    r"|talks? about|asked about)"
+    r"|said|says|talking about|that talk about|which mention)\s+(?:(?:the |a )?(?:words?|phrases?|terms?|expression)\s+)?"
+    r"(?:\"([^\"]+)\"|'([^']+)'|(" + _STOP_TEXT + r"[\w@.+-]+(?: " + _STOP_TEXT
     + r"[\w@.+-]+){0,4}))"
 )  # fmt: skip
 _QUOTED_RX = re.compile(r"\"([^\"]+)\"|(?<![\w])'([^']{2,})'(?![\w])")
 
 
+#: "router mentions", "refund mentions in chats": the word before "mentions" is searched for
+_POST_TEXT_RX = re.compile(r"\b([a-z][\w@.+-]{2,})\s+mentions\b(?!\s+of\b)")
+
+
 def text_search(t: Text, st: State) -> None:
+    pm = _POST_TEXT_RX.search(t.s)
+    if pm and pm.group(1) not in V.STOPWORDS and pm.group(1) not in ("any", "no", "some", "many", "which", "what") \
+            and not any(rx.fullmatch(pm.group(1)) for rx, _ in V.CHANNEL_RX + V.FLAG_RX):  # fmt: skip
+        t.take(*pm.span())
+        st.match("text", t.raw[pm.start(1): pm.end(1)], t.negated_before(pm.start()))
+        return
     m = _TEXT_RX.search(t.s)
     if m:
         value = (m.group(1) or m.group(2) or m.group(3)).strip()

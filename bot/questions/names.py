@@ -109,7 +109,8 @@ def _phones(t: Text, st: State) -> None:
             continue
         negate = t.negated_before(m.start())
         t.take(*m.span())
-        cm = re.search(rf"\b{_CUES['customer']}\s*$|\bfrom\s*$", t.s[: m.start()])
+        cm = re.search(rf"\b{_CUES['customer']}\s*$|\bfrom\s*$|\b(?:(?:with|on|from)\s+)?(?:the\s+|a\s+)?(?:(?:phone|mobile|cell|tel\.?)"
+                       r"(?:\s+(?:number|no\.?|#))?|number)\s*:?\s*$", t.s[: m.start()])
         if cm:
             t.take(cm.start(), m.start())
         st.match("customer", phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164), negate)
