@@ -201,6 +201,12 @@ def repeat(t: Text, st: State) -> None:
     qualifier = bool(re.search(r"\b(?:from|by)\s*$", before) or m.group(0).startswith(("from", "by"))) \
         or st.view is not None or counted(t, take=False) or st.group_by \
         or any(rx.search(t.s) for rx, _ in V.CHANNEL_RX) or any(rx.search(t.s) for rx, f in V.FLAG_RX if f != "any")
+    if st.view is None and st.group_by == ["customer"] and st.extra.get("which") and not st.measures:
+        # "which customers have phoned us more than once": the customers are what the view lists
+        st.group_by.clear()
+        st.extra.pop("which")
+        qualifier = bool(re.search(r"\b(?:from|by)\s*$", before) or m.group(0).startswith(("from", "by"))) \
+            or counted(t, take=False) or any(rx.search(t.s) for rx, _ in V.CHANNEL_RX)
     if st.view is None and not qualifier:
         st.view = "repeat_contacts"
     else:

@@ -53,10 +53,12 @@ _FILLER_RX = re.compile(
     r"|is it possible to|out of (?:interest|curiosity)|(?:do )?you reckon|i reckon|(?:just )?wondering|i wonder"
     r"|i (?:was|am) wondering|i fancy|fancy|(?:i'?m|i am|we'?re) after|on earth|how (?:are|were) we (?:doing|getting on)(?: (?:on|with|for))?|cheers|ta very much|much appreciated"
     r"|if you (?:would|could|can|don't mind)|when you (?:get|have) a (?:chance|sec|second|minute)|in detail)\b")
-_ORDINALS = {w: f"{i}{'st' if i % 10 == 1 and i != 11 else 'nd' if i % 10 == 2 and i != 12 else 'rd' if i % 10 == 3 and i != 13 else 'th'}"
-             for i, w in enumerate(("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
-                                    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth "
-                                    "twentieth").split(), 1)}  # fmt: skip
+_ORDINAL_WORDS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+                  "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+                  "eighteenth", "nineteenth", "twentieth"]  # fmt: skip
+#: ordinal words → "1st" … "31st" (dates said in words)
+_ORDINALS = {w: f"{i}{'th' if 10 <= i % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(i % 10, 'th')}"
+             for i, w in enumerate(_ORDINAL_WORDS, 1)}
 _ORDINALS |= {f"twenty-{w}": f"{20 + i}{s[-2:]}" for w, s, i in
               ((w, s, int(s[:-2])) for w, s in list(_ORDINALS.items())[:9])}
 _ORDINALS |= {"thirtieth": "30th", "thirty-first": "31st"}
@@ -84,7 +86,10 @@ def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linke
     raw = re.sub(r"(?i)\bmore (long|short|quick|slow|fast|high|low|big|small)\s+(than|then)\b",
                  lambda m: {"big": "bigger", "small": "smaller"}.get(m.group(1).lower(), m.group(1) + "er") + " than", raw)
     # ordinal words before a month are numbers: "the first of November" → "the 1st of November"
-    raw = re.sub(r"(?i)\b(" + "|".join(o.replace("-", "[- ]") for o in _ORDINALS) + r")(?=\s+(?:of\s+)?(?:" + _MONTHS + r")\b)",
+    # (also the first end of a range: "between the first and the 9th of November")
+    ords = "|".join(o.replace("-", "[- ]") for o in _ORDINALS)
+    raw = re.sub(r"(?i)\b(" + ords + r")(?=\s+(?:of\s+)?(?:" + _MONTHS + r")\b"
+                 r"|\s+(?:and|to|till|until|through|-)\s+(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)|" + ords + r")\b)",
                  lambda m: _ORDINALS[m.group(1).lower().replace(" ", "-")], raw)
     # breakdown shorthands: "chats/day", "sentiment x queue", "day by day", "calls a day"
     raw = re.sub(r"(?i)(?<=\w)\s*/\s*(?=(?:day|week|agent|queue|channel|topic|hour|month)s?\b)", " per ", raw)

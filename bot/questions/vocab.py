@@ -139,7 +139,7 @@ STOPWORDS = frozenset((
     "w/", "really", "whole", "entire", "u", "r", "requests", "request", "issues", "issue",
     "problems", "problem", "there's", "what's", "who's", "how's", "it's", "that's", "anyone", "ran", "run", "runs", "running",
     "someone", "somebody", "anybody", "i'd", "i'm", "i've", "i'll", "we'd", "we're", "we've", "who'd",
-    "sorry", "cheers", "ta", "yet", "already", "mate", "folks", "guys", "lot", "bunch", "hiya",
+    "sorry", "cheers", "ta", "yet", "already", "pulling", "showing", "listing", "giving", "finding", "fetching", "mate", "folks", "guys", "lot", "bunch", "hiya",
 ))  # fmt: skip
 
 # Abbreviations and chat spellings, replaced before parsing.
