@@ -51,7 +51,7 @@ _FILLER_RX = re.compile(
     r"|like to (?:know|see|get|have)|appreciate)|(?:sorry|apologies) (?:to bother you|for bothering you)"
     r"|(?:would|do) you mind(?: (?:showing|giving|pulling|getting|finding|listing))?|would it be possible to"
     r"|is it possible to|out of (?:interest|curiosity)|(?:do )?you reckon|i reckon|(?:just )?wondering|i wonder"
-    r"|i (?:was|am) wondering|i fancy|fancy|(?:i'?m|i am|we'?re) after|on earth|how (?:are|were) we (?:doing|getting on)(?: (?:on|with|for))?|cheers|ta very much|much appreciated"
+    r"|i (?:was|am) wondering|i fancy|fancy|(?:i'?m|i am|we'?re) after|on earth|how (?:are|were) we (?:doing|getting on) (?:on|with|for)|cheers|ta very much|much appreciated"
     r"|if you (?:would|could|can|don't mind)|when you (?:get|have) a (?:chance|sec|second|minute)|in detail)\b")
 _ORDINAL_WORDS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
                   "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
@@ -238,7 +238,7 @@ _VIEW_RX: list[tuple[str, str]] = [
      r"|\bbiggest (?:issues|problems|complaints)\b|\bwhy (?:are|do) (?:customers|people) (?:calling|call|contact us)\b"),
     ("agent_summary", r"\bhow(?:'s| is| was| are| has| have)\s+(?:working|doing|performing|getting on|coping)\b"
      r"|\bhow(?:'s| is| was| are| has| have|(?=\s+(?!we\b|things\b|you\b|i\b|it\b)[\w.'-]+(?:\s+[\w.'-]+)?\s+(?:is|was|has|have)\b))"
-     r"(?!\s+(?:we|things|you|i|it|everything|everyone|business)\b).*?\b(?:doing|performing|getting on|done|been doing"
+     r"(?!\s+(?:things|you|i|it|everything|everyone|business)\b).*?\b(?:doing|performing|getting on|done|been doing"
      r"|getting along|working|coping|holding up|going)\b"
      r"|\bsummary (?:of|for)\b|\bperformance of\b|\bstats (?:of|for)\b"),
 ]  # fmt: skip

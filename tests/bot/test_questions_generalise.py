@@ -238,3 +238,8 @@ def test_text_search_phrasings() -> None:
     assert Match("text", ("cancel",)) in q("chats where the customer says the word 'cancel'").filters
     got = q("calls from mobile number 312-555-0147")
     assert Match("channel", ("call",)) in got.filters and got.filters.count(Match("channel", ("call",))) == 1
+
+
+def test_how_are_we_doing_alone_keeps_its_view() -> None:
+    # only "how are we doing on/with <metric>" is framing; alone it still asks for a summary
+    assert q("how are we doing this week").view == "agent_summary"
