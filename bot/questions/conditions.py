@@ -30,10 +30,10 @@ _OP_ALT = "|".join(f"(?:{w})" for w, _op in V.OPS)
 _METRIC_ALT = "|".join(f"(?:{w})" for w, _m in V.METRIC_WORDS)
 _COND_RX = re.compile(
     # metric first: "sentiment below -0.5", "response time over an hour", "anger > 0.8"
-    rf"(?:\b(?P<m1>{_METRIC_ALT})\b(?:\s+(?:is|was|of|score|scores|level))?\s*(?P<op1>{_OP_ALT})\s*(?P<n1>{_NUM}){_UNIT.replace('(h', '(?P<u1>h', 1).replace('(%', '(?P<p1>%', 1)}"
+    rf"(?:\b(?P<m1>{_METRIC_ALT})\b(?:\s+(?:is|was|of|score|scores|level|for))?\s*(?P<op1>{_OP_ALT})\s*(?P<n1>{_NUM}){_UNIT.replace('(h', '(?P<u1>h', 1).replace('(%', '(?P<p1>%', 1)}"
     rf"(?:\s+(?:and|to|-)\s+(?P<n1b>{_NUM})\s*(?:hours?|minutes?|mins?|seconds?|secs?|%)?)?(?!\w)"
     # op first: "more than 3 interruptions", "over 5 min silence", "longer than 10 minutes"
-    rf"|(?:(?:with|having|that (?:have|had)|lasting|lasted|took|taking|that (?:lasted|took))\s+)?(?P<op2>{_OP_ALT})\s*(?P<n2>{_NUM}){_UNIT.replace('(h', '(?P<u2>h', 1).replace('(%', '(?P<p2>%', 1)}"
+    rf"|(?:(?:with|having|that (?:have|had)|lasting|lasted|took|taking|that (?:lasted|took)|(?:dragged|dragging|went|going|ran|running) on(?: for)?|lasts?(?: for)?)\s+)?(?P<op2>{_OP_ALT})\s*(?P<n2>{_NUM}){_UNIT.replace('(h', '(?P<u2>h', 1).replace('(%', '(?P<p2>%', 1)}"
     rf"(?:\s+(?:of\s+)?(?P<m2>{_METRIC_ALT}))?(?!\w)"
     # "with 3+ interruptions", "10+ minutes"
     rf"|(?P<n3>\d+)\s*\+{_UNIT.replace('(h', '(?P<u3>h', 1).replace('(%', '(?P<p3>%', 1)}(?:\s+(?:of\s+)?(?P<m3>{_METRIC_ALT}))?"
@@ -138,15 +138,26 @@ def metrics(t: Text, st: State) -> None:
 _STOP_TEXT = r"(?!(?:and|or|in|by|for|from|on|with|that|which|this|last|not|today|yesterday|since|during|but)\b)"
 _TEXT_RX = re.compile(
     r"\b(?:mention(?:s|ed|ing)?|that mention(?:s|ed)?|containing|contains?|with the (?:words?|phrase)|saying"
-    r"|where (?:the )?(?:customer|agent|caller|they|someone) (?:said|says|say|mentioned|mentions|talks? about|asked about)"
-    r"|said|says|talking about|that talk about|which mention)\s+"
-    r"(?:\"([^\"]+)\"|'([^']+)'|(?:the (?:word|phrase|term)\s+)?(" + _STOP_TEXT + r"[\w@.+-]+(?: " + _STOP_TEXT
+    r"|where (?:the )?(?:customers?|agents?|callers?|clients?|users?|they|someone) (?:said|says|say|mentioned|mentions"
+    r"|talks? about|asked about)"
+    r"|said|says|talking about|that talk about|which mention)\s+(?:(?:the |a )?(?:words?|phrases?|terms?|expression)\s+)?"
+    r"(?:\"([^\"]+)\"|'([^']+)'|(" + _STOP_TEXT + r"[\w@.+-]+(?: " + _STOP_TEXT
     + r"[\w@.+-]+){0,4}))"
 )  # fmt: skip
 _QUOTED_RX = re.compile(r"\"([^\"]+)\"|(?<![\w])'([^']{2,})'(?![\w])")
 
 
+#: "router mentions", "refund mentions in chats": the word before "mentions" is searched for
+_POST_TEXT_RX = re.compile(r"\b([a-z][\w@.+-]{2,})\s+mentions\b(?!\s+of\b)")
+
+
 def text_search(t: Text, st: State) -> None:
+    pm = _POST_TEXT_RX.search(t.s)
+    if pm and pm.group(1) not in V.STOPWORDS and pm.group(1) not in ("any", "no", "some", "many", "which", "what") \
+            and not any(rx.fullmatch(pm.group(1)) for rx, _ in V.CHANNEL_RX + V.FLAG_RX):  # fmt: skip
+        t.take(*pm.span())
+        st.match("text", t.raw[pm.start(1): pm.end(1)], t.negated_before(pm.start()))
+        return
     m = _TEXT_RX.search(t.s)
     if m:
         value = (m.group(1) or m.group(2) or m.group(3)).strip()
@@ -170,9 +181,10 @@ def text_search(t: Text, st: State) -> None:
 # -- repeat contacts -------------------------------------------------------------------------
 
 _REPEAT_RX = re.compile(
-    r"\b(?:from |by )?(?:(?:the |our )?(?:customers?|callers?|people|clients?) (?:who|that) )?"
-    r"(?:(?:called|contacted us|contacted|wrote|chatted|came|come|phoned|rang)(?: us)? (?:back|again|twice|repeatedly|"
-    r"more than once|multiple times|several times|back again)|keeps? (?:calling|contacting us|contacting|writing|coming)"
+    r"\b(?:from |by )?(?:(?:the |our )?(?:customers?|callers?|people|clients?) (?:who|that)(?:'d|'ve| have| had| has)? )?"
+    r"(?:(?:already|previously) )?(?:(?:called|contacted us|contacted|wrote|written|chatted|came|come|phoned|rang|rung"
+    r"|been in touch|got in touch|reached out)(?: to)?(?: us)?(?: (?:already|previously))? (?:back|again|twice|repeatedly|"
+    r"more than once|multiple times|several times|back again|before|in the past)|keeps? (?:calling|contacting us|contacting|writing|coming)"
     r"(?: us)?(?: back| again)?|(?:called|contacted us|contacted) (?:us )?(?:more than once|twice))\b"
     r"|\b(?:from |by )?repeat(?:ed)? (?:contacts?|callers?|customers?)\b"
 )  # fmt: skip
@@ -189,6 +201,12 @@ def repeat(t: Text, st: State) -> None:
     qualifier = bool(re.search(r"\b(?:from|by)\s*$", before) or m.group(0).startswith(("from", "by"))) \
         or st.view is not None or counted(t, take=False) or st.group_by \
         or any(rx.search(t.s) for rx, _ in V.CHANNEL_RX) or any(rx.search(t.s) for rx, f in V.FLAG_RX if f != "any")
+    if st.view is None and st.group_by == ["customer"] and st.extra.get("which") and not st.measures:
+        # "which customers have phoned us more than once": the customers are what the view lists
+        st.group_by.clear()
+        st.extra.pop("which")
+        qualifier = bool(re.search(r"\b(?:from|by)\s*$", before) or m.group(0).startswith(("from", "by"))) \
+            or counted(t, take=False) or any(rx.search(t.s) for rx, _ in V.CHANNEL_RX)
     if st.view is None and not qualifier:
         st.view = "repeat_contacts"
     else:

@@ -30,7 +30,10 @@ def names(t: Text, st: State, linker: Linker) -> None:
     """Link every remaining word run (longest first) that names a stored value."""
     _clusters_by_id(t, st, linker)
     _phones(t, st)
-    words = [(m.start(), m.end(), m.group(0)) for m in _NAME_RX.finditer(t.s)]
+    words = []
+    for m in _NAME_RX.finditer(t.s):
+        nm = re.match(r"non-(?=\w)", m.group(0))  # "non-billing": the negation, then the name
+        words.append((m.start() + nm.end(), m.end(), m.group(0)[nm.end():]) if nm else (m.start(), m.end(), m.group(0)))
     i = 0
     while i < len(words):
         done = False
@@ -44,7 +47,7 @@ def names(t: Text, st: State, linker: Linker) -> None:
             low = t.s[start:end]
             key = re.sub(r"'s$", "", low.strip(".'"))
             phrase = t.raw[start:end]
-            if n == 1 and _not_a_name(key, phrase):
+            if n == 1 and _not_a_name(key, phrase) and not _stored_id(t, key, end, linker):
                 continue
             kinds = _kinds_for(t, start)
             links = linker.lookup(key, kinds, fuzzy=len(key) >= 4 and not _is_vocab(key))
@@ -106,7 +109,8 @@ def _phones(t: Text, st: State) -> None:
             continue
         negate = t.negated_before(m.start())
         t.take(*m.span())
-        cm = re.search(rf"\b{_CUES['customer']}\s*$|\bfrom\s*$", t.s[: m.start()])
+        cm = re.search(rf"\b{_CUES['customer']}\s*$|\bfrom\s*$|\b(?:(?:with|on|from)\s+)?(?:the\s+|a\s+)?(?:(?:phone|mobile|cell|tel\.?)"
+                       r"(?:\s+(?:number|no\.?|#))?|number)\s*:?\s*$", t.s[: m.start()])
         if cm:
             t.take(cm.start(), m.start())
         st.match("customer", phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164), negate)
@@ -132,6 +136,16 @@ def _bare_id(t: Text, st: State, word: tuple[int, int, str]) -> None:
         if fm:
             t.take(fm.start(), s)
         st.match("customer", t.raw[s:e].rstrip(".?!,"), negate is not None)
+
+
+_ID_NOUN_RX = re.compile(r"\s+(?:'s\s+)?(?:calls?|chats?|emails?|interactions?|conversations?|contacts?|tickets?|flags?)\b")
+
+
+def _stored_id(t: Text, key: str, end: int, linker: Linker) -> bool:
+    """A bare number that is exactly a stored agent id and stands before an interaction
+    noun ("1093 chats"): the agent. Other bare numbers stay numbers (limits, minutes)."""
+    return key.isdigit() and len(key) >= 3 and bool(_ID_NOUN_RX.match(t.s[end:])) \
+        and bool(linker.lookup(key, ("agent",), fuzzy=False))
 
 
 def _not_a_name(key: str, phrase: str) -> bool:

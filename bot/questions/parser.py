@@ -40,7 +40,29 @@ from store.query import NEGATIVE_BELOW, POSITIVE_ABOVE, Compare, Match, Span
 from store.query import Query as TypedQuery
 
 HELP_RX = re.compile(r"^\s*(?:help|\?|what can you do|commands|usage|how do i use (?:this|you))\s*[?!.]*\s*$", re.I)
-_CONTEST_RX = re.compile(r"^\s*contest\s+(?:flag\s+)?#?(\d+)\s*(?:[:,\-\u2013]|\bbecause\b)?\s*(.*)$", re.I | re.S)
+_CONTEST_RX = re.compile(r"^\s*(?:(?:i'?d|i would|i want|i wish|we'?d|we would|can i|could i|may i|please|i need)"
+                         r"(?:\s+(?:like|love|want))?(?:\s+to)?\s+)?(?:contest|dispute|challenge|appeal)\s+"
+                         r"(?:(?:the|this)\s+)?(?:flag|alert)?\s*(?:#|number|no\.?)?\s*(\d+)\s*"
+                         r"(?:[:,\-\u2013]|\bbecause\b|\bsince\b|\bas\b)?\s*(.*)$", re.I | re.S)
+#: polite or colloquial framing that carries no meaning ("would you mind", "out of interest",
+#: "do you reckon", "I'd be grateful for"): consumed before parsing, so never reported as ignored
+_FILLER_RX = re.compile(
+    r"\b(?:(?:i'?d|i would|we'?d) (?:be (?:very |really |most )?grateful (?:for|if)|love to (?:know|see|get|have)"
+    r"|like to (?:know|see|get|have)|appreciate)|(?:sorry|apologies) (?:to bother you|for bothering you)"
+    r"|(?:would|do) you mind(?: (?:showing|giving|pulling|getting|finding|listing))?|would it be possible to"
+    r"|is it possible to|out of (?:interest|curiosity)|(?:do )?you reckon|i reckon|(?:just )?wondering|i wonder"
+    r"|i (?:was|am) wondering|i fancy|fancy|(?:i'?m|i am|we'?re) after|on earth|how (?:are|were) we (?:doing|getting on) (?:on|with|for)|cheers|ta very much|much appreciated"
+    r"|if you (?:would|could|can|don't mind)|when you (?:get|have) a (?:chance|sec|second|minute)|in detail)\b")
+_ORDINAL_WORDS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+                  "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+                  "eighteenth", "nineteenth", "twentieth"]  # fmt: skip
+#: ordinal words → "1st" … "31st" (dates said in words)
+_ORDINALS = {w: f"{i}{'th' if 10 <= i % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(i % 10, 'th')}"
+             for i, w in enumerate(_ORDINAL_WORDS, 1)}
+_ORDINALS |= {f"twenty-{w}": f"{20 + i}{s[-2:]}" for w, s, i in
+              ((w, s, int(s[:-2])) for w, s in list(_ORDINALS.items())[:9])}
+_ORDINALS |= {"thirtieth": "30th", "thirty-first": "31st"}
+_MONTHS = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 #: the default period of a view that names none, in days (1 = today)
 DEFAULT_DAYS = {"list": 7, "count": 1, "ranking": 7, "breakdown": 7, "comparison": 1, "top_issues": 7,
                 "rising": 7, "repeat_contacts": 30, "traits": 30, "phrases": 30, "fcr": 7, "qa": 7,
@@ -58,6 +80,21 @@ def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linke
     linker = entities if isinstance(entities, Linker) else Linker(entities or EntityValues())
     raw = " ".join(text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
                    .replace("\u201d", '"').split())  # fmt: skip
+    # "# angry calls", "# of chats": the number of
+    raw = re.sub(r"(?:(?<=\s)|^)#\s*(?:of\s+)?(?=[a-z])", "number of ", raw, flags=re.I)
+    # "more long than" (a common non-native comparative) is "longer than"
+    raw = re.sub(r"(?i)\bmore (long|short|quick|slow|fast|high|low|big|small)\s+(than|then)\b",
+                 lambda m: {"big": "bigger", "small": "smaller"}.get(m.group(1).lower(), m.group(1) + "er") + " than", raw)
+    # ordinal words before a month are numbers: "the first of November" → "the 1st of November"
+    # (also the first end of a range: "between the first and the 9th of November")
+    ords = "|".join(o.replace("-", "[- ]") for o in _ORDINALS)
+    raw = re.sub(r"(?i)\b(" + ords + r")(?=\s+(?:of\s+)?(?:" + _MONTHS + r")\b"
+                 r"|\s+(?:and|to|till|until|through|-)\s+(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)|" + ords + r")\b)",
+                 lambda m: _ORDINALS[m.group(1).lower().replace(" ", "-")], raw)
+    # breakdown shorthands: "chats/day", "sentiment x queue", "day by day", "calls a day"
+    raw = re.sub(r"(?i)(?<=\w)\s*/\s*(?=(?:day|week|agent|queue|channel|topic|hour|month)s?\b)", " per ", raw)
+    raw = re.sub(r"(?i)(?<=\w)\s+(?:x|×)\s+(?=(?:agents?|queues?|channels?|topics?|days?|weeks?|teams?)\b)", " by ", raw)
+    raw = re.sub(r"(?i)\b(day|week|agent|queue)\s+(?:by|after)\s+\1\b", r"by \1", raw)
     if not raw or HELP_RX.match(raw):
         return TypedQuery(view="help", text=raw)
     cm = _CONTEST_RX.match(raw)
@@ -65,6 +102,8 @@ def parse(text: str, tz: ZoneInfo, now: datetime, entities: EntityValues | Linke
         return TypedQuery(view="contest", ref=cm.group(1), note=cm.group(2).strip() or None, text=raw)
     t = Text(_spell(raw, linker))
     t.search(r"^\s*(?:good\s+)?(?:morning|afternoon|evening)\b\s*[!,.]+")  # a greeting, not a period
+    for fm in list(_FILLER_RX.finditer(t.s)):
+        t.take(*fm.span())
     st = State()
     _detail(t, st)
     if st.view == "detail":
@@ -151,9 +190,10 @@ def _closest(word: str) -> str | None:
 
 
 _DETAIL_RX = re.compile(
-    r"\b(?:show|open|details?(?:\s+(?:of|for|on))?|what happened (?:in|on)|pull up|look at)\s+(?:me\s+)?(?:the\s+)?"
-    r"(?:(call|email|chat|interaction|conversation|ticket|thread)\s*)?(?:#|no\.?|number)?\s*"
-    r"(\d+|[a-z][\w.-]*\d[\w.-]*)\b"
+    r"\b(?:show|open|see|view|details?(?:\s+(?:of|for|on))?|what happened (?:in|on)|pull up|look at)\s+(?:to\s+)?"
+    r"(?:me\s+)?(?:the\s+)?"
+    r"(?:(call|email|chat|interaction|conversation|ticket|thread)\s*)?(?:#|no\.?|number|id)?\s*"
+    r"(\d+|[a-z][\w.-]*\d[\w.-]*)\b(?!\s*(?:%|[.,]\d|(?:h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?|days?)\b))"
 )
 _BARE_REF_RX = re.compile(r"^\s*(?:(call|email|chat|interaction|ticket)\s*)?(?:#|no\.?|number)\s*(\d+)\s*\??\s*$"
                           r"|^\s*(call|email|chat|interaction|ticket)\s*#?\s*(\d+)\s*\??\s*$")
@@ -161,7 +201,7 @@ _BARE_REF_RX = re.compile(r"^\s*(?:(call|email|chat|interaction|ticket)\s*)?(?:#
 
 def _detail(t: Text, st: State) -> None:
     m = _DETAIL_RX.search(t.s)
-    if m and (m.group(1) or re.search(r"#|\b(?:show|open)\b", m.group(0))) and re.search(r"\d", m.group(2)):
+    if m and (m.group(1) or re.search(r"#|\b(?:show|open|number|id)\b", m.group(0))) and re.search(r"\d", m.group(2)):
         t.take(*m.span())
         st.view, st.ref = "detail", m.group(2)
         return
@@ -174,7 +214,7 @@ def _detail(t: Text, st: State) -> None:
 _VIEW_RX: list[tuple[str, str]] = [
     ("my_week", r"\bmy (?:own )?(?:week|day|month|work|scorecard|scores?|flags|stats|performance|numbers)\b"
      r"|\bhow am i doing\b|\bhow did i do\b"),
-    ("accuracy", r"\bhow (?:accurate|precise|reliable|good) (?:is|are|were|was)\b|\bprecision of\b|\bprecision\b"
+    ("accuracy", r"\bhow (?:accurate|precise|reliable|good|trustworthy) (?:is|are|were|was|has|have|had)\b|\bhow (?:accurate|precise|reliable)\b|\bprecision of\b|\bprecision\b"
      r"|\baccuracy(?: of)?\b|\bfalse (?:alarms?|positives?)(?: rate)?\b"),
     ("followups", r"\b(?:promised )?(?:follow[- ]?ups?|call[- ]?backs?)(?: (?:are|is))? due\b|\bfollow[- ]?ups?\b"
      r"|\bpromised (?:call[- ]?backs?|visits?|follow[- ]?ups?)\b"),
@@ -184,20 +224,27 @@ _VIEW_RX: list[tuple[str, str]] = [
     ("qa", r"\bqa (?:scores?|scorecards?|results?|ratings?)\b|\bquality (?:scores?|scorecards?|assurance)\b"
      r"|\bscorecards?(?: results?)?\b|\bqa\b"),
     ("phrases", r"\b(?:best|winning|good|top|successful|effective|magic) (?:agent )?(?:phrases?|wording|lines)\b"
-     r"|\b(?:what |which )?phrases? (?:that |which )?works?(?: best)?\b|\bwhat do (?:the )?(?:best|top|good) agents say\b"),
+     r"|\b(?:what |which )?(?:phrases?|wordings?|lines) (?:that |which )?(?:seems? to |tends? to |usually |really )?works?(?: (?:best|well))?\b|\bwhat do (?:the )?(?:best|top|good) agents say\b"),
     ("traits", r"\bwhat do\b|\b(?:have|got) in common\b|\bin common\b|\btraits? of\b|\btraits?\b"
      r"|\bwhat makes\b|\bgo(?:es)? badly\b|\bcommon (?:factors|patterns|features)\b"),
-    ("rising", r"\b(?:rising|emerging|spiking|growing|increasing|trending(?: up)?|on the rise|going up)\b"
+    ("rising", r"\b(?:rising|emerging|spiking|growing|increasing|trending(?: up(?:wards?)?)?|on the rise|going up(?:wards?)?|creeping up|picking up)\b"
      r"(?:\s+(?:issues|topics|problems|complaints))?|\bnew issues\b|\bspikes?\b|\bwhat'?s trending\b"),
     ("top_issues", r"\btop(?:\s+(?:\d+|three|five|ten))?\s+(?:issues|problems|complaints|contact reasons|call drivers|drivers|topics|reasons)\b"
-     r"|\bwhat (?:are|were|do|did) (?:customers|people|they|callers)\s+(?:calling|writing|chatting|emailing|messaging|complaining|complain|contacting us|contact us|call|write|email)(?: us)? about\b"
+     r"|\bwhat\s+(?:are|were|do|did|have|has)\s+(?:(?:our|the|my)\s+)?(?:customers|people|they|callers|clients|users)(?: been)?\s+(?:calling|writing|chatting|emailing|messaging|complaining|complain|contacting us|contact us|call|write|email|ringing|ring|rung|phoning|phone|phoned|getting in touch|get in touch|got in touch|been in touch|reaching out|reach out|reached out)(?: (?:to )?us)? about\b"
+     r"|\b(?:topics?|issues|reasons|problems|complaints)\s+(?:(?:are|were|is)\s+)?(?:the\s+)?most (?:frequent|common|popular|mentioned)\b"
+     r"|\bmost (?:frequent|common|popular) (?:topics?|issues|reasons|problems|complaints)\b"
+     r"|\bwhy (?:are|do|did|have) (?:(?:our|the) )?(?:customers|people|callers)(?: been)? (?:calling|ringing|phoning|getting in touch|contacting us)\b"
      r"|\bmain (?:issues|problems|complaints|reasons)(?: for)?\b"
      r"|\bbiggest (?:issues|problems|complaints)\b|\bwhy (?:are|do) (?:customers|people) (?:calling|call|contact us)\b"),
-    ("agent_summary", r"\bhow(?:'s| is| was| are| has| have)\b.*?\b(?:doing|performing|getting on|done|been doing|getting along)\b"
+    ("agent_summary", r"\bhow(?:'s| is| was| are| has| have)\s+(?:working|doing|performing|getting on|coping)\b"
+     r"|\bhow(?:'s| is| was| are| has| have|(?=\s+(?!we\b|things\b|you\b|i\b|it\b)[\w.'-]+(?:\s+[\w.'-]+)?\s+(?:is|was|has|have)\b))"
+     r"(?!\s+(?:things|you|i|it|everything|everyone|business)\b).*?\b(?:doing|performing|getting on|done|been doing"
+     r"|getting along|working|coping|holding up|going)\b"
      r"|\bsummary (?:of|for)\b|\bperformance of\b|\bstats (?:of|for)\b"),
 ]  # fmt: skip
 _VIEW_COMPILED = [(v, re.compile(p)) for v, p in _VIEW_RX]
-_TRAIT_CONTRAST_RX = re.compile(r"\b(?:low[- ]satisfaction|bad|poor|badly|unsuccessful|failed|negative)\b")
+_TRAIT_CONTRAST_RX = re.compile(r"\b(?:(?:poorly|badly|low(?:ly)?|lowest)[- ]rated|low[- ]satisfaction|bad|poor|badly|unsuccessful"
+                                r"|failed|negative)\b")
 
 
 def _views(t: Text, st: State) -> None:
@@ -210,13 +257,14 @@ def _views(t: Text, st: State) -> None:
         if view == "agent_summary":
             # only the verb words are the view; the name between them stays for linking
             for w in re.finditer(r"\bhow(?:'s)?|\b(?:is|was|are|were|has|have|doing|performing|getting on|getting along"
-                                 r"|done|been|summary|of|for|performance|stats)\b", m.group(0)):  # fmt: skip
+                                 r"|done|been|summary|of|for|performance|stats|working|coping|holding up|going)\b",
+                                 m.group(0)):  # fmt: skip
                 t.take(m.start() + w.start(), m.start() + w.end())
         else:
             t.take(*m.span())
         st.view = view
         if view == "traits":
-            t.search(r"\b(?:have|got|had)?\s*in common\b")
+            t.search(r"\b(?:tends? to\s+|seem to\s+)?(?:have|got|had|share)?\s*in common\b")
         if view == "top_issues":
             nm = re.search(r"\d+|three|five|ten", m.group(0))
             if nm:
@@ -229,6 +277,10 @@ def _views(t: Text, st: State) -> None:
             _rule(t, st)
         if view == "followups":
             st.due = True
+        if view == "my_week":
+            t.search(r"\b(?:go|gone|went|been|look|looking)\b")
+        if view != "agent_summary":
+            t.search(r"\b(?:a\s+|an\s+)?(?:summary|overview|rundown|recap|report)\s+(?:of|for|on)\b")
         return
 
 
@@ -241,19 +293,20 @@ def _rule(t: Text, st: State) -> None:
             st.note = RULE_KINDS.get(fam, fam)
             break
     if st.note is None:
-        m = t.search(r"\b(?:the\s+)?([\w-]+)\s+(?=rule|flags?|checks?|detector)")
+        m = t.search(r"\b(?:the\s+)?([\w-]+)\s+(?=rule|flags?|checks?|detector|detection)")
         if m and m.group(1) not in ("the", "this", "that", "our", "my"):
             st.note = m.group(1)
-    t.search(r"\b(?:customers?\s+)?(?:rule|flags?|checks?|detector)s?\b")
+    t.search(r"\b(?:customers?\s+)?(?:rule|flags?|checks?|detector|detection|alerts?)s?\b")
     t.search(r"\b(?:customers?)\b")
 
 
 # -- time --------------------------------------------------------------------------------
 
-_VS_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against|relative to|v\.?)\s+|^\s*(?:and|,)\s+")
+_VS_RX = re.compile(r"\b(?:vs\.?|versus|(?:compared|comparing|compare it|comparison) (?:to|with|against)|against|relative to"
+                    r"|v\.?)\s+|^\s*(?:and|,)\s+")
 _COMPARE_WITH_RX = re.compile(r"^\s*(?:with|to|and|against)\s+")
 _PREV_RX = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\s+(?:the\s+)?(?:previous|prior|preceding)"
-                      r"(?:\s+(?:period|one|time))?\b|\b(?:vs\.?|versus|compared (?:to|with))\s+(?:the\s+\w+\s+)?before\b")  # fmt: skip
+                      r"(?:\s+(?:period|one|time))?\b|\b(?:vs\.?|versus|(?:compared|comparing) (?:to|with))\s+(?:the\s+)?(?:\w+\s+)?before\b")  # fmt: skip
 _VS_LAST_RX = re.compile(r"\b(this|last) (week|month|quarter|year)(\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+)"
                          r"(last|previous|the one before)\b(?!\s+(?:\d+\s+)?(?:week|month|quarter|year|days?)\b)")
 
@@ -288,7 +341,11 @@ def _time(t: Text, st: State, tz: ZoneInfo, now: datetime) -> None:
         nxt = found[1]
         between = t.s[first.span[1]: nxt.span[0]]
         vm = _VS_RX.search(between) or (_COMPARE_WITH_RX.match(between) if re.search(r"\bcompare\b", t.s) else None)
-        if vm or re.fullmatch(r"\s*(?:and|,|or)?\s*", between):
+        a, b = first.period, nxt.period
+        if re.fullmatch(r"\s*,?\s*(?:the|that|i\.e\.|so)?\s*", between) \
+                and (b.start <= a.start < b.end or a.start <= b.start < a.end):  # fmt: skip
+            t.take(*nxt.span)  # "the afternoon of the 27th, the Friday": the same time said twice
+        elif vm or re.fullmatch(r"\s*(?:and|,|or)?\s*", between):
             st.compare = nxt.period
             t.take(*nxt.span)
             if vm:

@@ -36,20 +36,25 @@ _N = r"(\d+|" + "|".join(_NUMS) + ")"
 _BY_RX = re.compile(rf"\b(?:by|per|for each|for every|each|broken down by|split by|grouped by|breakdown by|across)"
                     rf"\s+(?:the\s+|each\s+)?({GROUP_ALT})\b")  # fmt: skip
 _AND_GROUP_RX = re.compile(rf"^\s*(?:and|,|&)\s+(?:by\s+|per\s+)?({GROUP_ALT})\b")
-_WHICH_RX = re.compile(rf"\b(?:which|what)\s+({GROUP_ALT})\b")
+_WHICH_RX = re.compile(rf"\b(?:which|what)\s+(?:(?:one\s+)?of\s+(?:my|our|the|your)\s+)?({GROUP_ALT})\b")
 _WHO_RX = re.compile(r"\bwho(?:'s| is| are| has| have| had| got| gets| was| were)?\b(?:\s+(?:got|had|been))?")
 _RANK_RX = re.compile(rf"\b({_RANK_ALT})(?:\s+{_N})?(?:\s+({GROUP_ALT}))?\b")
 _LEAD_GROUP_RX = re.compile(rf"(?:^|[?.!;]\s*)\s*(?:the\s+)?(?:{_N}\s+)?({GROUP_ALT})\s+(?=with\b|ranked\b|by\b|sorted\b|ordered\b)")
+#: "rank the queues by …", "order the agents by …": a ranking over that group
+_RANK_GROUP_RX = re.compile(rf"\b(?:rank|order|sort|list)\s+(?:the\s+|our\s+|my\s+|all\s+)?({GROUP_ALT})\s+(?=by|on|for)\b")
+#: "lowest-sentiment queue", "highest anger agent": rank word, metric, group in one phrase
+_RANK_METRIC_RX = re.compile(rf"\b({_RANK_ALT})[- ]({METRIC_ALT})\s+({GROUP_ALT})\b")
 _RANKED_RX = re.compile(r"\b(?:ranked|sorted|ordered|rank(?:ed)?)\s+by\b|\brank\b")
 
 _COUNT_M_RX = re.compile(r"\b(?:(?:total )?number of|count of|counts?|volumes?|how many)\b")
-_AVG_RX = re.compile(rf"\b(average|avg\.?|mean|typical)\s+(?:(call|chat|email)\s+)?({METRIC_ALT})\b")
+_AVG_RX = re.compile(rf"\b(average|avg\.?|mean|typical)\s+(?:of\s+(?:the\s+)?)?(?:(call|chat|email)\s+)?({METRIC_ALT})\b")
 _ON_AVG_RX = re.compile(rf"\b(?:({METRIC_ALT})\s+)?on (?:an? )?average\b|\b({METRIC_ALT})\s+on avg\b")
-_SHARE_RX = re.compile(r"\b(?:share|percentage|proportion|percent) of\b")
-_SUM_RX = re.compile(rf"\btotal\s+({METRIC_ALT})\b")
-_RATE_RX = re.compile(rf"\b({FLAG_ALT})\s+rates?\b|\brates? of\s+({FLAG_ALT})\b")
+_SHARE_RX = re.compile(r"\b(?:share|percentage|proportion|percent|fraction) of\b")
+_SUM_RX = re.compile(rf"\btotal\s+({METRIC_ALT}|(?:minutes|hours|time)(?:\s+spent)?)\b")
+_RATE_RX = re.compile(rf"\b({FLAG_ALT})\s+rates?\b|\b(?:rates?|share|percentage|proportion|percent|fraction|%) of"
+                      rf"\s+(?:the\s+)?({FLAG_ALT})(?:\s+(?:customers?|callers?|clients?|ones))?\b")
 _ADJ_RX = re.compile(r"\b(longest|shortest)\s+(?=(?:calls?|chats?|emails?|interactions?|conversations?)\b)"
-                     r"|\b(slowest|fastest|quickest)\s+(?:first\s+)?(?:response|reply|answer)s?(?:\s+times?)?\b"
+                     r"|\b(slowest|fastest|quickest)\s+(?:(?:to|at|in)\s+)?(?:first\s+)?(?:responding|replying|answering|response|reply|answer|respond)s?(?:\s+times?)?\b"
                      r"|\btalks? the most\b|\btalk(?:ed|s)? (?:the )?(?:most|least)\b")  # fmt: skip
 _METRIC_RX = re.compile(rf"\b({METRIC_ALT})\b")
 
@@ -113,6 +118,23 @@ def grouping(t: Text, st: State, linker: Linker) -> None:
             t.take(*lm.span(1))
             st.limit = int(_NUMS.get(lm.group(1), lm.group(1)) if not lm.group(1).isdigit() else lm.group(1))
         _add_group(st, group_of(lm.group(2)))
+    gm = _RANK_GROUP_RX.search(t.s)
+    if gm and group_of(gm.group(1)):
+        t.take(gm.start(), gm.end(1))
+        _add_group(st, group_of(gm.group(1)))
+        st.rank = st.rank or "ranked"
+        t.search(r"\b(?:by|on)\s+(?:how\s+(?:many|much)\b)?")
+        if re.search(r"\b(?:escalations?|flags?|calls?|chats?|emails?|\w+ed)\b", t.s):
+            st.extra.setdefault("count_words", []).append((gm.start(), gm.start()))
+    mm = _RANK_METRIC_RX.search(t.s)
+    if mm and group_of(mm.group(3)) and metric_of(mm.group(2)):
+        t.take(*mm.span())
+        _add_group(st, group_of(mm.group(3)))
+        st.rank = mm.group(1)
+        st.add_measure(mm.start(), Measure("average", metric_of(mm.group(2))))
+    for tm in list(re.finditer(r"\b(?:trends?|over time|evolution|progression)\b", t.s)):
+        if "day" in st.group_by or "week" in st.group_by:
+            t.take(*tm.span())  # "sentiment trend per week": the grouping is the trend
     rr = _RANKED_RX.search(t.s)
     if rr:
         t.take(*rr.span())
@@ -196,19 +218,19 @@ def _measures(t: Text, st: State) -> None:
         else:
             st.extra["on_average"] = m.start()
     for m in list(_SUM_RX.finditer(t.s)):
-        metric = metric_of(m.group(1))
+        metric = metric_of(m.group(1)) or ("duration" if re.match(r"minutes|hours|time", m.group(1)) else None)
         if metric:
             t.take(*m.span())
             st.add_measure(m.start(), Measure("sum", "duration" if metric in ("duration",) else metric))
-    for m in list(_SHARE_RX.finditer(t.s)):
-        t.take(*m.span())
-        st.add_measure(m.start(), Measure("share"))
     for m in list(_RATE_RX.finditer(t.s)):
         word = m.group(1) or m.group(2)
         fam = next((f for rx, f in V.FLAG_RX if rx.fullmatch(word)), None)
         if fam:
             t.take(*m.span())
             st.add_measure(m.start(), Measure("rate", None, fam))
+    for m in list(_SHARE_RX.finditer(t.s)):
+        t.take(*m.span())
+        st.add_measure(m.start(), Measure("share"))
     for m in list(_ADJ_RX.finditer(t.s)):
         word = (m.group(1) or m.group(2) or m.group(0)).split()[0]
         if m.group(1):

@@ -181,6 +181,8 @@ def _quarter_start(d: date) -> date:
 _PATTERNS: list[tuple[str, str]] = [
     ("between", r"\b(?:between|from)\s+(.+?)\s+(?:and|to|till|until|through|-)\s+(.+?)"
      r"(?=$|[?!.,;]|\s+(?:vs\.?|versus|compared|in|for|by|about|with|where|that|which|from|mentioning)\b)"),
+    ("part_dom", r"\b(?:in |on |during )?the (morning|afternoon|evening) of (?:the )?(\d{1,2})(?:st|nd|rd|th)\b"
+     r"(?:\s+(?:of\s+)?(" + _MON + r"))?"),
     ("part_of_day", r"\b((?:on |last )?(?:" + "|".join(WEEKDAYS) + r")|this|yesterday|today|tonight|last)\s*(morning|afternoon|evening|night)?\b"),
     ("today", r"\b(?:so far )?today(?: so far)?\b|\bthe day\b(?= so far)"),
     ("tomorrow", r"\btomorrow\b"),
@@ -300,8 +302,18 @@ def _single(text: str, tz: ZoneInfo, now: datetime) -> Period | None:
 
 
 def _build(name: str, m: re.Match[str], tz: ZoneInfo, now: datetime, today: date) -> Period | None:
+    if name == "part_dom":  # "the afternoon of the 27th (of November)"
+        h0, h1 = _PARTS[m.group(1).lower()]
+        if m.group(3):
+            day = _dateparser_date(f"{m.group(2)} {m.group(3)}", tz, now)
+        else:
+            day = _day_of_month(int(m.group(2)), today)
+        if day is None or day > today:
+            return None
+        return Period(_at(day, h0, tz), _at(day, h1, tz) if h1 < 24 else _midnight(day + timedelta(days=1), tz),
+                      f"{m.group(1).lower()} of {_fmt_day(day)}")
     if name == "between":
-        a, b = m.group(1), m.group(2)
+        a, b = re.sub(r"(?i)^the\s+", "", m.group(1).strip()), re.sub(r"(?i)^the\s+", "", m.group(2).strip())
         if re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", a.strip()) and re.search(_MON, b, re.I):
             month = re.search(_MON + r"(?:\s+\d{4})?", b, re.I)
             a = f"{a.strip()} {month.group(0)}" if month else a  # "from 1 to 15 March"

@@ -11,7 +11,7 @@ import re
 
 # -- flags (families of store.query.FLAG_FAMILIES) ---------------------------------------
 FLAG_WORDS: list[tuple[str, str]] = [
-    (r"(?:incorrect|wrong|false|inaccurate|bad|misleading) (?:info(?:rmation)?|answers?|statements?|advice)"
+    (r"(?:incorrect|wrong|false|inaccurate|bad|misleading) (?:info(?:rmations?)?|answers?|statements?|advice)"
      r"|misinform\w*|incorrect[_ ]information|gave (?:the )?wrong (?:info\w*|answers?)", "incorrect_information"),
     (r"unresolved(?: issues?| problems?| flags?)?|unresolved[_ ]issues?", "unresolved"),
     (r"angry|angri(?:er|est|ly)|furious|upset|irate|enraged|livid|heated|hostile|mad(?= (?:customers?|callers?))"
@@ -61,10 +61,10 @@ METRIC_WORDS: list[tuple[str, str]] = [
     (r"sentiment(?: score)?s?|sentimnet|sentimet|mood|satisfaction", "sentiment"),
     (r"anger(?: scores?| levels?)?|angriness", "anger"),
     (r"(?:first )?response times?|(?:first )?reply times?|time to (?:first )?(?:response|reply|respond|answer)"
-     r"|first responses?|wait(?:ing)? times?|response|answered|replied|responded", "response_time"),
+     r"|first responses?|wait(?:ing)? times?|wait(?:ed|s|ing)? (?:for|until) (?:the |a |an )?(?:first )?(?:answers?|replies|reply|responses?)|response|answered|replied|responded", "response_time"),
     (r"(?:agent )?talk(?:[- ]time)? ratio|agent talk(?:ing)?(?: time)? share|talk share|agent talk time", "agent_talk_ratio"),
     (r"interruptions?|interupt\w*|interrupt\w*|talk-?overs?|over-?talk(?:ing)?|cross-?talk", "interruptions"),
-    (r"silence(?: time)?|dead air|non-?talk(?: time)?|hold time|quiet time", "silence"),
+    (r"(?:(?:put )?on hold )?in silence|(?:put )?on hold|silence(?: time)?|dead air|non-?talk(?: time)?|hold time|quiet time", "silence"),
     (r"duration|length|handle time|handling time|aht|talk time", "duration"),
     (r"turns|messages|exchanges|back[- ]and[- ]forths?", "turns"),
 ]  # fmt: skip
@@ -138,7 +138,8 @@ STOPWORDS = frozenset((
     "changed", "vs", "versus", "overall", "currently", "right", "today's", "thx", "cheers", "w",
     "w/", "really", "whole", "entire", "u", "r", "requests", "request", "issues", "issue",
     "problems", "problem", "there's", "what's", "who's", "how's", "it's", "that's", "anyone", "ran", "run", "runs", "running",
-    "someone", "somebody", "anybody",
+    "someone", "somebody", "anybody", "i'd", "i'm", "i've", "i'll", "we'd", "we're", "we've", "who'd",
+    "sorry", "cheers", "ta", "yet", "already", "pulling", "showing", "listing", "giving", "finding", "fetching", "mate", "folks", "guys", "lot", "bunch", "hiya",
 ))  # fmt: skip
 
 # Abbreviations and chat spellings, replaced before parsing.
@@ -148,6 +149,7 @@ ABBREVIATIONS = {
     "mth": "month", "mths": "months", "ths": "this", "hw": "how", "w/": "with", "w/o": "without",
     "msgs": "messages", "mgr": "manager", "convos": "conversations", "esc": "escalations",
     "u": "you", "r": "are", "abt": "about", "bc": "because", "ppl": "people", "nr": "number", "no.": "number",
+    "neg": "negative", "pos": "positive", "vol": "volume", "vols": "volumes", "avg": "average",
 }  # fmt: skip
 #: the words typos are corrected towards (one edit; two in long words)
-VOCABULARY = sorted(set(["yesterday", "today", "tomorrow", "this", "last", "week", "weeks", "month", "months", "quarter", "year", "hours", "minutes", "seconds", "morning", "afternoon", "evening", "fortnight", "since", "between", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december", "angry", "compliance", "violations", "violation", "escalations", "escalation", "escalated", "number", "many", "calls", "chats", "emails", "sentiment", "average", "interruptions", "silence", "silences", "unresolved", "resolved", "negative", "positive", "agents", "agent", "queue", "queues", "topics", "topic", "issues", "rising", "trending", "profanity", "swearing", "mentioning", "mentioned", "containing", "longer", "shorter", "more", "less", "than", "which", "most", "highest", "lowest", "fewest", "breakdown", "flagged", "flags", "dismissed", "confirmed", "contested", "unreviewed", "response", "first", "duration", "common", "phrases", "repeat", "churn", "cancel", "incorrect", "information", "prohibited", "customers", "customer", "callers", "unhappy", "happy", "dissatisfied", "satisfied", "average", "compared", "versus", "inbound", "outbound", "technical", "resolution", "scorecard", "phrases", "anger", "complaining"]))  # fmt: skip
+VOCABULARY = sorted(set(["yesterday", "today", "tomorrow", "this", "last", "week", "weeks", "month", "months", "quarter", "year", "hours", "minutes", "seconds", "morning", "afternoon", "evening", "fortnight", "since", "between", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december", "angry", "compliance", "violations", "violation", "escalations", "escalation", "escalated", "number", "many", "calls", "chats", "emails", "sentiment", "average", "interruptions", "silence", "silences", "unresolved", "resolved", "negative", "positive", "agents", "agent", "queue", "queues", "topics", "topic", "issues", "rising", "trending", "profanity", "swearing", "mentioning", "mentioned", "mentions", "ringing", "phoned", "rung", "containing", "longer", "shorter", "more", "less", "than", "which", "most", "highest", "lowest", "fewest", "breakdown", "flagged", "flags", "dismissed", "confirmed", "contested", "unreviewed", "response", "first", "duration", "common", "phrases", "repeat", "churn", "cancel", "incorrect", "information", "prohibited", "customers", "customer", "callers", "unhappy", "happy", "dissatisfied", "satisfied", "average", "compared", "versus", "inbound", "outbound", "technical", "resolution", "scorecard", "phrases", "anger", "complaining"]))  # fmt: skip
