@@ -41,6 +41,7 @@ RESOLVED_CUES: list[tuple[str, float, str]] = [
     (r"back to normal|(?:is|'s|are|'re) (?:back|up) (?:now|again)?|(?:much|a lot|way) better|went through", 1.2, OUTCOME),
     (r"exactly what i (?:wanted|needed|was looking for)|(?:it|that|this) works|sorts? (?:it|that) (?:out)?", 1.2, APPROVAL),
     (r"sort(?:ing|ed)? (?:that|it|this|everything) out", 1.2, APPROVAL),
+    (r"(?:activated|verified|unlocked|enabled|restored|installed|showing|visible|through) now", 1.2, OUTCOME),
     (r"(?:has |have |finally )?(?:arrived|came through|showed up|turned up)", 1.2, OUTCOME),
     (r"(?:isn't|is not|aren't|not|no longer|doesn't|don't) (?:\w+ ){0,2}any ?more|no more (?:errors?|problems?|issues?|drops?|crash\w*)", 1.5, OUTCOME),
 ]  # fmt: skip
@@ -72,6 +73,9 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"forget it|never ?mind|don't bother|i'll sort it (?:out )?myself|i'll (?:call|contact|ring|try|go to) (?:the|my) (?:council|bank|police|landlord|manufacturer|regulator|shop|store)", 1.8),
     (r"(?:\w+|several|many|multiple|so many) times (?:already|now|before)|(?:yet|once) again|(?:been|was|got) (?:transferred|passed around|cut off)", 1.5),
     (r"(?:nobody|no one|no-one|nobody's|you) (?:has |have |'s )?(?:ever )?(?:replied|answered|responded|got back|called (?:me )?back|emailed|done anything)", 1.5),
+    # the customer sums up the bad outcome or gives up: "so I just live with it then", "I get
+    # nothing", "so you're not doing anything", "I shall be taking this further", "whatever"
+    (r"so (?:i|we) (?:just|still|have to|'ll have to|get nothing|lose)|(?:i|we) (?:get|got|getting) nothing|so (?:you're|you are) not (?:doing|going to do) anything|tak(?:e|ing) (?:this|it|the matter) further|whatever|(?:oh )?come on[,!?]", 1.8),
     (r"(?:that|this|the new) one(?:'s| is| has)? (?:\w+ ){0,2}(?:expired|invalid|broken|failed|not working|the same)|(?:expired|invalid|broken|failed|not working) (?:too|as well)", 1.8),
 ]  # fmt: skip
 
@@ -79,8 +83,9 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
 #: (and count as open themselves): "thanks anyway", "thanks for nothing", "really solved
 #: everything", "lovely. really appreciate it" after a refusal is handled by AGENT_REFUSALS
 SARCASM_CUES: list[tuple[str, float]] = [
-    (r"thanks? (?:you )?(?:anyway|for nothing|i guess|i suppose|all the same)|(?:i guess|i suppose)[.,!]*$", 1.8),
-    (r"(?:super|really|so|very|most|ever so) helpful (?:answer|reply|response|advice)|(?:really|totally|completely) (?:solved|fixed|sorted) everything", 2.0),
+    (r"thanks? (?:you )?(?:anyway|for nothing|i guess|i suppose|all the same)|(?:i guess|i suppose)[.,!]*(?: (?:bye|goodbye|thanks?)[.,!]*)?$", 1.8),
+    (r"(great|brilliant|excellent|fantastic|amazing|wonderful|lovely|perfect)[.!,]* (?:really|just|absolutely|truly) \1|(?:great|brilliant|excellent|fantastic|amazing|wonderful|good|superb|stellar|top) (?:\w+ ){0,2}as (?:always|usual|ever)|yeah[.,!]* right\b", 1.8),
+    (r"(?:super|really|so|very|most|ever so|incredibly) (?:helpful|informative|useful) (?:answer|reply|response|advice|update)|(?:really|totally|completely) (?:solved|fixed|sorted) everything", 2.0),
     (r"(?:that's |thats |oh )?just (?:great|brilliant|perfect|lovely|fantastic|wonderful)|great (?:job|work)[.!]* (?:really|not)|wow[.,!]* ok(?:ay)?", 1.8),
     (r"(?:fine|ok(?:ay)?)[,.]? (?:\w+ ){0,3}i suppose|(?:i'm|i am) not (?:happy|impressed)", 1.5),
 ]  # fmt: skip
@@ -89,14 +94,21 @@ SARCASM_CUES: list[tuple[str, float]] = [
 #: customer elsewhere, closing the contact without an answer (regex, weight). Read in the
 #: agent's last turns; an offer in the same turn ("but I can ...") cancels it.
 AGENT_REFUSALS: list[tuple[str, float]] = [
-    (r"(?:nothing|not much|nothing else|nothing more|nothing further) (?:\w+ )?(?:i|we) can (?:do|offer)|(?:can't|cannot|can not|unable to|not able to) (?:do anything|help (?:you )?(?:with that|further|any further)|offer (?:you )?anything)", 2.0),
+    (r"(?:nothing|not much|nothing else|nothing more|nothing further) (?:\w+ )?(?:i|we) can (?:do|offer|add|change)|(?:can't|cannot|can not|unable to|not able to) (?:do anything|help (?:you )?(?:with that|further|any further)|offer (?:you )?anything)", 2.0),
     (r"(?:i|we) (?:can't|cannot|can not|am unable to|are unable to|'m unable to|'re unable to|'m not able to|are not able to|won't be able to) (?:\w+ ){0,2}(?:refund|change|remove|cancel|reimburse|compensate|waive|replace|repair|process|release|give|send|do that|help)", 1.8),
     (r"(?:isn't|is not|aren't|are not|not) (?:covered|eligible|possible|something we can|our responsibility|something we do)", 1.8),
     (r"(?:all|the only thing) (?:i|we) can (?:suggest|do|recommend|advise)|(?:i|we) can only (?:go by|suggest|advise|tell you)|(?:i|we) (?:really )?(?:couldn't|can't|cannot) (?:say|tell you|give you a date)", 1.5),
     (r"(?:no|have no|don't have any) (?:control over|update|information|way to)|unfortunately (?:not|no|that's not|we can't|i can't)", 1.5),
     (r"you(?:'d| would| will|'ll)? (?:need|have) to (?:\w+ ){0,2}(?:appeal|contact|write|go to|take (?:it|that) up|speak to|call|raise (?:it|that) with|complain)", 1.2),
-    (r"(?:chat|conversation|line|office) is (?:now )?clos(?:ing|ed)|(?:contact|call|try) us (?:again|back) (?:later|tomorrow|another time)|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to) (?:need to )?transfer you", 1.5),
-    (r"please be patient|(?:there's|there is) (?:no|nothing) (?:reported|wrong|fault|issue|problem) (?:\w+ ){0,3}(?:our|my) end|policy (?:is|says)", 1.2),
+    (r"(?:chat|conversation|line|office) (?:is|has been) (?:now )?clos(?:ing|ed)|(?:contact|call|try) us (?:again|back) (?:later|tomorrow|another time)|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to) (?:need to )?transfer you", 1.5),
+    (r"please be patient|(?:there's|there is) (?:no|nothing) (?:reported|wrong|fault|issue|problem) (?:\w+ ){0,3}(?:our|my) (?:end|side)|policy (?:is|says)", 1.2),
+    # an inability or a rule that leaves the customer where they were: "I can't extend it",
+    # "I don't have a date", "I'm not sure why", "that's our fare rule", "all customers have the rise"
+    (r"(?:i|we) (?:can't|cannot|can not|couldn't|am unable to|'m unable to|are unable to|'re unable to|'m not able to|am not able to) (?:\w+ ){0,2}(?:extend|confirm|see why|add|book|guarantee|promise|override|match|honou?r|reverse|move|reinstate|reopen|approve|accept|find|say why|tell why|explain)", 1.8),
+    (r"(?:i|we) (?:don't|do not) (?:have|know) (?:a|any|an|the) (?:date|time ?frame|time ?scale|update|answer|eta|reason)|(?:i'm|i am) not sure why", 1.5),
+    (r"(?:can't|cannot|can not|won't|will not) be (?:cancelled|canceled|refunded|changed|returned|exchanged|extended|reversed|reinstated|replaced|removed|waived)|non-refundable|(?:don't|do not|doesn't|does not) qualify", 1.8),
+    (r"(?:it's|it is|that's|that is) (?:just )?(?:the|our) (?:\w+ )?(?:policy|rule|rules)|(?:all|every) customers? (?:have|get|pay|are)|(?:made a |is a |the )?final decision", 1.5),
+    (r"^no[,.]? (?:i'm |i am )?(?:sorry|afraid)", 1.5),
 ]  # fmt: skip
 #: the agent's very last turn asks the customer for something and nobody answered: the
 #: conversation stopped mid-way ("Could you send me the order number?" as the last word)
@@ -155,7 +167,7 @@ CUSTOMER_DEFERRALS: list[str] = [
 
 #: a reply that closes the matter (the customer writing last with only this is not waiting)
 CLOSING_ONLY = re.compile(
-    r"^\W*(?:(?:ok(?:ay)?|great|perfect|cool|fine|brilliant|awesome|excellent|thanks?|thank you|thank u|"
+    r"^\W*(?:(?:ok(?:ay)?|great|perfect|cool|fine|brilliant|awesome|excellent|nice|ta|brill|fab|ace|thanks?|thank you|thank u|"
     r"thx|ty|tysm|cheers|much appreciated|appreciate it|bye|goodbye|have a (?:good|nice|great) (?:day|one)|"
     r"you too|will do|got it|understood|sounds good|all good|no|nope|that's all|that's it|nothing else|"
     r"have a (?:nice|good|great) (?:day|evening|weekend)|no thanks|no thank you)\W*)+$",
@@ -163,7 +175,7 @@ CLOSING_ONLY = re.compile(
 )
 #: a last message with one of these is not read as "the customer is still waiting"
 POSITIVE_WORDS = re.compile(
-    r"\b(?:thank\w*|thx|ty|tysm|cheers|great|perfect|lovely|fantastic|brilliant|awesome|star|wonderful|"
+    r"\b(?:thank\w*|thx|ty|tysm|ta|nice|brill|fab|cheers|great|perfect|lovely|fantastic|brilliant|awesome|star|wonderful|"
     r"excellent|appreciated?|works now|worked|better|sorted|solved|fixed)\b",
     re.I,
 )

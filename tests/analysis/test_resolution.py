@@ -341,3 +341,58 @@ def test_a_link_sent_is_done_and_waiting_to_see_is_pending() -> None:
     wait = _it("call", ("customer", "the heating makes a noise"), ("agent", "Bleed the radiators, that usually stops it."),
                ("customer", "ok i'll wait and see if that does it"))  # fmt: skip
     assert assess(wait).verdict == "pending"
+
+
+# -- fresh3 causes (#19): polite endings after a dead end, resignation, sarcasm, terse thanks --
+
+
+@pytest.mark.parametrize(
+    ("agent_last", "closing"),
+    [
+        # an inability or a rule, then the customer only says goodbye politely
+        ("Sorry, we can't honour the old price on that model.", "Okay. Thank you. Bye."),
+        ("I'm afraid I don't have a date for the fix yet.", "right ok thanks bye"),
+        ("im not sure why its rejecting your card to be honest", "ok thanks anyway bye"),
+        ("Custom orders can't be refunded once they've shipped, sorry.", "Right. Cheers."),
+        ("Unfortunately you don't qualify for the loyalty rate.", "Okay, thanks for explaining."),
+        ("That's just our booking rule, I'm afraid.", "Fine. Thanks."),
+        ("No, sorry, the fee stays on the account.", "OK, thank you."),
+        ("Honestly there's nothing else I can change on the order.", "Okay. Thanks for your time."),
+    ],
+)
+def test_polite_goodbye_after_a_dead_end_is_unresolved(agent_last: str, closing: str) -> None:
+    it = _it("call", ("customer", "I was charged twice for one order"),
+             ("agent", "Let me check that for you."), ("customer", "thanks, please fix it"),
+             ("agent", agent_last), ("customer", closing))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "unresolved", got.reasons
+    assert got.flag(ResolutionOptions()) is not None
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "So we just pay the extra then. Bye.",
+        "so i get nothing back. great. bye",
+        "So you're not doing anything about it.",
+        "I'll be taking this further, thank you.",
+        "yeah ok whatever thanks",
+        "Oh come on, seriously? Fine, bye.",
+        "Lovely. Just lovely. Bye.",  # sarcasm by repetition
+        "Superb service as usual, thanks.",
+        "What an incredibly useful reply, thanks.",
+    ],
+)
+def test_resigned_or_sarcastic_closing_is_unresolved(closing: str) -> None:
+    it = _it("chat", ("customer", "my parcel never came"), ("agent", "Tracking shows it was delivered."),
+             ("customer", closing))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "unresolved", got.reasons
+
+
+@pytest.mark.parametrize("closing", ["nice one ta", "brill", "sorted, got it in my junk folder. verified now"])
+def test_terse_thanks_and_plain_outcomes_are_resolved(closing: str) -> None:
+    it = _it("chat", ("customer", "how do I verify my account?"),
+             ("agent", "I've sent the verification link to your email."), ("customer", closing))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "resolved", got.reasons
