@@ -327,10 +327,21 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
     meta = it.metadata or {}
     status = next((str(meta[k]).lower() for k in ("ticket_status", "state", "status") if meta.get(k)), None)
     pending_vendor = False
+    # the customer wrote after the agent's last answer with more than a goodbye: a desk's
+    # "solved" was set before that reply (or by an automatic close) and is stale; after the
+    # agent's own dead end ("I can't see why", "I don't have a date") a "closed" status only
+    # says the contact ended, so it weighs half
+    replied = any(e.get("reason", "").startswith("customer replied") or e.get("reason", "").startswith("customer asked")
+                  for _w, _k, e in ev_all)  # fmt: skip
+    cust_outcome = any(kind == "outcome" for _w, kind, _e in ev_all)
     if status in VENDOR_STATUS:
         sig, w = VENDOR_STATUS[status]
         ev = {"signal": sig, "vendor_status": status}
-        if sig == "resolved":
+        if sig == "resolved" and replied and not cust_outcome:
+            ev["note"] = "stale: the customer replied after it"
+        elif sig == "resolved":
+            if refusal is not None and refusal[0] >= STRONG_REFUSAL and not cust_outcome:
+                w *= 0.5
             ev_all.append((w, "outcome", ev))
         elif sig == "unresolved":
             ev_all.append((w, "open", ev))

@@ -396,3 +396,25 @@ def test_terse_thanks_and_plain_outcomes_are_resolved(closing: str) -> None:
              ("agent", "I've sent the verification link to your email."), ("customer", closing))  # fmt: skip
     got = assess(it)
     assert got.verdict == "resolved", got.reasons
+
+
+def test_vendor_solved_is_stale_when_the_customer_replied_after_it() -> None:
+    it = _it("email", ("customer", "My invoice has the wrong company name."),
+             ("agent", "Please change it under Settings and regenerate the invoice."),
+             ("customer", "I changed it yesterday and regenerated it twice, the PDF shows the old name."),
+             meta={"ticket_status": "solved"})  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "unresolved", got.reasons
+    assert got.vendor_status == "solved"
+    # the same thread where the reply is only thanks keeps the desk's verdict
+    done = _it("email", ("customer", "My invoice has the wrong company name."),
+               ("agent", "I've corrected it and attached the new invoice."), ("customer", "Thanks a lot!"),
+               meta={"ticket_status": "solved"})  # fmt: skip
+    assert assess(done).verdict == "resolved"
+
+
+def test_vendor_closed_weighs_less_than_the_agents_dead_end() -> None:
+    it = _it("call", ("customer", "when will my compensation be paid"),
+             ("agent", "i dont have a timeframe for that sorry"), ("customer", "ok then thanks bye"),
+             meta={"status": "closed"})  # fmt: skip
+    assert assess(it).verdict == "unresolved"
