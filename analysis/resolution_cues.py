@@ -131,7 +131,7 @@ AGENT_OFFER = re.compile(
 COMMITMENT_CUES: list[str] = [
     r"(?:i'll|i will|we'll|we will|i'm going to|we're going to|someone will|somebody will|a colleague will|our team will|the team will|they'll|they will|he'll|she'll) (?:\w+ ){0,2}(?:call|ring|phone|get back|email|e-mail|contact|reach out|follow up|update|write|send|check back|look into|message|text|notify|let you know|visit|come|complete|courier|deliver|post|dispatch|arrange|investigate|review|be in touch|keep an eye|monitor|chase|check on|keep you (?:updated|posted|informed))",
     r"(?:a |an |our |the )?(?:\w+ )?(?:technician|engineer|courier|specialist|supervisor|manager|team|colleague|plumber|electrician|driver|department|workshop)s? (?:will|is going to|'ll|has been (?:instructed|asked|booked)(?: and will)?|are going to) (?:\w+ ){0,2}(?:visit|come|call|contact|be (?:there|with you)|arrive|get back|follow up|reach out|attend|complete|collect|deliver|review|investigate|look)",
-    r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:escalated|raised|opened|logged|created|booked|scheduled|arranged|ordered|requested|submitted|instructed|put (?:in )?(?:a|the|your) (?:\w+ )?(?:request|claim|order)|put (?:the|a|your) (?:\w+ )?(?:request|claim|order) in|sent (?:a|the|your) (?:\w+ )?(?:request|referral)) (?:\w+ ){0,5}",
+    r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:escalated|raised|opened|logged|created|booked|scheduled|arranged|ordered|reordered|re-ordered|requested|submitted|instructed|put (?:in )?(?:a|the|your) (?:\w+ )?(?:request|claim|order)|put (?:the|a|your) (?:\w+ )?(?:request|claim|order) in|sent (?:a|the|your) (?:\w+ )?(?:request|referral)) (?:\w+ ){0,5}",
     # handing the matter on is a promise only when a request or a team is named ("I've passed
     # your complaint to billing"; "I've passed your kind words on to Jo" is not)
     r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:passed|forwarded|referred|sent|handed|transferred) (?:(?:your|this|the|it|a) (?:\w+ )?(?:request|case|complaint|claim|query|details|issue|ticket|problem|matter|application|it)|it|this)(?: (?:on|over|across|up))? (?:to|with) (?:the|our|a|your|their) (?:\w+ ){0,2}(?:team|department|dept|colleagues?|specialists?|manager|supervisor|engineers?|workshop|partner|courier|carrier|provider|insurer|underwriters?|experts?)",
@@ -142,6 +142,15 @@ COMMITMENT_CUES: list[str] = [
     r"(?:technician|engineer|courier|driver|plumber|electrician|fitter|installer|visit|delivery|replacement) (?:is|'s|are|'re) (?:coming|visiting|due|on (?:its|their|his|her) way|being (?:sent|arranged|posted))",
     # a physical replacement on its way (a link or an e-mail sent is done on the spot)
     r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:sent|dispatched|posted|shipped|sent out|ordered) (?:you )?(?:out )?(?:a|an|the|your) (?:new |replacement |spare )?(?:replacement|card|device|unit|part|router|modem|handset|phone|kit|pack|parcel|charger|cable|box|letter)",
+    # work handed to someone else who will do it later: "I've asked billing to re-issue the
+    # bill", "they'll correct it and write to you", "the crew will take the old one away",
+    # "our adviser, Sam, will ring you on Monday", "a new one will be posted out tomorrow"
+    r"(?:i've|i have|we've|we have|i|we) (?:just |also )?(?:asked|told|instructed|requested|got) (?!you\b)(?:(?:the|our|a|your|their) )?(?:\w+ ){1,3}to (?!you\b)\w+",
+    r"(?:they'll|they will|he'll|she'll|(?:the|our|your|a) (?:\w+ ){0,2}(?:team|office|department|crew|staff|finance|billing|accounts|warehouse|lab|adviser|advisor|manager|partner|school|bank|carrier|insurer)s?,? (?:will|'ll|are going to|is going to)) (?:\w+ ){0,3}(?:do|correct|fix|sort|process|issue|re-issue|reissue|move|refund|credit|cancel|close|take|bring|pick|collect|write|send|post|call|contact|update|book|make|add|apply|change|check|confirm)",
+    r"(?:will|'ll|is going to|are going to) (?:\w+ )?(?:call|ring|phone|email|e-mail|text|contact|visit|write to) you",
+    r"(?:i've|i have|we've|we have) (?:\w+ ){1,4}and (?:(?:have|'ve) )?(?:requested|ordered|reordered|re-ordered|raised|escalated|booked|arranged|asked)",
+    r"(?:a|the|your) (?:new|replacement) (?:\w+ )?(?:one|card|\w+) (?:will|'ll|is going to) be (?:posted|sent|delivered|dispatched|issued|shipped|printed)|(?:it|they|this) (?:will|'ll|is going to|are going to) be (?:posted|sent out|posted out|dispatched|shipped|printed|reissued|re-issued|collected)",
+    r"(?:i'm|we're|i am|we are) (?:sending|posting) you (?:a|an|the|your) (?:\w+ ){0,2}(?:pack|letter|card|form|replacement|device|kit|parcel|cheque)",
     r"please allow (?:up to )?(?:\w+ ){0,3}(?:for|to)",
     r"(?:you'll|you will|you should) (?:hear (?:back )?from|get a (?:call|callback|reply|response|email|text|sms|confirmation) (?:from|within|by|when|once|the|confirming)|receive (?:a |an )?(?:confirmation|call|callback|reply|response|text|update))",
     r"(?:expect|you can expect) (?:a |an )?(?:call|callback|reply|response|email|update|visit)",

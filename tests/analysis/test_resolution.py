@@ -418,3 +418,31 @@ def test_vendor_closed_weighs_less_than_the_agents_dead_end() -> None:
              ("agent", "i dont have a timeframe for that sorry"), ("customer", "ok then thanks bye"),
              meta={"status": "closed"})  # fmt: skip
     assert assess(it).verdict == "unresolved"
+
+
+@pytest.mark.parametrize(
+    "agent_last",
+    [
+        "I've asked the payroll office to correct the figure, it'll show on next month's slip.",
+        "I've told our returns team to collect it - they'll ring ahead the day before.",
+        "Our regional manager, Priya, will phone you on Thursday afternoon.",
+        "The lab team will send you the results by email early next week.",
+        "ive checked the meter and have booked a fitter for the twelfth",
+        "Sorry about that. Your replacement badge will be printed and posted this week.",
+        "I'm posting you a prepaid return kit today.",
+        "they'll sort the paperwork and send you a copy once it's signed",
+    ],
+)
+def test_work_handed_on_then_thanks_is_pending(agent_last: str) -> None:
+    it = _it("call", ("customer", "hi, my account details are wrong"), ("agent", agent_last),
+             ("customer", "oh lovely, thanks so much"))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "pending", got.reasons
+    assert got.commitment
+
+
+def test_asking_the_customer_to_act_is_no_handover() -> None:
+    it = _it("chat", ("customer", "how do I change my password?"),
+             ("agent", "I've asked you to click the reset link in the email I just sent."),
+             ("customer", "done, I can log in now, thanks"))  # fmt: skip
+    assert assess(it).verdict == "resolved"
