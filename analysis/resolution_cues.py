@@ -95,16 +95,16 @@ SARCASM_CUES: list[tuple[str, float]] = [
 #: agent's last turns; an offer in the same turn ("but I can ...") cancels it.
 AGENT_REFUSALS: list[tuple[str, float]] = [
     (r"(?:nothing|not much|nothing else|nothing more|nothing further) (?:\w+ )?(?:i|we) can (?:do|offer|add|change)|(?:can't|cannot|can not|unable to|not able to) (?:do anything|help (?:you )?(?:with that|further|any further)|offer (?:you )?anything)", 2.0),
-    (r"(?:i|we) (?:can't|cannot|can not|am unable to|are unable to|'m unable to|'re unable to|'m not able to|are not able to|won't be able to) (?:\w+ ){0,2}(?:refund|change|remove|cancel|reimburse|compensate|waive|replace|repair|process|release|give|send|do that|help)", 1.8),
+    (r"(?:i|we)(?: can't| cannot| can not| am unable to| are unable to|'m unable to|'re unable to|'m not able to| are not able to| won't be able to) (?:\w+ ){0,2}(?:refund|change|remove|cancel|reimburse|compensate|waive|replace|repair|process|release|give|send|do that|help)", 1.8),
     (r"(?:isn't|is not|aren't|are not|not) (?:covered|eligible|possible|something we can|our responsibility|something we do)", 1.8),
-    (r"(?:all|the only thing) (?:i|we) can (?:suggest|do|recommend|advise)|(?:i|we) can only (?:go by|suggest|advise|tell you)|(?:i|we) (?:really )?(?:couldn't|can't|cannot) (?:say|tell you|give you a date)", 1.5),
+    (r"(?:all|the only thing) (?:i|we) can (?:suggest|do|recommend|advise)|(?:i|we) can only (?:go by|suggest|advise|tell you|add a note|make a note|log it|pass it on)|(?:hasn't|has not|haven't|have not) (?:given|set|confirmed) (?:us |me )?a date|(?:i|we) (?:really )?(?:couldn't|can't|cannot) (?:say|tell you|give you a date)", 1.5),
     (r"(?:no|have no|don't have any) (?:control over|update|information|way to)|unfortunately (?:not|no|that's not|we can't|i can't)", 1.5),
     (r"you(?:'d| would| will|'ll)? (?:need|have) to (?:\w+ ){0,2}(?:appeal|contact|write|go to|take (?:it|that) up|speak to|call|raise (?:it|that) with|complain)", 1.2),
     (r"(?:chat|conversation|line|office) (?:is|has been) (?:now )?clos(?:ing|ed)|(?:contact|call|try) us (?:again|back) (?:later|tomorrow|another time)|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to) (?:need to )?transfer you", 1.5),
     (r"please be patient|(?:there's|there is) (?:no|nothing) (?:reported|wrong|fault|issue|problem) (?:\w+ ){0,3}(?:our|my) (?:end|side)|policy (?:is|says)", 1.2),
     # an inability or a rule that leaves the customer where they were: "I can't extend it",
     # "I don't have a date", "I'm not sure why", "that's our fare rule", "all customers have the rise"
-    (r"(?:i|we) (?:can't|cannot|can not|couldn't|am unable to|'m unable to|are unable to|'re unable to|'m not able to|am not able to) (?:\w+ ){0,2}(?:extend|confirm|see why|add|book|guarantee|promise|override|match|honou?r|reverse|move|reinstate|reopen|approve|accept|find|say why|tell why|explain)", 1.8),
+    (r"(?:i|we)(?: can't| cannot| can not| couldn't| am unable to|'m unable to| are unable to|'re unable to|'m not able to| am not able to) (?:\w+ ){0,2}(?:extend|confirm|see why|add|book|guarantee|promise|override|match|honou?r|reverse|move|reinstate|reopen|approve|accept|find|say why|tell why|explain)", 1.8),
     (r"(?:i|we) (?:don't|do not) (?:have|know) (?:a|any|an|the) (?:date|time ?frame|time ?scale|update|answer|eta|reason)|(?:i'm|i am) not sure why", 1.5),
     (r"(?:can't|cannot|can not|won't|will not) be (?:cancelled|canceled|refunded|changed|returned|exchanged|extended|reversed|reinstated|replaced|removed|waived)|non-refundable|(?:don't|do not|doesn't|does not) qualify", 1.8),
     (r"(?:it's|it is|that's|that is) (?:just )?(?:the|our) (?:\w+ )?(?:policy|rule|rules)|(?:all|every) customers? (?:have|get|pay|are)|(?:made a |is a |the )?final decision", 1.5),
@@ -129,7 +129,7 @@ AGENT_OFFER = re.compile(
 #: order placed is pending until it happens; a completed action ("I've refunded it", "I've
 #: reset the line") is not a commitment.
 COMMITMENT_CUES: list[str] = [
-    r"(?:i'll|i will|we'll|we will|i'm going to|we're going to|someone will|somebody will|a colleague will|our team will|the team will|they'll|they will|he'll|she'll) (?:\w+ ){0,2}(?:call|ring|phone|get back|email|e-mail|contact|reach out|follow up|update|write|send|check back|look into|message|text|notify|let you know|visit|come|complete|courier|deliver|post|dispatch|arrange|investigate|review|be in touch|keep an eye|monitor|chase|check on|keep you (?:updated|posted|informed))",
+    r"(?:i'll|i will|we'll|we will|i'm going to|we're going to|someone will|somebody will|a colleague will|our team will|the team will|they'll|they will|he'll|she'll) (?:\w+ ){0,2}(?:call|ring|phone|get back|email|e-mail|contact|reach out|follow up|update|write|send|request|order|book|raise|log|submit|check back|look into|message|text|notify|let you know|visit|come|complete|courier|deliver|post|dispatch|arrange|investigate|review|be in touch|keep an eye|monitor|chase|check on|keep you (?:updated|posted|informed))",
     r"(?:a |an |our |the )?(?:\w+ )?(?:technician|engineer|courier|specialist|supervisor|manager|team|colleague|plumber|electrician|driver|department|workshop)s? (?:will|is going to|'ll|has been (?:instructed|asked|booked)(?: and will)?|are going to) (?:\w+ ){0,2}(?:visit|come|call|contact|be (?:there|with you)|arrive|get back|follow up|reach out|attend|complete|collect|deliver|review|investigate|look)",
     r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:escalated|raised|opened|logged|created|booked|scheduled|arranged|ordered|reordered|re-ordered|requested|submitted|instructed|put (?:in )?(?:a|the|your) (?:\w+ )?(?:request|claim|order)|put (?:the|a|your) (?:\w+ )?(?:request|claim|order) in|sent (?:a|the|your) (?:\w+ )?(?:request|referral)) (?:\w+ ){0,5}",
     # handing the matter on is a promise only when a request or a team is named ("I've passed
@@ -145,7 +145,7 @@ COMMITMENT_CUES: list[str] = [
     # work handed to someone else who will do it later: "I've asked billing to re-issue the
     # bill", "they'll correct it and write to you", "the crew will take the old one away",
     # "our adviser, Sam, will ring you on Monday", "a new one will be posted out tomorrow"
-    r"(?:i've|i have|we've|we have|i|we) (?:just |also )?(?:asked|told|instructed|requested|got) (?!you\b)(?:(?:the|our|a|your|their) )?(?:\w+ ){1,3}to (?!you\b)\w+",
+    r"(?:(?:i've|i have|we've|we have|i|we) (?:just |also )?|and (?:have |'ve )?(?:also )?)(?:asked|told|instructed|requested|got) (?!you\b)(?:(?:the|our|a|your|their) )?(?:\w+ ){1,3}to (?!you\b)\w+",
     r"(?:they'll|they will|he'll|she'll|(?:the|our|your|a) (?:\w+ ){0,2}(?:team|office|department|crew|staff|finance|billing|accounts|warehouse|lab|adviser|advisor|manager|partner|school|bank|carrier|insurer)s?,? (?:will|'ll|are going to|is going to)) (?:\w+ ){0,3}(?:do|correct|fix|sort|process|issue|re-issue|reissue|move|refund|credit|cancel|close|take|bring|pick|collect|write|send|post|call|contact|update|book|make|add|apply|change|check|confirm)",
     r"(?:will|'ll|is going to|are going to) (?:\w+ )?(?:call|ring|phone|email|e-mail|text|contact|visit|write to) you",
     r"(?:i've|i have|we've|we have) (?:\w+ ){1,4}and (?:(?:have|'ve) )?(?:requested|ordered|reordered|re-ordered|raised|escalated|booked|arranged|asked)",

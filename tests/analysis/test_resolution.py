@@ -446,3 +446,30 @@ def test_asking_the_customer_to_act_is_no_handover() -> None:
              ("agent", "I've asked you to click the reset link in the email I just sent."),
              ("customer", "done, I can log in now, thanks"))  # fmt: skip
     assert assess(it).verdict == "resolved"
+
+
+@pytest.mark.parametrize(
+    "agent_last",
+    [
+        "I'm unable to confirm where the parcel is right now. Anything else?",
+        "im unable to see why the payment bounced sorry",
+        "the landlord hasnt given us a date so i can only make a note on the file",
+    ],
+)
+def test_contracted_inability_is_a_dead_end(agent_last: str) -> None:
+    it = _it("chat", ("customer", "where is my refund, it's been two weeks"), ("agent", agent_last),
+             ("customer", "no"))  # fmt: skip
+    assert assess(it).verdict == "unresolved"
+
+
+@pytest.mark.parametrize(
+    "agent_last",
+    [
+        "I've updated your address on the account, confirmed your new plan and also asked the "
+        "meter team to fit the smart meter.",
+        "No problem, I'll request the duplicate certificate now and it goes out in the post.",
+    ],
+)
+def test_a_request_after_other_work_is_still_a_promise(agent_last: str) -> None:
+    it = _it("email", ("customer", "I moved house last week."), ("agent", agent_last), ("customer", "Cheers!"))
+    assert assess(it).verdict == "pending"
