@@ -61,7 +61,7 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:hasn't|has not|haven't|have not) (?:been )?(?:fixed|solved|resolved|arrived|received|come|worked)", 1.8),
     (r"(?:i'll|i will) (?:take my business|go (?:elsewhere|to a competitor)|cancel)", 1.0),
     (r"(?:crash\w*|down|broken|failing|stopped|dropping|dropped|gone|happening|frozen|freezing) again", 1.8),
-    (r"still (?:\w+ ){0,4}(?:there|gone|invalid|slow|broken|down|wrong|missing|happening|an? error|the error|crash\w*|charged)", 1.8),
+    (r"still (?:\w+ ){0,4}(?:there|gone|invalid|slow|broken|down|wrong|missing|happening|cutting out|dropping|buffering|freezing|stuck|bouncing|declin\w+|an? error|the error|crash\w*|charged)", 1.8),
     (r"(?:haven't|have not|didn't|did not) (?:answer(?:ed)?|solved?|fix(?:ed)?|help(?:ed)?|explain(?:ed)?|change[d]?|said anything|told me|replied)", 1.5),
     (r"(?:don't|do not|can't|cannot) see any (?:change|difference)", 1.5),
     (r"(?:i give up|(?:go|switch|move) to (?:another|a different|a competitor|someone else))", 1.5),

@@ -473,3 +473,19 @@ def test_contracted_inability_is_a_dead_end(agent_last: str) -> None:
 def test_a_request_after_other_work_is_still_a_promise(agent_last: str) -> None:
     it = _it("email", ("customer", "I moved house last week."), ("agent", agent_last), ("customer", "Cheers!"))
     assert assess(it).verdict == "pending"
+
+
+@pytest.mark.parametrize(
+    ("closing", "verdict"),
+    [
+        # unpunctuated ASR: the complaint after a hedge is its own clause
+        ("i wouldnt call it sorted its still cutting out", "unresolved"),
+        ("i don't think so to be honest it's still really slow", "unresolved"),
+        # ... but a condition keeps its clause: only the later outcome counts
+        ("um if it still isnt right on monday ill ring back but its working fine now", "resolved"),
+    ],
+)
+def test_asr_turns_without_punctuation_are_split_into_clauses(closing: str, verdict: str) -> None:
+    it = _it("call", ("customer", "my broadband keeps dropping"), ("agent", "ive restarted the line from here"),
+             ("customer", closing))  # fmt: skip
+    assert assess(it).verdict == verdict, assess(it).reasons
