@@ -149,7 +149,7 @@ def _read_cues(text: str, seq: int, weight: float) -> list[Cue]:
                 if any(m.start() < b and a < m.end() for a, b in taken):
                     continue
                 taken.append(m.span())
-                tc = tc or TurnClauses(low)
+                tc = tc or _clauses(low)
                 r = tc.read(m.start(), m.end(), own=_words(m.group(0)))
                 if r.negated in INTERJECTIONS and label == "unresolved":
                     # "no, that didn't help" / ASR "nope same problem": the answer to "did
@@ -173,6 +173,26 @@ def _read_cues(text: str, seq: int, weight: float) -> list[Cue]:
     return out
 
 
+#: ASR writes no punctuation, so a whole turn reads as one clause and a cue inherits the
+#: frame of an earlier one ("you said it would work after the restart it doesn't" reads as
+#: reported speech, "i wouldn't say fixed it's still slow" as hypothetical). Before a new
+#: subject with a finite verb a comma is put in place of the space (same length, so the
+#: evidence offsets stay right), unless a condition or a report introduces it ("if it still
+#: isn't working tomorrow").
+_ASR_CLAUSE = re.compile(
+    r"(?<!\bif)(?<!\bwhen)(?<!\bunless)(?<!\bonce)(?<!\bwhether)(?<!\bcase)(?<!\bthat)(?<!\bsay)(?<!\bthink)"
+    r" (?=(?:it'?s|it|that'?s|that|this|i'?m|theyr?'?e|they|he'?s|she'?s) "
+    r"(?:still|not|never|doesn'?t|didn'?t|isn'?t|won'?t|wasn'?t|hasn'?t|keeps|kept|is|was|just)\b)"
+)
+
+
+def _clauses(low: str) -> TurnClauses:
+    """The clause reader for a turn, with clause breaks restored in unpunctuated ASR text."""
+    if not re.search(r"[.!?,;:]", low):
+        low = _ASR_CLAUSE.sub(",", low)
+    return TurnClauses(low)
+
+
 def _first_match(
     rxs: list[tuple[re.Pattern[str], float]] | list[re.Pattern[str]], text: str, negatable: bool = True
 ) -> tuple[re.Match[str], float, TurnClauses] | None:
@@ -183,7 +203,7 @@ def _first_match(
     for item in rxs:
         rx, w = item if isinstance(item, tuple) else (item, 1.0)
         for m in rx.finditer(low):
-            tc = tc or TurnClauses(low)
+            tc = tc or _clauses(low)
             rd = tc.read(m.start(), m.end(), own=_words(m.group(0)))
             if (rd.negated and negatable) or rd.question or rd.hypothetical or rd.reported:
                 continue
@@ -327,10 +347,21 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
     meta = it.metadata or {}
     status = next((str(meta[k]).lower() for k in ("ticket_status", "state", "status") if meta.get(k)), None)
     pending_vendor = False
+    # the customer wrote after the agent's last answer with more than a goodbye: a desk's
+    # "solved" was set before that reply (or by an automatic close) and is stale; after the
+    # agent's own dead end ("I can't see why", "I don't have a date") a "closed" status only
+    # says the contact ended, so it weighs half
+    replied = any(e.get("reason", "").startswith("customer replied") or e.get("reason", "").startswith("customer asked")
+                  for _w, _k, e in ev_all)  # fmt: skip
+    cust_outcome = any(kind == "outcome" for _w, kind, _e in ev_all)
     if status in VENDOR_STATUS:
         sig, w = VENDOR_STATUS[status]
         ev = {"signal": sig, "vendor_status": status}
-        if sig == "resolved":
+        if sig == "resolved" and replied and not cust_outcome:
+            ev["note"] = "stale: the customer replied after it"
+        elif sig == "resolved":
+            if refusal is not None and refusal[0] >= STRONG_REFUSAL and not cust_outcome:
+                w *= 0.5
             ev_all.append((w, "outcome", ev))
         elif sig == "unresolved":
             ev_all.append((w, "open", ev))

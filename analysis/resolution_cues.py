@@ -41,6 +41,7 @@ RESOLVED_CUES: list[tuple[str, float, str]] = [
     (r"back to normal|(?:is|'s|are|'re) (?:back|up) (?:now|again)?|(?:much|a lot|way) better|went through", 1.2, OUTCOME),
     (r"exactly what i (?:wanted|needed|was looking for)|(?:it|that|this) works|sorts? (?:it|that) (?:out)?", 1.2, APPROVAL),
     (r"sort(?:ing|ed)? (?:that|it|this|everything) out", 1.2, APPROVAL),
+    (r"(?:activated|verified|unlocked|enabled|restored|installed|showing|visible|through) now", 1.2, OUTCOME),
     (r"(?:has |have |finally )?(?:arrived|came through|showed up|turned up)", 1.2, OUTCOME),
     (r"(?:isn't|is not|aren't|not|no longer|doesn't|don't) (?:\w+ ){0,2}any ?more|no more (?:errors?|problems?|issues?|drops?|crash\w*)", 1.5, OUTCOME),
 ]  # fmt: skip
@@ -60,7 +61,7 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:hasn't|has not|haven't|have not) (?:been )?(?:fixed|solved|resolved|arrived|received|come|worked)", 1.8),
     (r"(?:i'll|i will) (?:take my business|go (?:elsewhere|to a competitor)|cancel)", 1.0),
     (r"(?:crash\w*|down|broken|failing|stopped|dropping|dropped|gone|happening|frozen|freezing) again", 1.8),
-    (r"still (?:\w+ ){0,4}(?:there|gone|invalid|slow|broken|down|wrong|missing|happening|an? error|the error|crash\w*|charged)", 1.8),
+    (r"still (?:\w+ ){0,4}(?:there|gone|invalid|slow|broken|down|wrong|missing|happening|cutting out|dropping|buffering|freezing|stuck|bouncing|declin\w+|an? error|the error|crash\w*|charged)", 1.8),
     (r"(?:haven't|have not|didn't|did not) (?:answer(?:ed)?|solved?|fix(?:ed)?|help(?:ed)?|explain(?:ed)?|change[d]?|said anything|told me|replied)", 1.5),
     (r"(?:don't|do not|can't|cannot) see any (?:change|difference)", 1.5),
     (r"(?:i give up|(?:go|switch|move) to (?:another|a different|a competitor|someone else))", 1.5),
@@ -72,6 +73,9 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"forget it|never ?mind|don't bother|i'll sort it (?:out )?myself|i'll (?:call|contact|ring|try|go to) (?:the|my) (?:council|bank|police|landlord|manufacturer|regulator|shop|store)", 1.8),
     (r"(?:\w+|several|many|multiple|so many) times (?:already|now|before)|(?:yet|once) again|(?:been|was|got) (?:transferred|passed around|cut off)", 1.5),
     (r"(?:nobody|no one|no-one|nobody's|you) (?:has |have |'s )?(?:ever )?(?:replied|answered|responded|got back|called (?:me )?back|emailed|done anything)", 1.5),
+    # the customer sums up the bad outcome or gives up: "so I just live with it then", "I get
+    # nothing", "so you're not doing anything", "I shall be taking this further", "whatever"
+    (r"so (?:i|we) (?:just|still|have to|'ll have to|get nothing|lose)|(?:i|we) (?:get|got|getting) nothing|so (?:you're|you are) not (?:doing|going to do) anything|tak(?:e|ing) (?:this|it|the matter) further|whatever|(?:oh )?come on[,!?]", 1.8),
     (r"(?:that|this|the new) one(?:'s| is| has)? (?:\w+ ){0,2}(?:expired|invalid|broken|failed|not working|the same)|(?:expired|invalid|broken|failed|not working) (?:too|as well)", 1.8),
 ]  # fmt: skip
 
@@ -79,8 +83,9 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
 #: (and count as open themselves): "thanks anyway", "thanks for nothing", "really solved
 #: everything", "lovely. really appreciate it" after a refusal is handled by AGENT_REFUSALS
 SARCASM_CUES: list[tuple[str, float]] = [
-    (r"thanks? (?:you )?(?:anyway|for nothing|i guess|i suppose|all the same)|(?:i guess|i suppose)[.,!]*$", 1.8),
-    (r"(?:super|really|so|very|most|ever so) helpful (?:answer|reply|response|advice)|(?:really|totally|completely) (?:solved|fixed|sorted) everything", 2.0),
+    (r"thanks? (?:you )?(?:anyway|for nothing|i guess|i suppose|all the same)|(?:i guess|i suppose)[.,!]*(?: (?:bye|goodbye|thanks?)[.,!]*)?$", 1.8),
+    (r"(great|brilliant|excellent|fantastic|amazing|wonderful|lovely|perfect)[.!,]* (?:really|just|absolutely|truly) \1|(?:great|brilliant|excellent|fantastic|amazing|wonderful|good|superb|stellar|top) (?:\w+ ){0,2}as (?:always|usual|ever)|yeah[.,!]* right\b", 1.8),
+    (r"(?:super|really|so|very|most|ever so|incredibly) (?:helpful|informative|useful) (?:answer|reply|response|advice|update)|(?:really|totally|completely) (?:solved|fixed|sorted) everything", 2.0),
     (r"(?:that's |thats |oh )?just (?:great|brilliant|perfect|lovely|fantastic|wonderful)|great (?:job|work)[.!]* (?:really|not)|wow[.,!]* ok(?:ay)?", 1.8),
     (r"(?:fine|ok(?:ay)?)[,.]? (?:\w+ ){0,3}i suppose|(?:i'm|i am) not (?:happy|impressed)", 1.5),
 ]  # fmt: skip
@@ -89,14 +94,21 @@ SARCASM_CUES: list[tuple[str, float]] = [
 #: customer elsewhere, closing the contact without an answer (regex, weight). Read in the
 #: agent's last turns; an offer in the same turn ("but I can ...") cancels it.
 AGENT_REFUSALS: list[tuple[str, float]] = [
-    (r"(?:nothing|not much|nothing else|nothing more|nothing further) (?:\w+ )?(?:i|we) can (?:do|offer)|(?:can't|cannot|can not|unable to|not able to) (?:do anything|help (?:you )?(?:with that|further|any further)|offer (?:you )?anything)", 2.0),
-    (r"(?:i|we) (?:can't|cannot|can not|am unable to|are unable to|'m unable to|'re unable to|'m not able to|are not able to|won't be able to) (?:\w+ ){0,2}(?:refund|change|remove|cancel|reimburse|compensate|waive|replace|repair|process|release|give|send|do that|help)", 1.8),
+    (r"(?:nothing|not much|nothing else|nothing more|nothing further) (?:\w+ )?(?:i|we) can (?:do|offer|add|change)|(?:can't|cannot|can not|unable to|not able to) (?:do anything|help (?:you )?(?:with that|further|any further)|offer (?:you )?anything)", 2.0),
+    (r"(?:i|we)(?: can't| cannot| can not| am unable to| are unable to|'m unable to|'re unable to|'m not able to| are not able to| won't be able to) (?:\w+ ){0,2}(?:refund|change|remove|cancel|reimburse|compensate|waive|replace|repair|process|release|give|send|do that|help)", 1.8),
     (r"(?:isn't|is not|aren't|are not|not) (?:covered|eligible|possible|something we can|our responsibility|something we do)", 1.8),
-    (r"(?:all|the only thing) (?:i|we) can (?:suggest|do|recommend|advise)|(?:i|we) can only (?:go by|suggest|advise|tell you)|(?:i|we) (?:really )?(?:couldn't|can't|cannot) (?:say|tell you|give you a date)", 1.5),
+    (r"(?:all|the only thing) (?:i|we) can (?:suggest|do|recommend|advise)|(?:i|we) can only (?:go by|suggest|advise|tell you|add a note|make a note|log it|pass it on)|(?:hasn't|has not|haven't|have not) (?:given|set|confirmed) (?:us |me )?a date|(?:i|we) (?:really )?(?:couldn't|can't|cannot) (?:say|tell you|give you a date)", 1.5),
     (r"(?:no|have no|don't have any) (?:control over|update|information|way to)|unfortunately (?:not|no|that's not|we can't|i can't)", 1.5),
     (r"you(?:'d| would| will|'ll)? (?:need|have) to (?:\w+ ){0,2}(?:appeal|contact|write|go to|take (?:it|that) up|speak to|call|raise (?:it|that) with|complain)", 1.2),
-    (r"(?:chat|conversation|line|office) is (?:now )?clos(?:ing|ed)|(?:contact|call|try) us (?:again|back) (?:later|tomorrow|another time)|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to) (?:need to )?transfer you", 1.5),
-    (r"please be patient|(?:there's|there is) (?:no|nothing) (?:reported|wrong|fault|issue|problem) (?:\w+ ){0,3}(?:our|my) end|policy (?:is|says)", 1.2),
+    (r"(?:chat|conversation|line|office) (?:is|has been) (?:now )?clos(?:ing|ed)|(?:contact|call|try) us (?:again|back) (?:later|tomorrow|another time)|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to) (?:need to )?transfer you", 1.5),
+    (r"please be patient|(?:there's|there is) (?:no|nothing) (?:reported|wrong|fault|issue|problem) (?:\w+ ){0,3}(?:our|my) (?:end|side)|policy (?:is|says)", 1.2),
+    # an inability or a rule that leaves the customer where they were: "I can't extend it",
+    # "I don't have a date", "I'm not sure why", "that's our fare rule", "all customers have the rise"
+    (r"(?:i|we)(?: can't| cannot| can not| couldn't| am unable to|'m unable to| are unable to|'re unable to|'m not able to| am not able to) (?:\w+ ){0,2}(?:extend|confirm|see why|add|book|guarantee|promise|override|match|honou?r|reverse|move|reinstate|reopen|approve|accept|find|say why|tell why|explain)", 1.8),
+    (r"(?:i|we) (?:don't|do not) (?:have|know) (?:a|any|an|the) (?:date|time ?frame|time ?scale|update|answer|eta|reason)|(?:i'm|i am) not sure why", 1.5),
+    (r"(?:can't|cannot|can not|won't|will not) be (?:cancelled|canceled|refunded|changed|returned|exchanged|extended|reversed|reinstated|replaced|removed|waived)|non-refundable|(?:don't|do not|doesn't|does not) qualify", 1.8),
+    (r"(?:it's|it is|that's|that is) (?:just )?(?:the|our) (?:\w+ )?(?:policy|rule|rules)|(?:all|every) customers? (?:have|get|pay|are)|(?:made a |is a |the )?final decision", 1.5),
+    (r"^no[,.]? (?:i'm |i am )?(?:sorry|afraid)", 1.5),
 ]  # fmt: skip
 #: the agent's very last turn asks the customer for something and nobody answered: the
 #: conversation stopped mid-way ("Could you send me the order number?" as the last word)
@@ -117,9 +129,9 @@ AGENT_OFFER = re.compile(
 #: order placed is pending until it happens; a completed action ("I've refunded it", "I've
 #: reset the line") is not a commitment.
 COMMITMENT_CUES: list[str] = [
-    r"(?:i'll|i will|we'll|we will|i'm going to|we're going to|someone will|somebody will|a colleague will|our team will|the team will|they'll|they will|he'll|she'll) (?:\w+ ){0,2}(?:call|ring|phone|get back|email|e-mail|contact|reach out|follow up|update|write|send|check back|look into|message|text|notify|let you know|visit|come|complete|courier|deliver|post|dispatch|arrange|investigate|review|be in touch|keep an eye|monitor|chase|check on|keep you (?:updated|posted|informed))",
+    r"(?:i'll|i will|we'll|we will|i'm going to|we're going to|someone will|somebody will|a colleague will|our team will|the team will|they'll|they will|he'll|she'll) (?:\w+ ){0,2}(?:call|ring|phone|get back|email|e-mail|contact|reach out|follow up|update|write|send|request|order|book|raise|log|submit|check back|look into|message|text|notify|let you know|visit|come|complete|courier|deliver|post|dispatch|arrange|investigate|review|be in touch|keep an eye|monitor|chase|check on|keep you (?:updated|posted|informed))",
     r"(?:a |an |our |the )?(?:\w+ )?(?:technician|engineer|courier|specialist|supervisor|manager|team|colleague|plumber|electrician|driver|department|workshop)s? (?:will|is going to|'ll|has been (?:instructed|asked|booked)(?: and will)?|are going to) (?:\w+ ){0,2}(?:visit|come|call|contact|be (?:there|with you)|arrive|get back|follow up|reach out|attend|complete|collect|deliver|review|investigate|look)",
-    r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:escalated|raised|opened|logged|created|booked|scheduled|arranged|ordered|requested|submitted|instructed|put (?:in )?(?:a|the|your) (?:\w+ )?(?:request|claim|order)|put (?:the|a|your) (?:\w+ )?(?:request|claim|order) in|sent (?:a|the|your) (?:\w+ )?(?:request|referral)) (?:\w+ ){0,5}",
+    r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:escalated|raised|opened|logged|created|booked|scheduled|arranged|ordered|reordered|re-ordered|requested|submitted|instructed|put (?:in )?(?:a|the|your) (?:\w+ )?(?:request|claim|order)|put (?:the|a|your) (?:\w+ )?(?:request|claim|order) in|sent (?:a|the|your) (?:\w+ )?(?:request|referral)) (?:\w+ ){0,5}",
     # handing the matter on is a promise only when a request or a team is named ("I've passed
     # your complaint to billing"; "I've passed your kind words on to Jo" is not)
     r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:passed|forwarded|referred|sent|handed|transferred) (?:(?:your|this|the|it|a) (?:\w+ )?(?:request|case|complaint|claim|query|details|issue|ticket|problem|matter|application|it)|it|this)(?: (?:on|over|across|up))? (?:to|with) (?:the|our|a|your|their) (?:\w+ ){0,2}(?:team|department|dept|colleagues?|specialists?|manager|supervisor|engineers?|workshop|partner|courier|carrier|provider|insurer|underwriters?|experts?)",
@@ -130,6 +142,15 @@ COMMITMENT_CUES: list[str] = [
     r"(?:technician|engineer|courier|driver|plumber|electrician|fitter|installer|visit|delivery|replacement) (?:is|'s|are|'re) (?:coming|visiting|due|on (?:its|their|his|her) way|being (?:sent|arranged|posted))",
     # a physical replacement on its way (a link or an e-mail sent is done on the spot)
     r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:sent|dispatched|posted|shipped|sent out|ordered) (?:you )?(?:out )?(?:a|an|the|your) (?:new |replacement |spare )?(?:replacement|card|device|unit|part|router|modem|handset|phone|kit|pack|parcel|charger|cable|box|letter)",
+    # work handed to someone else who will do it later: "I've asked billing to re-issue the
+    # bill", "they'll correct it and write to you", "the crew will take the old one away",
+    # "our adviser, Sam, will ring you on Monday", "a new one will be posted out tomorrow"
+    r"(?:(?:i've|i have|we've|we have|i|we) (?:just |also )?|and (?:have |'ve )?(?:also )?)(?:asked|told|instructed|requested|got) (?!you\b)(?:(?:the|our|a|your|their) )?(?:\w+ ){1,3}to (?!you\b)\w+",
+    r"(?:they'll|they will|he'll|she'll|(?:the|our|your|a) (?:\w+ ){0,2}(?:team|office|department|crew|staff|finance|billing|accounts|warehouse|lab|adviser|advisor|manager|partner|school|bank|carrier|insurer)s?,? (?:will|'ll|are going to|is going to)) (?:\w+ ){0,3}(?:do|correct|fix|sort|process|issue|re-issue|reissue|move|refund|credit|cancel|close|take|bring|pick|collect|write|send|post|call|contact|update|book|make|add|apply|change|check|confirm)",
+    r"(?:will|'ll|is going to|are going to) (?:\w+ )?(?:call|ring|phone|email|e-mail|text|contact|visit|write to) you",
+    r"(?:i've|i have|we've|we have) (?:\w+ ){1,4}and (?:(?:have|'ve) )?(?:requested|ordered|reordered|re-ordered|raised|escalated|booked|arranged|asked)",
+    r"(?:a|the|your) (?:new|replacement) (?:\w+ )?(?:one|card|\w+) (?:will|'ll|is going to) be (?:posted|sent|delivered|dispatched|issued|shipped|printed)|(?:it|they|this) (?:will|'ll|is going to|are going to) be (?:posted|sent out|posted out|dispatched|shipped|printed|reissued|re-issued|collected)",
+    r"(?:i'm|we're|i am|we are) (?:sending|posting) you (?:a|an|the|your) (?:\w+ ){0,2}(?:pack|letter|card|form|replacement|device|kit|parcel|cheque)",
     r"please allow (?:up to )?(?:\w+ ){0,3}(?:for|to)",
     r"(?:you'll|you will|you should) (?:hear (?:back )?from|get a (?:call|callback|reply|response|email|text|sms|confirmation) (?:from|within|by|when|once|the|confirming)|receive (?:a |an )?(?:confirmation|call|callback|reply|response|text|update))",
     r"(?:expect|you can expect) (?:a |an )?(?:call|callback|reply|response|email|update|visit)",
@@ -155,7 +176,7 @@ CUSTOMER_DEFERRALS: list[str] = [
 
 #: a reply that closes the matter (the customer writing last with only this is not waiting)
 CLOSING_ONLY = re.compile(
-    r"^\W*(?:(?:ok(?:ay)?|great|perfect|cool|fine|brilliant|awesome|excellent|thanks?|thank you|thank u|"
+    r"^\W*(?:(?:ok(?:ay)?|great|perfect|cool|fine|brilliant|awesome|excellent|nice|ta|brill|fab|ace|thanks?|thank you|thank u|"
     r"thx|ty|tysm|cheers|much appreciated|appreciate it|bye|goodbye|have a (?:good|nice|great) (?:day|one)|"
     r"you too|will do|got it|understood|sounds good|all good|no|nope|that's all|that's it|nothing else|"
     r"have a (?:nice|good|great) (?:day|evening|weekend)|no thanks|no thank you)\W*)+$",
@@ -163,7 +184,7 @@ CLOSING_ONLY = re.compile(
 )
 #: a last message with one of these is not read as "the customer is still waiting"
 POSITIVE_WORDS = re.compile(
-    r"\b(?:thank\w*|thx|ty|tysm|cheers|great|perfect|lovely|fantastic|brilliant|awesome|star|wonderful|"
+    r"\b(?:thank\w*|thx|ty|tysm|ta|nice|brill|fab|cheers|great|perfect|lovely|fantastic|brilliant|awesome|star|wonderful|"
     r"excellent|appreciated?|works now|worked|better|sorted|solved|fixed)\b",
     re.I,
 )

@@ -341,3 +341,151 @@ def test_a_link_sent_is_done_and_waiting_to_see_is_pending() -> None:
     wait = _it("call", ("customer", "the heating makes a noise"), ("agent", "Bleed the radiators, that usually stops it."),
                ("customer", "ok i'll wait and see if that does it"))  # fmt: skip
     assert assess(wait).verdict == "pending"
+
+
+# -- fresh3 causes (#19): polite endings after a dead end, resignation, sarcasm, terse thanks --
+
+
+@pytest.mark.parametrize(
+    ("agent_last", "closing"),
+    [
+        # an inability or a rule, then the customer only says goodbye politely
+        ("Sorry, we can't honour the old price on that model.", "Okay. Thank you. Bye."),
+        ("I'm afraid I don't have a date for the fix yet.", "right ok thanks bye"),
+        ("im not sure why its rejecting your card to be honest", "ok thanks anyway bye"),
+        ("Custom orders can't be refunded once they've shipped, sorry.", "Right. Cheers."),
+        ("Unfortunately you don't qualify for the loyalty rate.", "Okay, thanks for explaining."),
+        ("That's just our booking rule, I'm afraid.", "Fine. Thanks."),
+        ("No, sorry, the fee stays on the account.", "OK, thank you."),
+        ("Honestly there's nothing else I can change on the order.", "Okay. Thanks for your time."),
+    ],
+)
+def test_polite_goodbye_after_a_dead_end_is_unresolved(agent_last: str, closing: str) -> None:
+    it = _it("call", ("customer", "I was charged twice for one order"),
+             ("agent", "Let me check that for you."), ("customer", "thanks, please fix it"),
+             ("agent", agent_last), ("customer", closing))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "unresolved", got.reasons
+    assert got.flag(ResolutionOptions()) is not None
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "So we just pay the extra then. Bye.",
+        "so i get nothing back. great. bye",
+        "So you're not doing anything about it.",
+        "I'll be taking this further, thank you.",
+        "yeah ok whatever thanks",
+        "Oh come on, seriously? Fine, bye.",
+        "Lovely. Just lovely. Bye.",  # sarcasm by repetition
+        "Superb service as usual, thanks.",
+        "What an incredibly useful reply, thanks.",
+    ],
+)
+def test_resigned_or_sarcastic_closing_is_unresolved(closing: str) -> None:
+    it = _it("chat", ("customer", "my parcel never came"), ("agent", "Tracking shows it was delivered."),
+             ("customer", closing))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "unresolved", got.reasons
+
+
+@pytest.mark.parametrize("closing", ["nice one ta", "brill", "sorted, got it in my junk folder. verified now"])
+def test_terse_thanks_and_plain_outcomes_are_resolved(closing: str) -> None:
+    it = _it("chat", ("customer", "how do I verify my account?"),
+             ("agent", "I've sent the verification link to your email."), ("customer", closing))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "resolved", got.reasons
+
+
+def test_vendor_solved_is_stale_when_the_customer_replied_after_it() -> None:
+    it = _it("email", ("customer", "My invoice has the wrong company name."),
+             ("agent", "Please change it under Settings and regenerate the invoice."),
+             ("customer", "I changed it yesterday and regenerated it twice, the PDF shows the old name."),
+             meta={"ticket_status": "solved"})  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "unresolved", got.reasons
+    assert got.vendor_status == "solved"
+    # the same thread where the reply is only thanks keeps the desk's verdict
+    done = _it("email", ("customer", "My invoice has the wrong company name."),
+               ("agent", "I've corrected it and attached the new invoice."), ("customer", "Thanks a lot!"),
+               meta={"ticket_status": "solved"})  # fmt: skip
+    assert assess(done).verdict == "resolved"
+
+
+def test_vendor_closed_weighs_less_than_the_agents_dead_end() -> None:
+    it = _it("call", ("customer", "when will my compensation be paid"),
+             ("agent", "i dont have a timeframe for that sorry"), ("customer", "ok then thanks bye"),
+             meta={"status": "closed"})  # fmt: skip
+    assert assess(it).verdict == "unresolved"
+
+
+@pytest.mark.parametrize(
+    "agent_last",
+    [
+        "I've asked the payroll office to correct the figure, it'll show on next month's slip.",
+        "I've told our returns team to collect it - they'll ring ahead the day before.",
+        "Our regional manager, Priya, will phone you on Thursday afternoon.",
+        "The lab team will send you the results by email early next week.",
+        "ive checked the meter and have booked a fitter for the twelfth",
+        "Sorry about that. Your replacement badge will be printed and posted this week.",
+        "I'm posting you a prepaid return kit today.",
+        "they'll sort the paperwork and send you a copy once it's signed",
+    ],
+)
+def test_work_handed_on_then_thanks_is_pending(agent_last: str) -> None:
+    it = _it("call", ("customer", "hi, my account details are wrong"), ("agent", agent_last),
+             ("customer", "oh lovely, thanks so much"))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "pending", got.reasons
+    assert got.commitment
+
+
+def test_asking_the_customer_to_act_is_no_handover() -> None:
+    it = _it("chat", ("customer", "how do I change my password?"),
+             ("agent", "I've asked you to click the reset link in the email I just sent."),
+             ("customer", "done, I can log in now, thanks"))  # fmt: skip
+    assert assess(it).verdict == "resolved"
+
+
+@pytest.mark.parametrize(
+    "agent_last",
+    [
+        "I'm unable to confirm where the parcel is right now. Anything else?",
+        "im unable to see why the payment bounced sorry",
+        "the landlord hasnt given us a date so i can only make a note on the file",
+    ],
+)
+def test_contracted_inability_is_a_dead_end(agent_last: str) -> None:
+    it = _it("chat", ("customer", "where is my refund, it's been two weeks"), ("agent", agent_last),
+             ("customer", "no"))  # fmt: skip
+    assert assess(it).verdict == "unresolved"
+
+
+@pytest.mark.parametrize(
+    "agent_last",
+    [
+        "I've updated your address on the account, confirmed your new plan and also asked the "
+        "meter team to fit the smart meter.",
+        "No problem, I'll request the duplicate certificate now and it goes out in the post.",
+    ],
+)
+def test_a_request_after_other_work_is_still_a_promise(agent_last: str) -> None:
+    it = _it("email", ("customer", "I moved house last week."), ("agent", agent_last), ("customer", "Cheers!"))
+    assert assess(it).verdict == "pending"
+
+
+@pytest.mark.parametrize(
+    ("closing", "verdict"),
+    [
+        # unpunctuated ASR: the complaint after a hedge is its own clause
+        ("i wouldnt call it sorted its still cutting out", "unresolved"),
+        ("i don't think so to be honest it's still really slow", "unresolved"),
+        # ... but a condition keeps its clause: only the later outcome counts
+        ("um if it still isnt right on monday ill ring back but its working fine now", "resolved"),
+    ],
+)
+def test_asr_turns_without_punctuation_are_split_into_clauses(closing: str, verdict: str) -> None:
+    it = _it("call", ("customer", "my broadband keeps dropping"), ("agent", "ive restarted the line from here"),
+             ("customer", closing))  # fmt: skip
+    assert assess(it).verdict == verdict, assess(it).reasons
