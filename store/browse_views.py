@@ -4,7 +4,6 @@ Split from store/browse.py (#14)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from store.browse_dashboard import _day_bounds, _days, _r, _table_exists
 from store.db import Store
 from store.outbound import WITHHELD, mask_strings
+from store.patterns_base import _loads
 from store.resolution import ResolutionView
 from store.resolution import view as resolution_view
 from store.reviews import COUNTS, contest_reason, contested, counts, queue_order
@@ -139,15 +139,6 @@ def detail(store: Store, interaction_id: int) -> Detail | None:
     )
 
 
-def _loads(v: Any, default: Any) -> Any:
-    if v is None:
-        return default
-    if isinstance(v, str):
-        try:
-            return json.loads(v)
-        except ValueError:
-            return default
-    return v
 
 
 # -- review queue ----------------------------------------------------------------------------

@@ -7,10 +7,6 @@ path is in test_job_minilm.py (slow).
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
@@ -19,16 +15,11 @@ from analysis.patterns import clusters as cl
 from analysis.patterns.options import ClusterOptions
 from store import Store
 
-# Run on both store backends (the DuckLake on a real PostgreSQL: tests/store/backends.py).
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "store"))
-from backends import BACKENDS, lake_template, pg, target_for  # noqa: F401  (fixtures)
 
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(target_for(request, request.param, tmp_path, "patterns"))
-    yield s
-    s.close()
+@pytest.fixture
+def store(store_on_both_backends: Store) -> Store:
+    """This module runs on the DuckDB file and on a DuckLake (conftest.py)."""
+    return store_on_both_backends
 
 
 def planted(groups: int, per: int, *, spread: float = 0.6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

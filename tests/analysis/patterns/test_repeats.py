@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from patterns_data import NOW, Spec, put
@@ -17,16 +14,11 @@ from store import Store
 from store import flags as store_flags
 from store import patterns as sp
 
-# Run on both store backends (the DuckLake on a real PostgreSQL: tests/store/backends.py).
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "store"))
-from backends import BACKENDS, lake_template, pg, target_for  # noqa: F401  (fixtures)
 
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(target_for(request, request.param, tmp_path, "patterns"))
-    yield s
-    s.close()
+@pytest.fixture
+def store(store_on_both_backends: Store) -> Store:
+    """This module runs on the DuckDB file and on a DuckLake (conftest.py)."""
+    return store_on_both_backends
 
 
 def _active_repeat_flags(store: Store) -> list[tuple[int, str]]:
