@@ -18,6 +18,7 @@ interaction), then the bot and the API, and remove the state file.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import threading
@@ -130,11 +131,11 @@ class Service:
             self._after_analysis()
 
     def _locked(self, job: Any) -> Any:
+        @functools.wraps(job)  # keeps the job's name, and `__wrapped__` says which job it is
         def run() -> None:
             with self.write_lock:
                 job()
 
-        run.__name__ = getattr(job, "__name__", "job")
         return run
 
     def _after_analysis(self) -> None:

@@ -146,7 +146,7 @@ def test_the_service_schedules_retention_daily_across_dst(tmp_path: Path, monkey
         monkeypatch.setattr(svc.scheduler, "start", lambda: None)  # jobs stay pending
         svc.start()
         job = svc.scheduler.get_job("retention")
-        assert job is not None and job.func == svc.retention_job
+        assert job is not None and getattr(job.func, "__wrapped__", job.func) == svc.retention_job
         trigger = job.trigger
         svc.retention_job()  # what the trigger runs: one audited retention pass
         assert audit.recent(store, action="retention")[0]["actor"] == "retention"

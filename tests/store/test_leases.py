@@ -49,19 +49,25 @@ def test_concurrent_claims_never_overlap(tmp_path: Path) -> None:
     got: dict[str, list[int]] = {}
     barrier = threading.Barrier(4)
 
-    def worker(name: str) -> None:
+    def worker(name: str, start: int) -> None:
         mine: list[int] = []
         barrier.wait()
-        for lo in range(0, len(ids), 5):  # all four walk the same list, as drivers do
+        # all four walk the same batches, as drivers do, each from another place in the list
+        for k in range(0, len(ids), 5):
+            lo = (start + k) % len(ids)
             mine += leases.claim(store, leases.ANALYSE, ids[lo:lo + 5], holder=name, ttl_seconds=600).ids
         got[name] = mine
 
-    threads = [threading.Thread(target=worker, args=(f"d{k}",)) for k in range(4)]
+    threads = [threading.Thread(target=worker, args=(f"d{k}", 50 * k)) for k in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     flat = [i for v in got.values() for i in v]
     assert sorted(flat) == ids  # every id leased exactly once
-    assert sum(1 for v in got.values() if v) >= 2  # and the claims really interleaved
+    # whoever won, a held batch is refused to every other holder
+    for name, mine in got.items():
+        if mine:
+            other = next(n for n in got if n != name)
+            assert leases.claim(store, leases.ANALYSE, mine[:5], holder=other, ttl_seconds=600).ids == ()
     store.close()
