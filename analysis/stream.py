@@ -24,23 +24,63 @@ patterns job or retention write, and the analysis job runs on its own thread, so
 commits between two interactions instead of waiting for the whole run. Crash safety is
 the same as before: turns+status and scores+flags+status are each one transaction, and
 an interaction is processed at most once per run (a changed one waits for the next run).
+
+On a DuckLake several processes may run this at once (two `serve` instances, or one beside
+a Ray driver, issue 17). There each text batch and each call is *leased* (store.leases,
+the Ray driver's stage names) before its models run, re-checked as still waiting, and the
+lease released with the commit; what another holder has is left to it. The lease expires
+after `LEASE_SECONDS`, so a killed instance's work is taken over by the next run (a lease
+that runs out under a slow holder costs repeated work, never a duplicate: scores are
+replace-by-key). On the single DuckDB file only one process can write, so no lease is
+taken there and the embedded path is unchanged.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from store import calls as call_store
 from store import interactions as interaction_store
+from store import leases
 from store import scores as score_store
 
 if TYPE_CHECKING:
     from analysis.pipeline import Analysis, Analyzer, AnalyzeReport
     from store.db import Store
     from store.records import Interaction
+
+#: how long a lease on one batch or call lasts (a killed instance's work waits this long);
+#: the Ray driver's default `[cluster] lease_seconds`
+LEASE_SECONDS = 600.0
+
+
+class _Leaser:
+    """Leases for one run on a lake; on a DuckDB file every claim gets everything."""
+
+    def __init__(self, store: Store, gate: AbstractContextManager) -> None:
+        self.store = store
+        self.gate = gate
+        self.on = store.backend == "ducklake"
+        # host, process and a random part, as the Ray driver's holders (no Ray import here)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def claim(self, stage: str, ids: Sequence[int]) -> leases.Lease | None:
+        if not self.on:
+            return None
+        with self.gate:
+            return leases.claim(self.store, stage, ids, holder=self.holder, ttl_seconds=LEASE_SECONDS)
+
+    def release(self, lease: leases.Lease | None) -> None:
+        if lease is not None:
+            with self.gate:
+                leases.release(self.store, lease)
 
 
 def run_streaming(
@@ -68,6 +108,8 @@ def run_streaming(
     asr = TranscribeReport()
     models_loaded = False
     transcribe = opts.transcribe and analyzer.asr_options is not None
+    leaser = _Leaser(store, gate)
+    started = datetime.now(UTC)
     while True:
         # 1. everything scoreable now, text first, newest first
         ids = [
@@ -87,13 +129,27 @@ def run_streaming(
             if stop():
                 break
             chunk = ids[start : start + opts.batch_size]
-            scored.update(chunk)
-            batch = interaction_store.get_many(store, chunk)
-            results = analyzer.analyse_batch(batch)  # outside the lock: the slow part
-            with gate:
-                batch, results = _still_current(store, batch, results, scored)
-                if batch:
-                    analyzer._run_batch(store, batch, report, results)
+            scored.update(chunk)  # those another holder has are left to it for this run
+            lease = leaser.claim(leases.ANALYSE, chunk)
+            try:
+                if lease is not None:  # re-check: the other holder may have just committed them
+                    chunk = score_store.pending_ids(
+                        store, among=list(lease.ids), max_attempts=opts.max_attempts, rescore=rescore,
+                        stale_key=analyzer.analysis_key if stale else None,
+                    ) if lease.ids else []  # fmt: skip
+                    if (rescore or stale) and chunk:  # analysed counts as waiting: skip what was redone
+                        redone = score_store.analysed_since(store, chunk, started)
+                        chunk = [i for i in chunk if i not in redone]
+                if not chunk:
+                    continue
+                batch = interaction_store.get_many(store, chunk)
+                results = analyzer.analyse_batch(batch)  # outside the lock: the slow part
+                with gate:
+                    batch, results = _still_current(store, batch, results, scored)
+                    if batch:
+                        analyzer._run_batch(store, batch, report, results)
+            finally:
+                leaser.release(lease)
         # 2. the newest waiting call: transcribe, then score it right away (next loop)
         if stop() or not transcribe or (limit is not None and len(tried_calls) >= limit):
             break
@@ -106,10 +162,20 @@ def run_streaming(
             break
         iid, attempts = waiting[0]
         tried_calls.add(iid)
-        transcribe_one(
-            store, analyzer.transcriber(), iid, attempts, asr,
-            backoff_seconds=opts.backoff_seconds, write_lock=write_lock,
-        )  # fmt: skip
+        lease = leaser.claim(leases.TRANSCRIBE, [iid])
+        try:
+            if lease is not None:  # held elsewhere, or transcribed meanwhile: not ours
+                still = dict(call_store.pending_transcription(
+                    store, max_attempts=opts.max_attempts, among=list(lease.ids)))  # fmt: skip
+                if iid not in still:
+                    continue
+                attempts = still[iid]
+            transcribe_one(
+                store, analyzer.transcriber(), iid, attempts, asr,
+                backoff_seconds=opts.backoff_seconds, write_lock=write_lock,
+            )  # fmt: skip
+        finally:
+            leaser.release(lease)
     report.transcribed, report.transcribe_failed = asr.transcribed, asr.failed
     report.seconds = time.perf_counter() - t0
     return report

@@ -141,7 +141,12 @@ def release(store: Store, lease: Lease, ids: Sequence[int] | None = None,
     if ids is not None:
         sql += " AND interaction_id IN (SELECT unnest(?::BIGINT[]))"
         params.append([int(i) for i in ids])
-    (con or store.cursor()).execute(sql, params)
+    if con is not None:
+        con.execute(sql, params)
+        return
+    # its own transaction, so on a lake it holds the write lock and is retried on a
+    # conflict (a bare autocommit DELETE beside another process's release fails to commit)
+    store.retrying(lambda tx: tx.execute(sql, params))
 
 
 def held(store: Store, stage: str, *, now: datetime | None = None) -> dict[int, str]:
