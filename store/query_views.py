@@ -89,32 +89,34 @@ def find(store: Store, q: Query, *, limit: int = 10, offset: int = 0) -> Found:
     w = _where(store, _without_joined_flag(q) if fams and not order_metric else q)
     cond, params = w.joined()
     join = _INNER if w.needs_scores else _LEFT if order_metric and METRICS[order_metric][0] == "s" else ""
+    # The total is its own query: `count(*) OVER ()` next to ORDER BY … LIMIT trips an
+    # intermittent DuckDB internal error ("Attempted to access index 0 within vector of
+    # size 0", duckdb/duckdb#22352) that invalidates the whole database.
     if order_metric:
         expr = METRICS[order_metric][1]
         d = "DESC" if q.order is None or q.order.descending else "ASC"
-        sql = (f"SELECT i.id, NULL, count(*) OVER () FROM interactions i {join} WHERE {cond} "
-               f"ORDER BY {expr} {d} NULLS LAST, i.id DESC LIMIT ? OFFSET ?")  # fmt: skip
+        sel, body = "i.id, NULL", f"FROM interactions i {join} WHERE {cond}"
+        order = f"ORDER BY {expr} {d} NULLS LAST, i.id DESC"
     elif fams:
         fparams: list[Any] = []
         fcond = flag_condition(q, fams, fparams)
         # Join from the time-filtered interactions to their flags (the planner builds the
         # hash table on the few interactions and probes flags), not the other way round.
-        sql = (
-            f"SELECT i.id, max(fl.severity) AS sev, count(*) OVER () FROM interactions i JOIN flags fl "
-            f"ON fl.interaction_id = i.id {join} WHERE {cond} AND {fcond} "
-            "GROUP BY i.id, i.started_at ORDER BY sev DESC, i.started_at DESC, i.id DESC LIMIT ? OFFSET ?"
-        )
+        sel = "i.id, max(fl.severity) AS sev"
+        body = (f"FROM interactions i JOIN flags fl ON fl.interaction_id = i.id {join} "
+                f"WHERE {cond} AND {fcond} GROUP BY i.id, i.started_at")  # fmt: skip
+        order = "ORDER BY sev DESC, i.started_at DESC, i.id DESC"
         params = params + fparams
     else:
-        sql = (f"SELECT i.id, NULL, count(*) OVER () FROM interactions i {join} WHERE {cond} "
-               "ORDER BY i.started_at DESC, i.id DESC LIMIT ? OFFSET ?")  # fmt: skip
-    params += [int(limit), int(offset)]
+        sel, body = "i.id, NULL", f"FROM interactions i {join} WHERE {cond}"
+        order = "ORDER BY i.started_at DESC, i.id DESC"
     cur = store.cursor()
-    page = cur.execute(sql, params).fetchall()
+    page = cur.execute(f"SELECT {sel} {body} {order} LIMIT ? OFFSET ?", [*params, int(limit), int(offset)]).fetchall()
     if not page:
-        # past the last page (or nothing at all): the window count is not there to read
+        # past the last page (or nothing at all)
         return Found(count(store, q) if offset else 0, [])
-    total = int(page[0][2])
+    row = cur.execute(f"SELECT count(*) FROM (SELECT i.id {body})", params).fetchone()
+    total = int(row[0]) if row else len(page)
     ids = [int(r[0]) for r in page]
     sev = {int(r[0]): r[1] for r in page}
     lit = ",".join(str(i) for i in ids)
