@@ -377,6 +377,11 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
         # nothing to judge an agent on — below any sensible flag threshold
         return Resolution(iid, "unresolved", NO_ANSWER_CONFIDENCE, ["no agent answer in the interaction"],
                           [], None, None, None)  # fmt: skip
+    if first_cust == -1 and status is None and commitment is None:
+        # no customer words at all (one agent sentence scored alone, a voicemail without a
+        # promise): an agent's "I cannot guarantee …" is not an unresolved customer problem
+        return Resolution(iid, "unresolved", NO_ANSWER_CONFIDENCE, ["no customer turn in the interaction"],
+                          [], None, None, None)  # fmt: skip
     ranked = sorted(ev_all, key=lambda x: -x[0])
     reasons = [_reason(e) for _w, _k, e in ranked[:4]]
     # a promise stays pending unless the customer says the problem is already gone: thanks
