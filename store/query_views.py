@@ -273,10 +273,9 @@ def aggregate(store: Store, q: Query, *, tz: str = "UTC", limit: int | None = No
         gcols = ", ".join(f"g{j} NULLS LAST" for j in range(len(groups)))
         sort = f" ORDER BY m{k} {'DESC' if desc else 'ASC'} NULLS LAST, {gcols}"
     cap = limit if limit is not None else (q.limit or (RANKING_LIMIT if q.view == "ranking" else BREAKDOWN_LIMIT))
-    # the number of matching interactions rides along: each is in exactly one group
-    # (unless grouped by flag kind, where one interaction has several)
-    total_sql = "count(*) OVER ()" if by_flag or not groups else f"sum({'count(*)'}) OVER ()"
-    sql = (f"SELECT {', '.join(sel)}, {total_sql} FROM interactions i {joins}WHERE {cond}"
+    # The number of matching interactions is its own query (below), not a window beside
+    # ORDER BY … LIMIT: that form trips DuckDB's intermittent internal error (duckdb#22352).
+    sql = (f"SELECT {', '.join(sel)} FROM interactions i {joins}WHERE {cond}"
            f"{group_sql}{sort} LIMIT {int(cap)}")  # fmt: skip
     params = sel_params + mparams + jparams + wparams
     rows = store.cursor().execute(sql, params).fetchall()
@@ -293,10 +292,8 @@ def aggregate(store: Store, q: Query, *, tz: str = "UTC", limit: int | None = No
         total = int(out[0][counted] or 0) if out else 0
     elif not with_total:
         total = 0
-    elif by_flag or not groups or (inner and not w.needs_scores):
-        total = count(store, q)  # flag groups overlap; an inner join left unscored rows out
     else:
-        total = int(rows[0][-1]) if rows else 0
+        total = count(store, q)
     return Table(groups, names, out, int(total or 0), labels)
 
 
