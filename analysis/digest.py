@@ -128,14 +128,12 @@ def build(store: Store, day: date, tz: ZoneInfo, *, series_days: int = 14) -> Di
 
 
 def _top_topics(store: Store, start: datetime, end: datetime) -> list[tuple[str, int]]:
-    try:
-        from store import patterns
+    from store import patterns
 
-        clusters = patterns.top_clusters(store, start, end, limit=5)
-        if clusters:
-            return [(c.label or ", ".join(c.terms[:3]), c.count) for c in clusters]
-    except Exception:  # pattern tables absent or not computed
-        log.debug("top_clusters unavailable", exc_info=True)
+    # named issue clusters once the patterns job has computed them, else the top topics
+    clusters = patterns.top_clusters(store, start, end, limit=5)
+    if clusters:
+        return [(c.label or ", ".join(c.terms[:3]), c.count) for c in clusters]
     return qv.top_topics(store, Query(period=Span(start, end, "")), limit=5)
 
 

@@ -133,24 +133,15 @@ def phrases(engine: Engine, q: Query, role: str, page: int) -> Answer:
 
 
 def _patterns_call(name: str, *args: Any, **kwargs: Any) -> list[Any]:
-    """A `store.patterns` read, or [] when the patterns tables are missing or empty."""
-    try:
-        from store import patterns
+    """A `store.patterns` read ([] when the patterns job has not computed it yet). The
+    tables always exist (migrations create them), so an error here is a bug and raises."""
+    from store import patterns
 
-        return list(getattr(patterns, name)(*args, **kwargs))
-    except Exception:
-        log.debug("%s unavailable", name, exc_info=True)
-        return []
+    return list(getattr(patterns, name)(*args, **kwargs))
 
 
 def pattern_top_clusters(store: Store, start: datetime, end: datetime, limit: int) -> list[Any]:
-    """`store.patterns.top_clusters` when the patterns engine is installed and has run."""
-    try:
-        from store import patterns
-    except ImportError:
-        return []
-    try:
-        return list(patterns.top_clusters(store, start, end, limit=limit))
-    except Exception:  # tables missing on an old file, or not computed yet
-        log.debug("top_clusters unavailable", exc_info=True)
-        return []
+    """`store.patterns.top_clusters` ([] before the patterns job has run)."""
+    from store import patterns
+
+    return list(patterns.top_clusters(store, start, end, limit=limit))
