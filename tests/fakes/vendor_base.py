@@ -170,16 +170,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, fake: VendorFake, method: str, url: Any, headers: dict[str, str], body: bytes,
                 status: int, resp_headers: dict[str, str], resp_body: bytes) -> None:
+        if fake.record:  # before answering: a test may read the exchanges as soon as it has the reply
+            with fake.lock:
+                fake.exchanges.append(Exchange(method, url.path, url.query, headers, body, status,
+                                               resp_headers, resp_body))
         self.send_response(status)
         for k, v in resp_headers.items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(resp_body)))
         self.end_headers()
         self.wfile.write(resp_body)
-        if fake.record:
-            with fake.lock:
-                fake.exchanges.append(Exchange(method, url.path, url.query, headers, body, status,
-                                               resp_headers, resp_body))
 
     def do_GET(self) -> None:
         self._serve("GET")
