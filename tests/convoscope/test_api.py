@@ -4,63 +4,21 @@ file, reviews persisted and audited, the state file, and the TUI running against
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shutil
-import sys
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from apidata import NOW, TOKEN
 
 from convoscope import api
 from convoscope.commands import tui as tui_cmd
 from convoscope.context import Context, UserError
-from store import audit, browse, search
+from store import audit, browse
 from store import flags as flags_mod
 from store.db import Store
 from tui.data import ApiSource, LocalSource
-
-ROOT = Path(__file__).resolve().parents[2]
-NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
-TOKEN = "s3cret-token"
-
-
-def _generator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("generate_store", ROOT / "bench" / "generate_store.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-@pytest.fixture(scope="module")
-def base_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("api-store") / "base.duckdb"
-    _generator().generate(path, 300, seed=5, now=NOW, agents=10)
-    st = Store.open(path)
-    search.refresh_search_index(st)
-    st.close()
-    return path
-
-
-@pytest.fixture
-def store(base_db: Path, tmp_path: Path) -> Iterator[Store]:
-    dst = tmp_path / "store.duckdb"
-    shutil.copyfile(base_db, dst)
-    st = Store.open(dst)
-    yield st
-    st.close()
-
-
-@pytest.fixture
-def served(store: Store) -> Iterator[api.ApiHandle]:
-    handle = api.serve_api(store, "127.0.0.1", 0, TOKEN)
-    yield handle
-    handle.stop()
 
 
 @pytest.fixture

@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import httpx
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from test_api import NOW, TOKEN, base_db  # noqa: F401  (module fixture reused)
+from apidata import NOW, TOKEN
 
 from convoscope import api
 from store import browse
@@ -26,22 +21,6 @@ from store.query import Compare, Match, Measure, Query, Span
 from tui.data import ApiSource, LocalSource
 
 WEEK = Span(NOW - timedelta(days=7), NOW, "the last 7 days")
-
-
-@pytest.fixture
-def store(base_db: Path, tmp_path: Path) -> Iterator[Store]:  # noqa: F811
-    dst = tmp_path / "store.duckdb"
-    shutil.copyfile(base_db, dst)
-    st = Store.open(dst)
-    yield st
-    st.close()
-
-
-@pytest.fixture
-def served(store: Store) -> Iterator[api.ApiHandle]:
-    handle = api.serve_api(store, "127.0.0.1", 0, TOKEN)
-    yield handle
-    handle.stop()
 
 
 def test_filter_form_and_typed_query_agree(store: Store) -> None:
@@ -78,7 +57,7 @@ def test_api_pages_counts_and_answers_typed_queries(store: Store, served: api.Ap
     assert r.status_code == 400 and "time zone" in r.json()["error"]
 
 
-def test_export_command_takes_a_typed_query(tmp_path: Path, base_db: Path,  # noqa: F811
+def test_export_command_takes_a_typed_query(tmp_path: Path, base_db: Path,
                                             monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from convoscope.cli import main
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_api import NOW, TOKEN, base_db, served, store  # noqa: F401  (fixtures)
+from apidata import NOW, TOKEN
 
 from convoscope import api
 from convoscope.cli import main
@@ -24,20 +24,20 @@ ROLES = ("admin", "supervisor", "analyst", "viewer", "agent")
 
 
 @pytest.fixture
-def tokens(store: Store) -> dict[str, str]:  # noqa: F811
+def tokens(store: Store) -> dict[str, str]:
     agent = store.cursor().execute("SELECT agent FROM interactions WHERE agent IS NOT NULL LIMIT 1").fetchone()[0]
     return {r: users.add(store, f"{r}-user", r, agent=agent if r == "agent" else None)[1] for r in ROLES}
 
 
-def _get(served: api.ApiHandle, token: str, path: str, **kw: Any) -> httpx.Response:  # noqa: F811
+def _get(served: api.ApiHandle, token: str, path: str, **kw: Any) -> httpx.Response:
     return httpx.get(f"{served.url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=30, **kw)
 
 
-def _post(served: api.ApiHandle, token: str, path: str, body: Any) -> httpx.Response:  # noqa: F811
+def _post(served: api.ApiHandle, token: str, path: str, body: Any) -> httpx.Response:
     return httpx.post(f"{served.url}{path}", headers={"Authorization": f"Bearer {token}"}, json=body, timeout=30)
 
 
-def _an_interaction_with_pii(store: Store) -> int:  # noqa: F811
+def _an_interaction_with_pii(store: Store) -> int:
     row = store.cursor().execute(
         "SELECT t.interaction_id FROM turns t JOIN turn_scores ts USING (interaction_id, seq) "
         "WHERE ts.redacted_text IS NOT NULL AND ts.redacted_text <> t.text LIMIT 1").fetchone()
@@ -45,7 +45,7 @@ def _an_interaction_with_pii(store: Store) -> int:  # noqa: F811
     return int(row[0])
 
 
-def test_api_what_each_role_may_see_and_do(store: Store, served: api.ApiHandle,  # noqa: F811
+def test_api_what_each_role_may_see_and_do(store: Store, served: api.ApiHandle,
                                            tokens: dict[str, str], tmp_path: Path) -> None:
     iid = _an_interaction_with_pii(store)
     raw = browse.detail(store, iid)
@@ -106,7 +106,7 @@ def test_api_what_each_role_may_see_and_do(store: Store, served: api.ApiHandle, 
     assert _get(served, "cvs_00000000_forged", "/api/dashboard").status_code == 401
 
 
-def test_tui_sources_apply_the_same_roles(store: Store, served: api.ApiHandle,  # noqa: F811
+def test_tui_sources_apply_the_same_roles(store: Store, served: api.ApiHandle,
                                           tokens: dict[str, str]) -> None:
     iid = _an_interaction_with_pii(store)
     analyst_api = ApiSource(served.url, tokens["analyst"], now=lambda: NOW)
@@ -141,7 +141,7 @@ def test_tui_sources_apply_the_same_roles(store: Store, served: api.ApiHandle,  
 
 
 @pytest.fixture
-def db(base_db: Path, tmp_path: Path) -> Iterator[Path]:  # noqa: F811
+def db(base_db: Path, tmp_path: Path) -> Iterator[Path]:
     p = tmp_path / "cli.duckdb"
     shutil.copyfile(base_db, p)
     yield p
@@ -227,7 +227,7 @@ def test_cli_review_goes_through_the_running_service(db: Path, tmp_path: Path,
         owner.close()
 
 
-def test_agents_contest_through_the_api(store: Store, served: api.ApiHandle,  # noqa: F811
+def test_agents_contest_through_the_api(store: Store, served: api.ApiHandle,
                                         tokens: dict[str, str]) -> None:
     agent = users.get(store, "agent-user").agent  # type: ignore[union-attr]
     rows = store.cursor().execute(
