@@ -59,8 +59,10 @@ def store(tmp_path: Path) -> Store:
     s.close()
 
 
-def test_low_confidence_high_severity_goes_first_and_is_labelled(store: Store) -> None:
-    it = Interaction(channel="call", source="t", external_id="c1", content_hash=content_hash("c1"),
+def _call_with_flags(store: Store, external_id: str, *, churn: bool) -> list[int]:
+    """A stored call with a sure disclosure flag, an unsure prohibited phrase (0.925 and
+    0.328) and, with `churn`, an unsure low-severity churn flag; returns the flag ids."""
+    it = Interaction(channel="call", source="t", external_id=external_id, content_hash=content_hash(external_id),
                      started_at=datetime(2026, 3, 2, 10, tzinfo=UTC), agent="Kim", status="analysed",
                      turns=TURNS)  # fmt: skip
     store_interactions.upsert(store, [it])
@@ -70,11 +72,16 @@ def test_low_confidence_high_severity_goes_first_and_is_labelled(store: Store) -
              evidence=[{"seq": 0, "start": 0.0, "end": 0.6, "matched": "you can", "score": 100.0}]),
         Flag(interaction_id=it.id, kind="prohibited_phrase", rule="cancel", severity=3,
              evidence=[{"seq": 0, "start": 0.6, "end": 1.5, "matched": "cancel anytime", "score": 82.0}]),
-        Flag(interaction_id=it.id, kind="churn_risk", rule="churn", severity=2,
-             evidence=[{"seq": 0, "start": 0.6, "end": 1.5, "matched": "cancel", "score": 70.0}]),
     ]  # fmt: skip
+    if churn:
+        flags.append(Flag(interaction_id=it.id, kind="churn_risk", rule="churn", severity=2,
+                          evidence=[{"seq": 0, "start": 0.6, "end": 1.5, "matched": "cancel", "score": 70.0}]))
     confidence.annotate(flags, TURNS)
-    sure, unsure, low_sev = store_flags.replace_for_interaction(store, it.id, flags)
+    return store_flags.replace_for_interaction(store, it.id, flags)
+
+
+def test_low_confidence_high_severity_goes_first_and_is_labelled(store: Store) -> None:
+    sure, unsure, low_sev = _call_with_flags(store, "c1", churn=True)
     assert store_flags.get(store, unsure).confidence == pytest.approx(0.328, abs=1e-3)  # type: ignore[union-attr]
     # the unsure high-severity flag is reviewed first, ahead of the surer critical one;
     # a low-severity unsure one is not routed
@@ -95,19 +102,7 @@ def test_routing_threshold_comes_from_config(store: Store, tmp_path: Path) -> No
     """`[analysis] low_confidence_below` moves the line for the queue order and the alert label."""
     from convoscope.context import Context
 
-    it = Interaction(channel="call", source="t", external_id="c2", content_hash=content_hash("c2"),
-                     started_at=datetime(2026, 3, 2, 10, tzinfo=UTC), agent="Kim", status="analysed",
-                     turns=TURNS)  # fmt: skip
-    store_interactions.upsert(store, [it])
-    assert it.id is not None
-    flags = [
-        Flag(interaction_id=it.id, kind="compliance_missing", rule="disclosure", severity=4,
-             evidence=[{"seq": 0, "start": 0.0, "end": 0.6, "matched": "you can", "score": 100.0}]),
-        Flag(interaction_id=it.id, kind="prohibited_phrase", rule="cancel", severity=3,
-             evidence=[{"seq": 0, "start": 0.6, "end": 1.5, "matched": "cancel anytime", "score": 82.0}]),
-    ]  # fmt: skip
-    confidence.annotate(flags, TURNS)  # 0.925 and 0.328
-    sure, unsure = store_flags.replace_for_interaction(store, it.id, flags)
+    sure, unsure = _call_with_flags(store, "c2", churn=False)  # 0.925 and 0.328
     pending = {f["id"]: f for f in store_alerts.pending_flags(store, 1, datetime(2000, 1, 1, tzinfo=UTC))}
     alerter = Alerter(AlertOptions(default_channel="C1"), None, ZoneInfo("UTC"))
     cfg = tmp_path / "c.toml"
