@@ -89,6 +89,20 @@ def _fresh(template: Path, tmp: Path, name: str) -> Any:
     return Store.open(dst)
 
 
+def _best_of(run: Any, template: Path, tmp: Path, name: str, repeat: int) -> dict[str, float]:
+    """The fastest of `repeat` runs, each on a fresh copy of the template store."""
+    best: dict[str, float] = {}
+    for r in range(repeat):
+        store = _fresh(template, tmp, f"{name}{r}")
+        t = time.perf_counter()
+        rep = run(store)
+        wall = time.perf_counter() - t
+        store.close()
+        if not best or wall < best["wall"]:
+            best = {"wall": wall, "analysed": rep.analysed, "transcribed": rep.transcribed}
+    return best
+
+
 def _time_local(cfg: Any, template: Path, tmp: Path, repeat: int) -> dict[str, float]:
     from convoscope.commands.analyze import build_analyzer
 
@@ -98,16 +112,7 @@ def _time_local(cfg: Any, template: Path, tmp: Path, repeat: int) -> dict[str, f
     if cfg.analysis.transcribe:
         an.transcriber()
     start = time.perf_counter() - t0
-    best: dict[str, float] = {}
-    for r in range(repeat):
-        store = _fresh(template, tmp, f"local{r}")
-        t = time.perf_counter()
-        rep = an.run(store)
-        wall = time.perf_counter() - t
-        store.close()
-        if not best or wall < best["wall"]:
-            best = {"wall": wall, "analysed": rep.analysed, "transcribed": rep.transcribed}
-    return best | {"start": start}
+    return _best_of(an.run, template, tmp, "local", repeat) | {"start": start}
 
 
 def _time_cluster(cfg: Any, template: Path, tmp: Path, actors: int, cpus: float, repeat: int) -> dict[str, float]:
@@ -123,19 +128,10 @@ def _time_cluster(cfg: Any, template: Path, tmp: Path, actors: int, cpus: float,
     if cfg.analysis.transcribe:
         driver.pool("asr")
     start = time.perf_counter() - t0
-    best: dict[str, float] = {}
     try:
-        for r in range(repeat):
-            store = _fresh(template, tmp, f"ray{actors}_{r}")
-            t = time.perf_counter()
-            rep = driver.run(store)
-            wall = time.perf_counter() - t
-            store.close()
-            if not best or wall < best["wall"]:
-                best = {"wall": wall, "analysed": rep.analysed, "transcribed": rep.transcribed}
+        return _best_of(driver.run, template, tmp, f"ray{actors}_", repeat) | {"start": start}
     finally:
         driver.shutdown()
-    return best | {"start": start}
 
 
 def _storage_per_interaction(path: Path, tmp: Path) -> dict[str, float]:
