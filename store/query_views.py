@@ -201,7 +201,9 @@ def _measure_sql(m: Measure, q: Query, by_flag: bool, params: list[Any]) -> tupl
     if m.kind == "count":
         return n, False
     if m.kind == "share":
-        return f"{n} / sum({n}) OVER ()", False
+        # the group's count; `aggregate` divides it by the sum over every group, read by its
+        # own query (a window beside ORDER BY … LIMIT trips duckdb#22352)
+        return n, False
     if m.kind == "rate":
         if not m.flag:
             raise ValueError("a rate measure names a flag family")
@@ -248,10 +250,12 @@ def aggregate(store: Store, q: Query, *, tz: str = "UTC", limit: int | None = No
         needs_s = needs_s or table == "s"
         sel.append(f"{expr} AS g{k}")
     mparams: list[Any] = []
+    shared = ""  # the count a share measure divides by the sum over every group
     for k, m in enumerate(measures):
         sql, reads_s = _measure_sql(m, q, by_flag, mparams)
         needs_s = needs_s or reads_s
         sel.append(f"{sql} AS m{k}")
+        shared = sql if m.kind == "share" else shared
     # inner join when unscored rows cannot change the answer: a score condition already
     # drops them, or every measure ignores them (averages of scores) and no group reads scores
     inner = w.needs_scores or (
@@ -279,11 +283,19 @@ def aggregate(store: Store, q: Query, *, tz: str = "UTC", limit: int | None = No
            f"{group_sql}{sort} LIMIT {int(cap)}")  # fmt: skip
     params = sel_params + mparams + jparams + wparams
     rows = store.cursor().execute(sql, params).fetchall()
+    whole = 0.0
+    if shared:
+        gsel = "".join(f"{x}, " for x in sel[:len(groups)])
+        whole = float(store.cursor().execute(
+            f"SELECT sum(n) FROM (SELECT {gsel}{shared} AS n FROM interactions i {joins}WHERE {cond}{group_sql})",
+            sel_params + jparams + wparams).fetchone()[0] or 0)  # fmt: skip
     out = []
     for r in rows:
         d: dict[str, Any] = {g: r[k] for k, g in enumerate(groups)}
         for k, nm in enumerate(names):
             v = r[len(groups) + k]
+            if measures[k].kind == "share" and v is not None:
+                v = v / whole if whole else None
             d[nm] = int(v) if measures[k].kind == "count" and v is not None else (None if v is None else float(v))
         out.append(d)
     labels = _cluster_labels(store, out) if "cluster" in groups else {}

@@ -196,6 +196,10 @@ def test_ranking_breakdown_and_rate(seeded: tuple[Store, dict[str, int], dict[st
     by = {r["channel"]: r for r in t.rows}
     assert by["chat"]["rate_angry"] == 1.0 and by["call"]["rate_angry"] == pytest.approx(1 / 3)
     assert by["email"]["rate_angry"] == 0.0 and sum(r["share"] for r in t.rows) == pytest.approx(1.0)
+    # a share is of every group, also when the ranking is cut to the top one
+    top = qv.aggregate(store, _q(view="ranking", group_by=("channel",), measures=(Measure("share"),)), limit=1)
+    assert len(top.rows) == 1 and top.rows[0]["share"] == pytest.approx(by[top.rows[0]["channel"]]["share"])
+    assert top.rows[0]["share"] == pytest.approx(max(r["share"] for r in t.rows)) and top.rows[0]["share"] < 1
     # by flag kind (subject flags), by local day, by cluster with its label
     t = qv.aggregate(store, _q(view="ranking", subject="flags"))
     assert [(r["flag"], r["count"]) for r in t.rows] == [("angry_customer", 3), ("escalation_request", 1)]
