@@ -4,12 +4,7 @@ HTTP with correctly signed requests."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from botdata import Seeded, seed
-from slackhttp import SECRET, TZ, post, sign
+from slackhttp import SECRET, TZ, SlackDriver
 
 from store import Store
 
@@ -61,34 +56,6 @@ def seeded(store: Store, now: datetime) -> Seeded:
 def fake() -> Iterator[Any]:
     with FakeSlack(usergroups={"S_SUPER": ["U_GROUPIE"]}) as f:
         yield f
-
-
-class SlackDriver:
-    """Sends correctly signed Slack requests to the bot's HTTP endpoint."""
-
-    def __init__(self, url: str, fake: Any, guard: Any = None) -> None:
-        self.url = url
-        self.fake = fake
-        self.guard = guard  # bot.guard.SlackGuard in front of Bolt (its `counts` per outcome)
-
-    def command(self, text: str, user: str = "U_SUPER", channel: str = "C_OPS", **kw: Any) -> tuple[int, str]:
-        body = urllib.parse.urlencode({
-            "token": "x", "team_id": "T1", "channel_id": channel, "user_id": user,
-            "command": "/convoscope", "text": text, "trigger_id": "t.1",
-            "response_url": self.fake.response_url("cmd"), "api_app_id": "A1",
-        })  # fmt: skip
-        return post(self.url, body, "application/x-www-form-urlencoded", kw.get("headers") or sign(body))
-
-    def event(self, event: dict[str, Any]) -> tuple[int, str]:
-        body = json.dumps({"token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
-                           "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()),
-                           "authorizations": [{"user_id": "UBOT", "team_id": "T1", "is_bot": True}],
-                           "event": event})  # fmt: skip
-        return post(self.url, body, "application/json", sign(body))
-
-    def interactive(self, payload: dict[str, Any]) -> tuple[int, str]:
-        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
-        return post(self.url, body, "application/x-www-form-urlencoded", sign(body))
 
 
 @pytest.fixture

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import time
-import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from slackhttp import SECRET, TZ, post, sign
+from slackhttp import SECRET, TZ, SlackDriver
 
 from bot.access import AccessControl
 from bot.options import AccessOptions, RoleGrant
@@ -27,33 +25,6 @@ ACCESS = AccessOptions(
     viewers=RoleGrant(users=["U_VIEW"]),
     agents={"U_1042": "1042", "U_ALICE": "alice"},
 )
-
-
-class SlackDriver:
-    """Signed slash commands, events and interactions (tests/bot/conftest.py has the same
-    driver; a test module cannot import `conftest` safely)."""
-
-    def __init__(self, url: str, fake: Any) -> None:
-        self.url, self.fake = url, fake
-
-    def command(self, text: str, user: str, channel: str = "C_OPS") -> tuple[int, str]:
-        body = urllib.parse.urlencode({
-            "token": "x", "team_id": "T1", "channel_id": channel, "user_id": user,
-            "command": "/convoscope", "text": text, "trigger_id": "t.1",
-            "response_url": self.fake.response_url("cmd"), "api_app_id": "A1",
-        })  # fmt: skip
-        return post(self.url, body, "application/x-www-form-urlencoded", sign(body))
-
-    def event(self, event: dict[str, Any]) -> tuple[int, str]:
-        body = json.dumps({"token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
-                           "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()),
-                           "authorizations": [{"user_id": "UBOT", "team_id": "T1", "is_bot": True}],
-                           "event": event})  # fmt: skip
-        return post(self.url, body, "application/json", sign(body))
-
-    def interactive(self, payload: dict[str, Any]) -> tuple[int, str]:
-        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
-        return post(self.url, body, "application/x-www-form-urlencoded", sign(body))
 
 
 @pytest.fixture
