@@ -8,6 +8,11 @@ at a whole call rather than one phrase.
 The split is a hash of the item id (salted, fixed), so it is deterministic, does not depend
 on the file's order, and an item keeps its side when others are added. Tuning reads
 `load("dev")` only; `load("heldout")` is for the final numbers (bench/verdicts_rules.py).
+
+Later batches written independently after the rules were tuned live in their own files and
+are loaded as sets of their own, every item held-out (no dev half: nothing in them may steer
+tuning): `load("v3")` reads bench/data/rules_utterances_v3.tsv. They do not change
+how the first file splits.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data" / "rules_utterances.tsv"
 SPLITS = ("dev", "heldout")
+#: separate, wholly held-out sets: name -> file (every item held-out, never split)
+HELDOUT_SETS = {"v3": DATA.with_name("rules_utterances_v3.tsv")}
 #: the flags every item is judged for (phrase rules); the disclosure flag only on its own items
 PHRASE_FLAGS = ("prohibited_phrase", "churn_risk", "escalation_request")
 DISCLOSURE_FLAG = "compliance_missing"
@@ -41,8 +48,12 @@ class Utterance:
 
     @property
     def batch(self) -> str:
-        """'v1' (written before any tuning) or 'v2' (written after the first held-out run)."""
-        return "v2" if self.id.startswith("v2-") else "v1"
+        """'v1' (written before any tuning), 'v2' (written after the first held-out run) or
+        'v3' (a separate file written independently, never scored while tuning)."""
+        for b in ("v2", "v3"):
+            if self.id.startswith(b + "-"):
+                return b
+        return "v1"
 
     @property
     def judged(self) -> tuple[str, ...]:
@@ -73,8 +84,12 @@ def read_all(path: Path = DATA) -> list[Utterance]:
     return out
 
 
-def load(split: str, path: Path = DATA) -> list[Utterance]:
-    """The items of one split ('dev' or 'heldout')."""
+def load(split: str, path: Path | None = None) -> list[Utterance]:
+    """The items of one split ('dev' or 'heldout' of the first file), or every item of a
+    separate held-out set ('v3'); `path` overrides the file read."""
+    if split in HELDOUT_SETS:
+        return read_all(path or HELDOUT_SETS[split])
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
-    return [u for u in read_all(path) if split_of(u.id) == split]
+        names = ", ".join((*SPLITS, *HELDOUT_SETS))
+        raise ValueError(f"split must be one of {names}, not {split!r}")
+    return [u for u in read_all(path or DATA) if split_of(u.id) == split]

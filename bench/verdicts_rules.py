@@ -2,6 +2,7 @@
 
     python bench/verdicts_rules.py                 # held-out (the result) and dev, labelled
     python bench/verdicts_rules.py --split dev     # dev only: what tuning may look at
+    python bench/verdicts_rules.py --split v3      # batch v3 (rules_utterances_v3.tsv), all held-out
 
 Each utterance of bench/data/rules_utterances.tsv becomes a one-turn interaction in its
 channel style (call / chat / e-mail; a call turn starts at 2 s unless the item says when)
@@ -42,7 +43,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.rules_set import DISCLOSURE_FLAG, PHRASE_FLAGS, Utterance, load  # noqa: E402
+from bench.rules_set import DISCLOSURE_FLAG, HELDOUT_SETS, PHRASE_FLAGS, Utterance, load  # noqa: E402
 
 FLAGS = (*PHRASE_FLAGS, DISCLOSURE_FLAG)
 CASE_NAMES = {
@@ -291,7 +292,9 @@ def run(splits: Sequence[str] = ("heldout", "dev"), reviews: str | Path | None =
     from analysis.rules import default_rules
 
     rules = default_rules()
-    parts = ["== Rules: shipped rules on labelled utterances (bench/data/rules_utterances.tsv) =="]
+    files = ["bench/data/rules_utterances.tsv"] if set(splits) - set(HELDOUT_SETS) else []
+    files += [f"bench/data/{HELDOUT_SETS[s].name}" for s in splits if s in HELDOUT_SETS]
+    parts = [f"== Rules: shipped rules on labelled utterances ({', '.join(files)}) =="]
     for s in splits:
         parts.append(section(s, load(s), rules, embeddings.encode))
     reviews = reviews or os.environ.get(REVIEWS_ENV) or None
@@ -302,7 +305,9 @@ def run(splits: Sequence[str] = ("heldout", "dev"), reviews: str | Path | None =
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--split", choices=["dev", "heldout", "both"], default="both")
+    ap.add_argument("--split", choices=["dev", "heldout", "both", *HELDOUT_SETS], default="both",
+                    help="both (default): held-out and dev of rules_utterances.tsv; v3: the separate "
+                         "batch rules_utterances_v3.tsv, every item held-out")
     ap.add_argument("--reviews", help="a `convoscope export-reviews` JSONL file: add the reviewers' table")
     args = ap.parse_args(argv)
     print(run(("heldout", "dev") if args.split == "both" else (args.split,), args.reviews))
