@@ -11,8 +11,8 @@ on the file's order, and an item keeps its side when others are added. Tuning re
 
 Later batches written independently after the rules were tuned live in their own files and
 are loaded as sets of their own, every item held-out (no dev half: nothing in them may steer
-tuning): `load("v3")` reads bench/data/rules_utterances_v3.tsv. They do not change
-how the first file splits.
+tuning): `load("v3")` reads bench/data/rules_utterances_v3.tsv, `load("v4")`
+bench/data/rules_utterances_v4.tsv. They do not change how the first file splits.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent / "data" / "rules_utterances.tsv"
 SPLITS = ("dev", "heldout")
 #: separate, wholly held-out sets: name -> file (every item held-out, never split)
-HELDOUT_SETS = {"v3": DATA.with_name("rules_utterances_v3.tsv")}
+HELDOUT_SETS = {
+    "v3": DATA.with_name("rules_utterances_v3.tsv"),
+    "v4": DATA.with_name("rules_utterances_v4.tsv"),
+}
 #: the flags every item is judged for (phrase rules); the disclosure flag only on its own items
 PHRASE_FLAGS = ("prohibited_phrase", "churn_risk", "escalation_request")
 DISCLOSURE_FLAG = "compliance_missing"
@@ -48,9 +51,9 @@ class Utterance:
 
     @property
     def batch(self) -> str:
-        """'v1' (written before any tuning), 'v2' (written after the first held-out run) or
-        'v3' (a separate file written independently, never scored while tuning)."""
-        for b in ("v2", "v3"):
+        """'v1' (written before any tuning), 'v2' (written after the first held-out run), or
+        'v3' / 'v4' (separate files written independently, never scored while tuning)."""
+        for b in ("v2", "v3", "v4"):
             if self.id.startswith(b + "-"):
                 return b
         return "v1"
@@ -86,7 +89,7 @@ def read_all(path: Path = DATA) -> list[Utterance]:
 
 def load(split: str, path: Path | None = None) -> list[Utterance]:
     """The items of one split ('dev' or 'heldout' of the first file), or every item of a
-    separate held-out set ('v3'); `path` overrides the file read."""
+    separate held-out set ('v3', 'v4'); `path` overrides the file read."""
     if split in HELDOUT_SETS:
         return read_all(path or HELDOUT_SETS[split])
     if split not in SPLITS:
