@@ -71,7 +71,7 @@ class SentimentOptions:
     # a busy 2-core machine). `fine_tune = true` and `speaker_input = true` train with flair.
     trainer: str = "head"
     # Inverse regularisation strength of the "head" trainer (scikit-learn's C).
-    head_c: float = 1.0
+    head_c: float = 0.05
     # General-domain human-rated sets added to the training data (analysis/sentiment/general.py:
     # the VADER paper's rated tweets and New York Times opinion sentences), comma-separated;
     # "" for none. They widen the head beyond airline tweets (out-of-domain polarity).
