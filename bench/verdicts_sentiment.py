@@ -35,6 +35,18 @@ sys.path.insert(0, str(ROOT))
 TARGETS = {"agent": 0.85, "customer": 0.85, "tweets": 0.82, "ood": 0.80, "anger_f1": 0.85}
 
 
+def sentiment_options():
+    """The shipped `[sentiment]` options, or others given as JSON in
+    CONVOSCOPE_SENTIMENT_OPTIONS, e.g. the v5 recipe:
+    '{"trainer": "head", "general": "hutto2014-tweets,hutto2014-nyt"}' (build it first with
+    `convoscope train sentiment` and the same keys in the config)."""
+    import json
+
+    from analysis.sentiment import SentimentOptions
+
+    return SentimentOptions(**json.loads(os.environ.get("CONVOSCOPE_SENTIMENT_OPTIONS") or "{}"))
+
+
 def _cache() -> Path:
     return Path(os.environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope")).expanduser()
 
@@ -80,7 +92,6 @@ def _mark(value: float, target: float) -> str:
 def sentiment_tables(clf) -> list[str]:
     from analysis.sentiment import turnset
     from analysis.sentiment.corpus import split
-    from analysis.sentiment.options import SentimentOptions
 
     out = ["Sentiment (3 classes) on held-out data; model " + clf.name]
     head = f"{'set':34} {'n':>5} {'acc':>6} {'macro-F1':>9} {'rec neg':>8} {'rec neu':>8} {'rec pos':>8} {'target':>7}"
@@ -103,7 +114,7 @@ def sentiment_tables(clf) -> list[str]:
             if idx:
                 row(f"  {who}, {'ASR-noise copies' if noisy else 'as written'}", [held[i].label for i in idx],
                     [preds[i].label for i in idx], None)
-    opts = SentimentOptions()
+    opts = sentiment_options()
     tweets = split(opts.corpus, opts.held_out_fraction, opts.seed).held_out
     tp = clf.predict([e.text for e in tweets], ["customer"] * len(tweets))
     row("held-out airline tweets", [e.label for e in tweets], [p.label for p in tp], TARGETS["tweets"])
@@ -192,10 +203,10 @@ def anger_tables(clf) -> list[str]:
 def run() -> str:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from analysis.sentiment import SentimentOptions, load_turn_classifier
+    from analysis.sentiment import load_turn_classifier
 
     t0 = time.perf_counter()
-    clf = load_turn_classifier(SentimentOptions(), _cache(), _encoder())
+    clf = load_turn_classifier(sentiment_options(), _cache(), _encoder())
     lines = sentiment_tables(clf) + ood_tables(clf) + anger_tables(clf)
     lines.append(f"\n(sentiment and anger section: {time.perf_counter() - t0:.0f} s)")
     return "\n".join(lines)

@@ -65,17 +65,22 @@ class SentimentOptions:
     # re-weighted by (agent frequency / training frequency) per class, both counted on the
     # training data only (Saerens et al., 2002), and renormalised. Customer turns unchanged.
     agent_prior: bool = True
-    # How the frozen-MiniLM head is trained (recipe v5): "head" fits an L2-regularised
-    # logistic regression over the shared encoder's pooled layers (the features the pipeline
-    # serves from; ~2 minutes on 2 cores), "flair" runs flair's ModelTrainer (v4; ~35 min on
-    # a busy 2-core machine). `fine_tune = true` and `speaker_input = true` train with flair.
-    trainer: str = "head"
+    # How the frozen-MiniLM head is trained: "flair" runs flair's ModelTrainer (recipe v4,
+    # the default: ~35 min on a busy 2-core machine); "head" (recipe v5) fits an
+    # L2-regularised logistic regression over the shared encoder's pooled layers (the
+    # features the pipeline serves from; ~20 min on the same busy machine, most of it
+    # encoding). `fine_tune = true` and `speaker_input = true` always train with flair.
+    # v5 with the general sets below reads out-of-domain text better (film snippets 0.654 ->
+    # 0.698, product tweets 0.758 -> 0.770) but contact-centre turns and airline tweets worse
+    # (agent 0.888 -> 0.843, customer 0.981 -> 0.932, tweets 0.823 -> 0.815), so it is opt-in.
+    trainer: str = "flair"
     # Inverse regularisation strength of the "head" trainer (scikit-learn's C).
     head_c: float = 0.05
     # General-domain human-rated sets added to the training data (analysis/sentiment/general.py:
     # the VADER paper's rated tweets and New York Times opinion sentences), comma-separated;
-    # "" for none. They widen the head beyond airline tweets (out-of-domain polarity).
-    general: str = "hutto2014-tweets,hutto2014-nyt"
+    # "" for none (default). "hutto2014-tweets,hutto2014-nyt" widens the head beyond airline
+    # tweets (out-of-domain polarity; see `trainer` for what it costs in domain).
+    general: str = ""
     # Weight of each general-domain example relative to a corpus tweet.
     general_weight: float = 1.0
 

@@ -166,9 +166,9 @@ def test_vader_backend_labels_and_scores() -> None:
 def small_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[SentimentOptions, Path, list[str]]:
     cache = tmp_path_factory.mktemp("cache")
     # the default (frozen MiniLM) recipe on less data, evaluated on a smaller held-out split
-    # (turns="", general="": the contact-turn and general-set paths have their own tests; this
-    # one stays fast)
-    options = SentimentOptions(max_examples=800, held_out_fraction=0.05, turns="", general="")
+    # (turns="": the contact-turn path has its own tests; this one stays fast). trainer="head":
+    # the v5 head trainer, whose flair file the flair-path tests below load
+    options = SentimentOptions(max_examples=800, held_out_fraction=0.05, turns="", trainer="head")
     messages: list[str] = []
     ensure_model(options, cache, progress=messages.append)
     return options, cache, messages

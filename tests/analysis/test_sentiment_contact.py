@@ -116,7 +116,8 @@ def test_head_trainer_reads_train_parts_and_general_sets_only(monkeypatch: pytes
 
     monkeypatch.setattr(fit, "fit_linear", capture)
     monkeypatch.setattr(fit, "features", feats)
-    options = SentimentOptions(max_examples=200, turn_weight=3, general_weight=0.5)
+    options = SentimentOptions(max_examples=200, turn_weight=3, general_weight=0.5, trainer="head",
+                               general="hutto2014-tweets,hutto2014-nyt")
     with pytest.raises(Stop):
         training.train_model(options, tmp_path / "m")
     texts, weights = seen["texts"], seen["w"]
@@ -156,12 +157,14 @@ def test_cache_key_follows_the_turn_set_and_its_weight() -> None:
     assert key != training.cache_key(SentimentOptions(turn_weight=2), "c", "t1")
     assert key != training.cache_key(SentimentOptions(turns=""), "c", "t1")
     assert key != training.cache_key(SentimentOptions(speaker_input=True), "c", "t1")
-    assert key != training.cache_key(SentimentOptions(general=""), "c", "t1")
-    assert key != training.cache_key(SentimentOptions(general_weight=2.0), "c", "t1")
-    assert key != training.cache_key(SentimentOptions(head_c=0.5), "c", "t1")
-    assert key != training.cache_key(SentimentOptions(trainer="flair"), "c", "t1")
+    gen = "hutto2014-tweets,hutto2014-nyt"
+    assert key != training.cache_key(SentimentOptions(general=gen), "c", "t1")
+    assert training.cache_key(SentimentOptions(general=gen), "c", "t1") != training.cache_key(
+        SentimentOptions(general=gen, general_weight=2.0), "c", "t1")
+    head = training.cache_key(SentimentOptions(trainer="head"), "c", "t1")
+    assert head != key and head != training.cache_key(SentimentOptions(trainer="head", head_c=0.5), "c", "t1")
     # the head trainer reads no epochs / learning rate: changing them does not retrain it
-    assert key == training.cache_key(SentimentOptions(epochs=3, learning_rate=0.01), "c", "t1")
+    assert head == training.cache_key(SentimentOptions(trainer="head", epochs=3, learning_rate=0.01), "c", "t1")
     with pytest.raises(ValueError, match="turn_weight"):
         SentimentOptions(turn_weight=0)
 
