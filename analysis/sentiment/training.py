@@ -19,6 +19,11 @@ learning-rate schedule is taken from the corpus' training split; the turn set's 
 part is only read by `evaluate_turns` (and the bench), never by training. Training writes into
 a temporary directory and renames it into place, so a killed run leaves no half model, and
 a file lock keeps two processes (demo + tests) from training the same model at once.
+
+Recipe v5 (opt-in, `trainer = "head"`): the same frozen-MiniLM linear head fitted as a
+logistic regression over the shared encoder's features (analysis/sentiment/fit.py), with
+the turn set weighted rather than copied, optionally with the general-domain human-rated sets
+(`general`, analysis/sentiment/general.py); it writes `head.npz` and an equivalent flair `.pt`.
 """
 
 from __future__ import annotations
