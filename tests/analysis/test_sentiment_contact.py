@@ -79,7 +79,7 @@ def test_training_reads_the_train_part_only(monkeypatch: pytest.MonkeyPatch, tmp
         raise Stop
 
     monkeypatch.setattr(training, "_train_flair", capture)
-    options = SentimentOptions(max_examples=200, turn_weight=3)
+    options = SentimentOptions(max_examples=200, turn_weight=3, trainer="flair", general="")
     with pytest.raises(Stop):
         training.train_model(options, tmp_path / "m")
     texts = [e.text for e in seen["train"]]
@@ -91,6 +91,64 @@ def test_training_reads_the_train_part_only(monkeypatch: pytest.MonkeyPatch, tmp
     assert not list(tmp_path.iterdir()) or not (tmp_path / "m").exists()  # nothing half-written
 
 
+@pytest.mark.slow  # builds the shared encoder (loads MiniLM) before the captured fit
+def test_head_trainer_reads_train_parts_and_general_sets_only(monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    """The v5 head trainer: corpus train split (dev slice kept out), the turn set's train
+    part (weighted, not copied) and the general-domain sets; never a held-out turn or tweet."""
+    from analysis.sentiment import fit, general
+    from analysis.sentiment.corpus import split
+
+    seen: dict[str, list] = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(x, y, weights, c, max_iter=500):  # type: ignore[no-untyped-def]
+        seen["y"], seen["w"] = list(y), list(weights)
+        raise Stop
+
+    def feats(texts, encoder, layers):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        seen["texts"] = list(texts)
+        return np.zeros((len(texts), 384 * len(layers)))
+
+    monkeypatch.setattr(fit, "fit_linear", capture)
+    monkeypatch.setattr(fit, "features", feats)
+    options = SentimentOptions(max_examples=200, turn_weight=3, general_weight=0.5, trainer="head",
+                               general="hutto2014-tweets,hutto2014-nyt")
+    with pytest.raises(Stop):
+        training.train_model(options, tmp_path / "m")
+    texts, weights = seen["texts"], seen["w"]
+    held_turns = {t.text for t in turnset.load(part="held_out")}
+    assert not held_turns & set(texts)
+    train_turns = turnset.load(part="train")
+    gen = general.examples(options.general)
+    n_corpus = len(texts) - len(train_turns) - len(gen)
+    assert 150 < n_corpus < 200  # the dev slice is kept out
+    # corpus examples come from its train split only (the corpus repeats a few texts on both sides)
+    assert set(texts[:n_corpus]) <= {e.text for e in split(options.corpus, options.held_out_fraction, options.seed).train}
+    assert texts[n_corpus:n_corpus + len(train_turns)] == [t.text for t in train_turns]
+    assert set(weights[n_corpus:n_corpus + len(train_turns)]) == {3.0}
+    assert set(weights[n_corpus + len(train_turns):]) == {0.5} and len(gen) > 9000
+    assert seen["y"][n_corpus + len(train_turns):] == [e.label for e in gen]
+    assert not (tmp_path / "m").exists()  # nothing half-written
+
+
+def test_general_sets_label_by_mean_rating_and_reject_unknown_names() -> None:
+    from analysis.sentiment import general
+
+    assert [general.label(m) for m in (-2.0, -0.5, -0.49, 0.0, 0.49, 0.5, 3.1)] == [
+        "negative", "negative", "neutral", "neutral", "neutral", "positive", "positive"]
+    rows = general.ratings("hutto2014-tweets")
+    assert len(rows) > 4000 and all(-4 <= m <= 4 and t for t, m in rows)
+    assert {e.label for e in general.examples("hutto2014-nyt")} == set(LABELS)
+    with pytest.raises(ValueError, match="unknown general"):
+        SentimentOptions(general="hutto2014-movies")  # the film snippets are a test set, never training
+    assert general.digest("") is None and general.digest("hutto2014-nyt") != general.digest("hutto2014-tweets")
+
+
 def test_cache_key_follows_the_turn_set_and_its_weight() -> None:
     base = SentimentOptions()
     key = training.cache_key(base, "c", "t1")
@@ -99,6 +157,14 @@ def test_cache_key_follows_the_turn_set_and_its_weight() -> None:
     assert key != training.cache_key(SentimentOptions(turn_weight=2), "c", "t1")
     assert key != training.cache_key(SentimentOptions(turns=""), "c", "t1")
     assert key != training.cache_key(SentimentOptions(speaker_input=True), "c", "t1")
+    gen = "hutto2014-tweets,hutto2014-nyt"
+    assert key != training.cache_key(SentimentOptions(general=gen), "c", "t1")
+    assert training.cache_key(SentimentOptions(general=gen), "c", "t1") != training.cache_key(
+        SentimentOptions(general=gen, general_weight=2.0), "c", "t1")
+    head = training.cache_key(SentimentOptions(trainer="head"), "c", "t1")
+    assert head != key and head != training.cache_key(SentimentOptions(trainer="head", head_c=0.5), "c", "t1")
+    # the head trainer reads no epochs / learning rate: changing them does not retrain it
+    assert head == training.cache_key(SentimentOptions(trainer="head", epochs=3, learning_rate=0.01), "c", "t1")
     with pytest.raises(ValueError, match="turn_weight"):
         SentimentOptions(turn_weight=0)
 
