@@ -239,7 +239,10 @@ class TurnClauses:
             between = [x for x in w[i + len(cue) : first] if x[0].isalnum()]
             if len(between) > NEG_WINDOW:
                 break
-            if i + len(cue) < first and self._subject_break(i + len(cue), first):
+            # a new subject ends the scope, the match's own first word too ("if this isn't
+            # fixed I'm cancelling")
+            stop = first + 1 if w[first] in SUBJECTS else first
+            if i + len(cue) < first and self._subject_break(i + len(cue), stop):
                 continue
             return " ".join(cue)
         return None
