@@ -74,8 +74,7 @@ SUBJECTS = frozenset(
 #: subject; after these words (or at a clause start) it is a subject again
 OBJECT_PRONOUNS = frozenset(["you"])
 SUBJECT_INTROS = frozenset(
-    "and or but so that if when because cause cos then until unless whether once since as "
-    "before after while where how what why".split()
+    ["and", "or", "but", "so", "that", "if", "when", "because", "cause", "cos", "then", "until", "unless", "whether", "once", "since", "as", "before", "after", "while", "where", "how", "what", "why"]
 )
 FIRST_PERSON = frozenset(
     ["i", "i'm", "im", "i'll", "i've", "ive", "i'd", "we", "we're", "we'll", "we've", "we'd"]

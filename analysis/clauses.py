@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from analysis.clause_cues import (
     ADVERBS,
@@ -115,6 +116,15 @@ class _Tok:
 
 def _starts_with(words: list[str], i: int, seq: tuple[str, ...]) -> bool:
     return tuple(words[i : i + len(seq)]) == seq
+
+
+@lru_cache(maxsize=32)
+def _by_first_word(cues: tuple[tuple[str, ...], ...]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """A cue list indexed by its first word, longest cue first (as the list is ordered)."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for c in cues:
+        out.setdefault(c[0], []).append(c)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 class TurnClauses:
@@ -249,7 +259,7 @@ class TurnClauses:
 
     def _cue_at(self, i: int, cues: tuple[tuple[str, ...], ...]) -> tuple[str, ...] | None:
         """The longest cue starting at token i."""
-        for c in cues:
+        for c in _by_first_word(cues).get(self.words[i], ()):
             if _starts_with(self.words, i, c):
                 return c
         return None

@@ -22,10 +22,10 @@ import numpy as np
 from analysis.clauses import Reading, TurnClauses
 from analysis.matching import (
     Match,
+    NearSide,
     PhraseSet,
     TurnText,
     near_candidates,
-    near_words,
     normalise,
     phrase_candidates,
 )
@@ -356,8 +356,8 @@ class NearCondition(_TextCondition):
             fuzzy,
         )
         self.policy = policy
-        self._a, self._b = near_words(first), near_words(second)
-        self.own = frozenset(w for alt in (*self._a, *self._b) for w in alt)
+        self._a, self._b = NearSide(first), NearSide(second)
+        self.own = frozenset(w for alt in (*self._a.alts, *self._b.alts) for w in alt)
 
     def _candidates(self, ctx: RuleContext, i: int) -> Iterator[tuple[Match, frozenset[str]]]:
         for m in near_candidates(ctx.turns[i], self._a, self._b, distance=self.distance, fuzzy=self.fuzzy):

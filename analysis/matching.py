@@ -40,9 +40,7 @@ _ALTERNATION = re.compile(r"\{([^{}]*)\}")
 #: the end of the turn, punctuation, or one of these words ("i want to cancel $" is "I want
 #: to cancel." or "i want to cancel today", not "I want to cancel my order")
 CLAUSE_END_WORDS = frozenset(
-    "please pls plz now today asap then immediately right already and but because cause cos so "
-    "i i'm im i've i'll it's its altogether completely lol thanks thank ty mate ok okay yeah "
-    "honestly seriously if unless when or".split()
+    ["please", "pls", "plz", "now", "today", "asap", "then", "immediately", "right", "already", "and", "but", "because", "cause", "cos", "so", "i", "i'm", "im", "i've", "i'll", "it's", "its", "altogether", "completely", "lol", "thanks", "thank", "ty", "mate", "ok", "okay", "yeah", "honestly", "seriously", "if", "unless", "when", "or"]
 )
 
 
@@ -120,7 +118,7 @@ class Match:
 class TurnText:
     """One turn prepared for matching: normalised text, word spans, char -> time."""
 
-    __slots__ = ("_codes", "_codeset", "_positions", "norm", "spans", "turn", "words")
+    __slots__ = ("_codes", "_codeset", "_positions", "_wordset", "norm", "spans", "turn", "words")
 
     def __init__(self, turn: Turn) -> None:
         self.turn = turn
@@ -131,6 +129,14 @@ class TurnText:
         self._codeset: frozenset[str] | None = None
         #: (word, fuzzy) -> indexes, shared by every near condition of the rule set
         self._positions: dict[tuple[str, float], list[int]] = {}
+        self._wordset: frozenset[str] | None = None
+
+    @property
+    def wordset(self) -> frozenset[str]:
+        """The turn's distinct words: a phrase with a word missing here has no exact match."""
+        if self._wordset is None:
+            self._wordset = frozenset(self.words)
+        return self._wordset
 
     def ends_clause(self, char: int) -> bool:
         """True when nothing that could be an object follows `char` (see `CLAUSE_END_WORDS`):
@@ -199,7 +205,7 @@ class CompiledPhrase:
     itself on short turns, so the rules engine compiles every phrase when it loads.
     """
 
-    __slots__ = ("at_end", "codes", "codeset", "past", "pattern", "phrase", "target", "words")
+    __slots__ = ("_pattern", "at_end", "codes", "codeset", "past", "phrase", "target", "words", "wordset")
 
     def __init__(self, phrase: str) -> None:
         self.phrase = phrase
@@ -207,11 +213,20 @@ class CompiledPhrase:
         self.at_end = phrase.rstrip().endswith("$")
         self.target = " ".join(_WORD.findall(normalise(phrase.rstrip().rstrip("$"))))
         self.words = tuple(self.target.split())
-        self.pattern = re.compile(_BEFORE + r"\s+".join(re.escape(w) for w in self.words) + _AFTER)
+        self.wordset = frozenset(self.words)
+        self._pattern: re.Pattern[str] | None = None
         self.codes = tuple(_metaphone(w) for w in self.words)
         self.codeset = frozenset(self.codes)
         #: past forms of the phrase's words that it does not spell itself (the tense guard)
         self.past = frozenset().union(*(past_forms(w) for w in self.words)) - set(self.words)
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The exact-match regex, compiled on first use (an expanded `{a|b}` list has hundreds
+        of phrases and most are never looked for: their words are not in the turn)."""
+        if self._pattern is None:
+            self._pattern = re.compile(_BEFORE + r"\s+".join(re.escape(w) for w in self.words) + _AFTER)
+        return self._pattern
 
     def changes_tense(self, words: Sequence[str]) -> bool:
         """True when a candidate stretch has a past form of one of the phrase's verbs."""
@@ -233,14 +248,22 @@ class PhraseSet:
     """The phrases of one rule condition, compiled once, with a prefilter that tells in one
     C pass per turn which of them can match at all (most turns match none)."""
 
-    __slots__ = ("any_exact", "compiled", "fuzzy", "phonetic", "targets")
+    __slots__ = ("by_code", "by_first", "compiled", "fuzzy", "phonetic", "targets")
 
     def __init__(self, phrases: Sequence[str], *, fuzzy: float = 85.0, phonetic: bool = True) -> None:
         self.compiled = [CompiledPhrase(p) for p in phrases]
         self.compiled = [cp for cp in self.compiled if cp.target]
         self.targets = [cp.target for cp in self.compiled]
         self.fuzzy, self.phonetic = fuzzy, phonetic
-        self.any_exact = re.compile("|".join(f"(?:{cp.pattern.pattern})" for cp in self.compiled) or r"(?!x)x")
+        #: first word -> the phrases that start with it (the exact layer's index)
+        self.by_first: dict[str, list[int]] = {}
+        #: Metaphone code -> the phrases that cannot sound in a turn without it (the first
+        #: code; for long phrases, which may miss one word, the first or the second)
+        self.by_code: dict[str, set[int]] = {}
+        for k, cp in enumerate(self.compiled):
+            self.by_first.setdefault(cp.words[0], []).append(k)
+            for code in cp.codes[: 2 if len(cp.codes) >= 4 else 1]:
+                self.by_code.setdefault(code, set()).add(k)
 
     def spans(self, tt: TurnText) -> list[tuple[int, int, str]]:
         """Every match of every phrase in the turn: (start, end, phrase). For `except` lists,
@@ -257,15 +280,20 @@ class PhraseSet:
         if not tt.words:
             return []
         live: set[int] = set()
-        if self.any_exact.search(tt.norm):
-            live.update(k for k, cp in enumerate(self.compiled) if cp.pattern.search(tt.norm))
+        ws = tt.wordset
+        for w in ws & self.by_first.keys():
+            for k in self.by_first[w]:
+                cp = self.compiled[k]
+                if cp.wordset <= ws and cp.pattern.search(tt.norm):
+                    live.add(k)
         if self.fuzzy < 100:
             cut = fuzzy_cutoff(self.fuzzy)
             for _t, _score, k in process.extract(tt.norm, self.targets, scorer=fuzz.partial_ratio,
                                                  score_cutoff=cut, limit=None):  # fmt: skip
                 live.add(k)
         if self.phonetic:
-            live.update(k for k, cp in enumerate(self.compiled) if k not in live and cp.may_sound_in(tt))
+            maybe = set().union(*(self.by_code[c] for c in tt.codeset & self.by_code.keys()))
+            live.update(k for k in maybe - live if self.compiled[k].may_sound_in(tt))
         return sorted(live)
 
 
@@ -429,17 +457,36 @@ def near_words(side: str | Sequence[str]) -> list[tuple[str, ...]]:
     return [tuple(_WORD.findall(normalise(a))) for a in alts if _WORD.findall(normalise(a))]
 
 
+class NearSide:
+    """One side of a `near` condition, compiled once: its alternatives indexed by first word,
+    so a turn only looks at the alternatives whose first word it has (a side may spell
+    hundreds: "{your|a|the} {manager|supervisor|...}")."""
+
+    __slots__ = ("alts", "by_first")
+
+    def __init__(self, side: str | Sequence[str]) -> None:
+        self.alts = near_words(side)
+        self.by_first: dict[str, list[tuple[str, ...]]] = {}
+        for a in self.alts:
+            self.by_first.setdefault(a[0], []).append(a)
+
+    def present(self, tt: TurnText) -> list[tuple[str, ...]]:
+        """The alternatives whose every word is in the turn (exact words)."""
+        ws = tt.wordset
+        return [a for w in ws & self.by_first.keys() for a in self.by_first[w] if ws.issuperset(a)]
+
+
 def find_near(
-    tt: TurnText, first: str | Sequence[str], second: str | Sequence[str], *, distance: int = 5,
-    fuzzy: float = 85.0,
+    tt: TurnText, first: str | Sequence[str] | NearSide, second: str | Sequence[str] | NearSide, *,
+    distance: int = 5, fuzzy: float = 85.0,
 ) -> Match | None:
     """`first` within `distance` words of `second` (either order): the closest pair."""
     return next(iter(near_candidates(tt, first, second, distance=distance, fuzzy=fuzzy)), None)
 
 
 def near_candidates(
-    tt: TurnText, first: str | Sequence[str], second: str | Sequence[str], *, distance: int = 5,
-    fuzzy: float = 85.0,
+    tt: TurnText, first: str | Sequence[str] | NearSide, second: str | Sequence[str] | NearSide, *,
+    distance: int = 5, fuzzy: float = 85.0,
 ) -> Iterator[Match]:
     """Every pair of `first` and `second` within `distance` words, closest first.
 
@@ -450,11 +497,16 @@ def near_candidates(
     """
     if not tt.words:
         return
-    a_alts = first if isinstance(first, list) and first and isinstance(first[0], tuple) else near_words(first)
-    b_alts = second if isinstance(second, list) and second and isinstance(second[0], tuple) else near_words(second)
+    a_side = first if isinstance(first, NearSide) else NearSide(first)
+    b_side = second if isinstance(second, NearSide) else NearSide(second)
+    a_alts, b_alts = a_side.alts, b_side.alts
     if fuzzy >= 100:
-        present = set(tt.words)
-        if not any(a[0] in present for a in a_alts) or not any(b[0] in present for b in b_alts):
+        # exact words: only the alternatives whose every word is in the turn can be there
+        a_alts = a_side.present(tt)
+        if not a_alts:
+            return
+        b_alts = b_side.present(tt)
+        if not b_alts:
             return
     else:
         # cheap pre-filter in C before the per-word loop
