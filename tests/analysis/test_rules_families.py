@@ -9,7 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.matching import CompiledPhrase, TurnText, expand_alternatives, find_near, phrase_candidates
+from analysis.matching import (
+    CompiledPhrase,
+    TurnText,
+    expand_alternatives,
+    find_near,
+    phrase_candidates,
+)
 from analysis.rules import RuleEngine, RuleOptions, compile_condition, default_rules
 from store.records import Interaction, Turn
 
