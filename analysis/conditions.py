@@ -25,7 +25,8 @@ from analysis.matching import (
     NearSide,
     PhraseSet,
     TurnText,
-    near_candidates,
+    near_alternatives,
+    near_pairs,
     normalise,
     phrase_candidates,
 )
@@ -360,8 +361,12 @@ class NearCondition(_TextCondition):
         self.own = frozenset(w for alt in (*self._a.alts, *self._b.alts) for w in alt)
 
     def _candidates(self, ctx: RuleContext, i: int) -> Iterator[tuple[Match, frozenset[str]]]:
-        for m in near_candidates(ctx.turns[i], self._a, self._b, distance=self.distance, fuzzy=self.fuzzy):
-            yield m, self.own
+        """Pairs, closest first, each with the words its two sides matched (the pattern's
+        own words for the clause reader)."""
+        tt = ctx.turns[i]
+        alts = near_alternatives(tt, self._a, self._b, fuzzy=self.fuzzy)
+        if alts is not None:
+            yield from near_pairs(tt, *alts, distance=self.distance, fuzzy=self.fuzzy)
 
     def describe(self) -> str:
         def side(x: str | list[str]) -> str:

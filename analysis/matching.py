@@ -497,6 +497,20 @@ def near_candidates(
     """
     if not tt.words:
         return
+    alts = near_alternatives(tt, first, second, fuzzy=fuzzy)
+    if alts is None:
+        return
+    for m, _own in near_pairs(tt, *alts, distance=distance, fuzzy=fuzzy):
+        yield m
+
+
+def near_alternatives(
+    tt: TurnText, first: str | Sequence[str] | NearSide, second: str | Sequence[str] | NearSide, *,
+    fuzzy: float,
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]] | None:
+    """The alternatives of each side that may be in the turn, or None when a side cannot."""
+    if not tt.words:
+        return None
     a_side = first if isinstance(first, NearSide) else NearSide(first)
     b_side = second if isinstance(second, NearSide) else NearSide(second)
     a_alts, b_alts = a_side.alts, b_side.alts
@@ -504,16 +518,26 @@ def near_candidates(
         # exact words: only the alternatives whose every word is in the turn can be there
         a_alts = a_side.present(tt)
         if not a_alts:
-            return
+            return None
         b_alts = b_side.present(tt)
         if not b_alts:
-            return
+            return None
     else:
         # cheap pre-filter in C before the per-word loop
         if max(fuzz.partial_ratio(" ".join(a), tt.norm) for a in a_alts) < min(fuzzy, 80) or max(
             fuzz.partial_ratio(" ".join(b), tt.norm) for b in b_alts
         ) < min(fuzzy, 80):
-            return
+            return None
+    return a_alts, b_alts
+
+
+def near_pairs(
+    tt: TurnText, a_alts: Sequence[tuple[str, ...]], b_alts: Sequence[tuple[str, ...]], *, distance: int,
+    fuzzy: float,
+) -> Iterator[tuple[Match, frozenset[str]]]:
+    """`near_candidates` with, for each pair, the words the two sides matched: the clause
+    reader skips them as cues ("was about to" stays a cue of "ask" near "your manager" even
+    when another alternative of the side spells "to")."""
     a_spans = {s for a in a_alts for s in _sequence_spans(tt, a, fuzzy)}
     if not a_spans:
         return
@@ -523,6 +547,7 @@ def near_candidates(
         for b in b_spans:
             gap = b[0] - a[1] if a[1] < b[0] else a[0] - b[1] if b[1] < a[0] else 0
             if 0 < gap <= distance:
-                pairs.add((gap, min(a[0], b[0]), max(a[1], b[1])))
-    for _d, i, j in sorted(pairs):
-        yield Match(tt.spans[i][0], tt.spans[j][1], 100.0, "near")
+                pairs.add((gap, min(a[0], b[0]), max(a[1], b[1]), a, b))
+    for _d, i, j, a, b in sorted(pairs):
+        own = frozenset(tt.words[a[0] : a[1] + 1]) | frozenset(tt.words[b[0] : b[1] + 1])
+        yield Match(tt.spans[i][0], tt.spans[j][1], 100.0, "near"), own
