@@ -5,7 +5,13 @@ of these keys (the README and config.example.toml carry the full schema):
 
 - `phrase = "..."` (or a list: any of them) — exact, fuzzy (`fuzzy`, 0-100, default 85;
   100 = exact only) or phonetic (`phonetic = true`) match, see `analysis.matching`;
+  `"{speak|talk} to {your|a} manager"` spells out every combination, and a trailing `" $"`
+  matches only where the clause ends ("want to cancel $" is not "want to cancel my order");
 - `near = ["refund", "never"]`, `distance = 5` — two words within N words of each other;
+  either side may be a list of alternatives of one or more words
+  (`near = [["speak", "put"], ["{your|a} manager", "someone senior"]]`);
+- `except = [...]` (with `phrase` / `near`) — exact look-alike phrases: a match inside one
+  does not count ("cancel my order" for a churn rule), and its evidence says so;
 - `semantic = "..."` (or a list), `threshold = 0.6` — MiniLM cosine similarity of a turn
   (long turns such as e-mails also sentence by sentence, the best sentence is the evidence);
 - `metric = "non_talk_seconds"` with `gt`/`ge`/`lt`/`le`/`eq` — conversation metrics,
