@@ -70,6 +70,12 @@ SUBJECTS = frozenset(
         "it's",
     ]
 )
+#: "you" after a verb is its object ("I can't give you my word"), not a new clause's
+#: subject; after these words (or at a clause start) it is a subject again
+OBJECT_PRONOUNS = frozenset(["you"])
+SUBJECT_INTROS = frozenset(
+    ["and", "or", "but", "so", "that", "if", "when", "because", "cause", "cos", "then", "until", "unless", "whether", "once", "since", "as", "before", "after", "while", "where", "how", "what", "why"]
+)
 FIRST_PERSON = frozenset(
     ["i", "i'm", "im", "i'll", "i've", "ive", "i'd", "we", "we're", "we'll", "we've", "we'd"]
 )
@@ -169,6 +175,7 @@ REQUEST_OPENERS: tuple[tuple[str, ...], ...] = tuple(
         "is it possible", "would it be possible", "how do i", "how can i", "how would i",
         "how do we", "how can we", "what do i need to", "what do i have to", "where do i",
         "any chance", "can't you", "cant you", "why can't i", "why cant i", "please",
+        "can your", "could your", "can a", "could a",
     )
 )  # fmt: skip
 FILLERS = frozenset(
@@ -297,6 +304,9 @@ HYPOTHETICAL_CUES: tuple[tuple[str, ...], ...] = tuple(
         {
             "if", "unless", "whether", "suppose", "supposing", "assuming", "in case", "what if",
             "even if", "as long as", "provided that", "wish", "would love to", "i'd love to", "if only", "would have", "could have", "imagine", "could", "would",
+            # an intention that did not happen: "I was going to ask for a manager, but ..."
+            "was going to", "was gonna", "were going to", "was about to", "was planning to",
+            "was thinking of", "was thinking about", "had planned to", "did think about",
         },
         key=lambda c: -len(c.split()),
     )

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from analysis.clause_cues import (
     ADVERBS,
@@ -54,6 +55,7 @@ from analysis.clause_cues import (
     NEG_RAISERS,
     NEG_WINDOW,
     NEGATION_CUES,
+    OBJECT_PRONOUNS,
     PASSIVE_REPORT,
     PSEUDO_NEGATION,
     QUOTES,
@@ -63,6 +65,7 @@ from analysis.clause_cues import (
     REPORTING_PHRASES,
     REQUEST_OPENERS,
     STRONG,
+    SUBJECT_INTROS,
     SUBJECT_SKIP,
     SUBJECTS,
     TERMINATOR_PHRASES,
@@ -113,6 +116,15 @@ class _Tok:
 
 def _starts_with(words: list[str], i: int, seq: tuple[str, ...]) -> bool:
     return tuple(words[i : i + len(seq)]) == seq
+
+
+@lru_cache(maxsize=32)
+def _by_first_word(cues: tuple[tuple[str, ...], ...]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """A cue list indexed by its first word, longest cue first (as the list is ordered)."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for c in cues:
+        out.setdefault(c[0], []).append(c)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 class TurnClauses:
@@ -228,21 +240,26 @@ class TurnClauses:
             cue = self._cue_at(i, NEGATION_CUES)
             if cue and not self._pseudo(i, cue) and not set(cue) & own:
                 return " ".join(cue)
-        # a cue before the span, in scope
+        # a cue before the span, in scope; it may run into the span ("no need to" before a
+        # match of "need" near "a manager")
         for i in range(first - 1, clo - 1, -1):
             cue = self._cue_at(i, NEGATION_CUES)
-            if not cue or i + len(cue) > first or self._pseudo(i, cue):
+            if not cue or self._pseudo(i, cue):
                 continue
             between = [x for x in w[i + len(cue) : first] if x[0].isalnum()]
             if len(between) > NEG_WINDOW:
                 break
-            if self._subject_break(i + len(cue), first):
+            # a new subject ends the scope, the match's own first word too ("if this isn't
+            # fixed I'm cancelling")
+            stop = first + 1 if w[first] in SUBJECTS else first
+            if i + len(cue) < first and self._subject_break(i + len(cue), stop):
                 continue
             return " ".join(cue)
         return None
 
     def _cue_at(self, i: int, cues: tuple[tuple[str, ...], ...]) -> tuple[str, ...] | None:
-        for c in cues:
+        """The longest cue starting at token i."""
+        for c in _by_first_word(cues).get(self.words[i], ()):
             if _starts_with(self.words, i, c):
                 return c
         return None
@@ -271,6 +288,8 @@ class TurnClauses:
             if w[k] in SUBJECTS:
                 prev = w[k - 1] if k > 0 else ""
                 prev2 = w[k - 2] if k > 1 else ""
+                if w[k] in OBJECT_PRONOUNS and prev and prev[0].isalnum() and prev not in SUBJECT_INTROS:
+                    continue  # "I can't give you my word": "you" is the object here
                 if (
                     prev in NEG_RAISERS
                     or (prev == "that" and prev2 in NEG_RAISERS)
@@ -279,6 +298,13 @@ class TurnClauses:
                     continue
                 return True
         return False
+
+    def _request(self, clo: int) -> bool:
+        """The clause opens as a request ("is there ...", "can I ...", "could you ...")."""
+        w, k = self.words, clo
+        while k < len(w) and (w[k] in FILLERS or not w[k][0].isalnum()):
+            k += 1
+        return any(_starts_with(w, k, r) for r in REQUEST_OPENERS)
 
     def _question(self, clo: int, chi: int, slo: int, shi: int) -> str | None:
         w = self.words
@@ -346,21 +372,31 @@ class TurnClauses:
 
     def _hypothetical(self, clo: int, first: int, last: int, own: frozenset[str]) -> str | None:
         w = self.words
-        for i in range(first - 1, clo - 1, -1):
-            cue = self._cue_at(i, HYPOTHETICAL_CUES)
-            if not cue or i + len(cue) > first or set(cue) & own:
+        # a cue inside the span that the pattern does not spell ("I could promise" matched
+        # as "i" near "promise"), then the cues before it
+        for i in [*range(first + 1, last + 1), *range(first - 1, clo - 1, -1)]:
+            if i > first and w[i] in own:
                 continue
+            cue = self._cue_at(i, HYPOTHETICAL_CUES)
+            if not cue or (i < first and i + len(cue) > first) or set(cue) & own:
+                continue
+            if cue == ("wish",) and i + 1 < len(w) and w[i + 1] == "to":
+                continue  # "I wish to cancel" states a wish, "I wish I could" is irrealis
             if cue in (("could",), ("would",)):
                 k = i + 1
                 while k < len(w) and w[k] in ADVERBS:
                     k += 1
                 nxt = w[k] if k < len(w) else ""
                 prev = w[i - 1] if i > 0 else ""
-                if nxt in MODAL_NOT_HYPOTHETICAL or i == clo or prev in WH_WORDS:
-                    continue  # "I would like to ...", "could you ...", "how could I"
-            # the antecedent ends at "then" or a second subject ("if X I'm leaving")
+                if nxt in MODAL_NOT_HYPOTHETICAL or i == clo or prev in WH_WORDS or self._request(clo):
+                    continue  # "I would like to ...", "could you ...", "how could I",
+                    # "is there a supervisor I could talk to?"
+            # the antecedent ends at "then" or a second subject ("if X I'm leaving"), which
+            # may be the match's own first word ("if this happens again I'm gone")
             stop = False
-            for k in range(i + len(cue) + 1, first):
+            for k in range(i + len(cue) + 1, first + 1 if w[first] in SUBJECTS else first):
+                if i > first:
+                    break
                 if w[k] == "then" or (w[k] in SUBJECTS and w[k - 1] not in NEG_RAISERS):
                     stop = True
                     break

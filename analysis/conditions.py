@@ -22,9 +22,11 @@ import numpy as np
 from analysis.clauses import Reading, TurnClauses
 from analysis.matching import (
     Match,
+    NearSide,
     PhraseSet,
     TurnText,
-    near_candidates,
+    near_alternatives,
+    near_pairs,
     normalise,
     phrase_candidates,
 )
@@ -255,9 +257,21 @@ class _TextCondition(Condition):
         """Matches in turn i, best first, each with the pattern's own words."""
         raise NotImplementedError  # pragma: no cover - abstract
 
+    #: `except = [...]`: a match inside one of these phrases is a look-alike and does not count
+    excepts: PhraseSet | None = None
+
+    def _look_alike(self, ctx: RuleContext, i: int, m: Match, cache: dict[int, list[tuple[int, int, str]]]) -> str | None:
+        """The `except` phrase this match lies in ("cancel my order" for "cancel"), or None."""
+        if self.excepts is None:
+            return None
+        if i not in cache:
+            cache[i] = self.excepts.spans(ctx.turns[i])
+        return next((p for a, b, p in cache[i] if a < m.end and m.start < b), None)
+
     def _evaluate(self, ctx: RuleContext) -> Outcome:
         ev: list[dict[str, Any]] = []
         skipped: list[dict[str, Any]] = []
+        cache: dict[int, list[tuple[int, int, str]]] = {}
         for i in self.scope.turns(ctx):
             for n, (m, own) in enumerate(self._candidates(ctx, i)):
                 if n >= MAX_CANDIDATES_PER_TURN:
@@ -266,6 +280,10 @@ class _TextCondition(Condition):
                     ok, why = True, "counted in any clause"
                 else:
                     ok, why = self.policy.judge(ctx.clauses(i).read(m.start, m.end, own))
+                if ok:  # the clause reading's reason first; then: is it a listed look-alike?
+                    alike = self._look_alike(ctx, i, m, cache)
+                    if alike is not None:
+                        ok, why = False, f"look-alike ('{alike}')"
                 if ok:
                     e = _evidence(ctx, i, m, self.describe())
                     e["counted"], e["clause"] = True, why
@@ -326,8 +344,11 @@ class PhraseCondition(_TextCondition):
 
 
 class NearCondition(_TextCondition):
-    def __init__(self, first: str, second: str, distance: int, scope: _Scope, fuzzy: float,
-                 policy: ClausePolicy = ClausePolicy()) -> None:  # fmt: skip
+    """Two words (or two lists of alternatives, each one or more words) within `distance`
+    words of each other: "speak" near "your manager", in either order."""
+
+    def __init__(self, first: str | list[str], second: str | list[str], distance: int, scope: _Scope,
+                 fuzzy: float, policy: ClausePolicy = ClausePolicy()) -> None:  # fmt: skip
         self.first, self.second, self.distance, self.scope, self.fuzzy = (
             first,
             second,
@@ -336,16 +357,24 @@ class NearCondition(_TextCondition):
             fuzzy,
         )
         self.policy = policy
-        self.own = frozenset(normalise(f"{first} {second}").split())
+        self._a, self._b = NearSide(first), NearSide(second)
+        self.own = frozenset(w for alt in (*self._a.alts, *self._b.alts) for w in alt)
 
     def _candidates(self, ctx: RuleContext, i: int) -> Iterator[tuple[Match, frozenset[str]]]:
-        for m in near_candidates(
-            ctx.turns[i], self.first, self.second, distance=self.distance, fuzzy=self.fuzzy
-        ):
-            yield m, self.own
+        """Pairs, closest first, each with the words its two sides matched (the pattern's
+        own words for the clause reader)."""
+        tt = ctx.turns[i]
+        alts = near_alternatives(tt, self._a, self._b, fuzzy=self.fuzzy)
+        if alts is not None:
+            yield from near_pairs(tt, *alts, distance=self.distance, fuzzy=self.fuzzy)
 
     def describe(self) -> str:
-        return f'"{self.first}" within {self.distance} words of "{self.second}" {self.scope.describe()}'.strip()
+        def side(x: str | list[str]) -> str:
+            if isinstance(x, str):
+                return f'"{x}"'
+            return " / ".join(f'"{w}"' for w in x[:4]) + (f" (+{len(x) - 4})" if len(x) > 4 else "")
+
+        return f"{side(self.first)} within {self.distance} words of {side(self.second)} {self.scope.describe()}".strip()
 
 
 _STOP = frozenset(

@@ -29,8 +29,37 @@ from rapidfuzz import fuzz, process
 
 from store.records import Turn
 
-_WORD = re.compile(r"[\w']+")
-_NON_WORD = re.compile(r"[^\w']")
+#: "%" is part of a word, so "100%" is one word (a promise's "100% it'll be there") and not
+#: the number 100 ("100 pounds")
+_WORD = re.compile(r"[\w'%]+")
+_NON_WORD = re.compile(r"[^\w'%]")
+#: a phrase may not start or end inside a word
+_BEFORE, _AFTER = r"(?<![\w'%])", r"(?![\w'%])"
+_ALTERNATION = re.compile(r"\{([^{}]*)\}")
+#: a phrase ending in " $" matches only where nothing that could be its object follows:
+#: the end of the turn, punctuation, or one of these words ("i want to cancel $" is "I want
+#: to cancel." or "i want to cancel today", not "I want to cancel my order")
+CLAUSE_END_WORDS = frozenset(
+    ["please", "pls", "plz", "now", "today", "asap", "then", "immediately", "right", "already", "and", "but", "because", "cause", "cos", "so", "i", "i'm", "im", "i've", "i'll", "it's", "its", "altogether", "completely", "lol", "thanks", "thank", "ty", "mate", "ok", "okay", "yeah", "honestly", "seriously", "if", "unless", "when", "or"]
+)
+
+
+def expand_alternatives(text: str) -> list[str]:
+    """`"{speak|talk} to {your|a} manager"` -> the four phrases it stands for.
+
+    Why: a rule author writes one family of phrasings as one line, and each expanded phrase
+    is still matched on its own (exact, fuzzy, Metaphone) with its own evidence. An empty
+    alternative drops the slot: `"{really |}sorry"`.
+    """
+    m = _ALTERNATION.search(text)
+    if m is None:
+        return [" ".join(text.split())]
+    out: list[str] = []
+    for alt in m.group(1).split("|"):
+        for rest in expand_alternatives(text[: m.start()] + alt + text[m.end() :]):
+            if rest and rest not in out:
+                out.append(rest)
+    return out
 
 
 def normalise(text: str) -> str:
@@ -89,7 +118,7 @@ class Match:
 class TurnText:
     """One turn prepared for matching: normalised text, word spans, char -> time."""
 
-    __slots__ = ("_codes", "_codeset", "norm", "spans", "turn", "words")
+    __slots__ = ("_codes", "_codeset", "_positions", "_wordset", "norm", "spans", "turn", "words")
 
     def __init__(self, turn: Turn) -> None:
         self.turn = turn
@@ -98,6 +127,28 @@ class TurnText:
         self.words = [self.norm[a:b] for a, b in self.spans]
         self._codes: list[str] | None = None
         self._codeset: frozenset[str] | None = None
+        #: (word, fuzzy) -> indexes, shared by every near condition of the rule set
+        self._positions: dict[tuple[str, float], list[int]] = {}
+        self._wordset: frozenset[str] | None = None
+
+    @property
+    def wordset(self) -> frozenset[str]:
+        """The turn's distinct words: a phrase with a word missing here has no exact match."""
+        if self._wordset is None:
+            self._wordset = frozenset(self.words)
+        return self._wordset
+
+    def ends_clause(self, char: int) -> bool:
+        """True when nothing that could be an object follows `char` (see `CLAUSE_END_WORDS`):
+        the end of the turn, punctuation before the next word, or a word that starts a new
+        clause or closes the request ("please", "now", "and", "i'm", ...)."""
+        nxt = next(((a, b) for a, b in self.spans if a >= char), None)
+        if nxt is None:
+            return True
+        between = self.turn.text[char : nxt[0]]
+        if any(ch in between for ch in ".!?,;:\n"):
+            return True
+        return self.norm[nxt[0] : nxt[1]] in CLAUSE_END_WORDS
 
     @property
     def codes(self) -> list[str]:
@@ -154,17 +205,28 @@ class CompiledPhrase:
     itself on short turns, so the rules engine compiles every phrase when it loads.
     """
 
-    __slots__ = ("codes", "codeset", "past", "pattern", "phrase", "target", "words")
+    __slots__ = ("_pattern", "at_end", "codes", "codeset", "past", "phrase", "target", "words", "wordset")
 
     def __init__(self, phrase: str) -> None:
         self.phrase = phrase
-        self.target = " ".join(_WORD.findall(normalise(phrase)))
+        #: "i want to cancel $": only where the clause ends (`TurnText.ends_clause`)
+        self.at_end = phrase.rstrip().endswith("$")
+        self.target = " ".join(_WORD.findall(normalise(phrase.rstrip().rstrip("$"))))
         self.words = tuple(self.target.split())
-        self.pattern = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in self.words) + r"\b")
+        self.wordset = frozenset(self.words)
+        self._pattern: re.Pattern[str] | None = None
         self.codes = tuple(_metaphone(w) for w in self.words)
         self.codeset = frozenset(self.codes)
         #: past forms of the phrase's words that it does not spell itself (the tense guard)
         self.past = frozenset().union(*(past_forms(w) for w in self.words)) - set(self.words)
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The exact-match regex, compiled on first use (an expanded `{a|b}` list has hundreds
+        of phrases and most are never looked for: their words are not in the turn)."""
+        if self._pattern is None:
+            self._pattern = re.compile(_BEFORE + r"\s+".join(re.escape(w) for w in self.words) + _AFTER)
+        return self._pattern
 
     def changes_tense(self, words: Sequence[str]) -> bool:
         """True when a candidate stretch has a past form of one of the phrase's verbs."""
@@ -186,29 +248,52 @@ class PhraseSet:
     """The phrases of one rule condition, compiled once, with a prefilter that tells in one
     C pass per turn which of them can match at all (most turns match none)."""
 
-    __slots__ = ("any_exact", "compiled", "fuzzy", "phonetic", "targets")
+    __slots__ = ("by_code", "by_first", "compiled", "fuzzy", "phonetic", "targets")
 
     def __init__(self, phrases: Sequence[str], *, fuzzy: float = 85.0, phonetic: bool = True) -> None:
         self.compiled = [CompiledPhrase(p) for p in phrases]
         self.compiled = [cp for cp in self.compiled if cp.target]
         self.targets = [cp.target for cp in self.compiled]
         self.fuzzy, self.phonetic = fuzzy, phonetic
-        self.any_exact = re.compile("|".join(f"(?:{cp.pattern.pattern})" for cp in self.compiled) or r"(?!x)x")
+        #: first word -> the phrases that start with it (the exact layer's index)
+        self.by_first: dict[str, list[int]] = {}
+        #: Metaphone code -> the phrases that cannot sound in a turn without it (the first
+        #: code; for long phrases, which may miss one word, the first or the second)
+        self.by_code: dict[str, set[int]] = {}
+        for k, cp in enumerate(self.compiled):
+            self.by_first.setdefault(cp.words[0], []).append(k)
+            for code in cp.codes[: 2 if len(cp.codes) >= 4 else 1]:
+                self.by_code.setdefault(code, set()).add(k)
+
+    def spans(self, tt: TurnText) -> list[tuple[int, int, str]]:
+        """Every match of every phrase in the turn: (start, end, phrase). For `except` lists,
+        where any match is enough."""
+        out = []
+        for k in self.live(tt):
+            cp = self.compiled[k]
+            for m in phrase_candidates(tt, cp, fuzzy=self.fuzzy, phonetic=self.phonetic):
+                out.append((m.start, m.end, cp.phrase))
+        return out
 
     def live(self, tt: TurnText) -> list[int]:
         """Indexes of the phrases that may match in the turn, in list order."""
         if not tt.words:
             return []
         live: set[int] = set()
-        if self.any_exact.search(tt.norm):
-            live.update(k for k, cp in enumerate(self.compiled) if cp.pattern.search(tt.norm))
+        ws = tt.wordset
+        for w in ws & self.by_first.keys():
+            for k in self.by_first[w]:
+                cp = self.compiled[k]
+                if cp.wordset <= ws and cp.pattern.search(tt.norm):
+                    live.add(k)
         if self.fuzzy < 100:
             cut = fuzzy_cutoff(self.fuzzy)
             for _t, _score, k in process.extract(tt.norm, self.targets, scorer=fuzz.partial_ratio,
                                                  score_cutoff=cut, limit=None):  # fmt: skip
                 live.add(k)
         if self.phonetic:
-            live.update(k for k, cp in enumerate(self.compiled) if k not in live and cp.may_sound_in(tt))
+            maybe = set().union(*(self.by_code[c] for c in tt.codeset & self.by_code.keys()))
+            live.update(k for k in maybe - live if self.compiled[k].may_sound_in(tt))
         return sorted(live)
 
 
@@ -235,6 +320,15 @@ def phrase_candidates(
     cp = phrase if isinstance(phrase, CompiledPhrase) else CompiledPhrase(phrase)
     if not cp.target or not tt.words:
         return
+    if cp.at_end:
+        for m in _candidates(tt, cp, fuzzy=fuzzy, phonetic=phonetic):
+            if tt.ends_clause(m.end):
+                yield m
+        return
+    yield from _candidates(tt, cp, fuzzy=fuzzy, phonetic=phonetic)
+
+
+def _candidates(tt: TurnText, cp: CompiledPhrase, *, fuzzy: float, phonetic: bool) -> Iterator[Match]:
     found = False
     for m in cp.pattern.finditer(tt.norm):
         found = True
@@ -325,45 +419,135 @@ def _phonetic(
 
 def word_positions(tt: TurnText, word: str, *, fuzzy: float = 85.0) -> list[int]:
     """Indexes of the turn's words equal to `word` (or a near-miss of it)."""
+    key = (word, fuzzy)
+    got = tt._positions.get(key)
+    if got is not None:
+        return got
     w = normalise(word).strip()
-    code = _metaphone(w)
-    past = past_forms(w)  # the tense guard: "canceled" is not "cancel"
-    out = []
-    for i, tok in enumerate(tt.words):
-        if tok == w or (
-            fuzzy < 100 and tok not in past and (fuzz.ratio(tok, w) >= fuzzy or (len(w) > 3 and tt.codes[i] == code))
-        ):
-            out.append(i)
+    if fuzzy >= 100:
+        out = [i for i, tok in enumerate(tt.words) if tok == w]
+    else:
+        code = _metaphone(w)
+        past = past_forms(w)  # the tense guard: "canceled" is not "cancel"
+        out = [
+            i
+            for i, tok in enumerate(tt.words)
+            if tok == w
+            or (tok not in past and (fuzz.ratio(tok, w) >= fuzzy or (len(w) > 3 and tt.codes[i] == code)))
+        ]
+    tt._positions[key] = out
     return out
 
 
+def _sequence_spans(tt: TurnText, words: Sequence[str], fuzzy: float) -> list[tuple[int, int]]:
+    """Word index spans [i, j] where `words` stand one after another."""
+    starts = word_positions(tt, words[0], fuzzy=fuzzy)
+    if len(words) == 1:
+        return [(i, i) for i in starts]
+    out = []
+    for i in starts:
+        if all(i + k in word_positions(tt, w, fuzzy=fuzzy) for k, w in enumerate(words[1:], 1)):
+            out.append((i, i + len(words) - 1))
+    return out
+
+
+def near_words(side: str | Sequence[str]) -> list[tuple[str, ...]]:
+    """One side of a `near` condition as its alternatives, each a tuple of words."""
+    alts = [side] if isinstance(side, str) else list(side)
+    return [tuple(_WORD.findall(normalise(a))) for a in alts if _WORD.findall(normalise(a))]
+
+
+class NearSide:
+    """One side of a `near` condition, compiled once: its alternatives indexed by first word,
+    so a turn only looks at the alternatives whose first word it has (a side may spell
+    hundreds: "{your|a|the} {manager|supervisor|...}")."""
+
+    __slots__ = ("alts", "by_first")
+
+    def __init__(self, side: str | Sequence[str]) -> None:
+        self.alts = near_words(side)
+        self.by_first: dict[str, list[tuple[str, ...]]] = {}
+        for a in self.alts:
+            self.by_first.setdefault(a[0], []).append(a)
+
+    def present(self, tt: TurnText) -> list[tuple[str, ...]]:
+        """The alternatives whose every word is in the turn (exact words)."""
+        ws = tt.wordset
+        return [a for w in ws & self.by_first.keys() for a in self.by_first[w] if ws.issuperset(a)]
+
+
 def find_near(
-    tt: TurnText, first: str, second: str, *, distance: int = 5, fuzzy: float = 85.0
+    tt: TurnText, first: str | Sequence[str] | NearSide, second: str | Sequence[str] | NearSide, *,
+    distance: int = 5, fuzzy: float = 85.0,
 ) -> Match | None:
     """`first` within `distance` words of `second` (either order): the closest pair."""
     return next(iter(near_candidates(tt, first, second, distance=distance, fuzzy=fuzzy)), None)
 
 
 def near_candidates(
-    tt: TurnText, first: str, second: str, *, distance: int = 5, fuzzy: float = 85.0
+    tt: TurnText, first: str | Sequence[str] | NearSide, second: str | Sequence[str] | NearSide, *,
+    distance: int = 5, fuzzy: float = 85.0,
 ) -> Iterator[Match]:
-    """Every pair of `first` and `second` within `distance` words, closest first."""
+    """Every pair of `first` and `second` within `distance` words, closest first.
+
+    Each side is a word, or a list of alternatives, each one or more words in a row
+    ("your manager", "someone senior"). The distance counts from the end of the earlier
+    side to the start of the later one ("speak to your manager": "speak" and "your manager"
+    are 2 apart); the two sides may not overlap.
+    """
     if not tt.words:
         return
-    # cheap pre-filter in C before the per-word loop
-    if fuzz.partial_ratio(normalise(first).strip(), tt.norm) < min(fuzzy, 80) or fuzz.partial_ratio(
-        normalise(second).strip(), tt.norm
-    ) < min(fuzzy, 80):
+    alts = near_alternatives(tt, first, second, fuzzy=fuzzy)
+    if alts is None:
         return
-    a_pos = word_positions(tt, first, fuzzy=fuzzy)
-    b_pos = word_positions(tt, second, fuzzy=fuzzy)
-    pairs = sorted(
-        {
-            (abs(i - j), min(i, j), max(i, j))
-            for i in a_pos
-            for j in b_pos
-            if 0 < abs(i - j) <= distance
-        }
-    )
-    for _d, i, j in pairs:
-        yield Match(tt.spans[i][0], tt.spans[j][1], 100.0, "near")
+    for m, _own in near_pairs(tt, *alts, distance=distance, fuzzy=fuzzy):
+        yield m
+
+
+def near_alternatives(
+    tt: TurnText, first: str | Sequence[str] | NearSide, second: str | Sequence[str] | NearSide, *,
+    fuzzy: float,
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]] | None:
+    """The alternatives of each side that may be in the turn, or None when a side cannot."""
+    if not tt.words:
+        return None
+    a_side = first if isinstance(first, NearSide) else NearSide(first)
+    b_side = second if isinstance(second, NearSide) else NearSide(second)
+    a_alts, b_alts = a_side.alts, b_side.alts
+    if fuzzy >= 100:
+        # exact words: only the alternatives whose every word is in the turn can be there
+        a_alts = a_side.present(tt)
+        if not a_alts:
+            return None
+        b_alts = b_side.present(tt)
+        if not b_alts:
+            return None
+    else:
+        # cheap pre-filter in C before the per-word loop
+        if max(fuzz.partial_ratio(" ".join(a), tt.norm) for a in a_alts) < min(fuzzy, 80) or max(
+            fuzz.partial_ratio(" ".join(b), tt.norm) for b in b_alts
+        ) < min(fuzzy, 80):
+            return None
+    return a_alts, b_alts
+
+
+def near_pairs(
+    tt: TurnText, a_alts: Sequence[tuple[str, ...]], b_alts: Sequence[tuple[str, ...]], *, distance: int,
+    fuzzy: float,
+) -> Iterator[tuple[Match, frozenset[str]]]:
+    """`near_candidates` with, for each pair, the words the two sides matched: the clause
+    reader skips them as cues ("was about to" stays a cue of "ask" near "your manager" even
+    when another alternative of the side spells "to")."""
+    a_spans = {s for a in a_alts for s in _sequence_spans(tt, a, fuzzy)}
+    if not a_spans:
+        return
+    b_spans = {s for b in b_alts for s in _sequence_spans(tt, b, fuzzy)}
+    pairs = set()
+    for a in a_spans:
+        for b in b_spans:
+            gap = b[0] - a[1] if a[1] < b[0] else a[0] - b[1] if b[1] < a[0] else 0
+            if 0 < gap <= distance:
+                pairs.add((gap, min(a[0], b[0]), max(a[1], b[1]), a, b))
+    for _d, i, j, a, b in sorted(pairs):
+        own = frozenset(tt.words[a[0] : a[1] + 1]) | frozenset(tt.words[b[0] : b[1] + 1])
+        yield Match(tt.spans[i][0], tt.spans[j][1], 100.0, "near"), own

@@ -5,7 +5,13 @@ of these keys (the README and config.example.toml carry the full schema):
 
 - `phrase = "..."` (or a list: any of them) — exact, fuzzy (`fuzzy`, 0-100, default 85;
   100 = exact only) or phonetic (`phonetic = true`) match, see `analysis.matching`;
+  `"{speak|talk} to {your|a} manager"` spells out every combination, and a trailing `" $"`
+  matches only where the clause ends ("want to cancel $" is not "want to cancel my order");
 - `near = ["refund", "never"]`, `distance = 5` — two words within N words of each other;
+  either side may be a list of alternatives of one or more words
+  (`near = [["speak", "put"], ["{your|a} manager", "someone senior"]]`);
+- `except = [...]` (with `phrase` / `near`) — exact look-alike phrases: a match inside one
+  does not count ("cancel my order" for a churn rule), and its evidence says so;
 - `semantic = "..."` (or a list), `threshold = 0.6` — MiniLM cosine similarity of a turn
   (long turns such as e-mails also sentence by sentence, the best sentence is the evidence);
 - `metric = "non_talk_seconds"` with `gt`/`ge`/`lt`/`le`/`eq` — conversation metrics,
@@ -60,6 +66,7 @@ from analysis.conditions import (
     SemanticCondition,
     _Scope,
 )
+from analysis.matching import PhraseSet, expand_alternatives
 from store.records import CHANNELS, Interaction, severity_value
 
 __all__ = [
@@ -86,8 +93,8 @@ _SCOPE_KEYS = ("speaker", "within_seconds", "within_turns")
 _CLAUSE_KEYS = ("negated", "in_questions", "in_reported", "in_hypotheticals")
 _KIND_KEYS = (*_TEXT_KEYS, "metric", "channel", "queue", "agent", "all", "any", "not")
 _MODIFIERS = {
-    "phrase": {"fuzzy", "phonetic", *_SCOPE_KEYS, *_CLAUSE_KEYS},
-    "near": {"distance", "fuzzy", *_SCOPE_KEYS, *_CLAUSE_KEYS},
+    "phrase": {"fuzzy", "phonetic", "except", *_SCOPE_KEYS, *_CLAUSE_KEYS},
+    "near": {"distance", "fuzzy", "except", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "semantic": {"threshold", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "metric": set(_OPS),
 }
@@ -167,6 +174,20 @@ def _str_list(v: Any, where: str) -> list[str]:
     raise ValueError(f"{where}: expected a string or a non-empty list of strings")
 
 
+def _phrases(v: Any, where: str) -> list[str]:
+    """A phrase list with its `{a|b}` alternatives spelled out (`expand_alternatives`)."""
+    out: list[str] = []
+    for p in _str_list(v, where):
+        if p.count("{") != p.count("}"):
+            raise ValueError(f"{where}: unbalanced braces in {p!r}")
+        out.extend(x for x in expand_alternatives(p) if x not in out)
+    return out
+
+
+def _near_side(v: Any, where: str) -> str | list[str]:
+    return v if isinstance(v, str) else _phrases(v, where)
+
+
 def _scope(d: Mapping[str, Any], where: str) -> _Scope:
     sp = d.get("speaker", "any")
     if sp not in SPEAKER_SCOPES:
@@ -200,20 +221,23 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
     cond: Condition
     if kind == "phrase":
         cond = PhraseCondition(
-            _str_list(d["phrase"], f"{where}.phrase"),
+            _phrases(d["phrase"], f"{where}.phrase"),
             _scope(d, where),
             fuzzy,
             bool(d.get("phonetic", True)),
             _policy(d, where),
         )
     elif kind == "near":
-        pair = _str_list(d["near"], f"{where}.near")
-        if len(pair) != 2:
-            raise ValueError(f'{where}.near: give exactly two words, e.g. ["refund", "never"]')
+        pair = d["near"]
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ValueError(
+                f'{where}.near: give exactly two words, e.g. ["refund", "never"], or two lists of alternatives'
+            )
+        sides = [_near_side(x, f"{where}.near[{k}]") for k, x in enumerate(pair)]
         dist = d.get("distance", 5)
         if not isinstance(dist, int) or dist < 1:
             raise ValueError(f"{where}.distance: must be a positive integer")
-        cond = NearCondition(pair[0], pair[1], dist, _scope(d, where), fuzzy, _policy(d, where))
+        cond = NearCondition(sides[0], sides[1], dist, _scope(d, where), fuzzy, _policy(d, where))
     elif kind == "semantic":
         thr = float(d.get("threshold", 0.6))
         if not 0 < thr < 1:
@@ -240,6 +264,8 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
         cond = AllCondition(subs) if kind == "all" else AnyCondition(subs)
     else:
         cond = NotCondition(compile_condition(d["not"], f"{where}.not"))
+    if "except" in d and isinstance(cond, PhraseCondition | NearCondition):
+        cond.excepts = PhraseSet(_phrases(d["except"], f"{where}.except"), fuzzy=100.0, phonetic=False)
     cond.negate = bool(d.get("negate", False))
     return cond
 

@@ -215,8 +215,10 @@ def test_flag_evidence_json_says_why_each_match_did_or_did_not_count(shipped: Ru
     assert counted[0]["seq"] == 1 and counted[0]["clause"] == "affirmative"
     (skipped,) = [e for e in ev if "not_counted" in e]
     assert "char_start" not in skipped  # viewers must not highlight it as flagged
-    assert skipped["not_counted"] == [{"seq": 0, "speaker": "agent", "matched": "promise you", "how": "exact",
-                                       "why": "negated by 'can't'"}]  # fmt: skip
+    assert skipped["not_counted"][0] == {"seq": 0, "speaker": "agent", "matched": "promise you", "how": "exact",
+                                         "why": "negated by 'can't'"}  # fmt: skip
+    # every condition that found the refusal ("I" near "promise" too) says the same
+    assert {x["why"] for x in skipped["not_counted"]} == {"negated by 'can't'"}
 
 
 def test_missing_disclosure_flag_names_the_negated_disclosure(shipped: RuleEngine) -> None:
