@@ -92,6 +92,9 @@ class FactOptions:
     #: claim only when it holds a hint *and* one of these ("the gift card can be used in
     #: store" names a hint but claims nothing about refunds). Empty: any hint sentence
     claims: list[str] = field(default_factory=list)
+    #: phrases naming a case the fact does not cover ("after the contract ends" for an
+    #: *early* cancellation fee): a sentence holding one states no value of this fact
+    not_when: list[str] = field(default_factory=list)
     #: only interactions in these queues / about these products (empty = all)
     queues: list[str] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
@@ -183,8 +186,21 @@ def _hint_rx(hints: Sequence[str]) -> re.Pattern[str] | None:
         return None
     # a hint of several words may have up to two words between them ("money goes back",
     # "cancellation of the contract fee" is not, but "termination admin fee" is)
-    parts = [r"(?:\s+\w+){0,2}\s+".join(re.escape(w) for w in h.split()) + r"\w*" for h in hs]
+    parts = [r"(?:\s+\w+){0,2}\s+".join(_split_word(w) for w in h.split()) + r"\w*" for h in hs]
     return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.I)
+
+
+def _split_word(word: str) -> str:
+    """A hint word as a pattern that also matches it split in two by ASR or typing ("re
+    fund", "down load", "con tract", "e book" / "e-book" / "ebook"): one optional space
+    or hyphen anywhere inside a word of five letters or more (shorter words split into
+    real words too often), and around a hyphen already in it."""
+    if "-" in word:
+        return r"[\s-]?".join(re.escape(p) for p in word.split("-"))
+    if len(word) < 5 or not word.isalpha():
+        return re.escape(word)
+    alts = [re.escape(word)] + [re.escape(word[:k]) + r"[\s-]" + re.escape(word[k:]) for k in range(1, len(word))]
+    return "(?:" + "|".join(alts) + ")"
 
 
 class FactChecker:
@@ -204,6 +220,7 @@ class FactChecker:
         self._types = [f.resolved_type() for f in self.facts]
         self._hints = [_hint_rx(f.hints) for f in self.facts]
         self._claims = [_hint_rx(f.claims) for f in self.facts]
+        self._not_when = [_hint_rx(f.not_when) for f in self.facts]
         self._fact_vecs: np.ndarray | None = None
 
     def _fvecs(self) -> np.ndarray | None:
@@ -272,6 +289,8 @@ class FactChecker:
         fact, t = self.facts[i], self._types[i]
         if HEDGES.search(text.replace("\u2019", "'")) or text.rstrip().endswith("?"):
             return None  # ambiguous, or a question: not a claim
+        if self._not_when[i] is not None and self._not_when[i].search(text):  # type: ignore[union-attr]
+            return None  # another case than the one the fact covers
         mk = _MARKERS.match(text)
         if mk and mk.end() < len(text):
             cut = mk.end()
@@ -291,12 +310,21 @@ class FactChecker:
             claim_rx = self._claims[i]
             if claim_rx is not None and not claim_rx.search(text):
                 return None  # names the goods, claims nothing about them
-            tc = TurnClauses(text)
-            r = tc.read(hit.start(), hit.end(), own=hit.group(0).lower().split())
-            if r.question or r.reported or r.hypothetical:
+            yn = fv.asr_contractions(text.lower().replace("\u2019", "'"))
+            hit_n = self._hints[i].search(yn)  # type: ignore[union-attr]
+            claims = list(claim_rx.finditer(yn)) if claim_rx is not None else []
+            if hit_n is None:
                 return None
-            a, b = tc.clause_span(hit.start(), hit.end())
-            said_yes = r.negated is None and not _NEG_WORDS.search(text[a:b].replace("\u2019", "'"))
+            claim = min(claims, key=lambda m: abs(m.start() - hit_n.start())) if claims else hit_n
+            lo_, hi_ = sorted((hit_n.start(), claim.start()))
+            if _CONTRAST.search(yn[lo_:hi_]):
+                return None  # "I've refunded the headphones, but the e-book stays": other goods
+            tc = TurnClauses(yn)
+            rh = tc.read(hit_n.start(), hit_n.end(), own=hit_n.group(0).split())
+            rc = tc.read(claim.start(), claim.end(), own=claim.group(0).split())
+            if rh.question or rh.reported or rc.question or rc.reported or rc.hypothetical:
+                return None
+            said_yes = not _claim_negated(yn, claim.start(), claim.end())
             truth_yes = fact.value.strip().lower() in _YES
             if said_yes == truth_yes:
                 return self._make(fact, seq, start, text, text.strip(), False, how, score, hit.span())
@@ -318,33 +346,52 @@ class FactChecker:
             return None
         norm = fv.normalise(text)
         cur = fact.currency or _policy_currency(self._policy[i])
+        hn = self._hints[i].search(norm) if self._hints[i] is not None else None
+        if hn is not None and _MODIFIER_AFTER.match(norm[hn.end():]):
+            return None  # "your warranty claim will be processed in 10 days": the claim's time
+        policy = self._policy[i]
+        tc = TurnClauses(norm)
+        status_use = hn is not None and bool(_STATUS_USE.search(norm[: hn.start()]))
+        if t == "duration" and hn is not None:
+            age = _age_claim(norm, hn)
+            if age is not None:
+                # "bought it 14 months ago, so it's out of warranty": the period is under 14 months
+                wrong = not any(age.meets(p, fact.tolerance) for p in policy)
+                return self._make(fact, seq, start, text, age.text, wrong, how, score, None)
         vals = _values(t, norm, cur)
         if not vals and t == "money" and cur:
             vals = _bare_amounts(norm, cur)
         if not vals:
             return None
-        tc = TurnClauses(norm)
-        policy = self._policy[i]
-        hn = self._hints[i].search(norm) if self._hints[i] is not None else None
-        if hn is not None and len(vals) > 1:
+        hint_clause = tc.clause_span(hn.start(), hn.end()) if hn is not None else None
+        if hint_clause is not None and len(vals) > 1:
             # several quantities: the one in the hint's clause is what the sentence says
             # about the subject ("it's 2 years on the warranty, and delivery takes 3 days")
-            a, b = tc.clause_span(hn.start(), hn.end())
+            a, b = hint_clause
             vals = sorted(vals, key=lambda v: not (a <= v.start < b or a < v.end <= b))
+        readings: list[tuple[fv.Value, bool]] = []
         for v in vals:
             # a negation inside the value is its own ("won't be charged" = 0)
             r = tc.read(v.start, v.end, own=re.findall(r"[\w']+", norm[v.start:v.end]))
-            if r.question or r.reported or r.hypothetical:
+            if r.question or r.reported or (r.hypothetical and not _main_after_condition(norm, v.start)):
                 continue
-            bounded = v.low == 0.0 or v.high == float("inf")
-            if r.negated and not bounded:
-                continue  # "it doesn't take two days": not a claim of a value
-            contradicts = not any(v.meets(p, fact.tolerance) for p in policy)
+            if r.negated and not (fv.has_bound(norm, v.start, v.end) or (v.dim not in ("duration", "count") and v.low == 0.0)):
+                continue  # "it doesn't take two days", "never instant": not a claim of a value
+            if _other_subject(norm, v, hint_clause, hn is not None and hn.start() < v.start):
+                continue
+            if status_use and not _PERIOD_BEFORE.search(norm[: v.start]):
+                continue  # "repairs under warranty take a week": the repair's time, not the period
+            contradicts = not any(_meets(v, p, fact.tolerance) for p in policy)
             if not contradicts and v.low == 0.0 and v.high != float("inf") and policy:
                 # "up to a month" against 3-5 business days: true but a gross misstatement
                 contradicts = v.high > LOOSE_FACTOR * max(p.high for p in policy)
-            return self._make(fact, seq, start, text, v.text, contradicts, how, score, None)
-        return None
+            readings.append((v, contradicts))
+        if not readings:
+            return None
+        # several readable values where one agrees: stages of one process ("we processed it
+        # within 24 hours ..., it should now take 3-5 business days to reach you")
+        v, contradicts = next(((v, c) for v, c in readings if not c), readings[0])
+        return self._make(fact, seq, start, text, v.text, contradicts, how, score, None)
 
     def _make(
         self, fact: FactOptions, seq: int, start: int, text: str, said: str, contradicts: bool,
@@ -377,6 +424,146 @@ class FactChecker:
                 summary=f"agent said '{first.said}'; policy: {first.policy} ({subject}, turn {first.seq})",
             ))  # fmt: skip
         return out
+
+
+_CURRENCY_DIMS = frozenset(fv.CURRENCY_WORDS.values())
+
+
+def _meets(v: fv.Value, p: fv.Value, tolerance: float) -> bool:
+    """`Value.meets`, except that an amount in another currency is a wrong amount ("the
+    cancellation fee is 25 euros" against 25 USD)."""
+    if v.dim != p.dim and v.dim in _CURRENCY_DIMS and p.dim in _CURRENCY_DIMS:
+        return False
+    return v.meets(p, tolerance)
+
+
+#: words between a hint and its claim word that put them in different statements
+_CONTRAST = re.compile(r"\b(?:but|however|whereas|although|though|while|except)\b|;")
+#: idioms with a negation word that deny nothing ("I'll refund it, no problem")
+_NEG_IDIOMS = re.compile(
+    r"\b(?:no problem|not a problem|no worries|no questions asked|no doubt|no bother|no hassle|no trouble|"
+    r"no need to \w+|not happy|non-?stop|not sure why)\b"
+)
+#: where the clause of a claim word begins or ends: a subordinate clause, a comma, or a
+#: new subject ("if the download didn't work we refund it": the negation is the condition's)
+_CLAUSE_CUT = re.compile(
+    r"\b(?:if|unless|since|because|as long as|provided|providing|once|when|whenever|although|though|while|"
+    r"but|so|and then|as soon as)\b|[,;:]|"
+    r"\b(?:i|we|they|it|he|she|there|that)(?:'ll|'m|'re|'ve|'d|'s)?\b|"
+    r"\byou(?:'ll|'re|'ve|'d)?(?= (?:can|could|will|would|should|may|might|must|get|are|have|need|do|did)\b)|"
+    r"\byou(?:'ll|'re|'ve|'d)\b"
+)
+_CLAIM_NEG = re.compile(r"\b(?:not|no|never|cannot|\w+n't|unable|nor|non|none|nothing)\b|\bnon-|\bnon(?=\w)")
+
+
+def _claim_negated(low: str, a: int, b: int) -> bool:
+    """Whether the claim word at [a, b) is denied: a negation in its own clause, up to five
+    words before it or four after ("we don't refund e-books", "downloads are
+    non-refundable", "refunds on gift codes aren't possible"); not one in a condition or
+    reason beside it ("if it didn't work we refund it", "since you haven't opened it, I can
+    refund it") and not an idiom ("no problem")."""
+    low = _NEG_IDIOMS.sub(lambda m: "_" * len(m.group(0)), low)
+    before = low[:a]
+    cuts = [m.end() for m in _CLAUSE_CUT.finditer(before)]
+    seg = before[cuts[-1] if cuts else 0 :]
+    if _CLAIM_NEG.search(" ".join(seg.split()[-5:])) or re.search(r"non-?$", before):
+        return True
+    after = low[b:]
+    m = _CLAUSE_CUT.search(after)
+    return bool(_CLAIM_NEG.search(" ".join(after[: m.start() if m else len(after)].split()[:4])))
+
+
+#: a hint used as a modifier of another noun: "warranty claim", "refund team"
+_MODIFIER_AFTER = re.compile(
+    r"^\w*\s+(?:claims?|repairs?|service|department|team|form|case|ticket|desk|reference|centre|center|"
+    r"agents?|line|policy document)\b"
+)
+#: a time limit for the customer's own action, not the fact's value: "you can return items
+#: within 30 days", "you have 14 days to cancel"
+_ACTION_BEFORE = re.compile(
+    r"\b(?:return|exchange|swap|send|bring|cancel|claim|request|ask for|apply|report|register|change your mind|"
+    r"get in touch|contact us|let us know)\w*\b(?!\s+(?:to|back to|into|on)\b)(?:\s+[\w'-]+){0,4}\s+"
+    r"(?:within|in|by|no later than|up to|for up to)\s*$"
+)
+_ACTION_AFTER = re.compile(
+    r"^\s*(?:\w+\s+)?(?:to|in which to) (?:return|exchange|swap|send|bring|cancel|claim|request|ask|apply|report|"
+    r"register|change|get in touch|contact|let us know)\b"
+)
+#: another thing that takes time or costs money, in the value's clause outside the hint's
+#: ("I've sent the refund, you'll get an email confirmation in a few minutes")
+_OTHER_THING = re.compile(
+    r"\b(?:e-?mail|confirmation|text message|text|sms|notification|receipt|letter|reference number|tracking|"
+    r"delivery|parcel|package|courier|engineer|technician|replacement|exchange|repair|shipping|shipment|"
+    r"deposit|call ?back|survey)s?\b"
+)
+#: a money value that is what is given back, not charged: "refunded the $14.99"
+_GIVEN_BACK = re.compile(r"\b(?:refund|credit|reimburs|pay (?:you )?back|give (?:you )?back|waive)\w*(?:\s+[\w']+){0,2}\s*$")
+
+
+def _other_subject(norm: str, v: fv.Value, hint_clause: tuple[int, int] | None, hint_before: bool) -> bool:
+    """Whether the value at `v` is about something else than the fact's subject: a time
+    limit for the customer's action, an amount given back, or another thing in a clause
+    of its own."""
+    before, after = norm[max(0, v.start - 60) : v.start], norm[v.end :]
+    if v.dim == "duration" and (_ACTION_BEFORE.search(before) or _ACTION_AFTER.match(after)):
+        return True
+    if v.dim not in ("duration", "count") and _GIVEN_BACK.search(before):
+        return True
+    if hint_clause is not None:
+        a, b = hint_clause
+        if not (a <= v.start < b or a < v.end <= b):
+            lo = b if hint_before else max(0, v.start - 80)
+            hi = v.start if hint_before else a
+            span = norm[lo:hi] if lo < hi else norm[max(0, v.start - 40) : v.start]
+            if _OTHER_THING.search(span):
+                return True
+    return False
+
+
+#: the warranty's status drawn from an age: ("out of" | "no longer under" | "expired") or
+#: ("still covered" | "still under")
+_STATUS_NEG_BEFORE = re.compile(
+    r"\b(?:no longer|not|n't|out of|outside(?: of)?|past|beyond|after)\s+(?:\w+\s+){0,3}$"
+)
+_STATUS_NEG_AFTER = re.compile(r"^\w*\s+(?:\w+\s+){0,1}(?:has |had |is |was )?(?:expired|ended|run out|ran out|lapsed|finished|over)\b")
+_STATUS_POS_BEFORE = re.compile(r"\b(?:still|within|inside)\s+(?:\w+\s+){0,3}$")
+_STATUS_POS_AFTER = re.compile(r"^\w*\s+(?:\w+\s+){0,1}(?:is |'s )?still (?:valid|active|running|good|in force)\b")
+
+
+#: a hint used as a status ("under warranty", "out of warranty"): the sentence's values
+#: are the period only when said as one ("covered under warranty for 2 years")
+_STATUS_USE = re.compile(r"\b(?:under|in|out of|within|outside(?: of)?)\s+(?:the\s+|our\s+|your\s+|its\s+|their\s+)?(?:\w+\s+)?$")
+_PERIOD_BEFORE = re.compile(r"\b(?:for|until|till|lasts?|runs?|of)\s+(?:another\s+|a further\s+|up to\s+|at least\s+|a full\s+)?$")
+
+
+#: a main clause opening after a condition without a comma (ASR): "if you cancel now
+#: there's a fiver to pay" (the clause reader breaks only before a personal subject)
+_MAIN_OPENER = re.compile(r"\b(?:there's|there is|there'll|there will be|that's|that is|that'll|it'll|it will|it costs)\b")
+
+
+def _main_after_condition(norm: str, start: int) -> bool:
+    """Whether the value at `start` stands in the main clause after an "if"/"when" clause."""
+    before = norm[:start]
+    cond = list(re.finditer(r"\b(?:if|when|once|unless)\b", before))
+    return bool(cond) and bool(_MAIN_OPENER.search(before[cond[-1].end() :]))
+
+
+def _age_claim(norm: str, hn: re.Match[str]) -> fv.Value | None:
+    """A period stated through an age: "bought it 14 months ago, so it's out of warranty"
+    says the warranty is at most 14 months; "3 years old, so it's still covered" at least 3
+    years. None without both an age and such a status."""
+    ages = fv.ages(norm)
+    if not ages:
+        return None
+    age = ages[-1]
+    before, after = norm[: hn.start()], norm[hn.start() :]
+    # the status words sit in the hint's clause, after the age ("..., so it's out of warranty")
+    window = before[max(age.end, hn.start() - 40) :]
+    if _STATUS_NEG_BEFORE.search(window) or _STATUS_NEG_AFTER.match(after):
+        return fv.Value("duration", 0.0, age.high, f"{age.text} old: out of warranty", age.start, age.end)
+    if _STATUS_POS_BEFORE.search(window) or _STATUS_POS_AFTER.match(after) or re.search(r"\bcovered\b", window):
+        return fv.Value("duration", age.low, float("inf"), f"{age.text} old: still covered", age.start, age.end)
+    return None
 
 
 def _policy_currency(vals: Sequence[fv.Value]) -> str | None:
