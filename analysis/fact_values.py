@@ -163,10 +163,12 @@ def normalise(text: str) -> str:
     low = alpha2digit(low, "en", threshold=0).lower()
     # spoken currency names and cents: "25 u s dollars", "12 dollars 50" (= $12.50)
     low = _US_DOLLARS.sub("dollars", low)
+    low = _AND_A_HALF.sub(lambda m: f"{m.group(1)}.5", low)  # "2 and a half years"
     low = _CENTS_AFTER.sub(lambda m: f"{m.group(1)}.{m.group(3)} {m.group(2)}", low)
     return _CONTRACTION_RX.sub(lambda m: ASR_CONTRACTIONS[m.group(1)], low)
 
 
+_AND_A_HALF = re.compile(r"\b(\d+) and (?:a )?half\b")
 _US_DOLLARS = re.compile(r"\bu\.?\s?s\.?\s+dollars\b")
 _CENTS_AFTER = re.compile(r"\b(\d+)\s+(dollars?|euros?|pounds?|bucks?)\s+(\d{2})\b(?!\s*(?:%|percent|days?|weeks?|months?|years?|hours?|minutes?))")
 
@@ -338,6 +340,8 @@ def money(norm: str, default_currency: str | None = None) -> list[Value]:
             # "you'll pay the remaining months": a charge, but not any fixed amount
             out.append(Value(default_currency, math.inf, math.inf, m.group(0), m.start(), m.end()))
         for m in _FREE_RX.finditer(norm):
+            if any(0 <= v.start - m.end() <= 12 and v.low > 0 for v in out):
+                continue  # "you won't be charged the $25 fee": names the amount, waived this time
             out.append(Value(default_currency, 0.0, 0.0, m.group(0), m.start(), m.end()))
     return out
 

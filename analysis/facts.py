@@ -186,7 +186,12 @@ def _hint_rx(hints: Sequence[str]) -> re.Pattern[str] | None:
         return None
     # a hint of several words may have up to two words between them ("money goes back",
     # "cancellation of the contract fee" is not, but "termination admin fee" is)
-    parts = [r"(?:\s+\w+){0,2}\s+".join(_split_word(w) for w in h.split()) + r"\w*" for h in hs]
+    # inner words of four letters or more may be inflected too ("cancelling your order")
+    parts = [
+        r"(?:\s+\w+){0,2}\s+".join(_split_word(w) + (r"\w*" if len(w) >= 4 else "") for w in h.split()[:-1])
+        + (r"(?:\s+\w+){0,2}\s+" if len(h.split()) > 1 else "") + _split_word(h.split()[-1]) + r"\w*"
+        for h in hs
+    ]
     return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.I)
 
 
