@@ -530,7 +530,7 @@ def _other_subject(norm: str, v: fv.Value, hint_clause: tuple[int, int] | None, 
 _STATUS_NEG_BEFORE = re.compile(
     r"\b(?:no longer|not|n't|out of|outside(?: of)?|past|beyond|after)\s+(?:\w+\s+){0,3}$"
 )
-_STATUS_NEG_AFTER = re.compile(r"^\w*\s+(?:\w+\s+){0,1}(?:has |had |is |was )?(?:expired|ended|run out|ran out|lapsed|finished|over)\b")
+_STATUS_NEG_AFTER = re.compile(r"^\w*\s+(?:\w+\s+){0,2}(?:has |had |is |was )?(?:expired|ended|run out|ran out|lapsed|finished|over)\b")
 _STATUS_POS_BEFORE = re.compile(r"\b(?:still|within|inside)\s+(?:\w+\s+){0,3}$")
 _STATUS_POS_AFTER = re.compile(r"^\w*\s+(?:\w+\s+){0,1}(?:is |'s )?still (?:valid|active|running|good|in force)\b")
 
