@@ -322,7 +322,7 @@ class FactChecker:
                 return None
             claim = min(claims, key=lambda m: abs(m.start() - hit_n.start())) if claims else hit_n
             lo_, hi_ = sorted((hit_n.start(), claim.start()))
-            if _CONTRAST.search(yn[lo_:hi_]):
+            if _CONTRAST.search(yn[lo_:hi_]) or (claim.start() < hit_n.start() and re.search(r"[,;]", yn[lo_:hi_])):
                 return None  # "I've refunded the headphones, but the e-book stays": other goods
             tc = TurnClauses(yn)
             rh = tc.read(hit_n.start(), hit_n.end(), own=hit_n.group(0).split())
@@ -480,7 +480,7 @@ def _claim_negated(low: str, a: int, b: int) -> bool:
 
 #: a hint used as a modifier of another noun: "warranty claim", "refund team"
 _MODIFIER_AFTER = re.compile(
-    r"^\w*\s+(?:claims?|repairs?|service|department|team|form|case|ticket|desk|reference|centre|center|"
+    r"^\w*\s+(?:request form|claims?|repairs?|service|department|team|form|case|ticket|desk|reference|centre|center|"
     r"agents?|line|policy document)\b"
 )
 #: a time limit for the customer's own action, not the fact's value: "you can return items
