@@ -294,7 +294,7 @@ class FactChecker:
         fact, t = self.facts[i], self._types[i]
         if HEDGES.search(text.replace("\u2019", "'")) or text.rstrip().endswith("?"):
             return None  # ambiguous, or a question: not a claim
-        if self._not_when[i] is not None and self._not_when[i].search(text):  # type: ignore[union-attr]
+        if _names_other_case(self._not_when[i], text):
             return None  # another case than the one the fact covers
         mk = _MARKERS.match(text)
         if mk and mk.end() < len(text):
@@ -569,6 +569,16 @@ def _age_claim(norm: str, hn: re.Match[str]) -> fv.Value | None:
     if _STATUS_POS_BEFORE.search(window) or _STATUS_POS_AFTER.match(after) or re.search(r"\bcovered\b", window):
         return fv.Value("duration", age.low, float("inf"), f"{age.text} old: still covered", age.start, age.end)
     return None
+
+
+def _names_other_case(rx: re.Pattern[str] | None, text: str) -> bool:
+    """Whether `text` names a case of `not_when`, not after "before"/"until" ("before your
+    contract has ended" is the early case itself)."""
+    if rx is None:
+        return False
+    low = text.lower()
+    return any(not re.search(r"\b(?:before|until|till|prior to|ahead of)\s+(?:\w+\s+){0,2}$", low[: m.start()])
+               for m in rx.finditer(low))  # fmt: skip
 
 
 def _policy_currency(vals: Sequence[fv.Value]) -> str | None:

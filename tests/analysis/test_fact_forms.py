@@ -84,6 +84,9 @@ def test_money_forms(text: str, currency: str, amount: float) -> None:
         # cases outside the fact: after the term, another thing cancelled, money given back
         ("Once your contract is up you can cancel with no fee.", None),
         ("Cancelling your booking is free.", None),
+        ("If your contract has ended, cancelling costs nothing.", None),
+        ("If you cancel before your contract has ended, it's a $100 charge.", True),
+        ("It's going to cost you 200 dollars to get out of the contract.", True),
         ("I've cancelled the order and refunded the $80.", None),
         # durations: bounds after, abbreviations, mixed stages, action windows, other things
         ("The refund will reach you in ten working days minimum.", True),
