@@ -35,7 +35,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import jellyfish
 import numpy as np
+from rapidfuzz import fuzz
 
 from analysis import fact_values as fv
 from analysis.clauses import TurnClauses
@@ -227,6 +229,36 @@ class FactChecker:
         self._claims = [_hint_rx(f.claims) for f in self.facts]
         self._not_when = [_hint_rx(f.not_when) for f in self.facts]
         self._fact_vecs: np.ndarray | None = None
+        # hint and claim words long enough to be told by their sound (see `_sound_alike`)
+        # (one-word hints and claims: the subject nouns, not "period" of "guarantee period")
+        words = {h.lower() for f in self.facts for h in (*f.hints, *f.claims) if " " not in h.strip()}
+        self._sound_words = {jellyfish.metaphone(w): w for w in sorted(words) if len(w) >= 6 and w.isalpha()}
+
+    def _sound_alike(self, text: str) -> str:
+        """`text` with ASR mishearings of a hint word put back: a word or two adjacent words
+        that sound like it (same metaphone code) and are spelt close to it (rapidfuzz ratio
+        >= 70 for two words, 80 for one): "warren tee" -> "warranty", "cancel asian" ->
+        "cancellation", "warrenty" -> "warranty". Words spelt like a hint already, and other
+        words that merely sound alike ("warned it", "refined"), stay."""
+        if not self._sound_words:
+            return text
+        toks = list(re.finditer(r"[A-Za-z]+", text))
+        out, last = [], 0
+        k = 0
+        while k < len(toks):
+            done = False
+            for n in (2, 1):
+                if k + n > len(toks) or (n == 2 and text[toks[k].end() : toks[k + 1].start()] != " "):
+                    continue
+                word = "".join(t.group(0) for t in toks[k : k + n]).lower()
+                hint = self._sound_words.get(jellyfish.metaphone(word)) if len(word) >= 5 else None
+                if hint and not word.startswith(hint[:-1]) and fuzz.ratio(word, hint) >= (70 if n == 2 else 80):
+                    out += [text[last : toks[k].start()], hint]
+                    last, k, done = toks[k + n - 1].end(), k + n, True
+                    break
+            if not done:
+                k += 1
+        return "".join(out) + text[last:] if out else text
 
     def _fvecs(self) -> np.ndarray | None:
         if self.embed is None:
@@ -251,7 +283,7 @@ class FactChecker:
             for m in _SENTENCE_RX.finditer(t.text):
                 s = m.group(0).strip()
                 if len(s) > 3:
-                    sents.append((t.seq, m.start(), m.end(), m.group(0)))
+                    sents.append((t.seq, m.start(), m.end(), self._sound_alike(m.group(0))))
         if not sents:
             return []
         sims = None
@@ -386,6 +418,9 @@ class FactChecker:
                 continue
             if status_use and not _PERIOD_BEFORE.search(norm[: v.start]):
                 continue  # "repairs under warranty take a week": the repair's time, not the period
+            if v.dim == "duration" and (_LEFT_AFTER.match(norm[v.end :]) or _LEFT_BEFORE.search(norm[: v.start])):
+                # "six months left on the warranty": what remains, so the period is at least that
+                v = fv.Value(v.dim, v.low, float("inf"), f"{v.text} left", v.start, v.end)
             contradicts = not any(_meets(v, p, fact.tolerance) for p in policy)
             if not contradicts and v.low == 0.0 and v.high != float("inf") and policy:
                 # "up to a month" against 3-5 business days: true but a gross misstatement
@@ -569,6 +604,14 @@ def _age_claim(norm: str, hn: re.Match[str]) -> fv.Value | None:
     if _STATUS_POS_BEFORE.search(window) or _STATUS_POS_AFTER.match(after) or re.search(r"\bcovered\b", window):
         return fv.Value("duration", age.low, float("inf"), f"{age.text} old: still covered", age.start, age.end)
     return None
+
+
+#: a duration that is what remains of a period ("six months left on the warranty", "it runs
+#: out in three months"): the period is at least that long
+_LEFT_AFTER = re.compile(r"^\s*(?:left|remaining|to go|to run|still to run|more)\b")
+_LEFT_BEFORE = re.compile(
+    r"\b(?:(?:runs? out|expires?|ends?|lapses?)\s+in|another|a further|remaining)\s+(?:about\s+|around\s+)?$"
+)
 
 
 def _names_other_case(rx: re.Pattern[str] | None, text: str) -> bool:

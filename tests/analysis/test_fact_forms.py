@@ -114,6 +114,14 @@ def test_money_forms(text: str, currency: str, amount: float) -> None:
         ("okay the re fund should be with you in two weeks", True),
         ("if you want to end the con tract now there's a sixty dollar charge", True),
         ("yeah we cant refund the down load sorry", False),
+        # ASR mishearings that sound like a hint word
+        ("the warren tee on that is eighteen months", True),
+        ("um the cancel asian fee is forty bucks", True),
+        ("i warned it would take two days", None),  # sounds alike, spelt far from "warranty"
+        # what remains of a period is no length of it
+        ("you've got about four months left on the warranty", False),
+        ("there's still three years remaining on your warranty", True),
+        ("The warranty expires one year after purchase.", True),
     ],
 )
 def test_statement_shapes(text: str, verdict: bool | None) -> None:
