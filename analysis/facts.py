@@ -416,6 +416,8 @@ class FactChecker:
                 continue  # "it doesn't take two days", "never instant": not a claim of a value
             if _other_subject(norm, v, hint_clause, hn is not None and hn.start() < v.start):
                 continue
+            if self._hints[i] is not None and _nearer_other_thing(norm, v, self._hints[i]):  # type: ignore[arg-type]
+                continue
             if status_use and not _PERIOD_BEFORE.search(norm[: v.start]):
                 continue  # "repairs under warranty take a week": the repair's time, not the period
             if v.dim == "duration" and (_LEFT_AFTER.match(norm[v.end :]) or _LEFT_BEFORE.search(norm[: v.start])):
@@ -612,6 +614,18 @@ _LEFT_AFTER = re.compile(r"^\s*(?:left|remaining|to go|to run|still to run|more)
 _LEFT_BEFORE = re.compile(
     r"\b(?:(?:runs? out|expires?|ends?|lapses?)\s+in|another|a further|remaining)\s+(?:about\s+|around\s+)?$"
 )
+
+
+def _nearer_other_thing(norm: str, v: fv.Value, hint_rx: re.Pattern[str]) -> bool:
+    """Whether another thing is named between the subject's last hint and the value ("your
+    package will arrive in 4 business days and your refund in 2 days": the 4 days are the
+    package's), not as a complement of the subject ("the refund for your delivery charge")."""
+    hints = [m for m in hint_rx.finditer(norm) if m.end() <= v.start]
+    between = norm[hints[-1].end() if hints else 0 : v.start]
+    for m in _OTHER_THING.finditer(between):
+        if not re.search(r"\b(?:for|of|on|to)\s+(?:\w+\s+)?$", between[: m.start()]):
+            return True
+    return False
 
 
 def _names_other_case(rx: re.Pattern[str] | None, text: str) -> bool:

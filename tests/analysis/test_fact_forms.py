@@ -97,6 +97,8 @@ def test_money_forms(text: str, currency: str, amount: float) -> None:
         ("Refunds are never same-day here; allow four business days at least.", False),
         ("Your warranty repair should be done within five days.", None),
         ("Fixes under warranty are usually finished in two weeks.", None),
+        ("Your parcel gets to you in 4 business days and the refund in 2 days.", True),
+        ("Your parcel gets to you in 2 days and the refund in 4 business days.", False),
         # the warranty's length drawn from an age
         ("Since you bought it ten months ago, the warranty has already expired.", True),
         ("That camera is two and a half years old, so it's still covered.", None),  # no hint word
