@@ -43,6 +43,9 @@ SLANG_AMOUNTS = {"fiver": 5.0, "tenner": 10.0}
 ARTICLE_NUMBERS = {"a": 1.0, "an": 1.0, "one": 1.0, "a couple of": 2.0, "a couple": 2.0,
                    "couple of": 2.0, "a few": 3.0, "few": 3.0, "several": 3.0, "half a": 0.5,
                    "a half": 0.5}  # fmt: skip
+#: vague amounts read as a range up to this ("a few days" = 3-5 days: it neither states
+#: nor contradicts a 3-5 business-day policy; "a few weeks" still does)
+VAGUE_HIGH = {"a few": 5.0, "few": 5.0, "several": 7.0}
 #: bound words before a value: (lower bound kept, upper bound kept)
 BOUNDS_AT_MOST = ("no more than", "not more than", "no longer than", "up to", "within", "at most",
                   "less than", "under", "fewer than", "max", "maximum", "no later than",
@@ -298,6 +301,7 @@ def durations(norm: str) -> list[Value]:
         f = DURATION_UNITS[unit]
         if m.group(3):
             lo = hi = ARTICLE_NUMBERS[m.group(3).lower()]
+            hi = VAGUE_HIGH.get(m.group(3).lower(), hi)
         else:
             lo = _f(m.group(1))
             hi = _f(m.group(2)) or lo  # "2 or 3 days" reads as the range 2-3

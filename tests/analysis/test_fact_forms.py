@@ -48,6 +48,7 @@ def _verdict(text: str) -> bool | None:
         ("a month and a half", 45.0, 45.0),
         ("five business days max", 0.0, 7.0),
         ("two weeks minimum", 14.0, float("inf")),
+        ("a few days", 3.0, 5.0),  # vague: a range, so it neither states nor denies 3-5 business days
     ],
 )
 def test_duration_forms(text: str, low: float, high: float) -> None:
