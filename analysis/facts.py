@@ -94,6 +94,10 @@ class FactOptions:
     #: claim only when it holds a hint *and* one of these ("the gift card can be used in
     #: store" names a hint but claims nothing about refunds). Empty: any hint sentence
     claims: list[str] = field(default_factory=list)
+    #: words that mark the subject only together with one of `claims` (any type): "cancel"
+    #: is about the cancellation fee in "cancelling costs $40", not in "cancelling the
+    #: add-on saves you $10"
+    weak_hints: list[str] = field(default_factory=list)
     #: phrases naming a case the fact does not cover ("after the contract ends" for an
     #: *early* cancellation fee): a sentence holding one states no value of this fact
     not_when: list[str] = field(default_factory=list)
@@ -228,6 +232,7 @@ class FactChecker:
         self._hints = [_hint_rx(f.hints) for f in self.facts]
         self._claims = [_hint_rx(f.claims) for f in self.facts]
         self._not_when = [_hint_rx(f.not_when) for f in self.facts]
+        self._weak = [_hint_rx(f.weak_hints) for f in self.facts]
         self._fact_vecs: np.ndarray | None = None
         # hint and claim words long enough to be told by their sound (see `_sound_alike`)
         # (one-word hints and claims: the subject nouns, not "period" of "guarantee period")
@@ -299,6 +304,9 @@ class FactChecker:
             for i in applicable:
                 rx = self._hints[i]
                 hit = rx.search(text) if rx else None
+                weak, claim_rx = self._weak[i], self._claims[i]
+                if hit is None and weak is not None and claim_rx is not None and claim_rx.search(text):
+                    hit = weak.search(text)  # "cancelling costs you $40"
                 how, score = ("keyword", 0.95) if hit else ("", 0.0)
                 if hit is None and rx is not None and k > 0 and sents[k - 1][0] == seq and rx.search(sents[k - 1][3]):
                     # the subject named in the sentence before, in the same turn: "the refund
@@ -383,7 +391,10 @@ class FactChecker:
             return None
         norm = fv.normalise(text)
         cur = fact.currency or _policy_currency(self._policy[i])
-        hn = self._hints[i].search(norm) if self._hints[i] is not None else None
+        hrx = self._hints[i]
+        if (hrx is None or not hrx.search(norm)) and self._weak[i] is not None:
+            hrx = self._weak[i]  # matched by a weak hint and a claim word
+        hn = hrx.search(norm) if hrx is not None else None
         if hn is not None and _MODIFIER_AFTER.match(norm[hn.end():]):
             return None  # "your warranty claim will be processed in 10 days": the claim's time
         policy = self._policy[i]
@@ -416,7 +427,7 @@ class FactChecker:
                 continue  # "it doesn't take two days", "never instant": not a claim of a value
             if _other_subject(norm, v, hint_clause, hn is not None and hn.start() < v.start):
                 continue
-            if self._hints[i] is not None and _nearer_other_thing(norm, v, self._hints[i]):  # type: ignore[arg-type]
+            if hrx is not None and _nearer_other_thing(norm, v, hrx):
                 continue
             if status_use and not _PERIOD_BEFORE.search(norm[: v.start]):
                 continue  # "repairs under warranty take a week": the repair's time, not the period
@@ -524,7 +535,8 @@ _MODIFIER_AFTER = re.compile(
 #: within 30 days", "you have 14 days to cancel"
 _ACTION_BEFORE = re.compile(
     r"\b(?:return|exchange|swap|send|bring|cancel|claim|request|ask for|apply|report|register|change your mind|"
-    r"get in touch|contact us|let us know)\w*\b(?!\s+(?:to|back to|into|on)\b)(?:\s+[\w'-]+){0,4}\s+"
+    r"get in touch|contact us|let us know)\w*\b(?<!\bthe cancelled)(?<!\byour cancelled)(?<!\bthe returned)"
+    r"(?<!\byour returned)(?!\s+(?:to|back to|into|on)\b)(?:\s+[\w'-]+){0,4}\s+"
     r"(?:within|in|by|no later than|up to|for up to)\s*$"
 )
 _ACTION_AFTER = re.compile(
@@ -644,7 +656,10 @@ def _policy_currency(vals: Sequence[fv.Value]) -> str | None:
 
 #: a bare number stated as the amount ("the cancellation charge is 10", ASR dropping the
 #: currency word): after a verb of costing, in a money fact's sentence
-_BARE_AMOUNT = re.compile(r"\b(?:is|are|of|costs?|charges?|pay|be|at)\s+((?:\w+\s+){0,2})(\d+(?:[.,]\d+)?)\b(?!\s*(?:%|percent|days?|weeks?|months?|years?|hours?))")
+_BARE_AMOUNT = re.compile(
+    r"\b(?:is|are|of|costs?|charges?|pay|be|at)\s+((?:\w+\s+){0,2})(\d+(?:[.,]\d+)?)\b"
+    r"(?!\s*(?:%|percent|days?|weeks?|months?|years?|hours?|minutes?|business|working|calendar))"
+)
 
 
 def _bare_amounts(norm: str, currency: str) -> list[fv.Value]:

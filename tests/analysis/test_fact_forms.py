@@ -89,6 +89,12 @@ def test_money_forms(text: str, currency: str, amount: float) -> None:
         ("If you cancel before your contract has ended, it's a $100 charge.", True),
         ("It's going to cost you 200 dollars to get out of the contract.", True),
         ("I've cancelled the order and refunded the $80.", None),
+        # "cancel" alone is the fee's subject only in a sentence about paying (weak_hints + claims)
+        ("Cancelling the roadside cover saves you twelve dollars a month.", None),
+        ("Once you've cancelled, your last invoice comes to $70.", None),
+        ("Cancelling will cost you ninety dollars.", True),
+        ("Cancellation requests are handled within 3 business days.", None),
+        ("The refund for your returned order reaches you in two weeks.", True),
         # durations: bounds after, abbreviations, mixed stages, action windows, other things
         ("The refund will reach you in ten working days minimum.", True),
         ("The warranty is valid for 3 yrs.", True),
