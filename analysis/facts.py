@@ -528,7 +528,8 @@ def _claim_negated(low: str, a: int, b: int) -> bool:
 
 #: a hint used as a modifier of another noun: "warranty claim", "refund team"
 _MODIFIER_AFTER = re.compile(
-    r"^\w*\s+(?:request form|claims?|repairs?|service|department|team|form|case|ticket|desk|reference|centre|center|"
+    r"^\w*\s+(?:request form|claims?|repairs?|registration|certificate|card|details|paperwork|documents?|"
+    r"terms|page|receipt|number|service|department|team|form|case|ticket|desk|reference|centre|center|"
     r"agents?|line|policy document)\b"
 )
 #: a time limit for the customer's own action, not the fact's value: "you can return items
@@ -543,6 +544,13 @@ _ACTION_AFTER = re.compile(
     r"^\s*(?:\w+\s+)?(?:to|in which to) (?:return|exchange|swap|send|bring|cancel|claim|request|ask|apply|report|"
     r"register|change|get in touch|contact|let us know)\b"
 )
+#: a duration that measures what is paid or refunded, or a rate: "2 months of your
+#: subscription", "refunded for the 3 days without service", "$2 a month"
+_QUANTITY_AFTER = re.compile(
+    r"^\s*(?:of\s+(?:your\s+|the\s+)?(?:\w+\s+)?(?:service|subscription|plan|fees?|charges?|payments?|rent|usage|"
+    r"membership|access|rental|bills?|broadband|cover)\b|without\b)"
+)
+_QUANTITY_BEFORE = re.compile(r"(?:\bfor the|\d\s*(?:dollars?|euros?|pounds?|bucks?|quid|usd|eur|gbp)?|\bper)\s*$")
 #: another thing that takes time or costs money, in the value's clause outside the hint's
 #: ("I've sent the refund, you'll get an email confirmation in a few minutes")
 _OTHER_THING = re.compile(
@@ -561,6 +569,8 @@ def _other_subject(norm: str, v: fv.Value, hint_clause: tuple[int, int] | None, 
     before, after = norm[max(0, v.start - 60) : v.start], norm[v.end :]
     if v.dim == "duration" and (_ACTION_BEFORE.search(before) or _ACTION_AFTER.match(after)):
         return True
+    if v.dim == "duration" and (_QUANTITY_AFTER.match(after) or _QUANTITY_BEFORE.search(before)):
+        return True  # "we'll refund 2 months of your subscription", "$2 a month": an amount, a rate
     if v.dim not in ("duration", "count") and _GIVEN_BACK.search(before):
         return True
     if hint_clause is not None:

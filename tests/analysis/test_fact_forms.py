@@ -104,6 +104,9 @@ def test_money_forms(text: str, currency: str, amount: float) -> None:
         ("Refunds are never same-day here; allow four business days at least.", False),
         ("Your warranty repair should be done within five days.", None),
         ("Fixes under warranty are usually finished in two weeks.", None),
+        ("We'll refund three months of your broadband.", None),  # an amount of service
+        ("The extended warranty is 4 dollars a month.", None),  # a rate
+        ("Warranty registration only takes 5 minutes.", None),  # the hint as a modifier
         ("Your parcel gets to you in 4 business days and the refund in 2 days.", True),
         ("Your parcel gets to you in 2 days and the refund in 4 business days.", False),
         # the warranty's length drawn from an age
