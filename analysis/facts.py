@@ -509,6 +509,13 @@ _CLAUSE_CUT = re.compile(
 _CLAIM_NEG = re.compile(r"\b(?:not|no|never|cannot|\w+n't|unable|nor|non|none|nothing)\b|\bnon-|\bnon(?=\w)")
 
 
+#: "that isn't something we can refund": the denial sits before the new subject
+_NOT_SOMETHING = re.compile(
+    r"\b(?:isn't|is not|aren't|are not|not|never|nothing)\s+(?:something|anything|one|a thing|(?:an )?items?)?\s*"
+    r"(?:that\s+)?(?:we|i)(?:'re|'m)?\s+(?:can|could|are able to|am able to|able to|will|would|do)\s+(?:\w+\s+)?$"
+)
+
+
 def _claim_negated(low: str, a: int, b: int) -> bool:
     """Whether the claim word at [a, b) is denied: a negation in its own clause, up to five
     words before it or four after ("we don't refund e-books", "downloads are
@@ -519,7 +526,7 @@ def _claim_negated(low: str, a: int, b: int) -> bool:
     before = low[:a]
     cuts = [m.end() for m in _CLAUSE_CUT.finditer(before)]
     seg = before[cuts[-1] if cuts else 0 :]
-    if _CLAIM_NEG.search(" ".join(seg.split()[-5:])) or re.search(r"non-?$", before):
+    if _CLAIM_NEG.search(" ".join(seg.split()[-5:])) or re.search(r"non-?$", before) or _NOT_SOMETHING.search(before):
         return True
     after = low[b:]
     m = _CLAUSE_CUT.search(after)

@@ -122,6 +122,7 @@ def test_money_forms(text: str, currency: str, amount: float) -> None:
         ("We aren't able to refund software licences, sorry.", False),
         ("I've refunded the charger, but the e-book stays on your account.", None),
         ("digital stuff is non refundable i'm afraid", False),
+        ("An audiobook isn't something we can refund.", False),
         # ASR: split words, dropped apostrophes, a main clause after a condition
         ("okay the re fund should be with you in two weeks", True),
         ("if you want to end the con tract now there's a sixty dollar charge", True),
