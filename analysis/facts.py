@@ -65,6 +65,8 @@ _MARKERS = re.compile(
 _NEG_WORDS = re.compile(r"\b(?:not|no|never|cannot|\w+n't|non-?refundable|unable|nor)\b", re.I)
 #: an "at most" statement this many times looser than the policy's maximum misstates it
 LOOSE_FACTOR = 1.5
+#: a stated range sharing less than this part of its width with the policy's misstates it
+RANGE_SHARE = 0.25
 #: a speaker correcting themselves: only what follows counts ("one year, sorry, I mean two")
 CORRECTION = re.compile(
     r"\b(?:sorry|i mean|i meant|i misspoke|i misspoke|correction|let me correct (?:that|myself)|scratch that|"
@@ -435,6 +437,12 @@ class FactChecker:
                 # "six months left on the warranty": what remains, so the period is at least that
                 v = fv.Value(v.dim, v.low, float("inf"), f"{v.text} left", v.start, v.end)
             contradicts = not any(_meets(v, p, fact.tolerance) for p in policy)
+            ranges = [p for p in policy if p.dim == v.dim and 0.0 < p.low < p.high < float("inf")]
+            if not contradicts and 0.0 < v.low < v.high < float("inf") and ranges:
+                # a stated range that only touches the policy's range ("one to two weeks"
+                # against 3-5 business days = 4.2-7 days) mostly misstates it
+                shared = max(max(0.0, min(v.high, p.high) - max(v.low, p.low)) for p in ranges)
+                contradicts = shared < RANGE_SHARE * (v.high - v.low)
             if not contradicts and v.low == 0.0 and v.high != float("inf") and policy:
                 # "up to a month" against 3-5 business days: true but a gross misstatement
                 contradicts = v.high > LOOSE_FACTOR * max(p.high for p in policy)

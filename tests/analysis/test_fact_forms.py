@@ -102,6 +102,8 @@ def test_money_forms(text: str, currency: str, amount: float) -> None:
         ("You have 60 days to send it back for a refund.", None),
         ("I've issued your refund, and a text confirmation comes through in a few seconds.", None),
         ("Refunds are never same-day here; allow four business days at least.", False),
+        ("Refunds land in one to two weeks.", True),  # a range that only touches 4.2-7 days
+        ("Refunds land in three to five days.", False),  # shares most of its width
         ("Your warranty repair should be done within five days.", None),
         ("Fixes under warranty are usually finished in two weeks.", None),
         ("We'll refund three months of your broadband.", None),  # an amount of service
