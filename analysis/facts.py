@@ -571,7 +571,7 @@ _QUANTITY_BEFORE = re.compile(r"(?:\bfor the|\d\s*(?:dollars?|euros?|pounds?|buc
 _OTHER_THING = re.compile(
     r"\b(?:e-?mail|confirmation|text message|text|sms|notification|receipt|letter|reference number|tracking|"
     r"delivery|parcel|package|courier|engineer|technician|replacement|exchange|repair|shipping|shipment|"
-    r"deposit|call ?back|survey)s?\b"
+    r"deposit|call ?back|survey|insurance|add-on|points|vouchers?|sim|router|modem)s?\b"
 )
 #: a money value that is what is given back, not charged: "refunded the $14.99"
 _GIVEN_BACK = re.compile(r"\b(?:refund|credit|reimburs|pay (?:you )?back|give (?:you )?back|waive)\w*(?:\s+[\w']+){0,2}\s*$")
