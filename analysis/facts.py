@@ -73,6 +73,7 @@ CORRECTION = re.compile(
     r"no wait|or rather|my mistake|my apologies|actually)\b[,:;]?",
     re.I,
 )
+_CORRECTION_LEAD = re.compile(r"(?:\W*\b(?:no|nope|wait|sorry|i mean|er|um|uh)\b)+\W*", re.I)
 _YES = {"yes", "true", "allowed", "y"}
 _NO = {"no", "false", "not allowed", "n"}
 
@@ -348,9 +349,13 @@ class FactChecker:
         if corr and t not in ("yesno", "choice"):
             # "one year — sorry, I misspoke, it's two years": the value after the last
             # correction is what the agent meant (the hint stays the sentence's subject)
-            tail = text[corr[-1].end():]
+            cut = corr[-1].end()
+            # "two years, sorry, no, one year": the "no" answers the slip, it denies nothing
+            lead = _CORRECTION_LEAD.match(text[cut:])
+            cut += lead.end() if lead else 0
+            tail = text[cut:]
             if _has_value(fv.normalise(tail)):
-                start, text = start + corr[-1].end(), tail
+                start, text = start + cut, tail
         if t == "yesno":
             if hit is None:
                 return None

@@ -111,6 +111,8 @@ def test_money_forms(text: str, currency: str, amount: float) -> None:
         ("Warranty registration only takes 5 minutes.", None),  # the hint as a modifier
         ("Your parcel gets to you in 4 business days and the refund in 2 days.", True),
         ("Your parcel gets to you in 2 days and the refund in 4 business days.", False),
+        ("the warranty is two years sorry no eighteen months", True),  # "no" answers the slip
+        ("the warranty is eighteen months sorry no two years", False),
         # the warranty's length drawn from an age
         ("Since you bought it ten months ago, the warranty has already expired.", True),
         ("That camera is two and a half years old, so it's still covered.", None),  # no hint word
