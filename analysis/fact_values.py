@@ -30,20 +30,30 @@ DURATION_UNITS: dict[str, float] = {
     "minute": 1 / 1440, "min": 1 / 1440, "hour": 1 / 24, "hr": 1 / 24, "day": 1.0,
     "business day": 7 / 5, "working day": 7 / 5, "work day": 7 / 5, "weekday": 7 / 5,
     "week": 7.0, "fortnight": 14.0, "month": 30.0, "year": 365.0,
+    # written abbreviations ("1 yr", "6 mos", "2 wks", "48 hrs")
+    "yr": 365.0, "mo": 30.0, "wk": 7.0, "biz day": 7 / 5,
 }  # fmt: skip
 CURRENCY_WORDS: dict[str, str] = {
     "$": "USD", "usd": "USD", "dollar": "USD", "buck": "USD", "€": "EUR", "eur": "EUR",
-    "euro": "EUR", "£": "GBP", "gbp": "GBP", "pound": "GBP",
+    "euro": "EUR", "£": "GBP", "gbp": "GBP", "pound": "GBP", "quid": "GBP",
 }  # fmt: skip
+#: slang amounts, in the fact's currency ("a fiver to pay", "it's a tenner")
+SLANG_AMOUNTS = {"fiver": 5.0, "tenner": 10.0}
 #: words for a number before a unit ("a week", "a couple of days")
 ARTICLE_NUMBERS = {"a": 1.0, "an": 1.0, "one": 1.0, "a couple of": 2.0, "a couple": 2.0,
                    "couple of": 2.0, "a few": 3.0, "few": 3.0, "several": 3.0, "half a": 0.5,
                    "a half": 0.5}  # fmt: skip
+#: vague amounts read as a range up to this ("a few days" = 3-5 days: it neither states
+#: nor contradicts a 3-5 business-day policy; "a few weeks" still does)
+VAGUE_HIGH = {"a few": 5.0, "few": 5.0, "several": 7.0}
 #: bound words before a value: (lower bound kept, upper bound kept)
 BOUNDS_AT_MOST = ("no more than", "not more than", "no longer than", "up to", "within", "at most",
                   "less than", "under", "fewer than", "max", "maximum", "no later than",
                   "by the latest", "not longer than")  # fmt: skip
-BOUNDS_AT_LEAST = ("more than", "over", "at least", "longer than", "minimum", "upwards of")
+BOUNDS_AT_LEAST = ("more than", "over", "at least", "longer than", "minimum", "upwards of", "a minimum of")
+#: bound words *after* a value ("five business days max", "three working days minimum")
+_AFTER_MOST = re.compile(r"^\s*(?:at (?:the )?(?:most|latest)|max(?:imum)?|tops|or (?:less|fewer|sooner|earlier))\b", re.I)
+_AFTER_LEAST = re.compile(r"^\s*(?:at (?:the )?least|minimum|min|or (?:more|longer|later)|and up(?:wards)?|plus)\b", re.I)
 
 _NUM = r"(\d+(?:[.,]\d+)?)"
 _UNIT_WORDS = sorted(DURATION_UNITS, key=len, reverse=True)
@@ -51,20 +61,30 @@ _UNIT = r"(" + "|".join(re.escape(u) for u in _UNIT_WORDS) + r")s?\b"
 _ART = r"(" + "|".join(re.escape(a) for a in sorted(ARTICLE_NUMBERS, key=len, reverse=True)) + r")"
 _DURATION_RX = re.compile(
     # "90 days", "90-day warranty", "12 month", "a week"
-    rf"\b(?:{_NUM}(?:\s*(?:-|–|to|or|and)\s*{_NUM})?|{_ART})(?:\s+|-)(?:more\s+)?{_UNIT}", re.I
+    rf"\b(?:{_NUM}(?:\s*(?:-|–|to|or|and)\s*{_NUM})?|{_ART})(?:\s+|-)(?:more\s+|full\s+|whole\s+|entire\s+|extra\s+|calendar\s+)?"
+    rf"{_UNIT}(\s+and\s+a\s+half)?",
+    re.I,
 )
 _BETWEEN_RX = re.compile(rf"\bbetween\s+{_NUM}\s+and\s+{_NUM}\s+{_UNIT}", re.I)
 _MONEY_RX = re.compile(
     r"(?:(\$|€|£)\s?" + _NUM + r"(?:\s*(?:-|–|to)\s*(?:\$|€|£)?\s?" + _NUM + r")?"
-    r"|\b" + _NUM + r"(?:\s*(?:-|–|to)\s*" + _NUM + r")?\s*(usd|eur|gbp|dollars?|bucks?|euros?|pounds?)\b)",
+    r"|\b" + _NUM + r"(?:\s*(?:-|–|to)\s*" + _NUM + r")?\s*(usd|eur|gbp|dollars?|bucks?|euros?|pounds?|quid)\b"
+    # a currency code before the amount ("USD 25.00")
+    r"|\b(usd|eur|gbp)\s?" + _NUM + r")",
     re.I,
 )
+_SLANG_RX = re.compile(r"\b(?:an?\s+|one\s+)?(" + "|".join(SLANG_AMOUNTS) + r")s?\b", re.I)
 _FREE_RX = re.compile(
-    r"\b(?:free(?: of charge)?|no (?:\w+ )?(?:charge|fee|cost)|(?:costs?|pay|charged?) (?:you )?nothing|nothing to pay|"
-    r"won't (?:be )?charged?(?: (?:you )?anything)?|don't charge|"
+    r"\b(?:free(?: of charge)?|no (?:\w+ )?(?:charge|fee|cost|penalty)|penalty[- ]free|without (?:any )?(?:charge|fee|penalty|cost)|(?:costs?|pay|charged?) (?:you )?nothing|nothing to pay|"
+    r"won't (?:be )?charged?(?: (?:you )?anything)?|(?:won't|doesn't|does not|will not) cost (?:you )?(?:a (?:penny|cent|thing|dime)|a single \w+)|don't charge|"
     r"(?:won't|don't|will not|do not|doesn't|does not|never) (?:have to |need to )?pay (?:anything|a (?:penny|cent|thing|dime))|(?:doesn't|won't|does not|will not) cost (?:you )?anything|"
     r"at no cost|zero (?:dollars|euros|pounds))\b",
     re.I,
+)
+#: paying out what is left of a contract: an amount that is no fixed fee
+_REST_OF_CONTRACT_RX = re.compile(
+    r"\b(?:pay|paying|charge you|charged|owe)\s+(?:off\s+|out\s+|for\s+)?(?:the\s+|all\s+the\s+)?"
+    r"(?:remaining|remainder of|rest of|balance of|outstanding)\s+(?:\w+\s+){0,2}?(?:months?|contract|term|plan|payments?)\b"
 )
 _PLAIN_NUM_RX = re.compile(rf"\b{_NUM}\b")
 #: a duration that dates an event instead of stating how long something lasts: "bought it
@@ -144,7 +164,16 @@ def normalise(text: str) -> str:
     # "two-year", "eighteen-month": text2num reads a number word only when it stands alone
     low = _WORD_UNIT_HYPHEN.sub(r"\1 \2", low)
     low = alpha2digit(low, "en", threshold=0).lower()
+    # spoken currency names and cents: "25 u s dollars", "12 dollars 50" (= $12.50)
+    low = _US_DOLLARS.sub("dollars", low)
+    low = _AND_A_HALF.sub(lambda m: f"{m.group(1)}.5", low)  # "2 and a half years"
+    low = _CENTS_AFTER.sub(lambda m: f"{m.group(1)}.{m.group(3)} {m.group(2)}", low)
     return _CONTRACTION_RX.sub(lambda m: ASR_CONTRACTIONS[m.group(1)], low)
+
+
+_AND_A_HALF = re.compile(r"\b(\d+) and (?:a )?half\b")
+_US_DOLLARS = re.compile(r"\bu\.?\s?s\.?\s+dollars\b")
+_CENTS_AFTER = re.compile(r"\b(\d+)\s+(dollars?|euros?|pounds?|bucks?)\s+(\d{2})\b(?!\s*(?:%|percent|days?|weeks?|months?|years?|hours?|minutes?))")
 
 
 def _f(s: str | None) -> float | None:
@@ -168,10 +197,17 @@ def _bound(text: str, start: int) -> tuple[str | None, bool, int]:
 _NEG_BEFORE_RX = re.compile(r"(?:\b\w*n't|\bnot|\bnever|\bno)\b(?:\s+\w+){0,3}\s*$")
 
 
-def _apply_bound(lo: float, hi: float, text: str, start: int) -> tuple[float, float, int]:
-    """The interval after the bound word before `start`, and where the words it was read
-    from begin."""
+def _apply_bound(lo: float, hi: float, text: str, start: int, end: int | None = None) -> tuple[float, float, int]:
+    """The interval after the bound word before `start` (or, with `end`, after the value:
+    "five days max", "three working days minimum"), and where the words it was read from
+    begin."""
     kind, neg, at = _bound(text, start)
+    if kind is None and end is not None:
+        after = text[end:]
+        if _AFTER_MOST.match(after):
+            kind = "most"
+        elif _AFTER_LEAST.match(after):
+            kind = "least"
     if kind == "most":
         kind = "least" if neg else "most"
     elif kind == "least":
@@ -200,6 +236,23 @@ def _days_from_now(phrase: str) -> float | None:
     if when is None:
         return None
     return float((when.date() - base.date()).days)
+
+
+def ages(norm: str) -> list[Value]:
+    """Durations that date an event ("bought it 14 months ago", "a 3 year old tablet"), in
+    days: what `durations` leaves out. A warranty conclusion drawn from one ("so it's out of
+    warranty") is a claim about the warranty's length (`analysis.facts`)."""
+    out = []
+    for m in _DURATION_RX.finditer(norm):
+        if not _age(norm, m.start(), m.end()):
+            continue
+        f = DURATION_UNITS[m.group(4).lower()]
+        lo = ARTICLE_NUMBERS[m.group(3).lower()] if m.group(3) else _f(m.group(1))
+        hi = lo if m.group(3) else (_f(m.group(2)) or lo)
+        assert lo is not None and hi is not None
+        half = 0.5 if m.group(5) else 0.0
+        out.append(Value("duration", (lo + half) * f, (hi + half) * f, m.group(0), m.start(), m.end()))
+    return out
 
 
 def word_durations(norm: str) -> list[Value]:
@@ -248,13 +301,16 @@ def durations(norm: str) -> list[Value]:
         f = DURATION_UNITS[unit]
         if m.group(3):
             lo = hi = ARTICLE_NUMBERS[m.group(3).lower()]
+            hi = VAGUE_HIGH.get(m.group(3).lower(), hi)
         else:
             lo = _f(m.group(1))
             hi = _f(m.group(2)) or lo  # "2 or 3 days" reads as the range 2-3
         assert lo is not None and hi is not None
+        if m.group(5):  # "a year and a half"
+            lo, hi = lo + 0.5, hi + 0.5
         if _age(norm, m.start(), m.end()):
             continue
-        lo, hi, bound = _apply_bound(lo * f, hi * f, norm, m.start())
+        lo, hi, bound = _apply_bound(lo * f, hi * f, norm, m.start(), m.end())
         out.append(Value("duration", lo, hi, _with_bound(norm, m, bound), m.start(), m.end()))
     if not out and not taken:
         return word_durations(norm)
@@ -272,6 +328,8 @@ def money(norm: str, default_currency: str | None = None) -> list[Value]:
     for m in _MONEY_RX.finditer(norm):
         if m.group(1):
             cur, lo, hi = CURRENCY_WORDS[m.group(1)], _f(m.group(2)), _f(m.group(3))
+        elif m.group(7):
+            cur, lo, hi = CURRENCY_WORDS[m.group(7).lower()], _f(m.group(8)), None
         else:
             word = m.group(6).lower().rstrip("s")
             cur, lo, hi = CURRENCY_WORDS.get(word, word.upper()), _f(m.group(4)), _f(m.group(5))
@@ -279,7 +337,15 @@ def money(norm: str, default_currency: str | None = None) -> list[Value]:
         lo2, hi2, bound = _apply_bound(lo, hi or lo, norm, m.start())
         out.append(Value(cur, lo2, hi2, _with_bound(norm, m, bound), m.start(), m.end()))
     if default_currency:
+        for m in _SLANG_RX.finditer(norm):
+            v = SLANG_AMOUNTS[m.group(1).lower()]
+            out.append(Value(default_currency, v, v, m.group(0), m.start(), m.end()))
+        for m in _REST_OF_CONTRACT_RX.finditer(norm):
+            # "you'll pay the remaining months": a charge, but not any fixed amount
+            out.append(Value(default_currency, math.inf, math.inf, m.group(0), m.start(), m.end()))
         for m in _FREE_RX.finditer(norm):
+            if any(0 <= v.start - m.end() <= 12 and v.low > 0 for v in out):
+                continue  # "you won't be charged the $25 fee": names the amount, waived this time
             out.append(Value(default_currency, 0.0, 0.0, m.group(0), m.start(), m.end()))
     return out
 
@@ -297,3 +363,15 @@ def counts(norm: str) -> list[Value]:
 
 #: the bound reading for callers outside this module (`analysis.facts` reads bare amounts)
 apply_bound = _apply_bound
+
+
+def has_bound(norm: str, start: int, end: int) -> bool:
+    """Whether a bound word ("up to", "at least", "... max") goes with the value at
+    [start, end): only then does a negation before it flip the bound instead of denying
+    the value ("never instant" says nothing about how long it takes)."""
+    return _bound(norm, start)[0] is not None or bool(_AFTER_MOST.match(norm[end:]) or _AFTER_LEAST.match(norm[end:]))
+
+
+def asr_contractions(low: str) -> str:
+    """Lower-case text with ASR contractions given their apostrophe ("cant" -> "can't")."""
+    return _CONTRACTION_RX.sub(lambda m: ASR_CONTRACTIONS[m.group(1)], low)

@@ -35,8 +35,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import jellyfish
 import numpy as np
+from rapidfuzz import fuzz
 
+from analysis import fact_reading as fr
 from analysis import fact_values as fv
 from analysis.clauses import TurnClauses
 from store.records import Flag, Interaction, severity_value
@@ -63,12 +66,15 @@ _MARKERS = re.compile(
 _NEG_WORDS = re.compile(r"\b(?:not|no|never|cannot|\w+n't|non-?refundable|unable|nor)\b", re.I)
 #: an "at most" statement this many times looser than the policy's maximum misstates it
 LOOSE_FACTOR = 1.5
+#: a stated range sharing less than this part of its width with the policy's misstates it
+RANGE_SHARE = 0.25
 #: a speaker correcting themselves: only what follows counts ("one year, sorry, I mean two")
 CORRECTION = re.compile(
     r"\b(?:sorry|i mean|i meant|i misspoke|i misspoke|correction|let me correct (?:that|myself)|scratch that|"
     r"no wait|or rather|my mistake|my apologies|actually)\b[,:;]?",
     re.I,
 )
+_CORRECTION_LEAD = re.compile(r"(?:\W*\b(?:no|nope|wait|sorry|i mean|er|um|uh)\b)+\W*", re.I)
 _YES = {"yes", "true", "allowed", "y"}
 _NO = {"no", "false", "not allowed", "n"}
 
@@ -92,6 +98,13 @@ class FactOptions:
     #: claim only when it holds a hint *and* one of these ("the gift card can be used in
     #: store" names a hint but claims nothing about refunds). Empty: any hint sentence
     claims: list[str] = field(default_factory=list)
+    #: words that mark the subject only together with one of `claims` (any type): "cancel"
+    #: is about the cancellation fee in "cancelling costs $40", not in "cancelling the
+    #: add-on saves you $10"
+    weak_hints: list[str] = field(default_factory=list)
+    #: phrases naming a case the fact does not cover ("after the contract ends" for an
+    #: *early* cancellation fee): a sentence holding one states no value of this fact
+    not_when: list[str] = field(default_factory=list)
     #: only interactions in these queues / about these products (empty = all)
     queues: list[str] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
@@ -183,8 +196,26 @@ def _hint_rx(hints: Sequence[str]) -> re.Pattern[str] | None:
         return None
     # a hint of several words may have up to two words between them ("money goes back",
     # "cancellation of the contract fee" is not, but "termination admin fee" is)
-    parts = [r"(?:\s+\w+){0,2}\s+".join(re.escape(w) for w in h.split()) + r"\w*" for h in hs]
+    # inner words of four letters or more may be inflected too ("cancelling your order")
+    parts = [
+        r"(?:\s+\w+){0,2}\s+".join(_split_word(w) + (r"\w*" if len(w) >= 4 else "") for w in h.split()[:-1])
+        + (r"(?:\s+\w+){0,2}\s+" if len(h.split()) > 1 else "") + _split_word(h.split()[-1]) + r"\w*"
+        for h in hs
+    ]
     return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.I)
+
+
+def _split_word(word: str) -> str:
+    """A hint word as a pattern that also matches it split in two by ASR or typing ("re
+    fund", "down load", "con tract", "e book" / "e-book" / "ebook"): one optional space
+    or hyphen anywhere inside a word of five letters or more (shorter words split into
+    real words too often), and around a hyphen already in it."""
+    if "-" in word:
+        return r"[\s-]?".join(re.escape(p) for p in word.split("-"))
+    if len(word) < 5 or not word.isalpha():
+        return re.escape(word)
+    alts = [re.escape(word)] + [re.escape(word[:k]) + r"[\s-]" + re.escape(word[k:]) for k in range(1, len(word))]
+    return "(?:" + "|".join(alts) + ")"
 
 
 class FactChecker:
@@ -204,7 +235,39 @@ class FactChecker:
         self._types = [f.resolved_type() for f in self.facts]
         self._hints = [_hint_rx(f.hints) for f in self.facts]
         self._claims = [_hint_rx(f.claims) for f in self.facts]
+        self._not_when = [_hint_rx(f.not_when) for f in self.facts]
+        self._weak = [_hint_rx(f.weak_hints) for f in self.facts]
         self._fact_vecs: np.ndarray | None = None
+        # hint and claim words long enough to be told by their sound (see `_sound_alike`)
+        # (one-word hints and claims: the subject nouns, not "period" of "guarantee period")
+        words = {h.lower() for f in self.facts for h in (*f.hints, *f.claims) if " " not in h.strip()}
+        self._sound_words = {jellyfish.metaphone(w): w for w in sorted(words) if len(w) >= 6 and w.isalpha()}
+
+    def _sound_alike(self, text: str) -> str:
+        """`text` with ASR mishearings of a hint word put back: a word or two adjacent words
+        that sound like it (same metaphone code) and are spelt close to it (rapidfuzz ratio
+        >= 70 for two words, 80 for one): "warren tee" -> "warranty", "cancel asian" ->
+        "cancellation", "warrenty" -> "warranty". Words spelt like a hint already, and other
+        words that merely sound alike ("warned it", "refined"), stay."""
+        if not self._sound_words:
+            return text
+        toks = list(re.finditer(r"[A-Za-z]+", text))
+        out, last = [], 0
+        k = 0
+        while k < len(toks):
+            done = False
+            for n in (2, 1):
+                if k + n > len(toks) or (n == 2 and text[toks[k].end() : toks[k + 1].start()] != " "):
+                    continue
+                word = "".join(t.group(0) for t in toks[k : k + n]).lower()
+                hint = self._sound_words.get(jellyfish.metaphone(word)) if len(word) >= 5 else None
+                if hint and not word.startswith(hint[:-1]) and fuzz.ratio(word, hint) >= (70 if n == 2 else 80):
+                    out += [text[last : toks[k].start()], hint]
+                    last, k, done = toks[k + n - 1].end(), k + n, True
+                    break
+            if not done:
+                k += 1
+        return "".join(out) + text[last:] if out else text
 
     def _fvecs(self) -> np.ndarray | None:
         if self.embed is None:
@@ -229,7 +292,7 @@ class FactChecker:
             for m in _SENTENCE_RX.finditer(t.text):
                 s = m.group(0).strip()
                 if len(s) > 3:
-                    sents.append((t.seq, m.start(), m.end(), m.group(0)))
+                    sents.append((t.seq, m.start(), m.end(), self._sound_alike(m.group(0))))
         if not sents:
             return []
         sims = None
@@ -245,6 +308,9 @@ class FactChecker:
             for i in applicable:
                 rx = self._hints[i]
                 hit = rx.search(text) if rx else None
+                weak, claim_rx = self._weak[i], self._claims[i]
+                if hit is None and weak is not None and claim_rx is not None and claim_rx.search(text):
+                    hit = weak.search(text)  # "cancelling costs you $40"
                 how, score = ("keyword", 0.95) if hit else ("", 0.0)
                 if hit is None and rx is not None and k > 0 and sents[k - 1][0] == seq and rx.search(sents[k - 1][3]):
                     # the subject named in the sentence before, in the same turn: "the refund
@@ -272,6 +338,8 @@ class FactChecker:
         fact, t = self.facts[i], self._types[i]
         if HEDGES.search(text.replace("\u2019", "'")) or text.rstrip().endswith("?"):
             return None  # ambiguous, or a question: not a claim
+        if fr.names_other_case(self._not_when[i], text):
+            return None  # another case than the one the fact covers
         mk = _MARKERS.match(text)
         if mk and mk.end() < len(text):
             cut = mk.end()
@@ -282,21 +350,34 @@ class FactChecker:
         if corr and t not in ("yesno", "choice"):
             # "one year — sorry, I misspoke, it's two years": the value after the last
             # correction is what the agent meant (the hint stays the sentence's subject)
-            tail = text[corr[-1].end():]
+            cut = corr[-1].end()
+            # "two years, sorry, no, one year": the "no" answers the slip, it denies nothing
+            lead = _CORRECTION_LEAD.match(text[cut:])
+            cut += lead.end() if lead else 0
+            tail = text[cut:]
             if _has_value(fv.normalise(tail)):
-                start, text = start + corr[-1].end(), tail
+                start, text = start + cut, tail
         if t == "yesno":
             if hit is None:
                 return None
             claim_rx = self._claims[i]
             if claim_rx is not None and not claim_rx.search(text):
                 return None  # names the goods, claims nothing about them
-            tc = TurnClauses(text)
-            r = tc.read(hit.start(), hit.end(), own=hit.group(0).lower().split())
-            if r.question or r.reported or r.hypothetical:
+            yn = fv.asr_contractions(text.lower().replace("\u2019", "'"))
+            hit_n = self._hints[i].search(yn)  # type: ignore[union-attr]
+            claims = list(claim_rx.finditer(yn)) if claim_rx is not None else []
+            if hit_n is None:
                 return None
-            a, b = tc.clause_span(hit.start(), hit.end())
-            said_yes = r.negated is None and not _NEG_WORDS.search(text[a:b].replace("\u2019", "'"))
+            claim = min(claims, key=lambda m: abs(m.start() - hit_n.start())) if claims else hit_n
+            lo_, hi_ = sorted((hit_n.start(), claim.start()))
+            if fr.CONTRAST.search(yn[lo_:hi_]) or (claim.start() < hit_n.start() and re.search(r"[,;]", yn[lo_:hi_])):
+                return None  # "I've refunded the headphones, but the e-book stays": other goods
+            tc = TurnClauses(yn)
+            rh = tc.read(hit_n.start(), hit_n.end(), own=hit_n.group(0).split())
+            rc = tc.read(claim.start(), claim.end(), own=claim.group(0).split())
+            if rh.question or rh.reported or rc.question or rc.reported or rc.hypothetical:
+                return None
+            said_yes = not fr.claim_negated(yn, claim.start(), claim.end())
             truth_yes = fact.value.strip().lower() in _YES
             if said_yes == truth_yes:
                 return self._make(fact, seq, start, text, text.strip(), False, how, score, hit.span())
@@ -318,33 +399,66 @@ class FactChecker:
             return None
         norm = fv.normalise(text)
         cur = fact.currency or _policy_currency(self._policy[i])
+        hrx = self._hints[i]
+        if (hrx is None or not hrx.search(norm)) and self._weak[i] is not None:
+            hrx = self._weak[i]  # matched by a weak hint and a claim word
+        hn = hrx.search(norm) if hrx is not None else None
+        if hn is not None and fr.MODIFIER_AFTER.match(norm[hn.end():]):
+            return None  # "your warranty claim will be processed in 10 days": the claim's time
+        policy = self._policy[i]
+        tc = TurnClauses(norm)
+        status_use = hn is not None and bool(fr.STATUS_USE.search(norm[: hn.start()]))
+        if t == "duration" and hn is not None:
+            age = fr.age_claim(norm, hn)
+            if age is not None:
+                # "bought it 14 months ago, so it's out of warranty": the period is under 14 months
+                wrong = not any(age.meets(p, fact.tolerance) for p in policy)
+                return self._make(fact, seq, start, text, age.text, wrong, how, score, None)
         vals = _values(t, norm, cur)
         if not vals and t == "money" and cur:
             vals = _bare_amounts(norm, cur)
         if not vals:
             return None
-        tc = TurnClauses(norm)
-        policy = self._policy[i]
-        hn = self._hints[i].search(norm) if self._hints[i] is not None else None
-        if hn is not None and len(vals) > 1:
+        hint_clause = tc.clause_span(hn.start(), hn.end()) if hn is not None else None
+        if hint_clause is not None and len(vals) > 1:
             # several quantities: the one in the hint's clause is what the sentence says
             # about the subject ("it's 2 years on the warranty, and delivery takes 3 days")
-            a, b = tc.clause_span(hn.start(), hn.end())
+            a, b = hint_clause
             vals = sorted(vals, key=lambda v: not (a <= v.start < b or a < v.end <= b))
+        readings: list[tuple[fv.Value, bool]] = []
         for v in vals:
             # a negation inside the value is its own ("won't be charged" = 0)
             r = tc.read(v.start, v.end, own=re.findall(r"[\w']+", norm[v.start:v.end]))
-            if r.question or r.reported or r.hypothetical:
+            if r.question or r.reported or (r.hypothetical and not fr.main_after_condition(norm, v.start)):
                 continue
-            bounded = v.low == 0.0 or v.high == float("inf")
-            if r.negated and not bounded:
-                continue  # "it doesn't take two days": not a claim of a value
-            contradicts = not any(v.meets(p, fact.tolerance) for p in policy)
+            if r.negated and not (fv.has_bound(norm, v.start, v.end) or (v.dim not in ("duration", "count") and v.low == 0.0)):
+                continue  # "it doesn't take two days", "never instant": not a claim of a value
+            if fr.other_subject(norm, v, hint_clause, hn is not None and hn.start() < v.start):
+                continue
+            if hrx is not None and fr.nearer_other_thing(norm, v, hrx):
+                continue
+            if status_use and not fr.PERIOD_BEFORE.search(norm[: v.start]):
+                continue  # "repairs under warranty take a week": the repair's time, not the period
+            if v.dim == "duration" and (fr.LEFT_AFTER.match(norm[v.end :]) or fr.LEFT_BEFORE.search(norm[: v.start])):
+                # "six months left on the warranty": what remains, so the period is at least that
+                v = fv.Value(v.dim, v.low, float("inf"), f"{v.text} left", v.start, v.end)
+            contradicts = not any(fr.meets(v, p, fact.tolerance) for p in policy)
+            ranges = [p for p in policy if p.dim == v.dim and 0.0 < p.low < p.high < float("inf")]
+            if not contradicts and 0.0 < v.low < v.high < float("inf") and ranges:
+                # a stated range that only touches the policy's range ("one to two weeks"
+                # against 3-5 business days = 4.2-7 days) mostly misstates it
+                shared = max(max(0.0, min(v.high, p.high) - max(v.low, p.low)) for p in ranges)
+                contradicts = shared < RANGE_SHARE * (v.high - v.low)
             if not contradicts and v.low == 0.0 and v.high != float("inf") and policy:
                 # "up to a month" against 3-5 business days: true but a gross misstatement
                 contradicts = v.high > LOOSE_FACTOR * max(p.high for p in policy)
-            return self._make(fact, seq, start, text, v.text, contradicts, how, score, None)
-        return None
+            readings.append((v, contradicts))
+        if not readings:
+            return None
+        # several readable values where one agrees: stages of one process ("we processed it
+        # within 24 hours ..., it should now take 3-5 business days to reach you")
+        v, contradicts = next(((v, c) for v, c in readings if not c), readings[0])
+        return self._make(fact, seq, start, text, v.text, contradicts, how, score, None)
 
     def _make(
         self, fact: FactOptions, seq: int, start: int, text: str, said: str, contradicts: bool,
@@ -385,7 +499,10 @@ def _policy_currency(vals: Sequence[fv.Value]) -> str | None:
 
 #: a bare number stated as the amount ("the cancellation charge is 10", ASR dropping the
 #: currency word): after a verb of costing, in a money fact's sentence
-_BARE_AMOUNT = re.compile(r"\b(?:is|are|of|costs?|charges?|pay|be|at)\s+((?:\w+\s+){0,2})(\d+(?:[.,]\d+)?)\b(?!\s*(?:%|percent|days?|weeks?|months?|years?|hours?))")
+_BARE_AMOUNT = re.compile(
+    r"\b(?:is|are|of|costs?|charges?|pay|be|at)\s+((?:\w+\s+){0,2})(\d+(?:[.,]\d+)?)\b"
+    r"(?!\s*(?:%|percent|days?|weeks?|months?|years?|hours?|minutes?|business|working|calendar))"
+)
 
 
 def _bare_amounts(norm: str, currency: str) -> list[fv.Value]:
