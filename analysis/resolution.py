@@ -212,18 +212,23 @@ def _first_match(
 
 
 def _refusal(turns: list[Turn], first_customer: int) -> tuple[float, dict[str, Any]] | None:
-    """The agent's refusal or dead end in the last two agent turns ("there's nothing
-    further I can do", "our chat is now closing"), unless the agent offers something
-    after it in the same turn ("... but I can ...") or commits to an action later."""
+    """The agent's refusal or dead end in the last two substantive agent turns ("there's
+    nothing further I can do", "our chat is now closing"; a turn that only closes — "Is there
+    anything else I can help with?" — is looked past), unless the agent offers something
+    after it in the same turn ("... but I can ...") or did something about it afterwards
+    ("... I've applied a credit instead", "done, try it now")."""
     agent_idx = [k for k, t in enumerate(turns) if t.speaker == "agent" and k > first_customer]
-    for k in reversed(agent_idx[-2:]):
+    substantive = [k for k in agent_idx if not rc.AGENT_CLOSING_ONLY.match(turns[k].text.replace("\u2019", "'"))]
+    for k in reversed(substantive[-2:]):
         t = turns[k]
         hit = _first_match(rc.REFUSALS, t.text)
         if hit is None:
             continue
         m, w, _tc = hit
         low = t.text.replace("\u2019", "'")
-        if rc.AGENT_OFFER.search(low, m.end()):
+        if rc.AGENT_OFFER.search(low, m.end()) or rc.AGENT_FIX.search(low, m.end()):
+            continue
+        if any(rc.AGENT_FIX.search(turns[j].text.replace("\u2019", "'")) for j in agent_idx if j > k):
             continue
         return w, {"seq": t.seq, "char_start": m.start(), "char_end": m.end(), "matched": t.text[m.start():m.end()],
                    "signal": "unresolved", "reason": f"agent: '{t.text[m.start():m.end()]}' (turn {t.seq})"}  # fmt: skip
@@ -313,11 +318,16 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
     if refusal is not None:
         ev_all.append((refusal[0], "open", refusal[1]))
     if first_agent is not None and turns[-1].speaker == "agent" and commitment is None:
-        m = rc.AGENT_WAITING.search(turns[-1].text.replace("\u2019", "'"))
+        last_low = turns[-1].text.replace("\u2019", "'")
+        m = rc.AGENT_WAITING.search(last_low) or rc.AGENT_HOLDING.search(last_low.strip())
         if m is not None:
             ev_all.append((1.2, "open", {"seq": turns[-1].seq, "char_start": m.start(), "char_end": m.end(),
                                          "matched": turns[-1].text[m.start():m.end()], "signal": "unresolved",
                                          "reason": "the agent's last turn waits for the customer"}))  # fmt: skip
+    if cust and turns[-1] is cust[-1] and rc.CUSTOMER_DROPPED.match(cust[-1].text.replace("\u2019", "'")):
+        # "hello? are you still there?": the line went quiet before anything was settled
+        ev_all.append((1.5, "open", {"seq": cust[-1].seq, "signal": "unresolved",
+                                     "reason": "the customer was left calling into a silent line"}))  # fmt: skip
     if closing and not ev_all and POSITIVE_WORDS.search(closing[-1].text):
         # a friendly last word with no cue ("Thank you, you're awesome"): weakly approving
         ev_all.append((1.0, "approval", {"seq": closing[-1].seq, "signal": "resolved",

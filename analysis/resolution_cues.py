@@ -39,7 +39,9 @@ RESOLVED_CUES: list[tuple[str, float, str]] = [
     (r"(?:it's|it is|everything's|everything is|all is|it looks|looks) (?:all )?(?:fine|good|ok(?:ay)?|great|perfect|back to normal)(?: now)?", 1.2, OUTCOME),
     (r"(?:that's|that is|that looks) (?:all )?(?:fine|good|ok(?:ay)?|great|perfect)", 1.2, APPROVAL),
     (r"back to normal|(?:is|'s|are|'re) (?:back|up) (?:now|again)?|(?:much|a lot|way) better|went through", 1.2, OUTCOME),
-    (r"exactly what i (?:wanted|needed|was looking for)|(?:it|that|this) works|sorts? (?:it|that) (?:out)?", 1.2, APPROVAL),
+    (r"(?:exactly|just|that's|that is|thats) what i (?:wanted|needed|was (?:looking for|after))|(?:it|that|this) works|sorts? (?:it|that) (?:out)?", 1.2, APPROVAL),
+    # the customer finds the thing while still on the line: "found it", "yep it's there now"
+    (r"(?:found it|(?:got|see) it now|there it is|(?:it's|it is) (?:there|here) now|(?:yep|yes|yeah|oh) (?:it's|it is) (?:there|here))", 1.2, OUTCOME),
     (r"sort(?:ing|ed)? (?:that|it|this|everything) out", 1.2, APPROVAL),
     (r"(?:activated|verified|unlocked|enabled|restored|installed|showing|visible|through) now", 1.2, OUTCOME),
     (r"(?:has |have |finally )?(?:arrived|came through|showed up|turned up)", 1.2, OUTCOME),
@@ -77,17 +79,28 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     # nothing", "so you're not doing anything", "I shall be taking this further", "whatever"
     (r"so (?:i|we) (?:just|still|have to|'ll have to|get nothing|lose)|(?:i|we) (?:get|got|getting) nothing|so (?:you're|you are) not (?:doing|going to do) anything|tak(?:e|ing) (?:this|it|the matter) further|whatever|(?:oh )?come on[,!?]", 1.8),
     (r"(?:that|this|the new) one(?:'s| is| has)? (?:\w+ ){0,2}(?:expired|invalid|broken|failed|not working|the same)|(?:expired|invalid|broken|failed|not working) (?:too|as well)", 1.8),
+    # taking the problem elsewhere or doing without: "we'll look elsewhere", "i'll try the
+    # shop in town then", "ok then I'll just not buy it", "I won't bother"
+    (r"(?:look|go|shop|try|buy it|get it|take (?:it|this|my business|our business)) elsewhere|(?:find|look for|get|switch to|go with|try) (?:another|a different|a new|a cheaper|some other|other) (?:provider|supplier|company|bank|network|airline|insurer|service|tool|product|solution|app|option|one)s?\b|(?:i'll|i will|we'll|i'm going to|we're going to|i'm gonna|i guess i'll|i'll have to|i'd better) (?:just )?(?:go|try|ask|check|pop|take it) (?:in |down |into |to |with |at )?(?:the|a|another|my|our) (?:\w+ )?(?:shop|store|garage|branch|retailer|dealer|dealership|competitor|locksmith|pharmacy|manufacturer)", 1.8),
+    (r"(?:i'll|i will|we'll|we will) just (?:not \w+|leave it|live with it|pay (?:it|the \w+)|cancel(?: it)?|give up|do without)|(?:i|we) (?:won't|will not|shan't) bother|not (?:going to|gonna) bother", 1.8),
+    # the customer sums up that nothing came of it: "so nothing then", "so the same as
+    # yesterday then", "so that's a no"
+    (r"so (?:(?:that's|that is) )?(?:nothing(?! else| more)|a no|no (?:change|update|answer|news|fix|refund|help|way))|(?:the )?same as (?:yesterday|before|last (?:time|week|month)|ever)|back to square one", 1.8),
+    (r"(?:this|that|it)(?:'s| is) (?:\w+ )?(?:mad|insane|crazy|absurd|madness|nuts|a nightmare|beyond a joke|shocking|appalling|pathetic|rubbish|terrible|awful|a farce|a shambles)", 1.8),
+    (r"(?:it's|it is) (?:happening|doing it|doing that) (?:right )?now", 1.5),
 ]  # fmt: skip
 
 #: in a customer turn, these make its thanks and praise politeness or sarcasm, not approval
 #: (and count as open themselves): "thanks anyway", "thanks for nothing", "really solved
 #: everything", "lovely. really appreciate it" after a refusal is handled by AGENT_REFUSALS
 SARCASM_CUES: list[tuple[str, float]] = [
-    (r"thanks? (?:you )?(?:anyway|for nothing|i guess|i suppose|all the same)|(?:i guess|i suppose)[.,!]*(?: (?:bye|goodbye|thanks?)[.,!]*)?$", 1.8),
+    (r"thanks? (?:you )?(?:(?:\w+ ){0,4}(?:i guess|i suppose)|anyway|for nothing|all the same)|(?:i guess|i suppose)[.,!]*(?: (?:bye|goodbye|thanks?)[.,!]*)?$", 1.8),
     (r"(great|brilliant|excellent|fantastic|amazing|wonderful|lovely|perfect)[.!,]* (?:really|just|absolutely|truly) \1|(?:great|brilliant|excellent|fantastic|amazing|wonderful|good|superb|stellar|top) (?:\w+ ){0,2}as (?:always|usual|ever)|yeah[.,!]* right\b", 1.8),
     (r"(?:super|really|so|very|most|ever so|incredibly) (?:helpful|informative|useful) (?:answer|reply|response|advice|update)|(?:really|totally|completely) (?:solved|fixed|sorted) everything", 2.0),
     (r"(?:that's |thats |oh )?just (?:great|brilliant|perfect|lovely|fantastic|wonderful)|great (?:job|work)[.!]* (?:really|not)|wow[.,!]* ok(?:ay)?", 1.8),
     (r"(?:fine|ok(?:ay)?)[,.]? (?:\w+ ){0,3}i suppose|(?:i'm|i am) not (?:happy|impressed)", 1.5),
+    # exasperation: "ugh fine", "sigh. ok", "ffs"
+    (r"(?:ugh+|sigh|meh|ffs|smh|pff+t?|jeez)", 1.8),
 ]  # fmt: skip
 
 #: an agent turn that leaves the problem where it was: a refusal, an inability, sending the
@@ -97,14 +110,19 @@ AGENT_REFUSALS: list[tuple[str, float]] = [
     (r"(?:nothing|not much|nothing else|nothing more|nothing further) (?:\w+ )?(?:i|we) can (?:do|offer|add|change)|(?:can't|cannot|can not|unable to|not able to) (?:do anything|help (?:you )?(?:with that|further|any further)|offer (?:you )?anything)", 2.0),
     (r"(?:i|we)(?: can't| cannot| can not| am unable to| are unable to|'m unable to|'re unable to|'m not able to| are not able to| won't be able to) (?:\w+ ){0,2}(?:refund|change|remove|cancel|reimburse|compensate|waive|replace|repair|process|release|give|send|do that|help)", 1.8),
     (r"(?:isn't|is not|aren't|are not|not) (?:covered|eligible|possible|something we can|our responsibility|something we do)", 1.8),
-    (r"(?:all|the only thing) (?:i|we) can (?:suggest|do|recommend|advise)|(?:i|we) can only (?:go by|suggest|advise|tell you|add a note|make a note|log it|pass it on)|(?:hasn't|has not|haven't|have not) (?:given|set|confirmed) (?:us |me )?a date|(?:i|we) (?:really )?(?:couldn't|can't|cannot) (?:say|tell you|give you a date)", 1.5),
+    (r"(?:all|the only thing) (?:i|we) can (?:suggest|do|recommend|advise)|(?:i|we) can only (?:go by|suggest|advise|tell you|give you|offer|point you|refer you|direct you|repeat|add a note|make a note|log it|pass it on)|(?:hasn't|has not|haven't|have not) (?:given|set|confirmed) (?:us |me )?a date|(?:i|we) (?:really )?(?:couldn't|can't|cannot) (?:say|tell you|give you a date)", 1.5),
     (r"(?:no|have no|don't have any) (?:control over|update|information|way to)|unfortunately (?:not|no|that's not|we can't|i can't)", 1.5),
     (r"you(?:'d| would| will|'ll)? (?:need|have) to (?:\w+ ){0,2}(?:appeal|contact|write|go to|take (?:it|that) up|speak to|call|raise (?:it|that) with|complain)", 1.2),
-    (r"(?:chat|conversation|line|office) (?:is|has been) (?:now )?clos(?:ing|ed)|(?:contact|call|try) us (?:again|back) (?:later|tomorrow|another time)|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to) (?:need to )?transfer you", 1.5),
+    (r"(?:chat|conversation|line|office) (?:is|has been) (?:now )?clos(?:ing|ed)|(?:contact|call|try|ring) (?:us )?(?:again|back) (?:later|tomorrow|another time|next week|in (?:a|an|\w+) (?:\w+ )?(?:hours?|days?|weeks?))|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to|let me) (?:just )?(?:need to )?transfer you|(?:transfer(?:ring)?|put(?:ting)?|pass(?:ing)?|connect(?:ing)?) you (?:through |over |across )?(?:to|with) (?:the|our|a|an|my) ", 1.5),
     (r"please be patient|(?:there's|there is) (?:no|nothing) (?:reported|wrong|fault|issue|problem) (?:\w+ ){0,3}(?:our|my) (?:end|side)|policy (?:is|says)", 1.2),
     # an inability or a rule that leaves the customer where they were: "I can't extend it",
     # "I don't have a date", "I'm not sure why", "that's our fare rule", "all customers have the rise"
-    (r"(?:i|we)(?: can't| cannot| can not| couldn't| am unable to|'m unable to| are unable to|'re unable to|'m not able to| am not able to) (?:\w+ ){0,2}(?:extend|confirm|see why|add|book|guarantee|promise|override|match|honou?r|reverse|move|reinstate|reopen|approve|accept|find|say why|tell why|explain)", 1.8),
+    (r"(?:i|we)(?: can't| cannot| can not| couldn't| am unable to|'m unable to| are unable to|'re unable to|'m not able to| am not able to) (?:\w+ ){0,2}(?:extend|confirm|see why|add|book|guarantee|promise|override|match|honou?r|reverse|move|reinstate|reopen|approve|accept|find|say why|tell why|explain|apply|issue|offer|reproduce|replicate|expedite|speed (?:it|that|this) up|unblock|activate)", 1.8),
+    # no plan, no record, no news; the same answer higher up; the system down
+    (r"(?:there's|there is|there are|there's currently) no (?:plans?|way|option|record|update|date|eta|timeline|time ?frame|fix|solution|workaround|news)|(?:can't|cannot|can not|couldn't|not able to|unable to) see any (?:updates?|progress|record|notes?|reason|news)|would (?:say|tell you) (?:exactly )?the same|(?:system|systems|site|website|server|servers|portal|network|tool|database) (?:is|are|'s|'re) (?:currently |still )?(?:down|offline|unavailable)", 1.5),
+    # the agent closes the case on an open problem: "I'll close this for now"
+    (r"(?:i'll|i will|we'll|we will|i'm going to|i am going to|i have to|i need to) close (?:this|it|the|your) (?:\w+ )?(?:for now|ticket|case|chat|request|query)|(?:i'm|i am) (?:honestly |really )?not sure(?:[.,!]|$| (?:why|what|how|whether|then|let me|to be honest|tbh))", 1.5),
+    (r"(?:i'm|i am) afraid[.!]*$", 1.2),
     (r"(?:i|we) (?:don't|do not) (?:have|know) (?:a|any|an|the) (?:date|time ?frame|time ?scale|update|answer|eta|reason)|(?:i'm|i am) not sure why", 1.5),
     (r"(?:can't|cannot|can not|won't|will not) be (?:cancelled|canceled|refunded|changed|returned|exchanged|extended|reversed|reinstated|replaced|removed|waived)|non-refundable|(?:don't|do not|doesn't|does not) qualify", 1.8),
     (r"(?:it's|it is|that's|that is) (?:just )?(?:the|our) (?:\w+ )?(?:policy|rule|rules)|(?:all|every) customers? (?:have|get|pay|are)|(?:made a |is a |the )?final decision", 1.5),
@@ -117,6 +135,46 @@ AGENT_WAITING = re.compile(
     r"(?:please|kindly) (?:send|provide|confirm|upload|attach|reply with|share)|"
     r"what(?:'s| is) (?:your|the) (?:\w+ )?(?:number|reference|address|postcode|email|name|date)|"
     r"(?:i'll|i will|we'll) need (?:your|the|a|some)",
+    re.I,
+)
+#: the agent's last turn puts the customer on hold or starts something, and the contact ends
+#: there: "please hold", "let me just check", "transferring you now" (nobody came back)
+AGENT_HOLDING = re.compile(
+    r"\b(?:please hold|hold (?:the line|on|please)|bear with me|(?:one|just a) (?:moment|second|sec|minute)|"
+    r"let me (?:just )?(?:check|see|look|transfer|put you|find|try)\w*|transferring you(?: now)?|"
+    r"putting you (?:through|on hold)(?: now)?)\W*$",
+    re.I,
+)
+#: agent turns that only close the contact ("Is there anything else I can help with?",
+#: "I understand. Have a nice day!"): they neither add nor withdraw anything, so the window
+#: of the agent's last substantive turns looks past them
+AGENT_CLOSING_ONLY = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|alright|right|sure|i understand|i see|no problem|no worries|you're welcome|"
+    r"thank you|thanks|sorry(?: about that| again)?|i'm sorry(?: about that)?|"
+    r"(?:is there |was there )?anything else (?:i can (?:help (?:you )?with|do for you)|today)?(?: today)?|"
+    r"(?:is|was) there anything else(?: (?:i can|we can) (?:help (?:you )?with|do(?: for you)?))?(?: today)?|"
+    r"have a (?:nice|good|great|lovely) (?:day|evening|weekend|one|afternoon)|thanks for (?:calling|contacting us|"
+    r"your patience|getting in touch|your time)|take care|bye|goodbye|um|uh)\W*)+$",
+    re.I,
+)
+#: the agent did something about it after an earlier refusal ("... but I've applied a
+#: credit", "done, try it now"): that refusal is no longer the agent's last word
+AGENT_FIX = re.compile(
+    r"\b(?:(?:i've|i have|we've|we have|ive|i|we) (?:just |now |also |gone ahead and |managed to )?(?:reset|fixed|refunded|"
+    r"credited|applied|moved|changed|updated|added|removed|cancelled|canceled|unlocked|reactivated|restored|waived|"
+    r"processed|corrected|sorted|resolved|reissued|re-sent|approved|activated|enabled|switched|rebooked|released|"
+    r"unblocked|cleared|reversed)\b|(?:that's|that is|thats|it's|its|all|everything's) (?:now )?(?:done|sorted|fixed)\b|"
+    r"(?:should|will) (?:now )?(?:be )?(?:work(?:ing)?|fine|ok(?:ay)?) now\b|try (?:it |that )?(?:again )?now\b|"
+    r"^(?:ok(?:ay)? |right |so )?(?:done|all done|sorted)\b)",
+    re.I,
+)
+#: the customer's last turn only calls into a line that went quiet: "hello? are you still
+#: there?" — the contact dropped before anything was settled
+CUSTOMER_DROPPED = re.compile(
+    r"^\W*(?:(?:hello+|hi|hey|are you (?:still )?there|is (?:anyone|anybody|someone) (?:still )?there|"
+    r"any(?:one|body) there|(?:can|could) you (?:still )?hear me|you there|did (?:you|the line|it|the call) "
+    r"(?:just )?(?:go|drop|cut out)|(?:i think )?(?:we|the line|the call|it) (?:got |has |'s |just )?"
+    r"(?:cut off|dropped|disconnected)|um+|uh+|er+m?)\W*)+$",
     re.I,
 )
 #: an offer after a refusal in the same agent turn: the refusal is not the last word
@@ -152,7 +210,12 @@ COMMITMENT_CUES: list[str] = [
     r"(?:a|the|your) (?:new|replacement) (?:\w+ )?(?:one|card|\w+) (?:will|'ll|is going to) be (?:posted|sent|delivered|dispatched|issued|shipped|printed)|(?:it|they|this) (?:will|'ll|is going to|are going to) be (?:posted|sent out|posted out|dispatched|shipped|printed|reissued|re-issued|collected)",
     r"(?:i'm|we're|i am|we are) (?:sending|posting) you (?:a|an|the|your) (?:\w+ ){0,2}(?:pack|letter|card|form|replacement|device|kit|parcel|cheque)",
     r"please allow (?:up to )?(?:\w+ ){0,3}(?:for|to)",
-    r"(?:you'll|you will|you should) (?:hear (?:back )?from|get a (?:call|callback|reply|response|email|text|sms|confirmation) (?:from|within|by|when|once|the|confirming)|receive (?:a |an )?(?:confirmation|call|callback|reply|response|text|update))",
+    r"(?:you'll|you will|you should) (?:hear (?:back )?from|get an? (?:call|callback|reply|response|email|e-mail|text|sms|confirmation|update|notification|message) (?:from|within|by|when|once|the|confirming|as soon as)|receive (?:a |an )?(?:confirmation|call|callback|reply|response|text|update|email|notification))",
+    # someone is already working on it, or will do it at a named time: "our engineers are on
+    # it", "the tech team is replacing the scanner on Thursday", "a fix is due next week"
+    r"(?:engineers?|team|technicians?|developers?|devs|we|we're|they|they're|it team|specialists?) (?:are |is |'re )?(?:already |currently |actively )?(?:on it|working on (?:it|this|a fix|the (?:issue|problem|fault|outage))|looking into (?:it|this|the (?:issue|problem|fault|outage)))",
+    r"(?:team|we|engineers?|they|technicians?|crew|someone|courier|driver|fitter|plumber|electrician|he|she) (?:is|are|'re|'s) (?:replacing|fixing|repairing|sending|posting|visiting|coming|installing|upgrading|updating|releasing|rolling out|patching|deploying|swapping|resetting|calling|ringing|delivering|collecting|dispatching|shipping|processing|reviewing|refunding|reissuing) (?:\w+ ){0,4}(?:on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \w+)|tomorrow|next (?:week|month|\w+day)|this (?:week|afternoon|evening)|later (?:today|this week)|tonight|within)",
+    r"(?:a |the )?(?:fix|patch|update|new version|release|repair|replacement) (?:is|'s|will be) (?:coming|due|expected|scheduled|planned|being (?:rolled out|worked on|prepared|made))",
     r"(?:expect|you can expect) (?:a |an )?(?:call|callback|reply|response|email|update|visit)",
     r"(?:once|when) (?:it's|it is|they've|they have|we've|we have|i've|i have|it has been) (?:approved|ready|back|checked|reviewed|confirmed|arrived|repaired|tested)",
 ]  # fmt: skip
@@ -185,7 +248,8 @@ CLOSING_ONLY = re.compile(
 #: a last message with one of these is not read as "the customer is still waiting"
 POSITIVE_WORDS = re.compile(
     r"\b(?:thank\w*|thx|ty|tysm|ta|nice|brill|fab|cheers|great|perfect|lovely|fantastic|brilliant|awesome|star|wonderful|"
-    r"excellent|appreciated?|works now|worked|better|sorted|solved|fixed)\b",
+    r"excellent|appreciated?|works now|worked|better|sorted|solved|fixed|amazing|found it|legend|lifesaver|love it|"
+    r"what i needed)\b|[\U0001F44D\U0001F64C\U0001F64F\U0001F60A\U0001F603\U0001F389\u2705\u2764\U0001F970]",
     re.I,
 )
 #: vendor status -> (signal, weight)
@@ -199,10 +263,16 @@ VENDOR_STATUS: dict[str, tuple[str, float]] = {
 }  # fmt: skip
 
 
+#: spoken fillers ASR writes between a cue's words ("this is um this is mad", "i can only uh
+#: give you"): every space of a cue lets them through
+_FILLER = r"(?:(?:um+|uh+|uhm|erm?|hmm+|mm+),? )"
+
+
 def _rx(p: str, end: bool = True) -> re.Pattern[str]:
     """Whole words: a word boundary on each side (none after an end-of-text anchor). The
     apostrophe is optional: ASR and quick chat typing write "ill call back", "dont", "its"."""
     p = p.replace("'", "'?")
+    p = p.replace(" ?", f"(?: {_FILLER}*)?").replace(" ", f" {_FILLER}*")
     return re.compile(rf"\b{p}" if p.endswith("$") or not end else rf"\b{p}\b", re.I)
 
 
@@ -212,7 +282,11 @@ def compile_weighted(cues: list[tuple[str, float]]) -> list[tuple[re.Pattern[str
 
 RES = [(_rx(p), w, k) for p, w, k in RESOLVED_CUES]
 UNRES = compile_weighted(UNRESOLVED_CUES)
-SARCASM = compile_weighted(SARCASM_CUES)
+SARCASM = [
+    *compile_weighted(SARCASM_CUES),
+    # eye-rolls and frowns; emoji have no word boundary, so they are compiled apart
+    (re.compile("[\U0001F644\U0001F612\U0001F624\U0001F621\U0001F92C\U0001F44E]"), 1.8),
+]
 REFUSALS = compile_weighted(AGENT_REFUSALS)
 COMMIT = [_rx(p, end=False) for p in COMMITMENT_CUES]
 DEFER = [_rx(p) for p in CUSTOMER_DEFERRALS]
