@@ -120,6 +120,8 @@ Cue = tuple[float, str, dict[str, Any]]
 STRONG_REFUSAL = 1.5
 #: the customer's open cues after a promise that make the verdict unresolved, not pending
 OPEN_AFTER_PROMISE = 3.0
+#: how a customer's own follow-up ("I'll try it tonight and let you know") is described
+CUSTOMER_DEFERS = "customer will try and report back: "
 #: a leading "no" answers the agent's question; it does not negate the complaint after it
 INTERJECTIONS = ("no", "nope", "nah")
 
@@ -257,7 +259,7 @@ def _commitment(turns: list[Turn], it: Interaction, tz: ZoneInfo, default_days: 
             if hit is None:
                 continue
             m, _w, tc = hit
-            who = "customer will try and report back: "
+            who = CUSTOMER_DEFERS
         else:
             continue
         a, b = tc.clause_span(m.start(), m.end())
@@ -314,6 +316,11 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
         ev_all += _read_cues(t.text, t.seq, 1.0 + 0.5 * (k - len(closing) + 1) + 0.5)
     refusal = _refusal(turns, first_cust) if first_agent is not None else None
     promise = _commitment(turns, it, tz, opts.default_follow_up_days) if first_agent is not None else None
+    if (promise is not None and refusal is not None and refusal[0] >= STRONG_REFUSAL
+            and promise[0].startswith(CUSTOMER_DEFERS) and promise[2]["seq"] > refusal[1]["seq"]):
+        # "ok i'll try tomorrow then" after "the system is down, please try again tomorrow":
+        # the customer will contact again, there is no fix of theirs to try
+        promise = None
     commitment, due, commit_ev = promise if promise else (None, None, None)
     if refusal is not None:
         ev_all.append((refusal[0], "open", refusal[1]))
@@ -401,7 +408,10 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
     after = commit_ev["seq"] if commit_ev else -1
     still_open = sum(w for w, kind, e in ev_all if kind == "open"
                      and int(e.get("seq", -1)) > after and e.get("seq") in {t.seq for t in cust})  # fmt: skip
-    if (commitment or pending_vendor) and not so > su + 1.0 and not still_open >= OPEN_AFTER_PROMISE:
+    # only the customer's own word that it is done beats a promise: a desk marks a ticket
+    # "solved" while the letter it promised is still in the post
+    so_said = sum(w for w, kind, e in ev_all if kind == "outcome" and "vendor_status" not in e)
+    if (commitment or pending_vendor) and not so_said > su + 1.0 and not still_open >= OPEN_AFTER_PROMISE:
         verdict = "pending"
         conf = 0.75 if commitment else 0.6
         reasons.insert(0, f"follow-up promised: '{commitment}'" if commitment else f"vendor status {status}")

@@ -40,6 +40,8 @@ RESOLVED_CUES: list[tuple[str, float, str]] = [
     (r"(?:that's|that is|that looks) (?:all )?(?:fine|good|ok(?:ay)?|great|perfect)", 1.2, APPROVAL),
     (r"back to normal|(?:is|'s|are|'re) (?:back|up) (?:now|again)?|(?:much|a lot|way) better|went through", 1.2, OUTCOME),
     (r"(?:exactly|just|that's|that is|thats) what i (?:wanted|needed|was (?:looking for|after))|(?:it|that|this) works|sorts? (?:it|that) (?:out)?", 1.2, APPROVAL),
+    # a plain yes to "is it working now?" / a picture coming back on the line
+    (r"(?:yes|yeah|yep|yup)[,.!]? (?:it's|it is|that's|that is|everything's|they're) (?:\w+ )?(?:working|fine|there|back|fixed|sorted|showing|gone)|(?:it's|it is|they're) (?:coming|come) (?:on|back|up|through)", 1.5, OUTCOME),
     # the customer finds the thing while still on the line: "found it", "yep it's there now"
     (r"(?:found it|(?:got|see) it now|there it is|(?:it's|it is) (?:there|here) now|(?:yep|yes|yeah|oh) (?:it's|it is) (?:there|here))", 1.2, OUTCOME),
     (r"sort(?:ing|ed)? (?:that|it|this|everything) out", 1.2, APPROVAL),
@@ -74,7 +76,7 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:make|making|put(?:ting)? in|file|filing|raise|raising|lodge|lodging) (?:a |an )?(?:formal )?complaint|complain(?:ing)? (?:to|about)|trading standards|ombudsman|small claims|solicitor|lawyer|regulator|chargeback", 2.0),
     (r"forget it|never ?mind|don't bother|i'll sort it (?:out )?myself|i'll (?:call|contact|ring|try|go to) (?:the|my) (?:council|bank|police|landlord|manufacturer|regulator|shop|store)", 1.8),
     (r"(?:\w+|several|many|multiple|so many) times (?:already|now|before)|(?:yet|once) again|(?:been|was|got) (?:transferred|passed around|cut off)", 1.5),
-    (r"(?:nobody|no one|no-one|nobody's|you) (?:has |have |'s )?(?:ever )?(?:replied|answered|responded|got back|called (?:me )?back|emailed|done anything)", 1.5),
+    (r"(?:nobody|no one|no-one|nobody's|you) (?:has |have |'s )?(?:ever )?(?:replied|answered|responded|got back|called (?:me )?(?:back)?|rung (?:me )?|phoned|contacted|been in touch|emailed|done anything)", 1.5),
     # the customer sums up the bad outcome or gives up: "so I just live with it then", "I get
     # nothing", "so you're not doing anything", "I shall be taking this further", "whatever"
     (r"so (?:i|we) (?:just|still|have to|'ll have to|get nothing|lose)|(?:i|we) (?:get|got|getting) nothing|so (?:you're|you are) not (?:doing|going to do) anything|tak(?:e|ing) (?:this|it|the matter) further|whatever|(?:oh )?come on[,!?]", 1.8),
@@ -88,6 +90,14 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"so (?:(?:that's|that is) )?(?:nothing(?! else| more)|a no|no (?:change|update|answer|news|fix|refund|help|way))|(?:the )?same as (?:yesterday|before|last (?:time|week|month)|ever)|back to square one", 1.8),
     (r"(?:this|that|it)(?:'s| is) (?:\w+ )?(?:mad|insane|crazy|absurd|madness|nuts|a nightmare|beyond a joke|shocking|appalling|pathetic|rubbish|terrible|awful|a farce|a shambles)", 1.8),
     (r"(?:it's|it is) (?:happening|doing it|doing that) (?:right )?now", 1.5),
+    # a workaround the customer will live with, or a job left to them: "i'll just use my other
+    # card", "i guess i'll have to get a plumber out myself"
+    (r"(?:i'll|i will|we'll) (?:just )?(?:use|try|get|buy|order|go with) (?:my other|another|a different|some other|someone else)|(?:i'll|i will|we'll|i|we) (?:just |have to |need to |'ll have to |'ll need to )(?:\w+ ){0,4}(?:myself|ourselves)|(?:i|we) (?:guess|suppose) (?:i|we)(?:'ll| will|'d better| have to) (?:have to|just|need to)|(?:that's|that is) that(?: then)?[.!]*$|so be it", 1.8),
+    # the customer answers that the agent's word is wrong or the fix tried live failed: "well
+    # it's not", "no luck", "nope nothing", "same thing", "i already emailed them twice"
+    (r"(?:well|but|no)[,.]? (?:it's|it is|its) not\b|(?:no|nope|still) (?:luck|joy|change|difference)|(?:nope|no)[,.]? (?:still )?nothing|same (?:thing|again|result|error|message)\b", 1.5),
+    (r"(?:got|had|received|get) no (?:reply|response|answer|call ?back|email)|(?:i|we)(?:'ve| have)? already (?:tried|done|did|emailed|called|rang|phoned|contacted|sent|restarted|reset|reinstalled)", 1.5),
+    (r"(?:it's|its|it is|they're|they are|lights? (?:is|are)|screen is) (?:still |all |now )?(?!not |no )(?:\w+ )?(?:orange|red|amber|flashing|blinking|blank|black|spinning|leaking|dripping|frozen|dead)(?: now| again)?\b", 1.5),
 ]  # fmt: skip
 
 #: in a customer turn, these make its thanks and praise politeness or sarcasm, not approval
@@ -108,25 +118,32 @@ SARCASM_CUES: list[tuple[str, float]] = [
 #: agent's last turns; an offer in the same turn ("but I can ...") cancels it.
 AGENT_REFUSALS: list[tuple[str, float]] = [
     (r"(?:nothing|not much|nothing else|nothing more|nothing further) (?:\w+ )?(?:i|we) can (?:do|offer|add|change)|(?:can't|cannot|can not|unable to|not able to) (?:do anything|help (?:you )?(?:with that|further|any further)|offer (?:you )?anything)", 2.0),
-    (r"(?:i|we)(?: can't| cannot| can not| am unable to| are unable to|'m unable to|'re unable to|'m not able to| are not able to| won't be able to) (?:\w+ ){0,2}(?:refund|change|remove|cancel|reimburse|compensate|waive|replace|repair|process|release|give|send|do that|help)", 1.8),
-    (r"(?:isn't|is not|aren't|are not|not) (?:covered|eligible|possible|something we can|our responsibility|something we do)", 1.8),
+    (r"(?:i|we)(?: can't| cannot| can not| am unable to| are unable to|'m unable to|'re unable to|'m not able to| are not able to|'re not able to| won't be able to) (?:\w+ ){0,2}(?:refund|change|remove|cancel|reimburse|compensate|waive|replace|repair|process|release|give|send|do that|help)", 1.8),
+    (r"(?:isn't|is not|aren't|are not|not) (?:covered|eligible|possible|allowed|permitted|something we can|our responsibility|something we do)|(?:we|it|that|this|your (?:\w+ )?(?:plan|policy|warranty|cover|contract|tariff|package)) (?:doesn't|does not|don't|do not) (?:cover|include)|(?:i|we) (?:don't|do not) have (?:the )?(?:access|authority|ability|permission|the power)", 1.8),
     (r"(?:all|the only thing) (?:i|we) can (?:suggest|do|recommend|advise)|(?:i|we) can only (?:go by|suggest|advise|tell you|give you|offer|point you|refer you|direct you|repeat|add a note|make a note|log it|pass it on)|(?:hasn't|has not|haven't|have not) (?:given|set|confirmed) (?:us |me )?a date|(?:i|we) (?:really )?(?:couldn't|can't|cannot) (?:say|tell you|give you a date)", 1.5),
     (r"(?:no|have no|don't have any) (?:control over|update|information|way to)|unfortunately (?:not|no|that's not|we can't|i can't)", 1.5),
     (r"you(?:'d| would| will|'ll)? (?:need|have) to (?:\w+ ){0,2}(?:appeal|contact|write|go to|take (?:it|that) up|speak to|call|raise (?:it|that) with|complain)", 1.2),
-    (r"(?:chat|conversation|line|office) (?:is|has been) (?:now )?clos(?:ing|ed)|(?:contact|call|try|ring) (?:us )?(?:again|back) (?:later|tomorrow|another time|next week|in (?:a|an|\w+) (?:\w+ )?(?:hours?|days?|weeks?))|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to|let me) (?:just )?(?:need to )?transfer you|(?:transfer(?:ring)?|put(?:ting)?|pass(?:ing)?|connect(?:ing)?) you (?:through |over |across )?(?:to|with) (?:the|our|a|an|my) ", 1.5),
+    (r"(?:chat|conversation|line|office) (?:is|has been) (?:now )?clos(?:ing|ed)|(?:contact|call|try|ring) (?:us )?(?:again|back) (?:later|tomorrow|another time|next week|in (?:a|an|\w+) (?:\w+ )?(?:hours?|days?|weeks?))|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to|let me) (?:just )?(?:need to )?transfer you|(?:transfer(?:ring)?|put(?:ting)?|pass(?:ing)?|connect(?:ing)?) you (?:through |over |across )?(?:to|with) (?:the|our|a|an|my) |(?:let me|i'll|i will|i'm going to|i need to) (?:just )?(?:go and )?(?:get|fetch|grab|find|ask|speak to|check with) (?:my|a|the|our) (?:supervisor|manager|team leader|colleague|senior)", 1.5),
     (r"please be patient|(?:there's|there is) (?:no|nothing) (?:reported|wrong|fault|issue|problem) (?:\w+ ){0,3}(?:our|my) (?:end|side)|policy (?:is|says)", 1.2),
     # an inability or a rule that leaves the customer where they were: "I can't extend it",
     # "I don't have a date", "I'm not sure why", "that's our fare rule", "all customers have the rise"
-    (r"(?:i|we)(?: can't| cannot| can not| couldn't| am unable to|'m unable to| are unable to|'re unable to|'m not able to| am not able to) (?:\w+ ){0,2}(?:extend|confirm|see why|add|book|guarantee|promise|override|match|honou?r|reverse|move|reinstate|reopen|approve|accept|find|say why|tell why|explain|apply|issue|offer|reproduce|replicate|expedite|speed (?:it|that|this) up|unblock|activate)", 1.8),
+    (r"(?:i|we)(?: can't| cannot| can not| couldn't| am unable to|'m unable to| are unable to|'re unable to|'m not able to| am not able to|'re not able to| are not able to) (?:\w+ ){0,2}(?:share|extend|confirm|see why|add|book|guarantee|promise|override|match|honou?r|reverse|move|reinstate|reopen|approve|accept|find|say why|tell why|explain|apply|issue|offer|reproduce|replicate|expedite|speed (?:it|that|this) up|unblock|activate)", 1.8),
     # no plan, no record, no news; the same answer higher up; the system down
     (r"(?:there's|there is|there are|there's currently) no (?:plans?|way|option|record|update|date|eta|timeline|time ?frame|fix|solution|workaround|news)|(?:can't|cannot|can not|couldn't|not able to|unable to) see any (?:updates?|progress|record|notes?|reason|news)|would (?:say|tell you) (?:exactly )?the same|(?:system|systems|site|website|server|servers|portal|network|tool|database) (?:is|are|'s|'re) (?:currently |still )?(?:down|offline|unavailable)", 1.5),
     # the agent closes the case on an open problem: "I'll close this for now"
     (r"(?:i'll|i will|we'll|we will|i'm going to|i am going to|i have to|i need to) close (?:this|it|the|your) (?:\w+ )?(?:for now|ticket|case|chat|request|query)|(?:i'm|i am) (?:honestly |really )?not sure(?:[.,!]|$| (?:why|what|how|whether|then|let me|to be honest|tbh))", 1.5),
     (r"(?:i'm|i am) afraid[.!]*$", 1.2),
+    (r"(?:(?:i'm|i am) )?afraid (?:so|not)\b|wait (?:a (?:bit|little|few \w+)|some|a while) longer|(?:there's|there is) (?:a|quite a|a big|a large) backlog|(?:i|we) (?:really )?(?:don't|do not) know(?: why| what| how| where| when|[.,!]|$)", 1.5),
+    # a weak dead end: nothing found to act on ("I can't see any blocks on the card")
+    (r"(?:can't|cannot|can not|couldn't|not able to|unable to) (?:see|find) (?:any|anything) (?:\w+ )?(?:problems?|issues?|faults?|blocks?|errors?|wrong)", 1.2),
+    (r"thank you for your (?:feedback|comments)", 1.2),
+    # a non-answer that only records what the customer said: "we have passed your comments
+    # to the relevant department", "your feedback has been noted"
+    (r"(?:passed|forwarded|sent|fed back) (?:on )?(?:your |the |these )?(?:comments|feedback|concerns?|views|remarks)|(?:noted|logged|recorded|taken note of) (?:your |the )?(?:comments|feedback|concerns?|views|dissatisfaction)|your (?:comments|feedback|concerns?|views)(?:,? which)? (?:has|have) been (?:passed|noted|logged|forwarded|recorded|shared)", 1.5),
     (r"(?:i|we) (?:don't|do not) (?:have|know) (?:a|any|an|the) (?:date|time ?frame|time ?scale|update|answer|eta|reason)|(?:i'm|i am) not sure why", 1.5),
-    (r"(?:can't|cannot|can not|won't|will not) be (?:cancelled|canceled|refunded|changed|returned|exchanged|extended|reversed|reinstated|replaced|removed|waived)|non-refundable|(?:don't|do not|doesn't|does not) qualify", 1.8),
+    (r"(?:can't|cannot|can not|won't|will not) be (?:cancelled|canceled|refunded|changed|returned|exchanged|extended|reversed|reinstated|replaced|removed|waived)|non-refundable|(?:can't|cannot|can not) be (?:edited|amended|altered|modified|corrected|updated|transferred|moved|split|backdated)|(?:don't|do not|doesn't|does not) qualify", 1.8),
     (r"(?:it's|it is|that's|that is) (?:just )?(?:the|our) (?:\w+ )?(?:policy|rule|rules)|(?:all|every) customers? (?:have|get|pay|are)|(?:made a |is a |the )?final decision", 1.5),
-    (r"^no[,.]? (?:i'm |i am )?(?:sorry|afraid)", 1.5),
+    (r"^no[,.]? (?:i'm |i am )?(?:sorry|afraid)|^no[,.]? (?:i|we) (?:don't|do not|can't|cannot|won't)", 1.5),
 ]  # fmt: skip
 #: the agent's very last turn asks the customer for something and nobody answered: the
 #: conversation stopped mid-way ("Could you send me the order number?" as the last word)
@@ -154,7 +171,7 @@ AGENT_CLOSING_ONLY = re.compile(
     r"(?:is there |was there )?anything else (?:i can (?:help (?:you )?with|do for you)|today)?(?: today)?|"
     r"(?:is|was) there anything else(?: (?:i can|we can) (?:help (?:you )?with|do(?: for you)?))?(?: today)?|"
     r"have a (?:nice|good|great|lovely) (?:day|evening|weekend|one|afternoon)|thanks for (?:calling|contacting us|"
-    r"your patience|getting in touch|your time)|take care|bye|goodbye|um|uh)\W*)+$",
+    r"your patience|getting in touch|your time|chatting(?: with us)?(?: today)?)|take care|bye|goodbye|um|uh)\W*)+$",
     re.I,
 )
 #: the agent did something about it after an earlier refusal ("... but I've applied a
