@@ -237,6 +237,35 @@ def _refusal(turns: list[Turn], first_customer: int) -> tuple[float, dict[str, A
     return None
 
 
+#: an agent turn that agrees or answers, however short ("Sure!", "Yes, have a nice day")
+_AGREES = re.compile(r"\b(?:sure|of course|yes|yeah|yep|absolutely|certainly|will do|no problem|you're welcome|welcome|done)\b", re.I)
+#: an unpunctuated (ASR) question: a question word at the start of the turn or after a
+#: discourse word ("so what am i supposed to do")
+_ASR_QUESTION = re.compile(
+    r"(?:^|\b(?:so|but|and|then|okay|ok|right|um|uh|well)\s+)(?:what|how|why|when|where|who|which|can you|could you|"
+    r"will you|would you|is it|is there|are you|do you|does it|did you|should i|can i|what do i)\b",
+    re.I,
+)
+
+
+def _unanswered_question(turns: list[Turn], cust: list[Turn]) -> Turn | None:
+    """The customer's last real turn (not a bare thanks or goodbye) asks something, and all
+    the agent said after it was a closing formula ("Is there anything else?", "Thanks for
+    chatting with us!"): the question was left hanging."""
+    real = [t for t in cust if not CLOSING_ONLY.match(t.text.strip())
+            and not rc.CUSTOMER_DROPPED.match(t.text.replace("\u2019", "'"))]  # fmt: skip
+    if not real:
+        return None
+    q = real[-1]
+    k = next(i for i, t in enumerate(turns) if t is q)
+    after = [t.text.replace("\u2019", "'") for t in turns[k + 1 :] if t.speaker == "agent"]
+    if not after or not all(rc.AGENT_CLOSING_ONLY.match(a) and not _AGREES.search(a) for a in after):
+        return None
+    text = q.text.replace("\u2019", "'").strip()
+    asks = "?" in text if re.search(r"[.!?,;:]", text) else bool(_ASR_QUESTION.search(text))
+    return q if asks else None
+
+
 def _commitment(turns: list[Turn], it: Interaction, tz: ZoneInfo, default_days: float) -> tuple[str, datetime | None, dict[str, Any]] | None:  # fmt: skip
     """The agent's last commitment to act after the contact (or the customer's: "I'll try
     that tonight and let you know"), with its due date."""
@@ -335,6 +364,16 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
         # "hello? are you still there?": the line went quiet before anything was settled
         ev_all.append((1.5, "open", {"seq": cust[-1].seq, "signal": "unresolved",
                                      "reason": "the customer was left calling into a silent line"}))  # fmt: skip
+    replies = [t for t in turns[first_cust + 1 :] if t.speaker == "agent"] if first_cust >= 0 else []
+    if replies and commitment is None and all(rc.AGENT_CLOSING_ONLY.match(t.text.replace("\u2019", "'").strip()) for t in replies):
+        # "We apologise for the inconvenience. Kind regards": the agent never said anything
+        # about the problem
+        ev_all.append((1.5, "open", {"seq": replies[-1].seq, "signal": "unresolved",
+                                     "reason": "the agent only apologised or said goodbye"}))  # fmt: skip
+    asked = _unanswered_question(turns, cust)
+    if asked is not None:
+        ev_all.append((1.5, "open", {"seq": asked.seq, "signal": "unresolved",
+                                     "reason": f"the customer's last question (turn {asked.seq}) got only a goodbye"}))  # fmt: skip
     if closing and not ev_all and POSITIVE_WORDS.search(closing[-1].text):
         # a friendly last word with no cue ("Thank you, you're awesome"): weakly approving
         ev_all.append((1.0, "approval", {"seq": closing[-1].seq, "signal": "resolved",

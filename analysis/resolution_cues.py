@@ -90,6 +90,10 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"so (?:(?:that's|that is) )?(?:nothing(?! else| more)|a no|no (?:change|update|answer|news|fix|refund|help|way))|(?:the )?same as (?:yesterday|before|last (?:time|week|month)|ever)|back to square one", 1.8),
     (r"(?:this|that|it)(?:'s| is) (?:\w+ )?(?:mad|insane|crazy|absurd|madness|nuts|a nightmare|beyond a joke|shocking|appalling|pathetic|rubbish|terrible|awful|a farce|a shambles)", 1.8),
     (r"(?:it's|it is) (?:happening|doing it|doing that) (?:right )?now", 1.5),
+    # more waiting ahead: "another two weeks of rubbish then"; told to call someone else: "ok ill call them"
+    (r"another (?:\w+ ){0,2}(?:weeks?|days?|months?|hours?|years?) (?:of|without|waiting|to wait|then)|(?:i'll|i will|i'll have to|i'll need to) (?:call|ring|phone|contact|email|try) (?:them|that number|the other number|that (?:team|department|line))", 1.8),
+    # "i do open them": the customer already does what the agent suggests
+    (r"^(?:but |well |yes |yeah )?(?:i|we) (?:do|did|already do|already did|have already|already have)\b(?! not)", 1.2),
     # a workaround the customer will live with, or a job left to them: "i'll just use my other
     # card", "i guess i'll have to get a plumber out myself"
     (r"(?:i'll|i will|we'll) (?:just )?(?:use|try|get|buy|order|go with) (?:my other|another|a different|some other|someone else)|(?:i'll|i will|we'll|i|we) (?:just |have to |need to |'ll have to |'ll need to )(?:\w+ ){0,4}(?:myself|ourselves)|(?:i|we) (?:guess|suppose) (?:i|we)(?:'ll| will|'d better| have to) (?:have to|just|need to)|(?:that's|that is) that(?: then)?[.!]*$|so be it", 1.8),
@@ -123,6 +127,10 @@ AGENT_REFUSALS: list[tuple[str, float]] = [
     (r"(?:all|the only thing) (?:i|we) can (?:suggest|do|recommend|advise)|(?:i|we) can only (?:go by|suggest|advise|tell you|give you|offer|point you|refer you|direct you|repeat|add a note|make a note|log it|pass it on)|(?:hasn't|has not|haven't|have not) (?:given|set|confirmed) (?:us |me )?a date|(?:i|we) (?:really )?(?:couldn't|can't|cannot) (?:say|tell you|give you a date)", 1.5),
     (r"(?:no|have no|don't have any) (?:control over|update|information|way to)|unfortunately (?:not|no|that's not|we can't|i can't)", 1.5),
     (r"you(?:'d| would| will|'ll)? (?:need|have) to (?:\w+ ){0,2}(?:appeal|contact|write|go to|take (?:it|that) up|speak to|call|raise (?:it|that) with|complain)", 1.2),
+    # sent elsewhere: "you could take it to a repair shop", "that's a separate line, the number is ..."
+    (r"you (?:could|can|should|might want to|may want to|might need to|may need to) (?:\w+ ){0,2}(?:take it to|go to|contact|call|ring|speak to|try|ask) (?:a|an|the|your) (?:\w+ )?(?:repair shop|shop|store|garage|bank|council|landlord|manufacturer|retailer|gp|doctor|courier|provider|engineer|plumber|electrician|solicitor|police|insurer)|(?:a |is a )?(?:separate|different|another) (?:line|number|department|team|company)|the number (?:is|for (?:that|them) is|to call is)", 1.2),
+    # not ours to fix: "streetlights are the council's responsibility, not ours"
+    (r"(?:responsibility|problem|issue|department|area|job),? not (?:ours|us|mine)|(?:that's|it's|that is|it is) (?:not (?:us|ours|something we (?:handle|deal with|cover|do))|(?:a |an )?(?:matter|question|issue|one) for (?:the|your))", 1.8),
     (r"(?:chat|conversation|line|office) (?:is|has been) (?:now )?clos(?:ing|ed)|(?:contact|call|try|ring) (?:us )?(?:again|back) (?:later|tomorrow|another time|next week|in (?:a|an|\w+) (?:\w+ )?(?:hours?|days?|weeks?))|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to|let me) (?:just )?(?:need to )?transfer you|(?:transfer(?:ring)?|put(?:ting)?|pass(?:ing)?|connect(?:ing)?) you (?:through |over |across )?(?:to|with) (?:the|our|a|an|my) |(?:let me|i'll|i will|i'm going to|i need to) (?:just )?(?:go and )?(?:get|fetch|grab|find|ask|speak to|check with) (?:my|a|the|our) (?:supervisor|manager|team leader|colleague|senior)", 1.5),
     (r"please be patient|(?:there's|there is) (?:no|nothing) (?:reported|wrong|fault|issue|problem) (?:\w+ ){0,3}(?:our|my) (?:end|side)|policy (?:is|says)", 1.2),
     # an inability or a rule that leaves the customer where they were: "I can't extend it",
@@ -144,6 +152,9 @@ AGENT_REFUSALS: list[tuple[str, float]] = [
     (r"(?:can't|cannot|can not|won't|will not) be (?:cancelled|canceled|refunded|changed|returned|exchanged|extended|reversed|reinstated|replaced|removed|waived)|non-refundable|(?:can't|cannot|can not) be (?:edited|amended|altered|modified|corrected|updated|transferred|moved|split|backdated)|(?:don't|do not|doesn't|does not) qualify", 1.8),
     (r"(?:it's|it is|that's|that is) (?:just )?(?:the|our) (?:\w+ )?(?:policy|rule|rules)|(?:all|every) customers? (?:have|get|pay|are)|(?:made a |is a |the )?final decision", 1.5),
     (r"^no[,.]? (?:i'm |i am )?(?:sorry|afraid)|^no[,.]? (?:i|we) (?:don't|do not|can't|cannot|won't)", 1.5),
+    # a catch-all inability the lists above do not name ("I'm unable to generate it", "i cant
+    # rebook it until next cycle"): weaker than a named refusal, and last (the first match wins)
+    (r"(?:i|we)(?: can't| cannot| can not| couldn't| am unable to|'m unable to| are unable to|'re unable to|'m not able to| am not able to|'re not able to| are not able to| won't be able to) (?!hear|thank|wait|stress|believe|tell you how|apologi|see why not)\w+", 1.2),
 ]  # fmt: skip
 #: the agent's very last turn asks the customer for something and nobody answered: the
 #: conversation stopped mid-way ("Could you send me the order number?" as the last word)
@@ -167,7 +178,10 @@ AGENT_HOLDING = re.compile(
 #: of the agent's last substantive turns looks past them
 AGENT_CLOSING_ONLY = re.compile(
     r"^\W*(?:(?:ok(?:ay)?|alright|right|sure|i understand|i see|no problem|no worries|you're welcome|"
-    r"thank you|thanks|sorry(?: about that| again)?|i'm sorry(?: about that)?|"
+    r"thank you|thanks|sorry(?: about that| again)?|i'm sorry(?: about that| for the (?:wait|delay|inconvenience|trouble))?|"
+    r"(?:we|i) (?:do |sincerely |truly )?apologi[sz]e(?: for (?:the|any) (?:\w+ )?(?:inconvenience|delay|trouble|wait|frustration)(?: caused)?)?|"
+    r"dear \w+\.?(?: \w+\.?){0,3}|(?:kind |best |warm )?regards\W*[\w .&-]{0,40}$|(?:yours )?sincerely\W*[\w .&-]{0,40}$|"
+    r"many thanks\W*[\w .&-]{0,40}$|"
     r"(?:is there |was there )?anything else (?:i can (?:help (?:you )?with|do for you)|today)?(?: today)?|"
     r"(?:is|was) there anything else(?: (?:i can|we can) (?:help (?:you )?with|do(?: for you)?))?(?: today)?|"
     r"have a (?:nice|good|great|lovely) (?:day|evening|weekend|one|afternoon)|thanks for (?:calling|contacting us|"
@@ -179,7 +193,7 @@ AGENT_CLOSING_ONLY = re.compile(
 AGENT_FIX = re.compile(
     r"\b(?:(?:i've|i have|we've|we have|ive|i|we) (?:just |now |also |gone ahead and |managed to )?(?:reset|fixed|refunded|"
     r"credited|applied|moved|changed|updated|added|removed|cancelled|canceled|unlocked|reactivated|restored|waived|"
-    r"processed|corrected|sorted|resolved|reissued|re-sent|approved|activated|enabled|switched|rebooked|released|"
+    r"processed|corrected|sorted|resolved|reissued|re-sent|sent|posted|emailed|approved|activated|enabled|switched|rebooked|released|"
     r"unblocked|cleared|reversed)\b|(?:that's|that is|thats|it's|its|all|everything's) (?:now )?(?:done|sorted|fixed)\b|"
     r"(?:should|will) (?:now )?(?:be )?(?:work(?:ing)?|fine|ok(?:ay)?) now\b|try (?:it |that )?(?:again )?now\b|"
     r"^(?:ok(?:ay)? |right |so )?(?:done|all done|sorted)\b)",
@@ -196,7 +210,7 @@ CUSTOMER_DROPPED = re.compile(
 )
 #: an offer after a refusal in the same agent turn: the refusal is not the last word
 AGENT_OFFER = re.compile(
-    r"\b(?:but|however|instead|what i can do|although)\b[^.?!]{0,60}\b(?:i|we)(?:'ve|'ll| have| will| can| could)\b",
+    r"\b(?:but|however|instead|what i can do|although)\b[^.?!]{0,60}\b(?:(?:i|we)(?:'?ve|'?ll| have| will| can| could)|you (?:can|could))\b",
     re.I,
 )
 
@@ -232,6 +246,7 @@ COMMITMENT_CUES: list[str] = [
     # it", "the tech team is replacing the scanner on Thursday", "a fix is due next week"
     r"(?:engineers?|team|technicians?|developers?|devs|we|we're|they|they're|it team|specialists?) (?:are |is |'re )?(?:already |currently |actively )?(?:on it|working on (?:it|this|a fix|the (?:issue|problem|fault|outage))|looking into (?:it|this|the (?:issue|problem|fault|outage)))",
     r"(?:team|we|engineers?|they|technicians?|crew|someone|courier|driver|fitter|plumber|electrician|he|she) (?:is|are|'re|'s) (?:replacing|fixing|repairing|sending|posting|visiting|coming|installing|upgrading|updating|releasing|rolling out|patching|deploying|swapping|resetting|calling|ringing|delivering|collecting|dispatching|shipping|processing|reviewing|refunding|reissuing) (?:\w+ ){0,4}(?:on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \w+)|tomorrow|next (?:week|month|\w+day)|this (?:week|afternoon|evening)|later (?:today|this week)|tonight|within)",
+    r"(?:i'm|i am|we're|we are) (?:just )?(?:arranging|booking|scheduling|organising|organizing|ordering|sending out) (?:a|an|the|your|you a|for)",
     r"(?:a |the )?(?:fix|patch|update|new version|release|repair|replacement) (?:is|'s|will be) (?:coming|due|expected|scheduled|planned|being (?:rolled out|worked on|prepared|made))",
     r"(?:expect|you can expect) (?:a |an )?(?:call|callback|reply|response|email|update|visit)",
     r"(?:once|when) (?:it's|it is|they've|they have|we've|we have|i've|i have|it has been) (?:approved|ready|back|checked|reviewed|confirmed|arrived|repaired|tested)",
