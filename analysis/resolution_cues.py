@@ -154,7 +154,7 @@ AGENT_REFUSALS: list[tuple[str, float]] = [
     (r"^no[,.]? (?:i'm |i am )?(?:sorry|afraid)|^no[,.]? (?:i|we) (?:don't|do not|can't|cannot|won't)", 1.5),
     # a catch-all inability the lists above do not name ("I'm unable to generate it", "i cant
     # rebook it until next cycle"): weaker than a named refusal, and last (the first match wins)
-    (r"(?:i|we)(?: can't| cannot| can not| couldn't| am unable to|'m unable to| are unable to|'re unable to|'m not able to| am not able to|'re not able to| are not able to| won't be able to) (?!hear|thank|wait|stress|believe|tell you how|apologi|see why not)\w+", 1.2),
+    (r"(?:i|we)(?: can't| cannot| can not| couldn't| am unable to|'m unable to| are unable to|'re unable to|'m not able to| am not able to|'re not able to| are not able to| won't be able to) (?!hear|thank|wait|stress|believe|tell you how|apologi|see|find)\w+", 1.2),
 ]  # fmt: skip
 #: the agent's very last turn asks the customer for something and nobody answered: the
 #: conversation stopped mid-way ("Could you send me the order number?" as the last word)
@@ -240,14 +240,14 @@ COMMITMENT_CUES: list[str] = [
     r"(?:i've|i have|we've|we have) (?:\w+ ){1,4}and (?:(?:have|'ve) )?(?:requested|ordered|reordered|re-ordered|raised|escalated|booked|arranged|asked)",
     r"(?:a|the|your) (?:new|replacement) (?:\w+ )?(?:one|card|\w+) (?:will|'ll|is going to) be (?:posted|sent|delivered|dispatched|issued|shipped|printed)|(?:it|they|this) (?:will|'ll|is going to|are going to) be (?:posted|sent out|posted out|dispatched|shipped|printed|reissued|re-issued|collected)",
     r"(?:i'm|we're|i am|we are) (?:sending|posting) you (?:a|an|the|your) (?:\w+ ){0,2}(?:pack|letter|card|form|replacement|device|kit|parcel|cheque)",
-    r"please allow (?:up to )?(?:\w+ ){0,3}(?:for|to)",
-    r"(?:you'll|you will|you should) (?:hear (?:back )?from|get an? (?:call|callback|reply|response|email|e-mail|text|sms|confirmation|update|notification|message) (?:from|within|by|when|once|the|confirming|as soon as)|receive (?:a |an )?(?:confirmation|call|callback|reply|response|text|update|email|notification))",
     # someone is already working on it, or will do it at a named time: "our engineers are on
     # it", "the tech team is replacing the scanner on Thursday", "a fix is due next week"
     r"(?:engineers?|team|technicians?|developers?|devs|we|we're|they|they're|it team|specialists?) (?:are |is |'re )?(?:already |currently |actively )?(?:on it|working on (?:it|this|a fix|the (?:issue|problem|fault|outage))|looking into (?:it|this|the (?:issue|problem|fault|outage)))",
     r"(?:team|we|engineers?|they|technicians?|crew|someone|courier|driver|fitter|plumber|electrician|he|she) (?:is|are|'re|'s) (?:replacing|fixing|repairing|sending|posting|visiting|coming|installing|upgrading|updating|releasing|rolling out|patching|deploying|swapping|resetting|calling|ringing|delivering|collecting|dispatching|shipping|processing|reviewing|refunding|reissuing) (?:\w+ ){0,4}(?:on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \w+)|tomorrow|next (?:week|month|\w+day)|this (?:week|afternoon|evening)|later (?:today|this week)|tonight|within)",
     r"(?:i'm|i am|we're|we are) (?:just )?(?:arranging|booking|scheduling|organising|organizing|ordering|sending out) (?:a|an|the|your|you a|for)",
     r"(?:a |the )?(?:fix|patch|update|new version|release|repair|replacement) (?:is|'s|will be) (?:coming|due|expected|scheduled|planned|being (?:rolled out|worked on|prepared|made))",
+    r"please allow (?:up to )?(?:\w+ ){0,3}(?:for|to)",
+    r"(?:you'll|you will|you should) (?:hear (?:back )?from|get an? (?:call|callback|reply|response|email|e-mail|text|sms|confirmation|update|notification|message) (?:from|within|by|when|once|the|confirming|as soon as)|receive (?:a |an )?(?:confirmation|call|callback|reply|response|text|update|email|notification))",
     r"(?:expect|you can expect) (?:a |an )?(?:call|callback|reply|response|email|update|visit)",
     r"(?:once|when) (?:it's|it is|they've|they have|we've|we have|i've|i have|it has been) (?:approved|ready|back|checked|reviewed|confirmed|arrived|repaired|tested)",
 ]  # fmt: skip
