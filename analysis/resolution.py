@@ -266,6 +266,11 @@ def _unanswered_question(turns: list[Turn], cust: list[Turn]) -> Turn | None:
     return q if asks else None
 
 
+#: "I'll try again later / tomorrow" with nothing to try: a re-contact, not a follow-up
+_RETRY_LATER = re.compile(r"\btry (?:again |back )?(?:later|tomorrow|another (?:time|day)|some other time)\b", re.I)
+_REPORT_BACK = re.compile(r"\b(?:let you know|call (?:you )?back|ring (?:you )?back|get back|report back|come back|see if)\b", re.I)
+
+
 def _commitment(turns: list[Turn], it: Interaction, tz: ZoneInfo, default_days: float) -> tuple[str, datetime | None, dict[str, Any]] | None:  # fmt: skip
     """The agent's last commitment to act after the contact (or the customer's: "I'll try
     that tonight and let you know"), with its due date."""
@@ -288,6 +293,8 @@ def _commitment(turns: list[Turn], it: Interaction, tz: ZoneInfo, default_days: 
             if hit is None:
                 continue
             m, _w, tc = hit
+            if _RETRY_LATER.search(low) and not _REPORT_BACK.search(low):
+                continue  # "ill just try again later": giving up for now, no fix to report on
             who = CUSTOMER_DEFERS
         else:
             continue

@@ -38,7 +38,7 @@ RESOLVED_CUES: list[tuple[str, float, str]] = [
     (r"(?:you've|you have) been (?:very |really |so )?helpful", 0.8, APPROVAL),
     (r"(?:it's|it is|everything's|everything is|all is|it looks|looks) (?:all )?(?:fine|good|ok(?:ay)?|great|perfect|back to normal)(?: now)?", 1.2, OUTCOME),
     (r"(?:that's|that is|that looks) (?:all )?(?:fine|good|ok(?:ay)?|great|perfect)", 1.2, APPROVAL),
-    (r"back to normal|(?:is|'s|are|'re) (?:back|up) (?:now|again)?|(?:much|a lot|way) better|went through", 1.2, OUTCOME),
+    (r"back to normal|(?:is|'s|are|'re) (?:back|up)(?: (?:now|again|and running|online))?(?! to| in| on| at| for| with)|(?:much|a lot|way) better|went through", 1.2, OUTCOME),
     (r"(?:exactly|just|that's|that is|thats) what i (?:wanted|needed|was (?:looking for|after))|(?:it|that|this) works|sorts? (?:it|that) (?:out)?", 1.2, APPROVAL),
     # a plain yes to "is it working now?" / a picture coming back on the line
     (r"(?:yes|yeah|yep|yup)[,.!]? (?:it's|it is|that's|that is|everything's|they're) (?:\w+ )?(?:working|fine|there|back|fixed|sorted|showing|gone)|(?:it's|it is|they're) (?:coming|come) (?:on|back|up|through)", 1.5, OUTCOME),
@@ -79,7 +79,7 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:nobody|no one|no-one|nobody's|you) (?:has |have |'s )?(?:ever )?(?:replied|answered|responded|got back|called (?:me )?(?:back)?|rung (?:me )?|phoned|contacted|been in touch|emailed|done anything)", 1.5),
     # the customer sums up the bad outcome or gives up: "so I just live with it then", "I get
     # nothing", "so you're not doing anything", "I shall be taking this further", "whatever"
-    (r"so (?:i|we) (?:just|still|have to|'ll have to|get nothing|lose)|(?:i|we) (?:get|got|getting) nothing|so (?:you're|you are) not (?:doing|going to do) anything|tak(?:e|ing) (?:this|it|the matter) further|whatever|(?:oh )?come on[,!?]", 1.8),
+    (r"so (?:i|we) (?:just|still|have to|'ll have to|get nothing|lose)|(?:i|we) (?:get|got|getting) nothing|so (?:you're|you are) not (?:doing|going to do) anything|tak(?:e|ing) (?:this|it|the matter) further|whatever(?! (?:would|you|is|it|works|suits|time))|(?:oh )?come on[,!?]", 1.8),
     (r"(?:that|this|the new) one(?:'s| is| has)? (?:\w+ ){0,2}(?:expired|invalid|broken|failed|not working|the same)|(?:expired|invalid|broken|failed|not working) (?:too|as well)", 1.8),
     # taking the problem elsewhere or doing without: "we'll look elsewhere", "i'll try the
     # shop in town then", "ok then I'll just not buy it", "I won't bother"
@@ -92,6 +92,10 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:it's|it is) (?:happening|doing it|doing that) (?:right )?now", 1.5),
     # more waiting ahead: "another two weeks of rubbish then"; told to call someone else: "ok ill call them"
     (r"another (?:\w+ ){0,2}(?:weeks?|days?|months?|hours?|years?) (?:of|without|waiting|to wait|then)|(?:i'll|i will|i'll have to|i'll need to) (?:call|ring|phone|contact|email|try) (?:them|that number|the other number|that (?:team|department|line))", 1.8),
+    # polite resignation and disagreement: "oh well", "that's a shame", "i don't agree but fine"
+    (r"oh well|too bad|(?:that's|thats|what a|it's|its) (?:a )?(?:real |bit of a )?(?:shame|pity|unlucky|disappointing)|(?:i )?(?:don't|do not) agree|(?:i )?disagree|(?:i'm|i am) (?:very |really |so )?disappointed", 1.8),
+    # the same thing tried again and again: "i've reset it three times"
+    (r"(?:twice|(?:two|three|four|five|six|several|many|multiple|\d+) times)(?=\s*(?:[.,!]|$|and|but|now|already|today|this))", 1.2),
     # "i do open them": the customer already does what the agent suggests
     (r"^(?:but |well |yes |yeah )?(?:i|we) (?:do|did|already do|already did|have already|already have)\b(?! not)", 1.2),
     # a workaround the customer will live with, or a job left to them: "i'll just use my other
@@ -130,7 +134,7 @@ AGENT_REFUSALS: list[tuple[str, float]] = [
     # sent elsewhere: "you could take it to a repair shop", "that's a separate line, the number is ..."
     (r"you (?:could|can|should|might want to|may want to|might need to|may need to) (?:\w+ ){0,2}(?:take it to|go to|contact|call|ring|speak to|try|ask) (?:a|an|the|your) (?:\w+ )?(?:repair shop|shop|store|garage|bank|council|landlord|manufacturer|retailer|gp|doctor|courier|provider|engineer|plumber|electrician|solicitor|police|insurer)|(?:a |is a )?(?:separate|different|another) (?:line|number|department|team|company)|the number (?:is|for (?:that|them) is|to call is)", 1.2),
     # not ours to fix: "streetlights are the council's responsibility, not ours"
-    (r"(?:responsibility|problem|issue|department|area|job),? not (?:ours|us|mine)|(?:that's|it's|that is|it is) (?:not (?:us|ours|something we (?:handle|deal with|cover|do))|(?:a |an )?(?:matter|question|issue|one) for (?:the|your))", 1.8),
+    (r"(?:responsibility|problem|issue|department|area|job),? not (?:ours|us|mine)|(?:we|i) only (?:handle|deal with|do|cover|look after) (?:the )?\w+|(?:that's|it's|that is|it is) (?:not (?:us|ours|something we (?:handle|deal with|cover|do))|(?:a |an )?(?:matter|question|issue|one) for (?:the|your))", 1.8),
     (r"(?:chat|conversation|line|office) (?:is|has been) (?:now )?clos(?:ing|ed)|(?:contact|call|try|ring) (?:us )?(?:again|back) (?:later|tomorrow|another time|next week|in (?:a|an|\w+) (?:\w+ )?(?:hours?|days?|weeks?))|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to|let me) (?:just )?(?:need to )?transfer you|(?:transfer(?:ring)?|put(?:ting)?|pass(?:ing)?|connect(?:ing)?) you (?:through |over |across )?(?:to|with) (?:the|our|a|an|my) |(?:let me|i'll|i will|i'm going to|i need to) (?:just )?(?:go and )?(?:get|fetch|grab|find|ask|speak to|check with) (?:my|a|the|our) (?:supervisor|manager|team leader|colleague|senior)", 1.5),
     (r"please be patient|(?:there's|there is) (?:no|nothing) (?:reported|wrong|fault|issue|problem) (?:\w+ ){0,3}(?:our|my) (?:end|side)|policy (?:is|says)", 1.2),
     # an inability or a rule that leaves the customer where they were: "I can't extend it",
@@ -141,6 +145,7 @@ AGENT_REFUSALS: list[tuple[str, float]] = [
     # the agent closes the case on an open problem: "I'll close this for now"
     (r"(?:i'll|i will|we'll|we will|i'm going to|i am going to|i have to|i need to) close (?:this|it|the|your) (?:\w+ )?(?:for now|ticket|case|chat|request|query)|(?:i'm|i am) (?:honestly |really )?not sure(?:[.,!]|$| (?:why|what|how|whether|then|let me|to be honest|tbh))", 1.5),
     (r"(?:i'm|i am) afraid[.!]*$", 1.2),
+    (r"^not (?:at (?:the|this) (?:moment|time)|right now|currently|yet|possible)|(?:there's|there is|there are|we have|we've got) no (?:other |more )?(?:\w+ )?(?:available|left|free)|no (?:\w+ )?(?:availability|slots|appointments) (?:until|for|available|left)|fully booked|out of warranty|no longer (?:covered|valid|under warranty)|(?:i|we) (?:can only|only|have to|just) go by", 1.5),
     (r"(?:(?:i'm|i am) )?afraid (?:so|not)\b|wait (?:a (?:bit|little|few \w+)|some|a while) longer|(?:there's|there is) (?:a|quite a|a big|a large) backlog|(?:i|we) (?:really )?(?:don't|do not) know(?: why| what| how| where| when|[.,!]|$)", 1.5),
     # a weak dead end: nothing found to act on ("I can't see any blocks on the card")
     (r"(?:can't|cannot|can not|couldn't|not able to|unable to) (?:see|find) (?:any|anything) (?:\w+ )?(?:problems?|issues?|faults?|blocks?|errors?|wrong)", 1.2),
@@ -245,6 +250,7 @@ COMMITMENT_CUES: list[str] = [
     r"(?:engineers?|team|technicians?|developers?|devs|we|we're|they|they're|it team|specialists?) (?:are |is |'re )?(?:already |currently |actively )?(?:on it|working on (?:it|this|a fix|the (?:issue|problem|fault|outage))|looking into (?:it|this|the (?:issue|problem|fault|outage)))",
     r"(?:team|we|engineers?|they|technicians?|crew|someone|courier|driver|fitter|plumber|electrician|he|she) (?:is|are|'re|'s) (?:replacing|fixing|repairing|sending|posting|visiting|coming|installing|upgrading|updating|releasing|rolling out|patching|deploying|swapping|resetting|calling|ringing|delivering|collecting|dispatching|shipping|processing|reviewing|refunding|reissuing) (?:\w+ ){0,4}(?:on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \w+)|tomorrow|next (?:week|month|\w+day)|this (?:week|afternoon|evening)|later (?:today|this week)|tonight|within)",
     r"(?:i'm|i am|we're|we are) (?:just )?(?:arranging|booking|scheduling|organising|organizing|ordering|sending out) (?:a|an|the|your|you a|for)",
+    r"(?:i'm|i am|we're|we are) (?:just )?sending (?:you )?(?:a|an|the|our) (?:\w+ )?(?:truck|van|engineer|technician|courier|driver|replacement|plumber|electrician|team|crew|someone|fitter|locksmith)|(?:will|'ll) be with you (?:within|in|by|at|on|tomorrow|shortly|soon|later|this)",
     r"(?:a |the )?(?:fix|patch|update|new version|release|repair|replacement) (?:is|'s|will be) (?:coming|due|expected|scheduled|planned|being (?:rolled out|worked on|prepared|made))",
     r"please allow (?:up to )?(?:\w+ ){0,3}(?:for|to)",
     r"(?:you'll|you will|you should) (?:hear (?:back )?from|get an? (?:call|callback|reply|response|email|e-mail|text|sms|confirmation|update|notification|message) (?:from|within|by|when|once|the|confirming|as soon as)|receive (?:a |an )?(?:confirmation|call|callback|reply|response|text|update|email|notification))",
@@ -316,8 +322,8 @@ RES = [(_rx(p), w, k) for p, w, k in RESOLVED_CUES]
 UNRES = compile_weighted(UNRESOLVED_CUES)
 SARCASM = [
     *compile_weighted(SARCASM_CUES),
-    # eye-rolls and frowns; emoji have no word boundary, so they are compiled apart
-    (re.compile("[\U0001F644\U0001F612\U0001F624\U0001F621\U0001F92C\U0001F44E]"), 1.8),
+    # eye-rolls, frowns and sad faces (":("); emoji have no word boundary, so they are compiled apart
+    (re.compile("[\U0001F644\U0001F612\U0001F624\U0001F621\U0001F92C\U0001F44E\U0001F61E\U0001F622\U0001F614\u2639]|:-?\\("), 1.8),
 ]
 REFUSALS = compile_weighted(AGENT_REFUSALS)
 COMMIT = [_rx(p, end=False) for p in COMMITMENT_CUES]
