@@ -372,7 +372,9 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
         ev_all.append((1.5, "open", {"seq": cust[-1].seq, "signal": "unresolved",
                                      "reason": "the customer was left calling into a silent line"}))  # fmt: skip
     replies = [t for t in turns[first_cust + 1 :] if t.speaker == "agent"] if first_cust >= 0 else []
-    if replies and commitment is None and all(rc.AGENT_CLOSING_ONLY.match(t.text.replace("\u2019", "'").strip()) for t in replies):
+    if replies and commitment is None and all(
+        rc.AGENT_CLOSING_ONLY.match(t.text.replace("\u2019", "'").strip()) and not _AGREES.search(t.text) for t in replies
+    ):
         # "We apologise for the inconvenience. Kind regards": the agent never said anything
         # about the problem
         ev_all.append((1.5, "open", {"seq": replies[-1].seq, "signal": "unresolved",

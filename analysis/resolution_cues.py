@@ -125,16 +125,16 @@ SARCASM_CUES: list[tuple[str, float]] = [
 #: customer elsewhere, closing the contact without an answer (regex, weight). Read in the
 #: agent's last turns; an offer in the same turn ("but I can ...") cancels it.
 AGENT_REFUSALS: list[tuple[str, float]] = [
-    (r"(?:nothing|not much|nothing else|nothing more|nothing further) (?:\w+ )?(?:i|we) can (?:do|offer|add|change)|(?:can't|cannot|can not|unable to|not able to) (?:do anything|help (?:you )?(?:with that|further|any further)|offer (?:you )?anything)", 2.0),
+    (r"(?:nothing|not much|nothing else|nothing more|nothing further) (?:\w+ )?(?:i|we) can (?:do|offer|add|change)|(?:isn't|is not|there's not|not) (?:anything|much) (?:more |else |further )?(?:that )?(?:i|we) can (?:do|offer)|(?:can't|cannot|can not|unable to|not able to) (?:do anything|help (?:you )?(?:with that|further|any further)|offer (?:you )?anything)", 2.0),
     (r"(?:i|we)(?: can't| cannot| can not| am unable to| are unable to|'m unable to|'re unable to|'m not able to| are not able to|'re not able to| won't be able to) (?:\w+ ){0,2}(?:refund|change|remove|cancel|reimburse|compensate|waive|replace|repair|process|release|give|send|do that|help)", 1.8),
     (r"(?:isn't|is not|aren't|are not|not) (?:covered|eligible|possible|allowed|permitted|something we can|our responsibility|something we do)|(?:we|it|that|this|your (?:\w+ )?(?:plan|policy|warranty|cover|contract|tariff|package)) (?:doesn't|does not|don't|do not) (?:cover|include)|(?:i|we) (?:don't|do not) have (?:the )?(?:access|authority|ability|permission|the power)", 1.8),
     (r"(?:all|the only thing) (?:i|we) can (?:suggest|do|recommend|advise)|(?:i|we) can only (?:go by|suggest|advise|tell you|give you|offer|point you|refer you|direct you|repeat|add a note|make a note|log it|pass it on)|(?:hasn't|has not|haven't|have not) (?:given|set|confirmed) (?:us |me )?a date|(?:i|we) (?:really )?(?:couldn't|can't|cannot) (?:say|tell you|give you a date)", 1.5),
     (r"(?:no|have no|don't have any) (?:control over|update|information|way to)|unfortunately (?:not|no|that's not|we can't|i can't)", 1.5),
-    (r"you(?:'d| would| will|'ll)? (?:need|have) to (?:\w+ ){0,2}(?:appeal|contact|write|go to|take (?:it|that) up|speak to|call|raise (?:it|that) with|complain)", 1.2),
+    (r"you(?:'d| would| will|'ll)? (?:need|have) to (?:\w+ ){0,2}(?:appeal|contact|write|go to|take (?:it|that) up|speak to|call|raise (?:it|that) with|complain|get (?:the|your|a) \w+ to)", 1.2),
     # sent elsewhere: "you could take it to a repair shop", "that's a separate line, the number is ..."
     (r"you (?:could|can|should|might want to|may want to|might need to|may need to) (?:\w+ ){0,2}(?:take it to|go to|contact|call|ring|speak to|try|ask) (?:a|an|the|your) (?:\w+ )?(?:repair shop|shop|store|garage|bank|council|landlord|manufacturer|retailer|gp|doctor|courier|provider|engineer|plumber|electrician|solicitor|police|insurer)|(?:a |is a )?(?:separate|different|another) (?:line|number|department|team|company)|the number (?:is|for (?:that|them) is|to call is)", 1.2),
     # not ours to fix: "streetlights are the council's responsibility, not ours"
-    (r"(?:responsibility|problem|issue|department|area|job),? not (?:ours|us|mine)|(?:we|i) only (?:handle|deal with|do|cover|look after) (?:the )?\w+|(?:that's|it's|that is|it is) (?:not (?:us|ours|something we (?:handle|deal with|cover|do))|(?:a |an )?(?:matter|question|issue|one) for (?:the|your))", 1.8),
+    (r"(?:responsibility|problem|issue|department|area|job),? not (?:ours|us|mine)|only (?:the|your|their) \w+ (?:can|could|is able to) |(?:fee|charge|decision|penalty|fine|balance) (?:still )?(?:stands|remains|will remain|is (?:correct|valid|final|payable|still (?:due|payable)))|(?:we|i) only (?:handle|deal with|do|cover|look after) (?:the )?\w+|(?:that's|it's|that is|it is) (?:not (?:us|ours|something we (?:handle|deal with|cover|do))|(?:a |an )?(?:matter|question|issue|one) for (?:the|your))", 1.8),
     (r"(?:chat|conversation|line|office) (?:is|has been) (?:now )?clos(?:ing|ed)|(?:contact|call|try|ring) (?:us )?(?:again|back) (?:later|tomorrow|another time|next week|in (?:a|an|\w+) (?:\w+ )?(?:hours?|days?|weeks?))|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to|let me) (?:just )?(?:need to )?transfer you|(?:transfer(?:ring)?|put(?:ting)?|pass(?:ing)?|connect(?:ing)?) you (?:through |over |across )?(?:to|with) (?:the|our|a|an|my) |(?:let me|i'll|i will|i'm going to|i need to) (?:just )?(?:go and )?(?:get|fetch|grab|find|ask|speak to|check with) (?:my|a|the|our) (?:supervisor|manager|team leader|colleague|senior)", 1.5),
     (r"please be patient|(?:there's|there is) (?:no|nothing) (?:reported|wrong|fault|issue|problem) (?:\w+ ){0,3}(?:our|my) (?:end|side)|policy (?:is|says)", 1.2),
     # an inability or a rule that leaves the customer where they were: "I can't extend it",
@@ -182,7 +182,7 @@ AGENT_HOLDING = re.compile(
 #: "I understand. Have a nice day!"): they neither add nor withdraw anything, so the window
 #: of the agent's last substantive turns looks past them
 AGENT_CLOSING_ONLY = re.compile(
-    r"^\W*(?:(?:ok(?:ay)?|alright|right|sure|i understand|i see|no problem|no worries|you're welcome|"
+    r"^\W*(?:(?:ok(?:ay)?|alright|right|i understand|i see|no problem|no worries|you're welcome|"
     r"thank you|thanks|sorry(?: about that| again)?|i'm sorry(?: about that| for the (?:wait|delay|inconvenience|trouble))?|"
     r"(?:we|i) (?:do |sincerely |truly )?apologi[sz]e(?: for (?:the|any) (?:\w+ )?(?:inconvenience|delay|trouble|wait|frustration)(?: caused)?)?|"
     r"dear \w+\.?(?: \w+\.?){0,3}|(?:kind |best |warm )?regards\W*[\w .&-]{0,40}$|(?:yours )?sincerely\W*[\w .&-]{0,40}$|"
@@ -231,7 +231,7 @@ COMMITMENT_CUES: list[str] = [
     r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:passed|forwarded|referred|sent|handed|transferred) (?:(?:your|this|the|it|a) (?:\w+ )?(?:request|case|complaint|claim|query|details|issue|ticket|problem|matter|application|it)|it|this)(?: (?:on|over|across|up))? (?:to|with) (?:the|our|a|your|their) (?:\w+ ){0,2}(?:team|department|dept|colleagues?|specialists?|manager|supervisor|engineers?|workshop|partner|courier|carrier|provider|insurer|underwriters?|experts?)",
     # any person or team that will act: "a loss adjuster will contact you", "our night crew will call"
     r"(?:a|an|the|our|your|one of our) (?:\w+ ){0,2}\w+ (?:will|'ll|is going to|are going to) (?:\w+ )?(?:visit|contact|call|ring|phone|email|get back|follow up|reach out|attend|inspect|assess|review|investigate|be in touch)",
-    r"(?:a |the |an |your )?(?:\w+ )?(?:technician|engineer|visit|appointment|callback|call-back|repair|delivery|replacement|job|claim|case|request|ticket|complaint|order|report|investigation) (?:is|has been|'s|was) (?:booked|scheduled|arranged|planned|due|ordered|logged|raised|opened|escalated|submitted|passed on|referred)",
+    r"(?:a |the |an |your )?(?:\w+ )?(?:technician|engineer|electrician|plumber|fitter|contractor|surveyor|inspector|locksmith|crew|visit|appointment|callback|call-back|repair|delivery|replacement|job|claim|case|request|ticket|complaint|order|report|investigation) (?:is|has been|'s|was) (?:booked|scheduled|arranged|planned|due|ordered|logged|raised|opened|escalated|submitted|passed on|referred)",
     r"(?:they're|they are|he's|she's|it's|it is) (?:booked|scheduled|due) (?:to|for|in)",
     r"(?:technician|engineer|courier|driver|plumber|electrician|fitter|installer|visit|delivery|replacement) (?:is|'s|are|'re) (?:coming|visiting|due|on (?:its|their|his|her) way|being (?:sent|arranged|posted))",
     # a physical replacement on its way (a link or an e-mail sent is done on the spot)
@@ -278,7 +278,7 @@ CUSTOMER_DEFERRALS: list[str] = [
 #: a reply that closes the matter (the customer writing last with only this is not waiting)
 CLOSING_ONLY = re.compile(
     r"^\W*(?:(?:ok(?:ay)?|great|perfect|cool|fine|brilliant|awesome|excellent|nice|ta|brill|fab|ace|thanks?|thank you|thank u|"
-    r"thx|ty|tysm|cheers|much appreciated|appreciate it|bye|goodbye|have a (?:good|nice|great) (?:day|one)|"
+    r"thx|ty|tysm|cheers|good|ok good|that's good|much appreciated|appreciate it|bye|goodbye|have a (?:good|nice|great) (?:day|one)|"
     r"you too|will do|got it|understood|sounds good|all good|no|nope|that's all|that's it|nothing else|"
     r"have a (?:nice|good|great) (?:day|evening|weekend)|no thanks|no thank you)\W*)+$",
     re.I,
