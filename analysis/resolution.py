@@ -350,6 +350,12 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
         # the last turns count most: a problem "still not working" at the start of a call
         # that ends with "that fixed it" was fixed
         ev_all += _read_cues(t.text, t.seq, 1.0 + 0.5 * (k - len(closing) + 1) + 0.5)
+    # a complaint the agent then acted on ("it's still wrong" -> "I've corrected it now"):
+    # the later fix answers it; only complaints after the agent's last fix still count
+    fixes = [t.seq for t in turns if t.speaker == "agent" and rc.AGENT_FIX.search(t.text.replace("\u2019", "'"))
+             and _first_match(rc.REFUSALS, t.text) is None]  # fmt: skip
+    if fixes:
+        ev_all = [(w, kind, e) for w, kind, e in ev_all if not (kind == "open" and int(e.get("seq", -1)) < fixes[-1])]
     refusal = _refusal(turns, first_cust) if first_agent is not None else None
     promise = _commitment(turns, it, tz, opts.default_follow_up_days) if first_agent is not None else None
     if (promise is not None and refusal is not None and refusal[0] >= STRONG_REFUSAL

@@ -196,7 +196,8 @@ AGENT_CLOSING_ONLY = re.compile(
 #: the agent did something about it after an earlier refusal ("... but I've applied a
 #: credit", "done, try it now"): that refusal is no longer the agent's last word
 AGENT_FIX = re.compile(
-    r"\b(?:(?:i've|i have|we've|we have|ive|i|we) (?:just |now |also |gone ahead and |managed to )?(?:reset|fixed|refunded|"
+    r"\b(?:(?:(?:i've|i have|we've|we have|ive|weve)(?: just| now| also| gone ahead and| managed to)?|(?:i|we) (?:just|now|also|"
+    r"have just|went ahead and|managed to)) (?:reset|fixed|refunded|"
     r"credited|applied|moved|changed|updated|added|removed|cancelled|canceled|unlocked|reactivated|restored|waived|"
     r"processed|corrected|sorted|resolved|reissued|re-sent|sent|posted|emailed|approved|activated|enabled|switched|rebooked|released|"
     r"unblocked|cleared|reversed)\b|(?:that's|that is|thats|it's|its|all|everything's) (?:now )?(?:done|sorted|fixed)\b|"
