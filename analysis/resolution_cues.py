@@ -65,7 +65,7 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:hasn't|has not|haven't|have not) (?:been )?(?:fixed|solved|resolved|arrived|received|come|worked)", 1.8),
     (r"(?:i'll|i will) (?:take my business|go (?:elsewhere|to a competitor)|cancel)", 1.0),
     (r"(?:crash\w*|down|broken|failing|stopped|dropping|dropped|gone|happening|frozen|freezing) again", 1.8),
-    (r"still (?:\w+ ){0,4}(?:there|gone|invalid|slow|broken|down|wrong|missing|happening|cutting out|dropping|buffering|freezing|stuck|bouncing|declin\w+|an? error|the error|crash\w*|charged)", 1.8),
+    (r"still (?:\w+ ){0,4}(?:there|gone|invalid|slow|broken|down|wrong|missing|happening|cutting out|dropping|buffering|freezing|stuck|bouncing|declin\w+|an? error|the error|crash\w*|charged|showing|charging|pending|leaking|locked|blocked|suspended|flashing|spinning|loading|blank|cold|the old|the wrong)", 1.8),
     (r"(?:haven't|have not|didn't|did not) (?:answer(?:ed)?|solved?|fix(?:ed)?|help(?:ed)?|explain(?:ed)?|change[d]?|said anything|told me|replied)", 1.5),
     (r"(?:don't|do not|can't|cannot) see any (?:change|difference)", 1.5),
     (r"(?:i give up|(?:go|switch|move) to (?:another|a different|a competitor|someone else))", 1.5),
@@ -84,7 +84,7 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     # taking the problem elsewhere or doing without: "we'll look elsewhere", "i'll try the
     # shop in town then", "ok then I'll just not buy it", "I won't bother"
     (r"(?:look|go|shop|try|buy it|get it|take (?:it|this|my business|our business)) elsewhere|(?:find|look for|get|switch to|go with|try) (?:another|a different|a new|a cheaper|some other|other) (?:provider|supplier|company|bank|network|airline|insurer|service|tool|product|solution|app|option|one)s?\b|(?:i'll|i will|we'll|i'm going to|we're going to|i'm gonna|i guess i'll|i'll have to|i'd better) (?:just )?(?:go|try|ask|check|pop|take it) (?:in |down |into |to |with |at )?(?:the|a|another|my|our) (?:\w+ )?(?:shop|store|garage|branch|retailer|dealer|dealership|competitor|locksmith|pharmacy|manufacturer)", 1.8),
-    (r"(?:i'll|i will|we'll|we will) just (?:not \w+|leave it|live with it|pay (?:it|the \w+)|cancel(?: it)?|give up|do without)|(?:i|we) (?:won't|will not|shan't) bother|not (?:going to|gonna) bother", 1.8),
+    (r"(?:i'll|i will|we'll|we will) just (?:not \w+|leave it|live with it|pay (?:it|the \w+)|cancel(?: it)?|give up|do without)|(?:i|we) (?:just )?(?:won't|will not|shan't) bother|not (?:going to|gonna) bother", 1.8),
     # the customer sums up that nothing came of it: "so nothing then", "so the same as
     # yesterday then", "so that's a no"
     (r"so (?:(?:that's|that is) )?(?:nothing(?! else| more)|a no|no (?:change|update|answer|news|fix|refund|help|way))|(?:the )?same as (?:yesterday|before|last (?:time|week|month)|ever)|back to square one", 1.8),
