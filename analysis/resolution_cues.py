@@ -79,7 +79,7 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:nobody|no one|no-one|nobody's|you) (?:has |have |'s )?(?:ever )?(?:replied|answered|responded|got back|called (?:me )?(?:back)?|rung (?:me )?|phoned|contacted|been in touch|emailed|done anything)", 1.5),
     # the customer sums up the bad outcome or gives up: "so I just live with it then", "I get
     # nothing", "so you're not doing anything", "I shall be taking this further", "whatever"
-    (r"so (?:i|we) (?:just|still|have to|'ll have to|get nothing|lose)|(?:i|we) (?:get|got|getting) nothing|so (?:you're|you are) not (?:doing|going to do) anything|tak(?:e|ing) (?:this|it|the matter) further|whatever(?! (?:would|you|is|it|works|suits|time))|(?:oh )?come on[,!?]", 1.8),
+    (r"so (?:i|we) (?:just|still|have to|'ll have to|get nothing|lose|have no|'ve got no|get no|got no)|(?:i|we) (?:get|got|getting) nothing|so (?:you're|you are) not (?:doing|going to do) anything|tak(?:e|ing) (?:this|it|the matter) further|whatever(?! (?:would|you|is|it|works|suits|time))|(?:oh )?come on[,!?]", 1.8),
     (r"(?:that|this|the new) one(?:'s| is| has)? (?:\w+ ){0,2}(?:expired|invalid|broken|failed|not working|the same)|(?:expired|invalid|broken|failed|not working) (?:too|as well)", 1.8),
     # taking the problem elsewhere or doing without: "we'll look elsewhere", "i'll try the
     # shop in town then", "ok then I'll just not buy it", "I won't bother"
@@ -88,7 +88,7 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     # the customer sums up that nothing came of it: "so nothing then", "so the same as
     # yesterday then", "so that's a no"
     (r"so (?:(?:that's|that is) )?(?:nothing(?! else| more)|a no|no (?:change|update|answer|news|fix|refund|help|way))|(?:the )?same as (?:yesterday|before|last (?:time|week|month)|ever)|back to square one", 1.8),
-    (r"(?:this|that|it)(?:'s| is) (?:\w+ )?(?:mad|insane|crazy|absurd|madness|nuts|a nightmare|beyond a joke|shocking|appalling|pathetic|rubbish|terrible|awful|a farce|a shambles)", 1.8),
+    (r"(?:this|that|it)(?:'s| is) (?:\w+ )?(?:mad|insane|crazy|absurd|madness|nuts|a nightmare|beyond a joke|shocking|appalling|pathetic|rubbish|terrible|awful|a farce|a shambles|a disaster|a mess|hopeless|unfair|not fair)", 1.8),
     (r"(?:it's|it is) (?:happening|doing it|doing that) (?:right )?now", 1.5),
     # more waiting ahead: "another two weeks of rubbish then"; told to call someone else: "ok ill call them"
     (r"another (?:\w+ ){0,2}(?:weeks?|days?|months?|hours?|years?) (?:of|without|waiting|to wait|then)|(?:i'll|i will|i'll have to|i'll need to) (?:call|ring|phone|contact|email|try) (?:them|that number|the other number|that (?:team|department|line))", 1.8),
@@ -130,7 +130,11 @@ AGENT_REFUSALS: list[tuple[str, float]] = [
     (r"(?:isn't|is not|aren't|are not|not) (?:covered|eligible|possible|allowed|permitted|something we can|our responsibility|something we do)|(?:we|it|that|this|your (?:\w+ )?(?:plan|policy|warranty|cover|contract|tariff|package)) (?:doesn't|does not|don't|do not) (?:cover|include)|(?:i|we) (?:don't|do not) have (?:the )?(?:access|authority|ability|permission|the power)", 1.8),
     (r"(?:all|the only thing) (?:i|we) can (?:suggest|do|recommend|advise)|(?:i|we) can only (?:go by|suggest|advise|tell you|give you|offer|point you|refer you|direct you|repeat|add a note|make a note|log it|pass it on)|(?:hasn't|has not|haven't|have not) (?:given|set|confirmed) (?:us |me )?a date|(?:i|we) (?:really )?(?:couldn't|can't|cannot) (?:say|tell you|give you a date)", 1.5),
     (r"(?:no|have no|don't have any) (?:control over|update|information|way to)|unfortunately (?:not|no|that's not|we can't|i can't)", 1.5),
-    (r"you(?:'d| would| will|'ll)? (?:need|have) to (?:\w+ ){0,2}(?:appeal|contact|write|go to|take (?:it|that) up|speak to|call|raise (?:it|that) with|complain|get (?:the|your|a) \w+ to)", 1.2),
+    (r"you(?:'d| would| will|'ll)? (?:need|have) to (?:\w+ ){0,2}(?:appeal|contact|write|go to|visit|take (?:it|that) up|speak to|call|raise (?:it|that) with|complain|get (?:the|your|a) \w+ to)", 1.2),
+    # the thing the customer means is not found: "that's not coming up", "no record of that booking"
+    (r"(?:that's|it's|thats|its) not (?:coming up|showing(?: up)?|on (?:the|our) system)|(?:no|not any) (?:record|trace) of|(?:don't|do not|can't|cannot|couldn't) (?:see|find) (?:any|an|the|your) (?:order|booking|record|payment|account|appointment|reservation|claim|application)", 1.5),
+    # the matter is closed by the company: "we consider this matter closed", "found no evidence"
+    (r"(?:consider|regard|deem) (?:this|the) (?:matter|case|complaint|issue) (?:closed|resolved|concluded)|(?:found|find|see|is) no evidence|(?:will not|won't) be (?:taking (?:this|it|any)|offering|paying|refunding)", 1.8),
     # sent elsewhere: "you could take it to a repair shop", "that's a separate line, the number is ..."
     (r"you (?:could|can|should|might want to|may want to|might need to|may need to) (?:\w+ ){0,2}(?:take it to|go to|contact|call|ring|speak to|try|ask) (?:a|an|the|your) (?:\w+ )?(?:repair shop|shop|store|garage|bank|council|landlord|manufacturer|retailer|gp|doctor|courier|provider|engineer|plumber|electrician|solicitor|police|insurer)|(?:a |is a )?(?:separate|different|another) (?:line|number|department|team|company)|the number (?:is|for (?:that|them) is|to call is)", 1.2),
     # not ours to fix: "streetlights are the council's responsibility, not ours"
@@ -141,12 +145,12 @@ AGENT_REFUSALS: list[tuple[str, float]] = [
     # "I don't have a date", "I'm not sure why", "that's our fare rule", "all customers have the rise"
     (r"(?:i|we)(?: can't| cannot| can not| couldn't| am unable to|'m unable to| are unable to|'re unable to|'m not able to| am not able to|'re not able to| are not able to) (?:\w+ ){0,2}(?:share|extend|confirm|see why|add|book|guarantee|promise|override|match|honou?r|reverse|move|reinstate|reopen|approve|accept|find|say why|tell why|explain|apply|issue|offer|reproduce|replicate|expedite|speed (?:it|that|this) up|unblock|activate)", 1.8),
     # no plan, no record, no news; the same answer higher up; the system down
-    (r"(?:there's|there is|there are|there's currently) no (?:plans?|way|option|record|update|date|eta|timeline|time ?frame|fix|solution|workaround|news)|(?:can't|cannot|can not|couldn't|not able to|unable to) see any (?:updates?|progress|record|notes?|reason|news)|would (?:say|tell you) (?:exactly )?the same|(?:system|systems|site|website|server|servers|portal|network|tool|database) (?:is|are|'s|'re) (?:currently |still )?(?:down|offline|unavailable)", 1.5),
+    (r"(?:there's|there is|there are|there's currently) no (?:\w+ )?(?:plans?|way|option|options|record|update|date|eta|timeline|time ?frame|fix|solution|workaround|news)|(?:can't|cannot|can not|couldn't|not able to|unable to) see any (?:updates?|progress|record|notes?|reason|news)|would (?:say|tell you) (?:exactly )?the same|(?:system|systems|site|website|server|servers|portal|network|tool|database) (?:is|are|'s|'re) (?:currently |still )?(?:down|offline|unavailable)", 1.5),
     # the agent closes the case on an open problem: "I'll close this for now"
     (r"(?:i'll|i will|we'll|we will|i'm going to|i am going to|i have to|i need to) close (?:this|it|the|your) (?:\w+ )?(?:for now|ticket|case|chat|request|query)|(?:i'm|i am) (?:honestly |really )?not sure(?:[.,!]|$| (?:why|what|how|whether|then|let me|to be honest|tbh))", 1.5),
     (r"(?:i'm|i am) afraid[.!]*$", 1.2),
     (r"^not (?:at (?:the|this) (?:moment|time)|right now|currently|yet|possible)|(?:there's|there is|there are|we have|we've got) no (?:other |more )?(?:\w+ )?(?:available|left|free)|no (?:\w+ )?(?:availability|slots|appointments) (?:until|for|available|left)|fully booked|out of warranty|no longer (?:covered|valid|under warranty)|(?:i|we) (?:can only|only|have to|just) go by", 1.5),
-    (r"(?:(?:i'm|i am) )?afraid (?:so|not)\b|wait (?:a (?:bit|little|few \w+)|some|a while) longer|(?:there's|there is) (?:a|quite a|a big|a large) backlog|(?:i|we) (?:really )?(?:don't|do not) know(?: why| what| how| where| when|[.,!]|$)", 1.5),
+    (r"(?:(?:i'm|i am) )?afraid (?:so|not)\b|wait (?:a (?:bit|little|few \w+)|some|a while) longer|(?:there's|there is) (?:a|quite a|a big|a large) backlog|(?:i|we) (?:really |honestly )?(?:don't|do not) know(?: why| what| how| where| when| to be honest| tbh| sorry| i'm afraid|[.,!]|$)|(?:that's|it's) the only (?:way|option|thing|choice|route)", 1.5),
     # a weak dead end: nothing found to act on ("I can't see any blocks on the card")
     (r"(?:can't|cannot|can not|couldn't|not able to|unable to) (?:see|find) (?:any|anything) (?:\w+ )?(?:problems?|issues?|faults?|blocks?|errors?|wrong)", 1.2),
     (r"thank you for your (?:feedback|comments)", 1.2),
@@ -231,7 +235,7 @@ COMMITMENT_CUES: list[str] = [
     # your complaint to billing"; "I've passed your kind words on to Jo" is not)
     r"(?:i've|i have|we've|we have|i|we) (?:just )?(?:passed|forwarded|referred|sent|handed|transferred) (?:(?:your|this|the|it|a) (?:\w+ )?(?:request|case|complaint|claim|query|details|issue|ticket|problem|matter|application|it)|it|this)(?: (?:on|over|across|up))? (?:to|with) (?:the|our|a|your|their) (?:\w+ ){0,2}(?:team|department|dept|colleagues?|specialists?|manager|supervisor|engineers?|workshop|partner|courier|carrier|provider|insurer|underwriters?|experts?)",
     # any person or team that will act: "a loss adjuster will contact you", "our night crew will call"
-    r"(?:a|an|the|our|your|one of our) (?:\w+ ){0,2}\w+ (?:will|'ll|is going to|are going to) (?:\w+ )?(?:visit|contact|call|ring|phone|email|get back|follow up|reach out|attend|inspect|assess|review|investigate|be in touch)",
+    r"(?:a|an|the|our|your|one of our) (?:\w+ ){0,2}\w+ (?:will|'ll|is going to|are going to) (?:\w+ )?(?:visit|come (?:out|round|over|by|to)|contact|call|ring|phone|email|get back|follow up|reach out|attend|inspect|assess|review|investigate|be in touch)",
     r"(?:a |the |an |your )?(?:\w+ )?(?:technician|engineer|electrician|plumber|fitter|contractor|surveyor|inspector|locksmith|crew|visit|appointment|callback|call-back|repair|delivery|replacement|job|claim|case|request|ticket|complaint|order|report|investigation) (?:is|has been|'s|was) (?:booked|scheduled|arranged|planned|due|ordered|logged|raised|opened|escalated|submitted|passed on|referred)",
     r"(?:they're|they are|he's|she's|it's|it is) (?:booked|scheduled|due) (?:to|for|in)",
     r"(?:technician|engineer|courier|driver|plumber|electrician|fitter|installer|visit|delivery|replacement) (?:is|'s|are|'re) (?:coming|visiting|due|on (?:its|their|his|her) way|being (?:sent|arranged|posted))",
