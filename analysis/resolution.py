@@ -248,6 +248,34 @@ _ASR_QUESTION = re.compile(
 )
 
 
+#: the weight of an agent's plain "no" as the last real answer (see `_agent_said_no`)
+NEGATIVE_ANSWER = 1.0
+NEGATIVE_REASON = "the agent's last answer was a no, and nothing was done"
+
+
+def _agent_said_no(turns: list[Turn], first_customer: int) -> dict[str, Any] | None:
+    """The agent's last substantive turn answers with a negation ("no new date yet", "that's
+    not coming up", "I don't know to be honest") and neither acts, offers nor brings good
+    news ("no problem", "you won't be charged"), and the customer did not open with a
+    question for information. Weak: it only counts when nothing else in the contact points
+    either way."""
+    if first_customer < 0 or rc.INFO_QUESTION.search(turns[first_customer].text.replace("\u2019", "'")):
+        return None  # a "no" that answers a question for information ("is the pool open on Sunday?") settles it
+    agent = [t for k, t in enumerate(turns) if t.speaker == "agent" and k > first_customer
+             and not rc.AGENT_CLOSING_ONLY.match(t.text.replace("\u2019", "'").strip())]  # fmt: skip
+    if not agent:
+        return None
+    t = agent[-1]
+    low = t.text.replace("\u2019", "'")
+    if rc.AGENT_FIX.search(low) or rc.AGENT_OFFER.search(low) or rc.GOOD_NEWS.search(low):
+        return None
+    m = rc.AGENT_NEGATION.search(low)
+    if m is None:
+        return None
+    return {"seq": t.seq, "char_start": m.start(), "char_end": m.end(), "matched": t.text[m.start():m.end()],
+            "signal": "unresolved", "reason": NEGATIVE_REASON}  # fmt: skip
+
+
 def _unanswered_question(turns: list[Turn], cust: list[Turn]) -> Turn | None:
     """The customer's last real turn (not a bare thanks or goodbye) asks something, and all
     the agent said after it was a closing formula ("Is there anything else?", "Thanks for
@@ -389,9 +417,15 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
     if asked is not None:
         ev_all.append((1.5, "open", {"seq": asked.seq, "signal": "unresolved",
                                      "reason": f"the customer's last question (turn {asked.seq}) got only a goodbye"}))  # fmt: skip
-    if closing and not ev_all and POSITIVE_WORDS.search(closing[-1].text):
+    if closing and not ev_all and commitment is None and refusal is None and (neg := _agent_said_no(turns, first_cust)):
+        # no cue anywhere, but the agent's last real answer was a "no" ("there's no express
+        # option, sorry") and did nothing: open unless the customer's last word is friendly
+        ev_all.append((NEGATIVE_ANSWER, "open", neg))
+    if closing and POSITIVE_WORDS.search(closing[-1].text) and all(
+        e.get("reason") == NEGATIVE_REASON for _w, _k, e in ev_all
+    ):
         # a friendly last word with no cue ("Thank you, you're awesome"): weakly approving
-        ev_all.append((1.0, "approval", {"seq": closing[-1].seq, "signal": "resolved",
+        ev_all.append((1.0 + NEGATIVE_ANSWER * bool(ev_all), "approval", {"seq": closing[-1].seq, "signal": "resolved",
                                          "reason": "the customer's last turn is positive"}))  # fmt: skip
     # the customer wrote last (text channels), with more than a thank-you, or with a new
     # question ("Thanks. Also, how do I get the payment back?")

@@ -209,6 +209,28 @@ AGENT_FIX = re.compile(
     r"^(?:ok(?:ay)? |right |so )?(?:done|all done|sorted)\b)",
     re.I,
 )
+#: a negation in the agent's last real answer (`_agent_said_no`) ...
+AGENT_NEGATION = re.compile(
+    r"\b(?:not|no|never|nothing|nobody|unable|unfortunately|afraid|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|"
+    r"aren'?t|wasn'?t|weren'?t|haven'?t|hasn'?t|couldn'?t|wouldn'?t|didn'?t)\b",
+    re.I,
+)
+#: ... unless it is good news said with a negation
+GOOD_NEWS = re.compile(
+    r"\b(?:no (?:problem|worries|need|charge|fee|cost|extra|change fee|issues?)|not a problem|don'?t (?:worry|need)|"
+    r"(?:doesn'?t|won'?t|wouldn'?t) need|nothing (?:to (?:pay|worry)|wrong|owed|outstanding)|(?:won'?t|will not) be charged|"
+    r"no longer (?:owe|due|need)|not (?:charged|owed|due|late)|(?:isn'?t|is not|aren'?t) (?:a fault|anything wrong|late|due)|"
+    r"never expires?|doesn'?t expire|not expire|no further (?:payments?|charges?|action|fees?)|nothing(?:'s| has)? changed|"
+    r"nothing (?:at all|owing|else (?:to do|needed))|no (?:more )?(?:payments?|charges?) will|i can confirm)\b|^\W*(?:yes|yeah|yep|yup)\b",
+    re.I,
+)
+#: a customer opening that asks for information, not for something to be done: a "no" answers it
+INFO_QUESTION = re.compile(
+    r"^\W*(?:(?:hi|hello|hey|hiya|um+|uh+|er+m?|yeah|so|quick question|just)\W+)*(?:is|are|was|were|does|do|did|has|have|"
+    r"what|when|where|which|who|why|how (?:long|much|many|often)|(?:can|could) you (?:tell|confirm|let) me|"
+    r"i (?:just )?(?:want(?:ed)? to|need to|would like to|'d like to) (?:know|check|ask|confirm|find out))\b",
+    re.I,
+)
 #: the customer's last turn only calls into a line that went quiet: "hello? are you still
 #: there?" — the contact dropped before anything was settled
 CUSTOMER_DROPPED = re.compile(

@@ -669,3 +669,21 @@ def test_trying_again_later_after_a_dead_end_is_no_follow_up(agent_last: str, cl
 def test_new_cues_leave_resolved_contacts_resolved(turns: list[tuple[str, str]]) -> None:
     got = assess(_it("chat" if "👍" in turns[-1][1] or "🙌" in turns[-1][1] else "call", *turns))
     assert got.verdict == "resolved", got.reasons
+
+
+def test_a_plain_no_to_a_request_is_open_but_a_no_to_a_question_for_information_settles_it() -> None:
+    request = _it("call", ("customer", "hi um i need to move my appointment"),
+                  ("agent", "um theres nothing before march"), ("customer", "okay"))  # fmt: skip
+    got = assess(request)
+    assert got.verdict == "unresolved", got.reasons
+    assert got.flag(ResolutionOptions()) is not None
+    question = _it("call", ("customer", "is the pool open on sunday"),
+                   ("agent", "no its closed for maintenance until monday"), ("customer", "okay"))  # fmt: skip
+    assert assess(question).verdict == "resolved"
+    # good news said with a negation, and a friendly last word, are no "no"
+    good = _it("call", ("customer", "i got a letter saying i owe money"),
+               ("agent", "youre all up to date nothing owing"), ("customer", "okay"))  # fmt: skip
+    assert assess(good).verdict == "resolved"
+    thanked = _it("call", ("customer", "i need to move my appointment"),
+                  ("agent", "there isnt a slot this week but monday at nine is free"), ("customer", "lovely thanks"))  # fmt: skip
+    assert assess(thanked).verdict == "resolved"
