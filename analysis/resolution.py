@@ -207,7 +207,9 @@ def _first_match(
         for m in rx.finditer(low):
             tc = tc or _clauses(low)
             rd = tc.read(m.start(), m.end(), own=_words(m.group(0)))
-            if (rd.negated and negatable) or rd.question or rd.hypothetical or rd.reported:
+            # a leading "no" answers the other side ("no, you'd have to appeal to them"); it does
+            # not negate the cue after it
+            if (rd.negated and rd.negated not in INTERJECTIONS and negatable) or rd.question or rd.hypothetical or rd.reported:
                 continue
             return m, w, tc
     return None

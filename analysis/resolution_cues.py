@@ -40,6 +40,8 @@ RESOLVED_CUES: list[tuple[str, float, str]] = [
     (r"(?:that's|that is|that looks) (?:all )?(?:fine|good|ok(?:ay)?|great|perfect)", 1.2, APPROVAL),
     (r"back to normal|(?:is|'s|are|'re) (?:back|up)(?: (?:now|again|and running|online))?(?! to| in| on| at| for| with)|(?:much|a lot|way) better|went through", 1.2, OUTCOME),
     (r"(?:exactly|just|that's|that is|thats) what i (?:wanted|needed|was (?:looking for|after))|(?:it|that|this) works|sorts? (?:it|that) (?:out)?", 1.2, APPROVAL),
+    # an explanation understood: "oh right, I forgot about that", "fair enough", "that makes sense"
+    (r"(?:that )?makes sense(?: now)?|fair enough|that explains (?:it|that|everything)|i (?:didn't|did not) realise|i forgot (?:about )?(?:that|it)|(?:good|great|nice) to know|thanks for (?:explaining|clarifying|letting me know)", 1.2, APPROVAL),
     # a plain yes to "is it working now?" / a picture coming back on the line
     (r"(?:yes|yeah|yep|yup)[,.!]? (?:it's|it is|that's|that is|everything's|they're) (?:\w+ )?(?:working|fine|there|back|fixed|sorted|showing|gone)|(?:it's|it is|they're) (?:coming|come) (?:on|back|up|through)", 1.5, OUTCOME),
     # the customer finds the thing while still on the line: "found it", "yep it's there now"
@@ -73,7 +75,7 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:it|that|this) (?:doesn't|does not|didn't|did not|isn't|won't)\s*[.!]*\s*$", 1.5),
     # dissatisfaction and taking it elsewhere: the customer leaves with the problem
     (r"(?:not|never) (?:happy|satisfied|acceptable|good enough|right|fair|on)|unacceptable|ridiculous|unbelievable|disgraceful|a joke|a disgrace|outrageous|fed up|sick of", 1.8),
-    (r"(?:make|making|put(?:ting)? in|file|filing|raise|raising|lodge|lodging) (?:a |an )?(?:formal )?complaint|complain(?:ing)? (?:to|about)|trading standards|ombudsman|small claims|solicitor|lawyer|regulator|chargeback", 2.0),
+    (r"(?:leav|writ|post|giv)(?:e|ing) (?:you )?(?:a |an )?(?:\w+ )?(?:review|one star|1 star)|(?:make|making|put(?:ting)? in|file|filing|raise|raising|lodge|lodging) (?:a |an )?(?:formal )?complaint|complain(?:ing)? (?:to|about)|trading standards|ombudsman|small claims|solicitor|lawyer|regulator|chargeback", 2.0),
     (r"forget it|never ?mind|don't bother|i'll sort it (?:out )?myself|i'll (?:call|contact|ring|try|go to) (?:the|my) (?:council|bank|police|landlord|manufacturer|regulator|shop|store)", 1.8),
     (r"(?:\w+|several|many|multiple|so many) times (?:already|now|before)|(?:yet|once) again|(?:been|was|got) (?:transferred|passed around|cut off)", 1.5),
     (r"(?:nobody|no one|no-one|nobody's|you) (?:has |have |'s )?(?:ever )?(?:replied|answered|responded|got back|called (?:me )?(?:back)?|rung (?:me )?|phoned|contacted|been in touch|emailed|done anything)", 1.5),
@@ -83,7 +85,7 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:that|this|the new) one(?:'s| is| has)? (?:\w+ ){0,2}(?:expired|invalid|broken|failed|not working|the same)|(?:expired|invalid|broken|failed|not working) (?:too|as well)", 1.8),
     # taking the problem elsewhere or doing without: "we'll look elsewhere", "i'll try the
     # shop in town then", "ok then I'll just not buy it", "I won't bother"
-    (r"(?:look|go|shop|try|buy it|get it|take (?:it|this|my business|our business)) elsewhere|(?:find|look for|get|switch to|go with|try) (?:another|a different|a new|a cheaper|some other|other) (?:provider|supplier|company|bank|network|airline|insurer|service|tool|product|solution|app|option|one)s?\b|(?:i'll|i will|we'll|i'm going to|we're going to|i'm gonna|i guess i'll|i'll have to|i'd better) (?:just )?(?:go|try|ask|check|pop|take it) (?:in |down |into |to |with |at )?(?:the|a|another|my|our) (?:\w+ )?(?:shop|store|garage|branch|retailer|dealer|dealership|competitor|locksmith|pharmacy|manufacturer)", 1.8),
+    (r"(?:look|go|shop|try|buy it|get it|take (?:it|this|my business|our business)) elsewhere|(?:find|look for|switch to|go with|try|move to) (?:another|a different|a cheaper|some other|other) (?:provider|supplier|company|bank|network|airline|insurer|service|tool|product|solution|app|option|firm|shop|store)s?\b|(?:i'll|i will|we'll|i'm going to|we're going to|i'm gonna|i guess i'll|i'll have to|i'd better) (?:just )?(?:go|try|ask|check|pop|take it) (?:in |down |into |to |with |at )?(?:the|a|another|my|our) (?:\w+ )?(?:shop|store|garage|branch|retailer|dealer|dealership|competitor|locksmith|pharmacy|manufacturer)", 1.8),
     (r"(?:i'll|i will|we'll|we will) just (?:not \w+|leave it|live with it|pay (?:it|the \w+)|cancel(?: it)?|give up|do without)|(?:i|we) (?:just )?(?:won't|will not|shan't) bother|not (?:going to|gonna) bother", 1.8),
     # the customer sums up that nothing came of it: "so nothing then", "so the same as
     # yesterday then", "so that's a no"
@@ -104,7 +106,7 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     # the customer answers that the agent's word is wrong or the fix tried live failed: "well
     # it's not", "no luck", "nope nothing", "same thing", "i already emailed them twice"
     (r"(?:well|but|no)[,.]? (?:it's|it is|its) not\b|(?:no|nope|still) (?:luck|joy|change|difference)|(?:nope|no)[,.]? (?:still )?nothing|same (?:thing|again|result|error|message)\b", 1.5),
-    (r"(?:got|had|received|get) no (?:reply|response|answer|call ?back|email)|(?:i|we)(?:'ve| have)? already (?:tried|done|did|emailed|called|rang|phoned|contacted|sent|restarted|reset|reinstalled)", 1.5),
+    (r"(?:got|had|received|get) no (?:reply|response|answer|call ?back|email)|(?:i|we)(?:'ve| have)? already (?:tried|done|did|emailed|called|rang|phoned|contacted|sent|restarted|reset|reinstalled|bought|replaced|changed|paid|checked|updated|installed|cleared|explained|given|told)|(?:it's|it has|its) been (?:over |more than |nearly |almost )?(?:\w+ ){1,2}(?:days|weeks|months|years)(?: now| already)?[.!]*$|(?:\w+ )more (?:days?|weeks?|months?)(?:[?!.]|$| of| to wait| waiting)", 1.5),
     (r"(?:it's|its|it is|they're|they are|lights? (?:is|are)|screen is) (?:still |all |now )?(?!not |no )(?:\w+ )?(?:orange|red|amber|flashing|blinking|blank|black|spinning|leaking|dripping|frozen|dead)(?: now| again)?\b", 1.5),
 ]  # fmt: skip
 
@@ -118,7 +120,7 @@ SARCASM_CUES: list[tuple[str, float]] = [
     (r"(?:that's |thats |oh )?just (?:great|brilliant|perfect|lovely|fantastic|wonderful)|great (?:job|work)[.!]* (?:really|not)|wow[.,!]* ok(?:ay)?", 1.8),
     (r"(?:fine|ok(?:ay)?)[,.]? (?:\w+ ){0,3}i suppose|(?:i'm|i am) not (?:happy|impressed)", 1.5),
     # exasperation: "ugh fine", "sigh. ok", "ffs"
-    (r"(?:ugh+|sigh|meh|ffs|smh|pff+t?|jeez)", 1.8),
+    (r"(?:ugh+|sigh|meh|ffs|smh|pff+t?|jeez)|for (?:goodness|god's|gods|heaven's|heavens|pete's|crying out loud) sake|(?:you're|you are|are you) (?:joking|kidding)|seriously[?!]", 1.8),
 ]  # fmt: skip
 
 #: an agent turn that leaves the problem where it was: a refusal, an inability, sending the
@@ -138,7 +140,7 @@ AGENT_REFUSALS: list[tuple[str, float]] = [
     # sent elsewhere: "you could take it to a repair shop", "that's a separate line, the number is ..."
     (r"you (?:could|can|should|might want to|may want to|might need to|may need to) (?:\w+ ){0,2}(?:take it to|go to|contact|call|ring|speak to|try|ask) (?:a|an|the|your) (?:\w+ )?(?:repair shop|shop|store|garage|bank|council|landlord|manufacturer|retailer|gp|doctor|courier|provider|engineer|plumber|electrician|solicitor|police|insurer)|(?:a |is a )?(?:separate|different|another) (?:line|number|department|team|company)|the number (?:is|for (?:that|them) is|to call is)", 1.2),
     # not ours to fix: "streetlights are the council's responsibility, not ours"
-    (r"(?:responsibility|problem|issue|department|area|job),? not (?:ours|us|mine)|only (?:the|your|their) \w+ (?:can|could|is able to) |(?:fee|charge|decision|penalty|fine|balance) (?:still )?(?:stands|remains|will remain|is (?:correct|valid|final|payable|still (?:due|payable)))|(?:we|i) only (?:handle|deal with|do|cover|look after) (?:the )?\w+|(?:that's|it's|that is|it is) (?:not (?:us|ours|something we (?:handle|deal with|cover|do))|(?:a |an )?(?:matter|question|issue|one) for (?:the|your))", 1.8),
+    (r"(?:responsibility|problem|issue|department|area|job),? not (?:ours|us|mine)|only (?:the|your|their) \w+ (?:can|could|is able to) |(?:fee|charge|decision|penalty|fine|balance) (?:still )?(?:stands|remains|will remain|is (?:final|still (?:due|payable)))|(?:we|i) only (?:handle|deal with|do|cover|look after) (?:the )?\w+|(?:that's|it's|that is|it is) (?:not (?:us|ours|something we (?:handle|deal with|cover|do))|(?:a |an )?(?:matter|question|issue|one) for (?:the|your))", 1.8),
     (r"(?:chat|conversation|line|office) (?:is|has been) (?:now )?clos(?:ing|ed)|(?:contact|call|try|ring) (?:us )?(?:again|back) (?:later|tomorrow|another time|next week|in (?:a|an|\w+) (?:\w+ )?(?:hours?|days?|weeks?))|(?:i'll|i will|i'm going to|i need to|i'll need to|i have to|let me) (?:just )?(?:need to )?transfer you|(?:transfer(?:ring)?|put(?:ting)?|pass(?:ing)?|connect(?:ing)?) you (?:through |over |across )?(?:to|with) (?:the|our|a|an|my) |(?:let me|i'll|i will|i'm going to|i need to) (?:just )?(?:go and )?(?:get|fetch|grab|find|ask|speak to|check with) (?:my|a|the|our) (?:supervisor|manager|team leader|colleague|senior)", 1.5),
     (r"please be patient|(?:there's|there is) (?:no|nothing) (?:reported|wrong|fault|issue|problem) (?:\w+ ){0,3}(?:our|my) (?:end|side)|policy (?:is|says)", 1.2),
     # an inability or a rule that leaves the customer where they were: "I can't extend it",
@@ -150,7 +152,7 @@ AGENT_REFUSALS: list[tuple[str, float]] = [
     (r"(?:i'll|i will|we'll|we will|i'm going to|i am going to|i have to|i need to) close (?:this|it|the|your) (?:\w+ )?(?:for now|ticket|case|chat|request|query)|(?:i'm|i am) (?:honestly |really )?not sure(?:[.,!]|$| (?:why|what|how|whether|then|let me|to be honest|tbh))", 1.5),
     (r"(?:i'm|i am) afraid[.!]*$", 1.2),
     (r"^not (?:at (?:the|this) (?:moment|time)|right now|currently|yet|possible)|(?:there's|there is|there are|we have|we've got) no (?:other |more )?(?:\w+ )?(?:available|left|free)|no (?:\w+ )?(?:availability|slots|appointments) (?:until|for|available|left)|fully booked|out of warranty|no longer (?:covered|valid|under warranty)|(?:i|we) (?:can only|only|have to|just) go by", 1.5),
-    (r"(?:(?:i'm|i am) )?afraid (?:so|not)\b|wait (?:a (?:bit|little|few \w+)|some|a while) longer|(?:there's|there is) (?:a|quite a|a big|a large) backlog|(?:i|we) (?:really |honestly )?(?:don't|do not) know(?: why| what| how| where| when| to be honest| tbh| sorry| i'm afraid|[.,!]|$)|(?:that's|it's) the only (?:way|option|thing|choice|route)", 1.5),
+    (r"(?:would be|'d be|is|'s) (?:a )?(?:matter|question|issue|one|something) for (?:the|your)|\bnot (?:us|ours)\b|(?:need|have) to wait (?:\w+ ){0,3}(?:days|weeks|months) before|(?:(?:i'm|i am) )?afraid (?:so|not)\b|wait (?:a (?:bit|little|few \w+)|some|a while) longer|(?:there's|there is) (?:a|quite a|a big|a large) backlog|(?:i|we) (?:really |honestly )?(?:don't|do not) know(?: why| what| how| where| when| to be honest| tbh| sorry| i'm afraid|[.,!]|$)|(?:that's|it's) the only (?:way|option|thing|choice|route)", 1.5),
     # a weak dead end: nothing found to act on ("I can't see any blocks on the card")
     (r"(?:can't|cannot|can not|couldn't|not able to|unable to) (?:see|find) (?:any|anything) (?:\w+ )?(?:problems?|issues?|faults?|blocks?|errors?|wrong)", 1.2),
     (r"thank you for your (?:feedback|comments)", 1.2),
