@@ -236,6 +236,13 @@ def _refusal(turns: list[Turn], first_customer: int) -> tuple[float, dict[str, A
             continue
         return w, {"seq": t.seq, "char_start": m.start(), "char_end": m.end(), "matched": t.text[m.start():m.end()],
                    "signal": "unresolved", "reason": f"agent: '{t.text[m.start():m.end()]}' (turn {t.seq})"}  # fmt: skip
+    # bad news the lists do not name, said as bad news: a "no" with an apology in the agent's
+    # last real answer ("sorry, we don't have any in stock until June")
+    neg = _agent_said_no(turns, first_customer)
+    if neg is not None:
+        k = next(i for i, t in enumerate(turns) if t.seq == neg["seq"])
+        if rc.APOLOGY.search(turns[k].text.replace("\u2019", "'")):
+            return STRONG_REFUSAL, {**neg, "reason": f"agent: '{neg['matched']}' with an apology (turn {neg['seq']})"}
     return None
 
 

@@ -213,10 +213,12 @@ AGENT_FIX = re.compile(
 )
 #: a negation in the agent's last real answer (`_agent_said_no`) ...
 AGENT_NEGATION = re.compile(
-    r"\b(?:not|no|never|nothing|nobody|unable|unfortunately|afraid|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|"
+    r"\b(?:not|no|never|nothing|nobody|unable|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|"
     r"aren'?t|wasn'?t|weren'?t|haven'?t|hasn'?t|couldn'?t|wouldn'?t|didn'?t)\b",
     re.I,
 )
+#: an apology or regret: with a negation in the same answer it is bad news
+APOLOGY = re.compile(r"\b(?:sorry|afraid|unfortunately|apologi[sz]e|regret|regrettably)\b", re.I)
 #: ... unless it is good news said with a negation
 GOOD_NEWS = re.compile(
     r"\b(?:no (?:problem|worries|need|charge|fee|cost|extra|change fee|issues?)|not a problem|don'?t (?:worry|need)|"

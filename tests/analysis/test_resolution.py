@@ -687,3 +687,14 @@ def test_a_plain_no_to_a_request_is_open_but_a_no_to_a_question_for_information_
     thanked = _it("call", ("customer", "i need to move my appointment"),
                   ("agent", "there isnt a slot this week but monday at nine is free"), ("customer", "lovely thanks"))  # fmt: skip
     assert assess(thanked).verdict == "resolved"
+
+
+def test_bad_news_with_an_apology_makes_thanks_politeness() -> None:
+    it = _it("chat", ("customer", "I need the blue one for Saturday"),
+             ("agent", "Sorry, we don't have any blue ones in stock until June."), ("customer", "ok thanks"))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "unresolved", got.reasons
+    # "I'm afraid" alone is no "no": the payment did go through
+    glitch = _it("call", ("customer", "the app said my payment failed"),
+                 ("agent", "im afraid that was a glitch your payment did go through"), ("customer", "oh phew okay thanks"))  # fmt: skip
+    assert assess(glitch).verdict == "resolved"
