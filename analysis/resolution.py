@@ -13,6 +13,12 @@ The verdict is read from what a reviewer would look at, each a signal with a wei
   Friday"): the promise makes the verdict `pending` unless the customer confirms the
   problem is solved; its due date is parsed with dateparser relative to the interaction's
   start in the configured time zone (None when the promise names no time);
+* **the agent's dead end** in its last two substantive turns ("there's nothing further I
+  can do", "I'm going to transfer you", a "no" said with an apology), void when the agent
+  offers or does something after it; after a strong one the customer's thanks is politeness;
+* **how the contact ended**: a silent line ("hello? are you still there?"), the agent's hold
+  or hand-over as the last word, the customer's last question answered only with a goodbye,
+  agent replies that only apologise;
 * **a customer reply after the agent's last answer** (e-mail, chat): the customer wrote
   last and did not close the matter ("thanks, that worked") — the ball is in the agent's
   court;
