@@ -151,7 +151,7 @@ AGENT_REFUSALS: list[tuple[str, float]] = [
     # the agent closes the case on an open problem: "I'll close this for now"
     (r"(?:i'll|i will|we'll|we will|i'm going to|i am going to|i have to|i need to) close (?:this|it|the|your) (?:\w+ )?(?:for now|ticket|case|chat|request|query)|(?:i'm|i am) (?:honestly |really )?not sure(?:[.,!]|$| (?:why|what|how|whether|then|let me|to be honest|tbh))", 1.5),
     (r"(?:i'm|i am) afraid[.!]*$", 1.2),
-    (r"^not (?:at (?:the|this) (?:moment|time)|right now|currently|yet|possible)|(?:there's|there is|there are|we have|we've got) no (?:other |more )?(?:\w+ )?(?:available|left|free)|no (?:\w+ )?(?:availability|slots|appointments) (?:until|for|available|left)|fully booked|out of warranty|no longer (?:covered|valid|under warranty)|(?:i|we) (?:can only|only|have to|just) go by", 1.5),
+    (r"^not (?:at (?:the|this) (?:moment|time)|right now|currently|yet|possible)|(?:there's|there is|there are|we have|we've got) no (?:other |more )?(?:\w+ )?(?:available|left|free)|(?:there's|there is|we have|we've got) nothing (?:\w+ )?(?:before|until|till|available|free|left|sooner|earlier)|no (?:\w+ )?(?:availability|slots|appointments) (?:until|for|available|left)|fully booked|out of warranty|no longer (?:covered|valid|under warranty)|(?:i|we) (?:can only|only|have to|just) go by", 1.5),
     (r"(?:would be|'d be|is|'s) (?:a )?(?:matter|question|issue|one|something) for (?:the|your)|\bnot (?:us|ours)\b|(?:need|have) to wait (?:\w+ ){0,3}(?:days|weeks|months) before|(?:(?:i'm|i am) )?afraid (?:so|not)\b|wait (?:a (?:bit|little|few \w+)|some|a while) longer|(?:there's|there is) (?:a|quite a|a big|a large) backlog|(?:i|we) (?:really |honestly )?(?:don't|do not) know(?: why| what| how| where| when| to be honest| tbh| sorry| i'm afraid|[.,!]|$)|(?:that's|it's) the only (?:way|option|thing|choice|route)", 1.5),
     # a weak dead end: nothing found to act on ("I can't see any blocks on the card")
     (r"(?:can't|cannot|can not|couldn't|not able to|unable to) (?:see|find) (?:any|anything) (?:\w+ )?(?:problems?|issues?|faults?|blocks?|errors?|wrong)", 1.2),
@@ -213,7 +213,7 @@ AGENT_FIX = re.compile(
 )
 #: a negation in the agent's last real answer (`_agent_said_no`) ...
 AGENT_NEGATION = re.compile(
-    r"\b(?:not|no|never|nothing|nobody|unable|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|"
+    r"\b(?:not|no|unable|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|"
     r"aren'?t|wasn'?t|weren'?t|haven'?t|hasn'?t|couldn'?t|wouldn'?t|didn'?t)\b",
     re.I,
 )

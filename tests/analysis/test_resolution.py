@@ -684,6 +684,11 @@ def test_a_plain_no_to_a_request_is_open_but_a_no_to_a_question_for_information_
     good = _it("call", ("customer", "i got a letter saying i owe money"),
                ("agent", "youre all up to date nothing owing"), ("customer", "okay"))  # fmt: skip
     assert assess(good).verdict == "resolved"
+    # "nobody", "never", "nothing" are as often emphatic praise as a refusal
+    sales = _it("call", ("customer", "I am thinking about buying your premium package."),
+                ("agent", "Trust me, it's great. Nobody ever asks for their money back."),
+                ("customer", "Okay, send me the contract."))  # fmt: skip
+    assert assess(sales).verdict == "resolved"
     thanked = _it("call", ("customer", "i need to move my appointment"),
                   ("agent", "there isnt a slot this week but monday at nine is free"), ("customer", "lovely thanks"))  # fmt: skip
     assert assess(thanked).verdict == "resolved"
