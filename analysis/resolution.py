@@ -159,9 +159,9 @@ def _read_cues(text: str, seq: int, weight: float) -> list[Cue]:
                 taken.append(m.span())
                 tc = tc or _clauses(low)
                 r = tc.read(m.start(), m.end(), own=_words(m.group(0)))
-                if r.negated in INTERJECTIONS and label == "unresolved":
-                    # "no, that didn't help" / ASR "nope same problem": the answer to "did
-                    # that help?", not a negation of the complaint
+                if r.negated in INTERJECTIONS:
+                    # "no, that didn't help" / ASR "nope same problem" / "no its faster now":
+                    # the answer to the agent's question, not a negation of the cue
                     r = replace(r, negated=None)
                 ev = {"seq": seq, "char_start": m.start(), "char_end": m.end(), "matched": text[m.start():m.end()],
                       "signal": label}  # fmt: skip
@@ -178,7 +178,24 @@ def _read_cues(text: str, seq: int, weight: float) -> list[Cue]:
                     continue
                 else:
                     out.append((w * weight, kind, ev))
-    return out
+    return _self_corrected(low, out)
+
+
+#: a speaker correcting themselves mid-turn ("same as before um actually no it's faster now",
+#: "it's black now oh wait it's coming on"): what follows replaces what came before
+_SELF_CORRECTION = re.compile(r"\b(?:actually|oh wait|no wait|wait no|hang on|scratch that|sorry i mean|i mean)\b", re.I)
+
+
+def _self_corrected(low: str, cues: list[Cue]) -> list[Cue]:
+    """Drops a turn's cues that a later self-correction contradicts: a cue before the
+    correction whose side (open / fixed) is the opposite of a cue after it."""
+    marks = [m.start() for m in _SELF_CORRECTION.finditer(low)]
+    if not marks or len(cues) < 2:
+        return cues
+    cut = marks[-1]
+    after = {kind == "open" for _w, kind, e in cues if e["char_start"] >= cut}
+    return [(w, kind, e) for w, kind, e in cues
+            if not (e["char_end"] <= cut and after and (kind == "open") not in after)]  # fmt: skip
 
 
 #: ASR writes no punctuation, so a whole turn reads as one clause and a cue inherits the

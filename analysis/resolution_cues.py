@@ -38,7 +38,7 @@ RESOLVED_CUES: list[tuple[str, float, str]] = [
     (r"(?:you've|you have) been (?:very |really |so )?helpful", 0.8, APPROVAL),
     (r"(?:it's|it is|everything's|everything is|all is|it looks|looks) (?:all )?(?:fine|good|ok(?:ay)?|great|perfect|back to normal)(?: now)?", 1.2, OUTCOME),
     (r"(?:that's|that is|that looks) (?:all )?(?:fine|good|ok(?:ay)?|great|perfect)", 1.2, APPROVAL),
-    (r"back to normal|(?:is|'s|are|'re) (?:back|up)(?: (?:now|again|and running|online))?(?! to| in| on| at| for| with)|(?:much|a lot|way) better|went through", 1.2, OUTCOME),
+    (r"back to normal|(?:faster|quicker|stable|smoother|clearer) now|(?:is|'s|are|'re) (?:back|up)(?: (?:now|again|and running|online))?(?! to| in| on| at| for| with)|(?:much|a lot|way) better|went through", 1.2, OUTCOME),
     (r"(?:exactly|just|that's|that is|thats) what i (?:wanted|needed|was (?:looking for|after))|(?:it|that|this) works|sorts? (?:it|that) (?:out)?", 1.2, APPROVAL),
     # an explanation understood: "oh right, I forgot about that", "fair enough", "that makes sense"
     (r"(?:that )?makes sense(?: now)?|fair enough|that explains (?:it|that|everything)|i (?:didn't|did not) realise|i forgot (?:about )?(?:that|it)|(?:good|great|nice) to know|thanks for (?:explaining|clarifying|letting me know)", 1.2, APPROVAL),
@@ -95,7 +95,7 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     # more waiting ahead: "another two weeks of rubbish then"; told to call someone else: "ok ill call them"
     (r"another (?:\w+ ){0,2}(?:weeks?|days?|months?|hours?|years?) (?:of|without|waiting|to wait|then)|(?:i'll|i will|i'll have to|i'll need to) (?:call|ring|phone|contact|email|try) (?:them|that number|the other number|that (?:team|department|line))", 1.8),
     # polite resignation and disagreement: "oh well", "that's a shame", "i don't agree but fine"
-    (r"oh well|too bad|(?:that's|thats|what a|it's|its) (?:a )?(?:real |bit of a )?(?:shame|pity|unlucky|disappointing)|(?:i )?(?:don't|do not) agree|(?:i )?disagree|(?:i'm|i am) (?:very |really |so )?disappointed", 1.8),
+    (r"oh well(?! done)|too bad|(?:that's|thats|what a|it's|its) (?:a )?(?:real |bit of a )?(?:shame|pity|unlucky|disappointing)|(?:i )?(?:don't|do not) agree|(?:i )?disagree|(?:i'm|i am) (?:very |really |so )?disappointed", 1.8),
     # the same thing tried again and again: "i've reset it three times"
     (r"(?:twice|(?:two|three|four|five|six|several|many|multiple|\d+) times)(?=\s*(?:[.,!]|$|and|but|now|already|today|this))", 1.2),
     # "i do open them": the customer already does what the agent suggests
@@ -105,7 +105,7 @@ UNRESOLVED_CUES: list[tuple[str, float]] = [
     (r"(?:i'll|i will|we'll) (?:just )?(?:use|try|get|buy|order|go with) (?:my other|another|a different|some other|someone else)|(?:i'll|i will|we'll|i|we) (?:just |have to |need to |'ll have to |'ll need to )(?:\w+ ){0,4}(?:myself|ourselves)|(?:i|we) (?:guess|suppose) (?:i|we)(?:'ll| will|'d better| have to) (?:have to|just|need to)|(?:that's|that is) that(?: then)?[.!]*$|so be it", 1.8),
     # the customer answers that the agent's word is wrong or the fix tried live failed: "well
     # it's not", "no luck", "nope nothing", "same thing", "i already emailed them twice"
-    (r"(?:well|but|no)[,.]? (?:it's|it is|its) not\b|(?:no|nope|still) (?:luck|joy|change|difference)|(?:nope|no)[,.]? (?:still )?nothing|same (?:thing|again|result|error|message)\b", 1.5),
+    (r"(?:well|but|no)[,.]? (?:it's|it is|its) not\b(?! (?:a problem|an issue|urgent|a big deal|your fault|important|necessary|needed))|(?:no|nope|still) (?:luck|joy|change|difference)|(?:nope|no)[,.]? (?:still )?nothing|same (?:thing|again|result|error|message)\b", 1.5),
     (r"(?:got|had|received|get) no (?:reply|response|answer|call ?back|email)|(?:i|we)(?:'ve| have)? already (?:tried|done|did|emailed|called|rang|phoned|contacted|sent|restarted|reset|reinstalled|bought|replaced|changed|paid|checked|updated|installed|cleared|explained|given|told)|(?:it's|it has|its) been (?:over |more than |nearly |almost )?(?:\w+ ){1,2}(?:days|weeks|months|years)(?: now| already)?[.!]*$|(?:\w+ )more (?:days?|weeks?|months?)(?:[?!.]|$| of| to wait| waiting)", 1.5),
     (r"(?:it's|its|it is|they're|they are|lights? (?:is|are)|screen is) (?:still |all |now )?(?!not |no )(?:\w+ )?(?:orange|red|amber|flashing|blinking|blank|black|spinning|leaking|dripping|frozen|dead)(?: now| again)?\b", 1.5),
 ]  # fmt: skip
@@ -120,7 +120,7 @@ SARCASM_CUES: list[tuple[str, float]] = [
     (r"(?:that's |thats |oh )?just (?:great|brilliant|perfect|lovely|fantastic|wonderful)|great (?:job|work)[.!]* (?:really|not)|wow[.,!]* ok(?:ay)?", 1.8),
     (r"(?:fine|ok(?:ay)?)[,.]? (?:\w+ ){0,3}i suppose|(?:i'm|i am) not (?:happy|impressed)", 1.5),
     # exasperation: "ugh fine", "sigh. ok", "ffs"
-    (r"(?:ugh+|sigh|meh|ffs|smh|pff+t?|jeez)|for (?:goodness|god's|gods|heaven's|heavens|pete's|crying out loud) sake|(?:you're|you are|are you) (?:joking|kidding)|seriously[?!]", 1.8),
+    (r"(?:ugh+|sigh(?! of relief)|meh|ffs|smh|pff+t?|jeez)|for (?:goodness|god's|gods|heaven's|heavens|pete's|crying out loud) sake|(?:you're|you are|are you) (?:joking|kidding)|seriously[?!]", 1.8),
 ]  # fmt: skip
 
 #: an agent turn that leaves the problem where it was: a refusal, an inability, sending the

@@ -703,3 +703,19 @@ def test_bad_news_with_an_apology_makes_thanks_politeness() -> None:
     glitch = _it("call", ("customer", "the app said my payment failed"),
                  ("agent", "im afraid that was a glitch your payment did go through"), ("customer", "oh phew okay thanks"))  # fmt: skip
     assert assess(glitch).verdict == "resolved"
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "same as before um actually no its faster now thanks",  # a self-correction replaces what came before
+        "oh well done thank you",  # not "oh well"
+        "no its not a problem thanks",  # not "well it's not"
+        "what a sigh of relief thank you",  # not an exasperated "sigh"
+    ],
+)
+def test_look_alikes_of_the_new_open_cues_stay_resolved(closing: str) -> None:
+    it = _it("call", ("customer", "my internet is slow"), ("agent", "ive reset your line from here"),
+             ("customer", closing))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "resolved", got.reasons
