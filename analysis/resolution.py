@@ -13,6 +13,12 @@ The verdict is read from what a reviewer would look at, each a signal with a wei
   Friday"): the promise makes the verdict `pending` unless the customer confirms the
   problem is solved; its due date is parsed with dateparser relative to the interaction's
   start in the configured time zone (None when the promise names no time);
+* **the agent's dead end** in its last two substantive turns ("there's nothing further I
+  can do", "I'm going to transfer you", a "no" said with an apology), void when the agent
+  offers or does something after it; after a strong one the customer's thanks is politeness;
+* **how the contact ended**: a silent line ("hello? are you still there?"), the agent's hold
+  or hand-over as the last word, the customer's last question answered only with a goodbye,
+  agent replies that only apologise;
 * **a customer reply after the agent's last answer** (e-mail, chat): the customer wrote
   last and did not close the matter ("thanks, that worked") — the ball is in the agent's
   court;
@@ -120,6 +126,8 @@ Cue = tuple[float, str, dict[str, Any]]
 STRONG_REFUSAL = 1.5
 #: the customer's open cues after a promise that make the verdict unresolved, not pending
 OPEN_AFTER_PROMISE = 3.0
+#: how a customer's own follow-up ("I'll try it tonight and let you know") is described
+CUSTOMER_DEFERS = "customer will try and report back: "
 #: a leading "no" answers the agent's question; it does not negate the complaint after it
 INTERJECTIONS = ("no", "nope", "nah")
 
@@ -151,9 +159,9 @@ def _read_cues(text: str, seq: int, weight: float) -> list[Cue]:
                 taken.append(m.span())
                 tc = tc or _clauses(low)
                 r = tc.read(m.start(), m.end(), own=_words(m.group(0)))
-                if r.negated in INTERJECTIONS and label == "unresolved":
-                    # "no, that didn't help" / ASR "nope same problem": the answer to "did
-                    # that help?", not a negation of the complaint
+                if r.negated in INTERJECTIONS:
+                    # "no, that didn't help" / ASR "nope same problem" / "no its faster now":
+                    # the answer to the agent's question, not a negation of the cue
                     r = replace(r, negated=None)
                 ev = {"seq": seq, "char_start": m.start(), "char_end": m.end(), "matched": text[m.start():m.end()],
                       "signal": label}  # fmt: skip
@@ -170,7 +178,24 @@ def _read_cues(text: str, seq: int, weight: float) -> list[Cue]:
                     continue
                 else:
                     out.append((w * weight, kind, ev))
-    return out
+    return _self_corrected(low, out)
+
+
+#: a speaker correcting themselves mid-turn ("same as before um actually no it's faster now",
+#: "it's black now oh wait it's coming on"): what follows replaces what came before
+_SELF_CORRECTION = re.compile(r"\b(?:actually|oh wait|no wait|wait no|hang on|scratch that|sorry i mean|i mean)\b", re.I)
+
+
+def _self_corrected(low: str, cues: list[Cue]) -> list[Cue]:
+    """Drops a turn's cues that a later self-correction contradicts: a cue before the
+    correction whose side (open / fixed) is the opposite of a cue after it."""
+    marks = [m.start() for m in _SELF_CORRECTION.finditer(low)]
+    if not marks or len(cues) < 2:
+        return cues
+    cut = marks[-1]
+    after = {kind == "open" for _w, kind, e in cues if e["char_start"] >= cut}
+    return [(w, kind, e) for w, kind, e in cues
+            if not (e["char_end"] <= cut and after and (kind == "open") not in after)]  # fmt: skip
 
 
 #: ASR writes no punctuation, so a whole turn reads as one clause and a cue inherits the
@@ -205,29 +230,105 @@ def _first_match(
         for m in rx.finditer(low):
             tc = tc or _clauses(low)
             rd = tc.read(m.start(), m.end(), own=_words(m.group(0)))
-            if (rd.negated and negatable) or rd.question or rd.hypothetical or rd.reported:
+            # a leading "no" answers the other side ("no, you'd have to appeal to them"); it does
+            # not negate the cue after it
+            if (rd.negated and rd.negated not in INTERJECTIONS and negatable) or rd.question or rd.hypothetical or rd.reported:
                 continue
             return m, w, tc
     return None
 
 
 def _refusal(turns: list[Turn], first_customer: int) -> tuple[float, dict[str, Any]] | None:
-    """The agent's refusal or dead end in the last two agent turns ("there's nothing
-    further I can do", "our chat is now closing"), unless the agent offers something
-    after it in the same turn ("... but I can ...") or commits to an action later."""
+    """The agent's refusal or dead end in the last two substantive agent turns ("there's
+    nothing further I can do", "our chat is now closing"; a turn that only closes — "Is there
+    anything else I can help with?" — is looked past), unless the agent offers something
+    after it in the same turn ("... but I can ...") or did something about it afterwards
+    ("... I've applied a credit instead", "done, try it now")."""
     agent_idx = [k for k, t in enumerate(turns) if t.speaker == "agent" and k > first_customer]
-    for k in reversed(agent_idx[-2:]):
+    substantive = [k for k in agent_idx if not rc.AGENT_CLOSING_ONLY.match(turns[k].text.replace("\u2019", "'"))]
+    for k in reversed(substantive[-2:]):
         t = turns[k]
         hit = _first_match(rc.REFUSALS, t.text)
         if hit is None:
             continue
         m, w, _tc = hit
         low = t.text.replace("\u2019", "'")
-        if rc.AGENT_OFFER.search(low, m.end()):
+        if rc.AGENT_OFFER.search(low, m.end()) or rc.AGENT_FIX.search(low, m.end()):
+            continue
+        if any(rc.AGENT_FIX.search(turns[j].text.replace("\u2019", "'")) for j in agent_idx if j > k):
             continue
         return w, {"seq": t.seq, "char_start": m.start(), "char_end": m.end(), "matched": t.text[m.start():m.end()],
                    "signal": "unresolved", "reason": f"agent: '{t.text[m.start():m.end()]}' (turn {t.seq})"}  # fmt: skip
+    # bad news the lists do not name, said as bad news: a "no" with an apology in the agent's
+    # last real answer ("sorry, we don't have any in stock until June")
+    neg = _agent_said_no(turns, first_customer)
+    if neg is not None:
+        k = next(i for i, t in enumerate(turns) if t.seq == neg["seq"])
+        if rc.APOLOGY.search(turns[k].text.replace("\u2019", "'")):
+            return STRONG_REFUSAL, {**neg, "reason": f"agent: '{neg['matched']}' with an apology (turn {neg['seq']})"}
     return None
+
+
+#: an agent turn that agrees or answers, however short ("Sure!", "Yes, have a nice day")
+_AGREES = re.compile(r"\b(?:sure|of course|yes|yeah|yep|absolutely|certainly|will do|no problem|you're welcome|welcome|done)\b", re.I)
+#: an unpunctuated (ASR) question: a question word at the start of the turn or after a
+#: discourse word ("so what am i supposed to do")
+_ASR_QUESTION = re.compile(
+    r"(?:^|\b(?:so|but|and|then|okay|ok|right|um|uh|well)\s+)(?:what|how|why|when|where|who|which|can you|could you|"
+    r"will you|would you|is it|is there|are you|do you|does it|did you|should i|can i|what do i)\b",
+    re.I,
+)
+
+
+#: the weight of an agent's plain "no" as the last real answer (see `_agent_said_no`)
+NEGATIVE_ANSWER = 1.0
+NEGATIVE_REASON = "the agent's last answer was a no, and nothing was done"
+
+
+def _agent_said_no(turns: list[Turn], first_customer: int) -> dict[str, Any] | None:
+    """The agent's last substantive turn answers with a negation ("no new date yet", "that's
+    not coming up", "I don't know to be honest") and neither acts, offers nor brings good
+    news ("no problem", "you won't be charged"), and the customer did not open with a
+    question for information. Weak: it only counts when nothing else in the contact points
+    either way."""
+    if first_customer < 0 or rc.INFO_QUESTION.search(turns[first_customer].text.replace("\u2019", "'")):
+        return None  # a "no" that answers a question for information ("is the pool open on Sunday?") settles it
+    agent = [t for k, t in enumerate(turns) if t.speaker == "agent" and k > first_customer
+             and not rc.AGENT_CLOSING_ONLY.match(t.text.replace("\u2019", "'").strip())]  # fmt: skip
+    if not agent:
+        return None
+    t = agent[-1]
+    low = t.text.replace("\u2019", "'")
+    if rc.AGENT_FIX.search(low) or rc.AGENT_OFFER.search(low) or rc.GOOD_NEWS.search(low):
+        return None
+    m = rc.AGENT_NEGATION.search(low)
+    if m is None:
+        return None
+    return {"seq": t.seq, "char_start": m.start(), "char_end": m.end(), "matched": t.text[m.start():m.end()],
+            "signal": "unresolved", "reason": NEGATIVE_REASON}  # fmt: skip
+
+
+def _unanswered_question(turns: list[Turn], cust: list[Turn]) -> Turn | None:
+    """The customer's last real turn (not a bare thanks or goodbye) asks something, and all
+    the agent said after it was a closing formula ("Is there anything else?", "Thanks for
+    chatting with us!"): the question was left hanging."""
+    real = [t for t in cust if not CLOSING_ONLY.match(t.text.strip())
+            and not rc.CUSTOMER_DROPPED.match(t.text.replace("\u2019", "'"))]  # fmt: skip
+    if not real:
+        return None
+    q = real[-1]
+    k = next(i for i, t in enumerate(turns) if t is q)
+    after = [t.text.replace("\u2019", "'") for t in turns[k + 1 :] if t.speaker == "agent"]
+    if not after or not all(rc.AGENT_CLOSING_ONLY.match(a) and not _AGREES.search(a) for a in after):
+        return None
+    text = q.text.replace("\u2019", "'").strip()
+    asks = "?" in text if re.search(r"[.!?,;:]", text) else bool(_ASR_QUESTION.search(text))
+    return q if asks else None
+
+
+#: "I'll try again later / tomorrow" with nothing to try: a re-contact, not a follow-up
+_RETRY_LATER = re.compile(r"\btry (?:again |back )?(?:later|tomorrow|another (?:time|day)|some other time)\b", re.I)
+_REPORT_BACK = re.compile(r"\b(?:let you know|call (?:you )?back|ring (?:you )?back|get back|report back|come back|see if)\b", re.I)
 
 
 def _commitment(turns: list[Turn], it: Interaction, tz: ZoneInfo, default_days: float) -> tuple[str, datetime | None, dict[str, Any]] | None:  # fmt: skip
@@ -252,7 +353,9 @@ def _commitment(turns: list[Turn], it: Interaction, tz: ZoneInfo, default_days: 
             if hit is None:
                 continue
             m, _w, tc = hit
-            who = "customer will try and report back: "
+            if _RETRY_LATER.search(low) and not _REPORT_BACK.search(low):
+                continue  # "ill just try again later": giving up for now, no fix to report on
+            who = CUSTOMER_DEFERS
         else:
             continue
         a, b = tc.clause_span(m.start(), m.end())
@@ -307,20 +410,54 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
         # the last turns count most: a problem "still not working" at the start of a call
         # that ends with "that fixed it" was fixed
         ev_all += _read_cues(t.text, t.seq, 1.0 + 0.5 * (k - len(closing) + 1) + 0.5)
+    # a complaint the agent then acted on ("it's still wrong" -> "I've corrected it now"):
+    # the later fix answers it; only complaints after the agent's last fix still count
+    fixes = [t.seq for t in turns if t.speaker == "agent" and rc.AGENT_FIX.search(t.text.replace("\u2019", "'"))
+             and _first_match(rc.REFUSALS, t.text) is None]  # fmt: skip
+    if fixes:
+        ev_all = [(w, kind, e) for w, kind, e in ev_all if not (kind == "open" and int(e.get("seq", -1)) < fixes[-1])]
     refusal = _refusal(turns, first_cust) if first_agent is not None else None
     promise = _commitment(turns, it, tz, opts.default_follow_up_days) if first_agent is not None else None
+    if (promise is not None and refusal is not None and refusal[0] >= STRONG_REFUSAL
+            and promise[0].startswith(CUSTOMER_DEFERS) and promise[2]["seq"] > refusal[1]["seq"]):
+        # "ok i'll try tomorrow then" after "the system is down, please try again tomorrow":
+        # the customer will contact again, there is no fix of theirs to try
+        promise = None
     commitment, due, commit_ev = promise if promise else (None, None, None)
     if refusal is not None:
         ev_all.append((refusal[0], "open", refusal[1]))
     if first_agent is not None and turns[-1].speaker == "agent" and commitment is None:
-        m = rc.AGENT_WAITING.search(turns[-1].text.replace("\u2019", "'"))
+        last_low = turns[-1].text.replace("\u2019", "'")
+        m = rc.AGENT_WAITING.search(last_low) or rc.AGENT_HOLDING.search(last_low.strip())
         if m is not None:
             ev_all.append((1.2, "open", {"seq": turns[-1].seq, "char_start": m.start(), "char_end": m.end(),
                                          "matched": turns[-1].text[m.start():m.end()], "signal": "unresolved",
                                          "reason": "the agent's last turn waits for the customer"}))  # fmt: skip
-    if closing and not ev_all and POSITIVE_WORDS.search(closing[-1].text):
+    if cust and turns[-1] is cust[-1] and rc.CUSTOMER_DROPPED.match(cust[-1].text.replace("\u2019", "'")):
+        # "hello? are you still there?": the line went quiet before anything was settled
+        ev_all.append((1.5, "open", {"seq": cust[-1].seq, "signal": "unresolved",
+                                     "reason": "the customer was left calling into a silent line"}))  # fmt: skip
+    replies = [t for t in turns[first_cust + 1 :] if t.speaker == "agent"] if first_cust >= 0 else []
+    if replies and commitment is None and all(
+        rc.AGENT_CLOSING_ONLY.match(t.text.replace("\u2019", "'").strip()) and not _AGREES.search(t.text) for t in replies
+    ):
+        # "We apologise for the inconvenience. Kind regards": the agent never said anything
+        # about the problem
+        ev_all.append((1.5, "open", {"seq": replies[-1].seq, "signal": "unresolved",
+                                     "reason": "the agent only apologised or said goodbye"}))  # fmt: skip
+    asked = _unanswered_question(turns, cust)
+    if asked is not None:
+        ev_all.append((1.5, "open", {"seq": asked.seq, "signal": "unresolved",
+                                     "reason": f"the customer's last question (turn {asked.seq}) got only a goodbye"}))  # fmt: skip
+    if closing and not ev_all and commitment is None and refusal is None and (neg := _agent_said_no(turns, first_cust)):
+        # no cue anywhere, but the agent's last real answer was a "no" ("there's no express
+        # option, sorry") and did nothing: open unless the customer's last word is friendly
+        ev_all.append((NEGATIVE_ANSWER, "open", neg))
+    if closing and POSITIVE_WORDS.search(closing[-1].text) and all(
+        e.get("reason") == NEGATIVE_REASON for _w, _k, e in ev_all
+    ):
         # a friendly last word with no cue ("Thank you, you're awesome"): weakly approving
-        ev_all.append((1.0, "approval", {"seq": closing[-1].seq, "signal": "resolved",
+        ev_all.append((1.0 + NEGATIVE_ANSWER * bool(ev_all), "approval", {"seq": closing[-1].seq, "signal": "resolved",
                                          "reason": "the customer's last turn is positive"}))  # fmt: skip
     # the customer wrote last (text channels), with more than a thank-you, or with a new
     # question ("Thanks. Also, how do I get the payment back?")
@@ -391,7 +528,10 @@ def assess(it: Interaction, options: ResolutionOptions | None = None) -> Resolut
     after = commit_ev["seq"] if commit_ev else -1
     still_open = sum(w for w, kind, e in ev_all if kind == "open"
                      and int(e.get("seq", -1)) > after and e.get("seq") in {t.seq for t in cust})  # fmt: skip
-    if (commitment or pending_vendor) and not so > su + 1.0 and not still_open >= OPEN_AFTER_PROMISE:
+    # only the customer's own word that it is done beats a promise: a desk marks a ticket
+    # "solved" while the letter it promised is still in the post
+    so_said = sum(w for w, kind, e in ev_all if kind == "outcome" and "vendor_status" not in e)
+    if (commitment or pending_vendor) and not so_said > su + 1.0 and not still_open >= OPEN_AFTER_PROMISE:
         verdict = "pending"
         conf = 0.75 if commitment else 0.6
         reasons.insert(0, f"follow-up promised: '{commitment}'" if commitment else f"vendor status {status}")

@@ -489,3 +489,233 @@ def test_asr_turns_without_punctuation_are_split_into_clauses(closing: str, verd
     it = _it("call", ("customer", "my broadband keeps dropping"), ("agent", "ive restarted the line from here"),
              ("customer", closing))  # fmt: skip
     assert assess(it).verdict == verdict, assess(it).reasons
+
+
+# -- fresh4 causes (#19 round 5): give-ups, dead ends, drop-offs, hanging questions, ASR fillers --
+# (phrasings written for these tests, not copied from the fresh4 set)
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "okay well ill just use my other card then",  # a workaround the customer will live with
+        "fine ill look for another supplier then",  # taking it elsewhere
+        "ok, thanks for trying I suppose. we'll find another provider",
+        "i guess ill have to get a plumber out myself then",  # a job left to the customer
+        "okay then i just won't bother",
+        "right so nothing then um cheers",  # summing up that nothing came of it
+        "so the same as last week then",
+        "this is um this is absurd",  # fillers between a cue's words
+        "ugh ok",  # exasperation
+        "ok :(",
+        "oh well, that's a shame. bye",  # polite resignation
+        "i dont agree but fine",
+        "brilliant another three weeks of waiting then",
+        "okay ill call them i suppose",  # sent to someone else
+    ],
+)
+def test_give_ups_workarounds_and_resignation_are_open(closing: str) -> None:
+    it = _it("call", ("customer", "my order is wrong"), ("agent", "i see, the order was placed like that"),
+             ("customer", closing))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "unresolved", got.reasons
+    assert got.flag(ResolutionOptions()) is not None
+
+
+@pytest.mark.parametrize(
+    "agent_last",
+    [
+        "There are no plans to support that at the moment.",
+        "um the booking system is down so theres no way to change it today",
+        "okay im just going to transfer you to our claims team",
+        "let me get my supervisor",
+        "i cant reproduce that here so ill close this for now",
+        "Thank you for your feedback, which has been passed to the store manager.",
+        "um thats the councils responsibility not ours",
+        "Sorry, we're fully booked until next month.",
+        "The charge stands, I'm afraid.",
+        "um only the landlord can approve that",
+        "Sorry, there isn't anything more I can do.",
+        "the engineer would tell you exactly the same",
+        "Not at this time.",
+        "we dont cover accidental damage on that plan",
+        "I'm unable to generate a new one for you.",  # an inability the lists do not name
+    ],
+)
+def test_more_agent_dead_ends_make_a_polite_goodbye_open(agent_last: str) -> None:
+    it = _it("call", ("customer", "hi I need this sorted today"), ("agent", "let me have a look"),
+             ("customer", "thanks"), ("agent", agent_last), ("customer", "okay thanks bye"))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "unresolved", got.reasons
+
+
+def test_closing_formulas_do_not_push_a_dead_end_out_of_the_window() -> None:
+    it = _it("chat", ("customer", "can you waive the admin fee?"), ("agent", "No, sorry, the fee can't be waived."),
+             ("customer", "please, it was your mistake"), ("agent", "I understand, but it's our policy."),
+             ("agent", "Is there anything else I can help you with today?"), ("customer", "no, thanks"))  # fmt: skip
+    assert assess(it).verdict == "unresolved"
+
+
+def test_a_fix_after_the_refusal_is_the_agents_last_word() -> None:
+    it = _it("call", ("customer", "the promo code wont work"), ("agent", "im sorry i cant apply expired codes"),
+             ("customer", "oh thats a pity"), ("agent", "but ive gone ahead and added a ten percent credit instead"),
+             ("customer", "oh lovely thank you"))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "resolved", got.reasons
+
+
+def test_a_complaint_the_agent_then_fixed_no_longer_counts() -> None:
+    it = _it("call", ("customer", "my bill is wrong"), ("agent", "let me look"),
+             ("customer", "the amount is still wrong its double"), ("agent", "ive corrected it now"),
+             ("customer", "okay thanks"))  # fmt: skip
+    assert assess(it).verdict == "resolved"
+    # ... but one after the fix still does
+    again = _it("call", ("customer", "my bill is wrong"), ("agent", "ive corrected it now"),
+                ("customer", "its still showing the old amount"))  # fmt: skip
+    assert assess(again).verdict == "unresolved"
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        # the line goes quiet: the customer calls into it
+        [("customer", "my tv box keeps freezing"), ("agent", "okay um let me just"), ("customer", "hello"),
+         ("customer", "um hello are you still there")],
+        # the call ends while on hold or being handed on
+        [("customer", "i want to close my account"), ("agent", "okay one moment please hold")],
+        [("customer", "the refund hasnt come"), ("agent", "okay let me just check")],
+    ],
+)
+def test_a_contact_that_stops_mid_way_is_open(turns: list[tuple[str, str]]) -> None:
+    got = assess(_it("call", *turns))
+    assert got.verdict == "unresolved", got.reasons
+
+
+def test_a_question_answered_only_with_a_goodbye_is_open() -> None:
+    it = _it("chat", ("customer", "the invoice has the wrong name"), ("agent", "You can edit it under Settings."),
+             ("customer", "there is no edit button there, so how do I change it?"),
+             ("agent", "Thanks for chatting with us today!"))  # fmt: skip
+    assert assess(it).verdict == "unresolved"
+    asr = _it("call", ("customer", "my pension letter never came"), ("agent", "they were posted in march"),
+              ("customer", "so what am i supposed to do now"), ("agent", "is there anything else i can help with"))  # fmt: skip
+    assert assess(asr).verdict == "unresolved"
+    # a short answer is an answer
+    sure = _it("chat", ("customer", "Thanks! Could you also email me the receipt?"), ("agent", "Sure! Have a great day."))
+    assert assess(sure).verdict == "resolved"
+
+
+def test_an_agent_who_only_apologises_leaves_it_open() -> None:
+    it = _it("email", ("customer", "Nobody came to service the boiler today and I took the day off."),
+             ("agent", "Dear Mr Young,\n\nWe apologise for the inconvenience.\n\nKind regards,\nService Team"))  # fmt: skip
+    assert assess(it).verdict == "unresolved"
+
+
+@pytest.mark.parametrize(
+    "agent_last",
+    [
+        "we know about it um the developers are working on a fix",
+        "Our maintenance crew is repairing the gate on Tuesday, until then use the side entrance.",
+        "okay im sending a recovery truck it will be with you within the hour",
+        "ive linked your account to the outage and you will get an email as soon as its fixed",
+        "An electrician is booked for Wednesday.",
+    ],
+)
+def test_work_under_way_or_at_a_named_time_is_pending(agent_last: str) -> None:
+    it = _it("chat", ("customer", "it's broken"), ("agent", agent_last), ("customer", "ok good"))
+    got = assess(it)
+    assert got.verdict == "pending", got.reasons
+
+
+def test_a_desks_solved_does_not_beat_a_promise() -> None:
+    it = _it("chat", ("customer", "can I change my registered address?"),
+             ("agent", "I've requested a verification letter, it arrives in 3-5 days and then you can finish it."),
+             ("customer", "ok thanks"), meta={"ticket_status": "solved"})  # fmt: skip
+    assert assess(it).verdict == "pending"
+
+
+@pytest.mark.parametrize(
+    ("agent_last", "closing"),
+    [
+        # a retry with nothing to try, after a dead end: the customer will contact again
+        ("the system is down so please try again tomorrow", "okay ill try tomorrow then"),
+        ("i dont know why its failing sorry", "ill just try again later bye"),
+    ],
+)
+def test_trying_again_later_after_a_dead_end_is_no_follow_up(agent_last: str, closing: str) -> None:
+    it = _it("call", ("customer", "my payment wont go through"), ("agent", agent_last), ("customer", closing))
+    got = assess(it)
+    assert got.verdict == "unresolved", got.reasons
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        [("customer", "i want to transfer money to my sons account"), ("agent", "okay ive set that up its gone through"),
+         ("customer", "lovely thanks")],
+        [("customer", "can you tell me my account number"), ("agent", "its four four two one eight"),
+         ("customer", "brilliant whatever would i do without you thanks")],
+        [("customer", "is the pool open tomorrow"), ("agent", "um no im afraid its closed until monday"),
+         ("customer", "okay no worries thanks for letting me know")],
+        [("customer", "can I pay by cheque"), ("agent", "im afraid we dont take cheques but you can pay by card now"),
+         ("customer", "okay lets do that"), ("agent", "thats done now youre all paid up"), ("customer", "great thanks bye")],
+        [("customer", "hey where's the download link"), ("agent", "It's under Billing > History."),
+         ("customer", "found it 👍")],
+        [("customer", "does my plan cover roaming?"), ("agent", "Yes, EU roaming is included."),
+         ("customer", "amazing, just what I needed 🙌")],
+        [("customer", "the channel is missing"), ("agent", "sending a refresh now"),
+         ("customer", "its black now oh wait its coming on"), ("agent", "is it there now"), ("customer", "yes its working")],
+    ],
+)
+def test_new_cues_leave_resolved_contacts_resolved(turns: list[tuple[str, str]]) -> None:
+    got = assess(_it("chat" if "👍" in turns[-1][1] or "🙌" in turns[-1][1] else "call", *turns))
+    assert got.verdict == "resolved", got.reasons
+
+
+def test_a_plain_no_to_a_request_is_open_but_a_no_to_a_question_for_information_settles_it() -> None:
+    request = _it("call", ("customer", "hi um i need to move my appointment"),
+                  ("agent", "um theres nothing before march"), ("customer", "okay"))  # fmt: skip
+    got = assess(request)
+    assert got.verdict == "unresolved", got.reasons
+    assert got.flag(ResolutionOptions()) is not None
+    question = _it("call", ("customer", "is the pool open on sunday"),
+                   ("agent", "no its closed for maintenance until monday"), ("customer", "okay"))  # fmt: skip
+    assert assess(question).verdict == "resolved"
+    # good news said with a negation, and a friendly last word, are no "no"
+    good = _it("call", ("customer", "i got a letter saying i owe money"),
+               ("agent", "youre all up to date nothing owing"), ("customer", "okay"))  # fmt: skip
+    assert assess(good).verdict == "resolved"
+    # "nobody", "never", "nothing" are as often emphatic praise as a refusal
+    sales = _it("call", ("customer", "I am thinking about buying your premium package."),
+                ("agent", "Trust me, it's great. Nobody ever asks for their money back."),
+                ("customer", "Okay, send me the contract."))  # fmt: skip
+    assert assess(sales).verdict == "resolved"
+    thanked = _it("call", ("customer", "i need to move my appointment"),
+                  ("agent", "there isnt a slot this week but monday at nine is free"), ("customer", "lovely thanks"))  # fmt: skip
+    assert assess(thanked).verdict == "resolved"
+
+
+def test_bad_news_with_an_apology_makes_thanks_politeness() -> None:
+    it = _it("chat", ("customer", "I need the blue one for Saturday"),
+             ("agent", "Sorry, we don't have any blue ones in stock until June."), ("customer", "ok thanks"))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "unresolved", got.reasons
+    # "I'm afraid" alone is no "no": the payment did go through
+    glitch = _it("call", ("customer", "the app said my payment failed"),
+                 ("agent", "im afraid that was a glitch your payment did go through"), ("customer", "oh phew okay thanks"))  # fmt: skip
+    assert assess(glitch).verdict == "resolved"
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "same as before um actually no its faster now thanks",  # a self-correction replaces what came before
+        "oh well done thank you",  # not "oh well"
+        "no its not a problem thanks",  # not "well it's not"
+        "what a sigh of relief thank you",  # not an exasperated "sigh"
+    ],
+)
+def test_look_alikes_of_the_new_open_cues_stay_resolved(closing: str) -> None:
+    it = _it("call", ("customer", "my internet is slow"), ("agent", "ive reset your line from here"),
+             ("customer", closing))  # fmt: skip
+    got = assess(it)
+    assert got.verdict == "resolved", got.reasons
