@@ -19,6 +19,12 @@ Runtimes (`EncoderOptions.runtime`):
 - "auto" (default): ONNX when prepared, else PyTorch with a logged reason.
 Texts are batched by length (sorted by word-piece count, each batch padded only to its
 longest) and identical texts are encoded once. Threads are set explicitly (`threads`).
+
+Repeated texts across calls (agents' scripted lines: "Is there anything else I can help you
+with?") are served from a bounded LRU cache keyed by the word pieces (`cache_size`
+entries; the tokenizer lower-cases and strips accents, so "Thank you!" and "thank you!"
+share an entry): a hit returns the rows computed the first time, bit for bit. Its hit
+rate is in `cache_stats` (bench/analysis.py prints it).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +77,9 @@ class EncoderOptions:
     #: CPU: the int8 ONNX graph (~15 % faster; see `_float_nodes` and the README for what it
     #: costs in agreement); False: float32, the classifier's own numbers, batch-independent
     quantize: bool = False
+    #: distinct texts (by word pieces) whose pooled outputs are kept for reuse; 0 = no cache.
+    #: One entry is 7 x 384 float32 (10.5 KiB): 4096 entries ~ 43 MiB
+    cache_size: int = 4096
 
     def __post_init__(self) -> None:
         if self.runtime not in RUNTIMES:
@@ -78,6 +88,8 @@ class EncoderOptions:
             raise ValueError(f"encoder device must be one of {', '.join(DEVICES)}; got {self.device!r}")
         if self.threads < 0 or self.batch_size < 1:
             raise ValueError("encoder threads must be >= 0 and batch size >= 1")
+        if self.cache_size < 0:
+            raise ValueError("encoder cache size must be >= 0 (0 = no cache)")
 
     @property
     def resolved_threads(self) -> int:
@@ -290,6 +302,37 @@ class _TorchRunner:
         return out.float().cpu().numpy()
 
 
+class PooledCache:
+    """A bounded LRU of pooled encoder outputs keyed by word-piece ids (not thread-safe:
+    `TextEncoder` uses it under its lock). `hits` / `lookups` count distinct texts of a
+    call that were (not) found, after the call's own duplicates were folded."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._rows: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self.hits = 0
+        self.lookups = 0
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, key: bytes) -> np.ndarray | None:
+        self.lookups += 1
+        row = self._rows.get(key)
+        if row is not None:
+            self._rows.move_to_end(key)
+            self.hits += 1
+        return row
+
+    def put(self, key: bytes, row: np.ndarray) -> None:
+        if self.size <= 0:
+            return
+        self._rows[key] = row
+        self._rows.move_to_end(key)
+        while len(self._rows) > self.size:
+            self._rows.popitem(last=False)
+
+
 class TextEncoder:
     """MiniLM once per distinct text: every layer's mean-pooled output, batched by length.
 
@@ -321,33 +364,68 @@ class TextEncoder:
             _TorchRunner(self.options, device))
         self._tokenizer = _Tokenizer()
         self._lock = threading.Lock()
+        self.cache = PooledCache(self.options.cache_size)
+        #: texts given to `pooled`, and forward passes (rows) actually computed
+        self.texts_seen = 0
+        self.rows_encoded = 0
         self.name = f"minilm-{self._runner.name}"
+
+    def clear_cache(self) -> None:
+        """Forget every cached output and zero the counters (the bench's warm-up)."""
+        with self._lock:
+            self.cache = PooledCache(self.options.cache_size)
+            self.texts_seen = self.rows_encoded = 0
+
+    def cache_stats(self) -> dict[str, int | float]:
+        """Texts asked for, rows encoded, distinct texts looked up in the cache and hits."""
+        c = self.cache
+        return {"texts": self.texts_seen, "encoded": self.rows_encoded, "lookups": c.lookups, "hits": c.hits,
+                "hit_rate": c.hits / c.lookups if c.lookups else 0.0, "entries": len(c), "size": c.size}
 
     def pooled(self, texts: Sequence[str]) -> np.ndarray:
         """float32 [len(texts), 7, 384]: the mean over word pieces of each hidden state.
 
-        Texts with the same word pieces are encoded once; the rest go in batches of
-        similar length (sorted by word-piece count), each padded only to its longest."""
+        Texts with the same word pieces are encoded once (and not at all when the cache
+        holds them); the rest go in batches of similar length (sorted by word-piece
+        count), each padded only to its longest."""
         out = np.zeros((len(texts), N_STATES, DIM), dtype=np.float32)
         if not len(texts):
             return out
-        pos: dict[tuple[int, ...], int] = {}
-        index = np.asarray([pos.setdefault(tuple(ids), len(pos)) for ids in self._tokenizer(texts)],
-                           dtype=np.int64)
-        ids = list(pos)
-        order = sorted(range(len(ids)), key=lambda k: len(ids[k]))  # batch by length
-        res = np.zeros((len(ids), N_STATES, DIM), dtype=np.float32)
+        pos: dict[bytes, int] = {}
+        pieces: list[list[int]] = []
+        index = np.empty(len(texts), dtype=np.int64)
+        for i, ids in enumerate(self._tokenizer(texts)):
+            key = np.asarray(ids, dtype=np.int32).tobytes()
+            k = pos.get(key)
+            if k is None:
+                k = pos[key] = len(pieces)
+                pieces.append(ids)
+            index[i] = k
+        keys = list(pos)
+        res = np.zeros((len(keys), N_STATES, DIM), dtype=np.float32)
         bs = self.options.batch_size
         with self._lock:
+            todo = []
+            for k, key in enumerate(keys):
+                row = self.cache.get(key) if self.cache.size else None
+                if row is None:
+                    todo.append(k)
+                else:
+                    res[k] = row
+            order = sorted(todo, key=lambda k: len(pieces[k]))  # batch by length
             for start in range(0, len(order), bs):
                 chunk = order[start : start + bs]
-                width = max(len(ids[k]) for k in chunk)
+                width = max(len(pieces[k]) for k in chunk)
                 arr = np.zeros((len(chunk), width), dtype=np.int64)
                 mask = np.zeros((len(chunk), width), dtype=np.int64)
                 for r, k in enumerate(chunk):
-                    arr[r, : len(ids[k])] = ids[k]
-                    mask[r, : len(ids[k])] = 1
+                    arr[r, : len(pieces[k])] = pieces[k]
+                    mask[r, : len(pieces[k])] = 1
                 res[chunk] = self._runner(arr, mask)
+            for k in order:
+                self.cache.put(keys[k], res[k].copy())
+            self.texts_seen += len(texts)
+            self.rows_encoded += len(order)
         out[:] = res[index]
         return out
 
@@ -370,7 +448,7 @@ _shared_lock = threading.Lock()
 def shared_encoder(options: EncoderOptions, cache_dir: Path | str | None) -> TextEncoder:
     """One encoder per (options, cache) per process: the serve process loads MiniLM once."""
     key = (options.runtime, options.device, options.threads, options.batch_size, options.quantize,
-           str(cache_dir) if cache_dir is not None else None)
+           options.cache_size, str(cache_dir) if cache_dir is not None else None)
     with _shared_lock:
         if key not in _shared:
             _shared[key] = TextEncoder(options, cache_dir)

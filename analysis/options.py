@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from analysis.encoder import EncoderOptions
 
 PACKAGED_EMBEDDINGS = "packaged:all-MiniLM-L6-v2"
+#: keys that only change speed, never a score: left out of the scores' `analysis_key`, so
+#: tuning them does not make every stored score stale
+SPEED_ONLY = ("encoder_cache_size", "encoder_overlap")
 
 
 @dataclass
@@ -52,6 +55,12 @@ class AnalysisOptions:
     #: ~15 % faster, but a turn's numbers then move with its batch neighbours and held-out
     #: agent-turn sentiment accuracy fell 0.888 -> 0.854 (README, "One encoder pass")
     encoder_quantize: bool = False
+    #: distinct turn texts whose encoder outputs are kept for reuse (scripted agent lines
+    #: repeat across interactions); ~10.5 KiB each; 0 = no cache. Never changes a result
+    encoder_cache_size: int = 4096
+    #: encode the next slice of a batch while this slice's rules, redaction, keywords and
+    #: metrics run (the runtime releases the GIL); never changes a result
+    encoder_overlap: bool = True
     #: a high-severity verdict whose evidence confidence (analysis/confidence.py) is below
     #: this goes to the front of the review queue and its alert says "low confidence"
     low_confidence_below: float = 0.6
@@ -79,4 +88,5 @@ class AnalysisOptions:
         from analysis.encoder import EncoderOptions
 
         return EncoderOptions(runtime=self.encoder_runtime, device=self.encoder_device, threads=self.encoder_threads,
-                              batch_size=self.encoder_batch, quantize=self.encoder_quantize)
+                              batch_size=self.encoder_batch, quantize=self.encoder_quantize,
+                              cache_size=self.encoder_cache_size)

@@ -29,8 +29,10 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +44,7 @@ from analysis import embeddings, keywords, metrics, outbound
 from analysis import flags as flag_rules
 from analysis import resolution as resolution_stage
 from analysis.facts import FactChecker, FactOptions, FactsOptions
-from analysis.options import AnalysisOptions
+from analysis.options import SPEED_ONLY, AnalysisOptions
 from analysis.patterns import embedding as cluster_embedding
 from analysis.redaction import (
     RedactionOptions,
@@ -69,6 +71,9 @@ log = logging.getLogger(__name__)
 
 #: characters of a turn given to the sentence encoder (MiniLM reads 256 word pieces at most)
 EMBED_CHARS = cluster_embedding.TURN_CHARS
+#: interactions per slice when the encoder runs beside the per-interaction work
+#: (`encoder_overlap`): ~400 turns, several full encoder batches per slice
+OVERLAP_SLICE = 64
 
 
 @dataclass(slots=True)
@@ -160,10 +165,25 @@ class Analyzer:
         self._rules: RuleEngine | None = None
         self._transcriber: Any = None
         self._encoder: Any = None
-        #: seconds spent per stage since this Analyzer was built (sentiment, embeddings,
-        #: per_interaction, write): where the time goes, for the bench and the logs
+        self._pool: ThreadPoolExecutor | None = None
+        self._stage_lock = threading.Lock()
+        #: seconds spent per stage since this Analyzer was built (encoder, or sentiment and
+        #: embeddings; per_interaction, encoder_wait, write): where the time goes, for the
+        #: bench and the logs. With `encoder_overlap` the encoder's seconds run beside
+        #: per_interaction (on the encoder thread); encoder_wait is what the job waited.
         self.stage_seconds: dict[str, float] = {}
         self.analysis_key = self._fingerprint()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (the Ray workers get a copy): no encoder thread, no lock."""
+        state = self.__dict__.copy()
+        state["_pool"] = None
+        state["_stage_lock"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._stage_lock = threading.Lock()
 
     # -- models, loaded once -------------------------------------------------------------
 
@@ -249,7 +269,7 @@ class Analyzer:
                 "sentiment": asdict(self.sentiment_options),
                 "anger": asdict(self.anger_options) if hasattr(self.anger_options, "__dataclass_fields__") else None,
                 "redaction": asdict(self.redaction),
-                "analysis": asdict(self.options),
+                "analysis": {k: v for k, v in asdict(self.options).items() if k not in SPEED_ONLY},
                 "resolution": asdict(self.resolution_options),
                 "facts": [asdict(f) for f in self.facts],
                 "fact_check": asdict(self.fact_options),
@@ -262,38 +282,78 @@ class Analyzer:
     # -- the pure part: records in, records out --------------------------------------------
 
     def analyse(self, batch: Sequence[Interaction]) -> list[Analysis | Exception]:
-        """Analyse interactions (no store access); an entry is the exception where one failed."""
-        texts = [t.text for it in batch for t in it.turns]
+        """Analyse interactions (no store access); an entry is the exception where one failed.
+
+        With `encoder_overlap` the batch is cut into slices of `OVERLAP_SLICE` interactions
+        and the next slice is encoded on the encoder thread while this one's rules,
+        redaction, keywords and metrics run: the runtime releases the GIL, so its work and
+        the per-interaction Python share the CPUs instead of taking turns. Every slice is
+        computed exactly as the whole batch would be (repeated texts across slices come
+        from the encoder's cache), so the results are the same."""
         need_vectors = (
             bool(self.topic_options.taxonomy) or self.rule_engine.needs_embeddings or self.cluster_model is not None
         )
+        _ = self.classifier  # load before the encoder thread first needs it
+        self.anger_scorer.prefetch(batch)
+        step = OVERLAP_SLICE if self.options.encoder_overlap and len(batch) > OVERLAP_SLICE else len(batch)
+        slices = [batch[k : k + step] for k in range(0, len(batch), step)] or [batch]
+        out: list[Analysis | Exception] = []
+        pending: Future[Any] | None = None
+        try:
+            encoded = self._encode(slices[0], need_vectors)
+            for i, part in enumerate(slices):
+                if i + 1 < len(slices):
+                    pending = self._encoder_thread().submit(self._encode, slices[i + 1], need_vectors)
+                t0 = time.perf_counter()
+                sentiments, vectors = encoded
+                pos = 0
+                for it in part:
+                    n = len(it.turns)
+                    try:
+                        out.append(self._analyse_one(it, sentiments[pos : pos + n], vectors[pos : pos + n]))
+                    except Exception as exc:  # one bad interaction must not stop the batch
+                        log.exception("analysis of interaction %s failed", it.id)
+                        out.append(exc)
+                    pos += n
+                self._book("per_interaction", time.perf_counter() - t0)
+                if pending is not None:
+                    t0 = time.perf_counter()
+                    encoded = pending.result()
+                    pending = None
+                    self._book("encoder_wait", time.perf_counter() - t0)
+        finally:
+            if pending is not None and not pending.cancel():  # an error above: let it finish first
+                pending.exception()
+        return out
+
+    def _encode(self, part: Sequence[Interaction], need_vectors: bool) -> tuple[list[Any], np.ndarray]:
+        """(turn sentiments, turn vectors) of `part`: one shared encoder pass when the
+        classifier is served from it, else the classifier and the embedder separately."""
+        texts = [t.text for it in part for t in it.turns]
+        speakers = [t.speaker for it in part for t in it.turns]
         t0 = time.perf_counter()
-        shared = _shared_pass(self.classifier, texts, [t.speaker for it in batch for t in it.turns], need_vectors)
+        shared = _shared_pass(self.classifier, texts, speakers, need_vectors)
         if shared is not None:  # one MiniLM pass gave both (analysis/sentiment/head.py)
             sentiments, vecs = shared
-            t1 = t0  # the pass is booked under "encoder"
+            self._book("encoder", time.perf_counter() - t0)
         else:
-            sentiments = self.predict(texts, [t.speaker for it in batch for t in it.turns])
+            sentiments = self.predict(texts, speakers)
             t1 = time.perf_counter()
             vecs = self.embed(texts) if need_vectors and texts else None
+            self._book("sentiment", t1 - t0)
+            self._book("embeddings", time.perf_counter() - t1)
         vectors = vecs if vecs is not None else np.zeros((len(texts), embeddings.DIM), np.float32)
-        t2 = time.perf_counter()
-        self.anger_scorer.prefetch(batch)
-        out: list[Analysis | Exception] = []
-        pos = 0
-        for it in batch:
-            n = len(it.turns)
-            try:
-                out.append(self._analyse_one(it, sentiments[pos : pos + n], vectors[pos : pos + n]))
-            except Exception as exc:  # one bad interaction must not stop the batch
-                log.exception("analysis of interaction %s failed", it.id)
-                out.append(exc)
-            pos += n
-        t3 = time.perf_counter()
-        stages = ((("encoder", t2 - t0),) if shared is not None else (("sentiment", t1 - t0), ("embeddings", t2 - t1)))
-        for stage, secs in (*stages, ("per_interaction", t3 - t2)):
-            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + secs
-        return out
+        return sentiments, vectors
+
+    def _encoder_thread(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="convoscope-encoder")
+        return self._pool
+
+    def _book(self, stage: str, seconds: float) -> None:
+        """Add to `stage_seconds` (from either thread: one lock)."""
+        with self._stage_lock:
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
 
     def _analyse_one(
         self, it: Interaction, sents: Sequence[TurnSentiment], vecs: np.ndarray
@@ -487,7 +547,7 @@ class Analyzer:
                 )  # fmt: skip
                 report.failed += 1
                 report.failures.append({"id": it.id, "reason": reason, "attempts": attempts})
-        self.stage_seconds["write"] = self.stage_seconds.get("write", 0.0) + time.perf_counter() - t_write
+        self._book("write", time.perf_counter() - t_write)
         report.analysed += len(done)
         report.turns += sum(len(a.interaction.turns) for a in done)
         report.new_flag_ids += new_ids

@@ -14,6 +14,10 @@ the clock starts (reported separately), so the rate is the steady-state one.
 Because a shared machine's speed drifts, the same turns are then encoded once with plain
 sentence-transformers (all-MiniLM-L6-v2, batch 64, the way topics were encoded before #15)
 and the end-to-end rate is also printed as a ratio to that encode (target >= 1.2x).
+CPU seconds (process time, all threads) of the analysis and of that encode are printed too:
+on a loaded machine they move less than wall time. `--unique-turns` makes every turn text
+unique (the encoder cache then never hits: its overhead alone); `--encoder-cache 0` and
+`--no-overlap` switch off the two throughput features of #15 for a side-by-side.
 `--compare-runtimes` adds the shared encoder's runtimes (PyTorch and ONNX Runtime, float32
 and int8) on the same turns: turns/s, ratio to sentence-transformers and cosine to it.
 """
@@ -66,7 +70,9 @@ DETAILS = [
 NAMES = ["Ana", "Ben", "Chloe", "Dmitri", "Elif", "Farah", "Goran", "Hana", "Ivo", "Jun", "Kofi", "Lena"]
 
 
-def generate(n: int, turns: int, seed: int) -> list:
+def generate(n: int, turns: int, seed: int, unique: bool = False) -> list:
+    """`unique`: every turn text gets its own reference number (no text repeats at all: the
+    encoder cache's worst case)."""
     from store.records import Interaction, Turn, content_hash
 
     rnd = random.Random(seed)
@@ -85,6 +91,8 @@ def generate(n: int, turns: int, seed: int) -> list:
                  rnd.choice(DETAILS).format(n=rnd.randint(2, 90), order=rnd.randint(10_000, 99_999),
                                             name=rnd.choice(NAMES)))
             )  # fmt: skip
+            if unique:
+                text += f" Ref {i}-{k}."
             msgs.append(Turn(k, speaker, text, sent_at=at))
             at += timedelta(seconds=rnd.randint(20, 900))
         channel = "chat" if i % 3 else "email"
@@ -111,16 +119,17 @@ def redaction_ms(items: list) -> tuple[float, int]:
     return (time.perf_counter() - t) * 1000.0, turns
 
 
-def st_encode(texts: list[str]) -> tuple[float, object]:
-    """Seconds for a plain sentence-transformers encode of `texts` (model loaded first)."""
+def st_encode(texts: list[str]) -> tuple[float, object, float]:
+    """(wall seconds, vectors, CPU seconds) of a plain sentence-transformers encode of
+    `texts` (model loaded first)."""
     from analysis import embeddings
 
     model = embeddings.load()
     model.encode(texts[:64], batch_size=64, show_progress_bar=False)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     vecs = model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
                         show_progress_bar=False)
-    return time.perf_counter() - t, vecs
+    return time.perf_counter() - t, vecs, time.process_time() - c
 
 
 def compare_runtimes(texts: list[str], ref, st_s: float, cache: Path, threads: int) -> list[tuple[str, str]]:
@@ -172,6 +181,13 @@ def main() -> int:
     ap.add_argument("--runtime", choices=["auto", "onnx", "torch"], default="auto", help="[analysis] encoder_runtime")
     ap.add_argument("--threads", type=int, default=0, help="[analysis] encoder_threads (0 = all CPUs)")
     ap.add_argument("--compare-runtimes", action="store_true", help="also time each encoder runtime")
+    ap.add_argument("--encoder-cache", type=int, default=None,
+                    help="[analysis] encoder_cache_size (default: the config default; 0 = no cache)")
+    ap.add_argument("--no-overlap", action="store_true", help="[analysis] encoder_overlap = false")
+    ap.add_argument("--unique-turns", action="store_true",
+                    help="give every turn its own reference number: no text repeats (the cache's worst case)")
+    ap.add_argument("--st-first", action="store_true",
+                    help="run the sentence-transformers encode before the analysis (alternate to see drift)")
     ap.add_argument("--legacy", action="store_true",
                     help="the pre-#15 path: flair runs its own MiniLM for sentiment, sentence-transformers "
                          "another for topics and rules (two passes per turn), for a side-by-side")
@@ -194,14 +210,15 @@ def main() -> int:
     db = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="cs-bench-")) / "bench.duckdb"
     store = Store.open(db)
     t = time.perf_counter()
-    items = generate(args.n, args.turns, args.seed)
+    items = generate(args.n, args.turns, args.seed, args.unique_turns)
     for k in range(0, len(items), 5000):
         istore.upsert(store, items[k : k + 5000])
     load_s = time.perf_counter() - t
 
     analyzer = (LegacyAnalyzer if args.legacy else Analyzer)(
         AnalysisOptions(batch_size=args.batch_size, transcribe=False, encoder_runtime=args.runtime,
-                        encoder_threads=args.threads),
+                        encoder_threads=args.threads, encoder_overlap=not args.no_overlap,
+                        **({} if args.encoder_cache is None else {"encoder_cache_size": args.encoder_cache})),
         sentiment=SentimentOptions(backend=args.backend, model=args.sentiment_model), anger=AngerOptions(),
         topics=TopicOptions(),
         rules=default_rules(), redaction=RedactionOptions(), cache_dir=cache,
@@ -210,15 +227,23 @@ def main() -> int:
     analyzer.analyse(generate(2, args.turns, args.seed + 1))  # loads every model once
     warm_s = time.perf_counter() - t
 
+    texts = [t.text for it in items for t in it.turns]
+    if args.st_first:
+        st_s, st_vecs, st_cpu = st_encode(texts)
     analyzer.stage_seconds.clear()
+    enc = analyzer.text_encoder
+    if enc is not None:  # the warm-up's texts must not count as hits
+        enc.clear_cache()
+    c0 = time.process_time()
     rep = analyzer.run(store)
+    run_cpu = time.process_time() - c0
     flags = store.conn.execute("SELECT kind, count(*) FROM flags GROUP BY kind ORDER BY 2 DESC").fetchall()
     red_ms, red_turns = redaction_ms(items)
-    texts = [t.text for it in items for t in it.turns]
-    st_s, st_vecs = st_encode(texts)
+    if not args.st_first:
+        st_s, st_vecs, st_cpu = st_encode(texts)
     e2e = rep.turns / rep.seconds
     st_rate = len(texts) / st_s
-    enc = analyzer.text_encoder
+    cache = enc.cache_stats() if enc is not None else None
     rows = [
         ("interactions", f"{rep.analysed:,}"),
         ("turns", f"{rep.turns:,}"),
@@ -230,8 +255,15 @@ def main() -> int:
         ("turns/s", f"{rep.turns / rep.seconds:.1f}"),
         ("plain sentence-transformers encode", f"{st_rate:.1f} turns/s (same turns, same run)"),
         ("end to end / that encode", f"{e2e / st_rate:.2f}x (target >= 1.2x)"),
+        ("analysis CPU s (process time)", f"{run_cpu:.1f} = {1000 * run_cpu / max(rep.analysed, 1):.1f} ms per interaction, "
+                                          f"{rep.turns / max(run_cpu, 1e-9):.0f} turns per CPU second"),
+        ("sentence-transformers CPU s", f"{st_cpu:.1f}: end to end / that encode by CPU = {st_cpu / max(run_cpu, 1e-9):.2f}x"),
         ("encoder", f"{enc.name if enc is not None else 'sentence-transformers'}"
                     f"{' (fell back: ' + enc.fallback_reason + ')' if enc is not None and enc.fallback_reason else ''}"),
+        ("encoder cache", "off (not the shared encoder)" if cache is None else
+         f"{cache['hits']:,} hits / {cache['lookups']:,} distinct texts looked up = {100 * cache['hit_rate']:.1f} % "
+         f"(size {cache['size']:,}; {cache['encoded']:,} texts encoded for {cache['texts']:,} inputs)"),
+        ("encoder overlap", "on" if analyzer.options.encoder_overlap else "off"),
         ("redaction (ms/turn)", f"{red_ms / red_turns:.3f} (conversation-level, {red_turns:,} turns; target <= 1)"),
         ("stage seconds", ", ".join(f"{k} {v:.1f}" for k, v in analyzer.stage_seconds.items())),
         ("peak RSS (MB)", f"{peak_rss_mb():.0f}"),

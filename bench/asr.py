@@ -27,6 +27,8 @@ machine has and the load average before the run.
     python bench/asr.py                         # all three sets
     python bench/asr.py --sets phone --repeat 1 # the short telephone set only
     python bench/asr.py --long-seconds 60 --no-cli   # quicker, Convoscope only
+    python bench/asr.py --sets long --enrol     # the long call as the ASR job runs it for an
+                                                # agent still being enrolled (voiceprint)
 """
 
 from __future__ import annotations
@@ -98,15 +100,21 @@ def worker(args: argparse.Namespace) -> int:
         return ru.ru_utime + ru.ru_stime
 
     load_cpu = cpu()
+    context = None
+    if args.enrol:  # as the ASR job does for an agent whose voiceprint is still being enrolled
+        from analysis.asr.speakers import CallContext
+
+        context = CallContext(agent="bench-agent", enrol=True)
     rows = []
     for f in args.files:
         c0 = cpu()
-        t = tr.transcribe(f)
+        t = tr.transcribe(f, context)
         words = sorted((w for x in t.turns for w in (x.words or [])), key=lambda w: w.start)
         rows.append({"file": f, "duration": t.duration, "wall": t.wall_seconds, "cpu": cpu() - c0,
                      "batched": t.batched, "turns": len(t.turns), "words": len(words),
                      "text": " ".join(w.word.strip() for w in words), "language": t.language,
-                     "encoder_passes": t.extra.get("encoder_passes")})  # fmt: skip
+                     "encoder_passes": t.extra.get("encoder_passes"), "encoder_windows": t.extra.get("encoder_windows"),
+                     "voiceprint_s": (t.extra.get("agent_voiceprint") or (0, 0, 0, 0.0))[3]})  # fmt: skip
     print(json.dumps({"load": load, "load_cpu": load_cpu, "rows": rows}))
     return 0
 
@@ -179,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batched-min-seconds", type=float, default=None,
                     help="Convoscope's asr.batched_min_seconds (default: the config default)")
     ap.add_argument("--no-cli", action="store_true", help="skip the whisper-ctranslate2 baseline")
+    ap.add_argument("--enrol", action="store_true",
+                    help="stereo calls also enrol the agent's voiceprint, as the ASR job does until an "
+                         "agent's print holds [asr] voiceprint_max_seconds (default: no enrolment)")
     ap.add_argument("--per-file", action="store_true", help="print every file (default: samples and long only)")
     ap.add_argument("--repeat", type=int, default=2, help="rounds (alternating sides); best time per file")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -199,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     common = ["--threads", str(args.threads), "--compute-type", args.compute_type,
               "--beam-size", str(args.beam_size), "--batched-min-seconds", str(args.batched_min_seconds),
-              "--language", args.language]  # fmt: skip
+              "--language", args.language, *(["--enrol"] if args.enrol else [])]  # fmt: skip
     exe = Path(sys.executable).parent / "whisper-ctranslate2"
     results: dict[str, dict] = {}
     for name, items in refs.items():
@@ -239,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
           f"beam {args.beam_size}; Convoscope at its default [asr] configuration "
           f"(language {'= ' + args.language if args.language else 'detected per call'}, VAD, word timestamps, "
           f"batched_min_seconds={args.batched_min_seconds}); the CLI per file with VAD + word timestamps")
+    if args.enrol:
+        print("stereo calls enrol the agent's voiceprint (--enrol): up to [asr] voiceprint_call_seconds "
+              "of speech each")
     print(f"best of {args.repeat} alternating rounds per file; "
           f"machine: {os.cpu_count()} cores, load average before the run "
           f"{load_before[0]:.1f}/{load_before[1]:.1f} (shared CPU: timings are noisy)")
@@ -259,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
             tot["cli_cpu"] += cc
             if args.per_file or name != "phone":
                 row = [Path(f).name, f"{c['duration']:.1f}", f"{c['wall']:.2f}", f"{c['duration'] / c['wall']:.1f}",
-                       f"{c['cpu']:.1f}", "batched" if c["batched"] else "sequential", str(c.get("encoder_passes"))]  # fmt: skip
+                       f"{c['cpu']:.1f}", "batched" if c["batched"] else "sequential",
+                       f"{c.get('encoder_passes')}/{c.get('encoder_windows')}"]  # fmt: skip
                 if has_cli:
                     row += [f"{cw:.2f}", f"{c['duration'] / cw:.1f}", f"{cc:.1f}", f"{cw / c['wall']:.2f}x"]
                 rows.append(row)
@@ -277,8 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         summary.append([f"  (model load once {r['load']:.2f} s; peak RSS {r['rss'] / 2**20:.0f} MiB; "
                         f"languages {','.join(langs)})"] + [""] * (len(headers) - 1))  # fmt: skip
     print(fmt_table(headers, rows + summary))
-    print("enc = encoder runs Convoscope made for the file (a batch of windows counts once; language "
-          "detection adds none on the sequential path); cpu s = user+sys CPU "
+    print("enc = encoder runs / 30 s windows encoded by Convoscope for the file (a batch of windows is one "
+          "run; language detection adds no window); cpu s = user+sys CPU "
           "seconds (less sensitive to other load than wall time); speed-up = CLI s / Convoscope s")
     return 0
 

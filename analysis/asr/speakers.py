@@ -65,7 +65,7 @@ def enrol(agent_channel: np.ndarray, context: CallContext | None, opts: AsrOptio
         return {}
     from analysis.diarization.call import MODEL, agent_voiceprint
 
-    got = agent_voiceprint(agent_channel, diarize_options(opts))
+    got = agent_voiceprint(agent_channel, diarize_options(opts), max_seconds=opts.voiceprint_call_seconds or None)
     if got is None:
         return {}
     return {"agent_voiceprint": (context.agent, MODEL, got[0], got[1])}

@@ -7,10 +7,11 @@ reused for every call, which is where most of the gain over running the
 Stereo calls keep one speaker per channel, so speaker labels come from the recording
 itself rather than from guessing. With VAD on, the speech of both channels is packed into
 shared 30 s windows (analysis.asr.packing), so a stereo call costs about what its mono
-mix-down would; each word is mapped back to its channel and its time. The first window
-goes through the sequential decoder, whose encoder pass also gives the language
-(`_language_once_model`: no extra pass); the rest, on calls at least
-`batched_min_seconds` long, through `BatchedInferencePipeline`. Mono calls under
+mix-down would; each word is mapped back to its channel and its time. On calls shorter
+than `batched_min_seconds` the first window goes through the sequential decoder, whose
+encoder pass also gives the language (`_language_once_model`: no extra pass); on longer
+ones every window goes through `BatchedInferencePipeline`, the language read from the
+first window's encoder output, which the batch reuses. Mono calls under
 `batched_min_seconds` use the sequential decoder (language from its first window too),
 longer ones the batched pipeline; with VAD off each channel is decoded on its own.
 `bench/asr.py` measures both modes.
@@ -103,7 +104,9 @@ def _language_once_model(base: type) -> type:
     from faster_whisper.audio import pad_or_trim
 
     class LanguageOnceModel(base):  # type: ignore[misc, valid-type]
+        device = "cpu"  # set by the Transcriber
         encodes = 0
+        windows = 0  # 30 s windows encoded (a batch counts each)
         detections = 0
         _first: tuple[np.ndarray, Any] | None = None
 
@@ -113,8 +116,33 @@ def _language_once_model(base: type) -> type:
                 self._first = None
                 if first[0].shape == features.shape and np.array_equal(first[0], features):
                     return first[1]
+                # a batch of windows (BatchedInferencePipeline) led by the detection's window:
+                # encode only the others (on CPU, where the outputs can be joined)
+                if (features.ndim == 3 and features.shape[1:] == first[0].shape and self.device == "cpu"
+                        and np.array_equal(features[0], first[0])):
+                    if len(features) == 1:
+                        return first[1]
+                    import ctranslate2
+
+                    self.encodes += 1
+                    self.windows += len(features) - 1
+                    rest = np.asarray(super().encode(np.ascontiguousarray(features[1:])))
+                    joined = np.concatenate([np.asarray(first[1]).reshape(1, *rest.shape[1:]), rest])
+                    return ctranslate2.StorageView.from_array(np.ascontiguousarray(joined))
             self.encodes += 1
+            self.windows += len(features) if features.ndim == 3 else 1
             return super().encode(features)
+
+        def first_window_language(self, features: np.ndarray) -> tuple[str, float]:
+            """The language of one padded window of features (80 x 3000), whose encoder
+            output is kept for the batch that decodes it (see `encode`)."""
+            self.detections += 1
+            self.encodes += 1
+            self.windows += 1
+            out = super().encode(features)
+            self._first = (features, out)
+            best = self.model.detect_language(out)[0][0]
+            return best[0][2:-2], float(best[1])
 
         def detect_language(self, audio: np.ndarray | None = None, features: np.ndarray | None = None,
                             vad_filter: bool = False, vad_parameters: Any = None,
@@ -167,6 +195,7 @@ class Transcriber:
             compute_type=self.compute_type,
             cpu_threads=options.cpu_threads,
         )
+        self.model.device = self.device
         self._batched: BatchedInferencePipeline | None = None
         self._lock = threading.Lock()
 
@@ -228,26 +257,44 @@ class Transcriber:
         lang, prob, _all = self.model.detect_language(audio=mix, vad_filter=self.options.vad)
         return lang, float(prob)
 
+    def _first_window_language(self, audio: np.ndarray, window: dict[str, float]) -> tuple[str, float]:
+        """The language of a packed call from its first window, computed on exactly the
+        features `BatchedInferencePipeline` will encode for that window (its slicing and
+        padding), so the batch takes the encoder output from here instead of encoding the
+        window again (`_language_once_model`)."""
+        from faster_whisper.audio import pad_or_trim
+
+        chunk = audio[int(window["start"] * SAMPLE_RATE) : int(window["end"] * SAMPLE_RATE)]
+        features = pad_or_trim(self.model.feature_extractor(chunk)[..., :-1])
+        return self.model.first_window_language(features)
+
     def _packed_run(self, channels: list[np.ndarray], language: str | None,
                     batched: bool) -> tuple[dict[int, list[Word]], str, float]:
         """Both channels' speech packed into shared windows (analysis.asr.packing), decoded.
 
-        The first window goes through the sequential decoder: when no language is
-        configured, the encoder output it needs anyway also gives the call's language
-        (`_language_once_model`), detected on both speakers' speech; decoding each channel
-        on its own would cost a pass per channel plus one on a mix for the language. The
-        other windows (a call with over 30 s of speech) are decoded with that language,
-        in batches by `BatchedInferencePipeline` when `batched`, else sequentially.
+        Short calls (`batched` False): the first window goes through the sequential
+        decoder; when no language is configured, the encoder output it needs anyway also
+        gives the call's language (`_language_once_model`), detected on both speakers'
+        speech; the other windows are decoded with that language, sequentially. Long calls
+        (`batched`): every window goes to `BatchedInferencePipeline`; the language comes
+        from the first window's encoder output, which the batch reuses
+        (`_first_window_language`). Decoding the first window sequentially there (as
+        before) encoded it a second time whenever its segments stopped short of the
+        window's end (12 windows for the 11 of the 5-minute bench call; 1-2 % of its CPU).
         """
         packed = pack(channels)
         per_channel: dict[int, list[Word]] = {i: [] for i in range(len(channels))}
         if not packed.windows:
             return per_channel, language or "", 0.0
         first, rest = packed.windows[0], packed.windows[1:]
-        if batched and language is not None:
+        prob = 1.0
+        if batched:
+            # a long call: every window in batches; without a configured language it is
+            # read from the first window, whose encoder output the batch then reuses
+            if language is None:
+                language, prob = self._first_window_language(packed.audio, first)
             first, rest = None, packed.windows
         found: list[list[Word]] = []
-        prob = 1.0
         if first is not None:  # `pack` lays the first window from 0 s: its times need no shift
             end = round(first["end"] * SAMPLE_RATE)
             segments, info = self.model.transcribe(
@@ -278,14 +325,16 @@ class Transcriber:
         """Transcribe decoded audio (see the module docstring for the strategy).
 
         `extra` records what it cost: `encoder_passes` (encoder runs; a batch of windows
-        counts once) and `language_detections` (0 when `language` is configured).
+        counts once), `encoder_windows` (30 s windows encoded) and `language_detections`
+        (0 when `language` is configured).
         """
         m = self.model
-        e0, d0 = getattr(m, "encodes", 0), getattr(m, "detections", 0)
+        e0, d0, w0 = getattr(m, "encodes", 0), getattr(m, "detections", 0), getattr(m, "windows", 0)
         m._first = None  # never reuse a window of an earlier call
         tr = self._transcribe_decoded(audio, context)
         tr.extra["encoder_passes"] = getattr(m, "encodes", 0) - e0
         tr.extra["language_detections"] = getattr(m, "detections", 0) - d0
+        tr.extra["encoder_windows"] = getattr(m, "windows", 0) - w0
         return tr
 
     def _transcribe_decoded(self, audio: Audio, context: CallContext | None = None) -> Transcript:

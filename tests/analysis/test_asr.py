@@ -329,6 +329,28 @@ def test_language_is_detected_once_from_the_decoding_pass(asr_transcriber, name:
 
 
 @pytest.mark.slow
+def test_a_long_call_reads_its_language_from_the_first_batched_window(asr_transcriber) -> None:
+    """A call past `batched_min_seconds` goes to the batched pipeline whole; the language
+    comes from its first window's encoder output, which the batch reuses: as many encoder
+    passes as with a configured language, and the same words (issue 15)."""
+    from analysis.asr.audio import Audio
+
+    calls = [load(SAMPLES / f"{n}.opus") for n in ("call_01_angry_refund", "call_04_churn_threat",
+                                                    "call_06_prohibited_promise")]
+    audio = Audio([np.concatenate([c.channels[i] for c in calls]) for i in (0, 1)], 2)
+    with options(asr_transcriber, language=""):
+        detected = asr_transcriber.transcribe_audio(audio)
+    with options(asr_transcriber, language="en"):
+        configured = asr_transcriber.transcribe_audio(audio)
+    assert detected.batched and detected.language == "en" and detected.language_probability > 0.5
+    assert (detected.extra["language_detections"], configured.extra["language_detections"]) == (1, 0)
+    # no window encoded twice: the detection's run is the batch's first row
+    assert detected.extra["encoder_windows"] == configured.extra["encoder_windows"] >= 2
+    assert [t.text for t in detected.turns] == [t.text for t in configured.turns]
+    assert "cancel my account" in _text(detected.turns, "customer")
+
+
+@pytest.mark.slow
 @pytest.mark.espeak
 def test_synthesised_call_words_and_speakers(asr_transcriber, synth_call) -> None:
     path = synth_call(

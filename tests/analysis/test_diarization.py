@@ -249,3 +249,21 @@ def test_enrolment_stores_a_voiceprint_that_points_at_the_agent(stereo: np.ndarr
         assert (lab[left_on & (lab >= 0)] == agent_cluster).mean() > 0.9
     finally:
         store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.espeak
+def test_capped_enrolment_reads_only_the_calls_first_speech_and_agrees(stereo: np.ndarray) -> None:
+    """`voiceprint_call_seconds` (issue 15): the print from the first few seconds of the
+    agent's speech points where the whole call's does, and counts only those seconds; the
+    correlation the mixed-stereo check reports is np.corrcoef's."""
+    from analysis.diarization.call import _correlation, agent_voiceprint
+
+    full = agent_voiceprint(stereo[0])
+    capped = agent_voiceprint(stereo[0], max_seconds=6.0)
+    assert full is not None and capped is not None
+    assert 6.0 <= capped[1] < full[1] and capped[1] < 6.0 + 5.0  # whole regions, stopping past the cap
+    assert float(capped[0] @ full[0]) > 0.95
+    assert agent_voiceprint(stereo[0], max_seconds=1e6)[1] == pytest.approx(full[1])  # type: ignore[index]
+    left, right = stereo
+    assert _correlation(left, right) == pytest.approx(float(np.corrcoef(left, right)[0, 1]), abs=1e-9)

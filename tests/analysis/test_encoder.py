@@ -80,6 +80,51 @@ def test_without_the_export_auto_falls_back_to_torch_and_says_why(tmp_path: Path
     assert _cos(got, ref).min() >= 0.9999
 
 
+def test_the_cache_is_a_bounded_lru() -> None:
+    cache = encoder.PooledCache(2)
+    rows = {k: np.full((encoder.N_STATES, encoder.DIM), i, np.float32) for i, k in enumerate((b"a", b"b", b"c"))}
+    cache.put(b"a", rows[b"a"])
+    cache.put(b"b", rows[b"b"])
+    assert cache.get(b"a") is rows[b"a"]  # a is now the most recent
+    cache.put(b"c", rows[b"c"])  # evicts b, the least recently used
+    assert len(cache) == 2 and cache.get(b"b") is None and cache.get(b"c") is rows[b"c"]
+    assert (cache.hits, cache.lookups) == (2, 3)
+    off = encoder.PooledCache(0)
+    off.put(b"a", rows[b"a"])
+    assert len(off) == 0 and off.get(b"a") is None
+    with pytest.raises(ValueError, match="cache size"):
+        EncoderOptions(cache_size=-1)
+
+
+@pytest.mark.slow
+def test_a_cache_hit_returns_the_first_rows_bit_for_bit_and_skips_the_runtime() -> None:
+    cache_dir = _prepared_cache()
+    enc = TextEncoder(EncoderOptions(runtime="onnx", cache_size=8), cache_dir)
+    first = enc.pooled(TURNS[:5])
+    rows: list[int] = []
+    real = enc._runner
+
+    def counting(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        rows.append(len(ids))
+        return real(ids, mask)
+
+    enc._runner = counting
+    # the same texts, one re-cased (the tokenizer is uncased: same word pieces), in other
+    # batch company: no forward pass, the very same numbers
+    again = enc.pooled([TURNS[3].upper(), TURNS[0], "a text never seen before", TURNS[1]])
+    assert rows == [1]  # only the new text was encoded
+    assert np.array_equal(again[0], first[3]) and np.array_equal(again[1], first[0])
+    assert np.array_equal(again[3], first[1])
+    stats = enc.cache_stats()
+    assert stats["hits"] == 3 and stats["entries"] == 6 and stats["texts"] == 9 and stats["encoded"] == 6
+    # bounded: 20 new texts leave the 8 most recent
+    enc.pooled([f"reference number {k} for the refund" for k in range(20)])
+    assert enc.cache_stats()["entries"] == 8
+    # without a cache nothing is kept, and the numbers are the same as the first pass
+    off = TextEncoder(EncoderOptions(runtime="onnx", cache_size=0), cache_dir)
+    assert np.allclose(off.pooled(TURNS[:5]), first, atol=1e-5) and off.cache_stats()["entries"] == 0
+
+
 def test_device_auto_picks_cuda_only_when_present() -> None:
     gpu = encoder.cuda_available("torch")
     enc = TextEncoder(EncoderOptions(runtime="torch", device="auto", quantize=False), None)
@@ -184,6 +229,7 @@ def test_the_pipeline_runs_minilm_once_per_distinct_turn(tmp_path: Path) -> None
         return real(ids, mask)
 
     enc._runner = counting
+    enc.clear_cache()  # earlier tests may have encoded these turns (the encoder is shared)
     texts = [*TURNS[:6], "Thanks, that fixed it. Have a great day!"]  # one repeated turn
     its = [Interaction("chat", "t", f"x{k}", f"h{k}", id=k + 1,
                        turns=[Turn(i, "customer" if i % 2 == 0 else "agent", t) for i, t in enumerate(texts)])

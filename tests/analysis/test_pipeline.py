@@ -219,6 +219,93 @@ def test_analyse_is_pure_and_keywords_come_from_redacted_text() -> None:
     assert json.dumps(a.scores.metrics)  # JSON-serialisable as stored
 
 
+def _many(n: int) -> list[Interaction]:
+    base = [ANGRY, CALM]
+    out = []
+    for k in range(n):
+        it = _copy(base[k % 2])
+        it.turns = [Turn(t.seq, t.speaker, f"{t.text} Ticket {k}." if k % 3 else t.text, sent_at=t.sent_at)
+                    for t in it.turns]
+        it.id = k + 1
+        out.append(it)
+    return out
+
+
+def _same(a: object, b: object) -> None:
+    assert not isinstance(a, Exception) and not isinstance(b, Exception)
+    assert a.scores == b.scores and a.flags == b.flags and a.turn_scores == b.turn_scores  # type: ignore[union-attr]
+    assert [r.text for r in a.redactions] == [r.text for r in b.redactions]  # type: ignore[union-attr]
+
+
+def test_overlapped_encoding_in_slices_gives_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    import analysis.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "OVERLAP_SLICE", 2)
+    items = _many(7)
+    plain = _analyzer()
+    plain.options = AnalysisOptions(batch_size=8, transcribe=False, encoder_overlap=False)
+    sliced = _analyzer()
+    ref, got = plain.analyse(items), sliced.analyse(items)
+    assert len(got) == 7
+    for a, b in zip(ref, got, strict=True):
+        _same(a, b)
+    assert sliced._pool is not None and plain._pool is None  # the encoder thread was used
+    assert "encoder_wait" in sliced.stage_seconds
+
+
+def test_speed_only_options_do_not_change_the_analysis_key() -> None:
+    a, b = _analyzer(), _analyzer()
+    b.options = AnalysisOptions(batch_size=8, transcribe=False, backoff_seconds=0.0, encoder_cache_size=0,
+                                encoder_overlap=False)
+    assert a._fingerprint() == b._fingerprint()
+    b.options = AnalysisOptions(batch_size=8, transcribe=False, backoff_seconds=0.0, keywords=3)
+    assert a._fingerprint() != b._fingerprint()
+
+
+def test_an_analyzer_copy_pickles_without_its_encoder_thread() -> None:
+    """The Ray driver ships a copy (`portable_analyzer`): no thread, no lock travels."""
+    import copy
+    import pickle
+
+    an = _analyzer()
+    an._encoder_thread()
+    clone = pickle.loads(pickle.dumps(an))
+    assert clone._pool is None and an._pool is not None
+    an.analyse(_many(3))
+    shallow = copy.copy(an)
+    assert shallow._pool is None and shallow._stage_lock is not an._stage_lock
+    _same(clone.analyse(_many(1))[0], an.analyse(_many(1))[0])
+
+
+@pytest.mark.slow
+def test_overlap_with_the_shared_encoder_keeps_every_number(monkeypatch: pytest.MonkeyPatch,
+                                                             cache_dir: Path) -> None:
+    """Real MiniLM (ONNX): slices encoded beside the per-interaction work give the labels,
+    and the numbers up to float noise, of one pass over the whole batch."""
+    import numpy as np
+
+    import analysis.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "OVERLAP_SLICE", 3)
+    items = _many(10)
+
+    def make(overlap: bool) -> Analyzer:
+        return Analyzer(AnalysisOptions(transcribe=False, encoder_overlap=overlap, encoder_cache_size=0),
+                        sentiment=SentimentOptions(), anger=AngerOptions(), topics=TopicOptions(),
+                        rules=default_rules(), redaction=RedactionOptions(), cache_dir=cache_dir,
+                        cluster_model=AnalysisOptions().embedding_model)  # fmt: skip
+
+    ref, got = make(False).analyse(items), make(True).analyse(items)
+    for a, b in zip(ref, got, strict=True):
+        assert not isinstance(a, Exception) and not isinstance(b, Exception)
+        assert [s.label for s in a.sentiments] == [s.label for s in b.sentiments]
+        assert np.allclose([s.score for s in a.sentiments], [s.score for s in b.sentiments], atol=1e-4)
+        assert [t["topic"] for t in a.scores.topics] == [t["topic"] for t in b.scores.topics]
+        assert {f.kind for f in a.flags} == {f.kind for f in b.flags} and a.scores.keywords == b.scores.keywords
+        assert a.cluster_vector is not None and b.cluster_vector is not None
+        assert np.allclose(a.cluster_vector[1], b.cluster_vector[1], atol=1e-5)
+
+
 # -- slow: the sample calls, real models --------------------------------------------------
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "calls"

@@ -66,3 +66,23 @@ def test_keywords_skip_pii_markers_and_bot_turns() -> None:
     assert kws and any("router" in k or "broadband" in k for k in kws)
     assert not any("pii" in k or "survey" in k for k in kws)
     assert keywords.extract(_turns("ok"), top=5) == []
+
+
+def test_compiled_keywords_match_the_reference_yake() -> None:
+    """yake-rust ranks, yake's own similarity de-duplicates: the same lists as `yake` alone
+    on contact-centre text (near-duplicates such as 'record'/'recorded' included)."""
+    convs = [
+        _turns("No problem, take your time. This call may be recorded. How can I help?",
+               "this call may be record it record it how can i help",
+               "Please note our lines are recorded. What's the reason for your call?"),
+        _turns("Hi, I was charged twice for my subscription this month, I want my money back.",
+               "I have issued a refund, it will show on your statement in 3-5 days.",
+               "Thanks, that fixed it. Have a great day! It has been 12 days, ticket 48213 is still open."),
+        _turns("My package has not arrived yet and the tracking number shows nothing.",
+               "I understand your frustration. I've escalated this to our technical team.",
+               "Let me speak to your manager right now, I am fed up with the tracking."),
+    ]  # fmt: skip
+    assert keywords._compiled(2) is not None, "yake-rust is a dependency"
+    for turns in convs:
+        ref = keywords.extract(turns, compiled=False)
+        assert ref and keywords.extract(turns) == ref
