@@ -111,10 +111,10 @@ def agent_voiceprint(samples: np.ndarray, opts: DiarizeOptions | None = None) ->
     Only full-length windows count (the same ones the diarizer clusters on), so the print
     is comparable with mono calls' speaker centroids.
     """
-    from analysis.diarization.diarize import _windows, speech_regions
+    from analysis.diarization.diarize import _windows, for_band, is_narrowband, speech_regions
 
-    opts = opts or DiarizeOptions()
     mel, power = mel_frames(samples)
+    opts = for_band(opts or DiarizeOptions(), is_narrowband(mel))
     regions = speech_regions(samples, opts)
     regions_f = [(s // 160, min(len(mel), -(-e // 160))) for s, e in regions]
     wins = [w for w in _windows(regions_f, opts) if (w[1] - w[0]) * FRAME >= opts.cluster_min_window]
