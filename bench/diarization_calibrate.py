@@ -46,8 +46,9 @@ FEATURES = ("voiceprint", "first", "phrases", "questions", "voiceprint_known")
 REVIEW_BELOW = 0.6  # [analysis] low_confidence_below, the default
 
 
-def collect(split: str, n: int) -> list[dict]:
-    """One row per (call, condition): margins, old and shipped confidence, right or not."""
+def collect(split: str, n: int, partial: Path | None = None) -> list[dict]:
+    """One row per (call, condition): margins, old and shipped confidence, right or not.
+    `partial`: rewritten after every call, so a long run can be read before it ends."""
     from analysis.asr.audio import load
     from analysis.diarization.call import CallContext, agent_voiceprint, speaker_turns
     from analysis.diarization.diarize import DiarizeOptions, diarize
@@ -92,7 +93,28 @@ def collect(split: str, n: int) -> list[dict]:
             f"{'vp' if r['voiceprint'] else '--'}/{'dir' if r['direction'] else '---'} "
             f"{'ok' if r['right'] else 'WRONG'} {r['confidence']:.2f} (old {r['raw']:.2f})"
             for r in rows if r["call"] == c["name"]), flush=True)  # fmt: skip
+        if partial is not None:
+            partial.write_text(json.dumps(rows, default=float))
     return rows
+
+
+def _rows_of(saved: list[dict]) -> list[dict]:
+    """Rows written by this script's --json, or by bench/diarization.py --json (one call
+    each, with and without the voiceprint, direction known): the same row format."""
+    out = []
+    for r in saved:
+        if "margins" in r:
+            out.append(r)
+            continue
+        for vp in (True, False):
+            if vp and not r["voiceprint"]:
+                continue
+            key = "vp" if vp else "novp"
+            out.append({"call": r["name"], "rate": r["rate"], "voiceprint": vp, "direction": True,
+                        "bench_condition": True, "margins": r[f"margins_{key}"], "raw": r[f"raw_{key}"],
+                        "confidence": r["confidence" if vp else "confidence_novp"],
+                        "right": r[f"assign_{key}"]})  # fmt: skip
+    return out
 
 
 def _x(rows: list[dict]) -> np.ndarray:
@@ -198,13 +220,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calls", type=int, default=None, help="calls in the split (dev 60, eval 28)")
     ap.add_argument("--fit", action="store_true", help="choose the calibration (dev only)")
     ap.add_argument("--json", type=Path, help="also write the rows here")
+    ap.add_argument("--rows", type=Path,
+                    help="read rows written by --json instead of diarizing again; the shipped "
+                         "confidence is recomputed from their margins with the current CALIBRATION")
     args = ap.parse_args(argv)
     if args.fit and args.split != "dev":
         ap.error("--fit only on the dev split: the eval calls never choose anything")
     import torch
 
     torch.set_num_threads(2)
-    rows = collect(args.split, args.calls or (60 if args.split == "dev" else 28))
+    if args.rows:
+        from analysis.diarization.assign import calibrated
+
+        rows = [r for r in _rows_of(json.loads(args.rows.read_text())) if r["call"].startswith(args.split)
+                or (args.split == "eval" and r["call"].startswith("sample"))]
+        for r in rows:
+            r["confidence"] = calibrated(r["margins"]) if r["margins"] else r["confidence"]
+    else:
+        rows = collect(args.split, args.calls or (60 if args.split == "dev" else 28), args.json)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=float))
     if args.fit:

@@ -55,7 +55,7 @@ class DiarizeOptions:
     vad_threshold: float = 0.5  # Silero speech probability
     #: telephone-band audio (nothing above ~3.6 kHz, `is_narrowband`) uses these instead
     #: where set (0 = as wideband): the VAD and the encoder see less of each voice there
-    nb_vad_threshold: float = 0.0
+    nb_vad_threshold: float = 0.35  # dev: 0.5 missed 8.4 % of 8 kHz speech, 0.2 added 7.5 % false alarm
     nb_vad_pad_ms: int = 0
     nb_window: float = 0.0
 
