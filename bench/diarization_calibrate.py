@@ -20,7 +20,8 @@ chosen agent is right (its words are mostly the reference agent's).
 `--fit` compares, by leave-one-call-out on dev (all four rows of a call held out together):
 the old confidence (logistic of the lead), Platt scaling of the lead, isotonic regression
 of the lead, and a logistic regression over the margins; prints their log-loss and Brier
-score and the chosen model's coefficients for `CALIBRATION` in assign.py. `--split eval`
+score, and the coefficients for `CALIBRATION` in assign.py of the best parametric model —
+or says to keep the current ones when none beats them (what happened: bench/data/README.md). `--split eval`
 refuses `--fit`. Printed for any split: the reliability table (confidence bins: calls,
 mean confidence, accuracy) of the shipped calibration beside the old confidence, and how
 many wrong assignments fall below the review line.
@@ -180,10 +181,13 @@ def fit(rows: list[dict]) -> None:
         loss = float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
         brier = float(((p - y) ** 2).mean())
         print(f"| {name} | {loss:.4f} | {brier:.4f} |")
-        if fkey is not None and not name.startswith("isotonic") and loss < best_loss:
+        if not name.startswith("isotonic") and loss < best_loss:
             best, best_loss = (name, fkey), loss
     assert best is not None
     name, fkey = best
+    if fkey is None:
+        print(f"\nchosen (lowest leave-one-call-out log-loss): {name} — keep CALIBRATION as it is")
+        return
     c = float(name.split("C=")[1])
     if fkey == "margins":
         b, w = _fit_logistic(feats["margins"], y, c)
