@@ -15,9 +15,13 @@
 4. **Frame scores**: every 10 ms frame of speech gets each speaker's cosine similarity,
    averaged over the windows covering it (weighted to the window centre), so a change
    of speaker inside a region lands between the windows that disagree.
-5. **Overlap**: a frame whose two best speakers score within `overlap_margin` of each
-   other while both are close to their centroids (a mixed window resembles both) is
-   marked as both speaking.
+5. **Overlap** (both off by default: on the dev calls overlap is 0.3 % of the speech and
+   each way added more false alarm than it recovered, bench/data/README.md): a frame whose
+   two best speakers score within `overlap_margin`, or that lies within `overlap_change`
+   of a change of speaker inside continuous speech, is marked as both speaking.
+6. **Telephone band** (`is_narrowband`: no energy above ~3.7 kHz, e.g. 8 kHz calls) uses
+   the `nb_*` overrides: the VAD threshold 0.35 instead of 0.5, since Silero scores
+   band-limited voice as less speech-like (it missed 8 % of the dev calls' 8 kHz speech).
 
 Words are attributed in analysis.diarization.words (time overlap with the frame scores).
 Pure numpy/sklearn after the two models; `bench/diarization.py` measures it.
