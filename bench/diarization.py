@@ -77,8 +77,8 @@ def build(split: str, n: int, out: Path) -> list[dict]:
 def sample_call(out: Path) -> dict:
     """The shipped mono sample with its truth (its script re-rendered as stereo)."""
     meta = out / "sample_call_08.json"
-    if meta.exists():
-        return json.loads(meta.read_text())
+    if meta.exists():  # the cached truth; the audio is this checkout's sample
+        return json.loads(meta.read_text()) | {"path": str(SAMPLE)}
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("make_calls", ROOT / "samples" / "make_calls.py")
@@ -211,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
             "assign_vp": agent_right(res_vp.turns, words_ref), "assign_novp": agent_right(res.turns, words_ref),
             "assign_heur": agent_right(heur, words_ref), "voiceprint": ctx_vp.voiceprint is not None,
             "confidence": res_vp.confidence,
+            # evidence margins and uncalibrated confidence, for bench/diarization_calibrate.py --rows
+            "margins_vp": res_vp.evidence.get("margins"), "raw_vp": res_vp.evidence.get("raw_confidence"),
+            "margins_novp": res.evidence.get("margins"), "raw_novp": res.evidence.get("raw_confidence"),
+            "confidence_novp": res.confidence,
             "asr_cpu": asr_cpu, "asr_wall": asr_wall, "dia_cpu": dia_cpu, "dia_wall": dia_wall,
         }  # fmt: skip
         rows.append(row)

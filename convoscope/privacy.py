@@ -8,9 +8,13 @@
     redacted_text_days = 365   # redacted text, search documents, embeddings
     aggregates_days = 0        # scores, flags and verdicts; 0 keeps them
 
+    [retention]
+    voiceprint_days = 0        # agent voiceprints not refreshed by a call for this long
+
 `run_retention` is the scheduled job (the service runs it daily at `run_at`) and
 `convoscope retention run [--dry-run]`. `forget` erases one person or interaction
-everywhere (`convoscope forget`, `POST /api/privacy/forget`). Both write the audit log.
+everywhere, or one agent's voiceprint (`convoscope forget`, `POST /api/privacy/forget`).
+Both write the audit log.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 from store import Store, audit, privacy
 from store import retention as rq
+from store import speakers as speakers_q
 from store.permissions import allowed
 from store.search import refresh_search_index
 
@@ -70,8 +75,14 @@ class RetentionOptions:
     #: also delete the source recording (and its sidecar) from the drop folder when a
     #: call's audio expires or its customer is forgotten; false leaves the drop folder alone
     delete_source_audio: bool = True
+    #: agent voiceprints (biometric: an embedding of the agent's voice, issue #16) that no
+    #: enrolment or stereo call of that agent refreshed for this many days are deleted;
+    #: 0 keeps them
+    voiceprint_days: int = 0
 
     def __post_init__(self) -> None:
+        if self.voiceprint_days < 0:
+            raise ValueError("voiceprint_days must be >= 0 (0 keeps forever)")
         try:
             hh, mm = (int(x) for x in self.run_at.split(":"))
         except ValueError as exc:
@@ -84,7 +95,7 @@ class RetentionOptions:
 
     @property
     def enabled(self) -> bool:
-        return any(
+        return bool(self.voiceprint_days) or any(
             d for ch in CHANNELS for d in vars(self.for_channel(ch)).values() if isinstance(d, int)
         )
 
@@ -136,6 +147,8 @@ class RetentionReport:
     due: dict[str, dict[str, int]] = field(default_factory=dict)
     files_deleted: int = 0
     quarantine_excerpts: int = 0
+    #: agent voiceprints past `voiceprint_days` (deleted unless a dry run)
+    voiceprints: int = 0
     errors: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -144,6 +157,8 @@ class RetentionReport:
         for ch, stages in self.due.items():
             if any(stages.values()):
                 out.append(f"  {ch}: " + ", ".join(f"{k} {v}" for k, v in stages.items()))
+        if self.voiceprints:
+            out.append(f"  agent voiceprints: {self.voiceprints}")
         if len(out) == 1:
             out.append("  nothing is due")
         if not self.dry_run:
@@ -169,6 +184,9 @@ def run_retention(store: Store, options: RetentionOptions, *, now: datetime, aud
         plans[ch] = {st: rq.due(store, ch, st, now - timedelta(days=days)) if days else []
                      for st, days in stages.items()}  # fmt: skip
         report.due[ch] = {st: len(rows) for st, rows in plans[ch].items()}
+    vp_cutoff = now - timedelta(days=options.voiceprint_days) if options.voiceprint_days else None
+    if vp_cutoff is not None:
+        report.voiceprints = speakers_q.expired(store, vp_cutoff)
     if dry_run:
         return report
     # audio of calls whose audio expired, or that go entirely
@@ -186,12 +204,18 @@ def run_retention(store: Store, options: RetentionOptions, *, now: datetime, aud
             rq.drop_interactions(store, tx, [i for i, _ in plans[ch]["interaction"]])
         if all(original_days):
             report.quarantine_excerpts = rq.clear_quarantine_excerpts(tx, now - timedelta(days=min(original_days)))
+        if vp_cutoff is not None:
+            report.voiceprints = speakers_q.expire(tx, vp_cutoff)
         audit.log(store, actor, "retention", None,
                   {"now": now.isoformat(), "due": report.due, "files_deleted": report.files_deleted,
-                   "errors": report.errors}, con=tx)  # fmt: skip
+                   "voiceprints": report.voiceprints, "errors": report.errors}, con=tx)  # fmt: skip
     if any(n for stages in report.due.values() for n in stages.values()):
         refresh_search_index(store)
         store.checkpoint()
+    if report.voiceprints and store.backend == "ducklake":  # old snapshots still hold the prints
+        from store.backend import purge_lake_history
+
+        purge_lake_history(store.cursor())
     return report
 
 
@@ -250,14 +274,20 @@ class ForgetResult:
 
 
 def forget(store: Store, *, customer: str | None = None, interaction_id: int | None = None,
-           actor: str, reason: str = "", via: str = "cli", region: str = "US", audio_dir: str = "",
-           dropfolder: str = "", delete_source_audio: bool = True, dry_run: bool = False) -> ForgetResult:
+           agent: str | None = None, actor: str, reason: str = "", via: str = "cli", region: str = "US",
+           audio_dir: str = "", dropfolder: str = "", delete_source_audio: bool = True,
+           dry_run: bool = False) -> ForgetResult:  # fmt: skip
     """Erase a customer (every interaction and message carrying the key) or one interaction:
     files first, then the store in one audited transaction (the search postings of the
     erased interactions included), then the index is refreshed and the store checkpointed. `compact` (run by the CLI when it owns the file)
-    then makes the deleted bytes unrecoverable from the file."""
-    if (customer is None) == (interaction_id is None):
-        raise ValueError("give exactly one of a customer key or an interaction id")
+    then makes the deleted bytes unrecoverable from the file.
+
+    `agent`: erase that agent's voiceprint instead (biometric data; their calls stay) and
+    stop it from being enrolled again (store/speakers.py)."""
+    if sum(x is not None for x in (customer, interaction_id, agent)) != 1:
+        raise ValueError("give exactly one of a customer key, an interaction id or an agent id")
+    if agent is not None:
+        return _forget_agent(store, agent, actor=actor, reason=reason, via=via, dry_run=dry_run)
     if customer is not None:
         forms = customer_key_forms(customer, region)
         plan = privacy.find_plan(store, customer_keys=forms)
@@ -282,6 +312,23 @@ def forget(store: Store, *, customer: str | None = None, interaction_id: int | N
 
         purge_lake_history(store.cursor())
     return ForgetResult(digest, plan.interaction_ids, counts, files, errors)
+
+
+def _forget_agent(store: Store, agent: str, *, actor: str, reason: str, via: str, dry_run: bool) -> ForgetResult:
+    if not agent.strip():
+        raise ValueError("the agent id is empty")
+    digest = speakers_q.agent_digest(agent)
+    if dry_run:
+        return ForgetResult(digest, [], {"agent_voiceprints": speakers_q.count_voiceprints(store, agent)}, 0, [],
+                            dry_run=True)  # fmt: skip
+    counts = privacy.erase_agent_voiceprint(store, agent, actor=actor, reason=reason, via=via)
+    # (no checkpoint here: the CLI compacts the file it owns, which checkpoints first; under
+    # the service, `convoscope compact` does, as after any API erasure)
+    if store.backend == "ducklake":  # old snapshots and files still hold the erased print
+        from store.backend import purge_lake_history
+
+        purge_lake_history(store.cursor())
+    return ForgetResult(digest, [], counts, 0, [])
 
 
 # -- who may erase ----------------------------------------------------------------------------
@@ -310,7 +357,7 @@ def authorize_erasure(actor: str, role: str | None) -> None:
 def make_api_forget(store: Store, *, role_of: Callable[[str], str | None], region: str, audio_dir: str,
                     dropfolder: str, delete_source_audio: bool) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """`POST /api/privacy/forget` for the service: body `{"actor": "<Slack user id>",
-    "customer": KEY | "interaction_id": ID, "reason": "...", "dry_run": false}`. With a
+    "customer": KEY | "interaction_id": ID | "agent": AGENT_ID, "reason": "...", "dry_run": false}`. With a
     person's token the API sets actor and role from the token; with the service token the
     actor's role comes from `role_of` ([access] grants). The role table decides (forget:
     supervisors and admins). The file is not
@@ -325,8 +372,12 @@ def make_api_forget(store: Store, *, role_of: Callable[[str], str | None], regio
         authorize_erasure(actor, role)
         customer = body.get("customer")
         iid = body.get("interaction_id")
-        if (customer is None) == (iid is None):
-            raise ValueError("give exactly one of customer or interaction_id")
+        agent = body.get("agent")
+        if sum(x is not None for x in (customer, iid, agent)) != 1:
+            raise ValueError("give exactly one of customer, interaction_id or agent")
+        if agent is not None:
+            return forget(store, agent=str(agent), actor=f"api:{actor}", reason=str(body.get("reason") or ""),
+                          via="api", dry_run=bool(body.get("dry_run"))).to_json()
         try:
             iid_int = int(iid) if iid is not None else None
         except (TypeError, ValueError):

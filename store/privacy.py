@@ -361,6 +361,24 @@ def erase(store: Store, plan: ErasurePlan, *, actor: str, reason: str, key_hash:
     return counts
 
 
+def erase_agent_voiceprint(store: Store, agent: str, *, actor: str, reason: str,
+                           via: str = "cli") -> dict[str, int]:  # fmt: skip
+    """Erase an agent's voiceprint (biometric data, store/speakers.py) in one transaction
+    with its audit row and a suppression hash that stops enrolment from rebuilding it.
+
+    The agent's calls stay (they are the business's records, and the customer's data has
+    its own erasure); only the embedding goes. The audit row names the agent only by a
+    SHA-256. Safe to re-run: a second run deletes nothing and records an empty erasure."""
+    from store import speakers
+
+    counts: dict[str, int] = {}
+    with store.transaction() as tx:
+        counts["agent_voiceprints"] = speakers.erase(tx, agent)
+        audit.log(store, actor, "erase", f"key-sha256:{speakers.agent_digest(agent)}",
+                  {"reason": reason, "via": via, "kind": "agent_voiceprint", "counts": counts}, con=tx)
+    return counts
+
+
 # -- verification and compaction ---------------------------------------------------------------
 
 

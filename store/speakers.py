@@ -5,6 +5,13 @@ calls, weighted by seconds of speech: enrolment adds a call's mean embedding wit
 speech seconds, so a long call counts more than a "hello". Only the 256-number vector is
 stored, never audio. A different `model` replaces the old print rather than mixing
 vectors from two embedding spaces.
+
+A voiceprint is biometric personal data of the agent, so it has a life cycle (#16):
+`updated_at` is when it was last *refreshed* — enrolled into, or confirmed by a stereo call
+of the same agent once it is full (`refresh_for_call`) — and retention drops prints not
+refreshed within `[retention] voiceprint_days` (`expire`). `erase` removes one agent's
+print on request and records a suppression hash so enrolment never rebuilds it
+(`enrolment_suppressed`); the audit row is written by the caller (store/privacy.py).
 """
 
 from __future__ import annotations
@@ -17,6 +24,10 @@ import duckdb
 import numpy as np
 
 from store.db import Store
+from store.privacy import key_digest
+
+#: erasure_suppressions.kind of an erased agent voiceprint (enrolment checks it)
+SUPPRESSION_KIND = "agent_voiceprint"
 
 
 @dataclass(slots=True)
@@ -42,9 +53,15 @@ def voiceprint(store: Store, agent: str, model: str, *,
 
 
 def enrol(store: Store, agent: str, model: str, embedding: np.ndarray, seconds: float, *,
-          con: duckdb.DuckDBPyConnection | None = None) -> Voiceprint:  # fmt: skip
-    """Fold one call's agent embedding (mean over `seconds` of speech) into the voiceprint."""
+          con: duckdb.DuckDBPyConnection | None = None) -> Voiceprint | None:  # fmt: skip
+    """Fold one call's agent embedding (mean over `seconds` of speech) into the voiceprint.
+
+    None (nothing stored) when the agent's print was erased on request: checked here, in
+    the writing transaction, because a call transcribed while the erasure ran would
+    otherwise bring the print back."""
     cur = con or store.cursor()
+    if enrolment_suppressed(store, agent, con=cur):
+        return None
     old = voiceprint(store, agent, model, con=cur)
     vec = np.asarray(embedding, dtype=np.float64)
     if old is not None:
@@ -86,3 +103,72 @@ def assignment(store: Store, interaction_id: int) -> dict[str, Any] | None:
         return None
     return {"method": row[0], "speakers": row[1], "confidence": row[2],
             "evidence": json.loads(row[3]) if row[3] else {}}  # fmt: skip
+
+
+# -- life cycle: erasure, suppression, refresh, retention -------------------------------------
+
+
+def agent_digest(agent: str) -> str:
+    """SHA-256 naming an agent in the audit log and the suppression list (never the id)."""
+    return key_digest(SUPPRESSION_KIND, agent.strip())
+
+
+def enrolment_suppressed(store: Store, agent: str, *,
+                         con: duckdb.DuckDBPyConnection | None = None) -> bool:  # fmt: skip
+    """True when this agent's voiceprint was erased on request: it is never enrolled again."""
+    cur = con or store.cursor()
+    row = cur.execute(
+        "SELECT 1 FROM erasure_suppressions WHERE key_hash = ? AND kind = ?",
+        [agent_digest(agent), SUPPRESSION_KIND],
+    ).fetchone()
+    return row is not None
+
+
+def count_voiceprints(store: Store, agent: str, *, con: duckdb.DuckDBPyConnection | None = None) -> int:
+    """How many voiceprints (any model) are stored for `agent`."""
+    cur = con or store.cursor()
+    row = cur.execute("SELECT count(*) FROM agent_voiceprints WHERE agent = ?", [agent.strip()]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def erase(tx: duckdb.DuckDBPyConnection, agent: str, *, suppress: bool = True) -> int:
+    """Delete every voiceprint of `agent` inside the caller's transaction; with `suppress`,
+    record the agent's hash so enrolment does not rebuild it. Returns prints deleted."""
+    agent = agent.strip()
+    n = tx.execute("DELETE FROM agent_voiceprints WHERE agent = ?", [agent]).fetchone()
+    if suppress:
+        h = agent_digest(agent)
+        tx.execute(
+            "INSERT INTO erasure_suppressions (key_hash, kind) SELECT ?, ? "
+            "WHERE NOT EXISTS (SELECT 1 FROM erasure_suppressions WHERE key_hash = ?)",
+            [h, SUPPRESSION_KIND, h],
+        )
+    return int(n[0]) if n else 0
+
+
+def refresh_for_call(store: Store, interaction_id: int, *,
+                     con: duckdb.DuckDBPyConnection | None = None) -> int:  # fmt: skip
+    """Mark the voiceprint of this (stereo) call's agent as still in use: enrolment stops
+    once a print holds `voiceprint_max_seconds`, so without this an agent taking calls
+    every day would still have the print expire. Returns prints refreshed (0 or 1)."""
+    cur = con or store.cursor()
+    n = cur.execute(
+        "UPDATE agent_voiceprints SET updated_at = current_timestamp "
+        "WHERE agent = (SELECT agent FROM interactions WHERE id = ?)",
+        [interaction_id],
+    ).fetchone()
+    return int(n[0]) if n else 0
+
+
+def expired(store: Store, cutoff: Any, *, con: duckdb.DuckDBPyConnection | None = None) -> int:
+    """How many voiceprints were last refreshed before `cutoff` (a dry run's count)."""
+    cur = con or store.cursor()
+    row = cur.execute("SELECT count(*) FROM agent_voiceprints WHERE updated_at < ?", [cutoff]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def expire(tx: duckdb.DuckDBPyConnection, cutoff: Any) -> int:
+    """Delete voiceprints last refreshed before `cutoff` (retention; no suppression: an
+    agent who comes back is enrolled afresh). Returns prints deleted."""
+    n = tx.execute("DELETE FROM agent_voiceprints WHERE updated_at < ?", [cutoff]).fetchone()
+    return int(n[0]) if n else 0

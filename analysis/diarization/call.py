@@ -116,13 +116,17 @@ def agent_voiceprint(samples: np.ndarray, opts: DiarizeOptions | None = None,
     from 60 s of speech agrees with one from the whole 5-minute call to cosine > 0.99, see
     README "Throughput"); None = every region.
     """
-    from analysis.diarization.diarize import _windows, speech_regions
+    from analysis.diarization.diarize import _windows, for_band, is_narrowband, speech_regions
 
     opts = opts or DiarizeOptions()
+    head = samples[: int(3 * max_seconds * SAMPLE_RATE)] if max_seconds is not None else samples
+    # telephone band or not, from the stretch that is searched first (its mel is cheap)
+    head_mel = mel_frames(head)
+    opts = for_band(opts, is_narrowband(head_mel[0]))
     regions: list[tuple[int, int]] = []
-    if max_seconds is not None and len(samples) > 3 * max_seconds * SAMPLE_RATE:
+    if max_seconds is not None and len(samples) > len(head):
         # VAD over the first stretch first: it usually holds enough of the agent's speech
-        regions = speech_regions(samples[: int(3 * max_seconds * SAMPLE_RATE)], opts)
+        regions = speech_regions(head, opts)
     if sum(e - s for s, e in regions) < (max_seconds or 0) * SAMPLE_RATE or not regions:
         regions = speech_regions(samples, opts)
     if max_seconds is not None:
@@ -134,7 +138,7 @@ def agent_voiceprint(samples: np.ndarray, opts: DiarizeOptions | None = None,
             total += e - s
         regions = kept
     cut = regions[-1][1] if regions else 0
-    mel, power = mel_frames(samples[:cut] if max_seconds is not None else samples)
+    mel, power = mel_frames(samples[:cut]) if max_seconds is not None else head_mel
     regions_f = [(s // 160, min(len(mel), -(-e // 160))) for s, e in regions]
     wins = [w for w in _windows(regions_f, opts) if (w[1] - w[0]) * FRAME >= opts.cluster_min_window]
     if len(wins) < 3:

@@ -2,8 +2,10 @@
 
 Before transcribing: the call's agent id and direction (from its sidecar) and the agent's
 enrolled voiceprint; whether to enrol (a stereo call, enrolment on, the print still short
-of `voiceprint_max_seconds`). After: the speaker assignment (speaker_assignments) and the
-voiceprint update, written in the job's own transaction with the turns.
+of `voiceprint_max_seconds`, and not erased on request). After: the speaker assignment
+(speaker_assignments) and the voiceprint update, written in the job's own transaction with
+the turns; a stereo call of an agent whose print is full refreshes it (retention expires
+prints no call has refreshed for `[retention] voiceprint_days`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ def call_context(store: Any, it: Interaction, options: Any) -> CallContext:
     enrol = bool(
         getattr(options, "voiceprint_enrolment", False) and it.agent
         and (vp is None or vp.seconds < float(getattr(options, "voiceprint_max_seconds", 0.0)))
+        and not speakers_q.enrolment_suppressed(store, it.agent)
     )  # fmt: skip
     return CallContext(agent=it.agent, direction=it.direction,
                        voiceprint=vp.embedding if vp is not None else None, enrol=enrol)  # fmt: skip
@@ -41,3 +44,5 @@ def save(store: Any, interaction_id: int, transcript: Any, con: Any) -> None:
     if vp:
         agent, model, vec, seconds = vp
         speakers_q.enrol(store, agent, model, vec, seconds, con=con)
+    elif not got and getattr(transcript, "speaker_source", "channel") == "channel":
+        speakers_q.refresh_for_call(store, interaction_id, con=con)

@@ -1,9 +1,9 @@
-"""`convoscope retention run [--dry-run]` and `convoscope forget --customer KEY | --interaction ID`.
+"""`convoscope retention run [--dry-run]` and `convoscope forget --customer KEY | --interaction ID | --agent ID`.
 
 `retention run` deletes what `[retention]` says is past its keep period (the service runs
 the same job daily). `forget` erases one person (every interaction and e-mail message
 carrying the key: a phone number in any common form, an e-mail address or a vendor id)
-or one interaction everywhere, in one audited operation; the audit row holds a SHA-256
+or one interaction everywhere, or one agent's voiceprint, in one audited operation; the audit row holds a SHA-256
 of the key, not the key. Afterwards the file is compacted (rewritten) so the deleted values
 are not left in free or shared DuckDB blocks. While `convoscope serve` owns the database,
 use the API instead (`POST /api/privacy/forget`).
@@ -34,6 +34,8 @@ def register(subparsers: Any) -> None:
     who = f.add_mutually_exclusive_group(required=True)
     who.add_argument("--customer", metavar="KEY", help="phone number, e-mail address or customer id")
     who.add_argument("--interaction", metavar="ID", type=int, help="one interaction id")
+    who.add_argument("--agent", metavar="ID",
+                     help="an agent's voiceprint (biometric); their calls stay, enrolment stops")
     f.add_argument("--reason", default="", help="recorded in the audit log (e.g. the request's ticket id)")
     f.add_argument("--dry-run", action="store_true", help="only say what would be erased")
     f.add_argument("--no-compact", action="store_true",
@@ -67,7 +69,8 @@ def run_retention(args: argparse.Namespace, ctx: Context) -> int:
                  dropfolder=cfg.dropfolder.path, dry_run=args.dry_run, actor=_actor())
     if args.json:
         print(json.dumps({"dry_run": report.dry_run, "now": report.now.isoformat(), "due": report.due,
-                          "files_deleted": report.files_deleted, "errors": report.errors}))
+                          "files_deleted": report.files_deleted, "voiceprints": report.voiceprints,
+                          "errors": report.errors}))
     else:
         print("\n".join(report.lines()))
     return 1 if report.errors else 0
@@ -79,7 +82,7 @@ def run_forget(args: argparse.Namespace, ctx: Context) -> int:
 
     cfg = ctx.config
     store = ctx.store()
-    res = forget(store, customer=args.customer, interaction_id=args.interaction, actor=_actor(),
+    res = forget(store, customer=args.customer, interaction_id=args.interaction, agent=args.agent, actor=_actor(),
                  reason=args.reason, region=cfg.dropfolder.default_region,
                  audio_dir=cfg.redaction.audio_dir, dropfolder=cfg.dropfolder.path,
                  delete_source_audio=cfg.retention.delete_source_audio, dry_run=args.dry_run)
@@ -87,6 +90,11 @@ def run_forget(args: argparse.Namespace, ctx: Context) -> int:
     if args.verify and args.customer and not args.dry_run:
         region = cfg.dropfolder.default_region
         hits = varchar_hits(store, customer_key_forms(args.customer, region) + scrub_forms(args.customer, region))
+    if args.verify and args.agent and not args.dry_run:
+        from store.speakers import count_voiceprints
+
+        left = count_voiceprints(store, args.agent)
+        hits = [("agent_voiceprints", "embedding", left)] if left else []
     # (a lake has no file to compact: forget() purged its old snapshots and files instead)
     if not args.dry_run and not args.no_compact and store.backend == "duckdb":  # also after an API erasure
         path = store.path
@@ -96,7 +104,12 @@ def run_forget(args: argparse.Namespace, ctx: Context) -> int:
         print(json.dumps({**res.to_json(), **({"verify_hits": hits} if args.verify else {})}))
     else:
         what = "would erase" if res.dry_run else "erased"
-        print(f"{what} {len(res.interaction_ids)} interaction(s) (key sha256 {res.key_hash[:16]}…)")
+        if args.agent:
+            n = res.counts.get("agent_voiceprints", 0)
+            print(f"{what} {n} agent voiceprint(s) (agent sha256 {res.key_hash[:16]}…); enrolment of this agent "
+                  "is suppressed")
+        else:
+            print(f"{what} {len(res.interaction_ids)} interaction(s) (key sha256 {res.key_hash[:16]}…)")
         for table, n in sorted(res.counts.items()):
             if n:
                 print(f"  {table}: {n}")

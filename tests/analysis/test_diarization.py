@@ -89,6 +89,20 @@ def test_voiceprint_outweighs_who_spoke_first() -> None:
     assert out.evidence["voiceprint_similarity"][1] > out.evidence["voiceprint_similarity"][0]
 
 
+def test_confidence_is_calibrated_over_the_evidence_margins() -> None:
+    from analysis.diarization.assign import CALIBRATION, calibrated
+
+    out = assign(2, ["Thank you for calling, how can I help?", "My internet is down."], first_speaker=0,
+                 direction="inbound")
+    assert out.margins["phrases"] == 2 and out.margins["first"] == 1 and out.margins["voiceprint_known"] == 0
+    assert out.confidence == pytest.approx(calibrated(out.margins), abs=1e-4)
+    assert out.evidence["raw_confidence"] > 0.5 and "margins" in out.evidence
+    # more evidence for the same speaker never lowers the confidence (no negative weights)
+    assert all(CALIBRATION[k] >= 0 for k in ("voiceprint", "first", "phrases", "questions"))
+    weaker = dict(out.margins, phrases=0.0)
+    assert calibrated(weaker) <= calibrated(out.margins)
+
+
 # -- words and turns ----------------------------------------------------------------------
 
 
@@ -114,6 +128,22 @@ def test_words_take_the_speaker_they_overlap_and_turns_split_at_word_boundaries(
     assert [(t.speaker, t.text) for t in turns] == [
         ("agent", "hello there"), ("customer", "mm-hmm yes"), ("customer", "ok")]  # fmt: skip
     assert turns[1].start == 1.02 and turns[2].meta == {"m": 1, "diarized_speaker": 1}
+
+
+def test_overlap_is_marked_around_changes_inside_continuous_speech_only() -> None:
+    from analysis.diarization.diarize import overlap_at_changes
+
+    # 0 then 1 with no pause (a cut-in), silence, then 0 again after the pause
+    lab = np.array([0] * 50 + [1] * 50 + [-1] * 30 + [0] * 40)
+    second = overlap_at_changes(lab, 20)
+    assert (second[40:50] == 1).all() and (second[50:60] == 0).all()  # 10 frames each side
+    assert (second[:40] == -1).all() and (second[60:] == -1).all()  # not across the silence
+    d = _diar(list(lab))
+    d.second = second
+    segs = d.segments()
+    assert segs == [(0.0, 0.6, 0), (0.4, 1.0, 1), (1.3, 1.7, 0)]
+    r = der([(0.0, 0.6, "a"), (0.4, 1.0, "b")], segs)
+    assert r.missed == pytest.approx(0.0, abs=0.02)  # the overlap is no longer missed
 
 
 def test_low_speaker_confidence_lowers_the_flags_confidence() -> None:
