@@ -217,8 +217,8 @@ def names_other_case(rx: re.Pattern[str] | None, text: str) -> bool:
 #: names the subject only as the object of a claim word: "refund the game you bought",
 #: "money back for the app", "the season pass can be refunded" (not "track your refund in
 #: the app")
-_OBJECT_LINK = r"(?:\s+(?:the|your|this|that|a|an|full|money|back|purchase|price|cost|for|on|of|my|whole|through))*\s+"
-_PASSIVE_LINK = r"(?:\s+[\w'-]+){0,2}?\s+(?:can|could|will|would|is|are|was|were|has|have|gets?)\s+(?:be\s+|been\s+)?(?:\w+\s+)?"
+_OBJECT_LINK = r"(?:\s+(?:the|your|this|that|a|an|full|money|back|purchase|price|cost|for|on|of|my|whole|through|both|all|those|these|two|three|\d+))*\s+"
+_PASSIVE_LINK = r"(?:\s+[\w'-]+){0,2}?\s+(?:can|could|will|would|is|are|was|were|has|have|gets?|can't|cannot|won't)(?:n't| not)?\s+(?:be\s+|been\s+)?(?:\w+\s+)?"
 
 
 def weak_object(low: str, weak_rx: re.Pattern[str], claim_rx: re.Pattern[str]) -> tuple[re.Match[str], re.Match[str]] | None:
@@ -243,7 +243,7 @@ THIRD_PARTY = re.compile(
 #: actually, I'll do it this once", "... I've made an exception"
 DO_IT = re.compile(
     r"\b(?:i'll|we'll|i will|we will|i can|we can|let me|i've|we've|i have|we have)\s+(?:just\s+)?"
-    r"(?:do (?:it|that|this)|made? an exception|go ahead)\b"
+    r"(?:do (?:it|that|this)|(?:make|made) an exception|go ahead)\b"
 )
 #: a pronoun standing for goods named in the sentence before ("we don't refund e-books.
 #: Actually, I've refunded it.")

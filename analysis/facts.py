@@ -238,6 +238,14 @@ class FactChecker:
         self._claims = [_hint_rx(f.claims) for f in self.facts]
         self._not_when = [_hint_rx(f.not_when) for f in self.facts]
         self._weak = [_hint_rx(f.weak_hints) for f in self.facts]
+        # a weak hint as the object of a yes/no claim: the word itself or its plural ("app",
+        # "apps", not "apply")
+        self._weak_exact = [
+            re.compile(r"\b(?:" + "|".join(re.escape(h.strip().lower()).replace(r"\ ", r"\s+").replace(r"\-", r"[\s-]?")
+                                           for h in f.weak_hints if h.strip()) + r")s?\b")
+            if f.weak_hints else None
+            for f in self.facts
+        ]
         self._fact_vecs: np.ndarray | None = None
         # hint and claim words long enough to be told by their sound (see `_sound_alike`)
         # (one-word hints and claims: the subject nouns, not "period" of "guarantee period")
@@ -380,9 +388,10 @@ class FactChecker:
             hit_n = self._hints[i].search(yn)  # type: ignore[union-attr]
             claims = list(claim_rx.finditer(yn)) if claim_rx is not None else []
             claim: re.Match[str] | None = None
-            if hit_n is None and self._weak[i] is not None and claim_rx is not None:
+            weak_exact = self._weak_exact[i]
+            if hit_n is None and weak_exact is not None and claim_rx is not None:
                 # goods that are often digital, named as what the claim is about ("refund the game")
-                wo = fr.weak_object(yn, self._weak[i], claim_rx)  # type: ignore[arg-type]
+                wo = fr.weak_object(yn, weak_exact, claim_rx)
                 if wo is not None:
                     hit_n, claim = wo
             if hit_n is None and prev:
