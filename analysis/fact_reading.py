@@ -217,7 +217,7 @@ def names_other_case(rx: re.Pattern[str] | None, text: str) -> bool:
 #: names the subject only as the object of a claim word: "refund the game you bought",
 #: "money back for the app", "the season pass can be refunded" (not "track your refund in
 #: the app")
-_OBJECT_LINK = r"(?:\s+(?:the|your|this|that|a|an|full|money|back|purchase|price|cost|for|on|of|my|whole|through|both|all|those|these|two|three|\d+))*\s+"
+_OBJECT_LINK = r"(?:\s+(?:the|your|this|that|a|an|full|money|back|purchase|price|cost|for|on|of|my|whole|through|both|all|those|these|two|three|you|\d+))*\s+"
 _PASSIVE_LINK = r"(?:\s+[\w'-]+){0,2}?\s+(?:can|could|will|would|is|are|was|were|has|have|gets?|can't|cannot|won't)(?:n't| not)?\s+(?:be\s+|been\s+)?(?:\w+\s+)?"
 
 

@@ -49,7 +49,8 @@ VAGUE_HIGH = {"a few": 5.0, "few": 5.0, "several": 7.0}
 #: bound words before a value: (lower bound kept, upper bound kept)
 BOUNDS_AT_MOST = ("no more than", "not more than", "no longer than", "up to", "within", "at most",
                   "less than", "under", "fewer than", "max", "maximum", "no later than",
-                  "by the latest", "not longer than")  # fmt: skip
+                  "by the latest", "not longer than", "quicker than", "faster than", "sooner than",
+                  "shorter than", "inside of", "inside")  # fmt: skip
 BOUNDS_AT_LEAST = ("more than", "over", "at least", "longer than", "minimum", "upwards of", "a minimum of")
 #: bound words *after* a value ("five business days max", "three working days minimum")
 _AFTER_MOST = re.compile(r"^\s*(?:at (?:the )?(?:most|latest)|max(?:imum)?|tops|or (?:less|fewer|sooner|earlier))\b", re.I)
@@ -68,7 +69,7 @@ _DURATION_RX = re.compile(
 _BETWEEN_RX = re.compile(rf"\bbetween\s+{_NUM}\s+and\s+{_NUM}\s+{_UNIT}", re.I)
 _MONEY_RX = re.compile(
     r"(?:(\$|€|£)\s?" + _NUM + r"(?:\s*(?:-|–|to)\s*(?:\$|€|£)?\s?" + _NUM + r")?"
-    r"|\b" + _NUM + r"(?:\s*(?:-|–|to)\s*" + _NUM + r")?\s*(usd|eur|gbp|dollars?|bucks?|euros?|pounds?|quid)\b"
+    r"|\b" + _NUM + r"(?:\s*(?:-|–|to)\s*" + _NUM + r")?(?:\s*|-)(usd|eur|gbp|dollars?|bucks?|euros?|pounds?|quid)\b"
     # a currency code before the amount ("USD 25.00")
     r"|\b(usd|eur|gbp)\s?" + _NUM + r")",
     re.I,
@@ -105,7 +106,10 @@ _OR_NUMBER_RX = re.compile(
 )
 #: a duration that dates an event instead of stating how long something lasts: "bought it
 #: 3 years ago", "a 2 year old phone", "since 6 months", "for the last 2 weeks"
-_AGE_AFTER = re.compile(r"^\s*(?:ago|old|before|earlier|back)\b", re.I)
+#: ("a month before you see it" is a length: "before" opening a clause is no age)
+_AGE_AFTER = re.compile(
+    r"^\s*(?:ago|old|before(?!\s+(?:you|we|i|it|they|he|she)\b)|earlier|back)\b", re.I
+)
 _AGE_BEFORE = re.compile(r"\b(?:since|for the (?:last|past)|over the (?:last|past)|in the (?:last|past))\s*$", re.I)
 
 #: durations said in words, no number: (regex, low, high) in days. Written out because no
@@ -173,7 +177,9 @@ ASR_CONTRACTIONS = {
 _CONTRACTION_RX = re.compile(r"\b(" + "|".join(k for k, v in ASR_CONTRACTIONS.items() if k != v) + r")\b")
 
 
-_WORD_UNIT_HYPHEN = re.compile(r"\b([A-Za-z]+)-(minute|hour|day|week|month|year|business|working)", re.I)
+_WORD_UNIT_HYPHEN = re.compile(
+    r"\b([A-Za-z]+)-(minute|hour|day|week|month|year|business|working|dollar|euro|pound|buck)", re.I
+)
 
 
 def normalise(text: str) -> str:

@@ -192,3 +192,23 @@ def test_statement_shapes(text: str, verdict: bool | None) -> None:
 )
 def test_round6_shapes(text: str, verdict: bool | None) -> None:
     assert _verdict(text) is verdict, EXAMPLE.check(_agent(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        # "quicker than", "faster than" bound a value like "within"
+        ("Your reimbursement lands faster than five working days.", False),
+        ("Expect the money back sooner than two weeks.", True),
+        # "before" opening a clause does not make the value an age
+        ("It'll be three weeks before you get the refund.", True),
+        ("I bought it a year before the warranty changed.", None),
+        # an amount with a hyphenated currency word
+        ("There's a sixty-dollar charge to end your contract early.", True),
+        ("There's a twenty-five-dollar charge to end your contract early.", False),
+        # "refund/reimburse you for" a digital good
+        ("We'll reimburse you for the song you bought twice.", True),
+    ],
+)
+def test_round6_forms(text: str, verdict: bool | None) -> None:
+    assert _verdict(text) is verdict, EXAMPLE.check(_agent(text))
