@@ -77,7 +77,7 @@ MODIFIER_AFTER = re.compile(
 #: a time limit for the customer's own action, not the fact's value: "you can return items
 #: within 30 days", "you have 14 days to cancel"
 _ACTION_BEFORE = re.compile(
-    r"\b(?:return|exchange|swap|send|bring|cancel|claim|request|ask for|apply|report|register|change your mind|"
+    r"\b(?:return|exchange|swap|send|bring|cancel|claim|request|ask for|apply|report|register|change your mind|refundable|"
     r"get in touch|contact us|let us know)\w*\b(?<!\bthe cancelled)(?<!\byour cancelled)(?<!\bthe returned)"
     r"(?<!\byour returned)(?!\s+(?:to|back to|into|on)\b)(?:\s+[\w'-]+){0,4}\s+"
     r"(?:within|in|by|no later than|up to|for up to)\s*$"

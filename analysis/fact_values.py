@@ -117,7 +117,7 @@ _AGE_BEFORE = re.compile(r"\b(?:since|for the (?:last|past)|over the (?:last|pas
 #: day names relative to now ("tomorrow", "tonight") go through dateparser below.
 WORD_DURATIONS: list[tuple[str, float, float]] = [
     (r"instant(?:ly|aneous(?:ly)?)?|immediate(?:ly)?|straight away|right away|at once|in real time|"
-     r"(?:within|in) (?:a few |some )?(?:seconds|minutes)|on the spot|there and then", 0.0, 0.05),
+     r"(?:within|in) (?:a few |some )?(?:seconds|minutes)|on the spot|there and then|(?:take |in )no time(?: at all)?", 0.0, 0.05),
     (r"(?:the )?same[- ]day|later today|(?:by |before )?(?:the )?end of (?:the )?(?:day|business)|"
      r"(?:by |before )?close of business|within the (?:day|hour)", 0.0, 1.0),
     (r"(?:the )?next[- ](?:working |business )?day|overnight", 0.0, 2.0),

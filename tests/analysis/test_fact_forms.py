@@ -206,6 +206,9 @@ def test_round6_shapes(text: str, verdict: bool | None) -> None:
         # an amount with a hyphenated currency word
         ("There's a sixty-dollar charge to end your contract early.", True),
         ("There's a twenty-five-dollar charge to end your contract early.", False),
+        # "in no time" is instant; "refundable within" is the customer's window
+        ("Your money back arrives in no time at all.", True),
+        ("Vouchers are refundable within 60 days; the refund itself takes four business days.", False),
         # "refund/reimburse you for" a digital good
         ("We'll reimburse you for the song you bought twice.", True),
     ],
