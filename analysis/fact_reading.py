@@ -77,7 +77,7 @@ MODIFIER_AFTER = re.compile(
 #: a time limit for the customer's own action, not the fact's value: "you can return items
 #: within 30 days", "you have 14 days to cancel"
 _ACTION_BEFORE = re.compile(
-    r"\b(?:return|exchange|swap|send|bring|cancel|claim|request|ask for|apply|report|register|change your mind|"
+    r"\b(?:return|exchange|swap|send|bring|cancel|claim|request|ask for|apply|report|register|change your mind|refundable|"
     r"get in touch|contact us|let us know)\w*\b(?<!\bthe cancelled)(?<!\byour cancelled)(?<!\bthe returned)"
     r"(?<!\byour returned)(?!\s+(?:to|back to|into|on)\b)(?:\s+[\w'-]+){0,4}\s+"
     r"(?:within|in|by|no later than|up to|for up to)\s*$"
@@ -104,6 +104,15 @@ _OTHER_THING = re.compile(
 _GIVEN_BACK = re.compile(r"\b(?:refund|credit|reimburs|pay (?:you )?back|give (?:you )?back|waive)\w*(?:\s+[\w']+){0,2}\s*$")
 
 
+#: the amount named as the fee itself ("the usual $30 cancellation charge")
+_FEE_NAMED_AFTER = re.compile(r"^\s*(?:[\w-]+\s+){0,2}?(?:fee|charge|penalty)s?\b")
+#: a paid add-on with a cover of its own, whose length is not the warranty's
+_ADD_ON_BEFORE = re.compile(
+    r"\b(?:care plan|protection plan|accidental damage|extended warranty|insurance|service plan|breakdown cover)\b"
+    r"(?:\s+[\w'-]+){0,3}\s+(?:for\s+)?(?:another\s+|an extra\s+|up to\s+)?$"
+)
+
+
 def other_subject(norm: str, v: fv.Value, hint_clause: tuple[int, int] | None, hint_before: bool) -> bool:
     """Whether the value at `v` is about something else than the fact's subject: a time
     limit for the customer's action, an amount given back, or another thing in a clause
@@ -113,8 +122,10 @@ def other_subject(norm: str, v: fv.Value, hint_clause: tuple[int, int] | None, h
         return True
     if v.dim == "duration" and (_QUANTITY_AFTER.match(after) or _QUANTITY_BEFORE.search(before)):
         return True  # "we'll refund 2 months of your subscription", "$2 a month": an amount, a rate
-    if v.dim not in ("duration", "count") and _GIVEN_BACK.search(before):
-        return True
+    if v.dim not in ("duration", "count") and _GIVEN_BACK.search(before) and not _FEE_NAMED_AFTER.match(after):
+        return True  # "refunded the $14.99", but "waived the usual $30 cancellation charge" names the fee
+    if v.dim == "duration" and _ADD_ON_BEFORE.search(before):
+        return True  # "accidental damage cover for 3 years on top of the warranty": a paid add-on's length
     if hint_clause is not None:
         a, b = hint_clause
         if not (a <= v.start < b or a < v.end <= b):
@@ -200,3 +211,66 @@ def names_other_case(rx: re.Pattern[str] | None, text: str) -> bool:
     low = text.lower()
     return any(not re.search(r"\b(?:before|until|till|prior to|ahead of)\s+(?:\w+\s+){0,2}$", low[: m.start()])
                for m in rx.finditer(low))  # fmt: skip
+
+
+#: a weak hint of a yes/no fact (goods that are often digital: "game", "app", "movie")
+#: names the subject only as the object of a claim word: "refund the game you bought",
+#: "money back for the app", "the season pass can be refunded" (not "track your refund in
+#: the app")
+_OBJECT_LINK = r"(?:\s+(?:the|your|this|that|a|an|full|money|back|purchase|price|cost|for|on|of|my|whole|through|both|all|those|these|two|three|you|\d+))*\s+"
+_PASSIVE_LINK = r"(?:\s+[\w'-]+){0,2}?\s+(?:can|could|will|would|is|are|was|were|has|have|gets?|can't|cannot|won't)(?:n't| not)?\s+(?:be\s+|been\s+)?(?:\w+\s+)?"
+
+
+def weak_object(low: str, weak_rx: re.Pattern[str], claim_rx: re.Pattern[str]) -> tuple[re.Match[str], re.Match[str]] | None:
+    """(weak hint, claim) where the weak hint is what the claim is about (see `_OBJECT_LINK`)."""
+    for c in claim_rx.finditer(low):
+        for w in weak_rx.finditer(low):
+            if w.start() >= c.end() and re.fullmatch(_OBJECT_LINK, low[c.end() : w.start()]):
+                return w, c
+            if w.end() <= c.start() and re.fullmatch(_PASSIVE_LINK, low[w.end() : c.start()]):
+                return w, c
+    return None
+
+
+#: someone else decides or does the refund ("Apple handles refunds for App Store
+#: purchases", "the bank processes it"): no claim about what we do
+THIRD_PARTY = re.compile(
+    r"\b(?:apple|google|amazon|microsoft|sony|steam|paypal|the (?:app|play) store|the (?:retailer|shop|store|seller|"
+    r"publisher|developer|manufacturer|bank|card issuer)|your (?:bank|card issuer))\s+(?:\w+\s+){0,2}?"
+    r"(?:handles?|process(?:es)?|deals? with|manages?|looks? after|(?:is|are) responsible for|takes? care of|decides?)\b"
+)
+#: after a correction, agreeing to do what was just refused: "I can't refund it ... oh
+#: actually, I'll do it this once", "... I've made an exception"
+DO_IT = re.compile(
+    r"\b(?:i'll|we'll|i will|we will|i can|we can|let me|i've|we've|i have|we have)\s+(?:just\s+)?"
+    r"(?:do (?:it|that|this)|(?:make|made) an exception|go ahead)\b"
+)
+#: a pronoun standing for goods named in the sentence before ("we don't refund e-books.
+#: Actually, I've refunded it.")
+PRONOUN_NEAR = re.compile(r"^\s*(?:it|them|that|this|that one|this one|those)\b")
+
+
+#: the subject denied outright: "there's no warranty on that kettle", "it doesn't come with
+#: a warranty" (a period of nothing); not "no longer under warranty", "no extended warranty"
+_NO_PERIOD_BEFORE = re.compile(
+    r"(?:\b(?:there's|there is|there are|has|have|with|comes with|carries)\s+no|\bno\s+(?=(?:real\s+|actual\s+)?$)|"
+    r"\b(?:isn't|is not|aren't|are not)\s+(?:really\s+|actually\s+)?(?:a|any)|"
+    r"\b(?:doesn't|does not|don't|do not|won't|will not)\s+(?:come with|have|carry|include|get)\s+(?:a|any))"
+    r"\s+(?:(?:real|actual|standard|manufacturer's|kind of)\s+)?$"
+)
+
+
+def no_period(norm: str, hn: re.Match[str]) -> fv.Value | None:
+    """A period of nothing when the subject itself is denied (see `_NO_PERIOD_BEFORE`)."""
+    after = norm[hn.end() :]
+    if re.match(r"^\w*\s+(?:[\w'-]+\s+){0,3}?(?:once|after|if|when|beyond|past|unless|until|for)\b", after):
+        return None  # "there's no warranty once it's three years old": a condition, not the period
+    if _NO_PERIOD_BEFORE.search(norm[max(0, hn.start() - 40) : hn.start()]) and not MODIFIER_AFTER.match(after):
+        return fv.Value("duration", 0.0, 0.0, f"no {hn.group(0)}", hn.start(), hn.end())
+    return None
+
+
+def unit_of(v: fv.Value) -> str:
+    """The unit words of a duration as said ("3 to 5 working days" -> "working days")."""
+    m = re.search(r"\d\s*([a-z][a-z ]*)$", v.text)
+    return m.group(1).strip() if m else ""

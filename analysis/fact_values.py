@@ -49,7 +49,8 @@ VAGUE_HIGH = {"a few": 5.0, "few": 5.0, "several": 7.0}
 #: bound words before a value: (lower bound kept, upper bound kept)
 BOUNDS_AT_MOST = ("no more than", "not more than", "no longer than", "up to", "within", "at most",
                   "less than", "under", "fewer than", "max", "maximum", "no later than",
-                  "by the latest", "not longer than")  # fmt: skip
+                  "by the latest", "not longer than", "quicker than", "faster than", "sooner than",
+                  "shorter than", "inside of", "inside")  # fmt: skip
 BOUNDS_AT_LEAST = ("more than", "over", "at least", "longer than", "minimum", "upwards of", "a minimum of")
 #: bound words *after* a value ("five business days max", "three working days minimum")
 _AFTER_MOST = re.compile(r"^\s*(?:at (?:the )?(?:most|latest)|max(?:imum)?|tops|or (?:less|fewer|sooner|earlier))\b", re.I)
@@ -68,7 +69,7 @@ _DURATION_RX = re.compile(
 _BETWEEN_RX = re.compile(rf"\bbetween\s+{_NUM}\s+and\s+{_NUM}\s+{_UNIT}", re.I)
 _MONEY_RX = re.compile(
     r"(?:(\$|€|£)\s?" + _NUM + r"(?:\s*(?:-|–|to)\s*(?:\$|€|£)?\s?" + _NUM + r")?"
-    r"|\b" + _NUM + r"(?:\s*(?:-|–|to)\s*" + _NUM + r")?\s*(usd|eur|gbp|dollars?|bucks?|euros?|pounds?|quid)\b"
+    r"|\b" + _NUM + r"(?:\s*(?:-|–|to)\s*" + _NUM + r")?(?:\s*|-)(usd|eur|gbp|dollars?|bucks?|euros?|pounds?|quid)\b"
     # a currency code before the amount ("USD 25.00")
     r"|\b(usd|eur|gbp)\s?" + _NUM + r")",
     re.I,
@@ -86,10 +87,29 @@ _REST_OF_CONTRACT_RX = re.compile(
     r"\b(?:pay|paying|charge you|charged|owe)\s+(?:off\s+|out\s+|for\s+)?(?:the\s+|all\s+the\s+)?"
     r"(?:remaining|remainder of|rest of|balance of|outstanding)\s+(?:\w+\s+){0,2}?(?:months?|contract|term|plan|payments?)\b"
 )
+#: an amount charged for each month left, or a share of what is left: a charge that
+#: grows with the contract, no fixed fee ("$25 per remaining month", "10% of your
+#: remaining contract value")
+_PER_REMAINING_RX = re.compile(
+    r"^\s*(?:per|a|an|for each|for every|each|for the)\s+(?:remaining\s+|outstanding\s+)?month"
+    r"(?:s?\s+(?:left|remaining|to run|to go)|\s+(?:for|of)\s+(?:the\s+)?(?:rest|remainder|remaining))"
+    r"|^\s*(?:per|a|for each|for every|each)\s+(?:remaining|outstanding)\s+(?:month|bill|payment)"
+)
+_SHARE_OF_REST_RX = re.compile(
+    r"\b\d+(?:[.,]\d+)?\s*(?:%|percent|per cent)\s+of\s+(?:your\s+|the\s+)?(?:remaining|outstanding|rest of|"
+    r"remainder of|unpaid)\b(?:\s+\w+){0,3}"
+)
 _PLAIN_NUM_RX = re.compile(rf"\b{_NUM}\b")
+#: "a week or two", "a day or 2": the second number counts the same unit (normalised text)
+_OR_NUMBER_RX = re.compile(
+    r"^\s+or\s+(\d+)\b(?![.,]\d|\s*-?\s*(?:minute|min|hour|hr|day|business|working|week|fortnight|month|year|yr|mo|wk))"
+)
 #: a duration that dates an event instead of stating how long something lasts: "bought it
 #: 3 years ago", "a 2 year old phone", "since 6 months", "for the last 2 weeks"
-_AGE_AFTER = re.compile(r"^\s*(?:ago|old|before|earlier|back)\b", re.I)
+#: ("a month before you see it" is a length: "before" opening a clause is no age)
+_AGE_AFTER = re.compile(
+    r"^\s*(?:ago|old|before(?!\s+(?:you|we|i|it|they|he|she)\b)|earlier|back)\b", re.I
+)
 _AGE_BEFORE = re.compile(r"\b(?:since|for the (?:last|past)|over the (?:last|past)|in the (?:last|past))\s*$", re.I)
 
 #: durations said in words, no number: (regex, low, high) in days. Written out because no
@@ -97,10 +117,13 @@ _AGE_BEFORE = re.compile(r"\b(?:since|for the (?:last|past)|over the (?:last|pas
 #: day names relative to now ("tomorrow", "tonight") go through dateparser below.
 WORD_DURATIONS: list[tuple[str, float, float]] = [
     (r"instant(?:ly|aneous(?:ly)?)?|immediate(?:ly)?|straight away|right away|at once|in real time|"
-     r"(?:within|in) (?:a few |some )?(?:seconds|minutes)|on the spot|there and then", 0.0, 0.05),
+     r"(?:within|in) (?:a few |some )?(?:seconds|minutes)|on the spot|there and then|(?:take |in )no time(?: at all)?", 0.0, 0.05),
     (r"(?:the )?same[- ]day|later today|(?:by |before )?(?:the )?end of (?:the )?(?:day|business)|"
      r"(?:by |before )?close of business|within the (?:day|hour)", 0.0, 1.0),
     (r"(?:the )?next[- ](?:working |business )?day|overnight", 0.0, 2.0),
+    # a deadline at the end of a calendar period: at most that long
+    (r"(?:by|before|until|till) (?:the )?end of (?:the |this )?week", 0.0, 7.0),
+    (r"(?:by|before|until|till) (?:the )?end of (?:the |this )?month", 0.0, 31.0),
     (r"(?:a |for )?life(?:time|[- ]long)?|for life|forever|for ever|never (?:expires?|runs? out|ends?)|"
      r"indefinite(?:ly)?|unlimited|for as long as you (?:own|have) it|no (?:time )?limit", 36500.0, math.inf),
 ]  # fmt: skip
@@ -154,7 +177,9 @@ ASR_CONTRACTIONS = {
 _CONTRACTION_RX = re.compile(r"\b(" + "|".join(k for k, v in ASR_CONTRACTIONS.items() if k != v) + r")\b")
 
 
-_WORD_UNIT_HYPHEN = re.compile(r"\b([A-Za-z]+)-(minute|hour|day|week|month|year|business|working)", re.I)
+_WORD_UNIT_HYPHEN = re.compile(
+    r"\b([A-Za-z]+)-(minute|hour|day|week|month|year|business|working|dollar|euro|pound|buck)", re.I
+)
 
 
 def normalise(text: str) -> str:
@@ -308,6 +333,8 @@ def durations(norm: str) -> list[Value]:
         assert lo is not None and hi is not None
         if m.group(5):  # "a year and a half"
             lo, hi = lo + 0.5, hi + 0.5
+        elif (orn := _OR_NUMBER_RX.match(norm[m.end() :])) and float(orn.group(1)) > hi:
+            hi = float(orn.group(1))  # "a week or two" = 1-2 weeks
         if _age(norm, m.start(), m.end()):
             continue
         lo, hi, bound = _apply_bound(lo * f, hi * f, norm, m.start(), m.end())
@@ -335,6 +362,8 @@ def money(norm: str, default_currency: str | None = None) -> list[Value]:
             cur, lo, hi = CURRENCY_WORDS.get(word, word.upper()), _f(m.group(4)), _f(m.group(5))
         assert lo is not None
         lo2, hi2, bound = _apply_bound(lo, hi or lo, norm, m.start())
+        if _PER_REMAINING_RX.match(norm[m.end() :]):
+            lo2 = hi2 = math.inf  # "$25 per remaining month": grows with the contract
         out.append(Value(cur, lo2, hi2, _with_bound(norm, m, bound), m.start(), m.end()))
     if default_currency:
         for m in _SLANG_RX.finditer(norm):
@@ -342,6 +371,8 @@ def money(norm: str, default_currency: str | None = None) -> list[Value]:
             out.append(Value(default_currency, v, v, m.group(0), m.start(), m.end()))
         for m in _REST_OF_CONTRACT_RX.finditer(norm):
             # "you'll pay the remaining months": a charge, but not any fixed amount
+            out.append(Value(default_currency, math.inf, math.inf, m.group(0), m.start(), m.end()))
+        for m in _SHARE_OF_REST_RX.finditer(norm):
             out.append(Value(default_currency, math.inf, math.inf, m.group(0), m.start(), m.end()))
         for m in _FREE_RX.finditer(norm):
             if any(0 <= v.start - m.end() <= 12 and v.low > 0 for v in out):

@@ -54,7 +54,8 @@ HEDGES = re.compile(
     r"i'll (?:have to )?check|roughly|not exactly)\b",
     re.I,
 )
-_SENTENCE_RX = re.compile(r"[^.!?;\n]+[.!?;]?")
+#: a sentence ends at . ! ? ; or a line break, not at a decimal point ("$84.99 to your Visa")
+_SENTENCE_RX = re.compile(r"(?:[^.!?;\n]|(?<=\d)\.(?=\d))+[.!?;]?")
 #: spoken discourse markers at the start of a sentence: not part of the claim ("let me tell
 #: you, ..." would otherwise read as reported speech)
 _MARKERS = re.compile(
@@ -65,7 +66,7 @@ _MARKERS = re.compile(
 #: negation anywhere in the clause of a yes/no fact's hint word ("gift codes can't be refunded")
 _NEG_WORDS = re.compile(r"\b(?:not|no|never|cannot|\w+n't|non-?refundable|unable|nor)\b", re.I)
 #: an "at most" statement this many times looser than the policy's maximum misstates it
-LOOSE_FACTOR = 1.5
+LOOSE_FACTOR = 1.4
 #: a stated range sharing less than this part of its width with the policy's misstates it
 RANGE_SHARE = 0.25
 #: a speaker correcting themselves: only what follows counts ("one year, sorry, I mean two")
@@ -237,6 +238,14 @@ class FactChecker:
         self._claims = [_hint_rx(f.claims) for f in self.facts]
         self._not_when = [_hint_rx(f.not_when) for f in self.facts]
         self._weak = [_hint_rx(f.weak_hints) for f in self.facts]
+        # a weak hint as the object of a yes/no claim: the word itself or its plural ("app",
+        # "apps", not "apply")
+        self._weak_exact = [
+            re.compile(r"\b(?:" + "|".join(re.escape(h.strip().lower()).replace(r"\ ", r"\s+").replace(r"\-", r"[\s-]?")
+                                           for h in f.weak_hints if h.strip()) + r")s?\b")
+            if f.weak_hints else None
+            for f in self.facts
+        ]
         self._fact_vecs: np.ndarray | None = None
         # hint and claim words long enough to be told by their sound (see `_sound_alike`)
         # (one-word hints and claims: the subject nouns, not "period" of "guarantee period")
@@ -259,6 +268,8 @@ class FactChecker:
             for n in (2, 1):
                 if k + n > len(toks) or (n == 2 and text[toks[k].end() : toks[k + 1].start()] != " "):
                     continue
+                if text[toks[k].start() - 1 : toks[k].start()] in ("'", "\u2019"):
+                    break  # the tail of a contraction ("don't charge" is no "t charge")
                 word = "".join(t.group(0) for t in toks[k : k + n]).lower()
                 hint = self._sound_words.get(jellyfish.metaphone(word)) if len(word) >= 5 else None
                 if hint and not word.startswith(hint[:-1]) and fuzz.ratio(word, hint) >= (70 if n == 2 else 80):
@@ -325,7 +336,7 @@ class FactChecker:
                     continue
                 f = self._finding(i, seq, start, text, hit, how, score)
                 if f is not None:
-                    if CORRECTION.match(_MARKERS.sub("", text.strip()) or text.strip()):
+                    if CORRECTION.match(text.strip()) or CORRECTION.match(_MARKERS.sub("", text.strip()) or text.strip()):
                         # "Warranty is one year. Sorry, I mean two years.": the correction
                         # replaces what was said before it in the turn
                         out = [g for g in out if not (g.fact == f.fact and g.seq == seq)]
@@ -355,20 +366,42 @@ class FactChecker:
             lead = _CORRECTION_LEAD.match(text[cut:])
             cut += lead.end() if lead else 0
             tail = text[cut:]
-            if _has_value(fv.normalise(tail)):
+            if (fv.durations(fv.normalise(tail)) if t == "duration" else _has_value(fv.normalise(tail))):
                 start, text = start + cut, tail
+            elif t == "duration" and re.search(r"\d", fv.normalise(tail)):
+                # "three to five working days, no sorry, more like seven to ten": the
+                # corrected number keeps the unit of the one it replaces
+                head = fv.durations(fv.normalise(text[:cut]))
+                unit = fr.unit_of(head[-1]) if head else ""
+                if unit:
+                    start, text = start + cut, f"{tail.rstrip(' .!')} {unit}"
         if t == "yesno":
-            if hit is None:
-                return None
             claim_rx = self._claims[i]
+            prev = how.startswith("keyword (previous")
+            if hit is None and not prev:
+                return None
             if claim_rx is not None and not claim_rx.search(text):
                 return None  # names the goods, claims nothing about them
             yn = fv.asr_contractions(text.lower().replace("\u2019", "'"))
+            if fr.THIRD_PARTY.search(yn):
+                return None  # "Apple handles refunds for App Store purchases": not our claim
             hit_n = self._hints[i].search(yn)  # type: ignore[union-attr]
             claims = list(claim_rx.finditer(yn)) if claim_rx is not None else []
+            claim: re.Match[str] | None = None
+            weak_exact = self._weak_exact[i]
+            if hit_n is None and weak_exact is not None and claim_rx is not None:
+                # goods that are often digital, named as what the claim is about ("refund the game")
+                wo = fr.weak_object(yn, weak_exact, claim_rx)
+                if wo is not None:
+                    hit_n, claim = wo
+            if hit_n is None and prev:
+                # the goods named in the sentence before, taken up by a pronoun ("... refunded it")
+                claim = next((c for c in claims if fr.PRONOUN_NEAR.match(yn[c.end() :])), None)
+                hit_n = claim
             if hit_n is None:
                 return None
-            claim = min(claims, key=lambda m: abs(m.start() - hit_n.start())) if claims else hit_n
+            if claim is None:
+                claim = min(claims, key=lambda m: abs(m.start() - hit_n.start())) if claims else hit_n
             lo_, hi_ = sorted((hit_n.start(), claim.start()))
             if fr.CONTRAST.search(yn[lo_:hi_]) or (claim.start() < hit_n.start() and re.search(r"[,;]", yn[lo_:hi_])):
                 return None  # "I've refunded the headphones, but the e-book stays": other goods
@@ -378,10 +411,19 @@ class FactChecker:
             if rh.question or rh.reported or rc.question or rc.reported or rc.hypothetical:
                 return None
             said_yes = not fr.claim_negated(yn, claim.start(), claim.end())
+            corr = [m for m in CORRECTION.finditer(yn) if m.start() >= claim.end()]
+            if corr:
+                # "I can't refund the download ... actually, I'll do it this once": what
+                # follows the last correction is what the agent meant
+                tail_at = corr[-1].end()
+                later = [c for c in claims if c.start() >= tail_at]
+                if later:
+                    said_yes = not fr.claim_negated(yn, later[0].start(), later[0].end())
+                elif not said_yes and fr.DO_IT.search(yn[tail_at:]):
+                    said_yes = True
             truth_yes = fact.value.strip().lower() in _YES
-            if said_yes == truth_yes:
-                return self._make(fact, seq, start, text, text.strip(), False, how, score, hit.span())
-            return self._make(fact, seq, start, text, text.strip(), True, how, score, hit.span())
+            span = hit.span() if hit is not None else None
+            return self._make(fact, seq, start, text, text.strip(), said_yes != truth_yes, how, score, span)
         if t == "choice":
             truth = {c.strip().lower() for c in re.split(r"[,/]| or ", fact.value) if c.strip()}
             low = text.lower()
@@ -409,7 +451,7 @@ class FactChecker:
         tc = TurnClauses(norm)
         status_use = hn is not None and bool(fr.STATUS_USE.search(norm[: hn.start()]))
         if t == "duration" and hn is not None:
-            age = fr.age_claim(norm, hn)
+            age = fr.age_claim(norm, hn) or fr.no_period(norm, hn)
             if age is not None:
                 # "bought it 14 months ago, so it's out of warranty": the period is under 14 months
                 wrong = not any(age.meets(p, fact.tolerance) for p in policy)

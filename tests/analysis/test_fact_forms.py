@@ -143,3 +143,75 @@ def test_money_forms(text: str, currency: str, amount: float) -> None:
 )
 def test_statement_shapes(text: str, verdict: bool | None) -> None:
     assert _verdict(text) is verdict, EXAMPLE.check(_agent(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        # round 6: a decimal point ends no sentence, so the subject before it carries over
+        ("We sent a refund of $19.50 to your Mastercard. Give it three weeks to arrive.", True),
+        ("We sent a refund of $19.50 to your Mastercard. Give it four working days.", False),
+        # "a week or two": the second number counts the first's unit
+        ("your money back usually lands within a day or two", True),
+        ("the reimbursement takes a week or so", False),
+        # a fee per month left or a share of what is left is no fixed fee
+        ("Terminating early costs $25 for each month left on the plan.", True),
+        ("Breaking the contract means paying 15 percent of the outstanding balance.", True),
+        ("the early termination fee is 25 dollars and your last bill is $40 a month", False),
+        # a waived amount named as the fee states the fee
+        ("I've waived the standard $45 exit fee for you today.", True),
+        ("I've waived the $25 early termination fee this once.", False),
+        # goods that are often digital, named as what the refund is about
+        ("Sure, I'll refund the film you rented last night.", True),
+        ("We can give you your money back for the ringtone.", True),
+        ("The in-game coins aren't refundable, I'm afraid.", False),
+        ("You can check the status of your refund in the app.", None),  # the app is where, not what
+        ("Refunds apply to the original payment method.", None),  # "apply" is no "app"
+        # someone else decides the refund: not our claim
+        ("Google handles refunds for Play Store downloads.", None),
+        # a correction of a yes/no claim: what follows counts
+        ("we can't refund audiobooks oh actually okay i'll make an exception", True),
+        ("We don't refund software licences. Actually, I have refunded it this time.", True),
+        ("We can refund the e-book. Sorry, no, we can't refund it.", False),
+        # the subject denied outright is a period of nothing; a condition is not
+        ("That blender doesn't come with a warranty.", True),
+        ("There's no warranty once the seal is broken.", None),
+        ("There's no extended warranty on refurbished units.", None),
+        # a corrected number keeps the unit of the one it replaces
+        ("refunds take two to four working days sorry i mean nine to twelve", True),
+        # a contraction's tail is no mishearing of a hint ("don't charge", not "t charge")
+        ("we don't charge a thing if you end your contract early", True),
+        # a deadline at the end of a calendar period
+        ("the refund will be back in your account by the end of the month", True),
+        ("the refund will be back in your account by the end of the week", False),
+        # an add-on's cover is not the warranty's length
+        ("The protection plan gives you cover for 4 years beyond the standard warranty.", None),
+        # a term that has ended is no early cancellation
+        ("When your minimum term is up, cancelling costs nothing.", None),
+    ],
+)
+def test_round6_shapes(text: str, verdict: bool | None) -> None:
+    assert _verdict(text) is verdict, EXAMPLE.check(_agent(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        # "quicker than", "faster than" bound a value like "within"
+        ("Your reimbursement lands faster than five working days.", False),
+        ("Expect the money back sooner than two weeks.", True),
+        # "before" opening a clause does not make the value an age
+        ("It'll be three weeks before you get the refund.", True),
+        ("I bought it a year before the warranty changed.", None),
+        # an amount with a hyphenated currency word
+        ("There's a sixty-dollar charge to end your contract early.", True),
+        ("There's a twenty-five-dollar charge to end your contract early.", False),
+        # "in no time" is instant; "refundable within" is the customer's window
+        ("Your money back arrives in no time at all.", True),
+        ("Vouchers are refundable within 60 days; the refund itself takes four business days.", False),
+        # "refund/reimburse you for" a digital good
+        ("We'll reimburse you for the song you bought twice.", True),
+    ],
+)
+def test_round6_forms(text: str, verdict: bool | None) -> None:
+    assert _verdict(text) is verdict, EXAMPLE.check(_agent(text))
