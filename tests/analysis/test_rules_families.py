@@ -274,6 +274,13 @@ CHURN_V3 = [
     "please delete my account",
     "i'd like to leave",
     "Having been with you for years, I want to leave. Please tell me how to close my account.",
+    "i'm leaving you for virgin media",
+    "we're going over to ovo",
+    "I no longer require your services.",
+    "i want to terminate",
+    "you've lost my business",
+    "i'm going to shop around",
+    "please end my subscription",
 ]
 NOT_CHURN_V3 = [
     "i'm moving to bristol next month",  # moving house, not to a competitor
@@ -287,6 +294,9 @@ NOT_CHURN_V3 = [
     "i'd like to leave a message for the engineer",
     "i used to be with sky",
     "i want to cancel the direct debit and pay by card",
+    "i'm leaving for work in ten minutes",
+    "i no longer need the extra line",
+    "i don't want to terminate, i just want a cheaper deal",
 ]
 
 
@@ -310,6 +320,10 @@ ESCALATIONS_V3 = [
     "i want this taken further",
     "let me talk to your team leeder",
     "put me through to head office",
+    "i want to speak to a senior member of staff",
+    "take this to the next level please",
+    "who's in charge here",
+    "get me your ceo",
 ]
 NOT_ESCALATIONS_V3 = [
     "who's your manager?",  # asks for a name (the labelling guide); see bench/data/README
@@ -317,6 +331,8 @@ NOT_ESCALATIONS_V3 = [
     "is your head office in leeds",
     "i spoke to head office last week",
     "i don't need a supervisor, it's fine",
+    "my sister is a senior member of staff at a bank",
+    "is the ceo still the same guy",
 ]
 
 
@@ -336,6 +352,9 @@ PROMISES_V3 = [
     "gaurantee its sorted by tmrw",
     "I can confirm and promise the engineer will come",
     "it'll be done today, that's a guarantee",
+    "it'll be there tomorrow without fail",
+    "you can count on it",
+    "you have my personal assurance it will be fixed",
 ]
 NOT_PROMISES_V3 = [
     "i can't promise it'll arrive tomorrow",
@@ -343,6 +362,8 @@ NOT_PROMISES_V3 = [
     "you were promised it'll be fixed, i'm sorry",
     "the manufacturer's guarantee that comes with it covers parts",
     "Our policy states that refunds are guaranteed within 14 days of a valid claim.",  # the document's words
+    "I can't say it will arrive without fail",
+    "you can count on us to look into it",
 ]
 
 
@@ -361,6 +382,7 @@ def test_promise_look_alikes_of_the_v3_round_do_not_fire(shipped: RuleEngine, te
     [
         "i can see a record of your call from monday",  # the noun: a record, not recording
         "if you want a recording of the call you can ask for one in writing",  # a copy asked for
+        "this is not a recorded line",
     ],
 )
 def test_disclosure_nouns_are_not_a_disclosure(shipped_phrases_only: RuleEngine, text: str) -> None:
@@ -376,3 +398,8 @@ def test_an_imperative_tell_is_the_speakers_request_not_reported_speech() -> Non
     text = "She told me the refund is guaranteed."
     reading = TurnClauses(text).read(text.index("guaranteed"), len(text) - 1, frozenset({"guaranteed"}))
     assert reading.reported
+
+
+@pytest.mark.parametrize("text", ["this is a recorded line how can i help", "you're being recorded just so you know"])
+def test_recorded_line_is_a_disclosure(shipped_phrases_only: RuleEngine, text: str) -> None:
+    assert "compliance_missing" not in _kinds(shipped_phrases_only, "agent", text)
