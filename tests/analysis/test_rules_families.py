@@ -297,6 +297,9 @@ NOT_CHURN_V3 = [
     "i'm leaving for work in ten minutes",
     "i no longer need the extra line",
     "i don't want to terminate, i just want a cheaper deal",
+    "how do i delete a card from my account",
+    "i was transferred to the cancellations team and they hung up",
+    "i'm planning to switch to direct debit",
 ]
 
 
