@@ -300,6 +300,8 @@ NOT_CHURN_V3 = [
     "how do i delete a card from my account",
     "i was transferred to the cancellations team and they hung up",
     "i'm planning to switch to direct debit",
+    "i no longer need the account number, i found it",
+    "i don't want to continue with this plan, can i move to the cheaper one",
 ]
 
 
