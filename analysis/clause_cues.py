@@ -267,12 +267,17 @@ REPORTING = frozenset(
         "writes",
         "stated",
         "states",
+        "state",
         "promised",
         "reckons",
         "insisted",
         "insists",
     ]
 )
+#: a reporting verb in its base form with no subject (or only "please") is an imperative,
+#: the speaker's own request ("please tell me how to close my account"), not reported words
+IMPERATIVE_REPORTING = frozenset(["tell", "ask", "say"])
+IMPERATIVE_OPENERS = frozenset(["", "please", "pls", "plz", "so", "just", "kindly"])
 REPORTING_PHRASES: tuple[tuple[str, ...], ...] = (
     ("according", "to"), ("wants", "me", "to"), ("wanted", "me", "to"), ("wants", "us", "to"),
     ("wanted", "us", "to"), ("was", "told"), ("were", "told"), ("been", "told"), ("apparently",),

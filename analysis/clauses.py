@@ -51,6 +51,8 @@ from analysis.clause_cues import (
     FILLERS,
     FIRST_PERSON,
     HYPOTHETICAL_CUES,
+    IMPERATIVE_OPENERS,
+    IMPERATIVE_REPORTING,
     MODAL_NOT_HYPOTHETICAL,
     NEG_RAISERS,
     NEG_WINDOW,
@@ -365,6 +367,8 @@ class TurnClauses:
             subject = w[j] if j >= slo else ""
             if subject in FIRST_PERSON:
                 continue  # "I told you I want a manager": the speaker's own words
+            if w[i] in IMPERATIVE_REPORTING and subject in IMPERATIVE_OPENERS:
+                continue  # "Please tell me what I need to do to end my contract": a request
             verb = " ".join(phrase) if phrase else w[i]
             who = " ".join(w[max(slo, j - 1) : j + 1]) if subject else ""
             return f"{who} {verb}".strip()

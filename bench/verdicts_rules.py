@@ -305,12 +305,16 @@ def run(splits: Sequence[str] = ("heldout", "dev"), reviews: str | Path | None =
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global WORST
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--split", choices=["dev", "heldout", "both", *HELDOUT_SETS], default="both",
                     help="both (default): held-out and dev of rules_utterances.tsv; v3 / v4: the "
                          "separate batch rules_utterances_v3.tsv / _v4.tsv, every item held-out")
     ap.add_argument("--reviews", help="a `convoscope export-reviews` JSONL file: add the reviewers' table")
+    ap.add_argument("--all-errors", action="store_true", help=f"list every error, not the first {WORST}")
     args = ap.parse_args(argv)
+    if args.all_errors:
+        WORST = 10**9
     print(run(("heldout", "dev") if args.split == "both" else (args.split,), args.reviews))
     return 0
 

@@ -255,3 +255,156 @@ def test_percent_is_part_of_a_word() -> None:
     cp = CompiledPhrase("100%")
     assert list(phrase_candidates(TurnText(Turn(0, "agent", "it'll be there, 100%.")), cp, fuzzy=100))
     assert not list(phrase_candidates(TurnText(Turn(0, "agent", "that's 100 pounds")), cp, fuzzy=100))
+
+
+# -- round on batch v3: the families it showed missing, and their look-alikes ----------------
+# (written for the tests, not copied from batch v3)
+
+CHURN_V3 = [
+    "i'm switching to vodafone next week",  # a competitor by name
+    "we're moving to british gas from monday",
+    "signed up with sky yesterday so please cancel",
+    "how do i go about leaving",  # asking how to leave is the threat
+    "what's the process for cancelling",
+    "i just want to end it",
+    "i'm thinking about leaving",
+    "can you transfer me to the cancellations department",
+    "I do not want to continue my subscription.",  # the negated form is the threat
+    "i want to cancell my account",  # typed misspelling
+    "please delete my account",
+    "i'd like to leave",
+    "Having been with you for years, I want to leave. Please tell me how to close my account.",
+    "i'm leaving you for virgin media",
+    "we're going over to ovo",
+    "I no longer require your services.",
+    "i want to terminate",
+    "you've lost my business",
+    "i'm going to shop around",
+    "please end my subscription",
+]
+NOT_CHURN_V3 = [
+    "i'm moving to bristol next month",  # moving house, not to a competitor
+    "i need to end this call now, bye",
+    "i was thinking of leaving a review",
+    "thinking of switching to the annual plan",
+    "the cancellations team already called me",
+    "i want to continue my membership",
+    "i was going to cancel but i'll stay",  # an intention that did not happen
+    "how do i go about cancelling my order",
+    "i'd like to leave a message for the engineer",
+    "i used to be with sky",
+    "i want to cancel the direct debit and pay by card",
+    "i'm leaving for work in ten minutes",
+    "i no longer need the extra line",
+    "i don't want to terminate, i just want a cheaper deal",
+    "how do i delete a card from my account",
+    "i was transferred to the cancellations team and they hung up",
+    "i'm planning to switch to direct debit",
+    "i no longer need the account number, i found it",
+    "i don't want to continue with this plan, can i move to the cheaper one",
+]
+
+
+@pytest.mark.parametrize("text", CHURN_V3)
+def test_churn_families_of_the_v3_round_fire(shipped: RuleEngine, text: str) -> None:
+    assert "churn_risk" in _kinds(shipped, "customer", text)
+
+
+@pytest.mark.parametrize("text", NOT_CHURN_V3)
+def test_churn_look_alikes_of_the_v3_round_do_not_fire(shipped: RuleEngine, text: str) -> None:
+    assert "churn_risk" not in _kinds(shipped, "customer", text)
+
+
+def test_cancellations_team_is_churn_only_in_the_customers_mouth(shipped: RuleEngine) -> None:
+    assert "churn_risk" not in _kinds(shipped, "agent", "i'll put you through to the cancellations team")
+
+
+ESCALATIONS_V3 = [
+    "who's above you? i want them",
+    "i need a supervisr",
+    "i want this taken further",
+    "let me talk to your team leeder",
+    "put me through to head office",
+    "i want to speak to a senior member of staff",
+    "take this to the next level please",
+    "who's in charge here",
+    "get me your ceo",
+]
+NOT_ESCALATIONS_V3 = [
+    "who's your manager?",  # asks for a name (the labelling guide); see bench/data/README
+    "I need a manager's signature on this form from my side",
+    "is your head office in leeds",
+    "i spoke to head office last week",
+    "i don't need a supervisor, it's fine",
+    "my sister is a senior member of staff at a bank",
+    "is the ceo still the same guy",
+]
+
+
+@pytest.mark.parametrize("text", ESCALATIONS_V3)
+def test_escalation_families_of_the_v3_round_fire(shipped: RuleEngine, text: str) -> None:
+    assert "escalation_request" in _kinds(shipped, "customer", text)
+
+
+@pytest.mark.parametrize("text", NOT_ESCALATIONS_V3)
+def test_escalation_look_alikes_of_the_v3_round_do_not_fire(shipped: RuleEngine, text: str) -> None:
+    assert "escalation_request" not in _kinds(shipped, "customer", text)
+
+
+PROMISES_V3 = [
+    "promise you'll have it by friday",  # the promise word without its subject
+    "guarantee it'll be there tomorrow",
+    "gaurantee its sorted by tmrw",
+    "I can confirm and promise the engineer will come",
+    "it'll be done today, that's a guarantee",
+    "it'll be there tomorrow without fail",
+    "you can count on it",
+    "you have my personal assurance it will be fixed",
+]
+NOT_PROMISES_V3 = [
+    "i can't promise it'll arrive tomorrow",
+    "the guarantee it comes with lasts two years",
+    "you were promised it'll be fixed, i'm sorry",
+    "the manufacturer's guarantee that comes with it covers parts",
+    "Our policy states that refunds are guaranteed within 14 days of a valid claim.",  # the document's words
+    "I can't say it will arrive without fail",
+    "you can count on us to look into it",
+]
+
+
+@pytest.mark.parametrize("text", PROMISES_V3)
+def test_promise_families_of_the_v3_round_fire(shipped: RuleEngine, text: str) -> None:
+    assert "prohibited_phrase" in _kinds(shipped, "agent", text, channel="chat")
+
+
+@pytest.mark.parametrize("text", NOT_PROMISES_V3)
+def test_promise_look_alikes_of_the_v3_round_do_not_fire(shipped: RuleEngine, text: str) -> None:
+    assert "prohibited_phrase" not in _kinds(shipped, "agent", text, channel="chat")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i can see a record of your call from monday",  # the noun: a record, not recording
+        "if you want a recording of the call you can ask for one in writing",  # a copy asked for
+        "this is not a recorded line",
+    ],
+)
+def test_disclosure_nouns_are_not_a_disclosure(shipped_phrases_only: RuleEngine, text: str) -> None:
+    assert "compliance_missing" in _kinds(shipped_phrases_only, "agent", text)
+
+
+def test_an_imperative_tell_is_the_speakers_request_not_reported_speech() -> None:
+    from analysis.clauses import TurnClauses
+
+    text = "Please tell me how to close my account."
+    reading = TurnClauses(text).read(text.index("close"), len(text) - 1, frozenset({"close", "account"}))
+    assert reading.reported is None
+    text = "She told me the refund is guaranteed."
+    reading = TurnClauses(text).read(text.index("guaranteed"), len(text) - 1, frozenset({"guaranteed"}))
+    assert reading.reported
+
+
+@pytest.mark.parametrize("text", ["this is a recorded line how can i help", "you're being recorded just so you know"])
+def test_recorded_line_is_a_disclosure(shipped_phrases_only: RuleEngine, text: str) -> None:
+    assert "compliance_missing" not in _kinds(shipped_phrases_only, "agent", text)
