@@ -303,7 +303,7 @@ class _TorchRunner:
 
 
 class PooledCache:
-    """A bounded LRU of pooled encoder outputs keyed by word-piece ids (not thread-safe:
+    """A bounded LRU of pooled encoder outputs keyed by a digest of the word-piece ids (not thread-safe:
     `TextEncoder` uses it under its lock). `hits` / `lookups` count distinct texts of a
     call that were (not) found, after the call's own duplicates were folded."""
 
@@ -395,7 +395,8 @@ class TextEncoder:
         pieces: list[list[int]] = []
         index = np.empty(len(texts), dtype=np.int64)
         for i, ids in enumerate(self._tokenizer(texts)):
-            key = np.asarray(ids, dtype=np.int32).tobytes()
+            # a digest, not the word pieces: the cache must not hold readable (unredacted) text
+            key = hashlib.blake2b(np.asarray(ids, dtype=np.int32).tobytes(), digest_size=16).digest()
             k = pos.get(key)
             if k is None:
                 k = pos[key] = len(pieces)

@@ -243,7 +243,7 @@ class FactChecker:
         self._weak_exact = [
             re.compile(r"\b(?:" + "|".join(re.escape(h.strip().lower()).replace(r"\ ", r"\s+").replace(r"\-", r"[\s-]?")
                                            for h in f.weak_hints if h.strip()) + r")s?\b")
-            if f.weak_hints else None
+            if any(h.strip() for h in f.weak_hints) else None  # blank words would match everything
             for f in self.facts
         ]
         self._fact_vecs: np.ndarray | None = None
@@ -385,7 +385,8 @@ class FactChecker:
             yn = fv.asr_contractions(text.lower().replace("\u2019", "'"))
             if fr.THIRD_PARTY.search(yn):
                 return None  # "Apple handles refunds for App Store purchases": not our claim
-            hit_n = self._hints[i].search(yn)  # type: ignore[union-attr]
+            hint_rx = self._hints[i]  # None for a fact described without hint words
+            hit_n = hint_rx.search(yn) if hint_rx is not None else None
             claims = list(claim_rx.finditer(yn)) if claim_rx is not None else []
             claim: re.Match[str] | None = None
             weak_exact = self._weak_exact[i]

@@ -290,6 +290,8 @@ class Analyzer:
         the per-interaction Python share the CPUs instead of taking turns. Every slice is
         computed exactly as the whole batch would be (repeated texts across slices come
         from the encoder's cache), so the results are the same."""
+        if not batch:
+            return []
         need_vectors = (
             bool(self.topic_options.taxonomy) or self.rule_engine.needs_embeddings or self.cluster_model is not None
         )

@@ -185,7 +185,9 @@ def _phrases(v: Any, where: str) -> list[str]:
 
 
 def _near_side(v: Any, where: str) -> str | list[str]:
-    return v if isinstance(v, str) else _phrases(v, where)
+    """A `near` side: one phrase or a list of alternatives, `{a|b}` expanded in both."""
+    out = _phrases(v, where)
+    return out[0] if isinstance(v, str) and len(out) == 1 else out
 
 
 def _scope(d: Mapping[str, Any], where: str) -> _Scope:

@@ -211,7 +211,8 @@ def run_retention(store: Store, options: RetentionOptions, *, now: datetime, aud
                    "voiceprints": report.voiceprints, "errors": report.errors}, con=tx)  # fmt: skip
     if any(n for stages in report.due.values() for n in stages.values()):
         refresh_search_index(store)
-        store.checkpoint()
+    if report.voiceprints or any(n for stages in report.due.values() for n in stages.values()):
+        store.checkpoint()  # deleted rows (text, expired voiceprints) leave the WAL for the file
     if report.voiceprints and store.backend == "ducklake":  # old snapshots still hold the prints
         from store.backend import purge_lake_history
 

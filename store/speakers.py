@@ -42,6 +42,7 @@ class Voiceprint:
 def voiceprint(store: Store, agent: str, model: str, *,
                con: duckdb.DuckDBPyConnection | None = None) -> Voiceprint | None:  # fmt: skip
     """The agent's voiceprint for `model`, or None if none is enrolled."""
+    agent = agent.strip()  # one spelling of the id for enrolment, lookup and erasure
     cur = con or store.cursor()
     row = cur.execute(
         "SELECT embedding, seconds, calls FROM agent_voiceprints WHERE agent = ? AND model = ?",
@@ -59,6 +60,7 @@ def enrol(store: Store, agent: str, model: str, embedding: np.ndarray, seconds: 
     None (nothing stored) when the agent's print was erased on request: checked here, in
     the writing transaction, because a call transcribed while the erasure ran would
     otherwise bring the print back."""
+    agent = agent.strip()  # as `erase` and `count_voiceprints` read it
     cur = con or store.cursor()
     if enrolment_suppressed(store, agent, con=cur):
         return None
@@ -154,7 +156,7 @@ def refresh_for_call(store: Store, interaction_id: int, *,
     cur = con or store.cursor()
     n = cur.execute(
         "UPDATE agent_voiceprints SET updated_at = current_timestamp "
-        "WHERE agent = (SELECT agent FROM interactions WHERE id = ?)",
+        "WHERE agent = (SELECT trim(agent) FROM interactions WHERE id = ?)",
         [interaction_id],
     ).fetchone()
     return int(n[0]) if n else 0

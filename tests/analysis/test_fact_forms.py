@@ -215,3 +215,18 @@ def test_round6_shapes(text: str, verdict: bool | None) -> None:
 )
 def test_round6_forms(text: str, verdict: bool | None) -> None:
     assert _verdict(text) is verdict, EXAMPLE.check(_agent(text))
+
+
+def test_a_yes_no_fact_without_hint_words_reads_its_weak_hints() -> None:
+    """A fact described without `hints` (only weak hints and claim words) is judged, not a
+    crash: its goods named as what the claim is about still make a claim."""
+    from analysis.facts import FactOptions
+
+    fact = FactOptions(subject="refunds on digital goods", value="no", description="digital refunds",
+                       claims=["refund"], weak_hints=["game"], type="yesno")  # fmt: skip
+    checker = FactChecker([fact], FactsOptions(semantic_threshold=None))
+    got = checker.check(_agent("I can refund the game for you today."))
+    assert got and got[0].contradicts
+    blank = FactOptions(subject="refunds on digital goods", value="no", claims=["refund"], weak_hints=[" "],
+                        hints=["download"], type="yesno")  # fmt: skip
+    assert FactChecker([blank], FactsOptions(semantic_threshold=None)).check(_agent("Your refund is on its way.")) == []

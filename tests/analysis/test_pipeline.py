@@ -219,6 +219,10 @@ def test_analyse_is_pure_and_keywords_come_from_redacted_text() -> None:
     assert json.dumps(a.scores.metrics)  # JSON-serialisable as stored
 
 
+def test_an_empty_batch_analyses_to_nothing() -> None:
+    assert _analyzer().analyse([]) == []
+
+
 def _many(n: int) -> list[Interaction]:
     base = [ANGRY, CALM]
     out = []

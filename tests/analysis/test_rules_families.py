@@ -408,3 +408,12 @@ def test_an_imperative_tell_is_the_speakers_request_not_reported_speech() -> Non
 @pytest.mark.parametrize("text", ["this is a recorded line how can i help", "you're being recorded just so you know"])
 def test_recorded_line_is_a_disclosure(shipped_phrases_only: RuleEngine, text: str) -> None:
     assert "compliance_missing" not in _kinds(shipped_phrases_only, "agent", text)
+
+
+def test_braces_expand_in_a_near_side_written_as_one_string() -> None:
+    rule = RuleOptions(name="esc", flag="escalation_request",
+                       when={"near": ["speak", "{your|a} manager"], "speaker": "customer"})  # fmt: skip
+    engine = RuleEngine([rule])
+    for text in ("can i speak to your manager", "I want to speak to a manager"):
+        it = Interaction("chat", "t", "x", "h", turns=[Turn(0, "customer", text)])
+        assert [h.rule.kind for h in engine.evaluate(it, {})] == ["escalation_request"], text

@@ -87,6 +87,14 @@ def test_forget_agent_erases_the_voiceprint_audits_it_and_stops_enrolment(store_
         forget(store, agent="1042", customer="x", actor="t")
 
 
+def test_an_agent_id_with_stray_spaces_is_one_agent_for_enrolment_and_erasure(store_target) -> None:
+    with Store.open(store_target()) as store:
+        speakers.enrol(store, "2077 ", MODEL, _vec(2), 30.0)  # as a sidecar might spell it
+        assert speakers.voiceprint(store, "2077", MODEL) is not None
+        assert forget(store, agent="2077", actor="cli:test").counts == {"agent_voiceprints": 1}
+        assert speakers.count_voiceprints(store, " 2077") == 0 and speakers.voiceprint(store, "2077 ", MODEL) is None
+
+
 def test_retention_expires_voiceprints_no_call_refreshed(store_target) -> None:
     with Store.open(store_target()) as store:
         for agent, seed in (("old", 1), ("busy", 2), ("new", 3)):
