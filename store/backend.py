@@ -339,7 +339,14 @@ class WriteLock:
 
 
 def is_conflict(exc: BaseException) -> bool:
-    """A DuckLake (or DuckDB) write-write conflict: the transaction may simply be retried."""
+    """A DuckLake (or DuckDB) write-write conflict: the transaction may simply be retried.
+
+    DuckDB reports two transactions that inserted the same key as a constraint violation
+    at COMMIT ("Failed to commit: PRIMARY KEY or UNIQUE constraint violation"); within one
+    transaction a duplicate key fails at its statement instead, so at commit it can only
+    mean that a concurrent writer got there first."""
     low = str(exc).lower()
-    return isinstance(exc, duckdb.TransactionException) and "conflict" in low
+    if not isinstance(exc, duckdb.TransactionException):
+        return False
+    return "conflict" in low or ("failed to commit" in low and "constraint violation" in low)
 

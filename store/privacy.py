@@ -371,12 +371,15 @@ def erase_agent_voiceprint(store: Store, agent: str, *, actor: str, reason: str,
     SHA-256. Safe to re-run: a second run deletes nothing and records an empty erasure."""
     from store import speakers
 
-    counts: dict[str, int] = {}
-    with store.transaction() as tx:
-        counts["agent_voiceprints"] = speakers.erase(tx, agent)
+    def run(tx: Any) -> dict[str, int]:
+        counts = {"agent_voiceprints": speakers.erase(tx, agent)}
         audit.log(store, actor, "erase", f"key-sha256:{speakers.agent_digest(agent)}",
                   {"reason": reason, "via": via, "kind": "agent_voiceprint", "counts": counts}, con=tx)
-    return counts
+        return counts
+
+    # retried when an enrolment of the same agent commits first (store/speakers.py): the
+    # next attempt sees that print and deletes it
+    return store.retrying(run)
 
 
 # -- verification and compaction ---------------------------------------------------------------

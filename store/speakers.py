@@ -12,6 +12,11 @@ of the same agent once it is full (`refresh_for_call`) — and retention drops p
 refreshed within `[retention] voiceprint_days` (`expire`). `erase` removes one agent's
 print on request and records a suppression hash so enrolment never rebuilds it
 (`enrolment_suppressed`); the audit row is written by the caller (store/privacy.py).
+
+Enrolment and erasure running at once cannot leave a print behind an erasure: both rewrite
+the agent's row in `voiceprint_guards` (migration 0027), so on the DuckDB file the later
+committer fails with a conflict and its caller retries (`Store.retrying`) on a snapshot
+that holds the other's result.
 """
 
 from __future__ import annotations
@@ -64,6 +69,7 @@ def enrol(store: Store, agent: str, model: str, embedding: np.ndarray, seconds: 
     cur = con or store.cursor()
     if enrolment_suppressed(store, agent, con=cur):
         return None
+    _touch_guard(cur, agent)
     old = voiceprint(store, agent, model, con=cur)
     vec = np.asarray(embedding, dtype=np.float64)
     if old is not None:
@@ -126,6 +132,14 @@ def enrolment_suppressed(store: Store, agent: str, *,
     return row is not None
 
 
+def _touch_guard(cur: duckdb.DuckDBPyConnection, agent: str) -> None:
+    """Rewrite the agent's guard row: the write enrolment and erasure both make, so that two
+    of them at once collide at commit instead of both committing (see the module doc)."""
+    h = agent_digest(agent)
+    cur.execute("DELETE FROM voiceprint_guards WHERE key_hash = ?", [h])
+    cur.execute("INSERT INTO voiceprint_guards (key_hash, touched_at) VALUES (?, current_timestamp)", [h])
+
+
 def count_voiceprints(store: Store, agent: str, *, con: duckdb.DuckDBPyConnection | None = None) -> int:
     """How many voiceprints (any model) are stored for `agent`."""
     cur = con or store.cursor()
@@ -137,6 +151,7 @@ def erase(tx: duckdb.DuckDBPyConnection, agent: str, *, suppress: bool = True) -
     """Delete every voiceprint of `agent` inside the caller's transaction; with `suppress`,
     record the agent's hash so enrolment does not rebuild it. Returns prints deleted."""
     agent = agent.strip()
+    _touch_guard(tx, agent)
     n = tx.execute("DELETE FROM agent_voiceprints WHERE agent = ?", [agent]).fetchone()
     if suppress:
         h = agent_digest(agent)

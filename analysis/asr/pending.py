@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from analysis.diarization import persist as speakers_job
 from store import Store
@@ -126,7 +126,7 @@ def store_transcript(store: Store, iid: int, tr: Transcript, *, expect: Interact
     transcribe). With `expect` (the call as read before recognition), nothing is written
     when a connector replaced the call meanwhile: the new version is 'new' again and is
     transcribed next, from its own audio. True when written."""
-    with store.transaction() as tx:
+    def write(tx: Any) -> bool:
         if expect is not None:
             now_it = interactions_q.get(store, iid, with_turns=False)
             if now_it is None or (now_it.version, now_it.raw_ref) != (expect.version, expect.raw_ref):
@@ -137,7 +137,11 @@ def store_transcript(store: Store, iid: int, tr: Transcript, *, expect: Interact
             store, iid, "transcribed", None,
             language=tr.language or None, duration=tr.duration, con=tx,
         )  # fmt: skip
-    return True
+        return True
+
+    # every write above replaces what it writes, so a retry after a conflict (an erasure
+    # of this call's agent's voiceprint committing first) is safe and then enrols nothing
+    return bool(store.retrying(write))
 
 
 def store_failure(

@@ -5,17 +5,21 @@ retention when nothing refreshed them. On both store backends."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from analysis.asr.pending import store_transcript
 from analysis.diarization import persist
 from analysis.diarization.call import MODEL
 from convoscope.privacy import RetentionOptions, forget, run_retention
 from store import Store, audit, speakers
 from store import interactions as store_interactions
+from store.backend import is_conflict
+from store.privacy import erase_agent_voiceprint
 from store.records import Interaction, content_hash
 
 OPTIONS = SimpleNamespace(voiceprint_enrolment=True, voiceprint_max_seconds=600.0)
@@ -126,3 +130,57 @@ def test_retention_expires_voiceprints_no_call_refreshed(store_target) -> None:
         assert run_retention(store, RetentionOptions(), now=now + timedelta(days=9999)).voiceprints == 0
     with pytest.raises(ValueError, match="voiceprint_days"):
         RetentionOptions(voiceprint_days=-1)
+
+
+@pytest.mark.parametrize("first", ["enrolment", "erasure"])
+def test_a_first_enrolment_racing_an_erasure_cannot_leave_a_print(tmp_path, first: str) -> None:
+    """The agent has no print yet, a stereo call's transcript (which enrols) and an erasure
+    are written at once on two threads of the DuckDB file: whichever commits second fails
+    with a conflict the store retries, and the retry leaves no print and the suppression."""
+    with Store.open(tmp_path / "race.duckdb") as store:
+        it = _call(store, "5150", "race")
+        both_written = threading.Barrier(2)
+        go = {name: threading.Event() for name in ("enrolment", "erasure")}
+        errors: dict[str, BaseException] = {}
+
+        def enrolment() -> None:
+            with store.transaction() as tx:
+                persist.save(store, it.id, _stereo_transcript(("5150", MODEL, _vec(5), 20.0)), tx)
+                both_written.wait(timeout=30)
+                go["enrolment"].wait(timeout=30)
+
+        def erasure() -> None:
+            with store.transaction() as tx:
+                speakers.erase(tx, "5150")
+                both_written.wait(timeout=30)
+                go["erasure"].wait(timeout=30)
+
+        def run(name: str, fn) -> None:
+            try:
+                fn()
+            except BaseException as exc:  # handed to the test thread below
+                errors[name] = exc
+
+        threads = {name: threading.Thread(target=run, args=(name, fn))
+                   for name, fn in (("enrolment", enrolment), ("erasure", erasure))}  # fmt: skip
+        for t in threads.values():
+            t.start()
+        second = "erasure" if first == "enrolment" else "enrolment"
+        go[first].set()
+        threads[first].join(timeout=30)
+        go[second].set()
+        threads[second].join(timeout=30)
+
+        assert first not in errors
+        assert second in errors and is_conflict(errors[second]), errors
+        # what Store.retrying does next: the loser runs again on a fresh snapshot
+        if second == "erasure":
+            counts = erase_agent_voiceprint(store, "5150", actor="cli:test", reason="DSR-9")
+            assert counts == {"agent_voiceprints": 1}
+        else:
+            store_transcript(store, it.id, SimpleNamespace(
+                turns=[], speaker_source="channel", language="en", duration=1.0,
+                extra={"agent_voiceprint": ("5150", MODEL, _vec(5), 20.0)}))  # fmt: skip
+        assert speakers.voiceprint(store, "5150", MODEL) is None
+        assert speakers.enrolment_suppressed(store, "5150")
+        assert speakers.enrol(store, "5150", MODEL, _vec(5), 20.0) is None
