@@ -8,32 +8,22 @@ per session from the real cache ($CONVOSCOPE_CACHE or ~/.cache/convoscope, where
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from scriptload import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load_make_calls() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_calls", ROOT / "samples" / "make_calls.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["make_calls"] = mod  # dataclasses look their module up here
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="session")
 def make_calls_module() -> ModuleType:
     """samples/make_calls.py as a module (scripts, `render`, `write_opus`, `Line`)."""
-    return _load_make_calls()
+    return load_script("samples/make_calls.py")
 
 
 @pytest.fixture

@@ -3,12 +3,11 @@ by the real AngerScorer with the shipped (fitted) weights."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from scriptload import load_script
 
 from analysis.anger import FEATURES, AngerOptions, AngerScorer
 from analysis.sentiment import TurnSentiment
@@ -22,12 +21,7 @@ NEGATIVE = TurnSentiment("negative", -0.9, {"negative": 0.95, "neutral": 0.04, "
 @pytest.fixture(scope="module")
 def av() -> ModuleType:
     """bench/anger_voice.py (the voice set's synthesiser) as a module."""
-    spec = importlib.util.spec_from_file_location("anger_voice_for_tests", ROOT / "bench" / "anger_voice.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("bench/anger_voice.py", "anger_voice_for_tests")
 
 
 def _score(av: ModuleType, tmp_path: Path, text: str, prosody: str, sentiment: TurnSentiment, *, voice: bool = True):

@@ -91,13 +91,13 @@ def test_clips_are_cached_and_refused_without_audio(store: Store, tmp_path: Path
 
 def test_clip_on_every_surface(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """API (per role), TUI source and player, and Slack's Listen button (external upload)."""
-    import importlib.util
     import json
     import sys
     import urllib.parse
     from zoneinfo import ZoneInfo
 
     import httpx
+    from scriptload import load_script
 
     from convoscope import api
     from store import users
@@ -132,11 +132,7 @@ def test_clip_on_every_surface(store: Store, tmp_path: Path, monkeypatch: pytest
     from bot.options import AccessOptions, RoleGrant, SlackOptions
     from bot.service import serve_http
 
-    spec = importlib.util.spec_from_file_location("fake_slack_clips", Path(__file__).parents[1] / "fakes" / "slack.py")
-    assert spec and spec.loader
-    fake_mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = fake_mod
-    spec.loader.exec_module(fake_mod)
+    fake_mod = load_script("tests/fakes/slack.py", "fake_slack_clips")
     sys.path.insert(0, str(Path(__file__).parents[1] / "bot"))
     from slackhttp import SECRET, post, sign
 

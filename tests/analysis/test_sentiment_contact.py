@@ -53,12 +53,9 @@ def test_turn_set_is_big_varied_and_its_split_is_fixed_by_hash() -> None:
 
 
 def test_generator_reproduces_the_committed_file() -> None:
-    import importlib.util
+    from scriptload import load_script
 
-    spec = importlib.util.spec_from_file_location("make_contact_turns", ROOT / "bench/data/make_contact_turns.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("bench/data/make_contact_turns.py")
     built = mod.build(ROOT / "bench/data/contact_turns_src.txt")
     committed = [json.loads(x) for x in (ROOT / "bench/data/contact_turns.jsonl").read_text().splitlines() if x]
     assert built == committed

@@ -3,7 +3,6 @@ HTTP with correctly signed requests."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,22 +14,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from botdata import Seeded, seed
+from scriptload import load_script
 from slackhttp import SECRET, TZ, SlackDriver
 
 from store import Store
 
-
-def _load_fake() -> Any:
-    path = Path(__file__).parents[1] / "fakes" / "slack.py"
-    spec = importlib.util.spec_from_file_location("convoscope_fake_slack", path)
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-fake_slack_mod = _load_fake()
+fake_slack_mod = load_script("tests/fakes/slack.py", "convoscope_fake_slack")
 FakeSlack = fake_slack_mod.FakeSlack
 
 

@@ -6,12 +6,12 @@ test fails and prints every miss with its differences."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
+
+from scriptload import load_script
 
 from bot.questions.linking import Linker
 from bot.questions.parser import parse
@@ -22,13 +22,7 @@ BAR = 0.97
 
 
 def checker() -> ModuleType:
-    path = DATA / "questions_check.py"
-    spec = importlib.util.spec_from_file_location("questions_check", path)
-    assert spec and spec.loader, path
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(DATA / "questions_check.py")
 
 
 def corpus_linker() -> Linker:

@@ -4,15 +4,14 @@ prose, SQL, unknown fields, timeouts and HTTP errors all end in the help text.""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from scriptload import load_script
 
 from bot.questions import Engine
 from bot.questions.translate import Translator, TranslatorOptions
@@ -24,17 +23,7 @@ NOW = datetime(2026, 12, 2, 16, 30, tzinfo=UTC)
 ODD = "gimme the stuff where folks were cranky on the blower"
 
 
-def _fake_module() -> Any:
-    path = Path(__file__).parents[1] / "fakes" / "chat_completions.py"
-    spec = importlib.util.spec_from_file_location("convoscope_fake_chat", path)
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-FakeChat = _fake_module().FakeChatCompletions
+FakeChat = load_script("tests/fakes/chat_completions.py", "convoscope_fake_chat").FakeChatCompletions
 GOOD = json.dumps({
     "view": "list",
     "period": {"start": "2026-12-02T00:00:00-06:00", "end": "2026-12-02T10:30:00-06:00", "label": "today"},

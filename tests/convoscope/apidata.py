@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
+
+from scriptload import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
@@ -16,9 +16,4 @@ TOKEN = "s3cret-token"
 
 def generator() -> ModuleType:
     """bench/generate_store.py, loaded by path (bench/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("generate_store", ROOT / "bench" / "generate_store.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("bench/generate_store.py")

@@ -9,7 +9,6 @@ tests/bot/test_alerts_exactly_once.py covers the same paths in-process in the fa
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -22,6 +21,7 @@ from typing import Any
 
 import pytest
 from processes import start_serve, wait_for
+from scriptload import load_script
 
 from store import Store
 from store import alerts as store_alerts
@@ -30,19 +30,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.append(str(REPO / "tests" / "bot"))
 from botdata import add_interaction  # noqa: E402
 
-
-def _fake_slack_class() -> Any:
-    name = "convoscope_fake_slack"  # the name tests/bot/conftest.py loads it under
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "tests" / "fakes" / "slack.py")
-        assert spec and spec.loader
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name].FakeSlack
-
-
-FakeSlack = _fake_slack_class()
+# the name tests/bot/conftest.py loads it under, so both see one FakeSlack class
+FakeSlack = load_script("tests/fakes/slack.py", "convoscope_fake_slack").FakeSlack
 
 
 def _seed(db: Path, n: int) -> list[int]:

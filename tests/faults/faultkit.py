@@ -12,7 +12,6 @@ run, only with more kills.
 
 from __future__ import annotations
 
-import importlib.util
 import mailbox
 import os
 import random
@@ -29,11 +28,12 @@ import duckdb
 
 REPO = Path(__file__).resolve().parents[2]
 TESTS = REPO / "tests"
-for _extra in (TESTS / "connectors" / "email", TESTS / "fakes"):
+for _extra in (TESTS, TESTS / "connectors" / "email", TESTS / "fakes"):  # also run by bench/chaos.py
     if str(_extra) not in sys.path:
         sys.path.append(str(_extra))
 
 from mailtesting import make_mail  # noqa: E402
+from scriptload import load_script  # noqa: E402
 
 
 def default_kills(n: int) -> int:
@@ -161,15 +161,7 @@ def kill_when(cmd: Sequence[str], cond: Callable[[], bool], *, env: dict[str, st
 def load_fake_slack() -> Any:
     """tests/fakes/slack.py under its own name (a plain `import slack` finds the
     deprecated `slack` package of slack_sdk instead)."""
-    name = "convoscope_fake_slack"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, TESTS / "fakes" / "slack.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(TESTS / "fakes" / "slack.py", "convoscope_fake_slack")
 
 
 def write_maildir(folder: Path, n: int, start: int = 0) -> set[str]:

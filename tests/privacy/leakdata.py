@@ -9,30 +9,20 @@ card number (Luhn-valid) and an SSN; they repeat them across conversations, as p
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 import re
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
+
+from scriptload import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-
-
-def load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def luhn_card(rng: random.Random, prefix: str = "4") -> str:
@@ -117,7 +107,7 @@ AGENT_BAD = ["There is nothing else I can do from here.", "Please wait for the n
 
 def zendesk_export(path: Path, persons: list[Person], now: datetime, n: int = 42) -> int:
     """`n` chats, half going badly, every one with planted PII; returns tickets written."""
-    vendors = load("convoscope_fake_vendors", ROOT / "tests" / "fakes" / "vendors.py")
+    vendors = load_script("tests/fakes/vendors.py", "convoscope_fake_vendors")
     z = vendors.ZendeskFake()
     z.add_user(361001, "Maria Lopez", "agent", "maria.lopez@acme.example")
     for i, p in enumerate(persons):
@@ -174,7 +164,7 @@ def eml_folder(folder: Path, persons: list[Person], now: datetime, n: int = 9) -
 def call(drop: Path, p: Person, now: datetime) -> Path:
     """One stereo call (espeak-ng + sox, as the sample calls) with a sidecar; the customer
     dictates the card and the phone number in digit words, as on a real line."""
-    mc = load("make_calls", ROOT / "samples" / "make_calls.py")
+    mc = load_script("samples/make_calls.py", "make_calls")
     lines = [
         mc.Line("agent", "Thank you for calling Acme billing, this call may be recorded. How can I help?"),
         mc.Line("customer", f"I want a refund. My card number is {spoken(p.card)}."),

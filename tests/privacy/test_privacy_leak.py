@@ -21,7 +21,8 @@ from typing import Any
 
 import httpx
 import pytest
-from leakdata import ROOT, call, eml_folder, load, needles, people, search, zendesk_export
+from leakdata import ROOT, call, eml_folder, needles, people, search, zendesk_export
+from scriptload import load_script
 
 from convoscope.cli import main
 from store import Store, outbound
@@ -103,7 +104,7 @@ def test_no_planted_pii_leaves_the_store(tmp_path: Path, capsys: pytest.CaptureF
     zendesk_export(tmp_path / "zendesk.json", persons, now)
     eml_folder(tmp_path / "mail", persons, now)
     call(tmp_path / "drop", persons[0], now)
-    fake_mod = load("convoscope_fake_slack", ROOT / "tests" / "fakes" / "slack.py")
+    fake_mod = load_script("tests/fakes/slack.py", "convoscope_fake_slack")
     log_file = tmp_path / "convoscope.log"
     handler = logging.FileHandler(log_file)
     handler.setLevel(logging.DEBUG)

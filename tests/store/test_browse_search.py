@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
+from scriptload import load_script
 
 from store import browse, search
 from store import interactions as interactions_mod
@@ -25,11 +24,7 @@ NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def base_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    spec = importlib.util.spec_from_file_location("generate_store", ROOT / "bench" / "generate_store.py")
-    assert spec and spec.loader
-    gen = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = gen
-    spec.loader.exec_module(gen)
+    gen = load_script("bench/generate_store.py")
     path = tmp_path_factory.mktemp("browse") / "base.duckdb"
     rep = gen.generate(path, 250, seed=11, now=NOW, agents=8, chunk=100)
     assert rep.interactions == 250 and rep.turns > 250 and rep.flags > 0

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from scriptload import load_script
 
 from store import search
 from store.db import Store
@@ -23,12 +22,7 @@ N_INTERACTIONS = 400
 
 def load_generator() -> ModuleType:
     """bench/generate_store.py is a script, not a package: load it by path."""
-    spec = importlib.util.spec_from_file_location("generate_store", ROOT / "bench" / "generate_store.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up while being defined
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("bench/generate_store.py")
 
 
 @pytest.fixture
