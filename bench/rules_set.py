@@ -12,7 +12,8 @@ on the file's order, and an item keeps its side when others are added. Tuning re
 Later batches written independently after the rules were tuned live in their own files and
 are loaded as sets of their own, every item held-out (no dev half: nothing in them may steer
 tuning): `load("v3")` reads bench/data/rules_utterances_v3.tsv, `load("v4")`
-bench/data/rules_utterances_v4.tsv. They do not change how the first file splits.
+bench/data/rules_utterances_v4.tsv, `load("v5")` bench/data/rules_utterances_v5.tsv. They do
+not change how the first file splits.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ SPLITS = ("dev", "heldout")
 HELDOUT_SETS = {
     "v3": DATA.with_name("rules_utterances_v3.tsv"),
     "v4": DATA.with_name("rules_utterances_v4.tsv"),
+    "v5": DATA.with_name("rules_utterances_v5.tsv"),
 }
 #: the flags every item is judged for (phrase rules); the disclosure flag only on its own items
 PHRASE_FLAGS = ("prohibited_phrase", "churn_risk", "escalation_request")
@@ -52,8 +54,8 @@ class Utterance:
     @property
     def batch(self) -> str:
         """'v1' (written before any tuning), 'v2' (written after the first held-out run), or
-        'v3' / 'v4' (separate files written independently, never scored while tuning)."""
-        for b in ("v2", "v3", "v4"):
+        'v3' / 'v4' / 'v5' (separate files written independently, never scored while tuning)."""
+        for b in ("v2", "v3", "v4", "v5"):
             if self.id.startswith(b + "-"):
                 return b
         return "v1"
@@ -89,7 +91,7 @@ def read_all(path: Path = DATA) -> list[Utterance]:
 
 def load(split: str, path: Path | None = None) -> list[Utterance]:
     """The items of one split ('dev' or 'heldout' of the first file), or every item of a
-    separate held-out set ('v3', 'v4'); `path` overrides the file read."""
+    separate held-out set ('v3', 'v4', 'v5'); `path` overrides the file read."""
     if split in HELDOUT_SETS:
         return read_all(path or HELDOUT_SETS[split])
     if split not in SPLITS:

@@ -4,6 +4,7 @@
     python bench/verdicts_rules.py --split dev     # dev only: what tuning may look at
     python bench/verdicts_rules.py --split v3      # batch v3 (rules_utterances_v3.tsv), all held-out
     python bench/verdicts_rules.py --split v4      # batch v4 (rules_utterances_v4.tsv), all held-out
+    python bench/verdicts_rules.py --split v5      # batch v5 (rules_utterances_v5.tsv), all held-out
 
 Each utterance of bench/data/rules_utterances.tsv becomes a one-turn interaction in its
 channel style (call / chat / e-mail; a call turn starts at 2 s unless the item says when)
@@ -308,8 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     global WORST
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--split", choices=["dev", "heldout", "both", *HELDOUT_SETS], default="both",
-                    help="both (default): held-out and dev of rules_utterances.tsv; v3 / v4: the "
-                         "separate batch rules_utterances_v3.tsv / _v4.tsv, every item held-out")
+                    help="both (default): held-out and dev of rules_utterances.tsv; v3 / v4 / v5: the "
+                         "separate batch rules_utterances_v3.tsv / _v4.tsv / _v5.tsv, every item held-out")
     ap.add_argument("--reviews", help="a `convoscope export-reviews` JSONL file: add the reviewers' table")
     ap.add_argument("--all-errors", action="store_true", help=f"list every error, not the first {WORST}")
     args = ap.parse_args(argv)
