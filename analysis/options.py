@@ -6,7 +6,7 @@ importing the models' code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from analysis import metrics
@@ -15,9 +15,19 @@ if TYPE_CHECKING:
     from analysis.encoder import EncoderOptions
 
 PACKAGED_EMBEDDINGS = "packaged:all-MiniLM-L6-v2"
-#: keys that only change speed, never a score: left out of the scores' `analysis_key`, so
-#: tuning them does not make every stored score stale
+#: keys that change how turns share encoder batches and so, with the float32 encoder, only
+#: speed (scores move by float noise, 1e-5): left out of the scores' `analysis_key`, so
+#: tuning them does not make every stored score stale. Not so with `encoder_quantize`: int8
+#: activations are scaled per batch, so a turn's numbers (and a borderline label) move with
+#: its batch company, and then these keys count like `encoder_batch` (`key_options`).
 SPEED_ONLY = ("encoder_cache_size", "encoder_overlap")
+
+
+def key_options(options: AnalysisOptions) -> dict[str, object]:
+    """The `[analysis]` options that name a score (its `analysis_key`): all but SPEED_ONLY,
+    and all of them when the int8 encoder makes batch company change the numbers."""
+    skip = () if options.encoder_quantize else SPEED_ONLY
+    return {k: v for k, v in asdict(options).items() if k not in skip}
 
 
 @dataclass

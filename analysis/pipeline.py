@@ -44,7 +44,7 @@ from analysis import embeddings, keywords, metrics, outbound
 from analysis import flags as flag_rules
 from analysis import resolution as resolution_stage
 from analysis.facts import FactChecker, FactOptions, FactsOptions
-from analysis.options import SPEED_ONLY, AnalysisOptions
+from analysis.options import AnalysisOptions, key_options
 from analysis.patterns import embedding as cluster_embedding
 from analysis.redaction import (
     RedactionOptions,
@@ -269,7 +269,7 @@ class Analyzer:
                 "sentiment": asdict(self.sentiment_options),
                 "anger": asdict(self.anger_options) if hasattr(self.anger_options, "__dataclass_fields__") else None,
                 "redaction": asdict(self.redaction),
-                "analysis": {k: v for k, v in asdict(self.options).items() if k not in SPEED_ONLY},
+                "analysis": key_options(self.options),
                 "resolution": asdict(self.resolution_options),
                 "facts": [asdict(f) for f in self.facts],
                 "fact_check": asdict(self.fact_options),

@@ -264,6 +264,11 @@ def test_speed_only_options_do_not_change_the_analysis_key() -> None:
     assert a._fingerprint() == b._fingerprint()
     b.options = AnalysisOptions(batch_size=8, transcribe=False, backoff_seconds=0.0, keywords=3)
     assert a._fingerprint() != b._fingerprint()
+    # int8 activations are scaled per batch: there the cache and overlap change numbers
+    a.options = AnalysisOptions(batch_size=8, transcribe=False, backoff_seconds=0.0, encoder_quantize=True)
+    b.options = AnalysisOptions(batch_size=8, transcribe=False, backoff_seconds=0.0, encoder_quantize=True,
+                                encoder_overlap=False)
+    assert a._fingerprint() != b._fingerprint()
 
 
 def test_an_analyzer_copy_pickles_without_its_encoder_thread() -> None:
