@@ -34,8 +34,6 @@ import importlib.metadata
 import json
 import logging
 import os
-import shutil
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -45,6 +43,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from analysis.publish import publish_dir
 
 log = logging.getLogger(__name__)
 
@@ -177,9 +177,7 @@ def prepare(cache_dir: Path | str, progress: Progress = print) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     started = time.monotonic()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
+    with publish_dir(target) as work:
         progress(f"encoder: exporting MiniLM ({RECIPE}) to ONNX -> {target}")
         module = _Pooled.build(_load_bert())
         ids = torch.ones((2, 8), dtype=torch.int64)
@@ -200,12 +198,6 @@ def prepare(cache_dir: Path | str, progress: Progress = print) -> Path:
         meta = {"recipe": RECIPE, "source": str(packaged_model_path()), "seconds": round(time.monotonic() - started, 1),
                 "torch": torch.__version__, "max_tokens": MAX_TOKENS}
         (work / META_FILE).write_text(json.dumps(meta, indent=2))
-        if target.exists():
-            shutil.rmtree(target)
-        os.rename(work, target)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     progress(f"encoder: ONNX export ready in {time.monotonic() - started:.0f} s")
     return target
 

@@ -35,12 +35,12 @@ import logging
 import os
 import random
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from analysis.publish import publish_dir
 from analysis.sentiment import general
 from analysis.sentiment.corpus import LABELS, Example, split
 from analysis.sentiment.options import PACKAGED, SentimentOptions
@@ -218,38 +218,31 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
             f"batch {options.train_batch_size}); "
             f"held-out {len(data.held_out)} corpus examples + {len(turn_held)} turns -> {target}"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     handler = _ProgressHandler(progress)
     flair_log = logging.getLogger("flair")
     flair_log.addHandler(handler)
     try:
-        if options.head_trainer:
-            acc, f1, per_speaker = _train_head(options, train, turn_train, gen, data.held_out, turn_held, work,
-                                               cache_dir or target.parent.parent, progress)
-        else:
-            acc, f1, per_speaker = _train_and_score_flair(options, train, dev, data.held_out, turn_held, work,
-                                                          progress)
-        meta = {
-            "recipe": HEAD_RECIPE if options.head_trainer else RECIPE, "options": asdict(options), "corpus_hash": data.corpus_hash,
-            "held_out_hash": data.held_out_hash, "held_out_examples": len(data.held_out),
-            "train_examples": n_corpus, "accuracy": acc, "macro_f1": f1,
-            "seconds": round(time.monotonic() - started, 1), "labels": list(LABELS),
-            "speaker_input": options.speaker_input, "turn_train_examples": len(turn_train),
-            "turns_held_out": per_speaker, "label_priors": label_priors(options),
-            "general_examples": len(gen),
-        }
-        (work / META_FILE).write_text(json.dumps(meta, indent=2))
-        # keep the final model and meta.json only (the trainer also writes its best dev
-        # checkpoint, logs and predictions)
-        for leftover in ("best-model.pt", "dev.tsv", "test.tsv", "loss.tsv", "training.log", "weights.txt"):
-            (work / leftover).unlink(missing_ok=True)
-        if target.exists():
-            shutil.rmtree(target)
-        os.rename(work, target)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+        with publish_dir(target) as work:
+            if options.head_trainer:
+                acc, f1, per_speaker = _train_head(options, train, turn_train, gen, data.held_out, turn_held, work,
+                                                   cache_dir or target.parent.parent, progress)
+            else:
+                acc, f1, per_speaker = _train_and_score_flair(options, train, dev, data.held_out, turn_held, work,
+                                                              progress)
+            meta = {
+                "recipe": HEAD_RECIPE if options.head_trainer else RECIPE, "options": asdict(options), "corpus_hash": data.corpus_hash,
+                "held_out_hash": data.held_out_hash, "held_out_examples": len(data.held_out),
+                "train_examples": n_corpus, "accuracy": acc, "macro_f1": f1,
+                "seconds": round(time.monotonic() - started, 1), "labels": list(LABELS),
+                "speaker_input": options.speaker_input, "turn_train_examples": len(turn_train),
+                "turns_held_out": per_speaker, "label_priors": label_priors(options),
+                "general_examples": len(gen),
+            }
+            (work / META_FILE).write_text(json.dumps(meta, indent=2))
+            # keep the final model and meta.json only (the trainer also writes its best dev
+            # checkpoint, logs and predictions)
+            for leftover in ("best-model.pt", "dev.tsv", "test.tsv", "loss.tsv", "training.log", "weights.txt"):
+                (work / leftover).unlink(missing_ok=True)
     finally:
         flair_log.removeHandler(handler)
     return TrainResult(target / MODEL_FILE, acc, f1, n_corpus, len(data.held_out),
