@@ -5,7 +5,8 @@ with an `interaction_id` column (so tables added by later migrations are covered
 every table with a `flag_id` column for their flags — plus their e-mail messages, cluster
 example references, quarantine entries and cursor entries that name them. Aggregates that
 hold no one's data (daily counts per cluster/topic/flag kind) stay. It runs in one
-transaction together with its audit row (which stores a SHA-256 of the key, never the key)
+transaction together with its audit row (which stores a digest of the key — HMAC-SHA256 under
+$CONVOSCOPE_DIGEST_KEY, else SHA-256 —, never the key)
 and the suppression hashes that stop ingest from bringing the data back.
 
 DuckDB keeps deleted values in the file until their blocks are rewritten: a deleted row's
@@ -22,7 +23,9 @@ counts stay) and finally whole interactions (`aggregates_days`).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -35,22 +38,70 @@ import duckdb
 from store import audit
 from store.db import Store
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "ErasurePlan",
     "compact",
     "delete_plan",
+    "digest_label",
     "erase",
     "find_plan",
     "key_digest",
+    "key_digest_forms",
     "suppressed_keys",
     "varchar_hits",
 ]
 
 
+#: the secret that keys the digests (read from the environment, like libpq's PGPASSWORD,
+#: so every process that opens the store — CLI, service, workers — uses the same one)
+DIGEST_KEY_ENV = "CONVOSCOPE_DIGEST_KEY"
+
+
+def _digest_key() -> bytes | None:
+    key = os.environ.get(DIGEST_KEY_ENV, "")
+    return key.encode() if key else None
+
+
 def key_digest(*parts: str) -> str:
-    """SHA-256 of the parts (joined by a unit separator): what the audit log and the
-    suppression list keep instead of a key."""
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    """What the audit log and the suppression list keep instead of a key (the parts joined
+    by a unit separator): HMAC-SHA256 under $CONVOSCOPE_DIGEST_KEY when it is set, else a
+    plain SHA-256.
+
+    Why a keyed digest: the keys are short and guessable (a phone number, an agent id, an
+    interaction number), so a plain SHA-256 is reversed by hashing every candidate; without
+    the key an HMAC is not. Keep the key stable: suppressions written under one key are not
+    found under another (those written unkeyed, before a key was set, still are)."""
+    msg = "\x1f".join(parts).encode()
+    key = _digest_key()
+    if key is None:
+        return hashlib.sha256(msg).hexdigest()
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def key_digest_forms(*parts: str) -> list[str]:
+    """Every digest a stored suppression of these parts may carry: the current one and,
+    when keyed, the unkeyed SHA-256 that erasures made before the key was set wrote."""
+    forms = [key_digest(*parts)]
+    if _digest_key() is not None:
+        forms.append(hashlib.sha256("\x1f".join(parts).encode()).hexdigest())
+    return forms
+
+
+def digest_label() -> str:
+    """How the audit log names a digest: `key-hmac-sha256` (keyed) or `key-sha256`."""
+    if _digest_key() is None:
+        global _warned_unkeyed
+        if not _warned_unkeyed:
+            _warned_unkeyed = True
+            log.warning("erasure digests are unkeyed SHA-256, which can be reversed for short keys "
+                        "(phone numbers, agent ids) by trying every value: set %s", DIGEST_KEY_ENV)
+        return "key-sha256"
+    return "key-hmac-sha256"
+
+
+_warned_unkeyed = False
 
 
 def _interaction_hash(source: str, external_id: str) -> str:
@@ -71,8 +122,8 @@ def suppressed_keys(
     'email_message'); ingest skips them so a source still holding them cannot restore them."""
     if not pairs:
         return set()
-    hasher = _interaction_hash if kind == "interaction" else _message_hash
-    by_hash = {hasher(s, k): (s, k) for s, k in pairs}
+    label = "interaction" if kind == "interaction" else "email_message"
+    by_hash = {h: (s, k) for s, k in pairs for h in key_digest_forms(label, s, k)}
     rows = con.execute(
         "SELECT key_hash FROM erasure_suppressions WHERE key_hash IN (SELECT unnest(?::VARCHAR[]))",
         [list(by_hash)],
@@ -349,13 +400,13 @@ def erase(store: Store, plan: ErasurePlan, *, actor: str, reason: str, key_hash:
           via: str = "cli") -> dict[str, int]:
     """Delete everything in `plan` in one transaction with its audit row and suppressions.
 
-    The audit row names the key only by `key_hash` (a SHA-256) and lists interaction ids and
+    The audit row names the key only by `key_hash` (`key_digest`) and lists interaction ids and
     counts per table. Safe to re-run: a second run finds nothing and records an empty
     erasure."""
     counts: dict[str, int] = {}
     with store.transaction() as tx:
         delete_plan(tx, plan, counts)
-        audit.log(store, actor, "erase", f"key-sha256:{key_hash}",
+        audit.log(store, actor, "erase", f"{digest_label()}:{key_hash}",
                   {"reason": reason, "via": via, "interaction_ids": plan.interaction_ids,
                    "counts": counts}, con=tx)
     return counts
@@ -367,13 +418,13 @@ def erase_agent_voiceprint(store: Store, agent: str, *, actor: str, reason: str,
     with its audit row and a suppression hash that stops enrolment from rebuilding it.
 
     The agent's calls stay (they are the business's records, and the customer's data has
-    its own erasure); only the embedding goes. The audit row names the agent only by a
-    SHA-256. Safe to re-run: a second run deletes nothing and records an empty erasure."""
+    its own erasure); only the embedding goes. The audit row names the agent only by its
+    digest (`key_digest`). Safe to re-run: a second run deletes nothing and records an empty erasure."""
     from store import speakers
 
     def run(tx: Any) -> dict[str, int]:
         counts = {"agent_voiceprints": speakers.erase(tx, agent)}
-        audit.log(store, actor, "erase", f"key-sha256:{speakers.agent_digest(agent)}",
+        audit.log(store, actor, "erase", f"{digest_label()}:{speakers.agent_digest(agent)}",
                   {"reason": reason, "via": via, "kind": "agent_voiceprint", "counts": counts}, con=tx)
         return counts
 

@@ -29,7 +29,7 @@ import duckdb
 import numpy as np
 
 from store.db import Store
-from store.privacy import key_digest
+from store.privacy import key_digest, key_digest_forms
 
 #: erasure_suppressions.kind of an erased agent voiceprint (enrolment checks it)
 SUPPRESSION_KIND = "agent_voiceprint"
@@ -117,7 +117,8 @@ def assignment(store: Store, interaction_id: int) -> dict[str, Any] | None:
 
 
 def agent_digest(agent: str) -> str:
-    """SHA-256 naming an agent in the audit log and the suppression list (never the id)."""
+    """The digest naming an agent in the audit log and the suppression list (never the id;
+    keyed under $CONVOSCOPE_DIGEST_KEY, store/privacy.py `key_digest`)."""
     return key_digest(SUPPRESSION_KIND, agent.strip())
 
 
@@ -126,8 +127,8 @@ def enrolment_suppressed(store: Store, agent: str, *,
     """True when this agent's voiceprint was erased on request: it is never enrolled again."""
     cur = con or store.cursor()
     row = cur.execute(
-        "SELECT 1 FROM erasure_suppressions WHERE key_hash = ? AND kind = ?",
-        [agent_digest(agent), SUPPRESSION_KIND],
+        "SELECT 1 FROM erasure_suppressions WHERE key_hash IN (SELECT unnest(?::VARCHAR[])) AND kind = ?",
+        [key_digest_forms(SUPPRESSION_KIND, agent.strip()), SUPPRESSION_KIND],
     ).fetchone()
     return row is not None
 

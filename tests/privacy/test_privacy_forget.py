@@ -235,3 +235,40 @@ def test_verify_reports_what_erasure_could_not_reach(tmp_path: Path, capsys: pyt
         store.cursor().execute("INSERT INTO side_notes VALUES (?)", [f"call back {BOB['email']}"])
     assert main(["--config", str(cfg), "forget", "--customer", BOB["email"], "--verify"]) == 1
     assert "still found in side_notes.note (1)" in capsys.readouterr().out
+
+
+def test_with_a_digest_key_erasures_are_named_by_hmac_and_older_suppressions_still_hold(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A plain SHA-256 of a phone number is reversed by hashing every number; under
+    CONVOSCOPE_DIGEST_KEY the audit row and the suppressions carry an HMAC instead, and
+    what was erased before the key was set stays suppressed."""
+    import hashlib
+
+    db, cfg, ids = _world(tmp_path)
+    monkeypatch.delenv(privacy.DIGEST_KEY_ENV, raising=False)
+    # before any key: Ann's chat, by e-mail address (plain SHA-256)
+    assert main(["--config", str(cfg), "forget", "--customer", ANN["email"], "--json"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv(privacy.DIGEST_KEY_ENV, "k3y-" + "x" * 40)
+    # with the key: Bob, by his phone number
+    assert main(["--config", str(cfg), "forget", "--customer", BOB["phone"], "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["interaction_ids"] == [ids["bob"][1]]  # his call (his chat is keyed by e-mail)
+    with Store.open(db) as store:
+        bob_row, ann_row = [r for r in audit.recent(store) if r["action"] == "erase"]  # newest first
+        assert ann_row["target"].startswith("key-sha256:") and bob_row["target"].startswith("key-hmac-sha256:")
+        digest = bob_row["target"].split(":", 1)[1]
+        assert digest == out["key_sha256"] == privacy.key_digest("customer", "+14155550123")
+        unkeyed = {hashlib.sha256(f"customer\x1f{form}".encode()).hexdigest()
+                   for form in ("+14155550123", BOB["phone"])}  # fmt: skip
+        assert digest not in unkeyed
+        stored = {r[0] for r in store.cursor().execute("SELECT key_hash FROM erasure_suppressions").fetchall()}
+        # Bob's call is suppressed under the HMAC only, Ann's chat under SHA-256
+        assert privacy.key_digest("interaction", "plant", "call-bob") in stored
+        assert hashlib.sha256(b"interaction\x1fplant\x1fcall-bob").hexdigest() not in stored
+        assert hashlib.sha256(b"interaction\x1fplant\x1fchat-ann").hexdigest() in stored
+        again = [Interaction(channel="chat", source="plant", external_id=ext, content_hash=content_hash(ext),
+                             customer_key="k", turns=[Turn(seq=0, speaker="customer", text="hi")])
+                 for ext in ("chat-ann", "call-bob", "brand-new")]  # fmt: skip
+        res = store_interactions.upsert(store, again)
+        assert sorted(res.suppressed) == ["call-bob", "chat-ann"] and len(res.inserted) == 1

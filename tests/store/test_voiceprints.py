@@ -184,3 +184,22 @@ def test_a_first_enrolment_racing_an_erasure_cannot_leave_a_print(tmp_path, firs
         assert speakers.voiceprint(store, "5150", MODEL) is None
         assert speakers.enrolment_suppressed(store, "5150")
         assert speakers.enrol(store, "5150", MODEL, _vec(5), 20.0) is None
+
+
+def test_an_agent_erased_before_the_digest_key_was_set_stays_suppressed(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from store import privacy
+
+    monkeypatch.delenv(privacy.DIGEST_KEY_ENV, raising=False)
+    with Store.open(tmp_path / "k.duckdb") as store:
+        speakers.enrol(store, "7001", MODEL, _vec(7), 30.0)
+        erase_agent_voiceprint(store, "7001", actor="cli:test", reason="DSR-1")
+        monkeypatch.setenv(privacy.DIGEST_KEY_ENV, "another-long-secret-value-for-hmac")
+        assert speakers.enrolment_suppressed(store, "7001")
+        assert speakers.enrol(store, "7001", MODEL, _vec(7), 30.0) is None
+        # a new erasure under the key is named by the HMAC, and also suppresses
+        speakers.enrol(store, "7002", MODEL, _vec(8), 30.0)
+        erase_agent_voiceprint(store, "7002", actor="cli:test", reason="DSR-2")
+        row = audit.recent(store, action="erase")[0]
+        assert row["target"] == f"key-hmac-sha256:{speakers.agent_digest('7002')}"
+        assert speakers.enrol(store, "7002", MODEL, _vec(8), 30.0) is None
