@@ -51,11 +51,17 @@ def cache_dir() -> Path:
     return Path(os.environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope")).expanduser()
 
 
+#: first seed of each split (the overlap-heavy splits: bench/diarization_data.py `script_overlap`)
+SEEDS = {"dev": 1000, "eval": 5000, "dev_overlap": 2000, "eval_overlap": 6000}
+SPLITS = list(SEEDS)
+
+
 def build(split: str, n: int, out: Path) -> list[dict]:
     """The labelled calls of a split (made once, then read back)."""
     out.mkdir(parents=True, exist_ok=True)
-    base = 1000 if split == "dev" else 5000
-    variants = data.DEV_VARIANTS if split == "dev" else data.EVAL_VARIANTS
+    base = SEEDS[split]
+    overlap = split.endswith("_overlap")
+    variants = data.DEV_VARIANTS if split.startswith("dev") else data.EVAL_VARIANTS
     rng = np.random.default_rng(base)
     agents = {f"A{base + i}": data.voice_for(rng, variants) for i in range(max(2, n // 4))}
     calls = []
@@ -64,8 +70,8 @@ def build(split: str, n: int, out: Path) -> list[dict]:
         meta = out / f"{name}.json"
         agent_id = list(agents)[i % len(agents)]
         if not meta.exists():
-            data.make_call(name, split, base + i, 8000 if i % 2 else 16000, out,
-                           three=(i % 7 == 6), agent_voice=agents[agent_id], agent_id=agent_id)  # fmt: skip
+            data.make_call(name, split, base + i, 8000 if i % 2 else 16000, out, three=(i % 7 == 6 and not overlap),
+                           agent_voice=agents[agent_id], agent_id=agent_id, overlap=overlap)  # fmt: skip
         calls.append(json.loads(meta.read_text()) | {"path": str(out / f"{name}.wav")})
     for agent_id, voice in agents.items():
         enrol = out / f"enrol_{agent_id}.wav"
