@@ -144,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="fit the chosen model on all dev calls and write it")
     ap.add_argument("--model", default="mlp16", help="with --write: which")
     ap.add_argument("--smooth", type=int, default=None, help="with --write: frames each side (else cross-validated)")
+    ap.add_argument("--post", default="5/0,10/0,10/20,20/20", help="smoothing/min-run pairs (frames) to try")
+    ap.add_argument("--thresholds", default="0.4,0.5,0.6,0.7")
     args = ap.parse_args(argv)
     from sklearn.metrics import average_precision_score, roc_auc_score
     from sklearn.model_selection import GroupKFold
@@ -160,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     groups = np.arange(len(rows))
     folds = list(GroupKFold(n_splits=5).split(groups, groups=groups))
     best = None
-    print("| model | smooth (frames each side) | threshold | frame AUC | frame AP | DER dev | DER dev_overlap "
+    print("| model | smooth / min run (frames) | threshold | frame AUC | frame AP | DER dev | DER dev_overlap "
           "| FA dev | FA dev_overlap | missed in overlap dev_overlap |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for kind in args.models.split(","):
@@ -174,21 +176,22 @@ def main(argv: list[str] | None = None) -> int:
         ys = np.concatenate([r["label"][r["d"].speech] for r, p in zip(rows, oof, strict=True) if p is not None])
         ps = np.concatenate([p[r["d"].speech] for r, p in zip(rows, oof, strict=True) if p is not None])
         auc, ap_ = roc_auc_score(ys, ps), average_precision_score(ys, ps)
-        from analysis.diarization.overlap import _moving
+        from analysis.diarization.overlap import _moving, drop_short
 
-        for smooth in (0, 5, 10, 20):
+        for smooth, min_run in [(int(a), int(b)) for a, b in (x.split("/") for x in args.post.split(","))]:
             sm = [None if p is None else _moving(p, smooth) for p in oof]
-            for thr in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
-                boths = [None if p is None else (r["d"].speech & (p >= thr)) for r, p in zip(rows, sm, strict=True)]
+            for thr in [float(t) for t in args.thresholds.split(",")]:
+                boths = [None if p is None else drop_short(r["d"].speech & (p >= thr), min_run)
+                         for r, p in zip(rows, sm, strict=True)]  # fmt: skip
                 boths = [b if b is not None else np.zeros(len(r["d"].speech), bool) for r, b in zip(rows, boths, strict=True)]
                 got = pooled_der(rows, boths)
-                print(f"| {kind} | {smooth} | {thr} | {auc:.3f} | {ap_:.3f} | {got['dev']:.2%} | {got['dev_overlap']:.2%} | "
+                print(f"| {kind} | {smooth}/{min_run} | {thr} | {auc:.3f} | {ap_:.3f} | {got['dev']:.2%} | {got['dev_overlap']:.2%} | "
                       f"{got['dev_fa']:.2%} | {got['dev_overlap_fa']:.2%} | {got['dev_overlap_mo']:.2%} |", flush=True)  # fmt: skip
                 # the choice: lowest overlap-heavy DER that keeps the plain calls within 0.3 points
                 if got["dev"] <= base["dev"] + 0.003 and (best is None or got["dev_overlap"] < best[0]):
-                    best = (got["dev_overlap"], kind, smooth, thr, got)
+                    best = (got["dev_overlap"], kind, smooth, thr, got, min_run)
     if best:
-        print(f"\nchosen on dev (cross-validated): {best[1]} smooth {best[2]} threshold {best[3]}: "
+        print(f"\nchosen on dev (cross-validated): {best[1]} smooth {best[2]} min run {best[5]} threshold {best[3]}: "
               f"DER dev {best[4]['dev']:.2%} (off {base['dev']:.2%}), dev_overlap {best[4]['dev_overlap']:.2%} "
               f"(off {base['dev_overlap']:.2%})")  # fmt: skip
     if args.write:
@@ -198,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         m = fit(rows, list(range(len(rows))), kind)
         from analysis.diarization.overlap import MODEL_FILE
 
-        shipped = type(m)(m.mean, m.scale, m.layers, smooth, thr, m.features)
+        min_run = best[5] if best else 0
+        shipped = type(m)(m.mean, m.scale, m.layers, smooth, thr, m.features, min_run)
         MODEL_FILE.write_text(json.dumps(shipped.to_dict(), separators=(",", ":")) + "\n")
         print(f"wrote {MODEL_FILE} ({MODEL_FILE.stat().st_size} bytes): {kind}, smooth {smooth}, threshold {thr}")
     return 0

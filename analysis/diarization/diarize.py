@@ -15,10 +15,13 @@
 4. **Frame scores**: every 10 ms frame of speech gets each speaker's cosine similarity,
    averaged over the windows covering it (weighted to the window centre), so a change
    of speaker inside a region lands between the windows that disagree.
-5. **Overlap** (both off by default: on the dev calls overlap is 0.3 % of the speech and
-   each way added more false alarm than it recovered, bench/data/README.md): a frame whose
-   two best speakers score within `overlap_margin`, or that lies within `overlap_change`
-   of a change of speaker inside continuous speech, is marked as both speaking.
+5. **Overlap** (`overlap_detect`, on): the classifier of analysis/diarization/overlap.py
+   (trained on the bench's dev calls, plain and overlap-heavy) judges each frame of speech
+   overlapped or not; an overlapped frame also gets its second-best speaker
+   (`Diarization.second`). Two older rules stay as options, off (each added more false
+   alarm than it recovered on the dev calls, bench/data/README.md): a frame whose two best
+   speakers score within `overlap_margin`, or that lies within `overlap_change` of a change
+   of speaker inside continuous speech.
 6. **Telephone band** (`is_narrowband`: no energy above ~3.7 kHz, e.g. 8 kHz calls) uses
    the `nb_*` overrides: the VAD threshold 0.35 instead of 0.5, since Silero scores
    band-limited voice as less speech-like (it missed 8 % of the dev calls' 8 kHz speech).
@@ -53,7 +56,7 @@ class DiarizeOptions:
     min_speaker_share: float = 0.08  # an extra speaker needs this share of the speech windows
     #: overlapped-speech detection (analysis/diarization/overlap.py): frames the shipped
     #: classifier judges overlapped also get their second-best speaker
-    overlap_detect: bool = False
+    overlap_detect: bool = True
     overlap_threshold: float = 0.0  # 0 = the model file's own threshold (chosen on dev)
     overlap_margin: float = 0.0  # 0 = no overlap marking
     #: seconds around a change of speaker inside continuous speech marked as both (0 = off)

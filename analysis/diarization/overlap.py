@@ -161,6 +161,7 @@ class OverlapModel:
     smooth: int  # frames each side of the moving mean over the probability
     threshold: float
     features: tuple[str, ...]
+    min_run: int = 0  # marked stretches shorter than this many frames are dropped
 
     @classmethod
     def from_dict(cls, d: dict) -> OverlapModel:
@@ -168,12 +169,13 @@ class OverlapModel:
             raise ValueError(f"{MODEL_FILE.name}: trained on features {d['features']}, code computes {FEATURES}")
         layers = tuple((np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)) for w, b in d["layers"])
         return cls(np.asarray(d["mean"], dtype=np.float64), np.asarray(d["scale"], dtype=np.float64),
-                   layers, int(d["smooth"]), float(d["threshold"]), tuple(d["features"]))  # fmt: skip
+                   layers, int(d["smooth"]), float(d["threshold"]), tuple(d["features"]),
+                   int(d.get("min_run", 0)))  # fmt: skip
 
     def to_dict(self) -> dict:
         return {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
                 "layers": [[w.tolist(), b.tolist()] for w, b in self.layers], "smooth": self.smooth,
-                "threshold": self.threshold}  # fmt: skip
+                "threshold": self.threshold, "min_run": self.min_run}  # fmt: skip
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         """P(overlap) per row, before smoothing."""
@@ -188,7 +190,19 @@ class OverlapModel:
         """Bool per frame: overlapped speech (smoothed probability over the threshold)."""
         p = np.where(speech, self.proba(x), 0.0)
         p = _moving(p, self.smooth)
-        return speech & (p >= (self.threshold if threshold is None else threshold))
+        return drop_short(speech & (p >= (self.threshold if threshold is None else threshold)), self.min_run)
+
+
+def drop_short(mask: np.ndarray, min_run: int) -> np.ndarray:
+    """`mask` without its True stretches shorter than `min_run` frames."""
+    if min_run <= 1 or not mask.any():
+        return mask
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    out = mask.copy()
+    for s, e in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True):
+        if e - s < min_run:
+            out[s:e] = False
+    return out
 
 
 @functools.cache
