@@ -11,8 +11,9 @@ With overlap marked (`Diarization.second`, analysis/diarization/overlap.py) a wo
 one speaker, but a word of the other speaker inside an overlapped stretch is a talk-over,
 not a change of floor: it goes to that speaker's own turn while the floor holder's turn
 runs on, so the two turns overlap in time (an interruption or a back-channel over the
-other's speech, as analysis/metrics.py counts them). The floor changes at the first word
-said alone.
+other's speech, as analysis/metrics.py counts them; such a turn that starts inside the
+other speaker's carries `talk_over` in its meta). The floor changes at the first word said
+alone (or at any word while nobody holds an open turn).
 """
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ def _turns_with_overlap(words: Sequence[Word], speakers: Sequence[int], names: S
         cur = open_.get(spk)
         if cur and w.start - cur[-1].end >= gap:
             done.append((spk, open_.pop(spk), over.pop(spk)))
-        if spk != floor and not ov:  # said alone: the floor changes hands
+        # said alone, or nobody holds an open turn: the floor changes hands
+        if spk != floor and (not ov or floor not in open_):
             for other in [s for s in open_ if s != spk]:
                 done.append((other, open_.pop(other), over.pop(other)))
             floor = spk
@@ -113,9 +115,16 @@ def _turns_with_overlap(words: Sequence[Word], speakers: Sequence[int], names: S
         open_.setdefault(spk, []).append(w)
     done.extend((s, ws, over[s]) for s, ws in open_.items())
     done.sort(key=lambda t: (t[1][0].start, t[1][0].end))
+    spans = [(spk, ws[0].start, max(w.end for w in ws)) for spk, ws, _t in done]
+
+    def inside_other(spk: int, start: float) -> bool:
+        # a talk-over is one that starts while another speaker's turn is running
+        return any(o != spk and a < start < b for o, a, b in spans)
+
     return [
         Turn(seq=i, speaker=names[spk], text="".join(w.word for w in ws).strip(),
              start=round(ws[0].start, 3), end=round(max(w.end for w in ws), 3), words=list(ws),
-             channel_index=0, meta=dict(meta, diarized_speaker=spk, **({"talk_over": True} if talk else {})))
+             channel_index=0, meta=dict(meta, diarized_speaker=spk,
+                                        **({"talk_over": True} if talk and inside_other(spk, ws[0].start) else {})))
         for i, (spk, ws, talk) in enumerate(done)
     ]  # fmt: skip

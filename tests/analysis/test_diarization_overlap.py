@@ -22,7 +22,7 @@ from analysis.diarization.overlap import (
     _periodicity,
     load_model,
 )  # fmt: skip
-from analysis.diarization.words import overlapped_words, turns_from_words
+from analysis.diarization.words import overlapped_words, turns_from_words, word_speakers
 from store.records import Word
 
 # -- the shipped model file ---------------------------------------------------------------
@@ -100,6 +100,17 @@ SPK = [0, 0, 0, 1, 0, 0, 1, 1]
 NAMES = ["agent", "customer"]
 
 
+def test_an_overlapped_first_word_or_one_after_the_floor_went_quiet_takes_the_floor() -> None:
+    d = _diar(300, (0, 300))  # everything marked overlapped
+    ov = overlapped_words(WORDS, d)
+    turns = turns_from_words(WORDS, SPK, NAMES, gap=0.8, meta={}, overlapped=ov)
+    assert not turns[0].meta.get("talk_over") and turns[0].speaker == "agent"
+    # the customer never speaks alone, so the agent keeps the floor; a pause of 1 s splits
+    # the customer's words in two turns, and only the first starts inside the agent's
+    assert [t.text for t in turns] == ["so the refund takes days", "wait", "no really"]
+    assert turns[1].meta.get("talk_over") and not turns[2].meta.get("talk_over")  # "no" starts after "days"
+
+
 def test_without_overlap_turns_are_as_before() -> None:
     # no marking at all, or marking that no word falls in: the old cut at every change
     for d in (_diar(300, None), _diar(300, (280, 300))):
@@ -129,27 +140,29 @@ def test_a_word_said_over_the_other_opens_an_overlapping_turn_and_keeps_the_floo
 
 
 @pytest.fixture(scope="module")
-def overlap_call(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, list]:
+def overlap_call(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """An overlap-heavy call from the bench generator, diarized with detection on and off."""
     if shutil.which("espeak-ng") is None or shutil.which("sox") is None:
         pytest.fail("espeak-ng and sox are needed (make sysdeps-test installs them)")
     from analysis.asr.audio import load
+    from analysis.diarization.diarize import DiarizeOptions, diarize
     from bench import diarization_data as data
 
     out = tmp_path_factory.mktemp("ovl")
     # a seed of neither bench split (the classifier never saw this call), dev voices
     call = data.make_call("t", "dev_overlap", 9100, 16000, out, overlap=True)
-    return load(out / "t.wav").channels[0], [tuple(r) for r in call.reference]
+    samples = load(out / "t.wav").channels[0]
+    return {"samples": samples, "ref": [tuple(r) for r in call.reference], "utts": call.utts,
+            "on": diarize(samples, DiarizeOptions(overlap_detect=True)),
+            "off": diarize(samples, DiarizeOptions(overlap_detect=False))}  # fmt: skip
 
 
 @pytest.mark.slow
 @pytest.mark.espeak
 def test_an_overlap_heavy_call_gets_both_speakers_where_both_talk(overlap_call) -> None:
     from analysis.diarization.der import _grid, der
-    from analysis.diarization.diarize import DiarizeOptions, diarize
 
-    samples, ref = overlap_call
-    on = diarize(samples, DiarizeOptions(overlap_detect=True))
-    off = diarize(samples, DiarizeOptions(overlap_detect=False))
+    ref, on, off = overlap_call["ref"], overlap_call["on"], overlap_call["off"]
     _, grid = _grid(ref, len(on.speech))
     truth_both = grid.sum(axis=0) >= 2
     truth_one = grid.sum(axis=0) == 1
@@ -172,9 +185,8 @@ def test_an_overlap_heavy_call_gets_both_speakers_where_both_talk(overlap_call) 
 def test_features_are_computed_the_same_way_every_time(overlap_call) -> None:
     from analysis.diarization.diarize import DiarizeOptions, diarize
 
-    samples, _ref = overlap_call
-    a = diarize(samples, DiarizeOptions(overlap_detect=False), keep_features=True)
-    b = diarize(samples, DiarizeOptions(overlap_detect=True))
+    a = diarize(overlap_call["samples"], DiarizeOptions(overlap_detect=False), keep_features=True)
+    b = overlap_call["on"]
     assert a.overlap_features is not None and a.overlap_features.shape == (len(a.speech), len(FEATURES))
     assert np.allclose(a.overlap_features, b.overlap_features)
     assert a.second is None  # kept, not used: detection off
@@ -186,3 +198,49 @@ def test_features_are_computed_the_same_way_every_time(overlap_call) -> None:
     # marking more never changes a frame's best speaker, so words keep theirs
     e = dataclasses.replace(b, second=None)
     assert e.segments() == a.segments()
+
+
+def _utt_words(utts) -> tuple[list[Word], list[str]]:
+    """Each utterance's words spread evenly over its time (as Whisper would time them)."""
+    words, who = [], []
+    for u in utts:
+        toks = u.text.split()
+        step = (u.end - u.start) / len(toks)
+        for i, tok in enumerate(toks):
+            words.append(Word(" " + tok, round(u.start + i * step, 3), round(u.start + (i + 0.9) * step, 3)))
+            who.append(u.speaker)
+    return words, who
+
+
+@pytest.mark.slow
+@pytest.mark.espeak
+def test_a_talk_over_becomes_its_own_overlapping_turn_and_off_keeps_the_old_turns(overlap_call) -> None:
+    from analysis.diarization.call import CallContext, speaker_turns
+    from analysis.diarization.diarize import DiarizeOptions
+
+    words, _who = _utt_words(overlap_call["utts"])
+    ctx = CallContext(direction="inbound")
+    on = speaker_turns(overlap_call["samples"], [words], ctx, DiarizeOptions(), gap=1.5,
+                       diarization=overlap_call["on"])  # fmt: skip
+    off = speaker_turns(overlap_call["samples"], [words], ctx, DiarizeOptions(overlap_detect=False), gap=1.5,
+                        diarization=overlap_call["off"])  # fmt: skip
+    # off: exactly the turns of the code before overlap handling (cut at every change)
+    spk = word_speakers(sorted(words, key=lambda w: w.start), overlap_call["off"])
+    names = off.evidence["names"]
+    old = turns_from_words(sorted(words, key=lambda w: w.start), spk, names, gap=1.5,
+                           meta={"speaker_source": "diarization", "speaker_confidence": off.confidence})  # fmt: skip
+    assert [(t.speaker, t.text, t.start, t.end) for t in off.turns] == [(t.speaker, t.text, t.start, t.end) for t in old]
+    assert "overlap_seconds" not in off.evidence and not any(t.meta.get("talk_over") for t in off.turns)
+    # on: the same words with the same speakers, fewer turns, and talk-overs that overlap
+    # a turn of the other speaker in time
+    def said(turns):
+        return sorted((w.start, t.speaker) for t in turns for w in t.words)
+
+    assert said(on.turns) == said(off.turns)
+    assert on.evidence["overlap_seconds"] > 1.0
+    talk = [t for t in on.turns if t.meta.get("talk_over")]
+    assert talk and not on.turns[0].meta.get("talk_over")  # the first word takes the floor
+    for t in talk:
+        assert any(o.speaker != t.speaker and o.start < t.end and t.start < o.end for o in on.turns)
+    assert [t.seq for t in on.turns] == list(range(len(on.turns)))
+    assert [t.start for t in on.turns] == sorted(t.start for t in on.turns)
