@@ -7,7 +7,8 @@ diarizer already has or gets cheaply —
 - the frame's speaker scores from the 1.2 s windows (best, second best, their margin, and
   the margin smoothed over ±0.3 s): a window holding two voices embeds between them;
 - the same from short windows (`SHORT_WINDOW` s every `SHORT_HOP` s, the GE2E encoder
-  again, ~+40 % of its time): they resolve a cut-in of under a second, which the 1.2 s
+  again; it about doubles the diarizer's CPU, +6 % → +12 % of transcription time on the
+  bench): they resolve a cut-in of under a second, which the 1.2 s
   windows average away;
 - how far the nearest change of speaker is (long and short windows): people overlap
   where the floor changes hands;
