@@ -77,6 +77,7 @@ bench: venv models
 	$(BIN)/python bench/asr.py
 	$(BIN)/python bench/alert_latency.py
 	$(BIN)/python bench/diarization.py
+	$(BIN)/python bench/diarization.py --split eval_overlap --calls 20
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/eval_sentiment.py
 	$(BIN)/python bench/anger.py

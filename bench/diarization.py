@@ -25,6 +25,12 @@ heuristic (analysis/asr/turns.py `mono_turns`, 0.8 s, agent first). Printed:
 
     python bench/diarization.py                # eval set (28 calls + the sample)
     python bench/diarization.py --split dev    # the dev set
+    python bench/diarization.py --split eval_overlap --calls 20   # overlap-heavy calls
+
+Every call is also scored with overlapped-speech detection off and on (`overlap_detect`,
+analysis/diarization/overlap.py), side by side: DER and its parts (missed speech inside
+reference overlap, false alarm, confusion), words, agent, time. The classic columns are
+the shipped default's.
 """
 
 from __future__ import annotations
@@ -51,11 +57,17 @@ def cache_dir() -> Path:
     return Path(os.environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope")).expanduser()
 
 
+#: first seed of each split (the overlap-heavy splits: bench/diarization_data.py `script_overlap`)
+SEEDS = {"dev": 1000, "eval": 5000, "dev_overlap": 2000, "eval_overlap": 6000}
+SPLITS = list(SEEDS)
+
+
 def build(split: str, n: int, out: Path) -> list[dict]:
     """The labelled calls of a split (made once, then read back)."""
     out.mkdir(parents=True, exist_ok=True)
-    base = 1000 if split == "dev" else 5000
-    variants = data.DEV_VARIANTS if split == "dev" else data.EVAL_VARIANTS
+    base = SEEDS[split]
+    overlap = split.endswith("_overlap")
+    variants = data.DEV_VARIANTS if split.startswith("dev") else data.EVAL_VARIANTS
     rng = np.random.default_rng(base)
     agents = {f"A{base + i}": data.voice_for(rng, variants) for i in range(max(2, n // 4))}
     calls = []
@@ -64,8 +76,8 @@ def build(split: str, n: int, out: Path) -> list[dict]:
         meta = out / f"{name}.json"
         agent_id = list(agents)[i % len(agents)]
         if not meta.exists():
-            data.make_call(name, split, base + i, 8000 if i % 2 else 16000, out,
-                           three=(i % 7 == 6), agent_voice=agents[agent_id], agent_id=agent_id)  # fmt: skip
+            data.make_call(name, split, base + i, 8000 if i % 2 else 16000, out, three=(i % 7 == 6 and not overlap),
+                           agent_voice=agents[agent_id], agent_id=agent_id, overlap=overlap)  # fmt: skip
         calls.append(json.loads(meta.read_text()) | {"path": str(out / f"{name}.wav")})
     for agent_id, voice in agents.items():
         enrol = out / f"enrol_{agent_id}.wav"
@@ -123,7 +135,7 @@ def agent_right(turns, words_ref: dict[tuple[float, float], str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=["dev", "eval"], default="eval")
+    ap.add_argument("--split", choices=SPLITS, default="eval")
     ap.add_argument("--calls", type=int, default=28)
     ap.add_argument("--threads", type=int, default=2, help="Whisper and torch threads (the target is 2 cores)")
     ap.add_argument("--json", type=Path, help="also write per-call rows here")
@@ -164,7 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     # warm-up: first-use costs (model loads, imports) are not per-call costs
     warm = load(calls[0]["path"]).channels[0][: 16000 * 5]
     tx.transcribe_audio(load(calls[0]["path"]))
-    speaker_turns(warm, [], None, dopts, gap=opts.turn_gap_seconds)
+    import dataclasses
+
+    modes = {m: dataclasses.replace(dopts, overlap_detect=(m == "on")) for m in ("off", "on")}
+    for mo in modes.values():
+        speaker_turns(warm, [], None, mo, gap=opts.turn_gap_seconds)
 
     rows = []
     for c in calls:
@@ -186,13 +202,17 @@ def main(argv: list[str] | None = None) -> int:
         segs = [words]
         words_ref = {(w.start, w.end): ref_speaker(ref, w.start, w.end) for w in words}
         ctx = CallContext(agent=c.get("agent_id") or None, direction=c.get("direction"))
-        c0, w0 = time.process_time(), time.perf_counter()
-        res = speaker_turns(samples, segs, ctx, dopts, gap=opts.turn_gap_seconds)
-        dia_cpu, dia_wall = time.process_time() - c0, time.perf_counter() - w0
         ctx_vp = CallContext(agent=ctx.agent, direction=ctx.direction, voiceprint=prints.get(ctx.agent or ""))
-        res_vp = (speaker_turns(samples, segs, ctx_vp, dopts, gap=opts.turn_gap_seconds,
-                                diarization=res.diarization)
-                  if ctx_vp.voiceprint is not None else res)  # fmt: skip
+        by_mode: dict[str, dict] = {}
+        for mode, mo in modes.items():
+            c0, w0 = time.process_time(), time.perf_counter()
+            r_m = speaker_turns(samples, segs, ctx, mo, gap=opts.turn_gap_seconds)
+            cpu_m, wall_m = time.process_time() - c0, time.perf_counter() - w0
+            r_vp = (speaker_turns(samples, segs, ctx_vp, mo, gap=opts.turn_gap_seconds, diarization=r_m.diarization)
+                    if ctx_vp.voiceprint is not None else r_m)  # fmt: skip
+            by_mode[mode] = {"res": r_m, "res_vp": r_vp, "cpu": cpu_m, "wall": wall_m}
+        shipped = by_mode["on" if dopts.overlap_detect else "off"]
+        res, res_vp, dia_cpu, dia_wall = shipped["res"], shipped["res_vp"], shipped["cpu"], shipped["wall"]
         heur = mono_turns(segs, turn_gap=0.8)
         hyp = res.diarization.segments() if res.diarization is not None else []
         n_ref_spk = len({r[2] for r in ref})
@@ -217,12 +237,27 @@ def main(argv: list[str] | None = None) -> int:
             "confidence_novp": res.confidence,
             "asr_cpu": asr_cpu, "asr_wall": asr_wall, "dia_cpu": dia_cpu, "dia_wall": dia_wall,
         }  # fmt: skip
+        from bench.diarization_tune import breakdown
+
+        for mode, got in by_mode.items():
+            dm = got["res"].diarization
+            b = breakdown(ref, dm.segments() if dm is not None else [])
+            row.update({f"{k}_{mode}": v for k, v in b.items()})
+            row[f"der_num_{mode}"] = b["missed_overlap"] + b["missed_other"] + b["false_alarm"] + b["confusion"]
+            row[f"der_{mode}"] = row[f"der_num_{mode}"] / b["ref"]
+            row[f"words_ok_{mode}"] = words_ok(got["res_vp"].turns)
+            row[f"assign_{mode}"] = agent_right(got["res_vp"].turns, words_ref)
+            row[f"assign_novp_{mode}"] = agent_right(got["res"].turns, words_ref)
+            row[f"dia_cpu_{mode}"] = got["cpu"]
+            row[f"overlap_marked_{mode}"] = dm.overlap_seconds() if dm is not None else 0.0
+            row[f"talk_over_turns_{mode}"] = sum(bool(t.meta.get("talk_over")) for t in got["res_vp"].turns)
         rows.append(row)
         print(f"  {c['name']:<16} {c['rate']:>5} Hz {audio.duration:5.1f} s spk {n_ref_spk}/{res.speakers} "
               f"DER {row['der']:.3f} (heur {row['der_heur']:.3f}) words {row['words_ok']:.3f} "
               f"(heur {row['words_heur']:.3f}) agent {'ok' if row['assign_vp'] else 'WRONG'} "
               f"conf {res_vp.confidence:.2f} time +{dia_cpu / max(asr_cpu, 1e-9):.0%}", flush=True)  # fmt: skip
     report(rows)
+    compare(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=float))
     return 0
@@ -262,6 +297,34 @@ def report(rows: list[dict]) -> None:
           f"+{dia_wall / asr_wall:.1%}; cores: {os.cpu_count()}, load {os.getloadavg()[0]:.1f}")
     print(f"worst call: {worst['name']} DER {worst['der']:.1%}; speaker count right on "
           f"{np.mean([r['found'] == r['speakers'] for r in rows]):.0%} of calls; DER pooled by seconds")
+
+
+def compare(rows: list[dict]) -> None:
+    """Overlap detection off vs on, side by side (seconds pooled; shares of reference speech)."""
+    groups = {"all": rows, "8 kHz": [r for r in rows if r["rate"] == 8000],
+              "16 kHz": [r for r in rows if r["rate"] == 16000]}  # fmt: skip
+    print("\n| calls | n | overlap share | DER off → on (≤ 10 %) | missed in overlap | missed other | false alarm "
+          "| confusion | overlap marked (s) | talk-over turns | words right off → on (≥ 95 %) "
+          "| agent off → on (≥ 95 %) | time off → on (≤ +25 %) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    asr = {name: sum(r["asr_cpu"] for r in rs) for name, rs in groups.items()}
+    for name, rs in groups.items():
+        if not rs:
+            continue
+        ref = sum(r["ref_off"] for r in rs)
+
+        def pair(key: str, rs=rs, ref=ref) -> str:
+            return " → ".join(f"{sum(r[f'{key}_{m}'] for r in rs) / ref:.2%}" for m in ("off", "on"))
+
+        def share(key: str, rs=rs) -> str:
+            return " → ".join(f"{_pooled(rs, f'{key}_{m}', 'words'):.1%}" for m in ("off", "on"))
+
+        agent = " → ".join(f"{np.mean([r[f'assign_{m}'] for r in rs]):.1%}" for m in ("off", "on"))
+        tm = " → ".join(f"+{sum(r[f'dia_cpu_{m}'] for r in rs) / max(asr[name], 1e-9):.1%}" for m in ("off", "on"))
+        print(f"| {name} | {len(rs)} | {sum(r['overlap_off'] for r in rs) / ref:.1%} | {pair('der_num')} | "
+              f"{pair('missed_overlap')} | {pair('missed_other')} | {pair('false_alarm')} | {pair('confusion')} | "
+              f"{sum(r['overlap_marked_on'] for r in rs):.0f} | {sum(r['talk_over_turns_on'] for r in rs)} | "
+              f"{share('words_ok')} | {agent} | {tm} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -18,6 +18,14 @@ Sets (`split`): "dev" (seeds 1000+, voices from DEV_VARIANTS) is the only set an
 was chosen on; "eval" (seeds 5000+, voices from EVAL_VARIANTS, disjoint) is scored by the
 bench and never used to choose anything. Each agent id has its own voice, and its
 enrolment calls are separate stereo calls of the same voice with other words.
+
+Overlap-heavy sets (`overlap=True`, splits "dev_overlap" seeds 2000+ with the dev voices and
+"eval_overlap" seeds 6000+ with the eval voices; round 3 of #16): the same voices, lines and
+mixing, but a script (`script_overlap`) in which both talk at once for 5-15 % of the speech:
+cut-ins 0.3-2 s into the other's line (the interrupted line runs on), back-channels and
+short remarks laid over the middle of the other's line, the customer talking over the
+agent's recording disclosure, and both starting at once. The plain splits' scripts and
+random draws are untouched (same seed, same call, byte for byte).
 """
 
 from __future__ import annotations
@@ -77,6 +85,18 @@ AGENT_CLOSE = ["Is there anything else I can help you with today?",
                "Thank you for calling, have a great day."]  # fmt: skip
 CUSTOMER_CLOSE = ["No, that is everything, thanks.", "That is all, bye."]
 BACKCHANNELS = ["mm-hmm", "okay", "right", "uh-huh", "yes"]
+#: overlap-heavy calls: the agent's disclosure, what the customer says over it, and short
+#: remarks laid over the middle of the other's line
+DISCLOSURES = [
+    "Before we begin, please note this call may be recorded for quality and training purposes.",
+    "Just so you know, this call is recorded and the recording is kept for ninety days.",
+]
+OVER_DISCLOSURE = ["Yes yes, I know, I just need help with my bill.",
+                   "Fine, fine, can we get to the problem please?",
+                   "Sure, that is okay with me, go on."]  # fmt: skip
+TALK_OVERS = ["No wait, that is not what I said.", "Sorry, can I just say something?",
+              "Hang on a second.", "Yes, exactly, that is it.", "Oh, I see.",
+              "Right, right, okay.", "But I already did that."]  # fmt: skip
 NAMES = ["Daniel", "Maria", "Priya", "Tom", "Grace", "Omar"]
 
 
@@ -186,12 +206,55 @@ def script(rng: np.random.Generator, direction: str, phrases: bool, three: bool)
     return lines
 
 
+def script_overlap(rng: np.random.Generator, direction: str, phrases: bool) -> list[tuple[str, str, float]]:
+    """An overlap-heavy script: as `script`, plus "^" lines laid over the previous main line.
+
+    A "^" line starts at the given fraction of the previous main line's length (a
+    back-channel, a remark, the customer over the disclosure; the main line runs on); a
+    negative pause on a main line is a cut-in of that many seconds (the interrupted line
+    also runs on to its end)."""
+    name = str(rng.choice(NAMES))
+    lines: list[tuple[str, str, float]] = []
+    if direction == "outbound":
+        lines.append(("customer", "Hello?", 0.3))
+        lines.append(("agent", OUTBOUND_OPEN.format(name=name) if phrases else "Hi, is this a good time to talk about your order?", 0.5))
+    elif phrases:
+        lines.append(("agent", str(rng.choice(AGENT_OPEN)).format(name=name), 0.3))
+    else:
+        lines.append(("agent", str(rng.choice(AGENT_OPEN_PLAIN)), 0.3))
+    lines.append(("agent", str(rng.choice(DISCLOSURES)), 0.4))
+    if rng.random() < 0.6:  # the customer talks over the disclosure
+        lines.append(("customer^", str(rng.choice(OVER_DISCLOSURE)), float(rng.uniform(0.35, 0.65))))
+    n = int(rng.integers(4, 7))
+    ag = list(rng.permutation(AGENT_LINES))
+    cu = list(rng.permutation(CUSTOMER_LINES))
+    cut_ins = [0.5, 0.4, 0.3, 0.2, -0.3, -0.5, -0.8, -1.2, -2.0]
+    for i in range(n):
+        lines.append(("customer", cu[i % len(cu)], float(rng.choice(cut_ins)) if i else 0.5))
+        r = rng.random()
+        if r < 0.35:  # a back-channel in the middle of the customer's line
+            lines.append(("agent^", str(rng.choice(BACKCHANNELS)), float(rng.uniform(0.3, 0.7))))
+        elif r < 0.45:  # both start at once
+            lines.append(("agent^", str(rng.choice(TALK_OVERS)), float(rng.uniform(0.0, 0.08))))
+        lines.append(("agent", ag[i % len(ag)], float(rng.choice(cut_ins))))
+        r = rng.random()
+        if r < 0.3:
+            lines.append(("customer^", str(rng.choice(BACKCHANNELS)), float(rng.uniform(0.3, 0.7))))
+        elif r < 0.45:
+            lines.append(("customer^", str(rng.choice(TALK_OVERS)), float(rng.uniform(0.4, 0.8))))
+    if phrases:
+        lines.append(("agent", str(rng.choice(AGENT_CLOSE)), 0.5))
+    lines.append(("customer", str(rng.choice(CUSTOMER_CLOSE)), float(rng.choice([0.5, -0.5]))))
+    return lines
+
+
 def make_call(name: str, split: str, seed: int, rate: int, out_dir: Path, *, three: bool = False,
-              agent_voice: Voice | None = None, agent_id: str = "") -> SynthCall:  # fmt: skip
-    """Render one call to `out_dir/name.wav` (mono) and return its truth."""
+              agent_voice: Voice | None = None, agent_id: str = "", overlap: bool = False) -> SynthCall:  # fmt: skip
+    """Render one call to `out_dir/name.wav` (mono) and return its truth (`overlap`: the
+    overlap-heavy script, `script_overlap`)."""
 
     rng = np.random.default_rng(seed)
-    variants = DEV_VARIANTS if split == "dev" else EVAL_VARIANTS
+    variants = DEV_VARIANTS if split.startswith("dev") else EVAL_VARIANTS
     direction = "outbound" if rng.random() < 0.25 else "inbound"
     phrases = rng.random() >= 0.2
     agent_v = agent_voice or voice_for(rng, variants)
@@ -202,13 +265,22 @@ def make_call(name: str, split: str, seed: int, rate: int, out_dir: Path, *, thr
     placed: list[tuple[int, np.ndarray, str]] = []
     t_end = 0.0
     last_main_end = 0.0
+    last_main_start = 0.0
+    lines = script_overlap(rng, direction, phrases) if overlap else script(rng, direction, phrases, three)
     with tempfile.TemporaryDirectory() as td:
         idx = 0
-        for spk, text, pause in script(rng, direction, phrases, three):
-            backchannel = spk.endswith("~")
-            spk = spk.rstrip("~")
+        for spk, text, pause in lines:
+            over = spk.endswith("^")  # laid over the previous main line, at a fraction of it
+            backchannel = spk.endswith("~") or over
+            spk = spk.rstrip("~^")
             parts = text.split("|")
-            start = max(0.0, (last_main_end if backchannel else t_end) + pause)
+            if over:
+                start = last_main_start + pause * (last_main_end - last_main_start)
+            else:
+                start = max(0.0, (last_main_end if backchannel else t_end) + pause)
+                if overlap and not backchannel:  # a cut-in starts inside the line it cuts
+                    start = max(start, (last_main_start + last_main_end) / 2)
+            first_start = start
             for pi, part in enumerate(parts):
                 clip = speak(part, voices[spk], Path(td), idx, float(rng.uniform(-12, -3)))
                 idx += 1
@@ -220,6 +292,7 @@ def make_call(name: str, split: str, seed: int, rate: int, out_dir: Path, *, thr
                 start = clip_start + len(clip) / RATE + (float(rng.uniform(1.5, 3.0)) if pi + 1 < len(parts) else 0)
             end = call.utts[-1].end
             if not backchannel:
+                last_main_start = first_start
                 last_main_end = end
                 t_end = end
             else:

@@ -9,6 +9,10 @@ reference overlap, other missed speech, false alarm and confusion, pooled by sec
 (bench/data/README.md); it refuses the eval split, which only bench/diarization.py scores.
 
     python bench/diarization_tune.py --try "" --try "overlap_change=0.2" --try "window=1.6"
+    python bench/diarization_tune.py --split dev_overlap --calls 40 --try "overlap_detect=0" --try ""
+
+(The overlap classifier itself is trained and its threshold chosen by
+bench/diarization_overlap.py, cross-validated over the dev calls.)
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ def breakdown(ref: list, hyp: list) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=["dev"], default="dev", help="dev only: eval never chooses")
+    ap.add_argument("--split", choices=["dev", "dev_overlap"], default="dev", help="dev only: eval never chooses")
     ap.add_argument("--calls", type=int, default=60)
     ap.add_argument("--try", dest="tries", action="append", default=None, metavar="OPTS")
     args = ap.parse_args(argv)

@@ -49,6 +49,9 @@ class AsrOptions:
     diarization: str = "auto"
     min_speakers: int = 2
     max_speakers: int = 4
+    # mark overlapped speech (both speakers talking) in diarized calls: the classifier in
+    # analysis/diarization/overlap.py; words keep one speaker, talk-overs get their own turn
+    overlap_detection: bool = True
     # enrol each agent's voiceprint from their stereo calls (an embedding, never audio),
     # up to this many seconds of their speech; the print helps tell agent from customer
     voiceprint_enrolment: bool = True

@@ -24,7 +24,8 @@ __all__ = ["CallContext", "diarize_mono", "enrol", "mixed_stereo", "speaker_extr
 def diarize_options(opts: AsrOptions) -> Any:
     from analysis.diarization.diarize import DiarizeOptions
 
-    return DiarizeOptions(min_speakers=opts.min_speakers, max_speakers=opts.max_speakers)
+    return DiarizeOptions(min_speakers=opts.min_speakers, max_speakers=opts.max_speakers,
+                          overlap_detect=opts.overlap_detection)  # fmt: skip
 
 
 def diarize_mono(samples: np.ndarray, segments: Sequence[list[Word]], context: CallContext | None,

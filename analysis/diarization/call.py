@@ -21,7 +21,7 @@ import numpy as np
 from analysis.diarization.assign import assign
 from analysis.diarization.diarize import FRAME, Diarization, DiarizeOptions, diarize
 from analysis.diarization.encoder import SAMPLE_RATE, VoiceEncoder, mel_frames
-from analysis.diarization.words import turns_from_words, word_speakers
+from analysis.diarization.words import overlapped_words, turns_from_words, word_speakers
 from store.records import Turn, Word
 
 #: names the embedding space of stored voiceprints (store/speakers.py)
@@ -76,9 +76,12 @@ def speaker_turns(
     a = assign(n, texts, first, ctx.direction, d.centroids if d.n_speakers else None, ctx.voiceprint)
     names = _names(n, a.agent, d.talk_seconds)
     meta = {"speaker_source": "diarization", "speaker_confidence": a.confidence}
-    turns = turns_from_words(words, spk, names, gap=gap, meta=meta)
+    ov = overlapped_words(words, d) if d.second is not None and len(spk) == len(words) else None
+    turns = turns_from_words(words, spk, names, gap=gap, meta=meta, overlapped=ov)
     ev = dict(a.evidence, talk_seconds=d.talk_seconds, names=names, direction=ctx.direction,
               voiceprint=ctx.voiceprint is not None)  # fmt: skip
+    if d.second is not None:
+        ev["overlap_seconds"] = d.overlap_seconds()
     return SpeakerResult(turns, d.n_speakers, a.confidence, ev, time.perf_counter() - t0, d)
 
 

@@ -15,10 +15,13 @@
 4. **Frame scores**: every 10 ms frame of speech gets each speaker's cosine similarity,
    averaged over the windows covering it (weighted to the window centre), so a change
    of speaker inside a region lands between the windows that disagree.
-5. **Overlap** (both off by default: on the dev calls overlap is 0.3 % of the speech and
-   each way added more false alarm than it recovered, bench/data/README.md): a frame whose
-   two best speakers score within `overlap_margin`, or that lies within `overlap_change`
-   of a change of speaker inside continuous speech, is marked as both speaking.
+5. **Overlap** (`overlap_detect`, on): the classifier of analysis/diarization/overlap.py
+   (trained on the bench's dev calls, plain and overlap-heavy) judges each frame of speech
+   overlapped or not; an overlapped frame also gets its second-best speaker
+   (`Diarization.second`). Two older rules stay as options, off (each added more false
+   alarm than it recovered on the dev calls, bench/data/README.md): a frame whose two best
+   speakers score within `overlap_margin`, or that lies within `overlap_change` of a change
+   of speaker inside continuous speech.
 6. **Telephone band** (`is_narrowband`: no energy above ~3.7 kHz, e.g. 8 kHz calls) uses
    the `nb_*` overrides: the VAD threshold 0.35 instead of 0.5, since Silero scores
    band-limited voice as less speech-like (it missed 8 % of the dev calls' 8 kHz speech).
@@ -51,6 +54,10 @@ class DiarizeOptions:
     split_distance: float = 0.15  # cosine distance: a further speaker must be this far away
     split_ratio: float = 0.75  # ... and at least this share of the closest distance before
     min_speaker_share: float = 0.08  # an extra speaker needs this share of the speech windows
+    #: overlapped-speech detection (analysis/diarization/overlap.py): frames the shipped
+    #: classifier judges overlapped also get their second-best speaker
+    overlap_detect: bool = True
+    overlap_threshold: float = 0.0  # 0 = the model file's own threshold (chosen on dev)
     overlap_margin: float = 0.0  # 0 = no overlap marking
     #: seconds around a change of speaker inside continuous speech marked as both (0 = off)
     overlap_change: float = 0.0
@@ -79,6 +86,16 @@ class Diarization:
     #: (n_frames,) a second speaker also talking in that frame (-1: none), `overlap_change`
     second: np.ndarray | None = None
     narrowband: bool = False
+    #: (n_frames, len(overlap.FEATURES)) the overlap classifier's inputs, when computed
+    overlap_features: np.ndarray | None = None
+    #: (n_frames, n_speakers) scores from the overlap step's short windows, when computed
+    short_scores: np.ndarray | None = None
+
+    def overlap_seconds(self) -> float:
+        """Seconds of speech where a second speaker was marked as talking too."""
+        if self.second is None:
+            return 0.0
+        return round(float((self.speech & (self.second >= 0)).sum()) * FRAME, 2)
 
     def labels(self) -> np.ndarray:
         """Best speaker per frame (-1 off speech)."""
@@ -237,8 +254,11 @@ def cluster(emb: np.ndarray, weights: np.ndarray, opts: DiarizeOptions) -> tuple
 
 
 def diarize(samples: np.ndarray, opts: DiarizeOptions | None = None,
-            encoder: VoiceEncoder | None = None) -> Diarization:  # fmt: skip
-    """Diarize 16 kHz mono float32 audio (see the module docstring)."""
+            encoder: VoiceEncoder | None = None, *, keep_features: bool = False) -> Diarization:  # fmt: skip
+    """Diarize 16 kHz mono float32 audio (see the module docstring).
+
+    `keep_features`: compute and keep the overlap classifier's frame features even when
+    detection is off (the bench trains and compares on them)."""
     opts = opts or DiarizeOptions()
     encoder = encoder or VoiceEncoder.shared()
     mel, power = mel_frames(samples)
@@ -287,7 +307,33 @@ def diarize(samples: np.ndarray, opts: DiarizeOptions | None = None,
     d.talk_seconds = [round(float((lab == j).sum()) * FRAME, 2) for j in range(k)]
     if opts.overlap_change > 0 and k >= 2:
         d.second = overlap_at_changes(lab, round(opts.overlap_change / FRAME))
+    if k >= 2 and (opts.overlap_detect or keep_features):
+        from analysis.diarization import overlap
+
+        short = overlap.short_scores(mel, power, regions_f, cents, encoder)
+        d.short_scores = short
+        d.overlap_features = overlap.frame_features(samples, mel, power, scores, short, speech,
+                                                    regions_f, narrow)  # fmt: skip
+        if opts.overlap_detect:
+            both = overlap.load_model().detect(d.overlap_features, speech, opts.overlap_threshold or None)
+            d.second = second_speaker(scores, short, both, d.second)
     return d
+
+
+def second_speaker(scores: np.ndarray, short: np.ndarray, both: np.ndarray,
+                   prior: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """The second speaker of each frame in `both` (-1 elsewhere, or `prior`'s marking):
+    the runner-up of the short-window scores, which see a cut-in that the long ones blur
+    (the long ones where no short window reached)."""
+    sc = np.where(np.isnan(short), scores, short)
+    sc = np.where(np.isnan(sc), -np.inf, sc)
+    order = np.argsort(sc, axis=1)
+    best = np.argmax(np.where(np.isnan(scores), -np.inf, scores), axis=1)
+    # the runner-up among the speakers other than the frame's best (long windows decide best)
+    runner = np.where(order[:, -1] == best, order[:, -2], order[:, -1])
+    second = prior.copy() if prior is not None else np.full(len(scores), -1, dtype=np.int64)
+    second[both] = runner[both]
+    return second
 
 
 def overlap_at_changes(lab: np.ndarray, width: int) -> np.ndarray:
