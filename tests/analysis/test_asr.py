@@ -437,3 +437,28 @@ def test_transcribe_command_json_and_bad_file(tmp_path: Path, capsys, monkeypatc
     assert "upgrade" in " ".join(t["text"] for t in obj["turns"] if t["speaker"] == "customer").lower()
     assert "notes.wav" in err and "not readable audio" in err
     assert not list(tmp_path.glob("*.duckdb"))  # stores nothing
+
+
+def test_heldout_calls_share_no_words_source_with_the_phone_set_or_each_other() -> None:
+    """bench/asr.py's held-out calls (issue 15) are a check of choices made on the sample
+    calls: their sentences come from tweets the phone set does not use, none twice, and
+    they are shaped like the samples (7-9 alternating turns, agent first, one mono call)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench" / "data"))
+    from make_heldout_calls import N_CALLS, PHONE_TEXTS, scripts
+    from make_phone_calls import texts
+
+    calls = scripts()
+    assert len(calls) == N_CALLS and sum(mono for _n, _l, mono in calls) == 1
+    said = [ln.text for _n, lines, _m in calls for ln in lines]
+    assert len(said) == len(set(said))
+    phone = texts()[:PHONE_TEXTS]
+    assert not any(s.rstrip(".!?") in t for s in said for t in phone)
+    for _name, lines, _mono in calls:
+        assert 7 <= len(lines) <= 9
+        assert [ln.speaker for ln in lines] == [("agent", "customer")[i % 2] for i in range(len(lines))]
+    def plain(cs: list) -> list:
+        return [(n, [(ln.speaker, ln.text, ln.pause, ln.speed) for ln in lines], m) for n, lines, m in cs]
+
+    assert plain(scripts()) == plain(calls)  # seeded: the same set every time
