@@ -288,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     headers = ["file", "audio s", "convoscope s", "x real time", "cpu s", "mode", "enc"]
     if has_cli:
         headers += ["cli s", "cli x real time", "cli cpu s", "speed-up"]
+    if args.baseline_tree:
+        headers.append("before s")
     rows: list[list[str]] = []
     summary: list[list[str]] = []
     for name, r in results.items():
@@ -305,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
                        f"{c.get('encoder_passes')}/{c.get('encoder_windows')}"]  # fmt: skip
                 if has_cli:
                     row += [f"{cw:.2f}", f"{c['duration'] / cw:.1f}", f"{cc:.1f}", f"{cw / c['wall']:.2f}x"]
+                if r["base"]:
+                    row.append(f"{r['base'][f]['wall']:.2f}" if f in r["base"] else "")
                 rows.append(row)
         files = list(r["conv"])
         w_conv = wer([r["refs"][f] for f in files], [r["conv"][f]["text"] for f in files])
@@ -315,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
             row += [f"{tot['cli']:.2f}", f"{tot['audio'] / tot['cli']:.1f}", f"{tot['cli_cpu']:.1f}",
                     f"{tot['cli'] / tot['conv']:.2f}x"]  # fmt: skip
             row[6] = f"cli WER {w_cli:.1f}%"
+        if args.baseline_tree:
+            row.append("")
         summary.append(row)
         if r["base"]:
             b_files = [f for f in files if f in r["base"]]
@@ -325,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{tot['audio'] / b_tot:.1f}", f"{b_cpu:.1f}", f"WER {w_base:.1f}%", ""]  # fmt: skip
             if has_cli:
                 b_row += ["", "", "", f"{tot['cli'] / b_tot:.2f}x"]
+            b_row.append(f"{b_tot:.2f}")
             summary.append(b_row)
         langs = sorted({c["language"] for c in r["conv"].values()})
         summary.append([f"  (model load once {r['load']:.2f} s; peak RSS {r['rss'] / 2**20:.0f} MiB; "

@@ -462,3 +462,34 @@ def test_heldout_calls_share_no_words_source_with_the_phone_set_or_each_other() 
         return [(n, [(ln.speaker, ln.text, ln.pause, ln.speed) for ln in lines], m) for n, lines, m in cs]
 
     assert plain(scripts()) == plain(calls)  # seeded: the same set every time
+
+
+def test_decoding_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """`load` sets older objects aside while faster-whisper's decoder runs its full
+    collection (issue 15), and hands them back: cyclic garbage made before is still
+    collected afterwards, and a freeze someone else made is left alone."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    a, b = Node(), Node()
+    a.other, b.other = b, a  # a reference cycle: only the cycle collector frees it
+    gone = weakref.ref(a)
+    del a, b
+    gc.disable()  # no automatic collection may free it in between
+    try:
+        audio = load(SAMPLES / "call_08_mono_password.opus")
+        assert gc.get_freeze_count() == 0
+        assert gone() is not None  # the decoder's collection did not look at it
+        gc.collect()
+        assert gone() is None
+        gc.freeze()  # an application that froze its start-up objects keeps them frozen
+        frozen = gc.get_freeze_count()
+        assert load(SAMPLES / "call_08_mono_password.opus").channels[0].shape == audio.channels[0].shape
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    assert len(audio.channels) == 1 and audio.duration == pytest.approx(25.9, abs=0.1)
