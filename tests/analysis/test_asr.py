@@ -437,3 +437,59 @@ def test_transcribe_command_json_and_bad_file(tmp_path: Path, capsys, monkeypatc
     assert "upgrade" in " ".join(t["text"] for t in obj["turns"] if t["speaker"] == "customer").lower()
     assert "notes.wav" in err and "not readable audio" in err
     assert not list(tmp_path.glob("*.duckdb"))  # stores nothing
+
+
+def test_heldout_calls_share_no_words_source_with_the_phone_set_or_each_other() -> None:
+    """bench/asr.py's held-out calls (issue 15) are a check of choices made on the sample
+    calls: their sentences come from tweets the phone set does not use, none twice, and
+    they are shaped like the samples (7-9 alternating turns, agent first, one mono call)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench" / "data"))
+    from make_heldout_calls import N_CALLS, PHONE_TEXTS, scripts
+    from make_phone_calls import texts
+
+    calls = scripts()
+    assert len(calls) == N_CALLS and sum(mono for _n, _l, mono in calls) == 1
+    said = [ln.text for _n, lines, _m in calls for ln in lines]
+    assert len(said) == len(set(said))
+    phone = texts()[:PHONE_TEXTS]
+    assert not any(s.rstrip(".!?") in t for s in said for t in phone)
+    for _name, lines, _mono in calls:
+        assert 7 <= len(lines) <= 9
+        assert [ln.speaker for ln in lines] == [("agent", "customer")[i % 2] for i in range(len(lines))]
+    def plain(cs: list) -> list:
+        return [(n, [(ln.speaker, ln.text, ln.pause, ln.speed) for ln in lines], m) for n, lines, m in cs]
+
+    assert plain(scripts()) == plain(calls)  # seeded: the same set every time
+
+
+def test_decoding_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """`load` sets older objects aside while faster-whisper's decoder runs its full
+    collection (issue 15), and hands them back: cyclic garbage made before is still
+    collected afterwards, and a freeze someone else made is left alone."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    a, b = Node(), Node()
+    a.other, b.other = b, a  # a reference cycle: only the cycle collector frees it
+    gone = weakref.ref(a)
+    del a, b
+    gc.disable()  # no automatic collection may free it in between
+    try:
+        audio = load(SAMPLES / "call_08_mono_password.opus")
+        assert gc.get_freeze_count() == 0
+        assert gone() is not None  # the decoder's collection did not look at it
+        gc.collect()
+        assert gone() is None
+        gc.freeze()  # an application that froze its start-up objects keeps them frozen
+        frozen = gc.get_freeze_count()
+        assert load(SAMPLES / "call_08_mono_password.opus").channels[0].shape == audio.channels[0].shape
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    assert len(audio.channels) == 1 and audio.duration == pytest.approx(25.9, abs=0.1)

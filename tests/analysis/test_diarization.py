@@ -180,6 +180,31 @@ def _two_voices(mc: ModuleType) -> np.ndarray:
     return mc.render(lines, mono=False)  # (2, n): left agent, right customer
 
 
+def test_mel_features_are_librosas_without_importing_it() -> None:
+    """The speaker features' mel filters and the narrowband check's band centres are
+    librosa's Slaney ones (what resemblyzer used), computed without librosa (issue 15)."""
+    import subprocess
+    import sys
+
+    import librosa
+
+    from analysis.diarization.encoder import _mel_basis, mel_frequencies
+
+    for n, fmax in ((42, 8000.0), (40, 8000.0), (10, 900.0), (128, 11025.0)):
+        np.testing.assert_allclose(mel_frequencies(n, fmax), librosa.mel_frequencies(n_mels=n, fmax=fmax), rtol=1e-9)
+    np.testing.assert_allclose(_mel_basis(), librosa.filters.mel(sr=16000, n_fft=400, n_mels=40), atol=1e-7)
+    # a fresh process computing the features and the band check never loads librosa
+    code = ("import sys, numpy as np; from analysis.diarization.encoder import mel_frequencies, mel_frames; "
+            "from analysis.diarization.diarize import is_narrowband; "
+            "mel, _ = mel_frames(np.random.default_rng(0).normal(size=16000).astype(np.float32)); "
+            "is_narrowband(mel); print('librosa' in sys.modules)")  # fmt: skip
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                         env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}, timeout=300)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
 @pytest.fixture(scope="module")
 def stereo(make_calls_module: ModuleType) -> np.ndarray:
     import shutil
