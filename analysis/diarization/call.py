@@ -20,7 +20,7 @@ import numpy as np
 
 from analysis.diarization.assign import assign
 from analysis.diarization.diarize import FRAME, Diarization, DiarizeOptions, diarize
-from analysis.diarization.encoder import SAMPLE_RATE, VoiceEncoder, mel_frames
+from analysis.diarization.encoder import HOP, SAMPLE_RATE, VoiceEncoder, mel_frames
 from analysis.diarization.words import overlapped_words, turns_from_words, word_speakers
 from store.records import Turn, Word
 
@@ -141,7 +141,16 @@ def agent_voiceprint(samples: np.ndarray, opts: DiarizeOptions | None = None,
             total += e - s
         regions = kept
     cut = regions[-1][1] if regions else 0
-    mel, power = mel_frames(samples[:cut]) if max_seconds is not None else head_mel
+    if max_seconds is None:
+        mel, power = head_mel
+    elif cut <= len(head):
+        # the stretch used lies inside the head: its frames are the head's first ones (all
+        # but the last, which saw a few ms past the cut instead of zero padding), so the
+        # mel is not computed twice
+        n = 1 + cut // HOP
+        mel, power = head_mel[0][:n], head_mel[1][:n]
+    else:
+        mel, power = mel_frames(samples[:cut])
     regions_f = [(s // 160, min(len(mel), -(-e // 160))) for s, e in regions]
     wins = [w for w in _windows(regions_f, opts) if (w[1] - w[0]) * FRAME >= opts.cluster_min_window]
     if len(wins) < 3:

@@ -312,11 +312,25 @@ def test_capped_enrolment_reads_only_the_calls_first_speech_and_agrees(stereo: n
     """`voiceprint_call_seconds` (issue 15): the print from the first few seconds of the
     agent's speech points where the whole call's does, and counts only those seconds; the
     correlation the mixed-stereo check reports is np.corrcoef's."""
+    from analysis.diarization import call as call_mod
     from analysis.diarization.call import _correlation, agent_voiceprint
 
     full = agent_voiceprint(stereo[0])
-    capped = agent_voiceprint(stereo[0], max_seconds=6.0)
+    computed: list[int] = []
+    real_mel = call_mod.mel_frames
+
+    def counting(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        computed.append(len(samples))
+        return real_mel(samples)
+
+    call_mod.mel_frames = counting  # type: ignore[assignment]
+    try:
+        capped = agent_voiceprint(stereo[0], max_seconds=6.0)
+    finally:
+        call_mod.mel_frames = real_mel  # type: ignore[assignment]
     assert full is not None and capped is not None
+    # the first stretch held the 6 s: its mel served the print too (computed once)
+    assert computed == [min(len(stereo[0]), int(3 * 6.0 * 16000))]
     assert 6.0 <= capped[1] < full[1] and capped[1] < 6.0 + 5.0  # whole regions, stopping past the cap
     assert float(capped[0] @ full[0]) > 0.95
     assert agent_voiceprint(stereo[0], max_seconds=1e6)[1] == pytest.approx(full[1])  # type: ignore[index]
