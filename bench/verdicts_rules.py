@@ -4,6 +4,7 @@
     python bench/verdicts_rules.py --split dev     # dev only: what tuning may look at
     python bench/verdicts_rules.py --split v3      # batch v3 (rules_utterances_v3.tsv), all held-out
     python bench/verdicts_rules.py --split v4      # batch v4 (rules_utterances_v4.tsv), all held-out
+    python bench/verdicts_rules.py --split probes  # the rules helpers' probes (dev data)
 
 Each utterance of bench/data/rules_utterances.tsv becomes a one-turn interaction in its
 channel style (call / chat / e-mail; a call turn starts at 2 s unless the item says when)
@@ -44,7 +45,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.rules_set import DISCLOSURE_FLAG, HELDOUT_SETS, PHRASE_FLAGS, Utterance, load  # noqa: E402
+from bench.rules_set import DISCLOSURE_FLAG, HELDOUT_SETS, PHRASE_FLAGS, PROBES, Utterance, load  # noqa: E402
 
 FLAGS = (*PHRASE_FLAGS, DISCLOSURE_FLAG)
 CASE_NAMES = {
@@ -295,6 +296,7 @@ def run(splits: Sequence[str] = ("heldout", "dev"), reviews: str | Path | None =
     rules = default_rules()
     files = ["bench/data/rules_utterances.tsv"] if set(splits) - set(HELDOUT_SETS) else []
     files += [f"bench/data/{HELDOUT_SETS[s].name}" for s in splits if s in HELDOUT_SETS]
+    files += [f"bench/data/{PROBES.name}" for s in splits if s == "probes"]
     parts = [f"== Rules: shipped rules on labelled utterances ({', '.join(files)}) =="]
     for s in splits:
         parts.append(section(s, load(s), rules, embeddings.encode))
@@ -307,7 +309,7 @@ def run(splits: Sequence[str] = ("heldout", "dev"), reviews: str | Path | None =
 def main(argv: Sequence[str] | None = None) -> int:
     global WORST
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--split", choices=["dev", "heldout", "both", *HELDOUT_SETS], default="both",
+    ap.add_argument("--split", choices=["dev", "heldout", "both", *HELDOUT_SETS, "probes"], default="both",
                     help="both (default): held-out and dev of rules_utterances.tsv; v3 / v4: the "
                          "separate batch rules_utterances_v3.tsv / _v4.tsv, every item held-out")
     ap.add_argument("--reviews", help="a `convoscope export-reviews` JSONL file: add the reviewers' table")
