@@ -30,7 +30,8 @@ absence records what was looked for.
 Text conditions are read in their clause (`analysis.clauses`): `negated = false` (default)
 counts affirmative matches only, `true` only negated ones, `"any"` both; `in_questions`,
 `in_reported`, `in_hypotheticals` (default false) let a match inside a question, someone
-else's reported words or a supposition count. Counted evidence says why
+else's reported words or a supposition count (`in_hypotheticals = "conditional"`: under a
+plain condition, not a counterfactual, wish or embedded question). Counted evidence says why
 (`"clause": "affirmative"`), and matches that did not count are kept with their reason
 (`not_counted`, e.g. "negated by 'cannot'"). The condition classes live in
 `analysis.conditions`; this module parses rules and runs them.
@@ -157,11 +158,15 @@ def _policy(d: Mapping[str, Any], where: str) -> ClausePolicy:
         neg = None
     elif not isinstance(neg, bool):
         raise ValueError(f'{where}.negated: must be true, false or "any"')
-    flags = {}
+    flags: dict[str, Any] = {}
     for k in ("in_questions", "in_reported", "in_hypotheticals"):
         v = d.get(k, False)
+        if k == "in_hypotheticals" and v == "conditional":
+            flags[k] = v
+            continue
         if not isinstance(v, bool):
-            raise ValueError(f"{where}.{k}: must be true or false")
+            more = ' or "conditional"' if k == "in_hypotheticals" else ""
+            raise ValueError(f"{where}.{k}: must be true or false{more}")
         flags[k] = v
     return ClausePolicy(neg, **flags)
 
