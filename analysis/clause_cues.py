@@ -335,6 +335,9 @@ IRREALIS_CUES = frozenset(
     }
 )  # fmt: skip
 IRREALIS_VERBS = frozenset(["were", "weren't", "had", "hadn't"])
+#: "... you would have heard": a past counterfactual after an "if" clause
+COUNTERFACTUAL_MODALS = frozenset(["would", "could", "might", "should", "wouldn't", "couldn't", "you'd", "we'd", "i'd", "they'd", "he'd", "she'd", "it'd"])
+COUNTERFACTUAL_HAVE = frozenset(["would've", "could've", "might've", "should've", "wouldve", "couldve"])
 #: "I'd be grateful if a manager could call me", "I'd appreciate it if ...": a polite request,
 #: not a supposition (the word before "if", or before "it if")
 POLITE_IF = frozenset(["grateful", "appreciate", "appreciated", "thankful", "great", "helpful", "lovely", "nice", "ideal"])

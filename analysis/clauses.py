@@ -50,6 +50,8 @@ from analysis.clause_cues import (
     CONTRAST_HERE,
     CONTRAST_NEGATION,
     COORDINATORS,
+    COUNTERFACTUAL_HAVE,
+    COUNTERFACTUAL_MODALS,
     FILLERS,
     FIRST_PERSON,
     HYPOTHETICAL_CUES,
@@ -239,15 +241,25 @@ class TurnClauses:
         irrealis = False
         if hyp is not None:
             cue = tuple(hyp.split())
-            irrealis = cue in IRREALIS_CUES or (
-                cue[0] == "if" and any(x in IRREALIS_VERBS for x in self.words[at : last + 1])
-            )
+            irrealis = cue in IRREALIS_CUES or (cue[0] == "if" and self._counterfactual(at, last, shi))
         return Reading(
             negated=self._negation(clo, first, last, own_words) or self._contrast(chi, shi),
             question=self._question(clo, chi, slo, shi),
             reported=self._reported(slo, first, last, own_words),
             hypothetical=hyp,
             irrealis=irrealis,
+        )
+
+    def _counterfactual(self, at: int, last: int, shi: int) -> bool:
+        """An "if" at token `at` is counterfactual: a subjunctive "were" / "had" in its clause
+        ("if this call were recorded") or a "would have" after it in the sentence ("if we
+        recorded calls you would have heard a message")."""
+        w = self.words
+        if any(x in IRREALIS_VERBS for x in w[at : last + 1]):
+            return True
+        return any(
+            w[k] in COUNTERFACTUAL_HAVE or (w[k] == "have" and w[k - 1] in COUNTERFACTUAL_MODALS)
+            for k in range(last + 1, shi)
         )
 
     def _contrast(self, chi: int, shi: int) -> str | None:
