@@ -534,9 +534,9 @@ def test_disclosure_forms_of_the_v4_round(shipped_phrases_only: RuleEngine, text
 
 
 def test_the_clause_reader_tells_a_condition_from_what_is_not_asserted() -> None:
-    from analysis.clauses import TurnClauses
+    from analysis.clauses import Reading, TurnClauses
 
-    def read(text: str, words: str):  # noqa: ANN202
+    def read(text: str, words: str) -> Reading:
         a = text.index(words)
         return TurnClauses(text).read(a, a + len(words), frozenset(words.split()))
 
