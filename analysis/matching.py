@@ -291,7 +291,7 @@ class PhraseSet:
             for _t, _score, k in process.extract(tt.norm, self.targets, scorer=fuzz.partial_ratio,
                                                  score_cutoff=cut, limit=None):  # fmt: skip
                 live.add(k)
-        if self.phonetic:
+        if self.phonetic and self.fuzzy < 100:  # at fuzzy 100 only the exact layer runs
             maybe = set().union(*(self.by_code[c] for c in tt.codeset & self.by_code.keys()))
             live.update(k for k in maybe - live if self.compiled[k].may_sound_in(tt))
         return sorted(live)

@@ -14,6 +14,9 @@ of these keys (the README and config.example.toml carry the full schema):
   does not count ("cancel my order" for a churn rule), and its evidence says so;
 - `semantic = "..."` (or a list), `threshold = 0.6` — MiniLM cosine similarity of a turn
   (long turns such as e-mails also sentence by sentence, the best sentence is the evidence);
+- `classifier = "churn_risk"` (optional `threshold`) — a learned head on the same turn
+  vector (analysis/rules_classifier.json, bench/rules_classifier.py), read through the
+  clause guards: a turn with a negated, questioning or reported clause does not count;
 - `metric = "non_talk_seconds"` with `gt`/`ge`/`lt`/`le`/`eq` — conversation metrics,
   sentiment (−5..+5) and anger (0..1), see `METRICS`;
 - `channel`, `queue`, `agent` = a value or a list — the interaction's attributes;
@@ -43,9 +46,11 @@ evidence format is what reviewers see.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -56,6 +61,7 @@ from analysis.conditions import (
     AllCondition,
     AnyCondition,
     AttributeCondition,
+    ClassifierCondition,
     ClausePolicy,
     Condition,
     MetricCondition,
@@ -88,7 +94,7 @@ METRICS: tuple[str, ...] = (
     "longest_monologue_seconds.customer", "agent_questions", "turns", "first_response_seconds",
     "mean_response_seconds", "time_to_close_seconds",
 )  # fmt: skip
-_TEXT_KEYS = ("phrase", "near", "semantic")
+_TEXT_KEYS = ("phrase", "near", "semantic", "classifier")
 _SCOPE_KEYS = ("speaker", "within_seconds", "within_turns")
 #: how a text match must read in its clause to count (see `ClausePolicy`)
 _CLAUSE_KEYS = ("negated", "in_questions", "in_reported", "in_hypotheticals")
@@ -97,6 +103,7 @@ _MODIFIERS = {
     "phrase": {"fuzzy", "phonetic", "except", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "near": {"distance", "fuzzy", "except", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "semantic": {"threshold", *_SCOPE_KEYS, *_CLAUSE_KEYS},
+    "classifier": {"threshold", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "metric": set(_OPS),
 }
 
@@ -252,6 +259,17 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
         cond = SemanticCondition(
             _str_list(d["semantic"], f"{where}.semantic"), thr, _scope(d, where), _policy(d, where)
         )
+    elif kind == "classifier":
+        heads = classifier_heads()
+        name = d["classifier"]
+        if name not in heads:
+            raise ValueError(f"{where}.classifier: no head {name!r}; known: {', '.join(sorted(heads))}")
+        head = heads[name]
+        thr = float(d.get("threshold", head["threshold"]))
+        if not 0 < thr < 1:
+            raise ValueError(f"{where}.threshold: must be between 0 and 1")
+        cond = ClassifierCondition(name, np.asarray(head["weights"], dtype=np.float32), float(head["intercept"]),
+                                   thr, _scope(d, where), _policy(d, where))  # fmt: skip
     elif kind == "metric":
         if d["metric"] not in METRICS:
             raise ValueError(
@@ -275,6 +293,15 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
         cond.excepts = PhraseSet(_phrases(d["except"], f"{where}.except"), fuzzy=100.0, phonetic=False)
     cond.negate = bool(d.get("negate", False))
     return cond
+
+
+@lru_cache(maxsize=1)
+def classifier_heads() -> dict[str, dict[str, Any]]:
+    """The learned heads of `classifier` conditions (analysis/rules_classifier.json, written
+    by bench/rules_classifier.py): flag name -> weights, intercept, threshold, speaker."""
+    text = resources.files("analysis").joinpath("rules_classifier.json").read_text("utf-8")
+    heads: dict[str, dict[str, Any]] = json.loads(text)["heads"]
+    return heads
 
 
 def _semantic_nodes(c: Condition) -> list[SemanticCondition]:

@@ -76,7 +76,7 @@ def without_clause_reading(rules: Sequence[Any]) -> list[Any]:
     def walk(d: Any) -> Any:
         if isinstance(d, dict):
             d = {k: walk(v) for k, v in d.items()}
-            if any(k in d for k in ("phrase", "near", "semantic")):
+            if any(k in d for k in ("phrase", "near", "semantic", "classifier")):
                 d.update(negated="any", in_questions=True, in_reported=True, in_hypotheticals=True)
             return d
         if isinstance(d, list):

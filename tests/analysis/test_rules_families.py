@@ -446,6 +446,7 @@ NOT_CHURN_V4 = [
     "i'm moving banks for my direct debit, here are the new details",
     "i've decided to leave it for now, thanks",
     "i'm going to chase this up with the courier",  # a verb, not a bank's name
+    "we're moving to halifax in the spring",  # a town: a provider named like one needs a product moved
 ]
 
 
@@ -559,3 +560,71 @@ def test_in_hypotheticals_conditional_is_a_valid_setting() -> None:
         assert bool(engine.evaluate(it, {})) is fires, text
     with pytest.raises(ValueError, match="conditional"):
         compile_condition({"phrase": "x", "in_hypotheticals": "maybe"})
+
+
+# -- the learned second opinion (`classifier` conditions) -----------------------------------
+
+
+def _head_engine(flag: str = "churn_risk", **extra: object) -> tuple[RuleEngine, np.ndarray]:
+    """An engine with one classifier condition and a turn vector along its head's weights
+    (so the head is sure), to test what the condition does around the head."""
+    from analysis.rules import classifier_heads
+
+    w = np.asarray(classifier_heads()[flag]["weights"], dtype=np.float32)
+    rule = RuleOptions(name="c", flag=flag, when={"classifier": flag, "speaker": "customer", **extra})
+    return RuleEngine([rule], _blind_embed), (w / np.linalg.norm(w))[None, :]
+
+
+def _one(engine: RuleEngine, vec: np.ndarray, text: str, speaker: str = "customer") -> tuple[list, list]:
+    notes: list = []
+    it = Interaction("chat", "t", "x", "h", turns=[Turn(0, speaker, text)])
+    return engine.evaluate(it, {}, vec, notes=notes), notes
+
+
+def test_a_classifier_hit_says_so_in_its_evidence() -> None:
+    engine, vec = _head_engine()
+    hits, _ = _one(engine, vec, "right, that's me finished with you lot")
+    assert [h.rule.kind for h in hits] == ["churn_risk"]
+    ev = hits[0].evidence[0]
+    assert ev["how"] == "classifier" and ev["condition"].startswith("classifier 1.00 (churn_risk head") and ev["clause"] == "affirmative"
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("i'm not finished with you lot", "negated"),
+        ("are you finished with me?", "in a question"),
+        ("my neighbour says she's finished with you lot", "reported speech"),
+    ],
+)
+def test_the_clause_guards_apply_to_a_classifier_hit(text: str, why: str) -> None:
+    engine, vec = _head_engine()
+    hits, notes = _one(engine, vec, text)
+    assert hits == [] and why in notes[0].not_counted[0]["why"] and "classifier" in notes[0].not_counted[0]["why"]
+
+
+def test_a_classifier_condition_keeps_its_speaker_and_threshold() -> None:
+    engine, vec = _head_engine()
+    assert _one(engine, vec, "that's me finished with you lot", speaker="agent")[0] == []
+    engine, _ = _head_engine()
+    assert _one(engine, -vec, "that's me finished with you lot")[0] == []  # the head says no
+    with pytest.raises(ValueError, match="no head"):
+        compile_condition({"classifier": "nonsense"})
+    with pytest.raises(ValueError, match="threshold"):
+        compile_condition({"classifier": "churn_risk", "threshold": 1.5})
+
+
+def test_the_shipped_heads_fit_the_turn_vectors_and_churn_is_wired_in() -> None:
+    from analysis.rules import classifier_heads
+
+    heads = classifier_heads()
+    assert set(heads) == {"churn_risk", "escalation_request", "prohibited_phrase"}
+    assert all(len(h["weights"]) == 384 and 0.5 <= h["threshold"] < 1 for h in heads.values())
+    wired = [r.name for r in default_rules() if "classifier" in str(r.when)]
+    assert wired == ["churn_threat"]
+
+
+def test_a_classifier_head_does_not_read_vectors_of_another_width(caplog: pytest.LogCaptureFixture) -> None:
+    engine, _ = _head_engine()
+    hits, _notes = _one(engine, np.ones((1, 256), dtype=np.float32) / 16, "that's me finished with you lot")
+    assert hits == [] and "256 dimensions" in caplog.text
