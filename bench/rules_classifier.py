@@ -219,13 +219,17 @@ def fit_all(data: dict[str, list[Utterance]], vec: dict[str, np.ndarray]) -> dic
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global TARGET_PRECISION
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--evaluate-only", action="store_true", help="print the cross-batch test, write nothing")
     ap.add_argument("--old-rules", action="append", default=[], metavar="BATCH=COMMIT",
                     help="also test BATCH against the rules of COMMIT (frozen before BATCH was read)")
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--target", type=float, default=TARGET_PRECISION,
+                    help=f"out-of-fold precision the threshold must reach (default {TARGET_PRECISION})")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    TARGET_PRECISION = args.target
     old = dict(x.split("=", 1) for x in args.old_rules)
     if set(old) - set(OPENED):
         ap.error(f"--old-rules: batches are {', '.join(OPENED)}")

@@ -562,6 +562,53 @@ def test_in_hypotheticals_conditional_is_a_valid_setting() -> None:
         compile_condition({"phrase": "x", "in_hypotheticals": "maybe"})
 
 
+# the rules helper's own probe sets 4 and 5 (bench/data/rules_probes_esc.tsv) showed more
+# families missing; these are further phrasings of them, not copied from the probes
+MORE_CHURN_V4 = [
+    "that's it, you've lost us",
+    "can you have the contract cancelled from today",
+    "we don't plan on staying with you",  # the negated form is the threat
+    "i won't be continuing my subscription",
+    "what notice period do i have to give to leave",
+    "i'd prefer to go with a provider that turns up",
+    "sorry but i'm breaking the contract now",
+    "just shut the lot down",
+    "ok im leavin you lot",
+]
+MORE_NOT_CHURN_V4 = [
+    "i got a notice to leave the flat so i need to update my address",
+    "you've lost us the paperwork twice now",
+    "i'm staying with you, just sort the bill",
+]
+MORE_ESCALATIONS_V4 = [
+    "i need someone with real authority on this",
+    "let me speak with a senior member of the management team",
+    "i'll go over your head if i have to, put me through",
+    "send this up the chain please",
+    "who do i talk to above you",
+    "is there somebody above you",
+    "i'm asking that my case be escalated",
+    "raise it with your team leader please",
+]
+MORE_NOT_ESCALATIONS_V4 = [
+    "thanks for escalating it yesterday, all sorted",
+    "i was raising a different point with your colleague",
+]
+MORE_PROMISES_V4 = ["no way it won't be connected by tonight", "there's no chance you won't have it friday"]
+MORE_NOT_PROMISES_V4 = ["the price promise is on our website"]
+
+
+@pytest.mark.parametrize(("flag", "speaker", "text", "fires"), [
+    *(("churn_risk", "customer", t, True) for t in MORE_CHURN_V4),
+    *(("churn_risk", "customer", t, False) for t in MORE_NOT_CHURN_V4),
+    *(("escalation_request", "customer", t, True) for t in MORE_ESCALATIONS_V4),
+    *(("escalation_request", "customer", t, False) for t in MORE_NOT_ESCALATIONS_V4),
+    *(("prohibited_phrase", "agent", t, True) for t in MORE_PROMISES_V4),
+    *(("prohibited_phrase", "agent", t, False) for t in MORE_NOT_PROMISES_V4),
+])  # fmt: skip
+def test_more_families_of_the_v4_round(shipped: RuleEngine, flag: str, speaker: str, text: str, fires: bool) -> None:
+    assert (flag in _kinds(shipped, speaker, text)) is fires
+
 # -- the learned second opinion (`classifier` conditions) -----------------------------------
 
 
@@ -614,14 +661,15 @@ def test_a_classifier_condition_keeps_its_speaker_and_threshold() -> None:
         compile_condition({"classifier": "churn_risk", "threshold": 1.5})
 
 
-def test_the_shipped_heads_fit_the_turn_vectors_and_churn_is_wired_in() -> None:
+def test_the_shipped_heads_fit_the_turn_vectors_and_are_opt_in() -> None:
+    """The heads did not earn a place in the shipped rules (bench/rules_classifier.py's
+    cross-batch test, README); a rule opts in with `classifier = "<flag>"`."""
     from analysis.rules import classifier_heads
 
     heads = classifier_heads()
     assert set(heads) == {"churn_risk", "escalation_request", "prohibited_phrase"}
     assert all(len(h["weights"]) == 384 and 0.5 <= h["threshold"] < 1 for h in heads.values())
-    wired = [r.name for r in default_rules() if "classifier" in str(r.when)]
-    assert wired == ["churn_threat"]
+    assert not [r.name for r in default_rules() if "classifier" in str(r.when)]
 
 
 def test_a_classifier_head_does_not_read_vectors_of_another_width(caplog: pytest.LogCaptureFixture) -> None:
