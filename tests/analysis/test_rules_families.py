@@ -574,11 +574,16 @@ MORE_CHURN_V4 = [
     "sorry but i'm breaking the contract now",
     "just shut the lot down",
     "ok im leavin you lot",
+    "honestly just get rid of the subscription",
+    "go ahead and disconnect me, i'm finished",
+    "we've signed a new deal with octopus so that's us",
 ]
 MORE_NOT_CHURN_V4 = [
     "i got a notice to leave the flat so i need to update my address",
     "you've lost us the paperwork twice now",
     "i'm staying with you, just sort the bill",
+    "can you get rid of the old email address on my account",
+    "you cut me off earlier when i rang",
 ]
 MORE_ESCALATIONS_V4 = [
     "i need someone with real authority on this",
