@@ -11,7 +11,6 @@ count, with the reason.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +31,6 @@ from analysis.matching import (
     phrase_candidates,
 )
 from store.records import Interaction
-
-log = logging.getLogger(__name__)
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b,
@@ -471,67 +468,6 @@ class SemanticCondition(Condition):
 
     def describe(self) -> str:
         return f'meaning like "{self.texts[0]}" (>= {self.threshold:g}) {self.scope.describe()}'.strip()
-
-
-class ClassifierCondition(Condition):
-    """A learned second opinion: a logistic-regression head (`analysis/rules_classifier.json`,
-    written by bench/rules_classifier.py) on the turn's MiniLM vector — the vector the pipeline
-    computes once per turn anyway, so no second model pass. A turn counts when the head's
-    probability reaches `threshold` and the turn passes the clause guards: every clause of it
-    is read (`analysis.clauses`) and the first reading the policy does not accept (negated, a
-    question, reported speech, ...) keeps it out, with that reason. Evidence says
-    "classifier 0.93". The heads were fitted on the packaged MiniLM's vectors: with another
-    `embedding_model` they do not apply (a different width is reported, not guessed at)."""
-
-    def __init__(self, head: str, weights: np.ndarray, intercept: float, threshold: float, scope: _Scope,
-                 policy: ClausePolicy = ClausePolicy()) -> None:  # fmt: skip
-        self.head, self.weights, self.intercept = head, weights, intercept
-        self.threshold, self.scope, self.policy = threshold, scope, policy
-        self._warned = False
-
-    def uses_semantic(self) -> bool:
-        return True  # it reads the turn vectors
-
-    def _evaluate(self, ctx: RuleContext) -> Outcome:
-        idx = self.scope.turns(ctx)
-        if not idx:
-            return Outcome(False, [])
-        vecs = ctx.vectors()[idx]
-        if vecs.shape[1] != self.weights.shape[0]:
-            # another embedding model than the packaged MiniLM the head was fitted on: the
-            # head cannot read these vectors; say so once (in the log) instead of guessing
-            if not self._warned:
-                self._warned = True
-                log.warning("classifier condition %r skipped: turn vectors have %d dimensions, the head was "
-                            "fitted on the packaged MiniLM's %d", self.head, vecs.shape[1], self.weights.shape[0])  # fmt: skip
-            return Outcome(False, [])
-        z = vecs @ self.weights + self.intercept
-        probs = 1.0 / (1.0 + np.exp(-z))
-        ev, skipped = [], []
-        for i, p in zip(idx, probs, strict=True):
-            if p < self.threshold:
-                continue
-            tc, text = ctx.clauses(i), ctx.interaction.turns[i].text
-            m = Match(0, len(text), round(100 * float(p), 1), "classifier")
-            ok, why = True, "affirmative"
-            if self.policy.reads_clauses:
-                for a, b in tc.clauses():
-                    ok, why = self.policy.judge(tc.read(a, b))
-                    if not ok:
-                        break
-                else:
-                    ok, why = True, "affirmative"
-            label = f"classifier {float(p):.2f} ({self.describe()})"
-            if ok:
-                e = _evidence(ctx, i, m, label)
-                e["counted"], e["clause"] = True, why
-                ev.append(e)
-            elif len(skipped) < MAX_NOT_COUNTED:
-                skipped.append(_not_counted(ctx, i, m, f"{label}: {why}"))
-        return Outcome(bool(ev), ev, max((e["score"] for e in ev), default=None), skipped)
-
-    def describe(self) -> str:
-        return f"{self.head} head >= {self.threshold:g} {self.scope.describe()}".strip()
 
 
 class MetricCondition(Condition):

@@ -46,11 +46,9 @@ evidence format is what reviewers see.
 
 from __future__ import annotations
 
-import json
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -61,7 +59,6 @@ from analysis.conditions import (
     AllCondition,
     AnyCondition,
     AttributeCondition,
-    ClassifierCondition,
     ClausePolicy,
     Condition,
     MetricCondition,
@@ -74,11 +71,12 @@ from analysis.conditions import (
     _Scope,
 )
 from analysis.matching import PhraseSet, expand_alternatives
+from analysis.rule_classifier import ClassifierCondition, classifier_heads
 from store.records import CHANNELS, Interaction, severity_value
 
 __all__ = [
     "METRICS", "SPEAKER_SCOPES", "ClausePolicy", "Condition", "Outcome", "RuleContext", "RuleEngine",
-    "RuleHit", "RuleNote", "RuleOptions", "compile_condition", "default_rules", "flatten_values",
+    "RuleHit", "RuleNote", "RuleOptions", "classifier_heads", "compile_condition", "default_rules", "flatten_values",
 ]  # fmt: skip
 
 SPEAKER_SCOPES = ("agent", "customer", "any")
@@ -293,15 +291,6 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
         cond.excepts = PhraseSet(_phrases(d["except"], f"{where}.except"), fuzzy=100.0, phonetic=False)
     cond.negate = bool(d.get("negate", False))
     return cond
-
-
-@lru_cache(maxsize=1)
-def classifier_heads() -> dict[str, dict[str, Any]]:
-    """The learned heads of `classifier` conditions (analysis/rules_classifier.json, written
-    by bench/rules_classifier.py): flag name -> weights, intercept, threshold, speaker."""
-    text = resources.files("analysis").joinpath("rules_classifier.json").read_text("utf-8")
-    heads: dict[str, dict[str, Any]] = json.loads(text)["heads"]
-    return heads
 
 
 def _semantic_nodes(c: Condition) -> list[SemanticCondition]:

@@ -13,7 +13,7 @@ rules, `analysis.encoder`: no second model pass), trained on the turns of the sp
 is about (customer for churn and escalation, agent for promises). Its threshold is chosen
 without the batch it is tested on: out-of-fold over the training batches (each left out in
 turn), the lowest probability at which the classifier alone, after the clause guards
-(`analysis.conditions.ClassifierCondition`: no clause of the turn negated, a question or
+(`analysis.rule_classifier.ClassifierCondition`: no clause of the turn negated, a question or
 reported speech), is right in ≥ 99 % of its hits.
 
 Data: only the opened rule sets — both halves of bench/data/rules_utterances.tsv ("v12"),
