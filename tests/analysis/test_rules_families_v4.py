@@ -182,6 +182,9 @@ MORE_CHURN_V4 = [
     "honestly just get rid of the subscription",
     "go ahead and disconnect me, i'm finished",
     "we've signed a new deal with octopus so that's us",
+    "please accept this as notice of termination",  # probe set 6's families
+    "i'm leaving the network at the end of the month",
+    "we're walking away from the deal",
 ]
 MORE_NOT_CHURN_V4 = [
     "i got a notice to leave the flat so i need to update my address",
@@ -189,6 +192,8 @@ MORE_NOT_CHURN_V4 = [
     "i'm staying with you, just sort the bill",
     "can you get rid of the old email address on my account",
     "you cut me off earlier when i rang",
+    "my wife's thinking about switching but i'm staying put",  # someone else's plan
+    "i'll leave the service engineer a note",
 ]
 MORE_ESCALATIONS_V4 = [
     "i need someone with real authority on this",
