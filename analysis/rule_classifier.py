@@ -3,7 +3,7 @@ MiniLM vector, read through the clause guards (split from analysis.conditions).
 
 The heads live in analysis/rules_classifier.json, written by bench/rules_classifier.py (its
 docstring has the recipe and the cross-batch test that decides whether a head earns a place
-in the shipped rules; none does yet, so they are opt-in). The turn vector is the one the
+in the shipped rules: only the churn head does). The turn vector is the one the
 pipeline computes once per turn for topics and semantic rules: no second model pass.
 """
 

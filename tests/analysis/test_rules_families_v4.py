@@ -185,6 +185,7 @@ MORE_CHURN_V4 = [
     "please accept this as notice of termination",  # probe set 6's families
     "i'm leaving the network at the end of the month",
     "we're walking away from the deal",
+    "i want to transfer my isa out to another provider",  # probe set 7's families
 ]
 MORE_NOT_CHURN_V4 = [
     "i got a notice to leave the flat so i need to update my address",
@@ -194,6 +195,8 @@ MORE_NOT_CHURN_V4 = [
     "you cut me off earlier when i rang",
     "my wife's thinking about switching but i'm staying put",  # someone else's plan
     "i'll leave the service engineer a note",
+    "my son is switching to a different network next week",  # someone else's move
+    "please move the payments to a different bank account from next month",
 ]
 MORE_ESCALATIONS_V4 = [
     "i need someone with real authority on this",
@@ -204,6 +207,7 @@ MORE_ESCALATIONS_V4 = [
     "is there somebody above you",
     "i'm asking that my case be escalated",
     "raise it with your team leader please",
+    "i'm taking my complaint all the way to the top",
 ]
 MORE_NOT_ESCALATIONS_V4 = [
     "thanks for escalating it yesterday, all sorted",
@@ -276,15 +280,15 @@ def test_a_classifier_condition_keeps_its_speaker_and_threshold() -> None:
         compile_condition({"classifier": "churn_risk", "threshold": 1.5})
 
 
-def test_the_shipped_heads_fit_the_turn_vectors_and_are_opt_in() -> None:
-    """The heads did not earn a place in the shipped rules (bench/rules_classifier.py's
-    cross-batch test, README); a rule opts in with `classifier = "<flag>"`."""
+def test_the_shipped_heads_fit_the_turn_vectors_and_only_churn_is_wired_in() -> None:
+    """Only the churn head earned a place in the shipped rules (bench/rules_classifier.py's
+    cross-batch test, README); the others are there for a rule to opt in."""
     from analysis.rules import classifier_heads
 
     heads = classifier_heads()
     assert set(heads) == {"churn_risk", "escalation_request", "prohibited_phrase"}
     assert all(len(h["weights"]) == 384 and 0.5 <= h["threshold"] < 1 for h in heads.values())
-    assert not [r.name for r in default_rules() if "classifier" in str(r.when)]
+    assert [r.name for r in default_rules() if "classifier" in str(r.when)] == ["churn_threat"]
 
 
 def test_a_classifier_head_does_not_read_vectors_of_another_width(caplog: pytest.LogCaptureFixture) -> None:
