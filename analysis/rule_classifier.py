@@ -32,6 +32,15 @@ from analysis.matching import Match
 log = logging.getLogger(__name__)
 
 
+def heads_digest() -> str:
+    """A digest of the heads file: part of the analysis fingerprint when a rule uses a
+    head, so refitted heads make old scores stale (`convoscope analyze --stale`)."""
+    import hashlib
+
+    data = resources.files("analysis").joinpath("rules_classifier.json").read_bytes()
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
 @lru_cache(maxsize=1)
 def classifier_heads() -> dict[str, dict[str, Any]]:
     """The learned heads of `classifier` conditions (analysis/rules_classifier.json): flag
