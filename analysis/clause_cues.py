@@ -281,6 +281,9 @@ IMPERATIVE_OPENERS = frozenset(["", "please", "pls", "plz", "so", "just", "kindl
 REPORTING_PHRASES: tuple[tuple[str, ...], ...] = (
     ("according", "to"), ("wants", "me", "to"), ("wanted", "me", "to"), ("wants", "us", "to"),
     ("wanted", "us", "to"), ("was", "told"), ("were", "told"), ("been", "told"), ("apparently",),
+    # someone else's question passed on: "my mum wants to know how to close her account"
+    ("wants", "to", "know"), ("wanted", "to", "know"), ("wants", "to", "find", "out"),
+    ("wanted", "to", "find", "out"),
 )  # fmt: skip
 PASSIVE_REPORT = frozenset(
     {("was", "told"), ("were", "told"), ("been", "told"), ("according", "to"), ("apparently",)}
@@ -314,6 +317,39 @@ HYPOTHETICAL_CUES: tuple[tuple[str, ...], ...] = tuple(
             "was thinking of", "was thinking about", "had planned to", "did think about",
         },
         key=lambda c: -len(c.split()),
+    )
+)  # fmt: skip
+#: hypothetical cues that mark what follows as not asserted at all: a counterfactual or wish
+#: ("if only", "I wish"), an embedded question ("you asked whether we record calls") or an
+#: intention that did not happen. A rule with `in_hypotheticals = "conditional"` counts a
+#: match under a plain condition ("unless you object this call will be recorded") but not
+#: under these. "if" is irrealis too when its clause has a subjunctive "were" / "had"
+#: ("if this call were recorded you'd have heard a message"): `IRREALIS_VERBS`.
+IRREALIS_CUES = frozenset(
+    {
+        ("whether",), ("wish",), ("if", "only"), ("would", "have"), ("could", "have"), ("imagine",),
+        ("would", "love", "to"), ("i'd", "love", "to"), ("suppose",), ("supposing",), ("what", "if"),
+        ("was", "going", "to"), ("was", "gonna"), ("were", "going", "to"), ("was", "about", "to"),
+        ("was", "planning", "to"), ("was", "thinking", "of"), ("was", "thinking", "about"),
+        ("had", "planned", "to"), ("did", "think", "about"),
+    }
+)  # fmt: skip
+IRREALIS_VERBS = frozenset(["were", "weren't", "had", "hadn't"])
+#: "... you would have heard": a past counterfactual after an "if" clause
+COUNTERFACTUAL_MODALS = frozenset(["would", "could", "might", "should", "wouldn't", "couldn't", "you'd", "we'd", "i'd", "they'd", "he'd", "she'd", "it'd"])
+COUNTERFACTUAL_HAVE = frozenset(["would've", "could've", "might've", "should've", "wouldve", "couldve"])
+#: "I'd be grateful if a manager could call me", "I'd appreciate it if ...": a polite request,
+#: not a supposition (the word before "if", or before "it if")
+POLITE_IF = frozenset(["grateful", "appreciate", "appreciated", "thankful", "great", "helpful", "lovely", "nice", "ideal"])
+#: a contrast after the match that takes it back for the present case: "calls may be recorded
+#: on some lines but not this one" (`CONTRAST_NEGATION` then one of `CONTRAST_HERE`)
+CONTRAST_NEGATION: tuple[tuple[str, ...], ...] = (("but", "not"), ("except", "not"), ("though", "not"))
+CONTRAST_HERE: tuple[tuple[str, ...], ...] = tuple(
+    tuple(c.split())
+    for c in (
+        "this one", "this call", "this line", "this conversation", "this time", "on this line",
+        "on this call", "on this one", "here", "in this case", "in your case", "for you", "for this",
+        "for this one", "yours", "you", "today", "right now", "now",
     )
 )  # fmt: skip
 ADVERBS = frozenset(

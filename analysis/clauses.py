@@ -47,18 +47,25 @@ from functools import lru_cache
 from analysis.clause_cues import (
     ADVERBS,
     AUXILIARIES,
+    CONTRAST_HERE,
+    CONTRAST_NEGATION,
     COORDINATORS,
+    COUNTERFACTUAL_HAVE,
+    COUNTERFACTUAL_MODALS,
     FILLERS,
     FIRST_PERSON,
     HYPOTHETICAL_CUES,
     IMPERATIVE_OPENERS,
     IMPERATIVE_REPORTING,
+    IRREALIS_CUES,
+    IRREALIS_VERBS,
     MODAL_NOT_HYPOTHETICAL,
     NEG_RAISERS,
     NEG_WINDOW,
     NEGATION_CUES,
     OBJECT_PRONOUNS,
     PASSIVE_REPORT,
+    POLITE_IF,
     PSEUDO_NEGATION,
     QUOTES,
     RELATIVE_HEADS,
@@ -81,12 +88,16 @@ from analysis.clause_cues import (
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """How one match reads: each field is the cue found (None when it does not apply)."""
+    """How one match reads: each field is the cue found (None when it does not apply).
+    `irrealis`: the hypothetical cue marks the match as not asserted at all (a
+    counterfactual, a wish, an embedded question: `clause_cues.IRREALIS_CUES`), not a plain
+    condition."""
 
     negated: str | None = None
     question: str | None = None
     reported: str | None = None
     hypothetical: str | None = None
+    irrealis: bool = False
 
     def reasons(self) -> list[str]:
         """Human-readable reasons, e.g. ["negated by 'cannot'", "in a question ('did you')"]."""
@@ -226,12 +237,47 @@ class TurnClauses:
         own_words = frozenset(own)
         clo, chi = self.clause(first, last)
         slo, shi = self.sentence(first, last)
+        hyp, at = self._hypothetical_at(clo, first, last, own_words)
+        irrealis = False
+        if hyp is not None:
+            cue = tuple(hyp.split())
+            irrealis = cue in IRREALIS_CUES or (cue[0] == "if" and self._counterfactual(at, last, shi))
         return Reading(
-            negated=self._negation(clo, first, last, own_words),
+            negated=self._negation(clo, first, last, own_words) or self._contrast(chi, shi),
             question=self._question(clo, chi, slo, shi),
             reported=self._reported(slo, first, last, own_words),
-            hypothetical=self._hypothetical(clo, first, last, own_words),
+            hypothetical=hyp,
+            irrealis=irrealis,
         )
+
+    def _counterfactual(self, at: int, last: int, shi: int) -> bool:
+        """An "if" at token `at` is counterfactual: a subjunctive "were" / "had" in its clause
+        ("if this call were recorded") or a "would have" after it in the sentence ("if we
+        recorded calls you would have heard a message")."""
+        w = self.words
+        if any(x in IRREALIS_VERBS for x in w[at : last + 1]):
+            return True
+        return any(
+            w[k] in COUNTERFACTUAL_HAVE or (w[k] == "have" and w[k - 1] in COUNTERFACTUAL_MODALS)
+            for k in range(last + 1, shi)
+        )
+
+    def _contrast(self, chi: int, shi: int) -> str | None:
+        """A contrast right after the match's clause that takes it back for this case:
+        "calls may be recorded on some of our lines but not this one" (a negation after the
+        match, which the forward-scoping cues cannot see)."""
+        w = self.words
+        k = chi
+        while k < shi and not w[k][0].isalnum():
+            k += 1
+        for c in CONTRAST_NEGATION:
+            if _starts_with(w, k, c):
+                j = k + len(c)
+                for h in CONTRAST_HERE:
+                    end = j + len(h)
+                    if _starts_with(w, j, h) and (end >= shi or not w[end][0].isalnum()):
+                        return " ".join((*c, *h))
+        return None
 
     def _negation(self, clo: int, first: int, last: int, own: frozenset[str]) -> str | None:
         w = self.words
@@ -374,7 +420,18 @@ class TurnClauses:
             return f"{who} {verb}".strip()
         return None
 
+    def _polite_if(self, i: int) -> bool:
+        """The "if" at token i opens a polite request: "I'd be grateful if", "I would
+        appreciate it if" (`POLITE_IF`)."""
+        w = self.words
+        prev = w[i - 1] if i > 0 else ""
+        return prev in POLITE_IF or (prev == "it" and i > 1 and w[i - 2] in POLITE_IF)
+
     def _hypothetical(self, clo: int, first: int, last: int, own: frozenset[str]) -> str | None:
+        return self._hypothetical_at(clo, first, last, own)[0]
+
+    def _hypothetical_at(self, clo: int, first: int, last: int, own: frozenset[str]) -> tuple[str | None, int]:
+        """The hypothetical cue of the match and the token it stands at ((None, -1): none)."""
         w = self.words
         # a cue inside the span that the pattern does not spell ("I could promise" matched
         # as "i" near "promise"), then the cues before it
@@ -386,6 +443,13 @@ class TurnClauses:
                 continue
             if cue == ("wish",) and i + 1 < len(w) and w[i + 1] == "to":
                 continue  # "I wish to cancel" states a wish, "I wish I could" is irrealis
+            if cue == ("if",) and self._polite_if(i):
+                continue  # "I'd be grateful if a manager could call me": a request
+            if cue in (("could",), ("would",)) and (
+                any(w[k] == "if" and self._polite_if(k) for k in range(clo, i))
+                or (w[i + 1 : i + 2] == ["be"] and w[i + 2 : i + 3] and w[i + 2] in POLITE_IF)
+            ):
+                continue  # "I would be grateful if someone senior could contact me"
             if cue in (("could",), ("would",)):
                 k = i + 1
                 while k < len(w) and w[k] in ADVERBS:
@@ -406,5 +470,5 @@ class TurnClauses:
                     break
             if stop:
                 continue
-            return " ".join(cue)
-        return None
+            return " ".join(cue), i
+        return None, -1

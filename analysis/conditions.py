@@ -187,12 +187,16 @@ class ClausePolicy:
     counts a match inside a question, someone else's reported words, or a supposition too
     (default False: "did you say it's guaranteed?" is not a promise). A required disclosure
     sets all three: "did you know this call is recorded?" still discloses it.
+    `in_hypotheticals = "conditional"` counts a match under a plain condition ("unless you
+    object this call will be recorded") but not one the speaker does not assert at all: a
+    counterfactual ("if this call were recorded you'd have heard a message"), a wish or an
+    embedded question ("you asked whether we record calls"; `Reading.irrealis`).
     """
 
     negated: bool | None = False
     in_questions: bool = False
     in_reported: bool = False
-    in_hypotheticals: bool = False
+    in_hypotheticals: bool | str = False
 
     def judge(self, r: Reading) -> tuple[bool, str]:
         """(counts?, why) for one reading, the why naming the cue."""
@@ -200,10 +204,12 @@ class ClausePolicy:
             return False, "not negated (the rule looks for negated forms)"
         if self.negated is False and r.negated:
             return False, f"negated by '{r.negated}'"
+        hyp_ok = self.in_hypotheticals is True or (self.in_hypotheticals == "conditional" and not r.irrealis)
         for cue, allowed, what in (
             (r.question, self.in_questions, "in a question"),
             (r.reported, self.in_reported, "reported speech"),
-            (r.hypothetical, self.in_hypotheticals, "hypothetical"),
+            (r.hypothetical, hyp_ok, "hypothetical" if self.in_hypotheticals is False or not r.irrealis
+             else "not asserted"),
         ):
             if cue and not allowed:
                 return False, f"{what} ('{cue}')"
@@ -221,7 +227,7 @@ class ClausePolicy:
             self.negated is None
             and self.in_questions
             and self.in_reported
-            and self.in_hypotheticals
+            and self.in_hypotheticals is True
         )
 
 

@@ -255,13 +255,15 @@ class PhraseSet:
         self.compiled = [cp for cp in self.compiled if cp.target]
         self.targets = [cp.target for cp in self.compiled]
         self.fuzzy, self.phonetic = fuzzy, phonetic
-        #: first word -> the phrases that start with it (the exact layer's index)
-        self.by_first: dict[str, list[int]] = {}
+        #: first word -> last word -> the phrases that start and end with them (the exact
+        #: layer's index: an expanded list such as "{moving to|going to} {sky|bt|...}" has
+        #: hundreds of phrases per first word, but few whose last word is in the turn too)
+        self.by_first: dict[str, dict[str, list[int]]] = {}
         #: Metaphone code -> the phrases that cannot sound in a turn without it (the first
         #: code; for long phrases, which may miss one word, the first or the second)
         self.by_code: dict[str, set[int]] = {}
         for k, cp in enumerate(self.compiled):
-            self.by_first.setdefault(cp.words[0], []).append(k)
+            self.by_first.setdefault(cp.words[0], {}).setdefault(cp.words[-1], []).append(k)
             for code in cp.codes[: 2 if len(cp.codes) >= 4 else 1]:
                 self.by_code.setdefault(code, set()).add(k)
 
@@ -282,7 +284,8 @@ class PhraseSet:
         live: set[int] = set()
         ws = tt.wordset
         for w in ws & self.by_first.keys():
-            for k in self.by_first[w]:
+            by_last = self.by_first[w]
+            for k in (k for last in ws & by_last.keys() for k in by_last[last]):
                 cp = self.compiled[k]
                 if cp.wordset <= ws and cp.pattern.search(tt.norm):
                     live.add(k)
@@ -291,7 +294,7 @@ class PhraseSet:
             for _t, _score, k in process.extract(tt.norm, self.targets, scorer=fuzz.partial_ratio,
                                                  score_cutoff=cut, limit=None):  # fmt: skip
                 live.add(k)
-        if self.phonetic:
+        if self.phonetic and self.fuzzy < 100:  # at fuzzy 100 only the exact layer runs
             maybe = set().union(*(self.by_code[c] for c in tt.codeset & self.by_code.keys()))
             live.update(k for k in maybe - live if self.compiled[k].may_sound_in(tt))
         return sorted(live)

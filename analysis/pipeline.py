@@ -262,8 +262,13 @@ class Analyzer:
 
     def _fingerprint(self) -> str:
         """Which configuration produced a score (stored as scores.analysis_key)."""
+        from analysis.rule_classifier import heads_digest
+
+        # learned rule heads count only where a rule uses one (other keys stay as they were)
+        heads = {"rule_heads": heads_digest()} if any("classifier" in str(r.when) for r in self.rule_options) else {}
         blob = json.dumps(
             {
+                **heads,
                 "rules": [asdict(r) for r in self.rule_options],
                 "topics": asdict(self.topic_options),
                 "sentiment": asdict(self.sentiment_options),

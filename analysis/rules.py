@@ -14,6 +14,9 @@ of these keys (the README and config.example.toml carry the full schema):
   does not count ("cancel my order" for a churn rule), and its evidence says so;
 - `semantic = "..."` (or a list), `threshold = 0.6` — MiniLM cosine similarity of a turn
   (long turns such as e-mails also sentence by sentence, the best sentence is the evidence);
+- `classifier = "churn_risk"` (optional `threshold`) — a learned head on the same turn
+  vector (analysis/rules_classifier.json, bench/rules_classifier.py), read through the
+  clause guards: a turn with a negated, questioning or reported clause does not count;
 - `metric = "non_talk_seconds"` with `gt`/`ge`/`lt`/`le`/`eq` — conversation metrics,
   sentiment (−5..+5) and anger (0..1), see `METRICS`;
 - `channel`, `queue`, `agent` = a value or a list — the interaction's attributes;
@@ -30,7 +33,8 @@ absence records what was looked for.
 Text conditions are read in their clause (`analysis.clauses`): `negated = false` (default)
 counts affirmative matches only, `true` only negated ones, `"any"` both; `in_questions`,
 `in_reported`, `in_hypotheticals` (default false) let a match inside a question, someone
-else's reported words or a supposition count. Counted evidence says why
+else's reported words or a supposition count (`in_hypotheticals = "conditional"`: under a
+plain condition, not a counterfactual, wish or embedded question). Counted evidence says why
 (`"clause": "affirmative"`), and matches that did not count are kept with their reason
 (`not_counted`, e.g. "negated by 'cannot'"). The condition classes live in
 `analysis.conditions`; this module parses rules and runs them.
@@ -67,11 +71,12 @@ from analysis.conditions import (
     _Scope,
 )
 from analysis.matching import PhraseSet, expand_alternatives
+from analysis.rule_classifier import ClassifierCondition, classifier_heads
 from store.records import CHANNELS, Interaction, severity_value
 
 __all__ = [
     "METRICS", "SPEAKER_SCOPES", "ClausePolicy", "Condition", "Outcome", "RuleContext", "RuleEngine",
-    "RuleHit", "RuleNote", "RuleOptions", "compile_condition", "default_rules", "flatten_values",
+    "RuleHit", "RuleNote", "RuleOptions", "classifier_heads", "compile_condition", "default_rules", "flatten_values",
 ]  # fmt: skip
 
 SPEAKER_SCOPES = ("agent", "customer", "any")
@@ -87,7 +92,7 @@ METRICS: tuple[str, ...] = (
     "longest_monologue_seconds.customer", "agent_questions", "turns", "first_response_seconds",
     "mean_response_seconds", "time_to_close_seconds",
 )  # fmt: skip
-_TEXT_KEYS = ("phrase", "near", "semantic")
+_TEXT_KEYS = ("phrase", "near", "semantic", "classifier")
 _SCOPE_KEYS = ("speaker", "within_seconds", "within_turns")
 #: how a text match must read in its clause to count (see `ClausePolicy`)
 _CLAUSE_KEYS = ("negated", "in_questions", "in_reported", "in_hypotheticals")
@@ -96,6 +101,7 @@ _MODIFIERS = {
     "phrase": {"fuzzy", "phonetic", "except", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "near": {"distance", "fuzzy", "except", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "semantic": {"threshold", *_SCOPE_KEYS, *_CLAUSE_KEYS},
+    "classifier": {"threshold", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "metric": set(_OPS),
 }
 
@@ -157,11 +163,15 @@ def _policy(d: Mapping[str, Any], where: str) -> ClausePolicy:
         neg = None
     elif not isinstance(neg, bool):
         raise ValueError(f'{where}.negated: must be true, false or "any"')
-    flags = {}
+    flags: dict[str, Any] = {}
     for k in ("in_questions", "in_reported", "in_hypotheticals"):
         v = d.get(k, False)
+        if k == "in_hypotheticals" and v == "conditional":
+            flags[k] = v
+            continue
         if not isinstance(v, bool):
-            raise ValueError(f"{where}.{k}: must be true or false")
+            more = ' or "conditional"' if k == "in_hypotheticals" else ""
+            raise ValueError(f"{where}.{k}: must be true or false{more}")
         flags[k] = v
     return ClausePolicy(neg, **flags)
 
@@ -247,6 +257,17 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
         cond = SemanticCondition(
             _str_list(d["semantic"], f"{where}.semantic"), thr, _scope(d, where), _policy(d, where)
         )
+    elif kind == "classifier":
+        heads = classifier_heads()
+        name = d["classifier"]
+        if name not in heads:
+            raise ValueError(f"{where}.classifier: no head {name!r}; known: {', '.join(sorted(heads))}")
+        head = heads[name]
+        thr = float(d.get("threshold", head["threshold"]))
+        if not 0 < thr < 1:
+            raise ValueError(f"{where}.threshold: must be between 0 and 1")
+        cond = ClassifierCondition(name, np.asarray(head["weights"], dtype=np.float32), float(head["intercept"]),
+                                   thr, _scope(d, where), _policy(d, where))  # fmt: skip
     elif kind == "metric":
         if d["metric"] not in METRICS:
             raise ValueError(

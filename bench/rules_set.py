@@ -14,6 +14,9 @@ are loaded as sets of their own, every item held-out (no dev half: nothing in th
 tuning): `load("v3")` reads bench/data/rules_utterances_v3.tsv, `load("v4")`
 bench/data/rules_utterances_v4.tsv, `load("v5")` bench/data/rules_utterances_v5.tsv. They do
 not change how the first file splits.
+
+`load("probes")` reads bench/data/rules_probes_esc.tsv, the phrase-family probes the rules
+helpers wrote while tuning (dev data by construction; a simpler format, see `read_probes`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ HELDOUT_SETS = {
     "v4": DATA.with_name("rules_utterances_v4.tsv"),
     "v5": DATA.with_name("rules_utterances_v5.tsv"),
 }
+#: the rules helpers' own probe items (dev data, written while tuning)
+PROBES = DATA.with_name("rules_probes_esc.tsv")
+_PROBE_FLAGS = {"E": "escalation_request", "C": "churn_risk", "P": "prohibited_phrase", "-": "none"}
 #: the flags every item is judged for (phrase rules); the disclosure flag only on its own items
 PHRASE_FLAGS = ("prohibited_phrase", "churn_risk", "escalation_request")
 DISCLOSURE_FLAG = "compliance_missing"
@@ -89,9 +95,28 @@ def read_all(path: Path = DATA) -> list[Utterance]:
     return out
 
 
+def read_probes(path: Path = PROBES) -> list[Utterance]:
+    """The probe file: `expect` (E / C / P / - for escalation / churn / promise / none),
+    speaker, style, text; a `#` line is the header. Ids are `probe-<line>`; every item is
+    judged for the phrase flags only (the probes hold no disclosure items)."""
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        exp, speaker, style, text = line.split("\t", 3)
+        flag = _PROBE_FLAGS[exp]
+        out.append(Utterance(id=f"probe-{n:03d}", target=flag, speaker=speaker, style=style,
+                             expect=frozenset() if flag == "none" else frozenset([flag]), cases=(),
+                             start=None, source="hand", text=text))  # fmt: skip
+    return out
+
+
 def load(split: str, path: Path | None = None) -> list[Utterance]:
     """The items of one split ('dev' or 'heldout' of the first file), or every item of a
-    separate held-out set ('v3', 'v4', 'v5'); `path` overrides the file read."""
+    separate held-out set ('v3', 'v4', 'v5'), or the probes ('probes'); `path` overrides the
+    file read."""
+    if split == "probes":
+        return read_probes(path or PROBES)
     if split in HELDOUT_SETS:
         return read_all(path or HELDOUT_SETS[split])
     if split not in SPLITS:

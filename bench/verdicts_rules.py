@@ -5,6 +5,7 @@
     python bench/verdicts_rules.py --split v3      # batch v3 (rules_utterances_v3.tsv), all held-out
     python bench/verdicts_rules.py --split v4      # batch v4 (rules_utterances_v4.tsv), all held-out
     python bench/verdicts_rules.py --split v5      # batch v5 (rules_utterances_v5.tsv), all held-out
+    python bench/verdicts_rules.py --split probes  # the rules helpers' probes (dev data)
 
 Each utterance of bench/data/rules_utterances.tsv becomes a one-turn interaction in its
 channel style (call / chat / e-mail; a call turn starts at 2 s unless the item says when)
@@ -45,7 +46,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.rules_set import DISCLOSURE_FLAG, HELDOUT_SETS, PHRASE_FLAGS, Utterance, load  # noqa: E402
+from bench.rules_set import DISCLOSURE_FLAG, HELDOUT_SETS, PHRASE_FLAGS, PROBES, Utterance, load  # noqa: E402
 
 FLAGS = (*PHRASE_FLAGS, DISCLOSURE_FLAG)
 CASE_NAMES = {
@@ -76,7 +77,7 @@ def without_clause_reading(rules: Sequence[Any]) -> list[Any]:
     def walk(d: Any) -> Any:
         if isinstance(d, dict):
             d = {k: walk(v) for k, v in d.items()}
-            if any(k in d for k in ("phrase", "near", "semantic")):
+            if any(k in d for k in ("phrase", "near", "semantic", "classifier")):
                 d.update(negated="any", in_questions=True, in_reported=True, in_hypotheticals=True)
             return d
         if isinstance(d, list):
@@ -296,6 +297,7 @@ def run(splits: Sequence[str] = ("heldout", "dev"), reviews: str | Path | None =
     rules = default_rules()
     files = ["bench/data/rules_utterances.tsv"] if set(splits) - set(HELDOUT_SETS) else []
     files += [f"bench/data/{HELDOUT_SETS[s].name}" for s in splits if s in HELDOUT_SETS]
+    files += [f"bench/data/{PROBES.name}" for s in splits if s == "probes"]
     parts = [f"== Rules: shipped rules on labelled utterances ({', '.join(files)}) =="]
     for s in splits:
         parts.append(section(s, load(s), rules, embeddings.encode))
@@ -308,9 +310,10 @@ def run(splits: Sequence[str] = ("heldout", "dev"), reviews: str | Path | None =
 def main(argv: Sequence[str] | None = None) -> int:
     global WORST
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--split", choices=["dev", "heldout", "both", *HELDOUT_SETS], default="both",
+    ap.add_argument("--split", choices=["dev", "heldout", "both", *HELDOUT_SETS, "probes"], default="both",
                     help="both (default): held-out and dev of rules_utterances.tsv; v3 / v4 / v5: the "
-                         "separate batch rules_utterances_v3.tsv / _v4.tsv / _v5.tsv, every item held-out")
+                         "separate batch rules_utterances_v3.tsv / _v4.tsv / _v5.tsv, every item held-out; "
+                         "probes: the rules helpers' probes (dev data)")
     ap.add_argument("--reviews", help="a `convoscope export-reviews` JSONL file: add the reviewers' table")
     ap.add_argument("--all-errors", action="store_true", help=f"list every error, not the first {WORST}")
     args = ap.parse_args(argv)

@@ -417,3 +417,4 @@ def test_braces_expand_in_a_near_side_written_as_one_string() -> None:
     for text in ("can i speak to your manager", "I want to speak to a manager"):
         it = Interaction("chat", "t", "x", "h", turns=[Turn(0, "customer", text)])
         assert [h.rule.kind for h in engine.evaluate(it, {})] == ["escalation_request"], text
+

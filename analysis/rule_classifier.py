@@ -1,0 +1,111 @@
+"""Learned rule conditions: `classifier = "<flag>"`, a logistic-regression head on the turn's
+MiniLM vector, read through the clause guards (split from analysis.conditions).
+
+The heads live in analysis/rules_classifier.json, written by bench/rules_classifier.py (its
+docstring has the recipe and the cross-batch test that decides whether a head earns a place
+in the shipped rules: only the churn head does). The turn vector is the one the
+pipeline computes once per turn for topics and semantic rules: no second model pass.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from analysis.conditions import (
+    MAX_NOT_COUNTED,
+    ClausePolicy,
+    Condition,
+    Outcome,
+    RuleContext,
+    _evidence,
+    _not_counted,
+    _Scope,
+)
+from analysis.matching import Match
+
+log = logging.getLogger(__name__)
+
+
+def heads_digest() -> str:
+    """A digest of the heads file: part of the analysis fingerprint when a rule uses a
+    head, so refitted heads make old scores stale (`convoscope analyze --stale`)."""
+    import hashlib
+
+    data = resources.files("analysis").joinpath("rules_classifier.json").read_bytes()
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def classifier_heads() -> dict[str, dict[str, Any]]:
+    """The learned heads of `classifier` conditions (analysis/rules_classifier.json): flag
+    name -> weights, intercept, threshold, speaker."""
+    text = resources.files("analysis").joinpath("rules_classifier.json").read_text("utf-8")
+    heads: dict[str, dict[str, Any]] = json.loads(text)["heads"]
+    return heads
+
+
+class ClassifierCondition(Condition):
+    """A learned second opinion: a logistic-regression head (`analysis/rules_classifier.json`,
+    written by bench/rules_classifier.py) on the turn's MiniLM vector — the vector the pipeline
+    computes once per turn anyway, so no second model pass. A turn counts when the head's
+    probability reaches `threshold` and the turn passes the clause guards: every clause of it
+    is read (`analysis.clauses`) and the first reading the policy does not accept (negated, a
+    question, reported speech, ...) keeps it out, with that reason. Evidence says
+    "classifier 0.93". The heads were fitted on the packaged MiniLM's vectors: with another
+    `embedding_model` they do not apply (a different width is reported, not guessed at)."""
+
+    def __init__(self, head: str, weights: np.ndarray, intercept: float, threshold: float, scope: _Scope,
+                 policy: ClausePolicy) -> None:  # fmt: skip
+        self.head, self.weights, self.intercept = head, weights, intercept
+        self.threshold, self.scope, self.policy = threshold, scope, policy
+        self._warned = False
+
+    def uses_semantic(self) -> bool:
+        return True  # it reads the turn vectors
+
+    def _evaluate(self, ctx: RuleContext) -> Outcome:
+        idx = self.scope.turns(ctx)
+        if not idx:
+            return Outcome(False, [])
+        vecs = ctx.vectors()[idx]
+        if vecs.shape[1] != self.weights.shape[0]:
+            # another embedding model than the packaged MiniLM the head was fitted on: the
+            # head cannot read these vectors; say so once (in the log) instead of guessing
+            if not self._warned:
+                self._warned = True
+                log.warning("classifier condition %r skipped: turn vectors have %d dimensions, the head was "
+                            "fitted on the packaged MiniLM's %d", self.head, vecs.shape[1], self.weights.shape[0])  # fmt: skip
+            return Outcome(False, [])
+        z = vecs @ self.weights + self.intercept
+        probs = 1.0 / (1.0 + np.exp(-z))
+        ev, skipped = [], []
+        for i, p in zip(idx, probs, strict=True):
+            if p < self.threshold:
+                continue
+            tc, text = ctx.clauses(i), ctx.interaction.turns[i].text
+            m = Match(0, len(text), round(100 * float(p), 1), "classifier")
+            ok, why = True, "affirmative"
+            if self.policy.reads_clauses:
+                for a, b in tc.clauses():
+                    ok, why = self.policy.judge(tc.read(a, b))
+                    if not ok:
+                        break
+                else:
+                    ok, why = True, "affirmative"
+            label = f"classifier {float(p):.2f} ({self.describe()})"
+            if ok:
+                e = _evidence(ctx, i, m, label)
+                e["counted"], e["clause"] = True, why
+                ev.append(e)
+            elif len(skipped) < MAX_NOT_COUNTED:
+                skipped.append(_not_counted(ctx, i, m, f"{label}: {why}"))
+        return Outcome(bool(ev), ev, max((e["score"] for e in ev), default=None), skipped)
+
+    def describe(self) -> str:
+        return f"{self.head} head >= {self.threshold:g} {self.scope.describe()}".strip()
