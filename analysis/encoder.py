@@ -316,19 +316,26 @@ class PooledCache:
             self.hits += 1
         return row
 
-    def put(self, key: bytes, row: np.ndarray) -> None:
+    def put(self, key: bytes, row: np.ndarray) -> np.ndarray:
+        """Keep `row` for `key` unless a row is already there, and return the kept one: when
+        two threads encoded the same text at once, both answer with the first one's numbers
+        (a text's vector moves by float noise with its batch company)."""
         if self.size <= 0:
-            return
-        self._rows[key] = row
+            return row
+        kept = self._rows.setdefault(key, row)
         self._rows.move_to_end(key)
         while len(self._rows) > self.size:
             self._rows.popitem(last=False)
+        return kept
 
 
 class TextEncoder:
     """MiniLM once per distinct text: every layer's mean-pooled output, batched by length.
 
-    Thread-safe (one lock around the runtime: neither session is used re-entrantly here).
+    Thread-safe. The cache and counters are under one lock, and the runtime under another
+    taken per batch (neither session is used re-entrantly here), so a short request — the
+    bot embedding a question — waits for at most one batch of a long analysis slice, not
+    for the whole slice, and a request whose texts are all cached never waits for the runtime.
     """
 
     def __init__(self, options: EncoderOptions | None = None, cache_dir: Path | str | None = None) -> None:
@@ -355,7 +362,8 @@ class TextEncoder:
         self._runner: Any = _OnnxRunner(directory, self.options, device) if runtime == "onnx" else (  # type: ignore[arg-type]
             _TorchRunner(self.options, device))
         self._tokenizer = _Tokenizer()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the cache and the counters
+        self._run_lock = threading.Lock()  # the runtime, one batch at a time
         self.cache = PooledCache(self.options.cache_size)
         #: texts given to `pooled`, and forward passes (rows) actually computed
         self.texts_seen = 0
@@ -405,18 +413,20 @@ class TextEncoder:
                     todo.append(k)
                 else:
                     res[k] = row
-            order = sorted(todo, key=lambda k: len(pieces[k]))  # batch by length
-            for start in range(0, len(order), bs):
-                chunk = order[start : start + bs]
-                width = max(len(pieces[k]) for k in chunk)
-                arr = np.zeros((len(chunk), width), dtype=np.int64)
-                mask = np.zeros((len(chunk), width), dtype=np.int64)
-                for r, k in enumerate(chunk):
-                    arr[r, : len(pieces[k])] = pieces[k]
-                    mask[r, : len(pieces[k])] = 1
+        order = sorted(todo, key=lambda k: len(pieces[k]))  # batch by length
+        for start in range(0, len(order), bs):
+            chunk = order[start : start + bs]
+            width = max(len(pieces[k]) for k in chunk)
+            arr = np.zeros((len(chunk), width), dtype=np.int64)
+            mask = np.zeros((len(chunk), width), dtype=np.int64)
+            for r, k in enumerate(chunk):
+                arr[r, : len(pieces[k])] = pieces[k]
+                mask[r, : len(pieces[k])] = 1
+            with self._run_lock:
                 res[chunk] = self._runner(arr, mask)
+        with self._lock:
             for k in order:
-                self.cache.put(keys[k], res[k].copy())
+                res[k] = self.cache.put(keys[k], res[k].copy())
             self.texts_seen += len(texts)
             self.rows_encoded += len(order)
         out[:] = res[index]

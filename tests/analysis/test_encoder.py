@@ -89,8 +89,10 @@ def test_the_cache_is_a_bounded_lru() -> None:
     cache.put(b"c", rows[b"c"])  # evicts b, the least recently used
     assert len(cache) == 2 and cache.get(b"b") is None and cache.get(b"c") is rows[b"c"]
     assert (cache.hits, cache.lookups) == (2, 3)
+    # a text two threads encoded at once: both keep the first one's numbers
+    assert cache.put(b"c", rows[b"a"]) is rows[b"c"] and cache.get(b"c") is rows[b"c"]
     off = encoder.PooledCache(0)
-    off.put(b"a", rows[b"a"])
+    assert off.put(b"a", rows[b"a"]) is rows[b"a"]
     assert len(off) == 0 and off.get(b"a") is None
     with pytest.raises(ValueError, match="cache size"):
         EncoderOptions(cache_size=-1)
@@ -123,6 +125,48 @@ def test_a_cache_hit_returns_the_first_rows_bit_for_bit_and_skips_the_runtime() 
     # without a cache nothing is kept, and the numbers are the same as the first pass
     off = TextEncoder(EncoderOptions(runtime="onnx", cache_size=0), cache_dir)
     assert np.allclose(off.pooled(TURNS[:5]), first, atol=1e-5) and off.cache_stats()["entries"] == 0
+
+
+@pytest.mark.slow
+def test_cached_texts_do_not_wait_for_a_batch_another_thread_is_encoding() -> None:
+    """The bot's one-question encode must not queue behind a long analysis slice: while
+    one thread is inside the runtime, a request whose texts are cached is answered, and
+    one that needs the runtime takes its turn per batch (the lock is not held across the
+    slice; which batch goes first after that is the scheduler's choice)."""
+    import threading
+
+    enc = TextEncoder(EncoderOptions(runtime="onnx", cache_size=64, batch_size=2), _prepared_cache())
+    cached = enc.pooled(TURNS[:2])
+    real = enc._runner
+    inside, release = threading.Event(), threading.Event()
+    batches: list[str] = []
+
+    def held(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        batches.append(threading.current_thread().name)
+        if threading.current_thread().name == "slice" and not inside.is_set():
+            inside.set()  # the first batch of the slice stops here until released
+            assert release.wait(timeout=60)
+        return real(ids, mask)
+
+    enc._runner = held
+    slice_texts = [f"the {k}th turn of a long analysis slice about a refund" for k in range(6)]
+    out: dict[str, np.ndarray] = {}
+    t = threading.Thread(target=lambda: out.setdefault("slice", enc.pooled(slice_texts)), name="slice")
+    t.start()
+    assert inside.wait(timeout=60)
+    # the slice's first batch holds the runtime: a cached request is still answered
+    assert np.array_equal(enc.pooled([TURNS[1], TURNS[0]]), cached[::-1])
+    q = threading.Thread(target=lambda: out.setdefault("question", enc.pooled(["angry calls today?"])),
+                         name="question")
+    q.start()
+    release.set()
+    t.join(timeout=120)
+    q.join(timeout=120)
+    assert not t.is_alive() and not q.is_alive()
+    assert batches.count("slice") == 3 and batches.count("question") == 1  # 6 texts, 2 a batch
+    ref = TextEncoder(EncoderOptions(runtime="onnx", cache_size=0), _prepared_cache())
+    assert np.allclose(out["slice"], ref.pooled(slice_texts), atol=1e-5)
+    assert np.allclose(out["question"], ref.pooled(["angry calls today?"]), atol=1e-5)
 
 
 def test_device_auto_picks_cuda_only_when_present() -> None:
