@@ -41,6 +41,8 @@ TERMINATORS = frozenset(
 TERMINATOR_PHRASES = (("other", "than"), ("apart", "from"), ("rather", "than"))
 #: these end a clause only when a new subject follows ("and I'm cancelling")
 COORDINATORS = frozenset({"and", "or", "so", "plus"})
+#: after a coordinator these open a new clause ("..., so yeah consider it done")
+DISCOURSE_MARKERS = frozenset({"yeah", "yes", "ok", "okay", "right", "anyway", "basically", "honestly"})
 SUBJECTS = frozenset(
     [
         "i",
@@ -352,6 +354,10 @@ IRREALIS_CUES = frozenset(
         ("had", "planned", "to"), ("did", "think", "about"), *OUT_OF_MY_HANDS,
     }
 )  # fmt: skip
+#: irrealis cues whose complement is a whole clause with its own subject ("I'd love to tell you
+#: it'll be fixed", "I wish they'd guarantee it"): a subject after them does not end their
+#: scope, as it ends an "if" antecedent
+COMPLEMENT_CUES = frozenset({("wish",), ("would", "love", "to"), ("i'd", "love", "to"), ("if", "only"), ("imagine",)})
 IRREALIS_VERBS = frozenset(["were", "weren't", "had", "hadn't"])
 #: "... you would have heard": a past counterfactual after an "if" clause
 COUNTERFACTUAL_MODALS = frozenset(["would", "could", "might", "should", "wouldn't", "couldn't", "you'd", "we'd", "i'd", "they'd", "he'd", "she'd", "it'd"])

@@ -47,11 +47,13 @@ from functools import lru_cache
 from analysis.clause_cues import (
     ADVERBS,
     AUXILIARIES,
+    COMPLEMENT_CUES,
     CONTRAST_HERE,
     CONTRAST_NEGATION,
     COORDINATORS,
     COUNTERFACTUAL_HAVE,
     COUNTERFACTUAL_MODALS,
+    DISCOURSE_MARKERS,
     FILLERS,
     FIRST_PERSON,
     HYPOTHETICAL_CUES,
@@ -187,7 +189,10 @@ class TurnClauses:
             return True
         if any(_starts_with(self.words, i, p) for p in TERMINATOR_PHRASES):
             return True
-        return w in COORDINATORS and i + 1 < len(self.words) and self.words[i + 1] in SUBJECTS
+        nxt = self.words[i + 1] if i + 1 < len(self.words) else ""
+        # "..., so yeah consider it done": a discourse marker after the coordinator opens a
+        # new clause as a subject does
+        return w in COORDINATORS and (nxt in SUBJECTS or nxt in DISCOURSE_MARKERS)
 
     def sentence(self, first: int, last: int) -> tuple[int, int]:
         """Token range [lo, hi) of the sentence around tokens first..last."""
@@ -466,8 +471,10 @@ class TurnClauses:
         w = self.words
         # a cue inside the span that the pattern does not spell ("I could promise" matched
         # as "i" near "promise"), then the cues before it
-        for i in [*range(first + 1, last + 1), *range(first - 1, clo - 1, -1)]:
-            if i > first and w[i] in own:
+        # (the span's first word too when the pattern does not spell it: a semantic match
+        # over a whole sentence starts at its "if")
+        for i in [*range(first, last + 1), *range(first - 1, clo - 1, -1)]:
+            if i >= first and w[i] in own:
                 continue
             cue = self._cue_at(i, HYPOTHETICAL_CUES)
             if not cue or (i < first and i + len(cue) > first):
@@ -496,7 +503,7 @@ class TurnClauses:
             # may be the match's own first word ("if this happens again I'm gone")
             stop = False
             for k in range(i + len(cue) + 1, first + 1 if w[first] in SUBJECTS else first):
-                if i > first or cue in OUT_OF_MY_HANDS:
+                if i > first or cue in OUT_OF_MY_HANDS or cue in COMPLEMENT_CUES:
                     break
                 if w[k] == "then" or (w[k] in SUBJECTS and w[k - 1] not in NEG_RAISERS):
                     stop = True

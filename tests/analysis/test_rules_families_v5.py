@@ -149,6 +149,14 @@ def test_the_clause_reader_readings_of_the_v5_round() -> None:
     # not the speaker's call: the consequent is supposed, despite its own subject
     assert _read("if it was my call we'd guarantee it", "guarantee it").startswith("hypothetical")
     assert _read("if this is not fixed we guarantee it", "guarantee it") == "affirmative statement"
+    # a wish's complement keeps its own subject inside the wish
+    assert _read("i'd love to say it'll definitely arrive", "it'll definitely").startswith("hypothetical")
+    # a whole-sentence match (a semantic condition) starting at its own "if"
+    tc, text = TurnClauses("if our calls were recorded you'd know"), "if our calls were recorded you'd know"
+    assert tc.read(0, len(text), frozenset(["calls", "recorded"])).irrealis
+    # "so yeah" opens a new clause: the negation before it does not reach across
+    assert _read("it can't fail so yeah it'll definitely work", "it'll definitely") == "affirmative statement"
+    assert _read("it won't definitely work", "definitely work").startswith("negated")
 
 
 def _rest_engine() -> tuple[RuleEngine, np.ndarray]:
