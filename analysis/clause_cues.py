@@ -41,6 +41,8 @@ TERMINATORS = frozenset(
 TERMINATOR_PHRASES = (("other", "than"), ("apart", "from"), ("rather", "than"))
 #: these end a clause only when a new subject follows ("and I'm cancelling")
 COORDINATORS = frozenset({"and", "or", "so", "plus"})
+#: after a coordinator these open a new clause ("..., so yeah consider it done")
+DISCOURSE_MARKERS = frozenset({"yeah", "yes", "ok", "okay", "right", "anyway", "basically", "honestly"})
 SUBJECTS = frozenset(
     [
         "i",
@@ -176,6 +178,8 @@ REQUEST_OPENERS: tuple[tuple[str, ...], ...] = tuple(
         "how do we", "how can we", "what do i need to", "what do i have to", "where do i",
         "any chance", "can't you", "cant you", "why can't i", "why cant i", "please",
         "can your", "could your", "can a", "could a",
+        # the thing asked for in the passive: "can this be escalated", "could my account be closed"
+        "can this be", "could this be", "can it be", "could it be",
     )
 )  # fmt: skip
 FILLERS = frozenset(
@@ -277,6 +281,11 @@ REPORTING = frozenset(
 #: a reporting verb in its base form with no subject (or only "please") is an imperative,
 #: the speaker's own request ("please tell me how to close my account"), not reported words
 IMPERATIVE_REPORTING = frozenset(["tell", "ask", "say"])
+#: "can you tell me ...", "could u say ...": the listener asked to tell, a request
+REQUEST_SUBJECTS = frozenset(["you", "u", "ya", "someone", "somebody", "anyone"])
+REQUEST_MODALS = frozenset(["can", "could", "would", "will", "pls", "please"])
+#: modals between a reporting verb and its subject ("I can tell you", "she'll tell you")
+REPORT_MODALS = frozenset(["can", "could", "will", "would", "should", "must", "may", "might", "shall", "do", "did", "does"])
 IMPERATIVE_OPENERS = frozenset(["", "please", "pls", "plz", "so", "just", "kindly"])
 REPORTING_PHRASES: tuple[tuple[str, ...], ...] = (
     ("according", "to"), ("wants", "me", "to"), ("wanted", "me", "to"), ("wants", "us", "to"),
@@ -305,6 +314,16 @@ SUBJECT_SKIP = frozenset(
     ]
 )
 
+#: "if it was up to me I'd guarantee it": the speaker says the power is not theirs, so the
+#: consequent (with its own subject, which ends an ordinary antecedent) is still supposed
+OUT_OF_MY_HANDS: frozenset[tuple[str, ...]] = frozenset(
+    tuple(c.split())
+    for c in (
+        "if it was up to me", "if it were up to me", "if it was down to me", "if it were down to me",
+        "if it was my call", "if it were my call", "if i had my way", "if it was my decision",
+        "if it were my decision", "if it was just me", "if it were just me", "in an ideal world",
+    )
+)  # fmt: skip
 #: conditional and irrealis cues (a match after them in the clause is supposed, not said)
 HYPOTHETICAL_CUES: tuple[tuple[str, ...], ...] = tuple(
     tuple(c.split())
@@ -315,6 +334,7 @@ HYPOTHETICAL_CUES: tuple[tuple[str, ...], ...] = tuple(
             # an intention that did not happen: "I was going to ask for a manager, but ..."
             "was going to", "was gonna", "were going to", "was about to", "was planning to",
             "was thinking of", "was thinking about", "had planned to", "did think about",
+            *(" ".join(c) for c in OUT_OF_MY_HANDS),
         },
         key=lambda c: -len(c.split()),
     )
@@ -331,9 +351,13 @@ IRREALIS_CUES = frozenset(
         ("would", "love", "to"), ("i'd", "love", "to"), ("suppose",), ("supposing",), ("what", "if"),
         ("was", "going", "to"), ("was", "gonna"), ("were", "going", "to"), ("was", "about", "to"),
         ("was", "planning", "to"), ("was", "thinking", "of"), ("was", "thinking", "about"),
-        ("had", "planned", "to"), ("did", "think", "about"),
+        ("had", "planned", "to"), ("did", "think", "about"), *OUT_OF_MY_HANDS,
     }
 )  # fmt: skip
+#: irrealis cues whose complement is a whole clause with its own subject ("I'd love to tell you
+#: it'll be fixed", "I wish they'd guarantee it"): a subject after them does not end their
+#: scope, as it ends an "if" antecedent
+COMPLEMENT_CUES = frozenset({("wish",), ("would", "love", "to"), ("i'd", "love", "to"), ("if", "only"), ("imagine",)})
 IRREALIS_VERBS = frozenset(["were", "weren't", "had", "hadn't"])
 #: "... you would have heard": a past counterfactual after an "if" clause
 COUNTERFACTUAL_MODALS = frozenset(["would", "could", "might", "should", "wouldn't", "couldn't", "you'd", "we'd", "i'd", "they'd", "he'd", "she'd", "it'd"])

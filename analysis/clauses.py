@@ -47,11 +47,13 @@ from functools import lru_cache
 from analysis.clause_cues import (
     ADVERBS,
     AUXILIARIES,
+    COMPLEMENT_CUES,
     CONTRAST_HERE,
     CONTRAST_NEGATION,
     COORDINATORS,
     COUNTERFACTUAL_HAVE,
     COUNTERFACTUAL_MODALS,
+    DISCOURSE_MARKERS,
     FILLERS,
     FIRST_PERSON,
     HYPOTHETICAL_CUES,
@@ -64,15 +66,19 @@ from analysis.clause_cues import (
     NEG_WINDOW,
     NEGATION_CUES,
     OBJECT_PRONOUNS,
+    OUT_OF_MY_HANDS,
     PASSIVE_REPORT,
     POLITE_IF,
     PSEUDO_NEGATION,
     QUOTES,
     RELATIVE_HEADS,
+    REPORT_MODALS,
     REPORT_WINDOW,
     REPORTING,
     REPORTING_PHRASES,
+    REQUEST_MODALS,
     REQUEST_OPENERS,
+    REQUEST_SUBJECTS,
     STRONG,
     SUBJECT_INTROS,
     SUBJECT_SKIP,
@@ -183,7 +189,10 @@ class TurnClauses:
             return True
         if any(_starts_with(self.words, i, p) for p in TERMINATOR_PHRASES):
             return True
-        return w in COORDINATORS and i + 1 < len(self.words) and self.words[i + 1] in SUBJECTS
+        nxt = self.words[i + 1] if i + 1 < len(self.words) else ""
+        # "..., so yeah consider it done": a discourse marker after the coordinator opens a
+        # new clause as a subject does
+        return w in COORDINATORS and (nxt in SUBJECTS or nxt in DISCOURSE_MARKERS)
 
     def sentence(self, first: int, last: int) -> tuple[int, int]:
         """Token range [lo, hi) of the sentence around tokens first..last."""
@@ -381,11 +390,22 @@ class TurnClauses:
             )
         ):
             opener = f"{w[k]} {w[k + 1]}"
+        if opener == "what" and not ends_q and self._pseudo_cleft(k, chi):
+            return None  # "what I can tell you is it'll be back by Monday": a statement
         if ends_q:
             return opener or "?"
         if opener and (sentence_q or unpunctuated) and clo == slo:
             return opener
         return None
+
+    def _pseudo_cleft(self, k: int, chi: int) -> bool:
+        """ "what" at token k opens a free relative that a copula then states: "what I can
+        tell you is ...", "what we'll do is ..." (subject right after "what", "is" / "was"
+        later in the clause)."""
+        w = self.words
+        if k + 1 >= chi or w[k + 1] not in SUBJECTS:
+            return False
+        return any(x in ("is", "was") for x in w[k + 3 : chi])
 
     def _reported(self, slo: int, first: int, last: int, own: frozenset[str]) -> str | None:
         w = self.words
@@ -408,17 +428,33 @@ class TurnClauses:
             if phrase in PASSIVE_REPORT:
                 return " ".join(phrase)
             j = i - 1
-            while j >= slo and w[j] in SUBJECT_SKIP:
-                j -= 1
+            while j >= slo and (w[j] in SUBJECT_SKIP or w[j] in REPORT_MODALS):
+                j -= 1  # "what I can tell you is ...": the subject is before the modal
             subject = w[j] if j >= slo else ""
             if subject in FIRST_PERSON:
                 continue  # "I told you I want a manager": the speaker's own words
             if w[i] in IMPERATIVE_REPORTING and subject in IMPERATIVE_OPENERS:
                 continue  # "Please tell me what I need to do to end my contract": a request
+            if w[i] in IMPERATIVE_REPORTING and subject in REQUEST_SUBJECTS and j > slo and w[j - 1] in REQUEST_MODALS:
+                continue  # "can u tell me how to cancel the renewal": asked of the listener
+            if subject == "to" and self._own_infinitive(slo, j):
+                continue  # "I am pleased to tell you that ...": the speaker's own words
             verb = " ".join(phrase) if phrase else w[i]
             who = " ".join(w[max(slo, j - 1) : j + 1]) if subject else ""
             return f"{who} {verb}".strip()
         return None
+
+    def _own_infinitive(self, slo: int, to: int) -> bool:
+        """The "to" at token `to` hangs on the speaker's own predicate: "I am pleased to tell
+        you", "we're happy to confirm", "I'd like to say" (the subject before it, within a few
+        words, is first person)."""
+        w = self.words
+        for k in range(to - 1, max(slo, to - 5) - 1, -1):
+            if w[k] in FIRST_PERSON:
+                return True
+            if w[k] in SUBJECTS or not w[k][0].isalnum():
+                return False
+        return False
 
     def _polite_if(self, i: int) -> bool:
         """The "if" at token i opens a polite request: "I'd be grateful if", "I would
@@ -435,12 +471,16 @@ class TurnClauses:
         w = self.words
         # a cue inside the span that the pattern does not spell ("I could promise" matched
         # as "i" near "promise"), then the cues before it
-        for i in [*range(first + 1, last + 1), *range(first - 1, clo - 1, -1)]:
-            if i > first and w[i] in own:
+        # (the span's first word too when the pattern does not spell it: a semantic match
+        # over a whole sentence starts at its "if")
+        for i in [*range(first, last + 1), *range(first - 1, clo - 1, -1)]:
+            if i >= first and w[i] in own:
                 continue
             cue = self._cue_at(i, HYPOTHETICAL_CUES)
-            if not cue or (i < first and i + len(cue) > first) or set(cue) & own:
+            if not cue or (i < first and i + len(cue) > first):
                 continue
+            if set(cue) & own and cue not in OUT_OF_MY_HANDS:
+                continue  # a cue the pattern spells; the long "if it was up to me" never is
             if cue == ("wish",) and i + 1 < len(w) and w[i + 1] == "to":
                 continue  # "I wish to cancel" states a wish, "I wish I could" is irrealis
             if cue == ("if",) and self._polite_if(i):
@@ -463,7 +503,7 @@ class TurnClauses:
             # may be the match's own first word ("if this happens again I'm gone")
             stop = False
             for k in range(i + len(cue) + 1, first + 1 if w[first] in SUBJECTS else first):
-                if i > first:
+                if i > first or cue in OUT_OF_MY_HANDS or cue in COMPLEMENT_CUES:
                     break
                 if w[k] == "then" or (w[k] in SUBJECTS and w[k - 1] not in NEG_RAISERS):
                     stop = True

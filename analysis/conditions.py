@@ -100,6 +100,16 @@ class RuleContext:
             self._vectors = self._embed([t.text for t in self.interaction.turns])
         return self._vectors
 
+    def can_embed(self) -> bool:
+        """An embedding function is at hand (for text other than the whole turns)."""
+        return self._embed is not None
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of `texts` with the turns' embedding function (`can_embed` first)."""
+        if self._embed is None:
+            raise RuntimeError("a semantic rule needs an embedding function")
+        return self._embed(list(texts))
+
     def sentences(self, i: int) -> tuple[list[tuple[int, int]], np.ndarray]:
         """Sentence spans of a long turn and their vectors (encoded once, on first use).
 

@@ -92,12 +92,7 @@ class ClassifierCondition(Condition):
             m = Match(0, len(text), round(100 * float(p), 1), "classifier")
             ok, why = True, "affirmative"
             if self.policy.reads_clauses:
-                for a, b in tc.clauses():
-                    ok, why = self.policy.judge(tc.read(a, b))
-                    if not ok:
-                        break
-                else:
-                    ok, why = True, "affirmative"
+                ok, why = self._judge_clauses(ctx, tc, text)
             label = f"classifier {float(p):.2f} ({self.describe()})"
             if ok:
                 e = _evidence(ctx, i, m, label)
@@ -106,6 +101,35 @@ class ClassifierCondition(Condition):
             elif len(skipped) < MAX_NOT_COUNTED:
                 skipped.append(_not_counted(ctx, i, m, f"{label}: {why}"))
         return Outcome(bool(ev), ev, max((e["score"] for e in ev), default=None), skipped)
+
+    def _judge_clauses(self, ctx: RuleContext, tc: Any, text: str) -> tuple[bool, str]:
+        """Read every clause; a clause the policy does not accept keeps the turn out unless
+        the rest of the turn says it on its own. The head reads the whole turn, so a negated
+        or questioning clause beside the threat ("I want to end the subscription, I never use
+        it"; "... want to end my contract early. What is the process?") would otherwise veto a
+        threat said plainly elsewhere. The rest (the accepted clauses) is scored again by the
+        same head — only for the few turns that passed the threshold and have such a clause —
+        and counts when it still reaches the threshold; "I'm not going to cancel, I just want
+        the fee explained" leaves "I just want the fee explained", which does not."""
+        kept, why_not = [], None
+        for a, b in tc.clauses():
+            ok, why = self.policy.judge(tc.read(a, b))
+            if ok:
+                kept.append(text[a:b])
+            elif why_not is None:
+                why_not = why
+        if why_not is None:
+            return True, "affirmative"
+        rest = " ".join(kept).strip()
+        if not rest or not ctx.can_embed():
+            return False, why_not
+        vec = np.asarray(ctx.embed_texts([rest])[0], dtype=np.float32)
+        if vec.shape != self.weights.shape:
+            return False, why_not  # another embedding model: the head cannot read the rest
+        p = 1.0 / (1.0 + np.exp(-(float(vec @ self.weights) + self.intercept)))
+        if p >= self.threshold:
+            return True, f"affirmative outside the clause {why_not} (rest {p:.2f})"
+        return False, f"{why_not} (rest {p:.2f})"
 
     def describe(self) -> str:
         return f"{self.head} head >= {self.threshold:g} {self.scope.describe()}".strip()
