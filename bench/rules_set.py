@@ -12,7 +12,8 @@ on the file's order, and an item keeps its side when others are added. Tuning re
 Later batches written independently after the rules were tuned live in their own files and
 are loaded as sets of their own, every item held-out (no dev half: nothing in them may steer
 tuning): `load("v3")` reads bench/data/rules_utterances_v3.tsv, `load("v4")`
-bench/data/rules_utterances_v4.tsv, `load("v5")` bench/data/rules_utterances_v5.tsv. They do
+bench/data/rules_utterances_v4.tsv, `load("v5")` bench/data/rules_utterances_v5.tsv, `load("v6")`
+bench/data/rules_utterances_v6.tsv. They do
 not change how the first file splits.
 
 `load("probes")` reads bench/data/rules_probes_esc.tsv, the phrase-family probes the rules
@@ -33,6 +34,7 @@ HELDOUT_SETS = {
     "v3": DATA.with_name("rules_utterances_v3.tsv"),
     "v4": DATA.with_name("rules_utterances_v4.tsv"),
     "v5": DATA.with_name("rules_utterances_v5.tsv"),
+    "v6": DATA.with_name("rules_utterances_v6.tsv"),
 }
 #: the rules helpers' own probe items (dev data, written while tuning)
 PROBES = DATA.with_name("rules_probes_esc.tsv")
@@ -60,8 +62,8 @@ class Utterance:
     @property
     def batch(self) -> str:
         """'v1' (written before any tuning), 'v2' (written after the first held-out run), or
-        'v3' / 'v4' / 'v5' (separate files written independently, never scored while tuning)."""
-        for b in ("v2", "v3", "v4", "v5"):
+        'v3' / 'v4' / 'v5' / 'v6' (separate files written independently, never scored while tuning)."""
+        for b in ("v2", "v3", "v4", "v5", "v6"):
             if self.id.startswith(b + "-"):
                 return b
         return "v1"
@@ -113,7 +115,7 @@ def read_probes(path: Path = PROBES) -> list[Utterance]:
 
 def load(split: str, path: Path | None = None) -> list[Utterance]:
     """The items of one split ('dev' or 'heldout' of the first file), or every item of a
-    separate held-out set ('v3', 'v4', 'v5'), or the probes ('probes'); `path` overrides the
+    separate held-out set ('v3', 'v4', 'v5', 'v6'), or the probes ('probes'); `path` overrides the
     file read."""
     if split == "probes":
         return read_probes(path or PROBES)

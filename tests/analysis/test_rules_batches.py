@@ -1,4 +1,4 @@
-"""The independently written rule batches (bench/data/rules_utterances_v3.tsv, _v4.tsv, _v5.tsv) load
+"""The independently written rule batches (bench/data/rules_utterances_v3.tsv, _v4.tsv, _v5.tsv, _v6.tsv) load
 as their own, wholly held-out sets; adding one changes nothing about how the first file
 splits, repeats no earlier text, and covers every shipped flag with positives and look-alikes."""
 
@@ -27,7 +27,8 @@ from bench.rules_set import (  # noqa: E402
 PREFIX = {"prohibited_phrase": "pro", "churn_risk": "chu", "escalation_request": "esc",
           DISCLOSURE_FLAG: "dis", "none": "neg"}  # fmt: skip
 #: batch: (items, positives per phrase flag, look-alikes per phrase flag, plain negatives, earlier batches)
-BATCHES = {"v3": (260, 45, 40, 20, ()), "v4": (300, 55, 45, 25, ("v3",)), "v5": (420, 60, 45, 40, ("v3", "v4"))}
+BATCHES = {"v3": (260, 45, 40, 20, ()), "v4": (300, 55, 45, 25, ("v3",)), "v5": (420, 60, 45, 40, ("v3", "v4")),
+           "v6": (400, 60, 45, 40, ("v3", "v4", "v5"))}
 
 
 @pytest.mark.parametrize("batch", BATCHES)
