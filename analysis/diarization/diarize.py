@@ -283,16 +283,8 @@ def diarize(samples: np.ndarray, opts: DiarizeOptions | None = None,
         full = np.ones(len(wins), dtype=bool)
     labels_full, k = cluster(emb[full], weights[full], opts)
     cents = _centroids(emb[full], labels_full, k, weights[full])
-    sims = emb @ cents.T  # (n_windows, k)
-    acc = np.zeros((n_frames, k))
-    wsum = np.zeros(n_frames)
-    for (s, e), row in zip(wins, sims, strict=True):
-        taper = np.hanning(e - s + 2)[1:-1] + 1e-3
-        acc[s:e] += taper[:, None] * row[None, :]
-        wsum[s:e] += taper
-    scores = np.full((n_frames, k), np.nan)
-    covered = wsum > 0
-    scores[covered] = acc[covered] / wsum[covered, None]
+    scores = window_scores_to_frames(wins, emb @ cents.T, n_frames)
+    covered = ~np.isnan(scores[:, 0]) if k else np.zeros(n_frames, dtype=bool)
     # speech too short for a window: the nearest covered frame's scores
     gaps = speech & ~covered
     if gaps.any() and covered.any():
@@ -334,6 +326,24 @@ def second_speaker(scores: np.ndarray, short: np.ndarray, both: np.ndarray,
     second = prior.copy() if prior is not None else np.full(len(scores), -1, dtype=np.int64)
     second[both] = runner[both]
     return second
+
+
+def window_scores_to_frames(wins: list[tuple[int, int]], sims: np.ndarray, n_frames: int) -> np.ndarray:
+    """(n_frames, k) frame scores from per-window scores `sims` (n_windows, k): each frame
+    averages the windows covering it, weighted by a Hann taper so a window counts most at
+    its centre (a change of speaker then lands between the windows that disagree); NaN
+    where no window covers the frame."""
+    k = sims.shape[1] if sims.ndim == 2 else 0
+    acc = np.zeros((n_frames, k))
+    wsum = np.zeros(n_frames)
+    for (s, e), row in zip(wins, sims, strict=True):
+        taper = np.hanning(e - s + 2)[1:-1] + 1e-3
+        acc[s:e] += taper[:, None] * row[None, :]
+        wsum[s:e] += taper
+    out = np.full((n_frames, k), np.nan)
+    covered = wsum > 0
+    out[covered] = acc[covered] / wsum[covered, None]
+    return out
 
 
 def overlap_at_changes(lab: np.ndarray, width: int) -> np.ndarray:

@@ -101,23 +101,14 @@ def short_scores(mel: np.ndarray, power: np.ndarray, regions_f: list[tuple[int, 
                  centroids: np.ndarray, encoder) -> np.ndarray:  # fmt: skip
     """(n_frames, n_speakers) scores from `SHORT_WINDOW` s windows every `SHORT_HOP` s,
     averaged over the windows covering each frame as the long ones are (NaN uncovered)."""
-    from analysis.diarization.diarize import DiarizeOptions, _windows
+    from analysis.diarization.diarize import DiarizeOptions, _windows, window_scores_to_frames
 
     n_frames, k = mel.shape[0], centroids.shape[0]
     out = np.full((n_frames, k), np.nan)
     wins = _windows(regions_f, DiarizeOptions(window=SHORT_WINDOW, hop=SHORT_HOP, min_window=0.25))
     if not wins or k == 0:
         return out
-    sims = encoder.embed(mel, power, wins) @ centroids.T
-    acc = np.zeros((n_frames, k))
-    wsum = np.zeros(n_frames)
-    for (s, e), row in zip(wins, sims, strict=True):
-        taper = np.hanning(e - s + 2)[1:-1] + 1e-3
-        acc[s:e] += taper[:, None] * row[None, :]
-        wsum[s:e] += taper
-    cov = wsum > 0
-    out[cov] = acc[cov] / wsum[cov, None]
-    return out
+    return window_scores_to_frames(wins, encoder.embed(mel, power, wins) @ centroids.T, n_frames)
 
 
 def frame_features(samples: np.ndarray, mel: np.ndarray, power: np.ndarray, scores: np.ndarray,
