@@ -48,6 +48,12 @@ def shipped_phrases_only() -> RuleEngine:
     return RuleEngine(default_rules(), _blind_embed)
 
 
+def family_cases(*groups: tuple[str, str, bool, list[str]]) -> list[tuple[str, str, str, bool]]:
+    """(flag, speaker, text, fires) rows from (flag, speaker, fires, texts) groups, so a
+    round's families and look-alikes are one parametrised test, not a pair per family."""
+    return [(flag, speaker, text, fires) for flag, speaker, fires, texts in groups for text in texts]
+
+
 def _kinds(engine: RuleEngine, speaker: str, text: str, channel: str = "call") -> set[str]:
     turn = Turn(0, speaker, text, start=2.0, end=8.0) if channel == "call" else Turn(0, speaker, text)
     return {h.rule.kind for h in engine.evaluate(Interaction(channel, "t", "x", "h", turns=[turn]), {})}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_rules_families import _bag_embed, _blind_embed, _kinds
+from test_rules_families import _bag_embed, _blind_embed, _kinds, family_cases
 
 from analysis.rules import RuleEngine, RuleOptions, compile_condition, default_rules
 from store.records import Interaction, Turn
@@ -55,16 +55,6 @@ NOT_CHURN_V4 = [
 ]
 
 
-@pytest.mark.parametrize("text", CHURN_V4)
-def test_churn_families_of_the_v4_round_fire(shipped: RuleEngine, text: str) -> None:
-    assert "churn_risk" in _kinds(shipped, "customer", text)
-
-
-@pytest.mark.parametrize("text", NOT_CHURN_V4)
-def test_churn_look_alikes_of_the_v4_round_do_not_fire(shipped: RuleEngine, text: str) -> None:
-    assert "churn_risk" not in _kinds(shipped, "customer", text)
-
-
 ESCALATIONS_V4 = [
     "i'd be really grateful if a manager could give me a ring",  # a polite "if" asks
     "I'd appreciate it if your supervisor could contact me today.",
@@ -84,16 +74,6 @@ NOT_ESCALATIONS_V4 = [
 ]
 
 
-@pytest.mark.parametrize("text", ESCALATIONS_V4)
-def test_escalation_families_of_the_v4_round_fire(shipped: RuleEngine, text: str) -> None:
-    assert "escalation_request" in _kinds(shipped, "customer", text)
-
-
-@pytest.mark.parametrize("text", NOT_ESCALATIONS_V4)
-def test_escalation_look_alikes_of_the_v4_round_do_not_fire(shipped: RuleEngine, text: str) -> None:
-    assert "escalation_request" not in _kinds(shipped, "customer", text)
-
-
 PROMISES_V4 = [
     "i'm promising you it'll be fixed by the weekend",  # the promise as it is made
     "we are guaranteeing the price until march",
@@ -111,16 +91,6 @@ NOT_PROMISES_V4 = [
     "you'll see the guaranteed amount on your annual statement",
     "that deal's looking promising actually",
 ]
-
-
-@pytest.mark.parametrize("text", PROMISES_V4)
-def test_promise_families_of_the_v4_round_fire(shipped: RuleEngine, text: str) -> None:
-    assert "prohibited_phrase" in _kinds(shipped, "agent", text)
-
-
-@pytest.mark.parametrize("text", NOT_PROMISES_V4)
-def test_promise_look_alikes_of_the_v4_round_do_not_fire(shipped: RuleEngine, text: str) -> None:
-    assert "prohibited_phrase" not in _kinds(shipped, "agent", text)
 
 
 @pytest.mark.parametrize(
@@ -217,15 +187,16 @@ MORE_PROMISES_V4 = ["no way it won't be connected by tonight", "there's no chanc
 MORE_NOT_PROMISES_V4 = ["the price promise is on our website"]
 
 
-@pytest.mark.parametrize(("flag", "speaker", "text", "fires"), [
-    *(("churn_risk", "customer", t, True) for t in MORE_CHURN_V4),
-    *(("churn_risk", "customer", t, False) for t in MORE_NOT_CHURN_V4),
-    *(("escalation_request", "customer", t, True) for t in MORE_ESCALATIONS_V4),
-    *(("escalation_request", "customer", t, False) for t in MORE_NOT_ESCALATIONS_V4),
-    *(("prohibited_phrase", "agent", t, True) for t in MORE_PROMISES_V4),
-    *(("prohibited_phrase", "agent", t, False) for t in MORE_NOT_PROMISES_V4),
-])  # fmt: skip
-def test_more_families_of_the_v4_round(shipped: RuleEngine, flag: str, speaker: str, text: str, fires: bool) -> None:
+@pytest.mark.parametrize(("flag", "speaker", "text", "fires"), family_cases(
+    ("churn_risk", "customer", True, CHURN_V4 + MORE_CHURN_V4),
+    ("churn_risk", "customer", False, NOT_CHURN_V4 + MORE_NOT_CHURN_V4),
+    ("escalation_request", "customer", True, ESCALATIONS_V4 + MORE_ESCALATIONS_V4),
+    ("escalation_request", "customer", False, NOT_ESCALATIONS_V4 + MORE_NOT_ESCALATIONS_V4),
+    ("prohibited_phrase", "agent", True, PROMISES_V4 + MORE_PROMISES_V4),
+    ("prohibited_phrase", "agent", False, NOT_PROMISES_V4 + MORE_NOT_PROMISES_V4),
+))  # fmt: skip
+def test_families_and_look_alikes_of_the_v4_round(shipped: RuleEngine, flag: str, speaker: str, text: str,
+                                                   fires: bool) -> None:  # fmt: skip
     assert (flag in _kinds(shipped, speaker, text)) is fires
 
 # -- the learned second opinion (`classifier` conditions) -----------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_rules_families import _bag_embed, _kinds
+from test_rules_families import _bag_embed, _kinds, family_cases
 
 from analysis.clauses import TurnClauses
 from analysis.rules import RuleEngine, RuleOptions, default_rules
@@ -49,16 +49,6 @@ NOT_CHURN_V5 = [
 ]
 
 
-@pytest.mark.parametrize("text", CHURN_V5)
-def test_churn_families_of_the_v5_round_fire(shipped: RuleEngine, text: str) -> None:
-    assert "churn_risk" in _kinds(shipped, "customer", text)
-
-
-@pytest.mark.parametrize("text", NOT_CHURN_V5)
-def test_churn_look_alikes_of_the_v5_round_do_not_fire(shipped: RuleEngine, text: str) -> None:
-    assert "churn_risk" not in _kinds(shipped, "customer", text)
-
-
 ESCALATION_V5 = [
     "is there somebody senior i can speak to",  # anyone more senior
     "put me through to your senior, please",
@@ -81,16 +71,6 @@ NOT_ESCALATION_V5 = [
 ]
 
 
-@pytest.mark.parametrize("text", ESCALATION_V5)
-def test_escalation_families_of_the_v5_round_fire(shipped: RuleEngine, text: str) -> None:
-    assert "escalation_request" in _kinds(shipped, "customer", text)
-
-
-@pytest.mark.parametrize("text", NOT_ESCALATION_V5)
-def test_escalation_look_alikes_of_the_v5_round_do_not_fire(shipped: RuleEngine, text: str) -> None:
-    assert "escalation_request" not in _kinds(shipped, "customer", text)
-
-
 PROMISE_V5 = [
     "your parcel is a dead cert for thursday",
     "leave it with me, consider it done by friday",
@@ -107,14 +87,17 @@ NOT_PROMISE_V5 = [
 ]
 
 
-@pytest.mark.parametrize("text", PROMISE_V5)
-def test_promise_families_of_the_v5_round_fire(shipped: RuleEngine, text: str) -> None:
-    assert "prohibited_phrase" in _kinds(shipped, "agent", text)
-
-
-@pytest.mark.parametrize("text", NOT_PROMISE_V5)
-def test_promise_look_alikes_of_the_v5_round_do_not_fire(shipped: RuleEngine, text: str) -> None:
-    assert "prohibited_phrase" not in _kinds(shipped, "agent", text)
+@pytest.mark.parametrize(("flag", "speaker", "text", "fires"), family_cases(
+    ("churn_risk", "customer", True, CHURN_V5),
+    ("churn_risk", "customer", False, NOT_CHURN_V5),
+    ("escalation_request", "customer", True, ESCALATION_V5),
+    ("escalation_request", "customer", False, NOT_ESCALATION_V5),
+    ("prohibited_phrase", "agent", True, PROMISE_V5),
+    ("prohibited_phrase", "agent", False, NOT_PROMISE_V5),
+))  # fmt: skip
+def test_families_and_look_alikes_of_the_v5_round(shipped: RuleEngine, flag: str, speaker: str, text: str,
+                                                   fires: bool) -> None:  # fmt: skip
+    assert (flag in _kinds(shipped, speaker, text)) is fires
 
 
 @pytest.mark.parametrize(
