@@ -30,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -355,6 +356,21 @@ def _empty_target(dest: Path) -> None:
         raise StoreError(f"cannot create the backup folder {dest}: {exc}") from exc
 
 
+def _connect_detached(path: Path, *, wait_s: float = 30.0) -> duckdb.DuckDBPyConnection:
+    """Open a file this process has just DETACHed. DuckDB keeps a detached database (and its
+    file) alive until every transaction that started before the DETACH has ended — in a busy
+    `serve`, an ingest transaction on another thread — and refuses a second open of the file
+    until then ("Unique file handle conflict"), so wait for it, up to `wait_s`."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.BinderException as exc:
+            if "unique file handle conflict" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def backup_to(con: duckdb.DuckDBPyConnection, source: str, dest: str | Path) -> BackupInfo:
     """Write a consistent snapshot of the database open in `con` into the new or empty
     folder `dest` (`convoscope.duckdb` + `manifest.json`)."""
@@ -373,7 +389,7 @@ def backup_to(con: duckdb.DuckDBPyConnection, source: str, dest: str | Path) -> 
         # a CHECKPOINT is refused while any other write transaction is active ("Cannot
         # CHECKPOINT: there are other write transactions active"), which a busy `serve`
         # always risks.
-        with contextlib.closing(duckdb.connect(str(partial))) as own:
+        with contextlib.closing(_connect_detached(partial)) as own:
             own.execute("CHECKPOINT")
             counts = table_counts(own)
             version = int(own.execute(

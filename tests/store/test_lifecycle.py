@@ -245,3 +245,28 @@ def test_cursors_of_finished_threads_are_closed(tmp_path: Path) -> None:
         assert len(store._cursors) == 1  # only the last thread's, created after the others ended
     finally:
         store.close()
+
+
+def test_a_file_still_attached_elsewhere_is_opened_once_it_is_detached(tmp_path: Path) -> None:
+    """In a busy `serve` the backup's DETACH only takes effect when an older transaction on
+    another thread ends; opening the copy meanwhile must wait for it, not fail the backup."""
+    import threading
+
+    from store.lifecycle import _connect_detached
+
+    path = tmp_path / "copy.duckdb"
+    service = duckdb.connect()
+    service.execute(f"ATTACH '{path}' AS held")
+    with pytest.raises(duckdb.BinderException, match="Unique file handle conflict"):
+        duckdb.connect(str(path))  # what the backup met
+    timer = threading.Timer(0.3, lambda: service.execute("DETACH held"))
+    timer.start()
+    try:
+        own = _connect_detached(path, wait_s=60)
+        own.execute("CHECKPOINT")
+        own.close()
+    finally:
+        timer.join()
+        service.close()
+    with pytest.raises(duckdb.IOException):  # any other failure is not waited on
+        _connect_detached(tmp_path / "no-such-dir" / "x.duckdb", wait_s=60)
