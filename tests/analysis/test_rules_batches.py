@@ -92,5 +92,9 @@ def test_a_batch_has_positives_and_look_alikes_for_every_shipped_flag(batch: str
     late = [u for u in dis if "late" in u.cases]
     assert late and all(u.start is not None and u.start > 60 and DISCLOSURE_FLAG in u.expect for u in late)
     assert all(u.start is None or u.start <= 60 or "late" in u.cases for u in dis)
+    if batch in LOOKALIKE_CASES:  # "this call is not recorded" does not disclose; late ones several times
+        not_recorded = [u for u in dis if "neg" in u.cases]
+        assert len(not_recorded) >= 3 and all(DISCLOSURE_FLAG in u.expect for u in not_recorded)
+        assert len(late) >= 3
     plain = [u for u in got if u.target == "none"]
     assert len(plain) >= min_plain and not any(u.expect for u in plain)
