@@ -1,4 +1,4 @@
-"""The independently written rule batches (bench/data/rules_utterances_v3.tsv, _v4.tsv, _v5.tsv, _v6.tsv) load
+"""The independently written rule batches (bench/data/rules_utterances_v3.tsv ... _v7.tsv) load
 as their own, wholly held-out sets; adding one changes nothing about how the first file
 splits, repeats no earlier text, and covers every shipped flag with positives and look-alikes."""
 
@@ -21,6 +21,7 @@ from bench.rules_set import (  # noqa: E402
     PHRASE_FLAGS,
     load,
     read_all,
+    read_probes,
     split_of,
 )
 
@@ -28,7 +29,13 @@ PREFIX = {"prohibited_phrase": "pro", "churn_risk": "chu", "escalation_request":
           DISCLOSURE_FLAG: "dis", "none": "neg"}  # fmt: skip
 #: batch: (items, positives per phrase flag, look-alikes per phrase flag, plain negatives, earlier batches)
 BATCHES = {"v3": (260, 45, 40, 20, ()), "v4": (300, 55, 45, 25, ("v3",)), "v5": (420, 60, 45, 40, ("v3", "v4")),
-           "v6": (400, 60, 45, 40, ("v3", "v4", "v5"))}
+           "v6": (400, 60, 45, 40, ("v3", "v4", "v5")), "v7": (420, 65, 50, 40, ("v3", "v4", "v5", "v6"))}
+#: cases every phrase flag's items must exercise at least 3 times
+CASES = ("pos", "neg", "q", "rep", "hyp", "asr", "speaker", "other")
+#: batches whose look-alikes alone (items written for a flag that do not expect it) must cover these cases 3 times
+LOOKALIKE_CASES = {"v7": ("neg", "modal", "q", "rep", "hyp", "speaker", "other", "asr")}
+#: batches that must not repeat a line of the rules helpers' probe file either (written after it existed)
+CHECK_PROBES = {"v7"}
 
 
 @pytest.mark.parametrize("batch", BATCHES)
@@ -51,7 +58,8 @@ def test_a_batch_does_not_touch_the_first_files_split_or_repeat_earlier_text(bat
     dev, held = load("dev"), load("heldout")
     assert {u.id for u in dev} | {u.id for u in held} == {u.id for u in first}
     assert all(split_of(u.id) == "heldout" for u in held)
-    seen = {u.text.casefold() for u in (*first, *before)}
+    probes = read_probes() if batch in CHECK_PROBES else []
+    seen = {u.text.casefold() for u in (*first, *before, *probes)}
     assert not [u.id for u in load(batch) if u.text.casefold() in seen]
 
 
@@ -74,12 +82,19 @@ def test_a_batch_has_positives_and_look_alikes_for_every_shipped_flag(batch: str
         assert pos >= min_pos and len(written) - pos >= min_neg, flag
         assert {u.style for u in written if flag in u.expect} == {"call", "chat", "email"}, flag
         cases = Counter(c for u in written for c in u.cases)
-        for case in ("pos", "neg", "q", "rep", "hyp", "asr", "speaker", "other"):
+        for case in CASES:
             assert cases[case] >= 3, (flag, case)
+        alike = Counter(c for u in written if flag not in u.expect for c in u.cases)
+        for case in LOOKALIKE_CASES.get(batch, ()):
+            assert alike[case] >= 3, (flag, "look-alike", case)
     dis = [u for u in got if u.target == DISCLOSURE_FLAG]
     assert len(dis) >= 40 and 10 <= sum(DISCLOSURE_FLAG in u.expect for u in dis) <= len(dis) - 10
     late = [u for u in dis if "late" in u.cases]
     assert late and all(u.start is not None and u.start > 60 and DISCLOSURE_FLAG in u.expect for u in late)
     assert all(u.start is None or u.start <= 60 or "late" in u.cases for u in dis)
+    if batch in LOOKALIKE_CASES:  # "this call is not recorded" does not disclose; late ones several times
+        not_recorded = [u for u in dis if "neg" in u.cases]
+        assert len(not_recorded) >= 3 and all(DISCLOSURE_FLAG in u.expect for u in not_recorded)
+        assert len(late) >= 3
     plain = [u for u in got if u.target == "none"]
     assert len(plain) >= min_plain and not any(u.expect for u in plain)
