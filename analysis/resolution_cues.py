@@ -17,6 +17,8 @@ agent neither promised a later action nor refused.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 OUTCOME, APPROVAL = "outcome", "approval"
 
@@ -349,13 +351,28 @@ def compile_weighted(cues: list[tuple[str, float]]) -> list[tuple[re.Pattern[str
     return [(_rx(p), w) for p, w in cues]
 
 
-RES = [(_rx(p), w, k) for p, w, k in RESOLVED_CUES]
-UNRES = compile_weighted(UNRESOLVED_CUES)
-SARCASM = [
-    *compile_weighted(SARCASM_CUES),
-    # eye-rolls, frowns and sad faces (":("); emoji have no word boundary, so they are compiled apart
-    (re.compile("[\U0001F644\U0001F612\U0001F624\U0001F621\U0001F92C\U0001F44E\U0001F61E\U0001F622\U0001F614\u2639]|:-?\\("), 1.8),
-]
-REFUSALS = compile_weighted(AGENT_REFUSALS)
-COMMIT = [_rx(p, end=False) for p in COMMITMENT_CUES]
-DEFER = [_rx(p) for p in CUSTOMER_DEFERRALS]
+#: The compiled lists, built on first use (PEP 562 module `__getattr__`): the ~120 cues with
+#: their filler-tolerant spaces take about a quarter of a second to compile, and every CLI
+#: process imports this module through the configuration, most of them never to judge a
+#: resolution. A race builds a list twice, which is harmless.
+_BUILDERS: dict[str, Callable[[], list[Any]]] = {
+    "RES": lambda: [(_rx(p), w, k) for p, w, k in RESOLVED_CUES],
+    "UNRES": lambda: compile_weighted(UNRESOLVED_CUES),
+    "SARCASM": lambda: [
+        *compile_weighted(SARCASM_CUES),
+        # eye-rolls, frowns and sad faces (":("); emoji have no word boundary, so they are compiled apart
+        (re.compile("[\U0001F644\U0001F612\U0001F624\U0001F621\U0001F92C\U0001F44E\U0001F61E\U0001F622\U0001F614\u2639]|:-?\\("), 1.8),
+    ],
+    "REFUSALS": lambda: compile_weighted(AGENT_REFUSALS),
+    "COMMIT": lambda: [_rx(p, end=False) for p in COMMITMENT_CUES],
+    "DEFER": lambda: [_rx(p) for p in CUSTOMER_DEFERRALS],
+}
+
+
+def __getattr__(name: str) -> list[Any]:
+    build = _BUILDERS.get(name)
+    if build is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = build()
+    globals()[name] = value
+    return value

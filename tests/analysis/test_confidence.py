@@ -98,6 +98,7 @@ def test_low_confidence_high_severity_goes_first_and_is_labelled(store: Store) -
     assert "low confidence" not in text
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_routing_threshold_comes_from_config(store: Store, tmp_path: Path) -> None:
     """`[analysis] low_confidence_below` moves the line for the queue order and the alert label."""
     from convoscope.context import Context

@@ -169,6 +169,7 @@ def test_cached_texts_do_not_wait_for_a_batch_another_thread_is_encoding() -> No
     assert np.allclose(out["question"], ref.pooled(["angry calls today?"]), atol=1e-5)
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_device_auto_picks_cuda_only_when_present() -> None:
     gpu = encoder.cuda_available("torch")
     enc = TextEncoder(EncoderOptions(runtime="torch", device="auto", quantize=False), None)

@@ -90,6 +90,7 @@ def test_bad_fact_is_a_clear_error() -> None:
         FactOptions(subject="x", value="whenever", hints=["x"])
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_pipeline_raises_incorrect_information_with_evidence(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "t.duckdb")
     try:
@@ -116,6 +117,7 @@ def test_pipeline_raises_incorrect_information_with_evidence(tmp_path: Path) -> 
         store.close()
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_config_loads_example_facts_and_rejects_a_bad_one(tmp_path: Path) -> None:
     from convoscope import config
 
@@ -200,6 +202,7 @@ def test_an_at_most_bound_far_above_the_policy_misstates_it() -> None:
     assert fair and not fair[0].contradicts
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_policy_snippet_folder_adds_facts_and_names_a_bad_file(tmp_path: Path) -> None:
     from convoscope import config
 

@@ -118,6 +118,7 @@ def _run(cfg: Path, db: Path) -> None:
         refresh_search_index(s, force=True)
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_pci_mode_stores_no_card_number_or_code_anywhere(tmp_path: Path) -> None:
     cfg, db = _config(tmp_path, pci=True)
     _run(cfg, db)
@@ -133,6 +134,7 @@ def test_pci_mode_stores_no_card_number_or_code_anywhere(tmp_path: Path) -> None
     assert leaks(db) == []
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_without_pci_the_original_text_keeps_the_card(tmp_path: Path) -> None:
     """The control: the same data with pci = false does hold the digits (the scan works)."""
     cfg, db = _config(tmp_path, pci=False)

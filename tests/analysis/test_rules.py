@@ -136,6 +136,7 @@ def test_shipped_rules_load_and_cover_the_built_in_kinds() -> None:
     assert kinds == {"compliance_missing", "prohibited_phrase", "escalation_request", "churn_risk"}
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_config_without_rules_uses_the_shipped_ones_and_validates_rules() -> None:
     from convoscope.config import ConfigError, from_dict
 

@@ -42,6 +42,7 @@ def _score(tmp_path: Path, config: str, lines: list[dict]) -> list[dict]:
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_score_first_row_is_a_refusal_not_a_promise(tmp_path: Path) -> None:
     refused, promised = _score(tmp_path, FAST, [
         {"id": "row1", "speaker": "agent", "text": "I cannot guarantee that the refund arrives tomorrow."},

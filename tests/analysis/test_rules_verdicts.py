@@ -67,6 +67,7 @@ def _cheap_embed(texts: list[str]) -> np.ndarray:
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_dev_run_reads_no_held_out_item(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
     real_predict = verdicts_rules.predict
@@ -84,6 +85,7 @@ def test_dev_run_reads_no_held_out_item(monkeypatch: pytest.MonkeyPatch) -> None
     assert "heldout" not in text and printed and not printed & held
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_section_reports_every_shipped_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("analysis.embeddings.encode", _cheap_embed)
     items = [u for u in load("dev") if u.id.startswith(("pro-", "chu-", "esc-", "dis-"))][:60]
@@ -108,6 +110,7 @@ def test_prf() -> None:
     assert (round(p, 2), round(r, 2), round(f, 2), n) == (0.8, 0.8, 0.8, 10)
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_reviews_replayed_through_the_current_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     """An export-reviews file: per rule what reviewers said, the precision it implies, and

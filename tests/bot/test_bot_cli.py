@@ -28,6 +28,7 @@ def db(tmp_path: Path, now: datetime) -> tuple[Path, Any]:
     return path, seeded
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_ask_json(db: tuple[Path, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path,
                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     path, seeded = db
@@ -55,6 +56,7 @@ def test_ask_json(db: tuple[Path, Any], capsys: pytest.CaptureFixture[str], tmp_
     s.close()
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_digest_print_and_post(db: tuple[Path, Any], capsys: pytest.CaptureFixture[str],
                                tmp_path: Path, fake: Any, now: datetime,
                                monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
@@ -124,6 +126,7 @@ def test_ask_without_a_database_says_so(tmp_path: Path, capsys: pytest.CaptureFi
     assert not (tmp_path / "none.duckdb").exists()
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_ask_goes_through_the_running_service(db: tuple[Path, Any], capsys: pytest.CaptureFixture[str],
                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """With a service advertised next to the database, `ask` posts to its /api/ask (here a

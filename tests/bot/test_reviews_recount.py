@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from slackhttp import TZ
 
 from analysis import digest as digest_mod
@@ -63,6 +64,7 @@ def _numbers(store: Store, iid: int, agent: str, day_start: datetime, now: datet
     }
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_dismissing_a_flag_moves_every_number_and_reopening_restores_them(
     store: Store, seeded: Any, now: datetime
 ) -> None:

@@ -185,6 +185,7 @@ def _args(**kw: object) -> argparse.Namespace:
     return argparse.Namespace(**base)
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_tui_command_picks_the_service_or_the_file(tmp_path: Path, base_db: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(api.TOKEN_ENV, raising=False)
@@ -245,6 +246,7 @@ async def test_tui_review_flow_against_the_running_service(store: Store, served:
     assert audit.recent(store, 1)[0]["detail"]["via"] == "api"
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_export_command_file_and_service(tmp_path: Path, base_db: Path, monkeypatch: pytest.MonkeyPatch,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     from convoscope.cli import main

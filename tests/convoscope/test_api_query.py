@@ -57,6 +57,7 @@ def test_api_pages_counts_and_answers_typed_queries(store: Store, served: api.Ap
     assert r.status_code == 400 and "time zone" in r.json()["error"]
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_export_command_takes_a_typed_query(tmp_path: Path, base_db: Path,
                                             monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from convoscope.cli import main

@@ -28,6 +28,7 @@ def _count(db: Path, table: str = "interactions") -> int:
         con.close()
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_backup_and_restore_on_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "a.duckdb"
     cfg = tmp_path / "c.toml"

@@ -41,6 +41,7 @@ def test_init_writes_config_and_database(tmp_path: Path, monkeypatch: pytest.Mon
     assert "exists" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_ingest_twice_adds_nothing_and_quarantines_the_broken_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = _config(tmp_path)
     main(["--config", str(cfg), "ingest", "--json"])

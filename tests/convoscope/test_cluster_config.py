@@ -15,6 +15,7 @@ from convoscope import config as config_mod
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_cluster_section_is_validated() -> None:
     cfg = config_mod.from_dict({"cluster": {"ray_address": "auto", "score_actors": 3, "audio": "bytes"}})
     assert cfg.cluster.enabled and cfg.cluster.score_actors == 3

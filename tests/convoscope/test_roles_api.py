@@ -153,6 +153,7 @@ def _cfg(tmp_path: Path, reviewer: str) -> str:
     return str(cfg)
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_cli_review_and_users_on_the_file(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(api.TOKEN_ENV, raising=False)
@@ -198,6 +199,7 @@ def test_cli_review_and_users_on_the_file(db: Path, tmp_path: Path, capsys: pyte
         st.close()
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_cli_review_goes_through_the_running_service(db: Path, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:

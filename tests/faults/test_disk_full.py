@@ -69,6 +69,7 @@ def _assert_clear_stop(done: subprocess.CompletedProcess[str], db: Path, words: 
     assert len(lines) == 1 and str(db) in lines[0] and words in lines[0], done.stderr
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_file_size_limit_stops_ingest_and_the_next_run_completes(tmp_path: Path) -> None:
     db = tmp_path / "full.duckdb"
     cfg, ids, mids = _config(tmp_path, db)

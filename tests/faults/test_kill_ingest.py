@@ -58,6 +58,7 @@ def _wipe(db: Path) -> None:
             f.unlink()
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_kill_during_the_first_run_on_a_fresh_file(tmp_path: Path) -> None:
     """Issue 10's report, as a test: kills while the new file gets its schema, and at
     random moments of the first run; after each, every later command works."""

@@ -68,6 +68,7 @@ def _world(tmp_path: Path) -> tuple[Path, Path, dict[str, list[int]]]:
     return db, cfg, ids
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_forget_a_customer_everywhere(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db, cfg, ids = _world(tmp_path)
     # by phone number in another spelling: the call (her key) and the e-mail that mentions
@@ -155,6 +156,7 @@ def test_duckdb_keeps_deleted_values_until_the_file_is_compacted(tmp_path: Path)
     con.close()
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_compaction_keeps_schema_sequences_and_data(tmp_path: Path) -> None:
     db, cfg, ids = _world(tmp_path)
     assert main(["--config", str(cfg), "forget", "--customer", ANN["email"], "--no-compact"]) == 0
@@ -170,6 +172,7 @@ def test_compaction_keeps_schema_sequences_and_data(tmp_path: Path) -> None:
         assert new > before and new not in ids["ann"] + ids["bob"]
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_forget_one_interaction_and_dry_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db, cfg, ids = _world(tmp_path)
     assert main(["--config", str(cfg), "forget", "--interaction", str(ids["bob"][0]), "--dry-run", "--json"]) == 0
@@ -237,6 +240,7 @@ def test_verify_reports_what_erasure_could_not_reach(tmp_path: Path, capsys: pyt
     assert "still found in side_notes.note (1)" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_with_a_digest_key_erasures_are_named_by_hmac_and_older_suppressions_still_hold(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """A plain SHA-256 of a phone number is reversed by hashing every number; under

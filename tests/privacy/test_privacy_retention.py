@@ -109,6 +109,7 @@ def test_retention_stages_keep_aggregates_and_verdicts(store: Store, tmp_path: P
     assert _counts(store) == (scores, flags, turn_sent)
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_retention_cli_dry_run_and_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "r.duckdb"
     with Store.open(db) as store:

@@ -35,6 +35,7 @@ def _world(tmp_path: Path) -> tuple[Path, Path]:
     return db, cfg
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_forget_agent_from_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db, cfg = _world(tmp_path)
     assert main(["--config", str(cfg), "forget", "--agent", "agent-1042", "--dry-run"]) == 0

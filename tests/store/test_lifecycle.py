@@ -60,6 +60,7 @@ def _rows(db: Path) -> int:
         con.close()
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_unreplayable_wal_is_a_clear_error_everywhere(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _crash_after(db, "ALTER TABLE interactions ADD COLUMN note VARCHAR")
     with pytest.raises(duckdb.Error):  # DuckDB itself: the internal error

@@ -7,6 +7,7 @@ import pytest
 from convoscope import config
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_tui_options_defaults_and_validation() -> None:
     cfg = config.from_dict({"tui": {"theme": "light", "reviewer": "ana", "start_screen": "review"}})
     assert (cfg.tui.theme, cfg.tui.reviewer, cfg.tui.start_screen) == ("light", "ana", "review")

@@ -46,6 +46,7 @@ def setup(tmp_path: Path) -> Path:
     return cfg
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_run_then_show(setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["--config", str(setup), "patterns", "run", "--only", "repeats,trends,scorecards", "--json"])
     assert rc == 0
@@ -65,6 +66,7 @@ def test_run_then_show(setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "no rising results" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_bad_input_is_one_line(setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", str(setup), "patterns", "run", "--only", "everything"]) == 2
     assert "unknown step(s) everything" in capsys.readouterr().err

@@ -35,6 +35,7 @@ def forms() -> list:
     return config.from_dict({"scorecards": [FORM]}).scorecards
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_every_interaction_is_scored_and_averaged_per_agent(store: Store) -> None:
     good_call, bad_call, chat = put(store, [
         Spec(started_at=NOW - timedelta(hours=3), agent_name="alice", channel="call",
@@ -70,6 +71,7 @@ def test_every_interaction_is_scored_and_averaged_per_agent(store: Store) -> Non
     assert store.conn.execute("SELECT count(*) FROM scorecard_results").fetchone() == (3,)
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_forms_are_validated_at_load() -> None:
     bad = {**FORM, "sections": [{"name": "x", "questions": [
         {"id": "q", "text": "?", "metric": "non_talk_pct"}]}]}
@@ -131,6 +133,7 @@ def test_issue_resolved_question_reads_the_resolution_verdict(store: Store) -> N
     assert got[none].score == 100.0 and got[none].not_applicable == 1
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_resolution_question_validated_and_shipped_in_the_example() -> None:
     import tomllib
     from pathlib import Path

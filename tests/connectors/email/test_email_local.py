@@ -192,6 +192,7 @@ def test_account_options_are_validated(kwargs: dict[str, object], message: str) 
         ImapAccountOptions(**{**base, **kwargs})  # type: ignore[arg-type]
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_plain_to_loopback_is_allowed_and_config_validates_the_section() -> None:
     from convoscope.config import ConfigError, from_dict
 
