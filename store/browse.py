@@ -26,6 +26,7 @@ import duckdb
 
 from store import query_views as qv
 from store.db import Store
+from store.pseudonyms import agent_sql
 from store.query import Compare, Match, Query, Span
 from store.query_sql import compile_where
 from store.reviews import COUNTS, counts
@@ -239,12 +240,12 @@ def export_sql(flt: Filter | Query | None = None, *, sort: str = "started_at", d
                agent_names: bool = True) -> tuple[str, list[Any]]:  # fmt: skip
     """The SELECT behind an export of the current view (used by `export_to`). Without
     `agent_names` agents are written as the same pseudonym `store.permissions.pseudonym`
-    gives ('agent-' + the first 6 hex digits of SHA-256 of the name)."""
+    gives (`store.pseudonyms.agent_sql`)."""
     cond, params = compile_where(as_query(flt)).joined()
     where = f" WHERE {cond}"
     key = SORT_KEYS[sort]
     d = "DESC" if descending else "ASC"
-    agent = "i.agent" if agent_names else "('agent-' || substr(sha256(i.agent), 1, 6)) AS agent"
+    agent = "i.agent" if agent_names else f"({agent_sql('i.agent')}) AS agent"
     cols = (
         f"i.id, i.started_at, i.channel, i.source, {agent}, i.queue, i.duration, "
         "pii_mask(i.subject) AS subject, s.sentiment, s.sentiment_customer, s.anger, s.top_topic, s.cluster_id, "

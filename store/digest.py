@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from store.db import Store
-from store.patterns import PSEUDONYM
+from store.pseudonyms import customer_key_sql
 
 
 def volumes(store: Store, start: datetime, end: datetime) -> dict[str, int]:
@@ -89,11 +89,11 @@ def review_counts(store: Store, since: datetime, until: datetime) -> dict[str, i
 def repeat_customers(store: Store, day_start: datetime, day_end: datetime, since: datetime,
                      limit: int = 5) -> list[dict[str, Any]]:  # fmt: skip
     """Customers who contacted on the day and at least once more since `since` (the key as
-    a pseudonym, `store.patterns.PSEUDONYM`: this list is shown)."""
+    a pseudonym, `store.pseudonyms.customer_key_sql`: this list is shown)."""
     rows = store.cursor().execute(
         "WITH today AS (SELECT DISTINCT customer_key FROM interactions "
         "WHERE started_at >= ? AND started_at < ? AND customer_key IS NOT NULL) "
-        f"SELECT {PSEUDONYM.format(col='i.customer_key')}, count(*) AS n, list(i.id ORDER BY i.started_at), "
+        f"SELECT {customer_key_sql('i.customer_key')}, count(*) AS n, list(i.id ORDER BY i.started_at), "
         "list(DISTINCT i.channel) FROM interactions i JOIN today t ON t.customer_key = i.customer_key "
         "WHERE i.started_at >= ? AND i.started_at < ? GROUP BY i.customer_key HAVING count(*) > 1 "
         "ORDER BY n DESC, i.customer_key LIMIT ?",

@@ -34,7 +34,6 @@ from store.db import Store
 from store.patterns_base import (  # noqa: F401  (re-exported)
     _ANALYSED,
     DIM,
-    PSEUDONYM,
     AgentScorecard,
     ClusterRecord,
     ClusterSummary,

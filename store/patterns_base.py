@@ -262,5 +262,3 @@ def _arrow_to_vectors(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(col.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(-1, DIM)
 
 
-#: how a customer key leaves the store: a stable pseudonym, never the phone number or address
-PSEUDONYM = "CASE WHEN {col} LIKE 'h:%' THEN {col} ELSE 'h:' || sha256({col})[:12] END"

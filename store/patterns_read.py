@@ -9,7 +9,6 @@ from typing import Any
 
 from store.db import Store
 from store.patterns_base import (
-    PSEUDONYM,
     AgentScorecard,
     ClusterRecord,
     ClusterSummary,
@@ -24,6 +23,7 @@ from store.patterns_base import (
     _and,
     _loads,
 )
+from store.pseudonyms import customer_key_sql
 
 # == read side (bot, TUI, CLI) ========================================================================
 
@@ -91,7 +91,7 @@ def repeat_contacts(
         "members AS (SELECT c.customer_key, c.first_id AS iid FROM chains c UNION "
         "SELECT c.customer_key, r.interaction_id FROM chains c JOIN repeat_contacts r "
         "ON r.first_id = c.first_id) "
-        f"SELECT {PSEUDONYM.format(col='m.customer_key')}, count(DISTINCT m.iid), "
+        f"SELECT {customer_key_sql('m.customer_key')}, count(DISTINCT m.iid), "
         "list(DISTINCT m.iid ORDER BY m.iid), "
         "list(DISTINCT i.channel ORDER BY i.channel), "
         "list(DISTINCT s.top_topic ORDER BY s.top_topic) FILTER (WHERE s.top_topic IS NOT NULL), "

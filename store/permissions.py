@@ -22,9 +22,10 @@ Design choices:
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
+
+from store import pseudonyms
 
 ROLES: tuple[str, ...] = ("admin", "supervisor", "analyst", "viewer", "agent")
 #: "none" is what an unknown Slack user or channel gets: refused politely.
@@ -96,10 +97,9 @@ def strongest(*roles: str) -> str:
 
 
 def pseudonym(name: str | None) -> str | None:
-    """A stable stand-in for an agent's name (same name, same pseudonym)."""
-    if name is None:
-        return None
-    return "agent-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:6]
+    """A stable stand-in for an agent's name (same name, same pseudonym; keyed under
+    $CONVOSCOPE_DIGEST_KEY, see `store.pseudonyms`)."""
+    return pseudonyms.agent(name)
 
 
 _CUSTOMER_KEYS = ("customer", "customer_key")

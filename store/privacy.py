@@ -37,6 +37,7 @@ import duckdb
 
 from store import audit
 from store.db import Store
+from store.pseudonyms import DIGEST_KEY_ENV, digest_key
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +57,6 @@ __all__ = [
 
 #: the secret that keys the digests (read from the environment, like libpq's PGPASSWORD,
 #: so every process that opens the store — CLI, service, workers — uses the same one)
-DIGEST_KEY_ENV = "CONVOSCOPE_DIGEST_KEY"
-
-
-def _digest_key() -> bytes | None:
-    key = os.environ.get(DIGEST_KEY_ENV, "")
-    return key.encode() if key else None
 
 
 def key_digest(*parts: str) -> str:
@@ -74,7 +69,7 @@ def key_digest(*parts: str) -> str:
     the key an HMAC is not. Keep the key stable: suppressions written under one key are not
     found under another (those written unkeyed, before a key was set, still are)."""
     msg = "\x1f".join(parts).encode()
-    key = _digest_key()
+    key = digest_key()
     if key is None:
         return hashlib.sha256(msg).hexdigest()
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
@@ -84,14 +79,14 @@ def key_digest_forms(*parts: str) -> list[str]:
     """Every digest a stored suppression of these parts may carry: the current one and,
     when keyed, the unkeyed SHA-256 that erasures made before the key was set wrote."""
     forms = [key_digest(*parts)]
-    if _digest_key() is not None:
+    if digest_key() is not None:
         forms.append(hashlib.sha256("\x1f".join(parts).encode()).hexdigest())
     return forms
 
 
 def digest_label() -> str:
     """How the audit log names a digest: `key-hmac-sha256` (keyed) or `key-sha256`."""
-    if _digest_key() is None:
+    if digest_key() is None:
         global _warned_unkeyed
         if not _warned_unkeyed:
             _warned_unkeyed = True

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from store.db import Store
+from store.pseudonyms import customer_label_sql
 from store.query import Match, Measure, Query, Span
 from store.query_sql import METRICS, Where, compile_where, flag_condition, review_sql, review_states
 
@@ -26,7 +27,8 @@ _GROUPS: dict[str, tuple[str, str]] = {
     "channel": ("i", "i.channel"),
     "topic": ("s", "s.top_topic"),
     "cluster": ("s", "s.cluster_id"),
-    "customer": ("i", "CASE WHEN i.customer_key IS NOT NULL THEN 'customer-' || substr(sha256(i.customer_key), 1, 8) END"),
+    #: a keyed pseudonym (`store.pseudonyms.customer_label_sql`), built per call
+    "customer": ("i", ""),
     "day": ("i", "CAST(timezone(?, i.started_at) AS DATE)"),
     "week": ("i", "CAST(date_trunc('week', timezone(?, i.started_at)) AS DATE)"),
     "flag": ("f", "fl.kind"),
@@ -245,6 +247,8 @@ def aggregate(store: Store, q: Query, *, tz: str = "UTC", limit: int | None = No
                 raise ValueError("cannot group by '_period'")
             expr = "CASE WHEN i.started_at >= ? AND i.started_at < ? THEN 0 WHEN i.started_at >= ? AND i.started_at < ? THEN 1 END"
             sel_params += [periods[0].start, periods[0].end, periods[1].start, periods[1].end]
+        elif g == "customer":
+            expr = customer_label_sql("i.customer_key")
         elif "?" in expr:
             sel_params.append(tz)
         needs_s = needs_s or table == "s"

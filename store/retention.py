@@ -25,7 +25,7 @@ import duckdb
 
 from store import privacy
 from store.db import Store
-from store.patterns import PSEUDONYM
+from store.pseudonyms import customer_key_sql
 
 STAGES = ("audio", "original", "redacted", "interaction")
 _STATE_COL = {"audio": "audio_deleted_at", "original": "original_deleted_at",
@@ -107,7 +107,7 @@ def drop_redacted(tx: duckdb.DuckDBPyConnection, ids: list[int], at: datetime) -
             tx.execute(f"DELETE FROM {table} WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))", [ids])
     tx.execute("UPDATE flags SET summary = NULL, evidence = NULL WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))",
                [ids])
-    pseudo = PSEUDONYM.format(col="customer_key")
+    pseudo = customer_key_sql("customer_key")
     tx.execute(f"UPDATE interactions SET subject = NULL, customer = NULL, metadata = NULL, customer_key = {pseudo} "
                "WHERE id IN (SELECT unnest(?::BIGINT[]))", [ids])
     for table, col in (("repeat_contacts", "interaction_id"), ("contact_resolution", "interaction_id")):
