@@ -310,6 +310,7 @@ def test_score_batches_files_and_pipes_and_answers_a_terminal_line_by_line() -> 
     assert default_batch(Tty("")) == 1
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_score_shows_progress_only_where_asked(tmp_path: Path) -> None:
     from analysis.anger import AngerOptions
     from analysis.options import AnalysisOptions

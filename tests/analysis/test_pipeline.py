@@ -91,6 +91,7 @@ def _count(store: Store, table: str, iid: int) -> int:
     return store.conn.execute(f"SELECT count(*) FROM {table} WHERE interaction_id = ?", [iid]).fetchone()[0]
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_run_scores_flags_and_redacts(store: Store) -> None:
     hooked: list[list[int]] = []
     rep = _analyzer(on_flags=[hooked.append]).run(store)
