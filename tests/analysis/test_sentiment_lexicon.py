@@ -133,3 +133,30 @@ def test_small_v6_model_trains_serves_from_head_npz_and_reads_the_lexicon(tmp_pa
     clf = load_turn_classifier(options, tmp_path)
     out = clf.predict(["Thank you so much, that was wonderful!", "This is the worst service ever, I'm furious"])
     assert [o.label for o in out] == ["positive", "negative"]
+
+
+@pytest.mark.slow  # builds the shared encoder (loads MiniLM) before the captured fit
+def test_head_trainer_asks_for_lexicon_columns_and_scales_only_them(monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
+    seen: dict = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(x, y, weights, c, max_iter=500, scale=None):  # type: ignore[no-untyped-def]
+        seen["shape"], seen["scale"] = x.shape, scale
+        raise Stop
+
+    def feats(texts, encoder, layers, lex=""):  # type: ignore[no-untyped-def]
+        seen["lexicon"] = lex
+        return np.ones((len(texts), 384 * len(layers) + (len(lexicon.NAMES) if lex else 0)))
+
+    monkeypatch.setattr(fit, "fit_linear", capture)
+    monkeypatch.setattr(fit, "features", feats)
+    options = SentimentOptions(max_examples=100, turns="", trainer="head", lexicon="vader", lexicon_scale=4.0)
+    with pytest.raises(Stop):
+        training.train_model(options, tmp_path / "m")
+    assert seen["lexicon"] == "vader"
+    scale = seen["scale"]
+    assert scale.shape == (seen["shape"][1],) == (384 * 4 + len(lexicon.NAMES),)
+    assert set(scale[: 384 * 4]) == {1.0} and set(scale[384 * 4:]) == {4.0}
