@@ -38,7 +38,8 @@ TARGETS = {"agent": 0.85, "customer": 0.85, "tweets": 0.82, "ood": 0.80, "anger_
 def sentiment_options():
     """The shipped `[sentiment]` options, or others given as JSON in
     CONVOSCOPE_SENTIMENT_OPTIONS, e.g. the v5 recipe:
-    '{"trainer": "head", "general": "hutto2014-tweets,hutto2014-nyt"}' (build it first with
+    '{"trainer": "head", "general": "hutto2014-tweets,hutto2014-nyt"}', or v6 with
+    '"lexicon": "vader", "lexicon_scale": 4.0, "turn_weight": 10' added (build it first with
     `convoscope train sentiment` and the same keys in the config)."""
     import json
 

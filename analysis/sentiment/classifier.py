@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from analysis.sentiment.corpus import LABELS, normalise
 from analysis.sentiment.options import PACKAGED, SentimentOptions
 from analysis.sentiment.training import (
+    HEAD_MODEL_FILE,
     META_FILE,
     cached_model,
     label_priors,
@@ -184,6 +185,11 @@ def load_turn_classifier(options: SentimentOptions, cache_dir: Path, encoder: An
         if options.agent_prior and options.turns:
             priors = meta.get("label_priors") or label_priors(options)  # older meta: count again
             ratio = {c: priors["agent"][c] / priors["train"][c] for c in LABELS if priors["train"].get(c)}
+        if encoder is None and path.name == HEAD_MODEL_FILE:
+            # a lexicon head (recipe v6) has no flair twin: it runs over its own encoder pass
+            from analysis.encoder import EncoderOptions, TextEncoder
+
+            encoder = TextEncoder(EncoderOptions(), cache_dir)
         if encoder is not None:
             from analysis.sentiment.head import HeadUnavailable, load_shared
 

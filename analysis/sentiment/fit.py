@@ -24,21 +24,28 @@ import numpy as np
 from analysis.sentiment.corpus import LABELS
 
 
-def features(texts: Sequence[str], encoder, layers: Sequence[int]) -> np.ndarray:  # encoder: TextEncoder
-    """[n, 384 x len(layers)] head inputs of `texts`, exactly as the pipeline computes them."""
-    from analysis.sentiment.head import sentiment_input
+def features(texts: Sequence[str], encoder, layers: Sequence[int], lexicon: str = "") -> np.ndarray:  # encoder: TextEncoder
+    """[n, 384 x len(layers) (+ lexicon features)] head inputs of `texts`, exactly as the
+    pipeline computes them (analysis/sentiment/head.py: `head_features`)."""
+    from analysis.sentiment.head import head_features, sentiment_input
 
-    pooled = encoder.pooled([sentiment_input(t) for t in texts])
-    return np.concatenate([pooled[:, i, :] for i in layers], axis=1).astype(np.float64)
+    inputs = [sentiment_input(t) for t in texts]
+    return head_features(encoder.pooled(inputs), layers, lexicon, inputs).astype(np.float64)
 
 
 def fit_linear(x: np.ndarray, y: Sequence[str], weights: np.ndarray, c: float,
-               max_iter: int = 500) -> tuple[np.ndarray, np.ndarray]:
-    """(W [3, d], b [3]) in LABELS order of a softmax head fitted on standardised `x`."""
+               max_iter: int = 500, scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(W [3, d], b [3]) in LABELS order of a softmax head fitted on standardised `x`.
+
+    `scale` (per feature, default 1) multiplies the standardised features before the fit:
+    a feature scaled by s has its weight penalised as if by C x s^2 (recipe v6 scales the six
+    lexicon features up so the penalty does not treat them like one pooled value among 1,536)."""
     from sklearn.linear_model import LogisticRegression
 
     mean = x.mean(axis=0)
     std = x.std(axis=0) + 1e-6
+    if scale is not None:
+        std = std / scale
     model = LogisticRegression(C=c, max_iter=max_iter, tol=1e-5)
     model.fit((x - mean) / std, np.asarray(y), sample_weight=weights)
     order = [list(model.classes_).index(lab) for lab in LABELS]
@@ -54,8 +61,10 @@ def probs(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def write_head(path: Path, w: np.ndarray, b: np.ndarray, layers: Sequence[int]) -> None:
-    np.savez(path, weight=w, bias=b, layers=np.asarray(list(layers), dtype=np.int64), labels=np.asarray(LABELS))
+def write_head(path: Path, w: np.ndarray, b: np.ndarray, layers: Sequence[int], lexicon: str = "") -> None:
+    extra = {"lexicon": np.asarray(lexicon)} if lexicon else {}  # v4/v5 heads keep their old layout
+    np.savez(path, weight=w, bias=b, layers=np.asarray(list(layers), dtype=np.int64), labels=np.asarray(LABELS),
+             **extra)
 
 
 def write_flair(path: Path, w: np.ndarray, b: np.ndarray, layers: str) -> None:

@@ -89,8 +89,22 @@ def _same_weights(model: object) -> bool:
     return True
 
 
+def head_features(pooled: np.ndarray, layers: Sequence[int], lexicon: str = "",
+                  inputs: Sequence[str] | None = None) -> np.ndarray:
+    """The head's input rows: the pooled `layers` concatenated, then (recipe v6) the
+    lexicon features of `inputs` (the `sentiment_input` of each turn, analysis/sentiment/lexicon.py)."""
+    feats = np.concatenate([pooled[:, i, :] for i in layers], axis=1)
+    if not lexicon:
+        return feats
+    from analysis.sentiment.lexicon import features as lexicon_features
+
+    if inputs is None or len(inputs) != len(feats):
+        raise ValueError("a head with lexicon features needs each turn's text")
+    return np.concatenate([feats, lexicon_features(lexicon, inputs).astype(feats.dtype)], axis=1)
+
+
 class SentimentHead:
-    """softmax(W · concat(pooled[layers]) + b), in numpy."""
+    """softmax(W · [concat(pooled[layers]), lexicon features] + b), in numpy."""
 
     def __init__(self, path: Path) -> None:
         data = np.load(path)
@@ -98,10 +112,13 @@ class SentimentHead:
         self.bias = data["bias"]
         self.layers = [int(i) for i in data["layers"]]
         self.labels = [str(x) for x in data["labels"]]
+        #: "" (recipe v4/v5: pooled layers only) or the lexicon whose features follow them
+        self.lexicon = str(data["lexicon"]) if "lexicon" in data.files else ""
 
-    def probs(self, pooled: np.ndarray) -> np.ndarray:
-        """[n, 3] class probabilities (in `self.labels` order) from [n, 7, 384] pooled states."""
-        feats = np.concatenate([pooled[:, i, :] for i in self.layers], axis=1)
+    def probs(self, pooled: np.ndarray, inputs: Sequence[str] | None = None) -> np.ndarray:
+        """[n, 3] class probabilities (in `self.labels` order) from [n, 7, 384] pooled states
+        (and, for a lexicon head, the texts that were encoded)."""
+        feats = head_features(pooled, self.layers, self.lexicon, inputs)
         logits = feats @ self.weight.T + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
@@ -143,7 +160,8 @@ class SharedTurnClassifier:
         `sentiment_input(texts[i])`); empty inputs are neutral, as in the flair classifier."""
         if speakers is not None and len(speakers) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(speakers)} speakers")
-        probs = self.head.probs(pooled) if len(texts) else np.zeros((0, 3))
+        inputs = [sentiment_input(t) for t in texts] if self.head.lexicon else None
+        probs = self.head.probs(pooled, inputs) if len(texts) else np.zeros((0, 3))
         out: list[TurnSentiment] = []
         for i, text in enumerate(texts):
             if not sentiment_input(text):

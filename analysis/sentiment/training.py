@@ -47,7 +47,11 @@ from analysis.sentiment.options import PACKAGED, SentimentOptions
 
 RECIPE = "flair-minilm-v4"  # bump when the flair training code changes what it produces
 HEAD_RECIPE = "minilm-head-v5"  # bump when the head trainer (analysis/sentiment/fit.py) changes
+#: the head trainer with lexicon features fused in (analysis/sentiment/lexicon.py)
+LEXICON_RECIPE = "minilm-head-lexicon-v6"
 MODEL_FILE = "final-model.pt"
+#: what a lexicon head is served from (= head.HEAD_FILE; flair cannot hold its features)
+HEAD_MODEL_FILE = "head.npz"
 META_FILE = "meta.json"
 Progress = Callable[[str], None]
 
@@ -105,6 +109,18 @@ def _turns_path(options: SentimentOptions) -> Path | None:
     return None if options.turns in ("", CONTACT_TURNS) else Path(options.turns).expanduser()
 
 
+def recipe(options: SentimentOptions) -> str:
+    """The recipe name a model built with these options carries (meta.json, cache key)."""
+    if not options.head_trainer:
+        return RECIPE
+    return LEXICON_RECIPE if options.lexicon else HEAD_RECIPE
+
+
+def model_file(options: SentimentOptions) -> str:
+    """The file that marks a finished model: the flair `.pt`, or `head.npz` for a lexicon head."""
+    return HEAD_MODEL_FILE if options.lexicon else MODEL_FILE
+
+
 def cache_key(options: SentimentOptions, corpus_hash: str, turns_digest: str | None = None) -> str:
     """Hash of everything that changes the trained weights."""
     knobs = {
@@ -122,7 +138,9 @@ def cache_key(options: SentimentOptions, corpus_hash: str, turns_digest: str | N
     if options.general:  # added with v5: keys of models without general sets stay as they were
         knobs.update(general=general.digest(options.general), general_weight=options.general_weight)
     if options.head_trainer:
-        knobs.update(recipe=HEAD_RECIPE, head_c=options.head_c)
+        knobs.update(recipe=recipe(options), head_c=options.head_c)
+        if options.lexicon:  # added with v6: keys of v5 heads stay as they were
+            knobs.update(lexicon=options.lexicon, lexicon_scale=options.lexicon_scale)
         for unused in ("fine_tune", "epochs", "lr", "batch"):  # the head trainer does not read them
             knobs.pop(unused)
     return hashlib.sha256(json.dumps(knobs, sort_keys=True).encode()).hexdigest()[:20]
@@ -145,7 +163,7 @@ def model_dir(options: SentimentOptions, cache_dir: Path) -> Path:
 
 def cached_model(options: SentimentOptions, cache_dir: Path) -> Path | None:
     """The trained model file for these options, or None when it has not been built."""
-    path = model_dir(options, cache_dir) / MODEL_FILE
+    path = model_dir(options, cache_dir) / model_file(options)
     return path if path.is_file() else None
 
 
@@ -159,14 +177,15 @@ def ensure_model(options: SentimentOptions, cache_dir: Path, progress: Progress 
         progress(f"sentiment: nothing to prepare (backend={options.backend}, model={options.model})")
         return Path(options.model)
     target = model_dir(options, cache_dir)
-    if (target / MODEL_FILE).is_file():
-        progress(f"sentiment: using cached model {target / MODEL_FILE}")
-        return target / MODEL_FILE
+    done = target / model_file(options)
+    if done.is_file():
+        progress(f"sentiment: using cached model {done}")
+        return done
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target.parent / f".{target.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be training the same model
-        if (target / MODEL_FILE).is_file():
-            return target / MODEL_FILE
+        if done.is_file():
+            return done
         for stale in target.parent.glob(f".{target.name}-*"):  # a run killed mid-training
             shutil.rmtree(stale, ignore_errors=True)
         result = train_model(options, target, progress, cache_dir=Path(cache_dir).expanduser())
@@ -194,7 +213,8 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
     gen = general.examples(options.general)
     if options.head_trainer:
         progress(
-            f"sentiment: training {HEAD_RECIPE} (logistic regression over the shared MiniLM pass, C={options.head_c}) "
+            f"sentiment: training {recipe(options)} (logistic regression over the shared MiniLM pass"
+            f"{' and ' + options.lexicon + ' lexicon features' if options.lexicon else ''}, C={options.head_c}) "
             f"on {len(train)} corpus examples, {len(turn_train)} contact-centre turns (weight {options.turn_weight}) "
             f"and {len(gen)} general-domain examples (weight {options.general_weight}); "
             f"held-out {len(data.held_out)} corpus examples + {len(turn_held)} turns -> {target}"
@@ -230,7 +250,7 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
                 acc, f1, per_speaker = _train_and_score_flair(options, train, dev, data.held_out, turn_held, work,
                                                               progress)
             meta = {
-                "recipe": HEAD_RECIPE if options.head_trainer else RECIPE, "options": asdict(options), "corpus_hash": data.corpus_hash,
+                "recipe": recipe(options), "options": asdict(options), "corpus_hash": data.corpus_hash,
                 "held_out_hash": data.held_out_hash, "held_out_examples": len(data.held_out),
                 "train_examples": n_corpus, "accuracy": acc, "macro_f1": f1,
                 "seconds": round(time.monotonic() - started, 1), "labels": list(LABELS),
@@ -245,7 +265,7 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
                 (work / leftover).unlink(missing_ok=True)
     finally:
         flair_log.removeHandler(handler)
-    return TrainResult(target / MODEL_FILE, acc, f1, n_corpus, len(data.held_out),
+    return TrainResult(target / model_file(options), acc, f1, n_corpus, len(data.held_out),
                        round(time.monotonic() - started, 1))
 
 
@@ -287,14 +307,19 @@ def _train_head(options: SentimentOptions, train: list[Example], turn_train: lis
     weights = np.concatenate([np.ones(len(train)), np.full(len(turn_train), float(options.turn_weight)),
                               np.full(len(gen), float(options.general_weight))])
     t0 = time.monotonic()
-    x = fit.features(texts, encoder, layers)
+    x = fit.features(texts, encoder, layers, options.lexicon)
     progress(f"sentiment: encoded {len(texts)} training texts in {time.monotonic() - t0:.0f} s ({encoder.name})")
-    w, b = fit.fit_linear(x, gold, weights, options.head_c)
-    fit.write_head(work / HEAD_FILE, w, b, layers)
-    fit.write_flair(work / MODEL_FILE, w, b, options.layers)
+    scale = None
+    if options.lexicon:  # the lexicon columns follow the pooled ones (head.head_features)
+        scale = np.ones(x.shape[1])
+        scale[len(layers) * 384:] = options.lexicon_scale
+    w, b = fit.fit_linear(x, gold, weights, options.head_c, scale=scale)
+    fit.write_head(work / HEAD_FILE, w, b, layers, options.lexicon)
+    if not options.lexicon:  # flair has no lexicon features: a v6 head is served from head.npz only
+        fit.write_flair(work / MODEL_FILE, w, b, options.layers)
 
     def score(texts: list[str], gold: list[str]) -> tuple[float, float]:
-        pred = [LABELS[i] for i in fit.probs(fit.features(texts, encoder, layers), w, b).argmax(axis=1)]
+        pred = [LABELS[i] for i in fit.probs(fit.features(texts, encoder, layers, options.lexicon), w, b).argmax(axis=1)]
         return float(accuracy_score(gold, pred)), float(f1_score(gold, pred, average="macro", labels=list(LABELS)))
 
     acc, f1 = score([e.text for e in held], [e.label for e in held])

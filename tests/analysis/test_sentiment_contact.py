@@ -101,14 +101,14 @@ def test_head_trainer_reads_train_parts_and_general_sets_only(monkeypatch: pytes
     class Stop(Exception):
         pass
 
-    def capture(x, y, weights, c, max_iter=500):  # type: ignore[no-untyped-def]
-        seen["y"], seen["w"] = list(y), list(weights)
+    def capture(x, y, weights, c, max_iter=500, scale=None):  # type: ignore[no-untyped-def]
+        seen["y"], seen["w"], seen["scale"] = list(y), list(weights), scale
         raise Stop
 
-    def feats(texts, encoder, layers):  # type: ignore[no-untyped-def]
+    def feats(texts, encoder, layers, lexicon=""):  # type: ignore[no-untyped-def]
         import numpy as np
 
-        seen["texts"] = list(texts)
+        seen["texts"], seen["lexicon"] = list(texts), lexicon
         return np.zeros((len(texts), 384 * len(layers)))
 
     monkeypatch.setattr(fit, "fit_linear", capture)
@@ -130,6 +130,7 @@ def test_head_trainer_reads_train_parts_and_general_sets_only(monkeypatch: pytes
     assert set(weights[n_corpus:n_corpus + len(train_turns)]) == {3.0}
     assert set(weights[n_corpus + len(train_turns):]) == {0.5} and len(gen) > 9000
     assert seen["y"][n_corpus + len(train_turns):] == [e.label for e in gen]
+    assert seen["lexicon"] == "" and seen["scale"] is None  # v5: pooled layers only (v6: test_sentiment_lexicon)
     assert not (tmp_path / "m").exists()  # nothing half-written
 
 
