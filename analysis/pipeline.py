@@ -26,6 +26,7 @@ each batch commits, so the Slack alerter can post within seconds.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -74,6 +75,10 @@ EMBED_CHARS = cluster_embedding.TURN_CHARS
 #: interactions per slice when the encoder runs beside the per-interaction work
 #: (`encoder_overlap`): ~400 turns, several full encoder batches per slice
 OVERLAP_SLICE = 64
+#: the first slice is smaller: it is encoded before any per-interaction work can run beside
+#: it (nothing overlaps it), so keeping it short shortens that serial stretch, and a batch
+#: of `batch_size` 64 (the default) is overlapped at all
+FIRST_SLICE = 16
 
 
 @dataclass(slots=True)
@@ -289,8 +294,8 @@ class Analyzer:
     def analyse(self, batch: Sequence[Interaction]) -> list[Analysis | Exception]:
         """Analyse interactions (no store access); an entry is the exception where one failed.
 
-        With `encoder_overlap` the batch is cut into slices of `OVERLAP_SLICE` interactions
-        and the next slice is encoded on the encoder thread while this one's rules,
+        With `encoder_overlap` the batch is cut into slices (`FIRST_SLICE` interactions,
+        then `OVERLAP_SLICE` each) and the next slice is encoded on the encoder thread while this one's rules,
         redaction, keywords and metrics run: the runtime releases the GIL, so its work and
         the per-interaction Python share the CPUs instead of taking turns. Every slice is
         computed exactly as the whole batch would be (repeated texts across slices come
@@ -302,8 +307,7 @@ class Analyzer:
         )
         _ = self.classifier  # load before the encoder thread first needs it
         self.anger_scorer.prefetch(batch)
-        step = OVERLAP_SLICE if self.options.encoder_overlap and len(batch) > OVERLAP_SLICE else len(batch)
-        slices = [batch[k : k + step] for k in range(0, len(batch), step)] or [batch]
+        slices = _slices(batch, self.options.encoder_overlap)
         out: list[Analysis | Exception] = []
         pending: Future[Any] | None = None
         try:
@@ -604,6 +608,15 @@ def _shared_pass(classifier: Any, texts: list[str], speakers: list[str], need_ve
     if not isinstance(classifier, SharedTurnClassifier):
         return None
     return shared_pass(classifier, texts, speakers, need_vectors and bool(texts))
+
+
+def _slices(batch: Sequence[Interaction], overlap: bool) -> list[Sequence[Interaction]]:
+    """The parts of a batch encoded one after another (see `Analyzer.analyse`): the whole
+    batch without overlap, else a short first slice and then OVERLAP_SLICE each."""
+    if not overlap or len(batch) <= FIRST_SLICE:
+        return [batch]
+    cuts = [0, *range(FIRST_SLICE, len(batch), OVERLAP_SLICE), len(batch)]
+    return [batch[a:b] for a, b in itertools.pairwise(cuts) if b > a]
 
 
 def _unique(texts: Iterable[Any]) -> tuple[list[Any], np.ndarray]:

@@ -245,6 +245,7 @@ def test_overlapped_encoding_in_slices_gives_the_same_results(monkeypatch: pytes
     import analysis.pipeline as pipeline
 
     monkeypatch.setattr(pipeline, "OVERLAP_SLICE", 2)
+    monkeypatch.setattr(pipeline, "FIRST_SLICE", 1)
     items = _many(7)
     plain = _analyzer()
     plain.options = AnalysisOptions(batch_size=8, transcribe=False, encoder_overlap=False)
@@ -257,11 +258,29 @@ def test_overlapped_encoding_in_slices_gives_the_same_results(monkeypatch: pytes
     assert "encoder_wait" in sliced.stage_seconds
 
 
+def test_a_batch_is_cut_into_a_short_first_slice_then_overlap_slices() -> None:
+    from analysis.pipeline import FIRST_SLICE, OVERLAP_SLICE, _slices
+
+    batch = _many(FIRST_SLICE + 2 * OVERLAP_SLICE + 3)
+    parts = _slices(batch, overlap=True)
+    assert [len(p) for p in parts] == [FIRST_SLICE, OVERLAP_SLICE, OVERLAP_SLICE, 3]
+    assert [it for p in parts for it in p] == batch  # every interaction once, in order
+    assert [len(p) for p in _slices(batch[:64], overlap=True)] == [FIRST_SLICE, 64 - FIRST_SLICE]
+    assert _slices(batch, overlap=False) == [batch] and _slices(batch[:FIRST_SLICE], overlap=True) == [batch[:FIRST_SLICE]]
+
+
 def test_speed_only_options_do_not_change_the_analysis_key() -> None:
     a, b = _analyzer(), _analyzer()
+    a.options = AnalysisOptions(batch_size=8, transcribe=False, backoff_seconds=0.0, encoder_precision="float32")
     b.options = AnalysisOptions(batch_size=8, transcribe=False, backoff_seconds=0.0, encoder_cache_size=0,
-                                encoder_overlap=False)
+                                encoder_overlap=False, encoder_precision="float32")
     assert a._fingerprint() == b._fingerprint()
+    # bfloat16: a batch of one runs other kernels (bfloat16 rounding moves a value), so
+    # the cache and overlap count there too
+    a.options = AnalysisOptions(batch_size=8, transcribe=False, backoff_seconds=0.0, encoder_precision="bfloat16")
+    b.options = AnalysisOptions(batch_size=8, transcribe=False, backoff_seconds=0.0, encoder_precision="bfloat16",
+                                encoder_overlap=False)
+    assert a._fingerprint() != b._fingerprint()
     b.options = AnalysisOptions(batch_size=8, transcribe=False, backoff_seconds=0.0, keywords=3)
     assert a._fingerprint() != b._fingerprint()
     # int8 activations are scaled per batch: there the cache and overlap change numbers
