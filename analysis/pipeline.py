@@ -576,9 +576,7 @@ class Analyzer:
             con=tx,
         )
         resolution_store.save(store, [a.resolution for a in done if a.resolution is not None], con=tx)
-        new_ids: list[int] = []
-        for a in done:
-            new_ids += flag_store.replace_for_interaction(store, a.scores.interaction_id, a.flags, con=tx)
+        new_ids = flag_store.replace_for_interactions(store, [(a.scores.interaction_id, a.flags) for a in done], con=tx)
         if not self.redaction.keep_original:
             rows = []
             for a in done:
