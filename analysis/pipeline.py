@@ -75,10 +75,11 @@ EMBED_CHARS = cluster_embedding.TURN_CHARS
 #: interactions per slice when the encoder runs beside the per-interaction work
 #: (`encoder_overlap`): ~400 turns, several full encoder batches per slice
 OVERLAP_SLICE = 64
-#: the first slice is smaller: it is encoded before any per-interaction work can run beside
-#: it (nothing overlaps it), so keeping it short shortens that serial stretch, and a batch
-#: of `batch_size` 64 (the default) is overlapped at all
-FIRST_SLICE = 16
+#: the first and the last slice are short: the first is encoded before any per-interaction
+#: work can run beside it, and the last one's per-interaction work has no encoding beside it
+#: (one CPU idles in both stretches on 2 CPUs); short ends also make a batch of
+#: `batch_size` 64 (the default) overlap at all
+EDGE_SLICE = 8
 
 
 @dataclass(slots=True)
@@ -294,8 +295,8 @@ class Analyzer:
     def analyse(self, batch: Sequence[Interaction]) -> list[Analysis | Exception]:
         """Analyse interactions (no store access); an entry is the exception where one failed.
 
-        With `encoder_overlap` the batch is cut into slices (`FIRST_SLICE` interactions,
-        then `OVERLAP_SLICE` each) and the next slice is encoded on the encoder thread while this one's rules,
+        With `encoder_overlap` the batch is cut into slices (`EDGE_SLICE` interactions at
+        both ends, `OVERLAP_SLICE` each between) and the next slice is encoded on the encoder thread while this one's rules,
         redaction, keywords and metrics run: the runtime releases the GIL, so its work and
         the per-interaction Python share the CPUs instead of taking turns. Every slice is
         computed exactly as the whole batch would be (repeated texts across slices come
@@ -610,10 +611,14 @@ def _shared_pass(classifier: Any, texts: list[str], speakers: list[str], need_ve
 
 def _slices(batch: Sequence[Interaction], overlap: bool) -> list[Sequence[Interaction]]:
     """The parts of a batch encoded one after another (see `Analyzer.analyse`): the whole
-    batch without overlap, else a short first slice and then OVERLAP_SLICE each."""
-    if not overlap or len(batch) <= FIRST_SLICE:
+    batch without overlap, else EDGE_SLICE, OVERLAP_SLICE each, and EDGE_SLICE last."""
+    n = len(batch)
+    if not overlap or n <= EDGE_SLICE:
         return [batch]
-    cuts = [0, *range(FIRST_SLICE, len(batch), OVERLAP_SLICE), len(batch)]
+    if n <= 2 * EDGE_SLICE:
+        cuts = [0, EDGE_SLICE, n]
+    else:
+        cuts = [0, *range(EDGE_SLICE, n - EDGE_SLICE, OVERLAP_SLICE), n - EDGE_SLICE, n]
     return [batch[a:b] for a, b in itertools.pairwise(cuts) if b > a]
 
 

@@ -11,8 +11,8 @@ items and with the same shipped models and rules:
 1. sentiment on the contact-centre turn set: the train part (what the head was fitted on:
    dev data, shown to catch flips, not as a result) and the held-out part per speaker, plus
    the held-out airline tweets; accuracy, and label agreement with float32;
-2. the shipped rules on bench/data/rules_utterances.tsv's dev and held-out splits
-   (bench/verdicts_rules.py's tables), with the pipeline's embedding (this encoder's
+2. the shipped rules on bench/data/rules_utterances.tsv's dev and held-out splits and on
+   the opened v6 batch (bench/verdicts_rules.py's tables), with the pipeline's embedding (this encoder's
    sentence vector) instead of sentence-transformers; micro P/R/F1 per split and the
    per-flag rows whose numbers differ from float32.
 
@@ -80,7 +80,7 @@ def sentiment_rows(precisions: list[str]) -> list[str]:
     return out
 
 
-def rules_rows(precisions: list[str]) -> list[str]:
+def rules_rows(precisions: list[str], splits: list[str]) -> list[str]:
     from analysis.rules import default_rules
     from bench import verdicts_rules as vr
 
@@ -90,11 +90,11 @@ def rules_rows(precisions: list[str]) -> list[str]:
     for p in precisions:
         enc = encoder_for(p)
         per[p] = {}
-        for s in ("dev", "heldout"):
+        for s in splits:
             items = vr.load(s)
             per[p][s] = vr.score(items, vr.predict(items, rules, enc.embed))
     out.append(f"{'rules split':20} " + " ".join(f"{p + ' P/R/F1':>22}" for p in precisions))
-    for s in ("dev", "heldout"):
+    for s in splits:
         cells = []
         for p in precisions:
             from collections import Counter
@@ -113,12 +113,16 @@ def rules_rows(precisions: list[str]) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--precisions", default="float32,bfloat16,int8")
+    ap.add_argument("--rules-splits", default="dev,heldout,v6",
+                    help="bench/verdicts_rules.py splits (v6: the opened batch, dev data now)")
+    ap.add_argument("--no-sentiment", action="store_true", help="only the rules tables")
     args = ap.parse_args()
     precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
     print("== Verdicts per shared-encoder precision ==")
-    print("\n".join(sentiment_rows(precisions)))
-    print()
-    print("\n".join(rules_rows(precisions)))
+    if not args.no_sentiment:
+        print("\n".join(sentiment_rows(precisions)))
+        print()
+    print("\n".join(rules_rows(precisions, [s.strip() for s in args.rules_splits.split(",") if s.strip()])))
     return 0
 
 

@@ -245,7 +245,7 @@ def test_overlapped_encoding_in_slices_gives_the_same_results(monkeypatch: pytes
     import analysis.pipeline as pipeline
 
     monkeypatch.setattr(pipeline, "OVERLAP_SLICE", 2)
-    monkeypatch.setattr(pipeline, "FIRST_SLICE", 1)
+    monkeypatch.setattr(pipeline, "EDGE_SLICE", 1)
     items = _many(7)
     plain = _analyzer()
     plain.options = AnalysisOptions(batch_size=8, transcribe=False, encoder_overlap=False)
@@ -258,15 +258,16 @@ def test_overlapped_encoding_in_slices_gives_the_same_results(monkeypatch: pytes
     assert "encoder_wait" in sliced.stage_seconds
 
 
-def test_a_batch_is_cut_into_a_short_first_slice_then_overlap_slices() -> None:
-    from analysis.pipeline import FIRST_SLICE, OVERLAP_SLICE, _slices
+def test_a_batch_is_cut_into_short_end_slices_and_overlap_slices_between() -> None:
+    from analysis.pipeline import EDGE_SLICE, OVERLAP_SLICE, _slices
 
-    batch = _many(FIRST_SLICE + 2 * OVERLAP_SLICE + 3)
+    batch = _many(2 * EDGE_SLICE + 2 * OVERLAP_SLICE + 3)
     parts = _slices(batch, overlap=True)
-    assert [len(p) for p in parts] == [FIRST_SLICE, OVERLAP_SLICE, OVERLAP_SLICE, 3]
+    assert [len(p) for p in parts] == [EDGE_SLICE, OVERLAP_SLICE, OVERLAP_SLICE, 3, EDGE_SLICE]
     assert [it for p in parts for it in p] == batch  # every interaction once, in order
-    assert [len(p) for p in _slices(batch[:64], overlap=True)] == [FIRST_SLICE, 64 - FIRST_SLICE]
-    assert _slices(batch, overlap=False) == [batch] and _slices(batch[:FIRST_SLICE], overlap=True) == [batch[:FIRST_SLICE]]
+    assert [len(p) for p in _slices(batch[:64], overlap=True)] == [EDGE_SLICE, 64 - 2 * EDGE_SLICE, EDGE_SLICE]
+    assert [len(p) for p in _slices(batch[: EDGE_SLICE + 2], overlap=True)] == [EDGE_SLICE, 2]
+    assert _slices(batch, overlap=False) == [batch] and _slices(batch[:EDGE_SLICE], overlap=True) == [batch[:EDGE_SLICE]]
 
 
 def test_speed_only_options_do_not_change_the_analysis_key() -> None:
