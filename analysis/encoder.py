@@ -392,10 +392,14 @@ class PooledCache:
 class TextEncoder:
     """MiniLM once per distinct text: every layer's mean-pooled output, batched by length.
 
-    Thread-safe. The cache and counters are under one lock, and the runtime under another
-    taken per batch (neither session is used re-entrantly here), so a short request — the
-    bot embedding a question — waits for at most one batch of a long analysis slice, not
-    for the whole slice, and a request whose texts are all cached never waits for the runtime.
+    Thread-safe. The cache and counters are under one lock, and the runtime under a
+    semaphore taken per batch, so a short request — the bot embedding a question — waits
+    for at most one batch of a long analysis slice, not for the whole slice, and a request
+    whose texts are all cached never waits for the runtime. The semaphore lets as many
+    batches run at once as the CPUs hold runs of `threads` each (ONNX Runtime sessions and
+    PyTorch inference are thread-safe): one when a run takes every CPU, two on 2 CPUs with
+    one thread each (the analysis job's main thread then encodes beside the encoder thread
+    instead of waiting for it, `Analyzer.analyse`).
     """
 
     def __init__(self, options: EncoderOptions | None = None, cache_dir: Path | str | None = None) -> None:
@@ -431,7 +435,10 @@ class TextEncoder:
             self.precision = "float32"  # int8 is a CPU graph: CUDA runs the float one
         self._tokenizer = _Tokenizer()
         self._lock = threading.Lock()  # the cache and the counters
-        self._run_lock = threading.Lock()  # the runtime, one batch at a time
+        cpus = EncoderOptions().resolved_threads
+        #: batches run at once: as many as the CPUs hold without oversubscribing them
+        self.parallel_runs = max(1, cpus // self.options.resolved_threads) if device == "cpu" else 1
+        self._run_lock = threading.Semaphore(self.parallel_runs)
         self.cache = PooledCache(self.options.cache_size)
         #: texts given to `pooled`, and forward passes (rows) actually computed
         self.texts_seen = 0

@@ -298,9 +298,13 @@ class Analyzer:
         With `encoder_overlap` the batch is cut into slices (`EDGE_SLICE` interactions at
         both ends, `OVERLAP_SLICE` each between) and the next slice is encoded on the encoder thread while this one's rules,
         redaction, keywords and metrics run: the runtime releases the GIL, so its work and
-        the per-interaction Python share the CPUs instead of taking turns. Every slice is
-        computed exactly as the whole batch would be (repeated texts across slices come
-        from the encoder's cache), so the results are the same."""
+        the per-interaction Python share the CPUs instead of taking turns. The next slice
+        goes to the encoder thread as two halves; when this slice's Python work is done
+        before the encoder thread has started the second half, this thread encodes that
+        half itself (where the encoder runs two batches at once, `TextEncoder.parallel_runs`)
+        instead of waiting idle. Every slice is computed as the whole batch would be
+        (repeated texts across slices come from the encoder's cache), so the results are
+        the same up to float noise (bfloat16: its rounding)."""
         if not batch:
             return []
         need_vectors = (
@@ -310,12 +314,15 @@ class Analyzer:
         self.anger_scorer.prefetch(batch)
         slices = _slices(batch, self.options.encoder_overlap)
         out: list[Analysis | Exception] = []
-        pending: Future[Any] | None = None
+        pending: list[tuple[Sequence[Interaction], Future[Any]]] = []
+        share = getattr(self._encoder, "parallel_runs", 1) > 1  # loaded with the classifier, or None
         try:
             encoded = self._encode(slices[0], need_vectors)
             for i, part in enumerate(slices):
                 if i + 1 < len(slices):
-                    pending = self._encoder_thread().submit(self._encode, slices[i + 1], need_vectors)
+                    nxt = slices[i + 1]
+                    halves = [nxt[: len(nxt) // 2], nxt[len(nxt) // 2 :]] if share and len(nxt) > 1 else [nxt]
+                    pending = [(h, self._encoder_thread().submit(self._encode, h, need_vectors)) for h in halves]
                 t0 = time.perf_counter()
                 sentiments, vectors = encoded
                 pos = 0
@@ -328,14 +335,21 @@ class Analyzer:
                         out.append(exc)
                     pos += n
                 self._book("per_interaction", time.perf_counter() - t0)
-                if pending is not None:
+                if pending:
+                    done: list[Any] = [None] * len(pending)
+                    for j in reversed(range(len(pending))):  # the last half is the one not started yet
+                        h, fut = pending[j]
+                        if j and fut.cancel():
+                            done[j] = self._encode(h, need_vectors)  # here, beside the encoder thread
                     t0 = time.perf_counter()
-                    encoded = pending.result()
-                    pending = None
+                    done = [d if d is not None else fut.result() for d, (_h, fut) in zip(done, pending, strict=True)]
+                    pending = []
                     self._book("encoder_wait", time.perf_counter() - t0)
+                    encoded = _joined(done)
         finally:
-            if pending is not None and not pending.cancel():  # an error above: let it finish first
-                pending.exception()
+            for _h, fut in pending:  # an error above: let what was started finish first
+                if not fut.cancel():
+                    fut.exception()
         return out
 
     def _encode(self, part: Sequence[Interaction], need_vectors: bool) -> tuple[list[Any], np.ndarray]:
@@ -607,6 +621,13 @@ def _shared_pass(classifier: Any, texts: list[str], speakers: list[str], need_ve
     if not isinstance(classifier, SharedTurnClassifier):
         return None
     return shared_pass(classifier, texts, speakers, need_vectors and bool(texts))
+
+
+def _joined(parts: list[tuple[list[Any], np.ndarray]]) -> tuple[list[Any], np.ndarray]:
+    """(sentiments, vectors) of consecutive parts as one."""
+    if len(parts) == 1:
+        return parts[0]
+    return [s for p in parts for s in p[0]], np.concatenate([p[1] for p in parts])
 
 
 def _slices(batch: Sequence[Interaction], overlap: bool) -> list[Sequence[Interaction]]:
