@@ -34,6 +34,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -288,9 +289,9 @@ class AngerScorer:
 
         found: list[str] = []
         spans: list[tuple[int, int]] = []
-        phrases = [" ".join(lexicons.tokens(p)) for p in self.options.escalation_phrases]
-        for phrase in phrases:
-            for m in re.finditer(rf"\b{re.escape(phrase)}\b", low):
+        phrases, patterns = _escalation_patterns(tuple(self.options.escalation_phrases))
+        for phrase, rx in zip(phrases, patterns, strict=True):
+            for m in rx.finditer(low):
                 if not any(a < m.end() and m.start() < b for a, b in spans):
                     spans.append(m.span())
                     found.append(phrase)
@@ -414,3 +415,11 @@ def _relate_to_other_party(voices: list[TurnVoice | None]) -> None:
             v.loudness_vs_other_db = round(v.loudness_lufs - statistics.median(loud), 2)
         if rate and v.speech_rate is not None:
             v.rate_ratio_vs_other = round(v.speech_rate / statistics.median(rate), 3)
+
+
+@lru_cache(maxsize=16)
+def _escalation_patterns(configured: tuple[str, ...]) -> tuple[list[str], list[re.Pattern[str]]]:
+    """The escalation phrases as the turn's tokens spell them, and each one's whole-word
+    pattern: built once per phrase list, not per turn (it was a third of the anger stage)."""
+    phrases = [" ".join(lexicons.tokens(p)) for p in configured]
+    return phrases, [re.compile(rf"\b{re.escape(phrase)}\b") for phrase in phrases]

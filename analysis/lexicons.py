@@ -48,7 +48,11 @@ def _candidates(word: str) -> Iterable[str]:
             yield word[: -len(suffix)] + repl
 
 
+@lru_cache(maxsize=65536)
 def lookup(word: str) -> frozenset[str]:
+    """The NRC emotions of a word or of its first stripped inflection the lexicon knows.
+    Cached: the same few thousand words recur in every interaction, and trying the
+    suffixes was most of the anger stage's time (bench/analysis.py profile, #15)."""
     lex = nrc()
     for cand in _candidates(word):
         if cand in lex:

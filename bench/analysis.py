@@ -18,8 +18,8 @@ CPU seconds (process time, all threads) of the analysis and of that encode are p
 on a loaded machine they move less than wall time. `--unique-turns` makes every turn text
 unique (the encoder cache then never hits: its overhead alone); `--encoder-cache 0` and
 `--no-overlap` switch off the two throughput features of #15 for a side-by-side.
-`--compare-runtimes` adds the shared encoder's runtimes (PyTorch and ONNX Runtime, float32
-and int8) on the same turns: turns/s, ratio to sentence-transformers and cosine to it.
+`--compare-runtimes` adds the shared encoder's runtimes (PyTorch float32 and bfloat16, ONNX
+Runtime float32 and int8) on the same turns: turns/s, ratio to sentence-transformers and cosine to it.
 """
 
 from __future__ import annotations
@@ -122,14 +122,23 @@ def redaction_ms(items: list) -> tuple[float, int]:
 def st_encode(texts: list[str]) -> tuple[float, object, float]:
     """(wall seconds, vectors, CPU seconds) of a plain sentence-transformers encode of
     `texts` (model loaded first)."""
-    from analysis import embeddings
+    import torch
 
-    model = embeddings.load()
-    model.encode(texts[:64], batch_size=64, show_progress_bar=False)
-    t, c = time.perf_counter(), time.process_time()
-    vecs = model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
-                        show_progress_bar=False)
-    return time.perf_counter() - t, vecs, time.process_time() - c
+    from analysis import embeddings
+    from analysis.encoder import EncoderOptions
+
+    # every CPU, whatever the shared encoder set for its own PyTorch runtime (a global setting)
+    before = torch.get_num_threads()
+    torch.set_num_threads(EncoderOptions().resolved_threads)
+    try:
+        model = embeddings.load()
+        model.encode(texts[:64], batch_size=64, show_progress_bar=False)
+        t, c = time.perf_counter(), time.process_time()
+        vecs = model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
+                            show_progress_bar=False)
+        return time.perf_counter() - t, vecs, time.process_time() - c
+    finally:
+        torch.set_num_threads(before)
 
 
 def compare_runtimes(texts: list[str], ref, st_s: float, cache: Path, threads: int) -> list[tuple[str, str]]:
@@ -137,8 +146,8 @@ def compare_runtimes(texts: list[str], ref, st_s: float, cache: Path, threads: i
     from analysis.encoder import EncoderOptions, TextEncoder
 
     rows = []
-    for runtime, quantize in (("torch", False), ("onnx", False), ("onnx", True)):
-        enc = TextEncoder(EncoderOptions(runtime=runtime, quantize=quantize, threads=threads), cache)
+    for runtime, precision in (("torch", "float32"), ("torch", "bfloat16"), ("onnx", "float32"), ("onnx", "int8")):
+        enc = TextEncoder(EncoderOptions(runtime=runtime, precision=precision, threads=threads), cache)
         enc.embed(texts[:64])
         t = time.perf_counter()
         v = enc.embed(texts)
@@ -179,7 +188,10 @@ def main() -> int:
     ap.add_argument("--db", default=None, help="DuckDB file (default: a temporary file)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--runtime", choices=["auto", "onnx", "torch"], default="auto", help="[analysis] encoder_runtime")
-    ap.add_argument("--threads", type=int, default=0, help="[analysis] encoder_threads (0 = all CPUs)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="[analysis] encoder_threads (0 = all CPUs, less one beside the overlap)")
+    ap.add_argument("--precision", choices=["auto", "float32", "bfloat16", "int8"], default="auto",
+                    help="[analysis] encoder_precision")
     ap.add_argument("--compare-runtimes", action="store_true", help="also time each encoder runtime")
     ap.add_argument("--encoder-cache", type=int, default=None,
                     help="[analysis] encoder_cache_size (default: the config default; 0 = no cache)")
@@ -217,7 +229,7 @@ def main() -> int:
 
     analyzer = (LegacyAnalyzer if args.legacy else Analyzer)(
         AnalysisOptions(batch_size=args.batch_size, transcribe=False, encoder_runtime=args.runtime,
-                        encoder_threads=args.threads, encoder_overlap=not args.no_overlap,
+                        encoder_precision=args.precision, encoder_threads=args.threads, encoder_overlap=not args.no_overlap,
                         **({} if args.encoder_cache is None else {"encoder_cache_size": args.encoder_cache})),
         sentiment=SentimentOptions(backend=args.backend, model=args.sentiment_model), anger=AngerOptions(),
         topics=TopicOptions(),
@@ -243,7 +255,7 @@ def main() -> int:
         st_s, st_vecs, st_cpu = st_encode(texts)
     e2e = rep.turns / rep.seconds
     st_rate = len(texts) / st_s
-    cache = enc.cache_stats() if enc is not None else None
+    stats = enc.cache_stats() if enc is not None else None
     rows = [
         ("interactions", f"{rep.analysed:,}"),
         ("turns", f"{rep.turns:,}"),
@@ -260,9 +272,9 @@ def main() -> int:
         ("sentence-transformers CPU s", f"{st_cpu:.1f}: end to end / that encode by CPU = {st_cpu / max(run_cpu, 1e-9):.2f}x"),
         ("encoder", f"{enc.name if enc is not None else 'sentence-transformers'}"
                     f"{' (fell back: ' + enc.fallback_reason + ')' if enc is not None and enc.fallback_reason else ''}"),
-        ("encoder cache", "off (not the shared encoder)" if cache is None else
-         f"{cache['hits']:,} hits / {cache['lookups']:,} distinct texts looked up = {100 * cache['hit_rate']:.1f} % "
-         f"(size {cache['size']:,}; {cache['encoded']:,} texts encoded for {cache['texts']:,} inputs)"),
+        ("encoder cache", "off (not the shared encoder)" if stats is None else
+         f"{stats['hits']:,} hits / {stats['lookups']:,} distinct texts looked up = {100 * stats['hit_rate']:.1f} % "
+         f"(size {stats['size']:,}; {stats['encoded']:,} texts encoded for {stats['texts']:,} inputs)"),
         ("encoder overlap", "on" if analyzer.options.encoder_overlap else "off"),
         ("redaction (ms/turn)", f"{red_ms / red_turns:.3f} (conversation-level, {red_turns:,} turns; target <= 1)"),
         ("stage seconds", ", ".join(f"{k} {v:.1f}" for k, v in analyzer.stage_seconds.items())),

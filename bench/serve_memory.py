@@ -2,6 +2,7 @@
 
     python bench/serve_memory.py                  # default config: flair sentiment, ONNX encoder
     python bench/serve_memory.py --runtime torch  # the shared encoder in plain PyTorch
+    python bench/serve_memory.py --precision float32  # ONNX float32 where auto picks bfloat16
 
 Starts the real service (a subprocess, `python -m convoscope serve`) on a fresh DuckDB file
 with the sample chats (Zendesk export) and two sample calls in a drop folder, so it loads
@@ -40,6 +41,8 @@ def _status_kb(pid: int, key: str) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runtime", choices=["auto", "onnx", "torch"], default="auto")
+    ap.add_argument("--precision", choices=["auto", "float32", "bfloat16", "int8"], default="auto",
+                    help="[analysis] encoder_precision (auto: bfloat16 on a CPU with native bf16)")
     ap.add_argument("--calls", type=int, default=2, help="sample calls copied into the drop folder")
     ap.add_argument("--timeout", type=float, default=600)
     args = ap.parse_args()
@@ -67,6 +70,7 @@ path = "{drop}"
 settle_seconds = 0.0
 [analysis]
 encoder_runtime = "{args.runtime}"
+encoder_precision = "{args.precision}"
 [[chat.exports]]
 vendor = "zendesk"
 path = "{ROOT / 'samples' / 'chat' / 'zendesk.json'}"
@@ -117,7 +121,7 @@ name = "samples"
         else:
             out, _ = proc.communicate()
     rows = [
-        ("encoder runtime", args.runtime),
+        ("encoder runtime, precision", f"{args.runtime}, {args.precision}"),
         ("interactions analysed", f"{counts.get('analysed', 0)} ({counts.get('calls analysed', 0)} calls)"),
         ("everything analysed after (s)", f"{done_at:.0f}" if done_at else "NOT REACHED"),
         ("peak RSS, kernel VmHWM (MB)", f"{hwm / 1024:.0f}  (target <= 2048)"),

@@ -51,12 +51,29 @@ def save(store: Store, rows: Sequence[Any], *, con: duckdb.DuckDBPyConnection | 
     cur = con or store.cursor()
     ids = [int(r.interaction_id) for r in rows]
     cur.execute("DELETE FROM interaction_resolution WHERE interaction_id IN (SELECT unnest(?::BIGINT[]))", [ids])
-    cur.executemany(
-        f"INSERT INTO interaction_resolution ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[int(r.interaction_id), r.verdict, float(r.confidence), json.dumps(list(r.reasons)),
-          json.dumps(list(r.evidence), default=str), r.commitment, r.follow_up_due, r.vendor_status,
-          getattr(r, "analysed_verdict", None), getattr(r, "repeat_id", None)] for r in rows],
+    # through Arrow, not executemany: one statement per batch (executemany was ~1.5 ms of
+    # CPU per interaction in the analysis job's write, #15)
+    import pyarrow as pa
+
+    table = pa.Table.from_pydict(
+        {
+            "interaction_id": ids, "verdict": [r.verdict for r in rows],
+            "confidence": [float(r.confidence) for r in rows],
+            "reasons": [json.dumps(list(r.reasons)) for r in rows],
+            "evidence": [json.dumps(list(r.evidence), default=str) for r in rows],
+            "commitment": [r.commitment for r in rows], "follow_up_due": [r.follow_up_due for r in rows],
+            "vendor_status": [r.vendor_status for r in rows],
+            "analysed_verdict": [getattr(r, "analysed_verdict", None) for r in rows],
+            "repeat_id": [getattr(r, "repeat_id", None) for r in rows],
+        },
+        schema=pa.schema([
+            ("interaction_id", pa.int64()), ("verdict", pa.string()), ("confidence", pa.float64()),
+            ("reasons", pa.string()), ("evidence", pa.string()), ("commitment", pa.string()),
+            ("follow_up_due", pa.timestamp("us", tz="UTC")), ("vendor_status", pa.string()),
+            ("analysed_verdict", pa.string()), ("repeat_id", pa.int64()),
+        ]),
     )  # fmt: skip
+    store.insert_arrow("interaction_resolution", table, con=cur)
 
 
 def get_many(store: Store, ids: Sequence[int]) -> dict[int, ResolutionRow]:
