@@ -31,6 +31,26 @@ from analysis.matching import Match
 
 log = logging.getLogger(__name__)
 
+#: the words a head also reads (besides the MiniLM vector): hashed word unigrams and bigrams,
+#: binary, L2-normalised. Stateless (a hash, no vocabulary to store), so the recipe and the
+#: condition compute the same features from the text alone. The vector carries the meaning of
+#: a paraphrase; the words carry the cue a new writer keeps ("unsubscribing", "authority").
+LEXICAL = {"n_features": 4096, "ngram_range": (1, 2), "token_pattern": r"[a-z0-9']+"}
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> Any:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(n_features=LEXICAL["n_features"], ngram_range=LEXICAL["ngram_range"],
+                             token_pattern=LEXICAL["token_pattern"], alternate_sign=False, binary=True,
+                             norm="l2", lowercase=True)  # fmt: skip
+
+
+def lexical_features(texts: list[str]) -> Any:
+    """The hashed word features of `texts` (a scipy sparse matrix, one row per text)."""
+    return _hasher().transform(texts)
+
 
 def heads_digest() -> str:
     """A digest of the heads file: part of the analysis fingerprint when a rule uses a
@@ -61,10 +81,18 @@ class ClassifierCondition(Condition):
     `embedding_model` they do not apply (a different width is reported, not guessed at)."""
 
     def __init__(self, head: str, weights: np.ndarray, intercept: float, threshold: float, scope: _Scope,
-                 policy: ClausePolicy) -> None:  # fmt: skip
+                 policy: ClausePolicy, lexical: np.ndarray | None = None) -> None:  # fmt: skip
         self.head, self.weights, self.intercept = head, weights, intercept
         self.threshold, self.scope, self.policy = threshold, scope, policy
+        self.lexical = lexical  # weights of the hashed word features, when the head reads them
         self._warned = False
+
+    def _probs(self, texts: list[str], vecs: np.ndarray) -> np.ndarray:
+        """The head's probability for each text, from its vector (and its words)."""
+        z = vecs @ self.weights + self.intercept
+        if self.lexical is not None:
+            z = z + lexical_features(texts) @ self.lexical
+        return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
 
     def uses_semantic(self) -> bool:
         return True  # it reads the turn vectors
@@ -82,8 +110,7 @@ class ClassifierCondition(Condition):
                 log.warning("classifier condition %r skipped: turn vectors have %d dimensions, the head was "
                             "fitted on the packaged MiniLM's %d", self.head, vecs.shape[1], self.weights.shape[0])  # fmt: skip
             return Outcome(False, [])
-        z = vecs @ self.weights + self.intercept
-        probs = 1.0 / (1.0 + np.exp(-z))
+        probs = self._probs([ctx.interaction.turns[i].text for i in idx], vecs)
         ev, skipped = [], []
         for i, p in zip(idx, probs, strict=True):
             if p < self.threshold:
@@ -126,7 +153,7 @@ class ClassifierCondition(Condition):
         vec = np.asarray(ctx.embed_texts([rest])[0], dtype=np.float32)
         if vec.shape != self.weights.shape:
             return False, why_not  # another embedding model: the head cannot read the rest
-        p = 1.0 / (1.0 + np.exp(-(float(vec @ self.weights) + self.intercept)))
+        p = float(self._probs([rest], vec[None, :])[0])
         if p >= self.threshold:
             return True, f"affirmative outside the clause {why_not} (rest {p:.2f})"
         return False, f"{why_not} (rest {p:.2f})"
