@@ -74,6 +74,7 @@ class RuleContext:
         self._embed = embed
         self._sentences: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
         self._clauses: dict[int, TurnClauses] = {}
+        self._lexical: dict[int, np.ndarray] = {}
         first: datetime | None = min(
             (t.sent_at for t in interaction.turns if t.sent_at), default=None
         )
@@ -85,6 +86,15 @@ class RuleContext:
                 self.offsets.append((t.sent_at - first).total_seconds())
             else:
                 self.offsets.append(None)
+
+    def lexical_indices(self, i: int) -> np.ndarray:
+        """Turn i's hashed word features for the classifier heads (on first use, once for
+        every head that reads it)."""
+        if i not in self._lexical:
+            from analysis.rule_classifier import lexical_indices  # (it imports this module)
+
+            self._lexical[i] = lexical_indices(self.interaction.turns[i].text)
+        return self._lexical[i]
 
     def clauses(self, i: int) -> TurnClauses:
         """Turn i tokenised for clause reading (on first use: most turns never need it)."""
@@ -289,7 +299,7 @@ class _TextCondition(Condition):
         turn, tells them apart where a phrase cannot. With another embedding model (another
         width) the head cannot read the vectors and the match does not count."""
         assert self.context is not None
-        from analysis.rule_classifier import lexical_features  # (it imports this module)
+        from analysis.rule_classifier import lexical_score  # (it imports this module)
 
         name, w, b, thr, lex = self.context
         vec = ctx.vectors()[i]
@@ -297,7 +307,7 @@ class _TextCondition(Condition):
             return False, f"context: the {name} head cannot read these vectors"
         z = float(vec @ w) + b
         if lex is not None:
-            z += float((lexical_features([ctx.interaction.turns[i].text]) @ lex)[0])
+            z += lexical_score(ctx.lexical_indices(i), lex)
         p = 1.0 / (1.0 + float(np.exp(-z)))
         if p >= thr:
             return True, f"in context ({name} head {p:.2f} >= {thr:g})"

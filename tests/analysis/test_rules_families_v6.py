@@ -7,6 +7,9 @@ these tests, not copied from any labelled set."""
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from test_rules_families import _bag_embed, _blind_embed, _kinds, family_cases
@@ -181,7 +184,7 @@ def test_context_needs_a_known_head() -> None:
 def test_the_heads_read_words_as_well_as_the_vector() -> None:
     """The refitted heads carry weights for the hashed word features: with the vector held at
     zero the words alone move the probability, computed as the recipe computes its features."""
-    from analysis.rule_classifier import LEXICAL, lexical_features
+    from analysis.rule_classifier import LEXICAL, lexical_features, lexical_indices, lexical_score
     from analysis.rules import compile_condition
 
     for name in ("churn_risk", "escalation_request", "prohibited_phrase"):
@@ -191,8 +194,31 @@ def test_the_heads_read_words_as_well_as_the_vector() -> None:
     texts = ["i want to cancel my account", "what time do you open tomorrow"]
     got = cond._probs(texts, np.zeros((2, 384), dtype=np.float32))
     z = head["intercept"] + lexical_features(texts) @ np.asarray(head["lexical_weights"])
-    assert np.allclose(got, 1 / (1 + np.exp(-z)))
+    assert np.allclose(got[0], 1 / (1 + np.exp(-z[0])))  # near the threshold: the words are read
     assert got[0] != got[1]
+    # the bound that lets the condition skip the words is never below what they add
+    from analysis.rule_classifier import _most_words_add
+
+    most = _most_words_add(np.asarray(head["lexical_weights"]))
+    for t in [*texts, "please close my account, i'm leaving for good, you've lost a customer", "cancel,close,leave,quit"]:
+        ix, n = lexical_indices(t), len(re.findall(LEXICAL["token_pattern"], t.lower()))
+        assert lexical_score(ix, np.asarray(head["lexical_weights"])) <= most[min(2 * n, len(most) - 1)] + 1e-9
+    assert got[0] != got[1]
+
+
+@pytest.mark.parametrize("text", ["I want to CANCEL my account!!", "", "don't", "a b a b a", "café über naïve 100% £5",
+                                  "can i speak to your manager please, it's the third time"])
+def test_the_word_features_are_binary_unit_rows_of_distinct_unigrams_and_bigrams(text: str) -> None:
+    from analysis.rule_classifier import LEXICAL, lexical_features, lexical_indices
+
+    m = lexical_features([text])
+    toks = re.findall(LEXICAL["token_pattern"], text.lower())
+    grams = set(toks) | {f"{a} {b}" for a, b in pairwise(toks)}
+    assert len(lexical_indices(text)) <= len(grams) and m.shape == (1, LEXICAL["n_features"])
+    if grams:
+        assert np.isclose(np.linalg.norm(m.toarray()), 1.0) and len(set(m.indices)) == m.nnz
+    else:
+        assert m.nnz == 0
 
 
 def test_the_shipped_classifier_conditions_keep_their_guards() -> None:
