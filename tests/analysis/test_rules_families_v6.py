@@ -237,3 +237,43 @@ def test_the_shipped_classifier_conditions_keep_their_guards() -> None:
     assert not [h for h in _fires(eng, "i don't need someone with the power to overrule you") if h.rule.kind == "escalation_request"]
     assert not [h for h in _fires(eng, "my wife said i need someone with the power to overrule you")
                 if h.rule.kind == "escalation_request"]  # fmt: skip
+
+
+@pytest.mark.slow  # loads the packaged MiniLM
+def test_paraphrases_only_the_heads_read_and_what_their_guards_stop() -> None:
+    """With the real turn vectors: paraphrases no phrase list spells are raised by the heads
+    alone (evidence "classifier ..."), and the same request negated is stopped by the clause
+    guard even where the head's probability passes (its reason is in the notes)."""
+    import copy
+
+    from analysis import embeddings
+    from analysis.rules import RuleNote
+
+    def phrases_only(d):  # type: ignore[no-untyped-def]
+        if isinstance(d, dict):
+            return {k: phrases_only(v) for k, v in d.items()}
+        if isinstance(d, list):
+            return [phrases_only(x) for x in d if not (isinstance(x, dict) and "classifier" in x)]
+        return d
+
+    rules = default_rules()
+    bare = [copy.deepcopy(r) for r in rules]
+    for r in bare:
+        r.when = phrases_only(r.when)
+    full, lists = RuleEngine(rules, embeddings.encode), RuleEngine(bare, embeddings.encode)
+
+    def run(engine: RuleEngine, text: str, notes: list | None = None) -> dict:  # type: ignore[type-arg]
+        it = Interaction("chat", "t", "x", "h", turns=[Turn(0, "customer", text)])
+        return {h.rule.kind: h for h in engine.evaluate(it, {}, notes=notes)}
+
+    for text, flag in [("i demand a higher authority look at this", "escalation_request"),
+                       ("i'm ending my time with your bank", "churn_risk")]:  # fmt: skip
+        hit = run(full, text).get(flag)
+        assert hit is not None and hit.evidence[0]["how"] == "classifier", text
+        assert flag not in run(lists, text), text
+    notes: list[RuleNote] = []
+    assert "escalation_request" not in run(full, "i won't demand a higher authority look at this", notes)
+    why = [x["why"] for n in notes for x in n.not_counted if x["why"].startswith("classifier")]
+    assert why and "negated by 'won't'" in why[0]
+    assert not run(full, "my husband says i should demand a higher authority look at this")
+    assert not run(full, "my sister told me she's ending her time with your bank")
