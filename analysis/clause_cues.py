@@ -57,6 +57,9 @@ NEG_SCOPE_ENDERS = frozenset({"anymore", "again"})
 #: rule", "you're guaranteed a response within 5 working days under our complaints policy"
 ATTRIBUTION_NOUNS = frozenset({"policy", "policies", "rule", "rules", "regulation", "regulations", "law"})
 ATTRIBUTION_OPENERS = frozenset({"under", "per", "that's", "thats", "it's", "its", "by", "according", "regulator's", "regulators", "company"})
+#: ... and the rule must be the company's or the regulator's: "it's my right under consumer
+#: law" or "under your cancellation policy" leave a customer's "I want to cancel" standing
+ATTRIBUTION_OWNERS = frozenset({"our", "company", "company's", "regulator", "regulator's", "regulators", "ofcom", "ofgem", "fca", "statutory"})
 ATTRIBUTION_WINDOW = 4
 #: "i'd ask for a supervisor but i know they'll just say the same": a conditional "would"
 #: with a "but" after it is what the speaker would do, not does (wishes and requests keep

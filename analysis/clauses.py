@@ -48,6 +48,7 @@ from analysis.clause_cues import (
     ADVERBS,
     ATTRIBUTION_NOUNS,
     ATTRIBUTION_OPENERS,
+    ATTRIBUTION_OWNERS,
     ATTRIBUTION_WINDOW,
     AUXILIARIES,
     CLAUSE_FINAL_ADVERBS,
@@ -294,13 +295,17 @@ class TurnClauses:
         return "but" in w[last + 1 : shi]
 
     def _attributed(self, last: int, shi: int) -> str | None:
-        """A rule named after the match in its sentence makes it the rule's words, not the
-        speaker's: "..., that's the regulator's rule", "... under our complaints policy"."""
+        """A company's or regulator's rule named after the match in its sentence makes it the
+        rule's words, not the speaker's: "..., that's the regulator's rule", "... under our
+        complaints policy" (not "it's my right under consumer law")."""
         w = self.words
         for k in range(last + 1, shi):
             if w[k] not in ATTRIBUTION_NOUNS:
                 continue
-            for j in range(max(last + 1, k - ATTRIBUTION_WINDOW), k):
+            lo = max(last + 1, k - ATTRIBUTION_WINDOW)
+            if not any(x in ATTRIBUTION_OWNERS for x in w[lo:k]):
+                continue
+            for j in range(lo, k):
                 if w[j] in ATTRIBUTION_OPENERS:
                     return " ".join(x for x in w[j : k + 1] if x[0].isalnum())
         return None

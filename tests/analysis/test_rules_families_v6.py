@@ -137,6 +137,9 @@ def test_the_clause_reader_readings_of_the_v6_round() -> None:
     assert _read("we guarantee a reply in eight weeks, that's the regulator's rule", "guarantee").startswith("reported")
     assert _read("we guarantee a reply in eight weeks under our complaints policy", "guarantee").startswith("reported")
     assert _read("i guarantee a reply in eight weeks", "guarantee") == "affirmative statement"
+    # the customer's own right under a law is no company rule
+    assert _read("i want to cancel my contract, it's my right under consumer law", "cancel my contract") == "affirmative statement"
+    assert _read("i want to cancel under your cancellation policy", "want to cancel") == "affirmative statement"
 
 
 # -- the context modifier and the heads' word features ----------------------------------
