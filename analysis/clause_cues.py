@@ -43,6 +43,29 @@ TERMINATOR_PHRASES = (("other", "than"), ("apart", "from"), ("rather", "than"))
 COORDINATORS = frozenset({"and", "or", "so", "plus"})
 #: after a coordinator these open a new clause ("..., so yeah consider it done")
 DISCOURSE_MARKERS = frozenset({"yeah", "yes", "ok", "okay", "right", "anyway", "basically", "honestly"})
+#: after "so" / "and" a wh-question opens a new clause: "you clearly can't help so who's above
+#: you" (the negation stays in the first clause)
+COORDINATED_WH = frozenset({"who", "who's", "whos", "what", "what's", "whats", "where", "where's", "how", "why", "when"})
+#: words that end a clause in unpunctuated speech, so a "you" after them is a new subject,
+#: not an object: "you never get charged for this again you have my word"
+CLAUSE_FINAL_ADVERBS = frozenset({"again", "anymore", "though", "too", "either", "already", "ok", "okay", "today", "tomorrow"})
+#: a negation's scope ends after these (unpunctuated speech): "i'm not paying for this anymore
+#: cancel it" — the cancelling is not negated
+NEG_SCOPE_ENDERS = frozenset({"anymore", "again"})
+#: a promise (or any match) attributed to a rule after it in the sentence is the rule's, not
+#: the speaker's own: "we guarantee to respond within eight weeks, that's the regulator's
+#: rule", "you're guaranteed a response within 5 working days under our complaints policy"
+ATTRIBUTION_NOUNS = frozenset({"policy", "policies", "rule", "rules", "regulation", "regulations", "law"})
+ATTRIBUTION_OPENERS = frozenset({"under", "per", "that's", "thats", "it's", "its", "by", "according", "regulator's", "regulators", "company"})
+#: ... and the rule must be the company's or the regulator's: "it's my right under consumer
+#: law" or "under your cancellation policy" leave a customer's "I want to cancel" standing
+ATTRIBUTION_OWNERS = frozenset({"our", "company", "company's", "regulator", "regulator's", "regulators", "ofcom", "ofgem", "fca", "statutory"})
+ATTRIBUTION_WINDOW = 4
+#: "i'd ask for a supervisor but i know they'll just say the same": a conditional "would"
+#: with a "but" after it is what the speaker would do, not does (wishes and requests keep
+#: counting: "i'd like a manager but ...")
+WOULD_OPENERS = frozenset({"i'd", "id", "we'd"})
+WOULD_REQUEST_VERBS = frozenset({"like", "love", "prefer", "rather", "want", "appreciate", "be", "really", "just", "very", "much"})
 SUBJECTS = frozenset(
     [
         "i",
@@ -93,7 +116,7 @@ NEGATION_CUES: tuple[tuple[str, ...], ...] = tuple(
             "wouldnt", "don't", "dont", "do not", "doesn't", "doesnt", "does not", "didn't", "didnt",
             "did not", "isn't", "isnt", "aren't", "arent", "wasn't", "wasnt", "weren't", "haven't",
             "havent", "hasn't", "hasnt", "hadn't", "shouldn't", "mustn't", "ain't", "unable to",
-            "refuse to", "impossible to", "nah",
+            "refuse to", "impossible to", "nah", "needn't", "neednt", "need not",
         },
         key=lambda c: -len(c.split()),
     )

@@ -46,10 +46,16 @@ from functools import lru_cache
 
 from analysis.clause_cues import (
     ADVERBS,
+    ATTRIBUTION_NOUNS,
+    ATTRIBUTION_OPENERS,
+    ATTRIBUTION_OWNERS,
+    ATTRIBUTION_WINDOW,
     AUXILIARIES,
+    CLAUSE_FINAL_ADVERBS,
     COMPLEMENT_CUES,
     CONTRAST_HERE,
     CONTRAST_NEGATION,
+    COORDINATED_WH,
     COORDINATORS,
     COUNTERFACTUAL_HAVE,
     COUNTERFACTUAL_MODALS,
@@ -63,6 +69,7 @@ from analysis.clause_cues import (
     IRREALIS_VERBS,
     MODAL_NOT_HYPOTHETICAL,
     NEG_RAISERS,
+    NEG_SCOPE_ENDERS,
     NEG_WINDOW,
     NEGATION_CUES,
     OBJECT_PRONOUNS,
@@ -89,6 +96,8 @@ from analysis.clause_cues import (
     WEAK,
     WH_WORDS,
     WHY,
+    WOULD_OPENERS,
+    WOULD_REQUEST_VERBS,
 )
 
 
@@ -192,7 +201,7 @@ class TurnClauses:
         nxt = self.words[i + 1] if i + 1 < len(self.words) else ""
         # "..., so yeah consider it done": a discourse marker after the coordinator opens a
         # new clause as a subject does
-        return w in COORDINATORS and (nxt in SUBJECTS or nxt in DISCOURSE_MARKERS)
+        return w in COORDINATORS and (nxt in SUBJECTS or nxt in DISCOURSE_MARKERS or nxt in COORDINATED_WH)
 
     def sentence(self, first: int, last: int) -> tuple[int, int]:
         """Token range [lo, hi) of the sentence around tokens first..last."""
@@ -248,13 +257,15 @@ class TurnClauses:
         slo, shi = self.sentence(first, last)
         hyp, at = self._hypothetical_at(clo, first, last, own_words)
         irrealis = False
+        if hyp is None and self._would_but(clo, first, last, shi):
+            return Reading(hypothetical="i'd ... but", irrealis=True)
         if hyp is not None:
             cue = tuple(hyp.split())
             irrealis = cue in IRREALIS_CUES or (cue[0] == "if" and self._counterfactual(at, last, shi))
         return Reading(
             negated=self._negation(clo, first, last, own_words) or self._contrast(chi, shi),
             question=self._question(clo, chi, slo, shi),
-            reported=self._reported(slo, first, last, own_words),
+            reported=self._reported(slo, first, last, own_words) or self._attributed(last, shi),
             hypothetical=hyp,
             irrealis=irrealis,
         )
@@ -270,6 +281,34 @@ class TurnClauses:
             w[k] in COUNTERFACTUAL_HAVE or (w[k] == "have" and w[k - 1] in COUNTERFACTUAL_MODALS)
             for k in range(last + 1, shi)
         )
+
+    def _would_but(self, clo: int, first: int, last: int, shi: int) -> bool:
+        """The clause opens with "I'd" + a verb that is not a wish or request ("i'd ask for a
+        supervisor but ...", "I'd cancel but I'm tied in") and a "but" follows the match in the
+        sentence: what the speaker would do, not does."""
+        w = self.words
+        k = clo
+        while k < first and not w[k][0].isalnum():
+            k += 1
+        if k >= first or w[k] not in WOULD_OPENERS or k + 1 > last or w[k + 1] in WOULD_REQUEST_VERBS:
+            return False
+        return "but" in w[last + 1 : shi]
+
+    def _attributed(self, last: int, shi: int) -> str | None:
+        """A company's or regulator's rule named after the match in its sentence makes it the
+        rule's words, not the speaker's: "..., that's the regulator's rule", "... under our
+        complaints policy" (not "it's my right under consumer law")."""
+        w = self.words
+        for k in range(last + 1, shi):
+            if w[k] not in ATTRIBUTION_NOUNS:
+                continue
+            lo = max(last + 1, k - ATTRIBUTION_WINDOW)
+            if not any(x in ATTRIBUTION_OWNERS for x in w[lo:k]):
+                continue
+            for j in range(lo, k):
+                if w[j] in ATTRIBUTION_OPENERS:
+                    return " ".join(x for x in w[j : k + 1] if x[0].isalnum())
+        return None
 
     def _contrast(self, chi: int, shi: int) -> str | None:
         """A contrast right after the match's clause that takes it back for this case:
@@ -306,6 +345,8 @@ class TurnClauses:
             between = [x for x in w[i + len(cue) : first] if x[0].isalnum()]
             if len(between) > NEG_WINDOW:
                 break
+            if any(x in NEG_SCOPE_ENDERS for x in between):
+                continue  # "i'm not paying for this anymore cancel it": the scope ended
             # a new subject ends the scope, the match's own first word too ("if this isn't
             # fixed I'm cancelling")
             stop = first + 1 if w[first] in SUBJECTS else first
@@ -329,6 +370,10 @@ class TurnClauses:
             return True
         if key in ("no", "nah") and (nxt == "" or not nxt[0].isalnum()):
             return True  # "No, ..." / "No." is an answer, not a negation of what follows
+        if key in ("no", "nah") and i + 1 < len(w):
+            after = self._cue_at(i + 1, NEGATION_CUES)
+            if after and self._pseudo(i + 1, after):
+                return True  # "no no don't worry you will ...": the answer before a reassurance
         if key in ("nah",) and nxt in SUBJECTS:
             return True
         if i > 0 and w[i - 1] in WHY:
@@ -345,7 +390,8 @@ class TurnClauses:
             if w[k] in SUBJECTS:
                 prev = w[k - 1] if k > 0 else ""
                 prev2 = w[k - 2] if k > 1 else ""
-                if w[k] in OBJECT_PRONOUNS and prev and prev[0].isalnum() and prev not in SUBJECT_INTROS:
+                if (w[k] in OBJECT_PRONOUNS and prev and prev[0].isalnum() and prev not in SUBJECT_INTROS
+                        and prev not in CLAUSE_FINAL_ADVERBS):  # fmt: skip
                     continue  # "I can't give you my word": "you" is the object here
                 if (
                     prev in NEG_RAISERS

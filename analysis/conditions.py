@@ -74,6 +74,7 @@ class RuleContext:
         self._embed = embed
         self._sentences: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
         self._clauses: dict[int, TurnClauses] = {}
+        self._lexical: dict[int, np.ndarray] = {}
         first: datetime | None = min(
             (t.sent_at for t in interaction.turns if t.sent_at), default=None
         )
@@ -85,6 +86,15 @@ class RuleContext:
                 self.offsets.append((t.sent_at - first).total_seconds())
             else:
                 self.offsets.append(None)
+
+    def lexical_indices(self, i: int) -> np.ndarray:
+        """Turn i's hashed word features for the classifier heads (on first use, once for
+        every head that reads it)."""
+        if i not in self._lexical:
+            from analysis.rule_classifier import lexical_indices  # (it imports this module)
+
+            self._lexical[i] = lexical_indices(self.interaction.turns[i].text)
+        return self._lexical[i]
 
     def clauses(self, i: int) -> TurnClauses:
         """Turn i tokenised for clause reading (on first use: most turns never need it)."""
@@ -275,6 +285,33 @@ class _TextCondition(Condition):
 
     #: `except = [...]`: a match inside one of these phrases is a look-alike and does not count
     excepts: PhraseSet | None = None
+    #: `context = "<head>"`: a match counts only in a turn the learned head reads as the flag's
+    #: (probability >= `context_threshold`): (head name, weights, intercept, threshold,
+    #: weights of the hashed word features or None)
+    context: tuple[str, np.ndarray, float, float, np.ndarray | None] | None = None
+
+    def uses_semantic(self) -> bool:
+        return self.context is not None  # the context head reads the turn vectors
+
+    def _context(self, ctx: RuleContext, i: int) -> tuple[bool, str]:
+        """Does turn i read as the head's flag? A short form such as "cancel it." is churn
+        after a complaint and not after "the parcel is late": the head, reading the whole
+        turn, tells them apart where a phrase cannot. With another embedding model (another
+        width) the head cannot read the vectors and the match does not count."""
+        assert self.context is not None
+        from analysis.rule_classifier import lexical_score  # (it imports this module)
+
+        name, w, b, thr, lex = self.context
+        vec = ctx.vectors()[i]
+        if vec.shape != w.shape:
+            return False, f"context: the {name} head cannot read these vectors"
+        z = float(vec @ w) + b
+        if lex is not None:
+            z += lexical_score(ctx.lexical_indices(i), lex)
+        p = 1.0 / (1.0 + float(np.exp(-z)))
+        if p >= thr:
+            return True, f"in context ({name} head {p:.2f} >= {thr:g})"
+        return False, f"out of context ({name} head {p:.2f} < {thr:g})"
 
     def _look_alike(self, ctx: RuleContext, i: int, m: Match, cache: dict[int, list[tuple[int, int, str]]]) -> str | None:
         """The `except` phrase this match lies in ("cancel my order" for "cancel"), or None."""
@@ -300,6 +337,9 @@ class _TextCondition(Condition):
                     alike = self._look_alike(ctx, i, m, cache)
                     if alike is not None:
                         ok, why = False, f"look-alike ('{alike}')"
+                if ok and self.context is not None:
+                    ok, said = self._context(ctx, i)
+                    why = f"{why}, {said}" if ok else said
                 if ok:
                     e = _evidence(ctx, i, m, self.describe())
                     e["counted"], e["clause"] = True, why

@@ -271,7 +271,7 @@ class Analyzer:
         from analysis.rule_classifier import heads_digest
 
         # learned rule heads count only where a rule uses one (other keys stay as they were)
-        heads = {"rule_heads": heads_digest()} if any("classifier" in str(r.when) for r in self.rule_options) else {}
+        heads = {"rule_heads": heads_digest()} if any(k in str(r.when) for r in self.rule_options for k in ("'classifier'", "'context'")) else {}
         blob = json.dumps(
             {
                 **heads,

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import zlib
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -30,6 +33,51 @@ from analysis.conditions import (
 from analysis.matching import Match
 
 log = logging.getLogger(__name__)
+
+#: the words a head also reads (besides the MiniLM vector): word unigrams and bigrams (lower
+#: case, `token_pattern`), hashed with CRC-32 into `n_features` buckets, binary, L2-normalised.
+#: Stateless (a hash, no vocabulary to store) and one function (`lexical_indices`) for the
+#: recipe and the condition, so both compute the same features from the text alone. The vector
+#: carries the meaning of a paraphrase; the words carry the cue a new writer keeps
+#: ("unsubscribing", "authority").
+LEXICAL = {"n_features": 4096, "ngram_range": (1, 2), "token_pattern": r"[a-z0-9']+", "hash": "crc32"}
+_TOKEN = re.compile(LEXICAL["token_pattern"])
+
+
+def lexical_indices(text: str) -> np.ndarray:
+    """The distinct hashed feature indices of `text`."""
+    n = LEXICAL["n_features"]
+    toks = _TOKEN.findall(text.lower())
+    out = {zlib.crc32(f.encode()) % n for f in (*toks, *(f"{a} {b}" for a, b in pairwise(toks)))}
+    return np.fromiter(out, dtype=np.int64, count=len(out))
+
+
+def lexical_features(texts: list[str]) -> Any:
+    """The word features of `texts` as a scipy sparse matrix (one row per text, what the
+    recipe trains on); the condition reads the same numbers per turn with `lexical_score`."""
+    import scipy.sparse as sp
+
+    rows = [lexical_indices(t) for t in texts]
+    data = np.concatenate([np.full(r.size, 1.0 / np.sqrt(max(r.size, 1))) for r in rows] or [np.zeros(0)])
+    ind = np.concatenate(rows or [np.zeros(0, dtype=np.int64)])
+    ptr = np.concatenate([[0], np.cumsum([r.size for r in rows])])
+    return sp.csr_matrix((data, ind, ptr), shape=(len(texts), LEXICAL["n_features"]))
+
+
+def _most_words_add(weights: np.ndarray | None) -> np.ndarray:
+    """most[K]: the most the word features of a text with at most K distinct features can add
+    to the logit (binary, L2-normalised: the best j <= K positive weights over sqrt(j)). A text
+    of n tokens has at most 2n features (unigrams and bigrams)."""
+    if weights is None:
+        return np.zeros(1)
+    w = np.sort(np.clip(weights, 0.0, None))[::-1]
+    j = np.arange(1, len(w) + 1)
+    return np.concatenate([[0.0], np.maximum.accumulate(np.cumsum(w) / np.sqrt(j))])
+
+
+def lexical_score(indices: np.ndarray, weights: np.ndarray) -> float:
+    """The word features' share of a head's logit: binary features, L2-normalised."""
+    return float(weights[indices].sum() / np.sqrt(indices.size)) if indices.size else 0.0
 
 
 def heads_digest() -> str:
@@ -61,10 +109,29 @@ class ClassifierCondition(Condition):
     `embedding_model` they do not apply (a different width is reported, not guessed at)."""
 
     def __init__(self, head: str, weights: np.ndarray, intercept: float, threshold: float, scope: _Scope,
-                 policy: ClausePolicy) -> None:  # fmt: skip
+                 policy: ClausePolicy, lexical: np.ndarray | None = None) -> None:  # fmt: skip
         self.head, self.weights, self.intercept = head, weights, intercept
         self.threshold, self.scope, self.policy = threshold, scope, policy
+        self.lexical = lexical  # weights of the hashed word features, when the head reads them
+        self._most = _most_words_add(lexical)
+        self._logit = float(np.log(threshold / (1.0 - threshold)))
         self._warned = False
+
+    def _probs(self, texts: list[str], vecs: np.ndarray, indices: Any = None) -> np.ndarray:
+        """The head's probability for each text, from its vector and (when the head reads
+        them) its hashed words. The words are hashed only where the vector part could still
+        reach the threshold with the most that many words can add (`_most_words_add`): for
+        the rest the vector part alone is returned, below the threshold either way — most
+        turns, so the words cost little. `indices(k)` gives text k's `lexical_indices` (a
+        turn's are cached on the rule context)."""
+        z = (vecs @ self.weights + self.intercept).astype(np.float64)
+        if self.lexical is not None:
+            most, top = self._most, len(self._most) - 1
+            for k, t in enumerate(texts):
+                if z[k] + most[min(2 * len(_TOKEN.findall(t.lower())), top)] >= self._logit:
+                    ix = indices(k) if indices is not None else lexical_indices(t)
+                    z[k] += lexical_score(ix, self.lexical)
+        return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
 
     def uses_semantic(self) -> bool:
         return True  # it reads the turn vectors
@@ -82,8 +149,8 @@ class ClassifierCondition(Condition):
                 log.warning("classifier condition %r skipped: turn vectors have %d dimensions, the head was "
                             "fitted on the packaged MiniLM's %d", self.head, vecs.shape[1], self.weights.shape[0])  # fmt: skip
             return Outcome(False, [])
-        z = vecs @ self.weights + self.intercept
-        probs = 1.0 / (1.0 + np.exp(-z))
+        texts = [ctx.interaction.turns[i].text for i in idx]
+        probs = self._probs(texts, vecs, lambda k: ctx.lexical_indices(idx[k]))
         ev, skipped = [], []
         for i, p in zip(idx, probs, strict=True):
             if p < self.threshold:
@@ -126,7 +193,7 @@ class ClassifierCondition(Condition):
         vec = np.asarray(ctx.embed_texts([rest])[0], dtype=np.float32)
         if vec.shape != self.weights.shape:
             return False, why_not  # another embedding model: the head cannot read the rest
-        p = 1.0 / (1.0 + np.exp(-(float(vec @ self.weights) + self.intercept)))
+        p = float(self._probs([rest], vec[None, :])[0])
         if p >= self.threshold:
             return True, f"affirmative outside the clause {why_not} (rest {p:.2f})"
         return False, f"{why_not} (rest {p:.2f})"

@@ -17,6 +17,10 @@ of these keys (the README and config.example.toml carry the full schema):
 - `classifier = "churn_risk"` (optional `threshold`) — a learned head on the same turn
   vector (analysis/rules_classifier.json, bench/rules_classifier.py), read through the
   clause guards: a turn with a negated, questioning or reported clause does not count;
+- `context = "churn_risk"` (optional `context_threshold`, default the head's) on a `phrase`
+  or `near` condition — its match counts only in a turn that head reads as the flag's: short
+  forms such as "cancel it." are churn after "another price rise, how generous" and not after
+  "the parcel is late"; evidence says "in context (churn_risk head 0.78 >= 0.55)";
 - `metric = "non_talk_seconds"` with `gt`/`ge`/`lt`/`le`/`eq` — conversation metrics,
   sentiment (−5..+5) and anger (0..1), see `METRICS`;
 - `channel`, `queue`, `agent` = a value or a list — the interaction's attributes;
@@ -98,8 +102,8 @@ _SCOPE_KEYS = ("speaker", "within_seconds", "within_turns")
 _CLAUSE_KEYS = ("negated", "in_questions", "in_reported", "in_hypotheticals")
 _KIND_KEYS = (*_TEXT_KEYS, "metric", "channel", "queue", "agent", "all", "any", "not")
 _MODIFIERS = {
-    "phrase": {"fuzzy", "phonetic", "except", *_SCOPE_KEYS, *_CLAUSE_KEYS},
-    "near": {"distance", "fuzzy", "except", *_SCOPE_KEYS, *_CLAUSE_KEYS},
+    "phrase": {"fuzzy", "phonetic", "except", "context", "context_threshold", *_SCOPE_KEYS, *_CLAUSE_KEYS},
+    "near": {"distance", "fuzzy", "except", "context", "context_threshold", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "semantic": {"threshold", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "classifier": {"threshold", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "metric": set(_OPS),
@@ -266,8 +270,9 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
         thr = float(d.get("threshold", head["threshold"]))
         if not 0 < thr < 1:
             raise ValueError(f"{where}.threshold: must be between 0 and 1")
+        lex = np.asarray(head["lexical_weights"], dtype=np.float64) if "lexical_weights" in head else None
         cond = ClassifierCondition(name, np.asarray(head["weights"], dtype=np.float32), float(head["intercept"]),
-                                   thr, _scope(d, where), _policy(d, where))  # fmt: skip
+                                   thr, _scope(d, where), _policy(d, where), lex)  # fmt: skip
     elif kind == "metric":
         if d["metric"] not in METRICS:
             raise ValueError(
@@ -289,6 +294,18 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
         cond = NotCondition(compile_condition(d["not"], f"{where}.not"))
     if "except" in d and isinstance(cond, PhraseCondition | NearCondition):
         cond.excepts = PhraseSet(_phrases(d["except"], f"{where}.except"), fuzzy=100.0, phonetic=False)
+    if "context" in d and isinstance(cond, PhraseCondition | NearCondition):
+        heads = classifier_heads()
+        if d["context"] not in heads:
+            raise ValueError(f"{where}.context: no head {d['context']!r}; known: {', '.join(sorted(heads))}")
+        head = heads[d["context"]]
+        thr = float(d.get("context_threshold", head["threshold"]))
+        if not 0 < thr < 1:
+            raise ValueError(f"{where}.context_threshold: must be between 0 and 1")
+        lex = np.asarray(head["lexical_weights"], dtype=np.float64) if "lexical_weights" in head else None
+        cond.context = (d["context"], np.asarray(head["weights"], dtype=np.float32), float(head["intercept"]), thr, lex)
+    elif "context_threshold" in d:
+        raise ValueError(f"{where}.context_threshold: only with context = \"<head>\"")
     cond.negate = bool(d.get("negate", False))
     return cond
 

@@ -251,15 +251,17 @@ def test_a_classifier_condition_keeps_its_speaker_and_threshold() -> None:
         compile_condition({"classifier": "churn_risk", "threshold": 1.5})
 
 
-def test_the_shipped_heads_fit_the_turn_vectors_and_only_churn_is_wired_in() -> None:
-    """Only the churn head earned a place in the shipped rules (bench/rules_classifier.py's
-    cross-batch test, README); the others are there for a rule to opt in."""
+def test_the_shipped_heads_fit_the_turn_vectors_and_are_wired_where_they_earned_it() -> None:
+    """Each head is wired into its flag's rule because bench/rules_classifier.py's
+    leave-one-batch-out test earned it a place (the churn head in the v4 round, the promise
+    and escalation heads in the v6 round; README)."""
     from analysis.rules import classifier_heads
 
     heads = classifier_heads()
     assert set(heads) == {"churn_risk", "escalation_request", "prohibited_phrase"}
     assert all(len(h["weights"]) == 384 and 0.5 <= h["threshold"] < 1 for h in heads.values())
-    assert [r.name for r in default_rules() if "classifier" in str(r.when)] == ["churn_threat"]
+    assert [r.name for r in default_rules() if "classifier" in str(r.when)] == [
+        "prohibited_promise", "escalation_request", "churn_threat"]
 
 
 def test_a_classifier_head_does_not_read_vectors_of_another_width(caplog: pytest.LogCaptureFixture) -> None:
