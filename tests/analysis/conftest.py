@@ -15,7 +15,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from rules_helpers import _bag_embed, _blind_embed
 from scriptload import load_script
+
+from analysis.rules import RuleEngine, default_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,3 +64,16 @@ def asr_transcriber():
     from analysis.asr import AsrOptions, Transcriber
 
     return Transcriber(AsrOptions(), model_cache())
+
+
+@pytest.fixture(scope="session")
+def shipped() -> RuleEngine:
+    """The shipped rules with a bag-of-words stand-in encoder (building them takes ~2 s:
+    once per worker). test_rules_clauses.py overrides it with its own vocabulary."""
+    return RuleEngine(default_rules(), _bag_embed)
+
+
+@pytest.fixture(scope="session")
+def shipped_phrases_only() -> RuleEngine:
+    """The shipped rules where no semantic condition can decide (one-hot stand-in vectors)."""
+    return RuleEngine(default_rules(), _blind_embed)

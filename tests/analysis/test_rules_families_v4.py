@@ -8,21 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_rules_families import _bag_embed, _blind_embed, _kinds, family_cases
+from rules_helpers import _blind_embed, _kinds, family_cases
 
 from analysis.rules import RuleEngine, RuleOptions, compile_condition, default_rules
 from store.records import Interaction, Turn
-
-
-@pytest.fixture(scope="module")
-def shipped() -> RuleEngine:
-    return RuleEngine(default_rules(), _bag_embed)
-
-
-@pytest.fixture(scope="module")
-def shipped_phrases_only() -> RuleEngine:
-    return RuleEngine(default_rules(), _blind_embed)
-
 
 # -- round on batch v4: the families it showed missing, and their look-alikes ----------------
 # (written for the tests, not copied from batch v4 or any other set)

@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_rules_families import _bag_embed, _kinds, family_cases
+from rules_helpers import _kinds, family_cases
 
 from analysis.clauses import TurnClauses
-from analysis.rules import RuleEngine, RuleOptions, default_rules
+from analysis.rules import RuleEngine, RuleOptions
 from store.records import Interaction, Turn
-
-
-@pytest.fixture(scope="module")
-def shipped() -> RuleEngine:
-    return RuleEngine(default_rules(), _bag_embed)
-
 
 CHURN_V5 = [
     "that's it, i'm pulling the plug on my membership",  # leaving in an idiom

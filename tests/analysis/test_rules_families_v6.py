@@ -12,17 +12,11 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
-from test_rules_families import _bag_embed, _blind_embed, _kinds, family_cases
+from rules_helpers import _blind_embed, _kinds, family_cases
 
 from analysis.clauses import TurnClauses
 from analysis.rules import RuleEngine, RuleOptions, classifier_heads, default_rules
 from store.records import Interaction, Turn
-
-
-@pytest.fixture(scope="module")
-def shipped() -> RuleEngine:
-    return RuleEngine(default_rules(), _bag_embed)
-
 
 CHURN_V6 = [
     "we're unsubscribing, this has gone on long enough",
