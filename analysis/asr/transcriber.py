@@ -237,8 +237,6 @@ class Transcriber:
             cpu_threads=options.cpu_threads,
         )
         self.model.device = self.device
-        self.model.recheck_below = options.language_recheck_below
-        self.model.candidates = tuple(c.lower() for c in options.languages)
         self._batched: BatchedInferencePipeline | None = None
         self._lock = threading.Lock()
 
@@ -378,6 +376,8 @@ class Transcriber:
         e0, d0, w0 = getattr(m, "encodes", 0), getattr(m, "detections", 0), getattr(m, "windows", 0)
         r0 = getattr(m, "rechecks", 0)
         m._first = None  # never reuse a window of an earlier call
+        m.recheck_below = self.options.language_recheck_below
+        m.candidates = tuple(c.lower() for c in self.options.languages)
         tr = self._transcribe_decoded(audio, context)
         tr.extra["encoder_passes"] = getattr(m, "encodes", 0) - e0
         tr.extra["language_detections"] = getattr(m, "detections", 0) - d0
