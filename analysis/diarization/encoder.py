@@ -158,6 +158,15 @@ def read_weights(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
+@functools.cache
+def _blas() -> object:
+    """threadpoolctl's view of the BLAS libraries loaded in the process (built once: it
+    scans the loaded shared libraries)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (np.tanh(0.5 * x) + 1.0)  # = 1 / (1 + exp(-x)), without overflow warnings
 
@@ -235,6 +244,18 @@ class VoiceEncoder:
         """
         out = np.zeros((len(windows), 256), dtype=np.float32)
         order = sorted(range(len(windows)), key=lambda i: windows[i][1] - windows[i][0])
+        # one BLAS thread: the LSTM is ~360 small products (B x 256 by 256 x 1024) in a row,
+        # where a second OpenBLAS thread costs more in hand-offs and spinning than it
+        # computes, and on a busy 2-core machine (Whisper's own threads, other work) the
+        # spinning made diarization 3-10x dearer: the mono sample 1.3-7.1 CPU s with two
+        # threads against 0.33-0.39 with one, a 7 s telephone clip 0.4-0.8 against 0.13
+        # (same process, alternating; issue 15). The limit is process-wide while it holds.
+        with _blas().limit(limits=1, user_api="blas"):  # type: ignore[attr-defined]
+            self._embed(mel, power, windows, order, batch, out)
+        return out
+
+    def _embed(self, mel: np.ndarray, power: np.ndarray, windows: list[tuple[int, int]],
+               order: list[int], batch: int, out: np.ndarray) -> None:  # fmt: skip
         for b0 in range(0, len(order), batch):
             chunk = order[b0 : b0 + batch]
             lengths = np.array([windows[i][1] - windows[i][0] for i in chunk])
@@ -247,4 +268,3 @@ class VoiceEncoder:
             emb = np.maximum(hidden @ self.linear_w + self.linear_b, 0.0)
             emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-8)
             out[chunk] = emb
-        return out
