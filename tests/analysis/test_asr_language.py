@@ -68,7 +68,7 @@ def test_a_call_with_a_full_window_of_speech_is_not_rechecked(asr_transcriber) -
     """Tiling only helps a window that is mostly padding: a stereo call whose packed speech
     fills most of its window is never looked at twice, whatever the threshold."""
     with options(asr_transcriber, language_recheck_below=1.0):
-        tr = asr_transcriber.transcribe(SAMPLES / "call_01_angry_refund.opus")
+        tr = asr_transcriber.transcribe(SAMPLES / "call_06_prohibited_promise.opus")
     assert tr.language == "en" and tr.extra["language_rechecks"] == 0
     assert tr.extra["encoder_passes"] == 1
 
