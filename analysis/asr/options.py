@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PACKAGED_BASE = "packaged:base"
 _DEVICES = ("auto", "cpu", "cuda")
@@ -34,6 +34,12 @@ class AsrOptions:
     compute_type: str = "auto"  # auto = int8 on cpu, float16 on cuda
     cpu_threads: int = 0  # 0 = all cores
     language: str = ""  # "" = detect per call; else an ISO code such as "en"
+    # detection only chooses among these ISO codes (e.g. ["en", "es"]); [] = any language
+    languages: list[str] = field(default_factory=list)
+    # a detected language less probable than this, read from a short stretch of speech
+    # (under 15 s), is looked at again with that speech repeated to fill Whisper's 30 s
+    # window, and the two looks are averaged (one more encoder pass; 0 = never)
+    language_recheck_below: float = 0.7
     vad: bool = True
     beam_size: int = 5
     batch_size: int = 8
@@ -73,6 +79,11 @@ class AsrOptions:
             raise ValueError("cpu_threads must be >= 0 (0 = all cores)")
         if self.language and not self.language.isalpha():
             raise ValueError(f"language must be an ISO code like 'en' or empty; got {self.language!r}")
+        bad = [c for c in self.languages if not (isinstance(c, str) and c.isalpha())]
+        if bad:
+            raise ValueError(f"languages must be ISO codes like 'en'; got {bad!r}")
+        if not 0 <= self.language_recheck_below <= 1:
+            raise ValueError("language_recheck_below must be between 0 and 1 (0 = never)")
         if self.beam_size < 1 or self.batch_size < 1:
             raise ValueError("beam_size and batch_size must be >= 1")
         if self.batched_min_seconds < 0:

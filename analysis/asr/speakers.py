@@ -3,7 +3,8 @@
 Kept apart from transcriber.py so the Whisper code stays about Whisper: this module
 decides when a call is diarized (mono, or stereo whose sides both carry both voices),
 runs it, and enrols the agent's voiceprint from real two-channel calls. The diarization
-package (torch, scikit-learn) is imported only when a call needs it.
+package (numpy only since issue 15: no torch or scikit-learn) is imported only when a call
+needs it.
 """
 
 from __future__ import annotations

@@ -100,6 +100,16 @@ def _language_once_model(base: type) -> type:
     Everything else (thresholds, several detection segments, raw audio) is faster-whisper's
     own code. `encodes` and `detections` count real encoder runs and detections (tests and
     the bench read them).
+
+    Short speech (issue 15): Whisper reads the language of a window that is mostly padding
+    unreliably; on the bench's 8 kHz telephone clips (5-12 s) it said Thai or Latin for
+    English a few times, and decoding in the wrong language then ran through every
+    temperature fallback (seconds per clip, and 100 % word errors). So when the best
+    language is less probable than `recheck_below` and the window held under 15 s of
+    speech, the language is read once more from that speech repeated (0.1 s apart) to fill
+    the window, and the two looks are averaged (`rechecks` counts them; one encoder pass
+    each, only on unsure short calls). `candidates` (`[asr] languages`) restricts the
+    choice to a contact centre's own languages.
     """
     from faster_whisper.audio import pad_or_trim
 
@@ -108,7 +118,36 @@ def _language_once_model(base: type) -> type:
         encodes = 0
         windows = 0  # 30 s windows encoded (a batch counts each)
         detections = 0
+        rechecks = 0  # second looks at an unsure short window (tiled speech)
+        recheck_below = 0.0  # set by the Transcriber from [asr] language_recheck_below
+        candidates: tuple[str, ...] = ()  # [asr] languages; () = any
         _first: tuple[np.ndarray, Any] | None = None
+
+        def _language_probs(self, out: Any, features: np.ndarray, content: int) -> list[tuple[str, float]]:
+            """(language, probability) best first, from the encoder output `out` of a window
+            whose first `content` frames of `features` are speech (see the class docstring)."""
+            probs = {t[2:-2]: float(p) for t, p in self.model.detect_language(out)[0]}
+            n_max = self.feature_extractor.nb_max_frames
+            best = max(self._restrict(probs).values())
+            if best < self.recheck_below and 0 < content <= n_max // 2:
+                speech = np.asarray(features)[..., :content]
+                unit = np.concatenate([speech, np.zeros((*speech.shape[:-1], 10), speech.dtype)], axis=-1)
+                tiled = np.tile(unit, (1,) * (unit.ndim - 1) + (-(-n_max // unit.shape[-1]),))[..., :n_max]
+                self.rechecks += 1
+                self.encodes += 1
+                self.windows += 1
+                again = self.model.detect_language(super().encode(np.ascontiguousarray(tiled)))[0]
+                second = {t[2:-2]: float(p) for t, p in again}
+                probs = {k: (v + second.get(k, 0.0)) / 2 for k, v in probs.items()}
+            return sorted(self._restrict(probs).items(), key=lambda kv: -kv[1])
+
+        def _restrict(self, probs: dict[str, float]) -> dict[str, float]:
+            """Only the candidate languages, renormalised (all of them when none is set)."""
+            if not self.candidates:
+                return probs
+            kept = {k: v for k, v in probs.items() if k in self.candidates}
+            total = sum(kept.values())
+            return {k: v / total for k, v in kept.items()} if total > 0 else probs
 
         def encode(self, features: np.ndarray) -> Any:
             first = self._first
@@ -133,16 +172,17 @@ def _language_once_model(base: type) -> type:
             self.windows += len(features) if features.ndim == 3 else 1
             return super().encode(features)
 
-        def first_window_language(self, features: np.ndarray) -> tuple[str, float]:
+        def first_window_language(self, features: np.ndarray, content: int | None = None) -> tuple[str, float]:
             """The language of one padded window of features (80 x 3000), whose encoder
-            output is kept for the batch that decodes it (see `encode`)."""
+            output is kept for the batch that decodes it (see `encode`); `content`: frames
+            of it that hold audio (the rest is padding)."""
             self.detections += 1
             self.encodes += 1
             self.windows += 1
             out = super().encode(features)
             self._first = (features, out)
-            best = self.model.detect_language(out)[0][0]
-            return best[0][2:-2], float(best[1])
+            content = features.shape[-1] if content is None else content
+            return self._language_probs(out, features, content)[0]
 
         def detect_language(self, audio: np.ndarray | None = None, features: np.ndarray | None = None,
                             vad_filter: bool = False, vad_parameters: Any = None,
@@ -153,10 +193,11 @@ def _language_once_model(base: type) -> type:
                 return super().detect_language(audio, features, vad_filter, vad_parameters,
                                                language_detection_segments, language_detection_threshold)
             n_max = self.feature_extractor.nb_max_frames
-            window = pad_or_trim(features[..., : max(1, min(n_max, features.shape[-1] - 1))])
+            content = max(1, min(n_max, features.shape[-1] - 1))
+            window = pad_or_trim(features[..., :content])
             out = self.encode(window)
             self._first = (window, out)
-            probs = [(token[2:-2], prob) for token, prob in self.model.detect_language(out)[0]]
+            probs = self._language_probs(out, window, content)
             return probs[0][0], probs[0][1], probs
 
     return LanguageOnceModel
@@ -254,7 +295,8 @@ class Transcriber:
         mix = np.zeros(n, dtype=np.float32)
         for ch in channels:
             mix[: len(ch)] += ch / len(channels)
-        lang, prob, _all = self.model.detect_language(audio=mix, vad_filter=self.options.vad)
+        _lang, _prob, probs = self.model.detect_language(audio=mix, vad_filter=self.options.vad)
+        lang, prob = max(self.model._restrict(dict(probs)).items(), key=lambda kv: kv[1])
         return lang, float(prob)
 
     def _first_window_language(self, audio: np.ndarray, window: dict[str, float]) -> tuple[str, float]:
@@ -265,8 +307,9 @@ class Transcriber:
         from faster_whisper.audio import pad_or_trim
 
         chunk = audio[int(window["start"] * SAMPLE_RATE) : int(window["end"] * SAMPLE_RATE)]
-        features = pad_or_trim(self.model.feature_extractor(chunk)[..., :-1])
-        return self.model.first_window_language(features)
+        raw = self.model.feature_extractor(chunk)[..., :-1]
+        features = pad_or_trim(raw)
+        return self.model.first_window_language(features, min(raw.shape[-1], features.shape[-1]))
 
     def _packed_run(self, channels: list[np.ndarray], language: str | None,
                     batched: bool) -> tuple[dict[int, list[Word]], str, float]:
@@ -325,16 +368,21 @@ class Transcriber:
         """Transcribe decoded audio (see the module docstring for the strategy).
 
         `extra` records what it cost: `encoder_passes` (encoder runs; a batch of windows
-        counts once), `encoder_windows` (30 s windows encoded) and `language_detections`
-        (0 when `language` is configured).
+        counts once), `encoder_windows` (30 s windows encoded), `language_detections`
+        (0 when `language` is configured) and `language_rechecks` (second looks at an
+        unsure short call's language, each one more window).
         """
         m = self.model
         e0, d0, w0 = getattr(m, "encodes", 0), getattr(m, "detections", 0), getattr(m, "windows", 0)
+        r0 = getattr(m, "rechecks", 0)
         m._first = None  # never reuse a window of an earlier call
+        m.recheck_below = self.options.language_recheck_below
+        m.candidates = tuple(c.lower() for c in self.options.languages)
         tr = self._transcribe_decoded(audio, context)
         tr.extra["encoder_passes"] = getattr(m, "encodes", 0) - e0
         tr.extra["language_detections"] = getattr(m, "detections", 0) - d0
         tr.extra["encoder_windows"] = getattr(m, "windows", 0) - w0
+        tr.extra["language_rechecks"] = getattr(m, "rechecks", 0) - r0
         return tr
 
     def _transcribe_decoded(self, audio: Audio, context: CallContext | None = None) -> Transcript:

@@ -7,9 +7,10 @@
    `window` seconds long, every `hop` seconds; a region shorter than a window (a "mm-hmm"
    in a pause) gets one window of its own length, down to `min_window`.
 3. **Clustering** of the windows by cosine distance (k-means on the unit vectors,
-   scikit-learn). The number of speakers grows from `min_speakers` while one more cluster
-   keeps every pair of centroids more than `split_distance` apart and at least
-   `split_ratio` of the closest pair's distance before, up to `max_speakers`: two by default,
+   numpy `kmeans`, scikit-learn's algorithm). The number of speakers grows from
+   `min_speakers` while one more cluster keeps every pair of centroids more than
+   `split_distance` apart and at least `split_ratio` of the closest pair's distance
+   before, up to `max_speakers`: two by default,
    three or four on a conference or transfer call when the voices say so. Clusters are
    then refined by a few rounds of nearest-centroid reassignment.
 4. **Frame scores**: every 10 ms frame of speech gets each speaker's cosine similarity,
@@ -27,7 +28,7 @@
    band-limited voice as less speech-like (it missed 8 % of the dev calls' 8 kHz speech).
 
 Words are attributed in analysis.diarization.words (time overlap with the frame scores).
-Pure numpy/sklearn after the two models; `bench/diarization.py` measures it.
+Pure numpy after the two models; `bench/diarization.py` measures it.
 """
 
 from __future__ import annotations
@@ -210,10 +211,57 @@ def _centroids(emb: np.ndarray, labels: np.ndarray, k: int, weights: np.ndarray)
     return cents
 
 
+def kmeans(x: np.ndarray, k: int, n_init: int = 10, seed: int = 0, max_iter: int = 300) -> np.ndarray:
+    """Labels of k-means on the rows of `x`: greedy k-means++ starts (2 + log k candidates
+    per centre), Lloyd's iterations, the best of `n_init` starts by inertia — the algorithm
+    of scikit-learn's `KMeans(n_clusters=k, n_init=10)`, in numpy. Why not scikit-learn:
+    importing `sklearn.cluster` (with scipy) cost 1.5-4 CPU s of the first mono call of every
+    process (issue 15), for a few hundred 256-d points that numpy clusters in milliseconds.
+    """
+    rng = np.random.RandomState(seed)
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    sq = (x**2).sum(axis=1)
+    trials = 2 + int(np.log(k))
+    best_lab, best_inertia = np.zeros(n, dtype=np.int64), np.inf
+    for _ in range(n_init):
+        centres = [x[rng.randint(n)]]
+        closest = ((x - centres[0]) ** 2).sum(axis=1)
+        for _c in range(1, k):
+            pot = closest.sum()
+            if pot <= 0:
+                centres.append(x[rng.randint(n)])
+                continue
+            cand = np.searchsorted(np.cumsum(closest), rng.uniform(size=trials) * pot)
+            cand = np.minimum(cand, n - 1)
+            d = sq[None, :] - 2 * x[cand] @ x.T + sq[cand, None]
+            new = np.minimum(closest[None, :], np.maximum(d, 0))
+            j = int(np.argmin(new.sum(axis=1)))
+            centres.append(x[cand[j]])
+            closest = new[j]
+        c = np.array(centres)
+        lab = np.full(n, -1, dtype=np.int64)
+        for _it in range(max_iter):
+            d = sq[:, None] - 2 * x @ c.T + (c**2).sum(axis=1)[None, :]
+            new_lab = np.argmin(d, axis=1)
+            if np.array_equal(new_lab, lab):
+                break
+            lab = new_lab
+            for j in range(k):
+                m = lab == j
+                if m.any():
+                    c[j] = x[m].mean(axis=0)
+                else:  # an empty cluster takes the point farthest from its centre
+                    far = int(np.argmax(d[np.arange(n), lab]))
+                    c[j] = x[far]
+        inertia = float(((x - c[lab]) ** 2).sum())
+        if inertia < best_inertia:
+            best_lab, best_inertia = lab, inertia
+    return best_lab
+
+
 def cluster(emb: np.ndarray, weights: np.ndarray, opts: DiarizeOptions) -> tuple[np.ndarray, int]:
     """Speaker label per window and the number of speakers (see the module docstring)."""
-    from sklearn.cluster import KMeans
-
     n = len(emb)
     if n == 0:
         return np.zeros(0, dtype=np.int64), 0
@@ -226,7 +274,7 @@ def cluster(emb: np.ndarray, weights: np.ndarray, opts: DiarizeOptions) -> tuple
         # k-means on the unit vectors (10 seeded starts): average-linkage agglomerative
         # was tried first and split off a handful of odd windows as "the other speaker"
         # when two voices were close (dev set)
-        lab = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(emb)
+        lab = kmeans(emb, k)
         return _refine(emb, lab, k, weights)
 
     def closest(lab: np.ndarray, k: int) -> float:

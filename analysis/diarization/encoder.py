@@ -89,24 +89,111 @@ def mel_frames(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mel, power
 
 
+def read_weights(path: Path) -> dict[str, np.ndarray]:
+    """The tensors of resemblyzer's `pretrained.pt` as float32 numpy arrays, without torch.
+
+    Why: importing torch costs seconds of CPU per process (issue 15: the first mono call
+    of a process paid it), and the network is small enough for numpy (`VoiceEncoder`).
+    The file is in PyTorch's legacy (pre-1.6, non-zip) format: a magic-number, protocol
+    and system-info pickle, then the state dict pickled with each tensor as
+    `torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)` and each storage
+    as a persistent id `("storage", type, key, location, numel, view)`, then the list of
+    storage keys, then per key an int64 element count and the raw little-endian data.
+    `tests/analysis/test_diarization_encoder.py` checks the result against `torch.load`.
+    """
+    import pickle
+
+    dtypes = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "LongStorage": np.int64,
+              "IntStorage": np.int32, "HalfStorage": np.float16}  # fmt: skip
+    storages: dict[str, dict] = {}
+
+    class _Storage:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    def rebuild(storage: tuple[str, int], offset: int, size: tuple, stride: tuple, *_a: object) -> tuple:
+        return ("tensor", storage, offset, tuple(size), tuple(stride))
+
+    class _Unpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> object:
+            if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+                return rebuild
+            if module == "torch" and name in dtypes:
+                return _Storage(name)
+            if (module, name) == ("collections", "OrderedDict"):
+                import collections
+
+                return collections.OrderedDict
+            raise EncoderError(f"{path}: unexpected {module}.{name} in the weights file")
+
+        def persistent_load(self, pid: tuple) -> tuple[str, int]:
+            _kind, stype, key, _location, numel, view = pid
+            storages.setdefault(key, {"dtype": dtypes[stype.name], "numel": numel})
+            if view is not None:  # (view key, element offset, view size)
+                return key, int(view[1])
+            return key, 0
+
+    with path.open("rb") as f:
+        # every pickle through the restricted unpickler: only the classes above load
+        for _ in range(3):  # magic number, protocol version, system info
+            _Unpickler(f).load()
+        state = _Unpickler(f).load()
+        keys = _Unpickler(f).load()
+        data: dict[str, np.ndarray] = {}
+        for key in keys:
+            meta = storages[key]
+            (numel,) = np.frombuffer(f.read(8), dtype="<i8")
+            if int(numel) != meta["numel"]:
+                raise EncoderError(f"{path}: storage {key} holds {numel} elements, expected {meta['numel']}")
+            dt = np.dtype(meta["dtype"]).newbyteorder("<")
+            data[key] = np.frombuffer(f.read(int(numel) * dt.itemsize), dtype=dt)
+    state = state.get("model_state", state)  # the file also holds the optimizer's state
+    out: dict[str, np.ndarray] = {}
+    for name, (_t, (key, base), offset, size, stride) in state.items():
+        flat = data[key]
+        item = flat.itemsize
+        arr = np.lib.stride_tricks.as_strided(flat[base + offset :], shape=size,
+                                              strides=tuple(st * item for st in stride))  # fmt: skip
+        out[name] = np.array(arr, dtype=np.float32)
+    return out
+
+
+@functools.cache
+def _blas() -> object:
+    """threadpoolctl's view of the BLAS libraries loaded in the process (built once: it
+    scans the loaded shared libraries)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (np.tanh(0.5 * x) + 1.0)  # = 1 / (1 + exp(-x)), without overflow warnings
+
+
 class VoiceEncoder:
-    """GE2E speaker encoder (CPU, torch); `embed(mel, windows)` → unit vectors."""
+    """GE2E speaker encoder in numpy; `embed(mel, power, windows)` → unit vectors.
+
+    The network (3-layer LSTM, 40 → 256, then linear 256 → 256 and ReLU, as resemblyzer's
+    `VoiceEncoder`) runs in numpy, not torch: importing torch was ~1.5-3 CPU s of the first
+    mono call in every process (issue 15), and the arithmetic is the same matrix products
+    (outputs agree with torch's `nn.LSTM` within 1e-5; test_diarization_encoder.py).
+    """
 
     _lock = threading.Lock()
     _shared: VoiceEncoder | None = None
 
     def __init__(self, path: Path | None = None) -> None:
-        import torch
-        from torch import nn
-
-        state = torch.load(path or weights_path(), map_location="cpu", weights_only=False)
-        state = state.get("model_state", state)
-        self.lstm = nn.LSTM(N_MELS, 256, 3, batch_first=True)
-        self.linear = nn.Linear(256, 256)
-        self.lstm.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("lstm.")})
-        self.linear.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith("linear.")})
-        self.lstm.eval()
-        self.linear.eval()
+        state = read_weights(path or weights_path())
+        #: per layer: (W_ih^T, W_hh^T, b_ih + b_hh); gate order i, f, g, o as torch's LSTM
+        self.layers = [
+            (np.ascontiguousarray(state[f"lstm.weight_ih_l{i}"].T),
+             np.ascontiguousarray(state[f"lstm.weight_hh_l{i}"].T),
+             state[f"lstm.bias_ih_l{i}"] + state[f"lstm.bias_hh_l{i}"])
+            for i in range(3)
+        ]  # fmt: skip
+        self.linear_w = np.ascontiguousarray(state["linear.weight"].T)
+        self.linear_b = state["linear.bias"]
 
     @classmethod
     def shared(cls) -> VoiceEncoder:
@@ -116,6 +203,35 @@ class VoiceEncoder:
                 cls._shared = cls()
             return cls._shared
 
+    def _forward(self, x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Last-layer hidden state at step `lengths[b] - 1` of each right-padded sequence
+        `x` (B, T, 40): the LSTM is causal, so padding after a sequence's end never reaches
+        its state at its own last step."""
+        b, t_max, _ = x.shape
+        seq = x
+        last = np.zeros((b, 256), dtype=np.float32)
+        for li, (w_ih, w_hh, bias) in enumerate(self.layers):
+            pre = (seq.reshape(b * t_max, -1) @ w_ih + bias).reshape(b, t_max, -1)
+            h = np.zeros((b, 256), dtype=np.float32)
+            c = np.zeros((b, 256), dtype=np.float32)
+            top = li == len(self.layers) - 1
+            out = None if top else np.empty((b, t_max, 256), dtype=np.float32)
+            for t in range(t_max):
+                g = pre[:, t] + h @ w_hh
+                i_g = _sigmoid(g[:, :256])
+                f_g = _sigmoid(g[:, 256:512])
+                c = f_g * c + i_g * np.tanh(g[:, 512:768])
+                h = _sigmoid(g[:, 768:]) * np.tanh(c)
+                if top:
+                    done = lengths == t + 1
+                    if done.any():
+                        last[done] = h[done]
+                else:
+                    out[:, t] = h
+            if out is not None:
+                seq = out
+        return last
+
     def embed(
         self, mel: np.ndarray, power: np.ndarray, windows: list[tuple[int, int]], batch: int = 256
     ) -> np.ndarray:
@@ -123,25 +239,32 @@ class VoiceEncoder:
 
         Each window is scaled to -30 dBFS as resemblyzer does per utterance: the network
         reads linear mel power, so a quiet speaker would otherwise look like another one.
-        Windows are grouped by length so each batch is one tensor without padding.
+        Windows are sorted by length and run `batch` at a time, right-padded to the
+        longest of the batch (each one's state is read at its own last frame).
         """
-        import torch
-
         out = np.zeros((len(windows), 256), dtype=np.float32)
-        by_len: dict[int, list[int]] = {}
-        for i, (s, e) in enumerate(windows):
-            by_len.setdefault(e - s, []).append(i)
-        with torch.inference_mode():
-            for length, idxs in by_len.items():
-                for b in range(0, len(idxs), batch):
-                    chunk = idxs[b : b + batch]
-                    arr = np.stack([mel[windows[i][0] : windows[i][0] + length] for i in chunk])
-                    lvl = np.array(
-                        [power[windows[i][0] : windows[i][0] + length].mean() for i in chunk]
-                    )
-                    arr *= (TARGET_RMS**2 / np.maximum(lvl, 1e-10))[:, None, None].astype(np.float32)
-                    _, (hidden, _) = self.lstm(torch.from_numpy(arr))
-                    emb = torch.relu(self.linear(hidden[-1]))
-                    emb = emb / emb.norm(dim=1, keepdim=True).clamp_min(1e-8)
-                    out[chunk] = emb.numpy()
+        order = sorted(range(len(windows)), key=lambda i: windows[i][1] - windows[i][0])
+        # one BLAS thread: the LSTM is ~360 small products (B x 256 by 256 x 1024) in a row,
+        # where a second OpenBLAS thread costs more in hand-offs and spinning than it
+        # computes, and on a busy 2-core machine (Whisper's own threads, other work) the
+        # spinning made diarization 3-10x dearer: the mono sample 1.3-7.1 CPU s with two
+        # threads against 0.33-0.39 with one, a 7 s telephone clip 0.4-0.8 against 0.13
+        # (same process, alternating; issue 15). The limit is process-wide while it holds.
+        with _blas().limit(limits=1, user_api="blas"):  # type: ignore[attr-defined]
+            self._embed(mel, power, windows, order, batch, out)
         return out
+
+    def _embed(self, mel: np.ndarray, power: np.ndarray, windows: list[tuple[int, int]],
+               order: list[int], batch: int, out: np.ndarray) -> None:  # fmt: skip
+        for b0 in range(0, len(order), batch):
+            chunk = order[b0 : b0 + batch]
+            lengths = np.array([windows[i][1] - windows[i][0] for i in chunk])
+            arr = np.zeros((len(chunk), int(lengths.max()), N_MELS), dtype=np.float32)
+            for j, i in enumerate(chunk):
+                s, e = windows[i]
+                lvl = max(float(power[s:e].mean()), 1e-10)
+                arr[j, : e - s] = mel[s:e] * np.float32(TARGET_RMS**2 / lvl)
+            hidden = self._forward(arr, lengths)
+            emb = np.maximum(hidden @ self.linear_w + self.linear_b, 0.0)
+            emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-8)
+            out[chunk] = emb
