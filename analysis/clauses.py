@@ -158,10 +158,12 @@ def _by_first_word(cues: tuple[tuple[str, ...], ...]) -> dict[str, tuple[tuple[s
 class TurnClauses:
     """One turn tokenised once (words and punctuation with character offsets)."""
 
-    __slots__ = ("text", "toks", "words")
+    __slots__ = ("_pseudo_memo", "text", "toks", "words")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        #: (token, cue) -> whether that negation cue does not negate (`_pseudo`)
+        self._pseudo_memo: dict[tuple[int, tuple[str, ...]], bool] = {}
         low = text.lower().replace("\u2019", "'")
         if len(low) != len(text):
             low = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text).replace(
@@ -363,6 +365,34 @@ class TurnClauses:
         return None
 
     def _pseudo(self, i: int, cue: tuple[str, ...]) -> bool:
+        """Whether the negation cue at token i does not negate. A run of "no no no ..." is
+        an answer when any cue of the run is ("no no don't worry you will ..."); the run is
+        walked in a loop, and each position's answer kept, because an ASR repetition loop
+        can be a thousand "no"s long (recursion would overflow, and re-walking the run for
+        every token of the clause is quadratic)."""
+        memo = self._pseudo_memo
+        seen: list[tuple[int, tuple[str, ...]]] = []
+        w = self.words
+        result = False
+        while True:
+            if (i, cue) in memo:
+                result = memo[(i, cue)]
+                break
+            seen.append((i, cue))
+            if self._pseudo_here(i, cue):
+                result = True
+                break
+            if " ".join(cue) not in ("no", "nah") or i + 1 >= len(w):
+                break
+            after = self._cue_at(i + 1, NEGATION_CUES)
+            if not after:
+                break
+            i, cue = i + 1, after
+        for k in seen:
+            memo[k] = result
+        return result
+
+    def _pseudo_here(self, i: int, cue: tuple[str, ...]) -> bool:
         w = self.words
         nxt = w[i + len(cue)] if i + len(cue) < len(w) else ""
         key = " ".join(cue)
@@ -370,10 +400,6 @@ class TurnClauses:
             return True
         if key in ("no", "nah") and (nxt == "" or not nxt[0].isalnum()):
             return True  # "No, ..." / "No." is an answer, not a negation of what follows
-        if key in ("no", "nah") and i + 1 < len(w):
-            after = self._cue_at(i + 1, NEGATION_CUES)
-            if after and self._pseudo(i + 1, after):
-                return True  # "no no don't worry you will ...": the answer before a reassurance
         if key in ("nah",) and nxt in SUBJECTS:
             return True
         if i > 0 and w[i - 1] in WHY:

@@ -11,6 +11,7 @@ count, with the reason.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ from analysis.matching import (
     phrase_candidates,
 )
 from store.records import Interaction
+
+log = logging.getLogger(__name__)
+#: heads whose `context` could not read the turn vectors, warned about once per process
+_CONTEXT_WARNED: set[str] = set()
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b,
@@ -304,6 +309,11 @@ class _TextCondition(Condition):
         name, w, b, thr, lex = self.context
         vec = ctx.vectors()[i]
         if vec.shape != w.shape:
+            if name not in _CONTEXT_WARNED:
+                _CONTEXT_WARNED.add(name)
+                log.warning("rules: the %s head reads %d-dimensional turn vectors, these have %d: phrases "
+                            "with context = %r never count with this embedding model", name, w.shape[0],
+                            vec.shape[0], name)  # fmt: skip
             return False, f"context: the {name} head cannot read these vectors"
         z = float(vec @ w) + b
         if lex is not None:

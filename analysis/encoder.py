@@ -39,6 +39,7 @@ rate is in `cache_stats` (bench/analysis.py prints it).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -137,6 +138,7 @@ class EncoderOptions:
             return max(1, os.cpu_count() or 1)
 
 
+@functools.cache
 def native_bf16() -> bool:
     """Whether this CPU has bfloat16 dot-product instructions (AVX512-BF16 or AMX-BF16),
     which oneDNN uses for PyTorch's bfloat16 matmuls; without them bfloat16 is emulated and

@@ -315,7 +315,10 @@ class Analyzer:
         slices = _slices(batch, self.options.encoder_overlap)
         out: list[Analysis | Exception] = []
         pending: list[tuple[Sequence[Interaction], Future[Any]]] = []
-        share = getattr(self._encoder, "parallel_runs", 1) > 1  # loaded with the classifier, or None
+        # two threads encode at once only where the classifier is safe to call from two: the
+        # shared encoder's head (TextEncoder is thread-safe) or VADER (pure lookups); flair's
+        # own model and tokenizer keep one thread at a time
+        share = _thread_safe(self.classifier) and getattr(self._encoder, "parallel_runs", 1) > 1
         try:
             encoded = self._encode(slices[0], need_vectors)
             for i, part in enumerate(slices):
@@ -611,6 +614,13 @@ class Analyzer:
             )  # fmt: skip
         score_store.mark_analysed(store, [(a.scores.interaction_id, a.scores.version) for a in done], con=tx)
         return new_ids
+
+
+def _thread_safe(classifier: Any) -> bool:
+    from analysis.sentiment.classifier import VaderTurnClassifier
+    from analysis.sentiment.head import SharedTurnClassifier
+
+    return isinstance(classifier, SharedTurnClassifier | VaderTurnClassifier)
 
 
 def _shared_pass(classifier: Any, texts: list[str], speakers: list[str], need_vectors: bool) -> Any:

@@ -55,8 +55,8 @@ __all__ = [
 ]
 
 
-#: the secret that keys the digests (read from the environment, like libpq's PGPASSWORD,
-#: so every process that opens the store — CLI, service, workers — uses the same one)
+# the secret that keys the digests lives in store/pseudonyms.py (`digest_key`): read from the
+# environment, like libpq's PGPASSWORD, so every process that opens the store uses the same one
 
 
 def key_digest(*parts: str) -> str:

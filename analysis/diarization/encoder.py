@@ -99,7 +99,7 @@ def read_weights(path: Path) -> dict[str, np.ndarray]:
     `torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)` and each storage
     as a persistent id `("storage", type, key, location, numel, view)`, then the list of
     storage keys, then per key an int64 element count and the raw little-endian data.
-    `tests/analysis/test_diarization_encoder.py` checks the result against `torch.load`.
+    `tests/analysis/test_diarization_numpy.py` checks the result against `torch.load`.
     """
     import pickle
 
@@ -133,25 +133,35 @@ def read_weights(path: Path) -> dict[str, np.ndarray]:
                 return key, int(view[1])
             return key, 0
 
-    with path.open("rb") as f:
-        # every pickle through the restricted unpickler: only the classes above load
-        for _ in range(3):  # magic number, protocol version, system info
-            _Unpickler(f).load()
-        state = _Unpickler(f).load()
-        keys = _Unpickler(f).load()
-        data: dict[str, np.ndarray] = {}
-        for key in keys:
-            meta = storages[key]
-            (numel,) = np.frombuffer(f.read(8), dtype="<i8")
-            if int(numel) != meta["numel"]:
-                raise EncoderError(f"{path}: storage {key} holds {numel} elements, expected {meta['numel']}")
-            dt = np.dtype(meta["dtype"]).newbyteorder("<")
-            data[key] = np.frombuffer(f.read(int(numel) * dt.itemsize), dtype=dt)
+    try:
+        with path.open("rb") as f:
+            # every pickle through the restricted unpickler: only the classes above load
+            for _ in range(3):  # magic number, protocol version, system info
+                _Unpickler(f).load()
+            state = _Unpickler(f).load()
+            keys = _Unpickler(f).load()
+            data: dict[str, np.ndarray] = {}
+            for key in keys:
+                meta = storages[key]
+                (numel,) = np.frombuffer(f.read(8), dtype="<i8")
+                if int(numel) != meta["numel"]:
+                    raise EncoderError(f"{path}: storage {key} holds {numel} elements, expected {meta['numel']}")
+                dt = np.dtype(meta["dtype"]).newbyteorder("<")
+                raw = f.read(int(numel) * dt.itemsize)
+                if len(raw) != int(numel) * dt.itemsize:
+                    raise EncoderError(f"{path}: storage {key} is cut short (a truncated weights file)")
+                data[key] = np.frombuffer(raw, dtype=dt)
+    except (EOFError, pickle.UnpicklingError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise EncoderError(f"{path}: not a readable speaker-encoder weights file ({exc})") from exc
     state = state.get("model_state", state)  # the file also holds the optimizer's state
     out: dict[str, np.ndarray] = {}
     for name, (_t, (key, base), offset, size, stride) in state.items():
         flat = data[key]
         item = flat.itemsize
+        # as_strided does not check bounds: a damaged file must not read past its storage
+        last = base + offset + sum((n - 1) * st for n, st in zip(size, stride, strict=True) if n > 0)
+        if base + offset < 0 or any(st < 0 for st in stride) or (all(size) and last >= flat.size):
+            raise EncoderError(f"{path}: tensor {name} lies outside its storage (a damaged weights file)")
         arr = np.lib.stride_tricks.as_strided(flat[base + offset :], shape=size,
                                               strides=tuple(st * item for st in stride))  # fmt: skip
         out[name] = np.array(arr, dtype=np.float32)
@@ -177,7 +187,7 @@ class VoiceEncoder:
     The network (3-layer LSTM, 40 → 256, then linear 256 → 256 and ReLU, as resemblyzer's
     `VoiceEncoder`) runs in numpy, not torch: importing torch was ~1.5-3 CPU s of the first
     mono call in every process (issue 15), and the arithmetic is the same matrix products
-    (outputs agree with torch's `nn.LSTM` within 1e-5; test_diarization_encoder.py).
+    (outputs agree with torch's `nn.LSTM` within 1e-5; test_diarization_numpy.py).
     """
 
     _lock = threading.Lock()

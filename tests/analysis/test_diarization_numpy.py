@@ -13,7 +13,14 @@ import pytest
 
 from analysis.asr.audio import load
 from analysis.diarization.diarize import DiarizeOptions, _windows, kmeans, speech_regions
-from analysis.diarization.encoder import HOP, VoiceEncoder, mel_frames, read_weights, weights_path
+from analysis.diarization.encoder import (
+    HOP,
+    EncoderError,
+    VoiceEncoder,
+    mel_frames,
+    read_weights,
+    weights_path,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MONO = ROOT / "samples" / "calls" / "call_08_mono_password.opus"
@@ -42,6 +49,21 @@ def test_weights_read_without_torch_equal_torch_load() -> None:
     for name, tensor in theirs.items():
         assert ours[name].shape == tuple(tensor.shape), name
         assert np.array_equal(ours[name], tensor.numpy()), name
+
+
+def test_a_damaged_weights_file_is_a_clear_error_not_a_read_past_the_end(tmp_path: Path) -> None:
+    """The reader walks offsets the file itself states: a cut-short copy or one that is not
+    a weights file at all must raise EncoderError, never hand back garbage weights."""
+    whole = weights_path().read_bytes()
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(whole[: len(whole) - 4096])
+    with pytest.raises(EncoderError, match=r"cut short|not a readable"):
+        read_weights(cut)
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a pickle at all" * 10)
+    with pytest.raises(EncoderError, match="not a readable"):
+        read_weights(junk)
+    assert read_weights(weights_path())  # the shipped file still reads
 
 
 @pytest.mark.slow

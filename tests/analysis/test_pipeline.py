@@ -283,7 +283,7 @@ def test_the_job_thread_encodes_the_half_the_encoder_thread_has_not_started(monk
         name = threading.current_thread().name
         calls.append((name, len(part)))
         if name.startswith("convoscope-encoder"):
-            time.sleep(0.3)  # the encoder thread is the bottleneck
+            time.sleep(0.8)  # the encoder thread is the bottleneck (long enough under load)
         return real(part, need_vectors)
 
     monkeypatch.setattr(shared, "_encode", slow_on_the_encoder_thread)

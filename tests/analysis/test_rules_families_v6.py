@@ -200,7 +200,6 @@ def test_the_heads_read_words_as_well_as_the_vector() -> None:
     for t in [*texts, "please close my account, i'm leaving for good, you've lost a customer", "cancel,close,leave,quit"]:
         ix, n = lexical_indices(t), len(re.findall(LEXICAL["token_pattern"], t.lower()))
         assert lexical_score(ix, np.asarray(head["lexical_weights"])) <= most[min(2 * n, len(most) - 1)] + 1e-9
-    assert got[0] != got[1]
 
 
 @pytest.mark.parametrize("text", ["I want to CANCEL my account!!", "", "don't", "a b a b a", "café über naïve 100% £5",
@@ -274,3 +273,12 @@ def test_paraphrases_only_the_heads_read_and_what_their_guards_stop() -> None:
     assert why and "negated by 'won't'" in why[0]
     assert not run(full, "my husband says i should demand a higher authority look at this")
     assert not run(full, "my sister told me she's ending her time with your bank")
+
+
+def test_an_asr_repetition_loop_of_noes_is_read_not_a_crash(shipped: RuleEngine) -> None:
+    """Whisper can loop on one word for a whole window. A turn of thousands of "nah"s
+    before a threat is judged like "nah nah, I'll cancel" (the noes are an answer), not a
+    RecursionError that fails the interaction's analysis (each "nah" used to ask the next)."""
+    for filler in ("nah ", "no "):
+        assert "churn_risk" in _kinds(shipped, "customer", filler * 3000 + "i will cancel my account")
+        assert "churn_risk" not in _kinds(shipped, "customer", filler * 3000 + "i will not cancel my account")
