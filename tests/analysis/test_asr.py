@@ -3,18 +3,16 @@ and the transcription job over a real DuckDB file."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import random
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
+from asr_helpers import options
 
 from analysis.asr import AsrOptions, ModelError, ensure_model, transcribe_pending
 from analysis.asr.audio import load
@@ -205,16 +203,6 @@ def test_mono_fallback_alternates_on_pauses() -> None:
 
 
 # -- the real model (slow) --------------------------------------------------------------
-
-
-@contextmanager
-def options(transcriber, **changes) -> Iterator[None]:
-    old = transcriber.options
-    transcriber.options = dataclasses.replace(old, **changes)
-    try:
-        yield
-    finally:
-        transcriber.options = old
 
 
 def _text(turns, speaker: str | None = None) -> str:

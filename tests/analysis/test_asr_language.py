@@ -4,30 +4,18 @@ options. The real Whisper model on the repo's sample calls and on a bench teleph
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from asr_helpers import options
 
 from analysis.asr import AsrOptions
 from analysis.asr.audio import Audio, load
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples" / "calls"
-
-
-@contextmanager
-def options(transcriber, **changes) -> Iterator[None]:
-    old = transcriber.options
-    transcriber.options = dataclasses.replace(old, **changes)
-    try:
-        yield
-    finally:
-        transcriber.options = old
 
 
 def test_language_options_are_validated() -> None:
