@@ -62,6 +62,8 @@ def replace_for_interactions(
         return []
     cur = con or store.cursor()
     ids = list(dict.fromkeys(int(iid) for iid, _ in items))
+    if len(ids) != len(items):  # both would be judged against the stored state: a key clash
+        raise ValueError("replace_for_interactions: an interaction is listed twice in one batch")
     existing: dict[int, dict[str, int]] = {iid: {} for iid in ids}
     for key, fid, kind, iid in cur.execute(
         "SELECT dedupe_key, id, kind, interaction_id FROM flags "

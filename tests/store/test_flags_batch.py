@@ -66,3 +66,12 @@ def test_batched_flag_writes_equal_one_write_per_interaction(stores: tuple[Store
     rows = _rows(batch)
     assert any(not r[9] for r in rows) and any(r[2] == "trend" and r[9] for r in rows)  # retired; patterns' kept
     assert flag_q.replace_for_interactions(batch, []) == []
+
+
+def test_an_interaction_twice_in_one_batch_is_a_clear_error_and_writes_nothing(stores: tuple[Store, Store]) -> None:
+    _one, batch = stores
+    (iid,) = iq.upsert(batch, _chats(1)).inserted
+    twice = [(iid, [Flag(iid, "churn_risk", 3, summary="a")]), (iid, [Flag(iid, "churn_risk", 3, summary="b")])]
+    with pytest.raises(ValueError, match="listed twice"):
+        flag_q.replace_for_interactions(batch, twice)
+    assert _rows(batch) == []
