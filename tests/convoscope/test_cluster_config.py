@@ -38,6 +38,7 @@ def test_pools_shrink_then_go_fractional_to_fit() -> None:
     assert (roomy["asr"].actors, roomy["score"].num_cpus) == (2, 1.0)  # untouched when it fits
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_default_path_never_imports_ray(tmp_path: Path) -> None:
     code = (
         "import sys\n"

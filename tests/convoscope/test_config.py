@@ -32,6 +32,7 @@ def test_env_references_are_expanded_and_missing_ones_named() -> None:
         config.from_dict({"service": {"api_token": "${TOKEN}"}}, env={})
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_config_flag_then_env_then_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     a = tmp_path / "a.toml"
     a.write_text('[store]\npath = "a.duckdb"\n')

@@ -231,6 +231,7 @@ def test_after_an_api_erasure_the_cli_compacts_the_file(tmp_path: Path, capsys: 
     assert b"ann.planted" not in db.read_bytes()
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_verify_reports_what_erasure_could_not_reach(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db, cfg, _ids = _world(tmp_path)
     with Store.open(db) as store:  # a table erasure knows nothing about (no interaction id)

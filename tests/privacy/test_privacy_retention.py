@@ -134,6 +134,7 @@ def test_retention_options_are_validated() -> None:
     assert not RetentionOptions().enabled and OPTIONS.enabled
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_the_service_schedules_retention_daily_across_dst(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import convoscope.wiring as wiring
     from convoscope.config import from_dict

@@ -53,6 +53,7 @@ def test_forget_agent_from_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture
         assert "agent-1042" not in json.dumps(row, default=str)
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_retention_run_expires_stale_voiceprints(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db, cfg = _world(tmp_path)
     now = (datetime.now(UTC) + timedelta(days=1)).isoformat()

@@ -92,6 +92,7 @@ def test_recover_replays_the_wal_by_attaching_it_and_loses_nothing(db: Path) -> 
         assert s.conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == 150
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_recover_keeps_the_log_prefix_before_a_damaged_entry(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = (
         "import duckdb, os, sys\n"
@@ -215,6 +216,7 @@ def test_a_wal_without_its_database_is_not_replayed_onto_a_new_file(db: Path) ->
     assert list(db.parent.glob(f"{db.name}.wal.orphan-*"))
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 def test_a_damaged_database_file_is_one_line_and_doctor_says_restore(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

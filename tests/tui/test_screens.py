@@ -80,6 +80,7 @@ async def test_interactions_pages_lazily_and_sorts(source: LocalSource, settle) 
         assert sents == sorted(sents)
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 async def test_filter_form_edits_the_current_filter(source: LocalSource, settle) -> None:  # type: ignore[no-untyped-def]
     app = ConvoscopeApp(source, start="interactions")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -150,6 +151,7 @@ async def test_detail_is_redacted_by_default_and_shows_evidence(source: LocalSou
         assert isinstance(app.screen, DashboardScreen)
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 async def test_search_ranks_and_highlights(source: LocalSource, settle) -> None:  # type: ignore[no-untyped-def]
     app = ConvoscopeApp(source, start="search")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -351,6 +353,7 @@ def test_read_only_store_refuses_reviews(anyio_backend: str, db_path: Path) -> N
         st.close()
 
 
+@pytest.mark.slow  # a real CLI process or a long run: `make test` keeps it, test-fast does not
 async def test_detail_shows_the_resolution_verdict_masked(source: LocalSource, settle) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
