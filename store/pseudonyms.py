@@ -9,8 +9,10 @@ digests use, `store.privacy.key_digest`), every pseudonym hashes a *salt* derive
 key in front of the value, and nobody without the key can recompute one. The salt is
 HMAC-SHA256(key, "convoscope pseudonym v1") in hex: hex can be written into SQL as a literal
 (DuckDB's `SET VARIABLE` lives on one cursor, and the store's cursors come and go), and the
-salt is not the key, so it cannot forge an erasure digest. Without a key the salt is empty
-and pseudonyms are exactly what they were before keys existed.
+salt is not the key, so it cannot forge an erasure digest. The price: the salt is part of the
+SQL text, so whoever reads that text (a query log, an error message that quotes the SQL) can
+recompute pseudonyms from candidate values — keep query logging off where pseudonyms matter.
+Without a key the salt is empty and pseudonyms are exactly what they were before keys existed.
 
 Keep the key stable: a pseudonym made under one key does not match one made under another,
 and keys retention already replaced (`h:…`) keep the form they were written in.
