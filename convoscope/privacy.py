@@ -267,9 +267,12 @@ class ForgetResult:
     errors: list[str]
     dry_run: bool = False
     compacted: dict[str, int] | None = None
+    # what kind of digest `key_hash` is (`key-hmac-sha256` under CONVOSCOPE_DIGEST_KEY, else
+    # `key-sha256`), the prefix the audit log gives it; fixed when the erasure runs
+    digest_kind: str = field(default_factory=privacy.digest_label)
 
     def to_json(self) -> dict[str, Any]:
-        return {"key_sha256": self.key_hash, "interaction_ids": self.interaction_ids,
+        return {"key_digest": self.key_hash, "digest_kind": self.digest_kind, "interaction_ids": self.interaction_ids,
                 "counts": self.counts, "files_deleted": self.files_deleted, "errors": self.errors,
                 "dry_run": self.dry_run, "compacted": self.compacted}  # fmt: skip
 

@@ -263,7 +263,8 @@ def test_with_a_digest_key_erasures_are_named_by_hmac_and_older_suppressions_sti
         bob_row, ann_row = [r for r in audit.recent(store) if r["action"] == "erase"]  # newest first
         assert ann_row["target"].startswith("key-sha256:") and bob_row["target"].startswith("key-hmac-sha256:")
         digest = bob_row["target"].split(":", 1)[1]
-        assert digest == out["key_sha256"] == privacy.key_digest("customer", "+14155550123")
+        assert digest == out["key_digest"] == privacy.key_digest("customer", "+14155550123")
+        assert out["digest_kind"] == "key-hmac-sha256"
         unkeyed = {hashlib.sha256(f"customer\x1f{form}".encode()).hexdigest()
                    for form in ("+14155550123", BOB["phone"])}  # fmt: skip
         assert digest not in unkeyed
