@@ -1,4 +1,4 @@
-"""The independently written rule batches (bench/data/rules_utterances_v3.tsv ... _v7.tsv) load
+"""The independently written rule batches (bench/data/rules_utterances_v3.tsv ... _v8.tsv) load
 as their own, wholly held-out sets; adding one changes nothing about how the first file
 splits, repeats no earlier text, and covers every shipped flag with positives and look-alikes."""
 
@@ -29,13 +29,14 @@ PREFIX = {"prohibited_phrase": "pro", "churn_risk": "chu", "escalation_request":
           DISCLOSURE_FLAG: "dis", "none": "neg"}  # fmt: skip
 #: batch: (items, positives per phrase flag, look-alikes per phrase flag, plain negatives, earlier batches)
 BATCHES = {"v3": (260, 45, 40, 20, ()), "v4": (300, 55, 45, 25, ("v3",)), "v5": (420, 60, 45, 40, ("v3", "v4")),
-           "v6": (400, 60, 45, 40, ("v3", "v4", "v5")), "v7": (420, 65, 50, 40, ("v3", "v4", "v5", "v6"))}
+           "v6": (400, 60, 45, 40, ("v3", "v4", "v5")), "v7": (420, 65, 50, 40, ("v3", "v4", "v5", "v6")),
+           "v8": (420, 65, 50, 40, ("v3", "v4", "v5", "v6", "v7"))}
 #: cases every phrase flag's items must exercise at least 3 times
 CASES = ("pos", "neg", "q", "rep", "hyp", "asr", "speaker", "other")
 #: batches whose look-alikes alone (items written for a flag that do not expect it) must cover these cases 3 times
-LOOKALIKE_CASES = {"v7": ("neg", "modal", "q", "rep", "hyp", "speaker", "other", "asr")}
+LOOKALIKE_CASES = {b: ("neg", "modal", "q", "rep", "hyp", "speaker", "other", "asr") for b in ("v7", "v8")}
 #: batches that must not repeat a line of the rules helpers' probe file either (written after it existed)
-CHECK_PROBES = {"v7"}
+CHECK_PROBES = {"v7", "v8"}
 
 
 @pytest.mark.parametrize("batch", BATCHES)
