@@ -57,7 +57,7 @@ demo: venv models
 
 test: venv sysdeps-test models
 	$(BIN)/ruff check .
-	$(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 test-fast: venv sysdeps-test
 	$(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
