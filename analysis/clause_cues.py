@@ -74,7 +74,8 @@ WOULD_IF_VERBS = frozenset({"could", "were", "was", "had", "can", "could've"})
 #: resolve this with you" (a cue before the match, "but" + a preference after it)
 WAIVER_CUES: tuple[tuple[str, ...], ...] = tuple(
     tuple(c.split())
-    for c in ("could", "entitled to", "the right to", "the option to", "i can always", "free to", "i know i can")
+    for c in ("could", "entitled to", "the right to", "my right to", "my rights to", "within my rights", "the option to",
+              "i can always", "free to", "i know i can", "i'm allowed to", "i am allowed to")
 )
 WAIVER_PREFERENCES = frozenset({"rather", "prefer", "preferred", "happy", "first", "instead", "hold off", "for now"})
 #: "could have" / "would have" + one of these is the main verb "have" ("is there a team leader
