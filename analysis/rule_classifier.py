@@ -98,6 +98,45 @@ def classifier_heads() -> dict[str, dict[str, Any]]:
     return heads
 
 
+class HeadScorer:
+    """One head's arithmetic — the MiniLM vector's dot product plus, when the head reads them,
+    its hashed words — shared by `classifier` conditions and the `context` modifier of phrase
+    and near conditions (analysis.conditions), so both read a head the same way."""
+
+    __slots__ = ("_most", "intercept", "lexical", "weights")
+
+    def __init__(self, weights: np.ndarray, intercept: float, lexical: np.ndarray | None = None) -> None:
+        self.weights, self.intercept = weights, intercept
+        self.lexical = lexical  # weights of the hashed word features, when the head reads them
+        self._most = _most_words_add(lexical)
+
+    def probs(self, texts: list[str], vecs: np.ndarray, indices: Any = None, threshold: float | None = None) -> np.ndarray:
+        """The head's probability for each text, from its vector and (when the head reads
+        them) its hashed words. Given a `threshold`, the words are hashed only where the
+        vector part could still reach it with the most that many words can add
+        (`_most_words_add`): for the rest the vector part alone is returned, below the
+        threshold either way — most turns, so the words cost little. Without one every
+        probability is exact (what evidence prints). `indices(k)` gives text k's
+        `lexical_indices` (a turn's are cached on the rule context)."""
+        z = (vecs @ self.weights + self.intercept).astype(np.float64)
+        if self.lexical is not None:
+            most, top = self._most, len(self._most) - 1
+            bound = None if threshold is None else float(np.log(threshold / (1.0 - threshold)))
+            for k, t in enumerate(texts):
+                if bound is None or z[k] + most[min(2 * len(_TOKEN.findall(t.lower())), top)] >= bound:
+                    ix = indices(k) if indices is not None else lexical_indices(t)
+                    z[k] += lexical_score(ix, self.lexical)
+        return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
+
+
+@lru_cache(maxsize=8)
+def head_scorer(name: str) -> HeadScorer:
+    """The shipped head `name` (analysis/rules_classifier.json) as a `HeadScorer`."""
+    head = classifier_heads()[name]
+    lex = np.asarray(head["lexical_weights"], dtype=np.float64) if "lexical_weights" in head else None
+    return HeadScorer(np.asarray(head["weights"], dtype=np.float32), float(head["intercept"]), lex)
+
+
 class ClassifierCondition(Condition):
     """A learned second opinion: a logistic-regression head (`analysis/rules_classifier.json`,
     written by bench/rules_classifier.py) on the turn's MiniLM vector — the vector the pipeline
@@ -112,26 +151,13 @@ class ClassifierCondition(Condition):
                  policy: ClausePolicy, lexical: np.ndarray | None = None) -> None:  # fmt: skip
         self.head, self.weights, self.intercept = head, weights, intercept
         self.threshold, self.scope, self.policy = threshold, scope, policy
-        self.lexical = lexical  # weights of the hashed word features, when the head reads them
-        self._most = _most_words_add(lexical)
-        self._logit = float(np.log(threshold / (1.0 - threshold)))
+        self.scorer = HeadScorer(weights, intercept, lexical)
         self._warned = False
 
     def _probs(self, texts: list[str], vecs: np.ndarray, indices: Any = None) -> np.ndarray:
-        """The head's probability for each text, from its vector and (when the head reads
-        them) its hashed words. The words are hashed only where the vector part could still
-        reach the threshold with the most that many words can add (`_most_words_add`): for
-        the rest the vector part alone is returned, below the threshold either way — most
-        turns, so the words cost little. `indices(k)` gives text k's `lexical_indices` (a
-        turn's are cached on the rule context)."""
-        z = (vecs @ self.weights + self.intercept).astype(np.float64)
-        if self.lexical is not None:
-            most, top = self._most, len(self._most) - 1
-            for k, t in enumerate(texts):
-                if z[k] + most[min(2 * len(_TOKEN.findall(t.lower())), top)] >= self._logit:
-                    ix = indices(k) if indices is not None else lexical_indices(t)
-                    z[k] += lexical_score(ix, self.lexical)
-        return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
+        """The head's probability for each text (`HeadScorer.probs`, skipping the words where
+        the vector part cannot reach this condition's threshold)."""
+        return self.scorer.probs(texts, vecs, indices, self.threshold)
 
     def uses_semantic(self) -> bool:
         return True  # it reads the turn vectors
