@@ -50,31 +50,36 @@ LEXICAL: dict[str, Any] = {"n_features": 16384, "ngram_range": (1, 2), "token_pa
 _TOKEN = re.compile(LEXICAL["token_pattern"])
 
 
-def _char_grams(tok: str, lo: int, hi: int) -> list[str]:
-    p = f" {tok} "
-    return [f"#{p[i : i + k]}" for k in range(lo, hi + 1) for i in range(len(p) - k + 1)]
+#: the CRC-32 of the "#" that prefixes a character n-gram: crc32(gram, _CHAR_SEED) is
+#: crc32(b"#" + gram) without building the string (CRC-32 is a running checksum)
+_CHAR_SEED = zlib.crc32(b"#")
 
 
 def lexical_indices(text: str) -> np.ndarray:
-    """The distinct hashed feature indices of `text`."""
-    n = LEXICAL["n_features"]
+    """The distinct hashed feature indices of `text`: CRC-32 of each word, each "a b" bigram
+    and (with `char_ngrams`) each "#" + n-gram of " word " (tokens are ASCII by
+    `token_pattern`, so byte slices are character slices)."""
+    n, crc = LEXICAL["n_features"], zlib.crc32
     toks = _TOKEN.findall(text.lower())
-    feats = [*toks, *(f"{a} {b}" for a, b in pairwise(toks))]
+    out = {crc(t.encode()) % n for t in toks}
+    out.update(crc(f"{a} {b}".encode()) % n for a, b in pairwise(toks))
     if LEXICAL["char_ngrams"]:
         lo, hi = LEXICAL["char_ngrams"]
-        feats += [g for t in toks for g in _char_grams(t, lo, hi)]
-    out = {zlib.crc32(f.encode()) % n for f in feats}
+        for t in set(toks):
+            p = b" " + t.encode() + b" "
+            out.update(crc(p[i : i + k], _CHAR_SEED) % n for k in range(lo, hi + 1) for i in range(len(p) - k + 1))
     return np.fromiter(out, dtype=np.int64, count=len(out))
 
 
 def _max_features(text: str) -> int:
-    """The most distinct features `lexical_indices(text)` can have (for the skip bound)."""
+    """An upper bound on the distinct features of `text` (for the skip bound): 2 per word
+    (word, bigram) and, with character 3-5-grams, at most 3 per character of the words (a
+    word of c characters has c, c - 1 and c - 2 of them once padded)."""
     toks = _TOKEN.findall(text.lower())
-    n = 2 * len(toks)
-    if LEXICAL["char_ngrams"]:
-        lo, hi = LEXICAL["char_ngrams"]
-        n += sum(max(0, len(t) + 3 - k) for t in toks for k in range(lo, hi + 1))
-    return n
+    if not LEXICAL["char_ngrams"]:
+        return 2 * len(toks)
+    lo, hi = LEXICAL["char_ngrams"]
+    return 2 * len(toks) + (hi - lo + 1) * sum(map(len, toks)) + len(toks) * max(0, (hi - lo + 1) * (3 - lo))
 
 
 def lexical_features(texts: list[str]) -> Any:
