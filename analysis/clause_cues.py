@@ -66,6 +66,28 @@ ATTRIBUTION_WINDOW = 4
 #: counting: "i'd like a manager but ...")
 WOULD_OPENERS = frozenset({"i'd", "id", "we'd"})
 WOULD_REQUEST_VERBS = frozenset({"like", "love", "prefer", "rather", "want", "appreciate", "be", "really", "just", "very", "much"})
+#: "id promise if i could": "I'd" + a verb with "if <subject> could / were ..." after it is the
+#: same unreal conditional as the "but" form
+WOULD_IF_VERBS = frozenset({"could", "were", "was", "had", "can", "could've"})
+#: an option the speaker names and then waives: "I know I'm entitled to escalate it but I'd
+#: rather give you a chance", "I could request escalation to a manager, but I would prefer to
+#: resolve this with you" (a cue before the match, "but" + a preference after it)
+WAIVER_CUES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(c.split())
+    for c in ("could", "entitled to", "the right to", "my right to", "my rights to", "within my rights", "the option to",
+              "i can always", "free to", "i know i can", "i'm allowed to", "i am allowed to")
+)
+WAIVER_PREFERENCES = frozenset({"rather", "prefer", "preferred", "happy", "first", "instead", "hold off", "for now"})
+#: "could have" / "would have" + one of these is the main verb "have" ("is there a team leader
+#: I could have a word with"), not a past counterfactual ("I could have cancelled")
+HAVE_OBJECTS = frozenset({"a", "an", "the", "my", "your", "some", "someone", "somebody", "anyone", "any", "one", "that", "this"})
+#: a reassurance in the form of a question: "don't you worry love, it'll be fitted tuesday"
+REASSURANCE_VERBS = frozenset({"worry", "fret", "fear"})
+#: in "if you can't sort it find me someone who can" the negation stays in the antecedent: a
+#: request verb after the negated verb's own words opens the consequent
+IF_CONSEQUENT_VERBS = frozenset({"find", "get", "put", "give", "fetch", "transfer", "pass", "connect", "let", "send", "gis", "gimme"})
+IF_VERB_GOVERNORS = frozenset({"to", "and", "or", "me", "us", "not", "can't", "cant", "cannot", "don't", "dont", "won't", "wont",
+                               "didn't", "didnt", "will", "can", "could", "would", "should", "do", "does", "did", "help", "you"})
 SUBJECTS = frozenset(
     [
         "i",
@@ -117,6 +139,8 @@ NEGATION_CUES: tuple[tuple[str, ...], ...] = tuple(
             "did not", "isn't", "isnt", "aren't", "arent", "wasn't", "wasnt", "weren't", "haven't",
             "havent", "hasn't", "hasnt", "hadn't", "shouldn't", "mustn't", "ain't", "unable to",
             "refuse to", "impossible to", "nah", "needn't", "neednt", "need not",
+            # typed "can't be bothered": "cba asking for a supervisor tbh"
+            "cba",
         },
         key=lambda c: -len(c.split()),
     )
@@ -226,6 +250,9 @@ FILLERS = frozenset(
         "listen",
         "please",
         "oh",
+        # an apology before the question: "sorry did they guarantee you the price?"
+        "sorry",
+        "pardon",
     ]
 )
 AUXILIARIES = frozenset(

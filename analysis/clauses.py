@@ -62,7 +62,10 @@ from analysis.clause_cues import (
     DISCOURSE_MARKERS,
     FILLERS,
     FIRST_PERSON,
+    HAVE_OBJECTS,
     HYPOTHETICAL_CUES,
+    IF_CONSEQUENT_VERBS,
+    IF_VERB_GOVERNORS,
     IMPERATIVE_OPENERS,
     IMPERATIVE_REPORTING,
     IRREALIS_CUES,
@@ -78,6 +81,7 @@ from analysis.clause_cues import (
     POLITE_IF,
     PSEUDO_NEGATION,
     QUOTES,
+    REASSURANCE_VERBS,
     RELATIVE_HEADS,
     REPORT_MODALS,
     REPORT_WINDOW,
@@ -93,9 +97,12 @@ from analysis.clause_cues import (
     TERMINATOR_PHRASES,
     TERMINATORS,
     TOKEN,
+    WAIVER_CUES,
+    WAIVER_PREFERENCES,
     WEAK,
     WH_WORDS,
     WHY,
+    WOULD_IF_VERBS,
     WOULD_OPENERS,
     WOULD_REQUEST_VERBS,
 )
@@ -261,6 +268,8 @@ class TurnClauses:
         irrealis = False
         if hyp is None and self._would_but(clo, first, last, shi):
             return Reading(hypothetical="i'd ... but", irrealis=True)
+        if self._waived(slo, first, last, shi, own_words):
+            return Reading(hypothetical="an option waived ('... but I'd rather')", irrealis=True)
         if hyp is not None:
             cue = tuple(hyp.split())
             irrealis = cue in IRREALIS_CUES or (cue[0] == "if" and self._counterfactual(at, last, shi))
@@ -292,9 +301,37 @@ class TurnClauses:
         k = clo
         while k < first and not w[k][0].isalnum():
             k += 1
-        if k >= first or w[k] not in WOULD_OPENERS or k + 1 > last or w[k + 1] in WOULD_REQUEST_VERBS:
+        # (the opener may be the match's own first word: "id promise" heard as "i promise")
+        if k > first or w[k] not in WOULD_OPENERS or k + 1 > last or w[k + 1] in WOULD_REQUEST_VERBS:
             return False
-        return "but" in w[last + 1 : shi]
+        after = w[last + 1 : shi]
+        # "... but ...", or "... if I could" / "if it were up to me" (the same unreal conditional)
+        return "but" in after or any(
+            after[j] == "if" and after[j + 1] in SUBJECTS and after[j + 2] in WOULD_IF_VERBS
+            for j in range(len(after) - 2)
+        )
+
+    def _consequent_verb(self, a: int, k: int) -> bool:
+        """Token k, a request verb (`IF_CONSEQUENT_VERBS`) after at least two words of an "if"
+        antecedent starting at token a and not governed by the antecedent (no auxiliary,
+        "to", "me" or coordinator just before), opens the consequent: "if you can't sort it
+        find me someone who can"; not "if you don't get me a manager" (the antecedent's verb)."""
+        w = self.words
+        return w[k] in IF_CONSEQUENT_VERBS and k - a >= 3 and w[k - 1] not in IF_VERB_GOVERNORS
+
+    def _waived(self, slo: int, first: int, last: int, shi: int, own: frozenset[str]) -> bool:
+        """An option named and then waived: a `WAIVER_CUES` cue before the match in its
+        sentence ("I know I'm entitled to", "I could") and, after the match, "but" with a
+        preference within a few words ("but I'd rather give you a chance first")."""
+        w = self.words
+        if not any(self._cue_at(i, WAIVER_CUES) for i in range(slo, last + 1) if i < first or w[i] not in own):
+            return False
+        for j in range(last + 1, shi):
+            if w[j] == "but":
+                near = w[j + 1 : min(shi, j + 7)]
+                pairs = {" ".join(near[n : n + 2]) for n in range(len(near) - 1)}
+                return bool(WAIVER_PREFERENCES & (set(near) | pairs))
+        return False
 
     def _attributed(self, last: int, shi: int) -> str | None:
         """A company's or regulator's rule named after the match in its sentence makes it the
@@ -349,6 +386,10 @@ class TurnClauses:
                 break
             if any(x in NEG_SCOPE_ENDERS for x in between):
                 continue  # "i'm not paying for this anymore cancel it": the scope ended
+            # in an "if" antecedent the negation keeps to its own verb phrase: a request verb
+            # after it opens the consequent ("if you can't sort it find me someone who can")
+            if len(between) >= 2 and any(x in ("if", "unless") for x in w[clo:i]) and self._consequent_verb(i, first):
+                continue
             # a new subject ends the scope, the match's own first word too ("if this isn't
             # fixed I'm cancelling")
             stop = first + 1 if w[first] in SUBJECTS else first
@@ -404,9 +445,9 @@ class TurnClauses:
             return True
         if i > 0 and w[i - 1] in WHY:
             return True  # "why don't you ..."
-        return (
-            key == "not" and i > 0 and w[i - 1] in ("if", "whether")
-        )  # "if not", handled as hypothetical
+        # "if not", handled as hypothetical; "or not" is a question tag ("can call your
+        # manager or not", "whether or not")
+        return key == "not" and i > 0 and w[i - 1] in ("if", "whether", "or")
 
     def _subject_break(self, a: int, b: int) -> bool:
         """A new subject between tokens a and b starts another clause, except after a verb
@@ -462,6 +503,8 @@ class TurnClauses:
             )
         ):
             opener = f"{w[k]} {w[k + 1]}"
+        if opener in ("don't you", "dont you") and k + 2 < chi and w[k + 2] in REASSURANCE_VERBS:
+            return None  # "don't you worry love, it'll be fitted tuesday": a reassurance
         if opener == "what" and not ends_q and self._pseudo_cleft(k, chi):
             return None  # "what I can tell you is it'll be back by Monday": a statement
         if ends_q:
@@ -553,6 +596,8 @@ class TurnClauses:
                 continue
             if set(cue) & own and cue not in OUT_OF_MY_HANDS:
                 continue  # a cue the pattern spells; the long "if it was up to me" never is
+            if cue in (("could", "have"), ("would", "have")) and w[i + 2 : i + 3] and w[i + 2] in HAVE_OBJECTS:
+                cue = cue[:1]  # "a team leader I could have a word with": "have" is the verb
             if cue == ("wish",) and i + 1 < len(w) and w[i + 1] == "to":
                 continue  # "I wish to cancel" states a wish, "I wish I could" is irrealis
             if cue == ("if",) and self._polite_if(i):
@@ -574,10 +619,10 @@ class TurnClauses:
             # the antecedent ends at "then" or a second subject ("if X I'm leaving"), which
             # may be the match's own first word ("if this happens again I'm gone")
             stop = False
-            for k in range(i + len(cue) + 1, first + 1 if w[first] in SUBJECTS else first):
+            for k in range(i + len(cue) + 1, first + 1 if w[first] in SUBJECTS or w[first] in IF_CONSEQUENT_VERBS else first):
                 if i > first or cue in OUT_OF_MY_HANDS or cue in COMPLEMENT_CUES:
                     break
-                if w[k] == "then" or (w[k] in SUBJECTS and w[k - 1] not in NEG_RAISERS):
+                if w[k] == "then" or (w[k] in SUBJECTS and w[k - 1] not in NEG_RAISERS) or self._consequent_verb(i + len(cue), k):
                     stop = True
                     break
             if stop:

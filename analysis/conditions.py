@@ -291,9 +291,9 @@ class _TextCondition(Condition):
     #: `except = [...]`: a match inside one of these phrases is a look-alike and does not count
     excepts: PhraseSet | None = None
     #: `context = "<head>"`: a match counts only in a turn the learned head reads as the flag's
-    #: (probability >= `context_threshold`): (head name, weights, intercept, threshold,
-    #: weights of the hashed word features or None)
-    context: tuple[str, np.ndarray, float, float, np.ndarray | None] | None = None
+    #: (probability >= `context_threshold`): (head name, its `HeadScorer` — the scoring code
+    #: of `classifier` conditions —, threshold)
+    context: tuple[str, Any, float] | None = None
 
     def uses_semantic(self) -> bool:
         return self.context is not None  # the context head reads the turn vectors
@@ -304,21 +304,17 @@ class _TextCondition(Condition):
         turn, tells them apart where a phrase cannot. With another embedding model (another
         width) the head cannot read the vectors and the match does not count."""
         assert self.context is not None
-        from analysis.rule_classifier import lexical_score  # (it imports this module)
-
-        name, w, b, thr, lex = self.context
+        name, scorer, thr = self.context
         vec = ctx.vectors()[i]
-        if vec.shape != w.shape:
+        if vec.shape != scorer.weights.shape:
             if name not in _CONTEXT_WARNED:
                 _CONTEXT_WARNED.add(name)
                 log.warning("rules: the %s head reads %d-dimensional turn vectors, these have %d: phrases "
-                            "with context = %r never count with this embedding model", name, w.shape[0],
-                            vec.shape[0], name)  # fmt: skip
+                            "with context = %r never count with this embedding model", name,
+                            scorer.weights.shape[0], vec.shape[0], name)  # fmt: skip
             return False, f"context: the {name} head cannot read these vectors"
-        z = float(vec @ w) + b
-        if lex is not None:
-            z += lexical_score(ctx.lexical_indices(i), lex)
-        p = 1.0 / (1.0 + float(np.exp(-z)))
+        # the exact probability (no threshold: evidence prints it), by the classifier's code
+        p = float(scorer.probs([ctx.interaction.turns[i].text], vec[None, :], lambda _k: ctx.lexical_indices(i))[0])
         if p >= thr:
             return True, f"in context ({name} head {p:.2f} >= {thr:g})"
         return False, f"out of context ({name} head {p:.2f} < {thr:g})"

@@ -75,7 +75,7 @@ from analysis.conditions import (
     _Scope,
 )
 from analysis.matching import PhraseSet, expand_alternatives
-from analysis.rule_classifier import ClassifierCondition, classifier_heads
+from analysis.rule_classifier import ClassifierCondition, classifier_heads, head_scorer
 from store.records import CHANNELS, Interaction, severity_value
 
 __all__ = [
@@ -302,8 +302,7 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
         thr = float(d.get("context_threshold", head["threshold"]))
         if not 0 < thr < 1:
             raise ValueError(f"{where}.context_threshold: must be between 0 and 1")
-        lex = np.asarray(head["lexical_weights"], dtype=np.float64) if "lexical_weights" in head else None
-        cond.context = (d["context"], np.asarray(head["weights"], dtype=np.float32), float(head["intercept"]), thr, lex)
+        cond.context = (d["context"], head_scorer(d["context"]), thr)
     elif "context_threshold" in d:
         raise ValueError(f"{where}.context_threshold: only with context = \"<head>\"")
     cond.negate = bool(d.get("negate", False))

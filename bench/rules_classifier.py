@@ -20,10 +20,10 @@ lowest probability at which the classifier alone, after the clause guards
 reported speech), is right in at least `TARGET[flag]` of its hits.
 
 Data: only the opened rule sets — both halves of bench/data/rules_utterances.tsv ("v12"),
-rules_utterances_v3.tsv to _v6.tsv and rules_probes_esc.tsv. Every later batch (v7, ...) is
+rules_utterances_v3.tsv to _v7.tsv and rules_probes_esc.tsv. Every later batch (v8, ...) is
 unseen test data and is never read here: the batch list is explicit, not a glob.
 
-Leave-one-batch-out test: for each independently written batch (v3-v6, each by another
+Leave-one-batch-out test: for each independently written batch (v3-v7, each by another
 writer) the heads are trained on every other opened batch (threshold chosen on them as
 above) and added to the phrase rules frozen before that batch was read (`FROZEN`: the rules of
 that commit, taken with `git archive`, run in a subprocess, their own classifier conditions
@@ -57,7 +57,7 @@ import numpy as np  # noqa: E402
 from bench.rules_set import DATA, PHRASE_FLAGS, Utterance, load, read_all  # noqa: E402
 
 #: the opened batches, by name (never a later one: those are unseen tests)
-OPENED = ("v12", "v3", "v4", "v5", "v6", "probes")
+OPENED = ("v12", "v3", "v4", "v5", "v6", "v7", "probes")
 SPEAKER = {"prohibited_phrase": "agent", "churn_risk": "customer", "escalation_request": "customer"}
 #: per flag: regularisation C and the out-of-fold precision the guarded head must reach for its
 #: threshold — chosen by the leave-one-batch-out test alone (v6 round; README): churn C = 4 at
@@ -67,12 +67,17 @@ C = {"churn_risk": 4.0, "escalation_request": 1.0, "prohibited_phrase": 1.0}
 TARGET = {"churn_risk": 0.97, "escalation_request": 0.99, "prohibited_phrase": 0.99}
 #: the batches scored against rules frozen before each was read (`--frozen`): the commit of the
 #: rules at the lead's one scoring of that batch
-FROZEN = {"v3": "e7ec197^", "v4": "46724aa", "v5": "5eb3fea", "v6": "e2a4875"}
+#: how training items are weighted: "none" (every item 1) or "batch" (each batch's items of the
+#: flag's speaker together weigh as much as any other batch's, so the probe file — 599 lines
+#: by the rules' author — and the first file do not outweigh an independent writer's batch);
+#: chosen by the leave-one-batch-out test (`--weights`; README, "Round on batch v7")
+WEIGHTS = "none"
+FROZEN = {"v3": "e7ec197^", "v4": "46724aa", "v5": "5eb3fea", "v6": "e2a4875", "v7": "1613a53"}
 OUT = ROOT / "analysis" / "rules_classifier.json"
 
 
 def batches() -> dict[str, list[Utterance]]:
-    return {"v12": read_all(DATA), **{b: load(b) for b in ("v3", "v4", "v5", "v6")}, "probes": load("probes")}
+    return {"v12": read_all(DATA), **{b: load(b) for b in ("v3", "v4", "v5", "v6", "v7")}, "probes": load("probes")}
 
 
 def vectors(texts: Sequence[str]) -> dict[str, np.ndarray]:
@@ -109,8 +114,27 @@ def _xy(items: Sequence[Utterance], flag: str, vec: dict[str, np.ndarray]) -> tu
 def fit(items: Sequence[Utterance], flag: str, vec: dict[str, np.ndarray]) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    _, x, y = _xy(items, flag, vec)
-    return LogisticRegression(C=C[flag], class_weight="balanced", max_iter=3000).fit(x, y)
+    mine, x, y = _xy(items, flag, vec)
+    sw = None
+    if WEIGHTS == "batch":
+        from collections import Counter
+
+        n = Counter(_batch(u) for u in mine)
+        sw = np.array([len(mine) / (len(n) * n[_batch(u)]) for u in mine])
+    return LogisticRegression(C=C[flag], class_weight="balanced", max_iter=3000).fit(x, y, sample_weight=sw)
+
+
+def _set_weights(how: str) -> None:
+    global WEIGHTS
+    WEIGHTS = how
+
+
+def _batch(u: Utterance) -> str:
+    """The training batch an item belongs to, as `batches()` names them."""
+    if u.id.startswith("probe-"):
+        return "probes"
+    b = u.batch
+    return "v12" if b in ("v1", "v2") else b
 
 
 def threshold(parts: dict[str, list[Utterance]], flag: str, vec: dict[str, np.ndarray]) -> tuple[float, dict[str, Any]]:
@@ -255,7 +279,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-test", action="store_true", help="skip the leave-one-batch-out test")
     ap.add_argument("--cache", default=None, help="JSON file caching the frozen rules' flags (per batch and commit)")
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--weights", choices=["none", "batch"], default=WEIGHTS, help="training weights per batch")
+    ap.add_argument("--char-ngrams", default=None, metavar="LO,HI",
+                    help="each word's character n-grams hashed too, or 'none' (exploration; the condition reads LEXICAL)")
+    ap.add_argument("--n-features", type=int, default=None, help="hash buckets (exploration)")
+    ap.add_argument("--target", action="append", default=[], metavar="FLAG=P",
+                    help="override a flag's out-of-fold precision target for its threshold (exploration)")
     args = ap.parse_args(argv)
+    _set_weights(args.weights)
+    from analysis.rule_classifier import LEXICAL
+
+    if args.char_ngrams:
+        LEXICAL["char_ngrams"] = None if args.char_ngrams == "none" else tuple(int(x) for x in args.char_ngrams.split(","))
+    if args.n_features:
+        LEXICAL["n_features"] = args.n_features
+    for t in args.target:
+        flag, p = t.split("=")
+        TARGET[flag] = float(p)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     data = batches()
     vec = vectors([u.text for b in data.values() for u in b])

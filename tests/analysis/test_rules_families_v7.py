@@ -1,0 +1,152 @@
+"""The shipped rules on the families added in the round on batch v7, with their look-alikes,
+and the clause-reader readings that round added ("cba", "or not" as a question tag, an
+apology before a question, "don't you worry", "I'd ... if I could", an option named and then
+waived, a request verb that opens the consequent of an "if", "could have a word"). Phrasings
+are written for these tests, not copied from any labelled set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rules_helpers import _kinds, family_cases
+
+from analysis.clauses import TurnClauses
+from analysis.rules import RuleEngine, classifier_heads, compile_condition
+from store.records import Interaction, Turn
+
+CHURN_V7 = [
+    "if the filling falls out again i'll be finding myself another dentist",
+    "we're switching to a different vet, please send the notes over",
+    "from now on we'll be taking our custom to travelodge",
+    "i'll be getting my tyres done at halfords from now on",
+    "i'm gonna go with three instead",
+    "you won't be seeing us at this gym again",
+    "i won't be ordering with you again after this",
+    "i'm not paying another penny for this rubbish",
+    "we're taking our son out of the after school club for good",
+    "i'm leaving the club at the end of the season",
+    "please take me off the membership list, i've had enough",
+    "just cut us loose, it's not worth it",
+    "i'm handing in my notice on the storage unit",
+    "I no longer wish to keep an account with your bank.",
+    "i need to clothes my account please",  # as heard
+    "i want to swatch to another supplier",  # as heard
+    "how do i cancle the auto renew",
+    "please cansel my car insurence",
+    "i'm cancelling the season pass",
+]
+NOT_CHURN_V7 = [
+    "we're taking the dog to another vet for the x-ray",  # one job elsewhere
+    "i'll go with the annual plan instead",  # a plan of the same firm
+    "i'll be paying by card from now on",  # a way to pay
+    "i'll be booking online from now on",  # a channel
+    "i'm not paying another month until it's fixed",  # a wait, not the end
+    "can you take her out of class early today",  # a one-off
+    "i'm leaving the country for a month",  # the country, not the firm
+    "you gave me no notice of the price rise",  # notice received
+    "the doctor said he'd sign me off work for a week",  # no membership
+    "i'll be seeing you again next week for the check-up",  # not negated
+]
+
+ESCALATION_V7 = [
+    "i want a word with t'manager",  # the Yorkshire article
+    "gis your supervisor then",
+    "could you pass this to a senior underwriter",
+    "i'd like a supervisor to look at the refund decision",
+    "if you can't fix it get me someone who can",  # the request opens the consequent
+    "can transfer me to your manager or not",  # "or not" is a question tag
+    "is there a supervisor i could have a word with",  # "have" is the verb
+]
+NOT_ESCALATION_V7 = [
+    "cba chasing a manager, just sort the refund",  # "cba" negates
+    "i know i'm within my rights to ask for a manager but i'd rather sort it with you",
+    "I could ask for this to be escalated, but for now I am happy to wait.",
+    "is there a senior citizens discount on this",  # a discount
+]
+
+PROMISE_V7 = [
+    "it'll be back on by five, hold me to that",
+    "i can asure you the refund has gone through",  # typed
+    "i'll make sure of it myself, the parts ship friday",
+    "you have my solemn word the fee is gone",
+    "i'd bet my pension on it, the van comes tomorrow",
+    "promise your parcel will be there by noon",
+    "i assure u the credit is on the account",
+]
+NOT_PROMISE_V7 = [
+    "sorry did someone guarantee you a refund",  # an apology, then a question
+    "don't you worry, i'll have a look at the booking",  # a reassurance, no outcome
+    "i'd promise you that if i could, but i can't",  # unreal
+    "i wouldn't hold me to that, it depends on the courier",  # refused
+]
+
+
+@pytest.mark.parametrize(("flag", "speaker", "text", "fires"), family_cases(
+    ("churn_risk", "customer", True, CHURN_V7),
+    ("churn_risk", "customer", False, NOT_CHURN_V7),
+    ("escalation_request", "customer", True, ESCALATION_V7),
+    ("escalation_request", "customer", False, NOT_ESCALATION_V7),
+    ("prohibited_phrase", "agent", True, PROMISE_V7),
+    ("prohibited_phrase", "agent", False, NOT_PROMISE_V7),
+))  # fmt: skip
+def test_families_and_look_alikes_of_the_v7_round(shipped: RuleEngine, flag: str, speaker: str, text: str,
+                                                   fires: bool) -> None:  # fmt: skip
+    assert (flag in _kinds(shipped, speaker, text)) is fires
+
+
+def _read(text: str, words: str) -> str:
+    a = text.index(words)
+    return TurnClauses(text).read(a, a + len(words), frozenset(words.split())).describe()
+
+
+def test_the_clause_reader_readings_of_the_v7_round() -> None:
+    # typed "can't be bothered"
+    assert _read("cba asking for a manager", "asking for a manager").startswith("negated by 'cba'")
+    # "or not" asks; a plain "not" still negates
+    assert not _read("can get your manager or not", "get your manager").startswith("negated")
+    assert _read("i do not want your manager", "want your manager").startswith("negated")
+    # an apology before an auxiliary question
+    assert _read("sorry did they guarantee it", "guarantee it").startswith("in a question")
+    assert _read("did they guarantee it", "guarantee it").startswith("in a question")
+    # "don't you worry" reassures; "don't you think" still asks
+    assert _read("don't you worry it's guaranteed", "guaranteed") == "affirmative statement"
+    assert "in a question" in _read("don't you think it's guaranteed", "guaranteed")
+    # "I'd" + a verb + "if I could": unreal; "I'd like" is a wish and counts
+    assert _read("id promise if i could", "promise").startswith("hypothetical")
+    assert _read("i'd promise if i could", "promise").startswith("hypothetical")
+    assert _read("i'd like a manager if i could", "a manager") == "affirmative statement"
+    # an option named and waived; without the preference it stands
+    assert _read("i'm entitled to escalate it but i'd rather wait", "escalate it").startswith("hypothetical")
+    assert _read("i'm entitled to escalate it but you keep refusing", "escalate it") == "affirmative statement"
+    # the negation of an "if" antecedent does not reach a request verb that opens the consequent
+    assert _read("if you can't sort it find me a manager", "find me a manager") == "affirmative statement"
+    assert _read("if you don't get me a manager", "get me a manager").startswith("negated")
+    # "could have" + an object is the verb "have", not a past counterfactual
+    assert _read("a manager i could have a word with", "a manager i could have a word") == "affirmative statement"
+    assert _read("i could have asked for a manager", "asked for a manager").startswith("hypothetical ('could have')")
+
+
+def _context_condition() -> object:
+    return compile_condition({"phrase": ["cancel it $"], "speaker": "customer", "context": "churn_risk"}, "t")
+
+
+def test_the_context_modifier_scores_with_the_heads_code_path() -> None:
+    """`context` reads the head through the classifier's own scoring (one code path): the
+    probability it reports for a turn is the one `ClassifierCondition` computes."""
+    from analysis.conditions import RuleContext
+    from analysis.rule_classifier import head_scorer
+
+    heads = classifier_heads()
+    head = heads["churn_risk"]
+    rng = np.random.default_rng(7)
+    v = rng.standard_normal(len(head["weights"])).astype(np.float32)
+    v /= np.linalg.norm(v)
+    text = "this is the last straw, cancel it"
+    scorer = head_scorer("churn_risk")
+    want = float(scorer.probs([text], v[None, :])[0])
+    turn = Turn(0, "customer", text)
+    ctx = RuleContext(Interaction("chat", "t", "x", "h", turns=[turn]), {}, v[None, :])
+    cond = _context_condition()
+    ok, said = cond._context(ctx, 0)  # type: ignore[attr-defined]
+    assert f"{want:.2f}" in said
+    assert ok is (want >= head["threshold"])
