@@ -4,20 +4,21 @@ The resolution cue lists (analysis/resolution_cues.py) are ~120 case-insensitive
 each built around spoken fillers (`(?:um+|uh+|...)*`) and `\\b`, and Python's `re` tries
 every one at every position of every turn: that scan was most of the resolution stage's
 CPU (~2 ms of the ~3 ms per interaction on bench/analysis.py's turns). Yet each regex can
-only match where one of a few literal openings stands ("that ", "this ", "it ", "which "),
-and most turns contain none of them.
+only match where certain words stand ("fixed"/"sorted"/"solved" and "that"/"this"/"it"
+for "that fixed it"), and most turns lack them.
 
-`openings(rx)` reads the regex's own parse tree (the standard library's `re._parser`, the
-parser `re.compile` itself runs) and returns the set of strings every match must start
-with; `may_match(rx, text)` is then a few substring tests. It is a necessary condition only:
-where it says True the regex runs as before, so the matches (and every verdict made from
-them) are exactly the regex's. Whatever the reader does not understand (a character
-category, a back-reference, an optional first element) makes the empty string an opening,
-and the empty string is in every text: the regex always runs.
+`required(rx)` reads the regex's own parse tree (the standard library's `re._parser`, the
+parser `re.compile` itself runs) and returns OR-sets of strings: every match contains one
+string of each set (runs of literals, each alternation's choices, a repeated element's
+own strings). `may_match(rx, text)` and `PatternFilter.live` are then substring tests. It
+is a necessary condition only: where it says True the regex runs as before, so the matches
+(and every verdict made from them) are exactly the regex's. Whatever the reader does not
+understand (a character category, a back-reference, an optional element) requires nothing.
 
-The test is case-insensitive (text and openings lower-cased) and applied only to ASCII
-text: under `re.IGNORECASE` some non-ASCII letters match ASCII ones ("K" Kelvin sign, "ſ",
-"İ"), which lower-casing does not reproduce, so a non-ASCII text always runs the regex.
+The test is case-insensitive (text and strings lower-cased) and applied only to ASCII
+text, with ASCII strings: under `re.IGNORECASE` some non-ASCII letters match ASCII ones
+("K" Kelvin sign and "k", "ſ" and "s"), which lower-casing does not reproduce, so a
+non-ASCII text always runs the regex and a set with a non-ASCII string is not used.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ try:  # the parser re.compile uses (Python 3.11+: re._parser; sre_parse is its o
 except ImportError:  # pragma: no cover - an interpreter without it: no pre-check at all
     _c = _p = None  # type: ignore[assignment]
 
-#: at most this many openings per regex (past it the openings found so far are kept: they
-#: are still required prefixes, only shorter)
+#: at most this many strings in one exact set (past it a run of literals is cut short: the
+#: part so far is still required)
 MAX_OPENINGS = 64
 #: at most this many OR-sets are tested per regex (the most selective)
 MAX_SETS = 4
@@ -131,8 +132,8 @@ def required(rx: re.Pattern[str]) -> tuple[tuple[str, ...], ...]:
     out: list[tuple[str, ...]] = []
     for req in sorted(reqs, key=_score, reverse=True):
         low = sorted({s.lower() for s in req}, key=len)
-        if "" in low:
-            continue
+        if "" in low or not all(s.isascii() for s in low):
+            continue  # a non-ASCII letter of the regex may match an ASCII one ("ſ" "s")
         keep: list[str] = []  # a string containing a shorter one of the set adds nothing
         for s in low:
             if not any(o in s for o in keep):
