@@ -165,7 +165,7 @@ def _by_first_word(cues: tuple[tuple[str, ...], ...]) -> dict[str, tuple[tuple[s
 class TurnClauses:
     """One turn tokenised once (words and punctuation with character offsets)."""
 
-    __slots__ = ("_pseudo_memo", "text", "toks", "words")
+    __slots__ = ("_bounds", "_pseudo_memo", "text", "toks", "words")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -184,6 +184,9 @@ class TurnClauses:
             toks.append(_Tok(t, m.start(), m.end()))
         self.toks = toks
         self.words = [t.text for t in toks]
+        #: token i -> `_is_boundary(i)`, filled on first use: every read walks its clause's
+        #: tokens, and the terminator phrases were tested again at each one (#15)
+        self._bounds: list[bool | None] = [None] * len(toks)
 
     # -- boundaries ------------------------------------------------------------------
 
@@ -200,6 +203,12 @@ class TurnClauses:
 
     def _is_boundary(self, i: int) -> bool:
         """Token i ends a clause (punctuation) or starts a new one (conjunction)."""
+        got = self._bounds[i]
+        if got is None:
+            got = self._bounds[i] = self._boundary_at(i)
+        return got
+
+    def _boundary_at(self, i: int) -> bool:
         w = self.words[i]
         if w in STRONG or w in WEAK:
             return True

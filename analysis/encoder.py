@@ -118,10 +118,21 @@ class EncoderOptions:
             raise ValueError("encoder precision 'bfloat16' runs on PyTorch (ONNX Runtime has no x86 bfloat16 "
                              "GEMM): set encoder runtime 'auto' or 'torch'")
 
-    def expected_precision(self) -> str:
+    def expected_precision(self, cache_dir: Path | str | None = None, *, check_export: bool = False) -> str:
         """What `precision` resolves to on this machine, without loading a model: "auto" is
         "bfloat16" on a CPU with native bfloat16 unless ONNX or CUDA is asked for (or a
-        CUDA device is seen, for device "auto"), else "float32"."""
+        CUDA device is seen, for device "auto"), else "float32".
+
+        `check_export`: also say where int8 cannot run and float32 runs instead (what
+        `TextEncoder` does): runtime "torch", a CUDA device, or no ONNX export in
+        `cache_dir` (None: no cache, so the PyTorch fallback) — so a score's `analysis_key`
+        names the precision that made it, not the one asked for."""
+        if self.precision == "int8" and check_export:
+            if self.runtime == "torch" or cache_dir is None or prepared(cache_dir) is None:
+                return "float32"  # the PyTorch fallback has no int8 (runtime "onnx" refuses to start instead)
+            if self.device == "cuda" or (self.device == "auto" and cuda_available("onnx")):
+                return "float32"  # int8 is a CPU graph: CUDA runs the float one
+            return "int8"
         if self.precision != "auto":
             return self.precision
         if self.runtime == "onnx" or self.device == "cuda" or not native_bf16():
@@ -409,7 +420,7 @@ class TextEncoder:
         runtime = self.options.runtime
         self.fallback_reason: str | None = None
         #: the precision actually run: "float32", "bfloat16" or "int8"
-        self.precision = self.options.expected_precision()
+        self.precision = self.options.expected_precision(cache_dir, check_export=True)
         if self.precision == "bfloat16":
             runtime = "torch"  # ONNX Runtime has no x86 bfloat16 GEMM (options refuse runtime "onnx")
         directory = prepared(cache_dir) if cache_dir is not None else None

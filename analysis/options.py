@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from analysis import metrics
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from analysis.encoder import EncoderOptions
 
 PACKAGED_EMBEDDINGS = "packaged:all-MiniLM-L6-v2"
@@ -24,11 +26,13 @@ PACKAGED_EMBEDDINGS = "packaged:all-MiniLM-L6-v2"
 SPEED_ONLY = ("encoder_cache_size", "encoder_overlap")
 
 
-def key_options(options: AnalysisOptions) -> dict[str, object]:
+def key_options(options: AnalysisOptions, cache_dir: Path | str | None = None) -> dict[str, object]:
     """The `[analysis]` options that name a score (its `analysis_key`): all but SPEED_ONLY,
     and all of them unless the encoder runs float32; `encoder_precision` as it resolves on
-    this machine ("auto" is bfloat16 or float32 by CPU), since that is what made the numbers."""
-    precision = options.encoder_options().expected_precision()
+    this machine ("auto" is bfloat16 or float32 by CPU; "int8" is float32 where the int8
+    graph cannot run: no ONNX export in `cache_dir`, runtime "torch", a GPU), since that is
+    what made the numbers."""
+    precision = options.encoder_options().expected_precision(cache_dir, check_export=True)
     skip = SPEED_ONLY if precision == "float32" else ()
     out = {k: v for k, v in asdict(options).items() if k not in skip}
     out["encoder_precision"] = precision

@@ -280,7 +280,7 @@ class Analyzer:
                 "sentiment": asdict(self.sentiment_options),
                 "anger": asdict(self.anger_options) if hasattr(self.anger_options, "__dataclass_fields__") else None,
                 "redaction": asdict(self.redaction),
-                "analysis": key_options(self.options),
+                "analysis": key_options(self.options, self.cache_dir),
                 "resolution": asdict(self.resolution_options),
                 "facts": [asdict(f) for f in self.facts],
                 "fact_check": asdict(self.fact_options),

@@ -49,6 +49,7 @@ from zoneinfo import ZoneInfo
 
 from analysis import resolution_cues as rc
 from analysis.clauses import TurnClauses
+from analysis.regex_prefilter import PatternFilter
 from store.records import Flag, Interaction, Turn, severity_value
 
 KIND = "unresolved_issue"
@@ -137,6 +138,21 @@ def _words(matched: str) -> list[str]:
     return re.findall(r"[\w']+", matched.lower())
 
 
+#: id(cue list) -> (the list, its literal pre-check): the cue lists are module constants
+_FILTERS: dict[int, tuple[list[Any], PatternFilter]] = {}
+
+
+def _live(rxs: list[Any], low: str) -> list[bool] | None:
+    """Which regexes of the cue list `rxs` may match `low` (None: all may): a regex whose
+    required words are absent cannot match, so skipping it changes no match
+    (`analysis.regex_prefilter`); the scan of every cue regex over every turn was most of
+    this stage's CPU."""
+    got = _FILTERS.get(id(rxs))
+    if got is None or got[0] is not rxs:
+        got = _FILTERS[id(rxs)] = (rxs, PatternFilter([x[0] if isinstance(x, tuple) else x for x in rxs]))
+    return got[1].live(low)
+
+
 def _read_cues(text: str, seq: int, weight: float) -> list[Cue]:
     """The resolved / unresolved cues of one customer turn, each read in its clause. A
     sarcasm or resignation cue ("thanks anyway", "really solved everything") turns the
@@ -145,14 +161,16 @@ def _read_cues(text: str, seq: int, weight: float) -> list[Cue]:
     tc: TurnClauses | None = None
     taken: list[tuple[int, int]] = []  # "that fixed it" and "fixed it" are one cue
     out: list[Cue] = []
-    cues: list[tuple[list[tuple[re.Pattern[str], float, str]], str]] = [
-        ([(rx, w, "sarcasm") for rx, w in rc.SARCASM], "unresolved"),
-        (rc.RES, "resolved"),
-        ([(rx, w, "open") for rx, w in rc.UNRES], "unresolved"),
+    cues: list[tuple[list[tuple[re.Pattern[str], float, str]], str, list[bool] | None]] = [
+        ([(rx, w, "sarcasm") for rx, w in rc.SARCASM], "unresolved", _live(rc.SARCASM, low)),
+        (rc.RES, "resolved", _live(rc.RES, low)),
+        ([(rx, w, "open") for rx, w in rc.UNRES], "unresolved", _live(rc.UNRES, low)),
     ]
     sarcastic = False
-    for group, label in cues:
-        for rx, w, kind in group:
+    for group, label, live in cues:
+        for n, (rx, w, kind) in enumerate(group):
+            if live is not None and not live[n]:
+                continue
             for m in rx.finditer(low):
                 if any(m.start() < b and a < m.end() for a, b in taken):
                     continue
@@ -225,7 +243,10 @@ def _first_match(
     question, reported speech or a hypothetical; a negation inside the cue is its own)."""
     low = text.replace("\u2019", "'")
     tc: TurnClauses | None = None
-    for item in rxs:
+    live = _live(rxs, low)
+    for n, item in enumerate(rxs):
+        if live is not None and not live[n]:
+            continue
         rx, w = item if isinstance(item, tuple) else (item, 1.0)
         for m in rx.finditer(low):
             tc = tc or _clauses(low)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from analysis.regex_prefilter import PatternFilter
 from store.records import Turn
 
 
@@ -103,6 +104,9 @@ class TopicModel:
             [(h, re.compile(r"\b" + r"\s+".join(map(re.escape, h.lower().split())) + r"\b")) for h in t.hints]
             for t in self.topics
         ]
+        #: a literal pre-check over every hint regex at once: most hints' words are not in a
+        #: conversation, and their regex then need not scan it (the same hints are found)
+        self._hint_filter = PatternFilter([rx for hs in self._hint_res for _h, rx in hs])
 
     def score(self, turns: Sequence[Turn], turn_vectors: np.ndarray) -> list[TopicScore]:
         """Topics above the threshold, best first."""
@@ -120,8 +124,12 @@ class TopicModel:
         text = " ".join(turns[i].text.lower() for i in keep)
         w = self.options.hint_weight
         out = []
+        live = self._hint_filter.live(text)
+        j = 0  # index of the topic's first hint in the filter's list
         for k, topic in enumerate(self.topics):
-            found = [h for h, rx in self._hint_res[k] if rx.search(text)]
+            hints = self._hint_res[k]
+            found = [h for n, (h, rx) in enumerate(hints) if (live is None or live[j + n]) and rx.search(text)]
+            j += len(hints)
             semantic = float((sims_doc[k] + sims_turn[k]) / 2)
             s = (1 - w) * semantic + w * min(1.0, len(found) / 2)
             if s >= self.options.threshold:

@@ -107,6 +107,38 @@ def test_the_analysis_key_names_the_precision_that_ran(monkeypatch: pytest.Monke
     assert auto == fp32 and auto["encoder_precision"] == "float32" and "encoder_overlap" not in auto
 
 
+def test_the_analysis_key_says_float32_where_int8_falls_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """int8 asked for but not run (no ONNX export: the PyTorch fallback; runtime "torch"; a
+    GPU runs the float graph): the key names float32, the precision the encoder runs."""
+    from analysis.options import AnalysisOptions, key_options
+
+    monkeypatch.setattr(encoder, "cuda_available", lambda runtime: False)
+    int8 = AnalysisOptions(encoder_precision="int8")
+    assert key_options(int8, tmp_path)["encoder_precision"] == "float32"  # an empty cache: no export
+    assert key_options(int8)["encoder_precision"] == "float32"  # no cache at all
+    assert key_options(AnalysisOptions(encoder_precision="int8", encoder_runtime="torch"), tmp_path)[
+        "encoder_precision"] == "float32"  # fmt: skip
+    # the same computation as float32 asked for: the same key (its scores are not stale)
+    assert key_options(int8, tmp_path) == key_options(AnalysisOptions(encoder_precision="float32"), tmp_path)
+    # with the export there, int8 runs and is named; on a GPU the float graph runs instead
+    (d := encoder.export_dir(tmp_path)).mkdir(parents=True)
+    (d / encoder.INT8_FILE).write_bytes(b"")
+    (d / encoder.FLOAT_FILE).write_bytes(b"")
+    assert key_options(int8, tmp_path)["encoder_precision"] == "int8"
+    monkeypatch.setattr(encoder, "cuda_available", lambda runtime: runtime == "onnx")
+    assert key_options(int8, tmp_path)["encoder_precision"] == "float32"
+
+
+def test_the_encoder_runs_the_precision_its_key_names(tmp_path: Path) -> None:
+    """The key's precision and the loaded encoder's agree (int8 without an export: float32)."""
+    from analysis.options import AnalysisOptions, key_options
+
+    opts = AnalysisOptions(encoder_precision="int8", encoder_runtime="auto", encoder_device="cpu")
+    enc = encoder.TextEncoder(opts.encoder_options(), tmp_path)
+    assert enc.runtime == "torch" and enc.precision == "float32"
+    assert key_options(opts, tmp_path)["encoder_precision"] == enc.precision
+
+
 @pytest.mark.slow
 def test_without_the_export_auto_falls_back_to_torch_and_says_why(tmp_path: Path,
                                                                   caplog: pytest.LogCaptureFixture) -> None:

@@ -309,7 +309,7 @@ def test_a_batch_is_cut_into_short_end_slices_and_overlap_slices_between() -> No
     assert _slices(batch, overlap=False) == [batch] and _slices(batch[:EDGE_SLICE], overlap=True) == [batch[:EDGE_SLICE]]
 
 
-def test_speed_only_options_do_not_change_the_analysis_key() -> None:
+def test_speed_only_options_do_not_change_the_analysis_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = _analyzer(), _analyzer()
     a.options = AnalysisOptions(batch_size=8, transcribe=False, backoff_seconds=0.0, encoder_precision="float32")
     b.options = AnalysisOptions(batch_size=8, transcribe=False, backoff_seconds=0.0, encoder_cache_size=0,
@@ -327,6 +327,16 @@ def test_speed_only_options_do_not_change_the_analysis_key() -> None:
     a.options = AnalysisOptions(batch_size=8, transcribe=False, backoff_seconds=0.0, encoder_quantize=True)
     b.options = AnalysisOptions(batch_size=8, transcribe=False, backoff_seconds=0.0, encoder_quantize=True,
                                 encoder_overlap=False)
+    # ... where int8 runs: without the ONNX export (this cache has none) float32 runs, and
+    # the key is float32's
+    assert a._fingerprint() == b._fingerprint()
+    from analysis import encoder
+
+    monkeypatch.setattr(encoder, "cuda_available", lambda runtime: False)
+    (d := encoder.export_dir(tmp_path)).mkdir(parents=True)
+    (d / encoder.INT8_FILE).write_bytes(b"")
+    (d / encoder.FLOAT_FILE).write_bytes(b"")
+    a.cache_dir = b.cache_dir = tmp_path
     assert a._fingerprint() != b._fingerprint()
 
 
