@@ -182,6 +182,11 @@ def test_verdict_sets_leave_the_fresh_set_out_unless_named() -> None:
     import inspect
 
     assert inspect.signature(vs.run).parameters["sets"].default == vs.DEFAULT_SETS
+    # --recipe: every named recipe is a valid [sentiment] section; v4 is the shipped default
+    options = {name: SentimentOptions(**keys) for name, keys in vs.RECIPES.items()}
+    assert options["v4"] == SentimentOptions()
+    assert options["v7"].extra_turns == CONTACT_TURNS_EXTRA and options["v7"].lexicon == "vader"
+    assert len({training.cache_key(o, "c", "t", "x") for o in options.values()}) == len(options)
 
 
 @pytest.mark.slow  # loads MiniLM through the PyTorch fallback
