@@ -54,8 +54,8 @@ RECIPES: dict[str, dict] = {
     "v4": {},
     "v5": {"trainer": "head", "general": _GENERAL},
     "v6": {"trainer": "head", "general": _GENERAL, "lexicon": "vader", "lexicon_scale": 4.0, "turn_weight": 10},
-    "v7": {"trainer": "head", "general": _GENERAL, "lexicon": "vader", "lexicon_scale": 4.0, "turn_weight": 20,
-           "extra_turns": "contact-turns-extra"},
+    "v7": {"trainer": "head", "general": _GENERAL, "general_weight": 0.5, "lexicon": "vader", "lexicon_scale": 4.0,
+           "turn_weight": 20, "extra_turns": "contact-turns-extra"},
 }
 
 
