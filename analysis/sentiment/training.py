@@ -85,7 +85,7 @@ def label_priors(options: SentimentOptions) -> dict[str, dict[str, float]]:
     counts = {lab: 0.0 for lab in LABELS}
     for e in corpus[n_dev:]:
         counts[e.label] += 1
-    for t in turn_train:
+    for t in turn_train + _extra_turns(options):  # what the classifier was fitted on
         counts[t.label] += options.turn_weight
     for e in general.examples(options.general):
         counts[e.label] += options.general_weight
@@ -101,6 +101,33 @@ def turns_hash(options: SentimentOptions) -> str | None:
     from analysis.sentiment import turnset
 
     return turnset.file_hash(_turns_path(options)) if options.turns else None
+
+
+def extra_turns_hash(options: SentimentOptions) -> str | None:
+    from analysis.sentiment import turnset
+
+    return turnset.file_hash(_extra_path(options)) if options.extra_turns else None
+
+
+def _extra_path(options: SentimentOptions) -> Path:
+    from analysis.sentiment.options import CONTACT_TURNS_EXTRA
+    from analysis.sentiment.turnset import EXTRA_PATH
+
+    return EXTRA_PATH if options.extra_turns == CONTACT_TURNS_EXTRA else Path(options.extra_turns).expanduser()
+
+
+def _extra_turns(options: SentimentOptions) -> list:
+    """The extra training-only turns (recipe v7), [] when unused: every row, whatever its
+    `split` field says (a file written for training has no held-out part)."""
+    if not options.extra_turns:
+        return []
+    from analysis.sentiment import turnset
+
+    rows = turnset.load(_extra_path(options))
+    bad = sorted({t.label for t in rows} - set(LABELS))
+    if bad:
+        raise ValueError(f"extra turn set has unknown labels {bad}")
+    return rows
 
 
 def _turns_path(options: SentimentOptions) -> Path | None:
@@ -121,7 +148,8 @@ def model_file(options: SentimentOptions) -> str:
     return HEAD_MODEL_FILE if options.lexicon else MODEL_FILE
 
 
-def cache_key(options: SentimentOptions, corpus_hash: str, turns_digest: str | None = None) -> str:
+def cache_key(options: SentimentOptions, corpus_hash: str, turns_digest: str | None = None,
+              extra_digest: str | None = None) -> str:
     """Hash of everything that changes the trained weights."""
     knobs = {
         "recipe": RECIPE, "corpus": corpus_hash, "fine_tune": options.fine_tune,
@@ -143,6 +171,8 @@ def cache_key(options: SentimentOptions, corpus_hash: str, turns_digest: str | N
             knobs.update(lexicon=options.lexicon, lexicon_scale=options.lexicon_scale)
         for unused in ("fine_tune", "epochs", "lr", "batch"):  # the head trainer does not read them
             knobs.pop(unused)
+    if options.extra_turns:  # added with v7: keys of models without extra turns stay as they were
+        knobs["extra_turns"] = extra_digest or options.extra_turns
     return hashlib.sha256(json.dumps(knobs, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -158,7 +188,8 @@ def _corpus_hash(options: SentimentOptions) -> str:
 
 def model_dir(options: SentimentOptions, cache_dir: Path) -> Path:
     """Where the packaged model for these options lives (whether or not it exists yet)."""
-    return Path(cache_dir).expanduser() / "sentiment" / cache_key(options, _corpus_hash(options), turns_hash(options))
+    return Path(cache_dir).expanduser() / "sentiment" / cache_key(options, _corpus_hash(options), turns_hash(options),
+                                                                  extra_turns_hash(options))
 
 
 def cached_model(options: SentimentOptions, cache_dir: Path) -> Path | None:
@@ -210,12 +241,16 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
     n_dev = min(400, max(10, len(train) // 20))
     dev, train = train[:n_dev], train[n_dev:]
     turn_train, turn_held = _turn_parts(options)
+    extra_rows = _extra_turns(options)
+    n_extra = len(extra_rows)
+    turn_train = turn_train + extra_rows  # training only; the held-out part is the turn set's alone
     gen = general.examples(options.general)
     if options.head_trainer:
         progress(
             f"sentiment: training {recipe(options)} (logistic regression over the shared MiniLM pass"
             f"{' and ' + options.lexicon + ' lexicon features' if options.lexicon else ''}, C={options.head_c}) "
-            f"on {len(train)} corpus examples, {len(turn_train)} contact-centre turns (weight {options.turn_weight}) "
+            f"on {len(train)} corpus examples, {len(turn_train)} contact-centre turns"
+            f"{f' ({n_extra} of them extra training-only turns)' if n_extra else ''} (weight {options.turn_weight}) "
             f"and {len(gen)} general-domain examples (weight {options.general_weight}); "
             f"held-out {len(data.held_out)} corpus examples + {len(turn_held)} turns -> {target}"
         )
@@ -256,7 +291,7 @@ def train_model(options: SentimentOptions, target: Path, progress: Progress = pr
                 "seconds": round(time.monotonic() - started, 1), "labels": list(LABELS),
                 "speaker_input": options.speaker_input, "turn_train_examples": len(turn_train),
                 "turns_held_out": per_speaker, "label_priors": label_priors(options),
-                "general_examples": len(gen),
+                "general_examples": len(gen), "extra_turn_examples": n_extra,
             }
             (work / META_FILE).write_text(json.dumps(meta, indent=2))
             # keep the final model and meta.json only (the trainer also writes its best dev

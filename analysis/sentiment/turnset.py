@@ -18,6 +18,8 @@ from pathlib import Path
 HELD_OUT_PERCENT = 30
 _SALT = "convoscope-contact-turns-v1"
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "bench" / "data" / "contact_turns.jsonl"
+#: recipe v7's extra training-only turns (same shape, every row `train`; bench/data/README.md)
+EXTRA_PATH = DEFAULT_PATH.with_name("contact_turns_extra.jsonl")
 
 
 def held_out_group(text: str) -> bool:

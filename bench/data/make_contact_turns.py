@@ -1,6 +1,7 @@
 """Build bench/data/contact_turns.jsonl from the hand-written contact_turns_src.txt.
 
     .venv/bin/python bench/data/make_contact_turns.py      # rewrites contact_turns.jsonl
+                                                           # and contact_turns_extra.jsonl
 
 Every hand-written turn is one *group*. Turns written as a clean transcript ("speech") and
 about half of the chat turns also get a copy with ASR noise (lower case, no punctuation,
@@ -76,11 +77,13 @@ def parse(src: Path) -> list[dict]:
     return rows
 
 
-def build(src: Path) -> list[dict]:
+def build(src: Path, prefix: str = "ct", train_only: bool = False) -> list[dict]:
+    """Rows of a turn-set JSONL; `train_only` (the extra training turns of recipe v7) puts every
+    group in the train part, whatever its hash says, so the held-out part never grows."""
     out = []
     for i, r in enumerate(parse(src), start=1):
-        group = f"ct{i:04d}"
-        split = "held_out" if held_out_group(r["text"]) else "train"
+        group = f"{prefix}{i:04d}"
+        split = "train" if train_only or not held_out_group(r["text"]) else "held_out"
         base = {"id": group, "group": group, "speaker": r["speaker"], "label": r["label"],
                 "style": r["style"], "angry": r["angry"], "noisy": False, "split": split, "text": r["text"]}
         out.append(base)
@@ -93,12 +96,14 @@ def build(src: Path) -> list[dict]:
 
 
 def main() -> int:
-    rows = build(HERE / "contact_turns_src.txt")
-    with (HERE / "contact_turns.jsonl").open("w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    held = sum(r["split"] == "held_out" for r in rows)
-    print(f"{len(rows)} turns ({held} held out) -> {HERE / 'contact_turns.jsonl'}")
+    for src, dst, prefix, train_only in (("contact_turns_src.txt", "contact_turns.jsonl", "ct", False),
+                                         ("contact_turns_extra_src.txt", "contact_turns_extra.jsonl", "cx", True)):
+        rows = build(HERE / src, prefix, train_only)
+        with (HERE / dst).open("w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        held = sum(r["split"] == "held_out" for r in rows)
+        print(f"{len(rows)} turns ({held} held out) -> {HERE / dst}")
     return 0
 
 
