@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import os
 import resource
 import sys
@@ -36,16 +35,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 def _cpu() -> float:
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return ru.ru_utime + ru.ru_stime
-
-
-@contextlib.contextmanager
-def _opts(tr, **kw) -> Iterator[None]:
-    old = tr.options
-    tr.options = dataclasses.replace(old, **kw)
-    try:
-        yield
-    finally:
-        tr.options = old
 
 
 @contextlib.contextmanager
@@ -93,6 +82,7 @@ def _no_words(tr) -> Iterator[None]:
 def variants(tr) -> dict[str, Callable[[], contextlib.AbstractContextManager]]:
     """Name → a context that sets the variant up on the Transcriber `tr`."""
     from analysis.asr import packing
+    from analysis.asr.options import options_changed as _opts
 
     return {
         "default": contextlib.nullcontext,
