@@ -19,7 +19,23 @@ from analysis.asr.options import AsrOptions
 from analysis.diarization.call import CallContext, SpeakerResult
 from store.records import Word
 
-__all__ = ["CallContext", "diarize_mono", "enrol", "mixed_stereo", "speaker_extra"]
+__all__ = ["CallContext", "diarize_mono", "enrol", "mixed_stereo", "preload_diarization", "speaker_extra"]
+
+
+def preload_diarization() -> None:
+    """Import the diarization code and load the speaker network (and threadpoolctl's scan
+    of the BLAS libraries) now, so the first mono call of a process does not pay for them
+    (~0.2-0.3 CPU s: code, weights, mel filters, the overlap classifier; the Transcriber does this while its Whisper model loads)."""
+    import numpy.random  # noqa: F401  (numpy loads it lazily; k-means seeds from it)
+
+    from analysis.diarization import diarize  # noqa: F401  (the import is the point)
+    from analysis.diarization.encoder import VoiceEncoder, _blas, _mel_basis
+    from analysis.diarization.overlap import load_model
+
+    VoiceEncoder.shared()
+    _blas()
+    _mel_basis()
+    load_model()
 
 
 def diarize_options(opts: AsrOptions) -> Any:

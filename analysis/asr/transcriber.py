@@ -32,8 +32,16 @@ from analysis.asr.audio import SAMPLE_RATE, Audio, load, suppress_crosstalk
 from analysis.asr.model import ensure_model
 from analysis.asr.options import AsrOptions
 from analysis.asr.packing import pack
-from analysis.asr.speakers import CallContext, diarize_mono, enrol, mixed_stereo, speaker_extra
+from analysis.asr.speakers import (
+    CallContext,
+    diarize_mono,
+    enrol,
+    mixed_stereo,
+    preload_diarization,
+    speaker_extra,
+)
 from analysis.asr.turns import mono_turns, stereo_turns
+from analysis.asr.vad import vad_model
 from store.records import Turn, Word
 
 if TYPE_CHECKING:
@@ -217,6 +225,18 @@ def _words(segments: Any) -> list[list[Word]]:
     return out
 
 
+def _preload(options: AsrOptions) -> None:
+    """Load what a process's first call would otherwise load (see `Transcriber.__init__`)."""
+    from tqdm import tqdm
+
+    vad_model()
+    # faster-whisper makes a (disabled) tqdm bar per call; tqdm's first bar builds a
+    # multiprocessing lock, importing multiprocessing
+    tqdm.get_lock()
+    if options.diarization == "auto":
+        preload_diarization()
+
+
 class Transcriber:
     """Loads the configured Whisper model once; `transcribe(path)` per call.
 
@@ -225,17 +245,27 @@ class Transcriber:
     """
 
     def __init__(self, options: AsrOptions, cache_dir: Path) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         from faster_whisper import WhisperModel
 
         self.options = options
         self.model_dir = ensure_model(options, cache_dir)
         self.device, self.compute_type = resolve_device(options)
-        self.model: WhisperModel = _language_once_model(WhisperModel)(
-            str(self.model_dir),
-            device=self.device,
-            compute_type=self.compute_type,
-            cpu_threads=options.cpu_threads,
-        )
+        # What every process paid on its first call is loaded with the model instead, on a
+        # second thread while CTranslate2 reads the model (it releases the GIL): the VAD
+        # network (onnxruntime's import and session, which carries the memo that spares a
+        # call's second VAD pass over the same samples, analysis/asr/vad.py) and, when mono
+        # calls are diarized, the speaker network and the diarization code (issue 15).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr-preload") as pool:
+            preloaded = pool.submit(_preload, options)
+            self.model: WhisperModel = _language_once_model(WhisperModel)(
+                str(self.model_dir),
+                device=self.device,
+                compute_type=self.compute_type,
+                cpu_threads=options.cpu_threads,
+            )
+            preloaded.result()  # its errors are the caller's, as if loaded here
         self.model.device = self.device
         self._batched: BatchedInferencePipeline | None = None
         self._lock = threading.Lock()
