@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ from analysis.asr.speakers import (
     mixed_stereo,
     preload_diarization,
     speaker_extra,
+    voices,
 )
 from analysis.asr.turns import mono_turns, stereo_turns
 from analysis.asr.vad import vad_model
@@ -225,6 +227,29 @@ def _words(segments: Any) -> list[list[Word]]:
     return out
 
 
+class _OutsideBlasLimit:
+    """faster-whisper's feature extractor, never run while diarization limits BLAS.
+
+    Its mel product (`mel_filters @ magnitudes`, numpy BLAS) gives results that differ in
+    the last bits with OpenBLAS's thread count, and the speaker network limits that count
+    to one, process-wide, while it runs (analysis/diarization/encoder.py). A mono call is
+    diarized on a second thread while Whisper decodes it; without this, which features
+    Whisper saw (and so its word probabilities and timings) would depend on timing. With
+    it a call's transcript is the same however the threads interleave."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from analysis.diarization.encoder import BLAS_ONE_THREAD
+
+        with BLAS_ONE_THREAD:
+            return self._inner(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
 def _preload(options: AsrOptions) -> None:
     """Load what a process's first call would otherwise load (see `Transcriber.__init__`)."""
     from tqdm import tqdm
@@ -245,8 +270,6 @@ class Transcriber:
     """
 
     def __init__(self, options: AsrOptions, cache_dir: Path) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
         from faster_whisper import WhisperModel
 
         self.options = options
@@ -267,6 +290,7 @@ class Transcriber:
             )
             preloaded.result()  # its errors are the caller's, as if loaded here
         self.model.device = self.device
+        self.model.feature_extractor = _OutsideBlasLimit(self.model.feature_extractor)
         self._batched: BatchedInferencePipeline | None = None
         self._lock = threading.Lock()
 
@@ -425,11 +449,19 @@ class Transcriber:
             audio = mixed
         if len(audio.channels) == 1:
             run = self._batched_run if use_batched else self._sequential
-            segs, lang, prob = run(audio.channels[0], language)
             if opts.diarization == "auto":
-                res = diarize_mono(audio.channels[0], segs, context, opts)
+                # who speaks when needs the voices, not the words: diarize on a second thread
+                # while Whisper decodes (numpy on one BLAS thread beside CTranslate2's OpenMP
+                # threads); the VAD probabilities are computed first, once, for both
+                samples = audio.channels[0]
+                vad_model()(np.pad(samples, (0, 512 - len(samples) % 512)))
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as pool:
+                    found = pool.submit(voices, samples, opts)
+                    segs, lang, prob = run(samples, language)
+                    res = diarize_mono(samples, segs, context, opts, found.result())
                 return Transcript(duration, lang, res.turns, audio.source_channels, prob,
                                   "diarization", use_batched, extra=speaker_extra(res, audio))
+            segs, lang, prob = run(audio.channels[0], language)
             turns = mono_turns(
                 segs,
                 fallback=opts.mono_fallback,
