@@ -81,7 +81,7 @@ def _no_words(tr) -> Iterator[None]:
 
 def variants(tr) -> dict[str, Callable[[], contextlib.AbstractContextManager]]:
     """Name → a context that sets the variant up on the Transcriber `tr`."""
-    from analysis.asr import packing
+    from analysis.asr import packing, transcriber, vad
     from analysis.asr.options import options_changed as _opts
 
     return {
@@ -107,6 +107,10 @@ def variants(tr) -> dict[str, Callable[[], contextlib.AbstractContextManager]]:
         "gap0.6": lambda: _attr(packing, "GAP_S", 0.6),
         "gap1.0": lambda: _attr(packing, "GAP_S", 1.0),
         "pad300gap0.6": lambda: _chain(_pad(300), _attr(packing, "GAP_S", 0.6)),
+        # issue 15 round 4: no overlap (stereo channels' VAD one after the other, a mono
+        # call diarized after decoding): the same transcripts, what the threads save in wall
+        "serial": lambda: _chain(_attr(vad, "PARALLEL", False),
+                                 _attr(transcriber, "DIARIZE_BESIDE_DECODING", False)),
     }
 
 

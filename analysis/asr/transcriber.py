@@ -51,6 +51,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: diarize a mono call on a second thread while Whisper decodes it (bench/asr_ab.py's
+#: `serial` variant turns it off to measure what the overlap saves)
+DIARIZE_BESIDE_DECODING = True
+
 
 @dataclass(slots=True)
 class Transcript:
@@ -455,10 +459,14 @@ class Transcriber:
                 # threads); the VAD probabilities are computed first, once, for both
                 samples = audio.channels[0]
                 vad_model()(np.pad(samples, (0, 512 - len(samples) % 512)))
-                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as pool:
-                    found = pool.submit(voices, samples, opts)
+                if DIARIZE_BESIDE_DECODING:
+                    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as pool:
+                        found = pool.submit(voices, samples, opts)
+                        segs, lang, prob = run(samples, language)
+                        res = diarize_mono(samples, segs, context, opts, found.result())
+                else:
                     segs, lang, prob = run(samples, language)
-                    res = diarize_mono(samples, segs, context, opts, found.result())
+                    res = diarize_mono(samples, segs, context, opts)
                 return Transcript(duration, lang, res.turns, audio.source_channels, prob,
                                   "diarization", use_batched, extra=speaker_extra(res, audio))
             segs, lang, prob = run(audio.channels[0], language)

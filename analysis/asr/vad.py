@@ -27,6 +27,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 _MEMO_SIZE = 4  # arrays remembered: a call's channels and their mix, with room to spare
+#: search a stereo call's channels at once (bench/asr_ab.py's `serial` variant turns it off)
+PARALLEL = True
 _T = TypeVar("_T")
 
 
@@ -87,7 +89,7 @@ def speech_timestamps_each(channels: Sequence[np.ndarray], find: Callable[[np.nd
     the model is loaded before the threads start, so they share one session.
     """
     vad_model()
-    if len(channels) < 2:
+    if len(channels) < 2 or not PARALLEL:
         return [find(c) for c in channels]
     with ThreadPoolExecutor(max_workers=len(channels), thread_name_prefix="vad") as pool:
         return list(pool.map(find, channels))
