@@ -107,10 +107,12 @@ def variants(tr) -> dict[str, Callable[[], contextlib.AbstractContextManager]]:
         "gap0.6": lambda: _attr(packing, "GAP_S", 0.6),
         "gap1.0": lambda: _attr(packing, "GAP_S", 1.0),
         "pad300gap0.6": lambda: _chain(_pad(300), _attr(packing, "GAP_S", 0.6)),
-        # issue 15 round 4: no overlap (stereo channels' VAD one after the other, a mono
-        # call diarized after decoding): the same transcripts, what the threads save in wall
+        # issue 15 round 4, the same transcripts each: `serial` = stereo channels' VAD one
+        # after the other (default: at once); `overlap` = a mono call diarized on a second
+        # thread while Whisper decodes it (default: after)
         "serial": lambda: _chain(_attr(vad, "PARALLEL", False),
                                  _attr(transcriber, "DIARIZE_BESIDE_DECODING", False)),
+        "overlap": lambda: _attr(transcriber, "DIARIZE_BESIDE_DECODING", True),
     }
 
 

@@ -51,9 +51,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: diarize a mono call on a second thread while Whisper decodes it (bench/asr_ab.py's
-#: `serial` variant turns it off to measure what the overlap saves)
-DIARIZE_BESIDE_DECODING = True
+#: diarize a mono call on a second thread while Whisper decodes it. Off: measured on the
+#: shared 2-core machine at load 8 (bench/asr_ab.py, `overlap` against `default`, same
+#: transcripts), the telephone set took 6 % more CPU and 10 % more wall time with it, as
+#: CTranslate2's OpenMP threads spin at their barriers while a third thread holds a core;
+#: the samples were even. A quiet machine may say otherwise: `--variants default,overlap`.
+DIARIZE_BESIDE_DECODING = False
 
 
 @dataclass(slots=True)
@@ -454,12 +457,13 @@ class Transcriber:
         if len(audio.channels) == 1:
             run = self._batched_run if use_batched else self._sequential
             if opts.diarization == "auto":
-                # who speaks when needs the voices, not the words: diarize on a second thread
-                # while Whisper decodes (numpy on one BLAS thread beside CTranslate2's OpenMP
-                # threads); the VAD probabilities are computed first, once, for both
                 samples = audio.channels[0]
-                vad_model()(np.pad(samples, (0, 512 - len(samples) % 512)))
                 if DIARIZE_BESIDE_DECODING:
+                    # who speaks when needs the voices, not the words: diarize on a second
+                    # thread while Whisper decodes (numpy on one BLAS thread beside
+                    # CTranslate2's OpenMP threads); the VAD probabilities are computed
+                    # first, once, for both (analysis/asr/vad.py)
+                    vad_model()(np.pad(samples, (0, 512 - len(samples) % 512)))
                     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as pool:
                         found = pool.submit(voices, samples, opts)
                         segs, lang, prob = run(samples, language)

@@ -100,19 +100,17 @@ def test_mono_call_runs_the_vad_network_once_and_diarizes_as_before(asr_transcri
     hits, misses = type(model).hits, type(model).misses
     with options_changed(asr_transcriber, language="en"):
         memo = asr_transcriber.transcribe_audio(audio)
-        # the network ran once (before the diarization thread started); Whisper's VAD and
-        # diarization's both reused its probabilities
-        assert (type(model).hits - hits, type(model).misses - misses) == (2, 1)
+        # the network ran once, for Whisper's VAD; diarization's reused its probabilities
+        assert (type(model).hits - hits, type(model).misses - misses) == (1, 1)
         monkeypatch.setattr(vad, "_MEMO_SIZE", 0)  # no memo: every caller runs the network
         model.__dict__.get("_memo", {}).clear()
         misses = type(model).misses
         fresh = asr_transcriber.transcribe_audio(audio)
-        assert type(model).misses - misses == 3
+        assert type(model).misses - misses == 2
     assert memo.speaker_source == fresh.speaker_source == "diarization"
     turns = [(t.speaker, t.start, t.end, t.text) for t in memo.turns]
     assert turns == [(t.speaker, t.start, t.end, t.text) for t in fresh.turns]
-    # the Transcriber diarized on a second thread while Whisper decoded: the same turns as
-    # diarizing the finished words afterwards, in one thread
+    # diarizing the finished words again, outside the Transcriber, gives the same turns
     words = [w for t in memo.turns for w in t.words or []]
     after = diarize_mono(audio.channels[0], [words], None, asr_transcriber.options)
     assert [(t.speaker, t.start, t.end, t.text) for t in after.turns] == turns
@@ -120,11 +118,14 @@ def test_mono_call_runs_the_vad_network_once_and_diarizes_as_before(asr_transcri
 
 
 @pytest.mark.slow
-def test_mono_transcripts_do_not_depend_on_the_diarization_thread(asr_transcriber) -> None:
+def test_mono_transcripts_do_not_depend_on_the_diarization_thread(asr_transcriber, monkeypatch) -> None:
     """Whisper's features never run under diarization's one-thread BLAS limit (their last
     bits depend on the thread count), so a mono call's words, times and probabilities are
     the same as with diarization off (no second thread at all)."""
+    from analysis.asr import transcriber
+
     audio = load(SAMPLES / "call_08_mono_password.opus")
+    monkeypatch.setattr(transcriber, "DIARIZE_BESIDE_DECODING", True)
     with options_changed(asr_transcriber, language="en"):
         threaded = asr_transcriber.transcribe_audio(audio)
         with options_changed(asr_transcriber, diarization="off"):
