@@ -25,7 +25,8 @@ __all__ = ["CallContext", "diarize_mono", "enrol", "mixed_stereo", "preload_diar
 def preload_diarization() -> None:
     """Import the diarization code and load the speaker network (and threadpoolctl's scan
     of the BLAS libraries) now, so the first mono call of a process does not pay for them
-    (~0.2-0.3 CPU s: code, weights, mel filters, the overlap classifier; the Transcriber does this while its Whisper model loads)."""
+    (~0.2-0.3 CPU s: code, weights, mel filters, the overlap classifier; the Transcriber
+    does this while its Whisper model loads)."""
     import numpy.random  # noqa: F401  (numpy loads it lazily; k-means seeds from it)
 
     from analysis.diarization import diarize  # noqa: F401  (the import is the point)
@@ -47,8 +48,8 @@ def diarize_options(opts: AsrOptions) -> Any:
 
 def voices(samples: np.ndarray, opts: AsrOptions) -> tuple[Any, float]:
     """(the diarization of a one-channel call, seconds it took): who speaks when, from the
-    voices alone. It needs no words, so the Transcriber runs it on a second thread while
-    Whisper decodes the same call (issue 15)."""
+    voices alone. It needs no words, so the Transcriber can run it on a second thread while
+    Whisper decodes the same call (`transcriber.DIARIZE_BESIDE_DECODING`, issue 15)."""
     import time
 
     from analysis.diarization.diarize import diarize

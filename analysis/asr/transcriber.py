@@ -239,8 +239,9 @@ class _OutsideBlasLimit:
 
     Its mel product (`mel_filters @ magnitudes`, numpy BLAS) gives results that differ in
     the last bits with OpenBLAS's thread count, and the speaker network limits that count
-    to one, process-wide, while it runs (analysis/diarization/encoder.py). A mono call is
-    diarized on a second thread while Whisper decodes it; without this, which features
+    to one, process-wide, while it runs (analysis/diarization/encoder.py). When a mono call
+    is diarized on a second thread while Whisper decodes it (`DIARIZE_BESIDE_DECODING`),
+    without this which features
     Whisper saw (and so its word probabilities and timings) would depend on timing. With
     it a call's transcript is the same however the threads interleave."""
 
