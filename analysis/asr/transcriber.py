@@ -51,11 +51,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: diarize a mono call on a second thread while Whisper decodes it. Off: measured on the
-#: shared 2-core machine at load 8 (bench/asr_ab.py, `overlap` against `default`, same
-#: transcripts), the telephone set took 6 % more CPU and 10 % more wall time with it, as
-#: CTranslate2's OpenMP threads spin at their barriers while a third thread holds a core;
-#: the samples were even. A quiet machine may say otherwise: `--variants default,overlap`.
+#: diarize a mono call on a second thread while Whisper decodes it. Off until a quiet
+#: machine decides: on the shared 2 cores (bench/asr_ab.py, same transcripts) it cost the
+#: telephone set 6 % more CPU at load 8 (CTranslate2's OpenMP threads spin at barriers
+#: while a third thread holds a core) but saved 23 % CPU and 28 % wall at load 4.4, and 7 %
+#: wall on the samples at load 3.5; the telephone set's in-process A/B is confounded by
+#: `phone_test_24` (decoded as Thai through temperature sampling, whose cost varies per
+#: decode). `python bench/asr_ab.py --sets samples,phone --variants default,overlap`.
 DIARIZE_BESIDE_DECODING = False
 
 
