@@ -28,6 +28,15 @@ call, VAD, word timestamps); the CLI with VAD and word timestamps too (the same 
 as the issue measured it). The CPU here may be shared: the table says how many cores the
 machine has and the load average before the run.
 
+What is counted (issue 15 round 4): Convoscope's total is the `Transcriber`'s construction
+("model load": the Whisper model, and what a process's first call used to load — the VAD
+network, the diarization code and speaker network) plus every file's `transcribe` (decoding
+the file to turns). Not counted: the worker's interpreter start and `import analysis.asr`
+(~0.3-0.4 s, once per process; a service pays them once at start-up). The CLI's figure is
+each file's whole process (interpreter, imports, model load, transcription, its JSON), as
+a script running it per file pays it. Moving first-call work into the construction changes
+the first call's latency in a service, not this total.
+
     python bench/asr.py                         # all three sets
     python bench/asr.py --sets phone --repeat 1 # the short telephone set only
     python bench/asr.py --long-seconds 60 --no-cli   # quicker, Convoscope only

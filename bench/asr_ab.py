@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import os
 import resource
 import sys
@@ -36,16 +35,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 def _cpu() -> float:
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return ru.ru_utime + ru.ru_stime
-
-
-@contextlib.contextmanager
-def _opts(tr, **kw) -> Iterator[None]:
-    old = tr.options
-    tr.options = dataclasses.replace(old, **kw)
-    try:
-        yield
-    finally:
-        tr.options = old
 
 
 @contextlib.contextmanager
@@ -92,7 +81,8 @@ def _no_words(tr) -> Iterator[None]:
 
 def variants(tr) -> dict[str, Callable[[], contextlib.AbstractContextManager]]:
     """Name → a context that sets the variant up on the Transcriber `tr`."""
-    from analysis.asr import packing
+    from analysis.asr import packing, transcriber, vad
+    from analysis.asr.options import options_changed as _opts
 
     return {
         "default": contextlib.nullcontext,
@@ -117,6 +107,12 @@ def variants(tr) -> dict[str, Callable[[], contextlib.AbstractContextManager]]:
         "gap0.6": lambda: _attr(packing, "GAP_S", 0.6),
         "gap1.0": lambda: _attr(packing, "GAP_S", 1.0),
         "pad300gap0.6": lambda: _chain(_pad(300), _attr(packing, "GAP_S", 0.6)),
+        # issue 15 round 4, the same transcripts each: `serial` = stereo channels' VAD one
+        # after the other (default: at once); `overlap` = a mono call diarized on a second
+        # thread while Whisper decodes it (default: after)
+        "serial": lambda: _chain(_attr(vad, "PARALLEL", False),
+                                 _attr(transcriber, "DIARIZE_BESIDE_DECODING", False)),
+        "overlap": lambda: _attr(transcriber, "DIARIZE_BESIDE_DECODING", True),
     }
 
 

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from analysis.asr.options import options_changed as options
 
-
-@contextmanager
-def options(transcriber: Any, **changes: Any) -> Iterator[None]:
-    """Run a block with some [asr] options changed on the session's one Transcriber (the
-    model loads once per session), and put them back after, also when the block fails."""
-    old = transcriber.options
-    transcriber.options = dataclasses.replace(old, **changes)
-    try:
-        yield
-    finally:
-        transcriber.options = old
+# `options(transcriber, **changes)`: run a block with some [asr] options changed on the
+# session's one Transcriber (the model loads once per session). It lives in
+# analysis/asr/options.py, shared with bench/asr_ab.py, so the bench needs nothing from tests/.
+__all__ = ["options"]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 PACKAGED_BASE = "packaged:base"
 _DEVICES = ("auto", "cpu", "cuda")
@@ -108,3 +112,20 @@ class AsrOptions:
             raise ValueError("voiceprint_max_seconds and voiceprint_call_seconds must be >= 0")
         if self.mono_turn_gap_seconds <= 0 or self.turn_gap_seconds <= 0:
             raise ValueError("mono_turn_gap_seconds and turn_gap_seconds must be > 0")
+
+
+@contextmanager
+def options_changed(holder: Any, **changes: Any) -> Iterator[None]:
+    """Run a block with some [asr] options changed on `holder` (a Transcriber, or anything
+    with an `options` AsrOptions), and put them back after, also when the block fails.
+
+    One loaded model can so be run under several configurations in turn: the tests
+    (tests/asr_helpers.py) and `bench/asr_ab.py`'s variants both use it, so a Whisper
+    model loads once per process instead of once per configuration.
+    """
+    old = holder.options
+    holder.options = dataclasses.replace(old, **changes)
+    try:
+        yield
+    finally:
+        holder.options = old

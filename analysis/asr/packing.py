@@ -94,9 +94,11 @@ def speech_pieces(
 
 def pack(channels: list[np.ndarray]) -> Packed:
     """Lay the speech of all channels, in time order, into shared windows."""
-    found = sorted(
-        (start, end, ch) for ch, data in enumerate(channels) for start, end in speech_pieces(data)
-    )
+    from analysis.asr.vad import speech_timestamps_each
+
+    # both channels' VAD at once (one thread each; analysis/asr/vad.py)
+    each = speech_timestamps_each(channels, speech_pieces)
+    found = sorted((start, end, ch) for ch, pieces in enumerate(each) for start, end in pieces)
     gap = np.zeros(int(GAP_S * SAMPLE_RATE), dtype=np.float32)
     chunks: list[np.ndarray] = []
     windows: list[dict[str, float]] = []

@@ -19,7 +19,24 @@ from analysis.asr.options import AsrOptions
 from analysis.diarization.call import CallContext, SpeakerResult
 from store.records import Word
 
-__all__ = ["CallContext", "diarize_mono", "enrol", "mixed_stereo", "speaker_extra"]
+__all__ = ["CallContext", "diarize_mono", "enrol", "mixed_stereo", "preload_diarization", "speaker_extra", "voices"]
+
+
+def preload_diarization() -> None:
+    """Import the diarization code and load the speaker network (and threadpoolctl's scan
+    of the BLAS libraries) now, so the first mono call of a process does not pay for them
+    (~0.2-0.3 CPU s: code, weights, mel filters, the overlap classifier; the Transcriber
+    does this while its Whisper model loads)."""
+    import numpy.random  # noqa: F401  (numpy loads it lazily; k-means seeds from it)
+
+    from analysis.diarization import diarize  # noqa: F401  (the import is the point)
+    from analysis.diarization.encoder import VoiceEncoder, _blas, _mel_basis
+    from analysis.diarization.overlap import load_model
+
+    VoiceEncoder.shared()
+    _blas()
+    _mel_basis()
+    load_model()
 
 
 def diarize_options(opts: AsrOptions) -> Any:
@@ -29,12 +46,30 @@ def diarize_options(opts: AsrOptions) -> Any:
                           overlap_detect=opts.overlap_detection)  # fmt: skip
 
 
+def voices(samples: np.ndarray, opts: AsrOptions) -> tuple[Any, float]:
+    """(the diarization of a one-channel call, seconds it took): who speaks when, from the
+    voices alone. It needs no words, so the Transcriber can run it on a second thread while
+    Whisper decodes the same call (`transcriber.DIARIZE_BESIDE_DECODING`, issue 15)."""
+    import time
+
+    from analysis.diarization.diarize import diarize
+
+    t0 = time.perf_counter()
+    d = diarize(samples, diarize_options(opts))
+    return d, time.perf_counter() - t0
+
+
 def diarize_mono(samples: np.ndarray, segments: Sequence[list[Word]], context: CallContext | None,
-                 opts: AsrOptions) -> SpeakerResult:  # fmt: skip
-    """Turns of a one-channel call with speakers found from their voices."""
+                 opts: AsrOptions, found: tuple[Any, float] | None = None) -> SpeakerResult:  # fmt: skip
+    """Turns of a one-channel call with speakers found from their voices (`found`: what
+    `voices` returned for these samples, else it is computed here)."""
     from analysis.diarization.call import speaker_turns
 
-    return speaker_turns(samples, segments, context, diarize_options(opts), gap=opts.turn_gap_seconds)
+    d, seconds = found if found is not None else (None, 0.0)
+    res = speaker_turns(samples, segments, context, diarize_options(opts), gap=opts.turn_gap_seconds,
+                        diarization=d)  # fmt: skip
+    res.seconds += seconds
+    return res
 
 
 def speaker_extra(res: SpeakerResult, audio: Audio) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,14 +33,32 @@ from analysis.asr.audio import SAMPLE_RATE, Audio, load, suppress_crosstalk
 from analysis.asr.model import ensure_model
 from analysis.asr.options import AsrOptions
 from analysis.asr.packing import pack
-from analysis.asr.speakers import CallContext, diarize_mono, enrol, mixed_stereo, speaker_extra
+from analysis.asr.speakers import (
+    CallContext,
+    diarize_mono,
+    enrol,
+    mixed_stereo,
+    preload_diarization,
+    speaker_extra,
+    voices,
+)
 from analysis.asr.turns import mono_turns, stereo_turns
+from analysis.asr.vad import vad_model
 from store.records import Turn, Word
 
 if TYPE_CHECKING:
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
 log = logging.getLogger(__name__)
+
+#: diarize a mono call on a second thread while Whisper decodes it. Off until a quiet
+#: machine decides: on the shared 2 cores (bench/asr_ab.py, same transcripts) it cost the
+#: telephone set 6 % more CPU at load 8 (CTranslate2's OpenMP threads spin at barriers
+#: while a third thread holds a core) but saved 23 % CPU and 28 % wall at load 4.4, and 7 %
+#: wall on the samples at load 3.5; the telephone set's in-process A/B is confounded by
+#: `phone_test_24` (decoded as Thai through temperature sampling, whose cost varies per
+#: decode). `python bench/asr_ab.py --sets samples,phone --variants default,overlap`.
+DIARIZE_BESIDE_DECODING = False
 
 
 @dataclass(slots=True)
@@ -217,6 +236,42 @@ def _words(segments: Any) -> list[list[Word]]:
     return out
 
 
+class _OutsideBlasLimit:
+    """faster-whisper's feature extractor, never run while diarization limits BLAS.
+
+    Its mel product (`mel_filters @ magnitudes`, numpy BLAS) gives results that differ in
+    the last bits with OpenBLAS's thread count, and the speaker network limits that count
+    to one, process-wide, while it runs (analysis/diarization/encoder.py). When a mono call
+    is diarized on a second thread while Whisper decodes it (`DIARIZE_BESIDE_DECODING`),
+    without this which features
+    Whisper saw (and so its word probabilities and timings) would depend on timing. With
+    it a call's transcript is the same however the threads interleave."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from analysis.diarization.encoder import BLAS_ONE_THREAD
+
+        with BLAS_ONE_THREAD:
+            return self._inner(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _preload(options: AsrOptions) -> None:
+    """Load what a process's first call would otherwise load (see `Transcriber.__init__`)."""
+    from tqdm import tqdm
+
+    vad_model()
+    # faster-whisper makes a (disabled) tqdm bar per call; tqdm's first bar builds a
+    # multiprocessing lock, importing multiprocessing
+    tqdm.get_lock()
+    if options.diarization == "auto":
+        preload_diarization()
+
+
 class Transcriber:
     """Loads the configured Whisper model once; `transcribe(path)` per call.
 
@@ -230,13 +285,22 @@ class Transcriber:
         self.options = options
         self.model_dir = ensure_model(options, cache_dir)
         self.device, self.compute_type = resolve_device(options)
-        self.model: WhisperModel = _language_once_model(WhisperModel)(
-            str(self.model_dir),
-            device=self.device,
-            compute_type=self.compute_type,
-            cpu_threads=options.cpu_threads,
-        )
+        # What every process paid on its first call is loaded with the model instead, on a
+        # second thread while CTranslate2 reads the model (it releases the GIL): the VAD
+        # network (onnxruntime's import and session, which carries the memo that spares a
+        # call's second VAD pass over the same samples, analysis/asr/vad.py) and, when mono
+        # calls are diarized, the speaker network and the diarization code (issue 15).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr-preload") as pool:
+            preloaded = pool.submit(_preload, options)
+            self.model: WhisperModel = _language_once_model(WhisperModel)(
+                str(self.model_dir),
+                device=self.device,
+                compute_type=self.compute_type,
+                cpu_threads=options.cpu_threads,
+            )
+            preloaded.result()  # its errors are the caller's, as if loaded here
         self.model.device = self.device
+        self.model.feature_extractor = _OutsideBlasLimit(self.model.feature_extractor)
         self._batched: BatchedInferencePipeline | None = None
         self._lock = threading.Lock()
 
@@ -395,11 +459,24 @@ class Transcriber:
             audio = mixed
         if len(audio.channels) == 1:
             run = self._batched_run if use_batched else self._sequential
-            segs, lang, prob = run(audio.channels[0], language)
             if opts.diarization == "auto":
-                res = diarize_mono(audio.channels[0], segs, context, opts)
+                samples = audio.channels[0]
+                if DIARIZE_BESIDE_DECODING:
+                    # who speaks when needs the voices, not the words: diarize on a second
+                    # thread while Whisper decodes (numpy on one BLAS thread beside
+                    # CTranslate2's OpenMP threads); the VAD probabilities are computed
+                    # first, once, for both (analysis/asr/vad.py)
+                    vad_model()(np.pad(samples, (0, 512 - len(samples) % 512)))
+                    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as pool:
+                        found = pool.submit(voices, samples, opts)
+                        segs, lang, prob = run(samples, language)
+                        res = diarize_mono(samples, segs, context, opts, found.result())
+                else:
+                    segs, lang, prob = run(samples, language)
+                    res = diarize_mono(samples, segs, context, opts)
                 return Transcript(duration, lang, res.turns, audio.source_channels, prob,
                                   "diarization", use_batched, extra=speaker_extra(res, audio))
+            segs, lang, prob = run(audio.channels[0], language)
             turns = mono_turns(
                 segs,
                 fallback=opts.mono_fallback,
