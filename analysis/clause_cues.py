@@ -77,7 +77,15 @@ WAIVER_CUES: tuple[tuple[str, ...], ...] = tuple(
     for c in ("could", "entitled to", "the right to", "my right to", "my rights to", "within my rights", "the option to",
               "i can always", "free to", "i know i can", "i'm allowed to", "i am allowed to")
 )
-WAIVER_PREFERENCES = frozenset({"rather", "prefer", "preferred", "happy", "first", "instead", "hold off", "for now"})
+#: ... the cue governs the match: it ends at most this many words before it ("entitled to
+#: escalate", "within my rights to ask for")
+WAIVER_GAP = 2
+#: ... and after "but" a first-person subject + one of these ("but I'd rather", "but I'm happy
+#: to wait", "but I'll hold off"); a bare "first" or "happy" is any sentence's word
+WAIVER_PREFERENCES = frozenset({"rather", "prefer", "preferred", "happy to", "instead", "hold off", "for now"})
+FIRST_PERSON = frozenset({"i", "i'm", "im", "i'll", "ill", "i'd", "id", "i've", "ive", "we", "we're", "we'll", "we'd", "we've"})
+#: "could you ..." asks the listener: not a waiver's "I could"
+SECOND_PERSON = frozenset({"you", "u", "ya", "ye", "yous", "you'd", "someone", "somebody", "anyone"})
 #: "could have" / "would have" + one of these is the main verb "have" ("is there a team leader
 #: I could have a word with"), not a past counterfactual ("I could have cancelled")
 HAVE_OBJECTS = frozenset({"a", "an", "the", "my", "your", "some", "someone", "somebody", "anyone", "any", "one", "that", "this"})

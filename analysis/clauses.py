@@ -90,6 +90,7 @@ from analysis.clause_cues import (
     REQUEST_MODALS,
     REQUEST_OPENERS,
     REQUEST_SUBJECTS,
+    SECOND_PERSON,
     STRONG,
     SUBJECT_INTROS,
     SUBJECT_SKIP,
@@ -98,6 +99,7 @@ from analysis.clause_cues import (
     TERMINATORS,
     TOKEN,
     WAIVER_CUES,
+    WAIVER_GAP,
     WAIVER_PREFERENCES,
     WEAK,
     WH_WORDS,
@@ -329,18 +331,36 @@ class TurnClauses:
         return w[k] in IF_CONSEQUENT_VERBS and k - a >= 3 and w[k - 1] not in IF_VERB_GOVERNORS
 
     def _waived(self, slo: int, first: int, last: int, shi: int, own: frozenset[str]) -> bool:
-        """An option named and then waived: a `WAIVER_CUES` cue before the match in its
-        sentence ("I know I'm entitled to", "I could") and, after the match, "but" with a
-        preference within a few words ("but I'd rather give you a chance first")."""
+        """An option named and then waived: a `WAIVER_CUES` cue that governs the match (it
+        ends at most `WAIVER_GAP` words before it: "I know I'm entitled to escalate it", "I
+        could ask for a manager"; not "could you ..." nor a cue earlier in the sentence about
+        something else) and, after the match, "but" + a first-person subject + a preference
+        ("but I'd rather give you a chance first", "but for now I'm happy to wait"). A cue
+        anywhere in the sentence, or a bare "first" / "happy" after "but", hid real requests
+        ("Could you cancel my account, but first tell me the final bill")."""
         w = self.words
-        if not any(self._cue_at(i, WAIVER_CUES) for i in range(slo, last + 1) if i < first or w[i] not in own):
+        if not any(self._governing_waiver(i, first) for i in range(max(slo, first - 6), first)):
             return False
         for j in range(last + 1, shi):
             if w[j] == "but":
-                near = w[j + 1 : min(shi, j + 7)]
+                near = w[j + 1 : min(shi, j + 8)]
+                lead = 2 if near[:2] == ["for", "now"] else 0
+                if not any(x in FIRST_PERSON for x in near[lead : lead + 2]):
+                    return False
                 pairs = {" ".join(near[n : n + 2]) for n in range(len(near) - 1)}
                 return bool(WAIVER_PREFERENCES & (set(near) | pairs))
         return False
+
+    def _governing_waiver(self, i: int, first: int) -> bool:
+        """A waiver cue at token i that ends within `WAIVER_GAP` words before the match and is
+        not "could" asking the listener ("could you ...")."""
+        cue = self._cue_at(i, WAIVER_CUES)
+        if not cue:
+            return False
+        end = i + len(cue)
+        if end > first or first - end > WAIVER_GAP:
+            return False
+        return not (cue == ("could",) and end < len(self.words) and self.words[end] in SECOND_PERSON)
 
     def _attributed(self, last: int, shi: int) -> str | None:
         """A company's or regulator's rule named after the match in its sentence makes it the

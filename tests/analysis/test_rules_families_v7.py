@@ -150,3 +150,30 @@ def test_the_context_modifier_scores_with_the_heads_code_path() -> None:
     ok, said = cond._context(ctx, 0)  # type: ignore[attr-defined]
     assert f"{want:.2f}" in said
     assert ok is (want >= head["threshold"])
+
+
+# review of the v7 round: a waiver cue must govern the match, "could you" asks, and after
+# "but" a first-person preference is needed (not any "first" or "happy")
+WAIVER_NOT_WAIVED = [
+    ("churn_risk", "Could you cancel my subscription, but first tell me the final bill"),
+    ("churn_risk", "Could you cancel my account please, but I'm not happy about the fee"),
+    ("churn_risk", "Sorry, could you cancel my account, but first give me the final balance"),
+    ("churn_risk", "I'm free to cancel my contract now, but first send me the final bill"),
+    ("churn_risk", "I'm entitled to compensation so I want to cancel, but first I need the refund"),
+    ("churn_risk", "I'm entitled to a refund, so cancel my contract but first send the refund"),
+    ("escalation_request", "Could you put me through to a manager, but first tell me your name"),
+]
+
+
+@pytest.mark.parametrize(("flag", "text"), WAIVER_NOT_WAIVED)
+def test_a_request_with_a_waiver_word_elsewhere_still_flags(shipped: RuleEngine, flag: str, text: str) -> None:
+    assert flag in _kinds(shipped, "customer", text)
+
+
+def test_a_waiver_cue_must_govern_the_match() -> None:
+    assert _read("i'm entitled to escalate it but i'd rather you just fix it", "escalate it").startswith("hypothetical")
+    assert _read("i could cancel it but i'm happy to hold off", "cancel it").startswith("hypothetical")
+    assert _read("could you cancel it but first tell me the bill", "cancel it") == "affirmative statement"
+    assert _read("i'm entitled to a refund so cancel it but first send the refund", "cancel it") == "affirmative statement"
+    assert _read("i'm free to cancel it now but i'm not happy", "cancel it") == "affirmative statement"
+
