@@ -153,6 +153,8 @@ NEGATION_CUES: tuple[tuple[str, ...], ...] = tuple(
         key=lambda c: -len(c.split()),
     )
 )  # fmt: skip
+#: "cba" after one of these is the bank, not "can't be bothered" ("moved to cba")
+CBA_BANK_BEFORE = frozenset({"to", "with", "at", "from", "the", "for", "of", "join", "joined", "use", "using"})
 #: a cue word followed by one of these is not a negation of what follows
 PSEUDO_NEGATION: dict[str, frozenset[str]] = {
     "no": frozenset(

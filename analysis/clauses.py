@@ -51,6 +51,7 @@ from analysis.clause_cues import (
     ATTRIBUTION_OWNERS,
     ATTRIBUTION_WINDOW,
     AUXILIARIES,
+    CBA_BANK_BEFORE,
     CLAUSE_FINAL_ADVERBS,
     COMPLEMENT_CUES,
     CONTRAST_HERE,
@@ -472,6 +473,11 @@ class TurnClauses:
             return True  # "No, ..." / "No." is an answer, not a negation of what follows
         if key in ("nah",) and nxt in SUBJECTS:
             return True
+        if key == "cba":
+            # typed "can't be bothered" before a gerund or "with" ("cba asking", "cba with
+            # this"); never the bank CBA ("moved to cba", "cba bank")
+            prev = w[i - 1] if i > 0 else ""
+            return not ((nxt == "with" or (len(nxt) > 4 and nxt.endswith("ing"))) and prev not in CBA_BANK_BEFORE)
         if i > 0 and w[i - 1] in WHY:
             return True  # "why don't you ..."
         # "if not", handled as hypothetical; "or not" is a question tag ("can call your

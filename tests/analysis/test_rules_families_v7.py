@@ -177,3 +177,17 @@ def test_a_waiver_cue_must_govern_the_match() -> None:
     assert _read("i'm entitled to a refund so cancel it but first send the refund", "cancel it") == "affirmative statement"
     assert _read("i'm free to cancel it now but i'm not happy", "cancel it") == "affirmative statement"
 
+
+
+# "cba" negates as typed "can't be bothered", never the bank CBA
+@pytest.mark.parametrize("text", ["i have moved to cba so close my account please",
+                                  "we bank with cba now so please close my account"])
+def test_the_bank_cba_is_not_a_negation(shipped: RuleEngine, text: str) -> None:
+    assert "churn_risk" in _kinds(shipped, "customer", text)
+
+
+def test_cba_negates_only_before_a_gerund_or_with() -> None:
+    assert _read("cba with chasing a manager", "chasing a manager").startswith("negated by 'cba'")
+    assert _read("cba asking for a manager", "asking for a manager").startswith("negated by 'cba'")
+    assert not _read("moved to cba so close my account", "close my account").startswith("negated")
+    assert not _read("cba bank close my account", "close my account").startswith("negated")
