@@ -68,7 +68,12 @@ WOULD_OPENERS = frozenset({"i'd", "id", "we'd"})
 WOULD_REQUEST_VERBS = frozenset({"like", "love", "prefer", "rather", "want", "appreciate", "be", "really", "just", "very", "much"})
 #: "id promise if i could": "I'd" + a verb with "if <subject> could / were ..." after it is the
 #: same unreal conditional as the "but" form
-WOULD_IF_VERBS = frozenset({"could", "were", "was", "had", "can", "could've"})
+WOULD_IF_VERBS = frozenset({"could", "were", "was", "had", "could've"})
+#: ... whose subject is the speaker or "it" ("if I could", "if it were up to me"); "if you
+#: were to put the price up" is a condition on the listener (a threat that counts)
+WOULD_IF_SUBJECTS = frozenset({"i", "we", "it"})
+#: the opener may be the match's own first word only when heard "id" ("id promise if i could")
+WOULD_OPENERS_IN_MATCH = frozenset({"id"})
 #: an option the speaker names and then waives: "I know I'm entitled to escalate it but I'd
 #: rather give you a chance", "I could request escalation to a manager, but I would prefer to
 #: resolve this with you" (a cue before the match, "but" + a preference after it)

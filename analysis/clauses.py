@@ -105,8 +105,10 @@ from analysis.clause_cues import (
     WEAK,
     WH_WORDS,
     WHY,
+    WOULD_IF_SUBJECTS,
     WOULD_IF_VERBS,
     WOULD_OPENERS,
+    WOULD_OPENERS_IN_MATCH,
     WOULD_REQUEST_VERBS,
 )
 
@@ -313,13 +315,19 @@ class TurnClauses:
         k = clo
         while k < first and not w[k][0].isalnum():
             k += 1
-        # (the opener may be the match's own first word: "id promise" heard as "i promise")
-        if k > first or w[k] not in WOULD_OPENERS or k + 1 > last or w[k + 1] in WOULD_REQUEST_VERBS:
+        # the opener may be the match's own first word only as heard "id" ("id promise" heard
+        # as "i promise"); a match that opens with "i'd" is the promise or threat itself ("i'd
+        # stake my reputation on it, but ...")
+        if k > first or (k == first and w[k] not in WOULD_OPENERS_IN_MATCH):
+            return False
+        if w[k] not in WOULD_OPENERS or k + 1 > last or w[k + 1] in WOULD_REQUEST_VERBS:
             return False
         after = w[last + 1 : shi]
-        # "... but ...", or "... if I could" / "if it were up to me" (the same unreal conditional)
+        # "... but ...", or "... if I could" / "if it were up to me" (the same unreal
+        # conditional); "if you were to put the price up" is a condition on the listener, a
+        # threat that counts
         return "but" in after or any(
-            after[j] == "if" and after[j + 1] in SUBJECTS and after[j + 2] in WOULD_IF_VERBS
+            after[j] == "if" and after[j + 1] in WOULD_IF_SUBJECTS and after[j + 2] in WOULD_IF_VERBS
             for j in range(len(after) - 2)
         )
 

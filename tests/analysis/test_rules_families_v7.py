@@ -191,3 +191,24 @@ def test_cba_negates_only_before_a_gerund_or_with() -> None:
     assert _read("cba asking for a manager", "asking for a manager").startswith("negated by 'cba'")
     assert not _read("moved to cba so close my account", "close my account").startswith("negated")
     assert not _read("cba bank close my account", "close my account").startswith("negated")
+
+
+# an "I'd" that opens the match itself is a promise or threat, not "what I would do": only
+# the "id"-heard opener ("id promise if i could") reads unreal there, and the "if" clause of
+# the unreal form has a first-person or "it" subject ("if i could", "if it were up to me")
+@pytest.mark.parametrize(("flag", "speaker", "text"), [
+    ("prohibited_phrase", "agent", "i'd stake my reputation on it, but you'll need to be in between 8 and 12"),
+    ("prohibited_phrase", "agent", "i'd bet my job on that if you can confirm the address"),
+])  # fmt: skip
+def test_an_opening_id_promise_or_conditional_threat_still_flags(shipped: RuleEngine, flag: str, speaker: str,
+                                                                   text: str) -> None:  # fmt: skip
+    assert flag in _kinds(shipped, speaker, text)
+
+
+def test_the_unreal_if_needs_a_first_person_or_it_subject() -> None:
+    assert _read("i'd cancel it if it were up to me", "cancel it").startswith("hypothetical")
+    assert _read("i'd cancel it if i could", "cancel it").startswith("hypothetical")
+    # a condition on the listener is a threat that counts (no shipped phrase matches "id
+    # leave" yet; the reading is what this round changed)
+    assert _read("id leave if you were to put the price up again", "id leave") == "affirmative statement"
+    assert _read("id leave if you were to put the price up again", "leave") == "affirmative statement"
