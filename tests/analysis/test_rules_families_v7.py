@@ -212,3 +212,28 @@ def test_the_unreal_if_needs_a_first_person_or_it_subject() -> None:
     # leave" yet; the reading is what this round changed)
     assert _read("id leave if you were to put the price up again", "id leave") == "affirmative statement"
     assert _read("id leave if you were to put the price up again", "leave") == "affirmative statement"
+
+
+# look-alikes of the v7 round's new phrases (review): a misheard "close" only right before a
+# possessive, only a season/battle/annual pass, "gimme" only with the manager as its object,
+# a purchase "from now on", notice at work, and leaving the bank building
+@pytest.mark.parametrize(("flag", "text"), [
+    ("churn_risk", "I ordered some clothes on my account last week and they haven't come"),
+    ("churn_risk", "can you stop sending the boarding pass by text"),
+    ("escalation_request", "gimme a minute, the manager at my work is calling"),
+    ("churn_risk", "I'll be getting a new phone in the future"),
+    ("churn_risk", "i'm handing in my notice at work so money is tight"),
+    ("churn_risk", "I'm leaving the bank now, I'll call back from home"),
+])
+def test_look_alikes_of_the_v7_phrases_do_not_flag(shipped: RuleEngine, flag: str, text: str) -> None:
+    assert flag not in _kinds(shipped, "customer", text)
+
+
+@pytest.mark.parametrize(("flag", "text"), [
+    ("churn_risk", "i need to clothes my account please"),
+    ("churn_risk", "cancel my annual pass please"),
+    ("escalation_request", "gimme your manager now"),
+    ("churn_risk", "i'm leaving the bank, close my account"),
+])
+def test_the_narrowed_v7_phrases_still_flag(shipped: RuleEngine, flag: str, text: str) -> None:
+    assert flag in _kinds(shipped, "customer", text)
