@@ -237,3 +237,42 @@ def test_look_alikes_of_the_v7_phrases_do_not_flag(shipped: RuleEngine, flag: st
 ])
 def test_the_narrowed_v7_phrases_still_flag(shipped: RuleEngine, flag: str, text: str) -> None:
     assert flag in _kinds(shipped, "customer", text)
+
+
+def _shipped_heads_document() -> dict:
+    import json
+    from importlib import resources
+
+    return json.loads(resources.files("analysis").joinpath("rules_classifier.json").read_text("utf-8"))
+
+
+def test_a_heads_file_fitted_with_other_word_features_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A heads file written by `bench/rules_classifier.py --n-features/--char-ngrams` is read
+    with other feature indices than it was fitted on: a clear error, not wrong scores."""
+    from analysis.rule_classifier import LEXICAL, HeadsFileError, heads_from_document
+
+    assert set(heads_from_document(_shipped_heads_document())) >= {"churn_risk"}
+    doc = _shipped_heads_document()
+    doc["lexical"]["char_ngrams"] = None
+    with pytest.raises(HeadsFileError, match="lexical settings"):
+        heads_from_document(doc)
+    doc = _shipped_heads_document()
+    doc["heads"]["churn_risk"]["lexical_weights"] = doc["heads"]["churn_risk"]["lexical_weights"][:4096]
+    with pytest.raises(HeadsFileError, match="4096 lexical weights"):
+        heads_from_document(doc)
+    monkeypatch.setitem(LEXICAL, "n_features", 4096)
+    with pytest.raises(HeadsFileError, match="lexical settings"):
+        heads_from_document(_shipped_heads_document())
+
+
+def test_the_heads_bench_refuses_feature_flags_over_the_shipped_file() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for extra in (["--n-features", "4096"], ["--char-ngrams", "none", "--out", str(root / "analysis" / "rules_classifier.json")]):
+        r = subprocess.run([sys.executable, str(root / "bench" / "rules_classifier.py"), *extra],
+                           capture_output=True, text=True, cwd=root, timeout=120)  # fmt: skip
+        assert r.returncode == 2, r.stderr
+        assert "give --out a file other than the shipped one" in r.stderr
