@@ -6,12 +6,14 @@ are written for these tests, not copied from any labelled set."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from rules_helpers import _kinds, family_cases
 
 from analysis.clauses import TurnClauses
-from analysis.rules import RuleEngine, classifier_heads, compile_condition
+from analysis.rules import RuleEngine, compile_condition
 from store.records import Interaction, Turn
 
 CHURN_V7 = [
@@ -130,26 +132,55 @@ def _context_condition() -> object:
     return compile_condition({"phrase": ["cancel it $"], "speaker": "customer", "context": "churn_risk"}, "t")
 
 
-def test_the_context_modifier_scores_with_the_heads_code_path() -> None:
-    """`context` reads the head through the classifier's own scoring (one code path): the
-    probability it reports for a turn is the one `ClassifierCondition` computes."""
-    from analysis.conditions import RuleContext
-    from analysis.rule_classifier import head_scorer
+def _independent_logit(head: dict, lexical: dict, text: str, v: np.ndarray) -> float:
+    """The head's logit computed here from the file alone, not by the code under test: the
+    vector's dot product + intercept + the binary, L2-normalised hashed words (CRC-32 of each
+    word, each bigram and each "#"-prefixed character n-gram of " word ")."""
+    import re
+    import zlib
 
-    heads = classifier_heads()
-    head = heads["churn_risk"]
+    assert lexical["ngram_range"] == [1, 2] and lexical["hash"] == "crc32" and lexical["binary"] and lexical["norm"] == "l2"
+    lw = np.asarray(head["lexical_weights"], dtype=np.float64)
+    n = len(lw)
+    toks = re.findall(lexical["token_pattern"], text.lower())
+    feats = {zlib.crc32(t.encode()) % n for t in toks} | {zlib.crc32(f"{a} {b}".encode()) % n for a, b in pairwise(toks)}
+    lo, hi = lexical["char_ngrams"]
+    for t in set(toks):
+        p = f" {t} "
+        feats |= {zlib.crc32(("#" + p[i : i + k]).encode()) % n for k in range(lo, hi + 1) for i in range(len(p) - k + 1)}
+    lex = sum(lw[i] for i in feats) / np.sqrt(len(feats))
+    return float(v.astype(np.float64) @ np.asarray(head["weights"], dtype=np.float64) + head["intercept"] + lex)
+
+
+@pytest.mark.parametrize("margin", [0.05, -0.05])
+def test_the_context_modifier_scores_with_the_heads_code_path(margin: float) -> None:
+    """`context` reads the head's probability the way the heads file defines it: checked
+    against a probability computed here from the file's weights (not the code's scorer), on a
+    vector placed just above and just below the threshold, where the word features decide."""
+    import json
+    from importlib import resources
+
+    from analysis.conditions import RuleContext
+
+    doc = json.loads(resources.files("analysis").joinpath("rules_classifier.json").read_text("utf-8"))
+    head = doc["heads"]["churn_risk"]
+    w = np.asarray(head["weights"], dtype=np.float64)
     rng = np.random.default_rng(7)
-    v = rng.standard_normal(len(head["weights"])).astype(np.float32)
-    v /= np.linalg.norm(v)
+    r = rng.standard_normal(len(w))
+    r /= np.linalg.norm(r)
     text = "this is the last straw, cancel it"
-    scorer = head_scorer("churn_risk")
-    want = float(scorer.probs([text], v[None, :])[0])
+    # move r along w so the full logit lands `margin` from the threshold's logit
+    target = float(np.log(head["threshold"] / (1 - head["threshold"]))) + margin
+    base = _independent_logit(head, doc["lexical"], text, r.astype(np.float32))
+    v = (r + (target - base) * w / float(w @ w)).astype(np.float32)
+    z = _independent_logit(head, doc["lexical"], text, v)
+    assert abs(z - target) < 1e-3
+    want = 1.0 / (1.0 + np.exp(-z))
     turn = Turn(0, "customer", text)
     ctx = RuleContext(Interaction("chat", "t", "x", "h", turns=[turn]), {}, v[None, :])
-    cond = _context_condition()
-    ok, said = cond._context(ctx, 0)  # type: ignore[attr-defined]
+    ok, said = _context_condition()._context(ctx, 0)  # type: ignore[attr-defined]
     assert f"{want:.2f}" in said
-    assert ok is (want >= head["threshold"])
+    assert ok is (margin > 0)
 
 
 # review of the v7 round: a waiver cue must govern the match, "could you" asks, and after
