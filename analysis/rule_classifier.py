@@ -96,8 +96,9 @@ def lexical_features(texts: list[str]) -> Any:
 
 def _most_words_add(weights: np.ndarray | None) -> np.ndarray:
     """most[K]: the most the word features of a text with at most K distinct features can add
-    to the logit (binary, L2-normalised: the best j <= K positive weights over sqrt(j)). A text
-    of n tokens has at most 2n features (unigrams and bigrams)."""
+    to the logit (binary, L2-normalised: the best j <= K positive weights over sqrt(j)). K for
+    a text is `_max_features`: its words and bigrams and, with `char_ngrams`, each word's
+    character n-grams."""
     if weights is None:
         return np.zeros(1)
     w = np.sort(np.clip(weights, 0.0, None))[::-1]
