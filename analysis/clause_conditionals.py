@@ -15,6 +15,7 @@ from analysis.clause_cues import (
     IF_CONSEQUENT_VERBS,
     IF_VERB_GOVERNORS,
     SECOND_PERSON,
+    WAIVER_BREAKS,
     WAIVER_CUES,
     WAIVER_GAP,
     WAIVER_PREFERENCES,
@@ -107,6 +108,11 @@ def _governing_waiver(w: list[str], i: int, first: int) -> bool:
     if not cue:
         return False
     end = i + len(cue)
-    if end > first or first - end > WAIVER_GAP:
+    between = w[end:first]
+    if end > first or len(between) > WAIVER_GAP:
+        return False
+    # no punctuation or coordinator between: "entitled to a refund, so cancel it" names
+    # another thing than the match
+    if any(not x[0].isalnum() or x in WAIVER_BREAKS for x in between):
         return False
     return not (cue == ("could",) and end < len(w) and w[end] in SECOND_PERSON)

@@ -83,8 +83,10 @@ WAIVER_CUES: tuple[tuple[str, ...], ...] = tuple(
               "i can always", "free to", "i know i can", "i'm allowed to", "i am allowed to")
 )
 #: ... the cue governs the match: it ends at most this many words before it ("entitled to
-#: escalate", "within my rights to ask for")
-WAIVER_GAP = 2
+#: escalate", "within my rights to ask for", "I could request escalation to a manager"), none
+#: of them punctuation or one of `WAIVER_BREAKS`
+WAIVER_GAP = 3
+WAIVER_BREAKS = frozenset({"so", "and", "but", "then", "because", "cos", "or"})
 #: ... and after "but" a first-person subject + one of these ("but I'd rather", "but I'm happy
 #: to wait", "but I'll hold off"); a bare "first" or "happy" is any sentence's word
 WAIVER_PREFERENCES = frozenset({"rather", "prefer", "preferred", "happy to", "instead", "hold off", "for now"})

@@ -307,3 +307,18 @@ def test_the_heads_bench_refuses_feature_flags_over_the_shipped_file() -> None:
                            capture_output=True, text=True, cwd=root, timeout=120)  # fmt: skip
         assert r.returncode == 2, r.stderr
         assert "give --out a file other than the shipped one" in r.stderr
+
+
+@pytest.mark.parametrize(("flag", "text"), [
+    ("churn_risk", "i wanna clothes my acount today"),  # heard and typed
+    ("churn_risk", "if this isn't fixed i'm cancelling the pass"),
+    ("churn_risk", "i'm deleting the app and cancelling my pass"),
+])
+def test_the_narrowed_v7_phrases_keep_their_typed_and_pass_forms(shipped: RuleEngine, flag: str, text: str) -> None:
+    assert flag in _kinds(shipped, "customer", text)
+
+
+def test_a_waiver_cue_three_words_before_still_governs() -> None:
+    t = "i know i could ask for escalation to a supervisor, but i would prefer to settle it with you"
+    assert _read(t, "a supervisor").startswith("hypothetical")
+    assert _read("i'm entitled to a refund, so cancel it but i'd rather not", "cancel it") == "affirmative statement"
