@@ -15,6 +15,7 @@ from analysis.clause_cues import (
     IF_CONSEQUENT_VERBS,
     IF_VERB_GOVERNORS,
     SECOND_PERSON,
+    SUBJECTS,
     WAIVER_BREAKS,
     WAIVER_CUES,
     WAIVER_GAP,
@@ -88,7 +89,7 @@ def waived(w: list[str], slo: int, first: int, last: int, shi: int) -> bool:
     ("but I'd rather give you a chance first", "but for now I'm happy to wait"). A cue
     anywhere in the sentence, or a bare "first" / "happy" after "but", hid real requests
     ("Could you cancel my account, but first tell me the final bill")."""
-    if not any(_governing_waiver(w, i, first) for i in range(max(slo, first - 6), first)):
+    if not any(_governing_waiver(w, i, first) for i in range(max(slo, first - WAIVER_GAP - 4), first)):
         return False
     for j in range(last + 1, shi):
         if w[j] == "but":
@@ -113,6 +114,6 @@ def _governing_waiver(w: list[str], i: int, first: int) -> bool:
         return False
     # no punctuation or coordinator between: "entitled to a refund, so cancel it" names
     # another thing than the match
-    if any(not x[0].isalnum() or x in WAIVER_BREAKS for x in between):
+    if any(not x[0].isalnum() or x in WAIVER_BREAKS or x in SUBJECTS for x in between):
         return False
     return not (cue == ("could",) and end < len(w) and w[end] in SECOND_PERSON)

@@ -84,8 +84,8 @@ WAIVER_CUES: tuple[tuple[str, ...], ...] = tuple(
 )
 #: ... the cue governs the match: it ends at most this many words before it ("entitled to
 #: escalate", "within my rights to ask for", "I could request escalation to a manager"), none
-#: of them punctuation or one of `WAIVER_BREAKS`
-WAIVER_GAP = 3
+#: of them punctuation, a subject or one of `WAIVER_BREAKS` (the cue's own verb phrase)
+WAIVER_GAP = 5
 WAIVER_BREAKS = frozenset({"so", "and", "but", "then", "because", "cos", "or"})
 #: ... and after "but" a first-person subject + one of these ("but I'd rather", "but I'm happy
 #: to wait", "but I'll hold off"); a bare "first" or "happy" is any sentence's word

@@ -322,3 +322,7 @@ def test_a_waiver_cue_three_words_before_still_governs() -> None:
     t = "i know i could ask for escalation to a supervisor, but i would prefer to settle it with you"
     assert _read(t, "a supervisor").startswith("hypothetical")
     assert _read("i'm entitled to a refund, so cancel it but i'd rather not", "cancel it") == "affirmative statement"
+    # the cue's own verb phrase may run on to the match ("could request escalation to a manager")
+    t = "I am aware that I could request escalation to a manager, but I would prefer to fix it with you."
+    assert _read(t, "manager").startswith("hypothetical")
+    assert _read("i could see that you cancel it but i'd rather not", "cancel it") == "affirmative statement"
