@@ -81,15 +81,19 @@ def consequent_verb(w: list[str], a: int, k: int) -> bool:
     return w[k] in IF_CONSEQUENT_VERBS and k - a >= 3 and w[k - 1] not in IF_VERB_GOVERNORS
 
 
-def waived(w: list[str], slo: int, first: int, last: int, shi: int) -> bool:
+def waived(w: list[str], slo: int, first: int, last: int, shi: int, own: frozenset[str] = frozenset()) -> bool:
     """An option named and then waived: a `WAIVER_CUES` cue that governs the match (it
     ends at most `WAIVER_GAP` words before it: "I know I'm entitled to escalate it", "I
     could ask for a manager"; not "could you ..." nor a cue earlier in the sentence about
     something else) and, after the match, "but" + a first-person subject + a preference
     ("but I'd rather give you a chance first", "but for now I'm happy to wait"). A cue
     anywhere in the sentence, or a bare "first" / "happy" after "but", hid real requests
-    ("Could you cancel my account, but first tell me the final bill")."""
-    if not any(_governing_waiver(w, i, first) for i in range(max(slo, first - WAIVER_GAP - 4), first)):
+    ("Could you cancel my account, but first tell me the final bill"). A match that spans
+    the clause (a classifier's whole turn) governs a cue inside it that is not one of the
+    pattern's `own` words."""
+    before = any(_governing_waiver(w, i, first) for i in range(max(slo, first - WAIVER_GAP - 4), first))
+    inside = any(_governing_waiver(w, i, last + 1) for i in range(first, last + 1) if w[i] not in own)
+    if not (before or inside):
         return False
     for j in range(last + 1, shi):
         if w[j] == "but":

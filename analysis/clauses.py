@@ -265,7 +265,7 @@ class TurnClauses:
         irrealis = False
         if hyp is None and would_but(self.words, clo, first, last, shi):
             return Reading(hypothetical="i'd ... but", irrealis=True)
-        if waived(self.words, slo, first, last, shi):
+        if waived(self.words, slo, first, last, shi, own_words):
             return Reading(hypothetical="an option waived ('... but I'd rather')", irrealis=True)
         if hyp is not None:
             cue = tuple(hyp.split())

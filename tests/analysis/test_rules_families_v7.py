@@ -326,3 +326,15 @@ def test_a_waiver_cue_three_words_before_still_governs() -> None:
     t = "I am aware that I could request escalation to a manager, but I would prefer to fix it with you."
     assert _read(t, "manager").startswith("hypothetical")
     assert _read("i could see that you cancel it but i'd rather not", "cancel it") == "affirmative statement"
+
+
+def test_a_clause_that_holds_the_waiver_cue_reads_waived() -> None:
+    """The classifier reads each clause whole: a cue inside the clause governs it too."""
+    t = "I know I could ask for escalation to a supervisor, but I would prefer to fix it with you."
+    tc = TurnClauses(t)
+    a, b = tc.clauses()[0]
+    assert tc.read(a, b).describe().startswith("hypothetical")
+    t = "Could you ask for escalation to a supervisor, but first tell me your name."
+    tc = TurnClauses(t)
+    a, b = tc.clauses()[0]
+    assert not tc.read(a, b).describe().startswith("hypothetical")
