@@ -68,7 +68,12 @@ WOULD_OPENERS = frozenset({"i'd", "id", "we'd"})
 WOULD_REQUEST_VERBS = frozenset({"like", "love", "prefer", "rather", "want", "appreciate", "be", "really", "just", "very", "much"})
 #: "id promise if i could": "I'd" + a verb with "if <subject> could / were ..." after it is the
 #: same unreal conditional as the "but" form
-WOULD_IF_VERBS = frozenset({"could", "were", "was", "had", "can", "could've"})
+WOULD_IF_VERBS = frozenset({"could", "were", "was", "had", "could've"})
+#: ... whose subject is the speaker or "it" ("if I could", "if it were up to me"); "if you
+#: were to put the price up" is a condition on the listener (a threat that counts)
+WOULD_IF_SUBJECTS = frozenset({"i", "we", "it"})
+#: the opener may be the match's own first word only when heard "id" ("id promise if i could")
+WOULD_OPENERS_IN_MATCH = frozenset({"id"})
 #: an option the speaker names and then waives: "I know I'm entitled to escalate it but I'd
 #: rather give you a chance", "I could request escalation to a manager, but I would prefer to
 #: resolve this with you" (a cue before the match, "but" + a preference after it)
@@ -77,7 +82,17 @@ WAIVER_CUES: tuple[tuple[str, ...], ...] = tuple(
     for c in ("could", "entitled to", "the right to", "my right to", "my rights to", "within my rights", "the option to",
               "i can always", "free to", "i know i can", "i'm allowed to", "i am allowed to")
 )
-WAIVER_PREFERENCES = frozenset({"rather", "prefer", "preferred", "happy", "first", "instead", "hold off", "for now"})
+#: ... the cue governs the match: it ends at most this many words before it ("entitled to
+#: escalate", "within my rights to ask for", "I could request escalation to a manager"), none
+#: of them punctuation, a subject or one of `WAIVER_BREAKS` (the cue's own verb phrase)
+WAIVER_GAP = 5
+WAIVER_BREAKS = frozenset({"so", "and", "but", "then", "because", "cos", "or"})
+#: ... and after "but" a first-person subject + one of these ("but I'd rather", "but I'm happy
+#: to wait", "but I'll hold off"); a bare "first" or "happy" is any sentence's word
+WAIVER_PREFERENCES = frozenset({"rather", "prefer", "preferred", "happy to", "instead", "hold off", "for now"})
+FIRST_PERSON = frozenset({"i", "i'm", "im", "i'll", "ill", "i'd", "id", "i've", "ive", "we", "we're", "we'll", "we'd", "we've"})
+#: "could you ..." asks the listener: not a waiver's "I could"
+SECOND_PERSON = frozenset({"you", "u", "ya", "ye", "yous", "you'd", "someone", "somebody", "anyone"})
 #: "could have" / "would have" + one of these is the main verb "have" ("is there a team leader
 #: I could have a word with"), not a past counterfactual ("I could have cancelled")
 HAVE_OBJECTS = frozenset({"a", "an", "the", "my", "your", "some", "someone", "somebody", "anyone", "any", "one", "that", "this"})
@@ -145,6 +160,8 @@ NEGATION_CUES: tuple[tuple[str, ...], ...] = tuple(
         key=lambda c: -len(c.split()),
     )
 )  # fmt: skip
+#: "cba" after one of these is the bank, not "can't be bothered" ("moved to cba")
+CBA_BANK_BEFORE = frozenset({"to", "with", "at", "from", "the", "for", "of", "join", "joined", "use", "using"})
 #: a cue word followed by one of these is not a negation of what follows
 PSEUDO_NEGATION: dict[str, frozenset[str]] = {
     "no": frozenset(

@@ -42,8 +42,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
+from analysis.clause_conditionals import (
+    consequent_verb,
+    cue_at,
+    starts_with,
+    waived,
+    would_but,
+)
 from analysis.clause_cues import (
     ADVERBS,
     ATTRIBUTION_NOUNS,
@@ -51,6 +57,7 @@ from analysis.clause_cues import (
     ATTRIBUTION_OWNERS,
     ATTRIBUTION_WINDOW,
     AUXILIARIES,
+    CBA_BANK_BEFORE,
     CLAUSE_FINAL_ADVERBS,
     COMPLEMENT_CUES,
     CONTRAST_HERE,
@@ -65,7 +72,6 @@ from analysis.clause_cues import (
     HAVE_OBJECTS,
     HYPOTHETICAL_CUES,
     IF_CONSEQUENT_VERBS,
-    IF_VERB_GOVERNORS,
     IMPERATIVE_OPENERS,
     IMPERATIVE_REPORTING,
     IRREALIS_CUES,
@@ -97,14 +103,9 @@ from analysis.clause_cues import (
     TERMINATOR_PHRASES,
     TERMINATORS,
     TOKEN,
-    WAIVER_CUES,
-    WAIVER_PREFERENCES,
     WEAK,
     WH_WORDS,
     WHY,
-    WOULD_IF_VERBS,
-    WOULD_OPENERS,
-    WOULD_REQUEST_VERBS,
 )
 
 
@@ -147,19 +148,6 @@ class _Tok:
     @property
     def word(self) -> bool:
         return self.text[0].isalnum()
-
-
-def _starts_with(words: list[str], i: int, seq: tuple[str, ...]) -> bool:
-    return tuple(words[i : i + len(seq)]) == seq
-
-
-@lru_cache(maxsize=32)
-def _by_first_word(cues: tuple[tuple[str, ...], ...]) -> dict[str, tuple[tuple[str, ...], ...]]:
-    """A cue list indexed by its first word, longest cue first (as the list is ordered)."""
-    out: dict[str, list[tuple[str, ...]]] = {}
-    for c in cues:
-        out.setdefault(c[0], []).append(c)
-    return {k: tuple(v) for k, v in out.items()}
 
 
 class TurnClauses:
@@ -214,7 +202,7 @@ class TurnClauses:
             return True
         if w in TERMINATORS:
             return True
-        if any(_starts_with(self.words, i, p) for p in TERMINATOR_PHRASES):
+        if any(starts_with(self.words, i, p) for p in TERMINATOR_PHRASES):
             return True
         nxt = self.words[i + 1] if i + 1 < len(self.words) else ""
         # "..., so yeah consider it done": a discourse marker after the coordinator opens a
@@ -275,9 +263,9 @@ class TurnClauses:
         slo, shi = self.sentence(first, last)
         hyp, at = self._hypothetical_at(clo, first, last, own_words)
         irrealis = False
-        if hyp is None and self._would_but(clo, first, last, shi):
+        if hyp is None and would_but(self.words, clo, first, last, shi):
             return Reading(hypothetical="i'd ... but", irrealis=True)
-        if self._waived(slo, first, last, shi, own_words):
+        if waived(self.words, slo, first, last, shi, own_words):
             return Reading(hypothetical="an option waived ('... but I'd rather')", irrealis=True)
         if hyp is not None:
             cue = tuple(hyp.split())
@@ -301,46 +289,6 @@ class TurnClauses:
             w[k] in COUNTERFACTUAL_HAVE or (w[k] == "have" and w[k - 1] in COUNTERFACTUAL_MODALS)
             for k in range(last + 1, shi)
         )
-
-    def _would_but(self, clo: int, first: int, last: int, shi: int) -> bool:
-        """The clause opens with "I'd" + a verb that is not a wish or request ("i'd ask for a
-        supervisor but ...", "I'd cancel but I'm tied in") and a "but" follows the match in the
-        sentence: what the speaker would do, not does."""
-        w = self.words
-        k = clo
-        while k < first and not w[k][0].isalnum():
-            k += 1
-        # (the opener may be the match's own first word: "id promise" heard as "i promise")
-        if k > first or w[k] not in WOULD_OPENERS or k + 1 > last or w[k + 1] in WOULD_REQUEST_VERBS:
-            return False
-        after = w[last + 1 : shi]
-        # "... but ...", or "... if I could" / "if it were up to me" (the same unreal conditional)
-        return "but" in after or any(
-            after[j] == "if" and after[j + 1] in SUBJECTS and after[j + 2] in WOULD_IF_VERBS
-            for j in range(len(after) - 2)
-        )
-
-    def _consequent_verb(self, a: int, k: int) -> bool:
-        """Token k, a request verb (`IF_CONSEQUENT_VERBS`) after at least two words of an "if"
-        antecedent starting at token a and not governed by the antecedent (no auxiliary,
-        "to", "me" or coordinator just before), opens the consequent: "if you can't sort it
-        find me someone who can"; not "if you don't get me a manager" (the antecedent's verb)."""
-        w = self.words
-        return w[k] in IF_CONSEQUENT_VERBS and k - a >= 3 and w[k - 1] not in IF_VERB_GOVERNORS
-
-    def _waived(self, slo: int, first: int, last: int, shi: int, own: frozenset[str]) -> bool:
-        """An option named and then waived: a `WAIVER_CUES` cue before the match in its
-        sentence ("I know I'm entitled to", "I could") and, after the match, "but" with a
-        preference within a few words ("but I'd rather give you a chance first")."""
-        w = self.words
-        if not any(self._cue_at(i, WAIVER_CUES) for i in range(slo, last + 1) if i < first or w[i] not in own):
-            return False
-        for j in range(last + 1, shi):
-            if w[j] == "but":
-                near = w[j + 1 : min(shi, j + 7)]
-                pairs = {" ".join(near[n : n + 2]) for n in range(len(near) - 1)}
-                return bool(WAIVER_PREFERENCES & (set(near) | pairs))
-        return False
 
     def _attributed(self, last: int, shi: int) -> str | None:
         """A company's or regulator's rule named after the match in its sentence makes it the
@@ -367,11 +315,11 @@ class TurnClauses:
         while k < shi and not w[k][0].isalnum():
             k += 1
         for c in CONTRAST_NEGATION:
-            if _starts_with(w, k, c):
+            if starts_with(w, k, c):
                 j = k + len(c)
                 for h in CONTRAST_HERE:
                     end = j + len(h)
-                    if _starts_with(w, j, h) and (end >= shi or not w[end][0].isalnum()):
+                    if starts_with(w, j, h) and (end >= shi or not w[end][0].isalnum()):
                         return " ".join((*c, *h))
         return None
 
@@ -397,7 +345,7 @@ class TurnClauses:
                 continue  # "i'm not paying for this anymore cancel it": the scope ended
             # in an "if" antecedent the negation keeps to its own verb phrase: a request verb
             # after it opens the consequent ("if you can't sort it find me someone who can")
-            if len(between) >= 2 and any(x in ("if", "unless") for x in w[clo:i]) and self._consequent_verb(i, first):
+            if len(between) >= 2 and any(x in ("if", "unless") for x in w[clo:i]) and consequent_verb(self.words, i, first):
                 continue
             # a new subject ends the scope, the match's own first word too ("if this isn't
             # fixed I'm cancelling")
@@ -409,10 +357,7 @@ class TurnClauses:
 
     def _cue_at(self, i: int, cues: tuple[tuple[str, ...], ...]) -> tuple[str, ...] | None:
         """The longest cue starting at token i."""
-        for c in _by_first_word(cues).get(self.words[i], ()):
-            if _starts_with(self.words, i, c):
-                return c
-        return None
+        return cue_at(self.words, i, cues)
 
     def _pseudo(self, i: int, cue: tuple[str, ...]) -> bool:
         """Whether the negation cue at token i does not negate. A run of "no no no ..." is
@@ -452,6 +397,11 @@ class TurnClauses:
             return True  # "No, ..." / "No." is an answer, not a negation of what follows
         if key in ("nah",) and nxt in SUBJECTS:
             return True
+        if key == "cba":
+            # typed "can't be bothered" before a gerund or "with" ("cba asking", "cba with
+            # this"); never the bank CBA ("moved to cba", "cba bank")
+            prev = w[i - 1] if i > 0 else ""
+            return not ((nxt == "with" or (len(nxt) > 4 and nxt.endswith("ing"))) and prev not in CBA_BANK_BEFORE)
         if i > 0 and w[i - 1] in WHY:
             return True  # "why don't you ..."
         # "if not", handled as hypothetical; "or not" is a question tag ("can call your
@@ -483,7 +433,7 @@ class TurnClauses:
         w, k = self.words, clo
         while k < len(w) and (w[k] in FILLERS or not w[k][0].isalnum()):
             k += 1
-        return any(_starts_with(w, k, r) for r in REQUEST_OPENERS)
+        return any(starts_with(w, k, r) for r in REQUEST_OPENERS)
 
     def _question(self, clo: int, chi: int, slo: int, shi: int) -> str | None:
         w = self.words
@@ -494,7 +444,7 @@ class TurnClauses:
         if k >= chi:
             return None
         for r in REQUEST_OPENERS:
-            if _starts_with(w, k, r):
+            if starts_with(w, k, r):
                 return None
         ends_q = chi < len(w) and w[chi] == "?"
         sentence_q = shi < len(w) and w[shi] == "?"
@@ -546,7 +496,7 @@ class TurnClauses:
                 w[i] in TERMINATORS or ((w[i] in COORDINATORS or w[i] in WEAK) and nxt in SUBJECTS)
             ):
                 break  # a new clause: "she said X, and I want Y" / "someone told me, I want Y"
-            phrase = next((p for p in REPORTING_PHRASES if _starts_with(w, i, p)), None)
+            phrase = next((p for p in REPORTING_PHRASES if starts_with(w, i, p)), None)
             if phrase is None and w[i] not in REPORTING:
                 continue
             if phrase in PASSIVE_REPORT:
@@ -631,7 +581,7 @@ class TurnClauses:
             for k in range(i + len(cue) + 1, first + 1 if w[first] in SUBJECTS or w[first] in IF_CONSEQUENT_VERBS else first):
                 if i > first or cue in OUT_OF_MY_HANDS or cue in COMPLEMENT_CUES:
                     break
-                if w[k] == "then" or (w[k] in SUBJECTS and w[k - 1] not in NEG_RAISERS) or self._consequent_verb(i + len(cue), k):
+                if w[k] == "then" or (w[k] in SUBJECTS and w[k - 1] not in NEG_RAISERS) or consequent_verb(self.words, i + len(cue), k):
                     stop = True
                     break
             if stop:

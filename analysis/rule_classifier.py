@@ -96,8 +96,9 @@ def lexical_features(texts: list[str]) -> Any:
 
 def _most_words_add(weights: np.ndarray | None) -> np.ndarray:
     """most[K]: the most the word features of a text with at most K distinct features can add
-    to the logit (binary, L2-normalised: the best j <= K positive weights over sqrt(j)). A text
-    of n tokens has at most 2n features (unigrams and bigrams)."""
+    to the logit (binary, L2-normalised: the best j <= K positive weights over sqrt(j)). K for
+    a text is `_max_features`: its words and bigrams and, with `char_ngrams`, each word's
+    character n-grams."""
     if weights is None:
         return np.zeros(1)
     w = np.sort(np.clip(weights, 0.0, None))[::-1]
@@ -119,13 +120,37 @@ def heads_digest() -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+class HeadsFileError(ValueError):
+    """The heads file was fitted with other word features than this code computes."""
+
+
+def heads_from_document(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The heads of a parsed heads file, after checking that its "lexical" block is the
+    `LEXICAL` this code hashes with and each head's lexical_weights has one weight per
+    bucket. A file fitted with other settings (`bench/rules_classifier.py --n-features` or
+    `--char-ngrams` written over the shipped file) would otherwise be read with the wrong
+    feature indices and score silently wrong."""
+    heads: dict[str, dict[str, Any]] = doc["heads"]
+    want = json.loads(json.dumps({**LEXICAL, "binary": True, "norm": "l2"}))
+    got = doc.get("lexical")
+    if any(h.get("lexical_weights") is not None for h in heads.values()) and got != want:
+        raise HeadsFileError(f"rules_classifier.json was fitted with lexical settings {got}, "
+                             f"but the code computes {want}: refit the heads (bench/rules_classifier.py)")  # fmt: skip
+    for name, h in heads.items():
+        lw = h.get("lexical_weights")
+        if lw is not None and len(lw) != LEXICAL["n_features"]:
+            raise HeadsFileError(f"rules_classifier.json head {name!r} has {len(lw)} lexical weights, "
+                                 f"the code hashes into {LEXICAL['n_features']} buckets: refit the heads")  # fmt: skip
+    return heads
+
+
 @lru_cache(maxsize=1)
 def classifier_heads() -> dict[str, dict[str, Any]]:
     """The learned heads of `classifier` conditions (analysis/rules_classifier.json): flag
-    name -> weights, intercept, threshold, speaker."""
+    name -> weights, intercept, threshold, speaker; checked against `LEXICAL`
+    (`heads_from_document`)."""
     text = resources.files("analysis").joinpath("rules_classifier.json").read_text("utf-8")
-    heads: dict[str, dict[str, Any]] = json.loads(text)["heads"]
-    return heads
+    return heads_from_document(json.loads(text))
 
 
 class HeadScorer:

@@ -278,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--evaluate-only", action="store_true", help="print the leave-one-batch-out test, write nothing")
     ap.add_argument("--no-test", action="store_true", help="skip the leave-one-batch-out test")
     ap.add_argument("--cache", default=None, help="JSON file caching the frozen rules' flags (per batch and commit)")
-    ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--out", default=None, help=f"heads file to write (default {OUT}, the shipped one)")
     ap.add_argument("--weights", choices=["none", "batch"], default=WEIGHTS, help="training weights per batch")
     ap.add_argument("--char-ngrams", default=None, metavar="LO,HI",
                     help="each word's character n-grams hashed too, or 'none' (exploration; the condition reads LEXICAL)")
@@ -286,6 +286,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--target", action="append", default=[], metavar="FLAG=P",
                     help="override a flag's out-of-fold precision target for its threshold (exploration)")
     args = ap.parse_args(argv)
+    if (args.char_ngrams or args.n_features) and (args.out is None or Path(args.out).resolve() == OUT.resolve()):
+        # the shipped file must match the LEXICAL the code computes (classifier_heads checks)
+        ap.error("--char-ngrams / --n-features change the word features: give --out a file other than the shipped one")
+    args.out = args.out or str(OUT)
     _set_weights(args.weights)
     from analysis.rule_classifier import LEXICAL
 

@@ -6,12 +6,14 @@ are written for these tests, not copied from any labelled set."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from rules_helpers import _kinds, family_cases
 
 from analysis.clauses import TurnClauses
-from analysis.rules import RuleEngine, classifier_heads, compile_condition
+from analysis.rules import RuleEngine, compile_condition
 from store.records import Interaction, Turn
 
 CHURN_V7 = [
@@ -130,23 +132,209 @@ def _context_condition() -> object:
     return compile_condition({"phrase": ["cancel it $"], "speaker": "customer", "context": "churn_risk"}, "t")
 
 
-def test_the_context_modifier_scores_with_the_heads_code_path() -> None:
-    """`context` reads the head through the classifier's own scoring (one code path): the
-    probability it reports for a turn is the one `ClassifierCondition` computes."""
-    from analysis.conditions import RuleContext
-    from analysis.rule_classifier import head_scorer
+def _independent_logit(head: dict, lexical: dict, text: str, v: np.ndarray) -> float:
+    """The head's logit computed here from the file alone, not by the code under test: the
+    vector's dot product + intercept + the binary, L2-normalised hashed words (CRC-32 of each
+    word, each bigram and each "#"-prefixed character n-gram of " word ")."""
+    import re
+    import zlib
 
-    heads = classifier_heads()
-    head = heads["churn_risk"]
+    assert lexical["ngram_range"] == [1, 2] and lexical["hash"] == "crc32" and lexical["binary"] and lexical["norm"] == "l2"
+    lw = np.asarray(head["lexical_weights"], dtype=np.float64)
+    n = len(lw)
+    toks = re.findall(lexical["token_pattern"], text.lower())
+    feats = {zlib.crc32(t.encode()) % n for t in toks} | {zlib.crc32(f"{a} {b}".encode()) % n for a, b in pairwise(toks)}
+    lo, hi = lexical["char_ngrams"]
+    for t in set(toks):
+        p = f" {t} "
+        feats |= {zlib.crc32(("#" + p[i : i + k]).encode()) % n for k in range(lo, hi + 1) for i in range(len(p) - k + 1)}
+    lex = sum(lw[i] for i in feats) / np.sqrt(len(feats))
+    return float(v.astype(np.float64) @ np.asarray(head["weights"], dtype=np.float64) + head["intercept"] + lex)
+
+
+@pytest.mark.parametrize("margin", [0.05, -0.05])
+def test_the_context_modifier_scores_with_the_heads_code_path(margin: float) -> None:
+    """`context` reads the head's probability the way the heads file defines it: checked
+    against a probability computed here from the file's weights (not the code's scorer), on a
+    vector placed just above and just below the threshold, where the word features decide."""
+    import json
+    from importlib import resources
+
+    from analysis.conditions import RuleContext
+
+    doc = json.loads(resources.files("analysis").joinpath("rules_classifier.json").read_text("utf-8"))
+    head = doc["heads"]["churn_risk"]
+    w = np.asarray(head["weights"], dtype=np.float64)
     rng = np.random.default_rng(7)
-    v = rng.standard_normal(len(head["weights"])).astype(np.float32)
-    v /= np.linalg.norm(v)
+    r = rng.standard_normal(len(w))
+    r /= np.linalg.norm(r)
     text = "this is the last straw, cancel it"
-    scorer = head_scorer("churn_risk")
-    want = float(scorer.probs([text], v[None, :])[0])
+    # move r along w so the full logit lands `margin` from the threshold's logit
+    target = float(np.log(head["threshold"] / (1 - head["threshold"]))) + margin
+    base = _independent_logit(head, doc["lexical"], text, r.astype(np.float32))
+    v = (r + (target - base) * w / float(w @ w)).astype(np.float32)
+    z = _independent_logit(head, doc["lexical"], text, v)
+    assert abs(z - target) < 1e-3
+    want = 1.0 / (1.0 + np.exp(-z))
     turn = Turn(0, "customer", text)
     ctx = RuleContext(Interaction("chat", "t", "x", "h", turns=[turn]), {}, v[None, :])
-    cond = _context_condition()
-    ok, said = cond._context(ctx, 0)  # type: ignore[attr-defined]
+    ok, said = _context_condition()._context(ctx, 0)  # type: ignore[attr-defined]
     assert f"{want:.2f}" in said
-    assert ok is (want >= head["threshold"])
+    assert ok is (margin > 0)
+
+
+# review of the v7 round: a waiver cue must govern the match, "could you" asks, and after
+# "but" a first-person preference is needed (not any "first" or "happy")
+WAIVER_NOT_WAIVED = [
+    ("churn_risk", "Could you cancel my subscription, but first tell me the final bill"),
+    ("churn_risk", "Could you cancel my account please, but I'm not happy about the fee"),
+    ("churn_risk", "Sorry, could you cancel my account, but first give me the final balance"),
+    ("churn_risk", "I'm free to cancel my contract now, but first send me the final bill"),
+    ("churn_risk", "I'm entitled to compensation so I want to cancel, but first I need the refund"),
+    ("churn_risk", "I'm entitled to a refund, so cancel my contract but first send the refund"),
+    ("escalation_request", "Could you put me through to a manager, but first tell me your name"),
+]
+
+
+@pytest.mark.parametrize(("flag", "text"), WAIVER_NOT_WAIVED)
+def test_a_request_with_a_waiver_word_elsewhere_still_flags(shipped: RuleEngine, flag: str, text: str) -> None:
+    assert flag in _kinds(shipped, "customer", text)
+
+
+def test_a_waiver_cue_must_govern_the_match() -> None:
+    assert _read("i'm entitled to escalate it but i'd rather you just fix it", "escalate it").startswith("hypothetical")
+    assert _read("i could cancel it but i'm happy to hold off", "cancel it").startswith("hypothetical")
+    assert _read("could you cancel it but first tell me the bill", "cancel it") == "affirmative statement"
+    assert _read("i'm entitled to a refund so cancel it but first send the refund", "cancel it") == "affirmative statement"
+    assert _read("i'm free to cancel it now but i'm not happy", "cancel it") == "affirmative statement"
+
+
+
+# "cba" negates as typed "can't be bothered", never the bank CBA
+@pytest.mark.parametrize("text", ["i have moved to cba so close my account please",
+                                  "we bank with cba now so please close my account"])
+def test_the_bank_cba_is_not_a_negation(shipped: RuleEngine, text: str) -> None:
+    assert "churn_risk" in _kinds(shipped, "customer", text)
+
+
+def test_cba_negates_only_before_a_gerund_or_with() -> None:
+    assert _read("cba with chasing a manager", "chasing a manager").startswith("negated by 'cba'")
+    assert _read("cba asking for a manager", "asking for a manager").startswith("negated by 'cba'")
+    assert not _read("moved to cba so close my account", "close my account").startswith("negated")
+    assert not _read("cba bank close my account", "close my account").startswith("negated")
+
+
+# an "I'd" that opens the match itself is a promise or threat, not "what I would do": only
+# the "id"-heard opener ("id promise if i could") reads unreal there, and the "if" clause of
+# the unreal form has a first-person or "it" subject ("if i could", "if it were up to me")
+@pytest.mark.parametrize(("flag", "speaker", "text"), [
+    ("prohibited_phrase", "agent", "i'd stake my reputation on it, but you'll need to be in between 8 and 12"),
+    ("prohibited_phrase", "agent", "i'd bet my job on that if you can confirm the address"),
+])  # fmt: skip
+def test_an_opening_id_promise_or_conditional_threat_still_flags(shipped: RuleEngine, flag: str, speaker: str,
+                                                                   text: str) -> None:  # fmt: skip
+    assert flag in _kinds(shipped, speaker, text)
+
+
+def test_the_unreal_if_needs_a_first_person_or_it_subject() -> None:
+    assert _read("i'd cancel it if it were up to me", "cancel it").startswith("hypothetical")
+    assert _read("i'd cancel it if i could", "cancel it").startswith("hypothetical")
+    # a condition on the listener is a threat that counts (no shipped phrase matches "id
+    # leave" yet; the reading is what this round changed)
+    assert _read("id leave if you were to put the price up again", "id leave") == "affirmative statement"
+    assert _read("id leave if you were to put the price up again", "leave") == "affirmative statement"
+
+
+# look-alikes of the v7 round's new phrases (review): a misheard "close" only right before a
+# possessive, only a season/battle/annual pass, "gimme" only with the manager as its object,
+# a purchase "from now on", notice at work, and leaving the bank building
+@pytest.mark.parametrize(("flag", "text"), [
+    ("churn_risk", "I ordered some clothes on my account last week and they haven't come"),
+    ("churn_risk", "can you stop sending the boarding pass by text"),
+    ("escalation_request", "gimme a minute, the manager at my work is calling"),
+    ("churn_risk", "I'll be getting a new phone in the future"),
+    ("churn_risk", "i'm handing in my notice at work so money is tight"),
+    ("churn_risk", "I'm leaving the bank now, I'll call back from home"),
+])
+def test_look_alikes_of_the_v7_phrases_do_not_flag(shipped: RuleEngine, flag: str, text: str) -> None:
+    assert flag not in _kinds(shipped, "customer", text)
+
+
+@pytest.mark.parametrize(("flag", "text"), [
+    ("churn_risk", "i need to clothes my account please"),
+    ("churn_risk", "cancel my annual pass please"),
+    ("escalation_request", "gimme your manager now"),
+    ("churn_risk", "i'm leaving the bank, close my account"),
+])
+def test_the_narrowed_v7_phrases_still_flag(shipped: RuleEngine, flag: str, text: str) -> None:
+    assert flag in _kinds(shipped, "customer", text)
+
+
+def _shipped_heads_document() -> dict:
+    import json
+    from importlib import resources
+
+    return json.loads(resources.files("analysis").joinpath("rules_classifier.json").read_text("utf-8"))
+
+
+def test_a_heads_file_fitted_with_other_word_features_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A heads file written by `bench/rules_classifier.py --n-features/--char-ngrams` is read
+    with other feature indices than it was fitted on: a clear error, not wrong scores."""
+    from analysis.rule_classifier import LEXICAL, HeadsFileError, heads_from_document
+
+    assert set(heads_from_document(_shipped_heads_document())) >= {"churn_risk"}
+    doc = _shipped_heads_document()
+    doc["lexical"]["char_ngrams"] = None
+    with pytest.raises(HeadsFileError, match="lexical settings"):
+        heads_from_document(doc)
+    doc = _shipped_heads_document()
+    doc["heads"]["churn_risk"]["lexical_weights"] = doc["heads"]["churn_risk"]["lexical_weights"][:4096]
+    with pytest.raises(HeadsFileError, match="4096 lexical weights"):
+        heads_from_document(doc)
+    monkeypatch.setitem(LEXICAL, "n_features", 4096)
+    with pytest.raises(HeadsFileError, match="lexical settings"):
+        heads_from_document(_shipped_heads_document())
+
+
+def test_the_heads_bench_refuses_feature_flags_over_the_shipped_file() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for extra in (["--n-features", "4096"], ["--char-ngrams", "none", "--out", str(root / "analysis" / "rules_classifier.json")]):
+        r = subprocess.run([sys.executable, str(root / "bench" / "rules_classifier.py"), *extra],
+                           capture_output=True, text=True, cwd=root, timeout=120)  # fmt: skip
+        assert r.returncode == 2, r.stderr
+        assert "give --out a file other than the shipped one" in r.stderr
+
+
+@pytest.mark.parametrize(("flag", "text"), [
+    ("churn_risk", "i wanna clothes my acount today"),  # heard and typed
+    ("churn_risk", "if this isn't fixed i'm cancelling the pass"),
+    ("churn_risk", "i'm deleting the app and cancelling my pass"),
+])
+def test_the_narrowed_v7_phrases_keep_their_typed_and_pass_forms(shipped: RuleEngine, flag: str, text: str) -> None:
+    assert flag in _kinds(shipped, "customer", text)
+
+
+def test_a_waiver_cue_three_words_before_still_governs() -> None:
+    t = "i know i could ask for escalation to a supervisor, but i would prefer to settle it with you"
+    assert _read(t, "a supervisor").startswith("hypothetical")
+    assert _read("i'm entitled to a refund, so cancel it but i'd rather not", "cancel it") == "affirmative statement"
+    # the cue's own verb phrase may run on to the match ("could request escalation to a manager")
+    t = "I am aware that I could request escalation to a manager, but I would prefer to fix it with you."
+    assert _read(t, "manager").startswith("hypothetical")
+    assert _read("i could see that you cancel it but i'd rather not", "cancel it") == "affirmative statement"
+
+
+def test_a_clause_that_holds_the_waiver_cue_reads_waived() -> None:
+    """The classifier reads each clause whole: a cue inside the clause governs it too."""
+    t = "I know I could ask for escalation to a supervisor, but I would prefer to fix it with you."
+    tc = TurnClauses(t)
+    a, b = tc.clauses()[0]
+    assert tc.read(a, b).describe().startswith("hypothetical")
+    t = "Could you ask for escalation to a supervisor, but first tell me your name."
+    tc = TurnClauses(t)
+    a, b = tc.clauses()[0]
+    assert not tc.read(a, b).describe().startswith("hypothetical")
