@@ -86,7 +86,7 @@ def analysed_setup(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_kill_analyze_calls_and_text_then_rescore_keeps_reviews(analysed_setup) -> None:  # type: ignore[no-untyped-def]
     cfg, db, env = analysed_setup
     db_check = lambda i: _check_opens(db)  # noqa: E731
-    kill_loop(cli(cfg, "analyze"), seed=51, kills=default_kills(3), window=(2.0, 40.0), env=env,
+    kill_loop(cli(cfg, "analyze"), seed=51, kills=default_kills(2), window=(2.0, 40.0), env=env,
               cwd=db.parent, between=db_check)
     _check_opens(db)
     _no_duplicates(db)
@@ -102,7 +102,7 @@ def test_kill_analyze_calls_and_text_then_rescore_keeps_reviews(analysed_setup) 
         fid = s.conn.execute("SELECT min(id) FROM flags WHERE active").fetchone()[0]
         assert fid is not None
         flags_q.set_review(s, int(fid), "confirmed", "qa-lead", "checked", via="test")
-    kill_loop(cli(cfg, "analyze", "--rescore"), seed=52, kills=default_kills(2), window=(2.0, 40.0),
+    kill_loop(cli(cfg, "analyze", "--rescore"), seed=52, kills=default_kills(1), window=(2.0, 40.0),
               env=env, cwd=db.parent, between=db_check)
     _no_duplicates(db)
     with Store.open(db) as s:
@@ -117,7 +117,7 @@ def test_kill_patterns_run(analysed_setup) -> None:  # type: ignore[no-untyped-d
     with Store.open(db) as s:
         fid = s.conn.execute("SELECT min(id) FROM flags WHERE active").fetchone()[0]
         flags_q.set_review(s, int(fid), "dismissed", "qa-lead", "fine", via="test")
-    run = kill_loop(cli(cfg, "patterns", "run"), seed=61, kills=default_kills(3), window=(1.0, 20.0),
+    run = kill_loop(cli(cfg, "patterns", "run"), seed=61, kills=default_kills(2), window=(1.0, 20.0),
                     env=env, cwd=db.parent, between=lambda i: _check_opens(db))
     assert run.kills >= 1
     _check_opens(db)
@@ -169,7 +169,7 @@ def test_kill_serve_with_slack_alerts(tmp_path: Path) -> None:
             zd.populate(5, start_id=added[0] + 1, seed=i)
             added[0] += 5
 
-        kill_loop(cli(cfg, "serve"), seed=71, kills=default_kills(3), window=(5.0, 45.0), env=env,
+        kill_loop(cli(cfg, "serve"), seed=71, kills=default_kills(1), window=(5.0, 45.0), env=env,
                   cwd=tmp_path, between=more, finish=False)
         # Run to completion: until the service has analysed every ticket, then stop it.
         proc = subprocess.Popen(cli(cfg, "serve"), env=env, cwd=tmp_path, stdout=subprocess.PIPE,

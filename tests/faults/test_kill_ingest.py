@@ -113,7 +113,7 @@ def test_kill_maildir_and_mbox_ingest(tmp_path: Path) -> None:
             _check_opens(db)
         added.append(write_maildir(tmp_path / "mail", 20, start=5000 + 20 * i))
 
-    kill_loop(cli(cfg, "ingest"), seed=11, kills=default_kills(4), window=(0.5, 4.0),
+    kill_loop(cli(cfg, "ingest"), seed=11, kills=default_kills(2), window=(0.5, 4.0),
               cwd=tmp_path, between=more)
     _check_opens(db)
     t = _email_tally(db, "maildir:%", ids.union(*added))
@@ -135,7 +135,7 @@ def test_kill_imap_ingest(tmp_path: Path, dovecot) -> None:  # type: ignore[no-u
     from mailtesting import PASSWORD
 
     db = tmp_path / "kill.duckdb"
-    run = kill_loop(cli(cfg, "ingest"), seed=21, kills=default_kills(3), window=(0.5, 5.0),
+    run = kill_loop(cli(cfg, "ingest"), seed=21, kills=default_kills(2), window=(0.5, 5.0),
                     env=cli_env(IMAP_PW=PASSWORD), cwd=tmp_path,
                     between=lambda i: _check_opens(db) if db.exists() else None)
     assert run.kills >= 1
@@ -161,7 +161,7 @@ def test_kill_chat_vendor_ingest(tmp_path: Path) -> None:
         )
         env = cli_env(ZD_TOKEN="zd-token", IC_TOKEN=ic.token, FR_TOKEN=fr.token)
         db = tmp_path / "kill.duckdb"
-        kill_loop(cli(cfg, "ingest"), seed=31, kills=default_kills(4), window=(0.5, 5.0), env=env,
+        kill_loop(cli(cfg, "ingest"), seed=31, kills=default_kills(2), window=(0.5, 5.0), env=env,
                   cwd=tmp_path, between=lambda i: _check_opens(db) if db.exists() else None)
     _check_opens(db)
     for src, expected in (("zendesk:zd", {str(i) for i in range(1, 121)}),
@@ -208,7 +208,7 @@ def test_kill_dropfolder_ingest(tmp_path: Path) -> None:
     cfg.write_text('[store]\npath = "kill.duckdb"\n[dropfolder]\npath = "drop"\n'
                    'settle_seconds = 0\nbatch_size = 10\nmax_attempts = 1\n')
     db = tmp_path / "kill.duckdb"
-    kill_loop(cli(cfg, "ingest"), seed=41, kills=default_kills(4), window=(0.5, 6.0), cwd=tmp_path,
+    kill_loop(cli(cfg, "ingest"), seed=41, kills=default_kills(2), window=(0.5, 6.0), cwd=tmp_path,
               ok_codes=(0, 1), between=lambda i: _check_opens(db) if db.exists() else None)
     _check_opens(db)
     t = tally_items(db, "dropfolder", shas | bad)
