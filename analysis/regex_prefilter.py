@@ -23,6 +23,7 @@ non-ASCII text always runs the regex and a set with a non-ASCII string is not us
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 
@@ -31,6 +32,8 @@ try:  # the parser re.compile uses (Python 3.11+: re._parser; sre_parse is its o
     import re._parser as _p
 except ImportError:  # pragma: no cover - an interpreter without it: no pre-check at all
     _c = _p = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
 
 #: at most this many strings in one exact set (past it a run of literals is cut short: the
 #: part so far is still required)
@@ -178,3 +181,32 @@ class PatternFilter:
             if s in low:
                 present |= 1 << i
         return [all(present & m for m in ms) for ms in self.masks]
+
+
+#: a pattern shaped like the cue lists' and what every match of it must contain
+_PROBE = (r"\b(?:um+ )*that (?:fixed|sorted) it\b", {frozenset({"fixed", "sorted"})})
+
+
+def _reader_works() -> bool:
+    """Whether this interpreter's `re._parser` still has the tuple layout the reader was
+    written for (Python 3.11). It is private API: a later Python may change it, and then
+    the reader must switch the pre-check off (every regex runs, as before it existed)
+    instead of failing while a cue list's filter is built or, worse, requiring the wrong
+    strings. Checked once, at import, on a pattern whose required words are known."""
+    if _p is None:
+        return False
+    pattern, must = _PROBE
+    try:
+        _exact, reqs = _seq(_p.parse(pattern, re.IGNORECASE))
+    except Exception as exc:  # the reader's own failure on a changed layout, whatever its type
+        log.warning("regex pre-check off: re._parser has a layout this reader does not know (%r)", exc)
+        return False
+    if not must <= {frozenset(r) for r in reqs}:
+        log.warning("regex pre-check off: re._parser gave %r for a known pattern", reqs)
+        return False
+    return True
+
+
+if not _reader_works():
+    _c = _p = None  # type: ignore[assignment]
+

@@ -97,3 +97,17 @@ def test_unreadable_or_non_ascii_always_runs() -> None:
     # ... and a non-ASCII letter of the regex matches an ASCII one: its set is not used
     long_s = re.compile("\u017fave (?:it|that)", re.I)
     assert long_s.search("save it") and may_match(long_s, "save it") and not may_match(long_s, "save me")
+
+
+def test_a_changed_parser_layout_turns_the_pre_check_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from analysis import regex_prefilter as rp
+
+    assert rp._reader_works()  # this interpreter's layout is the one the reader knows
+
+    def changed(items: object) -> object:
+        raise IndexError("tuple index out of range")  # what a reshaped node would give
+
+    monkeypatch.setattr(rp, "_seq", changed)
+    assert not rp._reader_works()
+    monkeypatch.setattr(rp, "_seq", lambda items: (None, [{"wrong"}]))
+    assert not rp._reader_works()
