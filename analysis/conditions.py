@@ -366,7 +366,7 @@ class PhraseCondition(_TextCondition):
             phrases, fuzzy=fuzzy, phonetic=phonetic
         )  # once per rule set, not per turn
         self.compiled = self.set.compiled
-        self.own = [frozenset(cp.words) for cp in self.compiled]
+        self.own = [cp.wordset for cp in self.compiled]
 
     def _candidates(self, ctx: RuleContext, i: int) -> Iterator[tuple[Match, frozenset[str]]]:
         """The best first match over all phrases (as before clause reading), then the rest.

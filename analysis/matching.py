@@ -54,12 +54,14 @@ def expand_alternatives(text: str) -> list[str]:
     m = _ALTERNATION.search(text)
     if m is None:
         return [" ".join(text.split())]
-    out: list[str] = []
+    # a dict keeps first-seen order and dedupes in O(1): a family line of four slots expands
+    # to thousands of phrases, and a list's `in` made loading the shipped rules take seconds
+    out: dict[str, None] = {}
     for alt in m.group(1).split("|"):
         for rest in expand_alternatives(text[: m.start()] + alt + text[m.end() :]):
-            if rest and rest not in out:
-                out.append(rest)
-    return out
+            if rest:
+                out.setdefault(rest)
+    return list(out)
 
 
 def normalise(text: str) -> str:
@@ -202,7 +204,9 @@ class CompiledPhrase:
     """One phrase prepared once per rule set: its normalised words, regex and Metaphone codes.
 
     Building these per turn (as `find_phrase` with a string does) costs more than the match
-    itself on short turns, so the rules engine compiles every phrase when it loads.
+    itself on short turns, so the rules engine compiles every phrase when it loads. Build them
+    with `compile_phrase`, which shares one per phrase text across rule sets (a compiled
+    phrase holds no per-turn state; its regex is compiled on first use and then reused).
     """
 
     __slots__ = ("_pattern", "at_end", "codes", "codeset", "past", "phrase", "target", "words", "wordset")
@@ -238,6 +242,18 @@ class CompiledPhrase:
         return len(self.codeset - tt.codeset) <= (1 if len(self.codes) >= 4 else 0)
 
 
+@lru_cache(maxsize=1 << 17)
+def compile_phrase(phrase: str) -> CompiledPhrase:
+    """The `CompiledPhrase` of `phrase`, shared by every rule set that lists it.
+
+    Why: the config validates its rules by compiling them, and every engine built from that
+    config (the analyzer, `convoscope score`, each test) compiles them again; the shipped
+    families expand to tens of thousands of phrases, so without sharing each load costs
+    seconds of CPU (every CLI command paid it, since loading the config validates the rules).
+    """
+    return CompiledPhrase(phrase)
+
+
 def fuzzy_cutoff(fuzzy: float) -> float:
     """The alignment score below which a fuzzy match of at least `fuzzy` is not looked for:
     widening an alignment to whole words changes its score by a few points, not by ten."""
@@ -251,7 +267,7 @@ class PhraseSet:
     __slots__ = ("by_code", "by_first", "compiled", "fuzzy", "phonetic", "targets")
 
     def __init__(self, phrases: Sequence[str], *, fuzzy: float = 85.0, phonetic: bool = True) -> None:
-        self.compiled = [CompiledPhrase(p) for p in phrases]
+        self.compiled = [compile_phrase(p) for p in phrases]
         self.compiled = [cp for cp in self.compiled if cp.target]
         self.targets = [cp.target for cp in self.compiled]
         self.fuzzy, self.phonetic = fuzzy, phonetic

@@ -190,12 +190,12 @@ def _str_list(v: Any, where: str) -> list[str]:
 
 def _phrases(v: Any, where: str) -> list[str]:
     """A phrase list with its `{a|b}` alternatives spelled out (`expand_alternatives`)."""
-    out: list[str] = []
+    out: dict[str, None] = {}  # first-seen order, O(1) dedupe (lists expand to thousands)
     for p in _str_list(v, where):
         if p.count("{") != p.count("}"):
             raise ValueError(f"{where}: unbalanced braces in {p!r}")
-        out.extend(x for x in expand_alternatives(p) if x not in out)
-    return out
+        out.update(dict.fromkeys(expand_alternatives(p)))
+    return list(out)
 
 
 def _near_side(v: Any, where: str) -> str | list[str]:
