@@ -16,12 +16,14 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from analysis.clauses import Reading, TurnClauses
 from analysis.matching import (
+    CompiledPhrase,
     Match,
     NearSide,
     PhraseSet,
@@ -365,8 +367,16 @@ class PhraseCondition(_TextCondition):
         self.set = PhraseSet(
             phrases, fuzzy=fuzzy, phonetic=phonetic
         )  # once per rule set, not per turn
-        self.compiled = self.set.compiled
-        self.own = [cp.wordset for cp in self.compiled]
+
+    @property
+    def compiled(self) -> list[CompiledPhrase]:
+        """The compiled phrases (built on first use: see `PhraseSet`)."""
+        return self.set.compiled
+
+    @cached_property
+    def own(self) -> list[frozenset[str]]:
+        """Each phrase's own words, for the clause reader (which must not read them as cues)."""
+        return [cp.wordset for cp in self.set.compiled]
 
     def _candidates(self, ctx: RuleContext, i: int) -> Iterator[tuple[Match, frozenset[str]]]:
         """The best first match over all phrases (as before clause reading), then the rest.

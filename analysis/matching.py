@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import jellyfish
 from rapidfuzz import fuzz, process
@@ -262,26 +263,48 @@ def fuzzy_cutoff(fuzzy: float) -> float:
 
 class PhraseSet:
     """The phrases of one rule condition, compiled once, with a prefilter that tells in one
-    C pass per turn which of them can match at all (most turns match none)."""
+    C pass per turn which of them can match at all (most turns match none).
 
-    __slots__ = ("by_code", "by_first", "compiled", "fuzzy", "phonetic", "targets")
+    The phrases are compiled and indexed on first use, not when the set is made: loading a
+    config validates its rules by building their conditions, and most commands (`review`,
+    `ask`, `export`, the TUI) never match a phrase, so they should not pay the shipped
+    families' tens of thousands of phrases (about a second of CPU per process).
+    """
+
+    __slots__ = ("_phrases", "by_code", "by_first", "compiled", "fuzzy", "phonetic", "targets")
+
+    compiled: list[CompiledPhrase]
+    targets: list[str]
+    #: first word -> last word -> the phrases that start and end with them (the exact
+    #: layer's index: an expanded list such as "{moving to|going to} {sky|bt|...}" has
+    #: hundreds of phrases per first word, but few whose last word is in the turn too)
+    by_first: dict[str, dict[str, list[int]]]
+    #: Metaphone code -> the phrases that cannot sound in a turn without it (the first
+    #: code; for long phrases, which may miss one word, the first or the second)
+    by_code: dict[str, set[int]]
 
     def __init__(self, phrases: Sequence[str], *, fuzzy: float = 85.0, phonetic: bool = True) -> None:
-        self.compiled = [compile_phrase(p) for p in phrases]
-        self.compiled = [cp for cp in self.compiled if cp.target]
-        self.targets = [cp.target for cp in self.compiled]
+        self._phrases = tuple(phrases)
         self.fuzzy, self.phonetic = fuzzy, phonetic
-        #: first word -> last word -> the phrases that start and end with them (the exact
-        #: layer's index: an expanded list such as "{moving to|going to} {sky|bt|...}" has
-        #: hundreds of phrases per first word, but few whose last word is in the turn too)
-        self.by_first: dict[str, dict[str, list[int]]] = {}
-        #: Metaphone code -> the phrases that cannot sound in a turn without it (the first
-        #: code; for long phrases, which may miss one word, the first or the second)
-        self.by_code: dict[str, set[int]] = {}
-        for k, cp in enumerate(self.compiled):
-            self.by_first.setdefault(cp.words[0], {}).setdefault(cp.words[-1], []).append(k)
+
+    def __getattr__(self, name: str) -> Any:
+        # called only for a slot not yet set: the compiled phrases and their indexes
+        if name in ("compiled", "targets", "by_first", "by_code"):
+            self._build()
+            return object.__getattribute__(self, name)
+        raise AttributeError(name)
+
+    def _build(self) -> None:
+        compiled = [cp for cp in map(compile_phrase, self._phrases) if cp.target]
+        by_first: dict[str, dict[str, list[int]]] = {}
+        by_code: dict[str, set[int]] = {}
+        for k, cp in enumerate(compiled):
+            by_first.setdefault(cp.words[0], {}).setdefault(cp.words[-1], []).append(k)
             for code in cp.codes[: 2 if len(cp.codes) >= 4 else 1]:
-                self.by_code.setdefault(code, set()).add(k)
+                by_code.setdefault(code, set()).add(k)
+        self.targets = [cp.target for cp in compiled]
+        self.by_first, self.by_code = by_first, by_code
+        self.compiled = compiled  # last: once it is set, __getattr__ is not asked again
 
     def spans(self, tt: TurnText) -> list[tuple[int, int, str]]:
         """Every match of every phrase in the turn: (start, end, phrase). For `except` lists,

@@ -129,6 +129,7 @@ def test_the_analysis_key_says_float32_where_int8_falls_back(monkeypatch: pytest
     assert key_options(int8, tmp_path)["encoder_precision"] == "float32"
 
 
+@pytest.mark.slow  # loads the packaged MiniLM
 def test_the_encoder_runs_the_precision_its_key_names(tmp_path: Path) -> None:
     """The key's precision and the loaded encoder's agree (int8 without an export: float32)."""
     from analysis.options import AnalysisOptions, key_options
