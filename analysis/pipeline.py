@@ -231,7 +231,9 @@ class Analyzer:
         if self._classifier is None:
             from analysis.sentiment import load_turn_classifier
 
-            self._classifier = load_turn_classifier(self.sentiment_options, self.cache_dir, self.text_encoder)
+            # VADER reads no encoder pass: loading MiniLM for it cost every VADER run seconds
+            enc = None if self.sentiment_options.backend == "vader" else self.text_encoder
+            self._classifier = load_turn_classifier(self.sentiment_options, self.cache_dir, enc)
         return self._classifier
 
     @property
