@@ -9,6 +9,9 @@ review is read from all of its sentences, by the same head, in the aggregation's
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -67,13 +70,40 @@ def test_long_text_options_are_validated() -> None:
         SentimentOptions(long_text="mean", long_chars=10)
 
 
+def test_the_long_text_reader_takes_a_named_head_and_its_own_priors(tmp_path: Path) -> None:
+    from analysis.sentiment.longtext import reader
+
+    folder = tmp_path / "sentiment" / "abc"
+    folder.mkdir(parents=True)
+    np.savez(folder / "head.npz", weight=np.zeros((3, 8), np.float32), bias=np.zeros(3, np.float32),
+             layers=np.asarray([-1]), labels=np.asarray(LABELS))
+    priors = {"train": {"negative": 0.5, "neutral": 0.3, "positive": 0.2},
+              "agent": {"negative": 0.1, "neutral": 0.7, "positive": 0.2}}
+    (folder / "meta.json").write_text(json.dumps({"label_priors": priors}))
+    served = {"train": {"negative": 0.6, "neutral": 0.2, "positive": 0.2}, "agent": priors["agent"]}
+    off = reader(SentimentOptions(long_model=str(folder)), served)
+    assert not off.mode and not off.is_long("x" * 5000)  # long_text "" reads the first 600 as ever
+    lt = reader(SentimentOptions(long_text="last", long_prior="flat", long_chars=300, long_model=str(folder)), served)
+    assert lt.head is not None and lt.head.labels == LABELS and lt.source == "abc"
+    assert lt.is_long("x" * 301) and not lt.is_long("x" * 300)
+    # the named head's own training priors, not the served model's
+    assert lt.ratio_for("customer") == pytest.approx({"negative": 2.0, "neutral": 1 / 0.3, "positive": 5.0})
+    assert lt.ratio_for("agent") == pytest.approx({"negative": 0.2, "neutral": 0.7 / 0.3, "positive": 1.0})
+    same = reader(SentimentOptions(long_text="mean"), served)  # the served head, its priors, no flat prior
+    assert same.head is None and same.ratio_for("customer") is None
+    assert same.ratio_for("bot") == pytest.approx({"negative": 0.1 / 0.6, "neutral": 3.5, "positive": 1.0})
+    with pytest.raises(FileNotFoundError, match="long_model"):
+        reader(SentimentOptions(long_text="last", long_model=str(tmp_path / "missing")), served)
+
+
 SHORT = ["Thanks, that sorted it.", "This call may be recorded for training purposes.",
          "I've been on hold for an hour and nobody can tell me where my parcel is!", ""]
-#: narration first, the verdict last; 700+ characters, so past any `long_chars` tried here
+#: narration first, the verdict last; ~690 characters: past 600, so the first 600 miss the verdict
 REVIEW = ("The first week was awful: I had headaches every morning, my stomach hurt after every meal "
           "and I was tired all day. I almost stopped taking it twice because the nausea was so bad, and "
           "my doctor had to lower the dose once. I also had trouble sleeping for about ten days. "
           "My old medicine never gave me any of this, and I was angry that nobody had warned me. "
+          "I missed two weeks of work and my family had to look after me while I waited for it to pass. "
           "But after a month everything settled down and the side effects went away completely. "
           "Now my pain is gone, I sleep well and I feel like myself again. "
           "I am so glad I stuck with it, this medicine changed my life and I would recommend it to anyone.")
@@ -85,9 +115,11 @@ def test_short_turns_score_as_before_and_a_long_review_is_read_whole() -> None:
     from analysis.sentiment import load_turn_classifier
     from analysis.sentiment.head import SharedTurnClassifier, sentiment_input
     from analysis.sentiment.longtext import aggregate as agg
-    from tests.analysis.test_encoder import _prepared_cache
+    from analysis.sentiment.training import cached_model
 
-    cache = _prepared_cache()
+    cache = Path(os.environ.get("CONVOSCOPE_CACHE", "~/.cache/convoscope")).expanduser()
+    if cached_model(SentimentOptions(), cache) is None:
+        pytest.fail("the packaged sentiment model is missing: run `convoscope models prepare` (make models) first")
     enc = TextEncoder(EncoderOptions(), cache)
     plain = load_turn_classifier(SentimentOptions(), cache, enc)
     opts = dataclasses.replace(SentimentOptions(), long_text="last", long_chars=300)
