@@ -216,9 +216,8 @@ class SharedTurnClassifier:
                 out.append(_NEUTRAL)
                 continue
             p = {lab: float(v) for lab, v in zip(self.head.labels, probs[i], strict=True)}
-            if i in read_long:  # its speaker's prior is already applied per unit
-                pass
-            elif self.agent_ratio and speakers is not None and speakers[i] in ("agent", "bot"):
+            # a text read long had its speaker's prior applied per unit already
+            if i not in read_long and self.agent_ratio and speakers is not None and speakers[i] in ("agent", "bot"):
                 p = _reweight(p, self.agent_ratio)
             out.append(_from_probs(p))
         return out
