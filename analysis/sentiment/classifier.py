@@ -201,19 +201,27 @@ def load_turn_classifier(options: SentimentOptions, cache_dir: Path, encoder: An
             )
         meta = json.loads((path.parent / META_FILE).read_text()) if (path.parent / META_FILE).is_file() else {}
         ratio = None
+        priors = None
         if options.agent_prior and options.turns:
             priors = meta.get("label_priors") or label_priors(options)  # older meta: count again
             ratio = {c: priors["agent"][c] / priors["train"][c] for c in LABELS if priors["train"].get(c)}
+        if options.long_text and options.long_prior and not options.long_model and priors is None:
+            priors = meta.get("label_priors") or label_priors(options)
         if encoder is None and path.name == HEAD_MODEL_FILE:
             # a lexicon head (recipe v6/v7) has no flair twin: it runs over an encoder pass
             encoder = _process_encoder(cache_dir)
         if encoder is not None:
             from analysis.sentiment.head import HeadUnavailable, load_shared
+            from analysis.sentiment.longtext import reader
 
+            long_text = reader(options, priors)
             try:
-                return load_shared(path, encoder, ratio, bool(meta.get("speaker_input")))
+                return load_shared(path, encoder, ratio, bool(meta.get("speaker_input")), long_text)
             except HeadUnavailable as exc:
                 log.warning("sentiment: not served from the shared encoder pass (%s); loading flair", exc)
+        if options.long_text:
+            log.warning("sentiment: long_text = %r needs the head over the shared encoder pass; "
+                        "flair reads each text as it comes", options.long_text)
         name = f"flair:packaged:{path.parent.name}" + ("+agent-prior" if ratio else "")
         return FlairTurnClassifier(str(path), name, options.batch_size, options.quantize,
                                    speaker_input=bool(meta.get("speaker_input")), agent_ratio=ratio)

@@ -25,6 +25,7 @@ import numpy as np
 from analysis.encoder import TextEncoder, sentence_vectors
 from analysis.sentiment.classifier import _NEUTRAL, TurnSentiment, _from_probs, _reweight
 from analysis.sentiment.corpus import LABELS, normalise
+from analysis.sentiment.longtext import LongText
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +149,47 @@ class SharedTurnClassifier:
     """The packaged classifier served from the shared encoder pass (see module docstring)."""
 
     def __init__(self, encoder: TextEncoder, head: SentimentHead, name: str,
-                 agent_ratio: dict[str, float] | None = None) -> None:
+                 agent_ratio: dict[str, float] | None = None, long_text: LongText | None = None) -> None:
         self.encoder = encoder
         self.head = head
         self.name = name
         self.agent_ratio = agent_ratio
+        self.long_text = long_text or LongText()
+        if self.long_text.mode:
+            self.name += f"+{self.long_text.describe()}"
+
+    def long_probs(self, texts: Sequence[str], speakers: Sequence[str | None]) -> list[np.ndarray | None]:
+        """Class probabilities ([3], `self.head.labels` order) of each long text from its
+        units, read by the long-text head (`long_text.head`, else this one) in one encoder
+        call for all `texts`, each unit's probabilities moved to its speaker's prior (flat for
+        a customer with `long_prior = "flat"`, the agent prior for an agent or bot) before
+        they are averaged; None for a text with no unit left after normalising (it keeps the
+        reading of its first characters)."""
+        from analysis.sentiment.longtext import aggregate, split_units
+
+        lt = self.long_text
+        head = lt.head or self.head
+        per_text = [[u for u in (normalise(x) for x in split_units(t, lt.unit_chars, TURN_CHARS)) if u]
+                    for t in texts]
+        flat = [u for units in per_text for u in units]
+        if not flat:
+            return [None] * len(texts)
+        probs = head.probs(self.encoder.pooled(flat), flat if head.lexicon else None)
+        order = [head.labels.index(lab) for lab in self.head.labels]  # the long head's columns, reordered
+        out: list[np.ndarray | None] = []
+        at = 0
+        for units, speaker in zip(per_text, speakers, strict=True):
+            rows = probs[at:at + len(units)].astype(np.float64)
+            at += len(units)
+            if not units:
+                out.append(None)
+                continue
+            ratio = lt.ratio_for(speaker)
+            if ratio is not None:
+                rows = rows * np.asarray([ratio.get(lab, 1.0) for lab in head.labels])
+                rows = rows / rows.sum(axis=1, keepdims=True)
+            out.append(aggregate(lt.mode, units, rows, head.labels)[order])
+        return out
 
     def from_pooled(self, texts: Sequence[str], pooled: np.ndarray,
                     speakers: Sequence[str | None] | None = None) -> list[TurnSentiment]:
@@ -162,13 +199,25 @@ class SharedTurnClassifier:
             raise ValueError(f"{len(texts)} texts but {len(speakers)} speakers")
         inputs = [sentiment_input(t) for t in texts] if self.head.lexicon else None
         probs = self.head.probs(pooled, inputs) if len(texts) else np.zeros((0, 3))
+        # long texts (only with `long_text` set): their units, in a call of their own, so
+        # the short turns' encoder batches and head rows are exactly those of before
+        longs = [i for i, t in enumerate(texts) if self.long_text.is_long(t)]
+        read_long: set[int] = set()
+        if longs:
+            probs = probs.astype(np.float64)
+            who = [speakers[i] if speakers is not None else None for i in longs]
+            for i, p in zip(longs, self.long_probs([texts[i] for i in longs], who), strict=True):
+                if p is not None:
+                    probs[i] = p
+                    read_long.add(i)
         out: list[TurnSentiment] = []
         for i, text in enumerate(texts):
             if not sentiment_input(text):
                 out.append(_NEUTRAL)
                 continue
             p = {lab: float(v) for lab, v in zip(self.head.labels, probs[i], strict=True)}
-            if self.agent_ratio and speakers is not None and speakers[i] in ("agent", "bot"):
+            # a text read long had its speaker's prior applied per unit already
+            if i not in read_long and self.agent_ratio and speakers is not None and speakers[i] in ("agent", "bot"):
                 p = _reweight(p, self.agent_ratio)
             out.append(_from_probs(p))
         return out
@@ -179,7 +228,7 @@ class SharedTurnClassifier:
 
 
 def load_shared(model_path: Path, encoder: TextEncoder, agent_ratio: dict[str, float] | None,
-                speaker_input: bool) -> SharedTurnClassifier:
+                speaker_input: bool, long_text: LongText | None = None) -> SharedTurnClassifier:
     """The shared-pass classifier for a trained packaged model; raises HeadUnavailable."""
     if speaker_input:
         raise HeadUnavailable("the model reads 'agent: …' / 'customer: …' inputs, not the turn text itself")
@@ -189,7 +238,7 @@ def load_shared(model_path: Path, encoder: TextEncoder, agent_ratio: dict[str, f
         path = extract(model_path)
     head = SentimentHead(path)
     name = f"shared:{encoder.name}:packaged:{model_path.parent.name}" + ("+agent-prior" if agent_ratio else "")
-    return SharedTurnClassifier(encoder, head, name, agent_ratio)
+    return SharedTurnClassifier(encoder, head, name, agent_ratio, long_text)
 
 
 def head_meta(model_path: Path) -> dict:

@@ -102,6 +102,24 @@ class SentimentOptions:
     # agent frequencies on the turn set alone (these were written to fill a class, so their mix
     # says nothing about how often agents are negative). Needs `turns`.
     extra_turns: str = ""
+    # Long text read whole (issue #11, v8; inference only, no retraining, any head served over
+    # the shared encoder pass): a text longer than `long_chars` characters (a long e-mail, chat
+    # message or review) is split into sentences, packed into units of at most `unit_chars`
+    # (0: one sentence a unit), every unit scored by the same head in one batched pass, and
+    # the units' probabilities averaged: "mean", "length" (by characters), "last" (a ramp
+    # towards the last unit), "polar" (by |P(pos) - P(neg)|) or "last-polar";
+    # "" (default) reads the first 600 characters only. Texts of at most `long_chars`
+    # characters score exactly as without it (analysis/sentiment/longtext.py).
+    long_text: str = ""
+    long_chars: int = 600
+    unit_chars: int = 0
+    # "flat": a customer's long text is moved from the head's training prior (mostly negative
+    # airline tweets) to equal class priors, unit by unit, before averaging; "" keeps it.
+    long_prior: str = ""
+    # Which head reads the units of long text: "" the served one, or a trained model's folder
+    # (or its head.npz) under <cache_dir>/sentiment/, e.g. recipe v6's (recipe v8: short
+    # turns by the default v4 head exactly as before, long text by v6's head).
+    long_model: str = ""
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -140,6 +158,18 @@ class SentimentOptions:
             raise ValueError(f"lexicon_scale must be within (0, 100], got {self.lexicon_scale}")
         if self.extra_turns and not self.turns:
             raise ValueError('extra_turns add to the contact-centre turn set: set turns (e.g. "contact-turns") too')
+        from analysis.sentiment.longtext import AGGREGATES
+
+        if self.long_text not in AGGREGATES:
+            raise ValueError(f"long_text must be one of {', '.join(repr(x) for x in AGGREGATES)}; got {self.long_text!r}")
+        if not 100 <= self.long_chars <= 100_000:
+            raise ValueError(f"long_chars must be within 100..100000, got {self.long_chars}")
+        from analysis.sentiment.longtext import PRIORS
+
+        if self.long_prior not in PRIORS:
+            raise ValueError(f"long_prior must be one of {', '.join(repr(x) for x in PRIORS)}; got {self.long_prior!r}")
+        if not 0 <= self.unit_chars <= 600:
+            raise ValueError(f"unit_chars must be within 0..600 (0: one sentence a unit), got {self.unit_chars}")
         from analysis.sentiment.general import names
 
         names(self.general)  # unknown set names are an error here, not at training time

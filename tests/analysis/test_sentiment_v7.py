@@ -183,10 +183,14 @@ def test_verdict_sets_leave_the_fresh_set_out_unless_named() -> None:
 
     assert inspect.signature(vs.run).parameters["sets"].default == vs.DEFAULT_SETS
     # --recipe: every named recipe is a valid [sentiment] section; v4 is the shipped default
-    options = {name: SentimentOptions(**keys) for name, keys in vs.RECIPES.items()}
+    options = {name: SentimentOptions(**vs.recipe_options(name)) for name in vs.RECIPES}
     assert options["v4"] == SentimentOptions()
     assert options["v7"].extra_turns == CONTACT_TURNS_EXTRA and options["v7"].lexicon == "vader"
-    assert len({training.cache_key(o, "c", "t", "x") for o in options.values()}) == len(options)
+    trained = [o for o in options.values() if not o.long_text]  # v8: a reader over built models
+    assert len({training.cache_key(o, "c", "t", "x") for o in trained}) == len(trained)
+    # v8 reads short turns with the default model and long text with v6's: no model of its own
+    assert training.cache_key(options["v8"], "c", "t", "x") == training.cache_key(options["v4"], "c", "t", "x")
+    assert Path(options["v8"].long_model) == training.model_dir(options["v6"], vs._cache())
 
 
 @pytest.mark.slow  # loads MiniLM through the PyTorch fallback
