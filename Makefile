@@ -63,10 +63,14 @@ test-fast: venv sysdeps-test
 	$(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 # SIGKILL the real CLI hundreds of times (tests/faults: $(SOAK_KILLS) kills per path, ~9 paths),
+# the chat vendors' heavy chaos with $(SOAK_CHAOS_SEEDS) seeds per vendor (`make test`: one),
 # then the chaos table (50 kills per path). Takes about an hour on 2 cores.
 SOAK_KILLS ?= 40
+SOAK_CHAOS_SEEDS ?= 6
 soak: venv sysdeps-test models
 	CONVOSCOPE_FAULT_KILLS=$(SOAK_KILLS) $(BIN)/pytest -p no:cacheprovider tests/faults $(PYTEST_ARGS)
+	CONVOSCOPE_CHAOS_SEEDS=$(SOAK_CHAOS_SEEDS) $(BIN)/pytest -p no:cacheprovider \
+	    tests/connectors/chat/test_chat_chaos.py -k heavy_chaos $(PYTEST_ARGS)
 	$(BIN)/python bench/chaos.py --kills 50
 
 lint: venv

@@ -16,6 +16,7 @@ recorded and capped at 20 ms); the heavier variant with more data and faults is 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -138,9 +139,13 @@ def test_sync_through_chaos_stores_what_a_clean_sync_stores(vendor: str, tmp_pat
     assert sum(faults.values()) == 25 and set(faults) == set(CHAOS_KINDS)
 
 
+#: seeds of the heavy run: one in `make test`, $CONVOSCOPE_CHAOS_SEEDS (six) in `make soak`
+HEAVY_SEEDS = list(range(1, 1 + int(os.environ.get("CONVOSCOPE_CHAOS_SEEDS") or 1)))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("vendor", ["zendesk", "intercom", "front"])
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", HEAVY_SEEDS)
 def test_sync_through_heavy_chaos(vendor: str, seed: int, tmp_path: Path) -> None:
     result = _check(vendor, tmp_path, n=120, seed=seed, rate=0.4, max_faults=150)
     assert sum(result["faults"].values()) >= 60
