@@ -63,10 +63,10 @@ from analysis.clause_cues import (
     COMPLEMENT_CUES,
     CONTRAST_HERE,
     CONTRAST_NEGATION,
+    CONTRASTIVE_NOT_NEXT,
     COORDINATED_WH,
     COORDINATORS,
     COUNTERFACTUAL_HAVE,
-    CONTRASTIVE_NOT_NEXT,
     COUNTERFACTUAL_MODALS,
     DISCOURSE_MARKERS,
     FILLERS,
@@ -376,9 +376,7 @@ class TurnClauses:
         prev, nxt = w[i - 1], w[i + 1]
         if prev in NOT_VERB_BEFORE or prev in AUXILIARIES or not prev[0].isalnum() or nxt not in CONTRASTIVE_NOT_NEXT:
             return False
-        if prev.endswith("n't") or prev.endswith("ly"):
-            return False
-        return True
+        return not (prev.endswith("n't") or prev.endswith("ly"))
 
     def _cue_at(self, i: int, cues: tuple[tuple[str, ...], ...]) -> tuple[str, ...] | None:
         """The longest cue starting at token i."""
