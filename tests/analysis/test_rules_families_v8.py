@@ -129,3 +129,35 @@ def test_the_clause_reader_readings_of_the_v8_round() -> None:
     assert _read("i am asking you to close my account", "close my account") == "affirmative statement"
     # an imperative "tell me" after a clause-final adverb is the speaker's own request
     assert _read("i'm fed up anymore just tell me how to leave", "how to leave") == "affirmative statement"
+
+
+def test_the_heads_recipe_passes_its_word_features_instead_of_changing_the_module() -> None:
+    """bench/rules_classifier.py explores other word features through a `Recipe`; the
+    condition's `LEXICAL` stays what the shipped heads file was fitted with."""
+    import dataclasses
+
+    import numpy as np
+    from scriptload import load_script
+
+    from analysis.rule_classifier import LEXICAL, TurnWords, lexical_indices
+
+    before = dict(LEXICAL)
+    rc = load_script("bench/rules_classifier.py")
+    words_only = {**LEXICAL, "char_ngrams": None, "n_features": 4096}
+    recipe = dataclasses.replace(rc.shipped_recipe(), lexical=words_only)
+    items = [rc.Utterance("x-1", "churn_risk", "customer", "chat", frozenset(["churn_risk"]), ("pos",), None, "hand",
+                          "cancel my account")]  # fmt: skip
+    x = rc.features(items, {"cancel my account": np.zeros(384, dtype=np.float32)}, recipe)
+    assert x.shape == (1, 384 + 4096) and x.nnz == len(TurnWords("cancel my account", words_only).indices) == 5
+    assert before == LEXICAL and len(lexical_indices("cancel my account")) > 5  # the shipped features: char n-grams too
+
+
+def test_the_composed_training_items_are_deterministic_and_labelled_both_ways() -> None:
+    from scriptload import load_script
+
+    compose = load_script("bench/rules_compose.py")
+    a, b = compose.composed(), compose.composed()
+    assert a == b and len({u.id for u in a}) == len(a)
+    for flag in ("churn_risk", "escalation_request", "prohibited_phrase"):
+        mine = [u for u in a if u.target == flag]
+        assert sum(bool(u.expect) for u in mine) >= 90 and sum(not u.expect for u in mine) >= 90
