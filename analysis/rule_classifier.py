@@ -94,10 +94,17 @@ class TurnWords:
             if lex["char_ngrams"]:
                 lo, hi = lex["char_ngrams"]
                 for t in set(toks):
-                    p = b" " + t.encode() + b" "
-                    out.update(crc(p[i : i + k], _CHAR_SEED) % n for k in range(lo, hi + 1) for i in range(len(p) - k + 1))
+                    out.update(_char_gram_indices(t, lo, hi, n))
             self._indices = np.fromiter(out, dtype=np.int64, count=len(out))
         return self._indices
+
+
+@lru_cache(maxsize=1 << 16)
+def _char_gram_indices(token: str, lo: int, hi: int, n: int) -> tuple[int, ...]:
+    """The hashed "#" + n-grams (lo..hi characters) of " token ", per distinct word: words
+    repeat across turns ("the", "account", "cancel"), so each is hashed once per process."""
+    p, crc = b" " + token.encode() + b" ", zlib.crc32
+    return tuple({crc(p[i : i + k], _CHAR_SEED) % n for k in range(lo, hi + 1) for i in range(len(p) - k + 1)})
 
 
 def lexical_indices(text: str, lexical: dict[str, Any] | None = None) -> np.ndarray:
