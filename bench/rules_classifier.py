@@ -31,7 +31,7 @@ every function: nothing here changes `analysis.rule_classifier.LEXICAL` or this 
 constants, so an exploration run (`--char-ngrams`, `--n-features`) cannot leak into the
 condition's features.
 
-Leave-one-batch-out test: for each independently written batch (v3-v7, each by another
+Leave-one-batch-out test: for each independently written batch (v3-v8, each by another
 writer) the heads are trained on every other opened batch (threshold chosen on them as
 above) and added to the phrase rules frozen before that batch was read (`FROZEN`: the rules of
 that commit, taken with `git archive`, run in a subprocess, their own classifier conditions
