@@ -71,6 +71,9 @@ WOULD_REQUEST_VERBS = frozenset({"like", "love", "prefer", "rather", "want", "ap
 WOULD_IF_VERBS = frozenset({"could", "were", "was", "had", "could've"})
 #: ... whose subject is the speaker or "it" ("if I could", "if it were up to me"); "if you
 #: were to put the price up" is a condition on the listener (a threat that counts)
+#: who may stand before "asking" for it to pass on someone's question ("you're asking is the
+#: date guaranteed"); "I'm asking ..." is the speaker's own request (v8 round)
+ASKING_SUBJECTS = frozenset({"you're", "youre", "you", "u", "they're", "theyre", "they", "he's", "she's", "he", "she", "people", "everyone"})
 WOULD_IF_SUBJECTS = frozenset({"i", "we", "it"})
 #: the opener may be the match's own first word only when heard "id" ("id promise if i could")
 WOULD_OPENERS_IN_MATCH = frozenset({"id"})
@@ -199,7 +202,26 @@ PSEUDO_NEGATION: dict[str, frozenset[str]] = {
     "never": frozenset(["mind"]),
     "without": frozenset(["a"]),  # "without a doubt"
     "nothing": frozenset(["else"]),
+    # a reassurance, not a negation of the promise beside it: "you need not worry" (v8 round)
+    "need not": frozenset(["worry", "fret", "panic", "be worried"]),
+    "needn't": frozenset(["worry", "fret", "panic"]),
+    "neednt": frozenset(["worry", "fret", "panic"]),
 }
+#: "no" / "nah" before a form of address is an answer, not a negation of what follows ("nah
+#: bruv just get me your manager", "no mate i want it cancelled"; v8 round)
+VOCATIVES = frozenset(["bruv", "bro", "mate", "pal", "love", "luv", "darling", "darlin", "hun", "babe", "bab", "fam",
+                       "man", "chale", "boss", "sweetheart", "dear", "buddy", "dude", "lad", "son", "chief"])  # fmt: skip
+#: a "not" after a noun and before a determiner or object pronoun negates that noun phrase
+#: only, not the request beside it: "put the organ grinder on not the monkey", "the person
+#: who decides not you" (constituent negation; v8 round). A "not" after one of these words
+#: negates its verb as usual ("it's not the fee", "i do not the ...").
+CONTRASTIVE_NOT_NEXT = frozenset(["you", "u", "ya", "him", "her", "them", "me", "us", "the", "a", "an", "some", "this", "that", "another", "some"])
+#: before a negation cue these make it a verb negation, never a contrastive one
+NOT_VERB_BEFORE = frozenset(["i", "i'm", "im", "we", "we're", "you", "you're", "it", "it's", "its", "that's", "thats", "there's",
+                             "he", "she", "they", "they're", "he's", "she's", "if", "or", "whether", "why", "do", "does", "did",
+                             "am", "be", "been", "being", "have", "has", "had", "will", "would", "can", "could", "should",
+                             "shall", "may", "might", "must", "to", "and", "but", "so", "just", "please", "certainly",
+                             "definitely", "probably", "really", "still", "yet", "is", "are", "was", "were"])  # fmt: skip
 #: "why don't you ..." / "why not ..." suggest, they do not negate
 WHY = frozenset({"why"})
 #: verbs a negation reaches through a new subject: "I don't think I'll cancel"
@@ -334,6 +356,8 @@ REPORTING = frozenset(
         "mentions",
         "claimed",
         "claims",
+        # "you're asking is the install date guaranteed": the listener's question repeated
+        "asking",
         "wrote",
         "writes",
         "stated",

@@ -52,6 +52,7 @@ from analysis.clause_conditionals import (
 )
 from analysis.clause_cues import (
     ADVERBS,
+    ASKING_SUBJECTS,
     ATTRIBUTION_NOUNS,
     ATTRIBUTION_OPENERS,
     ATTRIBUTION_OWNERS,
@@ -62,6 +63,7 @@ from analysis.clause_cues import (
     COMPLEMENT_CUES,
     CONTRAST_HERE,
     CONTRAST_NEGATION,
+    CONTRASTIVE_NOT_NEXT,
     COORDINATED_WH,
     COORDINATORS,
     COUNTERFACTUAL_HAVE,
@@ -81,6 +83,7 @@ from analysis.clause_cues import (
     NEG_SCOPE_ENDERS,
     NEG_WINDOW,
     NEGATION_CUES,
+    NOT_VERB_BEFORE,
     OBJECT_PRONOUNS,
     OUT_OF_MY_HANDS,
     PASSIVE_REPORT,
@@ -103,6 +106,7 @@ from analysis.clause_cues import (
     TERMINATOR_PHRASES,
     TERMINATORS,
     TOKEN,
+    VOCATIVES,
     WEAK,
     WH_WORDS,
     WHY,
@@ -330,7 +334,8 @@ class TurnClauses:
             if w[i] in own:
                 continue
             cue = self._cue_at(i, NEGATION_CUES)
-            if cue and not self._pseudo(i, cue) and not set(cue) & own:
+            if (cue and not self._pseudo(i, cue) and not set(cue) & own
+                    and not (self._contrastive_not(i, cue) and not own.intersection(w[i + 1 : i + 4]))):  # fmt: skip
                 return " ".join(cue)
         # a cue before the span, in scope; it may run into the span ("no need to" before a
         # match of "need" near "a manager")
@@ -343,6 +348,8 @@ class TurnClauses:
                 break
             if any(x in NEG_SCOPE_ENDERS for x in between):
                 continue  # "i'm not paying for this anymore cancel it": the scope ended
+            if len(between) >= 2 and self._contrastive_not(i, cue):
+                continue  # "the organ grinder not the monkey put your boss on": "not" negates its noun
             # in an "if" antecedent the negation keeps to its own verb phrase: a request verb
             # after it opens the consequent ("if you can't sort it find me someone who can")
             if len(between) >= 2 and any(x in ("if", "unless") for x in w[clo:i]) and consequent_verb(self.words, i, first):
@@ -354,6 +361,22 @@ class TurnClauses:
                 continue
             return " ".join(cue)
         return None
+
+    def _contrastive_not(self, i: int, cue: tuple[str, ...]) -> bool:
+        """Whether the "not" at token i negates only the noun phrase after it (constituent
+        negation): it follows a content word, not a subject, auxiliary or adverb, and a
+        determiner or object pronoun follows it — "the person who decides not you", "the
+        organ grinder not the monkey". The callers keep it a negation of the words right after
+        it: inside a span when the pattern's own words follow within three tokens, before a
+        span when the match starts within two ("I want a refund not a manager" still negates
+        "a manager")."""
+        w = self.words
+        if cue != ("not",) or i == 0 or i + 1 >= len(w):
+            return False
+        prev, nxt = w[i - 1], w[i + 1]
+        if prev in NOT_VERB_BEFORE or prev in AUXILIARIES or not prev[0].isalnum() or nxt not in CONTRASTIVE_NOT_NEXT:
+            return False
+        return not (prev.endswith("n't") or prev.endswith("ly"))
 
     def _cue_at(self, i: int, cues: tuple[tuple[str, ...], ...]) -> tuple[str, ...] | None:
         """The longest cue starting at token i."""
@@ -397,6 +420,10 @@ class TurnClauses:
             return True  # "No, ..." / "No." is an answer, not a negation of what follows
         if key in ("nah",) and nxt in SUBJECTS:
             return True
+        if key == "not" and i > 0 and w[i - 1] == "need" and nxt in PSEUDO_NEGATION["need not"]:
+            return True  # "you need not worry" (the cue read from its "not")
+        if key in ("no", "nah") and nxt in VOCATIVES:
+            return True  # "nah bruv just get me your manager": an answer, then the request
         if key == "cba":
             # typed "can't be bothered" before a gerund or "with" ("cba asking", "cba with
             # this"); never the bank CBA ("moved to cba", "cba bank")
@@ -507,8 +534,10 @@ class TurnClauses:
             subject = w[j] if j >= slo else ""
             if subject in FIRST_PERSON:
                 continue  # "I told you I want a manager": the speaker's own words
-            if w[i] in IMPERATIVE_REPORTING and subject in IMPERATIVE_OPENERS:
-                continue  # "Please tell me what I need to do to end my contract": a request
+            if w[i] in IMPERATIVE_REPORTING and (subject in IMPERATIVE_OPENERS or subject in CLAUSE_FINAL_ADVERBS):
+                continue  # "Please tell me what I need to do to end my contract", "... anymore just tell me how to leave": a request
+            if w[i] == "asking" and not any(x in ASKING_SUBJECTS for x in w[max(slo, i - 2) : i]):
+                continue  # "I am asking you to close it": the speaker's own request; "you're asking is ..." is the listener's
             if w[i] in IMPERATIVE_REPORTING and subject in REQUEST_SUBJECTS and j > slo and w[j - 1] in REQUEST_MODALS:
                 continue  # "can u tell me how to cancel the renewal": asked of the listener
             if subject == "to" and self._own_infinitive(slo, j):

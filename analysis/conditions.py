@@ -81,7 +81,7 @@ class RuleContext:
         self._embed = embed
         self._sentences: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
         self._clauses: dict[int, TurnClauses] = {}
-        self._lexical: dict[int, np.ndarray] = {}
+        self._words: dict[int, Any] = {}
         first: datetime | None = min(
             (t.sent_at for t in interaction.turns if t.sent_at), default=None
         )
@@ -94,14 +94,19 @@ class RuleContext:
             else:
                 self.offsets.append(None)
 
-    def lexical_indices(self, i: int) -> np.ndarray:
-        """Turn i's hashed word features for the classifier heads (on first use, once for
-        every head that reads it)."""
-        if i not in self._lexical:
-            from analysis.rule_classifier import lexical_indices  # (it imports this module)
+    def turn_words(self, i: int) -> Any:
+        """Turn i's words for the classifier heads (`analysis.rule_classifier.TurnWords`): on
+        first use, tokenised once for every head that reads the turn; its hashed features
+        only when a head's vector part leaves them able to decide."""
+        if i not in self._words:
+            from analysis.rule_classifier import TurnWords  # (it imports this module)
 
-            self._lexical[i] = lexical_indices(self.interaction.turns[i].text)
-        return self._lexical[i]
+            self._words[i] = TurnWords(self.interaction.turns[i].text)
+        return self._words[i]
+
+    def lexical_indices(self, i: int) -> np.ndarray:
+        """Turn i's hashed word features for the classifier heads (`turn_words(i).indices`)."""
+        return np.asarray(self.turn_words(i).indices)
 
     def clauses(self, i: int) -> TurnClauses:
         """Turn i tokenised for clause reading (on first use: most turns never need it)."""
@@ -316,7 +321,7 @@ class _TextCondition(Condition):
                             scorer.weights.shape[0], vec.shape[0], name)  # fmt: skip
             return False, f"context: the {name} head cannot read these vectors"
         # the exact probability (no threshold: evidence prints it), by the classifier's code
-        p = float(scorer.probs([ctx.interaction.turns[i].text], vec[None, :], lambda _k: ctx.lexical_indices(i))[0])
+        p = float(scorer.probs([ctx.interaction.turns[i].text], vec[None, :], lambda _k: ctx.turn_words(i))[0])
         if p >= thr:
             return True, f"in context ({name} head {p:.2f} >= {thr:g})"
         return False, f"out of context ({name} head {p:.2f} < {thr:g})"

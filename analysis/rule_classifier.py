@@ -55,49 +55,81 @@ _TOKEN = re.compile(LEXICAL["token_pattern"])
 _CHAR_SEED = zlib.crc32(b"#")
 
 
-def lexical_indices(text: str) -> np.ndarray:
-    """The distinct hashed feature indices of `text`: CRC-32 of each word, each "a b" bigram
-    and (with `char_ngrams`) each "#" + n-gram of " word " (tokens are ASCII by
-    `token_pattern`, so byte slices are character slices)."""
-    n, crc = LEXICAL["n_features"], zlib.crc32
-    toks = _TOKEN.findall(text.lower())
-    out = {crc(t.encode()) % n for t in toks}
-    out.update(crc(f"{a} {b}".encode()) % n for a, b in pairwise(toks))
-    if LEXICAL["char_ngrams"]:
-        lo, hi = LEXICAL["char_ngrams"]
-        for t in set(toks):
-            p = b" " + t.encode() + b" "
-            out.update(crc(p[i : i + k], _CHAR_SEED) % n for k in range(lo, hi + 1) for i in range(len(p) - k + 1))
-    return np.fromiter(out, dtype=np.int64, count=len(out))
+class TurnWords:
+    """One text's words for the heads, tokenised once and shared by every head that reads
+    the turn (the rule context keeps one per turn): the tokens, the skip bound
+    (`max_features`) and, only when a head needs them, the hashed indices. `lexical` is the
+    word-feature recipe (default the shipped `LEXICAL`; bench/rules_classifier.py passes its
+    exploration settings here instead of changing the module's)."""
+
+    __slots__ = ("_indices", "lexical", "tokens")
+
+    def __init__(self, text: str, lexical: dict[str, Any] | None = None) -> None:
+        self.lexical = LEXICAL if lexical is None else lexical
+        pattern = _TOKEN if lexical is None else re.compile(self.lexical["token_pattern"])
+        self.tokens: list[str] = pattern.findall(text.lower())
+        self._indices: np.ndarray | None = None
+
+    @property
+    def max_features(self) -> int:
+        """An upper bound on the distinct features (for the skip bound): 2 per word (word,
+        bigram) and, with character 3-5-grams, at most 3 per character of the words (a word
+        of c characters has c, c - 1 and c - 2 of them once padded)."""
+        toks = self.tokens
+        if not self.lexical["char_ngrams"]:
+            return 2 * len(toks)
+        lo, hi = self.lexical["char_ngrams"]
+        return 2 * len(toks) + (hi - lo + 1) * sum(map(len, toks)) + len(toks) * max(0, (hi - lo + 1) * (3 - lo))
+
+    @property
+    def indices(self) -> np.ndarray:
+        """The distinct hashed feature indices: CRC-32 of each word, each "a b" bigram and
+        (with `char_ngrams`) each "#" + n-gram of " word " (tokens are ASCII by
+        `token_pattern`, so byte slices are character slices)."""
+        if self._indices is None:
+            lex, toks, crc = self.lexical, self.tokens, zlib.crc32
+            n = lex["n_features"]
+            out = {crc(t.encode()) % n for t in toks}
+            out.update(crc(f"{a} {b}".encode()) % n for a, b in pairwise(toks))
+            if lex["char_ngrams"]:
+                lo, hi = lex["char_ngrams"]
+                for t in set(toks):
+                    out.update(_char_gram_indices(t, lo, hi, n))
+            self._indices = np.fromiter(out, dtype=np.int64, count=len(out))
+        return self._indices
 
 
-def _max_features(text: str) -> int:
-    """An upper bound on the distinct features of `text` (for the skip bound): 2 per word
-    (word, bigram) and, with character 3-5-grams, at most 3 per character of the words (a
-    word of c characters has c, c - 1 and c - 2 of them once padded)."""
-    toks = _TOKEN.findall(text.lower())
-    if not LEXICAL["char_ngrams"]:
-        return 2 * len(toks)
-    lo, hi = LEXICAL["char_ngrams"]
-    return 2 * len(toks) + (hi - lo + 1) * sum(map(len, toks)) + len(toks) * max(0, (hi - lo + 1) * (3 - lo))
+@lru_cache(maxsize=1 << 16)
+def _char_gram_indices(token: str, lo: int, hi: int, n: int) -> tuple[int, ...]:
+    """The hashed "#" + n-grams (lo..hi characters) of " token ", per distinct word: words
+    repeat across turns ("the", "account", "cancel"), so each is hashed once per process."""
+    p, crc = b" " + token.encode() + b" ", zlib.crc32
+    return tuple({crc(p[i : i + k], _CHAR_SEED) % n for k in range(lo, hi + 1) for i in range(len(p) - k + 1)})
 
 
-def lexical_features(texts: list[str]) -> Any:
+def lexical_indices(text: str, lexical: dict[str, Any] | None = None) -> np.ndarray:
+    """The distinct hashed feature indices of `text` (`TurnWords.indices`)."""
+    return TurnWords(text, lexical).indices
+
+
+def lexical_features(texts: list[str], lexical: dict[str, Any] | None = None) -> Any:
     """The word features of `texts` as a scipy sparse matrix (one row per text, what the
-    recipe trains on); the condition reads the same numbers per turn with `lexical_score`."""
+    recipe trains on); the condition reads the same numbers per turn with `lexical_score`.
+    `lexical`: the recipe's settings (default the shipped `LEXICAL`)."""
     import scipy.sparse as sp
 
-    rows = [lexical_indices(t) for t in texts]
+    lex = LEXICAL if lexical is None else lexical
+    rows = [lexical_indices(t, lexical) for t in texts]
     data = np.concatenate([np.full(r.size, 1.0 / np.sqrt(max(r.size, 1))) for r in rows] or [np.zeros(0)])
     ind = np.concatenate(rows or [np.zeros(0, dtype=np.int64)])
     ptr = np.concatenate([[0], np.cumsum([r.size for r in rows])])
-    return sp.csr_matrix((data, ind, ptr), shape=(len(texts), LEXICAL["n_features"]))
+    return sp.csr_matrix((data, ind, ptr), shape=(len(texts), lex["n_features"]))
 
 
 def _most_words_add(weights: np.ndarray | None) -> np.ndarray:
     """most[K]: the most the word features of a text with at most K distinct features can add
     to the logit (binary, L2-normalised: the best j <= K positive weights over sqrt(j)). K for
-    a text is `_max_features`: its words and bigrams and, with `char_ngrams`, each word's
+    a text is `TurnWords.max_features`: its words and bigrams and, with `char_ngrams`, each word's
     character n-grams."""
     if weights is None:
         return np.zeros(1)
@@ -165,22 +197,22 @@ class HeadScorer:
         self.lexical = lexical  # weights of the hashed word features, when the head reads them
         self._most = _most_words_add(lexical)
 
-    def probs(self, texts: list[str], vecs: np.ndarray, indices: Any = None, threshold: float | None = None) -> np.ndarray:
+    def probs(self, texts: list[str], vecs: np.ndarray, words: Any = None, threshold: float | None = None) -> np.ndarray:
         """The head's probability for each text, from its vector and (when the head reads
         them) its hashed words. Given a `threshold`, the words are hashed only where the
         vector part could still reach it with the most that many words can add
         (`_most_words_add`): for the rest the vector part alone is returned, below the
         threshold either way — most turns, so the words cost little. Without one every
-        probability is exact (what evidence prints). `indices(k)` gives text k's
-        `lexical_indices` (a turn's are cached on the rule context)."""
+        probability is exact (what evidence prints). `words(k)` gives text k's `TurnWords`
+        (the rule context keeps one per turn, so the turn is tokenised once for every head)."""
         z = (vecs @ self.weights + self.intercept).astype(np.float64)
         if self.lexical is not None:
             most, top = self._most, len(self._most) - 1
             bound = None if threshold is None else float(np.log(threshold / (1.0 - threshold)))
             for k, t in enumerate(texts):
-                if bound is None or z[k] + most[min(_max_features(t), top)] >= bound:
-                    ix = indices(k) if indices is not None else lexical_indices(t)
-                    z[k] += lexical_score(ix, self.lexical)
+                tw = words(k) if words is not None else TurnWords(t)
+                if bound is None or z[k] + most[min(tw.max_features, top)] >= bound:
+                    z[k] += lexical_score(tw.indices, self.lexical)
         return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
 
 
@@ -209,10 +241,10 @@ class ClassifierCondition(Condition):
         self.scorer = HeadScorer(weights, intercept, lexical)
         self._warned = False
 
-    def _probs(self, texts: list[str], vecs: np.ndarray, indices: Any = None) -> np.ndarray:
+    def _probs(self, texts: list[str], vecs: np.ndarray, words: Any = None) -> np.ndarray:
         """The head's probability for each text (`HeadScorer.probs`, skipping the words where
         the vector part cannot reach this condition's threshold)."""
-        return self.scorer.probs(texts, vecs, indices, self.threshold)
+        return self.scorer.probs(texts, vecs, words, self.threshold)
 
     def uses_semantic(self) -> bool:
         return True  # it reads the turn vectors
@@ -231,7 +263,7 @@ class ClassifierCondition(Condition):
                             "fitted on the packaged MiniLM's %d", self.head, vecs.shape[1], self.weights.shape[0])  # fmt: skip
             return Outcome(False, [])
         texts = [ctx.interaction.turns[i].text for i in idx]
-        probs = self._probs(texts, vecs, lambda k: ctx.lexical_indices(idx[k]))
+        probs = self._probs(texts, vecs, lambda k: ctx.turn_words(idx[k]))
         ev, skipped = [], []
         for i, p in zip(idx, probs, strict=True):
             if p < self.threshold:

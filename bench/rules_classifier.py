@@ -20,10 +20,18 @@ lowest probability at which the classifier alone, after the clause guards
 reported speech), is right in at least `TARGET[flag]` of its hits.
 
 Data: only the opened rule sets — both halves of bench/data/rules_utterances.tsv ("v12"),
-rules_utterances_v3.tsv to _v7.tsv and rules_probes_esc.tsv. Every later batch (v8, ...) is
-unseen test data and is never read here: the batch list is explicit, not a glob.
+rules_utterances_v3.tsv to _v8.tsv and rules_probes_esc.tsv. Every later batch (v9, ...) is
+unseen test data and is never read here: the batch list is explicit, not a glob. With
+`--synthetic` the composed paraphrases of bench/rules_compose.py (written from the labelling
+guide, no batch read) join every fit as training data only: never a left-out batch, never an
+out-of-fold part that chooses a threshold.
 
-Leave-one-batch-out test: for each independently written batch (v3-v7, each by another
+Options travel in a `Recipe` (word features, weights, C, targets, composed data) passed to
+every function: nothing here changes `analysis.rule_classifier.LEXICAL` or this module's
+constants, so an exploration run (`--char-ngrams`, `--n-features`) cannot leak into the
+condition's features.
+
+Leave-one-batch-out test: for each independently written batch (v3-v8, each by another
 writer) the heads are trained on every other opened batch (threshold chosen on them as
 above) and added to the phrase rules frozen before that batch was read (`FROZEN`: the rules of
 that commit, taken with `git archive`, run in a subprocess, their own classifier conditions
@@ -37,6 +45,7 @@ fitted on every opened batch.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -57,7 +66,7 @@ import numpy as np  # noqa: E402
 from bench.rules_set import DATA, PHRASE_FLAGS, Utterance, load, read_all  # noqa: E402
 
 #: the opened batches, by name (never a later one: those are unseen tests)
-OPENED = ("v12", "v3", "v4", "v5", "v6", "v7", "probes")
+OPENED = ("v12", "v3", "v4", "v5", "v6", "v7", "v8", "probes")
 SPEAKER = {"prohibited_phrase": "agent", "churn_risk": "customer", "escalation_request": "customer"}
 #: per flag: regularisation C and the out-of-fold precision the guarded head must reach for its
 #: threshold — chosen by the leave-one-batch-out test alone (v6 round; README): churn C = 4 at
@@ -72,19 +81,53 @@ TARGET = {"churn_risk": 0.97, "escalation_request": 0.99, "prohibited_phrase": 0
 #: by the rules' author — and the first file do not outweigh an independent writer's batch);
 #: chosen by the leave-one-batch-out test (`--weights`; README, "Round on batch v7")
 WEIGHTS = "none"
-FROZEN = {"v3": "e7ec197^", "v4": "46724aa", "v5": "5eb3fea", "v6": "e2a4875", "v7": "1613a53"}
+#: the flags whose heads also train on bench/rules_compose.py's composed items (`--synthetic`),
+#: chosen by the leave-one-batch-out test (bench/data/README.md, "Round on batch v8")
+SYNTHETIC: tuple[str, ...] = ("churn_risk", "prohibited_phrase")
+FROZEN = {"v3": "e7ec197^", "v4": "46724aa", "v5": "5eb3fea", "v6": "e2a4875", "v7": "1613a53", "v8": "01ad022"}
 OUT = ROOT / "analysis" / "rules_classifier.json"
 
 
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """Everything a fit depends on besides the data, passed to each function (the module's
+    constants and `LEXICAL` are the shipped defaults and are never changed)."""
+
+    lexical: dict[str, Any]
+    weights: str = WEIGHTS
+    c: dict[str, float] = dataclasses.field(default_factory=lambda: dict(C))
+    target: dict[str, float] = dataclasses.field(default_factory=lambda: dict(TARGET))
+    #: bench/rules_compose.py's items, added to every fit (never tested on)
+    extra: tuple[Utterance, ...] = ()
+
+
+def shipped_recipe() -> Recipe:
+    from analysis.rule_classifier import LEXICAL
+
+    return Recipe(lexical=dict(LEXICAL))
+
+
 def batches() -> dict[str, list[Utterance]]:
-    return {"v12": read_all(DATA), **{b: load(b) for b in ("v3", "v4", "v5", "v6", "v7")}, "probes": load("probes")}
+    return {"v12": read_all(DATA), **{b: load(b) for b in ("v3", "v4", "v5", "v6", "v7", "v8")}, "probes": load("probes")}
 
 
-def vectors(texts: Sequence[str]) -> dict[str, np.ndarray]:
+def vectors(texts: Sequence[str], cache: Path | None = None) -> dict[str, np.ndarray]:
+    """The MiniLM vector of each distinct text; `cache` (an .npz of texts and vectors) keeps
+    them between exploration runs."""
     from analysis import embeddings
 
     uniq = sorted(set(texts))
-    return dict(zip(uniq, embeddings.encode(uniq), strict=True))
+    have: dict[str, np.ndarray] = {}
+    if cache is not None and cache.exists():
+        z = np.load(cache, allow_pickle=False)
+        have = dict(zip(z["texts"].tolist(), z["vecs"], strict=True))
+    miss = [t for t in uniq if t not in have]
+    if miss:
+        have.update(zip(miss, embeddings.encode(miss), strict=True))
+        if cache is not None:
+            keys = sorted(have)
+            np.savez(cache, texts=np.array(keys), vecs=np.stack([have[k] for k in keys]))
+    return {t: have[t] for t in uniq}
 
 
 def guard(text: str) -> bool:
@@ -95,62 +138,62 @@ def guard(text: str) -> bool:
     return not any((r.negated or r.question or r.reported) for r in (tc.read(a, b) for a, b in tc.clauses()))
 
 
-def features(items: Sequence[Utterance], vec: dict[str, np.ndarray]) -> Any:
-    """The MiniLM vector and the hashed word features (`analysis.rule_classifier.LEXICAL`),
-    side by side: what `ClassifierCondition` reads."""
+def features(items: Sequence[Utterance], vec: dict[str, np.ndarray], recipe: Recipe) -> Any:
+    """The MiniLM vector and the hashed word features (the recipe's; the shipped ones are
+    `analysis.rule_classifier.LEXICAL`), side by side: what `ClassifierCondition` reads."""
     import scipy.sparse as sp
 
     from analysis.rule_classifier import lexical_features
 
     x = sp.csr_matrix(np.stack([vec[u.text] for u in items]))
-    return sp.hstack([x, lexical_features([u.text for u in items])]).tocsr()
+    return sp.hstack([x, lexical_features([u.text for u in items], recipe.lexical)]).tocsr()
 
 
-def _xy(items: Sequence[Utterance], flag: str, vec: dict[str, np.ndarray]) -> tuple[list[Utterance], Any, np.ndarray]:
+def _xy(items: Sequence[Utterance], flag: str, vec: dict[str, np.ndarray],
+        recipe: Recipe) -> tuple[list[Utterance], Any, np.ndarray]:  # fmt: skip
     mine = [u for u in items if u.speaker == SPEAKER[flag]]
-    return mine, features(mine, vec), np.array([flag in u.expect for u in mine])
+    return mine, features(mine, vec, recipe), np.array([flag in u.expect for u in mine])
 
 
-def fit(items: Sequence[Utterance], flag: str, vec: dict[str, np.ndarray]) -> Any:
+def fit(items: Sequence[Utterance], flag: str, vec: dict[str, np.ndarray], recipe: Recipe) -> Any:
+    """One head on `items` plus the recipe's composed items (training only)."""
     from sklearn.linear_model import LogisticRegression
 
-    mine, x, y = _xy(items, flag, vec)
+    mine, x, y = _xy([*items, *(u for u in recipe.extra if u.target == flag)], flag, vec, recipe)
     sw = None
-    if WEIGHTS == "batch":
+    if recipe.weights == "batch":
         from collections import Counter
 
         n = Counter(_batch(u) for u in mine)
         sw = np.array([len(mine) / (len(n) * n[_batch(u)]) for u in mine])
-    return LogisticRegression(C=C[flag], class_weight="balanced", max_iter=3000).fit(x, y, sample_weight=sw)
-
-
-def _set_weights(how: str) -> None:
-    global WEIGHTS
-    WEIGHTS = how
+    return LogisticRegression(C=recipe.c[flag], class_weight="balanced", max_iter=3000).fit(x, y, sample_weight=sw)
 
 
 def _batch(u: Utterance) -> str:
     """The training batch an item belongs to, as `batches()` names them."""
     if u.id.startswith("probe-"):
         return "probes"
+    if u.id.startswith("syn-"):
+        return "composed"
     b = u.batch
     return "v12" if b in ("v1", "v2") else b
 
 
-def threshold(parts: dict[str, list[Utterance]], flag: str, vec: dict[str, np.ndarray]) -> tuple[float, dict[str, Any]]:
+def threshold(parts: dict[str, list[Utterance]], flag: str, vec: dict[str, np.ndarray],
+              recipe: Recipe) -> tuple[float, dict[str, Any]]:  # fmt: skip
     """The lowest threshold (0.50-0.99) at which the guarded classifier's out-of-fold hits
-    over `parts` (each part left out in turn) are right in >= TARGET_PRECISION of cases."""
+    over `parts` (each part left out in turn) are right in >= the recipe's target of cases."""
     ps, ys = [], []
     for name, held in parts.items():
-        clf = fit([u for n, b in parts.items() if n != name for u in b], flag, vec)
-        mine, x, y = _xy(held, flag, vec)
+        clf = fit([u for n, b in parts.items() if n != name for u in b], flag, vec, recipe)
+        mine, x, y = _xy(held, flag, vec, recipe)
         p = clf.predict_proba(x)[:, 1]
         ps.append(np.where([guard(u.text) for u in mine], p, 0.0))
         ys.append(y)
     p, y = np.concatenate(ps), np.concatenate(ys)
     for t in np.round(np.arange(0.50, 1.0, 0.01), 2):
         hit = p >= t
-        if hit.sum() and (hit & y).sum() / hit.sum() >= TARGET[flag]:
+        if hit.sum() and (hit & y).sum() / hit.sum() >= recipe.target[flag]:
             return float(t), {"oof_hits": int(hit.sum()), "oof_right": int((hit & y).sum()), "oof_positives": int(y.sum())}
     return 1.0, {"oof_hits": 0, "oof_right": 0, "oof_positives": int(y.sum())}
 
@@ -215,7 +258,7 @@ def _prf(hit: np.ndarray, y: np.ndarray) -> str:
     return f"{p:4.2f} / {r:4.2f} ({fp} FP, {fn} FN)"
 
 
-def cross_batch(data: dict[str, list[Utterance]], vec: dict[str, np.ndarray], cache: Path | None) -> str:
+def cross_batch(data: dict[str, list[Utterance]], vec: dict[str, np.ndarray], cache: Path | None, recipe: Recipe) -> str:
     """Leave one batch out: for each independently written batch, the heads are trained on
     every other opened batch (threshold chosen on them) and added to the phrase rules frozen
     before that batch was read; the first column is those frozen rules as they shipped (with
@@ -233,14 +276,14 @@ def cross_batch(data: dict[str, list[Utterance]], vec: dict[str, np.ndarray], ca
                 cache.write_text(json.dumps(got))
         train = {n: b for n, b in data.items() if n != test}
         for flag in PHRASE_FLAGS:
-            t, _ = threshold(train, flag, vec)
-            clf = fit([u for b in train.values() for u in b], flag, vec)
+            t, _ = threshold(train, flag, vec, recipe)
+            clf = fit([u for b in train.values() for u in b], flag, vec, recipe)
             judged = [u for u in items if flag in u.judged]
             y = np.array([flag in u.expect for u in judged])
             shipped = np.array([flag in got[test]["shipped"][u.id] for u in judged])
             phrase = np.array([flag in got[test]["phrase"][u.id] for u in judged])
             mine = np.array([u.speaker == SPEAKER[flag] for u in judged])
-            p = clf.predict_proba(features(judged, vec))[:, 1]
+            p = clf.predict_proba(features(judged, vec, recipe))[:, 1]
             ok = np.array([guard(u.text) for u in judged])
             extra = mine & ok & (p >= t) & ~phrase
             lines.append(f"  {test:<8} {commit:<9} {flag:<19} {t:4.2f}  {_prf(shipped, y):<24} {_prf(phrase | extra, y):<24} "
@@ -248,28 +291,27 @@ def cross_batch(data: dict[str, list[Utterance]], vec: dict[str, np.ndarray], ca
     return "\n".join(lines)
 
 
-def fit_all(data: dict[str, list[Utterance]], vec: dict[str, np.ndarray]) -> dict[str, Any]:
+def fit_all(data: dict[str, list[Utterance]], vec: dict[str, np.ndarray], recipe: Recipe) -> dict[str, Any]:
     """The shipped file: one head per flag, fitted on every opened batch, with its threshold."""
     import sklearn
-
-    from analysis.rule_classifier import LEXICAL
 
     heads = {}
     dim = len(next(iter(vec.values())))
     for flag in PHRASE_FLAGS:
-        t, stats = threshold(data, flag, vec)
-        clf = fit([u for b in data.values() for u in b], flag, vec)
+        t, stats = threshold(data, flag, vec, recipe)
+        clf = fit([u for b in data.values() for u in b], flag, vec, recipe)
         coef = clf.coef_[0]
         heads[flag] = {
-            "speaker": SPEAKER[flag], "threshold": t, "c": C[flag], "target_precision": TARGET[flag],
+            "speaker": SPEAKER[flag], "threshold": t, "c": recipe.c[flag], "target_precision": recipe.target[flag],
             "intercept": round(float(clf.intercept_[0]), 6),
             "weights": [round(float(w), 6) for w in coef[:dim]],
             "lexical_weights": [round(float(w), 6) for w in coef[dim:]], **stats,
         }  # fmt: skip
     return {
         "recipe": "bench/rules_classifier.py", "model": "all-MiniLM-L6-v2 sentence embedding (normalised mean)",
-        "lexical": {**LEXICAL, "binary": True, "norm": "l2"},
-        "trained_on": {n: len(b) for n, b in data.items()}, "sklearn": sklearn.__version__, "heads": heads,
+        "lexical": {**recipe.lexical, "binary": True, "norm": "l2"},
+        "trained_on": {**{n: len(b) for n, b in data.items()}, **({"composed": len(recipe.extra)} if recipe.extra else {})},
+        "sklearn": sklearn.__version__, "heads": heads,
     }  # fmt: skip
 
 
@@ -278,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--evaluate-only", action="store_true", help="print the leave-one-batch-out test, write nothing")
     ap.add_argument("--no-test", action="store_true", help="skip the leave-one-batch-out test")
     ap.add_argument("--cache", default=None, help="JSON file caching the frozen rules' flags (per batch and commit)")
+    ap.add_argument("--vectors", default=None, help="an .npz file caching the MiniLM vectors between runs")
     ap.add_argument("--out", default=None, help=f"heads file to write (default {OUT}, the shipped one)")
     ap.add_argument("--weights", choices=["none", "batch"], default=WEIGHTS, help="training weights per batch")
     ap.add_argument("--char-ngrams", default=None, metavar="LO,HI",
@@ -285,28 +328,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--n-features", type=int, default=None, help="hash buckets (exploration)")
     ap.add_argument("--target", action="append", default=[], metavar="FLAG=P",
                     help="override a flag's out-of-fold precision target for its threshold (exploration)")
+    ap.add_argument("--synthetic", default=",".join(SYNTHETIC) or "none", metavar="FLAGS",
+                    help="flags whose heads also train on bench/rules_compose.py's composed paraphrases (training "
+                         "only): a comma list, 'all' or 'none' (default: %(default)s)")
     args = ap.parse_args(argv)
     if (args.char_ngrams or args.n_features) and (args.out is None or Path(args.out).resolve() == OUT.resolve()):
         # the shipped file must match the LEXICAL the code computes (classifier_heads checks)
         ap.error("--char-ngrams / --n-features change the word features: give --out a file other than the shipped one")
     args.out = args.out or str(OUT)
-    _set_weights(args.weights)
-    from analysis.rule_classifier import LEXICAL
-
+    recipe = shipped_recipe()
+    lexical = dict(recipe.lexical)
     if args.char_ngrams:
-        LEXICAL["char_ngrams"] = None if args.char_ngrams == "none" else tuple(int(x) for x in args.char_ngrams.split(","))
+        lexical["char_ngrams"] = None if args.char_ngrams == "none" else tuple(int(x) for x in args.char_ngrams.split(","))
     if args.n_features:
-        LEXICAL["n_features"] = args.n_features
+        lexical["n_features"] = args.n_features
+    target = dict(recipe.target)
     for t in args.target:
         flag, p = t.split("=")
-        TARGET[flag] = float(p)
+        target[flag] = float(p)
+    extra: tuple[Utterance, ...] = ()
+    flags = PHRASE_FLAGS if args.synthetic == "all" else tuple(f for f in args.synthetic.split(",") if f and f != "none")
+    if set(flags) - set(PHRASE_FLAGS):
+        ap.error(f"--synthetic: unknown flags {sorted(set(flags) - set(PHRASE_FLAGS))}")
+    if flags:
+        from bench.rules_compose import composed
+
+        extra = tuple(u for u in composed() if u.target in flags)
+    recipe = dataclasses.replace(recipe, lexical=lexical, weights=args.weights, target=target, extra=extra)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     data = batches()
-    vec = vectors([u.text for b in data.values() for u in b])
+    vec = vectors([u.text for b in data.values() for u in b] + [u.text for u in extra], Path(args.vectors) if args.vectors else None)
     if not args.no_test:
-        print(cross_batch(data, vec, Path(args.cache) if args.cache else None))
+        print(cross_batch(data, vec, Path(args.cache) if args.cache else None, recipe))
     if not args.evaluate_only:
-        Path(args.out).write_text(json.dumps(fit_all(data, vec), indent=1) + "\n", encoding="utf-8")
+        Path(args.out).write_text(json.dumps(fit_all(data, vec, recipe), indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.out}")
     return 0
 

@@ -194,13 +194,13 @@ def test_the_heads_read_words_as_well_as_the_vector() -> None:
     assert np.allclose(got[0], 1 / (1 + np.exp(-z[0])))  # near the threshold: the words are read
     assert got[0] != got[1]
     # the bound that lets the condition skip the words is never below what they add
-    from analysis.rule_classifier import _max_features, _most_words_add
+    from analysis.rule_classifier import TurnWords, _most_words_add
 
     most = _most_words_add(np.asarray(head["lexical_weights"]))
     for t in [*texts, "please close my account, i'm leaving for good, you've lost a customer", "cancel,close,leave,quit"]:
-        ix = lexical_indices(t)
-        assert ix.size <= _max_features(t)
-        assert lexical_score(ix, np.asarray(head["lexical_weights"])) <= most[min(_max_features(t), len(most) - 1)] + 1e-9
+        ix, bound = lexical_indices(t), TurnWords(t).max_features
+        assert ix.size <= bound and np.array_equal(np.sort(TurnWords(t).indices), np.sort(ix))
+        assert lexical_score(ix, np.asarray(head["lexical_weights"])) <= most[min(bound, len(most) - 1)] + 1e-9
 
 
 @pytest.mark.parametrize("text", ["I want to CANCEL my account!!", "", "don't", "a b a b a", "café über naïve 100% £5",
