@@ -70,6 +70,16 @@ def _kw(tr, **extra) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _packed_batched(tr) -> Iterator[None]:
+    orig = tr._packed_run
+    tr._packed_run = lambda channels, language, batched: orig(channels, language, True)
+    try:
+        yield
+    finally:
+        tr._packed_run = orig
+
+
+@contextlib.contextmanager
 def _no_words(tr) -> Iterator[None]:
     orig = tr._common_kwargs
     tr._common_kwargs = lambda lang: {**orig(lang), "word_timestamps": False}
@@ -113,6 +123,11 @@ def variants(tr) -> dict[str, Callable[[], contextlib.AbstractContextManager]]:
         "serial": lambda: _chain(_attr(vad, "PARALLEL", False),
                                  _attr(transcriber, "DIARIZE_BESIDE_DECODING", False)),
         "overlap": lambda: _attr(transcriber, "DIARIZE_BESIDE_DECODING", True),
+        # issue 15 round 5: `notrim` = no trimming of digital-silence piece edges to save a
+        # window (the packing before the round)
+        "notrim": lambda: _attr(packing, "TRIM_TO_FIT", False),
+        # every packed (stereo) call through the batched pipeline, short ones too
+        "packedbatched": lambda: _packed_batched(tr),
     }
 
 

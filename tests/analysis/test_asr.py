@@ -158,6 +158,36 @@ def test_packing_shares_windows_and_maps_words_back() -> None:
     assert ch == 0 and w and w.end <= 12.0
 
 
+def test_packing_trims_digital_silence_only_when_it_saves_a_window(monkeypatch) -> None:
+    """Issue 15 round 5: call_04's packed speech (31.3 s) needs two windows; its pieces'
+    crosstalk-silenced edges (exact zeros) trimmed, it fits one. Only zeros are cut: every
+    non-zero sample of each piece is still in the packed audio."""
+    from analysis.asr import packing
+    from analysis.asr.audio import suppress_crosstalk
+
+    audio = load(SAMPLES / "call_04_churn_threat.opus")
+    channels = list(suppress_crosstalk(*audio.channels, db=30))
+    monkeypatch.setattr(packing, "TRIM_TO_FIT", False)
+    plain = packing.pack(channels)
+    monkeypatch.setattr(packing, "TRIM_TO_FIT", True)
+    fitted = packing.pack(channels)
+    assert (len(plain.windows), len(fitted.windows)) == (2, 1)
+    assert len(fitted.audio) < len(plain.audio) and fitted.windows[0]["end"] <= packing.WINDOW_S
+    for a, b in zip(plain.pieces, fitted.pieces, strict=True):
+        assert a.channel == b.channel and a.orig_start <= b.orig_start
+        assert b.orig_start + b.length <= a.orig_start + a.length + 1e-9
+        src = channels[a.channel]
+        whole = src[round(a.orig_start * 16000) : round((a.orig_start + a.length) * 16000)]
+        kept = src[round(b.orig_start * 16000) : round((b.orig_start + b.length) * 16000)]
+        assert np.count_nonzero(whole) == np.count_nonzero(kept)
+    # a call that fits one window as it is (call_06) is packed exactly as before
+    six = list(suppress_crosstalk(*load(SAMPLES / "call_06_prohibited_promise.opus").channels, db=30))
+    monkeypatch.setattr(packing, "TRIM_TO_FIT", False)
+    before = packing.pack(six)
+    monkeypatch.setattr(packing, "TRIM_TO_FIT", True)
+    assert np.array_equal(packing.pack(six).audio, before.audio)
+
+
 # -- turns (pure) -----------------------------------------------------------------------
 
 
