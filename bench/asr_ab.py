@@ -70,16 +70,6 @@ def _kw(tr, **extra) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _packed_batched(tr) -> Iterator[None]:
-    orig = tr._packed_run
-    tr._packed_run = lambda channels, language, batched: orig(channels, language, True)
-    try:
-        yield
-    finally:
-        tr._packed_run = orig
-
-
-@contextlib.contextmanager
 def _no_words(tr) -> Iterator[None]:
     orig = tr._common_kwargs
     tr._common_kwargs = lambda lang: {**orig(lang), "word_timestamps": False}
@@ -126,8 +116,9 @@ def variants(tr) -> dict[str, Callable[[], contextlib.AbstractContextManager]]:
         # issue 15 round 5: `notrim` = no trimming of digital-silence piece edges to save a
         # window (the packing before the round)
         "notrim": lambda: _attr(packing, "TRIM_TO_FIT", False),
-        # every packed (stereo) call through the batched pipeline, short ones too
-        "packedbatched": lambda: _packed_batched(tr),
+        # stereo calls under 30 s decoded sequentially (the default before the round; now
+        # every packed call goes through the batched pipeline)
+        "stereoseq30": lambda: _opts(tr, stereo_batched_min_seconds=30.0),
     }
 
 
