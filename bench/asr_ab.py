@@ -119,6 +119,8 @@ def variants(tr) -> dict[str, Callable[[], contextlib.AbstractContextManager]]:
         # stereo calls under 30 s decoded sequentially (the default before the round; now
         # every packed call goes through the batched pipeline)
         "stereoseq30": lambda: _opts(tr, stereo_batched_min_seconds=30.0),
+        "round4": lambda: _chain(_attr(packing, "TRIM_TO_FIT", False),
+                                 _opts(tr, stereo_batched_min_seconds=30.0)),
     }
 
 
