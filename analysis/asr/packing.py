@@ -82,9 +82,15 @@ def speech_pieces(
     padded edges): on the 5-minute bench call this packs the speech into 11 windows
     instead of 12. (Trimming VAD's 400 ms padding to 200 ms saved one more window but
     clipped the word timings at the edges of overlapping speech.)
+
+    A channel of digital silence (a muted side, or one `suppress_crosstalk` emptied because
+    it carried only the other side's echo) has no speech: the network, which finds none
+    there either, is not run over it (issue 15 round 5).
     """
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+    if not channel.any():
+        return []
     opts = VadOptions(
         max_speech_duration_s=WINDOW_S - 1.0, min_silence_duration_ms=min_silence_ms,
         speech_pad_ms=pad_ms,
