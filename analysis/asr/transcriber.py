@@ -12,9 +12,9 @@ least `stereo_batched_min_seconds` (default 0: all of them) send every window th
 `BatchedInferencePipeline`, the language read from the first window's encoder output,
 which the batch reuses (`_language_once_model`: no extra pass); shorter ones decode the
 first window sequentially, whose encoder pass also gives the language. Issue 15 round 5
-(bench/asr_ab.py `packedbatched`, in one process): the batched path cost 5 % less CPU on
-the sample calls and 37 % less on the held-out calls (no temperature fallbacks), at equal
-or lower word error rate. Mono calls under
+(bench/asr_ab.py, in one process, against `stereoseq30`, the earlier 30 s threshold): the
+batched path cost 5 % less CPU on the sample calls and 37 % less on the held-out calls (no
+temperature fallbacks), at equal or lower word error rate. Mono calls under
 `batched_min_seconds` use the sequential decoder (language from its first window too),
 longer ones the batched pipeline; with VAD off each channel is decoded on its own.
 `bench/asr.py` measures both modes.
