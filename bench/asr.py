@@ -290,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ASR benchmark: Whisper base ({model_dir}), {args.compute_type}, {args.threads} threads, "
           f"beam {args.beam_size} (CLI {args.cli_beam_size}); Convoscope at its default [asr] configuration "
           f"(language {'= ' + args.language if args.language else 'detected per call'}, VAD, word timestamps, "
-          f"batched_min_seconds={args.batched_min_seconds}); the CLI per file with VAD + word timestamps")
+          f"batched_min_seconds={args.batched_min_seconds}, stereo_batched_min_seconds="
+          f"{AsrOptions().stereo_batched_min_seconds}); the CLI per file with VAD + word timestamps")
     if args.enrol:
         print("stereo calls enrol the agent's voiceprint (--enrol): up to [asr] voiceprint_call_seconds "
               "of speech each")

@@ -113,6 +113,14 @@ def variants(tr) -> dict[str, Callable[[], contextlib.AbstractContextManager]]:
         "serial": lambda: _chain(_attr(vad, "PARALLEL", False),
                                  _attr(transcriber, "DIARIZE_BESIDE_DECODING", False)),
         "overlap": lambda: _attr(transcriber, "DIARIZE_BESIDE_DECODING", True),
+        # issue 15 round 5: `notrim` = no trimming of digital-silence piece edges to save a
+        # window (the packing before the round)
+        "notrim": lambda: _attr(packing, "TRIM_TO_FIT", False),
+        # stereo calls under 30 s decoded sequentially (the default before the round; now
+        # every packed call goes through the batched pipeline)
+        "stereoseq30": lambda: _opts(tr, stereo_batched_min_seconds=30.0),
+        "round4": lambda: _chain(_attr(packing, "TRIM_TO_FIT", False),
+                                 _opts(tr, stereo_batched_min_seconds=30.0)),
     }
 
 

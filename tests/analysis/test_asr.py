@@ -158,6 +158,36 @@ def test_packing_shares_windows_and_maps_words_back() -> None:
     assert ch == 0 and w and w.end <= 12.0
 
 
+def test_packing_trims_digital_silence_only_when_it_saves_a_window(monkeypatch) -> None:
+    """Issue 15 round 5: call_04's packed speech (31.3 s) needs two windows; its pieces'
+    crosstalk-silenced edges (exact zeros) trimmed, it fits one. Only zeros are cut: every
+    non-zero sample of each piece is still in the packed audio."""
+    from analysis.asr import packing
+    from analysis.asr.audio import suppress_crosstalk
+
+    audio = load(SAMPLES / "call_04_churn_threat.opus")
+    channels = list(suppress_crosstalk(*audio.channels, db=30))
+    monkeypatch.setattr(packing, "TRIM_TO_FIT", False)
+    plain = packing.pack(channels)
+    monkeypatch.setattr(packing, "TRIM_TO_FIT", True)
+    fitted = packing.pack(channels)
+    assert (len(plain.windows), len(fitted.windows)) == (2, 1)
+    assert len(fitted.audio) < len(plain.audio) and fitted.windows[0]["end"] <= packing.WINDOW_S
+    for a, b in zip(plain.pieces, fitted.pieces, strict=True):
+        assert a.channel == b.channel and a.orig_start <= b.orig_start
+        assert b.orig_start + b.length <= a.orig_start + a.length + 1e-9
+        src = channels[a.channel]
+        whole = src[round(a.orig_start * 16000) : round((a.orig_start + a.length) * 16000)]
+        kept = src[round(b.orig_start * 16000) : round((b.orig_start + b.length) * 16000)]
+        assert np.count_nonzero(whole) == np.count_nonzero(kept)
+    # a call that fits one window as it is (call_06) is packed exactly as before
+    six = list(suppress_crosstalk(*load(SAMPLES / "call_06_prohibited_promise.opus").channels, db=30))
+    monkeypatch.setattr(packing, "TRIM_TO_FIT", False)
+    before = packing.pack(six)
+    monkeypatch.setattr(packing, "TRIM_TO_FIT", True)
+    assert np.array_equal(packing.pack(six).audio, before.audio)
+
+
 # -- turns (pure) -----------------------------------------------------------------------
 
 
@@ -243,9 +273,9 @@ def test_agent_channel_right_swaps_speakers(asr_transcriber) -> None:
 @pytest.mark.slow
 def test_sequential_and_batched_modes_agree_on_key_words(asr_transcriber) -> None:
     path = SAMPLES / "call_04_churn_threat.opus"
-    with options(asr_transcriber, batched_min_seconds=1000.0):
+    with options(asr_transcriber, stereo_batched_min_seconds=1000.0):
         seq = asr_transcriber.transcribe(path)
-    with options(asr_transcriber, batched_min_seconds=0.0):
+    with options(asr_transcriber, stereo_batched_min_seconds=0.0):
         bat = asr_transcriber.transcribe(path)
     assert (seq.batched, bat.batched) == (False, True)
     for tr in (seq, bat):
@@ -309,7 +339,9 @@ def test_language_is_detected_once_from_the_decoding_pass(asr_transcriber, name:
     assert detected.language == "en" and detected.extra["language_detections"] == 1
     assert configured.language == "en" and configured.extra["language_detections"] == 0
     assert detected.extra["encoder_passes"] == configured.extra["encoder_passes"]
-    assert not detected.batched
+    # a short mono call is decoded sequentially; a stereo call's packed window goes to the
+    # batched pipeline (stereo_batched_min_seconds = 0), which reuses the detection's pass
+    assert detected.batched == ("mono" not in name)
     if "mono" not in name:  # both sides' speech packed into one window: one pass for the call
         assert detected.extra["encoder_passes"] == 1
         assert {t.speaker for t in detected.turns} == {"agent", "customer"}

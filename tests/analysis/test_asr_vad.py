@@ -135,3 +135,18 @@ def test_mono_transcripts_do_not_depend_on_the_diarization_thread(asr_transcribe
         return sorted((w.start, w.end, w.word, w.probability) for t in tr.turns for w in t.words or [])
 
     assert words(threaded) == words(alone)
+
+
+def test_a_silent_channel_is_not_searched() -> None:
+    """Digital silence has no speech: the network agrees, and is not run over it."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    silent = np.zeros(16000 * 20, dtype=np.float32)
+    assert get_speech_timestamps(silent, VadOptions()) == []  # what the network says
+    model = vad.vad_model()
+    hits, misses = type(model).hits, type(model).misses
+    assert speech_pieces(silent) == []
+    assert (type(model).hits, type(model).misses) == (hits, misses)
+    # a channel with sound in it still goes through the network
+    left = load(SAMPLES / "call_01_angry_refund.opus").channels[0]
+    assert speech_pieces(left) and type(model).hits + type(model).misses > hits + misses
