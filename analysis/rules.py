@@ -58,16 +58,18 @@ from typing import Any
 
 import numpy as np
 
-from analysis.conditions import (
+from analysis.condition_logic import (
     _OPS,
     AllCondition,
     AnyCondition,
     AttributeCondition,
+    MetricCondition,
+    NotCondition,
+)
+from analysis.conditions import (
     ClausePolicy,
     Condition,
-    MetricCondition,
     NearCondition,
-    NotCondition,
     Outcome,
     PhraseCondition,
     RuleContext,
