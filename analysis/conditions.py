@@ -100,10 +100,6 @@ class RuleContext:
             self._words[i] = TurnWords(self.interaction.turns[i].text)
         return self._words[i]
 
-    def lexical_indices(self, i: int) -> np.ndarray:
-        """Turn i's hashed word features for the classifier heads (`turn_words(i).indices`)."""
-        return np.asarray(self.turn_words(i).indices)
-
     def clauses(self, i: int) -> TurnClauses:
         """Turn i tokenised for clause reading (on first use: most turns never need it)."""
         tc = self._clauses.get(i)

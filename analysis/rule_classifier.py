@@ -234,11 +234,12 @@ class ClassifierCondition(Condition):
     "classifier 0.93". The heads were fitted on the packaged MiniLM's vectors: with another
     `embedding_model` they do not apply (a different width is reported, not guessed at)."""
 
-    def __init__(self, head: str, weights: np.ndarray, intercept: float, threshold: float, scope: _Scope,
-                 policy: ClausePolicy, lexical: np.ndarray | None = None) -> None:  # fmt: skip
-        self.head, self.weights, self.intercept = head, weights, intercept
+    def __init__(self, head: str, scorer: HeadScorer, threshold: float, scope: _Scope,
+                 policy: ClausePolicy) -> None:  # fmt: skip
+        # `scorer`: the head's arithmetic, shared (`head_scorer`) with every condition and
+        # `context` modifier that reads the same head
+        self.head, self.scorer = head, scorer
         self.threshold, self.scope, self.policy = threshold, scope, policy
-        self.scorer = HeadScorer(weights, intercept, lexical)
         self._warned = False
 
     def _probs(self, texts: list[str], vecs: np.ndarray, words: Any = None) -> np.ndarray:
@@ -254,13 +255,13 @@ class ClassifierCondition(Condition):
         if not idx:
             return Outcome(False, [])
         vecs = ctx.vectors()[idx]
-        if vecs.shape[1] != self.weights.shape[0]:
+        if vecs.shape[1] != self.scorer.weights.shape[0]:
             # another embedding model than the packaged MiniLM the head was fitted on: the
             # head cannot read these vectors; say so once (in the log) instead of guessing
             if not self._warned:
                 self._warned = True
                 log.warning("classifier condition %r skipped: turn vectors have %d dimensions, the head was "
-                            "fitted on the packaged MiniLM's %d", self.head, vecs.shape[1], self.weights.shape[0])  # fmt: skip
+                            "fitted on the packaged MiniLM's %d", self.head, vecs.shape[1], self.scorer.weights.shape[0])  # fmt: skip
             return Outcome(False, [])
         texts = [ctx.interaction.turns[i].text for i in idx]
         probs = self._probs(texts, vecs, lambda k: ctx.turn_words(idx[k]))
@@ -304,7 +305,7 @@ class ClassifierCondition(Condition):
         if not rest or not ctx.can_embed():
             return False, why_not
         vec = np.asarray(ctx.embed_texts([rest])[0], dtype=np.float32)
-        if vec.shape != self.weights.shape:
+        if vec.shape != self.scorer.weights.shape:
             return False, why_not  # another embedding model: the head cannot read the rest
         p = float(self._probs([rest], vec[None, :])[0])
         if p >= self.threshold:

@@ -272,9 +272,7 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
         thr = float(d.get("threshold", head["threshold"]))
         if not 0 < thr < 1:
             raise ValueError(f"{where}.threshold: must be between 0 and 1")
-        lex = np.asarray(head["lexical_weights"], dtype=np.float64) if "lexical_weights" in head else None
-        cond = ClassifierCondition(name, np.asarray(head["weights"], dtype=np.float32), float(head["intercept"]),
-                                   thr, _scope(d, where), _policy(d, where), lex)  # fmt: skip
+        cond = ClassifierCondition(name, head_scorer(name), thr, _scope(d, where), _policy(d, where))
     elif kind == "metric":
         if d["metric"] not in METRICS:
             raise ValueError(
