@@ -538,7 +538,9 @@ _shared_lock = threading.Lock()
 
 def shared_encoder(options: EncoderOptions, cache_dir: Path | str | None) -> TextEncoder:
     """One encoder per (options, cache) per process: the serve process loads MiniLM once."""
-    key = (options.runtime, options.device, options.threads, options.batch_size, options.quantize,
+    # the resolved thread count: `threads = 0` (every CPU) and an explicit count equal to it
+    # are one encoder (a head asking for torch's current count must not load a second MiniLM)
+    key = (options.runtime, options.device, options.resolved_threads, options.batch_size, options.quantize,
            options.precision, options.cache_size, str(cache_dir) if cache_dir is not None else None)
     with _shared_lock:
         if key not in _shared:

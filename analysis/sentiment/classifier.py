@@ -26,6 +26,7 @@ from analysis.sentiment.options import PACKAGED, SentimentOptions
 from analysis.sentiment.training import (
     HEAD_MODEL_FILE,
     META_FILE,
+    agent_ratio,
     cached_model,
     label_priors,
     model_dir,
@@ -204,7 +205,7 @@ def load_turn_classifier(options: SentimentOptions, cache_dir: Path, encoder: An
         priors = None
         if options.agent_prior and options.turns:
             priors = meta.get("label_priors") or label_priors(options)  # older meta: count again
-            ratio = {c: priors["agent"][c] / priors["train"][c] for c in LABELS if priors["train"].get(c)}
+            ratio = agent_ratio(priors)
         if options.long_text and options.long_prior and not options.long_model and priors is None:
             priors = meta.get("label_priors") or label_priors(options)
         if encoder is None and path.name == HEAD_MODEL_FILE:

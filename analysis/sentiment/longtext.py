@@ -35,7 +35,6 @@ AGGREGATES = ("", "mean", "length", "last", "polar", "last-polar")
 #: `[sentiment] long_prior`: "" keeps the head's training prior; "flat" moves a customer's
 #: long text to equal class priors (Saerens et al., 2002, as the agent correction does)
 PRIORS = ("", "flat")
-LABELS3 = ("negative", "neutral", "positive")
 
 
 @dataclass(frozen=True)
@@ -73,6 +72,9 @@ def reader(options: Any, priors: dict[str, dict[str, float]] | None) -> LongText
     that head reads the units instead, with the priors from its own meta.json."""
     if not options.long_text:
         return LongText()
+    from analysis.sentiment.corpus import LABELS
+    from analysis.sentiment.training import agent_ratio
+
     head = None
     source = ""
     if options.long_model:
@@ -95,9 +97,8 @@ def reader(options: Any, priors: dict[str, dict[str, float]] | None) -> LongText
     train = (priors or {}).get("train")
     if options.long_prior == "flat" and not train:
         raise ValueError("long_prior = \"flat\" needs the long-text head's training priors (meta.json)")
-    customer = {c: 1.0 / train[c] for c in LABELS3 if train.get(c)} if options.long_prior == "flat" and train else None
-    agent = ({c: priors["agent"][c] / train[c] for c in LABELS3 if train.get(c)}  # type: ignore[index]
-             if options.agent_prior and train and priors and priors.get("agent") else None)
+    customer = {c: 1.0 / train[c] for c in LABELS if train.get(c)} if options.long_prior == "flat" and train else None
+    agent = agent_ratio(priors) if options.agent_prior and train and priors and priors.get("agent") else None
     return LongText(options.long_text, options.long_chars, options.unit_chars, head, customer, agent, source)
 _LINES = re.compile(r"\s*\n\s*")
 

@@ -170,6 +170,13 @@ class SentimentOptions:
             raise ValueError(f"long_prior must be one of {', '.join(repr(x) for x in PRIORS)}; got {self.long_prior!r}")
         if not 0 <= self.unit_chars <= 600:
             raise ValueError(f"unit_chars must be within 0..600 (0: one sentence a unit), got {self.unit_chars}")
+        # the long-text settings only act through `long_text`, and only where a head is served
+        # over the shared encoder pass: set anywhere else they would be accepted and ignored
+        unused = [k for k in ("long_prior", "long_model", "unit_chars") if getattr(self, k)]
+        if unused and not self.long_text:
+            raise ValueError(f"{', '.join(unused)} only apply with long_text set (e.g. \"last\")")
+        if self.long_text and self.backend == "vader":
+            raise ValueError("long_text needs a trained head (backend = \"flair\"); VADER reads the whole text already")
         from analysis.sentiment.general import names
 
         names(self.general)  # unknown set names are an error here, not at training time

@@ -121,13 +121,26 @@ def _extra_turns(options: SentimentOptions) -> list:
     `split` field says (a file written for training has no held-out part)."""
     if not options.extra_turns:
         return []
+    return _labelled_turns(_extra_path(options), "extra turn set")
+
+
+def _labelled_turns(path: Path | None, what: str) -> list:
+    """The rows of a contact-centre turn file, refused when a label is not one of `LABELS`."""
     from analysis.sentiment import turnset
 
-    rows = turnset.load(_extra_path(options))
+    rows = turnset.load(path)
     bad = sorted({t.label for t in rows} - set(LABELS))
     if bad:
-        raise ValueError(f"extra turn set has unknown labels {bad}")
+        raise ValueError(f"{what} has unknown labels {bad}")
     return rows
+
+
+def agent_ratio(priors: dict[str, dict[str, float]]) -> dict[str, float]:
+    """The agent prior correction (Saerens et al., 2002): each class's agent frequency over
+    its training frequency, from `label_priors`; the served head and the long-text reader
+    apply the same ratio."""
+    train = priors["train"]
+    return {c: priors["agent"][c] / train[c] for c in LABELS if train.get(c)}
 
 
 def _turns_path(options: SentimentOptions) -> Path | None:
@@ -373,12 +386,7 @@ def _turn_parts(options: SentimentOptions) -> tuple[list, list]:
     """(train part, held-out part) of the contact-centre turn set; ([], []) when unused."""
     if not options.turns:
         return [], []
-    from analysis.sentiment import turnset
-
-    rows = turnset.load(_turns_path(options))
-    bad = sorted({t.label for t in rows} - set(LABELS))
-    if bad:
-        raise ValueError(f"turn set has unknown labels {bad}")
+    rows = _labelled_turns(_turns_path(options), "turn set")
     return [t for t in rows if t.split == "train"], [t for t in rows if t.split == "held_out"]
 
 

@@ -81,8 +81,15 @@ def test_the_long_text_reader_takes_a_named_head_and_its_own_priors(tmp_path: Pa
               "agent": {"negative": 0.1, "neutral": 0.7, "positive": 0.2}}
     (folder / "meta.json").write_text(json.dumps({"label_priors": priors}))
     served = {"train": {"negative": 0.6, "neutral": 0.2, "positive": 0.2}, "agent": priors["agent"]}
-    off = reader(SentimentOptions(long_model=str(folder)), served)
+    off = reader(SentimentOptions(), served)
     assert not off.mode and not off.is_long("x" * 5000)  # long_text "" reads the first 600 as ever
+    # a long-text setting without long_text would be ignored: it is refused instead
+    with pytest.raises(ValueError, match="only apply with long_text"):
+        SentimentOptions(long_model=str(folder))
+    with pytest.raises(ValueError, match="only apply with long_text"):
+        SentimentOptions(long_prior="flat", unit_chars=300)
+    with pytest.raises(ValueError, match="VADER"):
+        SentimentOptions(backend="vader", long_text="last")
     lt = reader(SentimentOptions(long_text="last", long_prior="flat", long_chars=300, long_model=str(folder)), served)
     assert lt.head is not None and lt.head.labels == LABELS and lt.source == "abc"
     assert lt.is_long("x" * 301) and not lt.is_long("x" * 300)
