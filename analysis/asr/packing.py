@@ -163,7 +163,9 @@ def pack(channels: list[np.ndarray]) -> Packed:
     if TRIM_TO_FIT and len(packed.windows) > 1:
         for keep_s in KEEP_ZERO_S:
             keep = int(keep_s * SAMPLE_RATE)
-            trimmed = _layout(channels, [(*_zero_edges(channels[ch], s, e, keep), ch) for s, e, ch in found])
+            # sorted again: trimming a piece's leading zeros can move its start past the
+            # start of the other channel's next piece, and `_layout` lays pieces in time order
+            trimmed = _layout(channels, sorted((*_zero_edges(channels[ch], s, e, keep), ch) for s, e, ch in found))
             if len(trimmed.windows) < len(packed.windows):
                 return trimmed
     return packed

@@ -188,6 +188,25 @@ def test_packing_trims_digital_silence_only_when_it_saves_a_window(monkeypatch) 
     assert np.array_equal(packing.pack(six).audio, before.audio)
 
 
+def test_trimmed_pieces_are_packed_in_time_order(monkeypatch) -> None:
+    """A piece whose leading zeros are trimmed can start after the other channel's next
+    piece; the trimmed layout is still in time order (the customer's piece, which now starts
+    first, comes first in the packed audio)."""
+    from analysis.asr import packing
+
+    sr, n = 16000, 16000 * 40
+    agent, customer = np.zeros(n, np.float32), np.zeros(n, np.float32)
+    agent[sr * 6 : sr * 20] = 0.1  # agent piece 0-20 s: 6 s of exact zeros, then speech
+    customer[sr * 1 : sr * 16] = 0.2  # customer piece 1-16 s
+    pieces = [[(0, sr * 20)], [(sr * 1, sr * 16)]]  # what VAD reports (padded into the zeros)
+    monkeypatch.setattr("analysis.asr.vad.speech_timestamps_each", lambda chans, fn: pieces)
+    monkeypatch.setattr(packing, "KEEP_ZERO_S", (0.0,))
+    got = packing.pack([agent, customer])
+    assert len(got.windows) == 1  # 35 s of pieces untrimmed (two windows), 29 s trimmed
+    starts = [p.orig_start for p in got.pieces]
+    assert starts == sorted(starts) and [p.channel for p in got.pieces] == [1, 0]
+
+
 # -- turns (pure) -----------------------------------------------------------------------
 
 
