@@ -81,7 +81,7 @@ def _no_words(tr) -> Iterator[None]:
 
 def variants(tr) -> dict[str, Callable[[], contextlib.AbstractContextManager]]:
     """Name → a context that sets the variant up on the Transcriber `tr`."""
-    from analysis.asr import packing, transcriber, vad
+    from analysis.asr import packing, vad
     from analysis.asr.options import options_changed as _opts
 
     return {
@@ -108,11 +108,9 @@ def variants(tr) -> dict[str, Callable[[], contextlib.AbstractContextManager]]:
         "gap1.0": lambda: _attr(packing, "GAP_S", 1.0),
         "pad300gap0.6": lambda: _chain(_pad(300), _attr(packing, "GAP_S", 0.6)),
         # issue 15 round 4, the same transcripts each: `serial` = stereo channels' VAD one
-        # after the other (default: at once); `overlap` = a mono call diarized on a second
-        # thread while Whisper decodes it (default: after)
-        "serial": lambda: _chain(_attr(vad, "PARALLEL", False),
-                                 _attr(transcriber, "DIARIZE_BESIDE_DECODING", False)),
-        "overlap": lambda: _attr(transcriber, "DIARIZE_BESIDE_DECODING", True),
+        # after the other (default: at once). (Round 4's `overlap`, a mono call diarized on a
+        # second thread while Whisper decodes it, measured mixed and was removed.)
+        "serial": lambda: _attr(vad, "PARALLEL", False),
         # issue 15 round 5: `notrim` = no trimming of digital-silence piece edges to save a
         # window (the packing before the round)
         "notrim": lambda: _attr(packing, "TRIM_TO_FIT", False),

@@ -19,7 +19,7 @@ from analysis.asr.options import AsrOptions
 from analysis.diarization.call import CallContext, SpeakerResult
 from store.records import Word
 
-__all__ = ["CallContext", "diarize_mono", "enrol", "mixed_stereo", "preload_diarization", "speaker_extra", "voices"]
+__all__ = ["CallContext", "diarize_mono", "enrol", "mixed_stereo", "preload_diarization", "speaker_extra"]
 
 
 def preload_diarization() -> None:
@@ -46,30 +46,12 @@ def diarize_options(opts: AsrOptions) -> Any:
                           overlap_detect=opts.overlap_detection)  # fmt: skip
 
 
-def voices(samples: np.ndarray, opts: AsrOptions) -> tuple[Any, float]:
-    """(the diarization of a one-channel call, seconds it took): who speaks when, from the
-    voices alone. It needs no words, so the Transcriber can run it on a second thread while
-    Whisper decodes the same call (`transcriber.DIARIZE_BESIDE_DECODING`, issue 15)."""
-    import time
-
-    from analysis.diarization.diarize import diarize
-
-    t0 = time.perf_counter()
-    d = diarize(samples, diarize_options(opts))
-    return d, time.perf_counter() - t0
-
-
 def diarize_mono(samples: np.ndarray, segments: Sequence[list[Word]], context: CallContext | None,
-                 opts: AsrOptions, found: tuple[Any, float] | None = None) -> SpeakerResult:  # fmt: skip
-    """Turns of a one-channel call with speakers found from their voices (`found`: what
-    `voices` returned for these samples, else it is computed here)."""
+                 opts: AsrOptions) -> SpeakerResult:  # fmt: skip
+    """Turns of a one-channel call with speakers found from their voices."""
     from analysis.diarization.call import speaker_turns
 
-    d, seconds = found if found is not None else (None, 0.0)
-    res = speaker_turns(samples, segments, context, diarize_options(opts), gap=opts.turn_gap_seconds,
-                        diarization=d)  # fmt: skip
-    res.seconds += seconds
-    return res
+    return speaker_turns(samples, segments, context, diarize_options(opts), gap=opts.turn_gap_seconds)
 
 
 def speaker_extra(res: SpeakerResult, audio: Audio) -> dict[str, Any]:

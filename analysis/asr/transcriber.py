@@ -43,7 +43,6 @@ from analysis.asr.speakers import (
     mixed_stereo,
     preload_diarization,
     speaker_extra,
-    voices,
 )
 from analysis.asr.turns import mono_turns, stereo_turns
 from analysis.asr.vad import vad_model
@@ -53,15 +52,6 @@ if TYPE_CHECKING:
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
 log = logging.getLogger(__name__)
-
-#: diarize a mono call on a second thread while Whisper decodes it. Off until a quiet
-#: machine decides: on the shared 2 cores (bench/asr_ab.py, same transcripts) it cost the
-#: telephone set 6 % more CPU at load 8 (CTranslate2's OpenMP threads spin at barriers
-#: while a third thread holds a core) but saved 23 % CPU and 28 % wall at load 4.4, and 7 %
-#: wall on the samples at load 3.5; the telephone set's in-process A/B is confounded by
-#: `phone_test_24` (decoded as Thai through temperature sampling, whose cost varies per
-#: decode). `python bench/asr_ab.py --sets samples,phone --variants default,overlap`.
-DIARIZE_BESIDE_DECODING = False
 
 
 @dataclass(slots=True)
@@ -239,30 +229,6 @@ def _words(segments: Any) -> list[list[Word]]:
     return out
 
 
-class _OutsideBlasLimit:
-    """faster-whisper's feature extractor, never run while diarization limits BLAS.
-
-    Its mel product (`mel_filters @ magnitudes`, numpy BLAS) gives results that differ in
-    the last bits with OpenBLAS's thread count, and the speaker network limits that count
-    to one, process-wide, while it runs (analysis/diarization/encoder.py). When a mono call
-    is diarized on a second thread while Whisper decodes it (`DIARIZE_BESIDE_DECODING`),
-    without this which features
-    Whisper saw (and so its word probabilities and timings) would depend on timing. With
-    it a call's transcript is the same however the threads interleave."""
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from analysis.diarization.encoder import BLAS_ONE_THREAD
-
-        with BLAS_ONE_THREAD:
-            return self._inner(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 def _preload(options: AsrOptions) -> None:
     """Load what a process's first call would otherwise load (see `Transcriber.__init__`)."""
     from tqdm import tqdm
@@ -303,7 +269,6 @@ class Transcriber:
             )
             preloaded.result()  # its errors are the caller's, as if loaded here
         self.model.device = self.device
-        self.model.feature_extractor = _OutsideBlasLimit(self.model.feature_extractor)
         self._batched: BatchedInferencePipeline | None = None
         self._lock = threading.Lock()
 
@@ -464,19 +429,8 @@ class Transcriber:
             run = self._batched_run if use_batched else self._sequential
             if opts.diarization == "auto":
                 samples = audio.channels[0]
-                if DIARIZE_BESIDE_DECODING:
-                    # who speaks when needs the voices, not the words: diarize on a second
-                    # thread while Whisper decodes (numpy on one BLAS thread beside
-                    # CTranslate2's OpenMP threads); the VAD probabilities are computed
-                    # first, once, for both (analysis/asr/vad.py)
-                    vad_model()(np.pad(samples, (0, 512 - len(samples) % 512)))
-                    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as pool:
-                        found = pool.submit(voices, samples, opts)
-                        segs, lang, prob = run(samples, language)
-                        res = diarize_mono(samples, segs, context, opts, found.result())
-                else:
-                    segs, lang, prob = run(samples, language)
-                    res = diarize_mono(samples, segs, context, opts)
+                segs, lang, prob = run(samples, language)
+                res = diarize_mono(samples, segs, context, opts)
                 return Transcript(duration, lang, res.turns, audio.source_channels, prob,
                                   "diarization", use_batched, extra=speaker_extra(res, audio))
             segs, lang, prob = run(audio.channels[0], language)

@@ -47,7 +47,7 @@ def test_vad_memo_returns_what_the_network_computes() -> None:
     assert not np.array_equal(got, expected)
 
 
-def test_both_channels_are_searched_at_once_with_the_same_result() -> None:
+def test_both_channels_are_searched_on_vad_worker_threads_with_the_same_result() -> None:
     left, right = load(SAMPLES / "call_01_angry_refund.opus").channels
     one_by_one = [speech_pieces(left), speech_pieces(right)]
     threads: list[str] = []
@@ -115,26 +115,6 @@ def test_mono_call_runs_the_vad_network_once_and_diarizes_as_before(asr_transcri
     after = diarize_mono(audio.channels[0], [words], None, asr_transcriber.options)
     assert [(t.speaker, t.start, t.end, t.text) for t in after.turns] == turns
     assert memo.extra["speakers"]["evidence"]["diarization_seconds"] > 0
-
-
-@pytest.mark.slow
-def test_mono_transcripts_do_not_depend_on_the_diarization_thread(asr_transcriber, monkeypatch) -> None:
-    """Whisper's features never run under diarization's one-thread BLAS limit (their last
-    bits depend on the thread count), so a mono call's words, times and probabilities are
-    the same as with diarization off (no second thread at all)."""
-    from analysis.asr import transcriber
-
-    audio = load(SAMPLES / "call_08_mono_password.opus")
-    monkeypatch.setattr(transcriber, "DIARIZE_BESIDE_DECODING", True)
-    with options_changed(asr_transcriber, language="en"):
-        threaded = asr_transcriber.transcribe_audio(audio)
-        with options_changed(asr_transcriber, diarization="off"):
-            alone = asr_transcriber.transcribe_audio(audio)
-
-    def words(tr):
-        return sorted((w.start, w.end, w.word, w.probability) for t in tr.turns for w in t.words or [])
-
-    assert words(threaded) == words(alone)
 
 
 def test_a_silent_channel_is_not_searched() -> None:
