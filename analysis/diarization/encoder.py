@@ -168,8 +168,7 @@ def read_weights(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
-#: held while numpy's BLAS is limited to one thread (process-wide) by `VoiceEncoder.embed`;
-#: code whose numbers depend on the BLAS thread count takes it to run outside the limit
+#: held while numpy's BLAS is limited to one thread (process-wide) by `VoiceEncoder.embed`
 BLAS_ONE_THREAD = threading.Lock()
 
 
@@ -265,9 +264,8 @@ class VoiceEncoder:
         # spinning made diarization 3-10x dearer: the mono sample 1.3-7.1 CPU s with two
         # threads against 0.33-0.39 with one, a 7 s telephone clip 0.4-0.8 against 0.13
         # (same process, alternating; issue 15). The limit is process-wide while it holds.
-        # `BLAS_ONE_THREAD` is held meanwhile: the Transcriber diarizes a mono call on a
-        # second thread while Whisper decodes it, and Whisper's features (a BLAS product)
-        # change in their last bits with the thread count, so they wait for the limit's end.
+        # `BLAS_ONE_THREAD` is held meanwhile, so two embeddings in two threads never undo
+        # each other's limit half-way (threadpoolctl restores the count it found on exit).
         with BLAS_ONE_THREAD, _blas().limit(limits=1, user_api="blas"):  # type: ignore[attr-defined]
             self._embed(mel, power, windows, order, batch, out)
         return out
