@@ -158,6 +158,8 @@ def gate_key(options) -> str:
     knobs = {"recipe": GATE_RECIPE, "corpus": _corpus_hash(options), "held_out": options.held_out_fraction,
              "seed": options.seed, "turns": turns_hash(options), "out": general.digest(GATE_OUT),
              "c": GATE_C, "turn_weight": GATE_TURN_WEIGHT, "layers": options.layers, "gate": options.domain_gate}
+    if options.max_examples:
+        knobs["max_examples"] = options.max_examples
     return hashlib.sha256(json.dumps(knobs, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -204,6 +206,8 @@ def gate_data(options) -> tuple[list[str], np.ndarray, np.ndarray]:
     corpus = split(options.corpus, options.held_out_fraction, options.seed).train
     turns, _ = _turn_parts(options)
     out = [e.text for e in general.examples(GATE_OUT)]
+    if options.max_examples:  # a quick build (`train sentiment --quick`, tests): the first n of each side
+        corpus, out = corpus[: options.max_examples], out[: options.max_examples]
     texts = [e.text for e in corpus] + [t.text for t in turns] + out
     y = np.concatenate([np.zeros(len(corpus) + len(turns)), np.ones(len(out))])
     w = np.concatenate([np.ones(len(corpus)), np.full(len(turns), GATE_TURN_WEIGHT), np.ones(len(out))])

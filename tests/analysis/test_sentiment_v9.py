@@ -156,3 +156,34 @@ def test_v4_agent_turns_stay_bit_for_bit_and_a_product_remark_reads_its_words() 
     for i in (0, 1, 3):
         assert (a[i].label, a[i].score, a[i].probs) == (b[i].label, b[i].score, b[i].probs)
     assert b[2].score > a[2].score and b[2].label == "positive"
+
+
+def test_a_missing_gate_is_a_clear_not_prepared_error(tmp_path: Path) -> None:
+    from analysis.sentiment import ModelNotPrepared
+    from analysis.sentiment.domain import fusion
+
+    opts = SentimentOptions(domain_gate="general", ood_lexicon=2.0)
+    with pytest.raises(ModelNotPrepared, match="models prepare"):
+        fusion(opts, None, tmp_path)
+    assert fusion(SentimentOptions(), None, tmp_path) is None  # v9 keys unset: no fusion at all
+    only_lexicon = fusion(SentimentOptions(polarity_lexicon=1.0), None, tmp_path)
+    assert only_lexicon is not None and only_lexicon.gate is None  # no gate needed, none read
+
+
+@pytest.mark.slow
+def test_a_quick_gate_builds_once_and_loads(tmp_path: Path) -> None:
+    from analysis.sentiment.domain import GATE_FILE, ensure_gate, fusion, gate_dir
+
+    # a quick build (150 tweets, 150 general sentences, the turn set's train part) into a fresh cache
+    opts = SentimentOptions(domain_gate="general", ood_lexicon=2.0, ood_prior="flat", max_examples=150)
+    messages: list[str] = []
+    path = ensure_gate(opts, tmp_path, messages.append)
+    assert path == gate_dir(opts, tmp_path) / GATE_FILE and path is not None and path.is_file()
+    assert any("domain gate fitted" in m for m in messages)
+    assert not list(path.parent.parent.glob(f".{path.parent.name}-*"))  # no half-built folder left
+    stamp = path.stat().st_mtime_ns
+    assert ensure_gate(opts, tmp_path, messages.append) == path and path.stat().st_mtime_ns == stamp  # not rebuilt
+    priors = {"train": {"negative": 0.6, "neutral": 0.25, "positive": 0.15}}
+    f = fusion(opts, priors, tmp_path)
+    assert f is not None and f.gate is not None and f.gate.layers == (-1, -2, -3, -4)
+    assert f.prior_shift == pytest.approx(SHIFT)
