@@ -1,11 +1,13 @@
-"""Long-text reader (#11, sentiment v8): short turns unchanged, and what it costs.
+"""Long-text reader (#11, sentiment v8) and the v9 fusion: what moves, and what it costs.
 
-    .venv/bin/python bench/sentiment_long.py [--recipe v8] [--repeat 3]
+    .venv/bin/python bench/sentiment_long.py [--recipe v8|v9] [--repeat 3]
 
 1. Identity: the held-out contact-centre turns and the held-out airline tweets scored by the
    default recipe (v4) and by `--recipe` (v8: the same v4 head for text of at most
    `long_chars` characters, a long-text reader above): how many verdicts are bit for bit the
-   same (label, score and the three probabilities), and how many texts were long.
+   same (label, score and the three probabilities), how many keep their label, how many agent
+   turns are bit for bit the same (v9 moves customer text on purpose, never an agent's), and
+   how many texts were long.
 2. Speed: the same held-out turns and tweets (all short) through `predict`, v4 and the recipe
    back to back, `--repeat` times in alternating order, CPU seconds per 1,000 texts (the
    encoder's cache is cleared before each pass); then the long dev reviews (Amazon whole
@@ -60,14 +62,19 @@ def main() -> None:
     sets = {"held-out contact turns": ([t.text for t in held], [t.speaker for t in held]),
             "held-out airline tweets": ([e.text for e in tweets], ["customer"] * len(tweets))}
     long_chars = SentimentOptions(**keys).long_chars
-    print(f"\n{'set':28} {'n':>5} {'long':>5} {'identical':>10}")
+    print(f"\n{'set':28} {'n':>5} {'long':>5} {'identical':>10} {'same label':>11} {'agent identical':>16}")
     for name, (texts, speakers) in sets.items():
         _clear(enc)
         a = base.predict(texts, speakers)
         _clear(enc)
         b = other.predict(texts, speakers)
         same = sum((x.label, x.score, x.probs) == (y.label, y.score, y.probs) for x, y in zip(a, b, strict=True))
-        print(f"{name:28} {len(texts):>5} {sum(len(t) > long_chars for t in texts):>5} {same:>6}/{len(texts)}")
+        label = sum(x.label == y.label for x, y in zip(a, b, strict=True))
+        # recipe v9 moves customer text on purpose; an agent's turn must stay bit for bit
+        agents = [(x, y) for x, y, s in zip(a, b, speakers, strict=True) if s == "agent"]
+        agent_same = sum((x.label, x.score, x.probs) == (y.label, y.score, y.probs) for x, y in agents)
+        print(f"{name:28} {len(texts):>5} {sum(len(t) > long_chars for t in texts):>5} {same:>6}/{len(texts)} "
+              f"{label:>6}/{len(texts)} {agent_same:>10}/{len(agents)}")
 
     texts = [t for v in sets.values() for t in v[0]]
     speakers = [s for v in sets.values() for s in v[1]]

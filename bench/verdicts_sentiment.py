@@ -69,6 +69,15 @@ RECIPES: dict[str, dict] = {
     # v8a: the same reader over the default v4 head alone (no second model), long customer
     # text moved to a flat class prior, sentences averaged alike
     "v8a": {"long_text": "mean", "long_prior": "flat", "long_chars": 300},
+    # v9 (#11, short out-of-domain customer text): the default v4 head for every turn; a
+    # customer's text is moved by VADER's compound score (weight 1 in domain, rising to 2 with
+    # the domain gate's P(out of domain)) and, with that probability, from the training prior
+    # to a flat one; text over 300 characters read sentence by sentence by the same head, the
+    # same fusion per sentence, ramp towards the last. Agent turns exactly as v4.
+    "v9": {"polarity_lexicon": 1.0, "domain_gate": "general", "ood_lexicon": 2.0, "ood_prior": "flat",
+           "long_text": "last", "long_chars": 300},
+    # v9a: the same without the lexicon in domain (only text the gate reads as out of domain moves)
+    "v9a": {"domain_gate": "general", "ood_lexicon": 2.0, "ood_prior": "flat", "long_text": "last", "long_chars": 300},
 }
 
 

@@ -208,17 +208,26 @@ def load_turn_classifier(options: SentimentOptions, cache_dir: Path, encoder: An
             ratio = agent_ratio(priors)
         if options.long_text and options.long_prior and not options.long_model and priors is None:
             priors = meta.get("label_priors") or label_priors(options)
-        if encoder is None and path.name == HEAD_MODEL_FILE:
-            # a lexicon head (recipe v6/v7) has no flair twin: it runs over an encoder pass
+        if options.ood_prior and priors is None:
+            priors = meta.get("label_priors") or label_priors(options)
+        v9 = bool(options.polarity_lexicon or options.domain_gate)
+        if encoder is None and (path.name == HEAD_MODEL_FILE or v9):
+            # a lexicon head (recipe v6/v7) has no flair twin, and recipe v9's gate reads the
+            # pooled layers: both run over an encoder pass
             encoder = _process_encoder(cache_dir)
         if encoder is not None:
+            from analysis.sentiment.domain import fusion
             from analysis.sentiment.head import HeadUnavailable, load_shared
             from analysis.sentiment.longtext import reader
 
             long_text = reader(options, priors)
             try:
-                return load_shared(path, encoder, ratio, bool(meta.get("speaker_input")), long_text)
+                return load_shared(path, encoder, ratio, bool(meta.get("speaker_input")), long_text,
+                                   fusion(options, priors, cache_dir))
             except HeadUnavailable as exc:
+                if v9:
+                    raise ValueError(f"polarity_lexicon / domain_gate need the head over the shared encoder "
+                                     f"pass, which this model cannot give ({exc})") from exc
                 log.warning("sentiment: not served from the shared encoder pass (%s); loading flair", exc)
         if options.long_text:
             log.warning("sentiment: long_text = %r needs the head over the shared encoder pass; "

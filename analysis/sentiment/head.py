@@ -25,6 +25,7 @@ import numpy as np
 from analysis.encoder import TextEncoder, sentence_vectors
 from analysis.sentiment.classifier import _NEUTRAL, TurnSentiment, _from_probs, _reweight
 from analysis.sentiment.corpus import LABELS, normalise
+from analysis.sentiment.domain import Fusion, compounds
 from analysis.sentiment.longtext import LongText
 
 log = logging.getLogger(__name__)
@@ -149,22 +150,30 @@ class SharedTurnClassifier:
     """The packaged classifier served from the shared encoder pass (see module docstring)."""
 
     def __init__(self, encoder: TextEncoder, head: SentimentHead, name: str,
-                 agent_ratio: dict[str, float] | None = None, long_text: LongText | None = None) -> None:
+                 agent_ratio: dict[str, float] | None = None, long_text: LongText | None = None,
+                 fusion: Fusion | None = None) -> None:
         self.encoder = encoder
         self.head = head
         self.name = name
         self.agent_ratio = agent_ratio
         self.long_text = long_text or LongText()
+        #: recipe v9's reading of customer text (analysis/sentiment/domain.py); None: off
+        self.fusion = fusion
         if self.long_text.mode:
             self.name += f"+{self.long_text.describe()}"
+        if fusion is not None:
+            self.name += f"+{fusion.describe()}"
 
-    def long_probs(self, texts: Sequence[str], speakers: Sequence[str | None]) -> list[np.ndarray | None]:
+    def long_probs(self, texts: Sequence[str], speakers: Sequence[str | None],
+                   gates: Sequence[float] | None = None) -> list[np.ndarray | None]:
         """Class probabilities ([3], `self.head.labels` order) of each long text from its
         units, read by the long-text head (`long_text.head`, else this one) in one encoder
         call for all `texts`, each unit's probabilities moved to its speaker's prior (flat for
         a customer with `long_prior = "flat"`, the agent prior for an agent or bot) before
         they are averaged; None for a text with no unit left after normalising (it keeps the
-        reading of its first characters)."""
+        reading of its first characters). With a `fusion` (recipe v9) each unit of a
+        customer's text is also moved by the text's gate value (`gates[i]`, from its first
+        600 characters) and the unit's own VADER score before the average."""
         from analysis.sentiment.longtext import aggregate, split_units
 
         lt = self.long_text
@@ -178,7 +187,7 @@ class SharedTurnClassifier:
         order = [head.labels.index(lab) for lab in self.head.labels]  # the long head's columns, reordered
         out: list[np.ndarray | None] = []
         at = 0
-        for units, speaker in zip(per_text, speakers, strict=True):
+        for k, (units, speaker) in enumerate(zip(per_text, speakers, strict=True)):
             rows = probs[at:at + len(units)].astype(np.float64)
             at += len(units)
             if not units:
@@ -188,6 +197,9 @@ class SharedTurnClassifier:
             if ratio is not None:
                 rows = rows * np.asarray([ratio.get(lab, 1.0) for lab in head.labels])
                 rows = rows / rows.sum(axis=1, keepdims=True)
+            if self.fusion is not None and _is_customer(speaker):
+                g = float(gates[k]) if gates is not None else 0.0
+                rows = self.fusion.apply(rows[:, order], compounds(units), np.full(len(units), g))[:, _inverse(order)]
             out.append(aggregate(lt.mode, units, rows, head.labels)[order])
         return out
 
@@ -203,13 +215,24 @@ class SharedTurnClassifier:
         # the short turns' encoder batches and head rows are exactly those of before
         longs = [i for i, t in enumerate(texts) if self.long_text.is_long(t)]
         read_long: set[int] = set()
+        # recipe v9: customer texts (speaker customer or unknown), their P(out of domain)
+        cust = [i for i in range(len(texts)) if self.fusion is not None
+                and _is_customer(speakers[i] if speakers is not None else None)]
+        gate = np.zeros(len(texts))
+        if cust:
+            gate[cust] = self.fusion.out_of_domain(pooled[cust])  # type: ignore[union-attr]
         if longs:
             probs = probs.astype(np.float64)
             who = [speakers[i] if speakers is not None else None for i in longs]
-            for i, p in zip(longs, self.long_probs([texts[i] for i in longs], who), strict=True):
+            for i, p in zip(longs, self.long_probs([texts[i] for i in longs], who, gate[longs]), strict=True):
                 if p is not None:
                     probs[i] = p
                     read_long.add(i)
+        short_cust = [i for i in cust if i not in read_long]
+        if short_cust:
+            probs = probs.astype(np.float64)
+            probs[short_cust] = self.fusion.apply(  # type: ignore[union-attr]
+                probs[short_cust], compounds([sentiment_input(texts[i]) for i in short_cust]), gate[short_cust])
         out: list[TurnSentiment] = []
         for i, text in enumerate(texts):
             if not sentiment_input(text):
@@ -227,8 +250,21 @@ class SharedTurnClassifier:
         return self.from_pooled(texts, self.encoder.pooled(inputs), speakers)
 
 
+def _is_customer(speaker: str | None) -> bool:
+    """Whom recipe v9's reading applies to: customers and texts of unknown speaker."""
+    return speaker not in ("agent", "bot")
+
+
+def _inverse(order: Sequence[int]) -> list[int]:
+    inv = [0] * len(order)
+    for i, j in enumerate(order):
+        inv[j] = i
+    return inv
+
+
 def load_shared(model_path: Path, encoder: TextEncoder, agent_ratio: dict[str, float] | None,
-                speaker_input: bool, long_text: LongText | None = None) -> SharedTurnClassifier:
+                speaker_input: bool, long_text: LongText | None = None,
+                fusion: Fusion | None = None) -> SharedTurnClassifier:
     """The shared-pass classifier for a trained packaged model; raises HeadUnavailable."""
     if speaker_input:
         raise HeadUnavailable("the model reads 'agent: …' / 'customer: …' inputs, not the turn text itself")
@@ -238,7 +274,7 @@ def load_shared(model_path: Path, encoder: TextEncoder, agent_ratio: dict[str, f
         path = extract(model_path)
     head = SentimentHead(path)
     name = f"shared:{encoder.name}:packaged:{model_path.parent.name}" + ("+agent-prior" if agent_ratio else "")
-    return SharedTurnClassifier(encoder, head, name, agent_ratio, long_text)
+    return SharedTurnClassifier(encoder, head, name, agent_ratio, long_text, fusion)
 
 
 def head_meta(model_path: Path) -> dict:

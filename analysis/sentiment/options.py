@@ -120,6 +120,19 @@ class SentimentOptions:
     # (or its head.npz) under <cache_dir>/sentiment/, e.g. recipe v6's (recipe v8: short
     # turns by the default v4 head exactly as before, long text by v6's head).
     long_model: str = ""
+    # Customer text from outside the contact centre (issue #11, recipe v9; inference only, no
+    # retraining, agent and bot turns untouched; analysis/sentiment/domain.py). VADER's compound
+    # score is added to a customer text's positive-vs-negative logits with weight
+    # `polarity_lexicon` in domain, rising to `ood_lexicon` as the domain gate's P(out of domain)
+    # rises to 1; with `ood_prior = "flat"` the class prior also moves from the head's training
+    # prior (mostly negative airline tweets) to a flat one in proportion to that probability.
+    # `domain_gate = "general"`: a logistic gate over the head's pooled layers fitted on training
+    # data (airline train split + turn set's train part in, the Hutto 2014 tweets and NYT
+    # sentences out), built once by `convoscope models prepare`; "" (default) = off.
+    polarity_lexicon: float = 0.0
+    domain_gate: str = ""
+    ood_lexicon: float = 0.0
+    ood_prior: str = ""
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -177,6 +190,19 @@ class SentimentOptions:
             raise ValueError(f"{', '.join(unused)} only apply with long_text set (e.g. \"last\")")
         if self.long_text and self.backend == "vader":
             raise ValueError("long_text needs a trained head (backend = \"flair\"); VADER reads the whole text already")
+        from analysis.sentiment.domain import GATES, OOD_PRIORS
+
+        if self.domain_gate not in GATES:
+            raise ValueError(f"domain_gate must be one of {', '.join(repr(x) for x in GATES)}; got {self.domain_gate!r}")
+        if self.ood_prior not in OOD_PRIORS:
+            raise ValueError(f"ood_prior must be one of {', '.join(repr(x) for x in OOD_PRIORS)}; got {self.ood_prior!r}")
+        for key in ("polarity_lexicon", "ood_lexicon"):
+            if not 0 <= getattr(self, key) <= 10:
+                raise ValueError(f"{key} must be within 0..10, got {getattr(self, key)}")
+        if (self.ood_lexicon or self.ood_prior) and not self.domain_gate:
+            raise ValueError('ood_lexicon and ood_prior act through the domain gate: set domain_gate = "general"')
+        if (self.polarity_lexicon or self.domain_gate) and self.backend == "vader":
+            raise ValueError('polarity_lexicon and domain_gate need a trained head (backend = "flair")')
         from analysis.sentiment.general import names
 
         names(self.general)  # unknown set names are an error here, not at training time

@@ -220,6 +220,15 @@ def ensure_model(options: SentimentOptions, cache_dir: Path, progress: Progress 
     if options.backend != "flair" or options.model != PACKAGED:
         progress(f"sentiment: nothing to prepare (backend={options.backend}, model={options.model})")
         return Path(options.model)
+    path = _ensure_head(options, cache_dir, progress)
+    if options.domain_gate:  # recipe v9's domain gate: its own cache folder and key
+        from analysis.sentiment.domain import ensure_gate
+
+        ensure_gate(options, cache_dir, progress)
+    return path
+
+
+def _ensure_head(options: SentimentOptions, cache_dir: Path, progress: Progress) -> Path:
     target = model_dir(options, cache_dir)
     done = target / model_file(options)
     if done.is_file():
