@@ -460,6 +460,35 @@ class PooledCache:
         return kept
 
 
+class _Batch:
+    """One forward pass of a `pooled` call: its padded word pieces and, once run (by the
+    call's own thread or by a helper, `TextEncoder.help`), its rows or its error."""
+
+    __slots__ = ("error", "ids", "mask", "out", "ran")
+
+    def __init__(self, ids: np.ndarray, mask: np.ndarray) -> None:
+        self.ids, self.mask = ids, mask
+        self.out: np.ndarray | None = None
+        self.error: BaseException | None = None
+        self.ran = False
+
+
+class _Call:
+    """The forward passes of one `pooled` call, taken in order by whichever thread is free."""
+
+    __slots__ = ("batches", "next")
+
+    def __init__(self, batches: list[_Batch]) -> None:
+        self.batches = batches
+        self.next = 0
+
+    def take(self) -> _Batch | None:
+        if self.next >= len(self.batches):
+            return None
+        self.next += 1
+        return self.batches[self.next - 1]
+
+
 class TextEncoder:
     """MiniLM once per distinct text: every layer's mean-pooled output, batched by length.
 
@@ -471,6 +500,11 @@ class TextEncoder:
     PyTorch inference are thread-safe): one when a run takes every CPU, two on 2 CPUs with
     one thread each (the analysis job's main thread then encodes beside the encoder thread
     instead of waiting for it, `Analyzer.analyse`).
+
+    A thread that would otherwise wait for another thread's `pooled` call can run that
+    call's next forward pass itself (`help`): the call's batches, their company and its
+    cache reads and writes are exactly those of the call alone, so the numbers do not
+    depend on which thread ran which batch.
     """
 
     def __init__(self, options: EncoderOptions | None = None, cache_dir: Path | str | None = None) -> None:
@@ -510,6 +544,9 @@ class TextEncoder:
         #: batches run at once: as many as the CPUs hold without oversubscribing them
         self.parallel_runs = max(1, cpus // self.options.resolved_threads) if device == "cpu" else 1
         self._run_lock = threading.Semaphore(self.parallel_runs)
+        #: `pooled` calls with forward passes not yet taken (oldest first), for `help`
+        self._open: list[_Call] = []
+        self._open_cv = threading.Condition()
         self.cache = PooledCache(self.options.cache_size)
         #: texts given to `pooled`, and forward passes (rows) actually computed
         self.texts_seen = 0
@@ -560,16 +597,19 @@ class TextEncoder:
                 else:
                     res[k] = row
         order = sorted(todo, key=lambda k: len(pieces[k]))  # batch by length
-        for start in range(0, len(order), bs):
-            chunk = order[start : start + bs]
+        chunks = [order[start : start + bs] for start in range(0, len(order), bs)]
+        batches = []
+        for chunk in chunks:
             width = max(len(pieces[k]) for k in chunk)
             arr = np.zeros((len(chunk), width), dtype=np.int64)
             mask = np.zeros((len(chunk), width), dtype=np.int64)
             for r, k in enumerate(chunk):
                 arr[r, : len(pieces[k])] = pieces[k]
                 mask[r, : len(pieces[k])] = 1
-            with self._run_lock:
-                res[chunk] = self._runner(arr, mask)
+            batches.append(_Batch(arr, mask))
+        self._run_call(batches)
+        for chunk, batch in zip(chunks, batches, strict=True):
+            res[chunk] = batch.out
         with self._lock:
             for k in order:
                 res[k] = self.cache.put(keys[k], res[k].copy())
@@ -581,6 +621,68 @@ class TextEncoder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Sentence embeddings as sentence-transformers gives them (normalised last layer)."""
         return sentence_vectors(self.pooled(texts))
+
+    def _run_call(self, batches: list[_Batch]) -> None:
+        """Run a `pooled` call's forward passes: this thread takes them in order, a helper
+        may take the next one meanwhile; returns when all have run (raises the first error)."""
+        if len(batches) == 1:  # nothing to share
+            self._run_batch(batches[0], notify=False)
+        else:
+            call = _Call(batches)
+            with self._open_cv:
+                self._open.append(call)
+                self._open_cv.notify_all()
+            try:
+                while True:
+                    with self._open_cv:
+                        batch = call.take()
+                    if batch is None:
+                        break
+                    self._run_batch(batch)
+            finally:
+                with self._open_cv:
+                    taken, call.next = call.next, len(batches)  # after an error nothing more is taken
+                    self._open.remove(call)
+                    while not all(b.ran for b in batches[:taken]):  # a helper's batch still running
+                        self._open_cv.wait()
+        for b in batches:
+            if b.error is not None:
+                raise b.error
+
+    def _run_batch(self, batch: _Batch, notify: bool = True) -> None:
+        try:
+            with self._run_lock:
+                batch.out = self._runner(batch.ids, batch.mask)
+        except BaseException as exc:  # handed to the call's own thread, which raises it
+            batch.error = exc
+        finally:
+            if notify:
+                with self._open_cv:
+                    batch.ran = True
+                    self._open_cv.notify_all()
+            else:
+                batch.ran = True
+
+    def help(self, timeout: float) -> bool:
+        """Run the next forward pass of the oldest `pooled` call another thread is in, if
+        any (waiting up to `timeout` seconds for one to appear, or for `wake`); True when
+        one ran. For a thread that waits for that call's results anyway (the analysis job
+        waiting for its encoder thread): where two batches can run at once
+        (`parallel_runs`) it works instead of idling."""
+        with self._open_cv:
+            batch = next((b for b in (c.take() for c in self._open) if b is not None), None)
+            if batch is None:
+                self._open_cv.wait(timeout)
+                batch = next((b for b in (c.take() for c in self._open) if b is not None), None)
+        if batch is None:
+            return False
+        self._run_batch(batch)
+        return True
+
+    def wake(self) -> None:
+        """End a `help` wait early (the helper's own result has arrived)."""
+        with self._open_cv:
+            self._open_cv.notify_all()
 
 
 def sentence_vectors(pooled: np.ndarray) -> np.ndarray:

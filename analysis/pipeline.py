@@ -178,6 +178,9 @@ class Analyzer:
         #: bench and the logs. With `encoder_overlap` the encoder's seconds run beside
         #: per_interaction (on the encoder thread); encoder_wait is what the job waited.
         self.stage_seconds: dict[str, float] = {}
+        #: the same stages' thread CPU seconds (`time.thread_time` of the thread that ran
+        #: them): on a shared machine wall seconds include other processes' turns
+        self.stage_cpu: dict[str, float] = {}
         self.analysis_key = self._fingerprint()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -298,15 +301,16 @@ class Analyzer:
         """Analyse interactions (no store access); an entry is the exception where one failed.
 
         With `encoder_overlap` the batch is cut into slices (`EDGE_SLICE` interactions at
-        both ends, `OVERLAP_SLICE` each between) and the next slice is encoded on the encoder thread while this one's rules,
-        redaction, keywords and metrics run: the runtime releases the GIL, so its work and
-        the per-interaction Python share the CPUs instead of taking turns. The next slice
-        goes to the encoder thread as two halves; when this slice's Python work is done
-        before the encoder thread has started the second half, this thread encodes that
-        half itself (where the encoder runs two batches at once, `TextEncoder.parallel_runs`)
-        instead of waiting idle. Every slice is computed as the whole batch would be
-        (repeated texts across slices come from the encoder's cache), so the results are
-        the same up to float noise (bfloat16: its rounding)."""
+        both ends, `OVERLAP_SLICE` each between), and every slice is handed to the encoder
+        thread at once, in order: it encodes ahead while this thread runs each slice's
+        rules, redaction, keywords and metrics (the runtime releases the GIL), so the two
+        share the CPUs instead of taking turns. Where the encoder runs two batches at once
+        (`TextEncoder.parallel_runs`) a slice after the first goes as two halves, and this
+        thread, when it would wait for a slice, runs the encoder's next forward pass itself
+        (`TextEncoder.help`) instead of idling. Each slice is one encoder call (a half one
+        call) whichever thread runs its passes, and the calls reach the encoder's cache in
+        the same order every run, so the results do not depend on timing, and they are the
+        same as one pass over the batch up to float noise (bfloat16: its rounding)."""
         if not batch:
             return []
         need_vectors = (
@@ -316,19 +320,23 @@ class Analyzer:
         self.anger_scorer.prefetch(batch)
         slices = _slices(batch, self.options.encoder_overlap)
         out: list[Analysis | Exception] = []
-        pending: list[tuple[Sequence[Interaction], Future[Any]]] = []
         # two threads encode at once only where the classifier is safe to call from two: the
         # shared encoder's head (TextEncoder is thread-safe) or VADER (pure lookups); flair's
         # own model and tokenizer keep one thread at a time
         share = _thread_safe(self.classifier) and getattr(self._encoder, "parallel_runs", 1) > 1
+        if len(slices) == 1:
+            futures: list[list[Future[Any]]] = []
+        else:
+            pool = self._encoder_thread()
+            parts = [[slices[0]]] + [
+                [nxt[: len(nxt) // 2], nxt[len(nxt) // 2 :]] if share and len(nxt) > 1 else [nxt]
+                for nxt in slices[1:]
+            ]
+            futures = [[pool.submit(self._encode, h, need_vectors) for h in halves] for halves in parts]
         try:
-            encoded = self._encode(slices[0], need_vectors)
             for i, part in enumerate(slices):
-                if i + 1 < len(slices):
-                    nxt = slices[i + 1]
-                    halves = [nxt[: len(nxt) // 2], nxt[len(nxt) // 2 :]] if share and len(nxt) > 1 else [nxt]
-                    pending = [(h, self._encoder_thread().submit(self._encode, h, need_vectors)) for h in halves]
-                t0 = time.perf_counter()
+                encoded = self._wait_encoded(futures[i], share) if futures else self._encode(part, need_vectors)
+                t0, c0 = time.perf_counter(), time.thread_time()
                 sentiments, vectors = encoded
                 pos = 0
                 for it in part:
@@ -339,40 +347,49 @@ class Analyzer:
                         log.exception("analysis of interaction %s failed", it.id)
                         out.append(exc)
                     pos += n
-                self._book("per_interaction", time.perf_counter() - t0)
-                if pending:
-                    done: list[Any] = [None] * len(pending)
-                    for j in reversed(range(len(pending))):  # the last half is the one not started yet
-                        h, fut = pending[j]
-                        if j and fut.cancel():
-                            done[j] = self._encode(h, need_vectors)  # here, beside the encoder thread
-                    t0 = time.perf_counter()
-                    done = [d if d is not None else fut.result() for d, (_h, fut) in zip(done, pending, strict=True)]
-                    pending = []
-                    self._book("encoder_wait", time.perf_counter() - t0)
-                    encoded = _joined(done)
+                self._book("per_interaction", time.perf_counter() - t0, time.thread_time() - c0)
         finally:
-            for _h, fut in pending:  # an error above: let what was started finish first
-                if not fut.cancel():
-                    fut.exception()
+            for halves in futures:  # an error above: let what was started finish first
+                for fut in halves:
+                    if not fut.cancel():
+                        fut.exception()
         return out
+
+    def _wait_encoded(self, halves: list[Future[Any]], share: bool) -> tuple[list[Any], np.ndarray]:
+        """A slice's (sentiments, vectors) from the encoder thread; meanwhile, where two
+        batches can run at once, this thread runs the encoder's waiting forward passes."""
+        enc = self._encoder if share else None
+        t0, c0 = time.perf_counter(), time.thread_time()
+        helped = helped_cpu = 0.0
+        for fut in halves:
+            if enc is not None:
+                fut.add_done_callback(lambda _f: enc.wake())
+                while not fut.done():
+                    h0, hc = time.perf_counter(), time.thread_time()
+                    if enc.help(timeout=0.05):
+                        helped += time.perf_counter() - h0
+                        helped_cpu += time.thread_time() - hc
+        done = [fut.result() for fut in halves]
+        self._book("encoder_help", helped, helped_cpu)
+        self._book("encoder_wait", time.perf_counter() - t0 - helped, time.thread_time() - c0 - helped_cpu)
+        return _joined(done)
 
     def _encode(self, part: Sequence[Interaction], need_vectors: bool) -> tuple[list[Any], np.ndarray]:
         """(turn sentiments, turn vectors) of `part`: one shared encoder pass when the
         classifier is served from it, else the classifier and the embedder separately."""
         texts = [t.text for it in part for t in it.turns]
         speakers = [t.speaker for it in part for t in it.turns]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         shared = _shared_pass(self.classifier, texts, speakers, need_vectors)
         if shared is not None:  # one MiniLM pass gave both (analysis/sentiment/head.py)
             sentiments, vecs = shared
-            self._book("encoder", time.perf_counter() - t0)
+            self._book("encoder", time.perf_counter() - t0, time.thread_time() - c0)
         else:
             sentiments = self.predict(texts, speakers)
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.thread_time()
             vecs = self.embed(texts) if need_vectors and texts else None
-            self._book("sentiment", t1 - t0)
-            self._book("embeddings", time.perf_counter() - t1)
+            self._book("sentiment", t1 - t0, c1 - c0)
+            self._book("embeddings", time.perf_counter() - t1, time.thread_time() - c1)
         vectors = vecs if vecs is not None else np.zeros((len(texts), embeddings.DIM), np.float32)
         return sentiments, vectors
 
@@ -381,10 +398,12 @@ class Analyzer:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="convoscope-encoder")
         return self._pool
 
-    def _book(self, stage: str, seconds: float) -> None:
-        """Add to `stage_seconds` (from either thread: one lock)."""
+    def _book(self, stage: str, seconds: float, cpu: float | None = None) -> None:
+        """Add to `stage_seconds` and `stage_cpu` (from either thread: one lock)."""
         with self._stage_lock:
             self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+            if cpu is not None:
+                self.stage_cpu[stage] = self.stage_cpu.get(stage, 0.0) + cpu
 
     def _analyse_one(
         self, it: Interaction, sents: Sequence[TurnSentiment], vecs: np.ndarray
@@ -550,7 +569,7 @@ class Analyzer:
         and mark the failures; the driver half of `_run_batch`, no model needed."""
         done = [r for r in results if isinstance(r, Analysis)]
         new_ids: list[int] = []
-        t_write = time.perf_counter()
+        t_write, c_write = time.perf_counter(), time.thread_time()
         try:
             with store.transaction() as tx:
                 new_ids = self._write(store, done, tx)
@@ -578,7 +597,7 @@ class Analyzer:
                 )  # fmt: skip
                 report.failed += 1
                 report.failures.append({"id": it.id, "reason": reason, "attempts": attempts})
-        self._book("write", time.perf_counter() - t_write)
+        self._book("write", time.perf_counter() - t_write, time.thread_time() - c_write)
         report.analysed += len(done)
         report.turns += sum(len(a.interaction.turns) for a in done)
         report.new_flag_ids += new_ids
