@@ -33,7 +33,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -125,6 +125,20 @@ class AnalyzeReport:
 
 
 FlagHook = Callable[[list[int]], None]
+
+
+@dataclass(slots=True)
+class _TextPart:
+    """An interaction's encoder-free results (`Analyzer._text_part`)."""
+
+    audio: str | None
+    metrics: dict[str, Any]
+    redactions: list[RedactionResult]
+    redacted_turns: list[Turn]
+    keywords: list[str]
+    red_it: Interaction
+    verdict: resolution_stage.Resolution | None
+    unresolved: Flag | None
 
 
 class Analyzer:
@@ -324,55 +338,91 @@ class Analyzer:
         # shared encoder's head (TextEncoder is thread-safe) or VADER (pure lookups); flair's
         # own model and tokenizer keep one thread at a time
         share = _thread_safe(self.classifier) and getattr(self._encoder, "parallel_runs", 1) > 1
-        if len(slices) == 1:
-            futures: list[list[Future[Any]]] = []
-        else:
+        # the encoder calls, in order: the first slice whole, the others as halves where
+        # two batches run at once; each one's interactions are finished as soon as it is in
+        parts = [slices[0]] + [
+            h for nxt in slices[1:] for h in ([nxt[: len(nxt) // 2], nxt[len(nxt) // 2 :]]
+                                              if share and len(nxt) > 1 else [nxt])
+        ]
+        futures: list[Future[Any]] = []
+        if len(parts) > 1:
             pool = self._encoder_thread()
-            parts = [[slices[0]]] + [
-                [nxt[: len(nxt) // 2], nxt[len(nxt) // 2 :]] if share and len(nxt) > 1 else [nxt]
-                for nxt in slices[1:]
-            ]
-            futures = [[pool.submit(self._encode, h, need_vectors) for h in halves] for halves in parts]
+            futures = [pool.submit(self._encode, p, need_vectors) for p in parts]
+        # each interaction's encoder-free part, computed ahead (in batch order) while this
+        # thread would otherwise wait for the encoder
+        text: list[_TextPart | Exception] = []
+
+        def text_ahead() -> bool:
+            if len(text) == len(batch):
+                return False
+            t0, c0 = time.perf_counter(), time.thread_time()
+            text.append(self._text_or_error(batch[len(text)]))
+            self._book("text_ahead", time.perf_counter() - t0, time.thread_time() - c0)
+            return True
+
         try:
-            for i, part in enumerate(slices):
-                encoded = self._wait_encoded(futures[i], share) if futures else self._encode(part, need_vectors)
+            for i, part in enumerate(parts):
+                encoded = (self._wait_encoded(futures[i], share, text_ahead) if futures
+                           else self._encode(part, need_vectors))
                 t0, c0 = time.perf_counter(), time.thread_time()
                 sentiments, vectors = encoded
                 pos = 0
                 for it in part:
                     n = len(it.turns)
+                    k = len(out)
+                    if k == len(text):
+                        text.append(self._text_or_error(it))
+                    pre = text[k]
+                    if isinstance(pre, Exception):
+                        out.append(pre)
+                        pos += n
+                        continue
                     try:
-                        out.append(self._analyse_one(it, sentiments[pos : pos + n], vectors[pos : pos + n]))
+                        out.append(self._analyse_one(it, sentiments[pos : pos + n], vectors[pos : pos + n], pre))
                     except Exception as exc:  # one bad interaction must not stop the batch
                         log.exception("analysis of interaction %s failed", it.id)
                         out.append(exc)
                     pos += n
                 self._book("per_interaction", time.perf_counter() - t0, time.thread_time() - c0)
         finally:
-            for halves in futures:  # an error above: let what was started finish first
-                for fut in halves:
-                    if not fut.cancel():
-                        fut.exception()
+            for fut in futures:  # an error above: let what was started finish first
+                if not fut.cancel():
+                    fut.exception()
         return out
 
-    def _wait_encoded(self, halves: list[Future[Any]], share: bool) -> tuple[list[Any], np.ndarray]:
-        """A slice's (sentiments, vectors) from the encoder thread; meanwhile, where two
-        batches can run at once, this thread runs the encoder's waiting forward passes."""
+    def _wait_encoded(self, fut: Future[Any], share: bool, spare: Callable[[], bool]) -> tuple[list[Any], np.ndarray]:
+        """An encoder call's (sentiments, vectors) from the encoder thread. Meanwhile this
+        thread works: `spare` (Python only it can run: the next interactions'
+        encoder-free part) first, then, where two batches can run at once, the encoder's
+        waiting forward passes; it waits idle only when there is neither."""
         enc = self._encoder if share else None
         t0, c0 = time.perf_counter(), time.thread_time()
-        helped = helped_cpu = 0.0
-        for fut in halves:
-            if enc is not None:
-                fut.add_done_callback(lambda _f: enc.wake())
-                while not fut.done():
-                    h0, hc = time.perf_counter(), time.thread_time()
-                    if enc.help(timeout=0.05):
-                        helped += time.perf_counter() - h0
-                        helped_cpu += time.thread_time() - hc
-        done = [fut.result() for fut in halves]
+        worked = worked_cpu = helped = helped_cpu = 0.0
+        if enc is not None:
+            fut.add_done_callback(lambda _f: enc.wake())
+        while not fut.done():
+            w0, wc = time.perf_counter(), time.thread_time()
+            if spare():
+                worked += time.perf_counter() - w0
+                worked_cpu += time.thread_time() - wc
+            elif enc is not None:
+                if enc.help(timeout=0.05):
+                    helped += time.perf_counter() - w0
+                    helped_cpu += time.thread_time() - wc
+            else:
+                wait([fut], timeout=0.05)
+        result = fut.result()
         self._book("encoder_help", helped, helped_cpu)
-        self._book("encoder_wait", time.perf_counter() - t0 - helped, time.thread_time() - c0 - helped_cpu)
-        return _joined(done)
+        self._book("encoder_wait", time.perf_counter() - t0 - helped - worked,
+                   time.thread_time() - c0 - helped_cpu - worked_cpu)
+        return result
+
+    def _text_or_error(self, it: Interaction) -> _TextPart | Exception:
+        try:
+            return self._text_part(it)
+        except Exception as exc:  # one bad interaction must not stop the batch
+            log.exception("analysis of interaction %s failed", it.id)
+            return exc
 
     def _encode(self, part: Sequence[Interaction], need_vectors: bool) -> tuple[list[Any], np.ndarray]:
         """(turn sentiments, turn vectors) of `part`: one shared encoder pass when the
@@ -406,24 +456,19 @@ class Analyzer:
                 self.stage_cpu[stage] = self.stage_cpu.get(stage, 0.0) + cpu
 
     def _analyse_one(
-        self, it: Interaction, sents: Sequence[TurnSentiment], vecs: np.ndarray
+        self, it: Interaction, sents: Sequence[TurnSentiment], vecs: np.ndarray, text: _TextPart | None = None
     ) -> Analysis:
+        """One interaction's analysis from its turns' encoder outputs; `text`: its
+        encoder-free part when already computed (`_text_part`)."""
         from analysis.sentiment import summarise
 
         iid = it.id if it.id is not None else 0
+        if text is None:
+            text = self._text_part(it)
         summary: SentimentSummary = summarise(it.turns, sents)
-        audio = it.raw_ref if it.channel == "call" and it.raw_ref and os.path.isfile(it.raw_ref) else None
+        audio = text.audio
         anger: AngerResult = self.anger_scorer.score(it, sents, audio)
-        mets = metrics.compute(it, self.options.metric_options())
-        # the whole conversation at once: a card read over several turns is one number
-        redactions = redact_conversation(it.turns, self.redaction).results
-        if audio and self.redaction.audio_dir and it.id is not None:
-            spans = spans_in_time(it.turns, redactions, self.redaction.audio_pad_seconds)
-            if spans:
-                out = Path(self.redaction.audio_dir).expanduser() / f"{it.id}.flac"
-                write_silenced_copy(audio, out, spans)
-        redacted_turns = [_with_text(t, r.text) for t, r in zip(it.turns, redactions, strict=True)]
-        kws = keywords.extract(redacted_turns, top=self.options.keywords) if self.options.keywords else []
+        mets, redactions, kws = text.metrics, text.redactions, text.keywords
         topics = [t.as_dict() for t in self.topic_model.score(it.turns, vecs)] if len(it.turns) else []
         ctrend = summary.customer_trend or []
         atrend = summary.agent_trend or []
@@ -443,16 +488,9 @@ class Analyzer:
         notes: list[RuleNote] = []
         hits = self.rule_engine.evaluate(it, values, vecs if len(vecs) else None, notes=notes)
         flags = flag_rules.collect(iid, anger.flag, hits)
-        verdict = None
-        # both verdicts read the redacted turns: their quotes (evidence, the promise) are
-        # stored beside the interaction and shown, and must not outlive retention's redaction
-        red_it = replace(it, turns=redacted_turns)
-        if self.resolution_options.enabled:
-            verdict = resolution_stage.assess(red_it, self.resolution_options)
-            verdict.interaction_id = iid
-            unresolved = verdict.flag(self.resolution_options)
-            if unresolved is not None:
-                flags.append(unresolved)
+        verdict, red_it = text.verdict, text.red_it
+        if text.unresolved is not None:
+            flags.append(text.unresolved)
         if self.facts and self.fact_options.enabled:
             flags += self.fact_checker.flags(iid, red_it)
         flag_confidence.annotate(flags, it.turns)
@@ -486,6 +524,32 @@ class Analyzer:
         )
         cluster_vector = self._cluster_vector(it, redactions, vecs) if self.cluster_model else None
         return Analysis(it, scores, turn_scores, flags, redactions, list(sents), cluster_vector, notes, verdict)
+
+    def _text_part(self, it: Interaction) -> _TextPart:
+        """What an interaction's analysis needs no encoder output for: metrics, redaction,
+        keywords and the resolution verdict. Pure (the silenced audio copy aside), so it is
+        computed while the job's thread waits for the encoder (`analyse`)."""
+        iid = it.id if it.id is not None else 0
+        audio = it.raw_ref if it.channel == "call" and it.raw_ref and os.path.isfile(it.raw_ref) else None
+        mets = metrics.compute(it, self.options.metric_options())
+        # the whole conversation at once: a card read over several turns is one number
+        redactions = redact_conversation(it.turns, self.redaction).results
+        if audio and self.redaction.audio_dir and it.id is not None:
+            spans = spans_in_time(it.turns, redactions, self.redaction.audio_pad_seconds)
+            if spans:
+                out = Path(self.redaction.audio_dir).expanduser() / f"{it.id}.flac"
+                write_silenced_copy(audio, out, spans)
+        redacted_turns = [_with_text(t, r.text) for t, r in zip(it.turns, redactions, strict=True)]
+        kws = keywords.extract(redacted_turns, top=self.options.keywords) if self.options.keywords else []
+        verdict = unresolved = None
+        # both verdicts read the redacted turns: their quotes (evidence, the promise) are
+        # stored beside the interaction and shown, and must not outlive retention's redaction
+        red_it = replace(it, turns=redacted_turns)
+        if self.resolution_options.enabled:
+            verdict = resolution_stage.assess(red_it, self.resolution_options)
+            verdict.interaction_id = iid
+            unresolved = verdict.flag(self.resolution_options)
+        return _TextPart(audio, mets, redactions, redacted_turns, kws, red_it, verdict, unresolved)
 
     def _cluster_vector(
         self, it: Interaction, redactions: Sequence[RedactionResult], vecs: np.ndarray
@@ -652,13 +716,6 @@ def _shared_pass(classifier: Any, texts: list[str], speakers: list[str], need_ve
     if not isinstance(classifier, SharedTurnClassifier):
         return None
     return shared_pass(classifier, texts, speakers, need_vectors and bool(texts))
-
-
-def _joined(parts: list[tuple[list[Any], np.ndarray]]) -> tuple[list[Any], np.ndarray]:
-    """(sentiments, vectors) of consecutive parts as one."""
-    if len(parts) == 1:
-        return parts[0]
-    return [s for p in parts for s in p[0]], np.concatenate([p[1] for p in parts])
 
 
 def _slices(batch: Sequence[Interaction], overlap: bool) -> list[Sequence[Interaction]]:
