@@ -33,7 +33,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -127,6 +127,20 @@ class AnalyzeReport:
 FlagHook = Callable[[list[int]], None]
 
 
+@dataclass(slots=True)
+class _TextPart:
+    """An interaction's encoder-free results (`Analyzer._text_part`)."""
+
+    audio: str | None
+    metrics: dict[str, Any]
+    redactions: list[RedactionResult]
+    redacted_turns: list[Turn]
+    keywords: list[str]
+    red_it: Interaction
+    verdict: resolution_stage.Resolution | None
+    unresolved: Flag | None
+
+
 class Analyzer:
     """The analysis core with its models loaded once (lazily, on first use)."""
 
@@ -178,6 +192,9 @@ class Analyzer:
         #: bench and the logs. With `encoder_overlap` the encoder's seconds run beside
         #: per_interaction (on the encoder thread); encoder_wait is what the job waited.
         self.stage_seconds: dict[str, float] = {}
+        #: the same stages' thread CPU seconds (`time.thread_time` of the thread that ran
+        #: them): on a shared machine wall seconds include other processes' turns
+        self.stage_cpu: dict[str, float] = {}
         self.analysis_key = self._fingerprint()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -298,15 +315,16 @@ class Analyzer:
         """Analyse interactions (no store access); an entry is the exception where one failed.
 
         With `encoder_overlap` the batch is cut into slices (`EDGE_SLICE` interactions at
-        both ends, `OVERLAP_SLICE` each between) and the next slice is encoded on the encoder thread while this one's rules,
-        redaction, keywords and metrics run: the runtime releases the GIL, so its work and
-        the per-interaction Python share the CPUs instead of taking turns. The next slice
-        goes to the encoder thread as two halves; when this slice's Python work is done
-        before the encoder thread has started the second half, this thread encodes that
-        half itself (where the encoder runs two batches at once, `TextEncoder.parallel_runs`)
-        instead of waiting idle. Every slice is computed as the whole batch would be
-        (repeated texts across slices come from the encoder's cache), so the results are
-        the same up to float noise (bfloat16: its rounding)."""
+        both ends, `OVERLAP_SLICE` each between), and every slice is handed to the encoder
+        thread at once, in order: it encodes ahead while this thread runs each slice's
+        rules, redaction, keywords and metrics (the runtime releases the GIL), so the two
+        share the CPUs instead of taking turns. Where the encoder runs two batches at once
+        (`TextEncoder.parallel_runs`) a slice after the first goes as two halves, and this
+        thread, when it would wait for a slice, runs the encoder's next forward pass itself
+        (`TextEncoder.help`) instead of idling. Each slice is one encoder call (a half one
+        call) whichever thread runs its passes, and the calls reach the encoder's cache in
+        the same order every run, so the results do not depend on timing, and they are the
+        same as one pass over the batch up to float noise (bfloat16: its rounding)."""
         if not batch:
             return []
         need_vectors = (
@@ -316,63 +334,112 @@ class Analyzer:
         self.anger_scorer.prefetch(batch)
         slices = _slices(batch, self.options.encoder_overlap)
         out: list[Analysis | Exception] = []
-        pending: list[tuple[Sequence[Interaction], Future[Any]]] = []
         # two threads encode at once only where the classifier is safe to call from two: the
         # shared encoder's head (TextEncoder is thread-safe) or VADER (pure lookups); flair's
         # own model and tokenizer keep one thread at a time
         share = _thread_safe(self.classifier) and getattr(self._encoder, "parallel_runs", 1) > 1
+        # the encoder calls, in order: the first slice whole, the others as halves where
+        # two batches run at once; each one's interactions are finished as soon as it is in
+        parts = [slices[0]] + [
+            h for nxt in slices[1:] for h in ([nxt[: len(nxt) // 2], nxt[len(nxt) // 2 :]]
+                                              if share and len(nxt) > 1 else [nxt])
+        ]
+        futures: list[Future[Any]] = []
+        if len(parts) > 1:
+            pool = self._encoder_thread()
+            futures = [pool.submit(self._encode, p, need_vectors) for p in parts]
+        # each interaction's encoder-free part, computed ahead (in batch order) while this
+        # thread would otherwise wait for the encoder
+        text: list[_TextPart | Exception] = []
+
+        def text_ahead() -> bool:
+            if len(text) == len(batch):
+                return False
+            t0, c0 = time.perf_counter(), time.thread_time()
+            text.append(self._text_or_error(batch[len(text)]))
+            self._book("text_ahead", time.perf_counter() - t0, time.thread_time() - c0)
+            return True
+
         try:
-            encoded = self._encode(slices[0], need_vectors)
-            for i, part in enumerate(slices):
-                if i + 1 < len(slices):
-                    nxt = slices[i + 1]
-                    halves = [nxt[: len(nxt) // 2], nxt[len(nxt) // 2 :]] if share and len(nxt) > 1 else [nxt]
-                    pending = [(h, self._encoder_thread().submit(self._encode, h, need_vectors)) for h in halves]
-                t0 = time.perf_counter()
+            for i, part in enumerate(parts):
+                encoded = (self._wait_encoded(futures[i], share, text_ahead) if futures
+                           else self._encode(part, need_vectors))
+                t0, c0 = time.perf_counter(), time.thread_time()
                 sentiments, vectors = encoded
                 pos = 0
                 for it in part:
                     n = len(it.turns)
+                    k = len(out)
+                    if k == len(text):
+                        text.append(self._text_or_error(it))
+                    pre = text[k]
+                    if isinstance(pre, Exception):
+                        out.append(pre)
+                        pos += n
+                        continue
                     try:
-                        out.append(self._analyse_one(it, sentiments[pos : pos + n], vectors[pos : pos + n]))
+                        out.append(self._analyse_one(it, sentiments[pos : pos + n], vectors[pos : pos + n], pre))
                     except Exception as exc:  # one bad interaction must not stop the batch
                         log.exception("analysis of interaction %s failed", it.id)
                         out.append(exc)
                     pos += n
-                self._book("per_interaction", time.perf_counter() - t0)
-                if pending:
-                    done: list[Any] = [None] * len(pending)
-                    for j in reversed(range(len(pending))):  # the last half is the one not started yet
-                        h, fut = pending[j]
-                        if j and fut.cancel():
-                            done[j] = self._encode(h, need_vectors)  # here, beside the encoder thread
-                    t0 = time.perf_counter()
-                    done = [d if d is not None else fut.result() for d, (_h, fut) in zip(done, pending, strict=True)]
-                    pending = []
-                    self._book("encoder_wait", time.perf_counter() - t0)
-                    encoded = _joined(done)
+                self._book("per_interaction", time.perf_counter() - t0, time.thread_time() - c0)
         finally:
-            for _h, fut in pending:  # an error above: let what was started finish first
+            for fut in futures:  # an error above: let what was started finish first
                 if not fut.cancel():
                     fut.exception()
         return out
+
+    def _wait_encoded(self, fut: Future[Any], share: bool, spare: Callable[[], bool]) -> tuple[list[Any], np.ndarray]:
+        """An encoder call's (sentiments, vectors) from the encoder thread. Meanwhile this
+        thread works: `spare` (Python only it can run: the next interactions'
+        encoder-free part) first, then, where two batches can run at once, the encoder's
+        waiting forward passes; it waits idle only when there is neither."""
+        enc = self._encoder if share else None
+        t0, c0 = time.perf_counter(), time.thread_time()
+        worked = worked_cpu = helped = helped_cpu = 0.0
+        if enc is not None:
+            fut.add_done_callback(lambda _f: enc.wake())
+        while not fut.done():
+            w0, wc = time.perf_counter(), time.thread_time()
+            if spare():
+                worked += time.perf_counter() - w0
+                worked_cpu += time.thread_time() - wc
+            elif enc is not None:
+                if enc.help(timeout=0.05):
+                    helped += time.perf_counter() - w0
+                    helped_cpu += time.thread_time() - wc
+            else:
+                wait([fut], timeout=0.05)
+        result = fut.result()
+        self._book("encoder_help", helped, helped_cpu)
+        self._book("encoder_wait", time.perf_counter() - t0 - helped - worked,
+                   time.thread_time() - c0 - helped_cpu - worked_cpu)
+        return result
+
+    def _text_or_error(self, it: Interaction) -> _TextPart | Exception:
+        try:
+            return self._text_part(it)
+        except Exception as exc:  # one bad interaction must not stop the batch
+            log.exception("analysis of interaction %s failed", it.id)
+            return exc
 
     def _encode(self, part: Sequence[Interaction], need_vectors: bool) -> tuple[list[Any], np.ndarray]:
         """(turn sentiments, turn vectors) of `part`: one shared encoder pass when the
         classifier is served from it, else the classifier and the embedder separately."""
         texts = [t.text for it in part for t in it.turns]
         speakers = [t.speaker for it in part for t in it.turns]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         shared = _shared_pass(self.classifier, texts, speakers, need_vectors)
         if shared is not None:  # one MiniLM pass gave both (analysis/sentiment/head.py)
             sentiments, vecs = shared
-            self._book("encoder", time.perf_counter() - t0)
+            self._book("encoder", time.perf_counter() - t0, time.thread_time() - c0)
         else:
             sentiments = self.predict(texts, speakers)
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.thread_time()
             vecs = self.embed(texts) if need_vectors and texts else None
-            self._book("sentiment", t1 - t0)
-            self._book("embeddings", time.perf_counter() - t1)
+            self._book("sentiment", t1 - t0, c1 - c0)
+            self._book("embeddings", time.perf_counter() - t1, time.thread_time() - c1)
         vectors = vecs if vecs is not None else np.zeros((len(texts), embeddings.DIM), np.float32)
         return sentiments, vectors
 
@@ -381,30 +448,27 @@ class Analyzer:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="convoscope-encoder")
         return self._pool
 
-    def _book(self, stage: str, seconds: float) -> None:
-        """Add to `stage_seconds` (from either thread: one lock)."""
+    def _book(self, stage: str, seconds: float, cpu: float | None = None) -> None:
+        """Add to `stage_seconds` and `stage_cpu` (from either thread: one lock)."""
         with self._stage_lock:
             self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+            if cpu is not None:
+                self.stage_cpu[stage] = self.stage_cpu.get(stage, 0.0) + cpu
 
     def _analyse_one(
-        self, it: Interaction, sents: Sequence[TurnSentiment], vecs: np.ndarray
+        self, it: Interaction, sents: Sequence[TurnSentiment], vecs: np.ndarray, text: _TextPart | None = None
     ) -> Analysis:
+        """One interaction's analysis from its turns' encoder outputs; `text`: its
+        encoder-free part when already computed (`_text_part`)."""
         from analysis.sentiment import summarise
 
         iid = it.id if it.id is not None else 0
+        if text is None:
+            text = self._text_part(it)
         summary: SentimentSummary = summarise(it.turns, sents)
-        audio = it.raw_ref if it.channel == "call" and it.raw_ref and os.path.isfile(it.raw_ref) else None
+        audio = text.audio
         anger: AngerResult = self.anger_scorer.score(it, sents, audio)
-        mets = metrics.compute(it, self.options.metric_options())
-        # the whole conversation at once: a card read over several turns is one number
-        redactions = redact_conversation(it.turns, self.redaction).results
-        if audio and self.redaction.audio_dir and it.id is not None:
-            spans = spans_in_time(it.turns, redactions, self.redaction.audio_pad_seconds)
-            if spans:
-                out = Path(self.redaction.audio_dir).expanduser() / f"{it.id}.flac"
-                write_silenced_copy(audio, out, spans)
-        redacted_turns = [_with_text(t, r.text) for t, r in zip(it.turns, redactions, strict=True)]
-        kws = keywords.extract(redacted_turns, top=self.options.keywords) if self.options.keywords else []
+        mets, redactions, kws = text.metrics, text.redactions, text.keywords
         topics = [t.as_dict() for t in self.topic_model.score(it.turns, vecs)] if len(it.turns) else []
         ctrend = summary.customer_trend or []
         atrend = summary.agent_trend or []
@@ -424,16 +488,9 @@ class Analyzer:
         notes: list[RuleNote] = []
         hits = self.rule_engine.evaluate(it, values, vecs if len(vecs) else None, notes=notes)
         flags = flag_rules.collect(iid, anger.flag, hits)
-        verdict = None
-        # both verdicts read the redacted turns: their quotes (evidence, the promise) are
-        # stored beside the interaction and shown, and must not outlive retention's redaction
-        red_it = replace(it, turns=redacted_turns)
-        if self.resolution_options.enabled:
-            verdict = resolution_stage.assess(red_it, self.resolution_options)
-            verdict.interaction_id = iid
-            unresolved = verdict.flag(self.resolution_options)
-            if unresolved is not None:
-                flags.append(unresolved)
+        verdict, red_it = text.verdict, text.red_it
+        if text.unresolved is not None:
+            flags.append(text.unresolved)
         if self.facts and self.fact_options.enabled:
             flags += self.fact_checker.flags(iid, red_it)
         flag_confidence.annotate(flags, it.turns)
@@ -467,6 +524,32 @@ class Analyzer:
         )
         cluster_vector = self._cluster_vector(it, redactions, vecs) if self.cluster_model else None
         return Analysis(it, scores, turn_scores, flags, redactions, list(sents), cluster_vector, notes, verdict)
+
+    def _text_part(self, it: Interaction) -> _TextPart:
+        """What an interaction's analysis needs no encoder output for: metrics, redaction,
+        keywords and the resolution verdict. Pure (the silenced audio copy aside), so it is
+        computed while the job's thread waits for the encoder (`analyse`)."""
+        iid = it.id if it.id is not None else 0
+        audio = it.raw_ref if it.channel == "call" and it.raw_ref and os.path.isfile(it.raw_ref) else None
+        mets = metrics.compute(it, self.options.metric_options())
+        # the whole conversation at once: a card read over several turns is one number
+        redactions = redact_conversation(it.turns, self.redaction).results
+        if audio and self.redaction.audio_dir and it.id is not None:
+            spans = spans_in_time(it.turns, redactions, self.redaction.audio_pad_seconds)
+            if spans:
+                out = Path(self.redaction.audio_dir).expanduser() / f"{it.id}.flac"
+                write_silenced_copy(audio, out, spans)
+        redacted_turns = [_with_text(t, r.text) for t, r in zip(it.turns, redactions, strict=True)]
+        kws = keywords.extract(redacted_turns, top=self.options.keywords) if self.options.keywords else []
+        verdict = unresolved = None
+        # both verdicts read the redacted turns: their quotes (evidence, the promise) are
+        # stored beside the interaction and shown, and must not outlive retention's redaction
+        red_it = replace(it, turns=redacted_turns)
+        if self.resolution_options.enabled:
+            verdict = resolution_stage.assess(red_it, self.resolution_options)
+            verdict.interaction_id = iid
+            unresolved = verdict.flag(self.resolution_options)
+        return _TextPart(audio, mets, redactions, redacted_turns, kws, red_it, verdict, unresolved)
 
     def _cluster_vector(
         self, it: Interaction, redactions: Sequence[RedactionResult], vecs: np.ndarray
@@ -550,7 +633,7 @@ class Analyzer:
         and mark the failures; the driver half of `_run_batch`, no model needed."""
         done = [r for r in results if isinstance(r, Analysis)]
         new_ids: list[int] = []
-        t_write = time.perf_counter()
+        t_write, c_write = time.perf_counter(), time.thread_time()
         try:
             with store.transaction() as tx:
                 new_ids = self._write(store, done, tx)
@@ -578,7 +661,7 @@ class Analyzer:
                 )  # fmt: skip
                 report.failed += 1
                 report.failures.append({"id": it.id, "reason": reason, "attempts": attempts})
-        self._book("write", time.perf_counter() - t_write)
+        self._book("write", time.perf_counter() - t_write, time.thread_time() - c_write)
         report.analysed += len(done)
         report.turns += sum(len(a.interaction.turns) for a in done)
         report.new_flag_ids += new_ids
@@ -633,13 +716,6 @@ def _shared_pass(classifier: Any, texts: list[str], speakers: list[str], need_ve
     if not isinstance(classifier, SharedTurnClassifier):
         return None
     return shared_pass(classifier, texts, speakers, need_vectors and bool(texts))
-
-
-def _joined(parts: list[tuple[list[Any], np.ndarray]]) -> tuple[list[Any], np.ndarray]:
-    """(sentiments, vectors) of consecutive parts as one."""
-    if len(parts) == 1:
-        return parts[0]
-    return [s for p in parts for s in p[0]], np.concatenate([p[1] for p in parts])
 
 
 def _slices(batch: Sequence[Interaction], overlap: bool) -> list[Sequence[Interaction]]:

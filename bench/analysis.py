@@ -243,6 +243,7 @@ def main() -> int:
     if args.st_first:
         st_s, st_vecs, st_cpu = st_encode(texts)
     analyzer.stage_seconds.clear()
+    analyzer.stage_cpu.clear()
     enc = analyzer.text_encoder
     if enc is not None:  # the warm-up's texts must not count as hits
         enc.clear_cache()
@@ -278,6 +279,9 @@ def main() -> int:
         ("encoder overlap", "on" if analyzer.options.encoder_overlap else "off"),
         ("redaction (ms/turn)", f"{red_ms / red_turns:.3f} (conversation-level, {red_turns:,} turns; target <= 1)"),
         ("stage seconds", ", ".join(f"{k} {v:.1f}" for k, v in analyzer.stage_seconds.items())),
+        ("stage CPU ms per interaction", ", ".join(f"{k} {1000 * v / max(rep.analysed, 1):.2f}"
+                                                  for k, v in analyzer.stage_cpu.items())
+         + " (thread CPU of the thread that ran each: encoder on the encoder thread, the rest on the job's)"),
         ("peak RSS (MB)", f"{peak_rss_mb():.0f}"),
         ("failed", str(rep.failed)),
         ("flags", ", ".join(f"{k}={c}" for k, c in flags)),

@@ -180,10 +180,10 @@ def test_failures_record_the_reason_and_retry_with_backoff_up_to_the_limit(store
     class Broken(Analyzer):
         """Fault injection: analysis of the angry chat raises (as a corrupt input would)."""
 
-        def _analyse_one(self, it, sents, vecs):  # type: ignore[no-untyped-def]
+        def _analyse_one(self, it, sents, vecs, text=None):  # type: ignore[no-untyped-def]
             if it.external_id == "angry":
                 raise ValueError("cannot parse this one")
-            return super()._analyse_one(it, sents, vecs)
+            return super()._analyse_one(it, sents, vecs, text)
 
     def broken() -> Analyzer:
         b = Broken.__new__(Broken)
@@ -259,12 +259,15 @@ def test_overlapped_encoding_in_slices_gives_the_same_results(monkeypatch: pytes
     assert "encoder_wait" in sliced.stage_seconds
 
 
-def test_the_job_thread_encodes_the_half_the_encoder_thread_has_not_started(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Where the encoder runs two batches at once, the job's thread does not wait idle for
-    a slow encoder thread: it takes the second half of the next slice itself (same results)."""
+def test_every_slice_is_encoded_ahead_in_order_and_the_job_thread_helps_while_it_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The encoder thread gets every slice at once (the first whole, the others as halves
+    where two batches can run at once) and encodes them in order, ahead of the job's
+    thread; when that thread would wait for a slice it asks the encoder for a forward pass
+    to run (`TextEncoder.help`). Same results as without overlap."""
     import threading
     import time
-    from types import SimpleNamespace
 
     import analysis.pipeline as pipeline
 
@@ -274,27 +277,78 @@ def test_the_job_thread_encodes_the_half_the_encoder_thread_has_not_started(monk
     plain = _analyzer()
     plain.options = AnalysisOptions(batch_size=16, transcribe=False, encoder_overlap=False)
     ref = plain.analyse(items)
+
+    class Encoder:  # as TextEncoder on 2 CPUs, 1 thread each
+        parallel_runs = 2
+
+        def __init__(self) -> None:
+            self.helps: list[str] = []
+            self.woken = 0
+
+        def help(self, timeout: float) -> bool:
+            self.helps.append(threading.current_thread().name)
+            time.sleep(min(timeout, 0.01))
+            return False
+
+        def wake(self) -> None:
+            self.woken += 1
+
     shared = _analyzer()
-    shared._encoder = SimpleNamespace(parallel_runs=2)  # as TextEncoder on 2 CPUs, 1 thread each
+    enc = shared._encoder = Encoder()
     real = shared._encode
     calls: list[tuple[str, int]] = []
 
-    def slow_on_the_encoder_thread(part, need_vectors):  # type: ignore[no-untyped-def]
-        name = threading.current_thread().name
-        calls.append((name, len(part)))
-        if name.startswith("convoscope-encoder"):
-            time.sleep(0.8)  # the encoder thread is the bottleneck (long enough under load)
+    def slow(part, need_vectors):  # type: ignore[no-untyped-def]
+        calls.append((threading.current_thread().name, len(part)))
+        time.sleep(0.03)  # the encoder thread is the bottleneck
         return real(part, need_vectors)
 
-    monkeypatch.setattr(shared, "_encode", slow_on_the_encoder_thread)
+    monkeypatch.setattr(shared, "_encode", slow)
     got = shared.analyse(items)
     for a, b in zip(ref, got, strict=True):
         _same(a, b)
-    here = [n for name, n in calls if not name.startswith("convoscope-encoder")]
-    there = [n for name, n in calls if name.startswith("convoscope-encoder")]
-    assert sum(here) + sum(there) == len(items)
-    assert here[0] == 2 and len(here) > 1 and there  # the first slice, then halves taken over
-    assert all(n <= 2 for n in here[1:]) and all(n <= 2 for n in there)  # halves of 4 and of 2 -> 1
+    assert all(name.startswith("convoscope-encoder") for name, _ in calls)
+    assert [n for _, n in calls] == [2, 2, 2, 2, 2, 1, 1]  # in order: first slice whole, then halves
+    assert enc.helps and set(enc.helps) == {threading.current_thread().name} and enc.woken == 7
+    assert shared.stage_cpu["per_interaction"] > 0 and "encoder_wait" in shared.stage_cpu
+
+
+def test_the_encoder_free_part_is_computed_ahead_and_its_error_fails_only_that_interaction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While the job's thread waits for the encoder it computes the next interactions'
+    metrics, redaction, keywords and resolution (`_text_part`); the results are those of
+    the plain run, and an error there fails that interaction alone."""
+    import time
+
+    import analysis.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "OVERLAP_SLICE", 4)
+    monkeypatch.setattr(pipeline, "EDGE_SLICE", 2)
+    items = _many(12)
+    plain = _analyzer()
+    plain.options = AnalysisOptions(batch_size=16, transcribe=False, encoder_overlap=False)
+    ref = plain.analyse(items)
+    ahead = _analyzer()
+    real_encode, real_text = ahead._encode, ahead._text_part
+
+    def slow(part, need_vectors):  # type: ignore[no-untyped-def]
+        time.sleep(0.05)
+        return real_encode(part, need_vectors)
+
+    def text_part(it):  # type: ignore[no-untyped-def]
+        if it is items[5]:
+            raise ValueError("an unreadable conversation")
+        return real_text(it)
+
+    monkeypatch.setattr(ahead, "_encode", slow)
+    monkeypatch.setattr(ahead, "_text_part", text_part)
+    got = ahead.analyse(items)
+    assert isinstance(got[5], ValueError)
+    for k, (a, b) in enumerate(zip(ref, got, strict=True)):
+        if k != 5:
+            _same(a, b)
+    assert ahead.stage_seconds.get("text_ahead", 0) > 0  # computed while the encoder worked
 
 
 def test_a_batch_is_cut_into_short_end_slices_and_overlap_slices_between() -> None:
