@@ -92,6 +92,8 @@ FROZEN = {"v3": "e7ec197^", "v4": "46724aa", "v5": "5eb3fea", "v6": "e2a4875", "
 #: highest probability), "max+neg" ("max", and the clauses of every negative training turn
 #: join the fit as negatives, so a clause alone is not read as more than its turn)
 CLAUSES = "turn"
+CLAUSE_FLAGS: tuple[str, ...] = PHRASE_FLAGS
+CLAUSE_GATE = 0.0
 OUT = ROOT / "analysis" / "rules_classifier.json"
 
 
@@ -110,7 +112,9 @@ class Recipe:
     clauses: str = CLAUSES
     #: clause mode reads the clauses only of turns whose whole-turn probability reaches this
     #: (`--clause-gate`): the engine encodes clauses only for such candidate turns
-    clause_gate: float = 0.0
+    clause_gate: float = CLAUSE_GATE
+    #: the flags whose heads read clauses (`--clause-flags`); the others read whole turns
+    clause_flags: tuple[str, ...] = CLAUSE_FLAGS
 
 
 def shipped_recipe() -> Recipe:
@@ -169,7 +173,7 @@ def clause_parts(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def guarded_probs(clf: Any, items: Sequence[Utterance], vec: dict[str, np.ndarray], recipe: Recipe) -> np.ndarray:
+def guarded_probs(clf: Any, items: Sequence[Utterance], vec: dict[str, np.ndarray], recipe: Recipe, flag: str) -> np.ndarray:
     """The head's probability per item after the clause guards: the whole turn when no clause
     of it is negated, a question or reported (else 0); in clause mode also the best guarded
     clause of a turn of several clauses."""
@@ -177,7 +181,7 @@ def guarded_probs(clf: Any, items: Sequence[Utterance], vec: dict[str, np.ndarra
         return np.zeros(0)
     raw = clf.predict_proba(features(items, vec, recipe))[:, 1]
     p = np.where([guard(u.text) for u in items], raw, 0.0)
-    if recipe.clauses != "turn":
+    if recipe.clauses != "turn" and flag in recipe.clause_flags:
         owner, texts = [], []
         for k, u in enumerate(items):
             if raw[k] < recipe.clause_gate:
@@ -214,7 +218,7 @@ def fit(items: Sequence[Utterance], flag: str, vec: dict[str, np.ndarray], recip
     from sklearn.linear_model import LogisticRegression
 
     train = [*items, *(u for u in recipe.extra if u.target == flag)]
-    if recipe.clauses == "max+neg":
+    if recipe.clauses == "max+neg" and flag in recipe.clause_flags:
         train += [dataclasses.replace(u, text=c) for u in train
                   if u.speaker == SPEAKER[flag] and flag not in u.expect for c in clause_parts(u.text)]  # fmt: skip
     mine, x, y = _xy(train, flag, vec, recipe)
@@ -245,7 +249,7 @@ def threshold(parts: dict[str, list[Utterance]], flag: str, vec: dict[str, np.nd
     for name, held in parts.items():
         clf = fit([u for n, b in parts.items() if n != name for u in b], flag, vec, recipe)
         mine = [u for u in held if u.speaker == SPEAKER[flag]]
-        ps.append(guarded_probs(clf, mine, vec, recipe))
+        ps.append(guarded_probs(clf, mine, vec, recipe, flag))
         ys.append(np.array([flag in u.expect for u in mine], dtype=bool))
     p, y = np.concatenate(ps), np.concatenate(ys)
     for t in np.round(np.arange(0.50, 1.0, 0.01), 2):
@@ -341,7 +345,7 @@ def cross_batch(data: dict[str, list[Utterance]], vec: dict[str, np.ndarray], ca
             shipped = np.array([flag in got[test]["shipped"][u.id] for u in judged])
             phrase = np.array([flag in got[test]["phrase"][u.id] for u in judged])
             mine = np.array([u.speaker == SPEAKER[flag] for u in judged])
-            p = guarded_probs(clf, judged, vec, recipe)
+            p = guarded_probs(clf, judged, vec, recipe, flag)
             extra = mine & (p >= t) & ~phrase
             lines.append(f"  {test:<8} {commit:<9} {flag:<19} {t:4.2f}  {_prf(shipped, y):<24} {_prf(phrase | extra, y):<24} "
                          f"{int(extra.sum())} ({int((extra & y).sum())})")  # fmt: skip
@@ -364,6 +368,8 @@ def fit_all(data: dict[str, list[Utterance]], vec: dict[str, np.ndarray], recipe
             "weights": [round(float(w), 6) for w in coef[:dim]],
             "lexical_weights": [round(float(w), 6) for w in coef[dim:]], **stats,
         }  # fmt: skip
+        if recipe.clauses != "turn" and flag in recipe.clause_flags:
+            heads[flag].update(clauses=recipe.clauses, clause_gate=recipe.clause_gate)
     return {
         "recipe": "bench/rules_classifier.py", "model": "all-MiniLM-L6-v2 sentence embedding (normalised mean)",
         "lexical": {**recipe.lexical, "binary": True, "norm": "l2"},
@@ -387,7 +393,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="override a flag's out-of-fold precision target for its threshold (exploration)")
     ap.add_argument("--clauses", choices=["turn", "max", "max+neg"], default=CLAUSES,
                     help="how a head reads a turn: whole turns, or the best guarded clause too (default: %(default)s)")
-    ap.add_argument("--clause-gate", type=float, default=0.0,
+    ap.add_argument("--clause-flags", default=",".join(CLAUSE_FLAGS), help="the flags whose heads read clauses (default: %(default)s)")
+    ap.add_argument("--clause-gate", type=float, default=CLAUSE_GATE,
                     help="clause mode: read the clauses only of turns whose whole-turn probability reaches this")
     ap.add_argument("--flags", default=",".join(PHRASE_FLAGS), help="the flags the test scores (exploration)")
     ap.add_argument("--synthetic", default=",".join(SYNTHETIC) or "none", metavar="FLAGS",
@@ -417,7 +424,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         extra = tuple(u for u in composed() if u.target in flags)
     recipe = dataclasses.replace(recipe, lexical=lexical, weights=args.weights, target=target, extra=extra,
-                                 clauses=args.clauses, clause_gate=args.clause_gate)
+                                 clauses=args.clauses, clause_gate=args.clause_gate,
+                                 clause_flags=tuple(f for f in args.clause_flags.split(",") if f))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     data = batches()
     texts = [u.text for b in data.values() for u in b] + [u.text for u in extra]

@@ -4,11 +4,15 @@ Phrasings are written for these tests from the labelling guide, not copied from 
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pytest
 from rules_helpers import _kinds, family_cases
 
 from analysis.clauses import TurnClauses
 from analysis.rules import RuleEngine
+from store.records import Interaction, Turn
 
 CHURN_V9 = [
     "that's the final payment you're getting off us",  # the last payment the firm will see
@@ -85,3 +89,67 @@ def test_the_clause_reader_readings_of_the_v9_round() -> None:
     # reluctance and "none of" are negation cues
     assert _read("i'm reluctant to escalate it", "escalate it") == "negated by 'reluctant to'"
     assert _read("none of our calls are recorded", "recorded") == "negated by 'none of'"
+
+
+# -- the head that reads clauses (`clause_gate` in a head of analysis/rules_classifier.json) --
+
+
+def _clause_head_engine(monkeypatch: pytest.MonkeyPatch, gate: float | None) -> tuple[RuleEngine, Any]:
+    """An engine with the churn classifier condition whose head (the shipped one) gets
+    `clause_gate`, and an encoder that points a clause saying "we're off" along the head's
+    weights and every other text against them."""
+    import analysis.rules as rules_mod
+    from analysis.rule_classifier import classifier_heads
+    from analysis.rules import RuleOptions
+
+    heads = {k: dict(v) for k, v in classifier_heads().items()}
+    heads["churn_risk"]["clause_gate"] = gate
+    monkeypatch.setattr(rules_mod, "classifier_heads", lambda: heads)
+    w = np.asarray(heads["churn_risk"]["weights"], dtype=np.float32)
+    unit = w / np.linalg.norm(w)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.stack([unit if len(t.split()) <= 6 and "we're off" in t else -unit for t in texts])
+
+    rule = RuleOptions(name="c", flag="churn_risk", when={"classifier": "churn_risk", "speaker": "customer"})
+    return RuleEngine([rule], embed), unit
+
+
+def _turn_vector(text: str, unit: np.ndarray, p: float) -> np.ndarray:
+    """A whole-turn vector at which the shipped churn head gives `p` for `text`."""
+    from analysis.rule_classifier import head_scorer
+
+    scorer = head_scorer("churn_risk")
+    z0 = float(np.log(1 / scorer.probs([text], np.zeros((1, unit.size), dtype=np.float32))[0] - 1) * -1)
+    z = float(np.log(p / (1 - p)))
+    return ((z - z0) / float(scorer.weights @ unit) * unit)[None, :].astype(np.float32)
+
+
+def _evaluate(engine: RuleEngine, vec: np.ndarray, text: str) -> list:
+    return engine.evaluate(Interaction("chat", "t", "x", "h", turns=[Turn(0, "customer", text)]), {}, vec)
+
+
+TURN = "the app crashes every day, the support is useless, right we're off"
+
+
+def test_a_clause_read_alone_counts_when_its_turn_passes_the_gate(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine, unit = _clause_head_engine(monkeypatch, 0.3)
+    hits = _evaluate(engine, _turn_vector(TURN, unit, 0.5), TURN)
+    assert [h.rule.kind for h in hits] == ["churn_risk"]
+    ev = hits[0].evidence[0]
+    assert ev["clause"] == "affirmative (the clause read alone)" and "we're off" in TURN[ev["char_start"] : ev["char_end"]]
+    assert "on the clause" in ev["condition"] and "clauses of turns >= 0.3" in ev["condition"]
+
+
+def test_a_clause_is_not_read_below_the_gate_nor_without_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine, unit = _clause_head_engine(monkeypatch, 0.3)
+    assert _evaluate(engine, _turn_vector(TURN, unit, 0.2), TURN) == []  # the turn is below the gate
+    engine, unit = _clause_head_engine(monkeypatch, None)
+    assert _evaluate(engine, _turn_vector(TURN, unit, 0.5), TURN) == []  # whole turns only
+
+
+def test_a_clause_the_reader_refuses_is_never_scored(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine, unit = _clause_head_engine(monkeypatch, 0.3)
+    for text in ("the app crashes every day, the support is useless, are we're off?",
+                 "the app crashes every day, the support is useless, my mate says we're off"):  # fmt: skip
+        assert _evaluate(engine, _turn_vector(text, unit, 0.5), text) == []
