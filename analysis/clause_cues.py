@@ -157,6 +157,9 @@ NEGATION_CUES: tuple[tuple[str, ...], ...] = tuple(
             "did not", "isn't", "isnt", "aren't", "arent", "wasn't", "wasnt", "weren't", "haven't",
             "havent", "hasn't", "hasnt", "hadn't", "shouldn't", "mustn't", "ain't", "unable to",
             "refuse to", "impossible to", "nah", "needn't", "neednt", "need not",
+            # v9 round: a quantifier that negates its noun ("none of our calls are recorded")
+            # and reluctance ("i'm reluctant to escalate this", "hesitant to cancel")
+            "none of", "reluctant to", "hesitant to", "unwilling to", "loath to", "loth to",
             # typed "can't be bothered": "cba asking for a supervisor tbh"
             "cba",
         },

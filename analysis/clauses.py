@@ -436,6 +436,9 @@ class TurnClauses(SpeechReadings):
                     prev in NEG_RAISERS
                     or (prev == "that" and prev2 in NEG_RAISERS)
                     or prev in RELATIVE_HEADS
+                    # "it's not that I want to leave", "not like we're cancelling": the
+                    # negation takes the whole clause after "not that" / "not like" (v9 round)
+                    or (prev in ("that", "like") and prev2 == "not")
                 ):
                     continue
                 return True

@@ -235,11 +235,14 @@ class ClassifierCondition(Condition):
     `embedding_model` they do not apply (a different width is reported, not guessed at)."""
 
     def __init__(self, head: str, scorer: HeadScorer, threshold: float, scope: _Scope,
-                 policy: ClausePolicy) -> None:  # fmt: skip
+                 policy: ClausePolicy, clause_gate: float | None = None) -> None:  # fmt: skip
         # `scorer`: the head's arithmetic, shared (`head_scorer`) with every condition and
-        # `context` modifier that reads the same head
+        # `context` modifier that reads the same head. `clause_gate`: when set, a turn of
+        # several clauses whose whole-turn probability reaches the gate but not the threshold
+        # has each clause the policy accepts scored alone (`_clause_hits`)
         self.head, self.scorer = head, scorer
         self.threshold, self.scope, self.policy = threshold, scope, policy
+        self.clause_gate = None if clause_gate is None or clause_gate >= threshold else clause_gate
         self._warned = False
 
     def _probs(self, texts: list[str], vecs: np.ndarray, words: Any = None) -> np.ndarray:
@@ -264,8 +267,14 @@ class ClassifierCondition(Condition):
                             "fitted on the packaged MiniLM's %d", self.head, vecs.shape[1], self.scorer.weights.shape[0])  # fmt: skip
             return Outcome(False, [])
         texts = [ctx.interaction.turns[i].text for i in idx]
-        probs = self._probs(texts, vecs, lambda k: ctx.turn_words(idx[k]))
+        gate = self.threshold if self.clause_gate is None else self.clause_gate
+        # with a gate the words are hashed where the turn could reach the gate: a probability
+        # returned below the gate is then below it for sure (`HeadScorer.probs`)
+        probs = self.scorer.probs(texts, vecs, lambda k: ctx.turn_words(idx[k]), gate)
         ev, skipped = [], []
+        candidates = [i for i, p in zip(idx, probs, strict=True) if gate <= p < self.threshold]
+        if candidates:
+            ev.extend(self._clause_hits(ctx, candidates))
         for i, p in zip(idx, probs, strict=True):
             if p < self.threshold:
                 continue
@@ -282,6 +291,45 @@ class ClassifierCondition(Condition):
             elif len(skipped) < MAX_NOT_COUNTED:
                 skipped.append(_not_counted(ctx, i, m, f"{label}: {why}"))
         return Outcome(bool(ev), ev, max((e["score"] for e in ev), default=None), skipped)
+
+    def _clause_hits(self, ctx: RuleContext, turns: list[int]) -> list[dict[str, Any]]:
+        """Clause mode: the head reads each clause of a candidate turn (whole-turn
+        probability between the gate and the threshold, several clauses) that the policy
+        accepts, alone — its own MiniLM vector and words — and the turn counts when one
+        clause reaches the threshold. A threat said in one clause of a long turn ("we've been
+        with you eleven years, the service has gone downhill, we're going") is diluted in the
+        whole turn's vector; read alone it is not. A clause the policy refuses (negated, a
+        question, reported) is never scored, so the clause's own reading still vetoes. Only
+        the few candidate turns are encoded again, in one batch."""
+        if not ctx.can_embed():
+            return []
+        owner: list[tuple[int, int, int]] = []
+        parts: list[str] = []
+        for i in turns:
+            tc, text = ctx.clauses(i), ctx.interaction.turns[i].text
+            spans = tc.clauses()
+            if len(spans) < 2:
+                continue  # one clause: the whole turn was that clause
+            for a, b in spans:
+                if text[a:b].strip() and self.policy.judge(tc.read(a, b))[0]:
+                    owner.append((i, a, b))
+                    parts.append(text[a:b].strip())
+        if not parts:
+            return []
+        vecs = np.asarray(ctx.embed_texts(parts), dtype=np.float32)
+        if vecs.ndim != 2 or vecs.shape[1] != self.scorer.weights.shape[0]:
+            return []  # another embedding model: the head cannot read these vectors
+        probs = self.scorer.probs(parts, vecs, None, self.threshold)
+        best: dict[int, tuple[float, int, int]] = {}
+        for (i, a, b), p in zip(owner, probs, strict=True):
+            if p >= self.threshold and p > best.get(i, (0.0, 0, 0))[0]:
+                best[i] = (float(p), a, b)
+        ev = []
+        for i, (p, a, b) in sorted(best.items()):
+            e = _evidence(ctx, i, Match(a, b, round(100 * p, 1), "classifier"), f"classifier {p:.2f} on the clause ({self.describe()})")
+            e["counted"], e["clause"] = True, "affirmative (the clause read alone)"
+            ev.append(e)
+        return ev
 
     def _judge_clauses(self, ctx: RuleContext, tc: Any, text: str) -> tuple[bool, str]:
         """Read every clause; a clause the policy does not accept keeps the turn out unless
@@ -313,4 +361,5 @@ class ClassifierCondition(Condition):
         return False, f"{why_not} (rest {p:.2f})"
 
     def describe(self) -> str:
-        return f"{self.head} head >= {self.threshold:g} {self.scope.describe()}".strip()
+        clauses = "" if self.clause_gate is None else f" (clauses of turns >= {self.clause_gate:g})"
+        return f"{self.head} head >= {self.threshold:g}{clauses} {self.scope.describe()}".strip()

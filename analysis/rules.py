@@ -272,7 +272,8 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
         thr = float(d.get("threshold", head["threshold"]))
         if not 0 < thr < 1:
             raise ValueError(f"{where}.threshold: must be between 0 and 1")
-        cond = ClassifierCondition(name, head_scorer(name), thr, _scope(d, where), _policy(d, where))
+        cond = ClassifierCondition(name, head_scorer(name), thr, _scope(d, where), _policy(d, where),
+                                   head.get("clause_gate"))  # fmt: skip
     elif kind == "metric":
         if d["metric"] not in METRICS:
             raise ValueError(

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 import subprocess
@@ -66,7 +67,7 @@ import numpy as np  # noqa: E402
 from bench.rules_set import DATA, PHRASE_FLAGS, Utterance, load, read_all  # noqa: E402
 
 #: the opened batches, by name (never a later one: those are unseen tests)
-OPENED = ("v12", "v3", "v4", "v5", "v6", "v7", "v8", "probes")
+OPENED = ("v12", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "probes")
 SPEAKER = {"prohibited_phrase": "agent", "churn_risk": "customer", "escalation_request": "customer"}
 #: per flag: regularisation C and the out-of-fold precision the guarded head must reach for its
 #: threshold — chosen by the leave-one-batch-out test alone (v6 round; README): churn C = 4 at
@@ -84,7 +85,15 @@ WEIGHTS = "none"
 #: the flags whose heads also train on bench/rules_compose.py's composed items (`--synthetic`),
 #: chosen by the leave-one-batch-out test (bench/data/README.md, "Round on batch v8")
 SYNTHETIC: tuple[str, ...] = ("churn_risk", "prohibited_phrase")
-FROZEN = {"v3": "e7ec197^", "v4": "46724aa", "v5": "5eb3fea", "v6": "e2a4875", "v7": "1613a53", "v8": "01ad022"}
+FROZEN = {"v3": "e7ec197^", "v4": "46724aa", "v5": "5eb3fea", "v6": "e2a4875", "v7": "1613a53", "v8": "01ad022",
+          "v9": "d0c3022"}
+#: how a head reads a turn (`--clauses`): "turn" (the whole turn's vector and words), "max" (the
+#: turn and, for a turn of several clauses, each clause the guards accept, scored alone; the
+#: highest probability), "max+neg" ("max", and the clauses of every negative training turn
+#: join the fit as negatives, so a clause alone is not read as more than its turn)
+CLAUSES = "turn"
+CLAUSE_FLAGS: tuple[str, ...] = PHRASE_FLAGS
+CLAUSE_GATE = 0.0
 OUT = ROOT / "analysis" / "rules_classifier.json"
 
 
@@ -99,6 +108,13 @@ class Recipe:
     target: dict[str, float] = dataclasses.field(default_factory=lambda: dict(TARGET))
     #: bench/rules_compose.py's items, added to every fit (never tested on)
     extra: tuple[Utterance, ...] = ()
+    #: `CLAUSES`: whole turns, or the best guarded clause as well
+    clauses: str = CLAUSES
+    #: clause mode reads the clauses only of turns whose whole-turn probability reaches this
+    #: (`--clause-gate`): the engine encodes clauses only for such candidate turns
+    clause_gate: float = CLAUSE_GATE
+    #: the flags whose heads read clauses (`--clause-flags`); the others read whole turns
+    clause_flags: tuple[str, ...] = CLAUSE_FLAGS
 
 
 def shipped_recipe() -> Recipe:
@@ -108,7 +124,7 @@ def shipped_recipe() -> Recipe:
 
 
 def batches() -> dict[str, list[Utterance]]:
-    return {"v12": read_all(DATA), **{b: load(b) for b in ("v3", "v4", "v5", "v6", "v7", "v8")}, "probes": load("probes")}
+    return {"v12": read_all(DATA), **{b: load(b) for b in ("v3", "v4", "v5", "v6", "v7", "v8", "v9")}, "probes": load("probes")}
 
 
 def vectors(texts: Sequence[str], cache: Path | None = None) -> dict[str, np.ndarray]:
@@ -130,12 +146,54 @@ def vectors(texts: Sequence[str], cache: Path | None = None) -> dict[str, np.nda
     return {t: have[t] for t in uniq}
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def guard(text: str) -> bool:
     """The clause guards of `ClassifierCondition`: no clause negated, a question or reported."""
     from analysis.clauses import TurnClauses
 
     tc = TurnClauses(text)
     return not any((r.negated or r.question or r.reported) for r in (tc.read(a, b) for a, b in tc.clauses()))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def clause_parts(text: str) -> tuple[str, ...]:
+    """The clauses of a turn of several clauses that the guards accept (none for a one-clause
+    turn: its clause is the turn), as `ClassifierCondition` scores them in clause mode."""
+    from analysis.clauses import TurnClauses
+
+    tc = TurnClauses(text)
+    spans = tc.clauses()
+    if len(spans) < 2:
+        return ()
+    out: list[str] = []
+    for a, b in spans:
+        r = tc.read(a, b)
+        if not (r.negated or r.question or r.reported) and text[a:b].strip():
+            out.append(text[a:b].strip())
+    return tuple(out)
+
+
+def guarded_probs(clf: Any, items: Sequence[Utterance], vec: dict[str, np.ndarray], recipe: Recipe, flag: str) -> np.ndarray:
+    """The head's probability per item after the clause guards: the whole turn when no clause
+    of it is negated, a question or reported (else 0); in clause mode also the best guarded
+    clause of a turn of several clauses."""
+    if not items:
+        return np.zeros(0)
+    raw = clf.predict_proba(features(items, vec, recipe))[:, 1]
+    p = np.where([guard(u.text) for u in items], raw, 0.0)
+    if recipe.clauses != "turn" and flag in recipe.clause_flags:
+        owner, texts = [], []
+        for k, u in enumerate(items):
+            if raw[k] < recipe.clause_gate:
+                continue
+            for c in clause_parts(u.text):
+                owner.append(k)
+                texts.append(c)
+        if texts:
+            pc = clf.predict_proba(features([dataclasses.replace(items[k], text=t) for k, t in zip(owner, texts, strict=True)],
+                                            vec, recipe))[:, 1]  # fmt: skip
+            np.maximum.at(p, np.array(owner), pc)
+    return p
 
 
 def features(items: Sequence[Utterance], vec: dict[str, np.ndarray], recipe: Recipe) -> Any:
@@ -159,7 +217,11 @@ def fit(items: Sequence[Utterance], flag: str, vec: dict[str, np.ndarray], recip
     """One head on `items` plus the recipe's composed items (training only)."""
     from sklearn.linear_model import LogisticRegression
 
-    mine, x, y = _xy([*items, *(u for u in recipe.extra if u.target == flag)], flag, vec, recipe)
+    train = [*items, *(u for u in recipe.extra if u.target == flag)]
+    if recipe.clauses == "max+neg" and flag in recipe.clause_flags:
+        train += [dataclasses.replace(u, text=c) for u in train
+                  if u.speaker == SPEAKER[flag] and flag not in u.expect for c in clause_parts(u.text)]  # fmt: skip
+    mine, x, y = _xy(train, flag, vec, recipe)
     sw = None
     if recipe.weights == "batch":
         from collections import Counter
@@ -186,10 +248,9 @@ def threshold(parts: dict[str, list[Utterance]], flag: str, vec: dict[str, np.nd
     ps, ys = [], []
     for name, held in parts.items():
         clf = fit([u for n, b in parts.items() if n != name for u in b], flag, vec, recipe)
-        mine, x, y = _xy(held, flag, vec, recipe)
-        p = clf.predict_proba(x)[:, 1]
-        ps.append(np.where([guard(u.text) for u in mine], p, 0.0))
-        ys.append(y)
+        mine = [u for u in held if u.speaker == SPEAKER[flag]]
+        ps.append(guarded_probs(clf, mine, vec, recipe, flag))
+        ys.append(np.array([flag in u.expect for u in mine], dtype=bool))
     p, y = np.concatenate(ps), np.concatenate(ys)
     for t in np.round(np.arange(0.50, 1.0, 0.01), 2):
         hit = p >= t
@@ -258,7 +319,8 @@ def _prf(hit: np.ndarray, y: np.ndarray) -> str:
     return f"{p:4.2f} / {r:4.2f} ({fp} FP, {fn} FN)"
 
 
-def cross_batch(data: dict[str, list[Utterance]], vec: dict[str, np.ndarray], cache: Path | None, recipe: Recipe) -> str:
+def cross_batch(data: dict[str, list[Utterance]], vec: dict[str, np.ndarray], cache: Path | None, recipe: Recipe,
+                flags: Sequence[str] = PHRASE_FLAGS) -> str:
     """Leave one batch out: for each independently written batch, the heads are trained on
     every other opened batch (threshold chosen on them) and added to the phrase rules frozen
     before that batch was read; the first column is those frozen rules as they shipped (with
@@ -275,7 +337,7 @@ def cross_batch(data: dict[str, list[Utterance]], vec: dict[str, np.ndarray], ca
             if cache:
                 cache.write_text(json.dumps(got))
         train = {n: b for n, b in data.items() if n != test}
-        for flag in PHRASE_FLAGS:
+        for flag in flags:
             t, _ = threshold(train, flag, vec, recipe)
             clf = fit([u for b in train.values() for u in b], flag, vec, recipe)
             judged = [u for u in items if flag in u.judged]
@@ -283,9 +345,8 @@ def cross_batch(data: dict[str, list[Utterance]], vec: dict[str, np.ndarray], ca
             shipped = np.array([flag in got[test]["shipped"][u.id] for u in judged])
             phrase = np.array([flag in got[test]["phrase"][u.id] for u in judged])
             mine = np.array([u.speaker == SPEAKER[flag] for u in judged])
-            p = clf.predict_proba(features(judged, vec, recipe))[:, 1]
-            ok = np.array([guard(u.text) for u in judged])
-            extra = mine & ok & (p >= t) & ~phrase
+            p = guarded_probs(clf, judged, vec, recipe, flag)
+            extra = mine & (p >= t) & ~phrase
             lines.append(f"  {test:<8} {commit:<9} {flag:<19} {t:4.2f}  {_prf(shipped, y):<24} {_prf(phrase | extra, y):<24} "
                          f"{int(extra.sum())} ({int((extra & y).sum())})")  # fmt: skip
     return "\n".join(lines)
@@ -307,6 +368,8 @@ def fit_all(data: dict[str, list[Utterance]], vec: dict[str, np.ndarray], recipe
             "weights": [round(float(w), 6) for w in coef[:dim]],
             "lexical_weights": [round(float(w), 6) for w in coef[dim:]], **stats,
         }  # fmt: skip
+        if recipe.clauses != "turn" and flag in recipe.clause_flags:
+            heads[flag].update(clauses=recipe.clauses, clause_gate=recipe.clause_gate)
     return {
         "recipe": "bench/rules_classifier.py", "model": "all-MiniLM-L6-v2 sentence embedding (normalised mean)",
         "lexical": {**recipe.lexical, "binary": True, "norm": "l2"},
@@ -328,6 +391,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--n-features", type=int, default=None, help="hash buckets (exploration)")
     ap.add_argument("--target", action="append", default=[], metavar="FLAG=P",
                     help="override a flag's out-of-fold precision target for its threshold (exploration)")
+    ap.add_argument("--clauses", choices=["turn", "max", "max+neg"], default=CLAUSES,
+                    help="how a head reads a turn: whole turns, or the best guarded clause too (default: %(default)s)")
+    ap.add_argument("--clause-flags", default=",".join(CLAUSE_FLAGS), help="the flags whose heads read clauses (default: %(default)s)")
+    ap.add_argument("--clause-gate", type=float, default=CLAUSE_GATE,
+                    help="clause mode: read the clauses only of turns whose whole-turn probability reaches this")
+    ap.add_argument("--flags", default=",".join(PHRASE_FLAGS), help="the flags the test scores (exploration)")
     ap.add_argument("--synthetic", default=",".join(SYNTHETIC) or "none", metavar="FLAGS",
                     help="flags whose heads also train on bench/rules_compose.py's composed paraphrases (training "
                          "only): a comma list, 'all' or 'none' (default: %(default)s)")
@@ -354,12 +423,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench.rules_compose import composed
 
         extra = tuple(u for u in composed() if u.target in flags)
-    recipe = dataclasses.replace(recipe, lexical=lexical, weights=args.weights, target=target, extra=extra)
+    recipe = dataclasses.replace(recipe, lexical=lexical, weights=args.weights, target=target, extra=extra,
+                                 clauses=args.clauses, clause_gate=args.clause_gate,
+                                 clause_flags=tuple(f for f in args.clause_flags.split(",") if f))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     data = batches()
-    vec = vectors([u.text for b in data.values() for u in b] + [u.text for u in extra], Path(args.vectors) if args.vectors else None)
+    texts = [u.text for b in data.values() for u in b] + [u.text for u in extra]
+    if recipe.clauses != "turn":
+        texts += [c for t in texts for c in clause_parts(t)]
+    vec = vectors(texts, Path(args.vectors) if args.vectors else None)
     if not args.no_test:
-        print(cross_batch(data, vec, Path(args.cache) if args.cache else None, recipe))
+        print(cross_batch(data, vec, Path(args.cache) if args.cache else None, recipe, tuple(args.flags.split(","))))
     if not args.evaluate_only:
         Path(args.out).write_text(json.dumps(fit_all(data, vec, recipe), indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.out}")
