@@ -30,8 +30,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis.publish import publish_dir
 from analysis.sentiment.classifier import ModelNotPrepared
 from analysis.sentiment.corpus import LABELS
 
@@ -182,16 +181,9 @@ def ensure_gate(options, cache_dir: Path, progress: Progress = print) -> Path | 
         fcntl.flock(lock, fcntl.LOCK_EX)
         if done.is_file():
             return done
-        work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-        try:
+        with publish_dir(target) as work:
             meta = build_gate(options, Path(cache_dir).expanduser(), work / GATE_FILE, progress)
             (work / "meta.json").write_text(json.dumps(meta, indent=2))
-            if target.exists():
-                shutil.rmtree(target)
-            work.rename(target)
-        finally:
-            if work.exists():
-                shutil.rmtree(work, ignore_errors=True)
     return done
 
 
