@@ -527,7 +527,9 @@ def test_decoding_leaves_the_garbage_collector_as_it_found_it() -> None:
         gc.freeze()  # an application that froze its start-up objects keeps them frozen
         frozen = gc.get_freeze_count()
         assert load(SAMPLES / "call_08_mono_password.opus").channels[0].shape == audio.channels[0].shape
-        assert gc.get_freeze_count() == frozen
+        # Left alone: not unfrozen (0) nor frozen again (more). A frozen object can still
+        # be freed by its reference count (another thread's, CI run 26), so fewer is fine.
+        assert 0 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
         gc.enable()
