@@ -4,7 +4,7 @@ fake Slack API)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from botdata import add_interaction
@@ -17,9 +17,13 @@ from store.query import Query
 
 
 def _two_johns(store: Any) -> None:
-    now = datetime.now(UTC) - timedelta(hours=1)
+    # "today" is the bot's day (TZ): the calls lie between its midnight and now, whatever the
+    # hour the suite runs (an hour back from 00:30 Berlin is yesterday; CI ran at 23:26 UTC)
+    now = datetime.now(TZ)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     for i, agent in enumerate(["John Carter", "John Okafor", "John Okafor"]):
-        add_interaction(store, channel="call", started_at=now - timedelta(minutes=i), agent=agent,
+        started = midnight + (now - midnight) * (3 - i) / 4
+        add_interaction(store, channel="call", started_at=started.astimezone(UTC), agent=agent,
                         queue="billing", topic="refund", sentiment=0.1, anger=0.1, ext=f"john-{i}")  # fmt: skip
     entities.forget(store)
 
