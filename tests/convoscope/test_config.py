@@ -16,6 +16,21 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert cfg.store.path == str(tmp_path / "convoscope.duckdb")
 
 
+def test_sentiment_files_are_read_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative sentiment path means the config file's folder, not the folder the service
+    was started from; a name that is no file there (the packaged model, a hub name) stays."""
+    conf = tmp_path / "etc" / "convoscope.toml"
+    (conf.parent / "heads" / "v6").mkdir(parents=True)
+    (conf.parent / "my_turns.jsonl").write_text("")
+    conf.write_text('[sentiment]\nlong_text = "last"\nlong_model = "heads/v6"\nturns = "my_turns.jsonl"\nmodel = "en-sentiment"\n')
+    monkeypatch.chdir(tmp_path)  # elsewhere: "heads/v6" here would be tmp_path/heads/v6
+    cfg = config.load(str(conf))
+    assert cfg.sentiment.long_model == str(conf.parent / "heads" / "v6")
+    assert cfg.sentiment.turns == str(conf.parent / "my_turns.jsonl")
+    assert cfg.sentiment.model == "en-sentiment"
+    assert cfg.sentiment.corpus == config.SentimentOptions().corpus
+
+
 def test_errors_name_the_key_and_the_problem() -> None:
     with pytest.raises(config.ConfigError) as exc:
         config.from_dict({"service": {"api_port": "eighty"}, "store": {"pth": "x"}, "timezone": "Mars/Base"})
