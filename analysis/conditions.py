@@ -69,9 +69,13 @@ class RuleContext:
         values: Mapping[str, Any],
         turn_vectors: np.ndarray | None = None,
         embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+        exact: Any = None,
     ) -> None:
         self.interaction = interaction
         self.turns = [TurnText(t) for t in interaction.turns]
+        if exact is not None:  # the rule set's exact-layer index (`analysis.phrase_index`)
+            for tt in self.turns:
+                tt.exact = exact
         self.values = values
         self._vectors = turn_vectors
         self._embed = embed
