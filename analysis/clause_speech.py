@@ -9,7 +9,7 @@ only the turn's lower-cased word list (`self.words`), so `TurnClauses` takes the
 
 from __future__ import annotations
 
-from analysis.clause_conditionals import starts_with
+from analysis.clause_conditionals import cues_by_first_word, starts_with
 from analysis.clause_cues import (
     ASKING_SUBJECTS,
     AUXILIARIES,
@@ -37,6 +37,11 @@ from analysis.clause_cues import (
     WH_WORDS,
 )
 
+#: the opener and reporting-phrase lists by first word (list order kept): a phrase can only
+#: start at a token that is its first word, so each read tests those alone (#15)
+_REQUEST_BY_FIRST = cues_by_first_word(REQUEST_OPENERS)
+_REPORTING_BY_FIRST = cues_by_first_word(REPORTING_PHRASES)
+
 
 class SpeechReadings:
     """Requests, questions and reported speech, read over `self.words` (see module doc)."""
@@ -49,7 +54,9 @@ class SpeechReadings:
         w, k = self.words, clo
         while k < len(w) and (w[k] in FILLERS or not w[k][0].isalnum()):
             k += 1
-        return any(starts_with(w, k, r) for r in REQUEST_OPENERS)
+        # only the openers spelled from this word can start here (#15)
+        openers = _REQUEST_BY_FIRST.get(w[k] if k < len(w) else "", ())
+        return any(starts_with(w, k, r) for r in openers)
 
     def _question(self, clo: int, chi: int, slo: int, shi: int) -> str | None:
         w = self.words
@@ -59,7 +66,7 @@ class SpeechReadings:
             k += 1
         if k >= chi:
             return None
-        for r in REQUEST_OPENERS:
+        for r in _REQUEST_BY_FIRST.get(w[k], ()):
             if starts_with(w, k, r):
                 return None
         ends_q = chi < len(w) and w[chi] == "?"
@@ -112,7 +119,7 @@ class SpeechReadings:
                 w[i] in TERMINATORS or ((w[i] in COORDINATORS or w[i] in WEAK) and nxt in SUBJECTS)
             ):
                 break  # a new clause: "she said X, and I want Y" / "someone told me, I want Y"
-            phrase = next((p for p in REPORTING_PHRASES if starts_with(w, i, p)), None)
+            phrase = next((p for p in _REPORTING_BY_FIRST.get(w[i], ()) if starts_with(w, i, p)), None)
             if phrase is None and w[i] not in REPORTING:
                 continue
             if phrase in PASSIVE_REPORT:

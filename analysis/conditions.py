@@ -69,15 +69,21 @@ class RuleContext:
         values: Mapping[str, Any],
         turn_vectors: np.ndarray | None = None,
         embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+        exact: Any = None,
     ) -> None:
         self.interaction = interaction
         self.turns = [TurnText(t) for t in interaction.turns]
+        if exact is not None:  # the rule set's exact-layer index (`analysis.phrase_index`)
+            for tt in self.turns:
+                tt.exact = exact
         self.values = values
         self._vectors = turn_vectors
         self._embed = embed
         self._sentences: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
         self._clauses: dict[int, TurnClauses] = {}
         self._words: dict[int, Any] = {}
+        #: (speaker, within_seconds, within_turns) -> the turns in that scope (`_Scope.turns`)
+        self.scoped: dict[tuple[str, float | None, int | None], list[int]] = {}
         first: datetime | None = min(
             (t.sent_at for t in interaction.turns if t.sent_at), default=None
         )
@@ -150,6 +156,15 @@ class _Scope:
     within_turns: int | None = None
 
     def turns(self, ctx: RuleContext) -> list[int]:
+        """The turns in scope (computed once per interaction and scope: ~50 conditions of
+        the shipped rules share a handful of scopes). Callers must not change the list."""
+        key = (self.speaker, self.within_seconds, self.within_turns)
+        got = ctx.scoped.get(key)
+        if got is None:
+            got = ctx.scoped[key] = self._turns(ctx)
+        return got
+
+    def _turns(self, ctx: RuleContext) -> list[int]:
         out = []
         for i, tt in enumerate(ctx.turns):
             if self.within_turns is not None and i >= self.within_turns:

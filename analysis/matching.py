@@ -133,7 +133,7 @@ class Match:
 class TurnText:
     """One turn prepared for matching: normalised text, word spans, char -> time."""
 
-    __slots__ = ("_codes", "_codeset", "_positions", "_wordset", "norm", "spans", "turn", "words")
+    __slots__ = ("_codes", "_codeset", "_positions", "_wordset", "exact", "exact_hits", "norm", "spans", "turn", "words")
 
     def __init__(self, turn: Turn) -> None:
         self.turn = turn
@@ -145,6 +145,9 @@ class TurnText:
         #: (word, fuzzy) -> indexes, shared by every near condition of the rule set
         self._positions: dict[tuple[str, float], list[int]] = {}
         self._wordset: frozenset[str] | None = None
+        #: the rule set's exact-layer index (`analysis.phrase_index`) and its hits in this turn
+        self.exact: Any = None
+        self.exact_hits: dict[int, set[int]] | None = None
 
     @property
     def wordset(self) -> frozenset[str]:
@@ -332,9 +335,10 @@ class PhraseSet:
         """Indexes of the phrases that may match in the turn, in list order."""
         if not tt.words:
             return []
-        live: set[int] = set()
         ws = tt.wordset
-        for w in ws & self.by_first.keys():
+        exact = tt.exact.live(tt, self) if tt.exact is not None else None
+        live: set[int] = set(exact) if exact is not None else set()
+        for w in ws & self.by_first.keys() if exact is None else ():
             by_last = self.by_first[w]
             for k in (k for last in ws & by_last.keys() for k in by_last[last]):
                 cp = self.compiled[k]

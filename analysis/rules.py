@@ -77,6 +77,7 @@ from analysis.conditions import (
     _Scope,
 )
 from analysis.matching import PhraseSet, expand_alternatives
+from analysis.phrase_index import ExactIndex
 from analysis.rule_classifier import ClassifierCondition, classifier_heads, head_scorer
 from store.records import CHANNELS, Interaction, severity_value
 
@@ -310,6 +311,16 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
     return cond
 
 
+def _phrase_sets(c: Condition) -> list[PhraseSet]:
+    """Every phrase list of a condition tree (phrases and `except` lists)."""
+    out = [c.set] if isinstance(c, PhraseCondition) else []
+    if isinstance(c, PhraseCondition | NearCondition) and c.excepts is not None:
+        out.append(c.excepts)
+    for sub in (*getattr(c, "parts", ()), *((c.inner,) if isinstance(c, NotCondition) else ())):
+        out += _phrase_sets(sub)
+    return out
+
+
 def _semantic_nodes(c: Condition) -> list[SemanticCondition]:
     if isinstance(c, SemanticCondition):
         return [c]
@@ -355,6 +366,9 @@ class RuleEngine:
         self.rules = [r for r in rules if r.enabled]
         self.compiled = [(r, compile_condition(r.when, f"rules.{r.name}.when")) for r in self.rules]
         self.embed = embed
+        #: every phrase list's exact layer in one index (`analysis.phrase_index`), built at
+        #: the first evaluation (most commands that load rules never match a phrase)
+        self._exact: ExactIndex | None = None
         nodes = [n for _r, c in self.compiled for n in _semantic_nodes(c)]
         if nodes:
             if embed is None:
@@ -378,7 +392,9 @@ class RuleEngine:
     ) -> list[RuleHit]:
         """The rules that fire on `interaction`. Pass a list as `notes` to also get, for each
         rule that did not fire, the matches it found but did not count (and why)."""
-        ctx = RuleContext(interaction, values, turn_vectors, self.embed)
+        if self._exact is None:
+            self._exact = ExactIndex(s for _r, c in self.compiled for s in _phrase_sets(c))
+        ctx = RuleContext(interaction, values, turn_vectors, self.embed, self._exact)
         hits = []
         for rule, cond in self.compiled:
             if rule.channels and interaction.channel not in rule.channels:
