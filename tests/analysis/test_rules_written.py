@@ -26,9 +26,18 @@ def _write(path: Path, rows: list[tuple[str, str, str, str]]) -> None:
 
 def test_only_training_files_are_read_never_a_test_batch(tmp_path: Path) -> None:
     rc = _rc()
-    _write(tmp_path / "rules_train_w1.tsv", [("tw1-001", "churn_risk", "churn_risk", "i'm off to a rival")])
-    _write(tmp_path / "rules_utterances_v99.tsv", [("v99-001", "churn_risk", "churn_risk", "a test item")])
-    _write(tmp_path / "rules_utterances.tsv", [("x-001", "churn_risk", "churn_risk", "a first-file item")])
+    _write(
+        tmp_path / "rules_train_w1.tsv",
+        [("tw1-001", "churn_risk", "churn_risk", "i'm off to a rival")],
+    )
+    _write(
+        tmp_path / "rules_utterances_v99.tsv",
+        [("v99-001", "churn_risk", "churn_risk", "a test item")],
+    )
+    _write(
+        tmp_path / "rules_utterances.tsv",
+        [("x-001", "churn_risk", "churn_risk", "a first-file item")],
+    )
     assert [f.name for f in rc.written_files(tmp_path)] == ["rules_train_w1.tsv"]
     items, counts = rc.written_items({}, tmp_path)
     assert [u.id for u in items] == ["tw1-001"] and counts["rules_train_w1.tsv"] == 1
@@ -57,9 +66,19 @@ def test_written_items_join_only_the_fits_of_the_flags_named(tmp_path: Path) -> 
         ("tw1-002", "escalation_request", "escalation_request", "put your gaffer on"),
     ])  # fmt: skip
     written, _ = rc.written_items({}, tmp_path)
-    batch = [rc.Utterance("v3-001", "none", "customer", "chat", frozenset(), ("neg",), None, "hand", "hello")]
-    recipe = dataclasses.replace(rc.shipped_recipe(), extra=(), written=written, written_flags=("churn_risk",))
-    assert [u.id for u in rc.training_items(batch, "churn_risk", recipe)] == ["v3-001", "tw1-001", "tw1-002"]
+    batch = [
+        rc.Utterance(
+            "v3-001", "none", "customer", "chat", frozenset(), ("neg",), None, "hand", "hello"
+        )
+    ]
+    recipe = dataclasses.replace(
+        rc.shipped_recipe(), extra=(), written=written, written_flags=("churn_risk",)
+    )
+    assert [u.id for u in rc.training_items(batch, "churn_risk", recipe)] == [
+        "v3-001",
+        "tw1-001",
+        "tw1-002",
+    ]
     assert [u.id for u in rc.training_items(batch, "escalation_request", recipe)] == ["v3-001"]
     # by default (the shipped WRITTEN) a recipe carries no written items at all
     assert rc.training_items(batch, "churn_risk", rc.shipped_recipe()) == [*batch,
