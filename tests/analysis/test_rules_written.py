@@ -1,0 +1,99 @@
+"""The written training-only paraphrase of bench/rules_classifier.py (`--written`, `WRITTEN`):
+the files it reads are training files only (never a test batch), an item that repeats an
+opened batch's sentence is dropped, and the items join only the fits of the flags named —
+never a left-out batch or an out-of-fold part (those come from `batches()` alone)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from scriptload import load_script
+
+HEADER = "id\ttarget\tspeaker\tstyle\texpect\tcases\tstart\tsource\ttext\n"
+
+
+def _rc():  # type: ignore[no-untyped-def]
+    return load_script("bench/rules_classifier.py")
+
+
+def _write(path: Path, rows: list[tuple[str, str, str, str]]) -> None:
+    """A batch-format file of (id, target, expect, text) customer chat rows."""
+    lines = [f"{i}\t{t}\tcustomer\tchat\t{e}\tpos\t\thand\t{x}\n" for i, t, e, x in rows]
+    path.write_text(HEADER + "".join(lines), encoding="utf-8")
+
+
+def test_only_training_files_are_read_never_a_test_batch(tmp_path: Path) -> None:
+    rc = _rc()
+    _write(
+        tmp_path / "rules_train_w1.tsv",
+        [("tw1-001", "churn_risk", "churn_risk", "i'm off to a rival")],
+    )
+    _write(
+        tmp_path / "rules_utterances_v99.tsv",
+        [("v99-001", "churn_risk", "churn_risk", "a test item")],
+    )
+    _write(
+        tmp_path / "rules_utterances.tsv",
+        [("x-001", "churn_risk", "churn_risk", "a first-file item")],
+    )
+    assert [f.name for f in rc.written_files(tmp_path)] == ["rules_train_w1.tsv"]
+    items, counts = rc.written_items({}, tmp_path)
+    assert [u.id for u in items] == ["tw1-001"] and counts["rules_train_w1.tsv"] == 1
+    # the shipped data folder: whatever training files it holds, no test batch among them
+    assert all(f.name.startswith("rules_train_") for f in rc.written_files())
+
+
+def test_an_item_repeating_an_opened_sentence_or_id_is_dropped(tmp_path: Path) -> None:
+    rc = _rc()
+    _write(tmp_path / "rules_train_w1.tsv", [
+        ("tw1-001", "churn_risk", "churn_risk", "I want to CLOSE my account"),  # an opened text, other case
+        ("tw1-002", "churn_risk", "churn_risk", "i'm taking my custom down the road"),
+        ("tw1-002", "none", "-", "a second item under the same id"),
+    ])  # fmt: skip
+    opened = {"v3": [rc.Utterance("v3-001", "churn_risk", "customer", "chat", frozenset(["churn_risk"]), ("pos",), None,
+                                  "hand", "i want to close my account")]}  # fmt: skip
+    items, counts = rc.written_items(opened, tmp_path)
+    assert [u.id for u in items] == ["tw1-002"]
+    assert counts["dropped_as_opened_text"] == 1 and counts["dropped_as_repeated_id"] == 1
+
+
+def test_written_items_join_only_the_fits_of_the_flags_named(tmp_path: Path) -> None:
+    rc = _rc()
+    _write(tmp_path / "rules_train_w1.tsv", [
+        ("tw1-001", "churn_risk", "churn_risk", "i'm taking my custom down the road"),
+        ("tw1-002", "escalation_request", "escalation_request", "put your gaffer on"),
+    ])  # fmt: skip
+    written, _ = rc.written_items({}, tmp_path)
+    batch = [
+        rc.Utterance(
+            "v3-001", "none", "customer", "chat", frozenset(), ("neg",), None, "hand", "hello"
+        )
+    ]
+    recipe = dataclasses.replace(
+        rc.shipped_recipe(), extra=(), written=written, written_flags=("churn_risk",)
+    )
+    assert [u.id for u in rc.training_items(batch, "churn_risk", recipe)] == [
+        "v3-001",
+        "tw1-001",
+        "tw1-002",
+    ]
+    assert [u.id for u in rc.training_items(batch, "escalation_request", recipe)] == ["v3-001"]
+    # by default (the shipped WRITTEN) a recipe carries no written items at all
+    assert rc.training_items(batch, "churn_risk", rc.shipped_recipe()) == [*batch,
+           *(u for u in rc.shipped_recipe().extra if u.target == "churn_risk")]  # fmt: skip
+    assert rc._batch(written[0]) == "written tw1"
+
+
+def test_the_opened_batches_are_named_and_the_unseen_ones_are_not() -> None:
+    rc = _rc()
+    assert rc.OPENED == ("v1+2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "probes")
+    assert set(rc.FROZEN) == set(rc.OPENED) - {"v1+2", "probes"}
+    assert not {"v11", "v12", "written"} & set(rc.OPENED)
+
+
+def test_an_unknown_flag_in_written_is_refused() -> None:
+    rc = _rc()
+    with pytest.raises(SystemExit):
+        rc.main(["--evaluate-only", "--written", "churn"])
