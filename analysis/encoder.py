@@ -23,7 +23,8 @@ Precision (`EncoderOptions.precision`):
   inputs bfloat16, fp32 accumulation; LayerNorm, softmax and the pooling stay float32).
   On a CPU with native bfloat16 dot products (AVX512-BF16, AMX) oneDNN runs it ~1.5x
   faster than ONNX float32 and ~3x faster than PyTorch float32 (whose MKL path is slow on
-  AMD), with pooled outputs within cosine 0.9999 of float32; ONNX Runtime has no x86
+  AMD), with pooled outputs within cosine 0.9999 of float32 (0.9998 where bfloat16 is
+  emulated, a CPU without it, where `auto` never picks it); ONNX Runtime has no x86
   bfloat16 GEMM, so this precision always runs on PyTorch;
 - "int8": the int8 ONNX graph (activations scaled per batch; see `_float_nodes`);
 - "auto": "bfloat16" on a CPU with native bfloat16 (`native_bf16`), else "float32".
