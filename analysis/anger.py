@@ -295,18 +295,13 @@ class AngerScorer:
                 if not any(a < m.end() and m.start() < b for a, b in spans):
                     spans.append(m.span())
                     found.append(phrase)
-        cut = self.options.fuzzy_min_ratio
         for phrase in phrases:
             if phrase in found or len(phrase) < 10:
                 continue
-            # the score alone first, with the cutoff (rapidfuzz prunes below it: about half
-            # the cost; the same score where it reaches it): most phrases are not there
-            if fuzz.partial_ratio(phrase, low, score_cutoff=cut) < cut:
-                continue
-            al = fuzz.partial_ratio_alignment(phrase, low)
-            if al is not None and al.score >= self.options.fuzzy_min_ratio and not any(
-                a < al.dest_end and al.dest_start < b for a, b in spans
-            ):
+            # with the cutoff rapidfuzz prunes alignments below it (about half the cost, #15)
+            # and returns None there: most phrases are not in the turn
+            al = fuzz.partial_ratio_alignment(phrase, low, score_cutoff=self.options.fuzzy_min_ratio)
+            if al is not None and not any(a < al.dest_end and al.dest_start < b for a, b in spans):
                 spans.append((al.dest_start, al.dest_end))
                 found.append(phrase)
         return found
