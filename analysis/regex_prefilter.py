@@ -214,20 +214,12 @@ class PatternFilter:
         return out
 
 
-#: (text, its trigrams) of the last text asked about: the resolution stage asks several
-#: cue lists about the same turn one after another
-_LAST: tuple[str, frozenset[tuple[str, str, str]]] = ("", frozenset())
-
-
+@lru_cache(maxsize=16)
 def _trigrams(low: str) -> frozenset[tuple[str, str, str]]:
-    """The text's character trigrams (as 3-tuples: `zip` builds them without slicing)."""
-    global _LAST
-    last = _LAST  # one read: another thread may replace it meanwhile
-    if last[0] == low:
-        return last[1]
-    got = frozenset(zip(low, low[1:], low[2:], strict=False))
-    _LAST = (low, got)
-    return got
+    """The text's character trigrams (as 3-tuples: `zip` builds them without slicing); kept
+    for the last few texts, since the resolution stage asks several cue lists about the same
+    turn one after another."""
+    return frozenset(zip(low, low[1:], low[2:], strict=False))
 
 
 #: a pattern shaped like the cue lists' and what every match of it must contain
