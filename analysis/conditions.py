@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from analysis.matching import (
     phrase_candidates,
 )
 from store.records import Interaction
+
+if TYPE_CHECKING:
+    from analysis.phrase_index import ExactIndex
 
 log = logging.getLogger(__name__)
 #: heads whose `context` could not read the turn vectors, warned about once per process
@@ -69,7 +72,7 @@ class RuleContext:
         values: Mapping[str, Any],
         turn_vectors: np.ndarray | None = None,
         embed: Callable[[Sequence[str]], np.ndarray] | None = None,
-        exact: Any = None,
+        exact: ExactIndex | None = None,
     ) -> None:
         self.interaction = interaction
         self.turns = [TurnText(t) for t in interaction.turns]

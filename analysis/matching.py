@@ -23,12 +23,15 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jellyfish
 from rapidfuzz import fuzz, process
 
 from store.records import Turn
+
+if TYPE_CHECKING:
+    from analysis.phrase_index import ExactIndex
 
 #: "%" is part of a word, so "100%" is one word (a promise's "100% it'll be there") and not
 #: the number 100 ("100 pounds")
@@ -146,7 +149,7 @@ class TurnText:
         self._positions: dict[tuple[str, float], list[int]] = {}
         self._wordset: frozenset[str] | None = None
         #: the rule set's exact-layer index (`analysis.phrase_index`) and its hits in this turn
-        self.exact: Any = None
+        self.exact: ExactIndex | None = None
         self.exact_hits: dict[int, set[int]] | None = None
 
     @property
