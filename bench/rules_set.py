@@ -16,7 +16,8 @@ bench/data/rules_utterances_v4.tsv, `load("v5")` bench/data/rules_utterances_v5.
 bench/data/rules_utterances_v6.tsv, `load("v7")` bench/data/rules_utterances_v7.tsv, `load("v8")`
 bench/data/rules_utterances_v8.tsv, `load("v9")` bench/data/rules_utterances_v9.tsv, `load("v10")`
 bench/data/rules_utterances_v10.tsv, `load("v11")` bench/data/rules_utterances_v11.tsv, `load("v12")`
-bench/data/rules_utterances_v12.tsv. They do not change how the first file splits.
+bench/data/rules_utterances_v12.tsv, `load("v13")` bench/data/rules_utterances_v13.tsv. They do not
+change how the first file splits.
 
 `load("probes")` reads bench/data/rules_probes_esc.tsv, the phrase-family probes the rules
 helpers wrote while tuning (dev data by construction; a simpler format, see `read_probes`).
@@ -43,6 +44,7 @@ HELDOUT_SETS = {
     "v10": DATA.with_name("rules_utterances_v10.tsv"),
     "v11": DATA.with_name("rules_utterances_v11.tsv"),
     "v12": DATA.with_name("rules_utterances_v12.tsv"),
+    "v13": DATA.with_name("rules_utterances_v13.tsv"),
 }
 #: the rules helpers' own probe items (dev data, written while tuning)
 PROBES = DATA.with_name("rules_probes_esc.tsv")
@@ -70,10 +72,10 @@ class Utterance:
     @property
     def batch(self) -> str:
         """'v1' (written before any tuning), 'v2' (written after the first held-out run), or
-        'v3' ... 'v12' (separate files written independently, never scored while tuning). The
-        prefix is matched up to its dash, so 'v10-' / 'v11-' / 'v12-' are batches v10 / v11 / v12,
+        'v3' ... 'v13' (separate files written independently, never scored while tuning). The
+        prefix is matched up to its dash, so 'v10-' ... 'v13-' are batches v10 ... v13,
         never v1."""
-        for b in ("v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12"):
+        for b in ("v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13"):
             if self.id.startswith(b + "-"):
                 return b
         return "v1"
@@ -125,7 +127,7 @@ def read_probes(path: Path = PROBES) -> list[Utterance]:
 
 def load(split: str, path: Path | None = None) -> list[Utterance]:
     """The items of one split ('dev' or 'heldout' of the first file), or every item of a
-    separate held-out set ('v3' ... 'v12'), or the probes ('probes'); `path` overrides the
+    separate held-out set ('v3' ... 'v13'), or the probes ('probes'); `path` overrides the
     file read."""
     if split == "probes":
         return read_probes(path or PROBES)

@@ -12,6 +12,7 @@
     python bench/verdicts_rules.py --split v10     # batch v10 (rules_utterances_v10.tsv), all held-out
     python bench/verdicts_rules.py --split v11     # batch v11 (rules_utterances_v11.tsv), all held-out
     python bench/verdicts_rules.py --split v12     # batch v12 (rules_utterances_v12.tsv), all held-out
+    python bench/verdicts_rules.py --split v13     # batch v13 (rules_utterances_v13.tsv), all held-out
     python bench/verdicts_rules.py --split probes  # the rules helpers' probes (dev data)
 
 Each utterance of bench/data/rules_utterances.tsv becomes a one-turn interaction in its
@@ -318,8 +319,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     global WORST
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--split", choices=["dev", "heldout", "both", *HELDOUT_SETS, "probes"], default="both",
-                    help="both (default): held-out and dev of rules_utterances.tsv; v3 ... v12: the "
-                         "separate batch rules_utterances_v3.tsv ... _v12.tsv, every item held-out; "
+                    help="both (default): held-out and dev of rules_utterances.tsv; v3 ... v13: the "
+                         "separate batch rules_utterances_v3.tsv ... _v13.tsv, every item held-out; "
                          "probes: the rules helpers' probes (dev data)")
     ap.add_argument("--reviews", help="a `convoscope export-reviews` JSONL file: add the reviewers' table")
     ap.add_argument("--all-errors", action="store_true", help=f"list every error, not the first {WORST}")
