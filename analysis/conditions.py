@@ -30,9 +30,9 @@ from analysis.matching import (
     TurnText,
     near_alternatives,
     near_pairs,
-    normalise,
     phrase_candidates,
 )
+from analysis.phrase_text import normalise
 from store.records import Interaction
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ LISTS = [
 
 
 def _sets() -> list[PhraseSet]:
-    from analysis.matching import expand_alternatives
+    from analysis.phrase_text import expand_alternatives
 
     return [
         PhraseSet([x for p in ps for x in expand_alternatives(p)], fuzzy=f, phonetic=True)
