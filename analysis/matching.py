@@ -57,7 +57,7 @@ class Match:
 class TurnText:
     """One turn prepared for matching: normalised text, word spans, char -> time."""
 
-    __slots__ = ("_codes", "_codeset", "_positions", "_wordset", "exact", "exact_hits", "norm", "spans", "turn", "words")
+    __slots__ = ("_codes", "_codeset", "_positions", "_wordset", "exact_hits", "norm", "spans", "turn", "words")
 
     def __init__(self, turn: Turn) -> None:
         self.turn = turn
@@ -69,8 +69,7 @@ class TurnText:
         #: (word, fuzzy) -> indexes, shared by every near condition of the rule set
         self._positions: dict[tuple[str, float], list[int]] = {}
         self._wordset: frozenset[str] | None = None
-        #: the rule set's exact-layer index (`analysis.phrase_index`) and its hits in this turn
-        self.exact: ExactIndex | None = None
+        #: the hits of the rule set's exact-layer index in this turn (`ExactIndex.live`)
         self.exact_hits: dict[int, set[int]] | None = None
 
     @property
@@ -245,22 +244,28 @@ class PhraseSet:
         self.by_first, self.by_code = by_first, by_code
         self.compiled = compiled  # last: once it is set, __getattr__ is not asked again
 
-    def spans(self, tt: TurnText) -> list[tuple[int, int, str]]:
+    def spans(
+        self, tt: TurnText, exact_index: ExactIndex | None = None
+    ) -> list[tuple[int, int, str]]:
         """Every match of every phrase in the turn: (start, end, phrase). For `except` lists,
-        where any match is enough."""
+        where any match is enough. `exact_index` as for `live`."""
         out = []
-        for k in self.live(tt):
+        for k in self.live(tt, exact_index):
             cp = self.compiled[k]
             for m in phrase_candidates(tt, cp, fuzzy=self.fuzzy, phonetic=self.phonetic):
                 out.append((m.start, m.end, cp.phrase))
         return out
 
-    def live(self, tt: TurnText) -> list[int]:
-        """Indexes of the phrases that may match in the turn, in list order."""
+    def live(self, tt: TurnText, exact_index: ExactIndex | None = None) -> list[int]:
+        """Indexes of the phrases that may match in the turn, in list order.
+
+        `exact_index` is the rule set's exact-layer index (`analysis.phrase_index`): when it
+        holds this list, its one lookup per turn replaces this list's own exact layer.
+        """
         if not tt.words:
             return []
         ws = tt.wordset
-        exact = tt.exact.live(tt, self) if tt.exact is not None else None
+        exact = exact_index.live(tt, self) if exact_index is not None else None
         live: set[int] = set(exact) if exact is not None else set()
         for w in ws & self.by_first.keys() if exact is None else ():
             by_last = self.by_first[w]
