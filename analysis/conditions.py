@@ -30,9 +30,9 @@ from analysis.matching import (
     TurnText,
     near_alternatives,
     near_pairs,
-    normalise,
     phrase_candidates,
 )
+from analysis.phrase_text import normalise
 from store.records import Interaction
 
 if TYPE_CHECKING:
@@ -76,9 +76,8 @@ class RuleContext:
     ) -> None:
         self.interaction = interaction
         self.turns = [TurnText(t) for t in interaction.turns]
-        if exact is not None:  # the rule set's exact-layer index (`analysis.phrase_index`)
-            for tt in self.turns:
-                tt.exact = exact
+        #: the rule set's exact-layer index (`analysis.phrase_index`), for `PhraseSet.live`
+        self.exact = exact
         self.values = values
         self._vectors = turn_vectors
         self._embed = embed
@@ -341,7 +340,7 @@ class _TextCondition(Condition):
         if self.excepts is None:
             return None
         if i not in cache:
-            cache[i] = self.excepts.spans(ctx.turns[i])
+            cache[i] = self.excepts.spans(ctx.turns[i], ctx.exact)
         return next((p for a, b, p in cache[i] if a < m.end and m.start < b), None)
 
     def _evaluate(self, ctx: RuleContext) -> Outcome:
@@ -399,7 +398,7 @@ class PhraseCondition(_TextCondition):
         Only the phrases the one-pass prefilter lets through are searched (`PhraseSet.live`).
         """
         tt = ctx.turns[i]
-        live = self.set.live(tt)
+        live = self.set.live(tt, ctx.exact)
         if not live:
             return
         gens = {

@@ -14,7 +14,8 @@ Why these three layers: ASR rarely drops a whole phrase but often garbles one wo
    phrases of four or more words.
 
 Every match carries the character span in the turn's text and, for calls, the time (from
-the word timings when they line up, else interpolated inside the turn).
+the word timings when they line up, else interpolated inside the turn). What is compared
+(normalised words, `{a|b}` expansion, Metaphone codes, past forms) is `analysis.phrase_text`.
 """
 
 from __future__ import annotations
@@ -25,102 +26,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import jellyfish
 from rapidfuzz import fuzz, process
 
+from analysis.phrase_text import WORD, metaphone, normalise, past_forms
 from store.records import Turn
 
 if TYPE_CHECKING:
     from analysis.phrase_index import ExactIndex
 
-#: "%" is part of a word, so "100%" is one word (a promise's "100% it'll be there") and not
-#: the number 100 ("100 pounds")
-_WORD = re.compile(r"[\w'%]+")
-_NON_WORD = re.compile(r"[^\w'%]")
-#: a phrase may not start or end inside a word
+#: a phrase may not start or end inside a word (`WORD`'s characters)
 _BEFORE, _AFTER = r"(?<![\w'%])", r"(?![\w'%])"
-_ALTERNATION = re.compile(r"\{([^{}]*)\}")
 #: a phrase ending in " $" matches only where nothing that could be its object follows:
 #: the end of the turn, punctuation, or one of these words ("i want to cancel $" is "I want
 #: to cancel." or "i want to cancel today", not "I want to cancel my order")
 CLAUSE_END_WORDS = frozenset(
     ["please", "pls", "plz", "now", "today", "asap", "then", "immediately", "right", "already", "and", "but", "because", "cause", "cos", "so", "i", "i'm", "im", "i've", "i'll", "it's", "its", "altogether", "completely", "lol", "thanks", "thank", "ty", "mate", "ok", "okay", "yeah", "honestly", "seriously", "if", "unless", "when", "or"]
 )
-
-
-def expand_alternatives(text: str) -> list[str]:
-    """`"{speak|talk} to {your|a} manager"` -> the four phrases it stands for.
-
-    Why: a rule author writes one family of phrasings as one line, and each expanded phrase
-    is still matched on its own (exact, fuzzy, Metaphone) with its own evidence. An empty
-    alternative drops the slot: `"{really |}sorry"`.
-    """
-    return list(_expanded(text))
-
-
-@lru_cache(maxsize=8192)
-def _expanded(text: str) -> tuple[str, ...]:
-    """`expand_alternatives`, kept per line: every rule engine built in one process (the
-    CLI's, a worker's, the test suite's many) spells out the same shipped family lines, which
-    is ~1 s of CPU per build (196,000 phrases from 346 lines)."""
-    return tuple(_expand(text))
-
-
-def _expand(text: str) -> list[str]:
-    m = _ALTERNATION.search(text)
-    if m is None:
-        return [" ".join(text.split())]
-    # a dict keeps first-seen order and dedupes in O(1): a family line of four slots expands
-    # to thousands of phrases, and a list's `in` made loading the shipped rules take seconds
-    out: dict[str, None] = {}
-    for alt in m.group(1).split("|"):
-        for rest in _expand(text[: m.start()] + alt + text[m.end() :]):
-            if rest:
-                out.setdefault(rest)
-    return list(out)
-
-
-def normalise(text: str) -> str:
-    """Lower-case, punctuation to spaces, same length as the input (offsets stay valid).
-
-    A typographic apostrophe (’, as phones and mail clients type it) becomes ', so "can’t"
-    is the one word "can't" as the clause reader and the phrase lists spell it.
-    """
-    low = text.lower()
-    if len(low) != len(text):  # a few Unicode characters change length when lowered
-        low = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
-    return _NON_WORD.sub(" ", low.replace("\u2019", "'"))
-
-
-@lru_cache(maxsize=4096)
-def _metaphone(word: str) -> str:
-    return jellyfish.metaphone(word) if word.isalpha() else word
-
-
-#: past forms that regular -ed rules do not make (for the tense guard, `past_forms`)
-IRREGULAR_PAST: dict[str, frozenset[str]] = {
-    "speak": frozenset({"spoke", "spoken"}), "leave": frozenset({"left"}), "get": frozenset({"got", "gotten"}),
-    "tell": frozenset({"told"}), "take": frozenset({"took", "taken"}), "go": frozenset({"went", "gone"}),
-    "send": frozenset({"sent"}), "pay": frozenset({"paid"}), "give": frozenset({"gave", "given"}),
-}  # fmt: skip
-
-
-@lru_cache(maxsize=4096)
-def past_forms(word: str) -> frozenset[str]:
-    """Past forms of a verb ("cancel" -> "canceled", "cancelled"; "speak" -> "spoke").
-
-    The tense guard: a fuzzy or phonetic match must not turn the phrase's verb into its past
-    ("I spoke to a manager yesterday" is not "speak to a manager", and Metaphone hears
-    "spoke" and "speak" alike); a phrase that spells the past form itself still matches it.
-    """
-    if not word.isalpha() or len(word) < 3:
-        return frozenset()
-    out = {word + "ed", word + word[-1] + "ed"}
-    if word.endswith("e"):
-        out.add(word + "d")
-    if word.endswith("y"):
-        out.add(word[:-1] + "ied")
-    return frozenset(out | IRREGULAR_PAST.get(word, frozenset())) - {word}
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,20 +57,19 @@ class Match:
 class TurnText:
     """One turn prepared for matching: normalised text, word spans, char -> time."""
 
-    __slots__ = ("_codes", "_codeset", "_positions", "_wordset", "exact", "exact_hits", "norm", "spans", "turn", "words")
+    __slots__ = ("_codes", "_codeset", "_positions", "_wordset", "exact_hits", "norm", "spans", "turn", "words")
 
     def __init__(self, turn: Turn) -> None:
         self.turn = turn
         self.norm = normalise(turn.text)
-        self.spans = [(m.start(), m.end()) for m in _WORD.finditer(self.norm)]
+        self.spans = [(m.start(), m.end()) for m in WORD.finditer(self.norm)]
         self.words = [self.norm[a:b] for a, b in self.spans]
         self._codes: list[str] | None = None
         self._codeset: frozenset[str] | None = None
         #: (word, fuzzy) -> indexes, shared by every near condition of the rule set
         self._positions: dict[tuple[str, float], list[int]] = {}
         self._wordset: frozenset[str] | None = None
-        #: the rule set's exact-layer index (`analysis.phrase_index`) and its hits in this turn
-        self.exact: ExactIndex | None = None
+        #: the hits of the rule set's exact-layer index in this turn (`ExactIndex.live`)
         self.exact_hits: dict[int, set[int]] | None = None
 
     @property
@@ -174,7 +94,7 @@ class TurnText:
     @property
     def codes(self) -> list[str]:
         if self._codes is None:
-            self._codes = [_metaphone(w) for w in self.words]
+            self._codes = [metaphone(w) for w in self.words]
         return self._codes
 
     @property
@@ -234,11 +154,11 @@ class CompiledPhrase:
         self.phrase = phrase
         #: "i want to cancel $": only where the clause ends (`TurnText.ends_clause`)
         self.at_end = phrase.rstrip().endswith("$")
-        self.target = " ".join(_WORD.findall(normalise(phrase.rstrip().rstrip("$"))))
+        self.target = " ".join(WORD.findall(normalise(phrase.rstrip().rstrip("$"))))
         self.words = tuple(self.target.split())
         self.wordset = frozenset(self.words)
         self._pattern: re.Pattern[str] | None = None
-        self.codes = tuple(_metaphone(w) for w in self.words)
+        self.codes = tuple(metaphone(w) for w in self.words)
         self.codeset = frozenset(self.codes)
         #: past forms of the phrase's words that it does not spell itself (the tense guard)
         self.past = frozenset().union(*(past_forms(w) for w in self.words)) - set(self.words)
@@ -324,22 +244,28 @@ class PhraseSet:
         self.by_first, self.by_code = by_first, by_code
         self.compiled = compiled  # last: once it is set, __getattr__ is not asked again
 
-    def spans(self, tt: TurnText) -> list[tuple[int, int, str]]:
+    def spans(
+        self, tt: TurnText, exact_index: ExactIndex | None = None
+    ) -> list[tuple[int, int, str]]:
         """Every match of every phrase in the turn: (start, end, phrase). For `except` lists,
-        where any match is enough."""
+        where any match is enough. `exact_index` as for `live`."""
         out = []
-        for k in self.live(tt):
+        for k in self.live(tt, exact_index):
             cp = self.compiled[k]
             for m in phrase_candidates(tt, cp, fuzzy=self.fuzzy, phonetic=self.phonetic):
                 out.append((m.start, m.end, cp.phrase))
         return out
 
-    def live(self, tt: TurnText) -> list[int]:
-        """Indexes of the phrases that may match in the turn, in list order."""
+    def live(self, tt: TurnText, exact_index: ExactIndex | None = None) -> list[int]:
+        """Indexes of the phrases that may match in the turn, in list order.
+
+        `exact_index` is the rule set's exact-layer index (`analysis.phrase_index`): when it
+        holds this list, its one lookup per turn replaces this list's own exact layer.
+        """
         if not tt.words:
             return []
         ws = tt.wordset
-        exact = tt.exact.live(tt, self) if tt.exact is not None else None
+        exact = exact_index.live(tt, self) if exact_index is not None else None
         live: set[int] = set(exact) if exact is not None else set()
         for w in ws & self.by_first.keys() if exact is None else ():
             by_last = self.by_first[w]
@@ -402,7 +328,7 @@ def _candidates(tt: TurnText, cp: CompiledPhrase, *, fuzzy: float, phonetic: boo
         yield m
     if phonetic and cp.may_sound_in(tt):
         for m in _phonetic(tt, cp.codes, exclude=given, words=cp.words):
-            if not cp.changes_tense(_WORD.findall(tt.norm[m.start : m.end])):
+            if not cp.changes_tense(WORD.findall(tt.norm[m.start : m.end])):
                 yield m
 
 
@@ -488,7 +414,7 @@ def word_positions(tt: TurnText, word: str, *, fuzzy: float = 85.0) -> list[int]
     if fuzzy >= 100:
         out = [i for i, tok in enumerate(tt.words) if tok == w]
     else:
-        code = _metaphone(w)
+        code = metaphone(w)
         past = past_forms(w)  # the tense guard: "canceled" is not "cancel"
         out = [
             i
@@ -515,7 +441,7 @@ def _sequence_spans(tt: TurnText, words: Sequence[str], fuzzy: float) -> list[tu
 def near_words(side: str | Sequence[str]) -> list[tuple[str, ...]]:
     """One side of a `near` condition as its alternatives, each a tuple of words."""
     alts = [side] if isinstance(side, str) else list(side)
-    return [tuple(_WORD.findall(normalise(a))) for a in alts if _WORD.findall(normalise(a))]
+    return [tuple(WORD.findall(normalise(a))) for a in alts if WORD.findall(normalise(a))]
 
 
 class NearSide:

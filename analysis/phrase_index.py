@@ -36,7 +36,7 @@ MAX_PHRASES = 50_000
 
 class ExactIndex:
     """Word tuple -> the phrases of the indexed lists that spell it; built once per rule set
-    (`RuleEngine`), consulted per turn through `TurnText.exact`."""
+    (`RuleEngine`), consulted per turn by `PhraseSet.live` (`RuleContext.exact`)."""
 
     __slots__ = ("_sets", "by_words", "lengths", "slot")
 

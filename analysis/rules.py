@@ -76,8 +76,9 @@ from analysis.conditions import (
     SemanticCondition,
     _Scope,
 )
-from analysis.matching import PhraseSet, expand_alternatives
+from analysis.matching import PhraseSet
 from analysis.phrase_index import ExactIndex
+from analysis.phrase_text import expand_alternatives
 from analysis.rule_classifier import ClassifierCondition, classifier_heads, head_scorer
 from store.records import CHANNELS, Interaction, severity_value
 

@@ -30,7 +30,7 @@ LISTS = [
 
 
 def _sets() -> list[PhraseSet]:
-    from analysis.matching import expand_alternatives
+    from analysis.phrase_text import expand_alternatives
 
     return [
         PhraseSet([x for p in ps for x in expand_alternatives(p)], fuzzy=f, phonetic=True)
@@ -44,13 +44,11 @@ def test_index_gives_the_same_live_phrases() -> None:
     index = ExactIndex(sets)
     for text in TEXTS:
         plain, indexed = TurnText(Turn(0, "agent", text)), TurnText(Turn(0, "agent", text))
-        indexed.exact = index
         for s in sets:
-            assert s.live(indexed) == s.live(plain), (text, s.targets)
+            assert s.live(indexed, index) == s.live(plain), (text, s.targets)
     # the exact layer: where the words stand in a row, and only there (a trailing " $" is
     # checked later, by `phrase_candidates`)
     tt = TurnText(Turn(0, "agent", TEXTS[0]))
-    tt.exact = index
     got = index.live(tt, sets[0])
     assert got is not None
     assert {sets[0].compiled[k].target for k in got} == {
@@ -64,9 +62,9 @@ def test_index_gives_the_same_live_phrases() -> None:
 def test_a_list_outside_the_index_keeps_its_own_exact_layer() -> None:
     inside, outside = _sets()[:1], PhraseSet(["cancel my account"], fuzzy=100.0, phonetic=False)
     tt = TurnText(Turn(0, "customer", "please cancel my account"))
-    tt.exact = ExactIndex(inside)
-    assert tt.exact.live(tt, outside) is None
-    assert outside.live(tt) == [0]
+    index = ExactIndex(inside)
+    assert index.live(tt, outside) is None
+    assert outside.live(tt, index) == [0]
 
 
 def test_pattern_filter_trigram_precheck_matches_the_plain_scan() -> None:

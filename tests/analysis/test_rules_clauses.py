@@ -286,7 +286,8 @@ def test_look_alikes_do_not_match(shipped: RuleEngine, speaker: str, text: str, 
 
 
 def test_past_forms_and_the_tense_guard() -> None:
-    from analysis.matching import CompiledPhrase, TurnText, find_phrase, past_forms
+    from analysis.matching import CompiledPhrase, TurnText, find_phrase
+    from analysis.phrase_text import past_forms
 
     assert {"canceled", "cancelled"} <= past_forms("cancel") and "spoke" in past_forms("speak")
     assert "close" not in past_forms("close") and past_forms("to") == frozenset()

@@ -12,10 +12,10 @@ from rules_helpers import _bag_embed, _blind_embed, _kinds, family_cases  # noqa
 from analysis.matching import (
     CompiledPhrase,
     TurnText,
-    expand_alternatives,
     find_near,
     phrase_candidates,
 )
+from analysis.phrase_text import expand_alternatives
 from analysis.rules import RuleEngine, RuleOptions, compile_condition
 from store.records import Interaction, Turn
 
