@@ -104,11 +104,19 @@ def _u(rc, uid: str, target: str, expect: frozenset[str], text: str):  # type: i
 def test_a_hard_look_alike_is_a_negative_written_for_the_flag_or_a_probe_negative() -> None:
     rc = _rc()
     churn = frozenset(["churn_risk"])
-    assert rc.is_lookalike(_u(rc, "tw8-chu-001", "churn_risk", frozenset(), "i'll stay with you"), "churn_risk")
-    assert rc.is_lookalike(_u(rc, "probe-101", "none", frozenset(), "i'm leaving it with you"), "churn_risk")
-    assert not rc.is_lookalike(_u(rc, "tw8-chu-002", "churn_risk", churn, "i'm leaving you"), "churn_risk")
+    assert rc.is_lookalike(
+        _u(rc, "tw8-chu-001", "churn_risk", frozenset(), "i'll stay with you"), "churn_risk"
+    )
+    assert rc.is_lookalike(
+        _u(rc, "probe-101", "none", frozenset(), "i'm leaving it with you"), "churn_risk"
+    )
+    assert not rc.is_lookalike(
+        _u(rc, "tw8-chu-002", "churn_risk", churn, "i'm leaving you"), "churn_risk"
+    )
     # a negative written for another flag is an ordinary negative of this one
-    assert not rc.is_lookalike(_u(rc, "v5-esc-001", "escalation_request", frozenset(), "who would i ask"), "churn_risk")
+    assert not rc.is_lookalike(
+        _u(rc, "v5-esc-001", "escalation_request", frozenset(), "who would i ask"), "churn_risk"
+    )
 
 
 def test_the_look_alike_weight_pulls_a_look_alike_down_in_the_fit() -> None:
