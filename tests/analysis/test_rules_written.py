@@ -95,3 +95,48 @@ def test_an_unknown_flag_in_written_is_refused() -> None:
     rc = _rc()
     with pytest.raises(SystemExit):
         rc.main(["--evaluate-only", "--written", "churn"])
+
+
+def _u(rc, uid: str, target: str, expect: frozenset[str], text: str):  # type: ignore[no-untyped-def]
+    return rc.Utterance(uid, target, "customer", "chat", expect, (), None, "hand", text)
+
+
+def test_a_hard_look_alike_is_a_negative_written_for_the_flag_or_a_probe_negative() -> None:
+    rc = _rc()
+    churn = frozenset(["churn_risk"])
+    assert rc.is_lookalike(
+        _u(rc, "tw8-chu-001", "churn_risk", frozenset(), "i'll stay with you"), "churn_risk"
+    )
+    assert rc.is_lookalike(
+        _u(rc, "probe-101", "none", frozenset(), "i'm leaving it with you"), "churn_risk"
+    )
+    assert not rc.is_lookalike(
+        _u(rc, "tw8-chu-002", "churn_risk", churn, "i'm leaving you"), "churn_risk"
+    )
+    # a negative written for another flag is an ordinary negative of this one
+    assert not rc.is_lookalike(
+        _u(rc, "v5-esc-001", "escalation_request", frozenset(), "who would i ask"), "churn_risk"
+    )
+
+
+def test_the_look_alike_weight_pulls_a_look_alike_down_in_the_fit() -> None:
+    """Identical vectors, opposite labels: the look-alike's weight decides which way the fit
+    leans for that point."""
+    import numpy as np
+
+    rc = _rc()
+    churn = frozenset(["churn_risk"])
+    pos = [_u(rc, f"v3-{k}", "churn_risk", churn, f"leaving you {k}") for k in range(6)]
+    look = [_u(rc, f"v3-n{k}", "churn_risk", frozenset(), f"leaving it {k}") for k in range(3)]
+    other = [_u(rc, f"v3-o{k}", "none", frozenset(), f"hello there {k}") for k in range(6)]
+    near, far = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    vec = {u.text: near for u in (*pos, *look)} | {u.text: far for u in other}
+    base = dataclasses.replace(rc.shipped_recipe(), extra=(), written=(), written_flags=())
+    items = [*pos, *look, *other]
+
+    def p_look(w: float) -> float:
+        recipe = dataclasses.replace(base, lookalike_weight={"churn_risk": w})
+        clf = rc.fit(items, "churn_risk", vec, recipe)
+        return float(clf.predict_proba(rc.features(look[:1], vec, recipe))[0, 1])
+
+    assert p_look(4.0) < p_look(1.0) - 0.05
