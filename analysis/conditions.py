@@ -496,6 +496,8 @@ class SemanticCondition(Condition):
                  policy: ClausePolicy = ClausePolicy()) -> None:  # fmt: skip
         self.texts, self.threshold, self.scope, self.policy = texts, threshold, scope, policy
         self.vectors: np.ndarray | None = None  # set by the engine (encoded once)
+        #: `except = [...]`: a similar turn (or sentence) holding one of these is a look-alike
+        self.excepts: PhraseSet | None = None
         self.own = frozenset(w for t in texts for w in normalise(t).split())
         self._content = self.own - _STOP
 
@@ -538,6 +540,15 @@ class SemanticCondition(Condition):
                     tc = ctx.clauses(i)
                     a, b = self._anchor(tc, span)
                     ok, why = self.policy.judge(tc.read(a, b, self.own))
+                if ok and self.excepts is not None:
+                    # the whole similar turn or sentence, not its anchor clause: the look-alike
+                    # often sits outside it ("do you want a recording of | this call sent to you")
+                    alike = next(
+                        (p for a, b, p in self.excepts.spans(tt) if a < span[1] and span[0] < b),
+                        None,
+                    )
+                    if alike is not None:
+                        ok, why = False, f"look-alike ('{alike}')"
                 if ok:
                     e = _evidence(ctx, i, m, self.describe())
                     e["counted"], e["clause"] = True, why

@@ -14,6 +14,8 @@ of these keys (the README and config.example.toml carry the full schema):
   does not count ("cancel my order" for a churn rule), and its evidence says so;
 - `semantic = "..."` (or a list), `threshold = 0.6` — MiniLM cosine similarity of a turn
   (long turns such as e-mails also sentence by sentence, the best sentence is the evidence);
+  its `except = [...]` drops a similar turn (or sentence) that holds one of the phrases: a
+  meaning cannot tell "do you want a recording of this call" from "this call is recorded";
 - `classifier = "churn_risk"` (optional `threshold`) — a learned head on the same turn
   vector (analysis/rules_classifier.json, bench/rules_classifier.py), read through the
   clause guards: a turn with a negated, questioning or reported clause does not count;
@@ -108,7 +110,7 @@ _KIND_KEYS = (*_TEXT_KEYS, "metric", "channel", "queue", "agent", "all", "any", 
 _MODIFIERS = {
     "phrase": {"fuzzy", "phonetic", "except", "context", "context_threshold", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "near": {"distance", "fuzzy", "except", "context", "context_threshold", *_SCOPE_KEYS, *_CLAUSE_KEYS},
-    "semantic": {"threshold", *_SCOPE_KEYS, *_CLAUSE_KEYS},
+    "semantic": {"threshold", "except", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "classifier": {"threshold", *_SCOPE_KEYS, *_CLAUSE_KEYS},
     "metric": set(_OPS),
 }
@@ -295,7 +297,7 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
         cond = AllCondition(subs) if kind == "all" else AnyCondition(subs)
     else:
         cond = NotCondition(compile_condition(d["not"], f"{where}.not"))
-    if "except" in d and isinstance(cond, PhraseCondition | NearCondition):
+    if "except" in d and isinstance(cond, PhraseCondition | NearCondition | SemanticCondition):
         cond.excepts = PhraseSet(_phrases(d["except"], f"{where}.except"), fuzzy=100.0, phonetic=False)
     if "context" in d and isinstance(cond, PhraseCondition | NearCondition):
         heads = classifier_heads()

@@ -21,6 +21,8 @@ change how the first file splits.
 
 `load("probes")` reads bench/data/rules_probes_esc.tsv, the phrase-family probes the rules
 helpers wrote while tuning (dev data by construction; a simpler format, see `read_probes`).
+`load("probes-dis")` reads bench/data/rules_probes_dis.tsv, the disclosure probes (batch
+columns, dev data).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ HELDOUT_SETS = {
 }
 #: the rules helpers' own probe items (dev data, written while tuning)
 PROBES = DATA.with_name("rules_probes_esc.tsv")
+# the disclosure probes (rd1): batch columns, every item a one-turn agent call, dev data
+PROBES_DIS = DATA.with_name("rules_probes_dis.tsv")
 _PROBE_FLAGS = {"E": "escalation_request", "C": "churn_risk", "P": "prohibited_phrase", "-": "none"}
 #: the flags every item is judged for (phrase rules); the disclosure flag only on its own items
 PHRASE_FLAGS = ("prohibited_phrase", "churn_risk", "escalation_request")
@@ -127,10 +131,12 @@ def read_probes(path: Path = PROBES) -> list[Utterance]:
 
 def load(split: str, path: Path | None = None) -> list[Utterance]:
     """The items of one split ('dev' or 'heldout' of the first file), or every item of a
-    separate held-out set ('v3' ... 'v13'), or the probes ('probes'); `path` overrides the
+    separate held-out set ('v3' ... 'v13'), or the probes ('probes', 'probes-dis'); `path` overrides the
     file read."""
     if split == "probes":
         return read_probes(path or PROBES)
+    if split == "probes-dis":
+        return read_all(path or PROBES_DIS)
     if split in HELDOUT_SETS:
         return read_all(path or HELDOUT_SETS[split])
     if split not in SPLITS:

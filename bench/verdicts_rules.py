@@ -14,6 +14,7 @@
     python bench/verdicts_rules.py --split v12     # batch v12 (rules_utterances_v12.tsv), all held-out
     python bench/verdicts_rules.py --split v13     # batch v13 (rules_utterances_v13.tsv), all held-out
     python bench/verdicts_rules.py --split probes  # the rules helpers' probes (dev data)
+    python bench/verdicts_rules.py --split probes-dis  # the disclosure probes (dev data)
 
 Each utterance of bench/data/rules_utterances.tsv becomes a one-turn interaction in its
 channel style (call / chat / e-mail; a call turn starts at 2 s unless the item says when)
@@ -54,7 +55,15 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.rules_set import DISCLOSURE_FLAG, HELDOUT_SETS, PHRASE_FLAGS, PROBES, Utterance, load  # noqa: E402
+from bench.rules_set import (  # noqa: E402
+    DISCLOSURE_FLAG,
+    HELDOUT_SETS,
+    PHRASE_FLAGS,
+    PROBES,
+    PROBES_DIS,
+    Utterance,
+    load,
+)
 
 FLAGS = (*PHRASE_FLAGS, DISCLOSURE_FLAG)
 CASE_NAMES = {
@@ -306,6 +315,7 @@ def run(splits: Sequence[str] = ("heldout", "dev"), reviews: str | Path | None =
     files = ["bench/data/rules_utterances.tsv"] if set(splits) - set(HELDOUT_SETS) else []
     files += [f"bench/data/{HELDOUT_SETS[s].name}" for s in splits if s in HELDOUT_SETS]
     files += [f"bench/data/{PROBES.name}" for s in splits if s == "probes"]
+    files += [f"bench/data/{PROBES_DIS.name}" for s in splits if s == "probes-dis"]
     parts = [f"== Rules: shipped rules on labelled utterances ({', '.join(files)}) =="]
     for s in splits:
         parts.append(section(s, load(s), rules, embeddings.encode))
@@ -318,10 +328,10 @@ def run(splits: Sequence[str] = ("heldout", "dev"), reviews: str | Path | None =
 def main(argv: Sequence[str] | None = None) -> int:
     global WORST
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--split", choices=["dev", "heldout", "both", *HELDOUT_SETS, "probes"], default="both",
+    ap.add_argument("--split", choices=["dev", "heldout", "both", *HELDOUT_SETS, "probes", "probes-dis"], default="both",
                     help="both (default): held-out and dev of rules_utterances.tsv; v3 ... v13: the "
                          "separate batch rules_utterances_v3.tsv ... _v13.tsv, every item held-out; "
-                         "probes: the rules helpers' probes (dev data)")
+                         "probes: the rules helpers' probes (dev data); probes-dis: the disclosure probes (dev data)")
     ap.add_argument("--reviews", help="a `convoscope export-reviews` JSONL file: add the reviewers' table")
     ap.add_argument("--all-errors", action="store_true", help=f"list every error, not the first {WORST}")
     args = ap.parse_args(argv)
