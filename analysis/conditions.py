@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,6 +37,18 @@ from store.records import Interaction
 
 if TYPE_CHECKING:
     from analysis.phrase_index import ExactIndex
+
+
+@lru_cache(maxsize=512)
+def shared_phrase_set(phrases: tuple[str, ...], fuzzy: float, phonetic: bool) -> PhraseSet:
+    """One `PhraseSet` per (phrases, fuzzy, phonetic), shared by every rule set that lists it.
+
+    Why: a `PhraseSet` is fixed once made (its phrases, their compiled forms and indexes), and
+    every engine built from the same rules (the analyzer, `convoscope score`, each test's own
+    engine) built them again; the shipped families hold ~190,000 expanded phrases, more than
+    `compile_phrase`'s cache keeps, so each engine after the first paid the whole compile
+    again (~6 s of CPU here). Shared, it pays it once per process."""
+    return PhraseSet(phrases, fuzzy=fuzzy, phonetic=phonetic)
 
 log = logging.getLogger(__name__)
 #: heads whose `context` could not read the turn vectors, warned about once per process
@@ -378,9 +390,7 @@ class PhraseCondition(_TextCondition):
                  policy: ClausePolicy = ClausePolicy()) -> None:  # fmt: skip
         self.phrases, self.scope, self.fuzzy, self.phonetic = phrases, scope, fuzzy, phonetic
         self.policy = policy
-        self.set = PhraseSet(
-            phrases, fuzzy=fuzzy, phonetic=phonetic
-        )  # once per rule set, not per turn
+        self.set = shared_phrase_set(tuple(phrases), fuzzy, phonetic)  # once, not per turn
 
     @property
     def compiled(self) -> list[CompiledPhrase]:

@@ -210,11 +210,15 @@ class Analyzer(InteractionAnalysis):
     @property
     def classifier(self) -> Any:
         if self._classifier is None:
-            from analysis.sentiment import load_turn_classifier
+            from analysis.sentiment.classifier import load_turn_classifier, prepared_model
+            from analysis.sentiment.options import PACKAGED
 
+            opts = self.sentiment_options
+            if opts.backend != "vader" and opts.model == PACKAGED:
+                prepared_model(opts, self.cache_dir)  # a missing model fails before MiniLM's load
             # VADER reads no encoder pass: loading MiniLM for it cost every VADER run seconds
-            enc = None if self.sentiment_options.backend == "vader" else self.text_encoder
-            self._classifier = load_turn_classifier(self.sentiment_options, self.cache_dir, enc)
+            enc = None if opts.backend == "vader" else self.text_encoder
+            self._classifier = load_turn_classifier(opts, self.cache_dir, enc)
         return self._classifier
 
     @property

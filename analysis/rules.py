@@ -77,6 +77,7 @@ from analysis.conditions import (
     RuleContext,
     SemanticCondition,
     _Scope,
+    shared_phrase_set,
 )
 from analysis.matching import PhraseSet
 from analysis.phrase_index import ExactIndex
@@ -298,7 +299,7 @@ def compile_condition(d: Any, where: str = "when") -> Condition:
     else:
         cond = NotCondition(compile_condition(d["not"], f"{where}.not"))
     if "except" in d and isinstance(cond, PhraseCondition | NearCondition | SemanticCondition):
-        cond.excepts = PhraseSet(_phrases(d["except"], f"{where}.except"), fuzzy=100.0, phonetic=False)
+        cond.excepts = shared_phrase_set(tuple(_phrases(d["except"], f"{where}.except")), 100.0, False)
     if "context" in d and isinstance(cond, PhraseCondition | NearCondition):
         heads = classifier_heads()
         if d["context"] not in heads:

@@ -185,6 +185,21 @@ def _process_encoder(cache_dir: Path) -> Any:
     return shared_encoder(EncoderOptions(threads=threads), cache_dir)
 
 
+def prepared_model(options: SentimentOptions, cache_dir: Path) -> Path:
+    """The packaged model's file (`model = "packaged"`), or ModelNotPrepared.
+
+    Why apart from `load_turn_classifier`: the pipeline loads MiniLM (the shared encoder
+    pass, seconds of CPU) before the classifier it feeds, so it asks this first and a
+    missing model fails the run at once instead of after that load."""
+    path = cached_model(options, cache_dir)
+    if path is None:
+        raise ModelNotPrepared(
+            f"the sentiment model is not prepared (expected in {model_dir(options, cache_dir)}); "
+            "run `convoscope models prepare` or `convoscope train sentiment` once"
+        )
+    return path
+
+
 def load_turn_classifier(options: SentimentOptions, cache_dir: Path, encoder: Any = None) -> TurnClassifier:
     """The configured classifier, loaded once; never trains (see `ensure_model`).
 
@@ -194,12 +209,7 @@ def load_turn_classifier(options: SentimentOptions, cache_dir: Path, encoder: An
     if options.backend == "vader":
         return VaderTurnClassifier()
     if options.model == PACKAGED:
-        path = cached_model(options, cache_dir)
-        if path is None:
-            raise ModelNotPrepared(
-                f"the sentiment model is not prepared (expected in {model_dir(options, cache_dir)}); "
-                "run `convoscope models prepare` or `convoscope train sentiment` once"
-            )
+        path = prepared_model(options, cache_dir)
         meta = json.loads((path.parent / META_FILE).read_text()) if (path.parent / META_FILE).is_file() else {}
         ratio = None
         priors = None

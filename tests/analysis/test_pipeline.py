@@ -535,6 +535,7 @@ def test_a_missing_sentiment_model_fails_the_run_not_the_interactions(store: Sto
     an.cache_dir = tmp_path / "empty-cache"
     with pytest.raises(ModelNotPrepared, match="models prepare"):
         an.run(store)
+    assert an._encoder is None  # it failed before loading MiniLM, not seconds after
     rows = store.conn.execute("SELECT DISTINCT status, attempts FROM interactions").fetchall()
     assert rows == [("new", 0)]
 

@@ -73,6 +73,25 @@ def test_phrase_evidence_has_span_and_time() -> None:
     assert flag.severity == 2 and "guaranteed" in (flag.summary or "")
 
 
+def test_engines_from_the_same_rules_share_their_compiled_phrase_lists() -> None:
+    """Each engine built from the shipped rules (analyzer, `score`, a test) compiled their
+    ~190,000 phrases again; a phrase list is now built once per process and shared, and a
+    list that differs in a phrase, `fuzzy`, `phonetic` or `except` gets its own."""
+    rule = {"name": "promise", "when": {"phrase": ["guaranteed", "promise"], "except": "no promise"}}
+    a, b = _engine(rule), _engine(rule)
+    (ca,), (cb,) = [c for _r, c in a.compiled], [c for _r, c in b.compiled]
+    assert ca.set is cb.set and ca.excepts is cb.excepts
+    for other in ({"phrase": ["guaranteed"], "except": "no promise"},
+                  {"phrase": ["guaranteed", "promise"], "fuzzy": 90, "except": "no promise"},
+                  {"phrase": ["guaranteed", "promise"], "phonetic": False, "except": "no promise"}):
+        ((_r, c),) = _engine({"name": "promise", "when": other}).compiled
+        assert c.set is not ca.set and c.excepts is ca.excepts
+    ((_r, c),) = _engine({"name": "promise", "when": {**rule["when"], "except": "promise me"}}).compiled
+    assert c.set is ca.set and c.excepts is not ca.excepts
+    it = _call(("agent", "I promise it is guaranteed.", 0, 3), ("agent", "There is no promise.", 3, 6))
+    assert [h.evidence for h in a.evaluate(it, {})] == [h.evidence for h in b.evaluate(it, {})] != []
+
+
 def test_near_within_word_distance() -> None:
     eng = _engine({"name": "refund_never", "when": {"near": ["refund", "never"], "distance": 5}})
     assert len(eng.evaluate(_call(("customer", "I never got the refund you promised", 0, 3)), {})) == 1

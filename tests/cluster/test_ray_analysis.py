@@ -12,8 +12,8 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,7 @@ print("finished", flush=True)
 
 @pytest.mark.slow  # a minute or more on 2 shared cores: `make test` runs it
 def test_killed_driver_next_run_finishes(ray_cluster: str, tmp_path: Path) -> None:
-    ttl = 15.0
+    ttl = 60.0  # free now (no sleep to run it out), and roomy: a loaded run must fit inside it
     cfg = sample_config(tmp_path, score_actors=1, score_cpus=0.5, score_batch=2, lease_seconds=ttl)
     reference = sample_store(cfg, tmp_path / "ref.duckdb")
     build_analyzer(cfg).run(reference)
@@ -146,7 +146,11 @@ def test_killed_driver_next_run_finishes(ray_cluster: str, tmp_path: Path) -> No
         rep = driver.run(store)  # the lease has not run out: those are left alone
         assert rep.analysed == 11 - done - len(held)
         assert set(leases.held(store, leases.ANALYSE)) == set(held)
-        time.sleep(ttl)
+        # the lease runs out: its expiry put in the past is the row `ttl` more seconds leave
+        # (claims compare expires_at with the clock; expiry itself: tests/store/test_leases.py)
+        store.conn.execute("UPDATE work_leases SET expires_at = ? WHERE holder = 'doomed'",
+                           [datetime.now(UTC) - timedelta(seconds=1)])
+        assert leases.held(store, leases.ANALYSE) == {}
         rep = driver.run(store)  # now it has: the next run finishes the work
     finally:
         driver.shutdown()
